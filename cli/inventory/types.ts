@@ -1,0 +1,110 @@
+// The normalised inventory: what every command gets after `loadInventory()` has validated
+// the YAML in `inventories/<name>/`. Field names of agent settings follow LibreNMS.
+import type { NodeSettings } from '../../lib/node-config.js';
+
+/** Services that exist once per cluster, each on exactly one host. */
+export const MASTER_SERVICES = ['web', 'mariadb', 'rrdcached', 'redis', 'memcached'] as const;
+export type MasterService = (typeof MASTER_SERVICES)[number];
+/** Roles of the nms agent on a host. */
+export const AGENT_ROLES = ['poller', 'discovery', 'ping'] as const;
+export type AgentRoleName = (typeof AGENT_ROLES)[number];
+export type Role = MasterService | AgentRoleName;
+
+export interface SshSettings {
+  user: string;
+  port: number;
+  /** Absolute path of the private key file. */
+  keyPath: string;
+  /** Use sudo for commands (default: true when user is not root). */
+  sudo: boolean;
+}
+
+/** Agent settings of one host (LibreNMS names; see lib/node-config.ts for defaults). */
+export type AgentSettings = Pick<
+  NodeSettings,
+  | 'distributed_poller_group'
+  | 'service_poller_workers'
+  | 'service_poller_frequency'
+  | 'service_discovery_workers'
+  | 'service_discovery_frequency'
+  | 'service_ping_workers'
+  | 'service_ping_frequency'
+  | 'service_poller_down_retry'
+  | 'service_master_timeout'
+  | 'service_loglevel'
+  | 'service_watchdog_enabled'
+>;
+
+export interface HostSpec {
+  /** Inventory name, also the node's distributed_poller_name. */
+  name: string;
+  /** Address the other cluster members and the workstation reach it at. */
+  address: string;
+  ssh: SshSettings;
+  /** `debian` | `ubuntu` | `el8` | `el9`; detected when absent. */
+  os?: string;
+  roles: Role[];
+  agent: AgentSettings;
+}
+
+export interface TlsSettings {
+  /** Paths of a certificate and key on the workstation; both absent means self-signed. */
+  certPath?: string;
+  keyPath?: string;
+}
+
+export interface ClusterSettings {
+  name: string;
+  redis: { port: number; db: number };
+  mariadb: { port: number; database: string };
+  rrdcached: { port: number; writeThreads: number; journal: boolean; baseDir: string };
+  memcached: { port: number; memoryMb: number };
+  web: { httpsPort: number; httpPort: number; serverName: string };
+  tls: TlsSettings;
+  firewall: boolean;
+}
+
+export type SnmpSpec =
+  | { version: 'v1' | 'v2c'; community: string }
+  | {
+      version: 'v3';
+      authlevel: 'noAuthNoPriv' | 'authNoPriv' | 'authPriv';
+      authname: string;
+      authpass?: string;
+      authalgo?: 'MD5' | 'SHA' | 'SHA-224' | 'SHA-256' | 'SHA-384' | 'SHA-512';
+      cryptopass?: string;
+      cryptoalgo?: 'DES' | 'AES' | 'AES-192' | 'AES-256';
+    };
+
+export interface DeviceSpec {
+  hostname: string;
+  port: number;
+  transport: 'udp' | 'udp6';
+  snmp: SnmpSpec;
+  poller_group: number;
+}
+
+/** Secrets: kept in `secrets.yaml` (mode 0600), never printed. */
+export interface Secrets {
+  app_key: string;
+  redis_password: string;
+  api_token: string;
+  /** MariaDB root/admin password used by deploy on the master (unix socket auth when absent). */
+  db_admin_password?: string;
+  /** MariaDB password of each node's account, by host name. */
+  db_passwords: Record<string, string>;
+}
+
+export interface Inventory {
+  name: string;
+  /** Absolute path of the inventory directory. */
+  dir: string;
+  /** Absolute path of the known_hosts file kept with the inventory. */
+  knownHostsPath: string;
+  cluster: ClusterSettings;
+  hosts: HostSpec[];
+  devices: DeviceSpec[];
+  secrets: Secrets;
+  /** The host of each master service. */
+  services: Record<MasterService, HostSpec>;
+}

@@ -1,0 +1,184 @@
+// The configuration of one node: `/etc/nms/.env` (secrets and connection settings, mode 0640
+// root:nms) and `/etc/nms/config.yaml` beside it (the equivalent of LibreNMS's config.php,
+// with its setting names and defaults). `nms deploy` writes both; the agent reads both.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from './errors.js';
+import { isValidAppKey } from './crypto.js';
+
+export const DEFAULT_ENV_PATH = '/etc/nms/.env';
+
+/** What `/etc/nms/.env` holds. */
+export interface NodeEnv {
+  DB_HOST: string;
+  DB_PORT: number;
+  DB_DATABASE: string;
+  DB_USERNAME: string;
+  DB_PASSWORD: string;
+  REDIS_HOST: string;
+  REDIS_PORT: number;
+  REDIS_PASSWORD: string;
+  REDIS_DB: number;
+  /** `base64:` + 32 bytes; identical on every node of a cluster. */
+  APP_KEY: string;
+  /** Generated on the node's first deploy, never changed by a later one. */
+  NODE_ID: string;
+  /** The non-root user the agent runs as. */
+  NMS_USER: string;
+}
+
+export type AgentRole = 'poller' | 'discovery' | 'ping' | 'api';
+
+/** What `/etc/nms/config.yaml` holds. Names follow LibreNMS's config.php. */
+export interface NodeSettings {
+  distributed_poller_name: string;
+  /** Poller groups this node serves (LibreNMS takes a comma list; we keep a list). */
+  distributed_poller_group: number[];
+  /** Agent roles on this node. */
+  roles: AgentRole[];
+  /** The node's own address in the cluster (metrics and API bind here). */
+  cluster_address: string;
+  distributed_poller_memcached_host: string;
+  distributed_poller_memcached_port: number;
+  /** `host:port` (TCP) or `unix:/path` of the central rrdcached. */
+  rrdcached: string;
+  /** Directory for RRD files as rrdcached sees it (relative paths are sent). */
+  rrd_dir: string;
+  /** Local directory for spooled RRD updates while rrdcached is unreachable. */
+  spool_dir: string;
+  /** Maximum bytes of spooled updates before new ones are dropped with a warning. */
+  spool_max_bytes: number;
+  service_poller_workers: number;
+  service_poller_frequency: number;
+  service_discovery_workers: number;
+  service_discovery_frequency: number;
+  service_ping_workers: number;
+  service_ping_frequency: number;
+  service_services_workers: number;
+  service_services_frequency: number;
+  service_poller_down_retry: number;
+  service_master_timeout: number;
+  service_loglevel: 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+  service_watchdog_enabled: boolean;
+  /** Port of the Prometheus /metrics endpoint (bound to cluster_address). */
+  metrics_port: number;
+  /** Port of the web/API (role `api`), bound to 127.0.0.1 behind nginx. */
+  api_port: number;
+  /** SNMP timeout per request in ms and retries. */
+  snmp_timeout_ms: number;
+  snmp_retries: number;
+}
+
+/** LibreNMS's defaults where it has the setting; ours otherwise. */
+export const DEFAULT_NODE_SETTINGS: Omit<NodeSettings, 'distributed_poller_name' | 'cluster_address'> = {
+  distributed_poller_group: [0],
+  roles: ['poller', 'discovery'],
+  distributed_poller_memcached_host: '127.0.0.1',
+  distributed_poller_memcached_port: 11211,
+  rrdcached: '127.0.0.1:42217',
+  rrd_dir: '/var/lib/nms/rrd',
+  spool_dir: '/var/lib/nms/spool',
+  spool_max_bytes: 256 * 1024 * 1024,
+  service_poller_workers: 24,
+  service_poller_frequency: 300,
+  service_discovery_workers: 16,
+  service_discovery_frequency: 21600,
+  service_ping_workers: 8,
+  service_ping_frequency: 120,
+  service_services_workers: 8,
+  service_services_frequency: 300,
+  service_poller_down_retry: 60,
+  service_master_timeout: 20,
+  service_loglevel: 'INFO',
+  service_watchdog_enabled: true,
+  metrics_port: 9273,
+  api_port: 8070,
+  snmp_timeout_ms: 1500,
+  snmp_retries: 1,
+};
+
+export interface NodeConfig {
+  env: NodeEnv;
+  settings: NodeSettings;
+  envPath: string;
+  settingsPath: string;
+}
+
+/** Parses dotenv text: KEY=VALUE lines, `#` comments, optional single or double quotes. */
+export function parseDotenv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq < 1) continue;
+    let value = line.slice(eq + 1).trim();
+    if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'"))) value = value.slice(1, -1);
+    out[line.slice(0, eq).trim()] = value;
+  }
+  return out;
+}
+
+const ENV_NUMBERS = ['DB_PORT', 'REDIS_PORT', 'REDIS_DB'] as const;
+const ENV_STRINGS = ['DB_HOST', 'DB_DATABASE', 'DB_USERNAME', 'DB_PASSWORD', 'REDIS_HOST', 'APP_KEY', 'NODE_ID', 'NMS_USER'] as const;
+
+/** Checks dotenv values; every problem is reported at once, naming the variable. */
+export function validateEnv(raw: Record<string, string>, file: string): NodeEnv {
+  const problems: string[] = [];
+  const env: Record<string, string | number> = { REDIS_PASSWORD: raw.REDIS_PASSWORD ?? '' };
+  for (const k of ENV_STRINGS) {
+    if (!raw[k]) problems.push(`${k} is missing`);
+    else env[k] = raw[k];
+  }
+  for (const k of ENV_NUMBERS) {
+    const n = Number(raw[k]);
+    if (raw[k] === undefined || raw[k] === '' || !Number.isInteger(n) || n < 0 || n > 65535) problems.push(`${k} must be a whole number 0-65535 (got ${JSON.stringify(raw[k] ?? '')})`);
+    else env[k] = n;
+  }
+  if (raw.APP_KEY && !isValidAppKey(raw.APP_KEY)) problems.push('APP_KEY must be "base64:" followed by 32 bytes in base64');
+  if (problems.length) throw new ConfigError(`${file}: ${problems.join('; ')}`, { hint: 'run `nms deploy` again to rewrite it' });
+  return env as unknown as NodeEnv;
+}
+
+/** Merges config.yaml over the defaults and checks types and ranges. */
+export function validateSettings(raw: unknown, file: string): NodeSettings {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${file}: must be a mapping of settings`);
+  const merged = { ...DEFAULT_NODE_SETTINGS, ...(raw as Record<string, unknown>) } as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const [k, def] of Object.entries(DEFAULT_NODE_SETTINGS)) {
+    const v = merged[k];
+    if (typeof def === 'number' && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) problems.push(`${k} must be a non-negative number`);
+    if (typeof def === 'boolean' && typeof v !== 'boolean') problems.push(`${k} must be true or false`);
+    if (typeof def === 'string' && typeof v !== 'string') problems.push(`${k} must be a string`);
+  }
+  for (const k of ['distributed_poller_name', 'cluster_address']) if (typeof merged[k] !== 'string' || !merged[k]) problems.push(`${k} is missing`);
+  const groups = merged.distributed_poller_group;
+  if (!Array.isArray(groups) || !groups.every((g) => Number.isInteger(g) && g >= 0)) problems.push('distributed_poller_group must be a list of group numbers');
+  if (problems.length) throw new ConfigError(`${file}: ${problems.join('; ')}`);
+  return merged as unknown as NodeSettings;
+}
+
+/** Reads and validates both files. `config.yaml` is looked for beside the .env file. */
+export function loadNodeConfig(envPath = process.env.NMS_ENV ?? DEFAULT_ENV_PATH): NodeConfig {
+  const settingsPath = join(dirname(envPath), 'config.yaml');
+  let envText: string;
+  let settingsText: string;
+  try {
+    envText = readFileSync(envPath, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read ${envPath}: ${(err as NodeJS.ErrnoException).code ?? err}`, { hint: 'deploy this node with `nms deploy`, or set NMS_ENV to the .env path' });
+  }
+  try {
+    settingsText = readFileSync(settingsPath, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read ${settingsPath}: ${(err as NodeJS.ErrnoException).code ?? err}`, { hint: 'deploy this node with `nms deploy`' });
+  }
+  let rawSettings: unknown;
+  try {
+    rawSettings = parseYaml(settingsText);
+  } catch (err) {
+    throw new ConfigError(`${settingsPath}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return { env: validateEnv(parseDotenv(envText), envPath), settings: validateSettings(rawSettings, settingsPath), envPath, settingsPath };
+}

@@ -1,0 +1,27 @@
+// Bundles the CLI, the agent and the lab's SNMP simulator into single files under dist/.
+// The agent bundle is what `nms deploy` pushes to every node: one file, no node_modules.
+import { build } from 'esbuild';
+
+const banner = {
+  js: "import { createRequire as __nmsCreateRequire } from 'node:module'; const require = __nmsCreateRequire(import.meta.url);",
+};
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  banner,
+  sourcemap: 'linked',
+  legalComments: 'none',
+  external: ['cpu-features', '*.node'],
+  logLevel: 'warning',
+};
+const entries = [
+  ['cli/main.ts', 'dist/nms.mjs'],
+  ['agent/main.ts', 'dist/nms-agent.mjs'],
+  ['lab/simulator/main.ts', 'dist/nms-simulator.mjs'],
+];
+import { existsSync } from 'node:fs';
+await Promise.all(
+  entries.filter(([src]) => existsSync(src)).map(([entryPoints, outfile]) => build({ ...common, entryPoints: [entryPoints], outfile })),
+);

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The README's test command (`npm test`): installs what the tests need on a fresh Debian
+# machine, builds, type-checks and lints, then runs the tiers.
+#   bash scripts/test.sh all|unit|integration|e2e [test files...]
+# unit: no services. integration: real MariaDB, Redis, memcached, rrdcached, snmpd and snmpsim
+# on loopback (scripts/test-services.sh). e2e: the lab (network namespaces, real sshd).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+tier=${1:-all}; shift || true
+
+bash scripts/install-deps.sh || exit 1
+node scripts/build.mjs || exit 1
+
+if [ "$tier" = all ] || [ "$tier" = unit ]; then
+  echo "== typecheck"; npx tsc --noEmit -p tsconfig.json || exit 1
+  echo "== lint"; npx eslint . || exit 1
+fi
+
+results=$(mktemp -d)
+run_tier() { # name, dir, [files...]
+  local name=$1 dir=$2; shift 2
+  local files=("$@")
+  if [ "${#files[@]}" -eq 0 ]; then mapfile -t files < <(find "$dir" -name '*.test.ts' 2>/dev/null | sort); fi
+  if [ "${#files[@]}" -eq 0 ]; then echo "== $name: no tests"; return 0; fi
+  echo "== $name (${#files[@]} files)"
+  local conc=2; [ "$name" = unit ] || conc=1
+  node --import tsx --test --test-concurrency="$conc" --test-timeout="${NMS_TEST_TIMEOUT:-600000}" \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$results/$name.tap" "${files[@]}"
+}
+
+status=0
+if [ "$tier" = all ] || [ "$tier" = unit ]; then run_tier unit test/unit "$@" || status=1; fi
+if [ "$tier" = all ] || [ "$tier" = integration ]; then
+  bash scripts/test-services.sh start || exit 1
+  set -a; eval "$(bash scripts/test-services.sh env)"; set +a
+  run_tier integration test/integration "$@" || status=1
+fi
+if [ "$tier" = all ] || [ "$tier" = e2e ]; then run_tier e2e test/e2e "$@" || status=1; fi
+
+pass=0; fail=0; skip=0
+for f in "$results"/*.tap; do
+  [ -f "$f" ] || continue
+  p=$(grep -E '^# pass ' "$f" | tail -1 | awk '{print $3}'); pass=$((pass + ${p:-0}))
+  x=$(grep -E '^# fail ' "$f" | tail -1 | awk '{print $3}'); fail=$((fail + ${x:-0}))
+  s=$(grep -E '^# skipped ' "$f" | tail -1 | awk '{print $3}'); skip=$((skip + ${s:-0}))
+done
+rm -rf "$results"
+[ "$fail" -gt 0 ] && status=1
+echo "tests: $pass passed, $fail failed, $skip skipped"
+exit $status
