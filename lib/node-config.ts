@@ -26,6 +26,8 @@ export interface NodeEnv {
   NODE_ID: string;
   /** The non-root user the agent runs as. */
   NMS_USER: string;
+  /** Token the web/API (role `api`, master only) requires in `X-Auth-Token`; empty elsewhere. */
+  API_TOKEN: string;
 }
 
 export type AgentRole = 'poller' | 'discovery' | 'ping' | 'api';
@@ -126,7 +128,7 @@ const ENV_STRINGS = ['DB_HOST', 'DB_DATABASE', 'DB_USERNAME', 'DB_PASSWORD', 'RE
 /** Checks dotenv values; every problem is reported at once, naming the variable. */
 export function validateEnv(raw: Record<string, string>, file: string): NodeEnv {
   const problems: string[] = [];
-  const env: Record<string, string | number> = { REDIS_PASSWORD: raw.REDIS_PASSWORD ?? '' };
+  const env: Record<string, string | number> = { REDIS_PASSWORD: raw.REDIS_PASSWORD ?? '', API_TOKEN: raw.API_TOKEN ?? '' };
   for (const k of ENV_STRINGS) {
     if (!raw[k]) problems.push(`${k} is missing`);
     else env[k] = raw[k];
