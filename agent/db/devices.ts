@@ -1,0 +1,158 @@
+// Repository functions for `devices` and `eventlog`: read a device and its decrypted SNMP
+// target, add one (secrets encrypted with APP_KEY), and record poll/discovery outcomes.
+import type mysql from 'mysql2/promise';
+import { decrypt, encrypt } from '../../lib/crypto.js';
+import { PollError } from '../../lib/errors.js';
+import type { AuthLevel, SnmpTarget, SnmpVersion } from '../snmp/types.js';
+import type { Db } from './index.js';
+
+/** The columns of `devices` the agent reads. */
+export interface DeviceRow {
+  device_id: number;
+  hostname: string;
+  sysName: string | null;
+  sysDescr: string | null;
+  sysObjectID: string | null;
+  uptime: number | null;
+  snmpver: SnmpVersion;
+  community: string | null;
+  port: number;
+  transport: string;
+  timeout: number | null;
+  retries: number | null;
+  authlevel: AuthLevel | null;
+  authname: string | null;
+  authpass: string | null;
+  authalgo: string | null;
+  cryptopass: string | null;
+  cryptoalgo: string | null;
+  poller_group: number;
+  status: number;
+  status_reason: string;
+  disabled: number;
+  ignore: number;
+  last_polled: Date | null;
+  last_polled_timetaken: number | null;
+  last_discovered: Date | null;
+  last_discovered_timetaken: number | null;
+}
+
+const DEVICE_COLUMNS =
+  'device_id, hostname, sysName, sysDescr, sysObjectID, uptime, snmpver, community, port, transport, timeout, retries, authlevel, authname, authpass, authalgo, cryptopass, cryptoalgo, poller_group, status, status_reason, disabled, `ignore`, last_polled, last_polled_timetaken, last_discovered, last_discovered_timetaken';
+
+/** Reads a device by id (a number or digits) or by hostname; PollError when there is none. */
+export async function getDevice(db: Db, ref: number | string): Promise<DeviceRow> {
+  const byId = typeof ref === 'number' || /^\d+$/.test(ref);
+  const [rows] = await db.query<mysql.RowDataPacket[]>(
+    `SELECT ${DEVICE_COLUMNS} FROM devices WHERE ${byId ? 'device_id = ?' : 'hostname = ? OR sysName = ?'} ORDER BY device_id LIMIT 2`,
+    byId ? [Number(ref)] : [ref, ref],
+  );
+  if (rows.length === 0) throw new PollError(`no device ${JSON.stringify(String(ref))} in the database`, { hint: 'list devices with `nms device list`' });
+  if (rows.length > 1 && !byId) throw new PollError(`more than one device is called ${JSON.stringify(ref)}; give its device id instead`);
+  const r = rows[0];
+  return { ...r, uptime: r.uptime === null ? null : Number(r.uptime) } as DeviceRow;
+}
+
+/** The device's SNMP target with its secrets decrypted (AppKeyMismatchError on a wrong key). */
+export function snmpTargetOf(d: DeviceRow, appKey: string): SnmpTarget {
+  const dec = (v: string | null) => (v ? decrypt(appKey, v) : undefined);
+  return {
+    host: d.hostname,
+    port: d.port,
+    transport: d.transport === 'udp6' ? 'udp6' : 'udp',
+    version: d.snmpver,
+    community: dec(d.community),
+    authlevel: d.authlevel ?? undefined,
+    authname: d.authname ?? undefined,
+    authpass: dec(d.authpass),
+    authalgo: d.authalgo ?? undefined,
+    cryptopass: dec(d.cryptopass),
+    cryptoalgo: d.cryptoalgo ?? undefined,
+    timeoutMs: d.timeout ? d.timeout * 1000 : undefined,
+    retries: d.retries ?? undefined,
+  };
+}
+
+/** A device to add: hostname, port, group and SNMP settings (plain secrets, encrypted here). */
+export interface NewDevice {
+  hostname: string;
+  port?: number;
+  poller_group?: number;
+  transport?: 'udp' | 'udp6';
+  /** Seconds per request and retries, when different from the agent's. */
+  timeout?: number;
+  retries?: number;
+  snmp: Omit<SnmpTarget, 'host' | 'port' | 'transport' | 'timeoutMs' | 'retries'>;
+}
+
+/** Inserts a device (or updates the one with the same hostname and port); returns its id. */
+export async function addDevice(db: Db, appKey: string, d: NewDevice): Promise<number> {
+  const enc = (v: string | undefined) => (v ? encrypt(appKey, v) : null);
+  const s = d.snmp;
+  const [res] = await db.query<mysql.ResultSetHeader>(
+    `INSERT INTO devices (hostname, port, transport, poller_group, snmpver, community, authlevel, authname, authpass, authalgo, cryptopass, cryptoalgo, timeout, retries)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON DUPLICATE KEY UPDATE device_id = LAST_INSERT_ID(device_id), transport = VALUES(transport), poller_group = VALUES(poller_group),
+       snmpver = VALUES(snmpver), community = VALUES(community), authlevel = VALUES(authlevel), authname = VALUES(authname),
+       authpass = VALUES(authpass), authalgo = VALUES(authalgo), cryptopass = VALUES(cryptopass), cryptoalgo = VALUES(cryptoalgo),
+       timeout = VALUES(timeout), retries = VALUES(retries)`,
+    [
+      d.hostname, d.port ?? 161, d.transport ?? 'udp', d.poller_group ?? 0, s.version, enc(s.community), s.authlevel ?? null,
+      s.authname ?? null, enc(s.authpass), s.authalgo ?? null, enc(s.cryptopass), s.cryptoalgo ?? null, d.timeout ?? null, d.retries ?? null,
+    ],
+  );
+  return res.insertId;
+}
+
+/** Severity numbers as LibreNMS uses them (eventlog.severity). */
+export const Severity = { ok: 1, info: 2, notice: 3, warning: 4, error: 5 } as const;
+
+export async function logEvent(db: Db, deviceId: number | null, type: string, message: string, severity: number = Severity.info, reference: string | null = null): Promise<void> {
+  await db.query('INSERT INTO eventlog (device_id, datetime, message, type, reference, severity) VALUES (?, UTC_TIMESTAMP(), ?, ?, ?, ?)', [
+    deviceId, message, type, reference, severity,
+  ]);
+}
+
+/** What a finished poll (or failed attempt) changes on the device row. */
+export interface PollOutcome {
+  startedAt: Date;
+  seconds: number;
+  up: boolean;
+  /** '' when up; 'snmp' (or 'icmp') when down. */
+  reason: '' | 'snmp' | 'icmp';
+  /** Human detail of why it is down, for the eventlog. */
+  detail?: string;
+  sysName?: string;
+  sysDescr?: string;
+  sysObjectID?: string;
+  uptime?: number;
+}
+
+/**
+ * Writes the outcome in one UPDATE and, when the status changed from what `before` says, an
+ * eventlog entry. A down device keeps its last_polled (LibreNMS's due rule reads it).
+ */
+export async function recordPoll(db: Db, before: Pick<DeviceRow, 'device_id' | 'status' | 'status_reason'>, o: PollOutcome, kind: 'poll' | 'discovery' = 'poll'): Promise<void> {
+  const sets = ['status = ?', 'status_reason = ?', 'last_poll_attempted = ?'];
+  const args: unknown[] = [o.up ? 1 : 0, o.reason, o.startedAt];
+  const set = (col: string, v: unknown) => {
+    sets.push(`${col} = ?`);
+    args.push(v);
+  };
+  if (o.up) {
+    set(kind === 'poll' ? 'last_polled' : 'last_discovered', o.startedAt);
+    set(kind === 'poll' ? 'last_polled_timetaken' : 'last_discovered_timetaken', round2(o.seconds));
+  }
+  for (const k of ['sysName', 'sysDescr', 'sysObjectID', 'uptime'] as const) if (o[k] !== undefined) set(k, o[k]);
+  args.push(before.device_id);
+  await db.query(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = ?`, args);
+  const wasUp = before.status === 1;
+  if (wasUp && !o.up) await logEvent(db, before.device_id, 'availability', `Device status changed to Down from ${o.reason} check${o.detail ? `: ${o.detail}` : ''}`, Severity.error, o.reason);
+  else if (!wasUp && o.up) await logEvent(db, before.device_id, 'availability', 'Device status changed to Up', Severity.ok, 'snmp');
+  else if (!wasUp && !o.up && before.status_reason === '') {
+    // never polled successfully before: say once why it is down
+    await logEvent(db, before.device_id, 'availability', `Device is Down from ${o.reason} check${o.detail ? `: ${o.detail}` : ''}`, Severity.error, o.reason);
+  }
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
