@@ -1,0 +1,262 @@
+// Loads `inventories/<name>/` into the normalised Inventory (types.ts) in three steps:
+// schema (schema.ts), normalise (defaults merged, paths resolved; below), rules (rules.ts).
+// Every problem from every file is collected and thrown once as an InventoryError (exit 2).
+import { readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import { DEFAULT_NODE_SETTINGS } from '../../lib/node-config.js';
+import { InventoryError, type InventoryProblem } from '../../lib/errors.js';
+import { checkSchema, parseSource, type FieldPath, type SourceFile } from './source.js';
+import { devicesFileSchema, hostsFileSchema, secretsFileSchema } from './schema.js';
+import { checkRules } from './rules.js';
+import { MASTER_SERVICES, type AgentSettings, type ClusterSettings, type DeviceSpec, type HostSpec, type Inventory, type MasterService, type Role, type Secrets, type SnmpSpec } from './types.js';
+
+export const HOSTS_FILE = 'hosts.yaml';
+export const DEVICES_FILE = 'devices.yaml';
+export const SECRETS_FILE = 'secrets.yaml';
+export const KNOWN_HOSTS_FILE = 'known_hosts';
+
+export interface LoadOptions {
+  /**
+   * Check files the inventory points to: SSH keys and TLS files exist and are readable, and
+   * secrets.yaml is not readable by group or others. Default true; `false` suits tools that
+   * only read the topology of someone else's inventory.
+   */
+  checkFiles?: boolean;
+}
+
+/** Agent settings a host gets when neither it nor `defaults.agent` sets them (LibreNMS's). */
+export const DEFAULT_AGENT_SETTINGS: AgentSettings = {
+  distributed_poller_group: DEFAULT_NODE_SETTINGS.distributed_poller_group,
+  service_poller_workers: DEFAULT_NODE_SETTINGS.service_poller_workers,
+  service_poller_frequency: DEFAULT_NODE_SETTINGS.service_poller_frequency,
+  service_discovery_workers: DEFAULT_NODE_SETTINGS.service_discovery_workers,
+  service_discovery_frequency: DEFAULT_NODE_SETTINGS.service_discovery_frequency,
+  service_ping_workers: DEFAULT_NODE_SETTINGS.service_ping_workers,
+  service_ping_frequency: DEFAULT_NODE_SETTINGS.service_ping_frequency,
+  service_poller_down_retry: DEFAULT_NODE_SETTINGS.service_poller_down_retry,
+  service_master_timeout: DEFAULT_NODE_SETTINGS.service_master_timeout,
+  service_loglevel: DEFAULT_NODE_SETTINGS.service_loglevel,
+  service_watchdog_enabled: DEFAULT_NODE_SETTINGS.service_watchdog_enabled,
+};
+
+export const DEFAULT_SSH = { user: 'root', port: 22 } as const;
+/** Keys tried, in order, when no `ssh.key` is given (as OpenSSH does). */
+export const DEFAULT_KEY_FILES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'];
+
+// Shapes after the schema step has passed.
+export interface RawSsh { user?: string; port?: number; key?: string; sudo?: boolean }
+export interface RawHost { address: string; roles: Role[]; os?: string; ssh?: RawSsh; agent?: Partial<AgentSettings> }
+export interface RawHostsFile {
+  cluster: {
+    name: string;
+    redis?: { port?: number; db?: number };
+    mariadb?: { port?: number; database?: string };
+    rrdcached?: { port?: number; write_threads?: number; journal?: boolean; base_dir?: string };
+    memcached?: { port?: number; memory_mb?: number };
+    web?: { https_port?: number; http_port?: number; server_name?: string };
+    tls?: { cert?: string; key?: string };
+    firewall?: boolean;
+  };
+  defaults?: { ssh?: RawSsh; agent?: Partial<AgentSettings>; os?: string };
+  hosts: Record<string, RawHost>;
+}
+export interface RawDevice { hostname: string; port?: number; transport?: 'udp' | 'udp6'; poller_group?: number; snmp: Record<string, string> }
+
+/** Where each merged host setting came from, so a rule can point at the line that set it. */
+export interface HostOrigins {
+  os: FieldPath;
+  ssh: Record<keyof RawSsh, FieldPath>;
+  /** True when no key was configured and one of DEFAULT_KEY_FILES was picked. */
+  keyGuessed: boolean;
+}
+
+/** What the rules step sees. */
+export interface LoadContext {
+  dir: string;
+  checkFiles: boolean;
+  hostsSrc: SourceFile;
+  devicesSrc?: SourceFile;
+  secretsSrc?: SourceFile;
+  /** Path of secrets.yaml as shown to the user. */
+  secretsFile: string;
+  raw: RawHostsFile;
+  rawDevices?: RawDevice[];
+  secrets?: Secrets;
+  hosts: HostSpec[];
+  origins: Map<string, HostOrigins>;
+  cluster: ClusterSettings;
+  devices: DeviceSpec[];
+}
+
+export function expandHome(p: string): string {
+  return p === '~' ? homedir() : p.startsWith('~/') ? join(homedir(), p.slice(2)) : p;
+}
+
+/** Resolves a path written in the inventory: `~` is the home, relative is the inventory dir. */
+export function resolveInventoryPath(dir: string, p: string): string {
+  const e = expandHome(p);
+  return isAbsolute(e) ? e : resolve(dir, e);
+}
+
+function readSource(file: string, secret: boolean, schema: object, problems: InventoryProblem[]): SourceFile | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.push({ file, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+    return undefined;
+  }
+  const { src, problems: syntax } = parseSource(file, text, secret);
+  problems.push(...syntax);
+  if (syntax.length) return undefined;
+  const schemaProblems = checkSchema(src, schema);
+  problems.push(...schemaProblems);
+  return schemaProblems.length ? undefined : src;
+}
+
+function exists(file: string): boolean {
+  try {
+    statSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function normaliseHosts(ctx: Pick<LoadContext, 'dir' | 'raw' | 'origins'>): HostSpec[] {
+  const { raw, dir } = ctx;
+  const d = raw.defaults ?? {};
+  const hosts: HostSpec[] = [];
+  for (const [name, h] of Object.entries(raw.hosts)) {
+    const hp: FieldPath = ['hosts', name];
+    const pick = <K extends keyof RawSsh>(k: K): { value: RawSsh[K]; from: FieldPath } =>
+      h.ssh?.[k] !== undefined
+        ? { value: h.ssh[k], from: [...hp, 'ssh', k] }
+        : d.ssh?.[k] !== undefined
+          ? { value: d.ssh[k], from: ['defaults', 'ssh', k] }
+          : { value: undefined, from: [...hp, 'address'] };
+    const user = pick('user');
+    const port = pick('port');
+    const key = pick('key');
+    const sudo = pick('sudo');
+    const u = user.value ?? DEFAULT_SSH.user;
+    let keyPath = key.value !== undefined ? resolveInventoryPath(dir, key.value) : undefined;
+    const keyGuessed = keyPath === undefined;
+    if (keyPath === undefined) keyPath = DEFAULT_KEY_FILES.map(expandHome).find(exists) ?? expandHome(DEFAULT_KEY_FILES[0]);
+    const os = h.os ?? d.os;
+    ctx.origins.set(name, {
+      os: h.os !== undefined ? [...hp, 'os'] : ['defaults', 'os'],
+      ssh: { user: user.from, port: port.from, key: key.from, sudo: sudo.from },
+      keyGuessed,
+    });
+    hosts.push({
+      name,
+      address: h.address,
+      ssh: { user: u, port: port.value ?? DEFAULT_SSH.port, keyPath, sudo: sudo.value ?? u !== 'root' },
+      ...(os !== undefined ? { os } : {}),
+      roles: h.roles,
+      agent: { ...DEFAULT_AGENT_SETTINGS, ...d.agent, ...h.agent },
+    });
+  }
+  return hosts;
+}
+
+function normaliseCluster(raw: RawHostsFile, hosts: HostSpec[], dir: string): ClusterSettings {
+  const c = raw.cluster;
+  const webHost = hosts.find((h) => h.roles.includes('web'));
+  return {
+    name: c.name,
+    redis: { port: c.redis?.port ?? 6379, db: c.redis?.db ?? 0 },
+    mariadb: { port: c.mariadb?.port ?? 3306, database: c.mariadb?.database ?? 'nms' },
+    rrdcached: {
+      port: c.rrdcached?.port ?? 42217,
+      writeThreads: c.rrdcached?.write_threads ?? 4,
+      journal: c.rrdcached?.journal ?? true,
+      baseDir: c.rrdcached?.base_dir ?? '/var/lib/nms/rrd',
+    },
+    memcached: { port: c.memcached?.port ?? 11211, memoryMb: c.memcached?.memory_mb ?? 64 },
+    web: {
+      httpsPort: c.web?.https_port ?? 443,
+      httpPort: c.web?.http_port ?? 80,
+      serverName: c.web?.server_name ?? webHost?.address ?? c.name,
+    },
+    tls: {
+      ...(c.tls?.cert !== undefined ? { certPath: resolveInventoryPath(dir, c.tls.cert) } : {}),
+      ...(c.tls?.key !== undefined ? { keyPath: resolveInventoryPath(dir, c.tls.key) } : {}),
+    },
+    firewall: c.firewall ?? true,
+  };
+}
+
+function normaliseDevices(raw: RawDevice[]): DeviceSpec[] {
+  return raw.map((d) => ({
+    hostname: d.hostname,
+    port: d.port ?? 161,
+    transport: d.transport ?? 'udp',
+    poller_group: d.poller_group ?? 0,
+    snmp: d.snmp as unknown as SnmpSpec,
+  }));
+}
+
+/**
+ * Reads, validates and normalises the inventory in `dir`. Throws InventoryError with every
+ * problem found (file:line:column and field path each); never connects anywhere.
+ */
+export async function loadInventory(dir: string, opts: LoadOptions = {}): Promise<Inventory> {
+  const checkFiles = opts.checkFiles ?? true;
+  const absDir = resolve(dir);
+  const problems: InventoryProblem[] = [];
+  let isDir = false;
+  try {
+    isDir = statSync(absDir).isDirectory();
+  } catch {
+    /* reported below */
+  }
+  if (!isDir) throw new InventoryError([{ file: dir, message: 'no such inventory directory (create one with `nms init inventory NAME`)' }]);
+
+  const hostsFile = join(dir, HOSTS_FILE);
+  const devicesFile = join(dir, DEVICES_FILE);
+  const secretsFile = join(dir, SECRETS_FILE);
+  const hostsSrc = readSource(hostsFile, false, hostsFileSchema, problems);
+  const devicesSrc = exists(devicesFile) ? readSource(devicesFile, false, devicesFileSchema, problems) : undefined;
+  let secretsSrc: SourceFile | undefined;
+  if (!exists(secretsFile)) problems.push({ file: secretsFile, message: 'secrets file is missing (`nms init inventory --force` keeps your hosts and writes one)' });
+  else secretsSrc = readSource(secretsFile, true, secretsFileSchema, problems);
+  if (!hostsSrc) throw new InventoryError(problems);
+
+  const raw = hostsSrc.data as RawHostsFile;
+  const origins = new Map<string, HostOrigins>();
+  const hosts = normaliseHosts({ dir: absDir, raw, origins });
+  const rawDevices = devicesSrc ? (devicesSrc.data as { devices: RawDevice[] }).devices : undefined;
+  const ctx: LoadContext = {
+    dir: absDir,
+    checkFiles,
+    hostsSrc,
+    devicesSrc,
+    secretsSrc,
+    secretsFile,
+    raw,
+    rawDevices,
+    secrets: secretsSrc?.data as Secrets | undefined,
+    hosts,
+    origins,
+    cluster: normaliseCluster(raw, hosts, absDir),
+    devices: normaliseDevices(rawDevices ?? []),
+  };
+  problems.push(...checkRules(ctx));
+  if (problems.length || !ctx.secrets) throw new InventoryError(problems);
+
+  const services = {} as Record<MasterService, HostSpec>;
+  for (const s of MASTER_SERVICES) services[s] = hosts.find((h) => h.roles.includes(s)) as HostSpec;
+  return {
+    name: basename(absDir),
+    dir: absDir,
+    knownHostsPath: join(absDir, KNOWN_HOSTS_FILE),
+    cluster: ctx.cluster,
+    hosts,
+    devices: ctx.devices,
+    secrets: { ...ctx.secrets, db_passwords: { ...ctx.secrets.db_passwords } },
+    services,
+  };
+}

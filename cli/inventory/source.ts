@@ -1,0 +1,187 @@
+// One YAML file of an inventory with the positions of its nodes, so every problem can name
+// file:line:column and a field path; and the schema step, which turns ajv's errors into such
+// problems. Values of secret fields are never put into a message.
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { InventoryProblem } from '../../lib/errors.js';
+import { HINT_KEYWORD } from './schema.js';
+
+export type FieldPath = (string | number)[];
+
+export interface SourceFile {
+  /** The file as the user named it (inventory dir as given + file name). */
+  file: string;
+  doc: Document.Parsed;
+  lineCounter: LineCounter;
+  /** Plain data of the document (undefined when it did not parse). */
+  data: unknown;
+  /** Every value in this file is secret (secrets.yaml). */
+  secret: boolean;
+}
+
+/** Keys whose values are secret in any file (device credentials). */
+const SECRET_KEYS = new Set(['community', 'authpass', 'cryptopass', 'password']);
+
+/** Parses YAML text; syntax errors (and duplicate keys) come back as problems with positions. */
+export function parseSource(file: string, text: string, secret = false): { src: SourceFile; problems: InventoryProblem[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  const problems: InventoryProblem[] = doc.errors.map((e) => {
+    const pos = e.linePos?.[0];
+    const first = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    const message = e.code === 'DUPLICATE_KEY' ? `duplicate key: ${first} (each name may appear once)` : `YAML syntax: ${first}`;
+    return { file, line: pos?.line, column: pos?.col, message };
+  });
+  const data = problems.length ? undefined : doc.toJS({ maxAliasCount: 100 });
+  return { src: { file, doc, lineCounter, data, secret }, problems };
+}
+
+/** `hosts.poller1.ssh.port`, `devices[3].snmp`. */
+export function formatPath(path: FieldPath): string {
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+}
+
+/**
+ * Where a field is: the value's start, or its key's when `key` is set. A path that does not
+ * exist (a missing field) resolves to the deepest parent that does.
+ */
+export function locate(src: SourceFile, path: FieldPath, key = false): { line: number; column: number } {
+  let node: unknown = src.doc.contents;
+  let offset = (node as Node | null)?.range?.[0] ?? 0;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i];
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
+      if (!pair) break;
+      const keyNode = pair.key as Node | null;
+      if (i === path.length - 1 && key && keyNode?.range) {
+        offset = keyNode.range[0];
+        break;
+      }
+      const value = pair.value as Node | null;
+      offset = value?.range?.[0] ?? keyNode?.range?.[0] ?? offset;
+      node = value;
+    } else if (isSeq(node)) {
+      const item = node.items[Number(seg)] as Node | undefined;
+      if (!item) break;
+      offset = item.range?.[0] ?? offset;
+      node = item;
+    } else break;
+  }
+  const { line, col } = src.lineCounter.linePos(offset);
+  return { line, column: col };
+}
+
+export function problemAt(src: SourceFile, path: FieldPath, message: string, key = false): InventoryProblem {
+  return { file: src.file, ...locate(src, path, key), path: formatPath(path) || undefined, message };
+}
+
+/** A value for a message, unless it is secret. */
+export function shown(src: SourceFile, path: FieldPath, value: unknown): string {
+  const last = path[path.length - 1];
+  if (src.secret || (typeof last === 'string' && SECRET_KEYS.has(last))) return '';
+  const text = value === null ? 'null' : typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : String(value);
+  return ` (got ${text.length > 60 ? text.slice(0, 57) + '...' : text})`;
+}
+
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+ajv.addKeyword({ keyword: HINT_KEYWORD, schemaType: 'string' });
+const compiled = new WeakMap<object, ValidateFunction>();
+
+const TYPE_WORDS: Record<string, string> = {
+  integer: 'a whole number',
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a mapping',
+};
+
+function pointerToPath(pointer: string, data: unknown): FieldPath {
+  const path: FieldPath = [];
+  let cur = data;
+  for (const raw of pointer.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    const isIndex = Array.isArray(cur);
+    path.push(isIndex ? Number(seg) : seg);
+    cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[seg] : undefined;
+  }
+  return path;
+}
+
+/** Closest known name, for "did you mean". */
+function closest(word: string, names: string[]): string | undefined {
+  const dist = (a: string, b: string): number => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)] as number[]);
+    for (let j = 1; j <= b.length; j++) d[0][j] = j;
+    for (let i = 1; i <= a.length; i++)
+      for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    return d[a.length][b.length];
+  };
+  let best: string | undefined;
+  let bestD = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const n of names) {
+    const dd = dist(word, n);
+    if (dd < bestD) [best, bestD] = [n, dd];
+  }
+  return best;
+}
+
+function describeError(src: SourceFile, e: ErrorObject): InventoryProblem {
+  const path = pointerToPath(e.instancePath, src.data);
+  const p = e.params as Record<string, unknown>;
+  const parent = e.parentSchema as Record<string, unknown> | undefined;
+  switch (e.keyword) {
+    case 'required':
+      return problemAt(src, [...path, String(p.missingProperty)], 'is required but missing');
+    case 'additionalProperties': {
+      const name = String(p.additionalProperty);
+      const known = Object.keys((parent?.properties as object | undefined) ?? {});
+      const guess = closest(name, known);
+      const hint = guess ? `did you mean "${guess}"? ` : '';
+      return problemAt(src, [...path, name], `unknown field: ${hint}known fields here: ${known.join(', ')}`, true);
+    }
+    case 'type':
+      return problemAt(src, path, `must be ${TYPE_WORDS[String(p.type)] ?? p.type}${shown(src, path, e.data)}`);
+    case 'enum':
+      return problemAt(src, path, `must be one of ${(p.allowedValues as unknown[]).join(', ')}${shown(src, path, e.data)}`);
+    case 'minimum':
+    case 'maximum': {
+      const lo = parent?.minimum;
+      const hi = parent?.maximum;
+      const range = lo !== undefined && hi !== undefined ? `from ${lo} to ${hi}` : e.keyword === 'minimum' ? `at least ${lo}` : `at most ${hi}`;
+      return problemAt(src, path, `must be ${range}${shown(src, path, e.data)}`);
+    }
+    case 'minLength':
+      return problemAt(src, path, Number(p.limit) <= 1 ? 'must not be empty' : `must be at least ${p.limit} characters long`);
+    case 'minItems':
+      return problemAt(src, path, `must list at least ${p.limit} item${p.limit === 1 ? '' : 's'}`);
+    case 'minProperties':
+      return problemAt(src, path, `must have at least ${p.limit} entr${p.limit === 1 ? 'y' : 'ies'}`);
+    case 'uniqueItems':
+      return problemAt(src, [...path, Number(p.i)], `is listed twice (items ${p.j} and ${p.i})`);
+    case 'pattern':
+      return problemAt(src, path, `must be ${parent?.[HINT_KEYWORD] ?? `like ${p.pattern}`}${shown(src, path, e.data)}`);
+    default:
+      return problemAt(src, path, e.message ?? 'is invalid');
+  }
+}
+
+/** Step 1: the schema. Every violation, each with its position. */
+export function checkSchema(src: SourceFile, schema: object): InventoryProblem[] {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  if (validate(src.data)) return [];
+  const seen = new Set<string>();
+  const out: InventoryProblem[] = [];
+  for (const e of validate.errors ?? []) {
+    const prob = describeError(src, e);
+    const id = `${prob.line}:${prob.column}:${prob.path}:${prob.message}`;
+    if (!seen.has(id)) out.push(prob);
+    seen.add(id);
+  }
+  return out;
+}
