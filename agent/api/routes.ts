@@ -1,0 +1,206 @@
+// The web/API's routes: path patterns, the query parameters each accepts, and handlers that
+// turn a request into a JSON body (shapes documented in docs/api.md). HTTP plumbing, the token
+// and error mapping live in server.ts.
+import { NmsError } from '../../lib/errors.js';
+import { databaseInfo, getDevice, listDevices, listPollers, listPorts, systemCounts, type ApiDb, type DeviceFilter } from './queries.js';
+
+/** An answer other than 200, with the message the client sees. */
+export class HttpError extends NmsError {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  constructor(status: number, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.status = status;
+    this.headers = headers;
+  }
+}
+
+export interface RedisProbe {
+  ping(): Promise<unknown>;
+}
+export interface MemcachedProbe {
+  get(key: string): Promise<unknown>;
+}
+
+/** What handlers get besides the request. */
+export interface RouteContext {
+  db: ApiDb;
+  version: string;
+  nodeName: string;
+  redis?: RedisProbe;
+  memcached?: MemcachedProbe;
+  queryTimeoutMs: number;
+  probeTimeoutMs: number;
+}
+
+export interface RouteRequest {
+  params: Record<string, string>;
+  query: URLSearchParams;
+}
+
+export interface Route {
+  pattern: RegExp;
+  /** Names of the pattern's capture groups, in order. */
+  params: string[];
+  /** Query parameters accepted; any other is refused with 400 so a typo never widens a filter. */
+  query: string[];
+  handle(ctx: RouteContext, req: RouteRequest): Promise<Record<string, unknown>>;
+}
+
+function deviceId(raw: string): number {
+  const id = Number(raw);
+  if (!Number.isSafeInteger(id) || id < 1) throw new HttpError(400, `device id must be a positive whole number (got ${JSON.stringify(raw)})`);
+  return id;
+}
+
+function deviceFilter(q: URLSearchParams): DeviceFilter {
+  const f: DeviceFilter = {};
+  const group = q.get('poller_group');
+  if (group !== null) {
+    if (!/^\d{1,9}$/.test(group)) throw new HttpError(400, `poller_group must be a group number (got ${JSON.stringify(group)})`);
+    f.poller_group = Number(group);
+  }
+  const status = q.get('status');
+  if (status !== null) {
+    const s = status.toLowerCase();
+    if (s === 'up' || s === '1') f.status = 1;
+    else if (s === 'down' || s === '0') f.status = 0;
+    else throw new HttpError(400, `status must be up or down (got ${JSON.stringify(status)})`);
+  }
+  return f;
+}
+
+/** Resolves true when the service answers within the deadline; never rejects. */
+async function probe(fn: (() => Promise<unknown>) | undefined, timeoutMs: number): Promise<{ reachable: boolean; error?: string } | null> {
+  if (!fn) return null;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  const attempt = fn();
+  attempt.catch(() => undefined); // a late failure after the deadline must not become unhandled
+  try {
+    await Promise.race([attempt, deadline]);
+    return { reachable: true };
+  } catch (err) {
+    return { reachable: false, error: errorSummary(err) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A short reason without connection details that could carry secrets. */
+export function errorSummary(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown };
+  if (typeof e?.code === 'string' && e.code) return e.code;
+  return String(e?.message ?? err).split('\n')[0].slice(0, 200);
+}
+
+async function system(ctx: RouteContext): Promise<Record<string, unknown>> {
+  const database = async () => {
+    try {
+      const info = await databaseInfo(ctx.db, ctx.queryTimeoutMs);
+      let counts = null;
+      let error: string | undefined;
+      try {
+        counts = await systemCounts(ctx.db, ctx.queryTimeoutMs);
+      } catch (err) {
+        error = errorSummary(err); // reachable but without schema: say so instead of failing
+      }
+      return { database: { reachable: true, ...info, ...(error ? { error } : {}) }, counts };
+    } catch (err) {
+      return { database: { reachable: false, time: null, schema_version: null, error: errorSummary(err) }, counts: null };
+    }
+  };
+  const redis = ctx.redis;
+  const memcached = ctx.memcached;
+  const [db, r, m] = await Promise.all([
+    database(),
+    probe(redis && (() => redis.ping()), ctx.probeTimeoutMs),
+    probe(memcached && (() => memcached.get('nms:api:probe')), ctx.probeTimeoutMs),
+  ]);
+  return {
+    status: 'ok',
+    system: {
+      version: ctx.version,
+      node: ctx.nodeName,
+      time: new Date().toISOString(),
+      database: db.database,
+      redis: r,
+      memcached: m,
+      counts: db.counts,
+    },
+  };
+}
+
+export const ROUTES: Route[] = [
+  { pattern: /^\/api\/v0\/system$/, params: [], query: [], handle: (ctx) => system(ctx) },
+  {
+    pattern: /^\/api\/v0\/pollers$/,
+    params: [],
+    query: [],
+    handle: async (ctx) => {
+      const pollers = await listPollers(ctx.db, ctx.queryTimeoutMs);
+      return { status: 'ok', count: pollers.length, pollers };
+    },
+  },
+  {
+    pattern: /^\/api\/v0\/devices$/,
+    params: [],
+    query: ['poller_group', 'status'],
+    handle: async (ctx, req) => {
+      const devices = await listDevices(ctx.db, deviceFilter(req.query), ctx.queryTimeoutMs);
+      return { status: 'ok', count: devices.length, devices };
+    },
+  },
+  {
+    pattern: /^\/api\/v0\/devices\/([^/]+)$/,
+    params: ['id'],
+    query: [],
+    handle: async (ctx, req) => {
+      const id = deviceId(req.params.id);
+      const device = await getDevice(ctx.db, id, ctx.queryTimeoutMs);
+      if (!device) throw new HttpError(404, `no device with id ${id}`);
+      return { status: 'ok', device };
+    },
+  },
+  {
+    pattern: /^\/api\/v0\/devices\/([^/]+)\/ports$/,
+    params: ['id'],
+    query: [],
+    handle: async (ctx, req) => {
+      const id = deviceId(req.params.id);
+      if (!(await getDevice(ctx.db, id, ctx.queryTimeoutMs))) throw new HttpError(404, `no device with id ${id}`);
+      const ports = await listPorts(ctx.db, id, ctx.queryTimeoutMs);
+      return { status: 'ok', device_id: id, count: ports.length, ports };
+    },
+  },
+];
+
+function decodeParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, 'malformed percent-encoding in the path');
+  }
+}
+
+/** Finds the route for a path (trailing slash ignored) and checks its query parameters. */
+export function matchRoute(pathname: string, query: URLSearchParams): { route: Route; req: RouteRequest } | null {
+  const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
+  for (const route of ROUTES) {
+    const m = route.pattern.exec(path);
+    if (!m) continue;
+    const params: Record<string, string> = {};
+    route.params.forEach((name, i) => (params[name] = decodeParam(m[i + 1])));
+    for (const key of new Set(query.keys())) {
+      if (!route.query.includes(key)) {
+        const allowed = route.query.length ? `; accepted: ${route.query.join(', ')}` : '';
+        throw new HttpError(400, `unknown query parameter ${JSON.stringify(key)}${allowed}`);
+      }
+      if (query.getAll(key).length > 1) throw new HttpError(400, `query parameter ${JSON.stringify(key)} given more than once`);
+    }
+    return { route, req: { params, query } };
+  }
+  return null;
+}
