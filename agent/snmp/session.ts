@@ -1,0 +1,154 @@
+// One SNMP session to one device for the length of a poll: v1, v2c or v3, with a deadline and
+// an AbortSignal that cancel whatever is in flight. The UDP socket is closed by close(), which
+// the caller runs in `finally` (close is safe to call twice).
+import snmp from 'net-snmp';
+import type { RawVarbind, Session } from 'net-snmp';
+import { SnmpError } from './errors.js';
+import { decodeValue } from './values.js';
+import type { SnmpTarget, Varbind } from './types.js';
+
+export interface SnmpSessionOptions {
+  /** Per-request timeout in ms (the target's own wins). Default 1500. */
+  timeoutMs?: number;
+  /** Retries per request (the target's own wins). Default 1. */
+  retries?: number;
+  /** Absolute time (ms since the epoch) after which every request fails. Default none. */
+  deadline?: number;
+  /** Aborts every request in flight and any later one. */
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_SNMP_SESSION_OPTIONS = { timeoutMs: 1500, retries: 1 } as const;
+
+const AUTH: Record<string, number> = {
+  MD5: snmp.AuthProtocols.md5, SHA: snmp.AuthProtocols.sha, 'SHA-224': snmp.AuthProtocols.sha224,
+  'SHA-256': snmp.AuthProtocols.sha256, 'SHA-384': snmp.AuthProtocols.sha384, 'SHA-512': snmp.AuthProtocols.sha512,
+};
+const PRIV: Record<string, number> = {
+  DES: snmp.PrivProtocols.des, AES: snmp.PrivProtocols.aes, 'AES-256': snmp.PrivProtocols.aes256b, 'AES-256-C': snmp.PrivProtocols.aes256r,
+};
+
+export class SnmpSession {
+  readonly target: SnmpTarget;
+  readonly version: SnmpTarget['version'];
+  private readonly session: Session;
+  private failed?: SnmpError;
+  private readonly timer?: NodeJS.Timeout;
+  private readonly onAbort?: () => void;
+  private readonly signal?: AbortSignal;
+  private closed = false;
+  /** Requests sent, for the poll's statistics. */
+  requests = 0;
+
+  constructor(target: SnmpTarget, options: SnmpSessionOptions = {}) {
+    this.target = target;
+    this.version = target.version;
+    const opts = {
+      port: target.port ?? 161,
+      transport: target.transport === 'udp6' ? ('udp6' as const) : ('udp4' as const),
+      timeout: target.timeoutMs ?? options.timeoutMs ?? DEFAULT_SNMP_SESSION_OPTIONS.timeoutMs,
+      retries: target.retries ?? options.retries ?? DEFAULT_SNMP_SESSION_OPTIONS.retries,
+      // we check order ourselves, with the column it concerns in the message
+      backwardsGetNexts: true,
+    };
+    if (target.version === 'v3') {
+      const level = target.authlevel ?? 'noAuthNoPriv';
+      if (!target.authname) throw new SnmpError('auth', 'SNMPv3 needs authname');
+      const user: { name: string; level: number; authProtocol?: number; authKey?: string; privProtocol?: number; privKey?: string } = {
+        name: target.authname,
+        level: snmp.SecurityLevel[level],
+      };
+      if (level !== 'noAuthNoPriv') {
+        user.authProtocol = AUTH[(target.authalgo ?? 'MD5').toUpperCase()];
+        if (user.authProtocol === undefined) throw new SnmpError('auth', `SNMPv3 authalgo ${target.authalgo} is not one of ${Object.keys(AUTH).join(', ')}`);
+        user.authKey = target.authpass ?? '';
+      }
+      if (level === 'authPriv') {
+        user.privProtocol = PRIV[(target.cryptoalgo ?? 'AES').toUpperCase()];
+        if (user.privProtocol === undefined) throw new SnmpError('auth', `SNMPv3 cryptoalgo ${target.cryptoalgo} is not one of ${Object.keys(PRIV).join(', ')}`);
+        user.privKey = target.cryptopass ?? '';
+      }
+      this.session = snmp.createV3Session(target.host, user, { ...opts, version: snmp.Version3 });
+    } else {
+      this.session = snmp.createSession(target.host, target.community ?? 'public', { ...opts, version: target.version === 'v1' ? snmp.Version1 : snmp.Version2c });
+    }
+    // A socket error with no listener would crash the process: make it fail the requests instead.
+    this.session.on('error', (err: Error) => this.fail(new SnmpError('protocol', `SNMP socket error: ${err.message}`, { cause: err })));
+    if (options.deadline !== undefined) {
+      const left = Math.max(0, options.deadline - Date.now());
+      this.timer = setTimeout(() => this.fail(new SnmpError('timeout', `poll deadline of the device passed`)), left);
+      this.timer.unref();
+    }
+    if (options.signal) {
+      this.signal = options.signal;
+      this.onAbort = () => this.fail(new SnmpError('aborted', 'poll aborted'));
+      if (options.signal.aborted) this.onAbort();
+      else options.signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+  }
+
+  private fail(err: SnmpError): void {
+    if (this.failed) return;
+    this.failed = err;
+    this.session.cancelRequests(err);
+  }
+
+  async get(oids: string[]): Promise<Varbind[]> {
+    const raw = await this.call<RawVarbind[]>((cb) => this.session.get(oids, cb));
+    return raw.map(convert);
+  }
+
+  async getNext(oids: string[]): Promise<Varbind[]> {
+    const raw = await this.call<RawVarbind[]>((cb) => this.session.getNext(oids, cb));
+    return raw.map(convert);
+  }
+
+  /** GETBULK without non-repeaters: one list of varbinds per requested OID (may be short). */
+  async getBulk(oids: string[], maxRepetitions: number): Promise<Varbind[][]> {
+    const raw = await this.call<RawVarbind[][]>((cb) => this.session.getBulk(oids, 0, maxRepetitions, cb));
+    return raw.map((col) => (Array.isArray(col) ? col : [col]).map(convert));
+  }
+
+  private call<R>(send: (cb: (err: Error | null, r?: R) => void) => void): Promise<R> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (this.closed) return Promise.reject(new SnmpError('aborted', 'SNMP session already closed'));
+    this.requests++;
+    return new Promise<R>((resolve, reject) => {
+      try {
+        send((err, r) => (err ? reject(this.failed ?? classify(err, this.target)) : resolve(r as R)));
+      } catch (err) {
+        reject(classify(err as Error, this.target));
+      }
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.signal && this.onAbort) this.signal.removeEventListener('abort', this.onAbort);
+    if (!this.failed) this.failed = new SnmpError('aborted', 'SNMP session closed');
+    try {
+      this.session.close();
+    } catch {
+      // already closed by a socket error: nothing left to release
+    }
+  }
+}
+
+function convert(vb: RawVarbind): Varbind {
+  return { oid: vb.oid, type: vb.type, value: decodeValue(vb.type, vb.value) };
+}
+
+function classify(err: Error, t: SnmpTarget): SnmpError {
+  if (err instanceof SnmpError) return err;
+  const where = `${t.host}:${t.port ?? 161}`;
+  if (err instanceof snmp.RequestTimedOutError) {
+    return new SnmpError('timeout', `no SNMP answer from ${where} (${t.version}${t.version === 'v3' ? '' : '; wrong community?'})`, { cause: err });
+  }
+  if (err instanceof snmp.ResponseInvalidError && err.code === snmp.ResponseInvalidCode.EAuthFailure) {
+    return new SnmpError('auth', `SNMPv3 authentication failed at ${where}: ${err.message}`, { cause: err });
+  }
+  if (err instanceof snmp.RequestFailedError) return new SnmpError('protocol', `${where} answered with an error: ${err.message}`, { cause: err });
+  return new SnmpError('protocol', `SNMP exchange with ${where} failed: ${err.message}`, { cause: err });
+}

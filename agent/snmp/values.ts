@@ -1,0 +1,74 @@
+// Turns net-snmp's raw varbind values into ours, and reads them back as typed fields.
+import type { SnmpValue, Varbind } from './types.js';
+
+/** net-snmp's ObjectType numbers. */
+export const T = {
+  Boolean: 1, Integer: 2, OctetString: 4, Null: 5, OID: 6, IpAddress: 64, Counter: 65, Gauge: 66,
+  TimeTicks: 67, Opaque: 68, Counter64: 70, NoSuchObject: 128, NoSuchInstance: 129, EndOfMibView: 130,
+} as const;
+
+/** Counter64 arrives as a big-endian Buffer of any length up to 9 bytes (leading zero). */
+export function bufferToBigInt(b: Buffer): bigint {
+  let v = 0n;
+  for (const byte of b) v = (v << 8n) | BigInt(byte);
+  return v;
+}
+
+export function decodeValue(type: number, value: unknown): SnmpValue {
+  if (type === T.NoSuchObject || type === T.NoSuchInstance || type === T.EndOfMibView || type === T.Null) return null;
+  if (type === T.Counter64) {
+    if (Buffer.isBuffer(value)) return bufferToBigInt(value);
+    if (typeof value === 'number' || typeof value === 'bigint') return BigInt(value);
+    return null;
+  }
+  if (Buffer.isBuffer(value)) return value;
+  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'bigint') return value;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return null;
+}
+
+/** Text of an OctetString (control characters and trailing NULs removed). */
+export function str(vb: Varbind | undefined): string | null {
+  if (!vb || vb.value === null) return null;
+  const s = Buffer.isBuffer(vb.value) ? vb.value.toString('utf8') : String(vb.value);
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\0+$/, '').replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '').trim();
+}
+
+export function num(vb: Varbind | undefined): number | null {
+  if (!vb || vb.value === null) return null;
+  if (typeof vb.value === 'number') return vb.value;
+  if (typeof vb.value === 'bigint') return Number(vb.value);
+  const n = Number(Buffer.isBuffer(vb.value) ? vb.value.toString() : vb.value);
+  return Number.isFinite(n) ? n : null;
+}
+
+export function big(vb: Varbind | undefined): bigint | null {
+  if (!vb || vb.value === null) return null;
+  if (typeof vb.value === 'bigint') return vb.value;
+  if (typeof vb.value === 'number') return BigInt(Math.trunc(vb.value));
+  return null;
+}
+
+/** MAC-style hex of an OctetString (`00:1a:2b:...`), null when empty. */
+export function hex(vb: Varbind | undefined): string | null {
+  if (!vb || !Buffer.isBuffer(vb.value) || vb.value.length === 0) return null;
+  return [...vb.value].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+/** Compares dotted OIDs numerically: < 0 when a sorts before b. */
+export function compareOids(a: string, b: string): number {
+  const x = a.split('.');
+  const y = b.split('.');
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) {
+    const d = Number(x[i]) - Number(y[i]);
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
+/** True when `oid` is strictly below `prefix` in the tree. */
+export function isUnder(oid: string, prefix: string): boolean {
+  return oid.length > prefix.length && oid.startsWith(prefix) && oid[prefix.length] === '.';
+}
