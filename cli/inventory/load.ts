@@ -99,7 +99,8 @@ export function resolveInventoryPath(dir: string, p: string): string {
   return isAbsolute(e) ? e : resolve(dir, e);
 }
 
-function readSource(file: string, secret: boolean, schema: object, problems: InventoryProblem[]): SourceFile | undefined {
+/** Reads, parses and schema-checks one file; returns its source with the usable data, if any. */
+function readSource(file: string, secret: boolean, schema: object, problems: InventoryProblem[]): { src: SourceFile; data: unknown } | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -110,10 +111,12 @@ function readSource(file: string, secret: boolean, schema: object, problems: Inv
   const { src, problems: syntax } = parseSource(file, text, secret);
   problems.push(...syntax);
   if (syntax.length) return undefined;
-  const schemaProblems = checkSchema(src, schema);
-  problems.push(...schemaProblems);
-  return schemaProblems.length ? undefined : src;
+  const checked = checkSchema(src, schema);
+  problems.push(...checked.problems);
+  return { src, data: checked.data };
 }
+
+const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
 
 function exists(file: string): boolean {
   try {
@@ -152,10 +155,10 @@ function normaliseHosts(ctx: Pick<LoadContext, 'dir' | 'raw' | 'origins'>): Host
     });
     hosts.push({
       name,
-      address: h.address,
+      address: h.address ?? '',
       ssh: { user: u, port: port.value ?? DEFAULT_SSH.port, keyPath, sudo: sudo.value ?? u !== 'root' },
       ...(os !== undefined ? { os } : {}),
-      roles: h.roles,
+      roles: h.roles ?? [],
       agent: { ...DEFAULT_AGENT_SETTINGS, ...d.agent, ...h.agent },
     });
   }
@@ -191,12 +194,20 @@ function normaliseCluster(raw: RawHostsFile, hosts: HostSpec[], dir: string): Cl
 
 function normaliseDevices(raw: RawDevice[]): DeviceSpec[] {
   return raw.map((d) => ({
-    hostname: d.hostname,
+    hostname: d.hostname ?? '',
     port: d.port ?? 161,
     transport: d.transport ?? 'udp',
     poller_group: d.poller_group ?? 0,
-    snmp: d.snmp as unknown as SnmpSpec,
+    snmp: (d.snmp ?? {}) as unknown as SnmpSpec,
   }));
+}
+
+/** In file order, so the list reads like the files; problems without a line come first. */
+function sortProblems(problems: InventoryProblem[]): InventoryProblem[] {
+  return problems
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => a.p.file.localeCompare(b.p.file) || (a.p.line ?? 0) - (b.p.line ?? 0) || (a.p.column ?? 0) - (b.p.column ?? 0) || a.i - b.i)
+    .map((x) => x.p);
 }
 
 /**
@@ -218,34 +229,38 @@ export async function loadInventory(dir: string, opts: LoadOptions = {}): Promis
   const hostsFile = join(dir, HOSTS_FILE);
   const devicesFile = join(dir, DEVICES_FILE);
   const secretsFile = join(dir, SECRETS_FILE);
-  const hostsSrc = readSource(hostsFile, false, hostsFileSchema, problems);
-  const devicesSrc = exists(devicesFile) ? readSource(devicesFile, false, devicesFileSchema, problems) : undefined;
-  let secretsSrc: SourceFile | undefined;
+  const hostsRead = readSource(hostsFile, false, hostsFileSchema, problems);
+  const devicesRead = exists(devicesFile) ? readSource(devicesFile, false, devicesFileSchema, problems) : undefined;
+  let secretsRead: { src: SourceFile; data: unknown } | undefined;
   if (!exists(secretsFile)) problems.push({ file: secretsFile, message: 'secrets file is missing (`nms init inventory --force` keeps your hosts and writes one)' });
-  else secretsSrc = readSource(secretsFile, true, secretsFileSchema, problems);
-  if (!hostsSrc) throw new InventoryError(problems);
+  else secretsRead = readSource(secretsFile, true, secretsFileSchema, problems);
+  // Rules run on whatever survived the schema step, so one run shows every problem.
+  const raw = hostsRead?.data as RawHostsFile | undefined;
+  if (!hostsRead || !isObject(raw) || !isObject(raw.cluster) || !isObject(raw.hosts)) throw new InventoryError(sortProblems(problems));
+  raw.cluster.name ??= basename(absDir);
+  const rawSecrets = isObject(secretsRead?.data) ? (secretsRead.data as Partial<Secrets>) : undefined;
+  if (rawSecrets && !isObject(rawSecrets.db_passwords)) rawSecrets.db_passwords = {};
+  const rawDevices = devicesRead && isObject(devicesRead.data) && Array.isArray(devicesRead.data.devices) ? (devicesRead.data.devices as RawDevice[]) : undefined;
 
-  const raw = hostsSrc.data as RawHostsFile;
   const origins = new Map<string, HostOrigins>();
   const hosts = normaliseHosts({ dir: absDir, raw, origins });
-  const rawDevices = devicesSrc ? (devicesSrc.data as { devices: RawDevice[] }).devices : undefined;
   const ctx: LoadContext = {
     dir: absDir,
     checkFiles,
-    hostsSrc,
-    devicesSrc,
-    secretsSrc,
+    hostsSrc: hostsRead.src,
+    devicesSrc: rawDevices ? devicesRead?.src : undefined,
+    secretsSrc: rawSecrets ? secretsRead?.src : undefined,
     secretsFile,
     raw,
     rawDevices,
-    secrets: secretsSrc?.data as Secrets | undefined,
+    secrets: rawSecrets as Secrets | undefined,
     hosts,
     origins,
     cluster: normaliseCluster(raw, hosts, absDir),
     devices: normaliseDevices(rawDevices ?? []),
   };
   problems.push(...checkRules(ctx));
-  if (problems.length || !ctx.secrets) throw new InventoryError(problems);
+  if (problems.length || !ctx.secrets) throw new InventoryError(sortProblems(problems));
 
   const services = {} as Record<MasterService, HostSpec>;
   for (const s of MASTER_SERVICES) services[s] = hosts.find((h) => h.roles.includes(s)) as HostSpec;

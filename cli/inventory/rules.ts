@@ -43,6 +43,7 @@ function addresses(ctx: LoadContext): InventoryProblem[] {
   const seen = new Map<string, string>();
   for (const h of ctx.hosts) {
     const path = ['hosts', h.name, 'address'];
+    if (!h.address) continue; // missing: reported by the schema step
     const bad = addressProblem(h.address);
     if (bad) out.push(problemAt(ctx.hostsSrc, path, bad));
     const key = h.address.toLowerCase();
@@ -154,13 +155,14 @@ function devices(ctx: LoadContext): InventoryProblem[] {
   const out: InventoryProblem[] = [];
   const seen = new Map<string, number>();
   ctx.devices.forEach((d, i) => {
+    const s = ctx.rawDevices![i].snmp;
+    if (!d.hostname || !s?.version) return; // reported by the schema step
     const bad = addressProblem(d.hostname);
     if (bad) out.push(problemAt(src, ['devices', i, 'hostname'], bad));
     const id = `${d.hostname.toLowerCase()}:${d.port}`;
     const first = seen.get(id);
     if (first !== undefined) out.push(problemAt(src, ['devices', i], `device ${d.hostname} port ${d.port} is already devices[${first}]`));
     else seen.set(id, i);
-    const s = ctx.rawDevices![i].snmp;
     const p = (k: string): FieldPath => ['devices', i, 'snmp', k];
     const need = (k: string, why: string): void => {
       if (s[k] === undefined) out.push(problemAt(src, p(k), `is required ${why}`));
@@ -199,7 +201,7 @@ function secrets(ctx: LoadContext): InventoryProblem[] {
   }
   const s = ctx.secrets;
   if (!src || !s) return out;
-  if (!isValidAppKey(s.app_key)) out.push(problemAt(src, ['app_key'], 'must be "base64:" followed by 32 random bytes in base64 (Laravel form; `nms init inventory` makes one)'));
+  if (typeof s.app_key === 'string' && !isValidAppKey(s.app_key)) out.push(problemAt(src, ['app_key'], 'must be "base64:" followed by 32 random bytes in base64 (Laravel form; `nms init inventory` makes one)'));
   for (const h of ctx.hosts)
     if (s.db_passwords[h.name] === undefined) out.push(problemAt(src, ['db_passwords'], `no MariaDB password for host ${h.name}: add db_passwords.${h.name}`, true));
   for (const name of Object.keys(s.db_passwords))

@@ -167,21 +167,55 @@ function describeError(src: SourceFile, e: ErrorObject): InventoryProblem {
   }
 }
 
-/** Step 1: the schema. Every violation, each with its position. */
-export function checkSchema(src: SourceFile, schema: object): InventoryProblem[] {
+/**
+ * Removes what the schema rejected (unknown keys, values of the wrong type or out of range), so
+ * the later steps can still run on the rest and the user sees every problem in one go.
+ */
+function sanitise(data: unknown, errors: ErrorObject[]): unknown {
+  const copy = structuredClone(data);
+  const arrays = new Set<unknown[]>();
+  for (const e of errors) {
+    const path = pointerToPath(e.instancePath, copy);
+    if (e.keyword === 'required') continue;
+    if (e.keyword === 'additionalProperties') path.push(String((e.params as Record<string, unknown>).additionalProperty));
+    if (e.keyword === 'uniqueItems') path.push(Number((e.params as Record<string, unknown>).i));
+    if (path.length === 0) return undefined;
+    let parent: unknown = copy;
+    for (const seg of path.slice(0, -1)) parent = parent !== null && typeof parent === 'object' ? (parent as Record<string, unknown>)[seg] : undefined;
+    if (parent === null || typeof parent !== 'object') continue;
+    const last = path[path.length - 1];
+    if (Array.isArray(parent)) {
+      parent[Number(last)] = REMOVED;
+      arrays.add(parent);
+    } else delete (parent as Record<string, unknown>)[last];
+  }
+  for (const a of arrays) {
+    const kept = a.filter((x) => x !== REMOVED);
+    a.splice(0, a.length, ...kept);
+  }
+  return copy;
+}
+const REMOVED = Symbol('removed');
+
+/**
+ * Step 1: the schema. Every violation, each with its position, and the data with the rejected
+ * parts removed (undefined when nothing usable is left).
+ */
+export function checkSchema(src: SourceFile, schema: object): { problems: InventoryProblem[]; data: unknown } {
   let validate = compiled.get(schema);
   if (!validate) {
     validate = ajv.compile(schema);
     compiled.set(schema, validate);
   }
-  if (validate(src.data)) return [];
+  if (validate(src.data)) return { problems: [], data: src.data };
+  const errors = validate.errors ?? [];
   const seen = new Set<string>();
-  const out: InventoryProblem[] = [];
-  for (const e of validate.errors ?? []) {
+  const problems: InventoryProblem[] = [];
+  for (const e of errors) {
     const prob = describeError(src, e);
     const id = `${prob.line}:${prob.column}:${prob.path}:${prob.message}`;
-    if (!seen.has(id)) out.push(prob);
+    if (!seen.has(id)) problems.push(prob);
     seen.add(id);
   }
-  return out;
+  return { problems, data: sanitise(src.data, errors) };
 }
