@@ -113,7 +113,8 @@ describe('web/API', { timeout: 60000 }, () => {
   it('refuses every path without a token or with a wrong one', async () => {
     const wrongSameLength = TOKEN.slice(0, -1) + (TOKEN.endsWith('A') ? 'B' : 'A');
     for (const path of ['/api/v0/system', '/api/v0/pollers', '/api/v0/devices', `/api/v0/devices/${ids.up0}`, `/api/v0/devices/${ids.up0}/ports`, '/nope', '/']) {
-      for (const headers of [{}, { 'X-Auth-Token': '' }, { 'X-Auth-Token': 'wrong' }, { 'X-Auth-Token': wrongSameLength }, { 'X-Auth-Token': TOKEN + 'x' }]) {
+      const variants: Record<string, string>[] = [{}, { 'X-Auth-Token': '' }, { 'X-Auth-Token': 'wrong' }, { 'X-Auth-Token': wrongSameLength }, { 'X-Auth-Token': TOKEN + 'x' }];
+      for (const headers of variants) {
         const r = await get(path, headers);
         assertJsonError(r, 401);
         assert.equal(r.body.devices, undefined);
