@@ -1,4 +1,135 @@
-// Placeholder: the `lab` command(s) are registered here by their owner.
+// `nms lab …`: wires the lab's functions (cli/lab/lab.ts) to the command line and prints.
 import type { Command } from 'commander';
+import { Listr } from 'listr2';
+import { UsageError } from '../../lib/errors.js';
+import { output } from '../run.js';
+import { DEFAULT_LAB_UP, labAddHost, labDown, labExec, labStatus, labUp, type LabStatus, type LabUpResult, type Progress } from '../lab/lab.js';
 
-export function register(_program: Command): void {}
+/** Spinner lines on a terminal, plain lines otherwise, nothing but the result with --json. */
+function progress(json: boolean | undefined): Progress {
+  if (json) return { step: (_t, fn) => fn(), note: (text) => process.stderr.write(`note: ${text}\n`) };
+  if (process.stdout.isTTY) {
+    return {
+      async step(title, fn) {
+        let value: Awaited<ReturnType<typeof fn>> | undefined;
+        await new Listr([{ title, task: async () => void (value = await fn()) }], { renderer: 'default', exitOnError: true, collectErrors: false }).run();
+        return value as Awaited<ReturnType<typeof fn>>;
+      },
+      note: (text) => process.stdout.write(`note: ${text}\n`),
+    };
+  }
+  return {
+    async step(title, fn) {
+      const began = Date.now();
+      process.stdout.write(`… ${title}\n`);
+      const value = await fn();
+      process.stdout.write(`✔ ${title} (${((Date.now() - began) / 1000).toFixed(1)} s)\n`);
+      return value;
+    },
+    note: (text) => process.stdout.write(`note: ${text}\n`),
+  };
+}
+
+function count(value: string, name: string): number {
+  if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a whole number, got "${value}"`);
+  return Number(value);
+}
+
+function upText(r: LabUpResult): string {
+  const lines = [
+    r.already
+      ? `The lab is already up (${r.pollers} pollers, ${r.devices} devices): nothing to do.`
+      : `The lab is up in ${r.seconds} s: ${r.hosts.map((h) => `${h.name} ${h.address}`).join(', ')}.`,
+    `Inventory: ${r.inventory}`,
+    r.simulator.running ? `Simulated devices: ${r.simulator.devices} on 198.18.0.200 udp 16100-${16100 + r.simulator.devices - 1}` : `Simulated devices: none${r.simulator.note ? ` (${r.simulator.note})` : ''}`,
+    'Next: nms lab status · nms lab exec master -- hostname · nms lab down',
+  ];
+  return lines.join('\n') + '\n';
+}
+
+function statusText(s: LabStatus): string {
+  if (!s.up) {
+    const stray = s.present.processes.length + s.present.netns.length + s.present.links.length + s.present.mounts.length;
+    return stray ? `The lab is down but left ${stray} things behind (run \`nms lab down\` to remove them).\n` : 'The lab is down.\n';
+  }
+  const rows = s.hosts.map((h) => `  ${h.name.padEnd(10)} ${h.address.padEnd(14)} ${h.running ? 'running' : 'STOPPED'}  ssh ${h.ssh ? 'ok' : 'NO ANSWER'}`);
+  const sim = s.simulator
+    ? `  simulator: ${s.simulator.running ? 'running' : 'STOPPED'}, ${s.simulator.devices} devices, ${Math.round((s.simulator.rssKiB ?? 0) / 1024)} MiB`
+    : '  simulator: not started';
+  return [
+    `The lab is ${s.healthy ? 'up and healthy' : 'up but NOT healthy'} (${s.pollers} pollers, ${s.devices} devices, ${Math.round(s.rssKiB / 1024)} MiB resident).`,
+    ...rows,
+    sim,
+    `  inventory: ${s.inventory}   key: ${s.keyPath}`,
+    '',
+  ].join('\n');
+}
+
+export function register(program: Command): void {
+  const lab = program
+    .command('lab')
+    .description('A real cluster on this machine: hosts in namespaces with sshd, and simulated SNMP devices.')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  nms lab up                          master, poller1, poller2 and 20 simulated devices
+  nms lab up --pollers 3 --devices 10000
+  nms lab status --json
+  nms lab exec poller1 -- snmpget -v2c -c public 198.18.0.200:16100 1.3.6.1.2.1.1.5.0
+  nms lab add-host poller9            an extra host, not in the inventory
+  nms lab down                        remove every namespace, link, mount and process`,
+    );
+
+  lab
+    .command('up')
+    .description('build the lab (harmless when it is up; cleans what a crashed lab left)')
+    .option('--pollers <n>', 'poller hosts', String(DEFAULT_LAB_UP.pollers))
+    .option('--devices <m>', 'simulated SNMP devices', String(DEFAULT_LAB_UP.devices))
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { pollers: string; devices: string; json?: boolean }) => {
+      const r = await labUp({ pollers: count(opts.pollers, '--pollers'), devices: count(opts.devices, '--devices') }, progress(opts.json));
+      output(r, opts.json, upText);
+    });
+
+  lab
+    .command('status')
+    .description('show the lab hosts and whether they run and answer ssh (exit 1 when unhealthy)')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const s = await labStatus();
+      output(s, opts.json, statusText);
+      const stray = s.present.processes.length + s.present.netns.length + s.present.links.length + s.present.mounts.length;
+      if ((s.up && !s.healthy) || (!s.up && stray > 0)) process.exitCode = 1;
+    });
+
+  lab
+    .command('down')
+    .description('remove every namespace, link, mount and process of the lab')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const r = await labDown();
+      output(r, opts.json, (d) =>
+        d.removed
+          ? `The lab is down: stopped ${d.found.processes.length} processes, removed ${d.found.netns.length} namespaces, ${d.found.links.length} links, ${d.found.mounts.length} mounts.\n`
+          : 'The lab was not up: nothing to remove.\n',
+      );
+    });
+
+  lab
+    .command('add-host <name>')
+    .description('add a host that is not in the inventory (for add-poller and firewall tests)')
+    .option('--json', 'print the result as JSON')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const h = await labAddHost(name, progress(opts.json));
+      output({ name: h.name, address: h.address, hostKey: h.hostKey }, opts.json, (d) => `Host ${d.name} is up at ${d.address} (its key is in /var/lib/nms-lab/known_hosts).\n`);
+    });
+
+  lab
+    .command('exec <host> <command...>')
+    .description('run a command inside a lab host; its exit code is passed through')
+    .usage('<host> -- <command...>')
+    .action(async (host: string, argv: string[]) => {
+      process.exitCode = await labExec(host, argv);
+    });
+}

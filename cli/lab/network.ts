@@ -1,0 +1,56 @@
+// The lab's links: bridge nmslab0 in the machine's namespace and, per host, a named network
+// namespace joined to the bridge by a veth pair. Hosts get an address and no route beyond it.
+import { readdirSync } from 'node:fs';
+import { BRIDGE, BRIDGE_CIDR, PREFIX, netnsName, vethName } from './plan.js';
+import { must, run } from './sys.js';
+
+export async function createBridge(): Promise<void> {
+  const exists = await run('ip', ['link', 'show', BRIDGE]);
+  if (exists.code !== 0) await must('ip', ['link', 'add', BRIDGE, 'type', 'bridge'], 'creating the lab bridge');
+  const addr = await run('ip', ['-4', '-o', 'addr', 'show', 'dev', BRIDGE]);
+  if (!addr.stdout.includes(BRIDGE_CIDR)) await must('ip', ['addr', 'add', BRIDGE_CIDR, 'dev', BRIDGE], 'addressing the lab bridge');
+  await must('ip', ['link', 'set', BRIDGE, 'up'], 'bringing the lab bridge up');
+}
+
+/** Creates the host's network namespace and veth, addressed and up; no default route. */
+export async function createHostNetwork(host: string, address: string): Promise<void> {
+  const ns = netnsName(host);
+  const veth = vethName(address);
+  await must('ip', ['netns', 'add', ns], `creating network namespace ${ns}`);
+  await must('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns], `creating the veth of ${host}`);
+  await must('ip', ['link', 'set', veth, 'master', BRIDGE, 'up'], `attaching ${host} to the bridge`);
+  await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up'], `bringing up loopback in ${host}`);
+  await must('ip', ['-n', ns, 'addr', 'add', `${address}/24`, 'dev', 'eth0'], `addressing ${host}`);
+  await must('ip', ['-n', ns, 'link', 'set', 'eth0', 'up'], `bringing up eth0 in ${host}`);
+}
+
+/** Named network namespaces of the lab (from /run/netns, where `ip netns` keeps them). */
+export function labNetns(): string[] {
+  try {
+    return readdirSync('/run/netns').filter((n) => n.startsWith(`${PREFIX}-`));
+  } catch {
+    return [];
+  }
+}
+
+/** Links in the machine's namespace that belong to the lab (the bridge and veth ends). */
+export async function labLinks(): Promise<string[]> {
+  const r = await run('ip', ['-o', 'link', 'show']);
+  const names: string[] = [];
+  for (const line of r.stdout.split('\n')) {
+    const m = /^\d+: ([^:@\s]+)/.exec(line);
+    if (m && m[1].startsWith(PREFIX)) names.push(m[1]);
+  }
+  return names;
+}
+
+/** Deletes every lab namespace and link; returns what it removed. Safe when none exist. */
+export async function removeNetwork(): Promise<{ netns: string[]; links: string[] }> {
+  const netns = labNetns();
+  for (const ns of netns) await run('ip', ['netns', 'del', ns]);
+  // Deleting a namespace takes its veth end with it; the peers and the bridge remain.
+  const links = await labLinks();
+  for (const link of links.filter((l) => l !== BRIDGE)) await run('ip', ['link', 'del', link]);
+  if (links.includes(BRIDGE)) await run('ip', ['link', 'del', BRIDGE]);
+  return { netns, links };
+}
