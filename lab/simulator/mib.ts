@@ -1,0 +1,384 @@
+// The simulated MIB: one sorted OID layout per device shape (32/64-bit counters × CPU count),
+// shared by every device of that shape, and a value writer that computes each object on demand
+// from model.ts. Memory is O(shapes × objects), not O(devices × objects).
+import { BerWriter, encodeOid, TAG } from './ber.js';
+import {
+  BASE_COUNTERS,
+  baseValue,
+  COUNTER_COLUMNS,
+  cpuCount,
+  FIRST_UPLINK,
+  has64BitCounters,
+  PORTS,
+  portAlias,
+  portSpeed,
+  portStatus,
+  processorLoad,
+  SENSORS,
+  sensorValue,
+  storages,
+  storageUsed,
+  sysName,
+  type CounterName,
+} from './model.js';
+
+/** What the value writer needs to know about the device and the moment of the request. */
+export interface DeviceView {
+  index: number;
+  seed: number;
+  /** Wall clock of the request, ms since the Unix epoch. */
+  nowMs: number;
+  /** sysUpTime in hundredths of a second (from the simulator's start). */
+  uptimeTicks: number;
+}
+
+/** A shape's objects in OID order; entry k is (oids[k], code[k], row[k]). */
+export interface Layout {
+  oids: Uint32Array[];
+  /** The OID as a complete BER TLV, copied as is into responses. */
+  oidBer: Buffer[];
+  code: Uint16Array;
+  row: Int32Array;
+  /** Length of the object's OID without its instance part (for noSuchInstance vs noSuchObject). */
+  baseLen: Uint8Array;
+  /** 1 where the value is a Counter64 (SNMPv1 cannot carry it). */
+  is64: Uint8Array;
+}
+
+const MIB2 = [1, 3, 6, 1, 2, 1];
+const SYSTEM = [...MIB2, 1];
+const IF_TABLE = [...MIB2, 2, 2, 1];
+const IFX_TABLE = [...MIB2, 31, 1, 1, 1];
+const HR = [...MIB2, 25];
+const HR_STORAGE = [...HR, 2, 3, 1];
+const HR_DEVICE = [...HR, 3, 2, 1];
+const HR_PROCESSOR = [...HR, 3, 3, 1];
+const ENT_PHYSICAL = [...MIB2, 47, 1, 1, 1, 1];
+const ENT_SENSOR = [...MIB2, 99, 1, 1, 1];
+/** sysObjectID: net-snmp's enterprise subtree, "nms simulator" branch. */
+const SYS_OBJECT_ID = [1, 3, 6, 1, 4, 1, 8072, 3, 2, 10];
+const ZERO_DOT_ZERO = [0, 0];
+const HR_TYPE_RAM = [...HR, 2, 1, 2];
+const HR_TYPE_DISK = [...HR, 2, 1, 4];
+const HR_DEVICE_PROCESSOR = [...HR, 3, 1, 3];
+/** Net-SNMP numbers processors in hrDeviceTable from 768 << 8. */
+export const CPU_DEVICE_BASE = 196608;
+
+// Object codes. Columns of a table are base + column number.
+const C_SYS = 0; // + sysX sub-identifier 1..7
+const C_IF_NUMBER = 20;
+const C_IF = 100;
+const C_IFX = 200;
+const C_HR_UPTIME = 300;
+const C_HR_MEMSIZE = 301;
+const C_HR_STORAGE = 310;
+const C_HR_DEVICE = 320;
+const C_HR_PROCESSOR = 330;
+const C_ENT_PHYSICAL = 400;
+const C_ENT_SENSOR = 420;
+
+/** ifTable/ifXTable counter columns by code, with the base counters they sum. */
+const COUNTER_BY_CODE = new Map<number, { bits: 32 | 64; bases: number[] }>();
+function counterCode(code: number, name: CounterName): number {
+  const [bits, bases] = COUNTER_COLUMNS[name];
+  COUNTER_BY_CODE.set(code, { bits, bases: bases.map((b) => BASE_COUNTERS.indexOf(b)) });
+  return code;
+}
+[
+  [10, 'ifInOctets'],
+  [11, 'ifInUcastPkts'],
+  [12, 'ifInNUcastPkts'],
+  [13, 'ifInDiscards'],
+  [14, 'ifInErrors'],
+  [15, 'ifInUnknownProtos'],
+  [16, 'ifOutOctets'],
+  [17, 'ifOutUcastPkts'],
+  [18, 'ifOutNUcastPkts'],
+  [19, 'ifOutDiscards'],
+  [20, 'ifOutErrors'],
+].forEach(([col, name]) => counterCode(C_IF + (col as number), name as CounterName));
+[
+  [2, 'ifInMulticastPkts'],
+  [3, 'ifInBroadcastPkts'],
+  [4, 'ifOutMulticastPkts'],
+  [5, 'ifOutBroadcastPkts'],
+  [6, 'ifHCInOctets'],
+  [7, 'ifHCInUcastPkts'],
+  [8, 'ifHCInMulticastPkts'],
+  [9, 'ifHCInBroadcastPkts'],
+  [10, 'ifHCOutOctets'],
+  [11, 'ifHCOutUcastPkts'],
+  [12, 'ifHCOutMulticastPkts'],
+  [13, 'ifHCOutBroadcastPkts'],
+].forEach(([col, name]) => counterCode(C_IFX + (col as number), name as CounterName));
+
+function compareOid(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+export { compareOid };
+
+function buildLayout(has64: boolean, cpus: number): Layout {
+  const items: { oid: number[]; code: number; row: number; baseLen: number }[] = [];
+  const scalar = (base: number[], code: number) => items.push({ oid: [...base, 0], code, row: 0, baseLen: base.length });
+  const column = (table: number[], col: number, code: number, rows: number[]) => {
+    for (const r of rows) items.push({ oid: [...table, col, r], code, row: r, baseLen: table.length + 1 });
+  };
+  for (let s = 1; s <= 7; s++) scalar([...SYSTEM, s], C_SYS + s);
+  scalar([...MIB2, 2, 1], C_IF_NUMBER);
+  const ports = Array.from({ length: PORTS }, (_, k) => k + 1);
+  for (let col = 1; col <= 22; col++) column(IF_TABLE, col, C_IF + col, ports);
+  for (let col = 1; col <= 19; col++) {
+    if (!has64 && col >= 6 && col <= 13) continue;
+    column(IFX_TABLE, col, C_IFX + col, ports);
+  }
+  scalar([...HR, 1, 1], C_HR_UPTIME);
+  scalar([...HR, 2, 2], C_HR_MEMSIZE);
+  const storageRows = storages(0).map((s) => s.index);
+  for (let col = 1; col <= 7; col++) column(HR_STORAGE, col, C_HR_STORAGE + col, storageRows);
+  const cpuRows = Array.from({ length: cpus }, (_, k) => CPU_DEVICE_BASE + k);
+  for (let col = 1; col <= 6; col++) column(HR_DEVICE, col, C_HR_DEVICE + col, cpuRows);
+  for (let col = 1; col <= 2; col++) column(HR_PROCESSOR, col, C_HR_PROCESSOR + col, cpuRows);
+  const physRows = [1, ...SENSORS.map((s) => s.index)];
+  for (let col = 2; col <= 7; col++) column(ENT_PHYSICAL, col, C_ENT_PHYSICAL + col, physRows);
+  const sensorRows = SENSORS.map((s) => s.index);
+  for (let col = 1; col <= 8; col++) column(ENT_SENSOR, col, C_ENT_SENSOR + col, sensorRows);
+
+  items.sort((a, b) => compareOid(a.oid, b.oid));
+  const n = items.length;
+  const layout: Layout = {
+    oids: items.map((it) => Uint32Array.from(it.oid)),
+    oidBer: items.map((it) => encodeOid(it.oid)),
+    code: new Uint16Array(n),
+    row: new Int32Array(n),
+    baseLen: new Uint8Array(n),
+    is64: new Uint8Array(n),
+  };
+  items.forEach((it, k) => {
+    layout.code[k] = it.code;
+    layout.row[k] = it.row;
+    layout.baseLen[k] = it.baseLen;
+    layout.is64[k] = COUNTER_BY_CODE.get(it.code)?.bits === 64 ? 1 : 0;
+  });
+  return layout;
+}
+
+const layouts = new Map<string, Layout>();
+
+/** The shared layout of device i's shape (built on first use). */
+export function layoutFor(device: number): Layout {
+  const has64 = has64BitCounters(device);
+  const cpus = cpuCount(device);
+  const key = `${has64 ? 64 : 32}:${cpus}`;
+  let layout = layouts.get(key);
+  if (!layout) {
+    layout = buildLayout(has64, cpus);
+    layouts.set(key, layout);
+  }
+  return layout;
+}
+
+/** Index of the first entry whose OID is >= oid (layout length if none). */
+export function lowerBound(layout: Layout, oid: ArrayLike<number>): number {
+  let lo = 0;
+  let hi = layout.oids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareOid(layout.oids[mid], oid) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the first entry whose OID is > oid (layout length if none). */
+export function upperBound(layout: Layout, oid: ArrayLike<number>): number {
+  let lo = 0;
+  let hi = layout.oids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareOid(layout.oids[mid], oid) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** For a GET of a missing OID: does an object exist whose instance it would be? */
+export function isKnownObject(layout: Layout, oid: ArrayLike<number>, at: number): boolean {
+  for (const k of [at - 1, at]) {
+    if (k < 0 || k >= layout.oids.length) continue;
+    const base = layout.oids[k];
+    const len = layout.baseLen[k];
+    if (oid.length <= len) continue;
+    let same = true;
+    for (let i = 0; i < len && same; i++) same = base[i] === oid[i];
+    if (same) return true;
+  }
+  return false;
+}
+
+const MAC_PREFIX = [0x02, 0x5e];
+const mac = Buffer.alloc(6);
+
+function ifDescr(ifIndex: number): string {
+  return ifIndex >= FIRST_UPLINK ? `TenGigabitEthernet1/1/${ifIndex - FIRST_UPLINK + 1}` : `GigabitEthernet1/0/${ifIndex}`;
+}
+function ifName(ifIndex: number): string {
+  return ifIndex >= FIRST_UPLINK ? `Te1/1/${ifIndex - FIRST_UPLINK + 1}` : `Gi1/0/${ifIndex}`;
+}
+
+export function sysDescr(device: number): string {
+  return `NMS simulated switch ${sysName(device)}, 48 ports (44 x 1G, 4 x 10G), software 2.${device % 5}.${device % 11} (nms-simulator)`;
+}
+
+/** Writes the value TLV of entry (code, row) for device `d`. */
+export function writeValue(w: BerWriter, code: number, row: number, d: DeviceView): void {
+  const counter = COUNTER_BY_CODE.get(code);
+  if (counter) {
+    let v = 0;
+    for (const b of counter.bases) v += baseValue(d.index, row, BASE_COUNTERS[b], d.nowMs, d.seed);
+    if (counter.bits === 32) w.uint(TAG.Counter32, v % 4294967296);
+    else w.uint(TAG.Counter64, v);
+    return;
+  }
+  switch (code) {
+    case C_SYS + 1:
+      return w.ascii(sysDescr(d.index));
+    case C_SYS + 2:
+      return w.oid(SYS_OBJECT_ID);
+    case C_SYS + 3:
+      return w.uint(TAG.TimeTicks, d.uptimeTicks);
+    case C_SYS + 4:
+      return w.ascii('NOC <noc@nms.lab>');
+    case C_SYS + 5:
+      return w.ascii(sysName(d.index));
+    case C_SYS + 6:
+      return w.ascii(`lab row ${Math.floor(d.index / 400)}, rack ${Math.floor(d.index / 40) % 10}, unit ${d.index % 40}`);
+    case C_SYS + 7:
+      return w.int(6);
+    case C_IF_NUMBER:
+      return w.int(PORTS);
+    case C_IF + 1:
+      return w.int(row);
+    case C_IF + 2:
+      return w.ascii(ifDescr(row));
+    case C_IF + 3:
+      return w.int(6); // ethernetCsmacd
+    case C_IF + 4:
+      return w.int(row >= FIRST_UPLINK ? 9216 : 1500);
+    case C_IF + 5:
+      return w.uint(TAG.Gauge32, Math.min(portSpeed(row), 4294967295));
+    case C_IF + 6:
+      mac[0] = MAC_PREFIX[0];
+      mac[1] = MAC_PREFIX[1];
+      mac.writeUInt16BE(d.index & 0xffff, 2);
+      mac[4] = (d.index >> 16) & 0xff;
+      mac[5] = row;
+      return w.bytes(TAG.OctetString, mac);
+    case C_IF + 7:
+      return w.int(portStatus(d.index, row, d.seed).admin);
+    case C_IF + 8:
+      return w.int(portStatus(d.index, row, d.seed).oper);
+    case C_IF + 9:
+      // down ports changed state a little after boot; up ports have been up since boot
+      return w.uint(TAG.TimeTicks, portStatus(d.index, row, d.seed).oper === 1 ? 0 : Math.min(d.uptimeTicks, 500 + row * 37));
+    case C_IF + 21:
+      return w.uint(TAG.Gauge32, 0);
+    case C_IF + 22:
+      return w.oid(ZERO_DOT_ZERO);
+    case C_IFX + 1:
+      return w.ascii(ifName(row));
+    case C_IFX + 14:
+      return w.int(row >= FIRST_UPLINK ? 1 : 2);
+    case C_IFX + 15:
+      return w.uint(TAG.Gauge32, portSpeed(row) / 1e6);
+    case C_IFX + 16:
+      return w.int(2);
+    case C_IFX + 17:
+      return w.int(1);
+    case C_IFX + 18:
+      return w.ascii(portAlias(d.index, row, d.seed));
+    case C_IFX + 19:
+      return w.uint(TAG.TimeTicks, 0);
+    case C_HR_UPTIME:
+      return w.uint(TAG.TimeTicks, d.uptimeTicks);
+    case C_HR_MEMSIZE:
+      return w.int(storages(d.index)[0].size);
+  }
+  if (code > C_HR_STORAGE && code <= C_HR_STORAGE + 7) {
+    const s = storages(d.index).find((x) => x.index === row)!;
+    switch (code - C_HR_STORAGE) {
+      case 1:
+        return w.int(row);
+      case 2:
+        return w.oid(s.kind === 'ram' ? HR_TYPE_RAM : HR_TYPE_DISK);
+      case 3:
+        return w.ascii(s.descr);
+      case 4:
+        return w.int(s.units);
+      case 5:
+        return w.int(s.size);
+      case 6:
+        return w.int(storageUsed(d.index, s, d.nowMs, d.seed));
+      default:
+        return w.uint(TAG.Counter32, 0);
+    }
+  }
+  if (code > C_HR_DEVICE && code <= C_HR_DEVICE + 6) {
+    switch (code - C_HR_DEVICE) {
+      case 1:
+        return w.int(row);
+      case 2:
+        return w.oid(HR_DEVICE_PROCESSOR);
+      case 3:
+        return w.ascii(`Simulated CPU ${row - CPU_DEVICE_BASE} @ 2.40GHz`);
+      case 4:
+        return w.oid(ZERO_DOT_ZERO);
+      case 5:
+        return w.int(2); // running
+      default:
+        return w.uint(TAG.Counter32, 0);
+    }
+  }
+  if (code === C_HR_PROCESSOR + 1) return w.oid(ZERO_DOT_ZERO);
+  if (code === C_HR_PROCESSOR + 2) return w.int(processorLoad(d.index, row - CPU_DEVICE_BASE, d.nowMs, d.seed));
+  if (code > C_ENT_PHYSICAL && code <= C_ENT_PHYSICAL + 7) {
+    const s = SENSORS.find((x) => x.index === row);
+    switch (code - C_ENT_PHYSICAL) {
+      case 2:
+        return w.ascii(s ? s.descr : 'NMS simulated 48-port switch chassis');
+      case 3:
+        return w.oid(ZERO_DOT_ZERO);
+      case 4:
+        return w.int(s ? 1 : 0);
+      case 5:
+        return w.int(s ? 8 : 3); // sensor / chassis
+      case 6:
+        return w.int(s ? row - 1000 : -1);
+      default:
+        return w.ascii(s ? s.name : 'Chassis');
+    }
+  }
+  if (code > C_ENT_SENSOR && code <= C_ENT_SENSOR + 8) {
+    const s = SENSORS.find((x) => x.index === row)!;
+    switch (code - C_ENT_SENSOR) {
+      case 1:
+        return w.int(s.type);
+      case 2:
+        return w.int(s.scale);
+      case 3:
+        return w.int(s.precision);
+      case 4:
+        return w.int(sensorValue(d.index, s, d.nowMs, d.seed));
+      case 5:
+        return w.int(1); // ok
+      case 6:
+        return w.ascii(s.units);
+      case 7:
+        return w.uint(TAG.TimeTicks, d.uptimeTicks);
+      default:
+        return w.uint(TAG.Gauge32, 1000);
+    }
+  }
+  throw new Error(`simulator: no value for object code ${code}`);
+}

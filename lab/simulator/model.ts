@@ -1,0 +1,313 @@
+// What the simulated devices report, as pure functions of (seed, device, time). Tests and other
+// engineers import these to compute what a poller should have seen: every counter grows
+// linearly at portRate() units per second from COUNTER_EPOCH_MS, so the value at any moment is
+// known without asking the simulator. Nothing here holds state or does I/O.
+
+/** The seed the lab uses when `--seed` is not given. */
+export const DEFAULT_SEED = 1;
+/** Counters are zero-based at this instant (plus a per-counter offset); 2026-01-01T00:00:00Z. */
+export const COUNTER_EPOCH_MS = Date.UTC(2026, 0, 1);
+/** Ports per device (ifIndex 1..PORTS). */
+export const PORTS = 48;
+/** Ports from this ifIndex upwards are 10G uplinks; below are 1G access ports. */
+export const FIRST_UPLINK = 45;
+export const V3_USER = 'nmsv3';
+export const V3_AUTH_PASS = 'nmsv3authpass';
+export const V3_PRIV_PASS = 'nmsv3privpass';
+export const COMMUNITY = 'public';
+
+/** Integer mix of up to four numbers into a well-spread uint32 (murmur3 finaliser). */
+export function hash(a: number, b: number, c = 0, d = 0): number {
+  let h = 0x9e3779b9 ^ a;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) ^ b;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) ^ c;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) ^ d;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** A deterministic number in [0, 1). */
+export function unit(a: number, b: number, c = 0, d = 0): number {
+  return hash(a, b, c, d) / 4294967296;
+}
+
+/** Devices with i % 7 == 3 have only 32-bit counters (no ifHC* columns), like old gear. */
+export function has64BitCounters(device: number): boolean {
+  return device % 7 !== 3;
+}
+
+/** Every 10th device answers SNMPv3 only. */
+export function isV3Only(device: number): boolean {
+  return device % 10 === 9;
+}
+
+export function pollerGroup(device: number): number {
+  return device % 2;
+}
+
+export function sysName(device: number): string {
+  return `sim-${device}`;
+}
+
+/** Processors in hrProcessorTable: 2, 4, 1 or 8 (by device % 4). */
+export function cpuCount(device: number): number {
+  return [2, 4, 1, 8][device % 4];
+}
+
+export type DeviceCredentials =
+  | { version: 'v2c'; community: string }
+  | {
+      version: 'v3';
+      authlevel: 'authPriv';
+      authname: string;
+      authpass: string;
+      authalgo: 'SHA';
+      cryptopass: string;
+      cryptoalgo: 'AES';
+    };
+
+/** How to reach device i, in the shape of an inventory's devices.yaml `snmp:` entry. */
+export function deviceCredentials(device: number): DeviceCredentials {
+  if (!isV3Only(device)) return { version: 'v2c', community: COMMUNITY };
+  return {
+    version: 'v3',
+    authlevel: 'authPriv',
+    authname: V3_USER,
+    authpass: V3_AUTH_PASS,
+    authalgo: 'SHA',
+    cryptopass: V3_PRIV_PASS,
+    cryptoalgo: 'AES',
+  };
+}
+
+/** Port speed in bit/s: 1G access ports, 10G uplinks. */
+export function portSpeed(ifIndex: number): number {
+  return ifIndex >= FIRST_UPLINK ? 10_000_000_000 : 1_000_000_000;
+}
+
+// salts that keep the hash streams of different quantities apart
+const S_STATUS = 101;
+const S_ALIAS = 102;
+
+export interface PortStatus {
+  /** ifAdminStatus: 1 up, 2 down. */
+  admin: 1 | 2;
+  /** ifOperStatus: 1 up, 2 down. */
+  oper: 1 | 2;
+}
+
+/** About 3 % of ports are admin down and 6 % oper down; port 1 and uplinks are always up. */
+export function portStatus(device: number, ifIndex: number, seed = DEFAULT_SEED): PortStatus {
+  if (ifIndex === 1 || ifIndex >= FIRST_UPLINK) return { admin: 1, oper: 1 };
+  const u = unit(seed, device, ifIndex, S_STATUS);
+  if (u < 0.03) return { admin: 2, oper: 2 };
+  if (u < 0.09) return { admin: 1, oper: 2 };
+  return { admin: 1, oper: 1 };
+}
+
+export function portUp(device: number, ifIndex: number, seed = DEFAULT_SEED): boolean {
+  return portStatus(device, ifIndex, seed).oper === 1;
+}
+
+/** ifAlias: a description on most ports, empty on some. */
+export function portAlias(device: number, ifIndex: number, seed = DEFAULT_SEED): string {
+  if (ifIndex >= FIRST_UPLINK) return `uplink to core-${(device + ifIndex) % 4}`;
+  return unit(seed, device, ifIndex, S_ALIAS) < 0.25 ? '' : `access port ${ifIndex} of sim-${device}`;
+}
+
+/** The independent counters of a port; every IF-MIB counter column is one of them or a sum. */
+export const BASE_COUNTERS = [
+  'inOctets',
+  'inUcastPkts',
+  'inMulticastPkts',
+  'inBroadcastPkts',
+  'inDiscards',
+  'inErrors',
+  'inUnknownProtos',
+  'outOctets',
+  'outUcastPkts',
+  'outMulticastPkts',
+  'outBroadcastPkts',
+  'outDiscards',
+  'outErrors',
+] as const;
+export type BaseCounter = (typeof BASE_COUNTERS)[number];
+const BASE_INDEX = Object.fromEntries(BASE_COUNTERS.map((n, i) => [n, i])) as Record<BaseCounter, number>;
+
+/** IF-MIB counter columns: name → [bits, base counters summed]. */
+export const COUNTER_COLUMNS = {
+  ifInOctets: [32, ['inOctets']],
+  ifInUcastPkts: [32, ['inUcastPkts']],
+  ifInNUcastPkts: [32, ['inMulticastPkts', 'inBroadcastPkts']],
+  ifInDiscards: [32, ['inDiscards']],
+  ifInErrors: [32, ['inErrors']],
+  ifInUnknownProtos: [32, ['inUnknownProtos']],
+  ifOutOctets: [32, ['outOctets']],
+  ifOutUcastPkts: [32, ['outUcastPkts']],
+  ifOutNUcastPkts: [32, ['outMulticastPkts', 'outBroadcastPkts']],
+  ifOutDiscards: [32, ['outDiscards']],
+  ifOutErrors: [32, ['outErrors']],
+  ifInMulticastPkts: [32, ['inMulticastPkts']],
+  ifInBroadcastPkts: [32, ['inBroadcastPkts']],
+  ifOutMulticastPkts: [32, ['outMulticastPkts']],
+  ifOutBroadcastPkts: [32, ['outBroadcastPkts']],
+  ifHCInOctets: [64, ['inOctets']],
+  ifHCInUcastPkts: [64, ['inUcastPkts']],
+  ifHCInMulticastPkts: [64, ['inMulticastPkts']],
+  ifHCInBroadcastPkts: [64, ['inBroadcastPkts']],
+  ifHCOutOctets: [64, ['outOctets']],
+  ifHCOutUcastPkts: [64, ['outUcastPkts']],
+  ifHCOutMulticastPkts: [64, ['outMulticastPkts']],
+  ifHCOutBroadcastPkts: [64, ['outBroadcastPkts']],
+} as const satisfies Record<string, readonly [32 | 64, readonly BaseCounter[]]>;
+export type CounterName = keyof typeof COUNTER_COLUMNS;
+
+/**
+ * Rate of one base counter in units per second. Octets: 0.5–30 % of a 1G port, 0.5–15 % of a
+ * 10G uplink (kept below 2^53 / a year of seconds so values stay exact in a double); packets
+ * follow from a per-port average packet size; discards and errors are rare, and only about one
+ * port in eight sees errors at all. Down ports count nothing.
+ */
+export function baseRate(device: number, ifIndex: number, counter: BaseCounter, seed = DEFAULT_SEED): number {
+  if (!portUp(device, ifIndex, seed)) return 0;
+  const dir = counter.startsWith('in') ? 1 : 2;
+  const u = (salt: number) => unit(seed, device, ifIndex * 16 + dir, salt);
+  const octets = Math.round((portSpeed(ifIndex) / 8) * (0.005 + (ifIndex >= FIRST_UPLINK ? 0.145 : 0.295) * u(1)));
+  const ucast = octets / (120 + 1200 * u(2));
+  switch (counter) {
+    case 'inOctets':
+    case 'outOctets':
+      return octets;
+    case 'inUcastPkts':
+    case 'outUcastPkts':
+      return ucast;
+    case 'inMulticastPkts':
+    case 'outMulticastPkts':
+      return ucast * (0.001 + 0.02 * u(3));
+    case 'inBroadcastPkts':
+    case 'outBroadcastPkts':
+      return ucast * (0.0005 + 0.01 * u(4));
+    case 'inDiscards':
+    case 'outDiscards':
+      return 0.05 * u(5);
+    case 'inErrors':
+    case 'outErrors':
+      return u(6) < 0.125 ? 0.001 + 0.2 * u(7) : 0;
+    case 'inUnknownProtos':
+      return 0.01 * u(8);
+  }
+}
+
+/** Value of a base counter at COUNTER_EPOCH_MS: a per-counter offset below 2^40. */
+export function baseOffset(device: number, ifIndex: number, counter: BaseCounter, seed = DEFAULT_SEED): number {
+  const i = BASE_INDEX[counter];
+  return hash(seed, device, ifIndex * 32 + i, 1) * 256 + (hash(seed, device, ifIndex * 32 + i, 2) & 0xff);
+}
+
+/** Full-width (not wrapped) value of a base counter at `timeMs` (ms since the Unix epoch). */
+export function baseValue(device: number, ifIndex: number, counter: BaseCounter, timeMs: number, seed = DEFAULT_SEED): number {
+  const seconds = Math.max(0, timeMs - COUNTER_EPOCH_MS) / 1000;
+  return baseOffset(device, ifIndex, counter, seed) + Math.floor(baseRate(device, ifIndex, counter, seed) * seconds);
+}
+
+/**
+ * Rate of an IF-MIB counter column in units per second, e.g.
+ * `portRate(5, 1, 'ifHCInOctets')`. 32-bit columns have the same rate (they wrap, see counterValue).
+ */
+export function portRate(device: number, ifIndex: number, counter: CounterName = 'ifHCInOctets', seed = DEFAULT_SEED): number {
+  let r = 0;
+  for (const b of COUNTER_COLUMNS[counter][1]) r += baseRate(device, ifIndex, b, seed);
+  return r;
+}
+
+/** Value the simulator reports for a counter column at `timeMs`; 32-bit columns wrap at 2^32. */
+export function counterValue(device: number, ifIndex: number, counter: CounterName, timeMs: number, seed = DEFAULT_SEED): number {
+  const [bits, bases] = COUNTER_COLUMNS[counter];
+  let v = 0;
+  for (const b of bases) v += baseValue(device, ifIndex, b, timeMs, seed);
+  return bits === 32 ? v % 4294967296 : v;
+}
+
+/** Difference of two reads of a counter, allowing for one wrap of a 32-bit column. */
+export function counterDelta(counter: CounterName, before: number | bigint, after: number | bigint): number {
+  const d = Number(after) - Number(before);
+  return d < 0 && COUNTER_COLUMNS[counter][0] === 32 ? d + 4294967296 : d;
+}
+
+// ---- HOST-RESOURCES and sensors: slow waves around a per-device level ----
+
+function wave(seed: number, device: number, salt: number, timeMs: number, periodS: number): number {
+  const phase = unit(seed, device, salt, 7) * 2 * Math.PI;
+  return Math.sin((timeMs / 1000 / periodS) * 2 * Math.PI + phase);
+}
+
+/** hrProcessorLoad of CPU `cpu` (0-based) in percent, 0..100. */
+export function processorLoad(device: number, cpu: number, timeMs: number, seed = DEFAULT_SEED): number {
+  const level = 5 + 60 * unit(seed, device, 300 + cpu);
+  const v = level + 15 * wave(seed, device, 300 + cpu, timeMs, 600);
+  return Math.max(0, Math.min(100, Math.round(v)));
+}
+
+export interface StorageInfo {
+  index: number;
+  kind: 'ram' | 'disk';
+  descr: string;
+  /** hrStorageAllocationUnits in bytes. */
+  units: number;
+  /** hrStorageSize in units. */
+  size: number;
+}
+
+/** hrStorageTable rows: physical memory, `/` and `/var`. */
+export function storages(device: number): StorageInfo[] {
+  const ramGiB = [4, 8, 16][device % 3];
+  return [
+    { index: 1, kind: 'ram', descr: 'Physical memory', units: 1024, size: ramGiB * 1024 * 1024 },
+    { index: 31, kind: 'disk', descr: '/', units: 4096, size: 8 * 1024 * 256 },
+    { index: 32, kind: 'disk', descr: '/var', units: 4096, size: 32 * 1024 * 256 },
+  ];
+}
+
+/** hrStorageUsed in units at `timeMs`: 20–85 % of size, moving slowly. */
+export function storageUsed(device: number, storage: StorageInfo, timeMs: number, seed = DEFAULT_SEED): number {
+  const level = 0.2 + 0.55 * unit(seed, device, 400 + storage.index);
+  const f = level + 0.1 * wave(seed, device, 400 + storage.index, timeMs, 900);
+  return Math.floor(storage.size * f);
+}
+
+export interface SensorInfo {
+  /** entPhysicalIndex. */
+  index: number;
+  descr: string;
+  name: string;
+  /** entPhySensorType: 8 celsius, 4 voltsDC, 10 rpm. */
+  type: 8 | 4 | 10;
+  /** entPhySensorScale: 9 units, 8 milli. */
+  scale: 9 | 8;
+  precision: number;
+  units: string;
+  /** Mean of the reading, in the sensor's scaled units. */
+  mean: number;
+  /** Amplitude of the reading's wave. */
+  swing: number;
+}
+
+/** Temperature, voltage and fan sensors (the same set on every device). */
+export const SENSORS: readonly SensorInfo[] = [
+  { index: 1001, descr: 'CPU temperature sensor', name: 'CPU temp', type: 8, scale: 9, precision: 1, units: 'C', mean: 520, swing: 60 },
+  { index: 1002, descr: 'Inlet temperature sensor', name: 'Inlet temp', type: 8, scale: 9, precision: 1, units: 'C', mean: 280, swing: 20 },
+  { index: 1003, descr: 'Power supply 1 12V rail', name: 'PSU1 12V', type: 4, scale: 8, precision: 0, units: 'mV', mean: 12050, swing: 80 },
+  { index: 1004, descr: 'Power supply 1 3.3V rail', name: 'PSU1 3.3V', type: 4, scale: 8, precision: 0, units: 'mV', mean: 3310, swing: 20 },
+  { index: 1005, descr: 'Fan tray 1 fan 1', name: 'Fan 1', type: 10, scale: 9, precision: 0, units: 'rpm', mean: 6200, swing: 400 },
+  { index: 1006, descr: 'Fan tray 1 fan 2', name: 'Fan 2', type: 10, scale: 9, precision: 0, units: 'rpm', mean: 6100, swing: 400 },
+];
+
+/** entPhySensorValue of a sensor at `timeMs` (an integer in the sensor's scale/precision). */
+export function sensorValue(device: number, sensor: SensorInfo, timeMs: number, seed = DEFAULT_SEED): number {
+  const offset = (unit(seed, device, 500 + sensor.index) - 0.5) * sensor.swing;
+  return Math.round(sensor.mean + offset + sensor.swing * wave(seed, device, 500 + sensor.index, timeMs, 300));
+}

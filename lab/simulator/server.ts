@@ -1,0 +1,124 @@
+// The simulator's sockets: one UDP socket per device (device i on firstPort + i), all served by
+// one SimAgent in this process. Owns the sockets; start() binds them all or none, close() frees them.
+import dgram from 'node:dgram';
+import { LabError } from '../../lib/errors.js';
+import { SimAgent, type AgentStats } from './agent.js';
+
+export interface SimulatorOptions {
+  /** IPv4 address to bind. Default 127.0.0.1. */
+  address?: string;
+  /** Number of devices, 1..20000. Default 10. */
+  devices?: number;
+  /** UDP port of device 0; device i answers on firstPort + i. Default 16100. */
+  firstPort?: number;
+  /** Seed of the deterministic data. Default 1. */
+  seed?: number;
+  /** Largest response in bytes. Default 1472. */
+  maxMessageSize?: number;
+  /** Kernel receive buffer per socket in bytes; 0 keeps the system default. Default 0. */
+  recvBufferSize?: number;
+}
+
+export const DEFAULT_SIMULATOR_OPTIONS: Required<SimulatorOptions> = {
+  address: '127.0.0.1',
+  devices: 10,
+  firstPort: 16100,
+  seed: 1,
+  maxMessageSize: 1472,
+  recvBufferSize: 0,
+};
+
+export const MAX_DEVICES = 20000;
+
+export class Simulator {
+  readonly options: Required<SimulatorOptions>;
+  readonly agent: SimAgent;
+  private sockets: dgram.Socket[] = [];
+  private started = false;
+
+  constructor(options: SimulatorOptions = {}) {
+    const o = { ...DEFAULT_SIMULATOR_OPTIONS, ...options };
+    if (!Number.isInteger(o.devices) || o.devices < 1 || o.devices > MAX_DEVICES) {
+      throw new LabError(`--devices must be an integer from 1 to ${MAX_DEVICES}, got ${o.devices}`);
+    }
+    if (!Number.isInteger(o.firstPort) || o.firstPort < 1 || o.firstPort + o.devices - 1 > 65535) {
+      throw new LabError(`--first-port ${o.firstPort} with ${o.devices} devices runs past port 65535`);
+    }
+    if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new LabError(`--seed must be an integer from 0 to 4294967295, got ${o.seed}`);
+    this.options = o;
+    this.agent = new SimAgent({ seed: o.seed, maxMessageSize: o.maxMessageSize });
+  }
+
+  get stats(): AgentStats {
+    return this.agent.stats;
+  }
+
+  /** The last port in use. */
+  get lastPort(): number {
+    return this.options.firstPort + this.options.devices - 1;
+  }
+
+  /** Binds every device's socket; on any failure closes those already bound and throws. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const { address, devices, firstPort } = this.options;
+    // bind in batches: all at once would open every socket before the first bind fails
+    const batch = 500;
+    try {
+      for (let first = 0; first < devices; first += batch) {
+        const binds: Promise<void>[] = [];
+        for (let i = first; i < Math.min(devices, first + batch); i++) binds.push(this.bindOne(i, address, firstPort + i));
+        await Promise.all(binds);
+      }
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  private bindOne(device: number, address: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: this.options.recvBufferSize || undefined });
+      this.sockets.push(socket);
+      const agent = this.agent;
+      const onError = (err: NodeJS.ErrnoException) => {
+        reject(
+          new LabError(`cannot bind UDP ${address}:${port} for device ${device}: ${err.code ?? err.message}`, {
+            hint: err.code === 'EMFILE' ? 'raise the open-files limit (ulimit -n) above the number of devices' : 'choose another --first-port or --address',
+          }),
+        );
+      };
+      socket.once('error', onError);
+      socket.on('message', (msg, rinfo) => {
+        const out = agent.handle(device, msg);
+        if (out) socket.send(out, rinfo.port, rinfo.address);
+      });
+      socket.bind({ port, address, exclusive: true }, () => {
+        socket.off('error', onError);
+        // after binding, a send error (e.g. the client went away) must not end the simulator
+        socket.on('error', () => undefined);
+        resolve();
+      });
+    });
+  }
+
+  /** Closes every socket; safe to call twice. */
+  async close(): Promise<void> {
+    const sockets = this.sockets;
+    this.sockets = [];
+    this.started = false;
+    await Promise.all(
+      sockets.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            try {
+              s.close(() => resolve());
+            } catch {
+              resolve(); // never bound or already closed
+            }
+          }),
+      ),
+    );
+  }
+}
