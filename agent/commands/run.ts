@@ -1,4 +1,90 @@
-// Placeholder: the `run` command(s) are registered here by their owner.
+// `nms-agent run`: the daemon. Wires the real poller (or the dry-run rehearsal handler) into the
+// AgentService and maps signals: SIGTERM/SIGINT drain and exit, SIGHUP reloads the configuration.
 import type { Command } from 'commander';
+import { UsageError } from '../../lib/errors.js';
+import { createLogger } from '../../lib/log.js';
+import { AgentService, type HandlerFactory } from '../service/agent.js';
+import { dryRunHandler } from '../service/dry-run.js';
 
-export function register(_program: Command): void {}
+export interface RunOptions {
+  env: string;
+  dryRun?: boolean;
+  dryRunWorkMs?: number;
+  drainSeconds?: number;
+}
+
+function pollerHandler(): HandlerFactory {
+  // TODO(issue 6): wire agent/poll's Poller here once it exists:
+  //   const poller = new Poller({ db, config, log }); handle = (type, id, signal) =>
+  //   type === 'discovery' ? poller.discoverDevice(id, { signal }) : poller.pollDevice(id, { signal, deadlineMs })
+  return async () => {
+    throw new UsageError('this build has no SNMP poller yet (agent/poll); run `nms-agent run --dry-run` to exercise the coordination without polling');
+  };
+}
+
+/** Runs until SIGTERM/SIGINT; resolves after the drain. */
+export async function runAgent(o: RunOptions): Promise<void> {
+  const log = createLogger('agent');
+  const service = new AgentService({
+    envPath: o.env,
+    makeHandler: o.dryRun ? dryRunHandler(o.dryRunWorkMs ?? 0) : pollerHandler(),
+    drainMs: (o.drainSeconds ?? 30) * 1000,
+  });
+  process.on('unhandledRejection', (err) => log.error('unhandled_rejection', { err: (err as Error)?.stack ?? String(err) }));
+  let stopping = false;
+  const done = new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      if (stopping) {
+        log.warn('second_signal_exit', { signal });
+        process.exit(1);
+      }
+      stopping = true;
+      log.info('signal', { signal });
+      service.close().then(resolve, (err) => {
+        log.error('close_failed', { err });
+        resolve();
+      });
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+  process.on('SIGHUP', () => void service.reload());
+  try {
+    await service.start();
+  } catch (err) {
+    await service.close();
+    throw err;
+  }
+  await done;
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('run the agent daemon: dispatcher election, workers for this node\'s poller groups, heartbeat, /metrics')
+    .option('--dry-run', 'take jobs and record them (devices row, table dry_run_polls) without SNMP: rehearses the coordination')
+    .option('--dry-run-work-ms <ms>', 'with --dry-run: pretend each job works this long', (v) => parsePositive(v, '--dry-run-work-ms'))
+    .option('--drain <seconds>', 'on SIGTERM, wait this long for running jobs before aborting them', (v) => parsePositive(v, '--drain'), 30)
+    .addHelpText(
+      'after',
+      `
+Signals: SIGTERM/SIGINT drain and exit 0 (a second one exits at once), SIGHUP reloads
+.env and config.yaml (a bad file is logged and the running configuration kept).
+
+Examples:
+  nms-agent run                          # as the systemd unit / init script does
+  nms-agent --env /tmp/n1/.env run --dry-run --dry-run-work-ms 50
+  kill -HUP $(pidof nms-agent)           # reload configuration`,
+    )
+    .action(async (opts: { dryRun?: boolean; dryRunWorkMs?: number; drain: number }, cmd: Command) => {
+      const env = cmd.optsWithGlobals().env as string;
+      await runAgent({ env, dryRun: opts.dryRun, dryRunWorkMs: opts.dryRunWorkMs, drainSeconds: opts.drain });
+      process.exit(process.exitCode ?? 0);
+    });
+}
+
+function parsePositive(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a non-negative number (got ${JSON.stringify(v)})`);
+  return n;
+}

@@ -1,0 +1,192 @@
+// The dispatcher: one agent of the cluster, elected through a Redis lock, turns due devices
+// (MariaDB, LibreNMS's rule) into BullMQ jobs, one per device, in the queue of the device's job
+// type and poller group. The job id is the device id, so a device already waiting or running is
+// not queued again. The tick is the only scheduler: no BullMQ job schedulers per device.
+import { EventEmitter } from 'node:events';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ConnectionOptions } from 'bullmq';
+import type { Pool } from 'mysql2/promise';
+import type { Logger } from '../../lib/log.js';
+import { CoordKeys, type JobType } from './keys.js';
+import { acquireLock, ownerToken, releaseLock, renewLock } from './lock.js';
+import { findDueDevices, type DueDevice } from './due.js';
+
+/** The settings the dispatcher reads on every tick (so SIGHUP changes apply at once). */
+export interface DispatchSettings {
+  pollerFrequency: number;
+  discoveryFrequency: number;
+  downRetry: number;
+  /** service_master_timeout in seconds: the dispatcher lock's ttl. */
+  masterTimeout: number;
+}
+
+export interface DispatcherOptions {
+  /** Command connection for the lock (shared; not closed by the dispatcher). */
+  redis: Redis;
+  /** Options BullMQ uses to open its own queue connections. */
+  connection: ConnectionOptions;
+  db: Pool;
+  keys: CoordKeys;
+  nodeId: string;
+  pollerName: string;
+  settings: () => DispatchSettings;
+  log: Logger;
+  /** Time between ticks in ms. Default 1000. */
+  tickMs?: number;
+  /**
+   * A device queued less than this long ago is not offered again (saves a de-duplicated add
+   * per waiting device per tick). Default: half the poller frequency, at most 30 s. After Redis
+   * loses its data the devices are queued again once this has passed.
+   */
+  redispatchMs?: number;
+}
+
+export const DEFAULT_DISPATCHER_OPTIONS = { tickMs: 1000 };
+
+export interface TickResult {
+  master: boolean;
+  due: number;
+  queued: number;
+}
+
+/** Events: 'elected', 'lost', 'tick' (TickResult), 'error' (Error). */
+export class Dispatcher extends EventEmitter {
+  readonly token: string;
+  private readonly o: DispatcherOptions & { tickMs: number };
+  private readonly queues = new Map<string, Queue>();
+  private readonly recent = new Map<string, number>();
+  private timer?: NodeJS.Timeout;
+  private master = false;
+  private closing = false;
+  private running?: Promise<void>;
+  /** Jobs added since start (for metrics). */
+  dispatched = 0;
+
+  constructor(options: DispatcherOptions) {
+    super();
+    this.o = { ...DEFAULT_DISPATCHER_OPTIONS, ...options };
+    if (!(this.o.tickMs >= 50)) throw new Error(`DispatcherOptions.tickMs must be at least 50 (got ${this.o.tickMs})`);
+    this.token = ownerToken(`${options.pollerName}-${options.nodeId}`);
+  }
+
+  get isMaster(): boolean {
+    return this.master;
+  }
+
+  start(): void {
+    this.closing = false;
+    this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.running = this.tick()
+        .then((r) => void this.emit('tick', r))
+        .catch((err) => void this.emit('error', err))
+        .finally(() => {
+          this.running = undefined;
+          if (!this.closing) this.schedule(this.o.tickMs);
+        });
+    }, ms);
+  }
+
+  /** One election round and, when master, one dispatch round. Public for tests. */
+  async tick(): Promise<TickResult> {
+    const s = this.o.settings();
+    const ttl = s.masterTimeout * 1000;
+    const key = this.o.keys.dispatcherLock;
+    const was = this.master;
+    try {
+      this.master = was ? await renewLock(this.o.redis, key, this.token, ttl) : await acquireLock(this.o.redis, key, this.token, ttl);
+    } catch (err) {
+      // Without Redis nobody can dispatch; stop believing we are master until a renewal works.
+      this.master = false;
+      if (was) this.emit('lost');
+      throw err;
+    }
+    if (this.master && !was) {
+      this.recent.clear();
+      this.emit('elected');
+    } else if (!this.master && was) this.emit('lost');
+    if (!this.master) return { master: false, due: 0, queued: 0 };
+    const due = await findDueDevices(this.o.db, {
+      pollerFrequency: s.pollerFrequency,
+      discoveryFrequency: s.discoveryFrequency,
+      downRetry: s.downRetry,
+    });
+    const queued = await this.enqueue(due, s);
+    await this.o.redis.set(
+      this.o.keys.dispatcherTick,
+      JSON.stringify({ node_id: this.o.nodeId, poller_name: this.o.pollerName, at: Date.now(), due: due.length, queued }),
+      'PX',
+      Math.max(ttl, 10_000),
+    );
+    return { master: true, due: due.length, queued };
+  }
+
+  private async enqueue(due: DueDevice[], s: DispatchSettings): Promise<number> {
+    const now = Date.now();
+    const window = this.o.redispatchMs ?? Math.min(30_000, (s.pollerFrequency * 1000) / 2);
+    for (const [k, at] of this.recent) if (now - at >= window) this.recent.delete(k);
+    const byQueue = new Map<string, { type: JobType; ids: number[] }>();
+    const add = (type: JobType, d: DueDevice) => {
+      const name = this.o.keys.queueName(type, d.group);
+      const rk = `${name}/${d.deviceId}`;
+      if (this.recent.has(rk)) return;
+      this.recent.set(rk, now);
+      let e = byQueue.get(name);
+      if (!e) byQueue.set(name, (e = { type, ids: [] }));
+      e.ids.push(d.deviceId);
+    };
+    for (const d of due) {
+      if (d.discover) add('discovery', d);
+      if (d.poll) add('poller', d);
+    }
+    let n = 0;
+    for (const [name, { type, ids }] of byQueue) {
+      const queue = this.queue(name);
+      try {
+        await queue.addBulk(ids.map((id) => ({ name: type, data: { deviceId: id, dispatchedAt: now }, opts: { jobId: jobIdOf(id) } })));
+        n += ids.length;
+      } catch (err) {
+        for (const id of ids) this.recent.delete(`${name}/${id}`);
+        throw err;
+      }
+    }
+    this.dispatched += n;
+    return n;
+  }
+
+  private queue(name: string): Queue {
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Queue(name, {
+        connection: this.o.connection,
+        prefix: this.o.keys.bullPrefix,
+        defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 1 },
+      });
+      q.on('error', (err) => this.emit('error', err));
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  /** Stops ticking and hands the dispatcher lock back so another agent takes over at once. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running?.catch(() => {});
+    if (this.master) {
+      this.master = false;
+      await releaseLock(this.o.redis, this.o.keys.dispatcherLock, this.token).catch((err) => this.o.log.warn('dispatcher_release_failed', { err }));
+    }
+    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+  }
+}
+
+/** BullMQ refuses integer custom ids; `d<id>` keeps it readable. */
+export function jobIdOf(deviceId: number): string {
+  return `d${deviceId}`;
+}

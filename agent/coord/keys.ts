@@ -1,0 +1,62 @@
+// Every Redis and memcached key name the agent uses, in one place, so docs/agent-coordination.md,
+// `nms status` and the code cannot drift apart. All names start with one prefix (default `nms`;
+// tests set NMS_KEY_PREFIX to keep runs apart on shared servers).
+
+export type JobType = 'poller' | 'discovery' | 'ping';
+export const JOB_TYPES: readonly JobType[] = ['poller', 'discovery', 'ping'];
+
+export const DEFAULT_KEY_PREFIX = 'nms';
+
+/** The prefix from NMS_KEY_PREFIX, else `nms`. Only letters, digits, `_`, `-`, `.`, `:`. */
+export function keyPrefixFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const p = env.NMS_KEY_PREFIX;
+  if (p === undefined || p === '') return DEFAULT_KEY_PREFIX;
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(p)) throw new Error(`NMS_KEY_PREFIX must be 1-64 of [A-Za-z0-9_.:-] (got ${JSON.stringify(p)})`);
+  return p;
+}
+
+export class CoordKeys {
+  constructor(readonly prefix: string = DEFAULT_KEY_PREFIX) {}
+
+  // ---- Redis ----
+  /** The dispatcher (master) lock: value `<poller_name>-<node_id>-<uuid>`, PX service_master_timeout. */
+  get dispatcherLock(): string {
+    return `${this.prefix}:dispatcher`;
+  }
+  /** JSON of the last dispatch tick: {node_id, poller_name, at, jobs}; read by `nms status`. */
+  get dispatcherTick(): string {
+    return `${this.prefix}:dispatcher:tick`;
+  }
+  /** Per-device lock, the second guard behind BullMQ's de-duplication. */
+  deviceLock(type: JobType, deviceId: number): string {
+    return `${this.prefix}:lock:${type}:${deviceId}`;
+  }
+  /** BullMQ's `prefix` option: its keys are `<prefix>:bull:<queue>:…`. */
+  get bullPrefix(): string {
+    return `${this.prefix}:bull`;
+  }
+  /** BullMQ queue name of one job type and poller group. */
+  queueName(type: JobType, group: number): string {
+    return `${type}-${group}`;
+  }
+
+  // ---- memcached ----
+  /** Registry entry of one node (JSON {@link import('../registry/registry.js').NodeEntry}), TTL = 3 heartbeats. */
+  node(nodeId: string): string {
+    return `${this.prefix}:node:${nodeId}`;
+  }
+  /** JSON array of node ids that have registered (best effort; entries expire on their own). */
+  get nodeIndex(): string {
+    return `${this.prefix}:nodes`;
+  }
+  /** Which node last ran this job type for the device, when and how long. */
+  deviceRecord(type: JobType, deviceId: number): string {
+    return `${this.prefix}:device:${deviceId}:${type}`;
+  }
+}
+
+/** Parses a queue name made by {@link CoordKeys.queueName}. */
+export function parseQueueName(name: string): { type: JobType; group: number } | undefined {
+  const m = /^(poller|discovery|ping)-(\d+)$/.exec(name);
+  return m ? { type: m[1] as JobType, group: Number(m[2]) } : undefined;
+}

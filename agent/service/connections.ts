@@ -1,0 +1,45 @@
+// Connection settings shared by the daemon and doctor: one place decides how the agent talks to
+// Redis (reconnect for ever, queue commands while down, BullMQ's maxRetriesPerRequest: null).
+import { Redis, type RedisOptions } from 'ioredis';
+import type { NodeEnv } from '../../lib/node-config.js';
+
+/** Options for every Redis connection of the agent (BullMQ opens its own from these). */
+export function redisOptions(env: NodeEnv): RedisOptions {
+  return {
+    host: env.REDIS_HOST,
+    port: env.REDIS_PORT,
+    password: env.REDIS_PASSWORD || undefined,
+    db: env.REDIS_DB,
+    // BullMQ requires null: a command waits for the reconnect instead of failing after N tries.
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+    connectTimeout: 5000,
+    // Back off to 2 s and never give up: a Redis restart must not need an agent restart.
+    retryStrategy: (times) => Math.min(100 * times, 2000),
+    connectionName: 'nms-agent',
+  };
+}
+
+/**
+ * The command connection for locks and small reads. Unlike BullMQ's, its commands fail after a
+ * few seconds while Redis is down, so a dispatcher tick or a device lock never hangs.
+ */
+export function openCommandRedis(env: NodeEnv, onError: (err: Error) => void): Redis {
+  const r = new Redis({ ...redisOptions(env), maxRetriesPerRequest: 2, commandTimeout: 5000 });
+  r.on('error', onError);
+  return r;
+}
+
+/** Logs a repeating background error at most once per interval, with how many were folded in. */
+export function throttled(fn: (err: Error, repeats: number) => void, intervalMs = 10_000): (err: Error) => void {
+  let last = 0;
+  let folded = 0;
+  return (err) => {
+    const now = Date.now();
+    if (now - last >= intervalMs) {
+      fn(err, folded);
+      last = now;
+      folded = 0;
+    } else folded++;
+  };
+}

@@ -1,0 +1,132 @@
+// Prometheus text exposition (format 0.0.4) without a client library: a handful of counters, a
+// duration histogram and gauges read at scrape time. Served on cluster_address:metrics_port.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { JobRecord } from '../coord/worker-pool.js';
+
+const BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+type Labels = Record<string, string | number>;
+
+function labelText(l: Labels): string {
+  const parts = Object.entries(l).map(([k, v]) => `${k}="${String(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
+  return parts.length ? `{${parts.join(',')}}` : '';
+}
+
+interface Family {
+  help: string;
+  type: 'counter' | 'gauge' | 'histogram';
+  samples: Map<string, { labels: Labels; value: number }>;
+}
+
+/** A gauge sampled at scrape time: returns [labels, value] pairs. */
+export type GaugeReader = () => Promise<[Labels, number][]> | [Labels, number][];
+
+export class Metrics {
+  private readonly families = new Map<string, Family>();
+  private readonly readers = new Map<string, { help: string; read: GaugeReader }>();
+
+  private family(name: string, help: string, type: Family['type']): Family {
+    let f = this.families.get(name);
+    if (!f) this.families.set(name, (f = { help, type, samples: new Map() }));
+    return f;
+  }
+
+  inc(name: string, help: string, labels: Labels = {}, by = 1): void {
+    const f = this.family(name, help, 'counter');
+    const k = labelText(labels);
+    const s = f.samples.get(k);
+    if (s) s.value += by;
+    else f.samples.set(k, { labels, value: by });
+  }
+
+  set(name: string, help: string, labels: Labels, value: number): void {
+    this.family(name, help, 'gauge').samples.set(labelText(labels), { labels, value });
+  }
+
+  observe(name: string, help: string, labels: Labels, seconds: number): void {
+    const f = this.family(name, help, 'histogram');
+    for (const le of [...BUCKETS.map(String), '+Inf']) {
+      const l = { ...labels, le };
+      const k = labelText(l);
+      const s = f.samples.get(`_bucket${k}`) ?? { labels: l, value: 0 };
+      if (le === '+Inf' || seconds <= Number(le)) s.value++;
+      f.samples.set(`_bucket${k}`, s);
+    }
+    for (const [suffix, add] of [['_sum', seconds], ['_count', 1]] as const) {
+      const k = `${suffix}${labelText(labels)}`;
+      const s = f.samples.get(k) ?? { labels, value: 0 };
+      s.value += add;
+      f.samples.set(k, s);
+    }
+  }
+
+  gauge(name: string, help: string, read: GaugeReader): void {
+    this.readers.set(name, { help, read });
+  }
+
+  /** Counts one finished job (the pool's 'job' event). */
+  recordJob(r: JobRecord): void {
+    const l = { type: r.type, group: r.group };
+    this.inc('nms_agent_jobs_total', 'Jobs finished by this agent, by outcome.', { ...l, outcome: r.outcome });
+    if (r.outcome !== 'skipped') this.observe('nms_agent_job_duration_seconds', 'Time a job took, lock to result.', l, r.durationMs / 1000);
+  }
+
+  async render(): Promise<string> {
+    const out: string[] = [];
+    for (const [name, f] of this.families) {
+      out.push(`# HELP ${name} ${f.help}`, `# TYPE ${name} ${f.type}`);
+      for (const [k, s] of f.samples) {
+        const suffix = f.type === 'histogram' ? k.slice(0, k.indexOf('{') < 0 ? k.length : k.indexOf('{')) : '';
+        out.push(`${name}${suffix}${labelText(s.labels)} ${s.value}`);
+      }
+    }
+    for (const [name, r] of this.readers) {
+      let samples: [Labels, number][];
+      try {
+        samples = await r.read();
+      } catch {
+        continue; // a source that is down (e.g. Redis) leaves its gauge out rather than failing the scrape
+      }
+      out.push(`# HELP ${name} ${r.help}`, `# TYPE ${name} gauge`);
+      for (const [l, v] of samples) out.push(`${name}${labelText(l)} ${v}`);
+    }
+    return out.join('\n') + '\n';
+  }
+}
+
+export class MetricsServer {
+  private server?: Server;
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly host: string,
+    private readonly port: number,
+  ) {}
+
+  /** Resolves with the bound port (0 asks the OS for one). */
+  start(): Promise<number> {
+    const server = createServer((req, res) => {
+      if (req.method !== 'GET' || (req.url !== '/metrics' && req.url !== '/')) {
+        res.writeHead(404).end('not found\n');
+        return;
+      }
+      this.metrics.render().then(
+        (body) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(body),
+        (err) => res.writeHead(500).end(`${(err as Error).message}\n`),
+      );
+    });
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, this.host, () => resolve((server.address() as AddressInfo).port));
+    });
+  }
+
+  close(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (!s) return Promise.resolve();
+    s.closeAllConnections();
+    return new Promise((r) => s.close(() => r()));
+  }
+}
