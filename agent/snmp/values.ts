@@ -31,7 +31,6 @@ export function decodeValue(type: number, value: unknown): SnmpValue {
 export function str(vb: Varbind | undefined): string | null {
   if (!vb || vb.value === null) return null;
   const s = Buffer.isBuffer(vb.value) ? vb.value.toString('utf8') : String(vb.value);
-  // eslint-disable-next-line no-control-regex
   return s.replace(/\0+$/, '').replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '').trim();
 }
 

@@ -1,0 +1,27 @@
+// SNMP value decoding and OID order, without a network.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bufferToBigInt, compareOids, decodeValue, hex, isUnder, str, T } from '../../agent/snmp/values.js';
+
+test('Counter64 buffers of any length become bigints, including 9 bytes with a leading zero', () => {
+  assert.equal(bufferToBigInt(Buffer.from('00ffffffffffffffff', 'hex')), 2n ** 64n - 1n);
+  assert.equal(bufferToBigInt(Buffer.from('0100000000', 'hex')), 2n ** 32n);
+  assert.equal(bufferToBigInt(Buffer.from('05', 'hex')), 5n);
+  assert.equal(bufferToBigInt(Buffer.alloc(0)), 0n);
+  assert.equal(decodeValue(T.Counter64, Buffer.from('00ffffffffffffffff', 'hex')), 2n ** 64n - 1n);
+});
+
+test('holes decode to null; text and MACs read back', () => {
+  assert.equal(decodeValue(T.NoSuchInstance, null), null);
+  assert.equal(decodeValue(T.EndOfMibView, null), null);
+  assert.equal(str({ oid: '1', type: T.OctetString, value: Buffer.from('eth0\0\0') }), 'eth0');
+  assert.equal(hex({ oid: '1', type: T.OctetString, value: Buffer.from('001122aabbcc', 'hex') }), '00:11:22:aa:bb:cc');
+});
+
+test('OIDs compare numerically, not as text', () => {
+  assert.ok(compareOids('1.3.6.1.2.1.2.2.1.2.10', '1.3.6.1.2.1.2.2.1.2.9') > 0);
+  assert.ok(compareOids('1.3.6.1.2', '1.3.6.1.2.1') < 0);
+  assert.equal(compareOids('1.3.6', '1.3.6'), 0);
+  assert.ok(isUnder('1.3.6.1.2.1.2.2.1.2.1', '1.3.6.1.2.1.2.2.1.2'));
+  assert.ok(!isUnder('1.3.6.1.2.1.2.2.1.20.1', '1.3.6.1.2.1.2.2.1.2'));
+});
