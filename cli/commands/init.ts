@@ -1,4 +1,168 @@
-// Placeholder: the `init` command(s) are registered here by their owner.
+// `nms init inventory [name]`: writes inventories/<name>/ from the answers of a short wizard
+// (or from --answers FILE and flags), with fresh secrets from the CSPRNG in a 0600 file, then
+// validates the result with the same loader every other command uses.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { UsageError } from '../../lib/errors.js';
+import { output } from '../run.js';
+import { HOSTS_FILE, loadInventory, SECRETS_FILE } from '../inventory/load.js';
+import { generateSecrets, readSecrets, writeInventory } from '../inventory/write.js';
+import { Asker, flattenAnswers, runWizard } from '../inventory/wizard.js';
+import { formatSummary, summarise, type InventorySummary } from './inventory.js';
+import type { Secrets } from '../inventory/types.js';
 
-export function register(_program: Command): void {}
+export interface InitInventoryOptions {
+  /** Parent directory of the new inventory. Default `inventories`. */
+  dir?: string;
+  /** YAML file with answers (same keys as the questions). Default none. */
+  answers?: string;
+  /** Replace an existing inventory's hosts (its secrets are kept). Default false. */
+  force?: boolean;
+  /** Never ask: anything not answered takes its default. Default: ask when stdin is a terminal. */
+  yes?: boolean;
+  /** Answers from flags, by question key. */
+  preset?: Map<string, unknown>;
+}
+
+export interface InitInventoryResult {
+  dir: string;
+  keptSecrets: boolean;
+  summary: InventorySummary;
+}
+
+/** Keeps a cluster's existing secrets (a new APP_KEY would orphan every stored credential). */
+function mergeSecrets(old: Secrets | undefined, hostNames: string[]): Secrets {
+  const fresh = generateSecrets(hostNames);
+  if (!old) return fresh;
+  const db = Object.fromEntries(hostNames.map((n) => [n, old.db_passwords?.[n] ?? fresh.db_passwords[n]]));
+  return { ...fresh, ...old, db_passwords: db };
+}
+
+export async function initInventory(name: string, opts: InitInventoryOptions = {}): Promise<InitInventoryResult> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new UsageError(`inventory name "${name}" must be letters, digits, ".", "_" or "-"`);
+  const dir = join(opts.dir ?? 'inventories', name);
+  const exists = existsSync(join(dir, HOSTS_FILE)) || existsSync(join(dir, SECRETS_FILE));
+  if (exists && !opts.force) throw new UsageError(`${dir} already holds an inventory`, { hint: 'add --force to replace its hosts (its secrets are kept), or choose another name' });
+
+  const preset = new Map(opts.preset ?? []);
+  if (opts.answers) {
+    let data: unknown;
+    try {
+      data = parseYaml(readFileSync(opts.answers, 'utf8'));
+    } catch (err) {
+      throw new UsageError(`cannot read answers file ${opts.answers}: ${(err as Error).message.split('\n')[0]}`);
+    }
+    for (const [k, v] of flattenAnswers(data, opts.answers)) if (!preset.has(k)) preset.set(k, v);
+  }
+  const interactive = !opts.yes && !opts.answers && Boolean(process.stdin.isTTY);
+  if (!interactive && !opts.yes && !opts.answers) throw new UsageError('stdin is not a terminal, so nothing can be asked', { hint: 'give --answers FILE, or --yes with flags' });
+
+  const asker = new Asker({ preset, interactive });
+  const result = await runWizard(asker, name);
+  const unknown = asker.unused();
+  if (unknown.length) asker.problems.push(...unknown.map((k) => `${k}: not a question of this wizard`));
+  if (asker.problems.length) throw new UsageError(`answers have ${asker.problems.length} problem(s):\n  ${asker.problems.join('\n  ')}`);
+
+  const old = exists && existsSync(join(dir, SECRETS_FILE)) ? readSecrets(dir) : undefined;
+  writeInventory(dir, {
+    hosts: result.hosts,
+    secrets: mergeSecrets(old, result.hostNames),
+    comment: `Written by \`nms init inventory ${name}\`; edit freely, then: nms inventory check -i ${dir}`,
+  });
+  const inv = await loadInventory(dir);
+  return { dir, keptSecrets: Boolean(old), summary: summarise(inv) };
+}
+
+/** `--poller nms83=192.0.2.83:0,1:poller,discovery` → question keys. */
+function pollerFlags(list: string[], preset: Map<string, unknown>): void {
+  if (!list.length) return;
+  preset.set('pollers', list.length);
+  list.forEach((spec, i) => {
+    const m = /^([^=]+)=([^:]+|\[[^\]]+\])(?::([^:]*))?(?::([^:]*))?$/.exec(spec);
+    if (!m) throw new UsageError(`--poller ${spec}: expected NAME=ADDRESS[:GROUPS[:ROLES]], e.g. nms83=192.0.2.83:0,1:poller,discovery`);
+    preset.set(`pollers[${i}].name`, m[1]);
+    preset.set(`pollers[${i}].address`, m[2]);
+    if (m[3]) preset.set(`pollers[${i}].groups`, m[3]);
+    if (m[4]) preset.set(`pollers[${i}].roles`, m[4]);
+  });
+}
+
+interface InitFlags {
+  dir?: string;
+  answers?: string;
+  force?: boolean;
+  yes?: boolean;
+  json?: boolean;
+  cluster?: string;
+  masterName?: string;
+  masterAddress?: string;
+  masterRoles?: string;
+  sshUser?: string;
+  sshPort?: string;
+  sshKey?: string;
+  poller: string[];
+  tlsCert?: string;
+  tlsKey?: string;
+  serverName?: string;
+  firewall?: boolean;
+}
+
+export function register(program: Command): void {
+  const init = program.command('init').description('Create things nms works from');
+  init
+    .command('inventory')
+    .argument('[name]', 'inventory name: writes <dir>/<name>/', 'default')
+    .description('Write a new inventory by answering questions (or from --answers FILE / flags)')
+    .option('--dir <parent>', 'parent directory of the inventory', 'inventories')
+    .option('--answers <file>', 'YAML file with the answers (see docs/inventory.md); nothing is asked')
+    .option('-y, --yes', 'ask nothing: unanswered questions take their defaults')
+    .option('--force', 'replace an existing inventory (its secrets are kept)')
+    .option('--cluster <name>', 'cluster name')
+    .option('--master-name <name>', 'master host name')
+    .option('--master-address <addr>', 'master address')
+    .option('--master-roles <list>', 'comma list of what runs on the master')
+    .option('--ssh-user <user>', 'SSH user (sudo is used when not root)')
+    .option('--ssh-port <port>', 'SSH port')
+    .option('--ssh-key <file>', 'SSH private key')
+    .option('--poller <spec>', 'a poller: NAME=ADDRESS[:GROUPS[:ROLES]] (repeat for more)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--tls-cert <file>', 'TLS certificate (PEM); with --tls-key, instead of self-signed')
+    .option('--tls-key <file>', 'TLS private key (PEM)')
+    .option('--server-name <name>', 'server name of the web/API')
+    .option('--no-firewall', 'leave the firewall alone')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Secrets (APP_KEY, Redis and MariaDB passwords, API token) are generated into secrets.yaml with
+mode 0600 and never printed. The result is validated before the command says done.
+
+Examples:
+  nms init inventory prod
+  nms init inventory prod --answers prod-answers.yaml
+  nms init inventory lab2 --yes --master-address 192.0.2.82 --ssh-key ~/.ssh/id_ed25519 \\
+      --poller nms83=192.0.2.83:0 --poller nms84=192.0.2.84:1:poller,discovery`,
+    )
+    .action(async (name: string, o: InitFlags) => {
+      const preset = new Map<string, unknown>();
+      const set = (k: string, v: unknown): void => {
+        if (v !== undefined) preset.set(k, v);
+      };
+      set('cluster', o.cluster);
+      set('master.name', o.masterName);
+      set('master.address', o.masterAddress);
+      set('master.roles', o.masterRoles);
+      set('ssh.user', o.sshUser);
+      set('ssh.port', o.sshPort);
+      set('ssh.key', o.sshKey);
+      if (o.tlsCert || o.tlsKey) set('tls', 'files');
+      set('tls.cert', o.tlsCert);
+      set('tls.key', o.tlsKey);
+      set('server_name', o.serverName);
+      if (o.firewall === false) set('firewall', false);
+      pollerFlags(o.poller, preset);
+      const r = await initInventory(name, { dir: o.dir, answers: o.answers, force: o.force, yes: o.yes, preset });
+      output(r, o.json, (x) => `wrote ${x.dir}/ (hosts.yaml; secrets.yaml mode 0600${x.keptSecrets ? ', existing secrets kept' : ', fresh secrets'})\n${formatSummary(x.summary)}next: nms deploy -i ${x.dir}\n`);
+    });
+}

@@ -5,7 +5,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Document, isMap, isSeq, parseDocument, stringify } from 'yaml';
+import { Document, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import { generateAppKey, generateSecret } from '../../lib/crypto.js';
 import { UsageError } from '../../lib/errors.js';
 import { DEVICES_FILE, HOSTS_FILE, SECRETS_FILE, type RawDevice, type RawHost, type RawHostsFile } from './load.js';
@@ -72,12 +72,26 @@ export interface NewInventory {
   comment?: string;
 }
 
+/** YAML as a person would write it: lists of plain values and small mappings on one line. */
+export function compactYaml(data: unknown): string {
+  const doc = new Document(data);
+  visit(doc, {
+    Seq(_, node) {
+      if (node.items.every((i) => isScalar(i))) node.flow = true;
+    },
+    Map(_, node) {
+      if (node.items.length <= 4 && node.items.every((p) => isScalar(p.value) || (isSeq(p.value) && p.value.items.every((i) => isScalar(i))))) node.flow = true;
+    },
+  });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
+
 /** Writes hosts.yaml, devices.yaml (when there are devices) and secrets.yaml (0600) into `dir`. */
 export function writeInventory(dir: string, inv: NewInventory): void {
   mkdirSync(dir, { recursive: true });
   const head = '#' + schemaComment(dir) + '\n' + (inv.comment ? inv.comment.replace(/^/gm, '# ') + '\n' : '');
-  writeFileAtomic(join(dir, HOSTS_FILE), head + stringify(inv.hosts, { lineWidth: 0, flowCollectionPadding: false }));
-  if (inv.devices?.length) writeFileAtomic(join(dir, DEVICES_FILE), '#' + schemaComment(dir) + '\n' + stringify({ devices: inv.devices }, { lineWidth: 0 }));
+  writeFileAtomic(join(dir, HOSTS_FILE), head + compactYaml(inv.hosts));
+  if (inv.devices?.length) writeFileAtomic(join(dir, DEVICES_FILE), '#' + schemaComment(dir) + '\n' + compactYaml({ devices: inv.devices }));
   writeSecrets(dir, inv.secrets);
 }
 
