@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The README's main job: on this machine, build the lab (master, pollers, simulated devices),
+# deploy the cluster into it with `nms deploy`, wait for the first polls, and show `nms status`.
+#   bash scripts/cluster.sh [--pollers N] [--devices M]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pollers=2; devices=50
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --pollers) pollers=$2; shift 2 ;;
+    --devices) devices=$2; shift 2 ;;
+    *) echo "usage: $0 [--pollers N] [--devices M]" >&2; exit 2 ;;
+  esac
+done
+bash scripts/install-deps.sh
+node scripts/build.mjs
+node bin/nms.js lab up --pollers "$pollers" --devices "$devices"
+node bin/nms.js deploy -i inventories/lab
+# The first cycle: discovery then polling of every device; status waits for it.
+node bin/nms.js status -i inventories/lab --wait 180
