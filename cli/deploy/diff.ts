@@ -1,0 +1,80 @@
+// --diff output: a unified diff of old and new file contents with every known secret masked
+// before the texts are compared, so a secret cannot leak through a changed line. Files are
+// small configuration files, so a plain LCS table is fast enough and needs no dependency.
+import type { Inventory } from '../inventory/types.js';
+
+export const MASK = '********';
+
+/** Replaces every secret of the inventory in a text; longest first so parts never remain. */
+export class SecretMasker {
+  private readonly secrets: string[];
+  constructor(secrets: Iterable<string>) {
+    // very short values (a 1-3 character community) would mask half the text; none exist in
+    // generated secrets, and the loader rejects empty ones
+    this.secrets = [...new Set([...secrets].filter((s) => s && s.length >= 4))].sort((a, b) => b.length - a.length);
+  }
+
+  static forInventory(inv: Inventory): SecretMasker {
+    const s = inv.secrets;
+    const list = [s.app_key, s.app_key.replace(/^base64:/, ''), s.redis_password, s.api_token, s.db_admin_password ?? '', ...Object.values(s.db_passwords)];
+    for (const d of inv.devices) {
+      if (d.snmp.version === 'v3') list.push(d.snmp.authpass ?? '', d.snmp.cryptopass ?? '');
+      else list.push(d.snmp.community);
+    }
+    return new SecretMasker(list);
+  }
+
+  mask(text: string): string {
+    let out = text;
+    for (const s of this.secrets) out = out.split(s).join(MASK);
+    return out;
+  }
+}
+
+/** Unified diff (3 lines of context) of two texts; '' when they are equal. */
+export function unifiedDiff(oldText: string, newText: string, path: string, context = 3): string {
+  if (oldText === newText) return '';
+  const a = oldText.split('\n');
+  const b = newText.split('\n');
+  // LCS lengths from the end, then walk forward emitting ' ', '-', '+'
+  const n = a.length;
+  const m = b.length;
+  const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
+  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+  const ops: Array<{ t: ' ' | '-' | '+'; s: string; ai: number; bi: number }> = [];
+  let i = 0;
+  let j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && a[i] === b[j]) ops.push({ t: ' ', s: a[i], ai: i++, bi: j++ });
+    else if (j < m && (i >= n || lcs[i][j + 1] >= lcs[i + 1][j])) ops.push({ t: '+', s: b[j], ai: i, bi: j++ });
+    else ops.push({ t: '-', s: a[i], ai: i++, bi: j });
+  }
+  const out = [`--- ${path} (host)`, `+++ ${path} (wanted)`];
+  let k = 0;
+  while (k < ops.length) {
+    if (ops[k].t === ' ') {
+      k++;
+      continue;
+    }
+    const start = Math.max(0, k - context);
+    let end = k;
+    // extend the hunk while changes are closer than 2*context lines apart
+    while (end < ops.length) {
+      let next = end;
+      while (next < ops.length && ops[next].t !== ' ') next++;
+      let gap = next;
+      while (gap < ops.length && ops[gap].t === ' ') gap++;
+      end = next;
+      if (gap >= ops.length || gap - next > 2 * context) break;
+      end = gap;
+    }
+    const stop = Math.min(ops.length, end + context);
+    const hunk = ops.slice(start, stop);
+    const aLen = hunk.filter((o) => o.t !== '+').length;
+    const bLen = hunk.filter((o) => o.t !== '-').length;
+    out.push(`@@ -${hunk[0].ai + 1},${aLen} +${hunk[0].bi + 1},${bLen} @@`);
+    for (const o of hunk) out.push(o.t + o.s);
+    k = stop;
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,114 @@
+// What differs between distributions: package names and commands, config paths, service names.
+// Debian/Ubuntu (apt) is what the lab runs; the EL 8/9 (dnf) path is generated the same way and
+// unit-tested. Everything else in the engine asks a profile instead of naming a distribution.
+import { shq } from '../ssh/connection.js';
+import type { MasterService } from '../inventory/types.js';
+
+export type ServiceKey = 'nginx' | 'redis' | 'mariadb' | 'rrdcached' | 'memcached' | 'firewall' | 'agent';
+/** Things a change can ask for afterwards: a service restart, or the schema migrations. */
+export type HandlerKey = ServiceKey | 'migrate';
+export const HANDLER_KEYS: readonly HandlerKey[] = ['firewall', 'mariadb', 'redis', 'memcached', 'rrdcached', 'nginx', 'migrate', 'agent'];
+
+export interface OsProfile {
+  family: 'debian' | 'el';
+  /** Packages each master service needs. */
+  packages: Record<MasterService, string[]> & { firewall: string[]; tls: string[] };
+  /** Init/systemd names of the services. */
+  serviceNames: Record<ServiceKey, string>;
+  paths: {
+    nginxConf: string;
+    redisConf: string;
+    mariadbConf: string;
+    rrdcachedDefaults: string;
+    memcachedConf: string;
+    nftablesConf: string;
+    rrdcachedSocket: string;
+    rrdcachedJournal: string;
+    nginxUser: string;
+    redisOwner: string;
+    mimeTypes: string;
+  };
+  /** Shell command installing the given packages (non-interactive). */
+  installCommand(pkgs: string[]): string;
+  /** Shell snippet printing `pkg<TAB>name<TAB>1|0` for each package. */
+  packageFactsCommand(pkgs: string[]): string;
+}
+
+export const DEBIAN: OsProfile = {
+  family: 'debian',
+  packages: {
+    web: ['nginx', 'openssl', 'curl'],
+    mariadb: ['mariadb-server', 'mariadb-client'],
+    rrdcached: ['rrdcached', 'rrdtool'],
+    redis: ['redis-server', 'redis-tools'],
+    memcached: ['memcached'],
+    firewall: ['nftables'],
+    tls: ['openssl'],
+  },
+  serviceNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadb', rrdcached: 'rrdcached', memcached: 'memcached', firewall: 'nftables', agent: 'nms-agent' },
+  paths: {
+    nginxConf: '/etc/nginx/nginx.conf',
+    redisConf: '/etc/redis/redis.conf',
+    mariadbConf: '/etc/mysql/mariadb.conf.d/90-nms.cnf',
+    rrdcachedDefaults: '/etc/default/rrdcached',
+    memcachedConf: '/etc/memcached.conf',
+    nftablesConf: '/etc/nftables.conf',
+    rrdcachedSocket: '/var/run/rrdcached.sock',
+    rrdcachedJournal: '/var/lib/rrdcached/journal',
+    nginxUser: 'www-data',
+    redisOwner: 'redis',
+    mimeTypes: '/etc/nginx/mime.types',
+  },
+  installCommand(pkgs) {
+    const list = pkgs.map(shq).join(' ');
+    // the package lists may be missing on a fresh host: update once and retry
+    return `export DEBIAN_FRONTEND=noninteractive; apt-get install -y -q --no-install-recommends ${list} || { apt-get update -q && apt-get install -y -q --no-install-recommends ${list}; }`;
+  },
+  packageFactsCommand(pkgs) {
+    if (!pkgs.length) return ':';
+    // one dpkg-query for all; packages it does not know print nothing (= not installed)
+    return `dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\n' ${pkgs.map(shq).join(' ')} 2>/dev/null | awk -F'\\t' '{ printf "pkg\\t%s\\t%d\\n", $1, ($2 ~ /^ii/) }'`;
+  },
+};
+
+export const EL: OsProfile = {
+  family: 'el',
+  packages: {
+    web: ['nginx', 'openssl', 'curl'],
+    mariadb: ['mariadb-server', 'mariadb'],
+    // EL's rrdtool package carries rrdcached
+    rrdcached: ['rrdtool'],
+    redis: ['redis'],
+    memcached: ['memcached'],
+    firewall: ['nftables'],
+    tls: ['openssl'],
+  },
+  serviceNames: { nginx: 'nginx', redis: 'redis', mariadb: 'mariadb', rrdcached: 'rrdcached', memcached: 'memcached', firewall: 'nftables', agent: 'nms-agent' },
+  paths: {
+    nginxConf: '/etc/nginx/nginx.conf',
+    redisConf: '/etc/redis/redis.conf',
+    mariadbConf: '/etc/my.cnf.d/90-nms.cnf',
+    rrdcachedDefaults: '/etc/sysconfig/rrdcached',
+    memcachedConf: '/etc/sysconfig/memcached',
+    nftablesConf: '/etc/sysconfig/nftables.conf',
+    rrdcachedSocket: '/run/rrdcached.sock',
+    rrdcachedJournal: '/var/lib/rrdcached/journal',
+    nginxUser: 'nginx',
+    redisOwner: 'redis',
+    mimeTypes: '/etc/nginx/mime.types',
+  },
+  installCommand(pkgs) {
+    return `dnf install -y -q ${pkgs.map(shq).join(' ')}`;
+  },
+  packageFactsCommand(pkgs) {
+    if (!pkgs.length) return ':';
+    return `rpm -q --qf 'pkg\\t%{NAME}\\t1\\n' ${pkgs.map(shq).join(' ')} 2>/dev/null | grep '^pkg'`;
+  },
+};
+
+/** Picks the profile for an os-release ID / ID_LIKE (or the inventory's `os`). */
+export function profileFor(osId: string, idLike = ''): OsProfile {
+  const words = `${osId} ${idLike}`.toLowerCase();
+  if (/\b(el8|el9|rhel|centos|rocky|almalinux|fedora)\b/.test(words)) return EL;
+  return DEBIAN;
+}

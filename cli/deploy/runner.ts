@@ -1,0 +1,169 @@
+// Runs a deploy: every host in parallel, each in its own HostDeploy (one SSH connection, one
+// facts round trip, then only the operations whose facts differ from the plan). One host's
+// failure never stops the others; the result is a recap per host and an exit code.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DeployError, HostKeyError, NmsError, UsageError } from '../../lib/errors.js';
+import type { HostSpec, Inventory } from '../inventory/types.js';
+import { ConnectionLostError, SshHost } from '../ssh/connection.js';
+import { SecretMasker } from './diff.js';
+import { HostDeploy } from './host.js';
+import { TemplateRenderer, defaultTemplatesDir } from './render.js';
+
+export interface DeployOptions {
+  inventory: Inventory;
+  /** Templates folder. Default: templates/ of this checkout, or $NMS_TEMPLATES. */
+  templatesDir?: string;
+  /** Agent bundle pushed to every node. Default: dist/nms-agent.mjs of this checkout. */
+  agentBundlePath?: string;
+  /** Report what would change; change nothing. Default false. */
+  check?: boolean;
+  /** Show file differences (secrets masked). Default false. */
+  diff?: boolean;
+  /** Only these inventory hosts. Default: all. */
+  limit?: string[];
+  /** Remove devices and accounts that are no longer in the inventory. Default false. */
+  prune?: boolean;
+  /** Refuse hosts whose key is not in known_hosts yet. Default false (accept-new). */
+  strictHostKeys?: boolean;
+  /** Progress lines, already masked. */
+  onEvent?: (host: string, message: string) => void;
+}
+
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable';
+
+export interface HostResult {
+  host: string;
+  status: HostStatus;
+  /** Operations that found the host as wanted. */
+  ok: number;
+  /** Operations that changed (or in --check would change) something. */
+  changed: number;
+  changes: string[];
+  /** Unified diffs (--diff), secrets masked. */
+  diffs: string[];
+  warnings: string[];
+  error?: string;
+  durationMs: number;
+}
+
+export interface DeployResult {
+  check: boolean;
+  hosts: HostResult[];
+  exitCode: number;
+  durationMs: number;
+}
+
+export const EXIT = { ok: 0, badInput: 2, failed: 3, unreachable: 4 } as const;
+
+export function exitCodeFor(hosts: HostResult[]): number {
+  if (hosts.some((h) => h.status === 'failed')) return EXIT.failed;
+  if (hosts.some((h) => h.status === 'unreachable')) return EXIT.unreachable;
+  return EXIT.ok;
+}
+
+function repoFile(...parts: string[]): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const root = here.endsWith(join('cli', 'deploy')) ? join(here, '..', '..') : join(here, '..');
+  return join(root, ...parts);
+}
+
+/** A promise with its resolve exposed: pollers wait on the database host's readiness. */
+export class Barrier {
+  readonly done: Promise<void>;
+  open!: () => void;
+  constructor() {
+    this.done = new Promise((r) => (this.open = r));
+  }
+}
+
+export interface DeployContext {
+  inventory: Inventory;
+  renderer: TemplateRenderer;
+  masker: SecretMasker;
+  agentBundle: Buffer;
+  check: boolean;
+  diff: boolean;
+  prune: boolean;
+  /** Opens when the database host has its accounts, schema and devices (or gave up). */
+  databaseReady: Barrier;
+  emit: (host: string, message: string) => void;
+}
+
+export function selectHosts(inv: Inventory, limit?: string[]): HostSpec[] {
+  if (!limit?.length) return inv.hosts;
+  const names = new Set(inv.hosts.map((h) => h.name));
+  const unknown = limit.filter((n) => !names.has(n));
+  if (unknown.length) throw new UsageError(`--limit names host${unknown.length > 1 ? 's' : ''} not in the inventory: ${unknown.join(', ')}`, { hint: `hosts are: ${[...names].join(', ')}` });
+  return inv.hosts.filter((h) => limit.includes(h.name));
+}
+
+export async function deploy(opts: DeployOptions): Promise<DeployResult> {
+  const t0 = Date.now();
+  const inv = opts.inventory;
+  const hosts = selectHosts(inv, opts.limit);
+  const bundlePath = opts.agentBundlePath ?? repoFile('dist', 'nms-agent.mjs');
+  let agentBundle: Buffer;
+  try {
+    agentBundle = readFileSync(bundlePath);
+  } catch {
+    throw new UsageError(`agent bundle ${bundlePath} is missing`, { hint: 'build it with `node scripts/build.mjs`' });
+  }
+  const masker = SecretMasker.forInventory(inv);
+  const ctx: DeployContext = {
+    inventory: inv,
+    renderer: new TemplateRenderer(opts.templatesDir ?? defaultTemplatesDir()),
+    masker,
+    agentBundle,
+    check: !!opts.check,
+    diff: !!opts.diff,
+    prune: !!opts.prune,
+    databaseReady: new Barrier(),
+    emit: (host, message) => opts.onEvent?.(host, masker.mask(message)),
+  };
+  // nothing to wait for when the database host is not part of this run
+  if (!hosts.some((h) => h.name === inv.services.mariadb.name) || ctx.check) ctx.databaseReady.open();
+
+  const results = await Promise.all(
+    hosts.map(async (host): Promise<HostResult> => {
+      const started = Date.now();
+      const ssh = new SshHost({
+        address: host.address,
+        port: host.ssh.port,
+        user: host.ssh.user,
+        keyPath: host.ssh.keyPath,
+        sudo: host.ssh.sudo,
+        knownHostsPath: inv.knownHostsPath,
+        strictHostKeys: opts.strictHostKeys,
+        onNewHostKey: (name, fp) => ctx.emit(host.name, `new host key for ${name} recorded in known_hosts: ${fp}`),
+      });
+      const base: HostResult = { host: host.name, status: 'ok', ok: 0, changed: 0, changes: [], diffs: [], warnings: [], durationMs: 0 };
+      const isDbHost = host.name === inv.services.mariadb.name;
+      try {
+        await ssh.start();
+      } catch (err) {
+        if (isDbHost) ctx.databaseReady.open();
+        const unreachable = !(err instanceof HostKeyError);
+        return { ...base, status: unreachable ? 'unreachable' : 'failed', error: masker.mask((err as Error).message), durationMs: Date.now() - started };
+      }
+      const hd = new HostDeploy(ctx, host, ssh, base);
+      try {
+        await hd.run();
+        base.status = base.changed > 0 ? 'changed' : 'ok';
+      } catch (err) {
+        base.status = 'failed';
+        base.error = masker.mask(err instanceof NmsError ? err.message : `internal error (a bug in nms): ${(err as Error)?.stack ?? err}`);
+        if (err instanceof ConnectionLostError) base.status = 'unreachable';
+      } finally {
+        if (isDbHost) ctx.databaseReady.open();
+        ssh.close();
+      }
+      base.durationMs = Date.now() - started;
+      return base;
+    }),
+  );
+  return { check: ctx.check, hosts: results, exitCode: exitCodeFor(results), durationMs: Date.now() - t0 };
+}
+
+export { DeployError };
