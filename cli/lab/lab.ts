@@ -10,7 +10,7 @@ import { mkdirLike, nsenterArgs, startHost, tcpOpen, waitForSsh, writeInitScript
 import { knownHostsText, writeInventory } from './inventory.js';
 import { createBridge } from './network.js';
 import { ALL_KNOWN_HOSTS, KEY_PATH, STATE_DIR, checkHostName, checkShape, nextExtraAddress, planHosts, type HostPlan } from './plan.js';
-import { stageSimulator, startSimulator } from './simulator.js';
+import { simulatorMissing, stageSimulator, startSimulator } from './simulator.js';
 import { readState, sameProcess, withLock, writeState, type LabState } from './state.js';
 import { checkRequirements, must, nsInode } from './sys.js';
 
@@ -95,7 +95,8 @@ export async function labUp(options: LabUpOptions = {}, progress: Progress = qui
     await progress.step('Bridge nmslab0 198.18.0.1/24', createBridge);
     const plan = planHosts(pollers);
     const bundle = join(repoRoot(), 'dist', 'nms-simulator.mjs');
-    const withSimulator = devices > 0 && existsSync(bundle);
+    const missing = simulatorMissing(bundle);
+    const withSimulator = devices > 0 && !missing;
     if (withSimulator) stageSimulator(bundle, mkdirLike);
     const state: LabState = { version: 1, createdAt: new Date().toISOString(), pollers, devices, inventory, hosts: [] };
     // Recorded as soon as hosts exist, so an interrupted run is found and cleaned next time.
@@ -107,8 +108,8 @@ export async function labUp(options: LabUpOptions = {}, progress: Progress = qui
       const host = state.hosts.find((h) => h.kind === 'devices')!;
       state.simulator = await progress.step(`Simulator: ${devices} devices on 198.18.0.200`, () => startSimulator(host, devices, bundle));
       writeState(state);
-    } else if (devices > 0) {
-      simulatorNote = `${bundle} does not exist yet: no devices are simulated (build it with node scripts/build.mjs)`;
+    } else if (devices > 0 && missing) {
+      simulatorNote = missing;
       progress.note(simulatorNote);
     }
     await progress.step(`Inventory ${inventory}`, async () => {

