@@ -57,7 +57,7 @@ export function buildRequest(r: RequestSpec): Buffer {
 }
 
 /** An SNMPv3 engine-discovery request: noAuthNoPriv, reportable, empty engine ID and user. */
-export function buildV3Discovery(msgId: number, reqId: number, engineId = Buffer.alloc(0), user = ''): Buffer {
+export function buildV3Discovery(msgId: number, reqId: number, engineId: Buffer = Buffer.alloc(0), user = ''): Buffer {
   const w = new Ber.Writer();
   w.startSequence(0x30);
   w.writeInt(3);
