@@ -227,7 +227,10 @@ export class HostDeploy {
     } else this.ok();
 
     if (this.ctx.check && !hasSchema) {
-      if (inv.devices.length) this.r.changes.push(`devices: add ${inv.devices.length}`), this.r.changed++;
+      if (inv.devices.length) {
+        this.r.changes.push(`devices: add ${inv.devices.length}`);
+        this.r.changed++;
+      }
       return;
     }
     const rows = hasSchema && facts.db ? facts.db.devices : await queryDevices(this.ssh, inv.cluster.mariadb.database, admin);
