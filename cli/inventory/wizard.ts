@@ -78,7 +78,15 @@ export class Asker {
       return bad.length ? `unknown choice ${bad.join(', ')} (choose from ${choices.join(', ')})` : validate(xs);
     };
     const coerce = (x: unknown): T[] => (Array.isArray(x) ? x.map(String) : String(x).split(',')).map((s) => s.trim()).filter(Boolean) as T[];
-    return this.ask(key, fallback, v, coerce, { type: 'checkbox', message, choices: choices.map((c) => ({ name: c, value: c, checked: fallback.includes(c) })) });
+    // inquirer hands the checkbox validator the chosen items, not their values
+    const promptValidate = (items: ({ value: T } | T)[]): string | true => v(items.map((i) => (typeof i === 'object' ? i.value : i)));
+    return this.ask(key, fallback, v, coerce, {
+      type: 'checkbox',
+      message,
+      pageSize: choices.length,
+      choices: choices.map((c) => ({ name: c, value: c, checked: fallback.includes(c) })),
+      validate: promptValidate,
+    });
   }
 
   select<T extends string>(key: string, message: string, choices: readonly T[], fallback: T): Promise<T> {
