@@ -126,6 +126,48 @@ describe('nms lab', { timeout: 600_000 }, () => {
     assert.notEqual(stop.code, 0, 'redis-server still runs after its init script stopped it');
   });
 
+  test('from poller1, snmpbulkwalk reads a simulated device at the model\'s counter rates', async (t) => {
+    if (skip) return t.skip(skip);
+    const modelFile = join(REPO, 'lab', 'simulator', 'model.ts');
+    if (!existsSync(modelFile)) return t.skip('lab/simulator/model.ts does not exist yet');
+    if (!status.simulator?.running) return t.skip('the simulator is not running (dist/nms-simulator.mjs missing or a placeholder)');
+    const model = (await import(modelFile)) as typeof import('../../lab/simulator/model.js');
+    // Each read is bracketed by the clock (the hosts share the machine's), so the check is exact:
+    // the counter moved by rate × elapsed, with elapsed between the inner and outer brackets.
+    const walk = 'date +%s%N; snmpbulkwalk -v2c -c public -Onq -t 5 198.18.0.200:16100 1.3.6.1.2.1.31.1.1.1.6; date +%s%N';
+    const r = await inHost('poller1', `${walk}; sleep 3; ${walk}`);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    const stamps = lines.filter((l) => /^\d+$/.test(l)).map((l) => Number(BigInt(l) / 1_000_000n));
+    assert.equal(stamps.length, 4, r.stdout);
+    const reads: Map<number, bigint>[] = [new Map(), new Map()];
+    let which = -1;
+    for (const l of lines) {
+      if (/^\d+$/.test(l)) {
+        if (stamps.indexOf(Number(BigInt(l) / 1_000_000n)) % 2 === 0) which++;
+        continue;
+      }
+      const m = /^\.1\.3\.6\.1\.2\.1\.31\.1\.1\.1\.6\.(\d+) (\d+)$/.exec(l);
+      assert.ok(m, `unexpected line: ${l}`);
+      reads[which].set(Number(m[1]), BigInt(m[2]));
+    }
+    assert.equal(reads[0].size, model.PORTS);
+    assert.equal(reads[1].size, model.PORTS);
+    const [s1, e1, s2, e2] = stamps;
+    let moving = 0;
+    for (let ifIndex = 1; ifIndex <= model.PORTS; ifIndex++) {
+      const rate = model.portRate(0, ifIndex, 'ifHCInOctets');
+      const delta = Number(reads[1].get(ifIndex)! - reads[0].get(ifIndex)!);
+      const low = Math.floor((rate * (s2 - e1)) / 1000) - 1;
+      const high = Math.ceil((rate * (e2 - s1)) / 1000) + 1;
+      assert.ok(delta >= low && delta <= high, `ifIndex ${ifIndex}: moved ${delta} in about ${(s2 - s1) / 1000} s, the model's ${rate}/s gives ${low}..${high}`);
+      if (rate > 0) moving++;
+    }
+    assert.ok(moving > model.PORTS / 2, 'most ports should carry traffic');
+    const v3 = await inHost('poller1', 'snmpget -v3 -l authPriv -u nmsv3 -a SHA -A nmsv3authpass -x AES -X nmsv3privpass -Ovq 198.18.0.200:16109 1.3.6.1.2.1.1.5.0');
+    assert.equal(v3.stdout.trim(), '"sim-9"', v3.stderr);
+  });
+
   test('up after a crash (every lab process killed) cleans the leftovers and builds again', async (t) => {
     if (skip) return t.skip(skip);
     for (const pid of labProcesses(status.hosts.map((h) => h.netnsInode))) {
@@ -165,4 +207,3 @@ describe('nms lab', { timeout: 600_000 }, () => {
   });
 });
 
-void REPO;

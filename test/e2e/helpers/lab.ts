@@ -25,8 +25,9 @@ export function sh(cmd: string, args: string[], timeoutMs = 60_000): Promise<Ran
   });
 }
 
-/** Runs the built CLI (`node dist/nms.mjs …`). */
+/** Runs the built CLI (`node dist/nms.mjs …`; from source through tsx when NMS_TEST_FROM_SOURCE=1). */
 export function nms(args: string[], timeoutMs = 300_000): Promise<Ran> {
+  if (process.env.NMS_TEST_FROM_SOURCE === '1') return sh(process.execPath, ['--import', 'tsx', join(REPO, 'cli', 'main.ts'), ...args], timeoutMs);
   if (!existsSync(NMS)) throw new Error(`${NMS} is missing: run node scripts/build.mjs first`);
   return sh(process.execPath, [NMS, ...args], timeoutMs);
 }
