@@ -3,7 +3,9 @@
 import { build } from 'esbuild';
 
 const banner = {
-  js: "import { createRequire as __nmsCreateRequire } from 'node:module'; const require = __nmsCreateRequire(import.meta.url);",
+  // CommonJS dependencies bundled into ESM expect require, __filename and __dirname (ssh2
+  // resolves a path with __dirname when it loads)
+  js: "import { createRequire as __nmsCreateRequire } from 'node:module'; import { fileURLToPath as __nmsFileURLToPath } from 'node:url'; const require = __nmsCreateRequire(import.meta.url); const __filename = __nmsFileURLToPath(import.meta.url); const __dirname = __nmsFileURLToPath(new URL('.', import.meta.url));",
 };
 const common = {
   bundle: true,
