@@ -40,6 +40,9 @@ function upText(r: LabUpResult): string {
     r.already
       ? `The lab is already up (${r.pollers} pollers, ${r.devices} devices): nothing to do.`
       : `The lab is up in ${r.seconds} s: ${r.hosts.map((h) => `${h.name} ${h.address}`).join(', ')}.`,
+    ...(r.cleaned.processes.length + r.cleaned.netns.length + r.cleaned.links.length + r.cleaned.mounts.length > 0
+      ? [`Removed first what an earlier lab left: ${r.cleaned.processes.length} processes, ${r.cleaned.netns.length} namespaces, ${r.cleaned.links.length} links, ${r.cleaned.mounts.length} mounts.`]
+      : []),
     `Inventory: ${r.inventory}`,
     r.simulator.running ? `Simulated devices: ${r.simulator.devices} on 198.18.0.200 udp 16100-${16100 + r.simulator.devices - 1}` : `Simulated devices: none${r.simulator.note ? ` (${r.simulator.note})` : ''}`,
     'Next: nms lab status · nms lab exec master -- hostname · nms lab down',
