@@ -3,7 +3,7 @@
 // injected handler with an AbortSignal and a deadline well under the frequency, and reports what
 // it did. BullMQ's own lock and stalled check are tuned so a killed agent's jobs are taken over
 // within a cycle.
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ConnectionOptions } from 'bullmq';
@@ -87,6 +87,8 @@ export class WorkerPool extends EventEmitter {
   constructor(options: WorkerPoolOptions) {
     super();
     this.o = { ...DEFAULT_WORKER_POOL_OPTIONS, ...options };
+    // Every running job listens on the shutdown signal: hundreds are normal, not a leak.
+    setMaxListeners(0, this.shutdown.signal);
     if (!(this.o.deadlineFraction > 0 && this.o.deadlineFraction < 1)) throw new Error(`WorkerPoolOptions.deadlineFraction must be between 0 and 1 (got ${this.o.deadlineFraction})`);
   }
 
