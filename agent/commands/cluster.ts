@@ -1,0 +1,34 @@
+// `nms-agent cluster-status [--json]`: the cluster as the master sees it (agent/cluster-view),
+// read by `nms status` over SSH. Exit 0 healthy, 1 not.
+import type { Command } from 'commander';
+import { output } from '../../cli/run.js';
+import { gatherClusterStatus } from '../cluster-view/gather.js';
+import { formatClusterView } from '../cluster-view/format.js';
+
+export function register(program: Command): void {
+  program
+    .command('cluster-status')
+    .description('the cluster as seen from here (run it on the master): dispatcher, registered agents, poller groups served, queue depths, overdue devices, last errors')
+    .option('--json', 'print the view as JSON (schema nms-agent-cluster/1, read by `nms status`)')
+    .option('--timeout <ms>', 'per-source timeout', (v) => Number(v), 3000)
+    .option('--grace <seconds>', 'seconds a device may be late before it counts as overdue (default: max(30, poller frequency / 5))', (v) => Number(v))
+    .addHelpText(
+      'after',
+      `
+Exit status: 0 healthy, 1 unhealthy (each problem says what to do next).
+
+Examples:
+  nms-agent cluster-status
+  nms-agent cluster-status --json | jq '.groups'
+  nms-agent --env /etc/nms/.env cluster-status --grace 120`,
+    )
+    .action(async (opts: { json?: boolean; timeout: number; grace?: number }, cmd: Command) => {
+      const view = await gatherClusterStatus({
+        envPath: cmd.optsWithGlobals().env as string,
+        timeoutMs: opts.timeout > 0 ? opts.timeout : 3000,
+        graceSeconds: opts.grace !== undefined && Number.isFinite(opts.grace) && opts.grace >= 0 ? opts.grace : undefined,
+      });
+      output(view, opts.json, formatClusterView);
+      process.exitCode = view.healthy ? 0 : 1;
+    });
+}
