@@ -211,10 +211,13 @@ export class SimAgent {
     const v1 = req.version === 0;
     switch (req.pduType) {
       case TAG.GetRequest:
-        for (let i = 0; i < req.oids.length; i++) if (!this.get(layout, req.oids[i], v1)) return this.fail(E_NO_SUCH_NAME, i + 1);
-        break;
       case TAG.GetNextRequest:
-        for (let i = 0; i < req.oids.length; i++) if (!this.next(layout, req.oids[i], v1)) return this.fail(E_NO_SUCH_NAME, i + 1);
+        for (let i = 0; i < req.oids.length; i++) {
+          const found = req.pduType === TAG.GetRequest ? this.get(layout, req.oids[i], v1) : this.next(layout, req.oids[i], v1);
+          if (!found) return this.fail(E_NO_SUCH_NAME, i + 1);
+          // checked per varbind so a request of thousands of OIDs cannot outgrow the buffers
+          if (this.overSize()) return this.fail(E_TOO_BIG, 0);
+        }
         break;
       case TAG.GetBulkRequest:
         this.bulk(layout);
@@ -222,7 +225,10 @@ export class SimAgent {
       default: // SetRequest: the simulated devices are read-only
         return this.fail(v1 ? E_NO_SUCH_NAME : req.version === 3 ? E_NOT_WRITABLE : E_NO_ACCESS, 1);
     }
-    if (this.messageSize(this.vb.pos) > req.maxSize) this.fail(E_TOO_BIG, 0);
+  }
+
+  private overSize(): boolean {
+    return this.messageSize(this.vb.pos) > this.req.maxSize;
   }
 
   /** An error response carries the request's varbinds back (with NULL values). */
@@ -295,8 +301,10 @@ export class SimAgent {
     const req = this.req;
     const n = layout.oids.length;
     const nonRep = Math.min(Math.max(req.nonRepeaters, 0), req.oids.length);
-    for (let i = 0; i < nonRep; i++) this.next(layout, req.oids[i], false);
-    if (this.messageSize(this.vb.pos) > req.maxSize) return;
+    for (let i = 0; i < nonRep; i++) {
+      this.next(layout, req.oids[i], false);
+      if (this.overSize()) return this.fail(E_TOO_BIG, 0);
+    }
     const cols = req.oids.length - nonRep;
     if (cols === 0) return;
     const cursor: number[] = [];
@@ -305,8 +313,8 @@ export class SimAgent {
     for (let rep = 0; rep < maxRep; rep++) {
       const rowStart = this.vb.pos;
       let ended = 0;
-      let fitsUpTo = -1; // varbind end offset within a first row that does not fit whole
       for (let j = 0; j < cols; j++) {
+        const before = this.vb.pos;
         const k = cursor[j];
         if (k < n) {
           this.varbind(layout, k);
@@ -316,11 +324,10 @@ export class SimAgent {
           // the name of an endOfMibView is the one that was asked for at this step
           this.varbindNull(k === upperBound(layout, req.oids[nonRep + j]) ? req.oids[nonRep + j] : Array.from(layout.oids[n - 1]), TAG.EndOfMibView);
         }
-        if (rep === 0 && this.messageSize(this.vb.pos) <= req.maxSize) fitsUpTo = this.vb.pos;
-      }
-      if (this.messageSize(this.vb.pos) > req.maxSize) {
-        this.vb.pos = rep === 0 && fitsUpTo > rowStart ? fitsUpTo : rowStart;
-        return;
+        if (this.overSize()) {
+          this.vb.pos = rep === 0 ? before : rowStart;
+          return;
+        }
       }
       if (ended === cols) return;
     }

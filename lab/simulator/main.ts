@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { runMain } from '../../cli/run.js';
 import { UsageError } from '../../lib/errors.js';
 import { deviceCredentials, has64BitCounters, pollerGroup, sysName } from './model.js';
+import { runLoad } from './load.js';
 import { DEFAULT_SIMULATOR_OPTIONS, MAX_DEVICES, Simulator } from './server.js';
 
 function int(name: string) {
@@ -72,6 +73,22 @@ program
       snmp: deviceCredentials(i),
     }));
     process.stdout.write(JSON.stringify({ devices: list }, null, 2) + '\n');
+  });
+
+program
+  .command('load')
+  .description('benchmark running devices: keep N v2c requests in flight for a while, print answers/s as JSON')
+  .addOption(new Option('--address <ip>', 'address the devices are served on').default(d.address))
+  .addOption(new Option('--devices <m>', 'number of devices to spread requests over').default(d.devices).argParser(int('--devices')))
+  .addOption(new Option('--first-port <port>', 'UDP port of device 0').default(d.firstPort).argParser(int('--first-port')))
+  .addOption(new Option('--concurrency <n>', 'requests in flight').default(64).argParser(int('--concurrency')))
+  .addOption(new Option('--seconds <s>', 'duration').default(10).argParser(int('--seconds')))
+  .addOption(new Option('--max-requests <n>', 'stop after this many answers').default(1_000_000).argParser(int('--max-requests')))
+  .addOption(new Option('--kind <kind>', 'get: 9 scalars; bulk: GETBULK 4 columns x 10 rows').choices(['get', 'bulk']).default('bulk'))
+  .addHelpText('after', '\nExample:\n  nms-simulator load --devices 10000 --first-port 20000 --seconds 10 --kind bulk')
+  .action(async (opts: { address: string; devices: number; firstPort: number; concurrency: number; seconds: number; maxRequests: number; kind: 'get' | 'bulk' }) => {
+    const result = await runLoad(opts);
+    process.stdout.write(JSON.stringify(result) + '\n');
   });
 
 await runMain(program);

@@ -2,6 +2,7 @@
 // one SimAgent in this process. Owns the sockets; start() binds them all or none, close() frees them.
 import dgram from 'node:dgram';
 import { LabError } from '../../lib/errors.js';
+import { createLogger } from '../../lib/log.js';
 import { SimAgent, type AgentStats } from './agent.js';
 
 export interface SimulatorOptions {
@@ -29,12 +30,17 @@ export const DEFAULT_SIMULATOR_OPTIONS: Required<SimulatorOptions> = {
 };
 
 export const MAX_DEVICES = 20000;
+const log = createLogger('simulator');
+/** Internal errors logged in full before the rest are only counted. */
+const LOGGED_BUGS = 10;
 
 export class Simulator {
   readonly options: Required<SimulatorOptions>;
   readonly agent: SimAgent;
   private sockets: dgram.Socket[] = [];
   private started = false;
+  /** Requests that hit a bug in the simulator (answered with nothing, the process goes on). */
+  bugs = 0;
 
   constructor(options: SimulatorOptions = {}) {
     const o = { ...DEFAULT_SIMULATOR_OPTIONS, ...options };
@@ -91,7 +97,14 @@ export class Simulator {
       };
       socket.once('error', onError);
       socket.on('message', (msg, rinfo) => {
-        const out = agent.handle(device, msg);
+        let out: Buffer | null;
+        try {
+          out = agent.handle(device, msg);
+        } catch (err) {
+          // one odd packet must not take every simulated device down with it
+          if (++this.bugs <= LOGGED_BUGS) log.error('request failed', { device, packet: msg.toString('hex'), error: (err as Error).stack ?? String(err) });
+          return;
+        }
         if (out) socket.send(out, rinfo.port, rinfo.address);
       });
       socket.bind({ port, address, exclusive: true }, () => {

@@ -104,6 +104,20 @@ test('GETBULK stops at the message size, on whole repetitions', () => {
   }
 });
 
+test('oversized answers: tooBig for GET, a partial first row for a very wide GETBULK', () => {
+  const many = Array.from({ length: 200 }, () => '1.3.6.1.2.1.1.1.0');
+  const g = ask(0, { version: 1, pduType: PDU.get, oids: many });
+  assert.equal(g.pdu.errorStatus, 1);
+  assert.equal(g.pdu.varbinds.length, 0);
+  const wide = Array.from({ length: 100 }, () => '1.3.6.1.2.1.1.1');
+  const b = ask(0, { version: 1, pduType: PDU.getBulk, maxRepetitions: 3, oids: wide });
+  assert.equal(b.pdu.errorStatus, 0);
+  assert.ok(b.size <= 1472);
+  assert.ok(b.pdu.varbinds.length > 5 && b.pdu.varbinds.length < 100, `${b.pdu.varbinds.length} varbinds of a row that cannot fit`);
+  const set = ask(0, { version: 1, pduType: PDU.set, oids: ['1.3.6.1.2.1.1.5.0'] });
+  assert.equal(set.pdu.errorStatus, 6, 'read-only: noAccess');
+});
+
 test('GETBULK past the end of the MIB gives endOfMibView in each column', () => {
   const m = ask(0, { version: 1, pduType: PDU.getBulk, maxRepetitions: 10, oids: ['1.3.6.1.2.1.99.1.1.1.8.1006', '1.3.6.1.2.1.99.1.1.1.8.1005'] });
   const vbs = m.pdu.varbinds;
