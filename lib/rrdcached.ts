@@ -53,7 +53,7 @@ export interface RrdCreateSpec {
 
 export interface RrdUpdate {
   path: string;
-  /** Seconds since the epoch (absolute: `N:` is rejected by rrdcached). */
+  /** Seconds since the epoch, fractions allowed (absolute: `N:` is rejected by rrdcached). */
   time: number;
   /** One value per DS; null is unknown. */
   values: (number | bigint | null)[];
@@ -174,7 +174,7 @@ export class RrdcachedClient {
 
   /** Formats one UPDATE command after checking its value count against the file's DS count. */
   async updateCommand(u: RrdUpdate): Promise<string> {
-    if (!Number.isInteger(u.time) || u.time <= 0) throw new RrdError(`update of ${u.path}: time must be absolute seconds (got ${u.time})`);
+    if (!Number.isFinite(u.time) || u.time <= 0) throw new RrdError(`update of ${u.path}: time must be absolute seconds (got ${u.time})`);
     const count = await this.dsCount(u.path);
     if (count !== u.values.length) throw new RrdError(`update of ${u.path}: ${u.values.length} values for ${count} data sources`);
     return formatUpdate(u);
@@ -329,9 +329,10 @@ export class RrdcachedClient {
   }
 }
 
-/** `UPDATE path time:v1:v2...` with unknowns as U. */
+/** `UPDATE path time:v1:v2...` with unknowns as U; times to the millisecond. */
 export function formatUpdate(u: RrdUpdate): string {
-  return `UPDATE ${checkPath(u.path)} ${u.time}:${u.values.map((v) => (v === null ? 'U' : String(v))).join(':')}`;
+  const t = Number.isInteger(u.time) ? String(u.time) : u.time.toFixed(3);
+  return `UPDATE ${checkPath(u.path)} ${t}:${u.values.map((v) => (v === null ? 'U' : String(v))).join(':')}`;
 }
 
 function checkPath(path: string): string {

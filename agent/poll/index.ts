@@ -1,0 +1,234 @@
+// The Poller: runs one device's collectors (discovery or poll) and writes the results to
+// MariaDB and rrdcached. A device's own failure (no answer, wrong credentials, an agent that
+// loops) never escapes as an exception: the device is marked down with status_reason 'snmp'
+// and an eventlog entry, and the result says why. Only our side failing (database gone, wrong
+// APP_KEY, unknown device) throws. Many polls may run at once; `maxConcurrent` bounds them.
+import { AppKeyMismatchError, PollError } from '../../lib/errors.js';
+import { createLogger, type Logger } from '../../lib/log.js';
+import { checkAppKey, entityCounts, getDevice, logEvent, recordPoll, Severity, snmpTargetOf, syncPorts, syncProcessors, syncSensors, syncStorage, type Db, type DeviceRow } from '../db/index.js';
+import { detectReboot, portsCollector, processorsCollector, runCollector, sensorsCollector, storageCollector, systemCollector, type Collector, type SystemRecord } from '../collectors/index.js';
+import { SnmpError } from '../snmp/errors.js';
+import { SnmpSession } from '../snmp/session.js';
+import type { WalkOptions } from '../snmp/walk.js';
+import { rrdFiles } from '../rrd/layout.js';
+import type { RrdPoint, RrdWriter, RrdWriteResult } from '../rrd/writer.js';
+import { portPoints, processorPoints, sensorPoints, storagePoints } from './points.js';
+import { Semaphore } from './semaphore.js';
+
+export interface PollerOptions {
+  db: Db;
+  /** This node's APP_KEY: decrypts credentials; checked against the cluster's before any work. */
+  appKey: string;
+  /** Where RRD points go; without one nothing is written to RRD (discovery needs none). */
+  rrd?: RrdWriter;
+  /** SNMP request timeout in ms when the device has none. Default 1500. */
+  snmpTimeoutMs?: number;
+  /** SNMP retries when the device has none. Default 1. */
+  snmpRetries?: number;
+  /** Devices worked on at once; more wait. Default 24 (service_poller_workers). */
+  maxConcurrent?: number;
+  /** Deadline of one device when the caller gives none, in ms. Default 240000 (0.8 × 300 s). */
+  defaultDeadlineMs?: number;
+  /** GETBULK sizes and walk limits. Default DEFAULT_WALK_OPTIONS. */
+  walk?: WalkOptions;
+  logger?: Logger;
+}
+
+export const DEFAULT_POLLER_OPTIONS = { snmpTimeoutMs: 1500, snmpRetries: 1, maxConcurrent: 24, defaultDeadlineMs: 240_000 };
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  /** Time allowed for the whole device, in ms. */
+  deadlineMs?: number;
+}
+
+export interface ModuleResult {
+  module: string;
+  status: 'ok' | 'error' | 'skipped';
+  /** Entities found (ports, processors...). */
+  items: number;
+  snmpMs: number;
+  dbMs: number;
+  rrdMs: number;
+  error?: string;
+}
+
+export interface RunResult {
+  kind: 'poll' | 'discovery';
+  deviceId: number;
+  hostname: string;
+  /** 'up' when the device answered; 'down' (reason 'snmp') when it did not; 'aborted' when cancelled. */
+  status: 'up' | 'down' | 'aborted';
+  reason: '' | 'snmp';
+  /** The device's failure in one line, when down or aborted. */
+  error?: string;
+  startedAt: string;
+  seconds: number;
+  snmpRequests: number;
+  rebooted: boolean;
+  modules: ModuleResult[];
+  rrd?: Omit<RrdWriteResult, 'errors'> & { errors: number };
+}
+export type PollResult = RunResult;
+export type DiscoveryResult = RunResult;
+
+/** The RRD directory of a device: its hostname, plus the port when not 161 (simulated devices share an address). */
+export function rrdHost(d: Pick<DeviceRow, 'hostname' | 'port'>): string {
+  return d.port === 161 ? d.hostname : `${d.hostname}_${d.port}`;
+}
+
+export class Poller {
+  private readonly o: Required<Omit<PollerOptions, 'rrd' | 'walk' | 'logger'>> & Pick<PollerOptions, 'rrd' | 'walk'>;
+  private readonly log: Logger;
+  private readonly sem: Semaphore;
+  private keyChecked?: Promise<void>;
+
+  constructor(options: PollerOptions) {
+    this.o = { ...DEFAULT_POLLER_OPTIONS, ...options };
+    for (const k of ['snmpTimeoutMs', 'maxConcurrent', 'defaultDeadlineMs'] as const) {
+      if (!(this.o[k] >= 1)) throw new PollError(`PollerOptions.${k} must be at least 1 (got ${this.o[k]})`);
+    }
+    this.log = options.logger ?? createLogger('poller');
+    this.sem = new Semaphore(this.o.maxConcurrent);
+  }
+
+  /** Checks APP_KEY against the cluster's; AppKeyMismatchError (one line) when it differs. */
+  start(): Promise<void> {
+    this.keyChecked ??= checkAppKey(this.o.db, this.o.appKey).catch((err) => {
+      this.keyChecked = undefined;
+      throw err;
+    });
+    return this.keyChecked;
+  }
+
+  async close(): Promise<void> {
+    // the Poller owns no socket or timer of its own: sessions close with each device
+  }
+
+  /** Devices being worked on right now. */
+  get busy(): number {
+    return this.sem.busy;
+  }
+
+  pollDevice(ref: number | string, opts: RunOptions = {}): Promise<PollResult> {
+    return this.sem.run(() => this.run('poll', ref, opts));
+  }
+
+  discoverDevice(ref: number | string, opts: RunOptions = {}): Promise<DiscoveryResult> {
+    return this.sem.run(() => this.run('discovery', ref, opts));
+  }
+
+  private async run(kind: RunResult['kind'], ref: number | string, opts: RunOptions): Promise<RunResult> {
+    await this.start();
+    const started = new Date();
+    const t0 = performance.now();
+    const device = await getDevice(this.o.db, ref);
+    const target = snmpTargetOf(device, this.o.appKey);
+    const res: RunResult = { kind, deviceId: device.device_id, hostname: device.hostname, status: 'up', reason: '', startedAt: started.toISOString(), seconds: 0, snmpRequests: 0, rebooted: false, modules: [] };
+    const session = new SnmpSession(target, { timeoutMs: this.o.snmpTimeoutMs, retries: this.o.snmpRetries, signal: opts.signal, deadline: Date.now() + (opts.deadlineMs ?? this.o.defaultDeadlineMs) });
+    let sys: SystemRecord | undefined;
+    const points: RrdPoint[] = [];
+    try {
+      sys = await this.module(res, session, systemCollector, async () => 0);
+      if (kind === 'discovery') await this.discover(res, session, device);
+      else points.push(...(await this.poll(res, session, device)));
+    } catch (err) {
+      if (!(err instanceof SnmpError)) throw err;
+      res.status = err.failure === 'aborted' ? 'aborted' : 'down';
+      res.reason = res.status === 'down' ? 'snmp' : '';
+      res.error = err.message;
+    } finally {
+      res.snmpRequests = session.requests;
+      session.close();
+    }
+    res.seconds = (performance.now() - t0) / 1000;
+    if (res.status === 'aborted') return res; // cancelled by us: says nothing about the device
+    const up = res.status === 'up';
+    await recordPoll(this.o.db, device, { startedAt: started, seconds: res.seconds, up, reason: res.reason, detail: res.error, ...(up && sys ? { sysName: sys.sysName, sysDescr: sys.sysDescr, sysObjectID: sys.sysObjectID, uptime: sys.uptime ?? undefined } : {}) }, kind);
+    if (up && sys && detectReboot(device.uptime, sys.uptime)) {
+      res.rebooted = true;
+      await logEvent(this.o.db, device.device_id, 'reboot', `Device rebooted after ${device.uptime} s`, Severity.warning);
+    }
+    if (kind === 'poll' && up && this.o.rrd) {
+      const host = rrdHost(device);
+      const now = Date.now() / 1000;
+      points.push({ def: rrdFiles.pollerPerf(host), time: now, values: [res.seconds] });
+      if (sys?.uptime !== null && sys?.uptime !== undefined) points.push({ def: rrdFiles.uptime(host), time: now, values: [sys.uptime] });
+      await this.writeRrd(res, points);
+    }
+    this.log.debug('device_done', { kind, device_id: device.device_id, status: res.status, seconds: res.seconds });
+    return res;
+  }
+
+  /** Runs one collector, times it, and lets `save` write what it found (returning the count). */
+  private async module<R>(res: RunResult, session: SnmpSession, c: Collector<R>, save: (r: R) => Promise<number>): Promise<R> {
+    const m: ModuleResult = { module: c.name, status: 'ok', items: 0, snmpMs: 0, dbMs: 0, rrdMs: 0 };
+    res.modules.push(m);
+    try {
+      const run = await runCollector(session, c, this.o.walk);
+      m.snmpMs = round1(run.snmpMs + run.processMs);
+      const t = performance.now();
+      m.items = await save(run.record);
+      m.dbMs = round1(performance.now() - t);
+      return run.record;
+    } catch (err) {
+      m.status = 'error';
+      m.error = (err as Error).message;
+      throw err;
+    }
+  }
+
+  private async discover(res: RunResult, session: SnmpSession, d: DeviceRow): Promise<void> {
+    const id = d.device_id;
+    const now = Math.floor(Date.now() / 1000);
+    await this.module(res, session, portsCollector, async (r) => (await syncPorts(this.o.db, id, r, now, true)).size);
+    await this.module(res, session, processorsCollector, async (r) => (await syncProcessors(this.o.db, id, r, true), r.length));
+    await this.module(res, session, storageCollector, async (r) => (await syncStorage(this.o.db, id, r, true), r.length));
+    await this.module(res, session, sensorsCollector, async (r) => (await syncSensors(this.o.db, id, r, true), r.length));
+  }
+
+  /** Runs the poll modules and returns the RRD points they made (written once, with the rest). */
+  private async poll(res: RunResult, session: SnmpSession, d: DeviceRow): Promise<RrdPoint[]> {
+    const id = d.device_id;
+    const host = rrdHost(d);
+    const counts = await entityCounts(this.o.db, id);
+    const points: RrdPoint[] = [];
+    // RRD times are when the values were read (mid-walk), to the millisecond: rates stay exact
+    // however long the walk took.
+    const walkTime = (t0: number) => (t0 + Date.now()) / 2000;
+    const t = Date.now();
+    await this.module(res, session, portsCollector, async (r) => {
+      const time = walkTime(t);
+      const ids = await syncPorts(this.o.db, id, r, Math.round(time), false);
+      points.push(...portPoints(host, r, ids, time));
+      return r.length;
+    });
+    const optional = [
+      [processorsCollector, counts.processors, async (r: never[]) => (await syncProcessors(this.o.db, id, r), points.push(...processorPoints(host, r, Date.now() / 1000)), r.length)],
+      [storageCollector, counts.storage, async (r: never[]) => (await syncStorage(this.o.db, id, r), points.push(...storagePoints(host, r, Date.now() / 1000)), r.length)],
+      [sensorsCollector, counts.sensors, async (r: never[]) => (await syncSensors(this.o.db, id, r), points.push(...sensorPoints(host, r, Date.now() / 1000)), r.length)],
+    ] as const;
+    for (const [c, n, save] of optional) {
+      if (n === 0) {
+        res.modules.push({ module: c.name, status: 'skipped', items: 0, snmpMs: 0, dbMs: 0, rrdMs: 0 });
+        continue;
+      }
+      await this.module(res, session, c as Collector<never[]>, save);
+    }
+    return points;
+  }
+
+  private async writeRrd(res: RunResult, points: RrdPoint[]): Promise<void> {
+    if (!this.o.rrd || points.length === 0) return;
+    const t = performance.now();
+    const w = await this.o.rrd.write(points);
+    res.rrd = { sent: w.sent, spooled: w.spooled, dropped: w.dropped, errors: w.errors.length };
+    if (w.errors.length) this.log.warn('rrd_errors', { device_id: res.deviceId, count: w.errors.length, first: w.errors[0] });
+    const ms = round1(performance.now() - t);
+    res.modules.push({ module: 'rrd', status: w.errors.length ? 'error' : 'ok', items: points.length, snmpMs: 0, dbMs: 0, rrdMs: ms, ...(w.errors.length ? { error: w.errors[0] } : {}) });
+  }
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+export { AppKeyMismatchError };

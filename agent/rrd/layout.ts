@@ -1,0 +1,66 @@
+// LibreNMS's RRD file layout: `<host>/<name>.rrd` relative to rrdcached's base directory, the
+// data sources of each kind of file, and the RRAs. The step is configurable (LibreNMS: 300 s)
+// so tests can use a short one; the heartbeat is twice the step.
+import type { RrdCreateSpec } from '../../lib/rrdcached.js';
+
+export type DsType = 'GAUGE' | 'DERIVE' | 'COUNTER' | 'ABSOLUTE';
+
+export interface RrdDs {
+  name: string;
+  type: DsType;
+  min: number | 'U';
+  max: number | 'U';
+}
+
+/** One RRD file: where it lives (relative path) and what it holds. */
+export interface RrdFileDef {
+  path: string;
+  ds: RrdDs[];
+}
+
+/** Port data sources, in LibreNMS's order; each fed by the PortRecord counter beside it. */
+export const PORT_DS = [
+  ['INOCTETS', 'ifInOctets'], ['OUTOCTETS', 'ifOutOctets'], ['INERRORS', 'ifInErrors'], ['OUTERRORS', 'ifOutErrors'],
+  ['INUCASTPKTS', 'ifInUcastPkts'], ['OUTUCASTPKTS', 'ifOutUcastPkts'], ['INNUCASTPKTS', 'ifInNUcastPkts'], ['OUTNUCASTPKTS', 'ifOutNUcastPkts'],
+  ['INDISCARDS', 'ifInDiscards'], ['OUTDISCARDS', 'ifOutDiscards'], ['INUNKNOWNPROTOS', 'ifInUnknownProtos'],
+  ['INBROADCASTPKTS', 'ifInBroadcastPkts'], ['OUTBROADCASTPKTS', 'ifOutBroadcastPkts'], ['INMULTICASTPKTS', 'ifInMulticastPkts'], ['OUTMULTICASTPKTS', 'ifOutMulticastPkts'],
+] as const;
+
+/** LibreNMS's host directory name: anything outside [A-Za-z0-9,._-] becomes `_`. */
+export function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9,._-]/g, '_');
+}
+
+const gauge = (name: string, min: number | 'U' = 0, max: number | 'U' = 'U'): RrdDs => ({ name, type: 'GAUGE', min, max });
+
+export const rrdFiles = {
+  port: (host: string, portId: number): RrdFileDef => ({
+    path: `${safeName(host)}/port-id${portId}.rrd`,
+    ds: PORT_DS.map(([name]) => ({ name, type: 'DERIVE', min: 0, max: 12500000000 })),
+  }),
+  processor: (host: string, index: string): RrdFileDef => ({ path: `${safeName(host)}/processor-hr-${safeName(index)}.rrd`, ds: [gauge('usage', -273, 1000)] }),
+  storage: (host: string, descr: string): RrdFileDef => ({ path: `${safeName(host)}/storage-hrstorage-${safeName(descr)}.rrd`, ds: [gauge('used'), gauge('free')] }),
+  sensor: (host: string, cls: string, index: string): RrdFileDef => ({
+    path: `${safeName(host)}/sensor-${safeName(cls)}-entity-sensor-${safeName(index)}.rrd`,
+    ds: [gauge('sensor', -20000, 'U')],
+  }),
+  uptime: (host: string): RrdFileDef => ({ path: `${safeName(host)}/uptime.rrd`, ds: [gauge('uptime')] }),
+  pollerPerf: (host: string): RrdFileDef => ({ path: `${safeName(host)}/poller-perf.rrd`, ds: [gauge('poller')] }),
+};
+
+/** LibreNMS's RRAs: a week of steps, then 6-, 24- and 288-step consolidations, for AVERAGE/MIN/MAX, and LAST. */
+export const RRAS: string[] = [
+  ...['AVERAGE', 'MIN', 'MAX'].flatMap((cf) => ['1:2016', '6:1440', '24:1440', '288:1440'].map((r) => `RRA:${cf}:0.5:${r}`)),
+  'RRA:LAST:0.5:1:2016',
+];
+
+/** CREATE arguments for a file; `start` must be before the first update. */
+export function createSpec(def: RrdFileDef, step: number, start: number): RrdCreateSpec {
+  return {
+    step,
+    start,
+    noOverwrite: true,
+    ds: def.ds.map((d) => `DS:${d.name}:${d.type}:${step * 2}:${d.min}:${d.max}`),
+    rra: RRAS,
+  };
+}

@@ -1,0 +1,107 @@
+// Discovery and polls against real SNMP agents (Debian's snmpd over v2c and v3, snmpsim serving
+// the 59-interface cisco_16_switch recording), real MariaDB and a private real rrdcached.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import type mysql from 'mysql2/promise';
+import { generateAppKey } from '../../lib/crypto.js';
+import { RrdcachedClient } from '../../lib/rrdcached.js';
+import { addDevice, migrate, openDb, type Db } from '../../agent/db/index.js';
+import { Poller, rrdHost } from '../../agent/poll/index.js';
+import { RrdWriter } from '../../agent/rrd/writer.js';
+
+const url = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
+const database = `nms_poll_${process.pid}`;
+const [snmpdHost, snmpdPort] = (process.env.NMS_TEST_SNMPD ?? '127.0.0.1:16161').split(':');
+const [simHost, simPort] = (process.env.NMS_TEST_SNMPSIM ?? '127.0.0.1:16162').split(':');
+const appKey = generateAppKey();
+const dir = mkdtempSync(join(tmpdir(), 'nms-poll-'));
+let db: Db;
+let rrdcached: ChildProcess;
+let client: RrdcachedClient;
+let poller: Poller;
+const ids: Record<string, number> = {};
+
+before(async () => {
+  // a private rrdcached: file names (port-id<N>) must not meet those of other test databases
+  rrdcached = spawn('rrdcached', ['-g', '-b', dir, '-B', '-R', '-F', '-w', '3600', '-l', `unix:${dir}/sock`, '-p', `${dir}/pid`], { stdio: 'ignore' });
+  for (let i = 0; i < 50 && !existsSync(`${dir}/sock`); i++) await new Promise((r) => setTimeout(r, 100));
+  db = await openDb({ host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database }, { createDatabase: true });
+  await migrate(db, { appKey });
+  client = new RrdcachedClient({ address: `unix:${dir}/sock` });
+  poller = new Poller({ db, appKey, rrd: new RrdWriter({ client, step: 10 }), snmpTimeoutMs: 2000, maxConcurrent: 4 });
+  ids.v2c = await addDevice(db, appKey, { hostname: snmpdHost, port: Number(snmpdPort), snmp: { version: 'v2c', community: 'public' } });
+  ids.v3 = await addDevice(db, appKey, {
+    hostname: 'localhost', port: Number(snmpdPort),
+    snmp: { version: 'v3', authlevel: 'authPriv', authname: 'nmsv3', authpass: 'nmsv3authpass', authalgo: 'SHA', cryptopass: 'nmsv3privpass', cryptoalgo: 'AES' },
+  });
+  ids.cisco = await addDevice(db, appKey, { hostname: simHost, port: Number(simPort), snmp: { version: 'v2c', community: 'cisco_16_switch' } });
+});
+
+after(async () => {
+  await client?.close();
+  rrdcached?.kill('SIGTERM');
+  await db?.query(`DROP DATABASE IF EXISTS \`${database}\``);
+  await db?.end();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const q = async (sql: string, args: unknown[] = []) => (await db.query<mysql.RowDataPacket[]>(sql, args))[0];
+
+test('snmpd over v2c and v3: discovery finds ports, processors and storage; a poll writes RRD files', { timeout: 60_000 }, async () => {
+  for (const key of ['v2c', 'v3']) {
+    const d = await poller.discoverDevice(ids[key], { deadlineMs: 20_000 });
+    assert.equal(d.status, 'up', `${key} discovery: ${d.error}`);
+    const mods = Object.fromEntries(d.modules.map((m) => [m.module, m]));
+    assert.ok(mods.ports.items >= 1, `${key}: no ports`);
+    assert.ok(mods.processors.items >= 1, `${key}: no processors`);
+    assert.ok(mods.storage.items >= 1, `${key}: no storage`);
+    const p = await poller.pollDevice(ids[key], { deadlineMs: 20_000 });
+    assert.equal(p.status, 'up', `${key} poll: ${p.error}`);
+    assert.equal(p.rrd?.dropped, 0);
+    assert.equal(p.rrd?.errors, 0);
+    const [row] = await q('SELECT sysName, status, status_reason, last_polled, last_discovered, uptime FROM devices WHERE device_id = ?', [ids[key]]);
+    assert.equal(row.sysName, 'nms-test-snmpd');
+    assert.equal(row.status, 1);
+    assert.equal(row.status_reason, '');
+    assert.ok(row.last_polled && row.last_discovered && Number(row.uptime) > 0);
+    const ports = await q('SELECT port_id FROM ports WHERE device_id = ? AND deleted = 0', [ids[key]]);
+    await client.flushAll();
+    const host = rrdHost({ hostname: key === 'v2c' ? snmpdHost : 'localhost', port: Number(snmpdPort) });
+    for (const f of [`port-id${ports[0].port_id}.rrd`, 'uptime.rrd', 'poller-perf.rrd']) assert.ok(existsSync(join(dir, host, f)), `${host}/${f} missing`);
+    const info = execFileSync('rrdtool', ['info', join(dir, host, `port-id${ports[0].port_id}.rrd`)], { encoding: 'utf8' });
+    assert.match(info, /step = 10/);
+    assert.equal((info.match(/^ds\[\w+\]\.type = "DERIVE"/gm) ?? []).length, 15);
+    assert.match(info, /ds\[INOCTETS\]\.minimal_heartbeat = 20/);
+  }
+  const events = await q("SELECT message FROM eventlog WHERE device_id = ? AND type = 'availability'", [ids.v2c]);
+  assert.deepEqual(events.map((e) => e.message), ['Device status changed to Up']);
+});
+
+test('snmpsim cisco_16_switch: discovered ports match the recording (59 with ifXTable)', { timeout: 60_000 }, async () => {
+  const rec = gunzipSync(readFileSync('/usr/share/doc/snmpsim/examples/data/cisco_16_switch.snmprec.gz')).toString('utf8');
+  const recorded = new Map<number, string>();
+  for (const line of rec.split('\n')) {
+    // snmprec lines are OID|type|value; type 4x carries the value in hex
+    const m = /^1\.3\.6\.1\.2\.1\.31\.1\.1\.1\.1\.(\d+)\|4(x?)\|(.*)$/.exec(line);
+    if (m) recorded.set(Number(m[1]), m[2] ? Buffer.from(m[3], 'hex').toString('utf8') : m[3]);
+  }
+  assert.equal(recorded.size, 59);
+  const d = await poller.discoverDevice(ids.cisco, { deadlineMs: 40_000 });
+  assert.equal(d.status, 'up', d.error);
+  const ports = await q('SELECT ifIndex, ifName, counter_bits FROM ports WHERE device_id = ? AND deleted = 0 ORDER BY ifIndex', [ids.cisco]);
+  assert.equal(ports.length, 59);
+  for (const p of ports) assert.equal(p.ifName, recorded.get(Number(p.ifIndex)), `ifName of ifIndex ${p.ifIndex}`);
+  const [dev] = await q('SELECT sysName, sysObjectID FROM devices WHERE device_id = ?', [ids.cisco]);
+  assert.equal(dev.sysName, 'Profiler3750');
+  assert.equal(dev.sysObjectID, '1.3.6.1.4.1.9.1.516');
+  const p = await poller.pollDevice(ids.cisco, { deadlineMs: 40_000 });
+  assert.equal(p.status, 'up', p.error);
+  assert.equal(p.modules.find((m) => m.module === 'ports')?.items, 59);
+  assert.equal(p.modules.find((m) => m.module === 'rrd')?.items, 59 + 2);
+});
