@@ -109,6 +109,7 @@ export function analyse(f: ClusterFacts): ClusterView {
     overdue: f.overdue.slice(0, 20),
     errors: f.errors.slice(0, 10),
     problems,
+    ...(f.device !== undefined ? { device: f.device } : {}),
   };
 }
 

@@ -11,7 +11,7 @@ import { QueueStats } from '../coord/queue-stats.js';
 import { Registry } from '../registry/registry.js';
 import { redisOptions } from '../service/connections.js';
 import { analyse } from './analyse.js';
-import type { ClusterFacts, ClusterView, EventRow, OverdueDevice, QueueDepth, SourceState } from './types.js';
+import type { ClusterFacts, DeviceLookup, ClusterView, EventRow, OverdueDevice, QueueDepth, SourceState } from './types.js';
 
 export interface ClusterStatusOptions {
   /** Path of the node .env (config.yaml beside it). */
@@ -20,6 +20,8 @@ export interface ClusterStatusOptions {
   timeoutMs?: number;
   /** Seconds a device may be late before it counts as overdue. Default max(30, frequency / 5). */
   graceSeconds?: number;
+  /** Also look up this device: an id, a hostname, or hostname:port. Default: none. */
+  device?: string;
 }
 
 export const DEFAULT_CLUSTER_STATUS_OPTIONS = { timeoutMs: 3000 };
@@ -116,6 +118,7 @@ export async function gatherClusterStatus(options: ClusterStatusOptions): Promis
           polled: r.polled === null || r.polled === undefined ? null : Number(r.polled),
           version: String(r.poller_version ?? ''),
         }));
+        if (o.device !== undefined) facts.device = await lookupDevice(q, o.device);
         facts.groupDevices = groups.map((g) => ({ group: Number(g.poller_group), devices: Number(g.n) }));
         const c = counts[0];
         facts.devices = { total: Number(c.total), up: Number(c.up), down: Number(c.down), disabled: Number(c.disabled), never_polled: Number(c.never), overdue: overdue.length };
@@ -172,4 +175,18 @@ export async function gatherClusterStatus(options: ClusterStatusOptions): Promis
   }
   facts.now = Date.now();
   return analyse(facts);
+}
+
+/** Finds one device by id, hostname:port or hostname (the lowest id when a hostname is shared). */
+async function lookupDevice(q: (sql: string, params?: unknown[]) => Promise<RowDataPacket[]>, ref: string): Promise<DeviceLookup | null> {
+  const cols = 'device_id, hostname, port, poller_group, status, last_polled';
+  const m = /^(.+):(\d{1,5})$/.exec(ref);
+  const rows = /^\d+$/.test(ref)
+    ? await q(`SELECT ${cols} FROM devices WHERE device_id = ?`, [Number(ref)])
+    : m
+      ? await q(`SELECT ${cols} FROM devices WHERE hostname = ? AND port = ?`, [m[1], Number(m[2])])
+      : await q(`SELECT ${cols} FROM devices WHERE hostname = ? OR sysName = ? ORDER BY device_id LIMIT 1`, [ref, ref]);
+  const r = rows[0];
+  if (!r) return null;
+  return { device_id: Number(r.device_id), hostname: String(r.hostname), port: Number(r.port), poller_group: Number(r.poller_group), status: Number(r.status), last_polled: iso(r.last_polled) };
 }

@@ -119,6 +119,18 @@ export interface ClusterView {
   /** The last warnings and errors of the eventlog (severity ≥ 4, last hour, at most 10). */
   errors: EventRow[];
   problems: ClusterProblem[];
+  /** The device asked for with `--device` (null when not found); absent when not asked. */
+  device?: DeviceLookup | null;
+}
+
+/** One device looked up by id, hostname or hostname:port (for `nms status --probe`). */
+export interface DeviceLookup {
+  device_id: number;
+  hostname: string;
+  port: number;
+  poller_group: number;
+  status: number;
+  last_polled: string | null;
 }
 
 /** What gather() collected before analysis; the pure analysis turns it into a ClusterView. */
@@ -141,4 +153,5 @@ export interface ClusterFacts {
   devices: DeviceCounts | null;
   overdue: OverdueDevice[];
   errors: EventRow[];
+  device?: DeviceLookup | null;
 }

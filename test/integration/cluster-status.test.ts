@@ -140,6 +140,16 @@ describe('cluster-status against real services and agents', { timeout: 180_000 }
     assert.equal(v.errors[0]?.message, 'snmp timeout on 192.0.2.1:16100');
     assert.equal(v.errors[0]?.hostname, '192.0.2.1');
     assert.equal(v.healthy, true, JSON.stringify(v.problems));
+    assert.equal(v.device, undefined, 'no device asked for, none given');
+  });
+
+  it('looks up one device by hostname:port, by id, and says null for an unknown one', async () => {
+    const byPort = await gatherClusterStatus({ envPath: envA, timeoutMs: 2000, device: '192.0.2.1:16101' });
+    assert.deepEqual([byPort.device?.device_id, byPort.device?.poller_group, byPort.device?.port], [ids[1], 1, 16101]);
+    const byId = await gatherClusterStatus({ envPath: envA, timeoutMs: 2000, device: String(ids[2]) });
+    assert.equal(byId.device?.port, 16102);
+    const none = await gatherClusterStatus({ envPath: envA, timeoutMs: 2000, device: 'nope.example:161' });
+    assert.equal(none.device, null);
   });
 
   it('names the stopped agent, the group it left unserved and the devices that go overdue', async () => {
