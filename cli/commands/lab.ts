@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { Listr } from 'listr2';
 import { UsageError } from '../../lib/errors.js';
 import { output } from '../run.js';
-import { DEFAULT_LAB_UP, labAddHost, labDown, labExec, labStatus, labUp, type LabStatus, type LabUpResult, type Progress } from '../lab/lab.js';
+import { DEFAULT_LAB_UP, labAddHost, labDown, labExec, labRemoveHost, labStatus, labUp, type LabStatus, type LabUpResult, type Progress } from '../lab/lab.js';
 
 /** Spinner lines on a terminal, plain lines otherwise, nothing but the result with --json. */
 function progress(json: boolean | undefined): Progress {
@@ -81,6 +81,7 @@ Examples:
   nms lab status --json
   nms lab exec poller1 -- snmpget -v2c -c public 198.18.0.200:16100 1.3.6.1.2.1.1.5.0
   nms lab add-host poller9            an extra host, not in the inventory
+  nms lab remove-host poller9
   nms lab down                        remove every namespace, link, mount and process`,
     );
 
@@ -126,6 +127,14 @@ Examples:
     .action(async (name: string, opts: { json?: boolean }) => {
       const h = await labAddHost(name, progress(opts.json));
       output({ name: h.name, address: h.address, hostKey: h.hostKey }, opts.json, (d) => `Host ${d.name} is up at ${d.address} (its key is in /var/lib/nms-lab/known_hosts).\n`);
+    });
+
+  lab
+    .command('remove-host <name>')
+    .description('remove a host made by add-host')
+    .option('--json', 'print the result as JSON')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      output(await labRemoveHost(name), opts.json, (d) => `Host ${d.removed} is gone (${d.processes} processes stopped).\n`);
     });
 
   lab

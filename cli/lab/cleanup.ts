@@ -2,7 +2,8 @@
 // ran from another clone: processes (found by their namespaces, never by name), namespaces,
 // links, mounts under the state dir and the hosts' layers.
 import { readFileSync, rmSync } from 'node:fs';
-import { HOSTS_DIR, STATE_DIR } from './plan.js';
+import type { HostRecord } from './host.js';
+import { HOSTS_DIR, STATE_DIR, hostDir, vethName } from './plan.js';
 import { labLinks, labNetns, removeNetwork } from './network.js';
 import { readState, removeState } from './state.js';
 import { listProcesses, nsInode, run, sleep, type ProcInfo } from './sys.js';
@@ -82,6 +83,29 @@ async function killLabProcesses(): Promise<number[]> {
     await sleep(100);
   }
   return [...killed];
+}
+
+/** Removes one host: processes in its network namespace, the namespace (and veth), its layers. */
+export async function removeHost(host: HostRecord): Promise<number> {
+  let killed = 0;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const procs = listProcesses().filter((p) => p.netns === host.netnsInode && p.pid !== process.pid);
+    if (procs.length === 0 || Date.now() > deadline) break;
+    for (const p of procs) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+        killed++;
+      } catch {
+        // gone already
+      }
+    }
+    await sleep(100);
+  }
+  await run('ip', ['netns', 'del', host.netns]);
+  await run('ip', ['link', 'del', vethName(host.address)]);
+  rmSync(hostDir(host.name), { recursive: true, force: true });
+  return killed;
 }
 
 /** Removes every trace of a lab; returns what it found. Safe to run when there is none. */

@@ -5,7 +5,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LabError, UsageError } from '../../lib/errors.js';
-import { cleanupLab, findLeftovers, labProcesses, type Leftovers } from './cleanup.js';
+import { cleanupLab, findLeftovers, labProcesses, removeHost, type Leftovers } from './cleanup.js';
 import { mkdirLike, nsenterArgs, startHost, tcpOpen, waitForSsh, writeInitScript, type HostRecord } from './host.js';
 import { knownHostsText, writeInventory } from './inventory.js';
 import { createBridge } from './network.js';
@@ -243,6 +243,22 @@ export async function labAddHost(name: string, progress: Progress = quiet): Prom
     await progress.step(`sshd in ${name}`, () => waitForSsh(record));
     appendFileSync(ALL_KNOWN_HOSTS, knownHostsText([record]));
     return record;
+  });
+}
+
+/** Removes an extra host made by add-host: its processes, namespace, link and layers. */
+export async function labRemoveHost(name: string): Promise<{ removed: string; processes: number }> {
+  checkRequirements();
+  return withLock(async () => {
+    const state = upState();
+    const record = state.hosts.find((h) => h.name === name);
+    if (!record) throw new UsageError(`the lab has no host named ${name}`);
+    if (record.kind !== 'extra') throw new UsageError(`${name} is part of the lab's plan, not an extra host`, { hint: 'use `nms lab down` to remove the whole lab' });
+    const processes = await removeHost(record);
+    state.hosts = state.hosts.filter((h) => h !== record);
+    writeState(state);
+    writeFileSync(ALL_KNOWN_HOSTS, knownHostsText(state.hosts));
+    return { removed: name, processes };
   });
 }
 
