@@ -87,15 +87,19 @@ export function factsScript(req: FactsRequest): string {
     lines.push(`stat -c 'stat${T}%n${T}%a${T}%U${T}%G${T}%F' ${ps} 2>/dev/null`);
     lines.push(`for f in ${ps}; do [ -f "$f" ] && sha256sum "$f"; done 2>/dev/null | sed 's/^\\([0-9a-f]*\\)  /sha${T}\\1${T}/'`);
   }
-  for (const s of req.services) {
+  // service checks run in parallel (init scripts are slow one by one); each writes its own file
+  lines.push('NMS_F=$(mktemp -d)');
+  req.services.forEach((s, i) => {
     const q = shq(s);
+    // MariaDB's init script `status` asks the server several things; a ping answers the question
+    const sysvStatus = s === 'mariadb' ? 'mysqladmin --connect-timeout=2 ping' : `/etc/init.d/${s} status`;
     lines.push(
-      `if [ -d /run/systemd/system ]; then` +
+      `( if [ -d /run/systemd/system ]; then` +
         ` p=0; systemctl cat ${q} >/dev/null 2>&1 && p=1; r=0; systemctl is-active -q ${q} && r=1; e=0; systemctl is-enabled -q ${q} 2>/dev/null && e=1;` +
-        ` else p=0; r=0; e=0; if [ -x /etc/init.d/${s} ]; then p=1; /etc/init.d/${s} status >/dev/null 2>&1 && r=1; ls /etc/rc2.d/S*${s} >/dev/null 2>&1 && e=1; fi; fi;` +
-        ` printf 'svc${T}%s${T}%s${T}%s${T}%s\\n' ${q} $p $r $e`,
+        ` else p=0; r=0; e=0; if [ -x /etc/init.d/${s} ]; then p=1; ${sysvStatus} </dev/null >/dev/null 2>&1 && r=1; ls /etc/rc2.d/S*${s} >/dev/null 2>&1 && e=1; fi; fi;` +
+        ` printf 'svc${T}%s${T}%s${T}%s${T}%s\\n' ${q} $p $r $e ) > "$NMS_F/${i}" &`,
     );
-  }
+  });
   if (req.firewall) lines.push(`nft list table inet nms >/dev/null 2>&1 && echo "svc${T}nftables${T}1${T}1${T}1" || echo "svc${T}nftables${T}1${T}0${T}1"`);
   lines.push(`[ -f ${shq(req.envPath)} ] && sed -n 's/^NODE_ID=\\(.*\\)$/nodeid${T}\\1/p' ${shq(req.envPath)} | head -n 1`);
   lines.push(`[ -f ${PENDING_RESTARTS} ] && sed 's/^/pending${T}/' ${PENDING_RESTARTS}`);
@@ -117,7 +121,7 @@ export function factsScript(req: FactsRequest): string {
     const cols = DEVICE_FACT_COLUMNS.map((c) => `IFNULL(${c}, '${NULL_MARK}')`).join(', ');
     lines.push(` $MYSQL -N -B -e ${shq(`SELECT 'device', ${cols} FROM \`${req.database.replace(/`/g, '')}\`.devices ORDER BY device_id`)} 2>/dev/null | sed 's/^/db${T}/'; fi; rm -f /tmp/.nms-dbfacts.$$ $NMS_MYCNF`);
   }
-  lines.push('exit 0');
+  lines.push('wait; cat "$NMS_F"/* 2>/dev/null; rm -rf "$NMS_F"', 'exit 0');
   return lines.join('\n') + '\n';
 }
 

@@ -92,5 +92,6 @@ export function serviceCommand(name: string, action: ServiceAction, systemd: boo
   if (systemd) return action === 'enable' ? `systemctl enable -q ${n}` : `systemctl daemon-reload && systemctl ${action} ${n}`;
   if (action === 'enable') return `update-rc.d ${n} defaults >/dev/null 2>&1; update-rc.d ${n} enable >/dev/null 2>&1; ls /etc/rc2.d/S*${name} >/dev/null 2>&1`;
   // init scripts print to stdout; </dev/null so a daemon does not hold the SSH channel open
-  return `/etc/init.d/${n} ${action} </dev/null >/tmp/.nms-svc.$$ 2>&1; rc=$?; [ $rc = 0 ] || cat /tmp/.nms-svc.$$ >&2; rm -f /tmp/.nms-svc.$$; exit $rc`;
+  // a subshell, so that `&& <next step>` after it still runs
+  return `(/etc/init.d/${n} ${action} </dev/null >/tmp/.nms-svc.$$ 2>&1; rc=$?; [ $rc = 0 ] || cat /tmp/.nms-svc.$$ >&2; rm -f /tmp/.nms-svc.$$; exit $rc)`;
 }

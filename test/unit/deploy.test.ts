@@ -205,7 +205,9 @@ test('atomic write: a rejected candidate leaves the old file; an accepted one is
 });
 
 test('service commands: init scripts without systemd, systemctl with it, nft for the firewall', () => {
-  assert.match(serviceCommand('redis-server', 'restart', false), /^\/etc\/init\.d\/redis-server restart <\/dev\/null/);
+  assert.match(serviceCommand('redis-server', 'restart', false), /^\(\/etc\/init\.d\/redis-server restart <\/dev\/null/);
+  // the command is followed by `&& <clear pending>`: that part must run after a success
+  assert.equal(sh(`${serviceCommand('true', 'restart', false).replace('/etc/init.d/true restart', 'true')} && echo after`).stdout, 'after\n');
   assert.equal(serviceCommand('redis', 'enable', true), 'systemctl enable -q redis');
   assert.equal(serviceCommand('nftables', 'restart', false, '/etc/nftables.conf'), 'nft -f /etc/nftables.conf');
 });
