@@ -81,7 +81,8 @@ export interface LoadContext {
   /** Path of secrets.yaml as shown to the user. */
   secretsFile: string;
   raw: RawHostsFile;
-  rawDevices?: RawDevice[];
+  /** Holes where the schema step removed a device. */
+  rawDevices?: (RawDevice | undefined)[];
   secrets?: Secrets;
   hosts: HostSpec[];
   origins: Map<string, HostOrigins>;
@@ -138,7 +139,7 @@ function normaliseHosts(ctx: Pick<LoadContext, 'dir' | 'raw' | 'origins'>): Host
         ? { value: h.ssh[k], from: [...hp, 'ssh', k] }
         : d.ssh?.[k] !== undefined
           ? { value: d.ssh[k], from: ['defaults', 'ssh', k] }
-          : { value: undefined, from: [...hp, 'address'] };
+          : { value: undefined, from: ['defaults', 'ssh', k] };
     const user = pick('user');
     const port = pick('port');
     const key = pick('key');
@@ -158,11 +159,16 @@ function normaliseHosts(ctx: Pick<LoadContext, 'dir' | 'raw' | 'origins'>): Host
       address: h.address ?? '',
       ssh: { user: u, port: port.value ?? DEFAULT_SSH.port, keyPath, sudo: sudo.value ?? u !== 'root' },
       ...(os !== undefined ? { os } : {}),
-      roles: h.roles ?? [],
-      agent: { ...DEFAULT_AGENT_SETTINGS, ...d.agent, ...h.agent },
+      roles: (h.roles ?? []).filter((r) => r !== undefined),
+      agent: withoutHoles({ ...DEFAULT_AGENT_SETTINGS, ...d.agent, ...h.agent }),
     });
   }
   return hosts;
+}
+
+/** Drops list items the schema step removed (left as holes so indexes stay right). */
+function withoutHoles(agent: AgentSettings): AgentSettings {
+  return { ...agent, distributed_poller_group: agent.distributed_poller_group.filter((g) => g !== undefined) };
 }
 
 function normaliseCluster(raw: RawHostsFile, hosts: HostSpec[], dir: string): ClusterSettings {
@@ -192,8 +198,9 @@ function normaliseCluster(raw: RawHostsFile, hosts: HostSpec[], dir: string): Cl
   };
 }
 
-function normaliseDevices(raw: RawDevice[]): DeviceSpec[] {
-  return raw.map((d) => ({
+function normaliseDevices(raw: (RawDevice | undefined)[]): DeviceSpec[] {
+  // A device the schema step removed keeps its place (empty hostname: the rules skip it).
+  return raw.map((d = { hostname: '', snmp: {} }) => ({
     hostname: d.hostname ?? '',
     port: d.port ?? 161,
     transport: d.transport ?? 'udp',
@@ -239,7 +246,6 @@ export async function loadInventory(dir: string, opts: LoadOptions = {}): Promis
   if (!hostsRead || !isObject(raw) || !isObject(raw.cluster) || !isObject(raw.hosts)) throw new InventoryError(sortProblems(problems));
   raw.cluster.name ??= basename(absDir);
   const rawSecrets = isObject(secretsRead?.data) ? (secretsRead.data as Partial<Secrets>) : undefined;
-  if (rawSecrets && !isObject(rawSecrets.db_passwords)) rawSecrets.db_passwords = {};
   const rawDevices = devicesRead && isObject(devicesRead.data) && Array.isArray(devicesRead.data.devices) ? (devicesRead.data.devices as RawDevice[]) : undefined;
 
   const origins = new Map<string, HostOrigins>();

@@ -60,7 +60,7 @@ function masterServices(ctx: LoadContext): InventoryProblem[] {
     const on = ctx.hosts.filter((h) => h.roles.includes(s));
     if (on.length === 0) out.push(problemAt(ctx.hostsSrc, ['hosts'], `no host has role ${s}: exactly one host must run it (usually the master)`, true));
     for (const h of on.slice(1))
-      out.push(problemAt(ctx.hostsSrc, ['hosts', h.name, 'roles', h.roles.indexOf(s)], `role ${s} is already on host ${on[0].name}: exactly one host may run it`));
+      out.push(problemAt(ctx.hostsSrc, ['hosts', h.name, 'roles', ctx.raw.hosts[h.name].roles.indexOf(s)], `role ${s} is already on host ${on[0].name}: exactly one host may run it`));
   }
   return out;
 }
@@ -106,7 +106,7 @@ function keyFiles(ctx: LoadContext): InventoryProblem[] {
     if (!why) continue;
     reported.add(id);
     const msg = origin?.keyGuessed
-      ? `host ${h.name}: no ssh.key given and no default key found (${why}): set defaults.ssh.key`
+      ? `no ssh.key given and no default key found (${why}): set defaults.ssh.key`
       : `SSH private key: ${why}`;
     out.push(problemAt(ctx.hostsSrc, path, msg));
   }
@@ -141,9 +141,9 @@ function pollerGroups(ctx: LoadContext): InventoryProblem[] {
   const out: InventoryProblem[] = [];
   const reported = new Set<number>();
   ctx.devices.forEach((d, i) => {
-    if (served.has(d.poller_group) || reported.has(d.poller_group)) return;
+    if (!d.hostname || served.has(d.poller_group) || reported.has(d.poller_group)) return;
     reported.add(d.poller_group);
-    const path: FieldPath = ctx.rawDevices?.[i].poller_group === undefined ? ['devices', i] : ['devices', i, 'poller_group'];
+    const path: FieldPath = ctx.rawDevices?.[i]?.poller_group === undefined ? ['devices', i] : ['devices', i, 'poller_group'];
     out.push(problemAt(ctx.devicesSrc!, path, `poller group ${d.poller_group} has devices but no host with role poller serves it (add ${d.poller_group} to a poller's agent.distributed_poller_group)`));
   });
   return out;
@@ -155,7 +155,7 @@ function devices(ctx: LoadContext): InventoryProblem[] {
   const out: InventoryProblem[] = [];
   const seen = new Map<string, number>();
   ctx.devices.forEach((d, i) => {
-    const s = ctx.rawDevices![i].snmp;
+    const s = ctx.rawDevices?.[i]?.snmp;
     if (!d.hostname || !s?.version) return; // reported by the schema step
     const bad = addressProblem(d.hostname);
     if (bad) out.push(problemAt(src, ['devices', i, 'hostname'], bad));
@@ -202,6 +202,7 @@ function secrets(ctx: LoadContext): InventoryProblem[] {
   const s = ctx.secrets;
   if (!src || !s) return out;
   if (typeof s.app_key === 'string' && !isValidAppKey(s.app_key)) out.push(problemAt(src, ['app_key'], 'must be "base64:" followed by 32 random bytes in base64 (Laravel form; `nms init inventory` makes one)'));
+  if (s.db_passwords === null || typeof s.db_passwords !== 'object') return out; // reported by the schema step
   for (const h of ctx.hosts)
     if (s.db_passwords[h.name] === undefined) out.push(problemAt(src, ['db_passwords'], `no MariaDB password for host ${h.name}: add db_passwords.${h.name}`, true));
   for (const name of Object.keys(s.db_passwords))

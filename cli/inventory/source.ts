@@ -169,11 +169,11 @@ function describeError(src: SourceFile, e: ErrorObject): InventoryProblem {
 
 /**
  * Removes what the schema rejected (unknown keys, values of the wrong type or out of range), so
- * the later steps can still run on the rest and the user sees every problem in one go.
+ * the later steps can still run on the rest and the user sees every problem in one go. A
+ * rejected list item becomes undefined rather than going away, so indexes in messages stay right.
  */
 function sanitise(data: unknown, errors: ErrorObject[]): unknown {
   const copy = structuredClone(data);
-  const arrays = new Set<unknown[]>();
   for (const e of errors) {
     const path = pointerToPath(e.instancePath, copy);
     if (e.keyword === 'required') continue;
@@ -184,18 +184,11 @@ function sanitise(data: unknown, errors: ErrorObject[]): unknown {
     for (const seg of path.slice(0, -1)) parent = parent !== null && typeof parent === 'object' ? (parent as Record<string, unknown>)[seg] : undefined;
     if (parent === null || typeof parent !== 'object') continue;
     const last = path[path.length - 1];
-    if (Array.isArray(parent)) {
-      parent[Number(last)] = REMOVED;
-      arrays.add(parent);
-    } else delete (parent as Record<string, unknown>)[last];
-  }
-  for (const a of arrays) {
-    const kept = a.filter((x) => x !== REMOVED);
-    a.splice(0, a.length, ...kept);
+    if (Array.isArray(parent)) parent[Number(last)] = undefined;
+    else delete (parent as Record<string, unknown>)[last];
   }
   return copy;
 }
-const REMOVED = Symbol('removed');
 
 /**
  * Step 1: the schema. Every violation, each with its position, and the data with the rejected
