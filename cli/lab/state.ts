@@ -56,13 +56,14 @@ export async function withLock<T>(fn: () => Promise<T>, waitMs = 120_000): Promi
   for (;;) {
     try {
       const fd = openSync(LOCK, 'wx', 0o644);
-      writeSync(fd, String(process.pid));
+      writeSync(fd, `${process.pid} ${startTime(process.pid)}`);
       closeSync(fd);
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number(readFileSafe(LOCK));
-      if (!owner || !isAlive(owner)) {
+      // pid and start time: a pid reused by an unrelated process after a crash is no owner
+      const [owner, start] = readFileSafe(LOCK).split(' ').map(Number);
+      if (!owner || !sameProcess(owner, start)) {
         rmSync(LOCK, { force: true });
         continue;
       }
@@ -73,7 +74,7 @@ export async function withLock<T>(fn: () => Promise<T>, waitMs = 120_000): Promi
   try {
     return await fn();
   } finally {
-    if (existsSync(LOCK) && readFileSafe(LOCK) === String(process.pid)) rmSync(LOCK, { force: true });
+    if (existsSync(LOCK) && readFileSafe(LOCK).split(' ')[0] === String(process.pid)) rmSync(LOCK, { force: true });
   }
 }
 

@@ -1,8 +1,8 @@
 // The lab end to end (issue 2's acceptance): hosts are separate, ssh with the lab key and the
 // written known_hosts reaches each, init scripts work inside, a simulated device is read with
 // Debian's snmpbulkwalk at the model's rates, and `nms lab down` leaves the machine as before.
-// Needs root and `node scripts/build.mjs`. A lab that is already up (someone else's) is left
-// alone and the tests skip, unless NMS_LAB_TAKEOVER=1 or CI is set.
+// Needs root and `node scripts/build.mjs`. A lab that is already up is taken down first (the
+// test compares the machine before `up` with after `down`); NMS_LAB_KEEP=1 skips instead.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,8 +29,8 @@ describe('nms lab', { timeout: 600_000 }, () => {
     if (skip) return;
     const current = await labStatus();
     if (current.up && current.hosts.some((h) => h.running)) {
-      if (!process.env.CI && process.env.NMS_LAB_TAKEOVER !== '1') {
-        skip = 'a lab is already up (maybe someone else is using it); set NMS_LAB_TAKEOVER=1 to take it down and test';
+      if (process.env.NMS_LAB_KEEP === '1') {
+        skip = 'a lab is already up and NMS_LAB_KEEP=1 asks to leave it alone';
         return;
       }
     }
