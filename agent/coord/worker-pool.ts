@@ -68,7 +68,9 @@ export function defaultLockDurationMs(frequencySeconds: number): number {
 
 /** After a run the device lock is kept this long from the start, so a job queued from a stale read is skipped. */
 export function holdAfterRunMs(frequencySeconds: number, downRetrySeconds: number): number {
-  return Math.min(5_000, (Math.min(frequencySeconds, downRetrySeconds) - 2) * 1000);
+  // Due again min(frequency - 1, down_retry) s after the stored start, which TIMESTAMP truncation
+  // puts up to 1 s before the real one; half a second more keeps a due job from being skipped.
+  return Math.min(5_000, (Math.min(frequencySeconds - 1, downRetrySeconds) - 1.5) * 1000);
 }
 
 class JobTimeout extends Error {}
