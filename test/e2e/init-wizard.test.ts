@@ -185,3 +185,28 @@ test('flags and --yes make an inventory without questions; bad answers are all r
   assert.match(bad.out, /favourite_colour: not a question of this wizard/);
   assert.ok(!existsSync(join(work, 'inventories/bad')), 'nothing written when answers are wrong');
 });
+
+test('a master service left off the master goes where the answers say; TLS files become absolute paths', () => {
+  writeFileSync(join(work, 'cert.pem'), 'cert\n');
+  writeFileSync(join(work, 'cert.key'), 'key\n');
+  writeFileSync(
+    join(work, 'split.yaml'),
+    `master: { name: m, address: 192.0.2.20, roles: [web, mariadb, rrdcached, memcached, poller] }
+ssh: { user: deploy, port: 2200, key: id_ed25519 }
+pollers:
+  - { name: p1, address: 192.0.2.21, roles: [poller, ping], groups: [0, 2] }
+services: { redis: p1 }
+tls: { cert: cert.pem, key: cert.key }
+`,
+  );
+  const r = nms('init', 'inventory', 'split', '--answers', 'split.yaml', '--json');
+  assert.equal(r.code, 0, r.out);
+  const res = JSON.parse(r.out);
+  assert.equal(res.summary.services.redis, 'p1');
+  assert.equal(res.summary.tls, 'files');
+  assert.deepEqual(res.summary.hosts[1].ssh, { user: 'deploy', port: 2200, sudo: true });
+  const hosts = parse(readFileSync(join(work, 'inventories/split/hosts.yaml'), 'utf8'));
+  assert.deepEqual(hosts.hosts.p1.roles, ['poller', 'ping', 'redis']);
+  assert.deepEqual(hosts.cluster.tls, { cert: join(work, 'cert.pem'), key: join(work, 'cert.key') });
+  assert.equal(hosts.defaults.ssh.key, key);
+});
