@@ -4,7 +4,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { BerError, BerReader, BerWriter, intContentSize, oidContentSize, TAG, tlvSize, uintContentSize } from './ber.js';
 import { compareOid, isKnownObject, layoutFor, lowerBound, upperBound, writeValue, type DeviceView, type Layout } from './mib.js';
-import { COMMUNITY, isV3Only, V3_USER } from './model.js';
+import { COMMUNITY, COUNTER_EPOCH_MS, isV3Only, V3_USER } from './model.js';
 import { aesDecrypt, aesEncrypt, AUTH_PARAMS_LEN, authDigest, engineId, PRIV_PARAMS_LEN, userKeys, type UserKeys } from './usm.js';
 
 export interface AgentOptions {
@@ -35,7 +35,6 @@ const FLAG_AUTH = 1;
 const FLAG_PRIV = 2;
 const FLAG_REPORTABLE = 4;
 const USM = 3;
-const ENGINE_BOOTS = 1;
 /** RFC 3414 time window, seconds. */
 const TIME_WINDOW = 150;
 /** Size we announce for receiving (largest UDP payload). */
@@ -84,6 +83,11 @@ export class SimAgent {
   readonly seed: number;
   readonly maxMessageSize: number;
   readonly startMs: number;
+  /**
+   * snmpEngineBoots: the start time in seconds since 2026, so it grows with every restart as a
+   * real agent's does and clients holding an old (boots, time) resynchronise.
+   */
+  readonly engineBoots: number;
   readonly stats: AgentStats = {
     requests: 0,
     responses: 0,
@@ -129,6 +133,7 @@ export class SimAgent {
     this.maxMessageSize = o.maxMessageSize;
     this.now = o.now;
     this.startMs = options.startMs ?? o.now();
+    this.engineBoots = Math.max(1, Math.floor((this.startMs - COUNTER_EPOCH_MS) / 1000));
   }
 
   /** The engine ID of device i (cached: the v3 path needs it on every message). */
@@ -365,7 +370,7 @@ export class SimAgent {
     const time = this.engineTime();
     return (
       tlvSize(req.engine.length) +
-      tlvSize(intContentSize(ENGINE_BOOTS)) +
+      tlvSize(intContentSize(this.engineBoots)) +
       tlvSize(intContentSize(time)) +
       tlvSize(req.user.length) +
       tlvSize(flags & FLAG_AUTH ? AUTH_PARAMS_LEN : 0) +
@@ -448,7 +453,7 @@ export class SimAgent {
       if (!timingSafeEqual(authDigest(keys.auth, copy), msg.subarray(authPos, authPos + AUTH_PARAMS_LEN))) {
         return reportable ? this.report(device, 'wrongDigests', 0) : null;
       }
-      if (boots !== ENGINE_BOOTS || Math.abs(time - this.engineTime()) > TIME_WINDOW) {
+      if (boots !== this.engineBoots || Math.abs(time - this.engineTime()) > TIME_WINDOW) {
         return reportable ? this.report(device, 'notInTimeWindows', FLAG_AUTH) : null;
       }
     }
@@ -525,7 +530,7 @@ export class SimAgent {
     let data = s.buf.subarray(0, s.pos);
     if (flags & FLAG_PRIV && keys) {
       salt = this.nextSalt();
-      data = aesEncrypt(keys.priv, ENGINE_BOOTS, time, salt, data);
+      data = aesEncrypt(keys.priv, this.engineBoots, time, salt, data);
     }
     const w = this.out;
     w.reset();
@@ -541,7 +546,7 @@ export class SimAgent {
     w.header(TAG.OctetString, tlvSize(usm));
     w.header(TAG.Sequence, usm);
     w.bytes(TAG.OctetString, req.engine);
-    w.int(ENGINE_BOOTS);
+    w.int(this.engineBoots);
     w.int(time);
     w.bytes(TAG.OctetString, req.user);
     let authPos = -1;
