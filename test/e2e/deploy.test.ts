@@ -1,0 +1,193 @@
+// `nms deploy` in the lab: real sshd, real services, checked with each service's own client
+// from inside the lab hosts. Runs on a copy of inventories/lab so settings can be changed
+// without touching the lab's own files. Steps run in order and share the lab.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { REPO, NMS, inHost, labStatus, nms, ensureLab, type Ran } from './helpers/lab.js';
+
+const MASTER = '198.18.0.10';
+const LAB_INV = join(REPO, 'inventories', 'lab');
+const work = mkdtempSync(join(tmpdir(), 'nms-deploy-e2e-'));
+const INV = join(work, 'inv');
+let secrets: string[] = [];
+let pw: { redis: string; db: Record<string, string> };
+const allOutput: string[] = [];
+
+interface HostJson { host: string; status: string; ok: number; changed: number; changes: string[]; diffs: string[]; error?: string }
+interface ResultJson { hosts: HostJson[]; exitCode: number; durationMs: number }
+
+async function deploy(...args: string[]): Promise<Ran & { json?: ResultJson }> {
+  const r = await nms(['deploy', '-i', INV, ...args], 600_000);
+  allOutput.push(r.stdout, r.stderr);
+  let json: ResultJson | undefined;
+  if (args.includes('--json')) json = JSON.parse(r.stdout) as ResultJson;
+  return { ...r, json };
+}
+
+function setSetting(from: RegExp, to: string): void {
+  const f = join(INV, 'hosts.yaml');
+  const text = readFileSync(f, 'utf8');
+  assert.match(text, from, 'hosts.yaml does not have the expected setting');
+  writeFileSync(f, text.replace(from, to));
+}
+
+async function stamps(host: string, paths: string[]): Promise<string> {
+  return (await inHost(host, `stat -c '%n %Y %s' ${paths.join(' ')} 2>&1`)).stdout;
+}
+
+const MASTER_FILES = ['/etc/nginx/nginx.conf', '/etc/redis/redis.conf', '/etc/memcached.conf', '/etc/default/rrdcached', '/etc/mysql/mariadb.conf.d/90-nms.cnf', '/etc/nftables.conf', '/etc/nms/.env', '/etc/nms/config.yaml', '/opt/nms/nms-agent.mjs', '/etc/init.d/nms-agent', '/etc/nms/tls/nms.crt'];
+const NODE_FILES = ['/etc/nms/.env', '/etc/nms/config.yaml', '/opt/nms/nms-agent.mjs', '/etc/init.d/nms-agent', '/usr/local/bin/nms-agent'];
+
+before(async () => {
+  const st = await labStatus().catch(() => undefined);
+  if (!st?.up || st.hosts.filter((h) => h.name.startsWith('poller')).length < 2) await ensureLab(2, 10);
+  cpSync(LAB_INV, INV, { recursive: true });
+  chmodSync(join(INV, 'secrets.yaml'), 0o600);
+  const s = parseYaml(readFileSync(join(INV, 'secrets.yaml'), 'utf8')) as { app_key: string; redis_password: string; api_token: string; db_passwords: Record<string, string> };
+  pw = { redis: s.redis_password, db: s.db_passwords };
+  secrets = [s.app_key.replace(/^base64:/, ''), s.redis_password, s.api_token, ...Object.values(s.db_passwords)];
+});
+
+test('first deploy brings every service up; no secret in any process command line meanwhile', { timeout: 900_000 }, async () => {
+  // drift that makes this run send secrets: a wrong password in .env and redis.conf, a missing account
+  await inHost('poller1', "[ -f /etc/nms/.env ] && sed -i 's/^REDIS_PASSWORD=.*/REDIS_PASSWORD=wrongwrong/' /etc/nms/.env; true");
+  await inHost('master', "[ -f /etc/redis/redis.conf ] && sed -i 's/^requirepass .*/requirepass wrongwrong/' /etc/redis/redis.conf; mysql -e \"DROP USER IF EXISTS 'nms_poller2'@'198.18.0.12'\" 2>/dev/null; true");
+  // sample /proc/*/cmdline on every host while the deploy runs
+  const sampler = "end=$(($(date +%s)+40)); while [ $(date +%s) -lt $end ]; do for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $f 2>/dev/null; echo; done >> /tmp/nms-cmdlines; [ -f /tmp/nms-sampler-stop ] && break; sleep 0.05; done; sort -u /tmp/nms-cmdlines; rm -f /tmp/nms-cmdlines /tmp/nms-sampler-stop";
+  const samples = ['master', 'poller1', 'poller2'].map((h) => inHost(h, sampler, 120_000));
+  const r = await deploy();
+  await Promise.all(['master', 'poller1', 'poller2'].map((h) => inHost(h, 'touch /tmp/nms-sampler-stop')));
+  const seen = (await Promise.all(samples)).map((s) => s.stdout).join('\n');
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.ok(seen.split('\n').length > 20, 'the sampler saw no processes');
+  for (const s of secrets) assert.ok(!seen.includes(s), 'a secret appeared in a process command line');
+
+  const p1 = await inHost('poller1', [
+    `REDISCLI_AUTH=${pw.redis} redis-cli -h ${MASTER} ping`,
+    `MYSQL_PWD=${pw.db.poller1} mysql -h ${MASTER} -u nms_poller1 -N -e 'SELECT CURRENT_USER()' nms`,
+    `printf 'stats\\r\\nquit\\r\\n' | timeout 5 bash -c 'exec 3<>/dev/tcp/${MASTER}/11211; cat >&3; cat <&3' | grep -c '^STAT '`,
+    `rrdtool create --daemon ${MASTER}:42217 e2e-deploy.rrd --step 300 DS:x:GAUGE:600:U:U RRA:AVERAGE:0.5:1:10 && rrdtool update --daemon ${MASTER}:42217 e2e-deploy.rrd $(date +%s):5 && rrdtool fetch --daemon ${MASTER}:42217 e2e-deploy.rrd AVERAGE -s -600 >/dev/null && echo rrd-ok`,
+    `curl -sk -o /dev/null -D - https://${MASTER}/ | tr -d '\\r' | grep -i '^strict-transport-security'`,
+    `curl -s -o /dev/null -w '%{http_code}\\n' http://${MASTER}/`,
+  ].join('; '));
+  const lines = p1.stdout.split('\n');
+  assert.equal(lines[0], 'PONG', p1.stdout + p1.stderr);
+  assert.equal(lines[1], `nms_poller1@198.18.0.11`);
+  assert.ok(Number(lines[2]) > 10, 'memcached stats');
+  assert.equal(lines[3], 'rrd-ok', p1.stderr);
+  assert.match(lines[4], /max-age=/);
+  assert.equal(lines[5], '301');
+  // Redis refuses without the password; MariaDB refuses poller1's account from poller2
+  assert.match((await inHost('poller1', `redis-cli -h ${MASTER} get x`)).stdout, /NOAUTH/);
+  const cross = await inHost('poller2', `MYSQL_PWD=${pw.db.poller1} mysql -h ${MASTER} -u nms_poller1 -N -e 'SELECT 1' nms`);
+  assert.notEqual(cross.code, 0);
+  assert.match(cross.stdout + cross.stderr, /Access denied/);
+  const p2 = await inHost('poller2', `MYSQL_PWD=${pw.db.poller2} mysql -h ${MASTER} -u nms_poller2 -N -e 'SELECT CURRENT_USER()' nms`);
+  assert.equal(p2.stdout.trim(), 'nms_poller2@198.18.0.12', p2.stderr);
+});
+
+const nodeIds: Record<string, string> = {};
+
+test('second run: 0 changed everywhere, no mtime changes; APP_KEY same on every node', { timeout: 300_000 }, async (t) => {
+  const before = { master: await stamps('master', MASTER_FILES), poller1: await stamps('poller1', NODE_FILES) };
+  const t0 = Date.now();
+  const r = await deploy('--json');
+  const wall = Date.now() - t0;
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  for (const h of r.json!.hosts) assert.equal(h.changed, 0, `${h.host} changed: ${h.changes.join('; ')}`);
+  assert.equal(await stamps('master', MASTER_FILES), before.master);
+  assert.equal(await stamps('poller1', NODE_FILES), before.poller1);
+  t.diagnostic(`no-change deploy: ${r.json!.durationMs} ms inside nms, ${wall} ms wall (budget 1500)`);
+  const keys = new Set<string>();
+  for (const h of ['master', 'poller1', 'poller2']) {
+    const env = (await inHost(h, 'cat /etc/nms/.env')).stdout;
+    keys.add(/^APP_KEY=(.*)$/m.exec(env)?.[1] ?? '');
+    nodeIds[h] = /^NODE_ID=(.*)$/m.exec(env)?.[1] ?? '';
+    assert.ok(nodeIds[h].length > 8, `${h} has a NODE_ID`);
+  }
+  assert.equal(keys.size, 1);
+});
+
+test('one setting: --check --diff shows exactly it and changes nothing; the deploy changes that file and service only', { timeout: 300_000 }, async () => {
+  setSetting(/memory_mb: 64/, 'memory_mb: 96');
+  const pidBefore = (await inHost('master', 'cat /var/run/memcached/memcached.pid /run/redis/redis-server.pid /run/nginx.pid')).stdout;
+  const stampsBefore = await stamps('master', MASTER_FILES);
+  const check = await deploy('--check', '--diff');
+  assert.equal(check.code, 0, check.stderr);
+  assert.match(check.stdout, /^--m 64$/m);
+  assert.match(check.stdout, /^\+-m 96$/m);
+  assert.equal((check.stdout.match(/^\+\+\+ /gm) ?? []).length, 1, check.stdout);
+  assert.equal(await stamps('master', MASTER_FILES), stampsBefore);
+  const r = await deploy('--json');
+  assert.equal(r.code, 0, r.stdout);
+  const m = r.json!.hosts.find((h) => h.host === 'master')!;
+  assert.deepEqual(m.changes, ['update /etc/memcached.conf (notifies memcached)', 'restart memcached']);
+  for (const h of r.json!.hosts.filter((x) => x.host !== 'master')) assert.equal(h.changed, 0);
+  const pidAfter = (await inHost('master', 'cat /var/run/memcached/memcached.pid /run/redis/redis-server.pid /run/nginx.pid')).stdout.split('\n');
+  const pb = pidBefore.split('\n');
+  assert.notEqual(pidAfter[0], pb[0], 'memcached was restarted');
+  assert.deepEqual(pidAfter.slice(1), pb.slice(1), 'redis and nginx were not');
+});
+
+test('an invalid nginx template leaves the old file and the running nginx; the host fails with nginx\'s message', { timeout: 300_000 }, async () => {
+  const tpl = join(work, 'templates');
+  cpSync(join(REPO, 'templates'), tpl, { recursive: true });
+  const f = join(tpl, 'nginx', 'nginx.conf.hbs');
+  writeFileSync(f, readFileSync(f, 'utf8').replace('gzip on;', 'gzip on'));
+  const before = (await inHost('master', 'sha256sum /etc/nginx/nginx.conf; cat /run/nginx.pid')).stdout;
+  const r = await deploy('--templates', tpl);
+  assert.equal(r.code, 3, r.stdout + r.stderr);
+  assert.match(r.stdout, /FAILED master: .*nginx\.conf.*rejected/);
+  assert.match(r.stdout, /\[emerg\].*"gzip" directive/);
+  assert.equal((await inHost('master', 'sha256sum /etc/nginx/nginx.conf; cat /run/nginx.pid')).stdout, before);
+  assert.equal((await inHost('master', '/etc/init.d/nginx status >/dev/null && echo up')).stdout.trim(), 'up');
+});
+
+test('killed at random points, the deploy converges on the next run', { timeout: 900_000 }, async () => {
+  for (let i = 0; i < 3; i++) {
+    setSetting(/memory_mb: \d+/, `memory_mb: ${i % 2 ? 96 : 80}`);
+    setSetting(/service_poller_workers: \d+/, `service_poller_workers: ${20 + i}`);
+    const child = spawn(process.execPath, [NMS, 'deploy', '-i', INV], { stdio: 'ignore' });
+    const delay = 200 + Math.floor(Math.random() * 2500);
+    await new Promise((r) => setTimeout(r, delay));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+  }
+  const r = await deploy('--json');
+  assert.equal(r.code, 0, r.stdout);
+  const again = await deploy('--json');
+  for (const h of again.json!.hosts) assert.equal(h.changed, 0, `${h.host} changed: ${h.changes.join('; ')}`);
+  const mc = await inHost('master', `printf 'stats\\r\\nquit\\r\\n' | timeout 5 bash -c 'exec 3<>/dev/tcp/${MASTER}/11211; cat >&3; cat <&3' | grep limit_maxbytes`);
+  // the last interrupted run asked for 80 MB
+  assert.match(mc.stdout, /limit_maxbytes 83886080/);
+  const pend = await inHost('master', 'cat /var/lib/nms/pending-restarts 2>/dev/null; true');
+  assert.equal(pend.stdout.trim(), '', 'no restarts left pending');
+  for (const h of ['master', 'poller1', 'poller2']) {
+    const env = (await inHost(h, 'cat /etc/nms/.env')).stdout;
+    assert.equal(/^NODE_ID=(.*)$/m.exec(env)?.[1], nodeIds[h], `${h} kept its NODE_ID`);
+  }
+});
+
+test('a lab host outside the inventory cannot reach the master\'s service ports; a member can', { timeout: 300_000 }, async () => {
+  const add = await nms(['lab', 'add-host', 'intruder']);
+  assert.ok(add.code === 0 || /exists|already/.test(add.stderr), add.stderr);
+  const probe = (port: number) => `timeout 3 bash -c '</dev/tcp/${MASTER}/${port}' 2>/dev/null && echo ${port}:open || echo ${port}:closed`;
+  const ports = [3306, 6379, 11211, 42217];
+  const intruder = (await inHost('intruder', ports.map(probe).join('; ') + '; ' + probe(22), 120_000)).stdout;
+  for (const p of ports) assert.match(intruder, new RegExp(`${p}:closed`));
+  assert.match(intruder, /22:open/);
+  const member = (await inHost('poller1', ports.map(probe).join('; '))).stdout;
+  for (const p of ports) assert.match(member, new RegExp(`${p}:open`));
+});
+
+test('no secret in any deploy output', () => {
+  const all = allOutput.join('\n');
+  assert.ok(all.length > 100);
+  for (const s of secrets) assert.ok(!all.includes(s), 'a secret appeared in deploy output');
+  rmSync(work, { recursive: true, force: true });
+});
