@@ -5,11 +5,19 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import inquirer from 'inquirer';
-import { UsageError } from '../../lib/errors.js';
+import { NmsError, UsageError } from '../../lib/errors.js';
 import { AGENT_ROLES, MASTER_SERVICES, type AgentSettings, type Role } from './types.js';
 import { addressProblem } from './rules.js';
 import { DEFAULT_AGENT_SETTINGS, DEFAULT_KEY_FILES, expandHome, type RawHost, type RawHostsFile } from './load.js';
 import { HOST_NAME_HINT, HOST_NAME_PATTERN } from './schema.js';
+
+/** The user left the wizard (Ctrl+C); nothing was written. */
+export class WizardCancelled extends NmsError {
+  override exitCode = 130;
+  constructor() {
+    super('cancelled: nothing was written');
+  }
+}
 
 export type Validator<T> = (value: T) => string | true;
 
@@ -58,8 +66,14 @@ export class Asker {
       if (ok !== true) this.problems.push(`${key}: no answer given and the default does not do: ${ok}`);
       return fallback;
     }
-    const answer = await inquirer.prompt([{ name: 'v', default: fallback, validate, ...question } as never]);
-    return (answer as { v: T }).v;
+    try {
+      const answer = await inquirer.prompt([{ name: 'v', default: fallback, validate, ...question } as never]);
+      return (answer as { v: T }).v;
+    } catch (err) {
+      // Ctrl+C or a closed terminal: the user's choice, not our bug
+      if ((err as Error)?.name === 'ExitPromptError') throw new WizardCancelled();
+      throw err;
+    }
   }
 
   input(key: string, message: string, fallback: string, validate: Validator<string> = () => true): Promise<string> {

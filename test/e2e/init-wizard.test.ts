@@ -136,6 +136,14 @@ test('the wizard in a terminal: defaults, wrong answers asked again, a valid inv
   assert.equal(check.code, 0, check.out);
 });
 
+test('Ctrl+C in the wizard ends it cleanly (exit 130, no stack trace) and writes nothing', () => {
+  const r = inPty(['init', 'inventory', 'cancelled'], [{ expect: 'Cluster name', send: ['\r'] }, { expect: 'Name of the master', send: ['\x03'] }, { expect: 'cancelled: nothing was written' }]);
+  assert.equal(r.error, undefined, r.transcript);
+  assert.equal(r.code, 130, r.transcript);
+  assert.doesNotMatch(r.transcript, /internal error|\n\s+at /);
+  assert.ok(!existsSync(join(work, 'inventories/cancelled')));
+});
+
 test('an existing inventory is not overwritten without --force; with it, hosts change and secrets stay', () => {
   const dir = join(work, 'inventories/prod');
   const before = readFileSync(join(dir, 'secrets.yaml'), 'utf8');
