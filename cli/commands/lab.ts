@@ -38,7 +38,7 @@ function count(value: string, name: string): number {
 function upText(r: LabUpResult): string {
   const lines = [
     r.already
-      ? `The lab is already up (${r.pollers} pollers, ${r.devices} devices): nothing to do.`
+      ? `The lab is already up (${r.pollers} pollers, ${r.devices} devices).`
       : `The lab is up in ${r.seconds} s: ${r.hosts.map((h) => `${h.name} ${h.address}`).join(', ')}.`,
     ...(r.cleaned.processes.length + r.cleaned.netns.length + r.cleaned.links.length + r.cleaned.mounts.length > 0
       ? [`Removed first what an earlier lab left: ${r.cleaned.processes.length} processes, ${r.cleaned.netns.length} namespaces, ${r.cleaned.links.length} links, ${r.cleaned.mounts.length} mounts.`]

@@ -58,12 +58,13 @@ export function repoRoot(): string {
   return process.cwd();
 }
 
-/** True when every recorded host (and the simulator) is the very process `up` started. */
+/** True when every recorded host's init is the very process `up` started, in its namespace. */
 function running(state: LabState): boolean {
-  return (
-    state.hosts.every((h) => sameProcess(h.initPid, h.initStart) && nsInode(`/run/netns/${h.netns}`) === h.netnsInode) &&
-    (!state.simulator || sameProcess(state.simulator.pid, state.simulator.start))
-  );
+  return state.hosts.every((h) => sameProcess(h.initPid, h.initStart) && nsInode(`/run/netns/${h.netns}`) === h.netnsInode);
+}
+
+async function sshAnswers(state: LabState): Promise<boolean> {
+  return (await Promise.all(state.hosts.map((h) => tcpOpen(h.address, 22, 1000)))).every(Boolean);
 }
 
 async function ensureKey(): Promise<string> {
@@ -80,11 +81,18 @@ export async function labUp(options: LabUpOptions = {}, progress: Progress = qui
   const began = Date.now();
   return withLock(async () => {
     const previous = readState();
-    if (previous && running(previous)) {
+    if (previous && running(previous) && (await sshAnswers(previous))) {
       if (previous.pollers !== pollers || previous.devices !== devices) {
         throw new LabError(`the lab is already up with ${previous.pollers} pollers and ${previous.devices} devices`, {
           hint: 'run `nms lab down` first to build it with another size',
         });
+      }
+      const sim = previous.simulator;
+      if (sim && !sameProcess(sim.pid, sim.start)) {
+        // A stopped simulator (a test may kill it on purpose) is restarted; the hosts are kept.
+        const host = previous.hosts.find((h) => h.kind === 'devices')!;
+        previous.simulator = await progress.step(`Restarting the simulator: ${sim.devices} devices`, () => startSimulator(host, sim.devices, sim.bundle));
+        writeState(previous);
       }
       return result(previous, true, { processes: [], netns: [], links: [], mounts: [] }, began);
     }

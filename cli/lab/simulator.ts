@@ -60,6 +60,14 @@ export function snmpAnswers(port: number, timeoutMs = 1000): Promise<boolean> {
   });
 }
 
+function readFileOr(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 function logTail(): string {
   try {
     return readFileSync(`${hostDir('devices')}/upper${SIMULATOR_LOG}`, 'utf8').trim().split('\n').slice(-5).join(' | ') || 'no output';
@@ -81,6 +89,13 @@ export async function startSimulator(host: HostRecord, devices: number, bundle: 
   }
   const start = pid === undefined ? undefined : startTime(pid);
   if (pid === undefined || start === undefined) throw new LabError(`the simulator did not start in the devices host: ${logTail()}`);
+  // The simulator prints `ready:` once every socket is bound; then SNMP proves it answers.
+  const log = `${hostDir('devices')}/upper${SIMULATOR_LOG}`;
+  const readyBy = Date.now() + 30_000 + devices * 10;
+  while (!readFileOr(log).includes('ready:') && Date.now() < readyBy) {
+    if (startTime(pid) !== start) throw new LabError(`the simulator exited: ${logTail()}`);
+    await sleep(50);
+  }
   const probes = [0, devices - 1].filter((i) => i >= 0 && i % 10 !== 9);
   if (devices > 1 && (devices - 1) % 10 === 9) probes.push(devices - 2);
   const deadline = Date.now() + 30_000 + devices * 10;
