@@ -123,6 +123,7 @@ export class SimAgent {
   private readonly keys = new Map<number, UserKeys>();
   private errorStatus = 0;
   private errorIndex = 0;
+  private vbLimit = 0;
 
   constructor(options: AgentOptions = {}) {
     const o = { ...DEFAULT_AGENT_OPTIONS, ...options };
@@ -213,6 +214,7 @@ export class SimAgent {
     this.vb.reset();
     this.errorStatus = 0;
     this.errorIndex = 0;
+    this.vbLimit = this.computeVbLimit();
     const v1 = req.version === 0;
     switch (req.pduType) {
       case TAG.GetRequest:
@@ -233,7 +235,16 @@ export class SimAgent {
   }
 
   private overSize(): boolean {
-    return this.messageSize(this.vb.pos) > this.req.maxSize;
+    return this.vb.pos > this.vbLimit;
+  }
+
+  /** The most varbind bytes whose message still fits maxSize (while no error is set). */
+  private computeVbLimit(): number {
+    const max = this.req.maxSize;
+    let lim = max - this.messageSize(0);
+    // each enclosing length may need a byte or two more than with no varbinds
+    while (lim > 0 && this.messageSize(lim) > max) lim--;
+    return lim;
   }
 
   /** An error response carries the request's varbinds back (with NULL values). */

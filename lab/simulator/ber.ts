@@ -37,10 +37,13 @@ export function tlvSize(len: number): number {
   return 1 + lengthSize(len) + len;
 }
 
+/** 2^(8k-1) for k = 1..8: the first value that needs k+1 content bytes. */
+const SIGN_LIMIT = [0, 2 ** 7, 2 ** 15, 2 ** 23, 2 ** 31, 2 ** 39, 2 ** 47, 2 ** 55, 2 ** 63];
+
 /** Content bytes of a signed INTEGER (two's complement, minimal). */
 export function intContentSize(n: number): number {
   let size = 1;
-  while (size < 5 && (n < -(2 ** (8 * size - 1)) || n >= 2 ** (8 * size - 1))) size++;
+  while (size < 5 && (n < -SIGN_LIMIT[size] || n >= SIGN_LIMIT[size])) size++;
   return size;
 }
 
@@ -48,7 +51,7 @@ export function intContentSize(n: number): number {
 export function uintContentSize(n: number): number {
   // a leading zero byte is needed when the top bit of the first byte is set
   let size = 1;
-  while (size < 9 && n >= 2 ** (8 * size - 1)) size++;
+  while (size < 9 && n >= SIGN_LIMIT[size]) size++;
   return size;
 }
 
@@ -123,8 +126,7 @@ export class BerWriter {
   }
   bytes(tag: number, src: Uint8Array): void {
     this.header(tag, src.length);
-    this.buf.set(src, this.pos);
-    this.pos += src.length;
+    this.raw(src);
   }
   /** An OCTET STRING of ASCII text (the simulator's strings are all ASCII). */
   ascii(s: string): void {
@@ -132,8 +134,14 @@ export class BerWriter {
     this.pos += this.buf.write(s, this.pos, 'latin1');
   }
   raw(src: Uint8Array): void {
-    this.buf.set(src, this.pos);
-    this.pos += src.length;
+    const n = src.length;
+    // a plain loop beats TypedArray.set for the short OIDs and strings that dominate
+    if (n < 48) {
+      const b = this.buf;
+      let p = this.pos;
+      for (let i = 0; i < n; i++) b[p++] = src[i];
+    } else this.buf.set(src, this.pos);
+    this.pos += n;
   }
   nul(tag: number = TAG.Null): void {
     this.buf[this.pos++] = tag;

@@ -174,10 +174,9 @@ export type CounterName = keyof typeof COUNTER_COLUMNS;
  */
 export function baseRate(device: number, ifIndex: number, counter: BaseCounter, seed = DEFAULT_SEED): number {
   if (!portUp(device, ifIndex, seed)) return 0;
-  const dir = counter.startsWith('in') ? 1 : 2;
-  const u = (salt: number) => unit(seed, device, ifIndex * 16 + dir, salt);
-  const octets = Math.round((portSpeed(ifIndex) / 8) * (0.005 + (ifIndex >= FIRST_UPLINK ? 0.145 : 0.295) * u(1)));
-  const ucast = octets / (120 + 1200 * u(2));
+  const key = ifIndex * 16 + (counter.startsWith('in') ? 1 : 2);
+  const octets = Math.round((portSpeed(ifIndex) / 8) * (0.005 + (ifIndex >= FIRST_UPLINK ? 0.145 : 0.295) * unit(seed, device, key, 1)));
+  const ucast = octets / (120 + 1200 * unit(seed, device, key, 2));
   switch (counter) {
     case 'inOctets':
     case 'outOctets':
@@ -187,18 +186,18 @@ export function baseRate(device: number, ifIndex: number, counter: BaseCounter, 
       return ucast;
     case 'inMulticastPkts':
     case 'outMulticastPkts':
-      return ucast * (0.001 + 0.02 * u(3));
+      return ucast * (0.001 + 0.02 * unit(seed, device, key, 3));
     case 'inBroadcastPkts':
     case 'outBroadcastPkts':
-      return ucast * (0.0005 + 0.01 * u(4));
+      return ucast * (0.0005 + 0.01 * unit(seed, device, key, 4));
     case 'inDiscards':
     case 'outDiscards':
-      return 0.05 * u(5);
+      return 0.05 * unit(seed, device, key, 5);
     case 'inErrors':
     case 'outErrors':
-      return u(6) < 0.125 ? 0.001 + 0.2 * u(7) : 0;
+      return unit(seed, device, key, 6) < 0.125 ? 0.001 + 0.2 * unit(seed, device, key, 7) : 0;
     case 'inUnknownProtos':
-      return 0.01 * u(8);
+      return 0.01 * unit(seed, device, key, 8);
   }
 }
 
