@@ -90,9 +90,10 @@ Examples:
     .description('build the lab (harmless when it is up; cleans what a crashed lab left)')
     .option('--pollers <n>', 'poller hosts', String(DEFAULT_LAB_UP.pollers))
     .option('--devices <m>', 'simulated SNMP devices', String(DEFAULT_LAB_UP.devices))
+    .option('-i, --inventory <dir>', 'where to write the inventory (default: inventories/lab of this repository)')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { pollers: string; devices: string; json?: boolean }) => {
-      const r = await labUp({ pollers: count(opts.pollers, '--pollers'), devices: count(opts.devices, '--devices') }, progress(opts.json));
+    .action(async (opts: { pollers: string; devices: string; inventory?: string; json?: boolean }) => {
+      const r = await labUp({ pollers: count(opts.pollers, '--pollers'), devices: count(opts.devices, '--devices'), inventory: opts.inventory }, progress(opts.json));
       output(r, opts.json, upText);
     });
 

@@ -1,7 +1,7 @@
 // The lab's commands as plain async functions that return data (cli/commands/lab.ts prints):
 // up, down, status, add-host and exec. See docs/lab.md for what a lab host is made of.
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LabError, UsageError } from '../../lib/errors.js';
@@ -63,6 +63,27 @@ function running(state: LabState): boolean {
   return state.hosts.every((h) => sameProcess(h.initPid, h.initStart) && nsInode(`/run/netns/${h.netns}`) === h.netnsInode);
 }
 
+const INVENTORY_FILES = ['hosts.yaml', 'devices.yaml', 'secrets.yaml', 'known_hosts'];
+
+/**
+ * A running lab keeps its secrets: asked for its inventory somewhere else (another clone), or
+ * after the files were removed, `up` copies the one it wrote, or writes it anew if it is gone.
+ * Returns true when the state's inventory path changed.
+ */
+function ensureInventory(state: LabState, inventory: string): boolean {
+  if (INVENTORY_FILES.every((f) => existsSync(join(inventory, f)))) {
+    if (inventory === state.inventory) return false;
+  } else if (inventory !== state.inventory && INVENTORY_FILES.every((f) => existsSync(join(state.inventory, f)))) {
+    mkdirSync(inventory, { recursive: true });
+    for (const f of INVENTORY_FILES) copyFileSync(join(state.inventory, f), join(inventory, f));
+    chmodSync(join(inventory, 'secrets.yaml'), 0o600);
+  } else {
+    writeInventory(inventory, state.hosts, state.devices);
+  }
+  state.inventory = inventory;
+  return true;
+}
+
 async function sshAnswers(state: LabState): Promise<boolean> {
   return (await Promise.all(state.hosts.map((h) => tcpOpen(h.address, 22, 1000)))).every(Boolean);
 }
@@ -94,6 +115,7 @@ export async function labUp(options: LabUpOptions = {}, progress: Progress = qui
         previous.simulator = await progress.step(`Restarting the simulator: ${sim.devices} devices`, () => startSimulator(host, sim.devices, sim.bundle));
         writeState(previous);
       }
+      if (ensureInventory(previous, inventory)) writeState(previous);
       return result(previous, true, { processes: [], netns: [], links: [], mounts: [] }, began);
     }
     const cleaned = await progress.step('Removing what an earlier lab left', () => cleanupLab());
