@@ -136,15 +136,31 @@ function ports(ctx: LoadContext): InventoryProblem[] {
 
 function pollerGroups(ctx: LoadContext): InventoryProblem[] {
   if (!ctx.devicesSrc) return [];
-  const served = new Set<number>();
-  for (const h of ctx.hosts) if (h.roles.includes('poller')) for (const g of h.agent.distributed_poller_group) served.add(g);
+  const servedBy = (role: 'poller' | 'discovery'): Set<number> =>
+    new Set(ctx.hosts.filter((h) => h.roles.includes(role)).flatMap((h) => h.agent.distributed_poller_group));
+  const polled = servedBy('poller');
+  const discovered = servedBy('discovery');
   const out: InventoryProblem[] = [];
-  const reported = new Set<number>();
+  const reported = new Set<string>();
   ctx.devices.forEach((d, i) => {
-    if (!d.hostname || served.has(d.poller_group) || reported.has(d.poller_group)) return;
-    reported.add(d.poller_group);
+    if (!d.hostname) return;
+    const g = d.poller_group;
     const path: FieldPath = ctx.rawDevices?.[i]?.poller_group === undefined ? ['devices', i] : ['devices', i, 'poller_group'];
-    out.push(problemAt(ctx.devicesSrc!, path, `poller group ${d.poller_group} has devices but no host with role poller serves it (add ${d.poller_group} to a poller's agent.distributed_poller_group)`));
+    if (!polled.has(g) && !reported.has(`p${g}`)) {
+      reported.add(`p${g}`).add(`d${g}`);
+      const also = discovered.has(g) ? '' : ' (nor with role discovery)';
+      out.push(problemAt(ctx.devicesSrc!, path, `poller group ${g} has devices but no host with role poller serves it${also}: add ${g} to a poller's agent.distributed_poller_group`));
+    }
+    if (!discovered.has(g) && !reported.has(`d${g}`)) {
+      reported.add(`d${g}`);
+      out.push(
+        problemAt(
+          ctx.devicesSrc!,
+          path,
+          `poller group ${g} has devices but no host with role discovery serves it: a device is discovered before its first poll, so these would never be polled (give a host of group ${g} the discovery role)`,
+        ),
+      );
+    }
   });
   return out;
 }

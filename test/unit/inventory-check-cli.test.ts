@@ -67,6 +67,13 @@ const CASES: { name: string; expect: string[]; setup?: (dir: string) => void }[]
   },
   { name: 'two-redis', expect: ['two-redis/hosts.yaml:22:32 hosts.nms84.roles[2]: role redis is already on host nms82: exactly one host may run it'] },
   { name: 'unknown-role', expect: ['unknown-role/hosts.yaml:17:21 hosts.nms83.roles[1]: must be one of web, mariadb, rrdcached, redis, memcached, poller, discovery, ping (got "syslog")'] },
+  {
+    name: 'group-without-discovery',
+    expect: [
+      'group-without-discovery/devices.yaml:2:44 devices[0].poller_group: poller group 0 has devices but no host with role discovery serves it: a device is discovered before its first poll',
+      'group-without-discovery/devices.yaml:3:64 devices[1].poller_group: poller group 1 has devices but no host with role discovery serves it',
+    ],
+  },
   { name: 'group-without-poller', expect: ['group-without-poller/devices.yaml:7:44 devices[3].poller_group: poller group 7 has devices but no host with role poller serves it'] },
   { name: 'missing-key-file', expect: ['missing-key-file/hosts.yaml:8:37 defaults.ssh.key: SSH private key: ', 'keys/missing_ed25519 does not exist'] },
   { name: 'key-is-directory', expect: ['key-is-directory/hosts.yaml:8:37 defaults.ssh.key: SSH private key: ', 'keydir is not a regular file'] },
@@ -123,7 +130,7 @@ test('the base fixture is valid: exit 0, a summary, no secret', () => {
   assert.equal(j.code, 0, j.out);
   const summary = JSON.parse(j.out);
   assert.deepEqual(summary.services, { web: 'nms82', mariadb: 'nms82', rrdcached: 'nms82', redis: 'nms82', memcached: 'nms82' });
-  assert.deepEqual(summary.poller_groups, [{ group: 0, pollers: ['nms82', 'nms83'], devices: 1 }, { group: 1, pollers: ['nms83', 'nms84'], devices: 2 }]);
+  assert.deepEqual(summary.poller_groups, [{ group: 0, pollers: ['nms82', 'nms83', 'nms84'], devices: 1 }, { group: 1, pollers: ['nms83', 'nms84'], devices: 2 }]);
   for (const s of secretValues(dir)) assert.ok(!j.out.includes(s), 'a secret value was printed in --json');
 });
 

@@ -34,7 +34,7 @@ test('writeInventory: hosts.yaml with the schema comment, secrets.yaml 0600, and
     hosts: {
       cluster: { name: 'new' },
       defaults: { ssh: { key } },
-      hosts: { m: { address: '192.0.2.1', roles: ['web', 'mariadb', 'rrdcached', 'redis', 'memcached', 'poller'] } },
+      hosts: { m: { address: '192.0.2.1', roles: ['web', 'mariadb', 'rrdcached', 'redis', 'memcached', 'poller', 'discovery'] } },
     },
     devices: [{ hostname: '192.0.2.50', snmp: { version: 'v2c', community: 'c0mmunity' } }],
     secrets: generateSecrets(['m']),
