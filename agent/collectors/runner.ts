@@ -7,6 +7,8 @@ import type { CollectedData, Collector } from './types.js';
 
 export interface ModuleRun<R> {
   record: R;
+  /** The varbinds it was made from (their arrival times date RRD points). */
+  data: CollectedData;
   /** Wall time of the SNMP exchange and of process(), in ms. */
   snmpMs: number;
   processMs: number;
@@ -28,7 +30,7 @@ export async function runCollector<R>(session: SnmpSession, c: Collector<R>, wal
   const record = c.process(data);
   let varbinds = data.scalars.size;
   for (const rows of data.columns.values()) varbinds += rows.size;
-  return { record, snmpMs: t1 - t0, processMs: performance.now() - t1, varbinds };
+  return { record, data, snmpMs: t1 - t0, processMs: performance.now() - t1, varbinds };
 }
 
 /** Sorts a flat list of varbinds (a golden file) into what the collector declares. */

@@ -6,7 +6,7 @@
 import { AppKeyMismatchError, PollError } from '../../lib/errors.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import { checkAppKey, entityCounts, getDevice, logEvent, recordPoll, Severity, snmpTargetOf, syncPorts, syncProcessors, syncSensors, syncStorage, type Db, type DeviceRow } from '../db/index.js';
-import { detectReboot, portsCollector, processorsCollector, runCollector, sensorsCollector, storageCollector, systemCollector, type Collector, type SystemRecord } from '../collectors/index.js';
+import { detectReboot, portsCollector, processorsCollector, runCollector, sensorsCollector, storageCollector, systemCollector, type CollectedData, type Collector, type SystemRecord } from '../collectors/index.js';
 import { SnmpError } from '../snmp/errors.js';
 import { SnmpSession } from '../snmp/session.js';
 import type { WalkOptions } from '../snmp/walk.js';
@@ -161,14 +161,14 @@ export class Poller {
   }
 
   /** Runs one collector, times it, and lets `save` write what it found (returning the count). */
-  private async module<R>(res: RunResult, session: SnmpSession, c: Collector<R>, save: (r: R) => Promise<number>): Promise<R> {
+  private async module<R>(res: RunResult, session: SnmpSession, c: Collector<R>, save: (r: R, data: CollectedData) => Promise<number>): Promise<R> {
     const m: ModuleResult = { module: c.name, status: 'ok', items: 0, snmpMs: 0, dbMs: 0, rrdMs: 0 };
     res.modules.push(m);
     try {
       const run = await runCollector(session, c, this.o.walk);
       m.snmpMs = round1(run.snmpMs + run.processMs);
       const t = performance.now();
-      m.items = await save(run.record);
+      m.items = await save(run.record, run.data);
       m.dbMs = round1(performance.now() - t);
       return run.record;
     } catch (err) {
@@ -193,14 +193,11 @@ export class Poller {
     const host = rrdHost(d);
     const counts = await entityCounts(this.o.db, id);
     const points: RrdPoint[] = [];
-    // RRD times are when the values were read (mid-walk), to the millisecond: rates stay exact
-    // however long the walk took.
-    const walkTime = (t0: number) => (t0 + Date.now()) / 2000;
-    const t = Date.now();
-    await this.module(res, session, portsCollector, async (r) => {
-      const time = walkTime(t);
-      const ids = await syncPorts(this.o.db, id, r, Math.round(time), false);
-      points.push(...portPoints(host, r, ids, time));
+    await this.module(res, session, portsCollector, async (r, data) => {
+      const now = Date.now();
+      const ids = await syncPorts(this.o.db, id, r, Math.round(now / 1000), false);
+      const octets = [data.columns.get(IF_HC_IN_OCTETS), data.columns.get(IF_IN_OCTETS)];
+      points.push(...portPoints(host, r, ids, (ifIndex) => octets[0]?.get(String(ifIndex))?.at ?? octets[1]?.get(String(ifIndex))?.at ?? now));
       return r.length;
     });
     const optional = [
@@ -230,5 +227,7 @@ export class Poller {
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
+const IF_HC_IN_OCTETS = '1.3.6.1.2.1.31.1.1.1.6';
+const IF_IN_OCTETS = '1.3.6.1.2.1.2.2.1.10';
 
 export { AppKeyMismatchError };

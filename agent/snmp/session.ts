@@ -95,18 +95,21 @@ export class SnmpSession {
 
   async get(oids: string[]): Promise<Varbind[]> {
     const raw = await this.call<RawVarbind[]>((cb) => this.session.get(oids, cb));
-    return raw.map(convert);
+    const at = nowMs();
+    return raw.map((vb) => convert(vb, at));
   }
 
   async getNext(oids: string[]): Promise<Varbind[]> {
     const raw = await this.call<RawVarbind[]>((cb) => this.session.getNext(oids, cb));
-    return raw.map(convert);
+    const at = nowMs();
+    return raw.map((vb) => convert(vb, at));
   }
 
   /** GETBULK without non-repeaters: one list of varbinds per requested OID (may be short). */
   async getBulk(oids: string[], maxRepetitions: number): Promise<Varbind[][]> {
     const raw = await this.call<RawVarbind[][]>((cb) => this.session.getBulk(oids, 0, maxRepetitions, cb));
-    return raw.map((col) => (Array.isArray(col) ? col : [col]).map(convert));
+    const at = nowMs();
+    return raw.map((col) => (Array.isArray(col) ? col : [col]).map((vb) => convert(vb, at)));
   }
 
   private call<R>(send: (cb: (err: Error | null, r?: R) => void) => void): Promise<R> {
@@ -136,9 +139,12 @@ export class SnmpSession {
   }
 }
 
-function convert(vb: RawVarbind): Varbind {
-  return { oid: vb.oid, type: vb.type, value: decodeValue(vb.type, vb.value) };
+function convert(vb: RawVarbind, at: number): Varbind {
+  return { oid: vb.oid, type: vb.type, value: decodeValue(vb.type, vb.value), at };
 }
+
+/** Wall time with the monotonic clock's precision: counter rates divide by these differences. */
+const nowMs = () => performance.timeOrigin + performance.now();
 
 function classify(err: Error, t: SnmpTarget): SnmpError {
   if (err instanceof SnmpError) return err;

@@ -36,4 +36,6 @@ export interface Varbind {
   oid: string;
   type: number;
   value: SnmpValue;
+  /** When the response carrying it arrived (ms since the epoch, sub-ms precision); absent in golden files. */
+  at?: number;
 }
