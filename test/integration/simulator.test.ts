@@ -10,6 +10,8 @@ import { promisify } from 'node:util';
 import snmp, { type RawVarbind, type Session } from 'net-snmp';
 import { counterDelta, counterValue, has64BitCounters, portRate, PORTS, type CounterName } from '../../lab/simulator/model.js';
 import { buildRequest, decodeCommunityMessage, PDU } from '../../lab/simulator/testing.js';
+import { Simulator } from '../../lab/simulator/server.js';
+import { LabError } from '../../lib/errors.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -220,4 +222,22 @@ test('a 32-bit counter wraps at 2^32 and the delta across the wrap is the model 
   const measured = counterDelta(best.name, v1, v2v) / seconds;
   const rate = portRate(best.device, best.port, best.name);
   assert.ok(Math.abs(measured / rate - 1) < 0.01, `measured ${measured}/s across the wrap, model ${rate}/s`);
+});
+
+test('start fails with one clear error when a port is taken, and frees the ports it bound', async () => {
+  const first = FIRST + DEVICES + 1;
+  const blocker = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => blocker.bind(first + 2, ADDRESS, resolve));
+  try {
+    const sim = new Simulator({ address: ADDRESS, devices: 5, firstPort: first });
+    await assert.rejects(sim.start(), (e: unknown) => e instanceof LabError && e.message.includes(`${ADDRESS}:${first + 2}`) && /EADDRINUSE/.test(e.message));
+  } finally {
+    await new Promise<void>((resolve) => blocker.close(resolve));
+  }
+  const again = new Simulator({ address: ADDRESS, devices: 5, firstPort: first });
+  await again.start();
+  await again.close();
+  await again.close();
+  assert.throws(() => new Simulator({ devices: 0 }), LabError);
+  assert.throws(() => new Simulator({ devices: 10, firstPort: 65530 }), /past port 65535/);
 });
