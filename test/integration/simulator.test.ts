@@ -104,6 +104,11 @@ test('Debian snmpget reads v2c devices and a v3 authPriv device; wrong credentia
   await assert.rejects(tool('snmpget', ['-v2c', '-c', 'wrong', `${ADDRESS}:${FIRST + 0}`, '1.3.6.1.2.1.1.5.0']), /Timeout/);
   const badAuth = V3.map((a) => (a === 'nmsv3authpass' ? 'not-the-pass' : a));
   await assert.rejects(tool('snmpget', [...badAuth, `${ADDRESS}:${FIRST + 9}`, '1.3.6.1.2.1.1.5.0']), /Authentication failure/);
+  const badPriv = V3.map((a) => (a === 'nmsv3privpass' ? 'not-the-priv' : a));
+  await assert.rejects(tool('snmpget', [...badPriv, `${ADDRESS}:${FIRST + 9}`, '1.3.6.1.2.1.1.5.0']), /Decryption error/);
+  const authOnly = ['-v3', '-l', 'authNoPriv', '-u', 'nmsv3', '-a', 'SHA', '-A', 'nmsv3authpass'];
+  await assert.rejects(tool('snmpget', [...authOnly, `${ADDRESS}:${FIRST + 9}`, '1.3.6.1.2.1.1.5.0']), /authorizationError/);
+  await assert.rejects(tool('snmpget', [...V3, `${ADDRESS}:${FIRST + 0}`, '1.3.6.1.2.1.1.5.0']), /Unknown user name/);
 });
 
 test('Debian snmpbulkwalk: 48 ports over v2c and v3; no ifHC columns on 32-bit devices', async () => {
