@@ -3,7 +3,8 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../lib/errors.js';
 import { createLogger } from '../../lib/log.js';
-import { AgentService, type HandlerFactory } from '../service/agent.js';
+import { AgentService } from '../service/agent.js';
+import { pollerHandler } from '../service/poller-handler.js';
 import { dryRunHandler } from '../service/dry-run.js';
 
 export interface RunOptions {
@@ -11,15 +12,6 @@ export interface RunOptions {
   dryRun?: boolean;
   dryRunWorkMs?: number;
   drainSeconds?: number;
-}
-
-function pollerHandler(): HandlerFactory {
-  // TODO(issue 6): wire agent/poll's Poller here once it exists:
-  //   const poller = new Poller({ db, config, log }); handle = (type, id, signal) =>
-  //   type === 'discovery' ? poller.discoverDevice(id, { signal }) : poller.pollDevice(id, { signal, deadlineMs })
-  return async () => {
-    throw new UsageError('this build has no SNMP poller yet (agent/poll); run `nms-agent run --dry-run` to exercise the coordination without polling');
-  };
 }
 
 /** Runs until SIGTERM/SIGINT; resolves after the drain. */
