@@ -40,10 +40,23 @@ function mergeSecrets(old: Secrets | undefined, hostNames: string[]): Secrets {
   return { ...fresh, ...old, db_passwords: db };
 }
 
-export async function initInventory(name: string, opts: InitInventoryOptions = {}): Promise<InitInventoryResult> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new UsageError(`inventory name "${name}" must be letters, digits, ".", "_" or "-"`);
-  const dir = join(opts.dir ?? 'inventories', name);
-  const exists = existsSync(join(dir, HOSTS_FILE)) || existsSync(join(dir, SECRETS_FILE));
+const INVENTORY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const hasInventory = (dir: string): boolean => existsSync(join(dir, HOSTS_FILE)) || existsSync(join(dir, SECRETS_FILE));
+
+/** Runs the wizard (or takes the answers) and writes `<dir>/<name>/`; `name` is asked when absent. */
+export async function initInventory(name: string | undefined, opts: InitInventoryOptions = {}): Promise<InitInventoryResult> {
+  const parent = opts.dir ?? 'inventories';
+  const interactive = !opts.yes && !opts.answers && Boolean(process.stdin.isTTY);
+  if (!interactive && !opts.yes && !opts.answers) throw new UsageError('stdin is not a terminal, so nothing can be asked', { hint: 'give --answers FILE, or --yes with flags' });
+  if (name === undefined) {
+    if (!interactive) throw new UsageError('give the inventory name: nms init inventory NAME');
+    const validName = (s: string): string | true =>
+      !INVENTORY_NAME.test(s) ? 'letters, digits, ".", "_" or "-"' : hasInventory(join(parent, s)) && !opts.force ? `${join(parent, s)} already holds an inventory` : true;
+    name = await new Asker({ interactive }).input('name', `Inventory name (writes ${parent}/<name>/)`, 'prod', validName);
+  }
+  if (!INVENTORY_NAME.test(name)) throw new UsageError(`inventory name "${name}" must be letters, digits, ".", "_" or "-"`);
+  const dir = join(parent, name);
+  const exists = hasInventory(dir);
   if (exists && !opts.force) throw new UsageError(`${dir} already holds an inventory`, { hint: 'add --force to replace its hosts (its secrets are kept), or choose another name' });
 
   const preset = new Map(opts.preset ?? []);
@@ -56,8 +69,6 @@ export async function initInventory(name: string, opts: InitInventoryOptions = {
     }
     for (const [k, v] of flattenAnswers(data, opts.answers)) if (!preset.has(k)) preset.set(k, v);
   }
-  const interactive = !opts.yes && !opts.answers && Boolean(process.stdin.isTTY);
-  if (!interactive && !opts.yes && !opts.answers) throw new UsageError('stdin is not a terminal, so nothing can be asked', { hint: 'give --answers FILE, or --yes with flags' });
 
   const asker = new Asker({ preset, interactive });
   const result = await runWizard(asker, name);
@@ -113,7 +124,7 @@ export function register(program: Command): void {
   const init = program.command('init').description('Create things nms works from');
   init
     .command('inventory')
-    .argument('[name]', 'inventory name: writes <dir>/<name>/', 'default')
+    .argument('[name]', 'inventory name: writes <dir>/<name>/ (asked when absent)')
     .description('Write a new inventory by answering questions (or from --answers FILE / flags)')
     .option('--dir <parent>', 'parent directory of the inventory', 'inventories')
     .option('--answers <file>', 'YAML file with the answers (see docs/inventory.md); nothing is asked')
@@ -144,7 +155,7 @@ Examples:
   nms init inventory lab2 --yes --master-address 192.0.2.82 --ssh-key ~/.ssh/id_ed25519 \\
       --poller nms83=192.0.2.83:0 --poller nms84=192.0.2.84:1:poller,discovery`,
     )
-    .action(async (name: string, o: InitFlags) => {
+    .action(async (name: string | undefined, o: InitFlags) => {
       const preset = new Map<string, unknown>();
       const set = (k: string, v: unknown): void => {
         if (v !== undefined) preset.set(k, v);

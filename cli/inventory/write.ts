@@ -60,8 +60,13 @@ export function writeSecrets(dir: string, secrets: Secrets): void {
   writeFileAtomic(join(dir, SECRETS_FILE), doc.toString({ lineWidth: 0 }), 0o600);
 }
 
+/** The secrets of an inventory, unchecked (loadInventory checks them). */
 export function readSecrets(dir: string): Secrets {
-  return parseDocument(readFileSync(join(dir, SECRETS_FILE), 'utf8')).toJS() as Secrets;
+  const file = join(dir, SECRETS_FILE);
+  const doc = parseDocument(readFileSync(file, 'utf8'));
+  const data = doc.errors.length ? undefined : doc.toJS();
+  if (data === null || typeof data !== 'object') throw new UsageError(`${file} does not parse; run \`nms inventory check -i ${dir}\``);
+  return data as Secrets;
 }
 
 export interface NewInventory {

@@ -137,7 +137,7 @@ test('the wizard in a terminal: defaults, wrong answers asked again, a valid inv
 });
 
 test('Ctrl+C in the wizard ends it cleanly (exit 130, no stack trace) and writes nothing', () => {
-  const r = inPty(['init', 'inventory', 'cancelled'], [{ expect: 'Cluster name', send: ['\r'] }, { expect: 'Name of the master', send: ['\x03'] }, { expect: 'cancelled: nothing was written' }]);
+  const r = inPty(['init', 'inventory'], [{ expect: 'Inventory name', send: ['prod\r'] }, { expect: 'inventories/prod already holds an inventory', send: ['\x7f'.repeat(4), 'cancelled\r'] }, { expect: 'Cluster name', send: ['\r'] }, { expect: 'Name of the master', send: ['\x03'] }, { expect: 'cancelled: nothing was written' }]);
   assert.equal(r.error, undefined, r.transcript);
   assert.equal(r.code, 130, r.transcript);
   assert.doesNotMatch(r.transcript, /internal error|\n\s+at /);
