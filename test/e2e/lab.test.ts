@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { LAB_KEY, REPO, inHost, labProcesses, labStatus, nms, sh, snapshot, type LabStatusJson, type MachineSnapshot } from './helpers/lab.js';
+import { LAB_KEY, NMS, REPO, inHost, labProcesses, labStatus, nms, sh, snapshot, type LabStatusJson, type MachineSnapshot } from './helpers/lab.js';
 
 const POLLERS = 2;
 const DEVICES = 10;
@@ -118,11 +118,12 @@ describe('nms lab', { timeout: 600_000 }, () => {
   test('services are not running at start and init scripts work inside a host only', async (t) => {
     if (skip) return t.skip(skip);
     assert.notEqual((await inHost('master', 'pgrep -x redis-server')).code, 0, 'redis-server runs in a fresh host');
-    const start = await inHost('master', '/etc/init.d/redis-server start >/dev/null && sleep 0.3 && redis-cli ping');
+    // Waiting is polled (up to 10 s): the machine is shared and may be slow.
+    const start = await inHost('master', '/etc/init.d/redis-server start >/dev/null && for i in $(seq 50); do redis-cli ping 2>/dev/null | grep PONG && break; sleep 0.2; done');
     assert.equal(start.stdout.trim(), 'PONG', start.stderr);
     assert.equal((await inHost('master', 'test -s /var/run/redis/redis-server.pid')).code, 0, 'pid file not under /var/run');
     assert.notEqual((await inHost('poller1', 'pgrep -x redis-server')).code, 0, 'redis-server of master visible in poller1');
-    const stop = await inHost('master', '/etc/init.d/redis-server stop >/dev/null; sleep 0.3; pgrep -x redis-server');
+    const stop = await inHost('master', '/etc/init.d/redis-server stop >/dev/null; for i in $(seq 50); do pgrep -x redis-server >/dev/null || break; sleep 0.2; done; pgrep -x redis-server');
     assert.notEqual(stop.code, 0, 'redis-server still runs after its init script stopped it');
   });
 
@@ -166,6 +167,14 @@ describe('nms lab', { timeout: 600_000 }, () => {
     assert.ok(moving > model.PORTS / 2, 'most ports should carry traffic');
     const v3 = await inHost('poller1', 'snmpget -v3 -l authPriv -u nmsv3 -a SHA -A nmsv3authpass -x AES -X nmsv3privpass -Ovq 198.18.0.200:16109 1.3.6.1.2.1.1.5.0');
     assert.equal(v3.stdout.trim(), '"sim-9"', v3.stderr);
+  });
+
+  test('refuses clearly, in one line and a hint, when not root', async (t) => {
+    if (skip) return t.skip(skip);
+    const r = await sh('runuser', ['-u', 'nobody', '--', process.execPath, NMS, 'lab', 'up'], 30_000);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error: the lab needs root .*\nhint: /);
+    assert.doesNotMatch(r.stderr, /at .*\.(mjs|ts):\d+/, 'a stack trace is no answer to a user mistake');
   });
 
   test('up after a crash (every lab process killed) cleans the leftovers and builds again', async (t) => {
