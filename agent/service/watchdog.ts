@@ -23,10 +23,11 @@ export interface WatchdogOptions {
 
 export const DEFAULT_WATCHDOG_OPTIONS = { loopStuckMs: 60_000, exitCode: 70 };
 
-// Runs in a worker thread: reads the main loop's last beat from shared memory.
+// Runs in a worker thread: reads the main loop's last beat from shared memory. An ES module in a
+// data: URL, so it loads the same under the bundle, tsx and `--input-type=module`.
 const THREAD_SRC = `
-const { workerData } = require('node:worker_threads');
-const { writeSync } = require('node:fs');
+import { workerData } from 'node:worker_threads';
+import { writeSync } from 'node:fs';
 const beat = new Float64Array(workerData.buf);
 setInterval(() => {
   const age = Date.now() - beat[0];
@@ -34,7 +35,7 @@ setInterval(() => {
     writeSync(2, JSON.stringify({ t: new Date().toISOString(), level: 'ERROR', c: 'agent.watchdog', event: 'event_loop_stuck', ms: age }) + '\\n');
     process.kill(workerData.pid, 'SIGKILL');
   }
-}, Math.min(1000, workerData.stuckMs / 4)).unref();
+}, Math.min(1000, workerData.stuckMs / 4)); // not unref'd: it is what keeps this thread alive
 `;
 
 export class Watchdog {
@@ -62,7 +63,7 @@ export class Watchdog {
     const buf = new SharedArrayBuffer(8);
     this.beat = new Float64Array(buf);
     this.beat[0] = Date.now();
-    this.thread = new Worker(THREAD_SRC, { eval: true, workerData: { buf, stuckMs: this.o.loopStuckMs, pid: process.pid } });
+    this.thread = new Worker(new URL(`data:text/javascript,${encodeURIComponent(THREAD_SRC)}`), { workerData: { buf, stuckMs: this.o.loopStuckMs, pid: process.pid } });
     this.thread.unref();
     this.thread.on('error', (err) => this.o.log.warn('watchdog_thread_error', { err }));
     this.beatTimer = setInterval(() => {
