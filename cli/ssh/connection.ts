@@ -121,6 +121,8 @@ export class SshHost {
     await this.acquire();
     try {
       const r = await this.ssh.execCommand(full, { stdin: options.stdin, noTrim: true });
+      // no exit status and no signal: the channel closed under the command (host gone)
+      if (r.code === null && !r.signal && !this.ssh.isConnected()) throw new Error('the connection closed during the command');
       return { code: r.code ?? (r.signal ? 128 : 255), stdout: r.stdout, stderr: r.stderr };
     } catch (err) {
       throw new ConnectionLostError(`${this.name}: connection lost: ${(err as Error).message}`, { cause: err });
