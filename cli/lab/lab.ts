@@ -8,7 +8,7 @@ import { LabError, UsageError } from '../../lib/errors.js';
 import { cleanupLab, findLeftovers, labProcesses, removeHost, type Leftovers } from './cleanup.js';
 import { mkdirLike, nsenterArgs, startHost, tcpOpen, waitForSsh, writeInitScript, type HostRecord } from './host.js';
 import { knownHostsText, writeInventory } from './inventory.js';
-import { createBridge } from './network.js';
+import { createBridge, noteNetnsMount } from './network.js';
 import { ALL_KNOWN_HOSTS, KEY_PATH, STATE_DIR, checkHostName, checkShape, nextExtraAddress, planHosts, type HostPlan } from './plan.js';
 import { simulatorMissing, stageSimulator, startSimulator } from './simulator.js';
 import { readState, sameProcess, withLock, writeState, type LabState } from './state.js';
@@ -122,6 +122,7 @@ export async function labUp(options: LabUpOptions = {}, progress: Progress = qui
     mkdirSync(STATE_DIR, { recursive: true, mode: 0o755 });
     const labKey = await progress.step('Lab key', ensureKey);
     writeInitScript();
+    noteNetnsMount();
     await progress.step('Bridge nmslab0 198.18.0.1/24', createBridge);
     const plan = planHosts(pollers);
     const bundle = join(repoRoot(), 'dist', 'nms-simulator.mjs');

@@ -1,7 +1,7 @@
 // The lab's links: bridge nmslab0 in the machine's namespace and, per host, a named network
 // namespace joined to the bridge by a veth pair. Hosts get an address and no route beyond it.
-import { readdirSync } from 'node:fs';
-import { BRIDGE, BRIDGE_CIDR, PREFIX, netnsName, vethName } from './plan.js';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { BRIDGE, BRIDGE_CIDR, PREFIX, STATE_DIR, netnsName, vethName } from './plan.js';
 import { must, run } from './sys.js';
 
 export async function createBridge(): Promise<void> {
@@ -12,8 +12,50 @@ export async function createBridge(): Promise<void> {
   await must('ip', ['link', 'set', BRIDGE, 'up'], 'bringing the lab bridge up');
 }
 
+/**
+ * `ip netns add` makes /run/netns a mount point the first time it runs on a machine. When the
+ * lab is what made it, `down` removes it again so /proc/mounts is as before; this mark (in the
+ * state dir, so it survives a crash) says so.
+ */
+const NETNS_MOUNT_MARK = `${STATE_DIR}/netns-mount-made-by-lab`;
+
+function netnsMountCount(): number {
+  return readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .filter((l) => l.split(' ')[1] === '/run/netns').length;
+}
+
+/** Call before the lab's first `ip netns add`. */
+export function noteNetnsMount(): void {
+  if (netnsMountCount() === 0 && !existsSync(NETNS_MOUNT_MARK)) writeFileSync(NETNS_MOUNT_MARK, 'made by nms lab up\n');
+}
+
+/** Unmounts /run/netns when the lab made it and nothing is left in it. */
+async function releaseNetnsMount(): Promise<void> {
+  if (!existsSync(NETNS_MOUNT_MARK)) return;
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/run/netns');
+  } catch {
+    // gone already
+  }
+  if (entries.length > 0) return; // someone else's namespaces live there now: leave it
+  for (let i = 0; i < 5 && netnsMountCount() > 0; i++) await run('umount', ['/run/netns']);
+  rmSync(NETNS_MOUNT_MARK, { force: true });
+}
+
+// Namespaces are created one at a time: concurrent first-ever `ip netns add` calls can each
+// mount /run/netns, stacking mounts that no one removes.
+let netnsQueue: Promise<unknown> = Promise.resolve();
+
 /** Creates the host's network namespace and veth, addressed and up; no default route. */
-export async function createHostNetwork(host: string, address: string): Promise<void> {
+export function createHostNetwork(host: string, address: string): Promise<void> {
+  const next = netnsQueue.then(() => createHostNetworkNow(host, address));
+  netnsQueue = next.catch(() => undefined);
+  return next;
+}
+
+async function createHostNetworkNow(host: string, address: string): Promise<void> {
   const ns = netnsName(host);
   const veth = vethName(address);
   await must('ip', ['netns', 'add', ns], `creating network namespace ${ns}`);
@@ -52,5 +94,6 @@ export async function removeNetwork(): Promise<{ netns: string[]; links: string[
   const links = await labLinks();
   for (const link of links.filter((l) => l !== BRIDGE)) await run('ip', ['link', 'del', link]);
   if (links.includes(BRIDGE)) await run('ip', ['link', 'del', BRIDGE]);
+  await releaseNetnsMount();
   return { netns, links };
 }
