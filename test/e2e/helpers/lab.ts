@@ -51,9 +51,17 @@ export async function labStatus(): Promise<LabStatusJson> {
   return JSON.parse(r.stdout) as LabStatusJson;
 }
 
-/** Brings the lab up (or finds it up) with this shape and returns its status. */
+/**
+ * Brings the lab up (or finds it up) with this shape and returns its status. A lab of another
+ * shape is taken down and built again.
+ */
 export async function ensureLab(pollers = 2, devices = 10): Promise<LabStatusJson> {
-  const r = await nms(['lab', 'up', '--pollers', String(pollers), '--devices', String(devices), '--json']);
+  const up = () => nms(['lab', 'up', '--pollers', String(pollers), '--devices', String(devices), '--json']);
+  let r = await up();
+  if (r.code !== 0 && /already up with/.test(r.stderr)) {
+    await nms(['lab', 'down']);
+    r = await up();
+  }
   if (r.code !== 0) throw new Error(`nms lab up failed (${r.code}): ${r.stderr}`);
   return labStatus();
 }
