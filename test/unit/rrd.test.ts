@@ -1,0 +1,106 @@
+// RRD layout (LibreNMS's names, sources and RRAs), the disk spool and the writer's commands.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setLogSink } from '../../lib/log.js';
+import { RrdcachedClient } from '../../lib/rrdcached.js';
+import { createSpec, rrdFiles, RRAS, safeName } from '../../agent/rrd/layout.js';
+import { RrdSpool } from '../../agent/rrd/spool.js';
+import { RrdWriter } from '../../agent/rrd/writer.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nms-rrd-unit-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('host names are made safe the LibreNMS way', () => {
+  assert.equal(safeName('core-sw1.example.net'), 'core-sw1.example.net');
+  assert.equal(safeName('fe80::1%eth0'), 'fe80__1_eth0');
+  assert.equal(safeName('a b/c'), 'a_b_c');
+  assert.equal(rrdFiles.port('r1 x', 42).path, 'r1_x/port-id42.rrd');
+});
+
+test('port files: 15 DERIVE sources 0..12500000000, heartbeat twice the step, LibreNMS RRAs', () => {
+  const def = rrdFiles.port('h', 1);
+  assert.equal(def.ds.length, 15);
+  const s = createSpec(def, 300, 1000);
+  assert.equal(s.ds[0], 'DS:INOCTETS:DERIVE:600:0:12500000000');
+  assert.equal(s.ds[14], 'DS:OUTMULTICASTPKTS:DERIVE:600:0:12500000000');
+  assert.equal(createSpec(def, 10, 1000).ds[1], 'DS:OUTOCTETS:DERIVE:20:0:12500000000');
+  assert.deepEqual(RRAS, [
+    'RRA:AVERAGE:0.5:1:2016', 'RRA:AVERAGE:0.5:6:1440', 'RRA:AVERAGE:0.5:24:1440', 'RRA:AVERAGE:0.5:288:1440',
+    'RRA:MIN:0.5:1:2016', 'RRA:MIN:0.5:6:1440', 'RRA:MIN:0.5:24:1440', 'RRA:MIN:0.5:288:1440',
+    'RRA:MAX:0.5:1:2016', 'RRA:MAX:0.5:6:1440', 'RRA:MAX:0.5:24:1440', 'RRA:MAX:0.5:288:1440',
+    'RRA:LAST:0.5:1:2016',
+  ]);
+  assert.deepEqual([rrdFiles.uptime('h').path, rrdFiles.pollerPerf('h').path], ['h/uptime.rrd', 'h/poller-perf.rrd']);
+});
+
+test('spool: replays segments in order, survives a restart, and is bounded with one warning', async () => {
+  const d = join(dir, 'spool1');
+  const logs: string[] = [];
+  setLogSink((l) => logs.push(l));
+  try {
+    const s = new RrdSpool({ dir: d, maxBytes: 200, segmentBytes: 30 });
+    for (let i = 0; i < 6; i++) assert.equal(s.append([`UPDATE f ${100 + i}:1`]), true);
+    assert.ok(readdirSync(d).length > 1, 'several segments');
+    assert.equal(s.append(['X'.repeat(300)]), false);
+    assert.equal(s.append(['Y'.repeat(300)]), false);
+    assert.equal(logs.filter((l) => l.includes('spool_full')).length, 1);
+    const again = new RrdSpool({ dir: d, maxBytes: 200 }); // a restarted agent finds what was left
+    assert.equal(again.size, s.size);
+    const sent: string[] = [];
+    const r = await again.replay(async (c) => (sent.push(...c), { sent: c.length, errors: [] }));
+    assert.equal(r.commands, 6);
+    assert.deepEqual(sent, Array.from({ length: 6 }, (_, i) => `UPDATE f ${100 + i}:1`));
+    assert.equal(again.pending, false);
+    assert.deepEqual(readdirSync(d), []);
+  } finally {
+    setLogSink((l) => process.stderr.write(l + '\n'));
+  }
+});
+
+test('spool: a failed replay keeps what was not sent', async () => {
+  const s = new RrdSpool({ dir: join(dir, 'spool2'), segmentBytes: 10 });
+  s.append(['UPDATE a 1:1']);
+  s.append(['UPDATE a 2:1']);
+  let calls = 0;
+  await assert.rejects(s.replay(async (c) => {
+    if (++calls === 2) throw new Error('gone');
+    return { sent: c.length, errors: [] };
+  }), /gone/);
+  const left: string[] = [];
+  await s.replay(async (c) => (left.push(...c), { sent: c.length, errors: [] }));
+  assert.deepEqual(left, ['UPDATE a 2:1']);
+});
+
+test('writer: CREATE once per file before its first UPDATE; value counts checked', () => {
+  const w = new RrdWriter({ client: new RrdcachedClient(), step: 10 });
+  const def = rrdFiles.uptime('h');
+  const first = w.commandsFor([{ def, time: 1000.25, values: [5] }]);
+  assert.equal(first.length, 2);
+  assert.match(first[0], /^CREATE h\/uptime\.rrd -s 10 -b 990 -O DS:uptime:GAUGE:20:0:U RRA:AVERAGE/);
+  assert.equal(first[1], 'UPDATE h/uptime.rrd 1000.250:5');
+  assert.deepEqual(w.commandsFor([{ def, time: 1010, values: [null] }]), ['UPDATE h/uptime.rrd 1010:U']);
+  assert.throws(() => w.commandsFor([{ def, time: 1020, values: [1, 2] }]), /2 values for 1 data sources/);
+  assert.throws(() => new RrdWriter({ client: new RrdcachedClient(), step: 0 }), /RrdWriterOptions\.step/);
+});
+
+test('writer: rrdcached unreachable → spooled (or dropped without a spool), in order', async () => {
+  setLogSink(() => undefined);
+  try {
+    const spool = new RrdSpool({ dir: join(dir, 'spool3') });
+    const w = new RrdWriter({ client: new RrdcachedClient({ address: '127.0.0.1:1', connectTimeoutMs: 300 }), spool, step: 10 });
+    const def = rrdFiles.uptime('h');
+    const a = await w.write([{ def, time: 1000, values: [1] }]);
+    const b = await w.write([{ def, time: 1010, values: [2] }]);
+    assert.deepEqual([a.spooled, a.sent, b.spooled], [2, 0, 1]);
+    const sent: string[] = [];
+    await spool.replay(async (c) => (sent.push(...c), { sent: c.length, errors: [] }));
+    assert.deepEqual(sent.map((c) => c.split(' ').slice(0, 3).join(' ')), ['CREATE h/uptime.rrd -s', 'UPDATE h/uptime.rrd 1000:1', 'UPDATE h/uptime.rrd 1010:2']);
+    const lost = await new RrdWriter({ client: new RrdcachedClient({ address: '127.0.0.1:1' }), step: 10 }).write([{ def, time: 1000, values: [1] }]);
+    assert.equal(lost.dropped, 2);
+  } finally {
+    setLogSink((l) => process.stderr.write(l + '\n'));
+  }
+});
