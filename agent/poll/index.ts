@@ -129,7 +129,7 @@ export class Poller {
     let sys: SystemRecord | undefined;
     const points: RrdPoint[] = [];
     try {
-      sys = await this.module(res, session, systemCollector, async () => 0);
+      sys = await this.module(res, session, systemCollector, async () => 1);
       if (kind === 'discovery') await this.discover(res, session, device);
       else points.push(...(await this.poll(res, session, device)));
     } catch (err) {

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -104,4 +104,38 @@ test('snmpsim cisco_16_switch: discovered ports match the recording (59 with ifX
   assert.equal(p.status, 'up', p.error);
   assert.equal(p.modules.find((m) => m.module === 'ports')?.items, 59);
   assert.equal(p.modules.find((m) => m.module === 'rrd')?.items, 59 + 2);
+});
+
+test('nms-agent migrate, discover and poll (the commands): steps with timings, --json, one-line errors', { timeout: 90_000 }, async () => {
+  const env = join(dir, '.env');
+  writeFileSync(env, [
+    `DB_HOST=${url.hostname}`, `DB_PORT=${url.port}`, `DB_DATABASE=${database}`, `DB_USERNAME=${url.username}`, `DB_PASSWORD=${url.password}`,
+    'REDIS_HOST=127.0.0.1', 'REDIS_PORT=16379', 'REDIS_DB=0', `APP_KEY=${appKey}`, 'NODE_ID=poll-test', 'NMS_USER=nobody', 'API_TOKEN=poll-test',
+  ].join('\n') + '\n');
+  writeFileSync(join(dir, 'config.yaml'), `distributed_poller_name: poll-test\ncluster_address: 127.0.0.1\nrrdcached: unix:${dir}/sock\nspool_dir: ${dir}/spool\nservice_poller_frequency: 10\n`);
+  const agent = (...args: string[]) => {
+    try {
+      return { code: 0, out: execFileSync(process.execPath, ['--import', 'tsx', 'agent/main.ts', '--env', env, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }), err: '' };
+    } catch (e) {
+      const x = e as { status: number; stdout: string; stderr: string };
+      return { code: x.status, out: x.stdout, err: x.stderr };
+    }
+  };
+  const m = JSON.parse(agent('migrate', '--json').out);
+  assert.deepEqual(m.applied, []);
+  const human = agent('discover', String(ids.v2c));
+  assert.equal(human.code, 0, human.err);
+  assert.match(human.out, /^discovery of device \d+ \(127\.0\.0\.1\): up in \d+\.\d\d s, \d+ SNMP requests\n {2}system +ok/);
+  assert.match(human.out, /\n {2}ports +ok +\d+ items +snmp [\d.]+ ms, db [\d.]+ ms/);
+  const polled = JSON.parse(agent('poll', String(ids.v2c), '--json').out);
+  assert.equal(polled.length, 1);
+  assert.equal(polled[0].status, 'up');
+  assert.deepEqual(polled[0].modules.map((x: { module: string }) => x.module), ['system', 'ports', 'processors', 'storage', 'sensors', 'rrd']);
+  const missing = agent('poll', 'no-such-device');
+  assert.equal(missing.code, 1);
+  assert.equal(missing.err.trim().split('\n')[0], 'error: no device "no-such-device" in the database');
+  writeFileSync(env, (await import('node:fs')).readFileSync(env, 'utf8').replace(/^APP_KEY=.*$/m, `APP_KEY=${generateAppKey()}`));
+  const refused = agent('poll', String(ids.v2c));
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.err.split('\n')[0], /^error: this node's APP_KEY \(fingerprint [0-9a-f]+\) differs from the cluster's: refusing to work$/);
 });
