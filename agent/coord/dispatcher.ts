@@ -36,8 +36,8 @@ export interface DispatcherOptions {
   tickMs?: number;
   /**
    * A device queued less than this long ago is not offered again (saves a de-duplicated add
-   * per waiting device per tick). Default: half the poller frequency, at most 30 s. After Redis
-   * loses its data the devices are queued again once this has passed.
+   * per waiting device per tick). Default: half the poller frequency or down retry, at most
+   * 30 s. After Redis loses its data the devices are queued again once this has passed.
    */
   redispatchMs?: number;
 }
@@ -106,7 +106,8 @@ export class Dispatcher extends EventEmitter {
       throw err;
     }
     if (this.master && !was) {
-      this.recent.clear();
+      // `recent` is kept: after Redis lost its data, running jobs get a window to take their
+      // device locks again before their devices are queued anew.
       this.emit('elected');
     } else if (!this.master && was) this.emit('lost');
     if (!this.master) return { master: false, due: 0, queued: 0 };
@@ -114,6 +115,8 @@ export class Dispatcher extends EventEmitter {
       pollerFrequency: s.pollerFrequency,
       discoveryFrequency: s.discoveryFrequency,
       downRetry: s.downRetry,
+      // Under the lock's ttl, so a hung query cannot outlive this dispatcher's mandate by much.
+      timeoutMs: Math.min(10_000, ttl / 2),
     });
     const queued = await this.enqueue(due, s);
     await this.o.redis.set(
@@ -127,7 +130,7 @@ export class Dispatcher extends EventEmitter {
 
   private async enqueue(due: DueDevice[], s: DispatchSettings): Promise<number> {
     const now = Date.now();
-    const window = this.o.redispatchMs ?? Math.min(30_000, (s.pollerFrequency * 1000) / 2);
+    const window = this.o.redispatchMs ?? Math.min(30_000, s.pollerFrequency * 500, s.downRetry * 500);
     for (const [k, at] of this.recent) if (now - at >= window) this.recent.delete(k);
     const byQueue = new Map<string, { type: JobType; ids: number[] }>();
     const add = (type: JobType, d: DueDevice) => {

@@ -17,6 +17,8 @@ export interface DueOptions {
   downRetry: number;
   /** Poller groups to look at; undefined = all. */
   groups?: number[];
+  /** Query timeout in ms (a hung database must not hold a tick for ever). Default 10000. */
+  timeoutMs?: number;
 }
 
 export interface DueDevice {
@@ -55,7 +57,7 @@ export function dueQuery(o: DueOptions): { sql: string; params: unknown[] } {
 
 export async function findDueDevices(db: Pool, o: DueOptions): Promise<DueDevice[]> {
   const { sql, params } = dueQuery(o);
-  const [rows] = await db.query<RowDataPacket[]>(sql, params);
+  const [rows] = await db.query<RowDataPacket[]>({ sql, timeout: o.timeoutMs ?? 10_000 }, params);
   return rows.map((r) => {
     const never = Number(r.never_discovered) === 1;
     return {

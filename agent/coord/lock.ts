@@ -27,6 +27,21 @@ export function ownerToken(name: string): string {
   return `${name}-${randomUUID()}`;
 }
 
+/**
+ * KEYS[1] lock key; ARGV[1] owner token; ARGV[2] ttl in ms.
+ * Result: 1 extended (still ours), 2 taken again (the key had vanished, e.g. Redis restarted
+ * empty), 0 someone else holds it.
+ */
+const RENEW_OR_RETAKE_LUA = `local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+if not v then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 2
+end
+return 0`;
+
 /** Takes the lock when free. True when the caller holds it now (also when it already did). */
 export async function acquireLock(redis: Redis, key: string, token: string, ttlMs: number): Promise<boolean> {
   const res = await redis.set(key, token, 'PX', Math.max(1, Math.round(ttlMs)), 'NX');
@@ -45,4 +60,13 @@ export async function renewLock(redis: Redis, key: string, token: string, ttlMs:
 export async function releaseLock(redis: Redis, key: string, token: string): Promise<boolean> {
   const res = await redis.eval(RELEASE_LUA, 1, key, token);
   return res === 1;
+}
+
+/**
+ * Keeps a lock for work that is still running: extends it, or takes it again when the key is
+ * gone (Redis lost its data), so a job re-queued after a Redis restart cannot run beside it.
+ */
+export async function renewOrRetakeLock(redis: Redis, key: string, token: string, ttlMs: number): Promise<'renewed' | 'retaken' | 'lost'> {
+  const res = await redis.eval(RENEW_OR_RETAKE_LUA, 1, key, token, Math.max(1, Math.round(ttlMs)));
+  return res === 1 ? 'renewed' : res === 2 ? 'retaken' : 'lost';
 }

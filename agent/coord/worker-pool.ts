@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import type { ConnectionOptions } from 'bullmq';
 import type { Logger } from '../../lib/log.js';
 import type { CoordKeys, JobType } from './keys.js';
-import { ownerToken, releaseLock, renewLock } from './lock.js';
+import { ownerToken, releaseLock, renewLock, renewOrRetakeLock } from './lock.js';
 
 /** Does the work of one job. Must stop soon after `signal` aborts. */
 export type JobHandler = (type: JobType, deviceId: number, signal: AbortSignal) => Promise<void>;
@@ -168,8 +168,8 @@ export class WorkerPool extends EventEmitter {
     const freq = this.o.settings.frequency(type);
     const deadline = setTimeout(() => abort(new JobTimeout(`deadline of ${Math.round(freq * this.o.deadlineFraction)} s passed`)), freq * 1000 * this.o.deadlineFraction);
     const renew = setInterval(() => {
-      renewLock(this.o.redis, key, token, lockMs)
-        .then((ok) => ok || this.o.log.warn('device_lock_lost', { type, device_id: deviceId }))
+      renewOrRetakeLock(this.o.redis, key, token, lockMs)
+        .then((r) => r !== 'renewed' && this.o.log.warn(r === 'retaken' ? 'device_lock_retaken' : 'device_lock_lost', { type, device_id: deviceId }))
         .catch(() => {});
     }, lockMs / 2);
     let finished = false;

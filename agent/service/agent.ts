@@ -289,7 +289,7 @@ export class AgentService {
       return Object.entries(counts).flatMap(([queue, c]) => (['waiting', 'active', 'delayed'] as const).map((state) => [{ queue, state }, c[state]] as [Record<string, string>, number]));
     });
     this.metrics.gauge('nms_agent_dispatcher', '1 while this agent is the elected dispatcher.', () => [[{}, this.dispatcher?.isMaster ? 1 : 0]]);
-    this.metrics.gauge('nms_agent_dispatched_jobs_total', 'Jobs this agent queued as dispatcher since start.', () => [[{}, this.dispatcher?.dispatched ?? 0]]);
+    this.metrics.gauge('nms_agent_dispatched_jobs_total', 'Jobs this agent queued as dispatcher since start.', () => [[{}, this.dispatcher?.dispatched ?? 0]], 'counter');
     this.metrics.gauge('nms_agent_jobs_running', 'Jobs running now.', () => [[{}, this.pool?.active ?? 0]]);
     this.metrics.gauge('nms_agent_working', '1 while the agent takes work (0: refusing, see logs).', () => [[{ state: this.state }, this.state === 'working' ? 1 : 0]]);
     this.metrics.gauge('nms_agent_spool_bytes', 'RRD updates spooled on local disk while rrdcached is unreachable.', () =>

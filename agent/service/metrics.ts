@@ -24,7 +24,7 @@ export type GaugeReader = () => Promise<[Labels, number][]> | [Labels, number][]
 
 export class Metrics {
   private readonly families = new Map<string, Family>();
-  private readonly readers = new Map<string, { help: string; read: GaugeReader }>();
+  private readonly readers = new Map<string, { help: string; read: GaugeReader; type: 'gauge' | 'counter' }>();
 
   private family(name: string, help: string, type: Family['type']): Family {
     let f = this.families.get(name);
@@ -61,8 +61,9 @@ export class Metrics {
     }
   }
 
-  gauge(name: string, help: string, read: GaugeReader): void {
-    this.readers.set(name, { help, read });
+  /** A value read at scrape time; `counter` for totals kept elsewhere. */
+  gauge(name: string, help: string, read: GaugeReader, type: 'gauge' | 'counter' = 'gauge'): void {
+    this.readers.set(name, { help, read, type });
   }
 
   /** Counts one finished job (the pool's 'job' event). */
@@ -88,7 +89,7 @@ export class Metrics {
       } catch {
         continue; // a source that is down (e.g. Redis) leaves its gauge out rather than failing the scrape
       }
-      out.push(`# HELP ${name} ${r.help}`, `# TYPE ${name} gauge`);
+      out.push(`# HELP ${name} ${r.help}`, `# TYPE ${name} ${r.type}`);
       for (const [l, v] of samples) out.push(`${name}${labelText(l)} ${v}`);
     }
     return out.join('\n') + '\n';

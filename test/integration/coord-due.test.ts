@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { generateAppKey } from '../../lib/crypto.js';
 import { migrate, openDb } from '../../agent/db/index.js';
 import { findDueDevices } from '../../agent/coord/due.js';
-import { acquireLock, releaseLock, renewLock } from '../../agent/coord/lock.js';
+import { acquireLock, releaseLock, renewLock, renewOrRetakeLock } from '../../agent/coord/lock.js';
 
 const DB_NAME = `nms_coord_due_${process.pid}`;
 const [REDIS_HOST, REDIS_PORT] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379').split(':');
@@ -76,5 +76,13 @@ test('owner-token locks: only the owner renews or releases', { timeout: 20_000 }
   assert.equal(await acquireLock(redis, key, 'c-1', 100), true);
   await new Promise((r) => setTimeout(r, 250));
   assert.equal(await acquireLock(redis, key, 'd-1', 1000), true);
+  // Work still running keeps or retakes its lock, never someone else's.
+  assert.equal(await renewOrRetakeLock(redis, key, 'd-1', 1000), 'renewed');
+  assert.equal(await renewOrRetakeLock(redis, key, 'e-1', 1000), 'lost');
+  assert.equal(await redis.get(key), 'd-1');
+  await redis.del(key); // as after a Redis restart without persistence
+  assert.equal(await renewOrRetakeLock(redis, key, 'd-1', 1000), 'retaken');
+  assert.equal(await redis.get(key), 'd-1');
+  assert.ok((await redis.pttl(key)) > 0);
   await redis.del(key);
 });
