@@ -77,6 +77,8 @@ test('first deploy brings every service up; no secret in any process command lin
     `rrdtool create --daemon ${MASTER}:42217 e2e-deploy.rrd --step 300 DS:x:GAUGE:600:U:U RRA:AVERAGE:0.5:1:10 && rrdtool update --daemon ${MASTER}:42217 e2e-deploy.rrd $(date +%s):5 && rrdtool fetch --daemon ${MASTER}:42217 e2e-deploy.rrd AVERAGE -s -600 >/dev/null && echo rrd-ok`,
     `curl -sk -o /dev/null -D - https://${MASTER}/ | tr -d '\\r' | grep -i '^strict-transport-security'`,
     `curl -s -o /dev/null -w '%{http_code}\\n' http://${MASTER}/`,
+    `curl -sk --tlsv1.3 -o /dev/null -w '%{ssl_verify_result} tls13\\n' https://${MASTER}/ || echo tls13-refused`,
+    `curl -sk --tlsv1.0 --tls-max 1.1 -o /dev/null https://${MASTER}/ && echo tls11-accepted || echo tls11-refused`,
   ].join('; '));
   const lines = p1.stdout.split('\n');
   assert.equal(lines[0], 'PONG', p1.stdout + p1.stderr);
@@ -85,6 +87,8 @@ test('first deploy brings every service up; no secret in any process command lin
   assert.equal(lines[3], 'rrd-ok', p1.stderr);
   assert.match(lines[4], /max-age=/);
   assert.equal(lines[5], '301');
+  assert.match(lines[6], /tls13$/);
+  assert.equal(lines[7], 'tls11-refused');
   // Redis refuses without the password; MariaDB refuses poller1's account from poller2
   assert.match((await inHost('poller1', `redis-cli -h ${MASTER} get x`)).stdout, /NOAUTH/);
   const cross = await inHost('poller2', `MYSQL_PWD=${pw.db.poller1} mysql -h ${MASTER} -u nms_poller1 -N -e 'SELECT 1' nms`);
@@ -105,6 +109,8 @@ test('second run: 0 changed everywhere, no mtime changes; APP_KEY same on every 
   for (const h of r.json!.hosts) assert.equal(h.changed, 0, `${h.host} changed: ${h.changes.join('; ')}`);
   assert.equal(await stamps('master', MASTER_FILES), before.master);
   assert.equal(await stamps('poller1', NODE_FILES), before.poller1);
+  const one = await deploy('--limit', 'poller1', '--json');
+  assert.deepEqual(one.json!.hosts.map((h) => [h.host, h.changed]), [['poller1', 0]]);
   t.diagnostic(`no-change deploy: ${r.json!.durationMs} ms inside nms, ${wall} ms wall (budget 1500)`);
   const keys = new Set<string>();
   for (const h of ['master', 'poller1', 'poller2']) {
@@ -137,6 +143,59 @@ test('one setting: --check --diff shows exactly it and changes nothing; the depl
   const pb = pidBefore.split('\n');
   assert.notEqual(pidAfter[0], pb[0], 'memcached was restarted');
   assert.deepEqual(pidAfter.slice(1), pb.slice(1), 'redis and nginx were not');
+});
+
+test('--diff of a file holding secrets shows the change with every secret masked', { timeout: 300_000 }, async () => {
+  setSetting(/redis: \{ port: 6379, db: 0 \}/, 'redis: { port: 6379, db: 3 }');
+  const r = await deploy('--check', '--diff');
+  setSetting(/redis: \{ port: 6379, db: 3 \}/, 'redis: { port: 6379, db: 0 }');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^-REDIS_DB=0$/m);
+  assert.match(r.stdout, /^\+REDIS_DB=3$/m);
+  assert.match(r.stdout, /^ REDIS_PASSWORD=\*{8}$/m);
+  assert.match(r.stdout, /^ APP_KEY=\*{8}$/m);
+  for (const s of secrets) assert.ok(!r.stdout.includes(s), 'a secret in --diff');
+});
+
+test('host keys: a changed key fails that host; --strict-host-keys refuses an unknown one; others still run', { timeout: 300_000 }, async () => {
+  const kh = join(INV, 'known_hosts');
+  const good = readFileSync(kh, 'utf8');
+  try {
+    const forged = good.replace(/^(198\.18\.0\.11 ssh-ed25519 )\S+$/m, '$1AAAAC3NzaC1lZDI1NTE5AAAAIBmT1YZkq0Cw0yWQ3bVqfCq0x8E6Zb2Yk1cC1mXbC3Qx');
+    assert.notEqual(forged, good, 'known_hosts has an ed25519 line for poller1');
+    writeFileSync(kh, forged);
+    const r = await deploy('--limit', 'poller1,poller2', '--json');
+    assert.equal(r.code, 3);
+    const p1 = r.json!.hosts.find((h) => h.host === 'poller1')!;
+    assert.equal(p1.status, 'failed');
+    assert.match(p1.error ?? '', /HOST KEY CHANGED/);
+    assert.equal(r.json!.hosts.find((h) => h.host === 'poller2')!.status, 'ok');
+    writeFileSync(kh, good.split('\n').filter((l) => !l.startsWith('198.18.0.12 ')).join('\n'));
+    const strict = await deploy('--limit', 'poller2', '--strict-host-keys', '--json');
+    assert.equal(strict.code, 3);
+    assert.match(strict.json!.hosts[0].error ?? '', /not in .*known_hosts/);
+    const accept = await deploy('--limit', 'poller2', '--json');
+    assert.equal(accept.code, 0);
+    assert.match(readFileSync(kh, 'utf8'), /^198\.18\.0\.12 /m);
+  } finally {
+    writeFileSync(kh, good);
+  }
+});
+
+test('an unreachable host gives exit code 4', { timeout: 300_000 }, async () => {
+  const hostsFile = join(INV, 'hosts.yaml');
+  const secretsFile = join(INV, 'secrets.yaml');
+  const [h, s] = [readFileSync(hostsFile, 'utf8'), readFileSync(secretsFile, 'utf8')];
+  try {
+    writeFileSync(hostsFile, h.replace(/^hosts:\n/m, 'hosts:\n  ghost: { address: 198.18.0.99, roles: [ poller ], agent: { distributed_poller_group: [ 0 ] } }\n'));
+    writeFileSync(secretsFile, s.replace(/^db_passwords:\s*\n/m, (m) => `${m}  ghost: ghostpassword0123456789\n`).replace(/^db_passwords: \{/m, 'db_passwords: { ghost: ghostpassword0123456789,'), { mode: 0o600 });
+    const r = await deploy('--limit', 'ghost', '--json');
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    assert.equal(r.json!.hosts[0].status, 'unreachable');
+  } finally {
+    writeFileSync(hostsFile, h);
+    writeFileSync(secretsFile, s, { mode: 0o600 });
+  }
 });
 
 test('an invalid nginx template leaves the old file and the running nginx; the host fails with nginx\'s message', { timeout: 300_000 }, async () => {
