@@ -29,8 +29,8 @@ export interface ProbeReport {
   node: string;
   hops: ProbeHop[];
   total_ms: number;
-  /** The agent's own poll result (nms-agent poll --json), as it printed it. */
-  poll: Record<string, unknown> | null;
+  /** The agent's own runs (nms-agent poll --json: a discovery first when there was none, then the poll). */
+  runs: Array<Record<string, unknown>> | null;
 }
 
 export interface ProbeOptions {
@@ -90,30 +90,35 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
     t = Date.now();
     const r = await n.run(`${AGENT_CMD} poll ${device.device_id} --json </dev/null`);
     const cmdMs = Date.now() - t;
-    let poll: Record<string, unknown> | null = null;
+    let runs: Array<Record<string, unknown>> | null = null;
     try {
-      poll = JSON.parse(r.stdout) as Record<string, unknown>;
+      const parsed = JSON.parse(r.stdout) as unknown;
+      // `nms-agent poll --json` prints its runs in order: a discovery first when the device never had one
+      runs = (Array.isArray(parsed) ? parsed : [parsed]) as Array<Record<string, unknown>>;
     } catch {
-      poll = null;
+      runs = null;
     }
-    if (!poll) {
+    if (!runs || runs.length === 0) {
       hops.push({ from: node.name, to: `${device.hostname}:${device.port}`, what: 'nms-agent poll', ms: cmdMs, ok: false, detail: (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ') || `exit ${r.code}` });
     } else {
-      const modules = (Array.isArray(poll.modules) ? poll.modules : []) as ModuleTimes[];
-      const sum = (k: keyof ModuleTimes) => Math.round(modules.reduce((s, x) => s + (typeof x[k] === 'number' ? (x[k] as number) : 0), 0));
-      const seconds = typeof poll.seconds === 'number' ? poll.seconds : null;
-      const up = poll.status === 'up';
-      hops.push({ from: node.name, to: 'nms-agent', what: 'agent start (node runtime, config, connections)', ms: seconds === null ? cmdMs : Math.max(0, cmdMs - Math.round(seconds * 1000)), ok: true });
-      hops.push({ from: node.name, to: `${device.hostname}:${device.port}`, what: `SNMP (${poll.snmpRequests ?? '?'} requests)`, ms: sum('snmpMs'), ok: up, ...(up ? {} : { detail: String(poll.error ?? poll.status) }) });
-      hops.push({ from: node.name, to: 'mariadb', what: 'write device and entities', ms: sum('dbMs'), ok: true });
-      const rrd = poll.rrd as { errors?: number } | undefined;
-      hops.push({ from: node.name, to: 'rrdcached', what: 'write RRD updates', ms: sum('rrdMs'), ok: !rrd?.errors, ...(rrd?.errors ? { detail: `${rrd.errors} errors` } : {}) });
+      const seconds = runs.reduce((s, x) => s + (typeof x.seconds === 'number' ? x.seconds : 0), 0);
+      hops.push({ from: node.name, to: 'nms-agent', what: 'agent start (node runtime, config, connections)', ms: Math.max(0, cmdMs - Math.round(seconds * 1000)), ok: true });
+      for (const run of runs) {
+        const kind = String(run.kind ?? 'poll');
+        const modules = (Array.isArray(run.modules) ? run.modules : []) as ModuleTimes[];
+        const sum = (k: keyof ModuleTimes) => Math.round(modules.reduce((acc, x) => acc + (typeof x[k] === 'number' ? (x[k] as number) : 0), 0));
+        const up = run.status === 'up';
+        hops.push({ from: node.name, to: `${device.hostname}:${device.port}`, what: `${kind}: SNMP (${run.snmpRequests ?? '?'} requests)`, ms: sum('snmpMs'), ok: up, ...(up ? {} : { detail: String(run.error ?? run.status) }) });
+        hops.push({ from: node.name, to: 'mariadb', what: `${kind}: write device and entities`, ms: sum('dbMs'), ok: true });
+        const rrd = run.rrd as { errors?: number; sent?: number } | undefined;
+        if (kind === 'poll') hops.push({ from: node.name, to: 'rrdcached', what: `${kind}: write RRD updates${rrd?.sent !== undefined ? ` (${rrd.sent} commands)` : ''}`, ms: sum('rrdMs'), ok: !rrd?.errors, ...(rrd?.errors ? { detail: `${rrd.errors} refused` } : {}) });
+      }
     }
     t = Date.now();
     const after = await lookup(m, String(device.device_id));
     const fresh = !!after?.last_polled && (!device.last_polled || after.last_polled !== device.last_polled);
     hops.push({ from: master.name, to: 'mariadb', what: 'read back last_polled', ms: Date.now() - t, ok: fresh, detail: after?.last_polled ?? 'never polled' });
-    return { schema: PROBE_SCHEMA, ok: hops.every((h) => h.ok), device, node: node.name, hops, total_ms: Date.now() - t0, poll };
+    return { schema: PROBE_SCHEMA, ok: hops.every((h) => h.ok), device, node: node.name, hops, total_ms: Date.now() - t0, runs };
   } finally {
     for (const c of conns.values()) c.close();
   }
