@@ -1,0 +1,70 @@
+// Writes one benchmark's section into docs/benchmarks.md between its own markers, so benches
+// run separately keep each other's results; the machine block at the top is refreshed each run.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = new URL('../../', import.meta.url).pathname;
+const DOC = join(ROOT, 'docs/benchmarks.md');
+
+const HEAD = `# Benchmarks
+
+Measured by \`npm run bench\` (\`bash scripts/bench.sh [rrd|poll|scale|deploy|status]\`); each
+section is rewritten by its own bench and says when it ran. None of these is a pass/fail test:
+the budgets come from DESIGN.md ("Performance budget") and a missed one is reported, not hidden.
+The notes under each table are written by hand after reading the run.
+`;
+
+function sh(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch {
+    return 'n/a';
+  }
+}
+
+function debVersion(pkg: string): string {
+  return sh('dpkg-query', ['-W', '-f', '${Version}', pkg]);
+}
+
+/** The machine and the versions of everything measured. */
+export function machineBlock(): string {
+  const pkgs = ['rrdtool', 'rrdcached', 'prometheus-snmp-exporter', 'ansible', 'hyperfine', 'mariadb-server', 'redis-server', 'memcached'];
+  const netSnmp = JSON.parse(readFileSync(join(ROOT, 'node_modules/net-snmp/package.json'), 'utf8')).version as string;
+  const lines = [
+    `- CPU: ${cpus().length} × ${cpus()[0]?.model ?? '?'} (nproc ${sh('nproc', [])})`,
+    `- memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB; kernel ${sh('uname', ['-r'])}; ${sh('sh', ['-c', '. /etc/os-release && echo $PRETTY_NAME'])}`,
+    `- Node ${process.version}; net-snmp ${netSnmp}; nms ${sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'])}`,
+    `- Debian packages: ${pkgs.map((p) => `${p} ${debVersion(p)}`).join(', ')}`,
+    `- the machine is shared with other engineers' builds and tests: figures are from one run each, not an idle-machine best`,
+  ];
+  return lines.join('\n');
+}
+
+function replaceBlock(doc: string, name: string, body: string): string {
+  const start = `<!-- bench:${name}:start -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  const block = `${start}\n${body.trim()}\n${end}`;
+  const i = doc.indexOf(start);
+  const j = doc.indexOf(end);
+  if (i >= 0 && j > i) return doc.slice(0, i) + block + doc.slice(j + end.length);
+  return doc.trimEnd() + '\n\n' + block + '\n';
+}
+
+/** Replaces (or appends) the section `name`; the notes block below it, if any, is kept. */
+export function writeSection(name: string, body: string): void {
+  let doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : HEAD;
+  doc = replaceBlock(doc, 'machine', `## Machine\n\n${machineBlock()}`);
+  doc = replaceBlock(doc, name, body);
+  writeFileSync(DOC, doc.trimEnd() + '\n');
+}
+
+/** A markdown table from a header and rows. */
+export function table(head: string[], rows: (string | number)[][]): string {
+  const line = (r: (string | number)[]) => `| ${r.map(String).join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+export const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# npm run bench [-- NAME...]: runs the benchmarks (default: all) and writes each one's section
+# into docs/benchmarks.md. None is pass/fail; each prints its table and ratio.
+#   rrd     values/s into rrdcached over TCP: nms client vs rrdtool (needs rrdtool, rrdcached)
+#   poll    nms Poller vs Prometheus snmp_exporter on the same simulated fleet
+#   scale   100 / 1,000 (/ 10,000) simulated devices through one agent end to end
+#   deploy  nms deploy vs ansible-playbook on the lab (needs a lab: nms lab up)
+#   status  nms status on the deployed lab (hyperfine)
+# Sizes: NMS_BENCH_POLL_DEVICES, NMS_BENCH_SCALE_SIZES (e.g. "100 1000 10000"); see bench/*.ts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+names=("$@")
+[ ${#names[@]} -eq 0 ] && names=(rrd poll scale deploy status)
+node scripts/build.mjs
+status=0
+for n in "${names[@]}"; do
+  if [ ! -f "bench/$n.ts" ]; then echo "bench: no benchmark named $n (bench/*.ts)" >&2; exit 2; fi
+  echo "== bench $n" >&2
+  # one bench failing does not stop the others; the exit code says that one failed
+  timeout "${NMS_BENCH_TIMEOUT:-3600}" node --import tsx "bench/$n.ts" || { echo "bench $n failed" >&2; status=1; }
+done
+exit $status
