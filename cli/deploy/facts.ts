@@ -52,8 +52,8 @@ export interface FactsRequest {
   users: string[];
   /** Paths whose sha256, mode and owner are wanted (files and directories). */
   paths: string[];
-  /** Init/systemd service names. */
-  services: string[];
+  /** Init/systemd service names, with the process name that shows it runs (no systemd). */
+  services: Array<{ name: string; process?: string }>;
   /** Ask for the nftables table `inet nms`. */
   firewall: boolean;
   envPath: string;
@@ -72,56 +72,67 @@ const T = '\t';
 const NULL_MARK = '~null~';
 
 export function factsScript(req: FactsRequest): string {
-  const lines: string[] = [
-    // no `set -e`: a missing file or service is a fact, not a failure
-    '. /etc/os-release 2>/dev/null',
-    `printf 'os${T}%s${T}%s${T}%s\\n' "$ID" "$VERSION_ID" "$ID_LIKE"`,
-    `if [ -d /run/systemd/system ]; then echo "init${T}systemd"; else echo "init${T}sysv"; fi`,
+  // Independent sections run as background jobs, each into its own file, so the round trip
+  // costs about the slowest one (usually `node -v` or mysql) rather than their sum.
+  const sections: string[] = [
+    [
+      '. /etc/os-release 2>/dev/null',
+      `printf 'os${T}%s${T}%s${T}%s\\n' "$ID" "$VERSION_ID" "$ID_LIKE"`,
+      `if [ -d /run/systemd/system ]; then echo "init${T}systemd"; else echo "init${T}sysv"; fi`,
+      `[ -f ${shq(req.envPath)} ] && sed -n 's/^NODE_ID=\\(.*\\)$/nodeid${T}\\1/p' ${shq(req.envPath)} | head -n 1`,
+      `[ -f ${PENDING_RESTARTS} ] && sed 's/^/pending${T}/' ${PENDING_RESTARTS}`,
+      ...req.users.map((u) => `id -gn ${shq(u)} >/dev/null 2>&1 && printf 'user${T}%s${T}%s\\n' ${shq(u)} "$(id -gn ${shq(u)})"`),
+      ...req.users.map((g) => `getent group ${shq(g)} >/dev/null && printf 'group${T}%s\\n' ${shq(g)}`),
+    ].join('\n'),
     `n=$(command -v node 2>/dev/null); [ -n "$n" ] && printf 'node${T}%s${T}%s\\n' "$(readlink -f "$n")" "$("$n" -v 2>/dev/null)"`,
     req.packageFactsCommand(req.packages),
   ];
-  for (const u of req.users) lines.push(`id -gn ${shq(u)} >/dev/null 2>&1 && printf 'user${T}%s${T}%s\\n' ${shq(u)} "$(id -gn ${shq(u)})"`);
-  for (const g of req.users) lines.push(`getent group ${shq(g)} >/dev/null && printf 'group${T}%s\\n' ${shq(g)}`);
   if (req.paths.length) {
     const ps = req.paths.map(shq).join(' ');
-    lines.push(`stat -c 'stat${T}%n${T}%a${T}%U${T}%G${T}%F' ${ps} 2>/dev/null`);
-    lines.push(`for f in ${ps}; do [ -f "$f" ] && sha256sum "$f"; done 2>/dev/null | sed 's/^\\([0-9a-f]*\\)  /sha${T}\\1${T}/'`);
+    // one stat and one sha256sum for every path; missing paths and directories only warn
+    sections.push(`stat -c 'stat${T}%n${T}%a${T}%U${T}%G' ${ps} 2>/dev/null\nsha256sum ${ps} 2>/dev/null | sed 's/^\\([0-9a-f]*\\)  /sha${T}\\1${T}/'`);
   }
-  // service checks run in parallel (init scripts are slow one by one); each writes its own file
-  lines.push('NMS_F=$(mktemp -d)');
-  req.services.forEach((s, i) => {
-    const q = shq(s);
-    // MariaDB's init script `status` asks the server several things; a ping answers the question
-    const sysvStatus = s === 'mariadb' ? 'mysqladmin --connect-timeout=2 ping' : `/etc/init.d/${s} status`;
-    lines.push(
-      `( if [ -d /run/systemd/system ]; then` +
+  for (const svc of req.services) {
+    const q = shq(svc.name);
+    // without systemd: a process check is what the init scripts do, minus sourcing their libraries
+    const running = svc.process ? `pidof ${shq(svc.process)}` : `/etc/init.d/${svc.name} status`;
+    sections.push(
+      `if [ -d /run/systemd/system ]; then` +
         ` p=0; systemctl cat ${q} >/dev/null 2>&1 && p=1; r=0; systemctl is-active -q ${q} && r=1; e=0; systemctl is-enabled -q ${q} 2>/dev/null && e=1;` +
-        ` else p=0; r=0; e=0; if [ -x /etc/init.d/${s} ]; then p=1; ${sysvStatus} </dev/null >/dev/null 2>&1 && r=1; ls /etc/rc2.d/S*${s} >/dev/null 2>&1 && e=1; fi; fi;` +
-        ` printf 'svc${T}%s${T}%s${T}%s${T}%s\\n' ${q} $p $r $e ) > "$NMS_F/${i}" &`,
+        ` else p=0; r=0; e=0; if [ -x /etc/init.d/${svc.name} ]; then p=1; ${running} </dev/null >/dev/null 2>&1 && r=1; ls /etc/rc2.d/S*${svc.name} >/dev/null 2>&1 && e=1; fi; fi;` +
+        ` printf 'svc${T}%s${T}%s${T}%s${T}%s\\n' ${q} $p $r $e`,
     );
-  });
-  if (req.firewall) lines.push(`nft list table inet nms >/dev/null 2>&1 && echo "svc${T}nftables${T}1${T}1${T}1" || echo "svc${T}nftables${T}1${T}0${T}1"`);
-  lines.push(`[ -f ${shq(req.envPath)} ] && sed -n 's/^NODE_ID=\\(.*\\)$/nodeid${T}\\1/p' ${shq(req.envPath)} | head -n 1`);
-  lines.push(`[ -f ${PENDING_RESTARTS} ] && sed 's/^/pending${T}/' ${PENDING_RESTARTS}`);
+  }
+  if (req.firewall) {
+    sections.push(
+      `r=0; nft list table inet nms >/dev/null 2>&1 && r=1; e=1; if [ -d /run/systemd/system ]; then systemctl is-enabled -q nftables 2>/dev/null || e=0; fi; printf 'svc${T}nftables${T}1${T}%s${T}%s\\n' $r $e`,
+    );
+  }
   if (req.database) {
     const db = req.database.replace(/'/g, "''");
+    const cols = DEVICE_FACT_COLUMNS.map((c) => `IFNULL(${c}, '${NULL_MARK}')`).join(', ');
+    // --force: the devices query fails before the schema exists; the lines before it still count
     const sql = [
+      `SELECT 'dbok';`,
       `SELECT 'dbname', SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${db}';`,
       `SELECT 'acct', CONCAT(User, '@', Host), authentication_string FROM mysql.user WHERE User LIKE 'nms\\\\_%';`,
       `SELECT 'priv', CONCAT(User, '@', Host), CONCAT_WS(',', ${PRIV_COLUMNS.join(', ')}) FROM mysql.db WHERE Db = '${db}';`,
       `SELECT 'table', TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${db}' AND TABLE_NAME IN ('devices', 'config', 'migrations');`,
+      `SELECT 'device', ${cols} FROM \`${req.database.replace(/`/g, '')}\`.devices ORDER BY device_id;`,
     ].join(' ');
+    let mysql = 'mysql';
+    let prelude = '';
     if (req.dbAdminPassword) {
       // printf is a shell builtin: the password reaches the 0600 file without any argv
       const pw = req.dbAdminPassword.replace(/'/g, `'\\''`).replace(/%/g, '%%');
-      lines.push(`umask 077; NMS_MYCNF=$(mktemp); printf '[client]\\npassword="${pw}"\\n' > "$NMS_MYCNF"; MYSQL="mysql --defaults-extra-file=$NMS_MYCNF"`);
-    } else lines.push('MYSQL=mysql; NMS_MYCNF=');
-    lines.push(`if $MYSQL --connect-timeout=3 -N -B -e ${shq(sql)} > /tmp/.nms-dbfacts.$$ 2>/dev/null; then echo "dbok"; sed 's/^/db${T}/' /tmp/.nms-dbfacts.$$;`);
-    // a separate query: it fails (harmlessly) before the schema exists
-    const cols = DEVICE_FACT_COLUMNS.map((c) => `IFNULL(${c}, '${NULL_MARK}')`).join(', ');
-    lines.push(` $MYSQL -N -B -e ${shq(`SELECT 'device', ${cols} FROM \`${req.database.replace(/`/g, '')}\`.devices ORDER BY device_id`)} 2>/dev/null | sed 's/^/db${T}/'; fi; rm -f /tmp/.nms-dbfacts.$$ $NMS_MYCNF`);
+      prelude = `umask 077; c=$(mktemp); trap 'rm -f "$c"' EXIT; printf '[client]\\npassword="${pw}"\\n' > "$c"\n`;
+      mysql = 'mysql --defaults-extra-file="$c"';
+    }
+    sections.push(`${prelude}${mysql} --connect-timeout=3 --force -N -B -e ${shq(sql)} 2>/dev/null | sed 's/^/db${T}/'`);
   }
-  lines.push('wait; cat "$NMS_F"/* 2>/dev/null; rm -rf "$NMS_F"', 'exit 0');
+  const lines = ['F=$(mktemp -d)'];
+  sections.forEach((sec, i) => lines.push(`(\n${sec}\n) > "$F/${i}" 2>/dev/null &`));
+  lines.push('wait', 'cat "$F"/*', 'rm -rf "$F"', 'exit 0');
   return lines.join('\n') + '\n';
 }
 
@@ -170,11 +181,9 @@ export function parseFacts(text: string): Facts {
       case 'pending':
         if (a[0] && !f.pendingRestarts.includes(a[0])) f.pendingRestarts.push(a[0]);
         break;
-      case 'dbok':
-        f.db = { reachable: true, databases: [], accounts: {}, privileges: {}, tables: [], devices: [] };
-        break;
       case 'db':
-        if (f.db) parseDbLine(f.db, a);
+        f.db ??= { reachable: true, databases: [], accounts: {}, privileges: {}, tables: [], devices: [] };
+        parseDbLine(f.db, a);
         break;
     }
   }

@@ -88,14 +88,16 @@ export class HostDeploy {
       packages: pre.packages,
       users: [NMS_USER],
       paths,
-      services: [...pre.services.filter((s) => s.key !== 'firewall').map((s) => s.name), profile.serviceNames.agent],
+      services: [...pre.services.filter((s) => s.key !== 'firewall').map((s) => ({ name: s.name, process: profile.processNames[s.key] })), { name: profile.serviceNames.agent }],
       firewall: pre.firewall,
       envPath: '/etc/nms/.env',
       database: pre.database ? this.ctx.inventory.cluster.mariadb.database : undefined,
       dbAdminPassword: this.ctx.inventory.secrets.db_admin_password,
       packageFactsCommand: (p) => profile.packageFactsCommand(p),
     });
+    const t0 = Date.now();
     const r = await this.ssh.run('sh -s', { stdin: script });
+    this.r.timings.factsMs += Date.now() - t0;
     if (r.code !== 0) throw new DeployError(`gathering facts failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     return parseFacts(r.stdout);
   }

@@ -15,6 +15,8 @@ export interface OsProfile {
   packages: Record<MasterService, string[]> & { firewall: string[]; tls: string[] };
   /** Init/systemd names of the services. */
   serviceNames: Record<ServiceKey, string>;
+  /** Process names that show a service runs where there is no systemd (pidof). */
+  processNames: Partial<Record<ServiceKey, string>>;
   paths: {
     nginxConf: string;
     redisConf: string;
@@ -46,6 +48,7 @@ export const DEBIAN: OsProfile = {
     tls: ['openssl'],
   },
   serviceNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadb', rrdcached: 'rrdcached', memcached: 'memcached', firewall: 'nftables', agent: 'nms-agent' },
+  processNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadbd', rrdcached: 'rrdcached', memcached: 'memcached' },
   paths: {
     nginxConf: '/etc/nginx/nginx.conf',
     redisConf: '/etc/redis/redis.conf',
@@ -84,6 +87,7 @@ export const EL: OsProfile = {
     tls: ['openssl'],
   },
   serviceNames: { nginx: 'nginx', redis: 'redis', mariadb: 'mariadb', rrdcached: 'rrdcached', memcached: 'memcached', firewall: 'nftables', agent: 'nms-agent' },
+  processNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadbd', rrdcached: 'rrdcached', memcached: 'memcached' },
   paths: {
     nginxConf: '/etc/nginx/nginx.conf',
     redisConf: '/etc/redis/redis.conf',

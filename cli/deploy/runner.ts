@@ -46,6 +46,8 @@ export interface HostResult {
   warnings: string[];
   error?: string;
   durationMs: number;
+  /** Where the time went: SSH connection and handshake, the facts round trip. */
+  timings: { connectMs: number; factsMs: number };
 }
 
 export interface DeployResult {
@@ -138,10 +140,11 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
         strictHostKeys: opts.strictHostKeys,
         onNewHostKey: (name, fp) => ctx.emit(host.name, `new host key for ${name} recorded in known_hosts: ${fp}`),
       });
-      const base: HostResult = { host: host.name, status: 'ok', ok: 0, changed: 0, changes: [], diffs: [], warnings: [], durationMs: 0 };
+      const base: HostResult = { host: host.name, status: 'ok', ok: 0, changed: 0, changes: [], diffs: [], warnings: [], durationMs: 0, timings: { connectMs: 0, factsMs: 0 } };
       const isDbHost = host.name === inv.services.mariadb.name;
       try {
         await ssh.start();
+        base.timings.connectMs = Date.now() - started;
       } catch (err) {
         if (isDbHost) ctx.databaseReady.open();
         const unreachable = !(err instanceof HostKeyError);

@@ -63,7 +63,7 @@ test('facts: the script runs read-only on this machine and parses into typed fac
     writeFileSync(f, 'hello\n');
     const env = join(dir, '.env');
     writeFileSync(env, 'APP_KEY=x\nNODE_ID=abc-123\n');
-    const script = factsScript({ packages: ['coreutils', 'no-such-package-nms'], users: ['root'], paths: [f, dir, join(dir, 'missing')], services: ['no-such-service-nms'], firewall: false, envPath: env, packageFactsCommand: (p) => DEBIAN.packageFactsCommand(p) });
+    const script = factsScript({ packages: ['coreutils', 'no-such-package-nms'], users: ['root'], paths: [f, dir, join(dir, 'missing')], services: [{ name: 'no-such-service-nms' }, { name: 'sshd-nms-test', process: 'no-such-process' }], firewall: false, envPath: env, packageFactsCommand: (p) => DEBIAN.packageFactsCommand(p) });
     const r = sh('sh -s', script);
     assert.equal(r.status, 0, r.stderr);
     const facts = parseFacts(r.stdout);
@@ -86,7 +86,7 @@ test('facts: the script runs read-only on this machine and parses into typed fac
 });
 
 test('facts parser reads database lines', () => {
-  const f = parseFacts(['dbok', 'db\tdbname\tnms', 'db\tacct\tnms_a@1.2.3.4\t*ABC', 'db\tpriv\tnms_a@1.2.3.4\tY,Y,N', 'db\ttable\tdevices', 'db\tdevice\th1\t161\tudp\tv2c\t0\tENC\t~null~\t~null~\t~null~\t~null~\t~null~\t~null~', 'pending\tnginx', 'pending\tnginx'].join('\n'));
+  const f = parseFacts(['db\tdbok', 'db\tdbname\tnms', 'db\tacct\tnms_a@1.2.3.4\t*ABC', 'db\tpriv\tnms_a@1.2.3.4\tY,Y,N', 'db\ttable\tdevices', 'db\tdevice\th1\t161\tudp\tv2c\t0\tENC\t~null~\t~null~\t~null~\t~null~\t~null~\t~null~', 'pending\tnginx', 'pending\tnginx'].join('\n'));
   assert.deepEqual(f.db?.databases, ['nms']);
   assert.equal(f.db?.accounts['nms_a@1.2.3.4'], '*ABC');
   assert.equal(f.db?.devices[0].community, 'ENC');
@@ -213,7 +213,7 @@ test('service commands: init scripts without systemd, systemctl with it, nft for
 });
 
 test('exit codes: failed 3 beats unreachable 4; --limit rejects unknown hosts', async () => {
-  const r = (status: HostResult['status']): HostResult => ({ host: 'h', status, ok: 0, changed: 0, changes: [], diffs: [], warnings: [], durationMs: 0 });
+  const r = (status: HostResult['status']): HostResult => ({ host: 'h', status, ok: 0, changed: 0, changes: [], diffs: [], warnings: [], durationMs: 0, timings: { connectMs: 0, factsMs: 0 } });
   assert.equal(exitCodeFor([r('ok'), r('changed')]), 0);
   assert.equal(exitCodeFor([r('ok'), r('unreachable')]), 4);
   assert.equal(exitCodeFor([r('failed'), r('unreachable')]), 3);
