@@ -70,6 +70,7 @@ export class AgentService {
   private period = new Map<JobType, Period>();
   private stopping = false;
   private closed?: Promise<void>;
+  private reloading: Promise<unknown> = Promise.resolve();
   /** Port /metrics is bound to (after start). */
   metricsPort?: number;
 
@@ -309,7 +310,15 @@ export class AgentService {
   }
 
   /** Re-reads the configuration. A bad file is logged and the running configuration kept. */
-  async reload(): Promise<boolean> {
+  reload(): Promise<boolean> {
+    // Signals can come in bursts: one reload at a time, in order.
+    const next = this.reloading.then(() => this.reloadNow());
+    this.reloading = next.catch(() => false);
+    return next;
+  }
+
+  private async reloadNow(): Promise<boolean> {
+    if (this.closed) return false;
     let next: NodeConfig;
     try {
       next = loadNodeConfig(this.o.envPath);
