@@ -7,6 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import type { HostSpec, Inventory, MasterService } from '../inventory/types.js';
 import { parseDotenv, validateEnv, validateSettings } from '../../lib/node-config.js';
+import { DeployError } from '../../lib/errors.js';
 import type { HandlerKey, OsProfile, ServiceKey } from './profile.js';
 import type { TemplateRenderer } from './render.js';
 import { AGENT_BUNDLE, AGENT_DIR, AGENT_NODE, ENV_DIR, LOG_DIR, NMS_USER, STATE_DIR, TLS_DIR, buildValues, type TemplateValues } from './values.js';
@@ -123,7 +124,12 @@ export function buildPlan(p: PlanInputs): HostPlan {
   if (firewall) files.push(file({ path: paths.nftablesConf, source: 'nftables/nftables.conf.hbs', content: render('nftables/nftables.conf.hbs'), mode: 0o755, owner: 'root', group: 'root', notify: ['firewall'], remoteCheck: 'nft -c -f {}' }));
   if (mine.includes('mariadb')) files.push(file({ path: paths.mariadbConf, source: 'mariadb/90-nms.cnf.hbs', content: render('mariadb/90-nms.cnf.hbs'), mode: 0o644, owner: 'root', group: 'root', notify: ['mariadb'], remoteCheck: 'mariadbd --defaults-file={} --help --verbose >/dev/null' }));
   if (mine.includes('redis')) files.push(file({ path: paths.redisConf, source: 'redis/redis.conf.hbs', content: render('redis/redis.conf.hbs'), mode: 0o640, owner: paths.redisOwner, group: paths.redisOwner, notify: ['redis'], localCheck: checkRedisConf }));
-  if (mine.includes('memcached')) files.push(file({ path: paths.memcachedConf, source: 'memcached/memcached.conf.hbs', content: render('memcached/memcached.conf.hbs'), mode: 0o644, owner: 'root', group: 'root', notify: ['memcached'], localCheck: checkMemcachedConf }));
+  if (mine.includes('memcached')) {
+    const tpl = profile.family === 'el' ? 'memcached/memcached.sysconfig.hbs' : 'memcached/memcached.conf.hbs';
+    files.push(file({ path: paths.memcachedConf, source: tpl, content: render(tpl), mode: 0o644, owner: 'root', group: 'root', notify: ['memcached'], localCheck: profile.family === 'el' ? undefined : checkMemcachedConf, remoteCheck: profile.family === 'el' ? 'sh -n {}' : undefined }));
+  }
+  // EL ships rrdcached without the init/defaults layout the template targets: say so, not guess
+  if (mine.includes('rrdcached') && profile.family === 'el') throw new DeployError(`${host.name}: rrdcached on an EL host is not supported yet; give the rrdcached role to a Debian or Ubuntu host`);
   if (mine.includes('rrdcached')) files.push(file({ path: paths.rrdcachedDefaults, source: 'rrdcached/rrdcached.hbs', content: render('rrdcached/rrdcached.hbs'), mode: 0o644, owner: 'root', group: 'root', notify: ['rrdcached'], localCheck: checkRrdcachedDefaults, remoteCheck: 'sh -n {}' }));
   let selfSignedCert: HostPlan['selfSignedCert'];
   if (mine.includes('web')) {

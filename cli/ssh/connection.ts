@@ -53,6 +53,14 @@ export function shq(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * Runs a command as root through NOPASSWD sudo (`-n`: fail at once instead of prompting).
+ * stdin passes through sudo untouched, so file contents and SQL still never reach argv.
+ */
+export function sudoWrap(command: string): string {
+  return `sudo -n sh -c ${shq(command)}`;
+}
+
 export class SshHost {
   readonly opts: Required<Omit<SshHostOptions, 'onNewHostKey' | 'sudo'>> & Pick<SshHostOptions, 'onNewHostKey'> & { sudo: boolean };
   private ssh = new NodeSSH();
@@ -117,7 +125,7 @@ export class SshHost {
 
   /** Runs one shell command (as root through sudo when needed); never throws on a non-zero exit. */
   async run(command: string, options: RunOptions = {}): Promise<RunResult> {
-    const full = this.opts.sudo && !options.noSudo ? `sudo -n sh -c ${shq(command)}` : command;
+    const full = this.opts.sudo && !options.noSudo ? sudoWrap(command) : command;
     await this.acquire();
     try {
       const r = await this.ssh.execCommand(full, { stdin: options.stdin, noTrim: true });

@@ -43,6 +43,16 @@ async function stamps(host: string, paths: string[]): Promise<string> {
   return (await inHost(host, `stat -c '%n %Y %s' ${paths.join(' ')} 2>&1`)).stdout;
 }
 
+const DEVICES = `devices:
+  - { hostname: 198.18.0.200, port: 16100, poller_group: 0, snmp: { version: v2c, community: public } }
+  - { hostname: 198.18.0.200, port: 16109, poller_group: 1, snmp: { version: v3, authlevel: authPriv, authname: nmsv3, authpass: nmsv3authpass, authalgo: SHA, cryptopass: nmsv3privpass, cryptoalgo: AES } }
+`;
+
+async function deviceRows(): Promise<string[]> {
+  const r = await inHost('master', "mysql -N -B -e \"SELECT CONCAT_WS(' ', hostname, port, snmpver, poller_group, LEFT(IFNULL(community, '-'), 3), LEFT(IFNULL(authpass, '-'), 3)) FROM nms.devices WHERE hostname = '198.18.0.200' ORDER BY port\"");
+  return r.stdout.split('\n').filter(Boolean);
+}
+
 const MASTER_FILES = ['/etc/nginx/nginx.conf', '/etc/redis/redis.conf', '/etc/memcached.conf', '/etc/default/rrdcached', '/etc/mysql/mariadb.conf.d/90-nms.cnf', '/etc/nftables.conf', '/etc/nms/.env', '/etc/nms/config.yaml', '/opt/nms/nms-agent.mjs', '/etc/init.d/nms-agent', '/etc/nms/tls/nms.crt'];
 const NODE_FILES = ['/etc/nms/.env', '/etc/nms/config.yaml', '/opt/nms/nms-agent.mjs', '/etc/init.d/nms-agent', '/usr/local/bin/nms-agent'];
 
@@ -51,6 +61,7 @@ before(async () => {
   if (!st?.up || st.hosts.filter((h) => h.name.startsWith('poller')).length < 2) await ensureLab(2, 10);
   cpSync(LAB_INV, INV, { recursive: true });
   chmodSync(join(INV, 'secrets.yaml'), 0o600);
+  writeFileSync(join(INV, 'devices.yaml'), DEVICES);
   const s = parseYaml(readFileSync(join(INV, 'secrets.yaml'), 'utf8')) as { app_key: string; redis_password: string; api_token: string; db_passwords: Record<string, string> };
   pw = { redis: s.redis_password, db: s.db_passwords };
   secrets = [s.app_key.replace(/^base64:/, ''), s.redis_password, s.api_token, ...Object.values(s.db_passwords)];
@@ -120,6 +131,51 @@ test('second run: 0 changed everywhere, no mtime changes; APP_KEY same on every 
     assert.ok(nodeIds[h].length > 8, `${h} has a NODE_ID`);
   }
   assert.equal(keys.size, 1);
+});
+
+test('devices: written with encrypted credentials, updated, kept when removed, deleted with --prune', { timeout: 300_000 }, async () => {
+  assert.deepEqual(await deviceRows(), ['198.18.0.200 16100 v2c 0 v1: -', '198.18.0.200 16109 v3 1 - v1:']);
+  const devFile = join(INV, 'devices.yaml');
+  writeFileSync(devFile, DEVICES.replace('poller_group: 1,', 'poller_group: 0,'));
+  const upd = await deploy('--json');
+  assert.deepEqual(upd.json!.hosts.find((h) => h.host === 'master')!.changes, ['devices: update 1']);
+  assert.deepEqual(await deviceRows(), ['198.18.0.200 16100 v2c 0 v1: -', '198.18.0.200 16109 v3 0 - v1:']);
+  writeFileSync(devFile, DEVICES.split('\n').slice(0, 2).join('\n') + '\n');
+  const kept = await deploy('--json');
+  assert.equal(kept.json!.hosts.find((h) => h.host === 'master')!.changed, 0);
+  assert.match(JSON.stringify(kept.json), /not in the inventory/);
+  assert.equal((await deviceRows()).length, 2);
+  const pruned = await deploy('--prune', '--json');
+  assert.deepEqual(pruned.json!.hosts.find((h) => h.host === 'master')!.changes, ['devices: remove 1']);
+  assert.deepEqual(await deviceRows(), ['198.18.0.200 16100 v2c 0 v1: -']);
+  writeFileSync(devFile, DEVICES);
+  const back = await deploy('--json');
+  assert.deepEqual(back.json!.hosts.find((h) => h.host === 'master')!.changes, ['devices: add 1']);
+});
+
+test('a non-root SSH user deploys through sudo', { timeout: 300_000 }, async () => {
+  const setup = await inHost('poller2', [
+    'id deployer >/dev/null 2>&1 || useradd -m -s /bin/sh deployer',
+    'mkdir -p ~deployer/.ssh && cp /root/.ssh/authorized_keys ~deployer/.ssh/ && chown -R deployer ~deployer/.ssh',
+    "echo 'deployer ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/deployer && chmod 440 /etc/sudoers.d/deployer",
+    // a drift only root can repair
+    "sed -i 's/^service_poller_workers: .*/service_poller_workers: 1/' /etc/nms/config.yaml",
+  ].join(' && '));
+  assert.equal(setup.code, 0, setup.stderr);
+  const hostsFile = join(INV, 'hosts.yaml');
+  const h = readFileSync(hostsFile, 'utf8');
+  try {
+    const withUser = h.replace(/^(\s+poller2: \{ address: 198\.18\.0\.12,)/m, '$1 ssh: { user: deployer },');
+    assert.notEqual(withUser, h, 'hosts.yaml has the poller2 line');
+    writeFileSync(hostsFile, withUser);
+    const r = await deploy('--limit', 'poller2', '--json');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(r.json!.hosts[0].changes, ['update /etc/nms/config.yaml (notifies agent)', 'restart nms-agent']);
+    const again = await deploy('--limit', 'poller2', '--json');
+    assert.equal(again.json!.hosts[0].changed, 0);
+  } finally {
+    writeFileSync(hostsFile, h);
+  }
 });
 
 test('one setting: --check --diff shows exactly it and changes nothing; the deploy changes that file and service only', { timeout: 300_000 }, async () => {

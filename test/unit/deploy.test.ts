@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkHostKey, fingerprint, knownHostsName } from '../../cli/ssh/known-hosts.js';
-import { shq } from '../../cli/ssh/connection.js';
+import { SshHost, shq, sudoWrap } from '../../cli/ssh/connection.js';
 import { factsScript, parseFacts } from '../../cli/deploy/facts.js';
 import { DEBIAN, EL, profileFor } from '../../cli/deploy/profile.js';
 import { accountChanges, deviceChanges, nativePasswordHash, privilegeString, wantedAccounts } from '../../cli/deploy/database.js';
@@ -220,4 +220,15 @@ test('exit codes: failed 3 beats unreachable 4; --limit rejects unknown hosts', 
   const inv = await loadInventory(INV, { checkFiles: false });
   assert.deepEqual(selectHosts(inv, ['nms83']).map((h) => h.name), ['nms83']);
   assert.throws(() => selectHosts(inv, ['nope']), UsageError);
+});
+
+test('sudo: the command survives quoting and runs as given', () => {
+  const cmd = `printf '%s|' "a b" 'c'"'"'d' && echo $((1+1))`;
+  const wrapped = sudoWrap(cmd);
+  assert.match(wrapped, /^sudo -n sh -c '/);
+  // what sudo would exec: sh -c <the original command>
+  assert.equal(sh(wrapped.replace(/^sudo -n /, '')).stdout, sh(cmd).stdout);
+  assert.equal(new SshHost({ address: 'x', user: 'deployer', keyPath: '/k', knownHostsPath: '/kh' }).opts.sudo, true);
+  assert.equal(new SshHost({ address: 'x', keyPath: '/k', knownHostsPath: '/kh' }).opts.sudo, false);
+  assert.throws(() => new SshHost({ address: 'x', keyPath: '/k', knownHostsPath: '/kh', maxChannels: 11 }), /maxChannels must be 1-10/);
 });

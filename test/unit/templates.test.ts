@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadInventory } from '../../cli/inventory/load.js';
 import { buildPlan, type HostPlan } from '../../cli/deploy/plan.js';
-import { DEBIAN } from '../../cli/deploy/profile.js';
+import { DEBIAN, EL } from '../../cli/deploy/profile.js';
 import { TemplateRenderer } from '../../cli/deploy/render.js';
 import { parseDotenv, validateEnv, validateSettings } from '../../lib/node-config.js';
 import { checkMemcachedConf, checkRedisConf, checkRrdcachedDefaults } from '../../cli/deploy/checks.js';
@@ -169,4 +169,26 @@ test('init script and wrapper are valid sh; the systemd unit is hardened', { tim
   for (const k of ['User=nms', 'ProtectSystem=strict', 'NoNewPrivileges=yes', 'PrivateTmp=yes']) assert.ok(unit.includes(k), k);
   assert.ok(!sd.files.some((f) => f.path === '/etc/init.d/nms-agent'));
   if (existsSync('/usr/bin/systemd-analyze')) assert.ok(unit.includes('[Install]'));
+});
+
+test('a host without Node ≥ 20 gets ours at /opt/nms/node; EL hosts get EL paths', { timeout: 20_000 }, async () => {
+  const inv = await loadInventory(INV, { checkFiles: false });
+  const renderer = new TemplateRenderer(TEMPLATES);
+  const poller = inv.hosts[1];
+  const p = buildPlan({ inventory: inv, host: poller, profile: DEBIAN, renderer, systemd: false, agentBundle: Buffer.from('b'), localNodePath: process.execPath });
+  const node = p.files.find((f) => f.path === '/opt/nms/node');
+  assert.ok(node && node.mode === 0o755 && node.binary && node.notify?.includes('agent'));
+  assert.equal(node.content.length, readFileSync(process.execPath).length);
+  assert.match(fileOf(p, '/usr/local/bin/nms-agent'), /^exec \/opt\/nms\/node \/opt\/nms\/nms-agent\.mjs "\$@"$/m);
+  const el = buildPlan({ inventory: inv, host: poller, profile: EL, renderer, systemd: true, hostNode: '/usr/bin/node', agentBundle: Buffer.from('b'), localNodePath: process.execPath });
+  assert.ok(el.files.some((f) => f.path === '/etc/systemd/system/nms-agent.service'));
+  // the master on EL: its rrdcached is refused with a clear message, the rest has EL paths
+  assert.throws(() => buildPlan({ inventory: inv, host: inv.hosts[0], profile: EL, renderer, systemd: true, hostNode: '/usr/bin/node', agentBundle: Buffer.from('b'), localNodePath: process.execPath }), /rrdcached on an EL host is not supported yet/);
+  const noRrd = { ...inv, services: { ...inv.services, rrdcached: inv.hosts[1] } };
+  const m = buildPlan({ inventory: noRrd, host: inv.hosts[0], profile: EL, renderer, systemd: true, hostNode: '/usr/bin/node', agentBundle: Buffer.from('b'), localNodePath: process.execPath });
+  assert.ok(m.files.some((f) => f.path === '/etc/my.cnf.d/90-nms.cnf'));
+  assert.match(fileOf(m, '/etc/sysconfig/memcached'), /^CACHESIZE="64"$/m);
+  assert.equal(spawnSync('sh', ['-n'], { input: fileOf(m, '/etc/sysconfig/memcached') }).status, 0);
+  assert.deepEqual(m.packages.sort(), ['curl', 'mariadb', 'mariadb-server', 'memcached', 'nftables', 'nginx', 'openssl', 'redis'].sort());
+  assert.match(fileOf(m, '/etc/nginx/nginx.conf'), /^user nginx;$/m);
 });
