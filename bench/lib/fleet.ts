@@ -1,0 +1,103 @@
+// The processes a poll bench runs beside the thing it measures: the simulated fleet
+// (dist/nms-simulator.mjs) and the nms poll worker (bench/lib/poll-worker.ts). Both are
+// spawned here and stopped by their pids.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { ROOT } from './report.js';
+import type { CycleResult, WorkerSetup } from './poll-worker.js';
+
+export class SimulatorProcess {
+  private child?: ChildProcess;
+  constructor(readonly devices: number, readonly firstPort: number) {}
+
+  get pid(): number {
+    return this.child!.pid!;
+  }
+
+  async start(): Promise<void> {
+    const c = spawn(process.execPath, [join(ROOT, 'dist/nms-simulator.mjs'), 'serve', '--address', '127.0.0.1', '--devices', String(this.devices), '--first-port', String(this.firstPort)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = c;
+    let err = '';
+    c.stderr!.on('data', (d) => (err = (err + d).slice(-2000)));
+    await new Promise<void>((resolve, reject) => {
+      createInterface({ input: c.stdout! }).on('line', (l) => l.startsWith('ready:') && resolve());
+      c.once('exit', (code) => reject(new Error(`simulator exited ${code}: ${err.trim()}`)));
+    });
+  }
+
+  async close(): Promise<void> {
+    const c = this.child;
+    if (!c || c.exitCode !== null) return;
+    const gone = new Promise((r) => c.once('exit', r));
+    c.kill('SIGTERM');
+    await gone;
+  }
+}
+
+let bundled: Promise<string> | undefined;
+
+/** The worker bundled like dist/nms-agent.mjs (no tsx loader in the measured process). */
+function bundleWorker(): Promise<string> {
+  bundled ??= (async () => {
+    const outfile = join(mkdtempSync(join(tmpdir(), 'nms-bench-build-')), 'poll-worker.mjs');
+    await build({
+      entryPoints: [join(ROOT, 'bench/lib/poll-worker.ts')], outfile, bundle: true, platform: 'node', target: 'node20', format: 'esm', logLevel: 'warning',
+      external: ['cpu-features', '*.node'],
+      banner: { js: "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __fu(new URL('.', import.meta.url));" },
+    });
+    return outfile;
+  })();
+  return bundled;
+}
+
+export class PollWorker {
+  private child?: ChildProcess;
+  private waiting?: { resolve: (m: unknown) => void; reject: (e: Error) => void };
+
+  get pid(): number {
+    return this.child!.pid!;
+  }
+
+  async start(): Promise<void> {
+    const c = fork(await bundleWorker(), [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = c;
+    c.on('message', (m: { type: string; message?: string }) => {
+      const w = this.waiting;
+      this.waiting = undefined;
+      if (m.type === 'error') w?.reject(new Error(`poll worker: ${m.message}`));
+      else w?.resolve(m);
+    });
+    c.once('exit', (code) => this.waiting?.reject(new Error(`poll worker exited ${code}`)));
+    await this.next();
+  }
+
+  private next<T>(): Promise<T> {
+    return new Promise<T>((resolve, reject) => (this.waiting = { resolve: resolve as (m: unknown) => void, reject }));
+  }
+
+  async setup(s: Omit<WorkerSetup, 'type'>): Promise<CycleResult> {
+    const p = this.next<{ discovery: CycleResult }>();
+    this.child!.send({ type: 'setup', ...s });
+    return (await p).discovery;
+  }
+
+  async cycle(): Promise<CycleResult> {
+    const p = this.next<CycleResult>();
+    this.child!.send({ type: 'cycle' });
+    return p;
+  }
+
+  async close(): Promise<void> {
+    const c = this.child;
+    if (!c || c.exitCode !== null) return;
+    const gone = new Promise((r) => c.once('exit', r));
+    c.send({ type: 'close' });
+    const t = setTimeout(() => c.kill('SIGKILL'), 20000);
+    await gone;
+    clearTimeout(t);
+  }
+}

@@ -1,0 +1,125 @@
+// The nms side of the poll and scale benches, in its own process so that its CPU and peak RSS
+// are its own: a Poller writing to MariaDB and rrdcached, as the agent builds it. The parent
+// (bench/poll.ts, bench/scale.ts) drives it over IPC:
+//   parent → {setup}   add the devices, discover them (not timed)    → {ready, discovery}
+//   parent → {cycle}   poll every device once, 24 at a time           → {cycle result}
+//   parent → {close}   drop the database, exit
+// Varbinds are counted by wrapping SnmpSession's three request methods (a counter add per
+// response: noise next to what is measured).
+import { generateAppKey } from '../../lib/crypto.js';
+import { setLogLevel } from '../../lib/log.js';
+import { RrdcachedClient } from '../../lib/rrdcached.js';
+import { addDevice, migrate, openDb, type Db } from '../../agent/db/index.js';
+import { Poller, type RunResult } from '../../agent/poll/index.js';
+import { RrdWriter } from '../../agent/rrd/writer.js';
+import { SnmpSession } from '../../agent/snmp/session.js';
+import { deviceCredentials } from '../../lab/simulator/model.js';
+
+export interface WorkerSetup {
+  type: 'setup';
+  dbUrl: string;
+  database: string;
+  rrdcached: string;
+  /** Simulated device numbers to poll and the simulator's first port. */
+  devices: number[];
+  firstPort: number;
+  maxConcurrent: number;
+  /** Poll only what snmp_exporter's if_mib walks (system + ports): processors/storage/sensors forgotten after discovery. */
+  portsOnly: boolean;
+  step: number;
+}
+
+export interface CycleResult {
+  type: 'cycle';
+  wall: number;
+  cpu: number;
+  up: number;
+  down: number;
+  requests: number;
+  varbinds: number;
+  rrdSent: number;
+  rrdErrors: number;
+  firstError?: string;
+}
+
+let varbinds = 0;
+const proto = SnmpSession.prototype as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+for (const m of ['get', 'getNext']) {
+  const orig = proto[m];
+  proto[m] = async function (this: unknown, ...a: unknown[]) {
+    const r = (await orig.apply(this, a)) as unknown[];
+    varbinds += r.length;
+    return r;
+  };
+}
+{
+  const orig = proto.getBulk;
+  proto.getBulk = async function (this: unknown, ...a: unknown[]) {
+    const r = (await orig.apply(this, a)) as unknown[][];
+    for (const c of r) varbinds += c.length;
+    return r;
+  };
+}
+
+let db: Db | undefined;
+let client: RrdcachedClient | undefined;
+let poller: Poller | undefined;
+let ids: number[] = [];
+let setup: WorkerSetup;
+
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+async function runAll(kind: 'poll' | 'discovery'): Promise<CycleResult> {
+  const v0 = varbinds;
+  const c0 = cpuNow();
+  const t0 = performance.now();
+  const results: RunResult[] = await Promise.all(ids.map((id) => (kind === 'poll' ? poller!.pollDevice(id, { deadlineMs: 120_000 }) : poller!.discoverDevice(id, { deadlineMs: 120_000 }))));
+  const out: CycleResult = { type: 'cycle', wall: (performance.now() - t0) / 1000, cpu: cpuNow() - c0, up: 0, down: 0, requests: 0, varbinds: varbinds - v0, rrdSent: 0, rrdErrors: 0 };
+  for (const r of results) {
+    if (r.status === 'up') out.up++;
+    else {
+      out.down++;
+      out.firstError ??= `${r.hostname}: ${r.error}`;
+    }
+    out.requests += r.snmpRequests;
+    out.rrdSent += r.rrd?.sent ?? 0;
+    out.rrdErrors += r.rrd?.errors ?? 0;
+  }
+  return out;
+}
+
+async function onSetup(s: WorkerSetup): Promise<void> {
+  setup = s;
+  const url = new URL(s.dbUrl);
+  const appKey = generateAppKey();
+  db = await openDb({ host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database: s.database }, { createDatabase: true, connectionLimit: 10 });
+  await migrate(db, { appKey });
+  client = new RrdcachedClient({ address: s.rrdcached });
+  poller = new Poller({ db, appKey, rrd: new RrdWriter({ client, step: s.step }), maxConcurrent: s.maxConcurrent, snmpTimeoutMs: 3000, snmpRetries: 2 });
+  ids = [];
+  for (const i of s.devices) ids.push(await addDevice(db, appKey, { hostname: '127.0.0.1', port: s.firstPort + i, poller_group: i % 2, snmp: deviceCredentials(i) }));
+  const discovery = await runAll('discovery');
+  if (s.portsOnly) for (const t of ['processors', 'storage', 'sensors']) await db.query(`DELETE FROM ${t}`);
+  process.send!({ type: 'ready', discovery });
+}
+
+process.on('message', (m: { type: string } & Partial<WorkerSetup>) => {
+  const run = async () => {
+    if (m.type === 'setup') await onSetup(m as WorkerSetup);
+    else if (m.type === 'cycle') process.send!(await runAll('poll'));
+    else if (m.type === 'close') {
+      await db?.query(`DROP DATABASE IF EXISTS \`${setup.database}\``);
+      await db?.end();
+      await client?.close();
+      process.exit(0);
+    }
+  };
+  run().catch((err) => {
+    process.send!({ type: 'error', message: (err as Error).stack ?? String(err) });
+  });
+});
+setLogLevel('ERROR');
+process.send!({ type: 'started' });
