@@ -36,7 +36,11 @@ function setup(handler: JobHandler, freq = 4) {
   const records: JobRecord[] = [];
   pool.on('job', (r: JobRecord) => records.push(r));
   pool.on('error', () => {});
-  const add = (deviceId: number) => queue.add('poller', { deviceId }, { jobId: jobIdOf(deviceId) });
+  const add = async (deviceId: number) => {
+    // The previous job of this device is removed just after its 'job' event: wait, or the add is de-duplicated.
+    for (let i = 0; i < 100 && (await queue.getJob(jobIdOf(deviceId))); i++) await new Promise((r) => setTimeout(r, 20));
+    return queue.add('poller', { deviceId }, { jobId: jobIdOf(deviceId) });
+  };
   const next = async () => (await once(pool, 'job'))[0] as JobRecord;
   const cleanup = async () => {
     await pool.close(1000);
