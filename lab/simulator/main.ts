@@ -15,7 +15,17 @@ function int(name: string) {
 }
 
 const d = DEFAULT_SIMULATOR_OPTIONS;
-const program = new Command('nms-simulator').description('Serves simulated SNMP devices for the nms lab and tests.').showHelpAfterError('(add --help for usage)');
+const program = new Command('nms-simulator')
+  .description('Serves simulated SNMP devices for the nms lab and tests.')
+  .showHelpAfterError('(add --help for usage)')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  nms-simulator serve --address 198.18.0.200 --devices 10000 --first-port 16100
+  nms-simulator devices --address 198.18.0.200 --devices 100 > devices.json
+  nms-simulator load --devices 10000 --first-port 16100 --seconds 10`,
+  );
 
 program
   .command('serve')
@@ -36,8 +46,8 @@ SNMPv3 (user nmsv3, authPriv, SHA "nmsv3authpass", AES "nmsv3privpass"); i % 7 =
 Examples:
   nms-simulator serve --address 198.18.0.200 --devices 10000 --first-port 16100
   nms-simulator serve --devices 20 --first-port 30100 &
-  snmpbulkwalk -v2c -c public 127.0.0.1:30100 IF-MIB::ifHCInOctets
-  snmpget -v3 -l authPriv -u nmsv3 -a SHA -A nmsv3authpass -x AES -X nmsv3privpass 127.0.0.1:30109 SNMPv2-MIB::sysName.0`,
+  snmpbulkwalk -v2c -c public 127.0.0.1:30100 1.3.6.1.2.1.31.1.1.1.6      # ifHCInOctets
+  snmpget -v3 -l authPriv -u nmsv3 -a SHA -A nmsv3authpass -x AES -X nmsv3privpass 127.0.0.1:30109 1.3.6.1.2.1.1.5.0`,
   )
   .action(async (opts: { address: string; devices: number; firstPort: number; seed: number; maxMessageSize: number }) => {
     const started = Date.now();
