@@ -46,8 +46,9 @@ export function unifiedDiff(oldText: string, newText: string, path: string, cont
   let j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && a[i] === b[j]) ops.push({ t: ' ', s: a[i], ai: i++, bi: j++ });
-    else if (j < m && (i >= n || lcs[i][j + 1] >= lcs[i + 1][j])) ops.push({ t: '+', s: b[j], ai: i, bi: j++ });
-    else ops.push({ t: '-', s: a[i], ai: i++, bi: j });
+    // removals before additions, as diff -u prints a replaced line
+    else if (i < n && (j >= m || lcs[i + 1][j] >= lcs[i][j + 1])) ops.push({ t: '-', s: a[i], ai: i++, bi: j });
+    else ops.push({ t: '+', s: b[j], ai: i, bi: j++ });
   }
   const out = [`--- ${path} (host)`, `+++ ${path} (wanted)`];
   let k = 0;

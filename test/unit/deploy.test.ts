@@ -171,11 +171,16 @@ test('diff: unified hunks, secrets masked before comparing', () => {
   const old = 'a\nb\nrequirepass s3cretpassword\nport 6379\nc\n';
   const neu = 'a\nb\nrequirepass s3cretpassword\nport 6380\nc\n';
   const d = unifiedDiff(m.mask(old), m.mask(neu), '/etc/redis/redis.conf');
-  assert.match(d, /^-port 6379$/m);
+  assert.match(d, /^-port 6379\n\+port 6380$/m);
   assert.match(d, /^\+port 6380$/m);
   assert.match(d, /^ requirepass \*{8}$/m);
   assert.ok(!d.includes('s3cret'));
   assert.equal(unifiedDiff('x', 'x', 'p'), '');
+  // hunks: line numbers as diff -u gives them
+  const long = Array.from({ length: 20 }, (_, i) => `l${i}`);
+  const changed = long.map((l, i) => (i === 2 || i === 17 ? `${l}!` : l));
+  const two = unifiedDiff(long.join('\n'), changed.join('\n'), 'f');
+  assert.deepEqual(two.split('\n').filter((l) => l.startsWith('@@')), ['@@ -1,6 +1,6 @@', '@@ -15,6 +15,6 @@']);
   // too-short values are not masked (they would blank unrelated text)
   assert.equal(m.mask('ab'), 'ab');
   assert.equal(MASK, '********');
