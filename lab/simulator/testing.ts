@@ -86,6 +86,57 @@ export function buildV3Discovery(msgId: number, reqId: number, engineId: Buffer 
   return w.buffer;
 }
 
+export interface V3Spec {
+  msgId: number;
+  /** msgFlags: 1 auth, 2 priv (not supported here), 4 reportable. */
+  flags: number;
+  engineId: Buffer;
+  boots: number;
+  time: number;
+  user: string;
+  /** Localised HMAC-SHA-96 key; required when flags has auth. */
+  authKey?: Buffer;
+  reqId: number;
+  oids: string[];
+}
+
+/** A plaintext (noAuthNoPriv or authNoPriv) SNMPv3 GET. */
+export function buildV3Get(spec: V3Spec, digest: (key: Buffer, msg: Buffer) => Buffer): Buffer {
+  const auth = (spec.flags & 1) !== 0;
+  const w = new Ber.Writer();
+  w.startSequence(0x30);
+  w.writeInt(3);
+  w.startSequence(0x30);
+  w.writeInt(spec.msgId);
+  w.writeInt(65507);
+  w.writeBuffer(Buffer.from([spec.flags]), 0x04);
+  w.writeInt(3);
+  w.endSequence();
+  const usm = new Ber.Writer();
+  usm.startSequence(0x30);
+  usm.writeBuffer(spec.engineId, 0x04);
+  usm.writeInt(spec.boots);
+  usm.writeInt(spec.time);
+  usm.writeString(spec.user);
+  usm.writeBuffer(Buffer.alloc(auth ? 12 : 0), 0x04);
+  usm.writeString('');
+  usm.endSequence();
+  w.writeBuffer(usm.buffer, 0x04);
+  w.startSequence(0x30);
+  w.writeBuffer(spec.engineId, 0x04);
+  w.writeString('');
+  writePdu(w, { pduType: PDU.get, reqId: spec.reqId, oids: spec.oids });
+  w.endSequence();
+  w.endSequence();
+  const msg = Buffer.from(w.buffer);
+  if (auth) {
+    // the only 12 zero bytes after an OCTET STRING header of length 12 are the auth parameters
+    const at = msg.indexOf(Buffer.concat([Buffer.from([0x04, 12]), Buffer.alloc(12)])) + 2;
+    digest(spec.authKey!, msg).copy(msg, at);
+  }
+  return msg;
+}
+
 export interface Tlv {
   tag: number;
   /** Content bytes. */

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { SimAgent } from '../../lab/simulator/agent.js';
 import { BerReader, BerWriter, TAG } from '../../lab/simulator/ber.js';
 import { counterValue } from '../../lab/simulator/model.js';
-import { engineId } from '../../lab/simulator/usm.js';
-import { buildRequest, buildV3Discovery, decodeCommunityMessage, decodeV3Plain, PDU, type RequestSpec } from '../../lab/simulator/testing.js';
+import { authDigest, engineId, userKeys } from '../../lab/simulator/usm.js';
+import { buildRequest, buildV3Discovery, buildV3Get, decodeCommunityMessage, decodeV3Plain, PDU, type RequestSpec } from '../../lab/simulator/testing.js';
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 const START = NOW - 3_600_000;
@@ -149,4 +149,32 @@ test('SNMPv3 discovery: a report with usmStatsUnknownEngineIDs and the device en
   // with the right engine ID but an unknown user: usmStatsUnknownUserNames
   const u = decodeV3Plain(agent.handle(9, buildV3Discovery(78, 1, engineId(9, 1), 'bob'))!);
   assert.equal(u.pdu.varbinds[0].oid, '1.3.6.1.6.3.15.1.1.3.0');
+});
+
+test('SNMPv3 authNoPriv: digest checked, time window enforced, lab user needs authPriv', () => {
+  const engine = engineId(9, 1);
+  const keys = userKeys(engine);
+  const base = { msgId: 5, flags: 1 | 4, engineId: engine, boots: agent.engineBoots, time: 3600, user: 'nmsv3', authKey: keys.auth, reqId: 31, oids: ['1.3.6.1.2.1.1.5.0'] };
+  // right key, right time: the request is authentic but below authPriv -> authorizationError, authenticated
+  const ok = agent.handle(9, buildV3Get(base, authDigest))!;
+  const okMsg = decodeV3Plain(ok);
+  assert.equal(okMsg.pdu.pduType, PDU.response);
+  assert.equal(okMsg.pdu.errorStatus, 16);
+  assert.equal(okMsg.flags & 3, 1, 'response is authNoPriv');
+  const at = ok.indexOf(Buffer.from([0x04, 12])) + 2; // the auth parameters: the only 12-byte OCTET STRING
+  const copy = Buffer.from(ok);
+  copy.fill(0, at, at + 12);
+  assert.deepEqual(ok.subarray(at, at + 12), authDigest(keys.auth, copy), 'the response carries a valid HMAC-SHA-96 digest');
+  // outside the time window: notInTimeWindows, authenticated, with the engine's real time
+  const late = decodeV3Plain(agent.handle(9, buildV3Get({ ...base, time: 3600 + 1000 }, authDigest))!);
+  assert.equal(late.pdu.pduType, PDU.report);
+  assert.equal(late.pdu.varbinds[0].oid, '1.3.6.1.6.3.15.1.1.2.0');
+  assert.equal(late.flags & 1, 1);
+  assert.equal(late.time, 3600);
+  // wrong key: usmStatsWrongDigests, unauthenticated
+  const bad = decodeV3Plain(agent.handle(9, buildV3Get({ ...base, authKey: Buffer.alloc(20, 7) }, authDigest))!);
+  assert.equal(bad.pdu.varbinds[0].oid, '1.3.6.1.6.3.15.1.1.5.0');
+  assert.equal(bad.flags & 3, 0);
+  // not reportable: errors are silent
+  assert.equal(agent.handle(9, buildV3Get({ ...base, flags: 1, authKey: Buffer.alloc(20, 7) }, authDigest)), null);
 });
