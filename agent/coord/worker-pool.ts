@@ -116,6 +116,8 @@ export class WorkerPool extends EventEmitter {
           removeOnFail: { count: 0 },
         });
         worker.on('error', (err) => this.emit('error', err));
+        // A job whose worker died (lock expired) goes back to waiting: worth a line in the log.
+        worker.on('stalled', (jobId) => this.o.log.warn('job_stalled', { queue: this.o.keys.queueName(type, group), job_id: jobId }));
         // 'failed' covers handler errors and timeouts, which process() already reported.
         this.workers.push({ type, group, worker });
       }
