@@ -124,6 +124,7 @@ export class SimAgent {
   private errorStatus = 0;
   private errorIndex = 0;
   private vbLimit = 0;
+  private v3Time = 0;
 
   constructor(options: AgentOptions = {}) {
     const o = { ...DEFAULT_AGENT_OPTIONS, ...options };
@@ -378,7 +379,7 @@ export class SimAgent {
 
   private usmContentSize(flags: number): number {
     const req = this.req;
-    const time = this.engineTime();
+    const time = this.v3Time;
     return (
       tlvSize(req.engine.length) +
       tlvSize(intContentSize(this.engineBoots)) +
@@ -422,6 +423,8 @@ export class SimAgent {
     const r = this.reader;
     const req = this.req;
     req.version = 3;
+    // one engine time per message: sizes computed before writing must match what is written
+    this.v3Time = this.engineTime();
     r.expect(TAG.Sequence);
     req.msgId = r.int();
     const maxSize = r.int();
@@ -437,9 +440,7 @@ export class SimAgent {
     const boots = r.int();
     const time = r.int();
     req.user = r.octets();
-    r.expect(TAG.OctetString);
-    r.pos--;
-    const authLen = r.length();
+    const authLen = r.expect(TAG.OctetString);
     const authPos = r.pos;
     r.pos += authLen;
     const salt = r.octets();
@@ -464,7 +465,7 @@ export class SimAgent {
       if (!timingSafeEqual(authDigest(keys.auth, copy), msg.subarray(authPos, authPos + AUTH_PARAMS_LEN))) {
         return reportable ? this.report(device, 'wrongDigests', 0) : null;
       }
-      if (boots !== this.engineBoots || Math.abs(time - this.engineTime()) > TIME_WINDOW) {
+      if (boots !== this.engineBoots || Math.abs(time - this.v3Time) > TIME_WINDOW) {
         return reportable ? this.report(device, 'notInTimeWindows', FLAG_AUTH) : null;
       }
     }
@@ -528,7 +529,7 @@ export class SimAgent {
   private wrapV3(device: number, tag: number, flags: number, keys?: UserKeys): Buffer {
     const req = this.req;
     req.engine = this.engineIdOf(device);
-    const time = this.engineTime();
+    const time = this.v3Time;
     // the scoped PDU first: it may need encrypting before the message around it is written
     const s = this.scoped;
     s.reset();

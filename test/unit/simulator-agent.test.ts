@@ -178,3 +178,15 @@ test('SNMPv3 authNoPriv: digest checked, time window enforced, lab user needs au
   // not reportable: errors are silent
   assert.equal(agent.handle(9, buildV3Get({ ...base, flags: 1, authKey: Buffer.alloc(20, 7) }, authDigest)), null);
 });
+
+test('SNMPv3 messages stay well-formed while the engine time changes length mid-request', () => {
+  // a clock that moves 300 ms on every read, starting just before engine time 127 -> 128,
+  // where the time INTEGER grows from one byte to two
+  let t = START + 127_500;
+  const ticking = new SimAgent({ startMs: START, now: () => (t += 300) });
+  for (let i = 0; i < 5; i++) {
+    const out = ticking.handle(9, buildV3Discovery(i, i))!;
+    const m = decodeV3Plain(out);
+    assert.equal(m.pdu.varbinds[0].oid, '1.3.6.1.6.3.15.1.1.4.0');
+  }
+});
