@@ -11,9 +11,12 @@ tier=${1:-all}; shift || true
 bash scripts/install-deps.sh || exit 1
 node scripts/build.mjs || exit 1
 
+status=0
 if [ "$tier" = all ] || [ "$tier" = unit ]; then
-  echo "== typecheck"; npx tsc --noEmit -p tsconfig.json || exit 1
-  echo "== lint"; npx eslint . || exit 1
+  # Both run before the tests; a failure fails the run but the tests still run, so one
+  # report shows everything that is wrong.
+  echo "== typecheck"; npx tsc --noEmit -p tsconfig.json || { echo "typecheck failed"; status=1; }
+  echo "== lint"; npx eslint . || { echo "lint failed"; status=1; }
 fi
 
 results=$(mktemp -d)
@@ -29,7 +32,6 @@ run_tier() { # name, dir, [files...]
     --test-reporter=tap --test-reporter-destination="$results/$name.tap" "${files[@]}"
 }
 
-status=0
 if [ "$tier" = all ] || [ "$tier" = unit ]; then run_tier unit test/unit "$@" || status=1; fi
 if [ "$tier" = all ] || [ "$tier" = integration ]; then
   bash scripts/test-services.sh start || exit 1
