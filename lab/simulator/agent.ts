@@ -171,7 +171,7 @@ export class SimAgent {
     this.view.index = device;
     this.view.seed = this.seed;
     this.view.nowMs = now;
-    this.view.uptimeTicks = Math.max(0, Math.floor((now - this.startMs) / 10));
+    this.view.uptimeTicks = Math.max(0, Math.floor((now - this.startMs) / 10)) % 4294967296; // TimeTicks wrap after 497 days
   }
 
   private handleCommunity(device: number, version: number): Buffer | null {
