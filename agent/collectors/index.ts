@@ -11,7 +11,7 @@ export const COLLECTORS: Collector<unknown>[] = [systemCollector, portsCollector
 export * from './types.js';
 export * from './runner.js';
 export { systemCollector, detectReboot } from './system.js';
-export { portsCollector } from './ports.js';
+export { portsCollector, portStatsCollector } from './ports.js';
 export { processorsCollector } from './processors.js';
 export { storageCollector } from './storage.js';
 export { sensorsCollector } from './sensors.js';

@@ -4,7 +4,7 @@ import type mysql from 'mysql2/promise';
 import { decrypt, encrypt } from '../../lib/crypto.js';
 import { PollError } from '../../lib/errors.js';
 import type { AuthLevel, SnmpTarget, SnmpVersion } from '../snmp/types.js';
-import type { Db } from './index.js';
+import { withRetry, type Db } from './index.js';
 
 /** The columns of `devices` the agent reads. */
 export interface DeviceRow {
@@ -145,7 +145,7 @@ export async function recordPoll(db: Db, before: Pick<DeviceRow, 'device_id' | '
   }
   for (const k of ['sysName', 'sysDescr', 'sysObjectID', 'uptime'] as const) if (o[k] !== undefined) set(k, o[k]);
   args.push(before.device_id);
-  await db.query(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = ?`, args);
+  await withRetry(() => db.query(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = ?`, args));
   const wasUp = before.status === 1;
   if (wasUp && !o.up) await logEvent(db, before.device_id, 'availability', `Device status changed to Down from ${o.reason} check${o.detail ? `: ${o.detail}` : ''}`, Severity.error, o.reason);
   else if (!wasUp && o.up) await logEvent(db, before.device_id, 'availability', 'Device status changed to Up', Severity.ok, 'snmp');

@@ -62,9 +62,14 @@ export async function openDb(target: NodeEnv | DbTarget, options: OpenDbOptions 
     dateStrings: false,
     waitForConnections: true,
   });
-  // TIMESTAMP columns convert through the session zone: keep every session in UTC.
-  pool.on('connection', (conn) => {
-    conn.query("SET time_zone = '+00:00'");
+  // TIMESTAMP columns convert through the session zone: keep every session in UTC. READ
+  // COMMITTED takes no gap locks, so many devices upserting their rows at once do not deadlock.
+  pool.on('connection', (c) => {
+    // the event hands over the callback-style connection, whatever the typings say; these run
+    // before any query of ours on it, in order
+    const conn = c as unknown as { query(sql: string, cb: (err: unknown) => void): void };
+    conn.query("SET time_zone = '+00:00'", () => undefined);
+    conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', () => undefined);
   });
   try {
     await connectOrExplain(async () => (await pool.getConnection()).release(), t);
@@ -176,6 +181,22 @@ export async function schemaVersion(db: Db): Promise<number> {
   } catch (err) {
     if ((err as { code?: string }).code === 'ER_NO_SUCH_TABLE') return 0;
     throw err;
+  }
+}
+
+/**
+ * Runs a write again when MariaDB chose it as a deadlock victim or a lock wait timed out: both
+ * say "try again", and with many devices written at once they do happen now and then.
+ */
+export async function withRetry<T>(fn: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (i >= attempts || (code !== 'ER_LOCK_DEADLOCK' && code !== 'ER_LOCK_WAIT_TIMEOUT')) throw err;
+      await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 20));
+    }
   }
 }
 

@@ -128,7 +128,7 @@ export const MIGRATIONS: Migration[] = [
   ifType TEXT NULL,
   ifAlias TEXT NULL,
   ifPhysAddress TEXT NULL,
-  ifLastChange BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  ifLastChange BIGINT UNSIGNED NULL,
   ifVlan VARCHAR(8) NOT NULL DEFAULT '',
   ifTrunk VARCHAR(16) NULL,
   ifHighSpeed INT NULL,

@@ -6,7 +6,7 @@
 import { AppKeyMismatchError, PollError } from '../../lib/errors.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import { checkAppKey, entityCounts, getDevice, logEvent, recordPoll, Severity, snmpTargetOf, syncPorts, syncProcessors, syncSensors, syncStorage, type Db, type DeviceRow } from '../db/index.js';
-import { detectReboot, portsCollector, processorsCollector, runCollector, sensorsCollector, storageCollector, systemCollector, type CollectedData, type Collector, type SystemRecord } from '../collectors/index.js';
+import { detectReboot, portsCollector, portStatsCollector, processorsCollector, runCollector, sensorsCollector, storageCollector, systemCollector, type CollectedData, type Collector, type SystemRecord } from '../collectors/index.js';
 import { SnmpError } from '../snmp/errors.js';
 import { SnmpSession } from '../snmp/session.js';
 import type { WalkOptions } from '../snmp/walk.js';
@@ -193,7 +193,9 @@ export class Poller {
     const host = rrdHost(d);
     const counts = await entityCounts(this.o.db, id);
     const points: RrdPoint[] = [];
-    await this.module(res, session, portsCollector, async (r, data) => {
+    // never discovered ports (or all gone): walk the full tables so new ones are seen
+    const ports = counts.ports > 0 ? portStatsCollector(counts.counterBits) : portsCollector;
+    await this.module(res, session, ports, async (r, data) => {
       const now = Date.now();
       const ids = await syncPorts(this.o.db, id, r, Math.round(now / 1000), false);
       const octets = [data.columns.get(IF_HC_IN_OCTETS), data.columns.get(IF_IN_OCTETS)];

@@ -55,16 +55,33 @@ export function hex(vb: Varbind | undefined): string | null {
   return [...vb.value].map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
-/** Compares dotted OIDs numerically: < 0 when a sorts before b. */
+/**
+ * Compares dotted OIDs numerically: < 0 when a sorts before b. Called for every varbind of a
+ * walk, so it skips the common prefix and compares only the first arc that differs, without
+ * allocating.
+ */
 export function compareOids(a: string, b: string): number {
-  const x = a.split('.');
-  const y = b.split('.');
-  const n = Math.min(x.length, y.length);
-  for (let i = 0; i < n; i++) {
-    const d = Number(x[i]) - Number(y[i]);
-    if (d !== 0) return d;
-  }
-  return x.length - y.length;
+  if (a === b) return 0;
+  let i = 0;
+  const n = Math.min(a.length, b.length);
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  if (i === a.length) return b.charCodeAt(i) === 46 ? -1 : arcCmp(a, b, i); // a is a prefix
+  if (i === b.length) return a.charCodeAt(i) === 46 ? 1 : arcCmp(a, b, i);
+  return arcCmp(a, b, i);
+}
+
+/** Compares the arcs of a and b that contain position i (both agree before it). */
+function arcCmp(a: string, b: string, i: number): number {
+  let s = i;
+  while (s > 0 && a.charCodeAt(s - 1) !== 46) s--;
+  let ea = s;
+  while (ea < a.length && a.charCodeAt(ea) !== 46) ea++;
+  let eb = s;
+  while (eb < b.length && b.charCodeAt(eb) !== 46) eb++;
+  // same digits up to i: the longer arc is the bigger number, then the digit at i decides
+  if (ea - s !== eb - s) return ea - s - (eb - s);
+  if (ea === s) return a.length - b.length;
+  return a.charCodeAt(i) - b.charCodeAt(i);
 }
 
 /** True when `oid` is strictly below `prefix` in the tree. */

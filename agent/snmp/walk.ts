@@ -9,9 +9,9 @@ import type { Varbind } from './types.js';
 import { compareOids, isUnder } from './values.js';
 
 export interface WalkOptions {
-  /** Most varbinds asked for in one GETBULK (repetitions × open columns). Default 60. */
+  /** Most varbinds asked for in one GETBULK (repetitions × open columns); a device that cannot fit them answers short or tooBig, both handled. Default 120. */
   maxVarbindsPerRequest?: number;
-  /** Most repetitions per column in one GETBULK. Default 25. */
+  /** Most repetitions per column in one GETBULK. Default 50. */
   maxRepetitions?: number;
   /** Most rows per column before the walk is stopped as runaway. Default 100000. */
   maxRows?: number;
@@ -19,7 +19,7 @@ export interface WalkOptions {
   maxStalls?: number;
 }
 
-export const DEFAULT_WALK_OPTIONS: Required<WalkOptions> = { maxVarbindsPerRequest: 60, maxRepetitions: 25, maxRows: 100000, maxStalls: 3 };
+export const DEFAULT_WALK_OPTIONS: Required<WalkOptions> = { maxVarbindsPerRequest: 120, maxRepetitions: 50, maxRows: 100000, maxStalls: 3 };
 
 /** Rows per column: column OID → (index after the column OID → varbind). */
 export type ColumnData = Map<string, Map<string, Varbind>>;
