@@ -10,6 +10,9 @@ import { STATUS_EXIT, STATUS_SCHEMA, type NodeAnswers, type NodeStatus, type Sta
 /** The doctor checks that test a central service, and the inventory role that runs it. */
 const SERVICE_CHECKS: Record<string, MasterService> = { mariadb: 'mariadb', redis: 'redis', memcached: 'memcached', rrdcached: 'rrdcached' };
 
+/** How long an agent may say 'starting' before that is a problem. */
+export const STARTING_GRACE_MS = 120_000;
+
 /** Problems about a node's agent, whichever side (doctor or cluster view) saw them. */
 const AGENT_FAMILY = new Set(['agent_down', 'node_not_registered', 'node_stale', 'agent_stuck', 'node_refuses_work']);
 
@@ -102,6 +105,9 @@ export function analyseStatus(i: AnalyseInput): StatusReport {
       else if (c.name === 'registered')
         add({ code: 'agent_down', subject: a.name, message: `the agent on ${a.name} is not running (no registry entry in memcached)`, fix: `on ${a.name} run ${startCmd(serviceName(host, 'agent'))} and read /var/log/nms/agent.log, or ${deploy(a.name)}` });
       else if (c.name === 'working') {
+        // an agent announces 'starting' in its first heartbeat: a transition, not a fault, for a while
+        const reg = a.doctor.registry;
+        if (reg?.state === 'starting' && Date.parse(a.doctor.checked_at) - reg.started_at < STARTING_GRACE_MS) continue;
         const mismatch = a.doctor.registry?.state === 'app_key_mismatch';
         if (mismatch) add({ code: 'app_key_mismatch', subject: a.name, message: `${a.name}'s agent refuses work: its APP_KEY differs from the cluster's`, fix: `${deploy(a.name)} restores the cluster's APP_KEY` });
         else add({ code: 'agent_stuck', subject: a.name, message: `the agent on ${a.name}: ${c.detail}`, fix: `${c.fix ?? 'restart it'} (on ${a.name}: \`/etc/init.d/${serviceName(host, 'agent')} restart\`)` });

@@ -166,6 +166,13 @@ describe('nms status analysis', () => {
     assert.equal(r.nodes.find((n) => n.name === 'nms84')?.state, 'app_key_mismatch');
   });
 
+  it('lets an agent say starting for a while, not for ever', () => {
+    const fresh = doctor('nms83', { working: 'the agent refuses work: starting' }, { state: 'starting', started_at: NOW - 5000 });
+    assert.deepEqual(codes(report(answers({ doctors: { nms83: fresh } }))), []);
+    const old = doctor('nms83', { working: 'the agent refuses work: starting' }, { state: 'starting', started_at: NOW - 600_000 });
+    assert.deepEqual(codes(report(answers({ doctors: { nms83: old } }))), ['agent_stuck:nms83']);
+  });
+
   it('passes on a poller group left with no poller and the overdue devices', () => {
     const registry = [entry('nms82')];
     const cluster = {
