@@ -29,7 +29,6 @@ const E_TOO_BIG = 1;
 const E_NO_SUCH_NAME = 2;
 const E_NO_ACCESS = 6;
 const E_AUTHORIZATION = 16;
-const E_NOT_WRITABLE = 17;
 
 const FLAG_AUTH = 1;
 const FLAG_PRIV = 2;
@@ -231,7 +230,7 @@ export class SimAgent {
         this.bulk(layout);
         break;
       default: // SetRequest: the simulated devices are read-only
-        return this.fail(v1 ? E_NO_SUCH_NAME : req.version === 3 ? E_NOT_WRITABLE : E_NO_ACCESS, 1);
+        return this.fail(v1 ? E_NO_SUCH_NAME : E_NO_ACCESS, 1);
     }
   }
 
