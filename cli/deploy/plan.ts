@@ -86,9 +86,25 @@ export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+// the Node binary is ~100 MB: read it once per run, whatever the number of hosts needing it
+const localFiles = new Map<string, Buffer>();
+function localFile(path: string): Buffer {
+  let b = localFiles.get(path);
+  if (!b) localFiles.set(path, (b = readFileSync(path)));
+  return b;
+}
+
+// hashing the 4 MB agent bundle for every host and every plan is measurable: reuse the digest
+const digests = new WeakMap<Buffer, string>();
+
 function file(spec: Omit<FileSpec, 'sha256' | 'content'> & { content: Buffer | string }): FileSpec {
   const content = Buffer.isBuffer(spec.content) ? spec.content : Buffer.from(spec.content);
-  return { ...spec, content, sha256: sha256(content) };
+  let digest = digests.get(content);
+  if (!digest) {
+    digest = sha256(content);
+    if (content.length > 64 * 1024) digests.set(content, digest);
+  }
+  return { ...spec, content, sha256: digest };
 }
 
 export function hostMasterServices(inv: Inventory, host: HostSpec): MasterService[] {
@@ -148,7 +164,7 @@ export function buildPlan(p: PlanInputs): HostPlan {
   files.push(file({ path: envPath, source: 'nms/env.hbs', content: render('nms/env.hbs'), mode: 0o640, owner: 'root', group: NMS_USER, notify: ['agent'], localCheck: (t) => problem(() => validateEnv(parseDotenv(t), envPath)) }));
   const settingsPath = `${ENV_DIR}/config.yaml`;
   files.push(file({ path: settingsPath, source: 'nms/config.yaml.hbs', content: render('nms/config.yaml.hbs'), mode: 0o640, owner: 'root', group: NMS_USER, notify: ['agent'], localCheck: (t) => problem(() => validateSettings(parseYaml(t), settingsPath)) }));
-  if (!p.hostNode) files.push(file({ path: AGENT_NODE, source: p.localNodePath, content: readFileSync(p.localNodePath), mode: 0o755, owner: 'root', group: 'root', notify: ['agent'], binary: true }));
+  if (!p.hostNode) files.push(file({ path: AGENT_NODE, source: p.localNodePath, content: localFile(p.localNodePath), mode: 0o755, owner: 'root', group: 'root', notify: ['agent'], binary: true }));
   files.push(file({ path: AGENT_BUNDLE, source: 'dist/nms-agent.mjs', content: p.agentBundle, mode: 0o644, owner: 'root', group: 'root', notify: mine.includes('mariadb') ? ['migrate', 'agent'] : ['agent'], binary: true }));
   files.push(file({ path: '/usr/local/bin/nms-agent', source: 'nms/nms-agent.hbs', content: render('nms/nms-agent.hbs'), mode: 0o755, owner: 'root', group: 'root', remoteCheck: 'sh -n {}' }));
   if (p.systemd) files.push(file({ path: '/etc/systemd/system/nms-agent.service', source: 'nms/nms-agent.service.hbs', content: render('nms/nms-agent.service.hbs'), mode: 0o644, owner: 'root', group: 'root', notify: ['agent'] }));
