@@ -6,6 +6,9 @@ import type { HandlerKey } from './profile.js';
 import type { DirSpec, FileSpec } from './plan.js';
 import { NMS_USER, PENDING_RESTARTS, STATE_DIR } from './values.js';
 
+/** Where the previous version of a replaced file is kept (same path below it; root only). */
+export const BACKUP_DIR = `${STATE_DIR}/backup`;
+
 /** Exit code of writeFileCommand when the service's checker rejected the candidate. */
 export const CHECK_FAILED_EXIT = 65;
 
@@ -34,7 +37,7 @@ export function clearPendingCommand(handler: HandlerKey): string {
 
 /**
  * Writes stdin to a candidate beside the target, checks it with the service's own checker,
- * records the handlers it notifies, keeps the old file as `<path>.nms-bak` and moves the
+ * records the handlers it notifies, keeps the old file below BACKUP_DIR and moves the
  * candidate into place (same directory: an atomic rename). A rejected candidate is removed
  * and the old file is left as it was; the checker's own message goes to stderr.
  */
@@ -55,7 +58,9 @@ export function writeFileCommand(f: FileSpec, notify: HandlerKey[]): string {
   }
   // pending first: killed after this line, the next run restarts anyway
   if (notify.length) lines.push(recordPendingCommand(notify));
-  lines.push(`if [ -f ${dest} ]; then cp -p ${dest} ${shq(`${f.path}.nms-bak`)}; fi`);
+  // backups live apart from the live tree: a copy in /etc/init.d or on PATH would be picked up
+  const bak = `${BACKUP_DIR}${f.path}`;
+  lines.push(`if [ -f ${dest} ]; then mkdir -p ${shq(bak.slice(0, bak.lastIndexOf('/')))} && cp -p ${dest} ${shq(bak)}; fi`);
   lines.push(`mv -f ${tmp} ${dest}`);
   return lines.join('\n');
 }

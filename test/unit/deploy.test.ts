@@ -13,7 +13,7 @@ import { factsScript, parseFacts } from '../../cli/deploy/facts.js';
 import { DEBIAN, EL, profileFor } from '../../cli/deploy/profile.js';
 import { accountChanges, deviceChanges, nativePasswordHash, privilegeString, wantedAccounts } from '../../cli/deploy/database.js';
 import { SecretMasker, unifiedDiff, MASK } from '../../cli/deploy/diff.js';
-import { CHECK_FAILED_EXIT, writeFileCommand, serviceCommand } from '../../cli/deploy/operations.js';
+import { BACKUP_DIR, CHECK_FAILED_EXIT, writeFileCommand, serviceCommand } from '../../cli/deploy/operations.js';
 import { exitCodeFor, selectHosts, type HostResult } from '../../cli/deploy/runner.js';
 import { sha256, type FileSpec } from '../../cli/deploy/plan.js';
 import { loadInventory } from '../../cli/inventory/load.js';
@@ -199,10 +199,12 @@ test('atomic write: a rejected candidate leaves the old file; an accepted one is
     assert.match(bad.stderr, /checker: no never in/);
     assert.equal(readFileSync(path, 'utf8'), 'old\n');
     assert.ok(!existsSync(path + '.nms-new'));
-    const good = sh(writeFileCommand(spec('grep -q new {}'), []), 'new\n');
+    // BACKUP_DIR is below /var/lib/nms; point it at the temp dir for this run
+    const good = sh(writeFileCommand(spec('grep -q new {}'), []).split(BACKUP_DIR).join(join(dir, 'bak')), 'new\n');
     assert.equal(good.status, 0, good.stderr);
     assert.equal(readFileSync(path, 'utf8'), 'new\n');
-    assert.equal(readFileSync(path + '.nms-bak', 'utf8'), 'old\n');
+    assert.equal(readFileSync(join(dir, 'bak') + path, 'utf8'), 'old\n');
+    assert.ok(!existsSync(path + '.nms-bak'));
     assert.equal(statSync(path).mode & 0o777, 0o640);
   } finally {
     rmSync(dir, { recursive: true, force: true });
