@@ -1,9 +1,11 @@
 // A bounded load loop against running simulated devices, for benchmarks: keeps `concurrency`
-// v2c requests in flight round-robin over the devices (v3-only ones skipped) and counts answers.
-// Requests are prebuilt datagrams, so the client stays cheap next to the simulator it measures.
+// requests in flight round-robin over the devices and counts answers. The raw client sends
+// prebuilt v2c datagrams (v3-only devices skipped), so it stays cheap next to the simulator it
+// measures; the net-snmp client is what pollers use, v3 devices included.
 import dgram from 'node:dgram';
+import snmp, { type Session } from 'net-snmp';
 import { BerReader, BerWriter, TAG } from './ber.js';
-import { isV3Only } from './model.js';
+import { deviceCredentials, isV3Only } from './model.js';
 
 export interface LoadOptions {
   /** Default 127.0.0.1. */
@@ -22,10 +24,13 @@ export interface LoadOptions {
   kind?: 'get' | 'bulk';
   /** A request unanswered this long counts as lost. Default 2000 ms. */
   timeoutMs?: number;
+  /** 'raw': prebuilt v2c datagrams; 'net-snmp': the npm client, one session per device, v3 too. Default 'raw'. */
+  client?: 'raw' | 'net-snmp';
 }
 
 export interface LoadResult {
   kind: string;
+  client: string;
   devices: number;
   concurrency: number;
   seconds: number;
@@ -84,8 +89,82 @@ function reqIdOffset(msg: Buffer): number {
   return r.pos;
 }
 
+const DEFAULT_LOAD: Required<LoadOptions> = {
+  address: '127.0.0.1',
+  firstPort: 16100,
+  devices: 10,
+  concurrency: 64,
+  seconds: 10,
+  maxRequests: 1_000_000,
+  kind: 'bulk',
+  timeoutMs: 2000,
+  client: 'raw',
+};
+
 export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
-  const o = { address: '127.0.0.1', firstPort: 16100, devices: 10, concurrency: 64, seconds: 10, maxRequests: 1_000_000, kind: 'bulk' as const, timeoutMs: 2000, ...options };
+  const o = { ...DEFAULT_LOAD, ...options };
+  return o.client === 'net-snmp' ? runNetSnmpLoad(o) : runRawLoad(o);
+}
+
+const GET_OIDS = ['1.3.6.1.2.1.1.3.0', ...[1, 2, 3, 4].flatMap((p) => [`1.3.6.1.2.1.31.1.1.1.6.${p}`, `1.3.6.1.2.1.31.1.1.1.10.${p}`])];
+const BULK_OIDS = ['1.3.6.1.2.1.2.2.1.2', '1.3.6.1.2.1.2.2.1.8', '1.3.6.1.2.1.31.1.1.1.6', '1.3.6.1.2.1.31.1.1.1.10'];
+
+async function runNetSnmpLoad(o: Required<LoadOptions>): Promise<LoadResult> {
+  const sessions = new Map<number, Session>();
+  const session = (i: number): Session => {
+    let s = sessions.get(i);
+    if (!s) {
+      const c = deviceCredentials(i);
+      const options = { port: o.firstPort + i, timeout: o.timeoutMs, retries: 0 };
+      s =
+        c.version === 'v2c'
+          ? snmp.createSession(o.address, c.community, { ...options, version: snmp.Version2c })
+          : snmp.createV3Session(
+              o.address,
+              { name: c.authname, level: snmp.SecurityLevel.authPriv, authProtocol: snmp.AuthProtocols.sha, authKey: c.authpass, privProtocol: snmp.PrivProtocols.aes, privKey: c.cryptopass },
+              { ...options, version: snmp.Version3 },
+            );
+      s.on('error', () => undefined);
+      sessions.set(i, s);
+    }
+    return s;
+  };
+  let next = 0;
+  let sent = 0;
+  let answered = 0;
+  let lost = 0;
+  const started = Date.now();
+  const deadline = started + o.seconds * 1000;
+  const one = (s: Session) =>
+    new Promise<boolean>((resolve) => {
+      if (o.kind === 'get') s.get(GET_OIDS, (err) => resolve(!err));
+      else s.getBulk(BULK_OIDS, 0, 10, (err) => resolve(!err));
+    });
+  const worker = async () => {
+    while (Date.now() < deadline && sent < o.maxRequests) {
+      sent++;
+      if (await one(session(next++ % o.devices))) answered++;
+      else lost++;
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency }, worker));
+  for (const s of sessions.values()) s.close();
+  const seconds = Math.min((Date.now() - started) / 1000, o.seconds);
+  return {
+    kind: o.kind,
+    client: 'net-snmp',
+    devices: o.devices,
+    concurrency: o.concurrency,
+    seconds: Math.round(seconds * 100) / 100,
+    sent,
+    answered,
+    lost,
+    answersPerSecond: Math.round(answered / seconds),
+    bytesPerAnswer: 0,
+  };
+}
+
+async function runRawLoad(o: Required<LoadOptions>): Promise<LoadResult> {
   const targets: number[] = [];
   for (let i = 0; i < o.devices; i++) if (!isV3Only(i)) targets.push(o.firstPort + i);
   const template = requestTemplate(o.kind);
@@ -150,6 +229,7 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
   const seconds = (Date.now() - started) / 1000;
   return {
     kind: o.kind,
+    client: 'raw',
     devices: targets.length,
     concurrency: o.concurrency,
     seconds: Math.round(Math.min(seconds, o.seconds) * 100) / 100,

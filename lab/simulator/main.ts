@@ -95,8 +95,9 @@ program
   .addOption(new Option('--seconds <s>', 'duration').default(10).argParser(int('--seconds')))
   .addOption(new Option('--max-requests <n>', 'stop after this many answers').default(1_000_000).argParser(int('--max-requests')))
   .addOption(new Option('--kind <kind>', 'get: 9 scalars; bulk: GETBULK 4 columns x 10 rows').choices(['get', 'bulk']).default('bulk'))
+  .addOption(new Option('--client <client>', 'raw: prebuilt v2c datagrams; net-snmp: the npm client, v3 devices too').choices(['raw', 'net-snmp']).default('raw'))
   .addHelpText('after', '\nExample:\n  nms-simulator load --devices 10000 --first-port 20000 --seconds 10 --kind bulk')
-  .action(async (opts: { address: string; devices: number; firstPort: number; concurrency: number; seconds: number; maxRequests: number; kind: 'get' | 'bulk' }) => {
+  .action(async (opts: { address: string; devices: number; firstPort: number; concurrency: number; seconds: number; maxRequests: number; kind: 'get' | 'bulk'; client: 'raw' | 'net-snmp' }) => {
     const result = await runLoad(opts);
     process.stdout.write(JSON.stringify(result) + '\n');
   });
