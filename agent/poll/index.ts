@@ -125,10 +125,12 @@ export class Poller {
     const device = await getDevice(this.o.db, ref);
     const target = snmpTargetOf(device, this.o.appKey);
     const res: RunResult = { kind, deviceId: device.device_id, hostname: device.hostname, status: 'up', reason: '', startedAt: started.toISOString(), seconds: 0, snmpRequests: 0, rebooted: false, modules: [] };
-    const session = new SnmpSession(target, { timeoutMs: this.o.snmpTimeoutMs, retries: this.o.snmpRetries, signal: opts.signal, deadline: Date.now() + (opts.deadlineMs ?? this.o.defaultDeadlineMs) });
+    let session: SnmpSession | undefined;
     let sys: SystemRecord | undefined;
     const points: RrdPoint[] = [];
     try {
+      // inside the try: a device configured with an unknown v3 algorithm is that device's failure
+      session = new SnmpSession(target, { timeoutMs: this.o.snmpTimeoutMs, retries: this.o.snmpRetries, signal: opts.signal, deadline: Date.now() + (opts.deadlineMs ?? this.o.defaultDeadlineMs) });
       sys = await this.module(res, session, systemCollector, async () => 1);
       if (kind === 'discovery') await this.discover(res, session, device);
       else points.push(...(await this.poll(res, session, device)));
@@ -138,8 +140,8 @@ export class Poller {
       res.reason = res.status === 'down' ? 'snmp' : '';
       res.error = err.message;
     } finally {
-      res.snmpRequests = session.requests;
-      session.close();
+      res.snmpRequests = session?.requests ?? 0;
+      session?.close();
     }
     res.seconds = (performance.now() - t0) / 1000;
     if (res.status === 'aborted') return res; // cancelled by us: says nothing about the device

@@ -137,6 +137,14 @@ test('wrong community, wrong v3 password, no answer and a looping walk: each dow
   }
 });
 
+test('a v3 device configured with an algorithm net-snmp does not have is down, with the reason', { timeout: 30_000 }, async () => {
+  const id = await addDevice(db, appKey, { hostname: 'localhost', port: 9, snmp: { version: 'v3', authlevel: 'authNoPriv', authname: 'u', authpass: 'p', authalgo: 'SHA-999' } });
+  const r = await new Poller({ db, appKey }).pollDevice(id);
+  assert.equal(r.status, 'down');
+  assert.equal(r.reason, 'snmp');
+  assert.match(r.error ?? '', /^SNMPv3 authalgo SHA-999 is not one of MD5, SHA, /);
+});
+
 test('a device down and back up gets a Down then an Up eventlog entry', { timeout: 30_000 }, async () => {
   const poller = new Poller({ db, appKey, snmpTimeoutMs: 500, snmpRetries: 0 });
   assert.equal((await poller.discoverDevice(ids.good)).status, 'up');
