@@ -117,13 +117,15 @@ describe('nms lab', { timeout: 600_000 }, () => {
 
   test('services are not running at start and init scripts work inside a host only', async (t) => {
     if (skip) return t.skip(skip);
-    assert.notEqual((await inHost('master', 'pgrep -x redis-server')).code, 0, 'redis-server runs in a fresh host');
+    // On the devices host: no deploy ever puts Redis there, even one running at the same time.
+    const services = await inHost('devices', "pgrep -a -x 'redis-server|mariadbd|memcached|rrdcached|nginx|snmpd'");
+    assert.equal(services.code, 1, `services run in a fresh host: ${services.stdout}`);
     // Waiting is polled (up to 10 s): the machine is shared and may be slow.
-    const start = await inHost('master', '/etc/init.d/redis-server start >/dev/null && for i in $(seq 50); do redis-cli ping 2>/dev/null | grep PONG && break; sleep 0.2; done');
+    const start = await inHost('devices', '/etc/init.d/redis-server start >/dev/null && for i in $(seq 50); do redis-cli ping 2>/dev/null | grep PONG && break; sleep 0.2; done');
     assert.equal(start.stdout.trim(), 'PONG', start.stderr);
-    assert.equal((await inHost('master', 'test -s /var/run/redis/redis-server.pid')).code, 0, 'pid file not under /var/run');
-    assert.notEqual((await inHost('poller1', 'pgrep -x redis-server')).code, 0, 'redis-server of master visible in poller1');
-    const stop = await inHost('master', '/etc/init.d/redis-server stop >/dev/null; for i in $(seq 50); do pgrep -x redis-server >/dev/null || break; sleep 0.2; done; pgrep -x redis-server');
+    assert.equal((await inHost('devices', 'test -s /var/run/redis/redis-server.pid')).code, 0, 'pid file not under /var/run');
+    assert.notEqual((await inHost('poller1', 'pgrep -x redis-server')).code, 0, 'redis-server of devices visible in poller1');
+    const stop = await inHost('devices', '/etc/init.d/redis-server stop >/dev/null; for i in $(seq 50); do pgrep -x redis-server >/dev/null || break; sleep 0.2; done; pgrep -x redis-server');
     assert.notEqual(stop.code, 0, 'redis-server still runs after its init script stopped it');
   });
 
