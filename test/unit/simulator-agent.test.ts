@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimAgent } from '../../lab/simulator/agent.js';
 import { BerReader, BerWriter, TAG } from '../../lab/simulator/ber.js';
+import { compareOid, layoutFor } from '../../lab/simulator/mib.js';
 import { counterValue } from '../../lab/simulator/model.js';
 import { authDigest, engineId, userKeys } from '../../lab/simulator/usm.js';
 import { buildRequest, buildV3Discovery, buildV3Get, decodeCommunityMessage, decodeV3Plain, PDU, type RequestSpec } from '../../lab/simulator/testing.js';
@@ -189,4 +190,16 @@ test('SNMPv3 messages stay well-formed while the engine time changes length mid-
     const m = decodeV3Plain(out);
     assert.equal(m.pdu.varbinds[0].oid, '1.3.6.1.6.3.15.1.1.4.0');
   }
+});
+
+test('one sorted OID layout per device shape, shared by all devices of that shape', () => {
+  const seen = new Set<unknown>();
+  for (let i = 0; i < 10_000; i++) seen.add(layoutFor(i));
+  assert.ok(seen.size <= 8, `${seen.size} layouts for 10,000 devices`);
+  assert.equal(layoutFor(0), layoutFor(4), 'same shape, same object');
+  assert.notEqual(layoutFor(0), layoutFor(3), '32-bit-only devices have their own');
+  for (const layout of seen as Set<ReturnType<typeof layoutFor>>) {
+    for (let k = 1; k < layout.oids.length; k++) assert.ok(compareOid(layout.oids[k - 1], layout.oids[k]) < 0, 'strictly increasing');
+  }
+  assert.ok(layoutFor(0).oids.length > 2000);
 });
