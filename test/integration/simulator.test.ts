@@ -17,8 +17,9 @@ const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ADDRESS = '127.0.0.1';
 const DEVICES = 12;
-// a high port range of our own, so parallel test files and the lab do not collide
-const FIRST = 40000 + (process.pid % 1000) * 20;
+// ports of our own below the kernel's ephemeral range (32768+), where client sockets cannot
+// take them, and above poll-simulator.test.ts's 27000..30999
+const FIRST = 31000 + (process.pid % 85) * 20;
 const V3 = ['-v3', '-l', 'authPriv', '-u', 'nmsv3', '-a', 'SHA', '-A', 'nmsv3authpass', '-x', 'AES', '-X', 'nmsv3privpass'];
 const IF_DESCR = '1.3.6.1.2.1.2.2.1.2';
 const IF_IN_OCTETS = '1.3.6.1.2.1.2.2.1.10';
