@@ -18,8 +18,9 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ADDRESS = '127.0.0.1';
 const DEVICES = 12;
 // ports of our own below the kernel's ephemeral range (32768+), where client sockets cannot
-// take them, and above poll-simulator.test.ts's 27000..30999
-const FIRST = 31000 + (process.pid % 85) * 20;
+// take them, and apart from the other users of the simulator (poll-simulator.test.ts
+// 27000..30999, bench/poll.ts 31000.., bench/scale.ts 40000..)
+const FIRST = 14000 + (process.pid % 50) * 20;
 const V3 = ['-v3', '-l', 'authPriv', '-u', 'nmsv3', '-a', 'SHA', '-A', 'nmsv3authpass', '-x', 'AES', '-X', 'nmsv3privpass'];
 const IF_DESCR = '1.3.6.1.2.1.2.2.1.2';
 const IF_IN_OCTETS = '1.3.6.1.2.1.2.2.1.10';
