@@ -21,8 +21,11 @@ const allOutput: string[] = [];
 interface HostJson { host: string; status: string; ok: number; changed: number; changes: string[]; diffs: string[]; error?: string }
 interface ResultJson { hosts: HostJson[]; exitCode: number; durationMs: number }
 
-// NMS_E2E_AGENT_BUNDLE: deploy another agent bundle (to test the engine while the agent is broken)
-const BUNDLE_ARGS = process.env.NMS_E2E_AGENT_BUNDLE ? ['--agent-bundle', process.env.NMS_E2E_AGENT_BUNDLE] : [];
+// The bundle is copied once: others rebuilding dist/ during the run must not look like a change.
+// NMS_E2E_AGENT_BUNDLE deploys another one (to test the engine while the agent is broken).
+const BUNDLE = join(work, 'nms-agent.mjs');
+cpSync(process.env.NMS_E2E_AGENT_BUNDLE ?? join(REPO, 'dist', 'nms-agent.mjs'), BUNDLE);
+const BUNDLE_ARGS = ['--agent-bundle', BUNDLE];
 
 async function deploy(...args: string[]): Promise<Ran & { json?: ResultJson }> {
   const r = await nms(['deploy', '-i', INV, ...BUNDLE_ARGS, ...args], 600_000);
