@@ -100,17 +100,21 @@ export interface PortStatus {
   oper: 1 | 2;
 }
 
+/** 0 up, 1 admin down, 2 admin up but oper down (no objects: this runs for every counter read). */
+function statusCode(device: number, ifIndex: number, seed: number): 0 | 1 | 2 {
+  if (ifIndex === 1 || ifIndex >= FIRST_UPLINK) return 0;
+  const u = unit(seed, device, ifIndex, S_STATUS);
+  return u < 0.03 ? 1 : u < 0.09 ? 2 : 0;
+}
+
 /** About 3 % of ports are admin down and 6 % oper down; port 1 and uplinks are always up. */
 export function portStatus(device: number, ifIndex: number, seed = DEFAULT_SEED): PortStatus {
-  if (ifIndex === 1 || ifIndex >= FIRST_UPLINK) return { admin: 1, oper: 1 };
-  const u = unit(seed, device, ifIndex, S_STATUS);
-  if (u < 0.03) return { admin: 2, oper: 2 };
-  if (u < 0.09) return { admin: 1, oper: 2 };
-  return { admin: 1, oper: 1 };
+  const c = statusCode(device, ifIndex, seed);
+  return c === 1 ? { admin: 2, oper: 2 } : c === 2 ? { admin: 1, oper: 2 } : { admin: 1, oper: 1 };
 }
 
 export function portUp(device: number, ifIndex: number, seed = DEFAULT_SEED): boolean {
-  return portStatus(device, ifIndex, seed).oper === 1;
+  return statusCode(device, ifIndex, seed) === 0;
 }
 
 /** ifAlias: a description on most ports, empty on some. */
