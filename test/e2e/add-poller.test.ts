@@ -52,7 +52,7 @@ describe('add-poller and remove-poller on the lab', { timeout: 1_800_000 }, () =
     }
     address = (JSON.parse(h.stdout) as { address: string }).address;
     const d = await nms(['deploy', '-i', INV], 900_000);
-    if (d.code !== 0) skip = `deploy failed (${d.code}): ${d.stdout.slice(-2000)} ${d.stderr.slice(-2000)}`;
+    if (d.code !== 0) skip = `deploy failed (${d.code}): ${(d.stdout + d.stderr).split('\n').filter((l) => /FAILED|UNREACHABLE|error/.test(l)).slice(0, 5).join(' | ')}`;
   });
   after(async () => {
     if (address) await nms(['lab', 'remove-host', NAME]);

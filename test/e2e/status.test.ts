@@ -90,7 +90,7 @@ describe('nms status on the lab', { timeout: 2_400_000 }, () => {
     const devices = Array.from({ length: 6 }, (_, i) => `  - { hostname: 198.18.0.200, port: ${16100 + i}, poller_group: ${i % 2}, snmp: { version: v2c, community: public } }`);
     writeFileSync(join(INV, 'devices.yaml'), `devices:\n${devices.join('\n')}\n`);
     const d = await nms(['deploy', '-i', INV], 900_000);
-    if (d.code !== 0) skip = `deploy failed (${d.code}): ${d.stdout.slice(-2000)} ${d.stderr.slice(-2000)}`;
+    if (d.code !== 0) skip = `deploy failed (${d.code}): ${(d.stdout + d.stderr).split('\n').filter((l) => /FAILED|UNREACHABLE|error/.test(l)).slice(0, 5).join(' | ')}`;
   });
   after(() => {
     rmSync(work, { recursive: true, force: true });
