@@ -130,7 +130,7 @@ async function exporterSide(sim: SimulatorProcess, module: 'if_mib' | 'if_counte
     }
     await scrapeAll(agent, module); // warm-up
     const meter = new CpuMeter([child.pid!, sim.pid]).start();
-    const runs = [];
+    const runs: { polls: number; failed: number; varbinds: number; wall: number }[] = [];
     for (let c = 0; c < CYCLES; c++) runs.push(await scrapeAll(agent, module));
     const cpu = meter.stop();
     const sum = (f: (r: (typeof runs)[number]) => number) => runs.reduce((a, r) => a + f(r), 0);

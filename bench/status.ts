@@ -1,0 +1,41 @@
+// status bench: `nms status` on the deployed lab (doctor on every node and the cluster view from
+// the master over SSH, in parallel), timed with hyperfine. Budget ≤ 2 s. Needs a healthy,
+// deployed lab; never brings one up or down. NMS_BENCH_STATUS_RUNS (default 10).
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { hyperfine, labHealthy } from './deploy.js';
+import { fmt, now, ROOT, table, writeSection } from './lib/report.js';
+
+const INV = join(ROOT, 'inventories/lab');
+const RUNS = Number(process.env.NMS_BENCH_STATUS_RUNS ?? 10);
+const CMD = `${process.execPath} ${join(ROOT, 'dist/nms.mjs')} status -i ${INV}`;
+
+function main(): void {
+  const lab = labHealthy();
+  if (!lab.ok) {
+    console.error(`status bench skipped: ${lab.why}`);
+    process.exitCode = 3;
+    return;
+  }
+  const probe = spawnSync(process.execPath, [join(ROOT, 'dist/nms.mjs'), 'status', '-i', INV], { encoding: 'utf8', timeout: 120_000 });
+  const verdict = (probe.stdout.trim().split('\n')[0] ?? '').slice(0, 160);
+  // nms status exits non-zero when the cluster is unhealthy: still timed (-i), and said below
+  const h = hyperfine('nms-status', `${CMD}${probe.status === 0 ? '' : ' || true'}`, RUNS, 1);
+  const text = `## status: nms status on the lab
+
+Run ${now()}: \`nms status -i inventories/lab\` on the deployed lab (master + 2 pollers), ${RUNS}
+runs after 1 warm-up, hyperfine (wall of the whole command). Exit code of a run just before:
+${probe.status} (${probe.status === 0 ? 'healthy' : 'the cluster reported problems; the time still covers every check'}); its first line: \`${verdict.replace(/`/g, "'")}\`.
+
+${table(['', ''], [
+    ['budget', '≤ 2 s'],
+    ['mean', `${fmt(h.mean, 2)} s (${h.mean <= 2 ? 'within' : 'OVER'} budget)`],
+  ])}
+
+${table(['runs', 'mean s', 'stddev s', 'median s', 'min s', 'max s'], [[RUNS, fmt(h.mean, 2), fmt(h.stddev, 2), fmt(h.median, 2), fmt(h.min, 2), fmt(h.max, 2)]])}
+`;
+  console.log(text);
+  writeSection('status', text);
+}
+
+main();
