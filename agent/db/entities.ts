@@ -6,6 +6,23 @@ import { PORT_COUNTERS } from './schema.js';
 import { withRetry, type Db } from './index.js';
 
 const PORT_COLS = ['ifIndex', 'ifDescr', 'ifName', 'ifAlias', 'ifType', 'ifMtu', 'ifSpeed', 'ifHighSpeed', 'ifPhysAddress', 'ifAdminStatus', 'ifOperStatus', 'ifLastChange'] as const;
+const PORT_INSERT_COLS = ['device_id', ...PORT_COLS, 'counter_bits', ...PORT_COUNTERS, 'poll_time', 'deleted'];
+const PORT_UPSERT_HEAD = `INSERT INTO ports (${PORT_INSERT_COLS.join(', ')}) VALUES`;
+const PORT_ROW = `(${PORT_INSERT_COLS.map(() => '?').join(',')})`;
+// Assignments run left to right: the previous values are read before being replaced.
+const PORT_UPSERT_TAIL = 'ON DUPLICATE KEY UPDATE ' + [
+  'ifOperStatus_prev = ifOperStatus', 'ifAdminStatus_prev = ifAdminStatus', 'ifSpeed_prev = ifSpeed', 'ifHighSpeed_prev = ifHighSpeed',
+  // a poll walks fewer columns than discovery: what it did not read stays as it was
+  ...PORT_COLS.filter((c) => c !== 'ifIndex').map((c) => `${c} = COALESCE(VALUES(${c}), ${c})`),
+  'counter_bits = VALUES(counter_bits)', 'deleted = 0',
+  'poll_prev = poll_time', 'poll_time = VALUES(poll_time)', 'poll_period = IF(poll_prev IS NULL OR poll_time <= poll_prev, NULL, poll_time - poll_prev)',
+  ...PORT_COUNTERS.flatMap((c) => [
+    `${c}_prev = ${c}`,
+    `${c} = VALUES(${c})`,
+    `${c}_delta = IF(${c} IS NULL OR ${c}_prev IS NULL OR ${c} < ${c}_prev, NULL, ${c} - ${c}_prev)`,
+    `${c}_rate = IF(${c}_delta IS NULL OR poll_period IS NULL, NULL, ${c}_delta DIV poll_period)`,
+  ]),
+].join(', ');
 
 /**
  * Upserts the ports seen (counters with _prev/_delta/_rate computed in SQL from the stored
@@ -14,26 +31,18 @@ const PORT_COLS = ['ifIndex', 'ifDescr', 'ifName', 'ifAlias', 'ifType', 'ifMtu',
  */
 export async function syncPorts(db: Db, deviceId: number, ports: PortRecord[], pollTime: number, markMissing = false): Promise<Map<number, number>> {
   if (ports.length > 0) {
-    const cols = ['device_id', ...PORT_COLS, 'counter_bits', ...PORT_COUNTERS, 'poll_time', 'deleted'];
-    const rows = ports.map((p) => [
-      deviceId, ...PORT_COLS.map((c) => (p[c] === null ? null : p[c])), p.counterBits,
-      ...PORT_COUNTERS.map((c) => (p.counters[c] === null ? null : p.counters[c]!.toString())), pollTime, 0,
-    ]);
-    // Assignments run left to right: the previous values are read before being replaced.
-    const updates = [
-      'ifOperStatus_prev = ifOperStatus', 'ifAdminStatus_prev = ifAdminStatus', 'ifSpeed_prev = ifSpeed', 'ifHighSpeed_prev = ifHighSpeed',
-      // a poll walks fewer columns than discovery: what it did not read stays as it was
-      ...PORT_COLS.filter((c) => c !== 'ifIndex').map((c) => `${c} = COALESCE(VALUES(${c}), ${c})`),
-      'counter_bits = VALUES(counter_bits)', 'deleted = 0',
-      'poll_prev = poll_time', 'poll_time = VALUES(poll_time)', 'poll_period = IF(poll_prev IS NULL OR poll_time <= poll_prev, NULL, poll_time - poll_prev)',
-      ...PORT_COUNTERS.flatMap((c) => [
-        `${c}_prev = ${c}`,
-        `${c} = VALUES(${c})`,
-        `${c}_delta = IF(${c} IS NULL OR ${c}_prev IS NULL OR ${c} < ${c}_prev, NULL, ${c} - ${c}_prev)`,
-        `${c}_rate = IF(${c}_delta IS NULL OR poll_period IS NULL, NULL, ${c}_delta DIV poll_period)`,
-      ]),
-    ];
-    await withRetry(() => db.query(`INSERT INTO ports (${cols.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${updates.join(', ')}`, [rows]));
+    const params: (string | number | null)[] = [];
+    for (const p of ports) {
+      params.push(deviceId);
+      for (const c of PORT_COLS) params.push(p[c]);
+      params.push(p.counterBits);
+      for (const c of PORT_COUNTERS) params.push(p.counters[c] === null ? null : p.counters[c]!.toString());
+      params.push(pollTime, 0);
+    }
+    // A prepared statement per port count: the long update clause is sent once per connection
+    // and the values travel binary.
+    const sql = `${PORT_UPSERT_HEAD} ${Array(ports.length).fill(PORT_ROW).join(',')} ${PORT_UPSERT_TAIL}`;
+    await withRetry(() => db.execute(sql, params));
   }
   if (markMissing) await markGone(db, 'ports', 'port_id', 'ifIndex', 'deleted = 1', 'deleted = 0', deviceId, ports.map((p) => String(p.ifIndex)));
   const [ids] = await db.query<mysql.RowDataPacket[]>('SELECT port_id, ifIndex FROM ports WHERE device_id = ? AND deleted = 0', [deviceId]);

@@ -61,6 +61,9 @@ export async function openDb(target: NodeEnv | DbTarget, options: OpenDbOptions 
     bigNumberStrings: false,
     dateStrings: false,
     waitForConnections: true,
+    // the ports upsert is prepared once per port count; bound them so that every agent's
+    // connections together stay far below MariaDB's max_prepared_stmt_count (16382)
+    maxPreparedStatements: 64,
   });
   // TIMESTAMP columns convert through the session zone: keep every session in UTC. READ
   // COMMITTED takes no gap locks, so many devices upserting their rows at once do not deadlock.
