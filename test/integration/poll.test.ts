@@ -40,6 +40,7 @@ before(async () => {
     hostname: 'localhost', port: Number(snmpdPort),
     snmp: { version: 'v3', authlevel: 'authPriv', authname: 'nmsv3', authpass: 'nmsv3authpass', authalgo: 'SHA', cryptopass: 'nmsv3privpass', cryptoalgo: 'AES' },
   });
+  ids.v1 = await addDevice(db, appKey, { hostname: '127.1', port: Number(snmpdPort), snmp: { version: 'v1', community: 'public' } });
   ids.cisco = await addDevice(db, appKey, { hostname: simHost, port: Number(simPort), snmp: { version: 'v2c', community: 'cisco_16_switch' } });
 });
 
@@ -53,8 +54,9 @@ after(async () => {
 
 const q = async (sql: string, args: unknown[] = []) => (await db.query<mysql.RowDataPacket[]>(sql, args))[0];
 
-test('snmpd over v2c and v3: discovery finds ports, processors and storage; a poll writes RRD files', { timeout: 60_000 }, async () => {
-  for (const key of ['v2c', 'v3']) {
+test('snmpd over v1, v2c and v3: discovery finds ports, processors and storage; a poll writes RRD files', { timeout: 90_000 }, async () => {
+  const hostOf: Record<string, string> = { v1: '127.1', v2c: snmpdHost, v3: 'localhost' };
+  for (const key of ['v1', 'v2c', 'v3']) {
     const d = await poller.discoverDevice(ids[key], { deadlineMs: 20_000 });
     assert.equal(d.status, 'up', `${key} discovery: ${d.error}`);
     const mods = Object.fromEntries(d.modules.map((m) => [m.module, m]));
@@ -72,7 +74,7 @@ test('snmpd over v2c and v3: discovery finds ports, processors and storage; a po
     assert.ok(row.last_polled && row.last_discovered && Number(row.uptime) > 0);
     const ports = await q('SELECT port_id FROM ports WHERE device_id = ? AND deleted = 0', [ids[key]]);
     await client.flushAll();
-    const host = rrdHost({ hostname: key === 'v2c' ? snmpdHost : 'localhost', port: Number(snmpdPort) });
+    const host = rrdHost({ hostname: hostOf[key], port: Number(snmpdPort) });
     for (const f of [`port-id${ports[0].port_id}.rrd`, 'uptime.rrd', 'poller-perf.rrd']) assert.ok(existsSync(join(dir, host, f)), `${host}/${f} missing`);
     const info = execFileSync('rrdtool', ['info', join(dir, host, `port-id${ports[0].port_id}.rrd`)], { encoding: 'utf8' });
     assert.match(info, /step = 10/);
