@@ -1,7 +1,7 @@
 // Runs a deploy: every host in parallel, each in its own HostDeploy (one SSH connection, one
 // facts round trip, then only the operations whose facts differ from the plan). One host's
 // failure never stops the others; the result is a recap per host and an exit code.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeployError, HostKeyError, NmsError, UsageError } from '../../lib/errors.js';
@@ -112,10 +112,12 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   } catch {
     throw new UsageError(`agent bundle ${bundlePath} is missing`, { hint: 'build it with `node scripts/build.mjs`' });
   }
+  const templatesDir = opts.templatesDir ?? defaultTemplatesDir();
+  if (!existsSync(join(templatesDir, 'nms', 'env.hbs'))) throw new UsageError(`${templatesDir} is not a templates folder (no nms/env.hbs in it)`, { hint: 'check --templates or NMS_TEMPLATES' });
   const masker = SecretMasker.forInventory(inv);
   const ctx: DeployContext = {
     inventory: inv,
-    renderer: new TemplateRenderer(opts.templatesDir ?? defaultTemplatesDir()),
+    renderer: new TemplateRenderer(templatesDir),
     masker,
     agentBundle,
     check: !!opts.check,

@@ -14,7 +14,8 @@ import { DEBIAN, EL, profileFor } from '../../cli/deploy/profile.js';
 import { accountChanges, deviceChanges, nativePasswordHash, privilegeString, wantedAccounts } from '../../cli/deploy/database.js';
 import { SecretMasker, unifiedDiff, MASK } from '../../cli/deploy/diff.js';
 import { BACKUP_DIR, CHECK_FAILED_EXIT, writeFileCommand, serviceCommand } from '../../cli/deploy/operations.js';
-import { exitCodeFor, selectHosts, type HostResult } from '../../cli/deploy/runner.js';
+import { deploy, exitCodeFor, selectHosts, type HostResult } from '../../cli/deploy/runner.js';
+import { formatRecap } from '../../cli/deploy/recap.js';
 import { sha256, type FileSpec } from '../../cli/deploy/plan.js';
 import { loadInventory } from '../../cli/inventory/load.js';
 import { encrypt } from '../../lib/crypto.js';
@@ -238,4 +239,22 @@ test('sudo: the command survives quoting and runs as given', () => {
   assert.equal(new SshHost({ address: 'x', user: 'deployer', keyPath: '/k', knownHostsPath: '/kh' }).opts.sudo, true);
   assert.equal(new SshHost({ address: 'x', keyPath: '/k', knownHostsPath: '/kh' }).opts.sudo, false);
   assert.throws(() => new SshHost({ address: 'x', keyPath: '/k', knownHostsPath: '/kh', maxChannels: 11 }), /maxChannels must be 1-10/);
+});
+
+test('bad input stops before any connection: unknown --limit host, missing templates or bundle', async () => {
+  const inv = await loadInventory(INV, { checkFiles: false });
+  await assert.rejects(deploy({ inventory: inv, limit: ['nope'] }), UsageError);
+  await assert.rejects(deploy({ inventory: inv, templatesDir: '/nonexistent-nms-templates' }), /not a templates folder/);
+  await assert.rejects(deploy({ inventory: inv, agentBundlePath: '/nonexistent-nms-agent.mjs' }), /agent bundle .* is missing/);
+});
+
+test('recap: one line per host with ok/changed/failed/unreachable, errors and check mode', () => {
+  const h = (host: string, status: HostResult['status'], changed: number, error?: string): HostResult => ({ host, status, ok: 5, changed, changes: changed ? ['update /etc/x'] : [], diffs: [], warnings: [], error, durationMs: 1234, timings: { connectMs: 1, factsMs: 2 } });
+  const text = formatRecap({ check: true, exitCode: 4, durationMs: 2000, hosts: [h('master', 'changed', 1), h('poller1', 'unreachable', 0, 'cannot connect')] }).replace(/\x1b\[[0-9;]*m/g, '');
+  assert.match(text, /^master: would change:\n {2}- update \/etc\/x$/m);
+  assert.match(text, /^UNREACHABLE poller1: cannot connect$/m);
+  assert.match(text, /^CHECK RECAP/m);
+  assert.match(text, /^master\s+ok=5\s+changed=1\s+failed=0 unreachable=0\s+1\.23s$/m);
+  assert.match(text, /^poller1\s+ok=5\s+changed=0\s+failed=0 unreachable=1/m);
+  assert.match(text, /exit code 4$/m);
 });
