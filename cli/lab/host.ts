@@ -114,6 +114,12 @@ async function prepareLayers(plan: HostPlan, labPublicKey: string, allHosts: Hos
   const rootSsh = mkdirLike(upper, 'root/.ssh');
   chmodSync(rootSsh, 0o700);
   writeFileSync(`${rootSsh}/authorized_keys`, labPublicKey.trim() + '\n', { mode: 0o600 });
+  // Root's shell start-up files as on a fresh Debian host: the machine's own (pyenv, cargo…)
+  // would run on every ssh command in every host and slow the deploy engine down.
+  for (const [file, fallback] of [['.bashrc', ''], ['.profile', 'if [ -f ~/.bashrc ]; then . ~/.bashrc; fi\n']]) {
+    const debian = `/usr/share/base-files/dot${file}`;
+    writeFileSync(`${upper}/root/${file}`, existsSync(debian) ? readFileSync(debian) : fallback, { mode: 0o644 });
+  }
   writeFileSync(`${upper}/etc/hostname`, plan.name + '\n');
   const hosts = ['127.0.0.1\tlocalhost', `127.0.1.1\t${plan.name}`, '::1\tlocalhost ip6-localhost ip6-loopback', ''];
   for (const h of allHosts) hosts.push(`${h.address}\t${h.name}`);
