@@ -10,7 +10,7 @@ import { accountChanges, deviceChanges } from './database.js';
 import { queryDevices, runSql } from './database-run.js';
 import { unifiedDiff } from './diff.js';
 import { factsScript, parseFacts, type Facts } from './facts.js';
-import { CHECK_FAILED_EXIT, clearPendingCommand, ensureDirCommand, ensureUserCommand, fileAttrsCommand, recordPendingCommand, selfSignedCertCommand, serviceCommand, writeFileCommand } from './operations.js';
+import { CHECK_FAILED_EXIT, clearPendingCommand, ensureDirCommand, ensureUserCommand, fileAttrsCommand, recordPendingCommand, selfSignedCertCommand, selfSignedMarker, serviceCommand, writeFileCommand } from './operations.js';
 import { buildPlan, type FileSpec, type HostPlan, type ServiceSpec } from './plan.js';
 import { DEBIAN, HANDLER_KEYS, profileFor, type HandlerKey, type OsProfile } from './profile.js';
 import type { DeployContext, HostResult } from './runner.js';
@@ -83,7 +83,7 @@ export class HostDeploy {
       localNodePath: process.execPath,
     });
     const paths = [...pre.dirs.map((d) => d.path), ...pre.files.map((f) => f.path), AGENT_NODE, '/etc/systemd/system/nms-agent.service'];
-    if (pre.selfSignedCert) paths.push(pre.selfSignedCert.cert, pre.selfSignedCert.key);
+    if (pre.selfSignedCert) paths.push(pre.selfSignedCert.cert, pre.selfSignedCert.key, selfSignedMarker(pre.selfSignedCert.cert));
     const script = factsScript({
       packages: pre.packages,
       users: [NMS_USER],
@@ -146,7 +146,7 @@ export class HostDeploy {
   private async certificate(plan: HostPlan, facts: Facts): Promise<void> {
     const c = plan.selfSignedCert;
     if (!c) return;
-    if (facts.files[c.cert]?.sha256 && facts.files[c.key]?.sha256) return this.ok();
+    if (facts.files[c.cert]?.sha256 && facts.files[c.key]?.sha256 && facts.files[selfSignedMarker(c.cert)]) return this.ok();
     await this.act(`self-signed certificate for ${c.serverName}`, selfSignedCertCommand(c.cert, c.key, c.serverName) + '\n' + recordPendingCommand(['nginx']));
     this.pending.add('nginx');
   }

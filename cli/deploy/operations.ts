@@ -71,6 +71,11 @@ export function fileAttrsCommand(f: FileSpec): string {
   return `chown ${shq(f.owner)}:${shq(f.group)} ${p} && chmod ${f.mode.toString(8)} ${p}`;
 }
 
+/** Present once a self-signed pair was written completely. */
+export function selfSignedMarker(cert: string): string {
+  return `${cert}.complete`;
+}
+
 /** A self-signed certificate, made on the host so the key never leaves it. */
 export function selfSignedCertCommand(cert: string, key: string, serverName: string): string {
   return [
@@ -79,8 +84,11 @@ export function selfSignedCertCommand(cert: string, key: string, serverName: str
     `mkdir -p ${shq(cert.slice(0, cert.lastIndexOf('/')))}`,
     `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 825 -subj ${shq(`/CN=${serverName}`)} -addext ${shq(`subjectAltName=DNS:${serverName}`)} -keyout ${shq(key + '.nms-new')} -out ${shq(cert + '.nms-new')} 2>&1`,
     `chmod 600 ${shq(key + '.nms-new')} && chmod 644 ${shq(cert + '.nms-new')}`,
+    `rm -f ${shq(selfSignedMarker(cert))}`,
     `mv -f ${shq(key + '.nms-new')} ${shq(key)}`,
     `mv -f ${shq(cert + '.nms-new')} ${shq(cert)}`,
+    // the pair is complete only with this marker: a run killed between the two moves redoes both
+    `touch ${shq(selfSignedMarker(cert))}`,
   ].join('\n');
 }
 

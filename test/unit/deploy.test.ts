@@ -13,7 +13,7 @@ import { factsScript, parseFacts } from '../../cli/deploy/facts.js';
 import { DEBIAN, EL, profileFor } from '../../cli/deploy/profile.js';
 import { accountChanges, deviceChanges, nativePasswordHash, privilegeString, wantedAccounts } from '../../cli/deploy/database.js';
 import { SecretMasker, unifiedDiff, MASK } from '../../cli/deploy/diff.js';
-import { BACKUP_DIR, CHECK_FAILED_EXIT, writeFileCommand, serviceCommand } from '../../cli/deploy/operations.js';
+import { BACKUP_DIR, CHECK_FAILED_EXIT, selfSignedCertCommand, selfSignedMarker, writeFileCommand, serviceCommand } from '../../cli/deploy/operations.js';
 import { deploy, exitCodeFor, selectHosts, type HostResult } from '../../cli/deploy/runner.js';
 import { formatRecap } from '../../cli/deploy/recap.js';
 import { sha256, type FileSpec } from '../../cli/deploy/plan.js';
@@ -257,4 +257,22 @@ test('recap: one line per host with ok/changed/failed/unreachable, errors and ch
   assert.match(text, /^master\s+ok=5\s+changed=1\s+failed=0 unreachable=0\s+1\.23s$/m);
   assert.match(text, /^poller1\s+ok=5\s+changed=0\s+failed=0 unreachable=1/m);
   assert.match(text, /exit code 4$/m);
+});
+
+test('self-signed certificate: made with openssl into place, marked complete last', { skip: spawnSync('sh', ['-c', 'command -v openssl']).status !== 0, timeout: 30_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nms-cert-'));
+  try {
+    const cert = join(dir, 'tls', 'nms.crt');
+    const key = join(dir, 'tls', 'nms.key');
+    const r = sh(selfSignedCertCommand(cert, key, 'nms.example'));
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(statSync(key).mode & 0o777, 0o600);
+    assert.ok(existsSync(selfSignedMarker(cert)));
+    const subject = spawnSync('openssl', ['x509', '-noout', '-subject', '-in', cert], { encoding: 'utf8' }).stdout;
+    assert.match(subject, /CN ?= ?nms\.example/);
+    const text = selfSignedCertCommand(cert, key, 'x');
+    assert.ok(text.lastIndexOf('touch') > text.lastIndexOf('mv -f'), 'the marker comes after both moves');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

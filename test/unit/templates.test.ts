@@ -192,3 +192,20 @@ test('a host without Node ≥ 20 gets ours at /opt/nms/node; EL hosts get EL pat
   assert.deepEqual(m.packages.sort(), ['curl', 'mariadb', 'mariadb-server', 'memcached', 'nftables', 'nginx', 'openssl', 'redis'].sort());
   assert.match(fileOf(m, '/etc/nginx/nginx.conf'), /^user nginx;$/m);
 });
+
+test('a certificate given in the inventory is pushed (key 0600, secret in --diff); no self-signed one', { timeout: 20_000 }, async () => {
+  const inv = await loadInventory(INV, { checkFiles: false });
+  const dir = mkdtempSync(join(tmpdir(), 'nms-tls-'));
+  try {
+    writeFileSync(join(dir, 'c.pem'), 'CERT\n');
+    writeFileSync(join(dir, 'k.pem'), 'KEY\n');
+    const withTls = { ...inv, cluster: { ...inv.cluster, tls: { certPath: join(dir, 'c.pem'), keyPath: join(dir, 'k.pem') } } };
+    const p = buildPlan({ inventory: withTls, host: inv.hosts[0], profile: DEBIAN, renderer: new TemplateRenderer(TEMPLATES), systemd: false, hostNode: '/usr/bin/node', agentBundle: Buffer.from('b'), localNodePath: process.execPath });
+    assert.equal(p.selfSignedCert, undefined);
+    const key = p.files.find((f) => f.path === '/etc/nms/tls/nms.key')!;
+    assert.ok(key.secret && key.mode === 0o600 && key.notify?.includes('nginx'));
+    assert.equal(p.files.find((f) => f.path === '/etc/nms/tls/nms.crt')!.content.toString(), 'CERT\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
