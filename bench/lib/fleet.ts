@@ -63,7 +63,10 @@ export class PollWorker {
   }
 
   async start(): Promise<void> {
-    const c = fork(await bundleWorker(), [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // profiles are read by file: the unbundled sources (through tsx) keep each package's name
+    const profiling = Boolean(process.env.NMS_BENCH_CPU_PROF);
+    const entry = profiling ? join(ROOT, 'bench/lib/poll-worker.ts') : await bundleWorker();
+    const c = fork(entry, [], { execArgv: profiling ? ['--import', 'tsx'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child = c;
     c.on('message', (m: { type: string; message?: string }) => {
       const w = this.waiting;

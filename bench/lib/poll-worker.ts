@@ -6,6 +6,9 @@
 //   parent → {close}   drop the database, exit
 // Varbinds are counted by wrapping SnmpSession's three request methods (a counter add per
 // response: noise next to what is measured).
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { generateAppKey } from '../../lib/crypto.js';
 import { setLogLevel } from '../../lib/log.js';
 import { RrdcachedClient } from '../../lib/rrdcached.js';
@@ -114,10 +117,29 @@ async function onSetup(s: WorkerSetup): Promise<void> {
   process.send!({ type: 'ready', discovery });
 }
 
+// NMS_BENCH_CPU_PROF=DIR: a V8 CPU profile of each poll cycle after the first (the warm-up)
+const profDir = process.env.NMS_BENCH_CPU_PROF;
+let cycleNo = 0;
+async function profiled<T>(fn: () => Promise<T>): Promise<T> {
+  if (!profDir || cycleNo++ === 0) return fn();
+  const s = new Session();
+  s.connect();
+  await s.post('Profiler.enable');
+  await s.post('Profiler.setSamplingInterval', { interval: 500 });
+  await s.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await s.post('Profiler.stop');
+    writeFileSync(join(profDir, `cycle-${cycleNo}.cpuprofile`), JSON.stringify(profile));
+    s.disconnect();
+  }
+}
+
 process.on('message', (m: { type: string } & Partial<WorkerSetup>) => {
   const run = async () => {
     if (m.type === 'setup') await onSetup(m as WorkerSetup);
-    else if (m.type === 'cycle') process.send!(await runAll('poll'));
+    else if (m.type === 'cycle') process.send!(await profiled(() => runAll('poll')));
     else if (m.type === 'close') {
       await db?.query(`DROP DATABASE IF EXISTS \`${setup.database}\``);
       await db?.end();
