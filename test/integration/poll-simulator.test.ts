@@ -18,7 +18,7 @@ import { Poller, rrdHost, type PollResult } from '../../agent/poll/index.js';
 import { RrdWriter } from '../../agent/rrd/writer.js';
 import { RrdSpool } from '../../agent/rrd/spool.js';
 import { Simulator } from '../../lab/simulator/server.js';
-import { deviceCredentials, PORTS, portRate, portUp } from '../../lab/simulator/model.js';
+import { cpuCount, deviceCredentials, PORTS, portRate, portUp, SENSORS, storages } from '../../lab/simulator/model.js';
 
 const STEP = 10;
 const url = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
@@ -77,8 +77,17 @@ test('simulator: discovery, six polls 10 s apart with rrdcached down for two, ra
   for (const [i, id] of ids) {
     const d = await poller.discoverDevice(id, { deadlineMs: 8000 });
     assert.equal(d.status, 'up', `device ${i}: ${d.error}`);
-    assert.equal(d.modules.find((m) => m.module === 'ports')?.items, PORTS);
+    const items = Object.fromEntries(d.modules.map((m) => [m.module, m.items]));
+    assert.deepEqual([items.ports, items.processors, items.storage, items.sensors], [PORTS, cpuCount(i), storages(i).length, SENSORS.length], `device ${i}`);
   }
+  // sensors scaled by their scale and precision: millivolts become volts, tenths of °C become °C
+  const [sensors] = await db.query<mysql.RowDataPacket[]>('SELECT sensor_class, sensor_index, sensor_descr, sensor_current FROM sensors WHERE device_id = ? ORDER BY sensor_index', [ids.get(0)]);
+  assert.deepEqual(sensors.map((r) => [r.sensor_class, r.sensor_descr]), SENSORS.map((x) => [{ 8: 'temperature', 4: 'voltage', 10: 'fanspeed' }[x.type], x.name]));
+  sensors.forEach((r, k) => {
+    const x = SENSORS[k];
+    const unit = 10 ** ((x.scale - 9) * 3 - x.precision);
+    assert.ok(Math.abs(r.sensor_current - x.mean * unit) <= 1.5 * x.swing * unit, `${x.name}: ${r.sensor_current} vs ${x.mean * unit} ± ${1.5 * x.swing * unit}`);
+  });
   const start = Math.ceil(Date.now() / 1000 / STEP) * STEP + 3; // a few seconds into a step
   const polls: PollResult[][] = [];
   for (let n = 0; n < 6; n++) {
@@ -122,6 +131,12 @@ test('simulator: discovery, six polls 10 s apart with rrdcached down for two, ra
           checked++;
         }
       }
+    }
+  }
+  for (const [i] of ids) {
+    const host = join(dir, 'rrd', rrdHost({ hostname: '127.0.0.1', port: firstPort + i }));
+    for (const f of ['uptime.rrd', 'poller-perf.rrd', 'processor-hr-196608.rrd', 'storage-hrstorage-_var.rrd', 'sensor-temperature-entity-sensor-1001.rrd', 'sensor-voltage-entity-sensor-1003.rrd']) {
+      assert.ok(existsSync(join(host, f)), `${host}/${f} missing`);
     }
   }
   // 2 devices × ~45 up ports × 2 sources × 4 steps
