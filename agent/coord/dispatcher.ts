@@ -11,6 +11,7 @@ import type { Logger } from '../../lib/log.js';
 import { CoordKeys, type JobType } from './keys.js';
 import { acquireLock, ownerToken, releaseLock, renewLock } from './lock.js';
 import { findDueDevices, type DueDevice } from './due.js';
+import { redisNow } from './device-claim.js';
 
 /** The settings the dispatcher reads on every tick (so SIGHUP changes apply at once). */
 export interface DispatchSettings {
@@ -111,6 +112,9 @@ export class Dispatcher extends EventEmitter {
       this.emit('elected');
     } else if (!this.master && was) this.emit('lost');
     if (!this.master) return { master: false, due: 0, queued: 0 };
+    // Stamp the read on Redis's clock before it happens: a worker skips the job if the device's
+    // last run ended after this (the read may have missed that run's update).
+    const readAt = await redisNow(this.o.redis);
     const due = await findDueDevices(this.o.db, {
       pollerFrequency: s.pollerFrequency,
       discoveryFrequency: s.discoveryFrequency,
@@ -118,7 +122,7 @@ export class Dispatcher extends EventEmitter {
       // Under the lock's ttl, so a hung query cannot outlive this dispatcher's mandate by much.
       timeoutMs: Math.min(10_000, ttl / 2),
     });
-    const queued = await this.enqueue(due, s);
+    const queued = await this.enqueue(due, s, readAt);
     await this.o.redis.set(
       this.o.keys.dispatcherTick,
       JSON.stringify({ node_id: this.o.nodeId, poller_name: this.o.pollerName, at: Date.now(), due: due.length, queued }),
@@ -128,7 +132,7 @@ export class Dispatcher extends EventEmitter {
     return { master: true, due: due.length, queued };
   }
 
-  private async enqueue(due: DueDevice[], s: DispatchSettings): Promise<number> {
+  private async enqueue(due: DueDevice[], s: DispatchSettings, readAt: number): Promise<number> {
     const now = Date.now();
     const window = this.o.redispatchMs ?? Math.min(30_000, s.pollerFrequency * 500, s.downRetry * 500);
     for (const [k, at] of this.recent) if (now - at >= window) this.recent.delete(k);
@@ -150,7 +154,7 @@ export class Dispatcher extends EventEmitter {
     for (const [name, { type, ids }] of byQueue) {
       const queue = this.queue(name);
       try {
-        await queue.addBulk(ids.map((id) => ({ name: type, data: { deviceId: id, dispatchedAt: now }, opts: { jobId: jobIdOf(id) } })));
+        await queue.addBulk(ids.map((id) => ({ name: type, data: { deviceId: id, readAt }, opts: { jobId: jobIdOf(id) } })));
         n += ids.length;
       } catch (err) {
         for (const id of ids) this.recent.delete(`${name}/${id}`);

@@ -31,6 +31,10 @@ export class CoordKeys {
   deviceLock(type: JobType, deviceId: number): string {
     return `${this.prefix}:lock:${type}:${deviceId}`;
   }
+  /** Redis-clock epoch ms when the device's last successful run of this type ended (stale-job check). */
+  deviceDone(type: JobType, deviceId: number): string {
+    return `${this.prefix}:done:${type}:${deviceId}`;
+  }
   /** BullMQ's `prefix` option: its keys are `<prefix>:bull:<queue>:…`. */
   get bullPrefix(): string {
     return `${this.prefix}:bull`;

@@ -9,7 +9,8 @@ import type { Redis } from 'ioredis';
 import type { ConnectionOptions } from 'bullmq';
 import type { Logger } from '../../lib/log.js';
 import type { CoordKeys, JobType } from './keys.js';
-import { ownerToken, releaseLock, renewLock, renewOrRetakeLock } from './lock.js';
+import { ownerToken, releaseLock, renewOrRetakeLock } from './lock.js';
+import { claimDevice, finishDevice } from './device-claim.js';
 
 /** Does the work of one job. Must stop soon after `signal` aborts. */
 export type JobHandler = (type: JobType, deviceId: number, signal: AbortSignal) => Promise<void>;
@@ -23,6 +24,7 @@ export interface JobRecord {
   outcome: JobOutcome;
   startedAt: number;
   durationMs: number;
+  /** Why it failed ('error', 'timeout') or was skipped ('busy': running elsewhere; 'stale': queued before its last run ended). */
   error?: string;
 }
 
@@ -66,11 +68,9 @@ export function defaultLockDurationMs(frequencySeconds: number): number {
   return Math.min(30_000, Math.max(2_000, Math.round((frequencySeconds * 1000) / 10)));
 }
 
-/** After a run the device lock is kept this long from the start, so a job queued from a stale read is skipped. */
-export function holdAfterRunMs(frequencySeconds: number, downRetrySeconds: number): number {
-  // Due again min(frequency - 1, down_retry) s after the stored start, which TIMESTAMP truncation
-  // puts up to 1 s before the real one; half a second more keeps a due job from being skipped.
-  return Math.min(5_000, (Math.min(frequencySeconds - 1, downRetrySeconds) - 1.5) * 1000);
+/** How long the done marker of a run is kept: longer than a job can wait in a queue. */
+export function doneMarkerMs(frequencySeconds: number): number {
+  return Math.max(60_000, 2 * frequencySeconds * 1000);
 }
 
 class JobTimeout extends Error {}
@@ -153,9 +153,10 @@ export class WorkerPool extends EventEmitter {
     const key = this.o.keys.deviceLock(type, deviceId);
     const token = ownerToken(this.o.nodeId);
     const lockMs = this.lockMs(type);
-    if ((await this.o.redis.set(key, token, 'PX', lockMs, 'NX')) !== 'OK') {
-      // Running elsewhere, or just finished and queued again from a stale read: not twice.
-      record('skipped');
+    const claim = await claimDevice(this.o.redis, this.o.keys, type, deviceId, token, lockMs, Number(job.data?.readAt) || 0);
+    if (claim !== 'claimed') {
+      // Running elsewhere, or queued from a read taken before its last run ended: not twice.
+      record('skipped', claim);
       return;
     }
     this.active++;
@@ -174,13 +175,14 @@ export class WorkerPool extends EventEmitter {
         .then((r) => r !== 'renewed' && this.o.log.warn(r === 'retaken' ? 'device_lock_retaken' : 'device_lock_lost', { type, device_id: deviceId }))
         .catch(() => {});
     }, lockMs / 2);
-    let finished = false;
+    let succeeded = false;
+    let returned = false;
     try {
       await this.runHandler(type, deviceId, ac.signal);
-      finished = true;
+      succeeded = returned = true;
       record('ok');
     } catch (err) {
-      finished = finishedHandler.has(ac.signal);
+      returned = finishedHandler.has(ac.signal);
       const timedOut = ac.signal.reason instanceof JobTimeout;
       record(timedOut ? 'timeout' : 'error', (err as Error)?.message ?? String(err));
       throw err;
@@ -190,8 +192,10 @@ export class WorkerPool extends EventEmitter {
       this.shutdown.signal.removeEventListener('abort', onShutdown);
       bullSignal?.removeEventListener('abort', onBull);
       this.active--;
-      // A handler still running past its grace keeps the lock until it expires on its own.
-      if (finished) await this.afterRun(key, token, type, startedAt).catch(() => {});
+      // A failed run leaves no done marker, so the device is queued again while still due; a
+      // handler still running past its grace keeps the lock until it expires on its own.
+      if (succeeded) await finishDevice(this.o.redis, this.o.keys, type, deviceId, token, doneMarkerMs(freq)).catch(() => {});
+      else if (returned) await releaseLock(this.o.redis, key, token).catch(() => {});
     }
   }
 
@@ -218,13 +222,6 @@ export class WorkerPool extends EventEmitter {
         },
       );
     });
-  }
-
-  private async afterRun(key: string, token: string, type: JobType, startedAt: number): Promise<void> {
-    const holdUntil = startedAt + holdAfterRunMs(this.o.settings.frequency(type), this.o.settings.downRetry());
-    const left = holdUntil - Date.now();
-    if (left > 50) await renewLock(this.o.redis, key, token, left);
-    else await releaseLock(this.o.redis, key, token);
   }
 
   /**

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RowDataPacket } from 'mysql2/promise';
 import { Redis } from 'ioredis';
+import { Queue } from 'bullmq';
 import { generateAppKey } from '../../lib/crypto.js';
 import { migrate, openDb, type Db } from '../../agent/db/index.js';
 import { CoordKeys } from '../../agent/coord/keys.js';
@@ -265,6 +266,13 @@ test('three agents, two groups, 300 devices: once per cycle, failover, Redis res
   const victim = agents.find((x) => x !== master1 && x.name !== 'pollerC') ?? agents.find((x) => x !== master1)!;
   from = Date.now();
   kill(victim, 'SIGKILL');
+  // The jobs it was running when it died: still active in BullMQ, with its worker name.
+  const orphaned: number[] = [];
+  for (const g of victim.groups) {
+    const q = new Queue(`poller-${g}`, { connection: { host: REDIS_HOST, port: Number(REDIS_PORT) }, prefix: `${PREFIX}:bull` });
+    for (const j of await q.getActive()) if (j.processedBy?.startsWith(`${victim.name}/`)) orphaned.push(Number(j.data.deviceId));
+    await q.close();
+  }
   await sleep(4 * FREQ * 1000);
   to = Date.now();
   a = analyse(await polls(admin, from, to), from, to, agents);
@@ -273,6 +281,12 @@ test('three agents, two groups, 300 devices: once per cycle, failover, Redis res
   assert.deepEqual(a.doubles, [], 'no device polled twice after the kill');
   assert.deepEqual(a.wrongGroup, []);
   assert.ok(a.maxGap <= 2 * FREQ * 1000, `the victim's devices taken within a cycle (largest gap ${a.maxGap} ms)`);
+  // The jobs it was running were recovered through BullMQ's stalled check and run elsewhere.
+  const stalled = agents.filter((x) => x !== victim).flatMap((x) => x.logs.filter((l) => l.event === 'job_stalled' && l.t >= from));
+  report.after_kill = { ...(report.after_kill as object), orphaned_jobs: orphaned.length, stalled_jobs_recovered: stalled.length };
+  assert.ok(stalled.length >= orphaned.length, `${orphaned.length} orphaned jobs, ${stalled.length} recovered`);
+  const afterKill = await polls(admin, from, to);
+  for (const id of orphaned) assert.ok(afterKill.some((r) => r.device_id === id && r.poller_name !== victim.name), `orphaned device ${id} polled by another agent`);
   const late = await polls(admin, to - FREQ * 1000, to);
   assert.ok(!late.some((r) => r.poller_name === victim.name), 'the killed agent polls nothing');
 

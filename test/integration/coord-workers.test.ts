@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { CoordKeys, type JobType } from '../../agent/coord/keys.js';
 import { WorkerPool, type JobHandler, type JobRecord } from '../../agent/coord/worker-pool.js';
 import { jobIdOf } from '../../agent/coord/dispatcher.js';
+import { redisNow } from '../../agent/coord/device-claim.js';
 import { createLogger } from '../../lib/log.js';
 
 const [REDIS_HOST, REDIS_PORT] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379').split(':');
@@ -36,10 +37,10 @@ function setup(handler: JobHandler, freq = 4) {
   const records: JobRecord[] = [];
   pool.on('job', (r: JobRecord) => records.push(r));
   pool.on('error', () => {});
-  const add = async (deviceId: number) => {
+  const add = async (deviceId: number, readAt = 0) => {
     // The previous job of this device is removed just after its 'job' event: wait, or the add is de-duplicated.
     for (let i = 0; i < 100 && (await queue.getJob(jobIdOf(deviceId))); i++) await new Promise((r) => setTimeout(r, 20));
-    return queue.add('poller', { deviceId }, { jobId: jobIdOf(deviceId) });
+    return queue.add('poller', { deviceId, readAt }, { jobId: jobIdOf(deviceId) });
   };
   const next = async () => (await once(pool, 'job'))[0] as JobRecord;
   const cleanup = async () => {
@@ -53,7 +54,7 @@ function setup(handler: JobHandler, freq = 4) {
   return { keys, redis, pool, queue, records, add, next, cleanup };
 }
 
-test('a device locked by another worker is skipped, and held briefly after a run', { timeout: 30_000 }, async (t) => {
+test('a device locked by another worker is skipped; a job read before the last run ended is stale', { timeout: 30_000 }, async (t) => {
   const ran: number[] = [];
   const s = setup(async (_type: JobType, id) => void ran.push(id));
   t.after(s.cleanup);
@@ -61,20 +62,30 @@ test('a device locked by another worker is skipped, and held briefly after a run
   s.pool.start();
   let rec = s.next();
   await s.add(1);
-  assert.equal((await rec).outcome, 'skipped');
+  let r = await rec;
+  assert.equal(r.outcome, 'skipped');
+  assert.equal(r.error, 'busy');
   assert.deepEqual(ran, [], 'the handler did not run for a locked device');
 
+  // A due-read taken now, then a run of device 2 that ends after it ...
+  const staleRead = await redisNow(s.redis);
   rec = s.next();
-  await s.add(2);
+  await s.add(2, await redisNow(s.redis));
   assert.equal((await rec).outcome, 'ok');
   assert.deepEqual(ran, [2]);
-  // Held after the run (a stale dispatch right now must not poll it again) ...
-  const ttl = await s.redis.pttl(s.keys.deviceLock('poller', 2));
-  assert.ok(ttl > 0 && ttl <= 1500, `hold ttl ${ttl}`);
+  assert.equal(await s.redis.exists(s.keys.deviceLock('poller', 2)), 0, 'lock released after the run');
+  assert.ok(Number(await s.redis.get(s.keys.deviceDone('poller', 2))) >= staleRead);
+  // ... so a job queued from that earlier read is stale and skipped, however late it arrives,
   rec = s.next();
-  await s.add(2);
-  assert.equal((await rec).outcome, 'skipped');
-  assert.deepEqual(ran, [2]);
+  await s.add(2, staleRead);
+  r = await rec;
+  assert.equal(r.outcome, 'skipped');
+  assert.equal(r.error, 'stale');
+  // while one from a read taken after the run ends runs.
+  rec = s.next();
+  await s.add(2, await redisNow(s.redis));
+  assert.equal((await rec).outcome, 'ok');
+  assert.deepEqual(ran, [2, 2]);
 });
 
 test('deadline: the signal aborts; a handler that ignores it is given up after the grace and keeps its lock', { timeout: 30_000 }, async (t) => {
@@ -89,7 +100,8 @@ test('deadline: the signal aborts; a handler that ignores it is given up after t
   const r1 = await rec;
   assert.equal(r1.outcome, 'timeout');
   assert.ok(r1.durationMs >= 900 && r1.durationMs < 2500, `aborted after ${r1.durationMs} ms`);
-  assert.equal(await s.redis.exists(s.keys.deviceLock('poller', 1)), 1, 'held briefly after a run that returned');
+  assert.equal(await s.redis.exists(s.keys.deviceLock('poller', 1)), 0, 'a failed run that returned releases its lock');
+  assert.equal(await s.redis.exists(s.keys.deviceDone('poller', 1)), 0, 'and leaves no done marker, so it is queued again');
 
   rec = s.next();
   await s.add(3);

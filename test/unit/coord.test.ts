@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoordKeys, keyPrefixFromEnv, parseQueueName } from '../../agent/coord/keys.js';
 import { dueQuery } from '../../agent/coord/due.js';
-import { defaultLockDurationMs, holdAfterRunMs } from '../../agent/coord/worker-pool.js';
+import { defaultLockDurationMs, doneMarkerMs } from '../../agent/coord/worker-pool.js';
 import { jobIdOf } from '../../agent/coord/dispatcher.js';
 import { Metrics } from '../../agent/service/metrics.js';
 import { throttled } from '../../agent/service/connections.js';
@@ -13,6 +13,7 @@ test('key names share one prefix and queue names round-trip', () => {
   const k = new CoordKeys('p1');
   assert.equal(k.dispatcherLock, 'p1:dispatcher');
   assert.equal(k.deviceLock('poller', 42), 'p1:lock:poller:42');
+  assert.equal(k.deviceDone('poller', 42), 'p1:done:poller:42');
   assert.equal(k.bullPrefix, 'p1:bull');
   assert.equal(k.node('abc'), 'p1:node:abc');
   assert.equal(k.deviceRecord('discovery', 7), 'p1:device:7:discovery');
@@ -45,16 +46,13 @@ test('due query: parameters in placeholder order, groups filter, slowest first',
   assert.match(dueQuery({ pollerFrequency: 5, discoveryFrequency: 60, downRetry: 3, groups: [] }).sql, /AND FALSE/);
 });
 
-test('lock durations scale with the frequency within 2..30 s; the post-run hold stays under the next due time', () => {
+test('lock durations scale with the frequency within 2..30 s; done markers outlive a queue wait', () => {
   assert.equal(defaultLockDurationMs(5), 2000);
   assert.equal(defaultLockDurationMs(120), 12_000);
   assert.equal(defaultLockDurationMs(300), 30_000);
   assert.equal(defaultLockDurationMs(21600), 30_000);
-  for (const [freq, retry] of [[5, 3], [5, 60], [300, 60], [60, 300]]) {
-    const hold = holdAfterRunMs(freq, retry);
-    // A device is due again at least min(freq - 1, retry) s after its start, minus 1 s of TIMESTAMP truncation.
-    assert.ok(hold < (Math.min(freq - 1, retry) - 1) * 1000, `hold ${hold} for ${freq}/${retry}`);
-  }
+  assert.equal(doneMarkerMs(5), 60_000);
+  assert.equal(doneMarkerMs(300), 600_000);
 });
 
 test('metrics render in Prometheus text format with escaped labels and a histogram', async () => {
