@@ -1,5 +1,5 @@
 // Repository functions for a device's entities (ports, processors, storage, sensors): one
-// multi-row upsert per table and poll, then one SELECT for the ids the RRD files are named by.
+// multi-row upsert per table and poll; the ports upsert returns the ids the RRD files are named by.
 import type mysql from 'mysql2/promise';
 import type { PortRecord, ProcessorRecord, SensorRecord, StorageRecord } from '../collectors/types.js';
 import { PORT_COUNTERS } from './schema.js';
@@ -27,9 +27,10 @@ const PORT_UPSERT_TAIL = 'ON DUPLICATE KEY UPDATE ' + [
 /**
  * Upserts the ports seen (counters with _prev/_delta/_rate computed in SQL from the stored
  * ones) and, when `markMissing` (discovery), flags ports no longer present as deleted.
- * Returns port_id by ifIndex.
+ * Returns port_id by ifIndex of the ports seen.
  */
 export async function syncPorts(db: Db, deviceId: number, ports: PortRecord[], pollTime: number, markMissing = false): Promise<Map<number, number>> {
+  const ids = new Map<number, number>();
   if (ports.length > 0) {
     const params: (string | number | null)[] = [];
     for (const p of ports) {
@@ -42,11 +43,12 @@ export async function syncPorts(db: Db, deviceId: number, ports: PortRecord[], p
     // A prepared statement per port count: the long update clause is sent once per connection
     // and the values travel binary.
     const sql = `${PORT_UPSERT_HEAD} ${Array(ports.length).fill(PORT_ROW).join(',')} ${PORT_UPSERT_TAIL}`;
-    await withRetry(() => db.execute(sql, params));
+    // RETURNING (MariaDB >= 10.5) hands back the ids with the upsert: no second query
+    const [rows] = await withRetry(() => db.execute<mysql.RowDataPacket[]>(`${sql} RETURNING port_id, ifIndex`, params));
+    for (const r of rows) ids.set(Number(r.ifIndex), Number(r.port_id));
   }
   if (markMissing) await markGone(db, 'ports', 'port_id', 'ifIndex', 'deleted = 1', 'deleted = 0', deviceId, ports.map((p) => String(p.ifIndex)));
-  const [ids] = await db.query<mysql.RowDataPacket[]>('SELECT port_id, ifIndex FROM ports WHERE device_id = ? AND deleted = 0', [deviceId]);
-  return new Map(ids.map((r) => [Number(r.ifIndex), Number(r.port_id)]));
+  return ids;
 }
 
 export async function syncProcessors(db: Db, deviceId: number, procs: ProcessorRecord[], markMissing = false): Promise<void> {
