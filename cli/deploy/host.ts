@@ -68,6 +68,8 @@ export class HostDeploy {
       await this.ctx.databaseReady.done;
     }
     await this.service({ key: 'agent', name: profile.serviceNames.agent }, plan, facts);
+    // a restart owed to a service this host no longer runs (its role moved) is forgotten
+    for (const stale of this.pending) await this.act(`forget pending ${stale} (not on this host any more)`, clearPendingCommand(stale));
   }
 
   private async gather(profile: OsProfile): Promise<Facts> {
