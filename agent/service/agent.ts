@@ -149,7 +149,7 @@ export class AgentService {
       await checkAppKey(db, this.cfg.env.APP_KEY);
     } catch (err) {
       const why = err instanceof AppKeyMismatchError ? 'app_key_mismatch' : err instanceof NmsError ? 'no_schema' : 'database_unreachable';
-      this.state = why;
+      this.setState(why);
       this.log.error('refusing_work', { reason: why, detail: (err as Error).message, hint: (err as NmsError).hint });
       await this.report();
       if (!this.stopping) {
@@ -194,7 +194,7 @@ export class AgentService {
     this.pool.on('error', bgError);
     this.pool.on('job', (r: JobRecord) => this.onJob(r));
     this.pool.start();
-    this.state = 'working';
+    this.setState('working');
     await this.report();
   }
 
@@ -254,8 +254,17 @@ export class AgentService {
         })
         .catch(warn);
     };
+    this.beatNow = beat;
     beat();
     this.timers.push(setInterval(beat, this.heartbeatMs()));
+  }
+
+  /** Writes a heartbeat now (after a state change, so the registry never lags behind the log). */
+  private beatNow: () => void = () => {};
+
+  private setState(state: string): void {
+    this.state = state;
+    this.beatNow();
   }
 
   /** Upserts poller_cluster / poller_cluster_stats with the period just ended. */
