@@ -29,6 +29,9 @@ const PORT_UPSERT_TAIL = 'ON DUPLICATE KEY UPDATE ' + [
  * ones) and, when `markMissing` (discovery), flags ports no longer present as deleted.
  * Returns port_id by ifIndex of the ports seen.
  */
+/** False once the server refused INSERT ... RETURNING. */
+let returning = true;
+
 export async function syncPorts(db: Db, deviceId: number, ports: PortRecord[], pollTime: number, markMissing = false): Promise<Map<number, number>> {
   const ids = new Map<number, number>();
   if (ports.length > 0) {
@@ -43,9 +46,22 @@ export async function syncPorts(db: Db, deviceId: number, ports: PortRecord[], p
     // A prepared statement per port count: the long update clause is sent once per connection
     // and the values travel binary.
     const sql = `${PORT_UPSERT_HEAD} ${Array(ports.length).fill(PORT_ROW).join(',')} ${PORT_UPSERT_TAIL}`;
-    // RETURNING (MariaDB >= 10.5) hands back the ids with the upsert: no second query
-    const [rows] = await withRetry(() => db.execute<mysql.RowDataPacket[]>(`${sql} RETURNING port_id, ifIndex`, params));
-    for (const r of rows) ids.set(Number(r.ifIndex), Number(r.port_id));
+    // RETURNING (MariaDB >= 10.5) hands back the ids with the upsert; older servers (EL 8's
+    // 10.3) get a SELECT after it
+    if (returning) {
+      try {
+        const [rows] = await withRetry(() => db.execute<mysql.RowDataPacket[]>(`${sql} RETURNING port_id, ifIndex`, params));
+        for (const r of rows) ids.set(Number(r.ifIndex), Number(r.port_id));
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ER_PARSE_ERROR') throw err;
+        returning = false;
+      }
+    }
+    if (!returning) {
+      await withRetry(() => db.execute(sql, params));
+      const [rows] = await db.query<mysql.RowDataPacket[]>('SELECT port_id, ifIndex FROM ports WHERE device_id = ? AND ifIndex IN (?)', [deviceId, ports.map((p) => p.ifIndex)]);
+      for (const r of rows) ids.set(Number(r.ifIndex), Number(r.port_id));
+    }
   }
   if (markMissing) await markGone(db, 'ports', 'port_id', 'ifIndex', 'deleted = 1', 'deleted = 0', deviceId, ports.map((p) => String(p.ifIndex)));
   return ids;
