@@ -31,6 +31,9 @@ export interface DeployOptions {
   onEvent?: (host: string, message: string) => void;
 }
 
+/** The defaults of the optional DeployOptions flags (paths default to this checkout's). */
+export const DEFAULT_DEPLOY_OPTIONS = { check: false, diff: false, prune: false, strictHostKeys: false } as const;
+
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable';
 
 export interface HostResult {
@@ -120,9 +123,10 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     renderer: new TemplateRenderer(templatesDir),
     masker,
     agentBundle,
-    check: !!opts.check,
-    diff: !!opts.diff,
-    prune: !!opts.prune,
+    // `??`, not a spread: commander passes absent flags as undefined
+    check: opts.check ?? DEFAULT_DEPLOY_OPTIONS.check,
+    diff: opts.diff ?? DEFAULT_DEPLOY_OPTIONS.diff,
+    prune: opts.prune ?? DEFAULT_DEPLOY_OPTIONS.prune,
     databaseReady: new Barrier(),
     emit: (host, message) => opts.onEvent?.(host, masker.mask(message)),
   };
@@ -139,7 +143,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
         keyPath: host.ssh.keyPath,
         sudo: host.ssh.sudo,
         knownHostsPath: inv.knownHostsPath,
-        strictHostKeys: opts.strictHostKeys,
+        strictHostKeys: opts.strictHostKeys ?? DEFAULT_DEPLOY_OPTIONS.strictHostKeys,
         onNewHostKey: (name, fp) => ctx.emit(host.name, `new host key for ${name} recorded in known_hosts: ${fp}`),
       });
       const base: HostResult = { host: host.name, status: 'ok', ok: 0, changed: 0, changes: [], diffs: [], warnings: [], durationMs: 0, timings: { connectMs: 0, factsMs: 0 } };
