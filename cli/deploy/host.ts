@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { DeployError } from '../../lib/errors.js';
 import type { HostSpec } from '../inventory/types.js';
-import type { SshHost } from '../ssh/connection.js';
+import { shq, type SshHost } from '../ssh/connection.js';
 import { accountChanges, deviceChanges } from './database.js';
 import { queryDevices, runSql } from './database-run.js';
 import { unifiedDiff } from './diff.js';
@@ -112,12 +112,17 @@ export class HostDeploy {
     this.r.ok++;
   }
 
-  /** Records a change and, unless --check, runs it (a non-zero exit fails the host). */
-  private async act(title: string, command: string, stdin?: string | Buffer): Promise<void> {
+  /** Counts a change (the caller acts on it unless --check). */
+  private record(title: string): void {
     this.r.changed++;
     this.r.changes.push(this.ctx.masker.mask(title));
+    if (!this.ctx.check) this.note(title);
+  }
+
+  /** Records a change and, unless --check, runs it (a non-zero exit fails the host). */
+  private async act(title: string, command: string, stdin?: string | Buffer): Promise<void> {
+    this.record(title);
     if (this.ctx.check) return;
-    this.note(title);
     const input = Buffer.isBuffer(stdin) ? Readable.from([stdin]) : stdin;
     const res = await this.ssh.run(command, { stdin: input });
     if (res.code !== 0) throw new DeployError(`${title}: ${(res.stderr || res.stdout).trim().split('\n').slice(-6).join('\n  ') || `exit ${res.code}`}`);
@@ -163,11 +168,9 @@ export class HostDeploy {
     const notify = (f.notify ?? []).filter((h) => h !== 'migrate' || plan.database);
     if (this.ctx.diff) await this.showDiff(f, !!have?.sha256);
     const title = `${have?.sha256 ? 'update' : 'create'} ${f.path}${notify.length ? ` (notifies ${notify.join(', ')})` : ''}`;
-    this.r.changed++;
-    this.r.changes.push(title);
+    this.record(title);
     for (const h of notify) this.pending.add(h);
     if (this.ctx.check) return;
-    this.note(title);
     const res = await this.ssh.run(writeFileCommand(f, notify), { stdin: Readable.from([f.content]) });
     if (res.code === CHECK_FAILED_EXIT) {
       for (const h of notify) if (!this.ctx.check) this.pending.delete(h);
@@ -183,7 +186,7 @@ export class HostDeploy {
     else {
       let old = '';
       if (exists) {
-        const r = await this.ssh.run(`cat ${f.path}`);
+        const r = await this.ssh.run(`cat ${shq(f.path)}`);
         old = r.code === 0 ? r.stdout : '';
       }
       text = unifiedDiff(this.ctx.masker.mask(old), this.ctx.masker.mask(f.content.toString('utf8')), f.path);
@@ -231,10 +234,7 @@ export class HostDeploy {
     } else this.ok();
 
     if (this.ctx.check && !hasSchema) {
-      if (inv.devices.length) {
-        this.r.changes.push(`devices: add ${inv.devices.length}`);
-        this.r.changed++;
-      }
+      if (inv.devices.length) this.record(`devices: add ${inv.devices.length}`);
       return;
     }
     const rows = hasSchema && facts.db ? facts.db.devices : await queryDevices(this.ssh, inv.cluster.mariadb.database, admin);
@@ -242,7 +242,7 @@ export class HostDeploy {
     if (dc.extra.length) this.r.warnings.push(`${dc.extra.length} device(s) in the database are not in the inventory (kept; --prune removes them): ${dc.extra.slice(0, 5).join(', ')}${dc.extra.length > 5 ? ', …' : ''}`);
     if (!dc.sql) return this.ok();
     const parts = [dc.added.length && `add ${dc.added.length}`, dc.updated.length && `update ${dc.updated.length}`, dc.removed.length && `remove ${dc.removed.length}`].filter(Boolean);
-    await this.act(`devices: ${parts.join(', ')}`, ':');
+    this.record(`devices: ${parts.join(', ')}`);
     if (!this.ctx.check) await runSql(this.ssh, `USE \`${inv.cluster.mariadb.database.replace(/`/g, '')}\`;\n${dc.sql}`, admin, 'devices');
   }
 }
