@@ -2,6 +2,7 @@
 // print each step with its timing (people, and `nms status --probe` through --json).
 import type { Command } from 'commander';
 import { output } from '../../cli/run.js';
+import { UsageError } from '../../lib/errors.js';
 import { loadNodeConfig } from '../../lib/node-config.js';
 import { getDevice } from '../db/index.js';
 import { openPollContext } from '../poll/context.js';
@@ -47,13 +48,19 @@ export function formatRun(r: RunResult): string {
   return head + lines.join('') + rrd + (r.error ? `  error: ${r.error}\n` : '') + (r.rebooted ? '  the device rebooted since the last poll\n' : '');
 }
 
+function parseSeconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--deadline must be a number of seconds above 0 (got ${JSON.stringify(v)})`);
+  return n;
+}
+
 export function register(program: Command): void {
   for (const kind of ['poll', 'discover'] as const) {
     program
       .command(`${kind} <device>`)
       .description(kind === 'poll' ? 'Poll one device now (discovering it first if it never was) and print each step with timings.' : 'Discover one device now: its ports, processors, storage and sensors.')
       .option('--json', 'print the result as JSON')
-      .option('--deadline <seconds>', 'time allowed for the device', (v) => Number(v))
+      .option('--deadline <seconds>', 'time allowed for the device (default: 0.8 × service_poller_frequency)', parseSeconds)
       .addHelpText('after', `\nThe device is a device_id or a hostname.\nExamples:\n  nms-agent ${kind} 12\n  nms-agent ${kind} core-sw1.example.net --json\n`)
       .action(async (device: string, o: { json?: boolean; deadline?: number }, cmd: Command) => {
         const results = await runDeviceCommand(kind, device, { env: cmd.optsWithGlobals().env, deadlineMs: o.deadline ? o.deadline * 1000 : undefined });
