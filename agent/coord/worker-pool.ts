@@ -83,8 +83,8 @@ export class WorkerPool extends EventEmitter {
   private closed?: Promise<void>;
   /** Jobs running now. */
   active = 0;
-  /** When a job last finished (or the pool started): the watchdog's progress mark. */
-  lastProgressAt = Date.now();
+  /** When a job last started or finished, per job type (or the pool started): the watchdog's progress marks. */
+  private readonly progress = new Map<JobType, number>();
 
   constructor(options: WorkerPoolOptions) {
     super();
@@ -121,8 +121,18 @@ export class WorkerPool extends EventEmitter {
         // 'failed' covers handler errors and timeouts, which process() already reported.
         this.workers.push({ type, group, worker });
       }
+      this.progress.set(type, Date.now());
     }
-    this.lastProgressAt = Date.now();
+  }
+
+  /** When a job of this type last started or finished. */
+  lastProgress(type: JobType): number {
+    return this.progress.get(type) ?? Date.now();
+  }
+
+  /** A job's deadline in ms, after which it is aborted (and given up abortGraceMs later). */
+  deadlineMs(type: JobType): number {
+    return this.o.settings.frequency(type) * 1000 * this.o.deadlineFraction;
   }
 
   /** Applies a changed service_<type>_workers without restarting. */
@@ -142,8 +152,9 @@ export class WorkerPool extends EventEmitter {
   private async process(type: JobType, group: number, job: Job, bullSignal?: AbortSignal): Promise<void> {
     const deviceId = Number(job.data?.deviceId);
     const startedAt = Date.now();
+    this.progress.set(type, startedAt);
     const record = (outcome: JobOutcome, error?: string) => {
-      this.lastProgressAt = Date.now();
+      this.progress.set(type, Date.now());
       this.emit('job', { type, group, deviceId, outcome, startedAt, durationMs: Date.now() - startedAt, error } satisfies JobRecord);
     };
     if (!Number.isInteger(deviceId)) {

@@ -71,6 +71,7 @@ export class AgentService {
   private stopping = false;
   private closed?: Promise<void>;
   private reloading: Promise<unknown> = Promise.resolve();
+  private stuck?: string;
   /** Port /metrics is bound to (after start). */
   metricsPort?: number;
 
@@ -194,6 +195,7 @@ export class AgentService {
     this.pool.on('error', bgError);
     this.pool.on('job', (r: JobRecord) => this.onJob(r));
     this.pool.start();
+    this.timers.push(setInterval(() => void this.probeWorkers(), 15_000));
     this.setState('working');
     await this.report();
   }
@@ -308,14 +310,27 @@ export class AgentService {
     this.metrics.gauge('nms_agent_resident_memory_bytes', 'Resident set size of the agent.', () => [[{}, process.memoryUsage.rss()]]);
   }
 
-  /** Why the watchdog should restart us, or undefined. */
+  /** Why the watchdog should restart us, or undefined (set by {@link probeWorkers}). */
   private stuckReason(): string | undefined {
+    return this.stuck;
+  }
+
+  /**
+   * Workers are stuck when a queue they serve has jobs waiting and no job of that type started
+   * or finished for longer than a job may take (its deadline) plus a minute: every job ends by
+   * then, so a free slot should have taken one. Queue counts need Redis; while it is down
+   * nothing is concluded (an outage is not a reason to restart).
+   */
+  private async probeWorkers(): Promise<void> {
     const pool = this.pool;
-    if (!pool || pool.active === 0) return undefined;
-    const longest = Math.max(...this.types.map((t) => this.frequency(t))) * 1000;
-    const limit = longest + 30_000;
-    const idle = Date.now() - pool.lastProgressAt;
-    return idle > limit ? `${pool.active} job(s) running and none finished for ${Math.round(idle / 1000)} s` : undefined;
+    if (!pool || !this.stats) return;
+    let counts: Record<string, { waiting: number }>;
+    try {
+      counts = await this.stats.counts(pool.servedQueues);
+    } catch {
+      return;
+    }
+    this.stuck = stuckWorkers(this.types, counts, (t) => pool.lastProgress(t), (t) => pool.deadlineMs(t), Date.now());
   }
 
   /** Re-reads the configuration. A bad file is logged and the running configuration kept. */
@@ -373,6 +388,7 @@ export class AgentService {
     await step('mariadb', () => this.db?.end());
     await step('redis', () => this.redis?.quit().catch(() => this.redis?.disconnect()));
     this.dispatcher = this.pool = this.stats = this.handler = this.registry = this.db = this.redis = undefined;
+    this.stuck = undefined;
   }
 
   /** Drains and closes everything; safe to call twice. */
@@ -387,4 +403,22 @@ export class AgentService {
     })();
     return this.closed;
   }
+}
+
+/** The watchdog's rule for stuck workers (see AgentService.probeWorkers); undefined when fine. */
+export function stuckWorkers(
+  types: JobType[],
+  counts: Record<string, { waiting: number }>,
+  lastProgress: (t: JobType) => number,
+  deadlineMs: (t: JobType) => number,
+  now: number,
+): string | undefined {
+  for (const type of types) {
+    const waiting = Object.entries(counts)
+      .filter(([q]) => q.startsWith(`${type}-`))
+      .reduce((n, [, c]) => n + c.waiting, 0);
+    const idle = now - lastProgress(type);
+    if (waiting > 0 && idle > deadlineMs(type) + 60_000) return `${waiting} ${type} job(s) waiting and none taken for ${Math.round(idle / 1000)} s`;
+  }
+  return undefined;
 }
