@@ -12,7 +12,8 @@ import { HOSTS_FILE, SECRETS_FILE } from '../inventory/load.js';
 import { addHost, writeFileAtomic } from '../inventory/write.js';
 import type { HostSpec, Inventory, Role } from '../inventory/types.js';
 import { deploy, type HostResult } from '../deploy/runner.js';
-import { sshFor } from '../status/collect.js';
+import { AGENT_CMD, parseAgentJson, sshFor } from '../status/collect.js';
+import type { DoctorReport } from '../../agent/doctor/doctor.js';
 import { waitForJoin, type WaitResult } from './wait.js';
 
 export interface AddPollerOptions {
@@ -146,10 +147,31 @@ export async function addPoller(o: AddPollerOptions): Promise<AddPollerResult> {
     if (wait.refusing)
       throw new NmsError(`${o.name} registered but refuses work: ${wait.refusing}`, { hint: `read /var/log/nms/agent.log on ${o.name}; \`nms status -i ${o.inventory}\` names the fix` });
     const goal = hasDevices ? 'polling' : 'registered';
-    if (wait.stage !== goal && !(goal === 'registered' && wait.stage === 'polling'))
-      throw new NmsError(`${o.name} was deployed but ${wait.stage === 'waiting' ? 'its agent has not registered' : 'has not polled a device yet'} after ${Math.round((o.waitTimeoutMs ?? (host.agent.service_poller_frequency + 120) * 1000) / 1000)} s${wait.lastError ? ` (${wait.lastError})` : ''}`, {
-        hint: `it stays in the inventory; \`nms status -i ${o.inventory}\` says what is wrong`,
-      });
+    if (wait.stage !== goal && !(goal === 'registered' && wait.stage === 'polling')) {
+      const why = await doctorFailures(inv, host, o.strictHostKeys);
+      throw new NmsError(
+        `${o.name} was deployed but ${wait.stage === 'waiting' ? 'its agent has not registered' : 'has not polled a device yet'} after ${Math.round((o.waitTimeoutMs ?? (host.agent.service_poller_frequency + 120) * 1000) / 1000)} s${wait.lastError ? ` (${wait.lastError})` : ''}${why ? `; its doctor says: ${why}` : ''}`,
+        { hint: `it stays in the inventory; \`nms status -i ${o.inventory}\` says what is wrong, \`nms deploy -i ${o.inventory} --limit ${limit.join(',')}\` repairs settings, grants and firewall` },
+      );
+    }
   }
   return { name: o.name, address: host.address, groups, newHostKey, deploy: summary, wait, hasDevices };
+}
+
+/** The failing checks of `nms-agent doctor` on the host, in one line (empty when it cannot tell). */
+async function doctorFailures(inv: Inventory, host: HostSpec, strictHostKeys?: boolean): Promise<string> {
+  const ssh = sshFor(inv, host, { strictHostKeys });
+  try {
+    await ssh.start();
+    const r = await ssh.run(`${AGENT_CMD} doctor --json --timeout 1500 </dev/null`);
+    const d = parseAgentJson<DoctorReport>(r, 'nms-agent-doctor/1', 'nms-agent doctor');
+    return d.checks
+      .filter((c) => !c.ok && !c.detail.startsWith('not checked'))
+      .map((c) => `${c.name}: ${c.detail}`)
+      .join('; ');
+  } catch {
+    return '';
+  } finally {
+    ssh.close();
+  }
 }
