@@ -110,6 +110,11 @@ export class Registry {
     return value ? (JSON.parse(value.toString('utf8')) as DeviceRecord) : undefined;
   }
 
+  /** A raw GET (the API's /system uses it to see memcached answer). */
+  async get(key: string): Promise<Buffer | null> {
+    return (await this.client.get(key)).value;
+  }
+
   /** Writes and reads back a probe key: memcached reachable and answering (doctor). */
   async probe(nodeId: string): Promise<void> {
     const key = `${this.o.keys.node(nodeId)}:probe`;

@@ -18,6 +18,7 @@ import { openCommandRedis, redisOptions, throttled } from './connections.js';
 import { reportCluster, reportStopped, type TypeStats } from './cluster-report.js';
 import { Metrics, MetricsServer } from './metrics.js';
 import { Watchdog } from './watchdog.js';
+import { apiServerFromConfig, type ApiServer } from '../api/server.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -63,6 +64,8 @@ export class AgentService {
   private stats?: QueueStats;
   private server?: MetricsServer;
   private watchdog?: Watchdog;
+  /** The web/API of the `api` role (the master), on 127.0.0.1:api_port behind nginx. */
+  private api?: ApiServer;
   private timers: NodeJS.Timeout[] = [];
   private state = 'starting';
   private readonly startedAt = Date.now();
@@ -134,6 +137,11 @@ export class AgentService {
     this.startHeartbeat();
     this.db = await this.connectDb();
     if (!this.db) return; // closing while waiting for MariaDB
+    if (this.s.roles.includes('api')) {
+      const registry = this.registry;
+      this.api = apiServerFromConfig(this.cfg, this.db, { redis: this.redis, memcached: { get: (k) => registry.get(k) }, logger: this.log.child('api') });
+      await this.api.start();
+    }
     this.handler = await this.o.makeHandler({ db: this.db, config: this.cfg, log: this.log.child('poll') });
     const connection = redisOptions(env) as ConnectionOptions;
     const bgError = throttled((err, n) => this.log.warn('coord_error', { err, repeats: n }));
@@ -353,13 +361,23 @@ export class AgentService {
     this.watchdog?.notify('RELOADING=1');
     const prev = this.cfg;
     const structural = (c: NodeConfig) =>
-      JSON.stringify([c.env, c.settings.distributed_poller_group, c.settings.roles, c.settings.distributed_poller_memcached_host, c.settings.distributed_poller_memcached_port, c.settings.distributed_poller_name]);
+      JSON.stringify([c.env, c.settings.distributed_poller_group, c.settings.roles, c.settings.distributed_poller_memcached_host, c.settings.distributed_poller_memcached_port, c.settings.distributed_poller_name, c.settings.api_port]);
     this.cfg = next;
     setLogLevel(next.settings.service_loglevel);
     const restart = structural(prev) !== structural(next);
     if (restart) {
       await this.stopComponents();
-      await this.startComponents();
+      try {
+        await this.startComponents();
+      } catch (err) {
+        // e.g. the new api_port is taken: go back to what worked rather than run half-started
+        this.log.error('reload_failed', { err: (err as Error).message, hint: (err as NmsError).hint, kept: 'previous configuration' });
+        this.cfg = prev;
+        setLogLevel(prev.settings.service_loglevel);
+        await this.stopComponents();
+        await this.startComponents().catch((e) => this.log.error('restart_failed', { err: (e as Error).message }));
+        return false;
+      }
     } else this.pool?.applyConcurrency();
     this.log.info('reloaded', { restarted_components: restart });
     this.watchdog?.notify('READY=1');
@@ -382,12 +400,13 @@ export class AgentService {
     await step('report', () => this.db && this.report());
     await step('report_stopped', () => this.db && reportStopped(this.db, this.cfg.env.NODE_ID));
     await step('deregister', () => this.registry?.deregister(this.cfg.env.NODE_ID));
+    await step('api', () => this.api?.close());
     await step('handler', () => this.handler?.close());
     await step('queue_stats', () => this.stats?.close());
     await step('memcached', () => this.registry?.close());
     await step('mariadb', () => this.db?.end());
     await step('redis', () => this.redis?.quit().catch(() => this.redis?.disconnect()));
-    this.dispatcher = this.pool = this.stats = this.handler = this.registry = this.db = this.redis = undefined;
+    this.dispatcher = this.pool = this.stats = this.handler = this.registry = this.db = this.redis = this.api = undefined;
     this.stuck = undefined;
   }
 

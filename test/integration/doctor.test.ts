@@ -9,6 +9,7 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createServer } from 'node:net';
 import { generateAppKey } from '../../lib/crypto.js';
 import { migrate, openDb } from '../../agent/db/index.js';
 import type { DoctorReport } from '../../agent/doctor/doctor.js';
@@ -21,12 +22,23 @@ const [REDIS_HOST, REDIS_PORT] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379
 const [MC_HOST, MC_PORT] = (process.env.NMS_TEST_MEMCACHED ?? '127.0.0.1:11311').split(':');
 const RRDCACHED = process.env.NMS_TEST_RRDCACHED ?? '127.0.0.1:42227';
 
+const API_TOKEN = 'doctor-test-token-0123456789abcdef';
+
+/** A port free right now (for the api role, which needs a fixed one). */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
 function nodeDir(nodeId: string, appKey: string, extra: string[] = []): string {
   const dir = mkdtempSync(join(tmpdir(), `nms-doctor-${nodeId}-`));
   writeFileSync(
     join(dir, '.env'),
     `DB_HOST=127.0.0.1\nDB_PORT=13306\nDB_DATABASE=${DB_NAME}\nDB_USERNAME=nmstest\nDB_PASSWORD=nmstest\n` +
-      `REDIS_HOST=${REDIS_HOST}\nREDIS_PORT=${REDIS_PORT}\nREDIS_PASSWORD=\nREDIS_DB=0\nAPP_KEY=${appKey}\nNODE_ID=${nodeId}\nNMS_USER=nms\n`,
+      `REDIS_HOST=${REDIS_HOST}\nREDIS_PORT=${REDIS_PORT}\nREDIS_PASSWORD=\nREDIS_DB=0\nAPP_KEY=${appKey}\nNODE_ID=${nodeId}\nNMS_USER=nms\nAPI_TOKEN=${API_TOKEN}\n`,
   );
   writeFileSync(join(dir, 'config.yaml'), settings(nodeId, extra));
   return dir;
@@ -103,7 +115,8 @@ test('doctor and lifecycle: unhealthy until the agent runs, reload, APP_KEY mism
   const db = await openDb({ host: '127.0.0.1', port: 13306, user: 'nmstest', password: 'nmstest', database: DB_NAME }, { createDatabase: true });
   await migrate(db, { appKey: APP_KEY });
   await db.query("INSERT INTO devices (hostname, poller_group) VALUES ('10.8.0.1', 0), ('10.8.0.2', 0)");
-  const good = nodeDir('doc-good', APP_KEY);
+  const apiPort = await freePort();
+  const good = nodeDir('doc-good', APP_KEY, ['roles: [poller, discovery, api]', `api_port: ${apiPort}`]);
   const bad = nodeDir('doc-badkey', generateAppKey());
   const children: Child[] = [];
   t.after(async () => {
@@ -134,6 +147,10 @@ test('doctor and lifecycle: unhealthy until the agent runs, reload, APP_KEY mism
   assert.equal(d.report.healthy, true);
   assert.equal(d.report.registry?.node_id, 'doc-good');
   assert.equal(d.report.registry?.state, 'working');
+  // The api role: the web/API answers on 127.0.0.1:api_port, with the token only.
+  const sys = await fetch(`http://127.0.0.1:${apiPort}/api/v0/system`, { headers: { 'X-Auth-Token': API_TOKEN } });
+  assert.equal(sys.status, 200);
+  assert.equal((await fetch(`http://127.0.0.1:${apiPort}/api/v0/system`)).status, 401);
 
   // SIGHUP with a broken config.yaml: logged, old configuration kept, still healthy.
   const cfgPath = join(good, 'config.yaml');
@@ -162,6 +179,7 @@ test('doctor and lifecycle: unhealthy until the agent runs, reload, APP_KEY mism
   d = doctor(good);
   assert.equal(d.code, 0, JSON.stringify(d.report.checks.filter((c) => !c.ok)));
   assert.deepEqual(d.report.registry?.groups, [0, 1]);
+  assert.equal((await fetch(`http://127.0.0.1:${apiPort}/api/v0/system`, { headers: { 'X-Auth-Token': API_TOKEN } })).status, 200, 'API back after the in-process restart');
 
   // Another APP_KEY: the agent refuses work, doctor names both problems with fixes.
   const refusing = startAgent(bad);
