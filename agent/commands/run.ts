@@ -20,7 +20,7 @@ export async function runAgent(o: RunOptions): Promise<void> {
   const service = new AgentService({
     envPath: o.env,
     makeHandler: o.dryRun ? dryRunHandler(o.dryRunWorkMs ?? 0) : pollerHandler(),
-    drainMs: (o.drainSeconds ?? 30) * 1000,
+    drainMs: (o.drainSeconds ?? 20) * 1000,
   });
   process.on('unhandledRejection', (err) => log.error('unhandled_rejection', { err: (err as Error)?.stack ?? String(err) }));
   let stopping = false;
@@ -56,7 +56,7 @@ export function register(program: Command): void {
     .description('run the agent daemon: dispatcher election, workers for this node\'s poller groups, heartbeat, /metrics')
     .option('--dry-run', 'take jobs and record them (devices row, table dry_run_polls) without SNMP: rehearses the coordination')
     .option('--dry-run-work-ms <ms>', 'with --dry-run: pretend each job works this long', (v) => parsePositive(v, '--dry-run-work-ms'))
-    .option('--drain <seconds>', 'on SIGTERM, wait this long for running jobs before aborting them', (v) => parsePositive(v, '--drain'), 30)
+    .option('--drain <seconds>', 'on SIGTERM, wait this long for running jobs before aborting them', (v) => parsePositive(v, '--drain'), 20)
     .addHelpText(
       'after',
       `
