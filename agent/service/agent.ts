@@ -36,13 +36,13 @@ export interface AgentOptions {
   /** Path of the node .env (config.yaml beside it). */
   envPath: string;
   makeHandler: HandlerFactory;
-  /** How long SIGTERM waits for running jobs before aborting them. Default 30000 ms. */
+  /** How long SIGTERM waits for running jobs before aborting them. Default 20000 ms. */
   drainMs?: number;
   /** Pause between attempts to reach MariaDB at start. Default 2000 ms. */
   dbRetryMs?: number;
 }
 
-export const DEFAULT_AGENT_OPTIONS = { drainMs: 30_000, dbRetryMs: 2000 };
+export const DEFAULT_AGENT_OPTIONS = { drainMs: 20_000, dbRetryMs: 2000 };
 
 interface Period {
   devices: number;
