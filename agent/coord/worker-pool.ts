@@ -186,16 +186,17 @@ export class WorkerPool extends EventEmitter {
         .then((r) => r !== 'renewed' && this.o.log.warn(r === 'retaken' ? 'device_lock_retaken' : 'device_lock_lost', { type, device_id: deviceId }))
         .catch(() => {});
     }, lockMs / 2);
-    let succeeded = false;
+    let outcome: JobOutcome = 'error';
+    let error: string | undefined;
     let returned = false;
     try {
       await this.runHandler(type, deviceId, ac.signal);
-      succeeded = returned = true;
-      record('ok');
+      outcome = 'ok';
+      returned = true;
     } catch (err) {
       returned = finishedHandler.has(ac.signal);
-      const timedOut = ac.signal.reason instanceof JobTimeout;
-      record(timedOut ? 'timeout' : 'error', (err as Error)?.message ?? String(err));
+      outcome = ac.signal.reason instanceof JobTimeout ? 'timeout' : 'error';
+      error = (err as Error)?.message ?? String(err);
       throw err;
     } finally {
       clearTimeout(deadline);
@@ -205,8 +206,10 @@ export class WorkerPool extends EventEmitter {
       this.active--;
       // A failed run leaves no done marker, so the device is queued again while still due; a
       // handler still running past its grace keeps the lock until it expires on its own.
-      if (succeeded) await finishDevice(this.o.redis, this.o.keys, type, deviceId, token, doneMarkerMs(freq)).catch(() => {});
+      if (outcome === 'ok') await finishDevice(this.o.redis, this.o.keys, type, deviceId, token, doneMarkerMs(freq)).catch(() => {});
       else if (returned) await releaseLock(this.o.redis, key, token).catch(() => {});
+      // Reported once the device is released, so listeners see the finished state.
+      record(outcome, error);
     }
   }
 
