@@ -193,6 +193,24 @@ test('a non-root SSH user deploys through sudo', { timeout: 300_000 }, async () 
   }
 });
 
+test('a host without Node >= 20 gets ours in /opt/nms/node and the agent runs on it', { timeout: 300_000 }, async () => {
+  // hide poller2's node (its own overlay) for the length of two deploys
+  const hide = await inHost('poller2', 'mv /usr/bin/node /usr/bin/node.nms-hidden && ! command -v node');
+  assert.equal(hide.code, 0, hide.stderr);
+  try {
+    const r = await deploy('--limit', 'poller2', '--json');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const changes = r.json!.hosts[0].changes;
+    for (const c of ['create /opt/nms/node (notifies agent)', 'update /usr/local/bin/nms-agent', 'update /etc/init.d/nms-agent (notifies agent)', 'restart nms-agent']) assert.ok(changes.includes(c), `${c} in ${changes.join('; ')}`);
+    const v = await inHost('poller2', '/opt/nms/node -v; /etc/init.d/nms-agent status >/dev/null && echo running');
+    assert.equal(v.stdout, `${process.version}\nrunning\n`);
+  } finally {
+    await inHost('poller2', 'mv /usr/bin/node.nms-hidden /usr/bin/node');
+  }
+  const back = await deploy('--limit', 'poller2', '--json');
+  assert.ok(back.json!.hosts[0].changes.includes('update /usr/local/bin/nms-agent'), 'the wrapper uses the host\'s node again');
+});
+
 test('one setting: --check --diff shows exactly it and changes nothing; the deploy changes that file and service only', { timeout: 300_000 }, async () => {
   setSetting(/memory_mb: 64/, 'memory_mb: 96');
   const PIDS = 'pgrep -o -x memcached; pgrep -o -x redis-server; pgrep -o -x nginx';
