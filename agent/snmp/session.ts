@@ -94,21 +94,27 @@ export class SnmpSession {
   }
 
   async get(oids: string[]): Promise<Varbind[]> {
+    const sent = nowMs();
     const raw = await this.call<RawVarbind[]>((cb) => this.session.get(oids, cb));
-    const at = nowMs();
+    // the agent read its counters somewhere between send and arrival: the midpoint errs least
+    const at = (sent + nowMs()) / 2;
     return raw.map((vb) => convert(vb, at));
   }
 
   async getNext(oids: string[]): Promise<Varbind[]> {
+    const sent = nowMs();
     const raw = await this.call<RawVarbind[]>((cb) => this.session.getNext(oids, cb));
-    const at = nowMs();
+    // the agent read its counters somewhere between send and arrival: the midpoint errs least
+    const at = (sent + nowMs()) / 2;
     return raw.map((vb) => convert(vb, at));
   }
 
   /** GETBULK without non-repeaters: one list of varbinds per requested OID (may be short). */
   async getBulk(oids: string[], maxRepetitions: number): Promise<Varbind[][]> {
+    const sent = nowMs();
     const raw = await this.call<RawVarbind[][]>((cb) => this.session.getBulk(oids, 0, maxRepetitions, cb));
-    const at = nowMs();
+    // the agent read its counters somewhere between send and arrival: the midpoint errs least
+    const at = (sent + nowMs()) / 2;
     return raw.map((col) => (Array.isArray(col) ? col : [col]).map((vb) => convert(vb, at)));
   }
 

@@ -36,6 +36,6 @@ export interface Varbind {
   oid: string;
   type: number;
   value: SnmpValue;
-  /** When the response carrying it arrived (ms since the epoch, sub-ms precision); absent in golden files. */
+  /** When the agent read it, as best known: midway between request and response (ms since the epoch, sub-ms precision); absent in golden files. */
   at?: number;
 }
