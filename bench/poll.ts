@@ -18,7 +18,7 @@ import type { CycleResult } from './lib/poll-worker.js';
 
 const DEVICES = Number(process.env.NMS_BENCH_POLL_DEVICES ?? 1000);
 const CYCLES = Number(process.env.NMS_BENCH_POLL_CYCLES ?? 2);
-const FIRST_PORT = Number(process.env.NMS_BENCH_FIRST_PORT ?? 31000);
+const FIRST_PORT = Number(process.env.NMS_BENCH_FIRST_PORT ?? 17000);
 const EXPORTER_PORT = Number(process.env.NMS_BENCH_EXPORTER_PORT ?? 19116);
 const CONCURRENCY = 24;
 const DB_URL = process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306';

@@ -13,7 +13,7 @@ import type { CycleResult } from './lib/poll-worker.js';
 
 const SIZES = (process.env.NMS_BENCH_SCALE_SIZES ?? '100 1000 10000').split(/[\s,]+/).filter(Boolean).map(Number);
 const CYCLES = Number(process.env.NMS_BENCH_SCALE_CYCLES ?? 1);
-const FIRST_PORT = Number(process.env.NMS_BENCH_SCALE_FIRST_PORT ?? 40000);
+const FIRST_PORT = Number(process.env.NMS_BENCH_SCALE_FIRST_PORT ?? 17000);
 const WORKERS = 24;
 const DB_URL = process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306';
 

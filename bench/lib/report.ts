@@ -54,6 +54,8 @@ function replaceBlock(doc: string, name: string, body: string): string {
 
 /** Replaces (or appends) the section `name`; the notes block below it, if any, is kept. */
 export function writeSection(name: string, body: string): void {
+  // NMS_BENCH_NO_WRITE=1: a trial or profiling run that must not replace the recorded results
+  if (process.env.NMS_BENCH_NO_WRITE) return;
   let doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : HEAD;
   doc = replaceBlock(doc, 'machine', `## Machine\n\n${machineBlock()}`);
   doc = replaceBlock(doc, name, body);
