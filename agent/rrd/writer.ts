@@ -43,7 +43,13 @@ export class RrdWriter {
   private readonly spool?: RrdSpool;
   private readonly retryAfterMs: number;
   private readonly log: Logger;
-  private readonly known = new Set<string>();
+  /**
+   * Files this agent has sent a CREATE for, as 53-bit hashes of their paths: an agent polling
+   * 10,000 devices knows half a million files, and the paths themselves would take ~50 MB. A
+   * collision (about 1 in 10^5 at that size) or a file removed behind our back shows up as an
+   * UPDATE refused for a missing file, which makes the next write create it again.
+   */
+  private readonly known = new Set<number>();
   private downUntil = 0;
   /** One flush of the spool at a time; writes wait for it so order holds. */
   private chain: Promise<unknown> = Promise.resolve();
@@ -63,11 +69,11 @@ export class RrdWriter {
     const updates: string[] = [];
     for (const p of points) {
       if (p.values.length !== p.def.ds.length) throw new RrdError(`update of ${p.def.path}: ${p.values.length} values for ${p.def.ds.length} data sources`);
-      if (!this.known.has(p.def.path)) {
+      const key = pathHash(p.def.path);
+      if (!this.known.has(key)) {
         const s = createSpec(p.def, this.step, Math.floor(p.time) - this.step);
         creates.push(['CREATE', p.def.path, '-s', s.step, '-b', s.start, '-O', ...s.ds, ...s.rra].join(' '));
-        this.known.add(p.def.path);
-        this.client.setDsCount(p.def.path, p.def.ds.length);
+        this.known.add(key);
       }
       updates.push(formatUpdate({ path: p.def.path, time: p.time, values: p.values }));
     }
@@ -93,7 +99,12 @@ export class RrdWriter {
       }
       const r = await this.client.batch(commands);
       res.sent += r.sent;
-      for (const e of r.errors) if (!/exist/i.test(e.message)) res.errors.push(`${commands[e.index]?.split(' ').slice(0, 3).join(' ')}: ${e.message}`);
+      for (const e of r.errors) {
+        if (/exist/i.test(e.message)) continue;
+        const [verb, path] = (commands[e.index] ?? '').split(' ');
+        if (verb === 'UPDATE' && /no such file/i.test(e.message)) this.known.delete(pathHash(path));
+        res.errors.push(`${verb} ${path}: ${e.message}`);
+      }
       return res;
     } catch (err) {
       if (!(err instanceof RrdcachedUnavailableError)) throw err;
@@ -119,4 +130,16 @@ export class RrdWriter {
     this.chain = run.catch(() => undefined);
     return run;
   }
+}
+
+/** FNV-1a over the path twice (two offsets), folded into 53 bits: exact in a double. */
+export function pathHash(path: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193 + 0x2f);
+  }
+  return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
 }

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RrdError } from '../../lib/errors.js';
 import { RrdcachedClient, RrdcachedUnavailableError } from '../../lib/rrdcached.js';
+import { RrdWriter } from '../../agent/rrd/writer.js';
+import { rrdFiles } from '../../agent/rrd/layout.js';
 
 const tcp = process.env.NMS_TEST_RRDCACHED ?? '127.0.0.1:42227';
 const unix = `unix:${process.env.NMS_TEST_RRDCACHED_SOCK ?? '/tmp/nms-test-services/rrdcached.sock'}`;
@@ -102,4 +104,20 @@ test('unreachable, then reconnect after rrdcached is stopped and started again',
 test('bad options and addresses are refused at construction, naming the option', () => {
   assert.throws(() => new RrdcachedClient({ address: 'nowhere' }), /host:port, unix:\/path or \/path/);
   assert.throws(() => new RrdcachedClient({ commandTimeoutMs: 0 }), /RrdcachedClientOptions\.commandTimeoutMs/);
+});
+
+test('writer: a file removed behind its back is created again on the next write', { timeout: 30_000 }, async () => {
+  const c = open(unix);
+  const w = new RrdWriter({ client: c, step: 10 });
+  const def = rrdFiles.uptime(`${prefix}-gone`);
+  const now = Math.floor(Date.now() / 1000);
+  assert.deepEqual((await w.write([{ def, time: now - 30, values: [1] }])).errors, []);
+  await c.command(`FORGET ${def.path}`).catch(() => undefined);
+  rmSync(join(process.env.NMS_TEST_RRD_DIR ?? '/tmp/nms-test-services/rrd', `${prefix}-gone`), { recursive: true, force: true });
+  const refused = await w.write([{ def, time: now - 20, values: [2] }]);
+  assert.equal(refused.errors.length, 1);
+  assert.match(refused.errors[0], /^UPDATE .*uptime\.rrd: No such file/);
+  assert.deepEqual((await w.write([{ def, time: now - 10, values: [3] }])).errors, []);
+  await c.command(`FORGET ${def.path}`).catch(() => undefined);
+  rmSync(join(process.env.NMS_TEST_RRD_DIR ?? '/tmp/nms-test-services/rrd', `${prefix}-gone`), { recursive: true, force: true });
 });

@@ -8,7 +8,7 @@ import { setLogSink } from '../../lib/log.js';
 import { RrdcachedClient } from '../../lib/rrdcached.js';
 import { createSpec, rrdFiles, RRAS, safeName } from '../../agent/rrd/layout.js';
 import { RrdSpool } from '../../agent/rrd/spool.js';
-import { RrdWriter } from '../../agent/rrd/writer.js';
+import { pathHash, RrdWriter } from '../../agent/rrd/writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nms-rrd-unit-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -103,4 +103,15 @@ test('writer: rrdcached unreachable → spooled (or dropped without a spool), in
   } finally {
     setLogSink((l) => process.stderr.write(l + '\n'));
   }
+});
+
+test('path hashes: stable, 53-bit, distinct over a fleet\'s worth of port files', () => {
+  assert.equal(pathHash('a/b.rrd'), pathHash('a/b.rrd'));
+  const seen = new Set<number>();
+  for (let d = 0; d < 200; d++) for (let p = 0; p < 50; p++) {
+    const h = pathHash(`198.18.0.200_${16100 + d}/port-id${d * 50 + p}.rrd`);
+    assert.ok(Number.isSafeInteger(h) && h >= 0);
+    seen.add(h);
+  }
+  assert.equal(seen.size, 200 * 50);
 });
