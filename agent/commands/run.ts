@@ -17,10 +17,11 @@ export interface RunOptions {
 /** Runs until SIGTERM/SIGINT; resolves after the drain. */
 export async function runAgent(o: RunOptions): Promise<void> {
   const log = createLogger('agent');
+  const drainMs = (o.drainSeconds ?? 15) * 1000;
   const service = new AgentService({
     envPath: o.env,
     makeHandler: o.dryRun ? dryRunHandler(o.dryRunWorkMs ?? 0) : pollerHandler(),
-    drainMs: (o.drainSeconds ?? 20) * 1000,
+    drainMs,
   });
   process.on('unhandledRejection', (err) => log.error('unhandled_rejection', { err: (err as Error)?.stack ?? String(err) }));
   let stopping = false;
@@ -32,6 +33,11 @@ export async function runAgent(o: RunOptions): Promise<void> {
       }
       stopping = true;
       log.info('signal', { signal });
+      // Each close step is bounded; this is the backstop should one still hang.
+      setTimeout(() => {
+        log.error('exit_deadline', { after_ms: drainMs + 30_000 });
+        process.exit(1);
+      }, drainMs + 30_000).unref();
       service.close().then(resolve, (err) => {
         log.error('close_failed', { err });
         resolve();
@@ -56,7 +62,7 @@ export function register(program: Command): void {
     .description('run the agent daemon: dispatcher election, workers for this node\'s poller groups, heartbeat, /metrics')
     .option('--dry-run', 'take jobs and record them (devices row, table dry_run_polls) without SNMP: rehearses the coordination')
     .option('--dry-run-work-ms <ms>', 'with --dry-run: pretend each job works this long', (v) => parsePositive(v, '--dry-run-work-ms'))
-    .option('--drain <seconds>', 'on SIGTERM, wait this long for running jobs before aborting them', (v) => parsePositive(v, '--drain'), 20)
+    .option('--drain <seconds>', 'on SIGTERM, wait this long for running jobs before aborting them', (v) => parsePositive(v, '--drain'), 15)
     .addHelpText(
       'after',
       `

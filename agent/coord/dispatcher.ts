@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { ConnectionOptions } from 'bullmq';
 import type { Pool } from 'mysql2/promise';
 import type { Logger } from '../../lib/log.js';
-import { CoordKeys, type JobType } from './keys.js';
+import { closeOrDisconnect, within, type CoordKeys, type JobType } from './keys.js';
 import { acquireLock, ownerToken, releaseLock, renewLock } from './lock.js';
 import { findDueDevices, type DueDevice } from './due.js';
 import { redisNow } from './device-claim.js';
@@ -183,12 +183,13 @@ export class Dispatcher extends EventEmitter {
   async close(): Promise<void> {
     this.closing = true;
     if (this.timer) clearTimeout(this.timer);
-    await this.running?.catch(() => {});
+    // A tick stuck on a Redis that is down must not hold the stop.
+    if (this.running) await within(this.running.catch(() => {}), 2000);
     if (this.master) {
       this.master = false;
-      await releaseLock(this.o.redis, this.o.keys.dispatcherLock, this.token).catch((err) => this.o.log.warn('dispatcher_release_failed', { err }));
+      await within(releaseLock(this.o.redis, this.o.keys.dispatcherLock, this.token).catch((err) => this.o.log.warn('dispatcher_release_failed', { err })), 2000);
     }
-    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    await closeOrDisconnect([...this.queues.values()]);
     this.queues.clear();
   }
 }

@@ -1,7 +1,7 @@
 // Read-only view of queue depths (for poller_cluster_stats, /metrics and doctor). Opens one
 // BullMQ Queue per name lazily and never adds jobs.
 import { Queue, type ConnectionOptions } from 'bullmq';
-import type { CoordKeys } from './keys.js';
+import { closeOrDisconnect, within, type CoordKeys } from './keys.js';
 
 export interface QueueCounts {
   waiting: number;
@@ -28,19 +28,21 @@ export class QueueStats {
     return q;
   }
 
-  async counts(names: string[]): Promise<Record<string, QueueCounts>> {
+  /** Counts per queue; rejects after `timeoutMs` (Redis down) instead of waiting for it. */
+  async counts(names: string[], timeoutMs = 3000): Promise<Record<string, QueueCounts>> {
     const out: Record<string, QueueCounts> = {};
-    await Promise.all(
+    const all = Promise.all(
       names.map(async (name) => {
         const c = await this.queue(name).getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
         out[name] = { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
       }),
     );
+    if ((await within(all, timeoutMs)) === 'timeout') throw new Error(`queue counts: no answer from Redis within ${timeoutMs} ms`);
     return out;
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    await closeOrDisconnect([...this.queues.values()]);
     this.queues.clear();
   }
 }

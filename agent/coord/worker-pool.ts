@@ -8,7 +8,7 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ConnectionOptions } from 'bullmq';
 import type { Logger } from '../../lib/log.js';
-import type { CoordKeys, JobType } from './keys.js';
+import { closeOrDisconnect, type CoordKeys, type JobType } from './keys.js';
 import { ownerToken, releaseLock, renewOrRetakeLock } from './lock.js';
 import { claimDevice, finishDevice } from './device-claim.js';
 
@@ -253,7 +253,7 @@ export class WorkerPool extends EventEmitter {
         for (const w of this.workers) w.worker.cancelAllJobs('agent shutting down');
         const forced = new Promise((r) => setTimeout(r, this.o.abortGraceMs + 200));
         await Promise.race([graceful, forced]);
-        await Promise.allSettled(this.workers.map((w) => w.worker.close(true)));
+        await closeOrDisconnect(this.workers.map((w) => ({ close: () => w.worker.close(true), disconnect: () => w.worker.disconnect() })));
       }
       clearTimeout(timer);
     })();

@@ -36,13 +36,13 @@ export interface AgentOptions {
   /** Path of the node .env (config.yaml beside it). */
   envPath: string;
   makeHandler: HandlerFactory;
-  /** How long SIGTERM waits for running jobs before aborting them. Default 20000 ms. */
+  /** How long SIGTERM waits for running jobs before aborting them. Default 15000 ms. */
   drainMs?: number;
   /** Pause between attempts to reach MariaDB at start. Default 2000 ms. */
   dbRetryMs?: number;
 }
 
-export const DEFAULT_AGENT_OPTIONS = { drainMs: 20_000, dbRetryMs: 2000 };
+export const DEFAULT_AGENT_OPTIONS = { drainMs: 15_000, dbRetryMs: 2000 };
 
 interface Period {
   devices: number;
@@ -283,7 +283,7 @@ export class AgentService {
     const period = this.period;
     this.period = new Map();
     try {
-      const depth = this.pool && this.stats ? await this.stats.counts(this.pool.servedQueues).catch(() => ({}) as Record<string, { waiting: number }>) : {};
+      const depth = this.pool && this.stats ? await this.stats.counts(this.pool.servedQueues, 1500).catch(() => ({}) as Record<string, { waiting: number }>) : {};
       const stats: TypeStats[] = this.types.map((type) => ({
         type,
         depth: Object.entries(depth).filter(([q]) => q.startsWith(`${type}-`)).reduce((n, [, c]) => n + c.waiting, 0),
@@ -388,15 +388,21 @@ export class AgentService {
     this.stopping = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers = [];
-    const step = async (name: string, fn: () => Promise<unknown> | unknown) => {
+    // Every step is bounded: with Redis down, BullMQ's commands wait for a reconnect that may
+    // never come, and a stop must not hang on them.
+    const step = async (name: string, fn: () => Promise<unknown> | unknown, budgetMs = 5000) => {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await fn();
+        const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), budgetMs)));
+        if ((await Promise.race([Promise.resolve(fn()), timeout])) === 'timeout') this.log.warn('close_step_timeout', { step: name, ms: budgetMs });
       } catch (err) {
         this.log.warn('close_step_failed', { step: name, err });
+      } finally {
+        clearTimeout(timer);
       }
     };
     await step('dispatcher', () => this.dispatcher?.close());
-    await step('workers', () => this.pool?.close(this.o.drainMs));
+    await step('workers', () => this.pool?.close(this.o.drainMs), this.o.drainMs + 5000);
     await step('report', () => this.db && this.report());
     await step('report_stopped', () => this.db && reportStopped(this.db, this.cfg.env.NODE_ID));
     await step('deregister', () => this.registry?.deregister(this.cfg.env.NODE_ID));
@@ -405,7 +411,7 @@ export class AgentService {
     await step('queue_stats', () => this.stats?.close());
     await step('memcached', () => this.registry?.close());
     await step('mariadb', () => this.db?.end());
-    await step('redis', () => this.redis?.quit().catch(() => this.redis?.disconnect()));
+    await step('redis', () => (this.redis?.status === 'ready' ? this.redis.quit() : this.redis?.disconnect()));
     this.dispatcher = this.pool = this.stats = this.handler = this.registry = this.db = this.redis = this.api = undefined;
     this.stuck = undefined;
   }
