@@ -89,7 +89,7 @@ describe('add-poller and remove-poller on the lab', { timeout: 1_800_000 }, () =
     const res = JSON.parse(r.stdout) as RemovePollerResult;
     assert.deepEqual([res.agentRemoved, res.accountDropped, res.warnings], [true, true, []]);
     assert.doesNotMatch(readFileSync(join(INV, 'hosts.yaml'), 'utf8'), new RegExp(`${NAME}:`));
-    const gone = await inHost(NAME, "ls /etc/nms /opt/nms /etc/init.d/nms-agent 2>&1; pgrep -f '[n]ms-agent[.]mjs' || echo no-agent");
+    const gone = await inHost(NAME, "ls /etc/nms /opt/nms /etc/init.d/nms-agent 2>&1; ps -eo pid,args | grep '[n]ms-agent[.]mjs run' || echo no-agent");
     assert.match(gone.stdout, /no-agent/);
     assert.doesNotMatch(gone.stdout, /^\/etc\/init.d\/nms-agent$/m);
     const master = await inHost('master', `mysql -N -B -e "SELECT COUNT(*) FROM mysql.user WHERE User = 'nms_${NAME}'; SELECT COUNT(*) FROM nms.poller_cluster WHERE poller_name = '${NAME}'"; nft list ruleset | grep -c '${address}' || true`);
