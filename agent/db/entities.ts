@@ -24,14 +24,14 @@ const PORT_UPSERT_TAIL = 'ON DUPLICATE KEY UPDATE ' + [
   ]),
 ].join(', ');
 
+/** False once the server refused INSERT ... RETURNING. */
+let returning = true;
+
 /**
  * Upserts the ports seen (counters with _prev/_delta/_rate computed in SQL from the stored
  * ones) and, when `markMissing` (discovery), flags ports no longer present as deleted.
  * Returns port_id by ifIndex of the ports seen.
  */
-/** False once the server refused INSERT ... RETURNING. */
-let returning = true;
-
 export async function syncPorts(db: Db, deviceId: number, ports: PortRecord[], pollTime: number, markMissing = false): Promise<Map<number, number>> {
   const ids = new Map<number, number>();
   if (ports.length > 0) {
