@@ -64,25 +64,3 @@ export function parseQueueName(name: string): { type: JobType; group: number } |
   const m = /^(poller|discovery|ping)-(\d+)$/.exec(name);
   return m ? { type: m[1] as JobType, group: Number(m[2]) } : undefined;
 }
-
-/**
- * Waits for `p` at most `ms`; resolves 'timeout' instead of hanging. BullMQ waits for ever for a
- * Redis that is down (maxRetriesPerRequest: null), which a stop or a scrape must not.
- */
-export async function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Closes BullMQ queues or workers politely for `ms`, then drops their connections. */
-export async function closeOrDisconnect(items: { close(): Promise<void>; disconnect(): Promise<void> }[], ms = 1000): Promise<void> {
-  await Promise.all(
-    items.map(async (q) => {
-      if ((await within(q.close().catch(() => undefined), ms)) === 'timeout') await within(q.disconnect().catch(() => undefined), ms);
-    }),
-  );
-}

@@ -1,7 +1,8 @@
 // Read-only view of queue depths (for poller_cluster_stats, /metrics and doctor). Opens one
 // BullMQ Queue per name lazily and never adds jobs.
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { closeOrDisconnect, within, type CoordKeys } from './keys.js';
+import type { CoordKeys } from './keys.js';
+import { closeOrDisconnect, within } from './bounded.js';
 
 export interface QueueCounts {
   waiting: number;

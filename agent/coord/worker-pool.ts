@@ -8,7 +8,8 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ConnectionOptions } from 'bullmq';
 import type { Logger } from '../../lib/log.js';
-import { closeOrDisconnect, type CoordKeys, type JobType } from './keys.js';
+import type { CoordKeys, JobType } from './keys.js';
+import { closeOrDisconnect } from './bounded.js';
 import { ownerToken, releaseLock, renewOrRetakeLock } from './lock.js';
 import { claimDevice, finishDevice } from './device-claim.js';
 
