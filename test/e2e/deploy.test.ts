@@ -195,8 +195,9 @@ test('a non-root SSH user deploys through sudo', { timeout: 300_000 }, async () 
 
 test('a host without Node >= 20 gets ours in /opt/nms/node and the agent runs on it', { timeout: 300_000 }, async () => {
   // hide poller2's node (its own overlay) for the length of two deploys
-  const hide = await inHost('poller2', 'mv /usr/bin/node /usr/bin/node.nms-hidden && ! command -v node');
+  const hide = await inHost('poller2', 'rm -f /opt/nms/node && mv /usr/bin/node /usr/bin/node.nms-hidden && ! command -v node');
   assert.equal(hide.code, 0, hide.stderr);
+  let back: Awaited<ReturnType<typeof deploy>>;
   try {
     const r = await deploy('--limit', 'poller2', '--json');
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -206,8 +207,9 @@ test('a host without Node >= 20 gets ours in /opt/nms/node and the agent runs on
     assert.equal(v.stdout, `${process.version}\nrunning\n`);
   } finally {
     await inHost('poller2', 'mv /usr/bin/node.nms-hidden /usr/bin/node');
+    // back to the host's own node, even when an assertion above failed
+    back = await deploy('--limit', 'poller2', '--json');
   }
-  const back = await deploy('--limit', 'poller2', '--json');
   assert.ok(back.json!.hosts[0].changes.includes('update /usr/local/bin/nms-agent'), 'the wrapper uses the host\'s node again');
 });
 
