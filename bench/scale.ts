@@ -3,11 +3,11 @@
 // simulator, rrdcached and poller process. Discovery and one warm-up cycle first, then timed
 // cycles: every device polled once, service_poller_workers (24) at a time. Reported: cycle wall
 // time, poller CPU per device, peak RSS of the poller process (VmHWM over its whole life,
-// discovery included). The dispatcher and BullMQ queue are not in this loop (bench/poll.ts's worker).
+// discovery included, and reset through clear_refs before the timed cycles). The dispatcher and BullMQ queue are not in this loop (bench/poll.ts's worker).
 // NMS_BENCH_SCALE_SIZES (default "100 1000 10000"), NMS_BENCH_SCALE_CYCLES (default 1).
 import { BenchRrdcached } from './lib/rrdcached-daemon.js';
 import { PollWorker, SimulatorProcess } from './lib/fleet.js';
-import { CpuMeter, peakRssMiB } from './lib/proc.js';
+import { CpuMeter, peakRssMiB, resetPeakRss } from './lib/proc.js';
 import { fmt, now, table, writeSection } from './lib/report.js';
 import type { CycleResult } from './lib/poll-worker.js';
 
@@ -29,6 +29,9 @@ interface SizeResult {
   simCpu: number;
   rrdCpu: number;
   rss: number;
+  /** VmHWM during the timed cycles only (reset before them), or -1 when it could not be reset. */
+  cycleRss: number;
+  heapUsed: number;
   firstError?: string;
 }
 
@@ -45,6 +48,8 @@ async function runSize(n: number): Promise<SizeResult> {
     console.error(`scale ${n}: discovered ${disc.up}/${n} in ${disc.wall.toFixed(1)} s`);
     const warm = await worker.cycle();
     console.error(`scale ${n}: warm-up cycle ${warm.wall.toFixed(1)} s, ${warm.down} down`);
+    const lifetimeRss = peakRssMiB(worker.pid);
+    const reset = resetPeakRss(worker.pid);
     const meter = new CpuMeter([worker.pid, sim.pid, rrd.pid]).start();
     const cycles: CycleResult[] = [];
     for (let c = 0; c < CYCLES; c++) cycles.push(await worker.cycle());
@@ -52,7 +57,7 @@ async function runSize(n: number): Promise<SizeResult> {
     const sum = (f: (c: CycleResult) => number) => cycles.reduce((a, c) => a + f(c), 0);
     return {
       devices: n, discoveryWall: disc.wall, discoveryCpu: disc.cpu, wall: sum((c) => c.wall) / CYCLES, cpu: cpu.get(worker.pid)!, polls: sum((c) => c.up + c.down), failed: sum((c) => c.down),
-      varbinds: sum((c) => c.varbinds), simCpu: cpu.get(sim.pid)!, rrdCpu: cpu.get(rrd.pid)!, rss: peakRssMiB(worker.pid), firstError: cycles.find((c) => c.firstError)?.firstError ?? warm.firstError,
+      varbinds: sum((c) => c.varbinds), simCpu: cpu.get(sim.pid)!, rrdCpu: cpu.get(rrd.pid)!, rss: Math.max(lifetimeRss, peakRssMiB(worker.pid)), cycleRss: reset ? peakRssMiB(worker.pid) : -1, heapUsed: cycles.at(-1)!.heapUsed, firstError: cycles.find((c) => c.firstError)?.firstError ?? warm.firstError,
     };
   } finally {
     await worker.close();
@@ -73,7 +78,7 @@ async function main(): Promise<void> {
   const verdict: string[][] = [['budget', '10,000 devices in a 300 s cycle, ≤ 256 MiB RSS, CPU per device at 10,000 within 20 % of 1,000']];
   if (big) {
     verdict.push(['10,000: cycle wall', `${fmt(big.wall, 1)} s (${big.wall <= 300 ? 'inside' : 'OVER'} 300 s)`]);
-    verdict.push(['10,000: peak RSS', `${fmt(big.rss)} MiB (${big.rss <= 256 ? 'within' : 'OVER'} 256 MiB)`]);
+    verdict.push(['10,000: peak RSS', `${fmt(big.rss)} MiB over the process's life, ${big.cycleRss < 0 ? 'n/a' : fmt(big.cycleRss)} MiB during the timed cycle (${Math.max(big.rss, big.cycleRss) <= 256 ? 'within' : 'OVER'} 256 MiB)`]);
     if (base) verdict.push(['CPU per device 10,000 / 1,000', `${fmt(perDev(big) / perDev(base), 2)} (${Math.abs(perDev(big) / perDev(base) - 1) <= 0.2 ? 'flat within 20 %' : 'NOT within 20 %'})`]);
   } else verdict.push(['10,000', 'not run this time']);
   const text = `## scale: one poller, 100 to 10,000 devices end to end
@@ -87,8 +92,8 @@ RRD files with one small RRA (see poll). CPU from /proc/PID/stat.
 
 ${table(['', ''], verdict)}
 
-${table(['devices', 'discovery wall s', 'cycle wall s', 'polls', 'failed', 'poller CPU s', 'CPU ms / device', 'varbinds / device', 'peak RSS MiB', 'simulator CPU ms / device', 'rrdcached CPU ms / device'],
-    rows.map((r) => [fmt(r.devices), fmt(r.discoveryWall, 1), fmt(r.wall, 1), fmt(r.polls), fmt(r.failed), fmt(r.cpu, 2), fmt(perDev(r), 2), fmt(r.varbinds / r.polls), fmt(r.rss), fmt((r.simCpu * 1000) / r.polls, 2), fmt((r.rrdCpu * 1000) / r.polls, 2)]))}
+${table(['devices', 'discovery wall s', 'cycle wall s', 'polls', 'failed', 'poller CPU s', 'CPU ms / device', 'varbinds / device', 'peak RSS MiB (life)', 'peak RSS MiB (timed cycle)', 'JS heap used MiB', 'simulator CPU ms / device', 'rrdcached CPU ms / device'],
+    rows.map((r) => [fmt(r.devices), fmt(r.discoveryWall, 1), fmt(r.wall, 1), fmt(r.polls), fmt(r.failed), fmt(r.cpu, 2), fmt(perDev(r), 2), fmt(r.varbinds / r.polls), fmt(r.rss), r.cycleRss < 0 ? 'n/a' : fmt(r.cycleRss), fmt(r.heapUsed), fmt((r.simCpu * 1000) / r.polls, 2), fmt((r.rrdCpu * 1000) / r.polls, 2)]))}
 ${rows.some((r) => r.firstError) ? `\nFirst failure seen: ${rows.filter((r) => r.firstError).map((r) => `${fmt(r.devices)} devices: ${r.firstError}`).join('; ')}\n` : ''}`;
   console.log(text);
   writeSection('scale', text);

@@ -2,7 +2,7 @@
 // (dist/nms-simulator.mjs) and the nms poll worker (bench/lib/poll-worker.ts). Both are
 // spawned here and stopped by their pids.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
@@ -43,7 +43,9 @@ let bundled: Promise<string> | undefined;
 /** The worker bundled like dist/nms-agent.mjs (no tsx loader in the measured process). */
 function bundleWorker(): Promise<string> {
   bundled ??= (async () => {
-    const outfile = join(mkdtempSync(join(tmpdir(), 'nms-bench-build-')), 'poll-worker.mjs');
+    const dir = mkdtempSync(join(tmpdir(), 'nms-bench-build-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const outfile = join(dir, 'poll-worker.mjs');
     await build({
       entryPoints: [join(ROOT, 'bench/lib/poll-worker.ts')], outfile, bundle: true, platform: 'node', target: 'node20', format: 'esm', logLevel: 'warning',
       external: ['cpu-features', '*.node'],

@@ -49,6 +49,10 @@ export interface CycleResult {
   varbinds: number;
   rrdSent: number;
   rrdErrors: number;
+  /** process.memoryUsage() at the end of the cycle, MiB. */
+  rssEnd: number;
+  heapUsed: number;
+  external: number;
   firstError?: string;
 }
 
@@ -87,7 +91,9 @@ async function runAll(kind: 'poll' | 'discovery'): Promise<CycleResult> {
   const c0 = cpuNow();
   const t0 = performance.now();
   const results: RunResult[] = await Promise.all(ids.map((id) => (kind === 'poll' ? poller!.pollDevice(id, { deadlineMs: 120_000 }) : poller!.discoverDevice(id, { deadlineMs: 120_000 }))));
-  const out: CycleResult = { type: 'cycle', wall: (performance.now() - t0) / 1000, cpu: cpuNow() - c0, up: 0, down: 0, requests: 0, varbinds: varbinds - v0, rrdSent: 0, rrdErrors: 0 };
+  const mem = process.memoryUsage();
+  const mib = (b: number) => b / 2 ** 20;
+  const out: CycleResult = { type: 'cycle', wall: (performance.now() - t0) / 1000, cpu: cpuNow() - c0, up: 0, down: 0, requests: 0, varbinds: varbinds - v0, rrdSent: 0, rrdErrors: 0, rssEnd: mib(mem.rss), heapUsed: mib(mem.heapUsed), external: mib(mem.external + mem.arrayBuffers) };
   for (const r of results) {
     if (r.status === 'up') out.up++;
     else {

@@ -1,6 +1,6 @@
 // Process measurements for the benchmarks, read from /proc so that every process (ours, the
 // simulator, rrdcached, snmp_exporter) is measured the same way.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 const TICKS = 100; // USER_HZ on Linux
 
@@ -21,6 +21,16 @@ export function peakRssMiB(pid: number): number {
     return m ? Number(m[1]) / 1024 : 0;
   } catch {
     return 0;
+  }
+}
+
+/** Resets a process's VmHWM to its current RSS (Linux clear_refs 5; needs the right to write it). */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
   }
 }
 
