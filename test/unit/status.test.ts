@@ -246,3 +246,47 @@ describe('nms status schema, parsing and output', () => {
     assert.match(formatStatus(report(answers()), c), /base: healthy/);
   });
 });
+
+describe('the cluster view rules (agent side)', () => {
+  it('calls a dispatcher that holds the lock without ticking stuck', () => {
+    const v = analyse(facts({ dispatcherTick: { poller_name: 'nms82', at: NOW - 60_000 } }));
+    assert.deepEqual(v.problems.map((p) => p.code), ['dispatcher_stuck']);
+    assert.match(v.problems[0].message, /has not dispatched for 60 s/);
+  });
+
+  it('calls a working poller idle when its groups have devices and it did nothing for long', () => {
+    const registry = HOSTS.map((h) => entry(h, h === 'nms84' ? { jobs_ok: 0, started_at: NOW - 3_600_000 } : {}));
+    assert.deepEqual(analyse(facts({ registry })).problems.map((p) => `${p.code}:${p.subject}`), ['node_idle:nms84']);
+    const young = HOSTS.map((h) => entry(h, h === 'nms84' ? { jobs_ok: 0, started_at: NOW - 30_000 } : {}));
+    assert.deepEqual(analyse(facts({ registry: young })).problems, [], 'a young agent is not idle yet');
+  });
+
+  it('forgets poller_cluster rows older than a day and keeps a stale heartbeat apart', () => {
+    const v = analyse(facts({ reports: [...facts().reports!, { node_id: 'old', poller_name: 'retired', groups: [0], age_s: 200_000, polled: 0, version: '0.1.0' }] }));
+    assert.ok(!v.nodes.some((n) => n.poller_name === 'retired'));
+    const stale = analyse(facts({ registry: HOSTS.map((h) => entry(h, h === 'nms83' ? { heartbeat_at: NOW - 60_000 } : {})) }));
+    assert.deepEqual(stale.problems.map((p) => `${p.code}:${p.subject}`), ['node_stale:nms83']);
+  });
+});
+
+describe('probe helpers', () => {
+  it('picks the hosts that poll a group and prints each hop', async () => {
+    const { pollersOf, formatProbe } = await import('../../cli/status/probe.js');
+    assert.deepEqual(pollersOf(inv, 1).map((h) => h.name), ['nms83', 'nms84']);
+    assert.deepEqual(pollersOf(inv, 0).map((h) => h.name), ['nms82', 'nms83', 'nms84']);
+    const text = formatProbe({
+      schema: 'nms-probe/1',
+      ok: false,
+      device: { device_id: 2, hostname: 'switch1.example.net', port: 1161, poller_group: 1, status: 0, last_polled: null },
+      node: 'nms83',
+      hops: [
+        { from: 'workstation', to: 'nms83', what: 'ssh connect', ms: 120, ok: true },
+        { from: 'nms83', to: 'switch1.example.net:1161', what: 'poll: SNMP (1 requests)', ms: 3000, ok: false, detail: 'no SNMP answer' },
+      ],
+      total_ms: 3200,
+      runs: [],
+    });
+    assert.match(text, /FAILED in 3200 ms/);
+    assert.match(text, /FAIL nms83 → switch1\.example\.net:1161 +3000 ms +poll: SNMP \(1 requests\): no SNMP answer/);
+  });
+});
