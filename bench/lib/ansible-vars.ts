@@ -50,7 +50,8 @@ export async function writeAnsibleWork(invDir: string): Promise<AnsibleWork> {
       nms_packages: plan.packages,
       nms_dirs: plan.dirs.map((d) => ({ path: d.path, owner: d.owner, group: d.group, mode: '0' + d.mode.toString(8) })),
       nms_files: files,
-      nms_services: plan.services.map((s) => s.name),
+      nms_services: plan.services.filter((s) => s.key !== 'firewall').map((s) => s.name),
+      nms_firewall: plan.firewall,
     };
     if (plan.selfSignedCert) vars.nms_cert = { cert: plan.selfSignedCert.cert, key: plan.selfSignedCert.key, server_name: plan.selfSignedCert.serverName };
     if (plan.database) vars.nms_database = inv.cluster.mariadb.database;
