@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeAnsibleWork } from './lib/ansible-vars.js';
+import { CleanCluster } from './lib/clean-hosts.js';
 import { fmt, now, ROOT, table, writeSection } from './lib/report.js';
 
 const INV = join(ROOT, 'inventories/lab');
@@ -82,6 +83,45 @@ function ansibleRecap(dir: string): { code: number; changed: number; ok: number;
   return { code: r.status ?? -1, changed, ok, failed, out: r.stdout + r.stderr };
 }
 
+interface CleanResult {
+  nms: { seconds: number; code: number; changed: number; error?: string };
+  nmsAgain: { seconds: number; changed: number };
+  ansible?: { seconds: number; code: number; changed: number; ok: number; failed: number };
+  ansibleAgain?: { changed: number };
+  nmsAfterAnsible?: { seconds: number; changed: number; code: number };
+  error?: string;
+}
+
+/** Both tools from clean hosts: three extra lab hosts, deployed by nms, then made again and deployed by Ansible. */
+async function cleanRuns(): Promise<CleanResult> {
+  const cc = new CleanCluster();
+  try {
+    await cc.start();
+    const nms = cc.deploy();
+    console.error(`nms deploy, clean hosts: ${nms.seconds.toFixed(1)} s, exit ${nms.code}, ${nms.changed} changes`);
+    const again = cc.deploy();
+    const out: CleanResult = { nms, nmsAgain: { seconds: again.seconds, changed: again.changed } };
+    if (nms.code !== 0) return { ...out, error: nms.error };
+    const work = await writeAnsibleWork(cc.dir);
+    try {
+      await cc.recreate();
+      const t = performance.now();
+      const a = ansibleRecap(work.dir);
+      out.ansible = { seconds: (performance.now() - t) / 1000, code: a.code, changed: a.changed, ok: a.ok, failed: a.failed };
+      console.error(`ansible-playbook, clean hosts: ${out.ansible.seconds.toFixed(1)} s, exit ${a.code}, changed=${a.changed}`);
+      if (a.code !== 0) out.error = a.out.slice(-1500);
+      out.ansibleAgain = { changed: ansibleRecap(work.dir).changed };
+      const after = cc.deploy();
+      out.nmsAfterAnsible = { seconds: after.seconds, changed: after.changed, code: after.code };
+    } finally {
+      rmSync(work.dir, { recursive: true, force: true });
+    }
+    return out;
+  } finally {
+    await cc.close();
+  }
+}
+
 async function main(): Promise<void> {
   const lab = labHealthy();
   if (!lab.ok) {
@@ -123,8 +163,15 @@ async function main(): Promise<void> {
   }
   // Ansible must have left nothing for nms to change: the two describe the same state
   const after = deployJson();
+  const cr = process.env.NMS_BENCH_DEPLOY_CLEAN === '0' ? undefined : await cleanRuns();
 
-  if (clean) rows.push(['nms deploy, clean hosts (1 run)', fmt(clean.seconds, 2), '–', '–', '–', String(clean.changed)]);
+  if (clean) rows.push(['nms deploy, clean lab hosts (1 run)', fmt(clean.seconds, 2), '–', '–', '–', String(clean.changed)]);
+  if (cr) {
+    rows.push(['nms deploy, 3 clean extra hosts (1 run)', fmt(cr.nms.seconds, 2), '–', '–', '–', String(cr.nms.changed)]);
+    rows.push(['nms deploy, same hosts, next run', fmt(cr.nmsAgain.seconds, 2), '–', '–', '–', String(cr.nmsAgain.changed)]);
+    if (cr.ansible) rows.push([`ansible-playbook, the same 3 hosts made again clean (1 run${cr.ansible.code ? `, exit ${cr.ansible.code}` : ''})`, fmt(cr.ansible.seconds, 2), '–', '–', '–', String(cr.ansible.changed)]);
+    if (cr.nmsAfterAnsible) rows.push(['nms deploy after that Ansible run (what the playbook does not do)', fmt(cr.nmsAfterAnsible.seconds, 2), '–', '–', '–', String(cr.nmsAfterAnsible.changed)]);
+  }
   rows.push([`nms deploy, no change (${RUNS} runs)`, fmt(nms.mean, 2), fmt(nms.stddev, 2), fmt(nms.min, 2), fmt(nms.max, 2), '0']);
   rows.push([`ansible-playbook, no change (${ANSIBLE_RUNS} runs)`, fmt(ansible.mean, 2), fmt(ansible.stddev, 2), fmt(ansible.min, 2), fmt(ansible.max, 2), String(verify.changed)]);
   const ratio = ansible.mean / nms.mean;
@@ -138,7 +185,14 @@ connections), the same known_hosts and key; its per-host vars come from nms's ow
 packages, nms user, directories, rendered files with owners and modes, services, a read of the
 database accounts). Ansible's first run here reported changed=${settle.changed}, the next changed=${verify.changed};
 after the Ansible runs \`nms deploy\` found ${after.changed} change(s) (0 means both tools want the same state).
-${clean ? '' : '\nThe lab had already been deployed, so there is no "from clean hosts" figure in this run.\n'}
+${clean ? '' : '\nThe lab had already been deployed (it is shared), so the lab itself gives no "from clean hosts" figure.'}
+${cr ? `From clean hosts: three extra lab hosts (\`nms lab add-host\`, outside inventories/lab; the same
+cluster layout and settings in a private inventory) deployed by nms; then removed, made again
+clean at the same addresses and deployed by ansible-playbook with vars from nms's plan for them;
+then nms deploy once more on what Ansible left (its changes are the database accounts, schema and
+devices, which the playbook only reads, and whatever else differed). Packages are in the lab's
+lower layer, so neither tool installs any.${cr.error ? ` A failure: ${cr.error.replace(/\s+/g, ' ').slice(0, 400)}` : ''}` : ''}
+
 ${table(['', ''], [
     ['budget', 'no-change nms deploy ≤ 1.5 s and ≥ 10× faster than ansible-playbook'],
     ['nms no-change (mean)', `${fmt(nms.mean, 2)} s (${nms.mean <= 1.5 ? 'within' : 'OVER'} 1.5 s)`],

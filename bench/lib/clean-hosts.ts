@@ -1,0 +1,94 @@
+// Clean hosts for the "from clean hosts" deploy figure without touching the shared lab's own
+// master and pollers: three extra lab hosts (`nms lab add-host`, outside inventories/lab) with
+// an inventory of their own in a private directory (the lab's cluster settings and APP_KEY,
+// fresh database passwords), removed again afterwards.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { ROOT } from './report.js';
+
+const NMS = [join(ROOT, 'dist/nms.mjs')];
+export const CLEAN_HOSTS = ['nmsbm', 'nmsbp1', 'nmsbp2'];
+
+function nms(args: string[], timeoutMs = 300_000): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [...NMS, ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+export class CleanCluster {
+  readonly dir = mkdtempSync(join(tmpdir(), 'nms-bench-clean-'));
+  private added: string[] = [];
+
+  private addresses: Record<string, string> = {};
+
+  /** Adds the hosts; their keys go to known_hosts (they were made by us a moment ago). */
+  private async addHosts(): Promise<Record<string, string>> {
+    const addr: Record<string, string> = {};
+    const known: string[] = [];
+    for (const name of CLEAN_HOSTS) {
+      let r = nms(['lab', 'add-host', name, '--json']);
+      if (r.code !== 0) {
+        // a leftover of an interrupted bench, or an sshd slow to answer on this busy machine
+        nms(['lab', 'remove-host', name]);
+        await new Promise((res) => setTimeout(res, 3000));
+        r = nms(['lab', 'add-host', name, '--json']);
+      }
+      if (r.code !== 0) throw new Error(`nms lab add-host ${name} failed: ${r.stderr.trim()}`);
+      this.added.push(name);
+      const j = JSON.parse(r.stdout) as { address: string; hostKey: string };
+      addr[name] = j.address;
+      known.push(`${j.address} ${j.hostKey}`);
+    }
+    writeFileSync(join(this.dir, 'known_hosts'), known.join('\n') + '\n');
+    return addr;
+  }
+
+  /** Removes the hosts and makes them again, clean, at the same addresses (for the Ansible run). */
+  async recreate(): Promise<void> {
+    for (const name of [...this.added].reverse()) nms(['lab', 'remove-host', name]);
+    this.added = [];
+    const addr = await this.addHosts();
+    for (const h of CLEAN_HOSTS) if (addr[h] !== this.addresses[h]) throw new Error(`${h} came back at ${addr[h]}, not ${this.addresses[h]}`);
+  }
+
+  async start(): Promise<void> {
+    chmodSync(this.dir, 0o700);
+    const addr = (this.addresses = await this.addHosts());
+    const lab = parse(readFileSync(join(ROOT, 'inventories/lab/hosts.yaml'), 'utf8')) as Record<string, unknown> & { cluster: Record<string, unknown> };
+    const hosts = {
+      cluster: { ...lab.cluster, name: 'benchclean' },
+      defaults: lab.defaults,
+      hosts: {
+        [CLEAN_HOSTS[0]]: { address: addr[CLEAN_HOSTS[0]], roles: ['web', 'mariadb', 'rrdcached', 'redis', 'memcached', 'poller'], agent: { distributed_poller_group: [0] } },
+        [CLEAN_HOSTS[1]]: { address: addr[CLEAN_HOSTS[1]], roles: ['poller', 'discovery'], agent: { distributed_poller_group: [0, 1] } },
+        [CLEAN_HOSTS[2]]: { address: addr[CLEAN_HOSTS[2]], roles: ['poller', 'discovery'], agent: { distributed_poller_group: [0, 1] } },
+      },
+    };
+    writeFileSync(join(this.dir, 'hosts.yaml'), stringify(hosts));
+    const secrets = parse(readFileSync(join(ROOT, 'inventories/lab/secrets.yaml'), 'utf8')) as Record<string, unknown>;
+    secrets.db_passwords = Object.fromEntries(CLEAN_HOSTS.map((h) => [h, randomBytes(18).toString('base64url')]));
+    writeFileSync(join(this.dir, 'secrets.yaml'), stringify(secrets), { mode: 0o600 });
+  }
+
+  /** `nms deploy --json` on the clean cluster: wall seconds, exit code, changes. */
+  deploy(): { seconds: number; code: number; changed: number; error?: string } {
+    const t = performance.now();
+    const r = nms(['deploy', '-i', this.dir, '--json'], 1800_000);
+    const seconds = (performance.now() - t) / 1000;
+    let changed = -1;
+    try {
+      changed = (JSON.parse(r.stdout) as { hosts: { changed: number }[] }).hosts.reduce((a, h) => a + Number(h.changed ?? 0), 0);
+    } catch {
+      /* reported through code */
+    }
+    return { seconds, code: r.code, changed, ...(r.code !== 0 ? { error: (r.stderr || r.stdout).trim().slice(-600) } : {}) };
+  }
+
+  async close(): Promise<void> {
+    for (const name of this.added.reverse()) nms(['lab', 'remove-host', name]);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
