@@ -11,7 +11,8 @@ import { writeAnsibleWork } from './lib/ansible-vars.js';
 import { CleanCluster } from './lib/clean-hosts.js';
 import { fmt, now, ROOT, table, writeSection } from './lib/report.js';
 
-const INV = join(ROOT, 'inventories/lab');
+// the lab's inventory; NMS_BENCH_INVENTORY when another clone brought the lab up (its own copy, same secrets)
+const INV = process.env.NMS_BENCH_INVENTORY ?? join(ROOT, 'inventories/lab');
 const NMS = [process.execPath, join(ROOT, 'dist/nms.mjs')];
 const RUNS = Number(process.env.NMS_BENCH_DEPLOY_RUNS ?? 10);
 const ANSIBLE_RUNS = Number(process.env.NMS_BENCH_ANSIBLE_RUNS ?? 3);

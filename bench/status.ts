@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { hyperfine, labHealthy } from './deploy.js';
 import { fmt, now, ROOT, table, writeSection } from './lib/report.js';
 
-const INV = join(ROOT, 'inventories/lab');
+// the lab's inventory; NMS_BENCH_INVENTORY when another clone brought the lab up (its own copy, same secrets)
+const INV = process.env.NMS_BENCH_INVENTORY ?? join(ROOT, 'inventories/lab');
 const RUNS = Number(process.env.NMS_BENCH_STATUS_RUNS ?? 10);
 const CMD = `${process.execPath} ${join(ROOT, 'dist/nms.mjs')} status -i ${INV}`;
 
@@ -23,7 +24,7 @@ function main(): void {
   const h = hyperfine('nms-status', `${CMD}${probe.status === 0 ? '' : ' || true'}`, RUNS, 1);
   const text = `## status: nms status on the lab
 
-Run ${now()}: \`nms status -i inventories/lab\` on the deployed lab (master + 2 pollers), ${RUNS}
+Run ${now()}: \`nms status -i ${INV.replace(ROOT, '')}\` on the deployed lab (master + 2 pollers), ${RUNS}
 runs after 1 warm-up, hyperfine (wall of the whole command). Exit code of a run just before:
 ${probe.status} (${probe.status === 0 ? 'healthy' : 'the cluster reported problems; the time still covers every check'}); its first line: \`${verdict.replace(/`/g, "'")}\`.
 
