@@ -3,6 +3,7 @@
 // `nms status`; removing it takes its agent, database account and firewall rule away and the
 // cluster stays healthy. Needs root, a lab and `node scripts/build.mjs`.
 import { after, before, describe, it } from 'node:test';
+import { existsSync as labInvExists } from 'node:fs';
 import assert from 'node:assert/strict';
 import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,7 +40,7 @@ describe('add-poller and remove-poller on the lab', { timeout: 1_800_000 }, () =
   before(async () => {
     if (skip) return;
     const st = await labStatus().catch(() => undefined);
-    if (!st?.up || st.hosts.filter((h) => /^poller\d+$/.test(h.name) && h.name !== NAME).length < 2) await ensureLab(2, 10);
+    if (!st?.up || st.hosts.filter((h) => /^poller\d+$/.test(h.name) && h.name !== NAME).length < 2 || !labInvExists(join(LAB_INV, 'hosts.yaml'))) await ensureLab(2, 10);
     cpSync(LAB_INV, INV, { recursive: true });
     chmodSync(join(INV, 'secrets.yaml'), 0o600);
     const hosts = join(INV, 'hosts.yaml');

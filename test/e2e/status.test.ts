@@ -5,6 +5,7 @@
 // repaired before the next. Every --json report is validated against docs/status.schema.json.
 // Needs root, a lab (`nms lab up`) and `node scripts/build.mjs`.
 import { after, before, describe, it } from 'node:test';
+import { existsSync as labInvExists } from 'node:fs';
 import assert from 'node:assert/strict';
 import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,7 +82,7 @@ describe('nms status on the lab', { timeout: 2_400_000 }, () => {
   before(async () => {
     if (skip) return;
     const st = await labStatus().catch(() => undefined);
-    if (!st?.up || st.hosts.filter((h) => h.name.startsWith('poller')).length < 2) await ensureLab(2, 10);
+    if (!st?.up || st.hosts.filter((h) => h.name.startsWith('poller')).length < 2 || !labInvExists(join(LAB_INV, 'hosts.yaml'))) await ensureLab(2, 10);
     cpSync(LAB_INV, INV, { recursive: true });
     chmodSync(join(INV, 'secrets.yaml'), 0o600);
     const hosts = join(INV, 'hosts.yaml');
