@@ -9,10 +9,12 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeAnsibleWork } from './lib/ansible-vars.js';
 import { CleanCluster } from './lib/clean-hosts.js';
+import { copyInventory } from './lib/inventory-copy.js';
 import { fmt, now, ROOT, table, writeSection } from './lib/report.js';
 
 // the lab's inventory; NMS_BENCH_INVENTORY when another clone brought the lab up (its own copy, same secrets)
-const INV = process.env.NMS_BENCH_INVENTORY ?? join(ROOT, 'inventories/lab');
+const INV_SRC = process.env.NMS_BENCH_INVENTORY ?? join(ROOT, 'inventories/lab');
+let INV = INV_SRC;
 const NMS = [process.execPath, join(ROOT, 'dist/nms.mjs')];
 const RUNS = Number(process.env.NMS_BENCH_DEPLOY_RUNS ?? 10);
 const ANSIBLE_RUNS = Number(process.env.NMS_BENCH_ANSIBLE_RUNS ?? 3);
@@ -102,7 +104,7 @@ interface CleanResult {
 
 /** Both tools from clean hosts: three extra lab hosts, deployed by nms, then made again and deployed by Ansible. */
 async function cleanRuns(): Promise<CleanResult> {
-  const cc = new CleanCluster();
+  const cc = new CleanCluster(INV);
   try {
     await cc.start();
     const nms = cc.deploy();
@@ -137,6 +139,15 @@ async function main(): Promise<void> {
     process.exitCode = 3;
     return;
   }
+  INV = copyInventory(INV_SRC);
+  try {
+    await measure();
+  } finally {
+    rmSync(INV, { recursive: true, force: true });
+  }
+}
+
+async function measure(): Promise<void> {
   const rows: (string | number)[][] = [];
   let clean: { seconds: number; changed: number; code: number } | undefined;
   if (!masterDeployed()) {

@@ -2,14 +2,15 @@
 // the master over SSH, in parallel), timed with hyperfine. Budget ≤ 2 s. Needs a healthy,
 // deployed lab; never brings one up or down. NMS_BENCH_STATUS_RUNS (default 10).
 import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { copyInventory } from './lib/inventory-copy.js';
 import { join } from 'node:path';
 import { hyperfine, labHealthy } from './deploy.js';
 import { fmt, now, ROOT, table, writeSection } from './lib/report.js';
 
 // the lab's inventory; NMS_BENCH_INVENTORY when another clone brought the lab up (its own copy, same secrets)
-const INV = process.env.NMS_BENCH_INVENTORY ?? join(ROOT, 'inventories/lab');
+const INV_SRC = process.env.NMS_BENCH_INVENTORY ?? join(ROOT, 'inventories/lab');
 const RUNS = Number(process.env.NMS_BENCH_STATUS_RUNS ?? 10);
-const CMD = `${process.execPath} ${join(ROOT, 'dist/nms.mjs')} status -i ${INV}`;
 
 function main(): void {
   const lab = labHealthy();
@@ -18,13 +19,23 @@ function main(): void {
     process.exitCode = 3;
     return;
   }
+  const inv = copyInventory(INV_SRC);
+  try {
+    measure(inv);
+  } finally {
+    rmSync(inv, { recursive: true, force: true });
+  }
+}
+
+function measure(INV: string): void {
+  const CMD = `${process.execPath} ${join(ROOT, 'dist/nms.mjs')} status -i ${INV}`;
   const probe = spawnSync(process.execPath, [join(ROOT, 'dist/nms.mjs'), 'status', '-i', INV], { encoding: 'utf8', timeout: 120_000 });
   const verdict = (probe.stdout.trim().split('\n')[0] ?? '').slice(0, 160);
   // nms status exits non-zero when the cluster is unhealthy: still timed (-i), and said below
   const h = hyperfine('nms-status', `${CMD}${probe.status === 0 ? '' : ' || true'}`, RUNS, 1);
   const text = `## status: nms status on the lab
 
-Run ${now()}: \`nms status -i ${INV.replace(ROOT, '')}\` on the deployed lab (master + 2 pollers), ${RUNS}
+Run ${now()}: \`nms status\` with a private copy of ${INV_SRC.replace(ROOT, '')} on the deployed lab (master + 2 pollers), ${RUNS}
 runs after 1 warm-up, hyperfine (wall of the whole command). Exit code of a run just before:
 ${probe.status} (${probe.status === 0 ? 'healthy' : 'the cluster reported problems; the time still covers every check'}); its first line: \`${verdict.replace(/`/g, "'")}\`.
 

@@ -24,6 +24,9 @@ export class CleanCluster {
 
   private addresses: Record<string, string> = {};
 
+  /** `labInventory`: the lab's inventory, whose cluster settings and secrets are reused. */
+  constructor(private readonly labInventory: string) {}
+
   /** Adds the hosts; their keys go to known_hosts (they were made by us a moment ago). */
   private async addHosts(): Promise<Record<string, string>> {
     const addr: Record<string, string> = {};
@@ -57,7 +60,7 @@ export class CleanCluster {
   async start(): Promise<void> {
     chmodSync(this.dir, 0o700);
     const addr = (this.addresses = await this.addHosts());
-    const lab = parse(readFileSync(join(process.env.NMS_BENCH_INVENTORY ?? join(ROOT, 'inventories/lab'), 'hosts.yaml'), 'utf8')) as Record<string, unknown> & { cluster: Record<string, unknown> };
+    const lab = parse(readFileSync(join(this.labInventory, 'hosts.yaml'), 'utf8')) as Record<string, unknown> & { cluster: Record<string, unknown> };
     const hosts = {
       cluster: { ...lab.cluster, name: 'benchclean' },
       defaults: lab.defaults,
@@ -68,7 +71,7 @@ export class CleanCluster {
       },
     };
     writeFileSync(join(this.dir, 'hosts.yaml'), stringify(hosts));
-    const secrets = parse(readFileSync(join(process.env.NMS_BENCH_INVENTORY ?? join(ROOT, 'inventories/lab'), 'secrets.yaml'), 'utf8')) as Record<string, unknown>;
+    const secrets = parse(readFileSync(join(this.labInventory, 'secrets.yaml'), 'utf8')) as Record<string, unknown>;
     secrets.db_passwords = Object.fromEntries(CLEAN_HOSTS.map((h) => [h, randomBytes(18).toString('base64url')]));
     writeFileSync(join(this.dir, 'secrets.yaml'), stringify(secrets), { mode: 0o600 });
   }
