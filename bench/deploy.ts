@@ -119,7 +119,7 @@ async function cleanRuns(): Promise<CleanResult> {
       const a = ansibleRecap(work.dir);
       out.ansible = { seconds: (performance.now() - t) / 1000, code: a.code, changed: a.changed, ok: a.ok, failed: a.failed };
       console.error(`ansible-playbook, clean hosts: ${out.ansible.seconds.toFixed(1)} s, exit ${a.code}, changed=${a.changed}`);
-      if (a.code !== 0) out.error = a.out.slice(-1500);
+      if (a.code !== 0) out.error = a.out.split('\n').filter((l) => /^(fatal|failed):/.test(l)).slice(0, 2).map((l) => l.slice(0, 200)).join(' / ') || `exit ${a.code}`;
       out.ansibleAgain = { changed: ansibleRecap(work.dir).changed };
       const after = cc.deploy();
       out.nmsAfterAnsible = { seconds: after.seconds, changed: after.changed, code: after.code };
@@ -197,7 +197,7 @@ async function measure(): Promise<void> {
     rows.push(['nms deploy, 3 clean extra hosts (1 run)', fmt(cr.nms.seconds, 2), '–', '–', '–', String(cr.nms.changed)]);
     rows.push(['nms deploy, same hosts, next run', fmt(cr.nmsAgain.seconds, 2), '–', '–', '–', String(cr.nmsAgain.changed)]);
     if (cr.ansible) rows.push([`ansible-playbook, the same 3 hosts made again clean (1 run${cr.ansible.code ? `, exit ${cr.ansible.code}` : ''})`, fmt(cr.ansible.seconds, 2), '–', '–', '–', String(cr.ansible.changed)]);
-    if (cr.nmsAfterAnsible) rows.push(['nms deploy after that Ansible run (what the playbook does not do)', fmt(cr.nmsAfterAnsible.seconds, 2), '–', '–', '–', String(cr.nmsAfterAnsible.changed)]);
+    if (cr.nmsAfterAnsible) rows.push([`nms deploy after that Ansible run (what the playbook does not do)${cr.nmsAfterAnsible.code ? `, exit ${cr.nmsAfterAnsible.code}` : ''}`, fmt(cr.nmsAfterAnsible.seconds, 2), '–', '–', '–', String(cr.nmsAfterAnsible.changed)]);
   }
   rows.push([`nms deploy, no change (${RUNS} runs)`, fmt(nms.mean, 2), fmt(nms.stddev, 2), fmt(nms.min, 2), fmt(nms.max, 2), '0']);
   rows.push([`ansible-playbook, no change (${ANSIBLE_RUNS} runs)`, fmt(ansible.mean, 2), fmt(ansible.stddev, 2), fmt(ansible.min, 2), fmt(ansible.max, 2), String(verify.changed)]);
