@@ -38,7 +38,12 @@ if [ "$tier" = all ] || [ "$tier" = integration ]; then
   set -a; eval "$(bash scripts/test-services.sh env)"; set +a
   run_tier integration test/integration "$@" || status=1
 fi
-if [ "$tier" = all ] || [ "$tier" = e2e ]; then run_tier e2e test/e2e "$@" || status=1; fi
+if [ "$tier" = all ] || [ "$tier" = e2e ]; then
+  # Start from a fresh lab: one left by another clone or an earlier session (its processes
+  # gone, its namespaces, mounts and databases maybe not) must not leak state into these tests.
+  node bin/nms.js lab down >/dev/null 2>&1 || true
+  run_tier e2e test/e2e "$@" || status=1
+fi
 
 pass=0; fail=0; skip=0
 for f in "$results"/*.tap; do
