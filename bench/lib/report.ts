@@ -13,7 +13,8 @@ const HEAD = `# Benchmarks
 Measured by \`npm run bench\` (\`bash scripts/bench.sh [rrd|poll|scale|deploy|status]\`); each
 section is rewritten by its own bench and says when it ran. None of these is a pass/fail test:
 the budgets come from DESIGN.md ("Performance budget") and a missed one is reported, not hidden.
-The notes under each table are written by hand after reading the run.
+The notes at the end are written by hand after reading the runs; the machine block is
+refreshed by every bench (its commit is the one of the latest run).
 `;
 
 function sh(cmd: string, args: string[]): string {
