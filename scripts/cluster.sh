@@ -14,7 +14,18 @@ while [ $# -gt 0 ]; do
 done
 bash scripts/install-deps.sh
 node scripts/build.mjs
-node bin/nms.js lab up --pollers "$pollers" --devices "$devices"
+# A lab of another shape (left from an earlier run) is taken down and built again.
+if ! out=$(node bin/nms.js lab up --pollers "$pollers" --devices "$devices" 2>&1); then
+  if grep -q 'already up with' <<<"$out"; then
+    echo "a lab of another shape is up: taking it down and building this one"
+    node bin/nms.js lab down
+    node bin/nms.js lab up --pollers "$pollers" --devices "$devices"
+  else
+    echo "$out" >&2; exit 1
+  fi
+else
+  echo "$out"
+fi
 node bin/nms.js deploy -i inventories/lab
 # The first cycle (discovery, then a poll of every device) takes a little while: ask
 # `nms status` until it reports healthy, for up to 5 minutes, then show its verdict.
