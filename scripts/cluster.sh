@@ -28,10 +28,18 @@ else
 fi
 node bin/nms.js deploy -i inventories/lab
 # The first cycle (discovery, then a poll of every device) takes a little while: ask
-# `nms status` until it reports healthy, for up to 5 minutes, then show its verdict.
+# `nms status` until it reports healthy with every device polled, for up to 5 minutes, then
+# show its verdict (and its exit code).
+ready() {
+  node bin/nms.js status -i inventories/lab --json 2>/dev/null | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      try { const r = JSON.parse(s); process.exit(r.healthy && r.cluster?.devices?.never_polled === 0 ? 0 : 1); }
+      catch { process.exit(1); }
+    });'
+}
 deadline=$((SECONDS + 300))
-until node bin/nms.js status -i inventories/lab --json >/dev/null 2>&1; do
+until ready; do
   if [ $SECONDS -ge $deadline ]; then break; fi
-  echo "waiting for the cluster to report healthy..."; sleep 10
+  echo "waiting for every device's first poll and a healthy report..."; sleep 5
 done
 node bin/nms.js status -i inventories/lab
