@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeployError, HostKeyError, NmsError, UsageError } from '../../lib/errors.js';
 import type { HostSpec, Inventory } from '../inventory/types.js';
-import { ConnectionLostError, SshHost } from '../ssh/connection.js';
+import { ConnectionLostError, sshForHost } from '../ssh/connection.js';
 import { SecretMasker } from './diff.js';
 import { HostDeploy } from './host.js';
 import { TemplateRenderer, defaultTemplatesDir } from './render.js';
@@ -136,15 +136,9 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const results = await Promise.all(
     hosts.map(async (host): Promise<HostResult> => {
       const started = Date.now();
-      const ssh = new SshHost({
-        address: host.address,
-        port: host.ssh.port,
-        user: host.ssh.user,
-        keyPath: host.ssh.keyPath,
-        sudo: host.ssh.sudo,
-        knownHostsPath: inv.knownHostsPath,
+      const ssh = sshForHost(inv, host, {
         strictHostKeys: opts.strictHostKeys ?? DEFAULT_DEPLOY_OPTIONS.strictHostKeys,
-        onNewHostKey: (name, fp) => ctx.emit(host.name, `new host key for ${name} recorded in known_hosts: ${fp}`),
+        onNewHostKey: (name, fp) => ctx.emit(name, `new host key for ${name} recorded in known_hosts: ${fp}`),
       });
       const base: HostResult = { host: host.name, status: 'ok', ok: 0, changed: 0, changes: [], diffs: [], warnings: [], durationMs: 0, timings: { connectMs: 0, factsMs: 0 } };
       const isDbHost = host.name === inv.services.mariadb.name;

@@ -167,3 +167,24 @@ export class SshHost {
     this.waiting.shift()?.();
   }
 }
+
+/** How commands reach one inventory host: its SSH settings and the inventory's known_hosts. */
+export function sshForHost(
+  inv: { knownHostsPath: string },
+  host: { name: string; address: string; ssh: { port: number; user: string; keyPath: string; sudo: boolean } },
+  o: { strictHostKeys?: boolean; connectTimeoutMs?: number; onNewHostKey?: (host: string, fingerprint: string) => void } = {},
+): SshHost {
+  const { onNewHostKey } = o;
+  return new SshHost({
+    address: host.address,
+    port: host.ssh.port,
+    user: host.ssh.user,
+    keyPath: host.ssh.keyPath,
+    sudo: host.ssh.sudo,
+    knownHostsPath: inv.knownHostsPath,
+    // unset options keep SshHost's defaults (a spread of `undefined` would erase them)
+    ...(o.strictHostKeys === undefined ? {} : { strictHostKeys: o.strictHostKeys }),
+    ...(o.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: o.connectTimeoutMs }),
+    ...(onNewHostKey ? { onNewHostKey: (_name: string, fp: string) => onNewHostKey(host.name, fp) } : {}),
+  });
+}

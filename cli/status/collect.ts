@@ -4,7 +4,7 @@
 import type { DoctorReport } from '../../agent/doctor/doctor.js';
 import type { ClusterView } from '../../agent/cluster-view/types.js';
 import type { HostSpec, Inventory } from '../inventory/types.js';
-import { SshHost } from '../ssh/connection.js';
+import { SshHost, sshForHost } from '../ssh/connection.js';
 import type { NodeAnswers } from './types.js';
 
 /** The wrapper `nms deploy` installs on every node. */
@@ -27,17 +27,7 @@ export const DEFAULT_COLLECT_OPTIONS = { checkTimeoutMs: 1500, connectTimeoutMs:
 
 /** Opens the SSH connection to one inventory host, as deploy does. */
 export function sshFor(inv: Inventory, host: HostSpec, o: Pick<CollectOptions, 'connectTimeoutMs' | 'strictHostKeys' | 'onNewHostKey'> = {}): SshHost {
-  return new SshHost({
-    address: host.address,
-    port: host.ssh.port,
-    user: host.ssh.user,
-    keyPath: host.ssh.keyPath,
-    sudo: host.ssh.sudo,
-    knownHostsPath: inv.knownHostsPath,
-    strictHostKeys: o.strictHostKeys,
-    connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_COLLECT_OPTIONS.connectTimeoutMs,
-    onNewHostKey: o.onNewHostKey ? (name, fp) => o.onNewHostKey!(host.name, fp) : undefined,
-  });
+  return sshForHost(inv, host, { ...o, connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_COLLECT_OPTIONS.connectTimeoutMs });
 }
 
 /** Parses an agent command's JSON answer; `what` names it in the error. */
