@@ -9,7 +9,12 @@ D=${NMS_TEST_DIR:-/tmp/nms-test-services}
 cmd=${1:-start}
 mkdir -p "$D" && chmod 1777 "$D"
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A pid file names a live process (a zombie that was killed but not yet reaped does not count).
+alive() {
+  [ -f "$1" ] || return 1
+  local pid; pid=$(cat "$1")
+  kill -0 "$pid" 2>/dev/null && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$pid/stat" 2>/dev/null
+}
 
 wait_for() { # name, command
   for _ in $(seq 1 100); do eval "$2" >/dev/null 2>&1 && return 0; sleep 0.1; done
@@ -46,13 +51,16 @@ start_memcached() {
   wait_for memcached "test -s $D/memcached.pid"
 }
 
+rrdcached_ping() ( exec 3<>/dev/tcp/127.0.0.1/42227 && echo PING >&3 && timeout 1 head -1 <&3 | grep -q PONG )
+
 start_rrdcached() {
   alive "$D/rrdcached.pid" && return 0
   mkdir -p "$D/rrd" "$D/rrd-journal"
-  rm -f "$D/rrdcached.pid"
+  # after a kill -9 the pid file and the socket stay behind, and either blocks a restart
+  rm -f "$D/rrdcached.pid" "$D/rrdcached.sock"
   rrdcached -p "$D/rrdcached.pid" -j "$D/rrd-journal" -b "$D/rrd" -B -F -R -w 60 -z 10 -t 4 \
     -l "127.0.0.1:42227" -l "unix:$D/rrdcached.sock"
-  wait_for rrdcached "test -S $D/rrdcached.sock"
+  wait_for rrdcached "rrdcached_ping"
 }
 
 start_snmpd() {
