@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RowDataPacket } from 'mysql2/promise';
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
+import { onLogLine } from '../helpers/log-lines.js';
 import { generateAppKey } from '../../lib/crypto.js';
 import { migrate, openDb, type Db } from '../../agent/db/index.js';
 import { CoordKeys } from '../../agent/coord/keys.js';
@@ -87,21 +88,10 @@ function startAgent(a: Agent): void {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   a.proc = proc;
-  let buf = '';
-  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    buf += chunk;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try {
-        const rec = JSON.parse(line);
-        a.logs.push({ ...rec, t: Date.parse(rec.t) });
-        if (rec.event === 'started') a.metricsPort = rec.metrics_port;
-      } catch {
-        a.logs.push({ event: 'raw', t: Date.now(), line });
-      }
-    }
+  onLogLine(proc.stderr!, (rec, line) => {
+    if (!rec) return void a.logs.push({ event: 'raw', t: Date.now(), line });
+    a.logs.push({ ...rec, t: Date.parse(String(rec.t)) } as (typeof a.logs)[number]);
+    if (rec.event === 'started') a.metricsPort = rec.metrics_port as number;
   });
   proc.on('exit', (code, signal) => a.exits.push({ code, signal, expected: (proc as ChildProcess & { expectedExit?: boolean }).expectedExit === true }));
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RowDataPacket } from 'mysql2/promise';
+import { onLogLine } from '../helpers/log-lines.js';
 import { generateAppKey } from '../../lib/crypto.js';
 import { addDevice, migrate, openDb } from '../../agent/db/index.js';
 import { CoordKeys } from '../../agent/coord/keys.js';
@@ -76,20 +77,7 @@ test('nms-agent run polls real SNMP agents into rrdcached, retries a dead one, r
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.push(agent);
-  let buf = '';
-  agent.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try {
-        logs.push(JSON.parse(line));
-      } catch {
-        logs.push({ event: 'raw', line });
-      }
-    }
-  });
+  onLogLine(agent.stderr!, (rec, line) => logs.push(rec ?? { event: 'raw', line }));
 
   // Track every change of last_polled / last_poll_attempted.
   const seen = new Map<number, Set<string>>();

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:net';
+import { onLogLine } from '../helpers/log-lines.js';
 import { generateAppKey } from '../../lib/crypto.js';
 import { migrate, openDb } from '../../agent/db/index.js';
 import type { DoctorReport } from '../../agent/doctor/doctor.js';
@@ -84,20 +85,7 @@ function startAgent(dir: string): Child {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const child: Child = { proc, events: [] };
-  let buf = '';
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try {
-        child.events.push(JSON.parse(line));
-      } catch {
-        child.events.push({ event: 'raw', line });
-      }
-    }
-  });
+  onLogLine<Child['events'][number]>(proc.stderr!, (rec, line) => child.events.push(rec ?? { event: 'raw', line }));
   return child;
 }
 
