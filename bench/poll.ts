@@ -21,6 +21,8 @@ const CYCLES = Number(process.env.NMS_BENCH_POLL_CYCLES ?? 2);
 const FIRST_PORT = Number(process.env.NMS_BENCH_FIRST_PORT ?? 17000);
 const EXPORTER_PORT = Number(process.env.NMS_BENCH_EXPORTER_PORT ?? 19116);
 const CONCURRENCY = 24;
+/** NMS_BENCH_POLL_ONLY=nms: the two nms rows only, printed and not written (for profiling and before/after). */
+const ONLY_NMS = process.env.NMS_BENCH_POLL_ONLY === 'nms';
 const DB_URL = process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306';
 const MARIADB_PID_FILE = '/tmp/nms-test-services/mariadb.pid';
 const V2C = Array.from({ length: DEVICES }, (_, i) => i).filter((i) => i % 10 !== 9);
@@ -158,6 +160,12 @@ async function main(): Promise<void> {
   await sim.start();
   const rows: SideResult[] = [];
   try {
+    if (ONLY_NMS) {
+      rows.push(await nmsSide(sim, true));
+      rows.push(await nmsSide(sim, false));
+      console.log(table(['poller', 'polls', 'failed', 'wall s', 'CPU s', 'CPU ms / poll', 'varbinds / poll', 'varbinds / CPU s', 'peak RSS MiB', 'simulator CPU ms / poll', 'rrdcached CPU ms / poll', 'MariaDB CPU ms / poll'], sideRows(rows)));
+      return;
+    }
     rows.push(await exporterSide(sim, 'if_mib'));
     rows.push(await exporterSide(sim, 'if_counters'));
     rows.push(await nmsSide(sim, true));
