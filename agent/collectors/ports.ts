@@ -38,27 +38,50 @@ export function portStatsCollector(bits: 32 | 64): Collector<PortRecord[]> {
   return { name: 'ports', columns: (bits === 64 ? STATS_64 : STATS_32).map((c) => C[c]), process: processPorts };
 }
 
+type Rows = Map<string, Varbind> | undefined;
+/** Where each counter comes from: its HC twin (when it has one) first, then the 32-bit column. */
+const COUNTER_SOURCES = PORT_COUNTERS.map((c) => [c, HC[c] ? C[HC[c]!] : undefined, C[c]] as const);
+
+// Runs once per port and poll (48 a device): the columns are looked up once per call, not per
+// cell, and the record is built without intermediate arrays.
 function processPorts({ columns }: CollectedData): PortRecord[] {
-  const at = (col: keyof typeof C, i: string): Varbind | undefined => columns.get(C[col])?.get(i);
-  return [...(columns.get(C.ifDescr) ?? columns.get(C.ifOperStatus))?.keys() ?? []].map((i) => {
-    const hc = at('ifHCInOctets', i)?.value != null;
-    const counters = Object.fromEntries(PORT_COUNTERS.map((c) => [c, (HC[c] ? big(at(HC[c]!, i)) : null) ?? big(at(c, i))])) as Record<PortCounter, bigint | null>;
-    for (const dir of ['In', 'Out'] as const) {
-      const m = counters[`if${dir}MulticastPkts`];
-      const b = counters[`if${dir}BroadcastPkts`];
-      if (counters[`if${dir}NUcastPkts`] === null && hc && m !== null && b !== null) counters[`if${dir}NUcastPkts`] = m + b;
+  const col = (k: keyof typeof C): Rows => columns.get(C[k]);
+  const descr = col('ifDescr');
+  const name = col('ifName');
+  const alias = col('ifAlias');
+  const type = col('ifType');
+  const mtu = col('ifMtu');
+  const speedCol = col('ifSpeed');
+  const highCol = col('ifHighSpeed');
+  const phys = col('ifPhysAddress');
+  const admin = col('ifAdminStatus');
+  const oper = col('ifOperStatus');
+  const lastChange = col('ifLastChange');
+  const hcIn = col('ifHCInOctets');
+  const sources = COUNTER_SOURCES.map(([c, hc, plain]) => [c, hc === undefined ? undefined : columns.get(hc), columns.get(plain)] as const);
+  const index = descr ?? oper;
+  if (!index) return [];
+  const out: PortRecord[] = [];
+  for (const i of index.keys()) {
+    const hc = hcIn?.get(i)?.value != null;
+    const counters = {} as Record<PortCounter, bigint | null>;
+    for (const [c, hcRows, rows] of sources) counters[c] = (hcRows === undefined ? null : big(hcRows.get(i))) ?? big(rows?.get(i));
+    if (hc) {
+      if (counters.ifInNUcastPkts === null && counters.ifInMulticastPkts !== null && counters.ifInBroadcastPkts !== null) counters.ifInNUcastPkts = counters.ifInMulticastPkts + counters.ifInBroadcastPkts;
+      if (counters.ifOutNUcastPkts === null && counters.ifOutMulticastPkts !== null && counters.ifOutBroadcastPkts !== null) counters.ifOutNUcastPkts = counters.ifOutMulticastPkts + counters.ifOutBroadcastPkts;
     }
-    const speed = num(at('ifSpeed', i));
-    const high = num(at('ifHighSpeed', i));
-    return {
-      ifIndex: Number(i), ifDescr: str(at('ifDescr', i)), ifName: str(at('ifName', i)), ifAlias: str(at('ifAlias', i)),
-      ifType: ifTypeName(num(at('ifType', i))), ifMtu: num(at('ifMtu', i)),
+    const speed = num(speedCol?.get(i));
+    const high = num(highCol?.get(i));
+    out.push({
+      ifIndex: Number(i), ifDescr: str(descr?.get(i)), ifName: str(name?.get(i)), ifAlias: str(alias?.get(i)),
+      ifType: ifTypeName(num(type?.get(i))), ifMtu: num(mtu?.get(i)),
       ifSpeed: high !== null && (speed === null || speed >= 4294967295) ? high * 1_000_000 : speed, ifHighSpeed: high,
-      ifPhysAddress: hex(at('ifPhysAddress', i)), ifAdminStatus: STATUS[num(at('ifAdminStatus', i)) ?? 0] || null,
-      ifOperStatus: STATUS[num(at('ifOperStatus', i)) ?? 0] || null, ifLastChange: num(at('ifLastChange', i)),
+      ifPhysAddress: hex(phys?.get(i)), ifAdminStatus: STATUS[num(admin?.get(i)) ?? 0] || null,
+      ifOperStatus: STATUS[num(oper?.get(i)) ?? 0] || null, ifLastChange: num(lastChange?.get(i)),
       counterBits: hc ? 64 : 32, counters,
-    };
-  });
+    });
+  }
+  return out;
 }
 
 const IFTYPES: Record<number, string> = { 1: 'other', 6: 'ethernetCsmacd', 24: 'softwareLoopback', 53: 'propVirtual', 131: 'tunnel', 135: 'l2vlan', 136: 'l3ipvlan', 161: 'ieee8023adLag' };

@@ -7,8 +7,19 @@ export const T = {
   TimeTicks: 67, Opaque: 68, Counter64: 70, NoSuchObject: 128, NoSuchInstance: 129, EndOfMibView: 130,
 } as const;
 
-/** Counter64 arrives as a big-endian Buffer of any length up to 9 bytes (leading zero). */
+/**
+ * Counter64 arrives as a big-endian Buffer of any length up to 9 bytes (leading zero). One of
+ * these per port counter and poll: read as at most two numbers rather than byte by byte in
+ * BigInt arithmetic, which allocates a BigInt per byte.
+ */
 export function bufferToBigInt(b: Buffer): bigint {
+  const n = b.length;
+  if (n <= 6) return n === 0 ? 0n : BigInt(b.readUIntBE(0, n));
+  if (n <= 12) {
+    const lo = b.readUIntBE(n - 6, 6);
+    const hi = b.readUIntBE(0, n - 6);
+    return hi === 0 ? BigInt(lo) : (BigInt(hi) << 48n) | BigInt(lo);
+  }
   let v = 0n;
   for (const byte of b) v = (v << 8n) | BigInt(byte);
   return v;

@@ -6,7 +6,7 @@
 import { SnmpError } from './errors.js';
 import type { SnmpSession } from './session.js';
 import type { Varbind } from './types.js';
-import { compareOids, isUnder } from './values.js';
+import { compareOids } from './values.js';
 
 export interface WalkOptions {
   /** Most varbinds asked for in one GETBULK (repetitions × open columns); a device that cannot fit them answers short or tooBig, both handled. Default 120. */
@@ -27,60 +27,85 @@ export type ColumnData = Map<string, Map<string, Varbind>>;
 export async function walkColumns(session: SnmpSession, columns: string[], options: WalkOptions = {}): Promise<ColumnData> {
   const o = { ...DEFAULT_WALK_OPTIONS, ...options };
   const out: ColumnData = new Map(columns.map((c) => [c, new Map()]));
-  const last = new Map(columns.map((c) => [c, c]));
+  // the open columns, with their rows and the last OID each got to, side by side
   let open = [...new Set(columns)];
+  let rows = open.map((c) => out.get(c)!);
+  let last = [...open];
   let budget = o.maxVarbindsPerRequest;
   let stalls = 0;
   while (open.length > 0) {
-    let progress = 0;
     let results: Varbind[][];
+    let asked = open.length;
     if (session.version === 'v1') {
       results = await getNextEach(session, open, last);
     } else {
       const reps = Math.max(1, Math.min(o.maxRepetitions, Math.floor(budget / open.length)));
-      const ask = reps === 1 ? open.slice(0, Math.max(1, budget)) : open;
+      if (reps === 1) asked = Math.min(open.length, Math.max(1, budget));
       try {
-        results = await session.getBulk(ask.map((c) => last.get(c)!), reps);
+        results = await session.getBulk(asked === open.length ? last : last.slice(0, asked), reps);
       } catch (err) {
-        if (isTooBig(err) && (reps > 1 || ask.length > 1)) {
+        if (isTooBig(err) && (reps > 1 || asked > 1)) {
           budget = Math.max(1, Math.floor(budget / 2));
           continue;
         }
         throw err;
       }
-      results = open.map((_, i) => (i < ask.length ? results[i] ?? [] : []));
     }
-    const done = new Set<string>();
-    open.forEach((col, i) => {
-      for (const vb of results[i] ?? []) {
-        if (vb.value === null || !isUnder(vb.oid, col)) {
-          done.add(col);
-          break;
+    // Per varbind work stays small: a poll walks some 800 of them.
+    let progress = 0;
+    let ended = 0;
+    const nextOpen: string[] = [];
+    const nextRows: Map<string, Varbind>[] = [];
+    const nextLast: string[] = [];
+    for (let i = 0; i < open.length; i++) {
+      const col = open[i];
+      const colRows = rows[i];
+      let prev = last[i];
+      let done = false;
+      const list = i < asked ? results[i] : undefined;
+      if (list) {
+        const plen = col.length;
+        for (let j = 0; j < list.length; j++) {
+          const vb = list[j];
+          const oid = vb.oid;
+          // past the column (or the end of the MIB view): this column is done
+          if (vb.value === null || oid.length <= plen + 1 || oid.charCodeAt(plen) !== 46 || !oid.startsWith(col)) {
+            done = true;
+            break;
+          }
+          if (compareOids(oid, prev) <= 0) {
+            throw new SnmpError('walk', `walk of ${col} ${oid === prev ? 'repeated' : 'went backwards to'} ${oid} after ${prev}: the device's SNMP agent loops`);
+          }
+          colRows.set(oid.slice(plen + 1), vb);
+          prev = oid;
+          progress++;
         }
-        const prev = last.get(col)!;
-        if (compareOids(vb.oid, prev) <= 0) {
-          throw new SnmpError('walk', `walk of ${col} ${vb.oid === prev ? 'repeated' : 'went backwards to'} ${vb.oid} after ${prev}: the device's SNMP agent loops`);
-        }
-        const rows = out.get(col)!;
-        rows.set(vb.oid.slice(col.length + 1), vb);
-        last.set(col, vb.oid);
-        progress++;
-        if (rows.size > o.maxRows) throw new SnmpError('walk', `walk of ${col} passed ${o.maxRows} rows (maxRows): stopped as runaway`);
+        if (colRows.size > o.maxRows) throw new SnmpError('walk', `walk of ${col} passed ${o.maxRows} rows (maxRows): stopped as runaway`);
       }
-    });
-    open = open.filter((c) => !done.has(c));
-    stalls = progress > 0 || done.size > 0 ? 0 : stalls + 1;
+      if (done) {
+        ended++;
+      } else {
+        nextOpen.push(col);
+        nextRows.push(colRows);
+        nextLast.push(prev);
+      }
+    }
+    open = nextOpen;
+    rows = nextRows;
+    last = nextLast;
+    stalls = progress > 0 || ended > 0 ? 0 : stalls + 1;
     if (stalls >= o.maxStalls) throw new SnmpError('walk', `walk of ${open[0]} made no progress in ${stalls} requests`);
   }
   return out;
 }
 
 /** SNMPv1 has no GETBULK: one GETNEXT per column, each answered or ended on its own. */
-async function getNextEach(session: SnmpSession, open: string[], last: Map<string, string>): Promise<Varbind[][]> {
+async function getNextEach(session: SnmpSession, open: string[], last: string[]): Promise<Varbind[][]> {
   const res: Varbind[][] = [];
-  for (const col of open) {
+  for (let i = 0; i < open.length; i++) {
+    const col = open[i];
     try {
-      res.push(await session.getNext([last.get(col)!]));
+      res.push(await session.getNext([last[i]]));
     } catch (err) {
       // v1 ends a walk past the last object with noSuchName (status 2)
       if (((err as SnmpError).cause as { status?: number } | undefined)?.status === 2) res.push([{ oid: col, type: 130, value: null }]);

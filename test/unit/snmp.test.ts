@@ -8,6 +8,15 @@ test('Counter64 buffers of any length become bigints, including 9 bytes with a l
   assert.equal(bufferToBigInt(Buffer.from('0100000000', 'hex')), 2n ** 32n);
   assert.equal(bufferToBigInt(Buffer.from('05', 'hex')), 5n);
   assert.equal(bufferToBigInt(Buffer.alloc(0)), 0n);
+  // every length against a byte-by-byte reference, with the high bits set where they matter
+  const reference = (b: Buffer) => [...b].reduce((v, x) => (v << 8n) | BigInt(x), 0n);
+  for (let n = 1; n <= 14; n++) {
+    for (const fill of [0x00, 0x01, 0x7f, 0x80, 0xff]) {
+      const b = Buffer.alloc(n, fill);
+      b[n - 1] = 0xa5;
+      assert.equal(bufferToBigInt(b), reference(b), `${n} bytes of ${fill}`);
+    }
+  }
   assert.equal(decodeValue(T.Counter64, Buffer.from('00ffffffffffffffff', 'hex')), 2n ** 64n - 1n);
 });
 
