@@ -15,7 +15,8 @@ export interface RrdDs {
 /** One RRD file: where it lives (relative path) and what it holds. */
 export interface RrdFileDef {
   path: string;
-  ds: RrdDs[];
+  /** Shared between files of a kind: never modified. */
+  ds: readonly RrdDs[];
 }
 
 /** Port data sources, in LibreNMS's order; each fed by the PortRecord counter beside it. */
@@ -28,24 +29,32 @@ export const PORT_DS = [
 
 /** LibreNMS's host directory name: anything outside [A-Za-z0-9,._-] becomes `_`. */
 export function safeName(name: string): string {
-  return name.replace(/[^A-Za-z0-9,._-]/g, '_');
+  // most names are safe already: a test allocates nothing, a replace a new string every point
+  return UNSAFE.test(name) ? name.replace(UNSAFE_ALL, '_') : name;
 }
+const UNSAFE = /[^A-Za-z0-9,._-]/;
+const UNSAFE_ALL = /[^A-Za-z0-9,._-]/g;
 
-const gauge = (name: string, min: number | 'U' = 0, max: number | 'U' = 'U'): RrdDs => ({ name, type: 'GAUGE', min, max });
+const gauge = (name: string, min: number | 'U' = 0, max: number | 'U' = 'U'): RrdDs => Object.freeze({ name, type: 'GAUGE', min, max });
+
+// One frozen DS list per kind of file, shared by every def: a poll makes a def per port, and
+// fifteen fresh objects each time were garbage for the GC (and memory until it ran).
+const DS = {
+  port: Object.freeze(PORT_DS.map(([name]): RrdDs => Object.freeze({ name, type: 'DERIVE', min: 0, max: 12500000000 }))),
+  processor: Object.freeze([gauge('usage', -273, 1000)]),
+  storage: Object.freeze([gauge('used'), gauge('free')]),
+  sensor: Object.freeze([gauge('sensor', -20000, 'U')]),
+  uptime: Object.freeze([gauge('uptime')]),
+  poller: Object.freeze([gauge('poller')]),
+};
 
 export const rrdFiles = {
-  port: (host: string, portId: number): RrdFileDef => ({
-    path: `${safeName(host)}/port-id${portId}.rrd`,
-    ds: PORT_DS.map(([name]) => ({ name, type: 'DERIVE', min: 0, max: 12500000000 })),
-  }),
-  processor: (host: string, index: string): RrdFileDef => ({ path: `${safeName(host)}/processor-hr-${safeName(index)}.rrd`, ds: [gauge('usage', -273, 1000)] }),
-  storage: (host: string, descr: string): RrdFileDef => ({ path: `${safeName(host)}/storage-hrstorage-${safeName(descr)}.rrd`, ds: [gauge('used'), gauge('free')] }),
-  sensor: (host: string, cls: string, index: string): RrdFileDef => ({
-    path: `${safeName(host)}/sensor-${safeName(cls)}-entity-sensor-${safeName(index)}.rrd`,
-    ds: [gauge('sensor', -20000, 'U')],
-  }),
-  uptime: (host: string): RrdFileDef => ({ path: `${safeName(host)}/uptime.rrd`, ds: [gauge('uptime')] }),
-  pollerPerf: (host: string): RrdFileDef => ({ path: `${safeName(host)}/poller-perf.rrd`, ds: [gauge('poller')] }),
+  port: (host: string, portId: number): RrdFileDef => ({ path: `${safeName(host)}/port-id${portId}.rrd`, ds: DS.port }),
+  processor: (host: string, index: string): RrdFileDef => ({ path: `${safeName(host)}/processor-hr-${safeName(index)}.rrd`, ds: DS.processor }),
+  storage: (host: string, descr: string): RrdFileDef => ({ path: `${safeName(host)}/storage-hrstorage-${safeName(descr)}.rrd`, ds: DS.storage }),
+  sensor: (host: string, cls: string, index: string): RrdFileDef => ({ path: `${safeName(host)}/sensor-${safeName(cls)}-entity-sensor-${safeName(index)}.rrd`, ds: DS.sensor }),
+  uptime: (host: string): RrdFileDef => ({ path: `${safeName(host)}/uptime.rrd`, ds: DS.uptime }),
+  pollerPerf: (host: string): RrdFileDef => ({ path: `${safeName(host)}/poller-perf.rrd`, ds: DS.poller }),
 };
 
 /** LibreNMS's RRAs: a week of steps, then 6-, 24- and 288-step consolidations, for AVERAGE/MIN/MAX, and LAST. */

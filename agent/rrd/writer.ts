@@ -79,7 +79,7 @@ export class RrdWriter {
       }
       updates.push(formatUpdate({ path: p.def.path, time: p.time, values: p.values }));
     }
-    return [...creates, ...updates];
+    return creates.length === 0 ? updates : creates.concat(updates);
   }
 
   write(points: RrdPoint[]): Promise<RrdWriteResult> {
