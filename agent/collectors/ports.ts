@@ -4,7 +4,7 @@
 // (portStatsCollector), which halves the varbinds and so the requests of a poll.
 import { PORT_COUNTERS, type PortCounter } from '../db/schema.js';
 import { big, hex, num, str } from '../snmp/values.js';
-import type { Varbind } from '../snmp/types.js';
+import type { Cell } from '../snmp/types.js';
 import type { CollectedData, Collector, PortRecord } from './types.js';
 
 const IF = '1.3.6.1.2.1.2.2.1';
@@ -38,7 +38,7 @@ export function portStatsCollector(bits: 32 | 64): Collector<PortRecord[]> {
   return { name: 'ports', columns: (bits === 64 ? STATS_64 : STATS_32).map((c) => C[c]), process: processPorts };
 }
 
-type Rows = Map<string, Varbind> | undefined;
+type Rows = Map<string, Cell> | undefined;
 /** Where each counter comes from: its HC twin (when it has one) first, then the 32-bit column. */
 const COUNTER_SOURCES = PORT_COUNTERS.map((c) => [c, HC[c] ? C[HC[c]!] : undefined, C[c]] as const);
 

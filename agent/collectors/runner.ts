@@ -2,7 +2,7 @@
 // multi-column walk for its columns), times it, and hands the varbinds to its process().
 import type { SnmpSession } from '../snmp/session.js';
 import { walkColumns, type WalkOptions } from '../snmp/walk.js';
-import type { Varbind } from '../snmp/types.js';
+import type { Cell, Varbind } from '../snmp/types.js';
 import type { CollectedData, Collector } from './types.js';
 
 export interface ModuleRun<R> {
@@ -19,7 +19,7 @@ export interface ModuleRun<R> {
 export async function fetchFor(session: SnmpSession, c: Collector<unknown>, walk?: WalkOptions): Promise<CollectedData> {
   const scalars = new Map<string, Varbind>();
   if (c.scalars?.length) for (const vb of await session.get(c.scalars)) scalars.set(vb.oid, vb);
-  const columns = c.columns?.length ? await walkColumns(session, c.columns, walk) : new Map<string, Map<string, Varbind>>();
+  const columns = c.columns?.length ? await walkColumns(session, c.columns, walk) : new Map<string, Map<string, Cell>>();
   return { scalars, columns };
 }
 
@@ -36,7 +36,7 @@ export async function runCollector<R>(session: SnmpSession, c: Collector<R>, wal
 /** Sorts a flat list of varbinds (a golden file) into what the collector declares. */
 export function collectedFromList(c: Collector<unknown>, list: Varbind[]): CollectedData {
   const scalars = new Map<string, Varbind>();
-  const columns = new Map<string, Map<string, Varbind>>((c.columns ?? []).map((col) => [col, new Map()]));
+  const columns = new Map<string, Map<string, Cell>>((c.columns ?? []).map((col) => [col, new Map()]));
   const wanted = new Set(c.scalars ?? []);
   for (const vb of list) {
     if (wanted.has(vb.oid)) scalars.set(vb.oid, vb);

@@ -109,15 +109,20 @@ export class SnmpSession {
 
   /** GETBULK without non-repeaters: one list of varbinds per requested OID (may be short). */
   async getBulk(oids: string[], maxRepetitions: number): Promise<Varbind[][]> {
+    const { at, columns } = await this.getBulkRaw(oids, maxRepetitions);
+    return columns.map((col) => convertAll(col, at));
+  }
+
+  /**
+   * GETBULK as net-snmp decoded it (values not yet ours: see decodeValue) with the time the
+   * agent read them: the walk turns each varbind into the Cell it keeps, without a copy between.
+   */
+  async getBulkRaw(oids: string[], maxRepetitions: number): Promise<{ at: number; columns: RawVarbind[][] }> {
     const sent = nowMs();
     const raw = await this.call<(RawVarbind | RawVarbind[])[]>((cb) => this.session.getBulk(oids, 0, maxRepetitions, cb));
     const at = (sent + nowMs()) / 2;
-    const out: Varbind[][] = new Array(raw.length);
-    for (let i = 0; i < raw.length; i++) {
-      const col = raw[i];
-      out[i] = convertAll(Array.isArray(col) ? col : [col], at);
-    }
-    return out;
+    for (let i = 0; i < raw.length; i++) if (!Array.isArray(raw[i])) raw[i] = [raw[i] as RawVarbind];
+    return { at, columns: raw as RawVarbind[][] };
   }
 
   private call<R>(send: (cb: (err: Error | null, r?: R) => void) => void): Promise<R> {

@@ -31,11 +31,20 @@ export interface SnmpTarget {
 /** A decoded value: numbers, bigints for Counter64, strings for text and OIDs, null for holes. */
 export type SnmpValue = number | bigint | string | Buffer | null;
 
-/** One OID and its value, with its SNMP type (net-snmp's ObjectType numbers). */
-export interface Varbind {
-  oid: string;
+/**
+ * One table cell as a walk keeps it: the row is the key it is stored under, so the full OID is
+ * not kept (a poll holds some 800 of these while it runs; each OID string kept was garbage the
+ * collector had to copy).
+ */
+export interface Cell {
+  /** net-snmp's ObjectType number. */
   type: number;
   value: SnmpValue;
   /** When the agent read it, as best known: midway between request and response (ms since the epoch, sub-ms precision); absent in golden files. */
   at?: number;
+}
+
+/** One OID and its value, with its SNMP type (net-snmp's ObjectType numbers). */
+export interface Varbind extends Cell {
+  oid: string;
 }

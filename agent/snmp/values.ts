@@ -1,5 +1,5 @@
 // Turns net-snmp's raw varbind values into ours, and reads them back as typed fields.
-import type { SnmpValue, Varbind } from './types.js';
+import type { Cell, SnmpValue } from './types.js';
 
 /** net-snmp's ObjectType numbers. */
 export const T = {
@@ -39,13 +39,13 @@ export function decodeValue(type: number, value: unknown): SnmpValue {
 }
 
 /** Text of an OctetString (control characters and trailing NULs removed). */
-export function str(vb: Varbind | undefined): string | null {
+export function str(vb: Cell | undefined): string | null {
   if (!vb || vb.value === null) return null;
   const s = Buffer.isBuffer(vb.value) ? vb.value.toString('utf8') : String(vb.value);
   return s.replace(/\0+$/, '').replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '').trim();
 }
 
-export function num(vb: Varbind | undefined): number | null {
+export function num(vb: Cell | undefined): number | null {
   if (!vb || vb.value === null) return null;
   if (typeof vb.value === 'number') return vb.value;
   if (typeof vb.value === 'bigint') return Number(vb.value);
@@ -53,7 +53,7 @@ export function num(vb: Varbind | undefined): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-export function big(vb: Varbind | undefined): bigint | null {
+export function big(vb: Cell | undefined): bigint | null {
   if (!vb || vb.value === null) return null;
   if (typeof vb.value === 'bigint') return vb.value;
   if (typeof vb.value === 'number') return BigInt(Math.trunc(vb.value));
@@ -61,7 +61,7 @@ export function big(vb: Varbind | undefined): bigint | null {
 }
 
 /** MAC-style hex of an OctetString (`00:1a:2b:...`), null when empty. */
-export function hex(vb: Varbind | undefined): string | null {
+export function hex(vb: Cell | undefined): string | null {
   if (!vb || !Buffer.isBuffer(vb.value) || vb.value.length === 0) return null;
   return [...vb.value].map((b) => b.toString(16).padStart(2, '0')).join(':');
 }

@@ -5,8 +5,8 @@
 // device that loops would otherwise keep a worker forever.
 import { SnmpError } from './errors.js';
 import type { SnmpSession } from './session.js';
-import type { Varbind } from './types.js';
-import { compareOids } from './values.js';
+import type { Cell } from './types.js';
+import { compareOids, decodeValue } from './values.js';
 
 export interface WalkOptions {
   /** Most varbinds asked for in one GETBULK (repetitions × open columns); a device that cannot fit them answers short or tooBig, both handled. Default 120. */
@@ -22,7 +22,13 @@ export interface WalkOptions {
 export const DEFAULT_WALK_OPTIONS: Required<WalkOptions> = { maxVarbindsPerRequest: 120, maxRepetitions: 50, maxRows: 100000, maxStalls: 3 };
 
 /** Rows per column: column OID → (index after the column OID → varbind). */
-export type ColumnData = Map<string, Map<string, Varbind>>;
+export type ColumnData = Map<string, Map<string, Cell>>;
+
+/** What one request brought for each column asked, in order, and when the agent read it. */
+interface Answer {
+  at?: number;
+  columns: { oid: string; type: number; value: unknown; at?: number }[][];
+}
 
 export async function walkColumns(session: SnmpSession, columns: string[], options: WalkOptions = {}): Promise<ColumnData> {
   const o = { ...DEFAULT_WALK_OPTIONS, ...options };
@@ -34,15 +40,15 @@ export async function walkColumns(session: SnmpSession, columns: string[], optio
   let budget = o.maxVarbindsPerRequest;
   let stalls = 0;
   while (open.length > 0) {
-    let results: Varbind[][];
+    let results: Answer;
     let asked = open.length;
     if (session.version === 'v1') {
-      results = await getNextEach(session, open, last);
+      results = { columns: await getNextEach(session, open, last) };
     } else {
       const reps = Math.max(1, Math.min(o.maxRepetitions, Math.floor(budget / open.length)));
       if (reps === 1) asked = Math.min(open.length, Math.max(1, budget));
       try {
-        results = await session.getBulk(asked === open.length ? last : last.slice(0, asked), reps);
+        results = await session.getBulkRaw(asked === open.length ? last : last.slice(0, asked), reps);
       } catch (err) {
         if (isTooBig(err) && (reps > 1 || asked > 1)) {
           budget = Math.max(1, Math.floor(budget / 2));
@@ -55,28 +61,29 @@ export async function walkColumns(session: SnmpSession, columns: string[], optio
     let progress = 0;
     let ended = 0;
     const nextOpen: string[] = [];
-    const nextRows: Map<string, Varbind>[] = [];
+    const nextRows: Map<string, Cell>[] = [];
     const nextLast: string[] = [];
     for (let i = 0; i < open.length; i++) {
       const col = open[i];
       const colRows = rows[i];
       let prev = last[i];
       let done = false;
-      const list = i < asked ? results[i] : undefined;
+      const list = i < asked ? results.columns[i] : undefined;
       if (list) {
         const plen = col.length;
         for (let j = 0; j < list.length; j++) {
           const vb = list[j];
           const oid = vb.oid;
+          const value = decodeValue(vb.type, vb.value);
           // past the column (or the end of the MIB view): this column is done
-          if (vb.value === null || oid.length <= plen + 1 || oid.charCodeAt(plen) !== 46 || !oid.startsWith(col)) {
+          if (value === null || oid.length <= plen + 1 || oid.charCodeAt(plen) !== 46 || !oid.startsWith(col)) {
             done = true;
             break;
           }
           if (compareOids(oid, prev) <= 0) {
             throw new SnmpError('walk', `walk of ${col} ${oid === prev ? 'repeated' : 'went backwards to'} ${oid} after ${prev}: the device's SNMP agent loops`);
           }
-          colRows.set(oid.slice(plen + 1), vb);
+          colRows.set(oid.slice(plen + 1), { type: vb.type, value, at: vb.at ?? results.at });
           prev = oid;
           progress++;
         }
@@ -100,8 +107,8 @@ export async function walkColumns(session: SnmpSession, columns: string[], optio
 }
 
 /** SNMPv1 has no GETBULK: one GETNEXT per column, each answered or ended on its own. */
-async function getNextEach(session: SnmpSession, open: string[], last: string[]): Promise<Varbind[][]> {
-  const res: Varbind[][] = [];
+async function getNextEach(session: SnmpSession, open: string[], last: string[]): Promise<Answer['columns']> {
+  const res: Answer['columns'] = [];
   for (let i = 0; i < open.length; i++) {
     const col = open[i];
     try {

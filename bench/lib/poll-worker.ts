@@ -67,10 +67,11 @@ for (const m of ['get', 'getNext']) {
   };
 }
 {
-  const orig = proto.getBulk;
-  proto.getBulk = async function (this: unknown, ...a: unknown[]) {
-    const r = (await orig.apply(this, a)) as unknown[][];
-    for (const c of r) varbinds += c.length;
+  // the walk asks through getBulkRaw (getBulk is a converting wrapper around it)
+  const orig = proto.getBulkRaw;
+  proto.getBulkRaw = async function (this: unknown, ...a: unknown[]) {
+    const r = (await orig.apply(this, a)) as { columns: unknown[][] };
+    for (const c of r.columns) varbinds += c.length;
     return r;
   };
 }

@@ -48,7 +48,7 @@ async function cycle(): Promise<{ cpu: number; wall: number; varbinds: number; r
   let next = 0;
   let varbinds = 0;
   let requests = 0;
-  await Promise.all(Array.from({ length: 24 }, async () => {
+  await Promise.all(Array.from({ length: Number(process.env.CONC ?? 24) }, async () => {
     while (next < devices.length) {
       const r = await pollOne(devices[next++]);
       varbinds += r.varbinds;

@@ -26,7 +26,8 @@ try {
   const keep = new Set([...(firstCol ? data.columns.get(firstCol)!.keys() : [])].slice(0, rows));
   for (const col of data.columns.values()) for (const i of [...col.keys()]) if (!keep.has(i) && keep.size > 0) col.delete(i);
   const list: Varbind[] = [...data.scalars.values()];
-  for (const col of data.columns.values()) list.push(...col.values());
+  // a walk keeps cells by row: the OID is the column's plus the row index
+  for (const [col, rows] of data.columns) for (const [i, cell] of rows) list.push({ oid: `${col}.${i}`, ...cell });
   const golden: GoldenFile = {
     collector: c.name,
     source: opt('--source') ?? `recorded from ${addr} community ${community} on ${new Date().toISOString().slice(0, 10)}`,
