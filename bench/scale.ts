@@ -7,13 +7,14 @@
 // NMS_BENCH_SCALE_SIZES (default "100 1000 10000"), NMS_BENCH_SCALE_CYCLES (default 1).
 import { BenchRrdcached } from './lib/rrdcached-daemon.js';
 import { PollWorker, SimulatorProcess } from './lib/fleet.js';
-import { CpuMeter, peakRssMiB, resetPeakRss } from './lib/proc.js';
+import { CpuMeter, MemSampler, peakRssMiB, resetPeakRss, type MemStatus } from './lib/proc.js';
 import { fmt, now, table, writeSection } from './lib/report.js';
 import type { CycleResult } from './lib/poll-worker.js';
 
 const SIZES = (process.env.NMS_BENCH_SCALE_SIZES ?? '100 1000 10000').split(/[\s,]+/).filter(Boolean).map(Number);
 const CYCLES = Number(process.env.NMS_BENCH_SCALE_CYCLES ?? 1);
 const FIRST_PORT = Number(process.env.NMS_BENCH_SCALE_FIRST_PORT ?? 17000);
+const RRD_PORT = Number(process.env.NMS_BENCH_SCALE_RRD_PORT ?? 42303);
 const WORKERS = 24;
 const DB_URL = process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306';
 
@@ -32,32 +33,40 @@ interface SizeResult {
   /** VmHWM during the timed cycles only (reset before them), or -1 when it could not be reset. */
   cycleRss: number;
   heapUsed: number;
+  /** Resident memory peaks (total, anonymous, file-backed) per phase, sampled every 200 ms. */
+  mem: Record<string, MemStatus>;
   firstError?: string;
 }
 
 async function runSize(n: number): Promise<SizeResult> {
   const sim = new SimulatorProcess(n, FIRST_PORT);
-  const rrd = new BenchRrdcached({ port: 42303 });
+  const rrd = new BenchRrdcached({ port: RRD_PORT });
   const worker = new PollWorker();
   try {
     await sim.start();
     await rrd.start();
     await worker.start();
+    const sampler = new MemSampler(worker.pid).start();
+    sampler.phase('discovery');
     const devices = Array.from({ length: n }, (_, i) => i);
     const disc = await worker.setup({ dbUrl: DB_URL, database: `nms_bench_scale_${process.pid}_${n}`, rrdcached: rrd.address, devices, firstPort: FIRST_PORT, maxConcurrent: WORKERS, portsOnly: false, step: 300, smallRras: true });
     console.error(`scale ${n}: discovered ${disc.up}/${n} in ${disc.wall.toFixed(1)} s`);
+    sampler.phase('warm-up');
     const warm = await worker.cycle();
     console.error(`scale ${n}: warm-up cycle ${warm.wall.toFixed(1)} s, ${warm.down} down`);
     const lifetimeRss = peakRssMiB(worker.pid);
     const reset = resetPeakRss(worker.pid);
     const meter = new CpuMeter([worker.pid, sim.pid, rrd.pid]).start();
+    sampler.phase('cycle');
     const cycles: CycleResult[] = [];
     for (let c = 0; c < CYCLES; c++) cycles.push(await worker.cycle());
     const cpu = meter.stop();
+    const mem = Object.fromEntries(sampler.stop());
+    console.error(`scale ${n}: resident MiB peaks (total/anon/file): ${Object.entries(mem).map(([k, m]) => `${k} ${fmt(m.rss)}/${fmt(m.anon)}/${fmt(m.file)}`).join(', ')}; end of cycle: heap used ${fmt(cycles.at(-1)!.heapUsed)}, external ${fmt(cycles.at(-1)!.external)}, rss ${fmt(cycles.at(-1)!.rssEnd)}`);
     const sum = (f: (c: CycleResult) => number) => cycles.reduce((a, c) => a + f(c), 0);
     return {
       devices: n, discoveryWall: disc.wall, discoveryCpu: disc.cpu, wall: sum((c) => c.wall) / CYCLES, cpu: cpu.get(worker.pid)!, polls: sum((c) => c.up + c.down), failed: sum((c) => c.down),
-      varbinds: sum((c) => c.varbinds), simCpu: cpu.get(sim.pid)!, rrdCpu: cpu.get(rrd.pid)!, rss: Math.max(lifetimeRss, peakRssMiB(worker.pid)), cycleRss: reset ? peakRssMiB(worker.pid) : -1, heapUsed: cycles.at(-1)!.heapUsed, firstError: cycles.find((c) => c.firstError)?.firstError ?? warm.firstError,
+      varbinds: sum((c) => c.varbinds), simCpu: cpu.get(sim.pid)!, rrdCpu: cpu.get(rrd.pid)!, rss: Math.max(lifetimeRss, peakRssMiB(worker.pid)), cycleRss: reset ? peakRssMiB(worker.pid) : -1, heapUsed: cycles.at(-1)!.heapUsed, mem, firstError: cycles.find((c) => c.firstError)?.firstError ?? warm.firstError,
     };
   } finally {
     await worker.close();

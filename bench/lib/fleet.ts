@@ -2,7 +2,7 @@
 // (dist/nms-simulator.mjs) and the nms poll worker (bench/lib/poll-worker.ts). Both are
 // spawned here and stopped by their pids.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
@@ -56,6 +56,20 @@ function bundleWorker(): Promise<string> {
   return bundled;
 }
 
+/**
+ * How the deployed agent starts Node: the flags between `{{agent.node}}` and `{{agent.bundle}}`
+ * on ExecStart, and the Environment= lines (NMS_ENV aside), read from the systemd unit template
+ * so that the measured worker runs under exactly what a poller host runs.
+ */
+export function agentNodeStart(template = join(ROOT, 'templates/nms/nms-agent.service.hbs')): { flags: string[]; env: Record<string, string> } {
+  const text = readFileSync(template, 'utf8');
+  const exec = /^ExecStart=\{\{agent\.node\}\}(.*?)\{\{agent\.bundle\}\}/m.exec(text);
+  if (!exec) throw new Error(`${template}: no ExecStart={{agent.node}} ... {{agent.bundle}} line`);
+  const env: Record<string, string> = {};
+  for (const m of text.matchAll(/^Environment=(\w+)=(\S*)$/gm)) if (m[1] !== 'NMS_ENV') env[m[1]] = m[2];
+  return { flags: exec[1].trim().split(/\s+/).filter(Boolean), env };
+}
+
 export class PollWorker {
   private child?: ChildProcess;
   private waiting?: { resolve: (m: unknown) => void; reject: (e: Error) => void };
@@ -68,7 +82,10 @@ export class PollWorker {
     // profiles are read by file: the unbundled sources (through tsx) keep each package's name
     const profiling = Boolean(process.env.NMS_BENCH_CPU_PROF);
     const entry = profiling ? join(ROOT, 'bench/lib/poll-worker.ts') : await bundleWorker();
-    const c = fork(entry, [], { execArgv: profiling ? ['--import', 'tsx'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const agent = agentNodeStart();
+    // NMS_BENCH_WORKER_NODE_FLAGS: extra flags to look inside (e.g. --trace-gc); not for figures
+    const extra = (process.env.NMS_BENCH_WORKER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+    const c = fork(entry, [], { execArgv: [...agent.flags, ...extra, ...(profiling ? ['--import', 'tsx'] : [])], env: { ...process.env, ...agent.env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child = c;
     c.on('message', (m: { type: string; message?: string }) => {
       const w = this.waiting;

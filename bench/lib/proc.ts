@@ -65,3 +65,67 @@ export function reapedChildrenCpuSeconds(): number {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[13]) + Number(f[14])) / TICKS;
 }
+
+/** Resident memory of a process from /proc/PID/status, MiB: total, anonymous (heap, malloc), file-backed (code, libraries). */
+export interface MemStatus {
+  rss: number;
+  anon: number;
+  file: number;
+  hwm: number;
+}
+
+/** The process's resident memory now; undefined when it is gone. */
+export function memStatus(pid: number): MemStatus | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) / 1024;
+  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') + kb('RssShmem'), hwm: kb('VmHWM') };
+}
+
+/**
+ * Samples a process's resident memory on a timer and keeps the peaks per named phase
+ * (discovery, warm-up, cycle): VmHWM alone says how high but not when, nor whether it was
+ * anonymous memory (V8 heap, malloc) or mapped files.
+ */
+export class MemSampler {
+  private timer?: NodeJS.Timeout;
+  private current = 'start';
+  readonly peaks = new Map<string, MemStatus>();
+
+  constructor(private readonly pid: number, private readonly intervalMs = 200) {}
+
+  start(): this {
+    this.timer = setInterval(() => this.sample(), this.intervalMs);
+    this.timer.unref();
+    return this;
+  }
+
+  /** Closes the phase running (with one last sample) and starts the next. */
+  phase(name: string): void {
+    this.sample();
+    this.current = name;
+  }
+
+  stop(): Map<string, MemStatus> {
+    this.sample();
+    if (this.timer) clearInterval(this.timer);
+    return this.peaks;
+  }
+
+  private sample(): void {
+    const m = memStatus(this.pid);
+    if (!m) return;
+    const p = this.peaks.get(this.current);
+    if (!p) this.peaks.set(this.current, { ...m });
+    else {
+      p.rss = Math.max(p.rss, m.rss);
+      p.anon = Math.max(p.anon, m.anon);
+      p.file = Math.max(p.file, m.file);
+      p.hwm = Math.max(p.hwm, m.hwm);
+    }
+  }
+}
