@@ -1,20 +1,22 @@
 // deploy bench: `nms deploy` on the lab (master + 2 pollers) from clean hosts (when the lab has
 // never been deployed) and with nothing to change, against ansible-playbook running
 // bench/ansible/deploy.yml (pipelining on, forks 10 ≥ 3 hosts) for the same wanted state on the
-// same hosts. Needs a healthy lab: `nms lab up` (this bench never brings one up or down, since
-// the lab is shared with other engineers' e2e tests). NMS_BENCH_DEPLOY_RUNS (default 10) nms
-// no-change runs, NMS_BENCH_ANSIBLE_RUNS (default 3).
+// same hosts, and both from clean hosts on three extra lab hosts. Needs a lab of master + 2
+// pollers: one that is down or left broken by an earlier run is rebuilt with `nms lab up`
+// (NMS_BENCH_LAB_UP=0: never), one of another shape is left alone (skipped, exit 3); the bench
+// never takes a lab down. NMS_BENCH_DEPLOY_RUNS (default 10) nms no-change runs,
+// NMS_BENCH_ANSIBLE_RUNS (default 3), NMS_BENCH_DEPLOY_CLEAN=0 skips the clean-host runs.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeAnsibleWork } from './lib/ansible-vars.js';
+import { removeAnsibleWork, writeAnsibleWork } from './lib/ansible-vars.js';
 import { CleanCluster } from './lib/clean-hosts.js';
-import { copyInventory } from './lib/inventory-copy.js';
+import { copyInventory, readyLab } from './lib/inventory-copy.js';
 import { fmt, now, ROOT, table, writeSection } from './lib/report.js';
 
-// the lab's inventory; NMS_BENCH_INVENTORY when another clone brought the lab up (its own copy, same secrets)
-const INV_SRC = process.env.NMS_BENCH_INVENTORY ?? join(ROOT, 'inventories/lab');
-let INV = INV_SRC;
+// a private copy of the lab's inventory (readyLab finds it; NMS_BENCH_INVENTORY names another)
+let INV = '';
 const NMS = [process.execPath, join(ROOT, 'dist/nms.mjs')];
 const RUNS = Number(process.env.NMS_BENCH_DEPLOY_RUNS ?? 10);
 const ANSIBLE_RUNS = Number(process.env.NMS_BENCH_ANSIBLE_RUNS ?? 3);
@@ -25,19 +27,6 @@ interface Hyper {
   min: number;
   max: number;
   median: number;
-}
-
-export function labHealthy(): { ok: boolean; why?: string } {
-  const r = spawnSync(NMS[0], [NMS[1], 'lab', 'status', '--json'], { encoding: 'utf8', timeout: 60_000 });
-  try {
-    const s = JSON.parse(r.stdout) as { up: boolean; healthy: boolean; pollers: number };
-    if (!s.up) return { ok: false, why: 'no lab is up (nms lab up)' };
-    if (!s.healthy) return { ok: false, why: 'the lab is not healthy (nms lab status)' };
-    if (s.pollers !== 2) return { ok: false, why: `the lab has ${s.pollers} pollers, not 2` };
-    return { ok: true };
-  } catch {
-    return { ok: false, why: `nms lab status failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}` };
-  }
 }
 
 /** hyperfine's statistics of one command, in seconds. */
@@ -80,29 +69,56 @@ function masterDeployed(): boolean {
   return r.status === 0;
 }
 
-function ansibleRecap(dir: string): { code: number; changed: number; ok: number; failed: number; out: string } {
+let failedRuns = 0;
+
+function ansibleRecap(dir: string): { code: number; changed: number; ok: number; failed: number; out: string; error?: string } {
   const r = spawnSync('ansible-playbook', [join(ROOT, 'bench/ansible/deploy.yml')], { cwd: dir, encoding: 'utf8', timeout: 1800_000, env: { ...process.env, ANSIBLE_CONFIG: join(dir, 'ansible.cfg') } });
   let changed = 0;
   let ok = 0;
   let failed = 0;
-  for (const m of r.stdout.matchAll(/ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/g)) {
+  for (const m of (r.stdout ?? '').matchAll(/ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/g)) {
     ok += Number(m[1]);
     changed += Number(m[2]);
     failed += Number(m[3]) + Number(m[4]);
   }
-  return { code: r.status ?? -1, changed, ok, failed, out: r.stdout + r.stderr };
+  const out = (r.stdout ?? '') + (r.stderr ?? '');
+  const code = r.status ?? -1;
+  if (code === 0) return { code, changed, ok, failed, out };
+  // the whole output is kept (secret items are no_log): a failure is read, not guessed at
+  const log = join(tmpdir(), `nms-bench-ansible-failed-${process.pid}-${++failedRuns}.log`);
+  writeFileSync(log, out, { mode: 0o600 });
+  return { code, changed, ok, failed, out, error: `${ansibleFailure(out) || `exit ${code}`} (whole output: ${log})` };
+}
+
+/** `fatal: [host]: UNREACHABLE! … "msg": "…"` lines of a failed run, with the task each was in. */
+function ansibleFailure(out: string): string {
+  const found: string[] = [];
+  let task = '';
+  for (const line of out.split('\n')) {
+    const t = /^TASK \[(.*)\]/.exec(line);
+    if (t) task = t[1];
+    const f = /^(fatal|failed): \[([^\]]+)\]: ([A-Z!]+)/.exec(line);
+    if (!f) continue;
+    const msg = /"msg": "((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? '';
+    found.push(`${f[2]} ${f[3]} at "${task}": ${msg.slice(0, 300)}`);
+  }
+  return found.slice(0, 3).join(' / ');
 }
 
 interface CleanResult {
   nms: { seconds: number; code: number; changed: number; error?: string };
   nmsAgain: { seconds: number; changed: number };
   ansible?: { seconds: number; code: number; changed: number; ok: number; failed: number };
-  ansibleAgain?: { changed: number };
-  nmsAfterAnsible?: { seconds: number; changed: number; code: number };
+  ansibleAgain?: { seconds: number; code: number; changed: number };
+  nmsAfterAnsible?: { seconds: number; changed: number; code: number; changes: string[] };
   error?: string;
 }
 
-/** Both tools from clean hosts: three extra lab hosts, deployed by nms, then made again and deployed by Ansible. */
+/**
+ * Both tools from clean hosts: three extra lab hosts deployed by nms (and once more, no change),
+ * then made again clean at the same addresses and deployed by Ansible (and once more), then nms
+ * deploy on what Ansible left: 0 changes when both tools made the same state.
+ */
 async function cleanRuns(): Promise<CleanResult> {
   const cc = new CleanCluster(INV);
   try {
@@ -112,19 +128,24 @@ async function cleanRuns(): Promise<CleanResult> {
     const again = cc.deploy();
     const out: CleanResult = { nms, nmsAgain: { seconds: again.seconds, changed: again.changed } };
     if (nms.code !== 0) return { ...out, error: nms.error };
+    // the vars carry the NODE_ID nms gave each host, so both tools write the same .env
     const work = await writeAnsibleWork(cc.dir);
     try {
       await cc.recreate();
-      const t = performance.now();
+      let t = performance.now();
       const a = ansibleRecap(work.dir);
       out.ansible = { seconds: (performance.now() - t) / 1000, code: a.code, changed: a.changed, ok: a.ok, failed: a.failed };
       console.error(`ansible-playbook, clean hosts: ${out.ansible.seconds.toFixed(1)} s, exit ${a.code}, changed=${a.changed}`);
-      if (a.code !== 0) out.error = a.out.split('\n').filter((l) => /^(fatal|failed):/.test(l)).slice(0, 2).map((l) => l.slice(0, 200)).join(' / ') || `exit ${a.code}`;
-      out.ansibleAgain = { changed: ansibleRecap(work.dir).changed };
+      if (a.error) out.error = a.error;
+      t = performance.now();
+      const b = ansibleRecap(work.dir);
+      out.ansibleAgain = { seconds: (performance.now() - t) / 1000, code: b.code, changed: b.changed };
+      if (b.error && !out.error) out.error = b.error;
       const after = cc.deploy();
-      out.nmsAfterAnsible = { seconds: after.seconds, changed: after.changed, code: after.code };
+      out.nmsAfterAnsible = { seconds: after.seconds, changed: after.changed, code: after.code, changes: after.changes };
+      if (after.changes.length) console.error(`nms deploy after Ansible changed:\n  ${after.changes.join('\n  ')}`);
     } finally {
-      rmSync(work.dir, { recursive: true, force: true });
+      removeAnsibleWork(work);
     }
     return out;
   } finally {
@@ -133,13 +154,13 @@ async function cleanRuns(): Promise<CleanResult> {
 }
 
 async function main(): Promise<void> {
-  const lab = labHealthy();
+  const lab = readyLab();
   if (!lab.ok) {
     console.error(`deploy bench skipped: ${lab.why}`);
     process.exitCode = 3;
     return;
   }
-  INV = copyInventory(INV_SRC);
+  INV = copyInventory(lab.inventory);
   try {
     await measure();
   } finally {
@@ -193,15 +214,19 @@ async function measure(): Promise<void> {
   const cr = process.env.NMS_BENCH_DEPLOY_CLEAN === '0' ? undefined : await cleanRuns();
 
   if (clean) rows.push(['nms deploy, clean lab hosts (1 run)', fmt(clean.seconds, 2), '–', '–', '–', String(clean.changed)]);
+  const exit = (code: number): string => (code ? `, exit ${code}` : '');
   if (cr) {
-    rows.push(['nms deploy, 3 clean extra hosts (1 run)', fmt(cr.nms.seconds, 2), '–', '–', '–', String(cr.nms.changed)]);
+    rows.push([`nms deploy, 3 clean extra hosts (1 run${exit(cr.nms.code)})`, fmt(cr.nms.seconds, 2), '–', '–', '–', String(cr.nms.changed)]);
     rows.push(['nms deploy, same hosts, next run', fmt(cr.nmsAgain.seconds, 2), '–', '–', '–', String(cr.nmsAgain.changed)]);
-    if (cr.ansible) rows.push([`ansible-playbook, the same 3 hosts made again clean (1 run${cr.ansible.code ? `, exit ${cr.ansible.code}` : ''})`, fmt(cr.ansible.seconds, 2), '–', '–', '–', String(cr.ansible.changed)]);
-    if (cr.nmsAfterAnsible) rows.push([`nms deploy after that Ansible run (what the playbook does not do)${cr.nmsAfterAnsible.code ? `, exit ${cr.nmsAfterAnsible.code}` : ''}`, fmt(cr.nmsAfterAnsible.seconds, 2), '–', '–', '–', String(cr.nmsAfterAnsible.changed)]);
+    if (cr.ansible) rows.push([`ansible-playbook, the same 3 hosts made again clean (1 run${exit(cr.ansible.code)})`, fmt(cr.ansible.seconds, 2), '–', '–', '–', `${cr.ansible.changed} tasks`]);
+    if (cr.ansibleAgain) rows.push([`ansible-playbook, same hosts, next run${exit(cr.ansibleAgain.code)}`, fmt(cr.ansibleAgain.seconds, 2), '–', '–', '–', `${cr.ansibleAgain.changed} tasks`]);
+    if (cr.nmsAfterAnsible) rows.push([`nms deploy after those Ansible runs${exit(cr.nmsAfterAnsible.code)}`, fmt(cr.nmsAfterAnsible.seconds, 2), '–', '–', '–', String(cr.nmsAfterAnsible.changed)]);
   }
   rows.push([`nms deploy, no change (${RUNS} runs)`, fmt(nms.mean, 2), fmt(nms.stddev, 2), fmt(nms.min, 2), fmt(nms.max, 2), '0']);
-  rows.push([`ansible-playbook, no change (${ANSIBLE_RUNS} runs)`, fmt(ansible.mean, 2), fmt(ansible.stddev, 2), fmt(ansible.min, 2), fmt(ansible.max, 2), String(verify.changed)]);
+  rows.push([`ansible-playbook, no change (${ANSIBLE_RUNS} runs)`, fmt(ansible.mean, 2), fmt(ansible.stddev, 2), fmt(ansible.min, 2), fmt(ansible.max, 2), `${verify.changed} tasks`]);
   const ratio = ansible.mean / nms.mean;
+  const cleanRatio = cr?.ansible && !cr.ansible.code && !cr.nms.code ? cr.ansible.seconds / cr.nms.seconds : undefined;
+  const leftByAnsible = cr?.nmsAfterAnsible?.changes ?? [];
   const text = `## deploy: nms deploy vs ansible-playbook on the lab
 
 Run ${now()}: the lab (master + poller1 + poller2, each its own namespaces and sshd on this
@@ -209,16 +234,18 @@ machine); nms timed with hyperfine, Ansible run by run (wall, whole command: Nod
 facts). Ansible: \`ansible-playbook\` ${execFileSync('ansible-playbook', ['--version'], { encoding: 'utf8' }).split('\n')[0].replace(/^ansible-playbook /, '')} with bench/ansible/deploy.yml,
 pipelining on, forks 10, ControlPersist 60 s (Ansible's default, so its later runs reuse SSH
 connections), the same known_hosts and key; its per-host vars come from nms's own plan (same
-packages, nms user, directories, rendered files with owners and modes, services, a read of the
-database accounts). Ansible's first run here reported changed=${settle.changed}, the next changed=${verify.changed};
+packages, nms user, directories, rendered files with owners and modes, the self-signed
+certificate by the same command, services restarted when their files changed, the database and
+accounts by nms's own SQL when they differ, the schema by \`nms-agent migrate\`, a read of the
+devices). Ansible's first run here reported changed=${settle.changed}, the next changed=${verify.changed};
 after the Ansible runs \`nms deploy\` found ${after.changed} change(s) (0 means both tools want the same state).
-${clean ? '' : '\nThe lab had already been deployed (it is shared), so the lab itself gives no "from clean hosts" figure.'}
+"changes" counts operations for nms and changed tasks for Ansible (a loop over 10 files is one task).
+${clean ? '' : '\nThe lab had already been deployed, so the lab itself gives no "from clean hosts" figure.'}
 ${cr ? `From clean hosts: three extra lab hosts (\`nms lab add-host\`, outside inventories/lab; the same
-cluster layout and settings in a private inventory) deployed by nms; then removed, made again
+cluster layout and settings in a private inventory, no devices) deployed by nms; then removed, made again
 clean at the same addresses and deployed by ansible-playbook with vars from nms's plan for them;
-then nms deploy once more on what Ansible left (its changes are the database accounts, schema and
-devices, which the playbook only reads, and whatever else differed). Packages are in the lab's
-lower layer, so neither tool installs any.${cr.error ? ` A failure: ${cr.error.replace(/\s+/g, ' ').slice(0, 400)}` : ''}` : ''}
+then nms deploy once more on what Ansible left: ${leftByAnsible.length ? `it changed ${leftByAnsible.map((c) => `"${c}"`).join(', ').slice(0, 600)}` : 'nothing to change, so both tools made the same state'}.
+Packages are in the lab's lower layer, so neither tool installs any.${cleanRatio ? ` From clean hosts Ansible took ${fmt(cleanRatio, 1)}× nms's time.` : ''}${cr.error ? ` A failure: ${cr.error.replace(/\s+/g, ' ').slice(0, 600)}` : ''}` : ''}
 
 ${table(['', ''], [
     ['budget', 'no-change nms deploy ≤ 1.5 s and ≥ 10× faster than ansible-playbook'],

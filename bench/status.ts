@@ -1,33 +1,35 @@
 // status bench: `nms status` on the deployed lab (doctor on every node and the cluster view from
-// the master over SSH, in parallel), timed with hyperfine. Budget ≤ 2 s. Needs a healthy,
-// deployed lab; never brings one up or down. NMS_BENCH_STATUS_RUNS (default 10).
+// the master over SSH, in parallel), timed with hyperfine. Budget ≤ 2 s. Needs a lab of master
+// + 2 pollers (one that is down or left broken is rebuilt, as for the deploy bench) and deploys it
+// first when it is not; never takes a lab down. NMS_BENCH_STATUS_RUNS (default 10).
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { copyInventory } from './lib/inventory-copy.js';
+import { copyInventory, readyLab } from './lib/inventory-copy.js';
 import { join } from 'node:path';
-import { hyperfine, labHealthy } from './deploy.js';
+import { hyperfine } from './deploy.js';
 import { fmt, now, ROOT, table, writeSection } from './lib/report.js';
 
-// the lab's inventory; NMS_BENCH_INVENTORY when another clone brought the lab up (its own copy, same secrets)
-const INV_SRC = process.env.NMS_BENCH_INVENTORY ?? join(ROOT, 'inventories/lab');
 const RUNS = Number(process.env.NMS_BENCH_STATUS_RUNS ?? 10);
 
 function main(): void {
-  const lab = labHealthy();
+  const lab = readyLab();
   if (!lab.ok) {
     console.error(`status bench skipped: ${lab.why}`);
     process.exitCode = 3;
     return;
   }
-  const inv = copyInventory(INV_SRC);
+  const inv = copyInventory(lab.inventory);
   try {
-    measure(inv);
+    // a lab just (re)built, or left undeployed, has nothing for status to look at yet
+    const d = spawnSync(process.execPath, [join(ROOT, 'dist/nms.mjs'), 'deploy', '-i', inv], { encoding: 'utf8', timeout: 600_000 });
+    if (d.status !== 0) throw new Error(`nms deploy of the lab failed (exit ${d.status}): ${(d.stderr || d.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+    measure(inv, lab.inventory);
   } finally {
     rmSync(inv, { recursive: true, force: true });
   }
 }
 
-function measure(INV: string): void {
+function measure(INV: string, INV_SRC: string): void {
   const CMD = `${process.execPath} ${join(ROOT, 'dist/nms.mjs')} status -i ${INV}`;
   const probe = spawnSync(process.execPath, [join(ROOT, 'dist/nms.mjs'), 'status', '-i', INV], { encoding: 'utf8', timeout: 120_000 });
   const verdict = (probe.stdout.trim().split('\n')[0] ?? '').slice(0, 160);

@@ -2,16 +2,20 @@
 // inventories/<lab> (address, the lab key, the inventory's known_hosts, strict checking,
 // pipelining on, forks ≥ hosts) and, per host, the vars of bench/ansible/deploy.yml taken from
 // nms's own plan (cli/deploy/plan.ts) with the NODE_ID each host already has, so that both tools
-// want exactly the same packages, directories, files and services. The files' rendered contents
-// hold secrets: the work directory is mode 0700 and the bench removes it.
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// want exactly the same packages, directories, files, services, restarts and database accounts.
+// The files' rendered contents and the accounts' SQL hold secrets: the work directory is mode
+// 0700 and the bench removes it.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadInventory } from '../../cli/inventory/load.js';
 import type { HostSpec, Inventory } from '../../cli/inventory/types.js';
-import { buildPlan } from '../../cli/deploy/plan.js';
+import { accountChanges, nativePasswordHash, privilegeString, sqlString, wantedAccounts } from '../../cli/deploy/database.js';
+import { buildPlan, type HostPlan } from '../../cli/deploy/plan.js';
+import { PRIV_COLUMNS } from '../../cli/deploy/facts.js';
+import { selfSignedCertCommand, selfSignedMarker } from '../../cli/deploy/operations.js';
 import { DEBIAN } from '../../cli/deploy/profile.js';
 import { TemplateRenderer } from '../../cli/deploy/render.js';
 import { ROOT } from './report.js';
@@ -24,6 +28,42 @@ export interface AnsibleWork {
 
 function ssh(inv: Inventory, invDir: string, h: HostSpec, command: string): string {
   return execFileSync('ssh', ['-i', h.ssh.keyPath, '-p', String(h.ssh.port), '-o', `UserKnownHostsFile=${join(invDir, 'known_hosts')}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `${h.ssh.user}@${h.address}`, command], { encoding: 'utf8', timeout: 30_000 });
+}
+
+/** The service a handler key restarts on this host (`migrate` and `firewall` are tasks of their own). */
+function handlerTarget(plan: HostPlan, key: string): string {
+  if (key === 'agent') return plan.profile.serviceNames.agent;
+  return plan.services.find((s) => s.key === key)?.name ?? key;
+}
+
+/**
+ * The database host's part, as nms deploy's database step does it: the SQL that makes the
+ * database and the accounts (nms's own statements, sent on mysql's stdin), and the state they
+ * lead to as one sorted text, so the playbook acts only when the server differs from it.
+ */
+function databaseVars(inv: Inventory): Record<string, string> {
+  if (inv.secrets.db_admin_password) throw new Error('the Ansible side reaches MariaDB as root over its socket: an inventory with db_admin_password is not supported by this bench');
+  const db = inv.cluster.mariadb.database;
+  const q = sqlString(db);
+  const accounts = wantedAccounts(inv);
+  // only the cluster's own accounts count, as in nms deploy's comparison
+  const users = [...new Set(accounts.map((a) => sqlString(a.user)))].join(', ');
+  const want = [`db ${db}`];
+  for (const a of accounts) {
+    want.push(`acct ${a.user}@${a.host} ${nativePasswordHash(a.password)}`);
+    want.push(`priv ${a.user}@${a.host} ${privilegeString(a.privileges)}`);
+  }
+  return {
+    database: db,
+    sql: accountChanges(inv, undefined, false).map((c) => c.sql).join('\n') + '\n',
+    query: [
+      `SELECT CONCAT('db ', SCHEMA_NAME) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${q};`,
+      `SELECT CONCAT('acct ', User, '@', Host, ' ', authentication_string) FROM mysql.user WHERE User IN (${users});`,
+      `SELECT CONCAT('priv ', User, '@', Host, ' ', CONCAT_WS(',', ${PRIV_COLUMNS.join(', ')})) FROM mysql.db WHERE Db = ${q} AND User IN (${users});`,
+    ].join(' '),
+    // byte order, as `LC_ALL=C sort` on the host
+    want: want.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).join('\n'),
+  };
 }
 
 /** Builds the work directory for the deployed lab inventory at `invDir`. */
@@ -44,7 +84,9 @@ export async function writeAnsibleWork(invDir: string): Promise<AnsibleWork> {
       const src = join(dir, 'files', h.name, `${i}-${f.path.replace(/\//g, '_')}`);
       mkdirSync(dirname(src), { recursive: true });
       writeFileSync(src, f.content, { mode: 0o600 });
-      return { path: f.path, src, owner: f.owner, group: f.group, mode: '0' + f.mode.toString(8), ...(f.secret ? { secret: true } : {}) };
+      // what a change of this file restarts (service names) or runs (migrate), as nms's handlers
+      const notify = (f.notify ?? []).filter((k) => k !== 'migrate' || plan.database).map((k) => handlerTarget(plan, k));
+      return { path: f.path, src, owner: f.owner, group: f.group, mode: '0' + f.mode.toString(8), notify, ...(f.secret ? { secret: true } : {}) };
     });
     const vars: Record<string, unknown> = {
       nms_packages: plan.packages,
@@ -53,8 +95,10 @@ export async function writeAnsibleWork(invDir: string): Promise<AnsibleWork> {
       nms_services: plan.services.filter((s) => s.key !== 'firewall').map((s) => s.name),
       nms_firewall: plan.firewall,
     };
-    if (plan.selfSignedCert) vars.nms_cert = { cert: plan.selfSignedCert.cert, key: plan.selfSignedCert.key, server_name: plan.selfSignedCert.serverName };
-    if (plan.database) vars.nms_database = inv.cluster.mariadb.database;
+    // nms's own command (EC P-256 with a subjectAltName, then a marker once both files are in place)
+    const c = plan.selfSignedCert;
+    if (c) vars.nms_cert = { command: selfSignedCertCommand(c.cert, c.key, c.serverName), marker: selfSignedMarker(c.cert) };
+    if (plan.database) vars.nms_db = databaseVars(inv);
     mkdirSync(join(dir, 'host_vars'), { recursive: true });
     writeFileSync(join(dir, 'host_vars', `${h.name}.yml`), stringify(vars), { mode: 0o600 });
     lines.push(`${h.name} ansible_host=${h.address} ansible_port=${h.ssh.port} ansible_user=${h.ssh.user} ansible_ssh_private_key_file=${h.ssh.keyPath}`);
@@ -70,7 +114,21 @@ interpreter_python = auto_silent
 stdout_callback = default
 [ssh_connection]
 pipelining = True
+control_path_dir = ${join(dir, 'cp')}
 ssh_args = -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=${join(invDir, 'known_hosts')} -o StrictHostKeyChecking=yes
 `);
   return { dir, inventoryFile, hosts: inv.hosts.map((h) => h.name) };
+}
+
+/**
+ * Ends the work directory's SSH control masters (ControlPersist would keep each for 60 s after
+ * its last use: processes outliving the bench, holding connections to hosts it removes) and
+ * removes the directory with the rendered files and secrets.
+ */
+export function removeAnsibleWork(work: AnsibleWork): void {
+  const cp = join(work.dir, 'cp');
+  if (existsSync(cp)) {
+    for (const sock of readdirSync(cp)) spawnSync('ssh', ['-o', `ControlPath=${join(cp, sock)}`, '-O', 'exit', 'nms-bench'], { stdio: 'ignore', timeout: 10_000 });
+  }
+  rmSync(work.dir, { recursive: true, force: true });
 }

@@ -1,7 +1,8 @@
 // Clean hosts for the "from clean hosts" deploy figure without touching the shared lab's own
 // master and pollers: three extra lab hosts (`nms lab add-host`, outside inventories/lab) with
 // an inventory of their own in a private directory (the lab's cluster settings and APP_KEY,
-// fresh database passwords), removed again afterwards.
+// fresh database passwords, no devices), removed again afterwards. Hosts of the same names left by
+// an interrupted run are removed first: they are deployed, not clean.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,9 +33,11 @@ export class CleanCluster {
     const addr: Record<string, string> = {};
     const known: string[] = [];
     for (const name of CLEAN_HOSTS) {
+      // a leftover of an interrupted bench is deployed: never reuse it
+      if (nms(['lab', 'remove-host', name]).code === 0) console.error(`removed ${name}, left over from an earlier run`);
       let r = nms(['lab', 'add-host', name, '--json']);
       if (r.code !== 0) {
-        // a leftover of an interrupted bench, or an sshd slow to answer on this busy machine
+        // an sshd slow to answer on this busy machine
         nms(['lab', 'remove-host', name]);
         await new Promise((res) => setTimeout(res, 3000));
         r = nms(['lab', 'add-host', name, '--json']);
@@ -76,18 +79,21 @@ export class CleanCluster {
     writeFileSync(join(this.dir, 'secrets.yaml'), stringify(secrets), { mode: 0o600 });
   }
 
-  /** `nms deploy --json` on the clean cluster: wall seconds, exit code, changes. */
-  deploy(): { seconds: number; code: number; changed: number; error?: string } {
+  /** `nms deploy --json` on the clean cluster: wall seconds, exit code, changes (count and `host: title`). */
+  deploy(): { seconds: number; code: number; changed: number; changes: string[]; error?: string } {
     const t = performance.now();
     const r = nms(['deploy', '-i', this.dir, '--json'], 1800_000);
     const seconds = (performance.now() - t) / 1000;
     let changed = -1;
+    const changes: string[] = [];
     try {
-      changed = (JSON.parse(r.stdout) as { hosts: { changed: number }[] }).hosts.reduce((a, h) => a + Number(h.changed ?? 0), 0);
+      const hosts = (JSON.parse(r.stdout) as { hosts: { host: string; changed: number; changes?: string[] }[] }).hosts;
+      changed = hosts.reduce((a, h) => a + Number(h.changed ?? 0), 0);
+      for (const h of hosts) for (const c of h.changes ?? []) changes.push(`${h.host}: ${c}`);
     } catch {
       /* reported through code */
     }
-    return { seconds, code: r.code, changed, ...(r.code !== 0 ? { error: (r.stderr || r.stdout).trim().slice(-600) } : {}) };
+    return { seconds, code: r.code, changed, changes, ...(r.code !== 0 ? { error: (r.stderr || r.stdout).trim().slice(-600) } : {}) };
   }
 
   async close(): Promise<void> {
