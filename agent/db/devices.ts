@@ -4,6 +4,7 @@ import type mysql from 'mysql2/promise';
 import { decrypt, encrypt } from '../../lib/crypto.js';
 import { PollError } from '../../lib/errors.js';
 import type { AuthLevel, SnmpTarget, SnmpVersion } from '../snmp/types.js';
+import { ENTITY_STATE_COLUMNS, entityStateOf, type EntityState } from './entities.js';
 import { withRetry, type Db } from './index.js';
 
 /** The columns of `devices` the agent reads. */
@@ -47,10 +48,30 @@ export async function getDevice(db: Db, ref: number | string): Promise<DeviceRow
     `SELECT ${DEVICE_COLUMNS} FROM devices WHERE ${byId ? 'device_id = ?' : 'hostname = ? OR sysName = ?'} ORDER BY device_id LIMIT 2`,
     byId ? [Number(ref)] : [ref, ref],
   );
+  const r = oneDevice(rows, ref, byId);
+  return { ...r, uptime: r.uptime === null ? null : Number(r.uptime) } as DeviceRow;
+}
+
+/**
+ * Reads a device (as getDevice) and its entity state in one round trip: what a poll or a
+ * discovery needs before it starts.
+ */
+export async function getDeviceState(db: Db, ref: number | string): Promise<{ device: DeviceRow; entities: EntityState }> {
+  const byId = typeof ref === 'number' || /^\d+$/.test(ref);
+  const [rows] = await db.query<mysql.RowDataPacket[]>(
+    `SELECT ${DEVICE_COLUMNS}, ${ENTITY_STATE_COLUMNS('d.device_id')} FROM devices d WHERE ${byId ? 'device_id = ?' : 'hostname = ? OR sysName = ?'} ORDER BY device_id LIMIT 2`,
+    byId ? [Number(ref)] : [ref, ref],
+  );
+  const r = oneDevice(rows, ref, byId);
+  const entities = entityStateOf(r);
+  for (const k of ['e_ports', 'e_processors', 'e_storage', 'e_sensors']) delete r[k];
+  return { device: { ...r, uptime: r.uptime === null ? null : Number(r.uptime) } as DeviceRow, entities };
+}
+
+function oneDevice(rows: mysql.RowDataPacket[], ref: number | string, byId: boolean): mysql.RowDataPacket {
   if (rows.length === 0) throw new PollError(`no device ${JSON.stringify(String(ref))} in the database`, { hint: 'list devices with `nms device list`' });
   if (rows.length > 1 && !byId) throw new PollError(`more than one device is called ${JSON.stringify(ref)}; give its device id instead`);
-  const r = rows[0];
-  return { ...r, uptime: r.uptime === null ? null : Number(r.uptime) } as DeviceRow;
+  return rows[0];
 }
 
 /** The device's SNMP target with its secrets decrypted (AppKeyMismatchError on a wrong key). */
@@ -131,8 +152,14 @@ export interface PollOutcome {
 /**
  * Writes the outcome in one UPDATE and, when the status changed from what `before` says, an
  * eventlog entry. A down device keeps its last_polled (LibreNMS's due rule reads it).
+ * sysName, sysDescr and sysObjectID equal to those of `before` (when given) are left alone.
  */
-export async function recordPoll(db: Db, before: Pick<DeviceRow, 'device_id' | 'status' | 'status_reason'>, o: PollOutcome, kind: 'poll' | 'discovery' = 'poll'): Promise<void> {
+export async function recordPoll(
+  db: Db,
+  before: Pick<DeviceRow, 'device_id' | 'status' | 'status_reason'> & Partial<Pick<DeviceRow, 'sysName' | 'sysDescr' | 'sysObjectID'>>,
+  o: PollOutcome,
+  kind: 'poll' | 'discovery' = 'poll',
+): Promise<void> {
   const sets = ['status = ?', 'status_reason = ?', 'last_poll_attempted = ?'];
   const args: unknown[] = [o.up ? 1 : 0, o.reason, o.startedAt];
   const set = (col: string, v: unknown) => {
@@ -143,7 +170,9 @@ export async function recordPoll(db: Db, before: Pick<DeviceRow, 'device_id' | '
     set(kind === 'poll' ? 'last_polled' : 'last_discovered', o.startedAt);
     set(kind === 'poll' ? 'last_polled_timetaken' : 'last_discovered_timetaken', round2(o.seconds));
   }
-  for (const k of ['sysName', 'sysDescr', 'sysObjectID', 'uptime'] as const) if (o[k] !== undefined) set(k, o[k]);
+  // what `before` already holds is not sent again (sysDescr is often a few hundred bytes)
+  for (const k of ['sysName', 'sysDescr', 'sysObjectID'] as const) if (o[k] !== undefined && o[k] !== before[k]) set(k, o[k]);
+  if (o.uptime !== undefined) set('uptime', o.uptime);
   args.push(before.device_id);
   await withRetry(() => db.query(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = ?`, args));
   const wasUp = before.status === 1;

@@ -6,7 +6,7 @@ import { PORT_COUNTERS } from './schema.js';
 import { withRetry, type Db } from './index.js';
 
 const PORT_COLS = ['ifIndex', 'ifDescr', 'ifName', 'ifAlias', 'ifType', 'ifMtu', 'ifSpeed', 'ifHighSpeed', 'ifPhysAddress', 'ifAdminStatus', 'ifOperStatus', 'ifLastChange'] as const;
-const PORT_INSERT_COLS = ['device_id', ...PORT_COLS, 'counter_bits', ...PORT_COUNTERS, 'poll_time', 'deleted'];
+const PORT_INSERT_COLS = ['port_id', 'device_id', ...PORT_COLS, 'counter_bits', ...PORT_COUNTERS, 'poll_time', 'deleted'];
 const PORT_UPSERT_HEAD = `INSERT INTO ports (${PORT_INSERT_COLS.join(', ')}) VALUES`;
 const PORT_ROW = `(${PORT_INSERT_COLS.map(() => '?').join(',')})`;
 // Assignments run left to right: the previous values are read before being replaced.
@@ -24,20 +24,36 @@ const PORT_UPSERT_TAIL = 'ON DUPLICATE KEY UPDATE ' + [
   ]),
 ].join(', ');
 
+/** The upsert of `n` ports (10 kB of text at 48), built once per port count instead of per poll. */
+function portUpsertSql(n: number): string {
+  let sql = portSql.get(n);
+  if (sql === undefined) {
+    sql = `${PORT_UPSERT_HEAD} ${Array(n).fill(PORT_ROW).join(',')} ${PORT_UPSERT_TAIL}`;
+    if (portSql.size < 256) portSql.set(n, sql);
+  }
+  return sql;
+}
+const portSql = new Map<number, string>();
+
 /** False once the server refused INSERT ... RETURNING. */
 let returning = true;
 
 /**
  * Upserts the ports seen (counters with _prev/_delta/_rate computed in SQL from the stored
  * ones) and, when `markMissing` (discovery), flags ports no longer present as deleted.
+ * `known` (EntityIds.ports) names the rows by primary key; ports not in it get new ids.
  * Returns port_id by ifIndex of the ports seen.
  */
-export async function syncPorts(db: Db, deviceId: number, ports: PortRecord[], pollTime: number, markMissing = false): Promise<Map<number, number>> {
+export async function syncPorts(db: Db, deviceId: number, ports: PortRecord[], pollTime: number, markMissing = false, known?: Map<number, number>): Promise<Map<number, number>> {
   const ids = new Map<number, number>();
   if (ports.length > 0) {
     const params: (string | number | null)[] = [];
+    let unknown = 0;
     for (const p of ports) {
-      params.push(deviceId);
+      const id = known?.get(p.ifIndex);
+      if (id === undefined) unknown++;
+      else ids.set(p.ifIndex, id);
+      params.push(id ?? null, deviceId);
       for (const c of PORT_COLS) params.push(p[c]);
       params.push(p.counterBits);
       for (const c of PORT_COUNTERS) params.push(p.counters[c] === null ? null : p.counters[c]!.toString());
@@ -45,10 +61,13 @@ export async function syncPorts(db: Db, deviceId: number, ports: PortRecord[], p
     }
     // A prepared statement per port count: the long update clause is sent once per connection
     // and the values travel binary.
-    const sql = `${PORT_UPSERT_HEAD} ${Array(ports.length).fill(PORT_ROW).join(',')} ${PORT_UPSERT_TAIL}`;
+    const sql = portUpsertSql(ports.length);
     // RETURNING (MariaDB >= 10.5) hands back the ids with the upsert; older servers (EL 8's
     // 10.3) get a SELECT after it
-    if (returning) {
+    if (unknown === 0) {
+      // every row by its id: nothing to hand back
+      await withRetry(() => db.execute(sql, params));
+    } else if (returning) {
       try {
         const [rows] = await withRetry(() => db.execute<mysql.RowDataPacket[]>(`${sql} RETURNING port_id, ifIndex`, params));
         for (const r of rows) ids.set(Number(r.ifIndex), Number(r.port_id));
@@ -57,7 +76,7 @@ export async function syncPorts(db: Db, deviceId: number, ports: PortRecord[], p
         returning = false;
       }
     }
-    if (!returning) {
+    if (unknown > 0 && !returning) {
       await withRetry(() => db.execute(sql, params));
       const [rows] = await db.query<mysql.RowDataPacket[]>('SELECT port_id, ifIndex FROM ports WHERE device_id = ? AND ifIndex IN (?)', [deviceId, ports.map((p) => p.ifIndex)]);
       for (const r of rows) ids.set(Number(r.ifIndex), Number(r.port_id));
@@ -67,36 +86,37 @@ export async function syncPorts(db: Db, deviceId: number, ports: PortRecord[], p
   return ids;
 }
 
-export async function syncProcessors(db: Db, deviceId: number, procs: ProcessorRecord[], markMissing = false): Promise<void> {
+/** The small tables below take their `known` ids (EntityIds) as syncPorts does. */
+export async function syncProcessors(db: Db, deviceId: number, procs: ProcessorRecord[], markMissing = false, known?: Map<string, number>): Promise<void> {
   if (procs.length > 0) {
     await withRetry(() => db.query(
-      `INSERT INTO processors (device_id, hrDeviceIndex, processor_oid, processor_index, processor_type, processor_usage, processor_descr)
+      `INSERT INTO processors (processor_id, device_id, hrDeviceIndex, processor_oid, processor_index, processor_type, processor_usage, processor_descr)
        VALUES ? ON DUPLICATE KEY UPDATE processor_usage = VALUES(processor_usage), processor_descr = VALUES(processor_descr)`,
-      [procs.map((p) => [deviceId, Number(p.index) || null, `.1.3.6.1.2.1.25.3.3.1.2.${p.index}`, p.index, 'hr', Math.round(p.usage), p.descr.slice(0, 64)])],
+      [procs.map((p) => [known?.get(p.index) ?? null, deviceId, Number(p.index) || null, `.1.3.6.1.2.1.25.3.3.1.2.${p.index}`, p.index, 'hr', Math.round(p.usage), p.descr.slice(0, 64)])],
     ));
   }
   if (markMissing) await markGone(db, 'processors', 'processor_id', 'processor_index', null, '1', deviceId, procs.map((p) => p.index));
 }
 
-export async function syncStorage(db: Db, deviceId: number, items: StorageRecord[], markMissing = false): Promise<void> {
+export async function syncStorage(db: Db, deviceId: number, items: StorageRecord[], markMissing = false, known?: Map<string, number>): Promise<void> {
   if (items.length > 0) {
     await withRetry(() => db.query(
-      `INSERT INTO storage (device_id, storage_mib, storage_index, storage_type, storage_descr, storage_size, storage_units, storage_used, storage_free, storage_perc, storage_deleted)
+      `INSERT INTO storage (storage_id, device_id, storage_mib, storage_index, storage_type, storage_descr, storage_size, storage_units, storage_used, storage_free, storage_perc, storage_deleted)
        VALUES ? ON DUPLICATE KEY UPDATE storage_type = VALUES(storage_type), storage_descr = VALUES(storage_descr), storage_size = VALUES(storage_size),
        storage_units = VALUES(storage_units), storage_used = VALUES(storage_used), storage_free = VALUES(storage_free), storage_perc = VALUES(storage_perc), storage_deleted = 0`,
-      [items.map((s) => [deviceId, 'hrstorage', s.index, s.type, s.descr, s.size, s.units, s.used, s.free, Math.round(s.perc), 0])],
+      [items.map((s) => [known?.get(s.index) ?? null, deviceId, 'hrstorage', s.index, s.type, s.descr, s.size, s.units, s.used, s.free, Math.round(s.perc), 0])],
     ));
   }
   if (markMissing) await markGone(db, 'storage', 'storage_id', 'storage_index', 'storage_deleted = 1', 'storage_deleted = 0', deviceId, items.map((s) => s.index));
 }
 
-export async function syncSensors(db: Db, deviceId: number, sensors: SensorRecord[], markMissing = false): Promise<void> {
+export async function syncSensors(db: Db, deviceId: number, sensors: SensorRecord[], markMissing = false, known?: Map<string, number>): Promise<void> {
   if (sensors.length > 0) {
     await withRetry(() => db.query(
-      `INSERT INTO sensors (device_id, sensor_class, poller_type, sensor_oid, sensor_index, sensor_type, sensor_descr, sensor_divisor, sensor_multiplier, sensor_current, entPhysicalIndex, sensor_deleted)
+      `INSERT INTO sensors (sensor_id, device_id, sensor_class, poller_type, sensor_oid, sensor_index, sensor_type, sensor_descr, sensor_divisor, sensor_multiplier, sensor_current, entPhysicalIndex, sensor_deleted)
        VALUES ? ON DUPLICATE KEY UPDATE sensor_prev = sensor_current, sensor_current = VALUES(sensor_current), sensor_descr = VALUES(sensor_descr),
        sensor_oid = VALUES(sensor_oid), sensor_divisor = VALUES(sensor_divisor), sensor_multiplier = VALUES(sensor_multiplier), sensor_deleted = 0`,
-      [sensors.map((s) => [deviceId, s.sensorClass, 'snmp', s.oid, s.index, 'entity-sensor', s.descr.slice(0, 255), s.divisor, s.multiplier, s.value, s.index, 0])],
+      [sensors.map((s) => [known?.get(sensorKey(s.sensorClass, s.index)) ?? null, deviceId, s.sensorClass, 'snmp', s.oid, s.index, 'entity-sensor', s.descr.slice(0, 255), s.divisor, s.multiplier, s.value, s.index, 0])],
     ));
   }
   if (markMissing) await markGone(db, 'sensors', 'sensor_id', 'sensor_index', 'sensor_deleted = 1', 'sensor_deleted = 0', deviceId, sensors.map((s) => s.index));
@@ -117,14 +137,89 @@ async function markGone(db: Db, table: string, pk: string, indexCol: string, set
 
 /** How many entities discovery found for a device (polls skip modules with none), and whether its ports have 64-bit counters. */
 export async function entityCounts(db: Db, deviceId: number): Promise<{ ports: number; processors: number; storage: number; sensors: number; counterBits: 32 | 64 }> {
-  const [rows] = await db.query<mysql.RowDataPacket[]>(
-    `SELECT (SELECT COUNT(*) FROM ports WHERE device_id = ? AND deleted = 0) AS ports,
-            (SELECT MAX(counter_bits) FROM ports WHERE device_id = ? AND deleted = 0) AS bits,
-            (SELECT COUNT(*) FROM processors WHERE device_id = ?) AS processors,
-            (SELECT COUNT(*) FROM storage WHERE device_id = ? AND storage_deleted = 0) AS storage,
-            (SELECT COUNT(*) FROM sensors WHERE device_id = ? AND sensor_deleted = 0) AS sensors`,
-    [deviceId, deviceId, deviceId, deviceId, deviceId],
-  );
-  const r = rows[0];
-  return { ports: Number(r.ports), processors: Number(r.processors), storage: Number(r.storage), sensors: Number(r.sensors), counterBits: Number(r.bits) === 32 ? 32 : 64 };
+  const [rows] = await db.query<mysql.RowDataPacket[]>(`SELECT ${ENTITY_STATE_COLUMNS('?')}`, [deviceId, deviceId, deviceId, deviceId]);
+  const { ports, processors, storage, sensors, counterBits } = entityStateOf(rows[0]);
+  return { ports, processors, storage, sensors, counterBits };
+}
+
+/**
+ * What the database holds of a device's entities: the live counts (a poll skips modules with
+ * none), the ports' counter width, and the id of every row by its key, so that the upserts
+ * name the primary key. An upsert that names only the unique key makes InnoDB insert a new
+ * row, meet the duplicate, undo the insert and update instead, and spend an AUTO_INCREMENT
+ * value per row each time: 48 port ids a poll, which would exhaust INT UNSIGNED port_id within
+ * weeks on a large install.
+ */
+export interface EntityState {
+  ports: number;
+  processors: number;
+  storage: number;
+  sensors: number;
+  counterBits: 32 | 64;
+  ids: EntityIds;
+}
+
+/** Row ids by key; deleted rows included (a port seen again keeps its id). */
+export interface EntityIds {
+  /** port_id by ifIndex. */
+  ports: Map<number, number>;
+  /** processor_id by processor_index (type hr). */
+  processors: Map<string, number>;
+  /** storage_id by storage_index (hrstorage). */
+  storage: Map<string, number>;
+  /** sensor_id by sensorKey(class, index) (entity-sensor). */
+  sensors: Map<string, number>;
+}
+
+export const sensorKey = (sensorClass: string, index: string) => `${sensorClass} ${index}`;
+
+/**
+ * The select-list that reads a device's entity state, one text column per table (a row per
+ * entity: fields by spaces, rows by commas; indexes are digits, from OIDs). `dev` is the SQL
+ * naming the device id (a column of the outer query, or `?` bound four times).
+ */
+export const ENTITY_STATE_COLUMNS = (dev: string) => `
+  (SELECT GROUP_CONCAT(port_id, ' ', ifIndex, ' ', deleted, ' ', counter_bits) FROM ports WHERE device_id = ${dev}) AS e_ports,
+  (SELECT GROUP_CONCAT(processor_id, ' ', processor_type, ' ', processor_index) FROM processors WHERE device_id = ${dev}) AS e_processors,
+  (SELECT GROUP_CONCAT(storage_id, ' ', storage_deleted, ' ', storage_mib, ' ', COALESCE(storage_index, '')) FROM storage WHERE device_id = ${dev}) AS e_storage,
+  (SELECT GROUP_CONCAT(sensor_id, ' ', sensor_deleted, ' ', sensor_type, ' ', sensor_class, ' ', COALESCE(sensor_index, '')) FROM sensors WHERE device_id = ${dev}) AS e_sensors`;
+
+/** Reads the e_* columns of ENTITY_STATE_COLUMNS. Malformed entries are left out: their rows are then written by unique key, as before. */
+export function entityStateOf(row: Record<string, unknown>): EntityState {
+  const s: EntityState = { ports: 0, processors: 0, storage: 0, sensors: 0, counterBits: 64, ids: { ports: new Map(), processors: new Map(), storage: new Map(), sensors: new Map() } };
+  let bits = 0;
+  for (const [id, ifIndex, deleted, b] of entries(row.e_ports, 4)) {
+    // the index comes before two one- or two-character fields, so a cut-off last entry cannot
+    // pass for another port
+    if (!/^\d+$/.test(ifIndex) || (b !== '32' && b !== '64')) continue;
+    s.ids.ports.set(Number(ifIndex), id);
+    if (deleted === '0') {
+      s.ports++;
+      bits = Math.max(bits, Number(b));
+    }
+  }
+  s.counterBits = bits === 32 ? 32 : 64;
+  for (const [id, type, index] of entries(row.e_processors, 3)) {
+    s.processors++;
+    if (type === 'hr') s.ids.processors.set(index, id);
+  }
+  for (const [id, deleted, mib, index] of entries(row.e_storage, 4)) {
+    if (deleted === '0') s.storage++;
+    if (mib === 'hrstorage' && index !== '') s.ids.storage.set(index, id);
+  }
+  for (const [id, deleted, type, cls, index] of entries(row.e_sensors, 5)) {
+    if (deleted === '0') s.sensors++;
+    if (type === 'entity-sensor' && index !== '') s.ids.sensors.set(sensorKey(cls, index), id);
+  }
+  return s;
+}
+
+/** Splits a GROUP_CONCAT column into entries of `n` fields, the first a numeric id. */
+function* entries(v: unknown, n: number): Generator<[number, ...string[]]> {
+  if (typeof v !== 'string' || v === '') return;
+  for (const e of v.split(',')) {
+    const f = e.split(' ');
+    if (f.length !== n || !/^\d+$/.test(f[0])) continue;
+    yield [Number(f[0]), ...f.slice(1)];
+  }
 }

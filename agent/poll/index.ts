@@ -5,7 +5,7 @@
 // APP_KEY, unknown device) throws. Many polls may run at once; `maxConcurrent` bounds them.
 import { AppKeyMismatchError, PollError } from '../../lib/errors.js';
 import { createLogger, type Logger } from '../../lib/log.js';
-import { checkAppKey, entityCounts, getDevice, logEvent, recordPoll, Severity, snmpTargetOf, syncPorts, syncProcessors, syncSensors, syncStorage, type Db, type DeviceRow } from '../db/index.js';
+import { checkAppKey, getDeviceState, logEvent, recordPoll, Severity, snmpTargetOf, syncPorts, syncProcessors, syncSensors, syncStorage, type Db, type DeviceRow, type EntityState } from '../db/index.js';
 import { detectReboot, portsCollector, portStatsCollector, processorsCollector, runCollector, sensorsCollector, storageCollector, systemCollector, type CollectedData, type Collector, type SystemRecord } from '../collectors/index.js';
 import { SnmpError } from '../snmp/errors.js';
 import { SnmpSession } from '../snmp/session.js';
@@ -122,7 +122,7 @@ export class Poller {
     await this.start();
     const started = new Date();
     const t0 = performance.now();
-    const device = await getDevice(this.o.db, ref);
+    const { device, entities } = await getDeviceState(this.o.db, ref);
     const target = snmpTargetOf(device, this.o.appKey);
     const res: RunResult = { kind, deviceId: device.device_id, hostname: device.hostname, status: 'up', reason: '', startedAt: started.toISOString(), seconds: 0, snmpRequests: 0, rebooted: false, modules: [] };
     let session: SnmpSession | undefined;
@@ -132,8 +132,8 @@ export class Poller {
       // inside the try: a device configured with an unknown v3 algorithm is that device's failure
       session = new SnmpSession(target, { timeoutMs: this.o.snmpTimeoutMs, retries: this.o.snmpRetries, signal: opts.signal, deadline: Date.now() + (opts.deadlineMs ?? this.o.defaultDeadlineMs) });
       sys = await this.module(res, session, systemCollector, async () => 1);
-      if (kind === 'discovery') await this.discover(res, session, device);
-      else points.push(...(await this.poll(res, session, device)));
+      if (kind === 'discovery') await this.discover(res, session, device, entities);
+      else points.push(...(await this.poll(res, session, device, entities)));
     } catch (err) {
       if (!(err instanceof SnmpError)) throw err;
       res.status = err.failure === 'aborted' ? 'aborted' : 'down';
@@ -180,34 +180,33 @@ export class Poller {
     }
   }
 
-  private async discover(res: RunResult, session: SnmpSession, d: DeviceRow): Promise<void> {
+  private async discover(res: RunResult, session: SnmpSession, d: DeviceRow, e: EntityState): Promise<void> {
     const id = d.device_id;
     const now = Math.floor(Date.now() / 1000);
-    await this.module(res, session, portsCollector, async (r) => (await syncPorts(this.o.db, id, r, now, true)).size);
-    await this.module(res, session, processorsCollector, async (r) => (await syncProcessors(this.o.db, id, r, true), r.length));
-    await this.module(res, session, storageCollector, async (r) => (await syncStorage(this.o.db, id, r, true), r.length));
-    await this.module(res, session, sensorsCollector, async (r) => (await syncSensors(this.o.db, id, r, true), r.length));
+    await this.module(res, session, portsCollector, async (r) => (await syncPorts(this.o.db, id, r, now, true, e.ids.ports)).size);
+    await this.module(res, session, processorsCollector, async (r) => (await syncProcessors(this.o.db, id, r, true, e.ids.processors), r.length));
+    await this.module(res, session, storageCollector, async (r) => (await syncStorage(this.o.db, id, r, true, e.ids.storage), r.length));
+    await this.module(res, session, sensorsCollector, async (r) => (await syncSensors(this.o.db, id, r, true, e.ids.sensors), r.length));
   }
 
   /** Runs the poll modules and returns the RRD points they made (written once, with the rest). */
-  private async poll(res: RunResult, session: SnmpSession, d: DeviceRow): Promise<RrdPoint[]> {
+  private async poll(res: RunResult, session: SnmpSession, d: DeviceRow, counts: EntityState): Promise<RrdPoint[]> {
     const id = d.device_id;
     const host = rrdHost(d);
-    const counts = await entityCounts(this.o.db, id);
     const points: RrdPoint[] = [];
     // never discovered ports (or all gone): walk the full tables so new ones are seen
     const ports = counts.ports > 0 ? portStatsCollector(counts.counterBits) : portsCollector;
     await this.module(res, session, ports, async (r, data) => {
       const now = Date.now();
-      const ids = await syncPorts(this.o.db, id, r, Math.round(now / 1000), false);
+      const ids = await syncPorts(this.o.db, id, r, Math.round(now / 1000), false, counts.ids.ports);
       const octets = [data.columns.get(IF_HC_IN_OCTETS), data.columns.get(IF_IN_OCTETS)];
       points.push(...portPoints(host, r, ids, (ifIndex) => octets[0]?.get(String(ifIndex))?.at ?? octets[1]?.get(String(ifIndex))?.at ?? now));
       return r.length;
     });
     const optional = [
-      [processorsCollector, counts.processors, async (r: never[]) => (await syncProcessors(this.o.db, id, r), points.push(...processorPoints(host, r, Date.now() / 1000)), r.length)],
-      [storageCollector, counts.storage, async (r: never[]) => (await syncStorage(this.o.db, id, r), points.push(...storagePoints(host, r, Date.now() / 1000)), r.length)],
-      [sensorsCollector, counts.sensors, async (r: never[]) => (await syncSensors(this.o.db, id, r), points.push(...sensorPoints(host, r, Date.now() / 1000)), r.length)],
+      [processorsCollector, counts.processors, async (r: never[]) => (await syncProcessors(this.o.db, id, r, false, counts.ids.processors), points.push(...processorPoints(host, r, Date.now() / 1000)), r.length)],
+      [storageCollector, counts.storage, async (r: never[]) => (await syncStorage(this.o.db, id, r, false, counts.ids.storage), points.push(...storagePoints(host, r, Date.now() / 1000)), r.length)],
+      [sensorsCollector, counts.sensors, async (r: never[]) => (await syncSensors(this.o.db, id, r, false, counts.ids.sensors), points.push(...sensorPoints(host, r, Date.now() / 1000)), r.length)],
     ] as const;
     for (const [c, n, save] of optional) {
       if (n === 0) {

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
 import { generateAppKey } from '../../lib/crypto.js';
-import { addDevice, migrate, openDb, syncPorts, syncProcessors, syncSensors, syncStorage, type Db } from '../../agent/db/index.js';
+import { addDevice, entityCounts, getDevice, getDeviceState, migrate, openDb, recordPoll, syncPorts, syncProcessors, syncSensors, syncStorage, type Db } from '../../agent/db/index.js';
 import { PORT_COUNTERS, type PortCounter } from '../../agent/db/schema.js';
 import type { PortRecord } from '../../agent/collectors/types.js';
 
@@ -151,4 +151,76 @@ test('processors, storage and sensors: polls update values (sensor_prev), discov
   assert.deepEqual((await q('SELECT processor_index AS i FROM processors WHERE device_id = ?', [dev])).map((x) => x.i), ['1']);
   assert.deepEqual((await q('SELECT storage_index AS i, storage_deleted AS d FROM storage WHERE device_id = ? ORDER BY storage_index', [dev])).map((x) => [x.i, x.d]), [['31', 0], ['32', 1]]);
   assert.deepEqual((await q('SELECT sensor_index AS i, sensor_deleted AS d FROM sensors WHERE device_id = ? ORDER BY sensor_index', [dev])).map((x) => [x.i, x.d]), [['1001', 0], ['1002', 1]]);
+});
+
+test('getDeviceState: the device, its live entity counts and every row id in one query; upserts by id spend no AUTO_INCREMENT values', { timeout: 30_000 }, async () => {
+  const d2 = await addDevice(db, appKey, { hostname: '192.0.2.2', snmp: { version: 'v2c', community: 'public' } });
+  const empty = await getDeviceState(db, d2);
+  assert.deepEqual(empty.device, await getDevice(db, d2));
+  assert.deepEqual([empty.entities.ports, empty.entities.processors, empty.entities.storage, empty.entities.sensors, empty.entities.counterBits], [0, 0, 0, 0, 64]);
+  assert.equal(empty.entities.ids.ports.size, 0);
+
+  const t = 1_900_000_000;
+  const ports = [port(1, 1n, false), port(2, 1n, false), port(7, 1n, false, { counterBits: 32 })];
+  const found = await syncPorts(db, d2, ports, t, true, empty.entities.ids.ports);
+  await syncProcessors(db, d2, [{ index: '196608', descr: 'cpu', usage: 5 }], true);
+  await syncStorage(db, d2, [{ index: '1', type: 'hrStorageRam', descr: 'RAM', units: 1024, size: 100, used: 10, free: 90, perc: 10 }, { index: '31', type: 'hrStorageFixedDisk', descr: '/', units: 4096, size: 100, used: 1, free: 99, perc: 1 }], true);
+  const sensor = (index: string, sensorClass: string) => ({ index, sensorClass, descr: `${sensorClass} ${index}`, value: 1, oid: `.1.3.6.1.2.1.99.1.1.1.4.${index}`, divisor: 1, multiplier: 1 });
+  await syncSensors(db, d2, [sensor('1001', 'temperature'), sensor('1002', 'voltage')], true);
+  // a port gone at the next discovery still has its id in the state, and no longer counts
+  await syncPorts(db, d2, ports.slice(0, 2), t + 1, true);
+  await syncStorage(db, d2, [{ index: '1', type: 'hrStorageRam', descr: 'RAM', units: 1024, size: 100, used: 10, free: 90, perc: 10 }], true);
+
+  const s = await getDeviceState(db, String(d2));
+  assert.equal(s.device.hostname, '192.0.2.2');
+  assert.deepEqual([s.entities.ports, s.entities.processors, s.entities.storage, s.entities.sensors, s.entities.counterBits], [2, 1, 1, 2, 64]);
+  const counts = await entityCounts(db, d2);
+  assert.deepEqual(counts, { ports: 2, processors: 1, storage: 1, sensors: 2, counterBits: 64 });
+  assert.deepEqual(s.entities.ids.ports, found);
+  const idsOf = async (table: string, id: string, key: string) => new Map((await q(`SELECT ${id} AS id, ${key} AS k FROM ${table} WHERE device_id = ?`, [d2])).map((r) => [String(r.k), r.id]));
+  assert.deepEqual(s.entities.ids.processors, await idsOf('processors', 'processor_id', 'processor_index'));
+  assert.deepEqual(s.entities.ids.storage, await idsOf('storage', 'storage_id', 'storage_index'));
+  assert.deepEqual(s.entities.ids.sensors, await idsOf('sensors', 'sensor_id', "CONCAT(sensor_class, ' ', sensor_index)"));
+  assert.equal((await getDeviceState(db, '192.0.2.2')).device.device_id, d2, 'by hostname');
+  await assert.rejects(getDeviceState(db, 'no-such-host'), /no device "no-such-host" in the database/);
+
+  // only port 7 (32-bit counters) live: the poll walks 32-bit counters
+  await syncPorts(db, d2, [port(7, 1n, false, { counterBits: 32 })], t + 2, true);
+  assert.equal((await getDeviceState(db, d2)).entities.counterBits, 32);
+
+  // polls naming the ids: the AUTO_INCREMENT counters stay where they were
+  const autoInc = async () => (await q("SELECT TABLE_NAME AS t, AUTO_INCREMENT AS a FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('ports', 'processors', 'storage', 'sensors') ORDER BY TABLE_NAME")).map((r) => [r.t, Number(r.a)]);
+  const before = await autoInc();
+  for (let n = 1; n <= 3; n++) {
+    const { entities: e } = await getDeviceState(db, d2);
+    const polled = await syncPorts(db, d2, [port(1, BigInt(n), true), port(2, BigInt(n), true), port(7, BigInt(n), true, { counterBits: 32 })], t + 300 * n, false, e.ids.ports);
+    assert.deepEqual([...polled].sort(), [...found].sort());
+    await syncProcessors(db, d2, [{ index: '196608', descr: 'cpu', usage: 5 + n }], false, e.ids.processors);
+    await syncStorage(db, d2, [{ index: '1', type: 'hrStorageRam', descr: 'RAM', units: 1024, size: 100, used: 10 + n, free: 90 - n, perc: 10 }], false, e.ids.storage);
+    await syncSensors(db, d2, [sensor('1001', 'temperature'), { ...sensor('1002', 'voltage'), value: n }], false, e.ids.sensors);
+  }
+  assert.deepEqual(await autoInc(), before);
+  assert.deepEqual((await q('SELECT ifIndex, deleted, poll_period FROM ports WHERE device_id = ? ORDER BY ifIndex', [d2])).map((r) => [Number(r.ifIndex), r.deleted, r.poll_period]), [[1, 0, 300], [2, 0, 300], [7, 0, 300]]);
+  assert.deepEqual((await q("SELECT sensor_current AS c, sensor_prev AS p FROM sensors WHERE device_id = ? AND sensor_class = 'voltage'", [d2]))[0], { c: 3, p: 2 });
+  assert.equal((await q('SELECT storage_used AS u FROM storage WHERE device_id = ? AND storage_index = ?', [d2, '1']))[0].u, 13);
+});
+
+test('recordPoll: status, timings and what the device said; an unchanged sysDescr is not rewritten', { timeout: 30_000 }, async () => {
+  const d3 = await addDevice(db, appKey, { hostname: '192.0.2.3', snmp: { version: 'v2c', community: 'public' } });
+  const startedAt = new Date('2030-01-01T00:00:00Z');
+  let dev = await getDevice(db, d3);
+  await recordPoll(db, dev, { startedAt, seconds: 1.234, up: true, reason: '', sysName: 'a', sysDescr: 'Linux a', sysObjectID: '1.3.6.1.4.1.8072.3.2.10', uptime: 100 });
+  dev = await getDevice(db, d3);
+  assert.deepEqual([dev.status, dev.status_reason, dev.sysName, dev.sysDescr, dev.sysObjectID, dev.uptime, dev.last_polled?.toISOString(), dev.last_polled_timetaken], [1, '', 'a', 'Linux a', '1.3.6.1.4.1.8072.3.2.10', 100, '2030-01-01T00:00:00.000Z', 1.23]);
+  // the row changes behind our back: an unchanged value (as `before` has it) is not sent, a changed one is
+  await db.query("UPDATE devices SET sysDescr = 'edited' WHERE device_id = ?", [d3]);
+  await recordPoll(db, dev, { startedAt: new Date('2030-01-01T00:05:00Z'), seconds: 1, up: true, reason: '', sysName: 'b', sysDescr: 'Linux a', sysObjectID: '1.3.6.1.4.1.8072.3.2.10', uptime: 400 });
+  const [row] = await q('SELECT sysName, sysDescr, uptime, last_polled FROM devices WHERE device_id = ?', [d3]);
+  assert.deepEqual([row.sysName, row.sysDescr, Number(row.uptime), row.last_polled.toISOString()], ['b', 'edited', 400, '2030-01-01T00:05:00.000Z']);
+  // down: last_polled kept, status_reason set, an eventlog entry after the first poll's Up
+  await recordPoll(db, await getDevice(db, d3), { startedAt: new Date('2030-01-01T00:10:00Z'), seconds: 3, up: false, reason: 'snmp', detail: 'no answer' });
+  dev = await getDevice(db, d3);
+  assert.deepEqual([dev.status, dev.status_reason, dev.last_polled?.toISOString()], [0, 'snmp', '2030-01-01T00:05:00.000Z']);
+  const ev = await q("SELECT message, severity, reference FROM eventlog WHERE device_id = ? AND type = 'availability' ORDER BY event_id", [d3]);
+  assert.deepEqual(ev.map((e) => [e.message, e.severity, e.reference]), [['Device status changed to Up', 1, 'snmp'], ['Device status changed to Down from snmp check: no answer', 5, 'snmp']]);
 });
