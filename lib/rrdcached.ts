@@ -19,6 +19,11 @@ export interface RrdcachedClientOptions {
   commandTimeoutMs?: number;
   /** Most commands sent in one BATCH; longer lists are split. Default 20000. */
   maxBatchCommands?: number;
+  /**
+   * Files whose DS count is remembered (from CREATE or INFO) to check UPDATE value counts; the
+   * oldest is forgotten beyond this, and asked again by INFO when needed. Default 10000.
+   */
+  maxKnownFiles?: number;
 }
 
 export const DEFAULT_RRDCACHED_CLIENT_OPTIONS: Required<RrdcachedClientOptions> = {
@@ -26,6 +31,7 @@ export const DEFAULT_RRDCACHED_CLIENT_OPTIONS: Required<RrdcachedClientOptions> 
   connectTimeoutMs: 3000,
   commandTimeoutMs: 30000,
   maxBatchCommands: 20000,
+  maxKnownFiles: 10000,
 };
 
 /** rrdcached could not be reached or the connection broke: the caller may spool and retry. */
@@ -88,12 +94,16 @@ export class RrdcachedClient {
   private buffer = '';
   private timer?: NodeJS.Timeout;
   private closed = false;
-  /** DS count per file path, learned from CREATE or INFO; used to check UPDATE value counts. */
+  /**
+   * DS count per file path, learned from CREATE or INFO; used to check UPDATE value counts.
+   * Bounded (maxKnownFiles): an agent knows half a million files, and the RrdWriter checks
+   * value counts against its own definitions without this map.
+   */
   private readonly dsCounts = new Map<string, number>();
 
   constructor(options: RrdcachedClientOptions = {}) {
     this.options = { ...DEFAULT_RRDCACHED_CLIENT_OPTIONS, ...options };
-    for (const k of ['connectTimeoutMs', 'commandTimeoutMs', 'maxBatchCommands'] as const) {
+    for (const k of ['connectTimeoutMs', 'commandTimeoutMs', 'maxBatchCommands', 'maxKnownFiles'] as const) {
       if (!Number.isInteger(this.options[k]) || this.options[k] < 1) throw new RrdError(`RrdcachedClientOptions.${k} must be a positive whole number (got ${this.options[k]})`);
     }
     parseAddress(this.options.address);
@@ -114,6 +124,12 @@ export class RrdcachedClient {
 
   /** Tells the client a file's DS count (when it was created elsewhere). */
   setDsCount(path: string, count: number): void {
+    this.rememberDsCount(path, count);
+  }
+
+  private rememberDsCount(path: string, count: number): void {
+    // Map keeps insertion order: the first key is the oldest
+    if (!this.dsCounts.has(path) && this.dsCounts.size >= this.options.maxKnownFiles) this.dsCounts.delete(this.dsCounts.keys().next().value as string);
     this.dsCounts.set(path, count);
   }
 
@@ -141,7 +157,7 @@ export class RrdcachedClient {
     const parts = ['CREATE', checkPath(path), '-s', String(spec.step), '-b', String(start)];
     if (spec.noOverwrite ?? true) parts.push('-O');
     await this.command([...parts, ...spec.ds, ...spec.rra].join(' '));
-    this.dsCounts.set(path, spec.ds.length);
+    this.rememberDsCount(path, spec.ds.length);
   }
 
   /** CREATE that treats "file exists" as success (another agent made it first). */
@@ -151,7 +167,7 @@ export class RrdcachedClient {
       return true;
     } catch (err) {
       if (err instanceof RrdError && !(err instanceof RrdcachedUnavailableError) && /exist/i.test(err.message)) {
-        this.dsCounts.set(path, spec.ds.length);
+        this.rememberDsCount(path, spec.ds.length);
         return false;
       }
       throw err;
@@ -168,7 +184,7 @@ export class RrdcachedClient {
       const m = /^ds\[([^\]]+)\]\.type /.exec(l);
       if (m) names.add(m[1]);
     }
-    this.dsCounts.set(path, names.size);
+    this.rememberDsCount(path, names.size);
     return names.size;
   }
 

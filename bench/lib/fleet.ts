@@ -82,8 +82,9 @@ export class PollWorker {
     // profiles are read by file: the unbundled sources (through tsx) keep each package's name
     const profiling = Boolean(process.env.NMS_BENCH_CPU_PROF);
     const entry = profiling ? join(ROOT, 'bench/lib/poll-worker.ts') : await bundleWorker();
-    const agent = agentNodeStart();
-    // NMS_BENCH_WORKER_NODE_FLAGS: extra flags to look inside (e.g. --trace-gc); not for figures
+    // NMS_BENCH_AGENT_START=plain: a bare `node` as before the unit had flags (to measure what they buy)
+    const agent = process.env.NMS_BENCH_AGENT_START === 'plain' ? { flags: [], env: {} } : agentNodeStart();
+    // NMS_BENCH_WORKER_NODE_FLAGS: extra flags to look inside (e.g. --trace-gc) or to try; not for figures
     const extra = (process.env.NMS_BENCH_WORKER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
     const c = fork(entry, [], { execArgv: [...agent.flags, ...extra, ...(profiling ? ['--import', 'tsx'] : [])], env: { ...process.env, ...agent.env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child = c;

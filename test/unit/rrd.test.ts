@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setLogSink } from '../../lib/log.js';
-import { RrdcachedClient } from '../../lib/rrdcached.js';
+import { formatUpdate, RrdcachedClient } from '../../lib/rrdcached.js';
 import { createSpec, rrdFiles, RRAS, safeName } from '../../agent/rrd/layout.js';
 import { RrdSpool } from '../../agent/rrd/spool.js';
 import { pathHash, RrdWriter } from '../../agent/rrd/writer.js';
@@ -114,4 +114,20 @@ test('path hashes: stable, 53-bit, distinct over a fleet\'s worth of port files'
     seen.add(h);
   }
   assert.equal(seen.size, 200 * 50);
+});
+
+test('client: DS counts are kept for at most maxKnownFiles files, the oldest forgotten first', () => {
+  const c = new RrdcachedClient({ address: '127.0.0.1:1', maxKnownFiles: 3 });
+  for (const p of ['a', 'b', 'c']) c.setDsCount(`${p}.rrd`, 15);
+  c.setDsCount('b.rrd', 2); // known already: replaces, forgets nothing
+  assert.deepEqual(['a', 'b', 'c'].map((p) => c.knownDsCount(`${p}.rrd`)), [15, 2, 15]);
+  c.setDsCount('d.rrd', 1);
+  assert.deepEqual(['a', 'b', 'c', 'd'].map((p) => c.knownDsCount(`${p}.rrd`)), [undefined, 2, 15, 1]);
+  assert.throws(() => new RrdcachedClient({ maxKnownFiles: 0 }), /maxKnownFiles must be a positive whole number/);
+});
+
+test('UPDATE lines: integer and fractional times, unknowns, big counters; unsafe paths refused', () => {
+  assert.equal(formatUpdate({ path: 'h/port-id1.rrd', time: 1700000000, values: [1, null, 18446744073709551615n, 0.5] }), 'UPDATE h/port-id1.rrd 1700000000:1:U:18446744073709551615:0.5');
+  assert.equal(formatUpdate({ path: 'h/a.rrd', time: 1700000000.12345, values: [null] }), 'UPDATE h/a.rrd 1700000000.123:U');
+  for (const p of ['', 'a b.rrd', '../x.rrd', 'h/a\tb.rrd']) assert.throws(() => formatUpdate({ path: p, time: 1, values: [1] }), /must be non-empty/);
 });
