@@ -100,7 +100,9 @@ function ansibleFailure(out: string): string {
     const f = /^(fatal|failed): \[([^\]]+)\]: ([A-Z!]+)/.exec(line);
     if (!f) continue;
     const msg = /"msg": "((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? '';
-    found.push(`${f[2]} ${f[3]} at "${task}": ${msg.slice(0, 300)}`);
+    // ssh's warnings come framed in @ lines with JSON \r\n escapes: keep the words
+    const words = msg.replace(/\\[rn]/g, ' ').replace(/@+/g, ' ').replace(/\s+/g, ' ').trim();
+    found.push(`${f[2]} ${f[3]} at "${task}": ${words.slice(0, 300)}`);
   }
   return found.slice(0, 3).join(' / ');
 }

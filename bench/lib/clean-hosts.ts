@@ -1,8 +1,15 @@
 // Clean hosts for the "from clean hosts" deploy figure without touching the shared lab's own
 // master and pollers: three extra lab hosts (`nms lab add-host`, outside inventories/lab) with
 // an inventory of their own in a private directory (the lab's cluster settings and APP_KEY,
-// fresh database passwords, no devices), removed again afterwards. Hosts of the same names left by
-// an interrupted run are removed first: they are deployed, not clean.
+// fresh database passwords, no devices), removed again afterwards.
+//
+// The names carry this process's pid (nb<pid>m, nb<pid>p1, nb<pid>p2). With fixed names, a
+// second bench run at the same time (another clone of the repository on this machine) took the
+// first run's hosts for leftovers, removed and re-made them under its running ansible-playbook:
+// the replaced poller had a new host key, and the playbook's first command there after it (the
+// agent start: the tasks before are skipped on pollers without a connection) failed with
+// "UNREACHABLE ... REMOTE HOST IDENTIFICATION HAS CHANGED". Leftovers of runs whose process is
+// gone (and the old fixed names) are removed before starting; a live run's hosts are left alone.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,11 +19,41 @@ import { parse, stringify } from 'yaml';
 import { ROOT } from './report.js';
 
 const NMS = [join(ROOT, 'dist/nms.mjs')];
-export const CLEAN_HOSTS = ['nmsbm', 'nmsbp1', 'nmsbp2'];
+const ROLES = ['m', 'p1', 'p2'];
+export const CLEAN_HOSTS = ROLES.map((r) => `nb${process.pid}${r}`);
+const OURS = /^nb(\d+)(?:m|p1|p2)$/;
+const OLD_NAMES = new Set(['nmsbm', 'nmsbp1', 'nmsbp2']);
 
 function nms(args: string[], timeoutMs = 300_000): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [...NMS, ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes extra hosts left by bench runs that are no longer running; returns their names. */
+export function removeLeftoverHosts(): string[] {
+  const r = nms(['lab', 'status', '--json'], 60_000);
+  let hosts: { name: string; kind: string }[] = [];
+  try {
+    hosts = (JSON.parse(r.stdout) as { hosts?: { name: string; kind: string }[] }).hosts ?? [];
+  } catch {
+    return [];
+  }
+  const stale = hosts.filter((h) => {
+    if (h.kind !== 'extra') return false;
+    const m = OURS.exec(h.name);
+    return OLD_NAMES.has(h.name) || (m !== null && Number(m[1]) !== process.pid && !alive(Number(m[1])));
+  });
+  for (const h of stale) nms(['lab', 'remove-host', h.name]);
+  return stale.map((h) => h.name);
 }
 
 export class CleanCluster {
@@ -33,11 +70,9 @@ export class CleanCluster {
     const addr: Record<string, string> = {};
     const known: string[] = [];
     for (const name of CLEAN_HOSTS) {
-      // a leftover of an interrupted bench is deployed: never reuse it
-      if (nms(['lab', 'remove-host', name]).code === 0) console.error(`removed ${name}, left over from an earlier run`);
       let r = nms(['lab', 'add-host', name, '--json']);
       if (r.code !== 0) {
-        // an sshd slow to answer on this busy machine
+        // an sshd slow to answer on this busy machine (the name is ours alone: no one else's host)
         nms(['lab', 'remove-host', name]);
         await new Promise((res) => setTimeout(res, 3000));
         r = nms(['lab', 'add-host', name, '--json']);
@@ -57,11 +92,14 @@ export class CleanCluster {
     for (const name of [...this.added].reverse()) nms(['lab', 'remove-host', name]);
     this.added = [];
     const addr = await this.addHosts();
-    for (const h of CLEAN_HOSTS) if (addr[h] !== this.addresses[h]) throw new Error(`${h} came back at ${addr[h]}, not ${this.addresses[h]}`);
+    // the rendered files (DB_HOST, the firewall's members) name the first addresses
+    for (const h of CLEAN_HOSTS) if (addr[h] !== this.addresses[h]) throw new Error(`${h} came back at ${addr[h]}, not ${this.addresses[h]} (another run took the address?)`);
   }
 
   async start(): Promise<void> {
     chmodSync(this.dir, 0o700);
+    const stale = removeLeftoverHosts();
+    if (stale.length) console.error(`removed extra hosts left over from earlier bench runs: ${stale.join(', ')}`);
     const addr = (this.addresses = await this.addHosts());
     const lab = parse(readFileSync(join(this.labInventory, 'hosts.yaml'), 'utf8')) as Record<string, unknown> & { cluster: Record<string, unknown> };
     const hosts = {
