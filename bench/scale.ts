@@ -4,7 +4,11 @@
 // cycles: every device polled once, service_poller_workers (24) at a time. Reported: cycle wall
 // time, poller CPU per device, peak RSS of the poller process (VmHWM over its whole life,
 // discovery included, and reset through clear_refs before the timed cycles). The dispatcher and BullMQ queue are not in this loop (bench/poll.ts's worker).
-// NMS_BENCH_SCALE_SIZES (default "100 1000 10000"), NMS_BENCH_SCALE_CYCLES (default 1).
+// The poller process starts Node as templates/nms/nms-agent.service.hbs does (flags, environment:
+// bench/lib/fleet.ts); its resident memory is sampled every 200 ms and printed per phase.
+// NMS_BENCH_SCALE_SIZES (default "100 1000 10000"), NMS_BENCH_SCALE_CYCLES (default 1),
+// NMS_BENCH_SCALE_FIRST_PORT (17000), NMS_BENCH_SCALE_RRD_PORT (42303): other ports when another
+// bench holds these; NMS_BENCH_AGENT_START=plain for a bare `node` (what the flags buy).
 import { BenchRrdcached } from './lib/rrdcached-daemon.js';
 import { PollWorker, SimulatorProcess } from './lib/fleet.js';
 import { CpuMeter, MemSampler, peakRssMiB, resetPeakRss, type MemStatus } from './lib/proc.js';
