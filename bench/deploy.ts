@@ -11,12 +11,14 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeAnsibleWork, writeAnsibleWork } from './lib/ansible-vars.js';
-import { CleanCluster } from './lib/clean-hosts.js';
-import { copyInventory, readyLab } from './lib/inventory-copy.js';
+import { CleanCluster, compareSnapshots, snapshotHosts } from './lib/clean-hosts.js';
+import { copyInventory, pinBuild, readyLab } from './lib/inventory-copy.js';
 import { fmt, now, ROOT, table, writeSection } from './lib/report.js';
 
 // a private copy of the lab's inventory (readyLab finds it; NMS_BENCH_INVENTORY names another)
 let INV = '';
+// a private copy of dist/ and templates/ (pinBuild): both tools deploy the same bytes all run long
+let BUILD = ROOT;
 const NMS = [process.execPath, join(ROOT, 'dist/nms.mjs')];
 const RUNS = Number(process.env.NMS_BENCH_DEPLOY_RUNS ?? 10);
 const ANSIBLE_RUNS = Number(process.env.NMS_BENCH_ANSIBLE_RUNS ?? 3);
@@ -46,6 +48,12 @@ function stats(xs: number[]): Hyper {
   const sorted = [...xs].sort((a, b) => a - b);
   const stddev = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / Math.max(1, xs.length - 1));
   return { mean, stddev, min: sorted[0], max: sorted.at(-1)!, median: sorted[Math.floor(sorted.length / 2)] };
+}
+
+/** `host: change` for every change of a `nms deploy --json` result. */
+function changeTitles(json: unknown): string[] {
+  const hosts = (json as { hosts?: { host: string; changes?: string[] }[] } | undefined)?.hosts ?? [];
+  return hosts.flatMap((h) => (h.changes ?? []).map((c) => `${h.host}: ${c}`));
 }
 
 function deployJson(): { code: number; changed: number; failed: number; json: unknown } {
@@ -113,6 +121,8 @@ interface CleanResult {
   ansible?: { seconds: number; code: number; changed: number; ok: number; failed: number };
   ansibleAgain?: { seconds: number; code: number; changed: number };
   nmsAfterAnsible?: { seconds: number; changed: number; code: number; changes: string[] };
+  /** The hosts' files as each tool left them, compared. */
+  layers?: ReturnType<typeof compareSnapshots>;
   error?: string;
 }
 
@@ -122,7 +132,7 @@ interface CleanResult {
  * deploy on what Ansible left: 0 changes when both tools made the same state.
  */
 async function cleanRuns(): Promise<CleanResult> {
-  const cc = new CleanCluster(INV);
+  const cc = new CleanCluster(INV, BUILD);
   try {
     await cc.start();
     const nms = cc.deploy();
@@ -130,8 +140,9 @@ async function cleanRuns(): Promise<CleanResult> {
     const again = cc.deploy();
     const out: CleanResult = { nms, nmsAgain: { seconds: again.seconds, changed: again.changed } };
     if (nms.code !== 0) return { ...out, error: nms.error };
+    const byNms = snapshotHosts();
     // the vars carry the NODE_ID nms gave each host, so both tools write the same .env
-    const work = await writeAnsibleWork(cc.dir);
+    const work = await writeAnsibleWork(cc.dir, BUILD);
     try {
       await cc.recreate();
       let t = performance.now();
@@ -143,6 +154,7 @@ async function cleanRuns(): Promise<CleanResult> {
       const b = ansibleRecap(work.dir);
       out.ansibleAgain = { seconds: (performance.now() - t) / 1000, code: b.code, changed: b.changed };
       if (b.error && !out.error) out.error = b.error;
+      out.layers = compareSnapshots(byNms, snapshotHosts());
       const after = cc.deploy();
       out.nmsAfterAnsible = { seconds: after.seconds, changed: after.changed, code: after.code, changes: after.changes };
       if (after.changes.length) console.error(`nms deploy after Ansible changed:\n  ${after.changes.join('\n  ')}`);
@@ -163,10 +175,13 @@ async function main(): Promise<void> {
     return;
   }
   INV = copyInventory(lab.inventory);
+  BUILD = pinBuild();
+  NMS[1] = join(BUILD, 'dist/nms.mjs');
   try {
     await measure();
   } finally {
     rmSync(INV, { recursive: true, force: true });
+    rmSync(BUILD, { recursive: true, force: true });
   }
 }
 
@@ -189,7 +204,7 @@ async function measure(): Promise<void> {
   }
   const nms = hyperfine('nms-deploy-no-change', `${NMS.join(' ')} deploy -i ${INV}`, RUNS, 1);
 
-  const work = await writeAnsibleWork(INV);
+  const work = await writeAnsibleWork(INV, BUILD);
   let ansible: Hyper = stats([0]);
   let settle: ReturnType<typeof ansibleRecap> | undefined;
   let verify: ReturnType<typeof ansibleRecap> | undefined;
@@ -240,13 +255,14 @@ packages, nms user, directories, rendered files with owners and modes, the self-
 certificate by the same command, services restarted when their files changed, the database and
 accounts by nms's own SQL when they differ, the schema by \`nms-agent migrate\`, a read of the
 devices). Ansible's first run here reported changed=${settle.changed}, the next changed=${verify.changed};
-after the Ansible runs \`nms deploy\` found ${after.changed} change(s) (0 means both tools want the same state).
+after the Ansible runs \`nms deploy\` found ${after.changed} change(s) (0 means both tools want the same state)${after.changed ? `: ${changeTitles(after.json).map((c) => `"${c}"`).join(', ').slice(0, 600)}` : ''}.
 "changes" counts operations for nms and changed tasks for Ansible (a loop over 10 files is one task).
 ${clean ? '' : '\nThe lab had already been deployed, so the lab itself gives no "from clean hosts" figure.'}
 ${cr ? `From clean hosts: three extra lab hosts (\`nms lab add-host\`, outside inventories/lab; the same
 cluster layout and settings in a private inventory, no devices) deployed by nms; then removed, made again
 clean at the same addresses and deployed by ansible-playbook with vars from nms's plan for them;
 then nms deploy once more on what Ansible left: ${leftByAnsible.length ? `it changed ${leftByAnsible.map((c) => `"${c}"`).join(', ').slice(0, 600)}` : 'nothing to change, so both tools made the same state'}.
+${cr.layers ? `The hosts' files (their overlay upper layers, daemons' data and logs aside) as nms left them and as Ansible left them differ in ${Object.entries(cr.layers.expected).map(([why, n]) => `${n} path(s): ${why}`).join('; ') || 'nothing'}${cr.layers.other.length ? `; and, unexplained, ${cr.layers.other.length}: ${cr.layers.other.slice(0, 8).join(', ')}` : '; nothing else'}.` : ''}
 Packages are in the lab's lower layer, so neither tool installs any.${cleanRatio ? ` From clean hosts Ansible took ${fmt(cleanRatio, 1)}× nms's time.` : ''}${cr.error ? ` A failure: ${cr.error.replace(/\s+/g, ' ').slice(0, 600)}` : ''}` : ''}
 
 ${table(['', ''], [

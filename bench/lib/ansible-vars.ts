@@ -66,13 +66,13 @@ function databaseVars(inv: Inventory): Record<string, string> {
   };
 }
 
-/** Builds the work directory for the deployed lab inventory at `invDir`. */
-export async function writeAnsibleWork(invDir: string): Promise<AnsibleWork> {
+/** Builds the work directory for the deployed lab inventory at `invDir`; templates and agent bundle from `buildDir`. */
+export async function writeAnsibleWork(invDir: string, buildDir = ROOT): Promise<AnsibleWork> {
   const inv = await loadInventory(invDir);
   const dir = mkdtempSync(join(tmpdir(), 'nms-bench-ansible-'));
   chmodSync(dir, 0o700);
-  const renderer = new TemplateRenderer(join(ROOT, 'templates'));
-  const agentBundle = readFileSync(join(ROOT, 'dist/nms-agent.mjs'));
+  const renderer = new TemplateRenderer(join(buildDir, 'templates'));
+  const agentBundle = readFileSync(join(buildDir, 'dist/nms-agent.mjs'));
   const lines = ['[all]'];
   for (const h of inv.hosts) {
     const env = ssh(inv, invDir, h, 'cat /etc/nms/.env 2>/dev/null || true');

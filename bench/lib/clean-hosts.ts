@@ -11,21 +11,24 @@
 // "UNREACHABLE ... REMOTE HOST IDENTIFICATION HAS CHANGED". Leftovers of runs whose process is
 // gone (and the old fixed names) are removed before starting; a live run's hosts are left alone.
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { HOSTS_DIR } from '../../cli/lab/plan.js';
 import { ROOT } from './report.js';
 
-const NMS = [join(ROOT, 'dist/nms.mjs')];
 const ROLES = ['m', 'p1', 'p2'];
 export const CLEAN_HOSTS = ROLES.map((r) => `nb${process.pid}${r}`);
 const OURS = /^nb(\d+)(?:m|p1|p2)$/;
 const OLD_NAMES = new Set(['nmsbm', 'nmsbp1', 'nmsbp2']);
 
+/** The nms the bench runs: a pinned copy (inventory-copy.ts pinBuild) once the bench has made one. */
+let NMS = join(ROOT, 'dist/nms.mjs');
+
 function nms(args: string[], timeoutMs = 300_000): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...NMS, ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [NMS, ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
@@ -62,8 +65,13 @@ export class CleanCluster {
 
   private addresses: Record<string, string> = {};
 
-  /** `labInventory`: the lab's inventory, whose cluster settings and secrets are reused. */
-  constructor(private readonly labInventory: string) {}
+  /** `labInventory`: the lab's inventory, whose cluster settings and secrets are reused; `buildDir`: where dist/nms.mjs is. */
+  constructor(
+    private readonly labInventory: string,
+    buildDir = ROOT,
+  ) {
+    NMS = join(buildDir, 'dist/nms.mjs');
+  }
 
   /** Adds the hosts; their keys go to known_hosts (they were made by us a moment ago). */
   private async addHosts(): Promise<Record<string, string>> {
@@ -138,4 +146,52 @@ export class CleanCluster {
     for (const name of this.added.reverse()) nms(['lab', 'remove-host', name]);
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+// What a host's upper layers hold besides what a deploy made: daemons' data, logs, the lab's own
+// host keys and Ansible's cache; compared by path only below these.
+const RUNTIME = [/^var\/(lib\/(mysql|redis|rrdcached\/journal|nms\/(rrd|spool))|log|cache|tmp)\//, /^root\/\.ansible\/./, /^etc\/ssh\/ssh_host_/];
+
+/** Every file, directory and link a deploy left in the clean hosts' layers: path → mode, owner, contents. */
+export function snapshotHosts(): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (host: string, base: string, rel: string): void => {
+    for (const name of readdirSync(join(base, rel))) {
+      const r = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(join(base, r));
+      if (RUNTIME.some((re) => re.test(r))) continue;
+      let what = `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`;
+      if (st.isFile()) what += ' ' + createHash('sha256').update(readFileSync(join(base, r))).digest('hex').slice(0, 16);
+      out.set(`${host.replace(/^nb\d+/, '')}:/${r}`, what);
+      if (st.isDirectory()) walk(host, base, r);
+    }
+  };
+  for (const h of CLEAN_HOSTS) walk(h, join(HOSTS_DIR, h, 'upper'), '');
+  return out;
+}
+
+/**
+ * Where two snapshots differ, each difference named with its reason when it is one the two
+ * tools are known to make differently on purpose; `other` is what is left to explain.
+ */
+export function compareSnapshots(nms: Map<string, string>, ansible: Map<string, string>): { expected: Record<string, number>; other: string[] } {
+  const expected: Record<string, number> = {};
+  const other: string[] = [];
+  const reason = (path: string): string | undefined => {
+    if (/\.\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$/.test(path)) return "Ansible's backups beside the files";
+    if (path.includes(':/var/lib/nms/backup')) return "nms's backups below /var/lib/nms/backup";
+    if (path.endsWith(':/var/lib/nms/pending-restarts')) return "nms's list of pending restarts (empty)";
+    if (path.includes(':/etc/nms/tls/')) return 'the self-signed pair (a new random key each time)';
+    if (path.endsWith(':/root/.ansible')) return "Ansible's remote temporary directory";
+    return undefined;
+  };
+  for (const p of new Set([...nms.keys(), ...ansible.keys()])) {
+    const a = nms.get(p);
+    const b = ansible.get(p);
+    if (a === b) continue;
+    const why = reason(p);
+    if (why) expected[why] = (expected[why] ?? 0) + 1;
+    else other.push(`${p} (nms: ${a ?? 'absent'}; Ansible: ${b ?? 'absent'})`);
+  }
+  return { expected, other };
 }

@@ -6,7 +6,7 @@
 // first, untimed run: accept-new), because other clones rebuild the lab (new host keys, their own
 // inventory directory that may vanish). The copy is removed by the caller.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './report.js';
@@ -68,4 +68,18 @@ export function readyLab(): LabReady {
   const inventory = candidates.find((d): d is string => !!d && existsSync(join(d, 'hosts.yaml')) && existsSync(join(d, 'secrets.yaml')));
   if (!inventory) return { ok: false, why: `no inventory of the running lab (tried ${candidates.filter(Boolean).join(', ')}); NMS_BENCH_INVENTORY=DIR names one` };
   return { ok: true, inventory, rebuilt };
+}
+
+/**
+ * A private copy of what a deploy pushes (dist/nms.mjs, dist/nms-agent.mjs, templates/) in the
+ * layout the CLI expects, so that both tools get the same bytes for the whole run: other
+ * engineers rebuild dist/ in this checkout while the bench runs, and a new agent bundle between
+ * the Ansible runs and the nms run after them showed up as changes neither tool made.
+ */
+export function pinBuild(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nms-bench-build-'));
+  mkdirSync(join(dir, 'dist'));
+  for (const f of ['nms.mjs', 'nms-agent.mjs']) copyFileSync(join(ROOT, 'dist', f), join(dir, 'dist', f));
+  cpSync(join(ROOT, 'templates'), join(dir, 'templates'), { recursive: true });
+  return dir;
 }
