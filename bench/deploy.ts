@@ -224,7 +224,7 @@ async function measure(): Promise<void> {
     }
     ansible = stats(times);
   } finally {
-    rmSync(work.dir, { recursive: true, force: true });
+    removeAnsibleWork(work);
   }
   // Ansible must have left nothing for nms to change: the two describe the same state
   const after = deployJson();
