@@ -101,9 +101,16 @@ test('ports: discovery then polls store counters with _prev, _delta and _rate as
   r = await portRow(2);
   assert.deepEqual([Number(r.ifInOctets_delta), Number(r.ifInOctets_rate)], [0, 0], 'an idle counter has a delta of 0, not NULL');
 
+  // across 2^53 (sent as a number below, as digits above): the delta is exact
+  const edge = 2n ** 53n - 1n;
+  await syncPorts(db, dev, [port(1, big, true), port(2, 10n, true), port(3, edge - 4n, true)], t1 + 7 + 301 + 300);
+  await syncPorts(db, dev, [port(1, big, true), port(2, 10n, true), port(3, edge + 1000n, true)], t1 + 7 + 301 + 600);
+  r = (await q('SELECT CAST(ifInOctets AS CHAR) AS v, CAST(ifInOctets_prev AS CHAR) AS p, CAST(ifInOctets_delta AS CHAR) AS d FROM ports WHERE device_id = ? AND ifIndex = 3', [dev]))[0];
+  assert.deepEqual([r.v, r.p, r.d], [(edge + 1004n).toString(), edge.toString(), '1004']);
+
   // a poll at the same second as the last (clock step): no period, so no rates
-  const t2 = t1 + 7 + 301;
-  await syncPorts(db, dev, [port(1, big + 2000n, true), port(2, 10n, true), port(3, 130n, true)], t2);
+  const t2 = t1 + 7 + 301 + 600;
+  await syncPorts(db, dev, [port(1, big + 2000n, true), port(2, 10n, true), port(3, edge + 1010n, true)], t2);
   r = await portRow(3);
   assert.deepEqual([r.poll_time, r.poll_prev, r.poll_period], [t2, t2, null]);
   assert.deepEqual([Number(r.ifInOctets_delta), r.ifInOctets_rate], [10, null]);
