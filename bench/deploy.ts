@@ -11,7 +11,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeAnsibleWork, writeAnsibleWork } from './lib/ansible-vars.js';
-import { CleanCluster, compareSnapshots, snapshotHosts } from './lib/clean-hosts.js';
+import { CleanCluster, compareSnapshots, snapshotHosts, timedSpawn } from './lib/clean-hosts.js';
 import { copyInventory, pinBuild, readyLab } from './lib/inventory-copy.js';
 import { fmt, now, ROOT, table, writeSection } from './lib/report.js';
 
@@ -29,6 +29,9 @@ interface Hyper {
   min: number;
   max: number;
   median: number;
+  /** hyperfine: mean user and system CPU seconds of the command's process tree. */
+  user?: number;
+  system?: number;
 }
 
 /** hyperfine's statistics of one command, in seconds. */
@@ -56,8 +59,8 @@ function changeTitles(json: unknown): string[] {
   return hosts.flatMap((h) => (h.changes ?? []).map((c) => `${h.host}: ${c}`));
 }
 
-function deployJson(): { code: number; changed: number; failed: number; json: unknown } {
-  const r = spawnSync(NMS[0], [NMS[1], 'deploy', '-i', INV, '--json'], { encoding: 'utf8', timeout: 1800_000, maxBuffer: 64 * 1024 * 1024 });
+function deployJson(): { code: number; changed: number; failed: number; cpu: number; json: unknown } {
+  const r = timedSpawn(NMS[0], [NMS[1], 'deploy', '-i', INV, '--json']);
   let changed = -1;
   let failed = -1;
   let json: unknown;
@@ -69,7 +72,7 @@ function deployJson(): { code: number; changed: number; failed: number; json: un
   } catch {
     /* reported through code */
   }
-  return { code: r.status ?? -1, changed, failed, json };
+  return { code: r.code, changed, failed, cpu: r.cpu, json };
 }
 
 function masterDeployed(): boolean {
@@ -79,8 +82,9 @@ function masterDeployed(): boolean {
 
 let failedRuns = 0;
 
-function ansibleRecap(dir: string): { code: number; changed: number; ok: number; failed: number; out: string; error?: string } {
-  const r = spawnSync('ansible-playbook', [join(ROOT, 'bench/ansible/deploy.yml')], { cwd: dir, encoding: 'utf8', timeout: 1800_000, env: { ...process.env, ANSIBLE_CONFIG: join(dir, 'ansible.cfg') } });
+function ansibleRecap(dir: string): { code: number; changed: number; ok: number; failed: number; cpu: number; out: string; error?: string } {
+  // CPU: ansible-playbook and its forks; not the ssh control masters, which leave the tree
+  const r = timedSpawn('ansible-playbook', [join(ROOT, 'bench/ansible/deploy.yml')], { cwd: dir, env: { ...process.env, ANSIBLE_CONFIG: join(dir, 'ansible.cfg') } });
   let changed = 0;
   let ok = 0;
   let failed = 0;
@@ -90,12 +94,13 @@ function ansibleRecap(dir: string): { code: number; changed: number; ok: number;
     failed += Number(m[3]) + Number(m[4]);
   }
   const out = (r.stdout ?? '') + (r.stderr ?? '');
-  const code = r.status ?? -1;
-  if (code === 0) return { code, changed, ok, failed, out };
+  const code = r.code;
+  const cpu = r.cpu;
+  if (code === 0) return { code, changed, ok, failed, cpu, out };
   // the whole output is kept (secret items are no_log): a failure is read, not guessed at
   const log = join(tmpdir(), `nms-bench-ansible-failed-${process.pid}-${++failedRuns}.log`);
   writeFileSync(log, out, { mode: 0o600 });
-  return { code, changed, ok, failed, out, error: `${ansibleFailure(out) || `exit ${code}`} (whole output: ${log})` };
+  return { code, changed, ok, failed, cpu, out, error: `${ansibleFailure(out) || `exit ${code}`} (whole output: ${log})` };
 }
 
 /** `fatal: [host]: UNREACHABLE! … "msg": "…"` lines of a failed run, with the task each was in. */
@@ -116,11 +121,11 @@ function ansibleFailure(out: string): string {
 }
 
 interface CleanResult {
-  nms: { seconds: number; code: number; changed: number; error?: string };
-  nmsAgain: { seconds: number; changed: number };
-  ansible?: { seconds: number; code: number; changed: number; ok: number; failed: number };
-  ansibleAgain?: { seconds: number; code: number; changed: number };
-  nmsAfterAnsible?: { seconds: number; changed: number; code: number; changes: string[] };
+  nms: { seconds: number; cpu: number; code: number; changed: number; error?: string };
+  nmsAgain: { seconds: number; cpu: number; changed: number };
+  ansible?: { seconds: number; cpu: number; code: number; changed: number; ok: number; failed: number };
+  ansibleAgain?: { seconds: number; cpu: number; code: number; changed: number };
+  nmsAfterAnsible?: { seconds: number; cpu: number; changed: number; code: number; changes: string[] };
   /** The hosts' files as each tool left them, compared. */
   layers?: ReturnType<typeof compareSnapshots>;
   error?: string;
@@ -138,7 +143,7 @@ async function cleanRuns(): Promise<CleanResult> {
     const nms = cc.deploy();
     console.error(`nms deploy, clean hosts: ${nms.seconds.toFixed(1)} s, exit ${nms.code}, ${nms.changed} changes`);
     const again = cc.deploy();
-    const out: CleanResult = { nms, nmsAgain: { seconds: again.seconds, changed: again.changed } };
+    const out: CleanResult = { nms, nmsAgain: { seconds: again.seconds, cpu: again.cpu, changed: again.changed } };
     if (nms.code !== 0) return { ...out, error: nms.error };
     const byNms = snapshotHosts();
     // the vars carry the NODE_ID nms gave each host, so both tools write the same .env
@@ -147,16 +152,16 @@ async function cleanRuns(): Promise<CleanResult> {
       await cc.recreate();
       let t = performance.now();
       const a = ansibleRecap(work.dir);
-      out.ansible = { seconds: (performance.now() - t) / 1000, code: a.code, changed: a.changed, ok: a.ok, failed: a.failed };
+      out.ansible = { seconds: (performance.now() - t) / 1000, cpu: a.cpu, code: a.code, changed: a.changed, ok: a.ok, failed: a.failed };
       console.error(`ansible-playbook, clean hosts: ${out.ansible.seconds.toFixed(1)} s, exit ${a.code}, changed=${a.changed}`);
       if (a.error) out.error = a.error;
       t = performance.now();
       const b = ansibleRecap(work.dir);
-      out.ansibleAgain = { seconds: (performance.now() - t) / 1000, code: b.code, changed: b.changed };
+      out.ansibleAgain = { seconds: (performance.now() - t) / 1000, cpu: b.cpu, code: b.code, changed: b.changed };
       if (b.error && !out.error) out.error = b.error;
       out.layers = compareSnapshots(byNms, snapshotHosts());
       const after = cc.deploy();
-      out.nmsAfterAnsible = { seconds: after.seconds, changed: after.changed, code: after.code, changes: after.changes };
+      out.nmsAfterAnsible = { seconds: after.seconds, cpu: after.cpu, changed: after.changed, code: after.code, changes: after.changes };
       if (after.changes.length) console.error(`nms deploy after Ansible changed:\n  ${after.changes.join('\n  ')}`);
     } finally {
       removeAnsibleWork(work);
@@ -187,11 +192,11 @@ async function main(): Promise<void> {
 
 async function measure(): Promise<void> {
   const rows: (string | number)[][] = [];
-  let clean: { seconds: number; changed: number; code: number } | undefined;
+  let clean: { seconds: number; cpu: number; changed: number; code: number } | undefined;
   if (!masterDeployed()) {
     const t = performance.now();
     const r = deployJson();
-    clean = { seconds: (performance.now() - t) / 1000, changed: r.changed, code: r.code };
+    clean = { seconds: (performance.now() - t) / 1000, cpu: r.cpu, changed: r.changed, code: r.code };
     console.error(`nms deploy from clean hosts: ${clean.seconds.toFixed(1)} s, exit ${r.code}, ${r.changed} changes`);
     if (r.code !== 0) throw new Error(`nms deploy from clean hosts failed (exit ${r.code}): ${JSON.stringify(r.json).slice(0, 2000)}`);
   }
@@ -216,13 +221,15 @@ async function measure(): Promise<void> {
     console.error(`ansible first run: ok=${settle.ok} changed=${settle.changed}; second: ok=${verify.ok} changed=${verify.changed}`);
     // timed here rather than by hyperfine so that a failed run (the shared lab rebuilt under us) says why
     const times: number[] = [];
+    const cpus: number[] = [];
     for (let i = 0; i < ANSIBLE_RUNS; i++) {
       const t = performance.now();
       const r = ansibleRecap(work.dir);
       if (r.code !== 0) throw new Error(`ansible-playbook run ${i + 1} failed (exit ${r.code}):\n${r.out.slice(-2000)}`);
       times.push((performance.now() - t) / 1000);
+      cpus.push(r.cpu);
     }
-    ansible = stats(times);
+    ansible = { ...stats(times), user: cpus.reduce((a, b) => a + b, 0) / cpus.length, system: 0 };
   } finally {
     removeAnsibleWork(work);
   }
@@ -230,17 +237,19 @@ async function measure(): Promise<void> {
   const after = deployJson();
   const cr = process.env.NMS_BENCH_DEPLOY_CLEAN === '0' ? undefined : await cleanRuns();
 
-  if (clean) rows.push(['nms deploy, clean lab hosts (1 run)', fmt(clean.seconds, 2), '–', '–', '–', String(clean.changed)]);
+  const one = (label: string, r: { seconds: number; cpu: number }, changes: string): (string | number)[] => [label, fmt(r.seconds, 2), '–', '–', '–', fmt(r.cpu, 2), changes];
+  if (clean) rows.push(one('nms deploy, clean lab hosts (1 run)', clean, String(clean.changed)));
   const exit = (code: number): string => (code ? `, exit ${code}` : '');
   if (cr) {
-    rows.push([`nms deploy, 3 clean extra hosts (1 run${exit(cr.nms.code)})`, fmt(cr.nms.seconds, 2), '–', '–', '–', String(cr.nms.changed)]);
-    rows.push(['nms deploy, same hosts, next run', fmt(cr.nmsAgain.seconds, 2), '–', '–', '–', String(cr.nmsAgain.changed)]);
-    if (cr.ansible) rows.push([`ansible-playbook, the same 3 hosts made again clean (1 run${exit(cr.ansible.code)})`, fmt(cr.ansible.seconds, 2), '–', '–', '–', `${cr.ansible.changed} tasks`]);
-    if (cr.ansibleAgain) rows.push([`ansible-playbook, same hosts, next run${exit(cr.ansibleAgain.code)}`, fmt(cr.ansibleAgain.seconds, 2), '–', '–', '–', `${cr.ansibleAgain.changed} tasks`]);
-    if (cr.nmsAfterAnsible) rows.push([`nms deploy after those Ansible runs${exit(cr.nmsAfterAnsible.code)}`, fmt(cr.nmsAfterAnsible.seconds, 2), '–', '–', '–', String(cr.nmsAfterAnsible.changed)]);
+    rows.push(one(`nms deploy, 3 clean extra hosts (1 run${exit(cr.nms.code)})`, cr.nms, String(cr.nms.changed)));
+    rows.push(one('nms deploy, same hosts, next run', cr.nmsAgain, String(cr.nmsAgain.changed)));
+    if (cr.ansible) rows.push(one(`ansible-playbook, the same 3 hosts made again clean (1 run${exit(cr.ansible.code)})`, cr.ansible, `${cr.ansible.changed} tasks`));
+    if (cr.ansibleAgain) rows.push(one(`ansible-playbook, same hosts, next run${exit(cr.ansibleAgain.code)}`, cr.ansibleAgain, `${cr.ansibleAgain.changed} tasks`));
+    if (cr.nmsAfterAnsible) rows.push(one(`nms deploy after those Ansible runs${exit(cr.nmsAfterAnsible.code)}`, cr.nmsAfterAnsible, String(cr.nmsAfterAnsible.changed)));
   }
-  rows.push([`nms deploy, no change (${RUNS} runs)`, fmt(nms.mean, 2), fmt(nms.stddev, 2), fmt(nms.min, 2), fmt(nms.max, 2), '0']);
-  rows.push([`ansible-playbook, no change (${ANSIBLE_RUNS} runs)`, fmt(ansible.mean, 2), fmt(ansible.stddev, 2), fmt(ansible.min, 2), fmt(ansible.max, 2), `${verify.changed} tasks`]);
+  const cpu = (h: Hyper): string => (h.user === undefined ? '–' : fmt(h.user + (h.system ?? 0), 2));
+  rows.push([`nms deploy, no change (${RUNS} runs)`, fmt(nms.mean, 2), fmt(nms.stddev, 2), fmt(nms.min, 2), fmt(nms.max, 2), cpu(nms), '0']);
+  rows.push([`ansible-playbook, no change (${ANSIBLE_RUNS} runs)`, fmt(ansible.mean, 2), fmt(ansible.stddev, 2), fmt(ansible.min, 2), fmt(ansible.max, 2), cpu(ansible), `${verify.changed} tasks`]);
   const ratio = ansible.mean / nms.mean;
   const cleanRatio = cr?.ansible && !cr.ansible.code && !cr.nms.code ? cr.ansible.seconds / cr.nms.seconds : undefined;
   const leftByAnsible = cr?.nmsAfterAnsible?.changes ?? [];
@@ -257,6 +266,8 @@ accounts by nms's own SQL when they differ, the schema by \`nms-agent migrate\`,
 devices). Ansible's first run here reported changed=${settle.changed}, the next changed=${verify.changed};
 after the Ansible runs \`nms deploy\` found ${after.changed} change(s) (0 means both tools want the same state)${after.changed ? `: ${changeTitles(after.json).map((c) => `"${c}"`).join(', ').slice(0, 600)}` : ''}.
 "changes" counts operations for nms and changed tasks for Ansible (a loop over 10 files is one task).
+"CPU s" is user + system time on this machine of the tool's own processes (hyperfine for nms; GNU time
+for Ansible, whose SSH control masters leave its process tree and are not counted), not the hosts' side.
 ${clean ? '' : '\nThe lab had already been deployed, so the lab itself gives no "from clean hosts" figure.'}
 ${cr ? `From clean hosts: three extra lab hosts (\`nms lab add-host\`, outside inventories/lab; the same
 cluster layout and settings in a private inventory, no devices) deployed by nms; then removed, made again
@@ -271,7 +282,7 @@ ${table(['', ''], [
     ['ratio ansible / nms', `${fmt(ratio, 1)}× (${ratio >= 10 ? 'met' : 'NOT met'})`],
   ])}
 
-${table(['run', 'mean s', 'stddev s', 'min s', 'max s', 'changes'], rows)}
+${table(['run', 'mean s', 'stddev s', 'min s', 'max s', 'CPU s (workstation, mean)', 'changes'], rows)}
 `;
   console.log(text);
   writeSection('deploy', text);

@@ -27,9 +27,35 @@ const OLD_NAMES = new Set(['nmsbm', 'nmsbp1', 'nmsbp2']);
 /** The nms the bench runs: a pinned copy (inventory-copy.ts pinBuild) once the bench has made one. */
 let NMS = join(ROOT, 'dist/nms.mjs');
 
-function nms(args: string[], timeoutMs = 300_000): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [NMS, ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
-  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+export interface TimedRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** User + system CPU seconds of the command and the children it waited for (GNU time). */
+  cpu: number;
+}
+
+/** Runs a command under /usr/bin/time: the CPU a tool spends on the workstation, which the load of others' benches moves less than wall time. */
+export function timedSpawn(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): TimedRun {
+  const tfile = join(tmpdir(), `nms-bench-time-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  try {
+    const r = spawnSync('/usr/bin/time', ['-f', '%U %S', '-o', tfile, cmd, ...args], { encoding: 'utf8', cwd: options.cwd, env: options.env, timeout: options.timeoutMs ?? 1800_000, maxBuffer: 64 * 1024 * 1024 });
+    let cpu = NaN;
+    try {
+      const last = readFileSync(tfile, 'utf8').trim().split('\n').at(-1) ?? '';
+      const [u, sys] = last.split(' ').map(Number);
+      cpu = u + sys;
+    } catch {
+      /* killed before time wrote it */
+    }
+    return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '', cpu };
+  } finally {
+    rmSync(tfile, { force: true });
+  }
+}
+
+function nms(args: string[], timeoutMs = 300_000): TimedRun {
+  return timedSpawn(process.execPath, [NMS, ...args], { timeoutMs });
 }
 
 function alive(pid: number): boolean {
@@ -126,7 +152,7 @@ export class CleanCluster {
   }
 
   /** `nms deploy --json` on the clean cluster: wall seconds, exit code, changes (count and `host: title`). */
-  deploy(): { seconds: number; code: number; changed: number; changes: string[]; error?: string } {
+  deploy(): { seconds: number; cpu: number; code: number; changed: number; changes: string[]; error?: string } {
     const t = performance.now();
     const r = nms(['deploy', '-i', this.dir, '--json'], 1800_000);
     const seconds = (performance.now() - t) / 1000;
@@ -139,7 +165,7 @@ export class CleanCluster {
     } catch {
       /* reported through code */
     }
-    return { seconds, code: r.code, changed, changes, ...(r.code !== 0 ? { error: (r.stderr || r.stdout).trim().slice(-600) } : {}) };
+    return { seconds, cpu: r.cpu, code: r.code, changed, changes, ...(r.code !== 0 ? { error: (r.stderr || r.stdout).trim().slice(-600) } : {}) };
   }
 
   async close(): Promise<void> {
