@@ -62,9 +62,8 @@ export async function getDeviceState(db: Db, ref: number | string): Promise<{ de
     `SELECT ${DEVICE_COLUMNS}, ${ENTITY_STATE_COLUMNS('d.device_id')} FROM devices d WHERE ${byId ? 'device_id = ?' : 'hostname = ? OR sysName = ?'} ORDER BY device_id LIMIT 2`,
     byId ? [Number(ref)] : [ref, ref],
   );
-  const r = oneDevice(rows, ref, byId);
-  const entities = entityStateOf(r);
-  for (const k of ['e_ports', 'e_processors', 'e_storage', 'e_sensors']) delete r[k];
+  const { e_ports, e_processors, e_storage, e_sensors, ...r } = oneDevice(rows, ref, byId);
+  const entities = entityStateOf({ e_ports, e_processors, e_storage, e_sensors });
   return { device: { ...r, uptime: r.uptime === null ? null : Number(r.uptime) } as DeviceRow, entities };
 }
 
