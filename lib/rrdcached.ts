@@ -122,12 +122,8 @@ export class RrdcachedClient {
     if (s) s.end();
   }
 
-  /** Tells the client a file's DS count (when it was created elsewhere). */
+  /** Tells the client a file's DS count (when it was created elsewhere); also how CREATE and INFO record it. */
   setDsCount(path: string, count: number): void {
-    this.rememberDsCount(path, count);
-  }
-
-  private rememberDsCount(path: string, count: number): void {
     // Map keeps insertion order: the first key is the oldest
     if (!this.dsCounts.has(path) && this.dsCounts.size >= this.options.maxKnownFiles) this.dsCounts.delete(this.dsCounts.keys().next().value as string);
     this.dsCounts.set(path, count);
@@ -157,7 +153,7 @@ export class RrdcachedClient {
     const parts = ['CREATE', checkPath(path), '-s', String(spec.step), '-b', String(start)];
     if (spec.noOverwrite ?? true) parts.push('-O');
     await this.command([...parts, ...spec.ds, ...spec.rra].join(' '));
-    this.rememberDsCount(path, spec.ds.length);
+    this.setDsCount(path, spec.ds.length);
   }
 
   /** CREATE that treats "file exists" as success (another agent made it first). */
@@ -167,7 +163,7 @@ export class RrdcachedClient {
       return true;
     } catch (err) {
       if (err instanceof RrdError && !(err instanceof RrdcachedUnavailableError) && /exist/i.test(err.message)) {
-        this.rememberDsCount(path, spec.ds.length);
+        this.setDsCount(path, spec.ds.length);
         return false;
       }
       throw err;
@@ -184,7 +180,7 @@ export class RrdcachedClient {
       const m = /^ds\[([^\]]+)\]\.type /.exec(l);
       if (m) names.add(m[1]);
     }
-    this.rememberDsCount(path, names.size);
+    this.setDsCount(path, names.size);
     return names.size;
   }
 

@@ -43,13 +43,7 @@ const DEVICE_COLUMNS =
 
 /** Reads a device by id (a number or digits) or by hostname; PollError when there is none. */
 export async function getDevice(db: Db, ref: number | string): Promise<DeviceRow> {
-  const byId = typeof ref === 'number' || /^\d+$/.test(ref);
-  const [rows] = await db.query<mysql.RowDataPacket[]>(
-    `SELECT ${DEVICE_COLUMNS} FROM devices WHERE ${byId ? 'device_id = ?' : 'hostname = ? OR sysName = ?'} ORDER BY device_id LIMIT 2`,
-    byId ? [Number(ref)] : [ref, ref],
-  );
-  const r = oneDevice(rows, ref, byId);
-  return { ...r, uptime: r.uptime === null ? null : Number(r.uptime) } as DeviceRow;
+  return toDeviceRow(await selectDevice(db, ref, ''));
 }
 
 /**
@@ -57,21 +51,23 @@ export async function getDevice(db: Db, ref: number | string): Promise<DeviceRow
  * discovery needs before it starts.
  */
 export async function getDeviceState(db: Db, ref: number | string): Promise<{ device: DeviceRow; entities: EntityState }> {
-  const byId = typeof ref === 'number' || /^\d+$/.test(ref);
-  const [rows] = await db.query<mysql.RowDataPacket[]>(
-    `SELECT ${DEVICE_COLUMNS}, ${ENTITY_STATE_COLUMNS('d.device_id')} FROM devices d WHERE ${byId ? 'device_id = ?' : 'hostname = ? OR sysName = ?'} ORDER BY device_id LIMIT 2`,
-    byId ? [Number(ref)] : [ref, ref],
-  );
-  const { e_ports, e_processors, e_storage, e_sensors, ...r } = oneDevice(rows, ref, byId);
-  const entities = entityStateOf({ e_ports, e_processors, e_storage, e_sensors });
-  return { device: { ...r, uptime: r.uptime === null ? null : Number(r.uptime) } as DeviceRow, entities };
+  const { e_ports, e_processors, e_storage, e_sensors, ...r } = await selectDevice(db, ref, `, ${ENTITY_STATE_COLUMNS('d.device_id')}`);
+  return { device: toDeviceRow(r), entities: entityStateOf({ e_ports, e_processors, e_storage, e_sensors }) };
 }
 
-function oneDevice(rows: mysql.RowDataPacket[], ref: number | string, byId: boolean): mysql.RowDataPacket {
+/** The one row of a device by id or name, with `extra` columns after DEVICE_COLUMNS (table alias `d`). */
+async function selectDevice(db: Db, ref: number | string, extra: string): Promise<mysql.RowDataPacket> {
+  const byId = typeof ref === 'number' || /^\d+$/.test(ref);
+  const [rows] = await db.query<mysql.RowDataPacket[]>(
+    `SELECT ${DEVICE_COLUMNS}${extra} FROM devices d WHERE ${byId ? 'device_id = ?' : 'hostname = ? OR sysName = ?'} ORDER BY device_id LIMIT 2`,
+    byId ? [Number(ref)] : [ref, ref],
+  );
   if (rows.length === 0) throw new PollError(`no device ${JSON.stringify(String(ref))} in the database`, { hint: 'list devices with `nms device list`' });
   if (rows.length > 1 && !byId) throw new PollError(`more than one device is called ${JSON.stringify(ref)}; give its device id instead`);
   return rows[0];
 }
+
+const toDeviceRow = (r: Record<string, unknown>): DeviceRow => ({ ...r, uptime: r.uptime === null ? null : Number(r.uptime) }) as DeviceRow;
 
 /** The device's SNMP target with its secrets decrypted (AppKeyMismatchError on a wrong key). */
 export function snmpTargetOf(d: DeviceRow, appKey: string): SnmpTarget {

@@ -35,13 +35,7 @@ export class HashSet53 {
   }
 
   has(hash: number): boolean {
-    const h = key(hash);
-    const s = this.slots;
-    for (let i = start(h, this.mask); ; i = (i + 1) & this.mask) {
-      const v = s[i];
-      if (v === h) return true;
-      if (v === EMPTY) return false;
-    }
+    return this.slotOf(key(hash)) >= 0;
   }
 
   /** Adds a hash; false when it was there already. */
@@ -67,17 +61,21 @@ export class HashSet53 {
   }
 
   delete(hash: number): boolean {
-    const h = key(hash);
+    const i = this.slotOf(key(hash));
+    if (i < 0) return false;
+    this.slots[i] = DELETED;
+    this.used--;
+    this.tombs++;
+    return true;
+  }
+
+  /** The slot holding key `h`, or -1: probes past tombstones up to the first empty slot. */
+  private slotOf(h: number): number {
     const s = this.slots;
     for (let i = start(h, this.mask); ; i = (i + 1) & this.mask) {
       const v = s[i];
-      if (v === EMPTY) return false;
-      if (v === h) {
-        s[i] = DELETED;
-        this.used--;
-        this.tombs++;
-        return true;
-      }
+      if (v === h) return i;
+      if (v === EMPTY) return -1;
     }
   }
 
