@@ -16,12 +16,7 @@ export function cpuSeconds(pid: number): number {
 
 /** Peak resident set size (VmHWM) in MiB; 0 when the process is gone. */
 export function peakRssMiB(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
+  return memStatus(pid)?.hwm ?? 0;
 }
 
 /** Resets a process's VmHWM to its current RSS (Linux clear_refs 5; needs the right to write it). */
