@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 PKGS=(openssh-server openssh-client redis-server redis-tools mariadb-server mariadb-client
   memcached libmemcached-tools rrdcached rrdtool snmpd snmp snmpsim nginx nftables iproute2
-  curl openssl procps sudo ca-certificates)
+  curl openssl procps sudo ca-certificates
+  fping monitoring-plugins-basic rsyslog redis-sentinel git chromium)
 if [ "${NMS_BENCH:-}" = 1 ]; then
   PKGS+=(prometheus-snmp-exporter ansible hyperfine)
 fi

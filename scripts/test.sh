@@ -41,8 +41,11 @@ fi
 if [ "$tier" = all ] || [ "$tier" = e2e ]; then
   # Start from a fresh lab: one left by another clone or an earlier session (its processes
   # gone, its namespaces, mounts and databases maybe not) must not leak state into these tests.
+  # One lab per machine: the lock keeps two runs (two clones) from taking it down under each other.
+  exec 9>/var/lock/nms-lab.lock; flock 9
   node bin/nms.js lab down >/dev/null 2>&1 || true
   run_tier e2e test/e2e "$@" || status=1
+  flock -u 9
 fi
 
 pass=0; fail=0; skip=0
