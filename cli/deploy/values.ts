@@ -104,6 +104,7 @@ export function nodeEnv(inv: Inventory, host: HostSpec, nodeId: string): NodeEnv
     NMS_USER,
     // only the host serving the web/API needs the token
     API_TOKEN: host.roles.includes('web') ? inv.secrets.api_token : '',
+    ALERT_SECRETS: '',
   };
 }
 

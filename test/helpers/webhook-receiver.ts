@@ -1,0 +1,43 @@
+// An HTTP receiver for alert webhooks in tests: records every JSON body it accepts, and can
+// answer 500 to the first `failFirst` requests (a flaky endpoint).
+import { createServer, type Server } from 'node:http';
+
+export class WebhookReceiver {
+  readonly accepted: Record<string, unknown>[] = [];
+  readonly refused: Record<string, unknown>[] = [];
+  readonly headers: Record<string, string | string[] | undefined>[] = [];
+  private server?: Server;
+
+  constructor(private failFirst = 0) {}
+
+  async start(): Promise<number> {
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        let json: Record<string, unknown> = {};
+        try {
+          json = JSON.parse(body) as Record<string, unknown>;
+        } catch {
+          json = { unparsable: body };
+        }
+        this.headers.push(req.headers);
+        if (this.failFirst > 0) {
+          this.failFirst--;
+          this.refused.push(json);
+          res.writeHead(500).end('try later');
+          return;
+        }
+        this.accepted.push(json);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      });
+    });
+    await new Promise<void>((res) => this.server!.listen(0, '127.0.0.1', res));
+    return (this.server.address() as { port: number }).port;
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((res) => (this.server ? this.server.close(() => res()) : res()));
+  }
+}
