@@ -1,0 +1,167 @@
+// Alerts with real agents (`nms-agent run --dry-run`), real MariaDB, Redis and memcached: two
+// agents, three devices made down and up by writing the rows a poller writes. A webhook
+// receiver gets exactly one alert per device going down and one recovery, although the
+// dispatcher is killed (-9) between the two; a receiver that answers 500 twice gets every
+// notification on a retry; an SMTP sink receives the mails; the transports' secrets never
+// appear in the agents' logs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RowDataPacket } from 'mysql2/promise';
+import { Redis } from 'ioredis';
+import { generateAppKey } from '../../lib/crypto.js';
+import { migrate, openDb } from '../../agent/db/index.js';
+import { CoordKeys } from '../../agent/coord/keys.js';
+import { WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { SmtpSink } from '../helpers/smtp-sink.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const DB_NAME = `nms_alerts_cluster_${process.pid}`;
+const PREFIX = `alerttest${process.pid}`;
+const APP_KEY = generateAppKey();
+const [REDIS_HOST, REDIS_PORT] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379').split(':');
+const [MC_HOST, MC_PORT] = (process.env.NMS_TEST_MEMCACHED ?? '127.0.0.1:11311').split(':');
+const DB = { host: '127.0.0.1', port: 13306, user: 'nmstest', password: 'nmstest', database: DB_NAME };
+/** In the webhook path and the SMTP password: must never show in a log line. */
+const SECRET = `s3cret${randomBytes(8).toString('hex')}`;
+
+interface Agent {
+  name: string;
+  dir: string;
+  proc?: ChildProcess;
+  log: string[];
+}
+
+function writeConfig(a: Agent, alerts: unknown, secrets: unknown): void {
+  const env = [
+    'DB_HOST=127.0.0.1', 'DB_PORT=13306', `DB_DATABASE=${DB_NAME}`, 'DB_USERNAME=nmstest', 'DB_PASSWORD=nmstest',
+    `REDIS_HOST=${REDIS_HOST}`, `REDIS_PORT=${REDIS_PORT}`, 'REDIS_PASSWORD=', 'REDIS_DB=0',
+    `APP_KEY=${APP_KEY}`, `NODE_ID=node-${a.name}`, 'NMS_USER=nms', `ALERT_SECRETS=${JSON.stringify(secrets)}`, '',
+  ];
+  writeFileSync(join(a.dir, '.env'), env.join('\n'));
+  const settings = [
+    `distributed_poller_name: ${a.name}`, 'distributed_poller_group: [0]', 'cluster_address: 127.0.0.1',
+    `distributed_poller_memcached_host: ${MC_HOST}`, `distributed_poller_memcached_port: ${MC_PORT}`,
+    // devices are never due (polled "now" below): the test alone decides their state
+    'service_poller_frequency: 3600', 'service_discovery_frequency: 86400', 'service_poller_down_retry: 3600',
+    'service_master_timeout: 4',
+    'service_poller_workers: 2', 'metrics_port: 0', `alerts: ${JSON.stringify(alerts)}`, '',
+  ];
+  writeFileSync(join(a.dir, 'config.yaml'), settings.join('\n'));
+}
+
+function startAgent(a: Agent): void {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', '--env', join(a.dir, '.env'), 'run', '--dry-run', '--drain', '2'], {
+    cwd: ROOT,
+    env: { ...process.env, NMS_KEY_PREFIX: PREFIX },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  a.proc = proc;
+  for (const s of [proc.stdout!, proc.stderr!]) s.on('data', (c: Buffer) => a.log.push(c.toString('utf8')));
+}
+
+async function waitFor(what: string, fn: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+const byDevice = (list: Record<string, unknown>[], rule = 'device-down') =>
+  list.filter((p) => p.rule === rule).map((p) => `${p.device_id} ${p.state}`).sort();
+
+test('two agents: one alert and one recovery per device, across a dispatcher kill; retries; mail', { timeout: 180_000 }, async (t) => {
+  const admin = await openDb(DB, { createDatabase: true });
+  const hook = new WebhookReceiver();
+  const flaky = new WebhookReceiver(2);
+  const chat = new WebhookReceiver();
+  const sink = new SmtpSink();
+  const [hookPort, flakyPort, chatPort, smtpPort] = [await hook.start(), await flaky.start(), await chat.start(), await sink.start()];
+  const redis = new Redis({ host: REDIS_HOST, port: Number(REDIS_PORT), maxRetriesPerRequest: null, retryStrategy: () => 200 });
+  redis.on('error', () => {});
+  const agents: Agent[] = ['alertA', 'alertB'].map((name) => ({ name, dir: mkdtempSync(join(tmpdir(), `nms-${name}-`)), log: [] }));
+  t.after(async () => {
+    for (const a of agents) if (a.proc && a.proc.exitCode === null && a.proc.signalCode === null) a.proc.kill('SIGKILL');
+    redis.disconnect();
+    await Promise.all([hook.close(), flaky.close(), chat.close(), sink.close()]);
+    await admin.query(`DROP DATABASE IF EXISTS \`${DB_NAME}\``).catch(() => {});
+    await admin.end();
+    for (const a of agents) rmSync(a.dir, { recursive: true, force: true });
+  });
+  await migrate(admin, { appKey: APP_KEY });
+  await admin.query(
+    `INSERT INTO devices (hostname, status, status_reason, last_polled, last_poll_attempted, last_discovered)
+     VALUES ('sw1', 1, '', NOW(), NOW(), NOW()), ('sw2', 1, '', NOW(), NOW(), NOW()), ('sw3', 1, '', NOW(), NOW(), NOW())`,
+  );
+  const alerts = {
+    interval: 1,
+    transports: [
+      { name: 'hook', type: 'webhook', headers: { 'x-team': 'net' } },
+      { name: 'flaky', type: 'webhook', backoff: 1, retries: 3, timeout: 5 },
+      { name: 'chat', type: 'slack', channel: '#noc' },
+      { name: 'mail', type: 'email', host: '127.0.0.1', port: smtpPort, user: 'nms', from: 'nms@lab.invalid', to: ['noc@lab.invalid'] },
+    ],
+  };
+  const secrets = {
+    hook: { url: `http://127.0.0.1:${hookPort}/hook/${SECRET}`, headers: { authorization: `Bearer ${SECRET}` } },
+    flaky: { url: `http://127.0.0.1:${flakyPort}/flaky/${SECRET}` },
+    chat: { url: `http://127.0.0.1:${chatPort}/services/${SECRET}` },
+    mail: { password: SECRET },
+  };
+  for (const a of agents) {
+    writeConfig(a, alerts, secrets);
+    startAgent(a);
+  }
+  const lockKey = new CoordKeys(PREFIX).dispatcherLock;
+  await waitFor('a dispatcher', async () => (await redis.get(lockKey)) !== null, 60_000);
+
+  // ---- three devices go down (as a poller writes it) ----
+  await admin.query("UPDATE devices SET status = 0, status_reason = 'icmp' WHERE hostname IN ('sw1', 'sw2', 'sw3')");
+  await waitFor('3 alerts at the webhook', () => byDevice(hook.accepted).length >= 3, 30_000);
+  await waitFor('3 alerts at the flaky webhook', () => byDevice(flaky.accepted).length >= 3, 30_000);
+  await waitFor('3 mails', () => sink.messages.length >= 3, 30_000);
+  await waitFor('3 chat messages', () => chat.accepted.length >= 3, 30_000);
+  assert.deepEqual(byDevice(hook.accepted), ['1 alert', '2 alert', '3 alert']);
+  assert.equal(hook.headers[0].authorization, `Bearer ${SECRET}`, 'secret header from ALERT_SECRETS');
+  assert.equal(hook.headers[0]['x-team'], 'net');
+  assert.equal(flaky.refused.length, 2, 'the flaky receiver refused twice');
+  assert.deepEqual(byDevice(flaky.accepted), ['1 alert', '2 alert', '3 alert'], 'and got each alert on a retry');
+  const [att] = await admin.query<RowDataPacket[]>("SELECT SUM(attempts) AS a FROM alert_notifications WHERE transport = 'flaky'");
+  assert.equal(Number(att[0].a), 5, 'five attempts: three deliveries and two refusals');
+  assert.match(String(chat.accepted[0].text), /CRITICAL device-down: Device sw\d is down \(icmp\)/);
+  assert.equal(chat.accepted[0].channel, '#noc');
+  assert.deepEqual(sink.messages[0].to, ['noc@lab.invalid']);
+  assert.match(sink.messages[0].data, /Subject: CRITICAL device-down: Device sw\d is down \(icmp\)/);
+
+  // ---- kill -9 the dispatcher between down and recovery ----
+  const holder = String(await redis.get(lockKey));
+  const dispatcher = agents.find((a) => holder.startsWith(`${a.name}-`))!;
+  const other = agents.find((a) => a !== dispatcher)!;
+  dispatcher.proc!.kill('SIGKILL');
+  await admin.query("UPDATE devices SET status = 1, status_reason = '' WHERE hostname IN ('sw1', 'sw2', 'sw3')");
+  await waitFor('the other agent takes over', async () => String(await redis.get(lockKey)).startsWith(`${other.name}-`), 30_000);
+  await waitFor('3 recoveries at the webhook', () => byDevice(hook.accepted).length >= 6, 30_000);
+  await waitFor('3 recoveries everywhere', () => byDevice(flaky.accepted).length >= 6 && sink.messages.length >= 6 && chat.accepted.length >= 6, 30_000);
+  // a few more evaluation rounds: nothing more may arrive
+  await sleep(4000);
+  assert.deepEqual(byDevice(hook.accepted), ['1 alert', '1 recovered', '2 alert', '2 recovered', '3 alert', '3 recovered']);
+  assert.deepEqual(byDevice(flaky.accepted), ['1 alert', '1 recovered', '2 alert', '2 recovered', '3 alert', '3 recovered']);
+  assert.equal(hook.accepted.length, 6, 'no other rule fired');
+  assert.equal(sink.messages.length, 6);
+  assert.equal(chat.accepted.length, 6);
+  const [logRows] = await admin.query<RowDataPacket[]>('SELECT state, COUNT(*) AS n FROM alert_log GROUP BY state ORDER BY state');
+  assert.deepEqual(logRows.map((r) => [Number(r.state), Number(r.n)]), [[0, 3], [1, 3]]);
+
+  for (const a of agents) {
+    const text = a.log.join('');
+    assert.ok(!text.includes(SECRET), `${a.name}'s log holds no transport secret`);
+    assert.match(text, /"event":"alert_notified"/);
+  }
+  assert.match(other.log.join(''), /"state":"recovered"/, 'the new dispatcher sent the recoveries');
+});
