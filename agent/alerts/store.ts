@@ -149,43 +149,74 @@ export async function lastInfo(db: Db, id: number): Promise<{ hostname: string; 
   }
 }
 
-export interface ActiveAlert {
+/** An alert as `nms status` and `/api/v0/alerts` show it (LibreNMS's fields plus ours). */
+export interface AlertView {
   id: number;
   device_id: number;
-  hostname: string;
+  rule_id: number;
   rule: string;
   severity: string;
+  /** LibreNMS's code: 0 ok, 1 alerting, 2 acknowledged. */
+  state: number;
+  state_name: string;
+  alerted: number;
+  open: number;
+  hostname: string;
   entity: string;
-  state: string;
   message: string;
-  since: string;
+  timestamp: string;
   note: string | null;
 }
 
-/** Alerts that are alerting or acknowledged, newest first (status and the API). */
-export async function activeAlerts(db: Db, limit = 1000): Promise<ActiveAlert[]> {
-  const [rows] = await db.query<RowDataPacket[]>(
-    `SELECT a.id, a.device_id, a.entity, a.state, a.note, a.timestamp, a.info, r.name, r.severity
-     FROM alerts a JOIN alert_rules r ON r.id = a.rule_id WHERE a.state IN (1, 2) ORDER BY a.timestamp DESC, a.id DESC LIMIT ?`,
-    [limit],
-  );
+export interface AlertFilter {
+  /** One state; default: the active ones (1 and 2). */
+  state?: number;
+  severity?: string;
+  id?: number;
+  limit?: number;
+  timeoutMs?: number;
+}
+
+/** Alerts, newest change first; by default those alerting or acknowledged. */
+export async function listAlerts(db: Pick<Db, 'query'>, f: AlertFilter = {}): Promise<AlertView[]> {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  const add = (cond: string, v?: unknown) => {
+    where.push(cond);
+    if (v !== undefined) values.push(v);
+  };
+  if (f.id !== undefined) add('a.id = ?', f.id);
+  else if (f.state !== undefined) add('a.state = ?', f.state);
+  else add('a.state IN (1, 2)');
+  if (f.severity !== undefined) add('r.severity = ?', f.severity);
+  values.push(f.limit ?? 1000);
+  const [rows] = await db.query<RowDataPacket[]>({
+    sql: `SELECT a.id, a.device_id, a.rule_id, a.entity, a.state, a.alerted, a.open, a.note, a.timestamp, a.info, r.name, r.severity
+     FROM alerts a JOIN alert_rules r ON r.id = a.rule_id WHERE ${where.join(' AND ')} ORDER BY a.timestamp DESC, a.id DESC LIMIT ?`,
+    values,
+    timeout: f.timeoutMs ?? 10_000,
+  });
   return rows.map((r) => {
     let info: { hostname?: string; message?: string } = {};
     try {
       info = JSON.parse(String(r.info)) as typeof info;
     } catch {
-      /* older or hand-written row */
+      /* a row written by hand */
     }
     return {
       id: Number(r.id),
       device_id: Number(r.device_id),
-      hostname: info.hostname ?? '',
+      rule_id: Number(r.rule_id),
       rule: String(r.name),
       severity: String(r.severity),
+      state: Number(r.state),
+      state_name: STATE_NAMES[Number(r.state)] ?? String(r.state),
+      alerted: Number(r.alerted),
+      open: Number(r.open),
+      hostname: info.hostname ?? '',
       entity: String(r.entity),
-      state: STATE_NAMES[Number(r.state)] ?? String(r.state),
       message: info.message ?? '',
-      since: new Date(r.timestamp).toISOString(),
+      timestamp: new Date(r.timestamp).toISOString(),
       note: r.note === null ? null : String(r.note),
     };
   });

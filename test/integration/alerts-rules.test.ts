@@ -10,10 +10,11 @@ import { generateAppKey } from '../../lib/crypto.js';
 import { createLogger } from '../../lib/log.js';
 import { AlertEngine } from '../../agent/alerts/engine.js';
 import { deliverDue } from '../../agent/alerts/outbox.js';
-import { acknowledge, activeAlerts } from '../../agent/alerts/store.js';
+import { acknowledge, listAlerts } from '../../agent/alerts/store.js';
 import { makeTransport } from '../../agent/alerts/transports/index.js';
 import { alertsFromSettings, type AlertsConfig } from '../../lib/alerts.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { ApiServer } from '../../agent/api/server.js';
 
 const DB_NAME = `nms_alerts_rules_${process.pid}`;
 const DB = { host: '127.0.0.1', port: 13306, user: 'nmstest', password: 'nmstest', database: DB_NAME };
@@ -53,7 +54,7 @@ test('rule kinds, delay, acknowledgement and the outbox against MariaDB', { time
 
   const r1 = await engine.evaluate(cfg);
   assert.equal(r1.rules, 5, 'services rule skipped: no services table yet');
-  const active = await activeAlerts(db);
+  const active = await listAlerts(db);
   const got = active.map((a) => `${a.rule} ${a.device_id} ${a.entity}`).sort();
   assert.deepEqual(got, ['poller-down 0 poller:n1', 'port-down 1 port:10', 'sensor 1 sensor:20', 'sensor 2 sensor:22', 'storage-full 2 storage:30']);
   assert.equal(await deliver(), 5);
@@ -77,7 +78,7 @@ test('rule kinds, delay, acknowledgement and the outbox against MariaDB', { time
   const alertId = Number(down?.alert_id);
   assert.equal(await acknowledge(db, alertId, 'on it'), true);
   assert.equal(await acknowledge(db, alertId, 'again'), false, 'only an alerting alert can be acknowledged');
-  assert.equal((await activeAlerts(db)).find((a) => a.id === alertId)?.state, 'acknowledged');
+  assert.equal((await listAlerts(db)).find((a) => a.id === alertId)?.state_name, 'acknowledged');
   assert.deepEqual(await engine.evaluate(cfg), { rules: 5, raised: 0, recovered: 0 });
   await db.query("UPDATE devices SET status = 1, status_reason = '' WHERE device_id = 2");
   await db.query('UPDATE storage SET storage_perc = 50 WHERE storage_id = 30');
@@ -114,4 +115,28 @@ test('rule kinds, delay, acknowledgement and the outbox against MariaDB', { time
   // every notification delivered exactly once
   const sent = await one(db, 'SELECT COUNT(*) AS n, SUM(sent_at IS NOT NULL) AS s, MAX(attempts) AS a FROM alert_notifications');
   assert.deepEqual([Number(sent.n), Number(sent.s), Number(sent.a)], [hook.accepted.length, hook.accepted.length, 1]);
+
+  // the API lists the active alerts (LibreNMS's /api/v0/alerts), one by id, and refuses nonsense
+  const token = 'alerts-test-token-0123456789';
+  const api = new ApiServer({ db, token, port: 0, nodeName: 'test', closeTimeoutMs: 500 });
+  await api.start();
+  const apiPort = api.address().port;
+  t.after(() => api.close());
+  const get = async (path: string) => {
+    const res = await fetch(`http://127.0.0.1:${apiPort}${path}`, { headers: { 'X-Auth-Token': token } });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const list = await get('/api/v0/alerts');
+  const expected = await listAlerts(db);
+  assert.equal(list.status, 200);
+  assert.equal(list.body.count, expected.length);
+  const first = (list.body.alerts as Record<string, unknown>[])[0];
+  assert.deepEqual(Object.keys(first).sort(), ['alerted', 'device_id', 'entity', 'hostname', 'id', 'message', 'note', 'open', 'rule', 'rule_id', 'severity', 'state', 'state_name', 'timestamp']);
+  const warnings = await get('/api/v0/alerts?severity=warning');
+  assert.ok((warnings.body.alerts as { severity: string }[]).every((a) => a.severity === 'warning') && Number(warnings.body.count) >= 1);
+  const recovered = await get('/api/v0/alerts?state=0');
+  assert.ok((recovered.body.alerts as { id: number }[]).some((a) => a.id === alertId), 'the recovered device-down alert has state 0');
+  assert.equal((await get(`/api/v0/alerts/${alertId}`)).body.count, 1);
+  assert.equal((await get('/api/v0/alerts/99999')).status, 404);
+  assert.equal((await get('/api/v0/alerts?state=7')).status, 400);
 });
