@@ -139,3 +139,8 @@ export function alertsFromSettings(raw: unknown, secretsJson: string): { config:
   }
   return { config: { interval, rules: raw.defaults === false ? rules : mergeRules(rules, true), transports }, problems };
 }
+
+/** One line per active alert for the plain-text status views. */
+export function alertLine(a: { id: number; severity: string; state: string; rule: string; message: string; since: string }): string {
+  return `alert ${a.id} ${a.severity.toUpperCase()}${a.state === 'acknowledged' ? ' (acknowledged)' : ''} ${a.rule}: ${a.message} since ${a.since}`;
+}
