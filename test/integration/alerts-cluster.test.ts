@@ -6,7 +6,7 @@
 // appear in the agents' logs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,17 @@ async function waitFor(what: string, fn: () => boolean | Promise<boolean>, timeo
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(200);
   }
+}
+
+/** Runs a one-shot agent command with an agent's config; returns exit code and stdout. */
+function agentCmd(a: Agent, args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'agent/main.ts', '--env', join(a.dir, '.env'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NMS_KEY_PREFIX: PREFIX },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 const byDevice = (list: Record<string, unknown>[], rule = 'device-down') =>
@@ -139,6 +150,20 @@ test('two agents: one alert and one recovery per device, across a dispatcher kil
   assert.deepEqual(sink.messages[0].to, ['noc@lab.invalid']);
   assert.match(sink.messages[0].data, /Subject: CRITICAL device-down: Device sw\d is down \(icmp\)/);
 
+  // ---- the active alerts as `nms-agent alert list` and cluster-status show them; one acknowledged ----
+  const listed = agentCmd(agents[0], ['alert', 'list', '--json']);
+  assert.equal(listed.code, 0, listed.err);
+  const active = JSON.parse(listed.out) as { count: number; alerts: { id: number; hostname: string; state: string }[] };
+  assert.deepEqual(active.alerts.map((x) => x.hostname).sort(), ['sw1', 'sw2', 'sw3']);
+  const view = JSON.parse(agentCmd(agents[0], ['cluster-status', '--json']).out) as { alerts?: { id: number }[] };
+  assert.deepEqual(view.alerts?.map((x) => x.id).sort(), active.alerts.map((x) => x.id).sort());
+  const acked = agentCmd(agents[1], ['alert', 'ack', String(active.alerts[0].id), '--note', 'on it', '--json']);
+  assert.equal(acked.code, 0, acked.err);
+  assert.equal((JSON.parse(acked.out) as { alert: { state_name: string; note: string } }).alert.note, 'on it');
+  const again = agentCmd(agents[1], ['alert', 'ack', String(active.alerts[0].id)]);
+  assert.equal(again.code, 2, 'acknowledging twice is a user mistake');
+  assert.match(again.err, /is acknowledged: only an alerting alert can be acknowledged/);
+
   // ---- kill -9 the dispatcher between down and recovery ----
   const holder = String(await redis.get(lockKey));
   const dispatcher = agents.find((a) => holder.startsWith(`${a.name}-`))!;
@@ -156,7 +181,7 @@ test('two agents: one alert and one recovery per device, across a dispatcher kil
   assert.equal(sink.messages.length, 6);
   assert.equal(chat.accepted.length, 6);
   const [logRows] = await admin.query<RowDataPacket[]>('SELECT state, COUNT(*) AS n FROM alert_log GROUP BY state ORDER BY state');
-  assert.deepEqual(logRows.map((r) => [Number(r.state), Number(r.n)]), [[0, 3], [1, 3]]);
+  assert.deepEqual(logRows.map((r) => [Number(r.state), Number(r.n)]), [[0, 3], [1, 3], [2, 1]], "alert_log: 3 recovered, 3 raised, 1 acknowledged");
 
   for (const a of agents) {
     const text = a.log.join('');
