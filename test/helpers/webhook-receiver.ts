@@ -10,7 +10,7 @@ export class WebhookReceiver {
 
   constructor(private failFirst = 0) {}
 
-  async start(): Promise<number> {
+  async start(host = '127.0.0.1'): Promise<number> {
     this.server = createServer((req, res) => {
       let body = '';
       req.on('data', (c) => (body += c));
@@ -32,7 +32,7 @@ export class WebhookReceiver {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
       });
     });
-    await new Promise<void>((res) => this.server!.listen(0, '127.0.0.1', res));
+    await new Promise<void>((res) => this.server!.listen(0, host, res));
     return (this.server.address() as { port: number }).port;
   }
 

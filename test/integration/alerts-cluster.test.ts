@@ -181,7 +181,7 @@ test('two agents: one alert and one recovery per device, across a dispatcher kil
   assert.equal(sink.messages.length, 6);
   assert.equal(chat.accepted.length, 6);
   const [logRows] = await admin.query<RowDataPacket[]>('SELECT state, COUNT(*) AS n FROM alert_log GROUP BY state ORDER BY state');
-  assert.deepEqual(logRows.map((r) => [Number(r.state), Number(r.n)]), [[0, 3], [1, 3], [2, 1]], "alert_log: 3 recovered, 3 raised, 1 acknowledged");
+  assert.deepEqual(logRows.map((r) => [Number(r.state), Number(r.n)]), [[0, 3], [1, 3], [2, 1]], 'alert_log: 3 recovered, 3 raised, 1 acknowledged');
 
   for (const a of agents) {
     const text = a.log.join('');
