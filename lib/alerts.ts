@@ -66,7 +66,8 @@ export const DEFAULT_ALERTS_INTERVAL = 60;
 export const DEFAULT_STORAGE_THRESHOLD = 90;
 export const DEFAULT_POLLER_CYCLES = 2;
 
-const rule = (name: string, kind: RuleKind, severity: Severity, extra: Partial<AlertRuleConfig> = {}): AlertRuleConfig => ({
+type RuleExtra = Partial<AlertRuleConfig>;
+const rule = (name: string, kind: RuleKind, severity: Severity, extra: RuleExtra = {}): AlertRuleConfig => ({
   name,
   kind,
   severity,
@@ -91,7 +92,11 @@ export function mergeRules(user: AlertRuleConfig[], withDefaults: boolean): Aler
   return [...(withDefaults ? DEFAULT_ALERT_RULES.filter((r) => !names.has(r.name)) : []), ...user];
 }
 
-export const DEFAULT_ALERTS_CONFIG: AlertsConfig = { interval: DEFAULT_ALERTS_INTERVAL, rules: DEFAULT_ALERT_RULES, transports: [] };
+export const DEFAULT_ALERTS_CONFIG: AlertsConfig = {
+  interval: DEFAULT_ALERTS_INTERVAL,
+  rules: DEFAULT_ALERT_RULES,
+  transports: [],
+};
 
 /** Secret transport fields by transport name (secrets.yaml `alert_transports`). */
 export type TransportSecrets = Record<string, Pick<TransportConfig, 'url' | 'headers' | 'password'>>;
@@ -124,7 +129,8 @@ export function alertsFromSettings(raw: unknown, secretsJson: string): { config:
       problems.push(`alerts.rules: ignored an entry without a name or a known kind`);
       continue;
     }
-    rules.push({ ...rule(r.name, r.kind as RuleKind, SEVERITIES.includes(r.severity as Severity) ? (r.severity as Severity) : 'critical'), ...(r as Partial<AlertRuleConfig>) });
+    const severity = SEVERITIES.includes(r.severity as Severity) ? (r.severity as Severity) : 'critical';
+    rules.push({ ...rule(r.name, r.kind as RuleKind, severity), ...(r as Partial<AlertRuleConfig>) });
   }
   const transports: TransportConfig[] = [];
   for (const t of Array.isArray(raw.transports) ? raw.transports : []) {
@@ -137,10 +143,13 @@ export function alertsFromSettings(raw: unknown, secretsJson: string): { config:
     if (t.headers || secret.headers) merged.headers = { ...(t.headers as Record<string, string>), ...secret.headers };
     transports.push(merged);
   }
-  return { config: { interval, rules: raw.defaults === false ? rules : mergeRules(rules, true), transports }, problems };
+  const all = raw.defaults === false ? rules : mergeRules(rules, true);
+  return { config: { interval, rules: all, transports }, problems };
 }
 
 /** One line per active alert for the plain-text status views. */
-export function alertLine(a: { id: number; severity: string; state: string; rule: string; message: string; since: string }): string {
-  return `alert ${a.id} ${a.severity.toUpperCase()}${a.state === 'acknowledged' ? ' (acknowledged)' : ''} ${a.rule}: ${a.message} since ${a.since}`;
+type AlertLineInput = { id: number; severity: string; state: string; rule: string; message: string; since: string };
+export function alertLine(a: AlertLineInput): string {
+  const acked = a.state === 'acknowledged' ? ' (acknowledged)' : '';
+  return `alert ${a.id} ${a.severity.toUpperCase()}${acked} ${a.rule}: ${a.message} since ${a.since}`;
 }

@@ -132,7 +132,8 @@ const ENV_STRINGS = ['DB_HOST', 'DB_DATABASE', 'DB_USERNAME', 'DB_PASSWORD', 'RE
 /** Checks dotenv values; every problem is reported at once, naming the variable. */
 export function validateEnv(raw: Record<string, string>, file: string): NodeEnv {
   const problems: string[] = [];
-  const env: Record<string, string | number> = { REDIS_PASSWORD: raw.REDIS_PASSWORD ?? '', API_TOKEN: raw.API_TOKEN ?? '', ALERT_SECRETS: raw.ALERT_SECRETS ?? '' };
+  const env: Record<string, string | number> = { REDIS_PASSWORD: raw.REDIS_PASSWORD ?? '', API_TOKEN: raw.API_TOKEN ?? '' };
+  env.ALERT_SECRETS = raw.ALERT_SECRETS ?? '';
   for (const k of ENV_STRINGS) {
     if (!raw[k]) problems.push(`${k} is missing`);
     else env[k] = raw[k];

@@ -8,7 +8,10 @@ import type { Db } from '../db/index.js';
 import type { Dispatcher, TickResult } from '../coord/dispatcher.js';
 import { AlertEngine } from './engine.js';
 
-export function attachAlerts(dispatcher: Dispatcher, o: { db: Db; log: Logger; config: () => NodeConfig }): AlertEngine {
+export function attachAlerts(
+  dispatcher: Dispatcher,
+  o: { db: Db; log: Logger; config: () => NodeConfig },
+): AlertEngine {
   let last: { settings: unknown; secrets: string; config: AlertsConfig } | undefined;
   const config = (): AlertsConfig => {
     const c = o.config();
@@ -18,7 +21,13 @@ export function attachAlerts(dispatcher: Dispatcher, o: { db: Db; log: Logger; c
     last = { settings: c.settings.alerts, secrets: c.env.ALERT_SECRETS, config: parsed };
     return parsed;
   };
-  const engine = new AlertEngine({ db: o.db, log: o.log, owner: dispatcher.token, config, pollerFrequency: () => o.config().settings.service_poller_frequency });
+  const engine = new AlertEngine({
+    db: o.db,
+    log: o.log,
+    owner: dispatcher.token,
+    config,
+    pollerFrequency: () => o.config().settings.service_poller_frequency,
+  });
   dispatcher.on('tick', (r: TickResult) => engine.onTick(r.master));
   return engine;
 }

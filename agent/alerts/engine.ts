@@ -9,7 +9,8 @@ import type { Logger } from '../../lib/log.js';
 import type { AlertRuleConfig, AlertsConfig, TransportConfig } from '../../lib/alerts.js';
 import { decide } from './state.js';
 import { existingTables, RULE_QUERIES, type Fault, type RuleContext } from './rules.js';
-import { alertKey, changeState, clearPending, lastInfo, markPending, openAlerts, syncRules, type AlertRow } from './store.js';
+import { alertKey, changeState, clearPending, lastInfo, markPending, openAlerts, syncRules } from './store.js';
+import type { AlertRow } from './store.js';
 import { deliverDue } from './outbox.js';
 import { makeTransport, type Transport } from './transports/index.js';
 
@@ -71,14 +72,19 @@ export class AlertEngine {
   /** One evaluation of every rule. Public for tests. */
   async evaluate(cfg: AlertsConfig, now = Date.now()): Promise<EvaluationResult> {
     await this.applyConfig(cfg);
-    const ctx: RuleContext = { db: this.o.db, pollerFrequency: this.o.pollerFrequency(), tables: await existingTables(this.o.db) };
+    const tables = await existingTables(this.o.db);
+    const ctx: RuleContext = { db: this.o.db, pollerFrequency: this.o.pollerFrequency(), tables };
     const result: EvaluationResult = { rules: 0, raised: 0, recovered: 0 };
     for (const rule of cfg.rules) {
       const ruleId = this.ruleIds.get(rule.name);
       if (ruleId === undefined) continue;
       if (rule.disabled) {
         // a disabled rule's alerts close without a notification
-        await this.o.db.query<ResultSetHeader>('UPDATE alerts SET state = 0, open = 0, pending_since = NULL WHERE rule_id = ? AND (state <> 0 OR pending_since IS NOT NULL)', [ruleId]);
+        await this.o.db.query<ResultSetHeader>(
+          `UPDATE alerts SET state = 0, open = 0, pending_since = NULL
+           WHERE rule_id = ? AND (state <> 0 OR pending_since IS NOT NULL)`,
+          [ruleId],
+        );
         continue;
       }
       const faults = await RULE_QUERIES[rule.kind](ctx, rule);
@@ -96,8 +102,15 @@ export class AlertEngine {
     return rule.transports?.length ? all.filter((n) => rule.transports!.includes(n)) : all;
   }
 
-  private async applyRule(rule: AlertRuleConfig, ruleId: number, faults: Fault[], now: number, transports: string[]): Promise<{ raised: number; recovered: number }> {
-    const open = new Map<string, AlertRow>((await openAlerts(this.o.db, ruleId)).map((a) => [alertKey(a.deviceId, a.entity), a]));
+  private async applyRule(
+    rule: AlertRuleConfig,
+    ruleId: number,
+    faults: Fault[],
+    now: number,
+    transports: string[],
+  ): Promise<{ raised: number; recovered: number }> {
+    const rows = await openAlerts(this.o.db, ruleId);
+    const open = new Map<string, AlertRow>(rows.map((a) => [alertKey(a.deviceId, a.entity), a]));
     let raised = 0;
     let recovered = 0;
     const seen = new Set<string>();
@@ -107,16 +120,21 @@ export class AlertEngine {
       const row = open.get(key);
       const t = decide(row, true, now, rule.delay);
       if (t === 'pend') await markPending(this.o.db, ruleId, f);
-      else if (t === 'alert' && (await changeState(this.o.db, 'alert', { rule, ruleId, fault: f, transports }, row?.id)) !== undefined) raised++;
+      else if (t === 'alert') {
+        const logId = await changeState(this.o.db, 'alert', { rule, ruleId, fault: f, transports }, row?.id);
+        if (logId !== undefined) raised++;
+      }
     }
     for (const [key, row] of open) {
       if (seen.has(key)) continue;
       const t = decide(row, false, now, rule.delay);
       if (t === 'unpend') await clearPending(this.o.db, row.id);
       else if (t === 'recover') {
-        const info = (await lastInfo(this.o.db, row.id)) ?? { hostname: '', message: `${rule.name} on device ${row.deviceId}` };
-        const fault: Fault = { deviceId: row.deviceId, entity: row.entity, hostname: info.hostname, message: info.message };
-        if ((await changeState(this.o.db, 'recover', { rule, ruleId, fault, transports }, row.id)) !== undefined) recovered++;
+        const fallback = { hostname: '', message: `${rule.name} on device ${row.deviceId}` };
+        const info = (await lastInfo(this.o.db, row.id)) ?? fallback;
+        const fault: Fault = { deviceId: row.deviceId, entity: row.entity, ...info };
+        const logId = await changeState(this.o.db, 'recover', { rule, ruleId, fault, transports }, row.id);
+        if (logId !== undefined) recovered++;
       }
     }
     return { raised, recovered };

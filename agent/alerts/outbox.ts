@@ -38,25 +38,36 @@ export async function dueNotifications(db: Db, limit: number): Promise<Row[]> {
      ORDER BY n.id LIMIT ?`,
     [limit],
   );
-  return rows.map((r) => ({ id: Number(r.id), transport: String(r.transport), payload: String(r.payload), attempts: Number(r.attempts) }));
+  return rows.map((r) => ({
+    id: Number(r.id),
+    transport: String(r.transport),
+    payload: String(r.payload),
+    attempts: Number(r.attempts),
+  }));
 }
 
+export type TransportSet = Map<string, { config: TransportConfig; transport: Transport }>;
+
 /** Sends what is due with the given transports; returns how many were delivered. */
-export async function deliverDue(o: OutboxOptions, transports: Map<string, { config: TransportConfig; transport: Transport }>): Promise<number> {
+export async function deliverDue(o: OutboxOptions, transports: TransportSet): Promise<number> {
   const { db, log } = o;
   let sent = 0;
   for (const row of await dueNotifications(db, o.batch ?? 50)) {
     const t = transports.get(row.transport);
     if (!t) {
       // the transport was removed from alerts.yaml: nothing can deliver this row any more
-      await db.query("UPDATE alert_notifications SET failed_at = UTC_TIMESTAMP(3), last_error = 'transport no longer configured' WHERE id = ? AND sent_at IS NULL", [row.id]);
-      log.warn('alert_notification_dropped', { id: row.id, transport: row.transport, why: 'transport no longer configured' });
+      const why = 'transport no longer configured';
+      const sql = `UPDATE alert_notifications SET failed_at = UTC_TIMESTAMP(3), last_error = ?
+        WHERE id = ? AND sent_at IS NULL`;
+      await db.query(sql, [why, row.id]);
+      log.warn('alert_notification_dropped', { id: row.id, transport: row.transport, why });
       continue;
     }
     const claimSeconds = t.config.timeout + 30;
     const [c] = await db.query<ResultSetHeader>(
       `UPDATE alert_notifications SET claimed_by = ?, claimed_until = UTC_TIMESTAMP(3) + INTERVAL ? SECOND
-       WHERE id = ? AND sent_at IS NULL AND failed_at IS NULL AND (claimed_until IS NULL OR claimed_until < UTC_TIMESTAMP(3))`,
+       WHERE id = ? AND sent_at IS NULL AND failed_at IS NULL
+         AND (claimed_until IS NULL OR claimed_until < UTC_TIMESTAMP(3))`,
       [o.owner, claimSeconds, row.id],
     );
     if (c.affectedRows !== 1) continue;
@@ -67,8 +78,13 @@ export async function deliverDue(o: OutboxOptions, transports: Map<string, { con
       await recordFailure(o, row, t.config, err);
       continue;
     }
-    await db.query('UPDATE alert_notifications SET sent_at = UTC_TIMESTAMP(3), attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL, last_error = NULL WHERE id = ?', [row.id]);
-    log.info('alert_notified', { id: row.id, transport: row.transport, alert_id: payload.alert_id, state: payload.state, rule: payload.rule, device_id: payload.device_id });
+    await db.query(
+      `UPDATE alert_notifications SET sent_at = UTC_TIMESTAMP(3), attempts = attempts + 1, claimed_by = NULL,
+         claimed_until = NULL, last_error = NULL WHERE id = ?`,
+      [row.id],
+    );
+    const { alert_id, state, rule, device_id } = payload;
+    log.info('alert_notified', { id: row.id, transport: row.transport, alert_id, state, rule, device_id });
     sent++;
   }
   return sent;
@@ -77,13 +93,17 @@ export async function deliverDue(o: OutboxOptions, transports: Map<string, { con
 async function recordFailure(o: OutboxOptions, row: Row, config: TransportConfig, err: unknown): Promise<void> {
   // only our own messages are stored: a foreign error text could carry the URL
   const why = err instanceof DeliveryError ? err.message : 'unexpected error';
-  if (!(err instanceof DeliveryError)) o.log.error('alert_transport_bug', { transport: row.transport, err: (err as Error).name });
+  if (!(err instanceof DeliveryError)) {
+    o.log.error('alert_transport_bug', { transport: row.transport, err: String((err as Error)?.name) });
+  }
   const attempts = row.attempts + 1;
   const giveUp = attempts > config.retries;
   await o.db.query(
     `UPDATE alert_notifications SET attempts = ?, last_error = ?, claimed_by = NULL, claimed_until = NULL,
-       next_attempt = UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND, failed_at = IF(?, UTC_TIMESTAMP(3), NULL) WHERE id = ?`,
+       next_attempt = UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND, failed_at = IF(?, UTC_TIMESTAMP(3), NULL)
+       WHERE id = ?`,
     [attempts, why.slice(0, 255), retryDelayMs(attempts, config.backoff) * 1000, giveUp ? 1 : 0, row.id],
   );
-  o.log.warn(giveUp ? 'alert_notification_failed' : 'alert_notification_retry', { id: row.id, transport: row.transport, attempts, err: why });
+  const event = giveUp ? 'alert_notification_failed' : 'alert_notification_retry';
+  o.log.warn(event, { id: row.id, transport: row.transport, attempts, err: why });
 }

@@ -26,10 +26,13 @@ export interface AlertPayload {
 /** Writes the rules into alert_rules (by name) and returns name → id. */
 export async function syncRules(db: Db, rules: AlertRuleConfig[]): Promise<Map<string, number>> {
   for (const r of rules) {
-    const extra = JSON.stringify({ delay: r.delay, transports: r.transports ?? [], threshold: r.threshold, cycles: r.cycles });
+    const { delay, threshold, cycles } = r;
+    const extra = JSON.stringify({ delay, transports: r.transports ?? [], threshold, cycles });
     await db.query(
-      `INSERT INTO alert_rules (rule, severity, extra, disabled, name, query, builder, notes) VALUES (?, ?, ?, ?, ?, '', '{}', 'nms built-in kind')
-       ON DUPLICATE KEY UPDATE rule = VALUES(rule), severity = VALUES(severity), extra = VALUES(extra), disabled = VALUES(disabled)`,
+      `INSERT INTO alert_rules (rule, severity, extra, disabled, name, query, builder, notes)
+       VALUES (?, ?, ?, ?, ?, '', '{}', 'nms built-in kind')
+       ON DUPLICATE KEY UPDATE rule = VALUES(rule), severity = VALUES(severity), extra = VALUES(extra),
+         disabled = VALUES(disabled)`,
       [r.kind, r.severity, extra, r.disabled ? 1 : 0, r.name],
     );
   }
@@ -44,7 +47,11 @@ export interface AlertRow extends StoredAlert {
 
 /** Alerts of a rule that are active or waiting out a delay. */
 export async function openAlerts(db: Db, ruleId: number): Promise<AlertRow[]> {
-  const [rows] = await db.query<RowDataPacket[]>('SELECT id, device_id, entity, state, pending_since FROM alerts WHERE rule_id = ? AND (state <> 0 OR pending_since IS NOT NULL)', [ruleId]);
+  const [rows] = await db.query<RowDataPacket[]>(
+    `SELECT id, device_id, entity, state, pending_since FROM alerts
+     WHERE rule_id = ? AND (state <> 0 OR pending_since IS NOT NULL)`,
+    [ruleId],
+  );
   return rows.map((r) => ({
     id: Number(r.id),
     deviceId: Number(r.device_id),
@@ -78,18 +85,23 @@ async function ensureRow(c: PoolConnection | Db, ruleId: number, f: Fault): Prom
      ON DUPLICATE KEY UPDATE id = id`,
     [f.deviceId, ruleId, f.entity, JSON.stringify({ hostname: f.hostname, message: f.message })],
   );
-  const [r] = await c.query<RowDataPacket[]>('SELECT id FROM alerts WHERE rule_id = ? AND device_id = ? AND entity = ?', [ruleId, f.deviceId, f.entity]);
+  const sql = 'SELECT id FROM alerts WHERE rule_id = ? AND device_id = ? AND entity = ?';
+  const [r] = await c.query<RowDataPacket[]>(sql, [ruleId, f.deviceId, f.entity]);
   return Number(r[0].id);
 }
 
 export async function markPending(db: Db, ruleId: number, f: Fault): Promise<void> {
   const id = await ensureRow(db, ruleId, f);
-  await db.query('UPDATE alerts SET pending_since = UTC_TIMESTAMP() WHERE id = ? AND state = 0 AND pending_since IS NULL', [id]);
+  const sql = 'UPDATE alerts SET pending_since = UTC_TIMESTAMP() WHERE id = ? AND state = 0 AND pending_since IS NULL';
+  await db.query(sql, [id]);
 }
 
 export async function clearPending(db: Db, id: number): Promise<void> {
   await db.query('UPDATE alerts SET pending_since = NULL WHERE id = ? AND state = 0', [id]);
 }
+
+const LOG_INSERT = `INSERT INTO alert_log (rule_id, device_id, alert_id, entity, state, details)
+  VALUES (?, ?, ?, ?, ?, ?)`;
 
 export interface ChangeInput {
   rule: AlertRuleConfig;
@@ -103,17 +115,30 @@ export interface ChangeInput {
  * ok → alerting (raise) or alerting/acknowledged → ok (recover), with its log row and outbox
  * rows. Returns the log id, or undefined when another evaluator made the change first.
  */
-export async function changeState(db: Db, kind: 'alert' | 'recover', x: ChangeInput, alertId?: number): Promise<number | undefined> {
+export async function changeState(
+  db: Db,
+  kind: 'alert' | 'recover',
+  x: ChangeInput,
+  alertId?: number,
+): Promise<number | undefined> {
   return inTransaction(db, async (c) => {
     const id = alertId ?? (await ensureRow(c, x.ruleId, x.fault));
     const info = JSON.stringify({ hostname: x.fault.hostname, message: x.fault.message });
     const [u] =
       kind === 'alert'
-        ? await c.query<ResultSetHeader>('UPDATE alerts SET state = 1, alerted = 1, open = 1, pending_since = NULL, note = NULL, info = ?, timestamp = CURRENT_TIMESTAMP WHERE id = ? AND state = 0', [info, id])
-        : await c.query<ResultSetHeader>('UPDATE alerts SET state = 0, open = 0, pending_since = NULL, timestamp = CURRENT_TIMESTAMP WHERE id = ? AND state IN (1, 2)', [id]);
+        ? await c.query<ResultSetHeader>(
+            `UPDATE alerts SET state = 1, alerted = 1, open = 1, pending_since = NULL, note = NULL, info = ?,
+               timestamp = CURRENT_TIMESTAMP WHERE id = ? AND state = 0`,
+            [info, id],
+          )
+        : await c.query<ResultSetHeader>(
+            `UPDATE alerts SET state = 0, open = 0, pending_since = NULL, timestamp = CURRENT_TIMESTAMP
+             WHERE id = ? AND state IN (1, 2)`,
+            [id],
+          );
     if (u.affectedRows !== 1) return undefined;
     const state = kind === 'alert' ? ALERT_STATE.alerting : ALERT_STATE.ok;
-    const [l] = await c.query<ResultSetHeader>('INSERT INTO alert_log (rule_id, device_id, alert_id, entity, state, details) VALUES (?, ?, ?, ?, ?, ?)', [
+    const [l] = await c.query<ResultSetHeader>(LOG_INSERT, [
       x.ruleId,
       x.fault.deviceId,
       id,
@@ -134,7 +159,11 @@ export async function changeState(db: Db, kind: 'alert' | 'recover', x: ChangeIn
       timestamp: new Date().toISOString(),
     };
     for (const t of x.transports)
-      await c.query('INSERT INTO alert_notifications (alert_log_id, alert_id, transport, payload, next_attempt) VALUES (?, ?, ?, ?, UTC_TIMESTAMP(3))', [l.insertId, id, t, JSON.stringify(payload)]);
+      await c.query(
+        `INSERT INTO alert_notifications (alert_log_id, alert_id, transport, payload, next_attempt)
+         VALUES (?, ?, ?, ?, UTC_TIMESTAMP(3))`,
+        [l.insertId, id, t, JSON.stringify(payload)],
+      );
     return l.insertId;
   });
 }
@@ -191,8 +220,10 @@ export async function listAlerts(db: Pick<Db, 'query'>, f: AlertFilter = {}): Pr
   if (f.severity !== undefined) add('r.severity = ?', f.severity);
   values.push(f.limit ?? 1000);
   const [rows] = await db.query<RowDataPacket[]>({
-    sql: `SELECT a.id, a.device_id, a.rule_id, a.entity, a.state, a.alerted, a.open, a.note, a.timestamp, a.info, r.name, r.severity
-     FROM alerts a JOIN alert_rules r ON r.id = a.rule_id WHERE ${where.join(' AND ')} ORDER BY a.timestamp DESC, a.id DESC LIMIT ?`,
+    sql: `SELECT a.id, a.device_id, a.rule_id, a.entity, a.state, a.alerted, a.open, a.note, a.timestamp, a.info,
+       r.name, r.severity
+     FROM alerts a JOIN alert_rules r ON r.id = a.rule_id WHERE ${where.join(' AND ')}
+     ORDER BY a.timestamp DESC, a.id DESC LIMIT ?`,
     values,
     timeout: f.timeoutMs ?? 10_000,
   });
@@ -225,9 +256,14 @@ export async function listAlerts(db: Pick<Db, 'query'>, f: AlertFilter = {}): Pr
 /** alerting → acknowledged, with a note; logged (state 2), not notified. False: not alerting. */
 export async function acknowledge(db: Db, id: number, note: string): Promise<boolean> {
   return inTransaction(db, async (c) => {
-    const [u] = await c.query<ResultSetHeader>('UPDATE alerts SET state = 2, note = ? WHERE id = ? AND state = 1', [note, id]);
+    const sql = 'UPDATE alerts SET state = 2, note = ? WHERE id = ? AND state = 1';
+    const [u] = await c.query<ResultSetHeader>(sql, [note, id]);
     if (u.affectedRows !== 1) return false;
-    await c.query('INSERT INTO alert_log (rule_id, device_id, alert_id, entity, state, details) SELECT rule_id, device_id, id, entity, 2, ? FROM alerts WHERE id = ?', [JSON.stringify({ note }), id]);
+    await c.query(
+      `INSERT INTO alert_log (rule_id, device_id, alert_id, entity, state, details)
+       SELECT rule_id, device_id, id, entity, 2, ? FROM alerts WHERE id = ?`,
+      [JSON.stringify({ note }), id],
+    );
     return true;
   });
 }

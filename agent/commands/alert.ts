@@ -19,18 +19,32 @@ async function withDb<T>(envPath: string, fn: (db: Awaited<ReturnType<typeof ope
   }
 }
 
-export async function ackCommand(envPath: string, idText: string, note: string): Promise<{ acknowledged: boolean; alert: AlertView }> {
+export interface AckResult {
+  acknowledged: boolean;
+  alert: AlertView;
+}
+
+export async function ackCommand(envPath: string, idText: string, note: string): Promise<AckResult> {
   const id = Number(idText);
-  if (!Number.isSafeInteger(id) || id < 1) throw new UsageError(`alert id must be a positive whole number (got ${JSON.stringify(idText)})`);
+  if (!Number.isSafeInteger(id) || id < 1) {
+    throw new UsageError(`alert id must be a positive whole number (got ${JSON.stringify(idText)})`);
+  }
   return withDb(envPath, async (db) => {
     const [before] = await listAlerts(db, { id });
-    if (!before) throw new UsageError(`no alert with id ${id}`, { hint: 'list the active alerts with `nms-agent alert list`' });
-    if (before.state !== 1) throw new UsageError(`alert ${id} is ${before.state_name}: only an alerting alert can be acknowledged`);
+    const hint = 'see the active ones with `nms-agent alert list`';
+    if (!before) throw new UsageError(`no alert with id ${id}`, { hint });
+    if (before.state !== 1) {
+      throw new UsageError(`alert ${id} is ${before.state_name}: only an alerting alert can be acknowledged`);
+    }
     const acknowledged = await acknowledge(db, id, note);
     const [alert] = await listAlerts(db, { id });
     return { acknowledged, alert };
   });
 }
+
+/** The plain-text list (also `nms alert list`'s). */
+export const listText = (alerts: Parameters<typeof alertLine>[0][]) =>
+  alerts.length ? alerts.map((a) => alertLine(a) + '\n').join('') : 'no active alerts\n';
 
 export function register(program: Command): void {
   const alert = program.command('alert').description('active alerts and their acknowledgement');
@@ -40,7 +54,7 @@ export function register(program: Command): void {
     .option('--json', 'print them as JSON')
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const alerts = await withDb(cmd.optsWithGlobals().env as string, (db) => alertSummaries(db, 1000));
-      output({ count: alerts.length, alerts }, o.json, (d) => (d.alerts.length ? d.alerts.map((a) => alertLine(a) + '\n').join('') : 'no active alerts\n'));
+      output({ count: alerts.length, alerts }, o.json, (d) => listText(d.alerts));
     });
   alert
     .command('ack <id>')
@@ -50,6 +64,7 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExamples:\n  nms-agent alert list\n  nms-agent alert ack 12 --note "ticket 4711"\n')
     .action(async (id: string, o: { json?: boolean; note: string }, cmd: Command) => {
       const r = await ackCommand(cmd.optsWithGlobals().env as string, id, o.note);
-      output(r, o.json, (d) => `acknowledged ${alertLine({ ...d.alert, state: d.alert.state_name, since: d.alert.timestamp })}\n`);
+      const a = r.alert;
+      output(r, o.json, () => `acknowledged ${alertLine({ ...a, state: a.state_name, since: a.timestamp })}\n`);
     });
 }

@@ -8,6 +8,10 @@ import { shq } from '../ssh/connection.js';
 import { AGENT_CMD, sshFor } from '../status/collect.js';
 import { output } from '../run.js';
 
+interface AckAnswer {
+  acknowledged: boolean;
+  alert: Summary;
+}
 interface Summary { id: number; severity: string; state: string; rule: string; message: string; since: string }
 
 /** Runs one `nms-agent alert` command on the master and returns its JSON answer. */
@@ -21,7 +25,10 @@ async function onMaster<T>(inventoryDir: string, args: string): Promise<T> {
     try {
       return JSON.parse(r.stdout) as T;
     } catch {
-      throw new NmsError(`nms-agent alert on ${inv.services.web.name}: exit ${r.code}, no JSON: ${(r.stderr || r.stdout).trim().split('\n').pop() ?? ''}`, { hint: 'redeploy the master if its agent predates alerts' });
+      const tail = (r.stderr || r.stdout).trim().split('\n').pop() ?? '';
+      throw new NmsError(`nms-agent alert on ${inv.services.web.name}: exit ${r.code}, no JSON: ${tail}`, {
+        hint: 'redeploy the master if its agent predates alerts',
+      });
     }
   } finally {
     ssh.close();
@@ -32,13 +39,17 @@ export function alertList(inventory: string): Promise<{ count: number; alerts: S
   return onMaster(inventory, 'list');
 }
 
-export function alertAck(inventory: string, id: string, note: string): Promise<{ acknowledged: boolean; alert: { id: number } }> {
-  if (!/^[1-9]\d{0,9}$/.test(id)) throw new UsageError(`alert id must be a positive whole number (got ${JSON.stringify(id)})`);
+export function alertAck(inventory: string, id: string, note: string): Promise<AckAnswer> {
+  if (!/^[1-9]\d{0,9}$/.test(id)) {
+    throw new UsageError(`alert id must be a positive whole number (got ${JSON.stringify(id)})`);
+  }
   return onMaster(inventory, `ack ${id} --note ${shq(note)}`);
 }
 
 export function register(program: Command): void {
-  const alert = program.command('alert').description('the active alerts of the cluster and their acknowledgement (docs/alerts.md)');
+  const alert = program
+    .command('alert')
+    .description('the active alerts of the cluster and their acknowledgement (docs/alerts.md)');
   alert
     .command('list')
     .description('alerts that are alerting or acknowledged, newest first')
@@ -46,7 +57,9 @@ export function register(program: Command): void {
     .option('--json', 'print them as JSON')
     .action(async (o: { inventory: string; json?: boolean }) => {
       const r = await alertList(o.inventory);
-      output(r, o.json, (d) => (d.alerts.length ? d.alerts.map((a) => alertLine(a) + '\n').join('') : 'no active alerts\n'));
+      output(r, o.json, (d) =>
+        d.alerts.length ? d.alerts.map((a) => alertLine(a) + '\n').join('') : 'no active alerts\n',
+      );
     });
   alert
     .command('ack <id>')
@@ -54,7 +67,16 @@ export function register(program: Command): void {
     .option('-i, --inventory <dir>', 'inventory directory', 'inventories/lab')
     .option('--note <text>', 'why, or who is on it', '')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExamples:\n  nms alert list -i inventories/prod\n  nms alert ack 12 --note "ticket 4711" -i inventories/prod\n')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  nms alert list -i inventories/prod',
+        '  nms alert ack 12 --note "ticket 4711" -i inventories/prod',
+        '',
+      ].join('\n'),
+    )
     .action(async (id: string, o: { inventory: string; note: string; json?: boolean }) => {
       const r = await alertAck(o.inventory, id, o.note);
       output(r, o.json, (d) => `alert ${d.alert.id} acknowledged\n`);

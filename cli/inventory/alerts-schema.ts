@@ -3,21 +3,35 @@
 import { RULE_KINDS, SEVERITIES, TRANSPORT_TYPES } from '../../lib/alerts.js';
 
 type Schema = Record<string, unknown>;
-const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({ type: 'object', additionalProperties: false, properties, ...extra });
-const NAME = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', 'x-hint': 'letters, digits, ".", "_" and "-" (at most 64)' };
-const seconds = (what: string, max: number): Schema => ({ type: 'integer', minimum: 0, maximum: max, description: what });
+const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({
+  type: 'object',
+  additionalProperties: false,
+  properties,
+  ...extra,
+});
+const NAME = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$',
+  'x-hint': 'letters, digits, ".", "_" and "-" (at most 64)',
+};
+const int = (minimum: number, maximum: number, description: string): Schema => ({
+  type: 'integer',
+  minimum,
+  maximum,
+  description,
+});
 const headers = { type: 'object', additionalProperties: { type: 'string' }, description: 'extra HTTP headers' };
 const url = { type: 'string', pattern: '^https?://', 'x-hint': 'an http:// or https:// URL' };
 
 const rule = obj(
   {
     name: { ...NAME, description: 'unique; the name of a built-in rule replaces it' },
-    kind: { enum: [...RULE_KINDS], description: 'what the rule looks at (may be left out when replacing a built-in rule)' },
+    kind: { enum: [...RULE_KINDS], description: 'what the rule looks at (may be left out to replace a built-in rule)' },
     severity: { enum: [...SEVERITIES], description: 'default: the built-in rule\'s, else critical' },
-    delay: seconds('seconds the condition must last before the alert is raised (default 0)', 604800),
+    delay: int(0, 604800, 'seconds the condition must last before the alert is raised (default 0)'),
     disabled: { type: 'boolean', description: 'default false' },
     transports: { type: 'array', items: NAME, uniqueItems: true, description: 'transports to notify (default: all)' },
-    threshold: { type: 'integer', minimum: 1, maximum: 100, description: 'storage: percent used above which it alerts (default 90)' },
+    threshold: int(1, 100, 'storage: percent used above which it alerts (default 90)'),
     cycles: { type: 'integer', minimum: 1, maximum: 100, description: 'poller_down: missed poller cycles (default 2)' },
   },
   { required: ['name'] },
@@ -39,7 +53,7 @@ const transport = obj(
     to: { type: 'array', items: { type: 'string', minLength: 3 }, minItems: 1 },
     timeout: { type: 'integer', minimum: 1, maximum: 300, description: 'seconds per attempt (default 10)' },
     retries: { type: 'integer', minimum: 0, maximum: 50, description: 'attempts after a failure (default 5)' },
-    backoff: { type: 'integer', minimum: 1, maximum: 300, description: 'seconds before the first retry, doubled each time (default 5)' },
+    backoff: int(1, 300, 'seconds before the first retry, doubled each time (default 5)'),
   },
   { required: ['name', 'type'] },
 );

@@ -27,7 +27,12 @@ interface RawAlerts {
 }
 
 /** Reads and checks alerts.yaml; problems are appended (never thrown). */
-export function loadAlerts(file: string, secrets: TransportSecrets | undefined, secretsSrc: SourceFile | undefined, problems: InventoryProblem[]): InventoryAlerts | undefined {
+export function loadAlerts(
+  file: string,
+  secrets: TransportSecrets | undefined,
+  secretsSrc: SourceFile | undefined,
+  problems: InventoryProblem[],
+): InventoryAlerts | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -42,29 +47,49 @@ export function loadAlerts(file: string, secrets: TransportSecrets | undefined, 
   problems.push(...checked.problems);
   const raw = (checked.data ?? {}) as RawAlerts;
   const rules = normaliseRules(src, raw, problems);
+  const names = checkTransports(src, raw, secrets ?? {}, problems);
+  (raw.rules ?? []).forEach((r, i) =>
+    (r?.transports ?? []).forEach((n, j) => {
+      if (names.has(n)) return;
+      problems.push(problemAt(src, ['rules', i, 'transports', j], `no transport named ${n} in ${ALERTS_FILE}`));
+    }),
+  );
+  for (const n of Object.keys(secrets ?? {})) {
+    if (!secretsSrc || names.has(n)) continue;
+    problems.push(problemAt(secretsSrc, ['alert_transports', n], `no transport named ${n} in ${ALERTS_FILE}`, true));
+  }
   const transports = (raw.transports ?? []).filter((t): t is Record<string, unknown> => t !== undefined);
+  const interval = raw.interval !== undefined ? { interval: raw.interval } : {};
+  return { settings: { ...interval, defaults: raw.defaults ?? true, rules, transports }, secrets: secrets ?? {} };
+}
+
+/** Unique names and the fields each type needs (here or in secrets.yaml); returns the names. */
+function checkTransports(
+  src: SourceFile,
+  raw: RawAlerts,
+  secrets: TransportSecrets,
+  problems: InventoryProblem[],
+): Set<string> {
   const names = new Set<string>();
   (raw.transports ?? []).forEach((t, i) => {
     if (!t?.name) return;
     const name = String(t.name);
-    if (names.has(name)) problems.push(problemAt(src, ['transports', i, 'name'], `transport ${name} is defined twice`));
+    const at = (message: string, ...path: string[]) =>
+      problems.push(problemAt(src, ['transports', i, ...path], message));
+    if (names.has(name)) at(`transport ${name} is defined twice`, 'name');
     names.add(name);
-    const s = secrets?.[name] ?? {};
-    const has = (k: string) => t[k] !== undefined || (s as Record<string, unknown>)[k] !== undefined;
-    if ((t.type === 'webhook' || t.type === 'slack') && !has('url')) problems.push(problemAt(src, ['transports', i], `transport ${name} needs a url (here, or in secrets.yaml alert_transports.${name}.url)`));
-    if (t.type === 'email') for (const k of ['host', 'from', 'to']) if (!has(k)) problems.push(problemAt(src, ['transports', i], `email transport ${name} needs ${k}`));
-    if (t.type === 'email' && t.user !== undefined && !has('password')) problems.push(problemAt(src, ['transports', i, 'user'], `give its password in secrets.yaml alert_transports.${name}.password`));
+    const secret = (secrets[name] ?? {}) as Record<string, unknown>;
+    const has = (k: string) => t[k] !== undefined || secret[k] !== undefined;
+    if ((t.type === 'webhook' || t.type === 'slack') && !has('url')) {
+      at(`transport ${name} needs a url (here, or in secrets.yaml alert_transports.${name}.url)`);
+    }
+    if (t.type !== 'email') return;
+    for (const k of ['host', 'from', 'to']) if (!has(k)) at(`email transport ${name} needs ${k}`);
+    if (t.user !== undefined && !has('password')) {
+      at(`give its password in secrets.yaml alert_transports.${name}.password`, 'user');
+    }
   });
-  (raw.rules ?? []).forEach((r, i) =>
-    (r?.transports ?? []).forEach((n, j) => {
-      if (!names.has(n)) problems.push(problemAt(src, ['rules', i, 'transports', j], `no transport named ${n} in ${ALERTS_FILE}`));
-    }),
-  );
-  if (secretsSrc) for (const n of Object.keys(secrets ?? {})) if (!names.has(n)) problems.push(problemAt(secretsSrc, ['alert_transports', n], `no transport named ${n} in ${ALERTS_FILE}`, true));
-  return {
-    settings: { ...(raw.interval !== undefined ? { interval: raw.interval } : {}), defaults: raw.defaults ?? true, rules, transports },
-    secrets: secrets ?? {},
-  };
+  return names;
 }
 
 /** Complete rules: a rule named like a built-in one inherits what it leaves out. */
@@ -73,17 +98,22 @@ function normaliseRules(src: SourceFile, raw: RawAlerts, problems: InventoryProb
   const seen = new Set<string>();
   (raw.rules ?? []).forEach((r, i) => {
     if (!r?.name) return;
-    if (seen.has(r.name)) problems.push(problemAt(src, ['rules', i, 'name'], `rule ${r.name} is defined twice`));
+    const at = (message: string, ...path: string[]) => problems.push(problemAt(src, ['rules', i, ...path], message));
+    if (seen.has(r.name)) at(`rule ${r.name} is defined twice`, 'name');
     seen.add(r.name);
     const base = DEFAULT_ALERT_RULES.find((d) => d.name === r.name);
     const kind = r.kind ?? base?.kind;
     if (!kind) {
-      problems.push(problemAt(src, ['rules', i], `rule ${r.name} needs a kind (one of ${RULE_KINDS.join(', ')}); only built-in rules (${DEFAULT_ALERT_RULES.map((d) => d.name).join(', ')}) may leave it out`));
+      const builtIn = DEFAULT_ALERT_RULES.map((d) => d.name).join(', ');
+      const kinds = RULE_KINDS.join(', ');
+      at(`rule ${r.name} needs a kind (one of ${kinds}); only built-in rules (${builtIn}) may leave it out`);
       return;
     }
-    if (r.threshold !== undefined && kind !== 'storage') problems.push(problemAt(src, ['rules', i, 'threshold'], 'threshold applies to kind storage only'));
-    if (r.cycles !== undefined && kind !== 'poller_down') problems.push(problemAt(src, ['rules', i, 'cycles'], 'cycles applies to kind poller_down only'));
-    out.push({ severity: 'critical', delay: 0, disabled: false, ...(base?.kind === kind ? base : {}), ...r, name: r.name, kind } as AlertRuleConfig);
+    if (r.threshold !== undefined && kind !== 'storage') at('threshold applies to kind storage only', 'threshold');
+    if (r.cycles !== undefined && kind !== 'poller_down') at('cycles applies to kind poller_down only', 'cycles');
+    const inherited = base?.kind === kind ? base : {};
+    const defaults = { severity: 'critical', delay: 0, disabled: false };
+    out.push({ ...defaults, ...inherited, ...r, name: r.name, kind } as AlertRuleConfig);
   });
   return out;
 }

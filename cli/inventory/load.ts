@@ -268,7 +268,8 @@ export async function loadInventory(dir: string, opts: LoadOptions = {}): Promis
   };
   problems.push(...checkRules(ctx));
   const alertsFile = join(dir, ALERTS_FILE);
-  const alerts = exists(alertsFile) ? loadAlerts(alertsFile, rawSecrets?.alert_transports, ctx.secretsSrc, problems) : undefined;
+  const alertSecrets = rawSecrets?.alert_transports;
+  const alerts = exists(alertsFile) ? loadAlerts(alertsFile, alertSecrets, ctx.secretsSrc, problems) : undefined;
   if (problems.length || !ctx.secrets) throw new InventoryError(sortProblems(problems));
 
   const services = {} as Record<MasterService, HostSpec>;

@@ -18,7 +18,12 @@ export function summary(p: AlertPayload): string {
 }
 
 /** POSTs JSON with a timeout; a non-2xx answer or a network failure is a DeliveryError. */
-export async function postJson(url: string, body: unknown, timeoutSeconds: number, headers: Record<string, string> = {}): Promise<void> {
+export async function postJson(
+  url: string,
+  body: unknown,
+  timeoutSeconds: number,
+  headers: Record<string, string> = {},
+): Promise<void> {
   let res: Response;
   try {
     res = await fetch(url, {
