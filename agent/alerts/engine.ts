@@ -13,6 +13,7 @@ import { alertKey, changeState, clearPending, lastInfo, markPending, openAlerts,
 import type { AlertRow } from './store.js';
 import { deliverDue } from './outbox.js';
 import { makeTransport, type Transport } from './transports/index.js';
+import { throttled } from '../service/connections.js';
 
 export interface AlertEngineOptions {
   db: Db;
@@ -38,6 +39,11 @@ export class AlertEngine {
   private ruleIds = new Map<string, number>();
   private transports = new Map<string, { config: TransportConfig; transport: Transport }>();
   private closed = false;
+  /** A round fails every tick while MariaDB is away: one warning per minute says so. */
+  private readonly warn = throttled(
+    (err, repeats) => this.o.log.warn('alerts_round_failed', { err: err.message, repeats }),
+    60_000,
+  );
 
   constructor(private readonly o: AlertEngineOptions) {}
 
@@ -45,7 +51,7 @@ export class AlertEngine {
   onTick(master: boolean): void {
     if (!master || this.running || this.closed) return;
     this.running = this.round()
-      .catch((err) => this.o.log.warn('alerts_round_failed', { err: (err as Error).message }))
+      .catch((err) => this.warn(err as Error))
       .finally(() => (this.running = undefined));
   }
 
