@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RowDataPacket } from 'mysql2/promise';
 import { Redis } from 'ioredis';
 import { generateAppKey } from '../../lib/crypto.js';
-import { migrate, openDb } from '../../agent/db/index.js';
+import { migrate, openDb, type Db } from '../../agent/db/index.js';
 import { CoordKeys } from '../../agent/coord/keys.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { SmtpSink } from '../helpers/smtp-sink.js';
@@ -56,7 +56,8 @@ function writeConfig(a: Agent, alerts: unknown, secrets: unknown): void {
 }
 
 function startAgent(a: Agent): void {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', '--env', join(a.dir, '.env'), 'run', '--dry-run', '--drain', '2'], {
+  const args = ['--import', 'tsx', 'agent/main.ts', '--env', join(a.dir, '.env'), 'run', '--dry-run', '--drain', '2'];
+  const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, NMS_KEY_PREFIX: PREFIX },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -87,82 +88,120 @@ function agentCmd(a: Agent, args: string[]): { code: number | null; out: string;
 const byDevice = (list: Record<string, unknown>[], rule = 'device-down') =>
   list.filter((p) => p.rule === rule).map((p) => `${p.device_id} ${p.state}`).sort();
 
-test('two agents: one alert and one recovery per device, across a dispatcher kill; retries; mail', { timeout: 180_000 }, async (t) => {
-  const admin = await openDb(DB, { createDatabase: true });
-  const hook = new WebhookReceiver();
-  const flaky = new WebhookReceiver(2);
-  const chat = new WebhookReceiver();
-  const sink = new SmtpSink();
-  const [hookPort, flakyPort, chatPort, smtpPort] = [await hook.start(), await flaky.start(), await chat.start(), await sink.start()];
-  const redis = new Redis({ host: REDIS_HOST, port: Number(REDIS_PORT), maxRetriesPerRequest: null, retryStrategy: () => 200 });
-  redis.on('error', () => {});
-  const agents: Agent[] = ['alertA', 'alertB'].map((name) => ({ name, dir: mkdtempSync(join(tmpdir(), `nms-${name}-`)), log: [] }));
-  t.after(async () => {
-    for (const a of agents) if (a.proc && a.proc.exitCode === null && a.proc.signalCode === null) a.proc.kill('SIGKILL');
-    redis.disconnect();
-    await Promise.all([hook.close(), flaky.close(), chat.close(), sink.close()]);
-    await admin.query(`DROP DATABASE IF EXISTS \`${DB_NAME}\``).catch(() => {});
-    await admin.end();
-    for (const a of agents) rmSync(a.dir, { recursive: true, force: true });
-  });
-  await migrate(admin, { appKey: APP_KEY });
-  await admin.query(
-    `INSERT INTO devices (hostname, status, status_reason, last_polled, last_poll_attempted, last_discovered)
-     VALUES ('sw1', 1, '', NOW(), NOW(), NOW()), ('sw2', 1, '', NOW(), NOW(), NOW()), ('sw3', 1, '', NOW(), NOW(), NOW())`,
-  );
+/** The receivers: a webhook, one that answers 500 twice, a Slack-style one, an SMTP sink. */
+interface Receivers {
+  hook: WebhookReceiver;
+  flaky: WebhookReceiver;
+  chat: WebhookReceiver;
+  sink: SmtpSink;
+}
+
+/** config.yaml's `alerts` and ALERT_SECRETS for the receivers (the URLs carry the secret). */
+async function alertConfig(r: Receivers): Promise<{ alerts: unknown; secrets: unknown }> {
+  const hookPort = await r.hook.start();
+  const flakyPort = await r.flaky.start();
+  const chatPort = await r.chat.start();
+  const smtpPort = await r.sink.start();
+  const mail = { host: '127.0.0.1', port: smtpPort, user: 'nms', from: 'nms@lab.invalid', to: ['noc@lab.invalid'] };
   const alerts = {
     interval: 1,
     transports: [
       { name: 'hook', type: 'webhook', headers: { 'x-team': 'net' } },
       { name: 'flaky', type: 'webhook', backoff: 1, retries: 3, timeout: 5 },
       { name: 'chat', type: 'slack', channel: '#noc' },
-      { name: 'mail', type: 'email', host: '127.0.0.1', port: smtpPort, user: 'nms', from: 'nms@lab.invalid', to: ['noc@lab.invalid'] },
+      { name: 'mail', type: 'email', ...mail },
     ],
   };
+  const url = (port: number, path: string) => `http://127.0.0.1:${port}/${path}/${SECRET}`;
   const secrets = {
-    hook: { url: `http://127.0.0.1:${hookPort}/hook/${SECRET}`, headers: { authorization: `Bearer ${SECRET}` } },
-    flaky: { url: `http://127.0.0.1:${flakyPort}/flaky/${SECRET}` },
-    chat: { url: `http://127.0.0.1:${chatPort}/services/${SECRET}` },
+    hook: { url: url(hookPort, 'hook'), headers: { authorization: `Bearer ${SECRET}` } },
+    flaky: { url: url(flakyPort, 'flaky') },
+    chat: { url: url(chatPort, 'services') },
     mail: { password: SECRET },
   };
-  for (const a of agents) {
-    writeConfig(a, alerts, secrets);
-    startAgent(a);
-  }
-  const lockKey = new CoordKeys(PREFIX).dispatcherLock;
-  await waitFor('a dispatcher', async () => (await redis.get(lockKey)) !== null, 60_000);
+  return { alerts, secrets };
+}
 
-  // ---- three devices go down (as a poller writes it) ----
-  await admin.query("UPDATE devices SET status = 0, status_reason = 'icmp' WHERE hostname IN ('sw1', 'sw2', 'sw3')");
-  await waitFor('3 alerts at the webhook', () => byDevice(hook.accepted).length >= 3, 30_000);
-  await waitFor('3 alerts at the flaky webhook', () => byDevice(flaky.accepted).length >= 3, 30_000);
-  await waitFor('3 mails', () => sink.messages.length >= 3, 30_000);
-  await waitFor('3 chat messages', () => chat.accepted.length >= 3, 30_000);
+/** Each transport got one alert per device; the flaky one after two refusals. */
+async function checkAlerts(db: Db, { hook, flaky, chat, sink }: Receivers): Promise<void> {
   assert.deepEqual(byDevice(hook.accepted), ['1 alert', '2 alert', '3 alert']);
   assert.equal(hook.headers[0].authorization, `Bearer ${SECRET}`, 'secret header from ALERT_SECRETS');
   assert.equal(hook.headers[0]['x-team'], 'net');
   assert.equal(flaky.refused.length, 2, 'the flaky receiver refused twice');
   assert.deepEqual(byDevice(flaky.accepted), ['1 alert', '2 alert', '3 alert'], 'and got each alert on a retry');
-  const [att] = await admin.query<RowDataPacket[]>("SELECT SUM(attempts) AS a FROM alert_notifications WHERE transport = 'flaky'");
+  const sql = "SELECT SUM(attempts) AS a FROM alert_notifications WHERE transport = 'flaky'";
+  const [att] = await db.query<RowDataPacket[]>(sql);
   assert.equal(Number(att[0].a), 5, 'five attempts: three deliveries and two refusals');
   assert.match(String(chat.accepted[0].text), /CRITICAL device-down: Device sw\d is down \(icmp\)/);
   assert.equal(chat.accepted[0].channel, '#noc');
   assert.deepEqual(sink.messages[0].to, ['noc@lab.invalid']);
   assert.match(sink.messages[0].data, /Subject: CRITICAL device-down: Device sw\d is down \(icmp\)/);
+}
 
-  // ---- the active alerts as `nms-agent alert list` and cluster-status show them; one acknowledged ----
+/** `nms-agent alert list` and cluster-status show the three; one is acknowledged (twice: exit 2). */
+function listAndAck(agents: Agent[]): void {
   const listed = agentCmd(agents[0], ['alert', 'list', '--json']);
   assert.equal(listed.code, 0, listed.err);
   const active = JSON.parse(listed.out) as { count: number; alerts: { id: number; hostname: string; state: string }[] };
   assert.deepEqual(active.alerts.map((x) => x.hostname).sort(), ['sw1', 'sw2', 'sw3']);
   const view = JSON.parse(agentCmd(agents[0], ['cluster-status', '--json']).out) as { alerts?: { id: number }[] };
   assert.deepEqual(view.alerts?.map((x) => x.id).sort(), active.alerts.map((x) => x.id).sort());
-  const acked = agentCmd(agents[1], ['alert', 'ack', String(active.alerts[0].id), '--note', 'on it', '--json']);
+  const id = String(active.alerts[0].id);
+  const acked = agentCmd(agents[1], ['alert', 'ack', id, '--note', 'on it', '--json']);
   assert.equal(acked.code, 0, acked.err);
   assert.equal((JSON.parse(acked.out) as { alert: { state_name: string; note: string } }).alert.note, 'on it');
-  const again = agentCmd(agents[1], ['alert', 'ack', String(active.alerts[0].id)]);
+  const again = agentCmd(agents[1], ['alert', 'ack', id]);
   assert.equal(again.code, 2, 'acknowledging twice is a user mistake');
   assert.match(again.err, /is acknowledged: only an alerting alert can be acknowledged/);
+}
+
+const TITLE = 'two agents: one alert and one recovery per device across a dispatcher kill; retries; mail';
+
+test(TITLE, { timeout: 180_000 }, async (t) => {
+  const admin = await openDb(DB, { createDatabase: true });
+  const rx: Receivers = {
+    hook: new WebhookReceiver(),
+    flaky: new WebhookReceiver(2),
+    chat: new WebhookReceiver(),
+    sink: new SmtpSink(),
+  };
+  const redis = new Redis({
+    host: REDIS_HOST, port: Number(REDIS_PORT), maxRetriesPerRequest: null,
+    retryStrategy: () => 200,
+  });
+  redis.on('error', () => {});
+  const agent = (name: string): Agent => ({ name, dir: mkdtempSync(join(tmpdir(), `nms-${name}-`)), log: [] });
+  const agents = [agent('alertA'), agent('alertB')];
+  t.after(async () => {
+    for (const a of agents) if (a.proc?.exitCode === null && a.proc.signalCode === null) a.proc.kill('SIGKILL');
+    redis.disconnect();
+    await Promise.all([rx.hook.close(), rx.flaky.close(), rx.chat.close(), rx.sink.close()]);
+    await admin.query(`DROP DATABASE IF EXISTS \`${DB_NAME}\``).catch(() => {});
+    await admin.end();
+    for (const a of agents) rmSync(a.dir, { recursive: true, force: true });
+  });
+  await migrate(admin, { appKey: APP_KEY });
+  const now = "1, '', NOW(), NOW(), NOW()";
+  await admin.query(`INSERT INTO devices (hostname, status, status_reason, last_polled, last_poll_attempted,
+      last_discovered)
+    VALUES ('sw1', ${now}), ('sw2', ${now}), ('sw3', ${now})`);
+  const { alerts, secrets } = await alertConfig(rx);
+  for (const a of agents) {
+    writeConfig(a, alerts, secrets);
+    startAgent(a);
+  }
+  const lockKey = new CoordKeys(PREFIX).dispatcherLock;
+  await waitFor('a dispatcher', async () => (await redis.get(lockKey)) !== null, 60_000);
+  const { hook, flaky, chat, sink } = rx;
+  const everywhere = (n: number) => () =>
+    byDevice(hook.accepted).length >= n && byDevice(flaky.accepted).length >= n &&
+    sink.messages.length >= n && chat.accepted.length >= n;
+
+  // ---- three devices go down (as a poller writes it) ----
+  await admin.query("UPDATE devices SET status = 0, status_reason = 'icmp' WHERE hostname IN ('sw1', 'sw2', 'sw3')");
+  await waitFor('3 alerts at every receiver', everywhere(3), 30_000);
+  await checkAlerts(admin, rx);
+  listAndAck(agents);
 
   // ---- kill -9 the dispatcher between down and recovery ----
   const holder = String(await redis.get(lockKey));
@@ -170,19 +209,20 @@ test('two agents: one alert and one recovery per device, across a dispatcher kil
   const other = agents.find((a) => a !== dispatcher)!;
   dispatcher.proc!.kill('SIGKILL');
   await admin.query("UPDATE devices SET status = 1, status_reason = '' WHERE hostname IN ('sw1', 'sw2', 'sw3')");
-  await waitFor('the other agent takes over', async () => String(await redis.get(lockKey)).startsWith(`${other.name}-`), 30_000);
-  await waitFor('3 recoveries at the webhook', () => byDevice(hook.accepted).length >= 6, 30_000);
-  await waitFor('3 recoveries everywhere', () => byDevice(flaky.accepted).length >= 6 && sink.messages.length >= 6 && chat.accepted.length >= 6, 30_000);
+  const takenOver = async () => String(await redis.get(lockKey)).startsWith(`${other.name}-`);
+  await waitFor('the other agent takes over', takenOver, 30_000);
+  await waitFor('3 recoveries at every receiver', everywhere(6), 30_000);
   // a few more evaluation rounds: nothing more may arrive
   await sleep(4000);
-  assert.deepEqual(byDevice(hook.accepted), ['1 alert', '1 recovered', '2 alert', '2 recovered', '3 alert', '3 recovered']);
-  assert.deepEqual(byDevice(flaky.accepted), ['1 alert', '1 recovered', '2 alert', '2 recovered', '3 alert', '3 recovered']);
-  assert.equal(hook.accepted.length, 6, 'no other rule fired');
-  assert.equal(sink.messages.length, 6);
-  assert.equal(chat.accepted.length, 6);
-  const [logRows] = await admin.query<RowDataPacket[]>('SELECT state, COUNT(*) AS n FROM alert_log GROUP BY state ORDER BY state');
-  assert.deepEqual(logRows.map((r) => [Number(r.state), Number(r.n)]), [[0, 3], [1, 3], [2, 1]], 'alert_log: 3 recovered, 3 raised, 1 acknowledged');
-
+  const each = ['1 alert', '1 recovered', '2 alert', '2 recovered', '3 alert', '3 recovered'];
+  assert.deepEqual(byDevice(hook.accepted), each);
+  assert.deepEqual(byDevice(flaky.accepted), each);
+  const totals = [hook.accepted.length, sink.messages.length, chat.accepted.length];
+  assert.deepEqual(totals, [6, 6, 6], 'nothing else was sent');
+  const perState = 'SELECT state, COUNT(*) AS n FROM alert_log GROUP BY state ORDER BY state';
+  const [logRows] = await admin.query<RowDataPacket[]>(perState);
+  const counts = logRows.map((r) => [Number(r.state), Number(r.n)]);
+  assert.deepEqual(counts, [[0, 3], [1, 3], [2, 1]], 'alert_log: 3 recovered, 3 raised, 1 acknowledged');
   for (const a of agents) {
     const text = a.log.join('');
     assert.ok(!text.includes(SECRET), `${a.name}'s log holds no transport secret`);

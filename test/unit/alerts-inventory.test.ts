@@ -42,7 +42,12 @@ rules:
     severity: critical
 transports:
   - { name: noc, type: slack, channel: "#noc" }
-  - { name: mail, type: email, host: smtp.example.invalid, user: nms, from: nms@example.invalid, to: [noc@example.invalid] }
+  - name: mail
+    type: email
+    host: smtp.example.invalid
+    user: nms
+    from: nms@example.invalid
+    to: [noc@example.invalid]
 `;
 const GOOD_SECRETS = `alert_transports:
   noc: { url: "${HOOK_URL}" }
@@ -53,8 +58,10 @@ test('a good alerts.yaml: built-in rules replaced by name, secrets kept apart', 
   const inv = await loadInventory(inventory('good', GOOD, GOOD_SECRETS), { checkFiles: false });
   const a = inv.alerts!;
   assert.equal(a.settings.interval, 30);
-  assert.deepEqual(a.settings.rules[0], { name: 'device-down', kind: 'device_down', severity: 'critical', delay: 120, disabled: false, transports: ['noc'] });
-  assert.deepEqual(a.settings.rules[1], { name: 'disk-critical', kind: 'storage', severity: 'critical', delay: 0, disabled: false, threshold: 97 });
+  const base = { severity: 'critical', disabled: false };
+  const first = { ...base, name: 'device-down', kind: 'device_down', delay: 120, transports: ['noc'] };
+  assert.deepEqual(a.settings.rules[0], first);
+  assert.deepEqual(a.settings.rules[1], { ...base, name: 'disk-critical', kind: 'storage', delay: 0, threshold: 97 });
   assert.ok(!JSON.stringify(a.settings).includes('verysecretpath'));
   assert.deepEqual(a.secrets, { noc: { url: HOOK_URL }, mail: { password: 'smtp-password-123' } });
 });
@@ -72,9 +79,12 @@ transports:
   - { name: mail, type: email, host: smtp.invalid }
   - { name: t, type: pager, url: "ftp://x" }
 `;
-  await assert.rejects(loadInventory(inventory('bad', bad, 'alert_transports:\n  ghost: { url: "https://x.invalid/" }\n'), { checkFiles: false }), (err: unknown) => {
+  const ghost = 'alert_transports:\n  ghost: { url: "https://x.invalid/" }\n';
+  await assert.rejects(loadInventory(inventory('bad', bad, ghost), { checkFiles: false }), (err: unknown) => {
     assert.ok(err instanceof InventoryError);
-    const got = err.problems.filter((p) => p.file.endsWith('alerts.yaml') || p.path?.startsWith('alert_transports')).map((p) => `${p.line} ${p.path}: ${p.message}`);
+    const got = err.problems
+      .filter((p) => p.file.endsWith('alerts.yaml') || p.path?.startsWith('alert_transports'))
+      .map((p) => `${p.line} ${p.path}: ${p.message}`);
     assert.equal(got.length, 10, got.join('\n'));
     const text = got.join('\n');
     assert.match(text, /^2 rules\[0\]: rule my-rule needs a kind/m);
@@ -93,7 +103,17 @@ transports:
 test('deploy: rules in config.yaml, secrets only in .env, both accepted by the agent; --diff masks them', async () => {
   const inv = await loadInventory(inventory('deploy', GOOD, GOOD_SECRETS), { checkFiles: false });
   const host = inv.hosts[1];
-  const plan = buildPlan({ inventory: inv, host, profile: DEBIAN, renderer: new TemplateRenderer(join(ROOT, 'templates')), systemd: false, existingNodeId: 'n1', hostNode: '/usr/bin/node', agentBundle: Buffer.from('b'), localNodePath: process.execPath });
+  const plan = buildPlan({
+    inventory: inv,
+    host,
+    profile: DEBIAN,
+    renderer: new TemplateRenderer(join(ROOT, 'templates')),
+    systemd: false,
+    existingNodeId: 'n1',
+    hostNode: '/usr/bin/node',
+    agentBundle: Buffer.from('b'),
+    localNodePath: process.execPath,
+  });
   const file = (p: string) => plan.files.find((f) => f.path === p)!.content.toString('utf8');
   const settings = validateSettings(parseYaml(file('/etc/nms/config.yaml')), 'config.yaml');
   const env = validateEnv(parseDotenv(file('/etc/nms/.env')), '.env');

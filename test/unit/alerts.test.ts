@@ -36,10 +36,12 @@ test('retry delay doubles from the back-off and stops at 300 s', () => {
 });
 
 test('defaults: the six built-in rules; a same-named user rule replaces its default', () => {
-  assert.deepEqual(DEFAULT_ALERT_RULES.map((r) => r.kind), ['device_down', 'port_down', 'sensor', 'storage', 'service', 'poller_down']);
+  const kinds = DEFAULT_ALERT_RULES.map((r) => r.kind);
+  assert.deepEqual(kinds, ['device_down', 'port_down', 'sensor', 'storage', 'service', 'poller_down']);
   assert.equal(DEFAULT_ALERT_RULES.find((r) => r.kind === 'storage')?.threshold, 90);
   assert.equal(DEFAULT_ALERT_RULES.find((r) => r.kind === 'poller_down')?.cycles, 2);
-  const merged = mergeRules([{ name: 'device-down', kind: 'device_down', severity: 'warning', delay: 120, disabled: false }], true);
+  const own = { name: 'device-down', kind: 'device_down', severity: 'warning', delay: 120, disabled: false } as const;
+  const merged = mergeRules([own], true);
   assert.equal(merged.length, 6);
   assert.equal(merged.find((r) => r.name === 'device-down')?.delay, 120);
   assert.deepEqual(mergeRules([], false), []);
@@ -52,7 +54,8 @@ test('agent side: secrets merge over transports and never need to be in config.y
     rules: [{ name: 'disk', kind: 'storage', severity: 'critical', delay: 0, disabled: false, threshold: 95 }],
     transports: [{ name: 'ops', type: 'webhook', headers: { 'x-team': 'net' } }],
   };
-  const secrets = JSON.stringify({ ops: { url: 'https://hook.invalid/secret-path', headers: { authorization: 'Bearer s3cret' } } });
+  const ops = { url: 'https://hook.invalid/secret-path', headers: { authorization: 'Bearer s3cret' } };
+  const secrets = JSON.stringify({ ops });
   const { config, problems } = alertsFromSettings(raw, secrets);
   assert.deepEqual(problems, []);
   assert.equal(config.interval, 30);
@@ -73,7 +76,18 @@ test('agent side: secrets merge over transports and never need to be in config.y
 });
 
 test('summary line of a notification', () => {
-  const p = { alert_id: 3, log_id: 9, rule: 'device-down', severity: 'critical', state: 'alert' as const, device_id: 4, hostname: 'sw1', entity: '', message: 'Device sw1 is down (icmp)', timestamp: '' };
+  const p = {
+    alert_id: 3,
+    log_id: 9,
+    rule: 'device-down',
+    severity: 'critical',
+    state: 'alert' as const,
+    device_id: 4,
+    hostname: 'sw1',
+    entity: '',
+    message: 'Device sw1 is down (icmp)',
+    timestamp: '',
+  };
   assert.equal(summary(p), 'CRITICAL device-down: Device sw1 is down (icmp)');
   assert.equal(summary({ ...p, state: 'recovered' }), 'RECOVERED device-down: Device sw1 is down (icmp)');
 });
