@@ -1,11 +1,14 @@
 // An HTTP receiver for alert webhooks in tests: records every JSON body it accepts, and can
-// answer 500 to the first `failFirst` requests (a flaky endpoint).
+// answer 500 to the first `failFirst` requests (a flaky endpoint), or 503 while `down` is set
+// (an endpoint that is away for a while).
 import { createServer, type Server } from 'node:http';
 
 export class WebhookReceiver {
   readonly accepted: Record<string, unknown>[] = [];
   readonly refused: Record<string, unknown>[] = [];
   readonly headers: Record<string, string | string[] | undefined>[] = [];
+  /** While true every request is answered 503 (and recorded in `refused`). */
+  down = false;
   private server?: Server;
 
   constructor(private failFirst = 0) {}
@@ -22,10 +25,10 @@ export class WebhookReceiver {
           json = { unparsable: body };
         }
         this.headers.push(req.headers);
-        if (this.failFirst > 0) {
-          this.failFirst--;
+        if (this.down || this.failFirst > 0) {
+          if (!this.down) this.failFirst--;
           this.refused.push(json);
-          res.writeHead(500).end('try later');
+          res.writeHead(this.down ? 503 : 500).end('try later');
           return;
         }
         this.accepted.push(json);

@@ -3,7 +3,8 @@
 // receiver gets exactly one alert per device going down and one recovery, although the
 // dispatcher is killed (-9) between the two; a receiver that answers 500 twice gets every
 // notification on a retry; an SMTP sink receives the mails; the transports' secrets never
-// appear in the agents' logs.
+// appear in the agents' logs; a notification left in the outbox (its receiver away) when the
+// dispatcher dies is delivered by the next one, once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -94,6 +95,8 @@ interface Receivers {
   flaky: WebhookReceiver;
   chat: WebhookReceiver;
   sink: SmtpSink;
+  /** Away (503) until the dispatcher has been killed: its alerts wait in the outbox. */
+  gate: WebhookReceiver;
 }
 
 /** config.yaml's `alerts` and ALERT_SECRETS for the receivers (the URLs carry the secret). */
@@ -102,6 +105,7 @@ async function alertConfig(r: Receivers): Promise<{ alerts: unknown; secrets: un
   const flakyPort = await r.flaky.start();
   const chatPort = await r.chat.start();
   const smtpPort = await r.sink.start();
+  const gatePort = await r.gate.start();
   const mail = { host: '127.0.0.1', port: smtpPort, user: 'nms', from: 'nms@lab.invalid', to: ['noc@lab.invalid'] };
   const alerts = {
     interval: 1,
@@ -110,6 +114,7 @@ async function alertConfig(r: Receivers): Promise<{ alerts: unknown; secrets: un
       { name: 'flaky', type: 'webhook', backoff: 1, retries: 3, timeout: 5 },
       { name: 'chat', type: 'slack', channel: '#noc' },
       { name: 'mail', type: 'email', ...mail },
+      { name: 'gate', type: 'webhook', backoff: 1, retries: 30, timeout: 2 },
     ],
   };
   const url = (port: number, path: string) => `http://127.0.0.1:${port}/${path}/${SECRET}`;
@@ -118,6 +123,7 @@ async function alertConfig(r: Receivers): Promise<{ alerts: unknown; secrets: un
     flaky: { url: url(flakyPort, 'flaky') },
     chat: { url: url(chatPort, 'services') },
     mail: { password: SECRET },
+    gate: { url: url(gatePort, 'gate') },
   };
   return { alerts, secrets };
 }
@@ -164,7 +170,9 @@ test(TITLE, { timeout: 180_000 }, async (t) => {
     flaky: new WebhookReceiver(2),
     chat: new WebhookReceiver(),
     sink: new SmtpSink(),
+    gate: new WebhookReceiver(),
   };
+  rx.gate.down = true;
   const redis = new Redis({
     host: REDIS_HOST, port: Number(REDIS_PORT), maxRetriesPerRequest: null,
     retryStrategy: () => 200,
@@ -175,7 +183,7 @@ test(TITLE, { timeout: 180_000 }, async (t) => {
   t.after(async () => {
     for (const a of agents) if (a.proc?.exitCode === null && a.proc.signalCode === null) a.proc.kill('SIGKILL');
     redis.disconnect();
-    await Promise.all([rx.hook.close(), rx.flaky.close(), rx.chat.close(), rx.sink.close()]);
+    await Promise.all([rx.hook.close(), rx.flaky.close(), rx.chat.close(), rx.sink.close(), rx.gate.close()]);
     await admin.query(`DROP DATABASE IF EXISTS \`${DB_NAME}\``).catch(() => {});
     await admin.end();
     for (const a of agents) rmSync(a.dir, { recursive: true, force: true });
@@ -192,7 +200,7 @@ test(TITLE, { timeout: 180_000 }, async (t) => {
   }
   const lockKey = new CoordKeys(PREFIX).dispatcherLock;
   await waitFor('a dispatcher', async () => (await redis.get(lockKey)) !== null, 60_000);
-  const { hook, flaky, chat, sink } = rx;
+  const { hook, flaky, chat, sink, gate } = rx;
   const everywhere = (n: number) => () =>
     byDevice(hook.accepted).length >= n && byDevice(flaky.accepted).length >= n &&
     sink.messages.length >= n && chat.accepted.length >= n;
@@ -202,21 +210,31 @@ test(TITLE, { timeout: 180_000 }, async (t) => {
   await waitFor('3 alerts at every receiver', everywhere(3), 30_000);
   await checkAlerts(admin, rx);
   listAndAck(agents);
+  await waitFor('the gate refused each alert once at least', () => gate.refused.length >= 3, 30_000);
+  assert.equal(gate.accepted.length, 0);
 
   // ---- kill -9 the dispatcher between down and recovery ----
   const holder = String(await redis.get(lockKey));
   const dispatcher = agents.find((a) => holder.startsWith(`${a.name}-`))!;
   const other = agents.find((a) => a !== dispatcher)!;
+  const gone = new Promise((res) => dispatcher.proc!.once('exit', res));
   dispatcher.proc!.kill('SIGKILL');
+  await gone;
+  // a request the dead dispatcher wrote just before dying is still refused: that is the one
+  // window (send accepted, never marked sent) where a notification could come twice
+  await sleep(1000);
+  gate.down = false;
   await admin.query("UPDATE devices SET status = 1, status_reason = '' WHERE hostname IN ('sw1', 'sw2', 'sw3')");
   const takenOver = async () => String(await redis.get(lockKey)).startsWith(`${other.name}-`);
   await waitFor('the other agent takes over', takenOver, 30_000);
   await waitFor('3 recoveries at every receiver', everywhere(6), 30_000);
+  await waitFor('the waiting alerts and the recoveries at the gate', () => gate.accepted.length >= 6, 60_000);
   // a few more evaluation rounds: nothing more may arrive
   await sleep(4000);
   const each = ['1 alert', '1 recovered', '2 alert', '2 recovered', '3 alert', '3 recovered'];
   assert.deepEqual(byDevice(hook.accepted), each);
   assert.deepEqual(byDevice(flaky.accepted), each);
+  assert.deepEqual(byDevice(gate.accepted), each, 'the outbox resumed by the new dispatcher: each once, in order');
   const totals = [hook.accepted.length, sink.messages.length, chat.accepted.length];
   assert.deepEqual(totals, [6, 6, 6], 'nothing else was sent');
   const perState = 'SELECT state, COUNT(*) AS n FROM alert_log GROUP BY state ORDER BY state';
