@@ -28,6 +28,8 @@ export interface NodeEnv {
   NMS_USER: string;
   /** Token the web/API (role `api`, master only) requires in `X-Auth-Token`; empty elsewhere. */
   API_TOKEN: string;
+  /** Secret fields of alert transports by transport name, as JSON (lib/alerts.ts); may be empty. */
+  ALERT_SECRETS: string;
 }
 
 export type AgentRole = 'poller' | 'discovery' | 'ping' | 'api';
@@ -70,6 +72,8 @@ export interface NodeSettings {
   /** SNMP timeout per request in ms and retries. */
   snmp_timeout_ms: number;
   snmp_retries: number;
+  /** Alert rules and transports without their secrets (lib/alerts.ts); absent: the defaults. */
+  alerts?: unknown;
 }
 
 /** LibreNMS's defaults where it has the setting; ours otherwise. */
@@ -129,6 +133,7 @@ const ENV_STRINGS = ['DB_HOST', 'DB_DATABASE', 'DB_USERNAME', 'DB_PASSWORD', 'RE
 export function validateEnv(raw: Record<string, string>, file: string): NodeEnv {
   const problems: string[] = [];
   const env: Record<string, string | number> = { REDIS_PASSWORD: raw.REDIS_PASSWORD ?? '', API_TOKEN: raw.API_TOKEN ?? '' };
+  env.ALERT_SECRETS = raw.ALERT_SECRETS ?? '';
   for (const k of ENV_STRINGS) {
     if (!raw[k]) problems.push(`${k} is missing`);
     else env[k] = raw[k];

@@ -2,6 +2,7 @@
 // turn a request into a JSON body (shapes documented in docs/api.md). HTTP plumbing, the token
 // and error mapping live in server.ts.
 import { NmsError } from '../../lib/errors.js';
+import { alertRoutes } from '../alerts/api.js';
 import { databaseInfo, getDevice, listDevices, listPollers, listPorts, systemCounts, type ApiDb, type DeviceFilter } from './queries.js';
 
 /** An answer other than 200, with the message the client sees. */
@@ -175,6 +176,7 @@ export const ROUTES: Route[] = [
       return { status: 'ok', device_id: id, count: ports.length, ports };
     },
   },
+  ...alertRoutes(),
 ];
 
 function decodeParam(raw: string): string {

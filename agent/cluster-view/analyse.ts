@@ -110,6 +110,7 @@ export function analyse(f: ClusterFacts): ClusterView {
     errors: f.errors.slice(0, 10),
     problems,
     ...(f.device !== undefined ? { device: f.device } : {}),
+    ...(f.alerts ? { alerts: f.alerts.slice(0, 20) } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 // Plain-text rendering of the cluster view for a person on the master.
 import type { ClusterView } from './types.js';
+import { alertLine } from '../../lib/alerts.js';
 
 export function formatClusterView(v: ClusterView): string {
   const l: string[] = [`cluster: ${v.healthy ? 'healthy' : 'UNHEALTHY'} (${v.checked_at})`];
@@ -12,6 +13,7 @@ export function formatClusterView(v: ClusterView): string {
   l.push('  groups:');
   for (const g of v.groups) l.push(`    ${String(g.group).padEnd(4)} ${String(g.devices).padStart(6)} devices  pollers ${g.pollers.join(',') || 'NONE'}  waiting ${g.queue?.waiting ?? '?'} active ${g.queue?.active ?? '?'}`);
   l.push(`  devices: ${v.devices.total} (${v.devices.up} up, ${v.devices.down} down, ${v.devices.disabled} disabled, ${v.devices.overdue} overdue)`);
+  for (const a of v.alerts ?? []) l.push(`  ${alertLine(a)}`);
   for (const e of v.errors) l.push(`  event ${e.datetime ?? ''} ${e.hostname ?? ''} ${e.message}`);
   for (const p of v.problems) l.push(`  PROBLEM ${p.message}\n          fix: ${p.fix}`);
   return l.join('\n') + '\n';

@@ -2,6 +2,7 @@
 // devices and eventlog from MariaDB; the dispatcher lock, its last tick and the queue depths
 // from Redis; the node registry from memcached. Each source is bounded by a timeout and may
 // fail alone: the view then says which one and what it could not check. Nothing is written.
+import { alertSummaries } from '../alerts/status.js';
 import { Redis } from 'ioredis';
 import type { RowDataPacket } from 'mysql2/promise';
 import { loadNodeConfig } from '../../lib/node-config.js';
@@ -119,6 +120,7 @@ export async function gatherClusterStatus(options: ClusterStatusOptions): Promis
           version: String(r.poller_version ?? ''),
         }));
         if (o.device !== undefined) facts.device = await lookupDevice(q, o.device);
+        facts.alerts = await alertSummaries(db).catch(() => undefined); // no alert tables yet: none shown
         facts.groupDevices = groups.map((g) => ({ group: Number(g.poller_group), devices: Number(g.n) }));
         const c = counts[0];
         facts.devices = { total: Number(c.total), up: Number(c.up), down: Number(c.down), disabled: Number(c.disabled), never_polled: Number(c.never), overdue: overdue.length };

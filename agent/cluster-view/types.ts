@@ -121,6 +121,21 @@ export interface ClusterView {
   problems: ClusterProblem[];
   /** The device asked for with `--device` (null when not found); absent when not asked. */
   device?: DeviceLookup | null;
+  /** Active alerts (alerting or acknowledged, newest first, at most 20); absent without the alert tables. */
+  alerts?: AlertSummary[];
+}
+
+/** One active alert (agent/alerts; the API has the full rows). */
+export interface AlertSummary {
+  id: number;
+  rule: string;
+  severity: string;
+  state: string;
+  device_id: number;
+  hostname: string;
+  entity: string;
+  message: string;
+  since: string;
 }
 
 /** One device looked up by id, hostname or hostname:port (for `nms status --probe`). */
@@ -154,4 +169,5 @@ export interface ClusterFacts {
   overdue: OverdueDevice[];
   errors: EventRow[];
   device?: DeviceLookup | null;
+  alerts?: AlertSummary[];
 }

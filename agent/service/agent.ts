@@ -19,6 +19,8 @@ import { reportCluster, reportStopped, type TypeStats } from './cluster-report.j
 import { Metrics, MetricsServer } from './metrics.js';
 import { Watchdog } from './watchdog.js';
 import { apiServerFromConfig, type ApiServer } from '../api/server.js';
+import { attachAlerts } from '../alerts/attach.js';
+import type { AlertEngine } from '../alerts/engine.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -66,6 +68,8 @@ export class AgentService {
   private watchdog?: Watchdog;
   /** The web/API of the `api` role (the master), on 127.0.0.1:api_port behind nginx. */
   private api?: ApiServer;
+  /** Alert rules, run by this agent while it is the dispatcher (agent/alerts). */
+  private alerts?: AlertEngine;
   private timers: NodeJS.Timeout[] = [];
   private state = 'starting';
   private readonly startedAt = Date.now();
@@ -187,6 +191,7 @@ export class AgentService {
     this.dispatcher.on('error', bgError);
     this.dispatcher.on('elected', () => this.log.info('dispatcher_elected'));
     this.dispatcher.on('lost', () => this.log.warn('dispatcher_lost'));
+    this.alerts = attachAlerts(this.dispatcher, { db, log: this.log.child('alerts'), config: () => this.cfg });
     this.dispatcher.start();
     this.pool = new WorkerPool({
       connection,
@@ -401,6 +406,7 @@ export class AgentService {
         clearTimeout(timer);
       }
     };
+    await step('alerts', () => this.alerts?.close());
     await step('dispatcher', () => this.dispatcher?.close());
     await step('workers', () => this.pool?.close(this.o.drainMs), this.o.drainMs + 5000);
     await step('report', () => this.db && this.report());
@@ -412,6 +418,7 @@ export class AgentService {
     await step('memcached', () => this.registry?.close());
     await step('mariadb', () => this.db?.end());
     await step('redis', () => (this.redis?.status === 'ready' ? this.redis.quit() : this.redis?.disconnect()));
+    this.alerts = undefined;
     this.dispatcher = this.pool = this.stats = this.handler = this.registry = this.db = this.redis = this.api = undefined;
     this.stuck = undefined;
   }

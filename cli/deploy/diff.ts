@@ -21,6 +21,9 @@ export class SecretMasker {
       if (d.snmp.version === 'v3') list.push(d.snmp.authpass ?? '', d.snmp.cryptopass ?? '');
       else list.push(d.snmp.community);
     }
+    for (const t of Object.values(s.alert_transports ?? {})) {
+      list.push(t.url ?? '', t.password ?? '', ...Object.values(t.headers ?? {}));
+    }
     return new SecretMasker(list);
   }
 

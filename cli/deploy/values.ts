@@ -85,6 +85,7 @@ export function nodeSettings(inv: Inventory, host: HostSpec, profile: OsProfile)
     // the rrdcached host talks to its own daemon over the unix socket (group nms)
     rrdcached: rrdHost.name === host.name ? `unix:${profile.paths.rrdcachedSocket}` : `${rrdHost.address}:${inv.cluster.rrdcached.port}`,
     rrd_dir: inv.cluster.rrdcached.baseDir,
+    ...(inv.alerts ? { alerts: inv.alerts.settings } : {}),
   };
 }
 
@@ -104,6 +105,8 @@ export function nodeEnv(inv: Inventory, host: HostSpec, nodeId: string): NodeEnv
     NMS_USER,
     // only the host serving the web/API needs the token
     API_TOKEN: host.roles.includes('web') ? inv.secrets.api_token : '',
+    // every node may become the dispatcher, which sends the alerts
+    ALERT_SECRETS: inv.alerts && Object.keys(inv.alerts.secrets).length ? JSON.stringify(inv.alerts.secrets) : '',
   };
 }
 

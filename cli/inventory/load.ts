@@ -9,6 +9,7 @@ import { InventoryError, type InventoryProblem } from '../../lib/errors.js';
 import { checkSchema, parseSource, type FieldPath, type SourceFile } from './source.js';
 import { devicesFileSchema, hostsFileSchema, secretsFileSchema } from './schema.js';
 import { checkRules } from './rules.js';
+import { ALERTS_FILE, loadAlerts } from './alerts.js';
 import { MASTER_SERVICES, type AgentSettings, type ClusterSettings, type DeviceSpec, type HostSpec, type Inventory, type MasterService, type Role, type Secrets, type SnmpSpec } from './types.js';
 
 export const HOSTS_FILE = 'hosts.yaml';
@@ -266,6 +267,9 @@ export async function loadInventory(dir: string, opts: LoadOptions = {}): Promis
     devices: normaliseDevices(rawDevices ?? []),
   };
   problems.push(...checkRules(ctx));
+  const alertsFile = join(dir, ALERTS_FILE);
+  const alertSecrets = rawSecrets?.alert_transports;
+  const alerts = exists(alertsFile) ? loadAlerts(alertsFile, alertSecrets, ctx.secretsSrc, problems) : undefined;
   if (problems.length || !ctx.secrets) throw new InventoryError(sortProblems(problems));
 
   const services = {} as Record<MasterService, HostSpec>;
@@ -279,5 +283,6 @@ export async function loadInventory(dir: string, opts: LoadOptions = {}): Promis
     devices: ctx.devices,
     secrets: { ...ctx.secrets, db_passwords: { ...ctx.secrets.db_passwords } },
     services,
+    ...(alerts ? { alerts } : {}),
   };
 }

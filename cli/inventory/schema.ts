@@ -3,6 +3,7 @@
 // `nms inventory schema`; a unit test keeps the committed copy in step with this file).
 // Cross-field rules (one host per master service, unique addresses, ...) live in rules.ts.
 import { AGENT_ROLES, MASTER_SERVICES } from './types.js';
+import { alertSecretsSchema } from './alerts-schema.js';
 
 type Schema = Record<string, unknown>;
 
@@ -140,6 +141,7 @@ export const secretsFileSchema: Schema = obj(
     api_token: { type: 'string', minLength: 16 },
     db_admin_password: { type: 'string', minLength: 1 },
     db_passwords: { type: 'object', additionalProperties: { type: 'string', minLength: 8 } },
+    alert_transports: alertSecretsSchema,
   },
   { required: ['app_key', 'redis_password', 'api_token', 'db_passwords'] },
 );

@@ -1,6 +1,8 @@
 // The normalised inventory: what every command gets after `loadInventory()` has validated
 // the YAML in `inventories/<name>/`. Field names of agent settings follow LibreNMS.
 import type { NodeSettings } from '../../lib/node-config.js';
+import type { TransportSecrets } from '../../lib/alerts.js';
+import type { InventoryAlerts } from './alerts.js';
 
 /** Services that exist once per cluster, each on exactly one host. */
 export const MASTER_SERVICES = ['web', 'mariadb', 'rrdcached', 'redis', 'memcached'] as const;
@@ -93,6 +95,8 @@ export interface Secrets {
   db_admin_password?: string;
   /** MariaDB password of each node's account, by host name. */
   db_passwords: Record<string, string>;
+  /** Secret fields of alert transports by transport name (alerts.yaml names them). */
+  alert_transports?: TransportSecrets;
 }
 
 export interface Inventory {
@@ -107,4 +111,6 @@ export interface Inventory {
   secrets: Secrets;
   /** The host of each master service. */
   services: Record<MasterService, HostSpec>;
+  /** alerts.yaml, when the inventory has one (the built-in rules apply without it). */
+  alerts?: InventoryAlerts;
 }

@@ -3,6 +3,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import chalk from 'chalk';
 import type { StatusReport } from './types.js';
+import { alertLine } from '../../lib/alerts.js';
 
 export function colours(env: NodeJS.ProcessEnv = process.env): ChalkInstance {
   return new Chalk({ level: env.NO_COLOR ? 0 : chalk.level });
@@ -34,6 +35,12 @@ export function formatStatus(r: StatusReport, c: ChalkInstance = colours()): str
       l.push(`  group ${g.group}: ${g.devices} device${g.devices === 1 ? '' : 's'}, pollers ${g.pollers.length ? g.pollers.join(', ') : c.red('none')}${g.queue ? `, queue ${g.queue.waiting} waiting / ${g.queue.active} active` : ''}`);
     const dv = v.devices;
     l.push(`  devices: ${dv.total} (${dv.up} up, ${dv.down ? c.yellow(`${dv.down} down`) : '0 down'}, ${dv.overdue ? c.red(`${dv.overdue} overdue`) : '0 overdue'}, ${dv.never_polled} never polled)`);
+    const alerts = v.alerts ?? [];
+    l.push(`  alerts: ${alerts.length ? c.yellow(`${alerts.length} active`) : '0 active'}`);
+    for (const a of alerts) {
+      const urgent = a.severity === 'critical' && a.state === 'alerting';
+      l.push(`    ${urgent ? c.red(alertLine(a)) : alertLine(a)}`);
+    }
     for (const e of v.errors.slice(0, 5)) l.push(c.dim(`  event ${e.datetime ?? ''} ${e.hostname ?? ''} ${e.message}`));
   }
   if (r.api) l.push(`  api: ${r.api.url} ${r.api.ok ? c.green(`HTTP ${r.api.http_status}`) : c.red(r.api.error ?? `HTTP ${r.api.http_status}`)} (${r.api.ms} ms)`);

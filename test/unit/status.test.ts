@@ -245,6 +245,18 @@ describe('nms status schema, parsing and output', () => {
     assert.match(text, /fix: on nms82 run `\/etc\/init.d\/rrdcached start`/);
     assert.match(formatStatus(report(answers()), c), /base: healthy/);
   });
+
+  it('lists active alerts from the cluster view; they do not make nms unhealthy', () => {
+    const since = '2026-11-25T16:58:00.000Z';
+    const message = 'Device sw3 is down (icmp)';
+    const alert = { id: 7, rule: 'device-down', severity: 'critical', state: 'alerting', device_id: 3, hostname: 'sw3' };
+    const alerts = [{ ...alert, entity: '', message, since }];
+    const r = report(answers({ cluster: { alerts } }));
+    assert.equal(r.healthy, true);
+    assert.deepEqual(r.cluster?.alerts, alerts);
+    const text = formatStatus(r, colours({ NO_COLOR: '1' }));
+    assert.ok(text.includes(`alerts: 1 active\n    alert 7 CRITICAL device-down: ${message} since ${since}`), text);
+  });
 });
 
 describe('the cluster view rules (agent side)', () => {
