@@ -53,7 +53,7 @@ function decode(tag: string, raw: string): Pick<Varbind, 'type' | 'value'> {
       return /^\d+$/.test(s) ? { type: t, value: BigInt(s) } : HOLE;
     }
     case T.OID:
-      return { type: t, value: bytes.toString().replace(/^\./, '') };
+      return { type: t, value: bytes.toString().replace(/^\.|\.$/g, '') }; // one recording ends an OID with a dot
     case T.IpAddress:
       return { type: t, value: hexed ? [...bytes].join('.') : bytes.toString() };
     default:
