@@ -19,7 +19,7 @@ export const discoveryProtocolsCollector: Collector<LinkRecord[]> = {
   name: 'discovery-protocols',
   columns: [...Object.values(L), dot1dBasePortIfIndex, ...Object.values(C)],
   process: (data) => [...lldp(data), ...cdp(data)],
-  tables: (r) => ({ links: r.map(({ remote_mac: _mac, ...row }) => ({ ...row, active: 1 })) }),
+  tables: (r) => ({ links: r.map(({ remote_mac: _mac, remote_port_name: _name, ...row }) => ({ ...row, active: 1 })) }),
 };
 
 function lldp({ columns }: CollectedData): LinkRecord[] {
@@ -36,7 +36,7 @@ function lldp({ columns }: CollectedData): LinkRecord[] {
     const portText = portMac ? portMac.toUpperCase().replace(/(..)(?!$)/g, '$1 ') : (str(col('portId')?.get(i)) ?? '');
     const mac = portMac ?? chassisMac;
     out.push({
-      ifIndex: viaBridge ? viaBridge : local, protocol: 'lldp', remote_hostname, remote_port: mac ? `${portText} (${mac})` : portText,
+      ifIndex: viaBridge ? viaBridge : local, protocol: 'lldp', remote_hostname, remote_port: mac ? `${portText} (${mac})` : portText, remote_port_name: portText,
       remote_platform: null, remote_version: str(col('sysDesc')?.get(i)) || null, remote_mac: portMac,
     });
   }
@@ -48,8 +48,9 @@ function cdp({ columns }: CollectedData): LinkRecord[] {
   for (const [i, idCell] of columns.get(C.deviceId) ?? []) {
     const remote_hostname = str(idCell);
     if (!remote_hostname) continue;
+    const port = str(columns.get(C.devicePort)?.get(i)) ?? '';
     out.push({
-      ifIndex: Number(i.split('.')[0]), protocol: 'cdp', remote_hostname, remote_port: str(columns.get(C.devicePort)?.get(i)) ?? '',
+      ifIndex: Number(i.split('.')[0]), protocol: 'cdp', remote_hostname, remote_port: port, remote_port_name: port,
       remote_platform: str(columns.get(C.platform)?.get(i)) || null, remote_version: str(columns.get(C.version)?.get(i)) || null, remote_mac: null,
     });
   }

@@ -126,6 +126,8 @@ export interface LinkRecord {
   protocol: 'lldp' | 'cdp';
   remote_hostname: string;
   remote_port: string;
+  /** The remote port as the protocol names it (remote_port without the MAC): used to find the remote port. */
+  remote_port_name: string;
   remote_platform: string | null;
   remote_version: string | null;
   /** The remote port's MAC (12 hex digits) when the protocol gives one: used to find the remote port. */

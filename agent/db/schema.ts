@@ -1,6 +1,7 @@
 // The database schema as versioned migrations, with LibreNMS's table and column names where the
 // concept is the same, so that its users find what they expect. A migration is applied once and
 // recorded in `migrations`; never edit one that has shipped: add the next version instead.
+import { MODULE_MIGRATIONS } from './migrations/feat-modules.js';
 
 /** One schema step. */
 export interface Migration {
@@ -239,3 +240,4 @@ export const MIGRATIONS: Migration[] = [
     ],
   },
 ];
+MIGRATIONS.push(...MODULE_MIGRATIONS);

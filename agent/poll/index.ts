@@ -14,6 +14,9 @@ import { rrdFiles } from '../rrd/layout.js';
 import type { RrdPoint, RrdWriter, RrdWriteResult } from '../rrd/writer.js';
 import { portPoints, processorPoints, sensorPoints, storagePoints } from './points.js';
 import { Semaphore } from './semaphore.js';
+import { DISCOVERY_MODULES, diskioPoints } from './modules.js';
+import { ucdDiskioCollector } from '../collectors/ucd-diskio.js';
+import { diskioOf } from '../db/modules.js';
 
 export interface PollerOptions {
   db: Db;
@@ -183,10 +186,12 @@ export class Poller {
   private async discover(res: RunResult, session: SnmpSession, d: DeviceRow, e: EntityState): Promise<void> {
     const id = d.device_id;
     const now = Math.floor(Date.now() / 1000);
-    await this.module(res, session, portsCollector, async (r) => (await syncPorts(this.o.db, id, r, now, true, e.ids.ports)).size);
+    let portIds = new Map<number, number>();
+    await this.module(res, session, portsCollector, async (r) => (portIds = await syncPorts(this.o.db, id, r, now, true, e.ids.ports)).size);
     await this.module(res, session, processorsCollector, async (r) => (await syncProcessors(this.o.db, id, r, true, e.ids.processors), r.length));
     await this.module(res, session, storageCollector, async (r) => (await syncStorage(this.o.db, id, r, true, e.ids.storage), r.length));
     await this.module(res, session, sensorsCollector, async (r) => (await syncSensors(this.o.db, id, r, true, e.ids.sensors), r.length));
+    for (const m of DISCOVERY_MODULES) await this.module(res, session, m.collector, (r) => m.save(this.o.db, id, r, portIds));
   }
 
   /** Runs the poll modules and returns the RRD points they made (written once, with the rest). */
@@ -215,6 +220,9 @@ export class Poller {
       }
       await this.module(res, session, c as Collector<never[]>, save);
     }
+    const disks = await diskioOf(this.o.db, id);
+    if (disks.size === 0) res.modules.push({ module: ucdDiskioCollector.name, status: 'skipped', items: 0, snmpMs: 0, dbMs: 0, rrdMs: 0 });
+    else await this.module(res, session, ucdDiskioCollector, async (r) => { const p = diskioPoints(host, r, disks, Date.now() / 1000); points.push(...p); return p.length; });
     return points;
   }
 
