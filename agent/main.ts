@@ -7,6 +7,7 @@ import { register as registerMigrate } from './commands/migrate.js';
 import { register as registerPoll } from './commands/poll.js';
 import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerClusterStatus } from './commands/cluster.js';
+import { register as registerProbe } from './commands/probe.js';
 
 const program = new Command('nms-agent')
   .description('The nms agent: polls devices over SNMP into rrdcached and MariaDB, coordinated through Redis and memcached.')
@@ -15,5 +16,6 @@ const program = new Command('nms-agent')
   .showHelpAfterError('(add --help for usage)');
 
 for (const register of [registerRun, registerMigrate, registerPoll, registerDoctor, registerClusterStatus]) register(program);
+registerProbe(program);
 
 await runMain(program);

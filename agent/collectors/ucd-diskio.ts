@@ -25,7 +25,8 @@ export const ucdDiskioCollector: Collector<DiskIoRecord[]> = {
     }
     return out;
   },
-  tables: (r) => ({ ucd_diskio: r.map(({ diskio_index, diskio_descr }) => ({ diskio_index, diskio_descr })) }),
+  // what LibreNMS keeps: the disks with traffic
+  tables: (r) => ({ ucd_diskio: activeDisks(r).map(({ diskio_index, diskio_descr }) => ({ diskio_index, diskio_descr })) }),
 };
 
 /** What discovery keeps: disks with traffic. */
