@@ -129,3 +129,28 @@ export async function diskioOf(db: Db, deviceId: number): Promise<Map<number, st
   const [rows] = await db.query<mysql.RowDataPacket[]>('SELECT diskio_index, diskio_descr FROM ucd_diskio WHERE device_id = ?', [deviceId]);
   return new Map(rows.map((r) => [Number(r.diskio_index), String(r.diskio_descr)]));
 }
+
+/** port_id by ifIndex of the device's live ports. */
+export async function portIdsOf(db: Db, deviceId: number): Promise<Map<number, number>> {
+  const [rows] = await db.query<mysql.RowDataPacket[]>('SELECT port_id, ifIndex FROM ports WHERE device_id = ? AND deleted = 0', [deviceId]);
+  return new Map(rows.map((r) => [Number(r.ifIndex), Number(r.port_id)]));
+}
+
+/**
+ * A device's rows of entPhysical, ipv4_addresses, links or ucd_diskio as LibreNMS's test dumps
+ * show them (what a comparison with expected/*.json reads): ipv4_addresses with ipv4_network
+ * and the port's ifIndex in place of the ids, links with the local port's ifName, ifDescr and
+ * ifAlias. Tables without device_id (ipv4_addresses) or with another name for it (links) are
+ * reached through the ports.
+ */
+export async function moduleRows(db: Db, table: 'entPhysical' | 'ipv4_addresses' | 'links' | 'ucd_diskio', deviceId: number): Promise<mysql.RowDataPacket[]> {
+  const sql = {
+    entPhysical: 'SELECT * FROM entPhysical WHERE device_id = ?',
+    ucd_diskio: 'SELECT * FROM ucd_diskio WHERE device_id = ?',
+    ipv4_addresses: `SELECT a.*, n.ipv4_network, p.ifIndex FROM ipv4_addresses a JOIN ipv4_networks n USING (ipv4_network_id)
+      JOIN ports p ON p.port_id = a.port_id WHERE p.device_id = ?`,
+    links: `SELECT l.*, p.ifName, p.ifDescr, p.ifAlias FROM links l LEFT JOIN ports p ON p.port_id = l.local_port_id WHERE l.local_device_id = ?`,
+  }[table];
+  const [rows] = await db.query<mysql.RowDataPacket[]>(sql, [deviceId]);
+  return rows;
+}

@@ -9,14 +9,12 @@ import { checkAppKey, getDeviceState, logEvent, recordPoll, Severity, snmpTarget
 import { detectReboot, portsCollector, portStatsCollector, processorsCollector, runCollector, sensorsCollector, storageCollector, systemCollector, type CollectedData, type Collector, type SystemRecord } from '../collectors/index.js';
 import { SnmpError } from '../snmp/errors.js';
 import { SnmpSession } from '../snmp/session.js';
-import type { WalkOptions } from '../snmp/walk.js';
+import { walkColumns, type WalkOptions } from '../snmp/walk.js';
 import { rrdFiles } from '../rrd/layout.js';
 import type { RrdPoint, RrdWriter, RrdWriteResult } from '../rrd/writer.js';
 import { portPoints, processorPoints, sensorPoints, storagePoints } from './points.js';
 import { Semaphore } from './semaphore.js';
-import { DISCOVERY_MODULES, diskioPoints } from './modules.js';
-import { ucdDiskioCollector } from '../collectors/ucd-diskio.js';
-import { diskioOf } from '../db/modules.js';
+import { TABLE_MODULES, type TableModuleContext } from './modules.js';
 
 export interface PollerOptions {
   db: Db;
@@ -186,12 +184,28 @@ export class Poller {
   private async discover(res: RunResult, session: SnmpSession, d: DeviceRow, e: EntityState): Promise<void> {
     const id = d.device_id;
     const now = Math.floor(Date.now() / 1000);
-    let portIds = new Map<number, number>();
-    await this.module(res, session, portsCollector, async (r) => (portIds = await syncPorts(this.o.db, id, r, now, true, e.ids.ports)).size);
+    await this.module(res, session, portsCollector, async (r) => (await syncPorts(this.o.db, id, r, now, true, e.ids.ports)).size);
     await this.module(res, session, processorsCollector, async (r) => (await syncProcessors(this.o.db, id, r, true, e.ids.processors), r.length));
     await this.module(res, session, storageCollector, async (r) => (await syncStorage(this.o.db, id, r, true, e.ids.storage), r.length));
     await this.module(res, session, sensorsCollector, async (r) => (await syncSensors(this.o.db, id, r, true, e.ids.sensors), r.length));
-    for (const m of DISCOVERY_MODULES) await this.module(res, session, m.collector, (r) => m.save(this.o.db, id, r, portIds));
+    await this.tableModules(res, session, d, 'discovery', []);
+  }
+
+  /** The modules of TABLE_MODULES (agent/poll/modules.ts), each timed in its result. */
+  private async tableModules(res: RunResult, session: SnmpSession, d: DeviceRow, kind: 'poll' | 'discovery', points: RrdPoint[]): Promise<void> {
+    const ctx: TableModuleContext = { db: this.o.db, device: d, reader: { walk: (cols) => walkColumns(session, cols, this.o.walk) }, host: rrdHost(d), points };
+    for (const mod of TABLE_MODULES) {
+      const fn = kind === 'poll' ? mod.poll : mod.discover;
+      if (!fn) continue;
+      const m: ModuleResult = { module: mod.name, status: 'ok', items: 0, snmpMs: 0, dbMs: 0, rrdMs: 0 };
+      res.modules.push(m);
+      const t = performance.now();
+      try {
+        m.items = await fn.call(mod, ctx);
+      } finally {
+        m.snmpMs = round1(performance.now() - t);
+      }
+    }
   }
 
   /** Runs the poll modules and returns the RRD points they made (written once, with the rest). */
@@ -220,9 +234,7 @@ export class Poller {
       }
       await this.module(res, session, c as Collector<never[]>, save);
     }
-    const disks = await diskioOf(this.o.db, id);
-    if (disks.size === 0) res.modules.push({ module: ucdDiskioCollector.name, status: 'skipped', items: 0, snmpMs: 0, dbMs: 0, rrdMs: 0 });
-    else await this.module(res, session, ucdDiskioCollector, async (r) => { const p = diskioPoints(host, r, disks, Date.now() / 1000); points.push(...p); return p.length; });
+    await this.tableModules(res, session, d, 'poll', points);
     return points;
   }
 

@@ -1,28 +1,70 @@
-// The discovery-time modules with LibreNMS's tables (entity-physical, ipv4-addresses,
-// discovery-protocols, ucd-diskio): what each writes after discovery, and the ucd-diskio RRD
-// points a poll makes (LibreNMS's ucd_diskio-<descr>.rrd: read, written, reads, writes).
+// The modules with LibreNMS's tables that this set adds (entity-physical, ipv4-addresses,
+// discovery-protocols, ucd-diskio) as device modules: `discover` walks the collector's columns
+// and replaces the device's rows; `poll` (ucd-diskio only) makes RRD points for the disks
+// discovery kept (LibreNMS's ucd_diskio-<descr>.rrd: read, written, reads, writes). The context
+// they need is a small one, so that the same objects serve any runner that offers it.
 import type { Collector, DiskIoRecord } from '../collectors/types.js';
 import { discoveryProtocolsCollector, entityPhysicalCollector, ipv4AddressesCollector, ucdDiskioCollector } from '../collectors/index.js';
 import { activeDisks } from '../collectors/ucd-diskio.js';
-import { syncDiskio, syncEntPhysical, syncIpv4Addresses, syncLinks, type Db } from '../db/index.js';
+import { diskioOf, portIdsOf, syncDiskio, syncEntPhysical, syncIpv4Addresses, syncLinks, type Db } from '../db/index.js';
 import { safeName, type RrdDs, type RrdFileDef } from '../rrd/layout.js';
 import type { RrdPoint } from '../rrd/writer.js';
+import type { Cell } from '../snmp/types.js';
 
-export interface DiscoveryModule<R> {
-  collector: Collector<R>;
-  /** Writes what discovery found; `portIds` is port_id by ifIndex of the ports just discovered. Returns the rows written. */
-  save(db: Db, deviceId: number, record: R, portIds: Map<number, number>): Promise<number>;
+/** What these modules use of a run. */
+export interface TableModuleContext {
+  db: Db;
+  device: { device_id: number };
+  /** Column walks: column OID → row index → cell. */
+  reader: { walk(columns: string[]): Promise<Map<string, Map<string, Cell>>> };
+  /** RRD host directory. */
+  host: string;
+  /** Points the module adds; written once with the rest of the poll. */
+  points: RrdPoint[];
 }
 
-const mod = <R>(m: DiscoveryModule<R>) => m as DiscoveryModule<unknown>;
+export interface TableModule {
+  /** LibreNMS's module name. */
+  name: string;
+  /** Stores what the device has now; returns how many rows. */
+  discover(ctx: TableModuleContext): Promise<number>;
+  /** Makes the poll's RRD points; returns how many. */
+  poll?(ctx: TableModuleContext): Promise<number>;
+}
 
-/** In the order discovery runs them, after ports. */
-export const DISCOVERY_MODULES: DiscoveryModule<unknown>[] = [
-  mod({ collector: entityPhysicalCollector, save: (db, id, r) => syncEntPhysical(db, id, r) }),
-  mod({ collector: ipv4AddressesCollector, save: (db, id, r, ports) => syncIpv4Addresses(db, id, r, ports) }),
-  mod({ collector: discoveryProtocolsCollector, save: (db, id, r, ports) => syncLinks(db, id, r, ports) }),
-  mod({ collector: ucdDiskioCollector, save: (db, id, r) => syncDiskio(db, id, activeDisks(r)) }),
-];
+async function collect<R>(ctx: TableModuleContext, c: Collector<R>): Promise<R> {
+  return c.process({ scalars: new Map(), columns: await ctx.reader.walk(c.columns ?? []) });
+}
+
+export const entityPhysicalModule: TableModule = {
+  name: 'entity-physical',
+  discover: async (ctx) => syncEntPhysical(ctx.db, ctx.device.device_id, await collect(ctx, entityPhysicalCollector)),
+};
+
+export const ipv4AddressesModule: TableModule = {
+  name: 'ipv4-addresses',
+  discover: async (ctx) => syncIpv4Addresses(ctx.db, ctx.device.device_id, await collect(ctx, ipv4AddressesCollector), await portIdsOf(ctx.db, ctx.device.device_id)),
+};
+
+export const discoveryProtocolsModule: TableModule = {
+  name: 'discovery-protocols',
+  discover: async (ctx) => syncLinks(ctx.db, ctx.device.device_id, await collect(ctx, discoveryProtocolsCollector), await portIdsOf(ctx.db, ctx.device.device_id)),
+};
+
+export const ucdDiskioModule: TableModule = {
+  name: 'ucd-diskio',
+  discover: async (ctx) => syncDiskio(ctx.db, ctx.device.device_id, activeDisks(await collect(ctx, ucdDiskioCollector))),
+  async poll(ctx) {
+    const kept = await diskioOf(ctx.db, ctx.device.device_id);
+    if (kept.size === 0) return 0; // nothing discovered: no walk
+    const points = diskioPoints(ctx.host, await collect(ctx, ucdDiskioCollector), kept, Date.now() / 1000);
+    ctx.points.push(...points);
+    return points.length;
+  },
+};
+
+/** In the order a discovery runs them, after ports. */
+export const TABLE_MODULES: TableModule[] = [entityPhysicalModule, ipv4AddressesModule, discoveryProtocolsModule, ucdDiskioModule];
 
 const DISKIO_DS: readonly RrdDs[] = Object.freeze(['read', 'written', 'reads', 'writes'].map((name) => Object.freeze({ name, type: 'DERIVE' as const, min: 0, max: 125000000000 })));
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type mysql from 'mysql2/promise';
 import { generateAppKey } from '../../lib/crypto.js';
 import { RrdcachedClient } from '../../lib/rrdcached.js';
-import { addDevice, migrate, openDb, type Db } from '../../agent/db/index.js';
+import { addDevice, migrate, moduleRows, openDb, type Db } from '../../agent/db/index.js';
 import { Poller } from '../../agent/poll/index.js';
 import { RrdWriter } from '../../agent/rrd/writer.js';
 import { expectedRows } from '../helpers/snmprec.js';
@@ -77,6 +77,12 @@ test('discovery stores entPhysical, ipv4 addresses, links and disks as LibreNMS 
     const key = (r: Record<string, unknown>) => [r.ifName, r.protocol, r.remote_hostname, r.remote_port, r.remote_version].join(' | ');
     assert.deepEqual(got.map(key).sort(), want.map(key).sort(), n);
   }
+  // moduleRows: the rows in the shape of LibreNMS's dumps, for comparisons with expected/
+  const links = await moduleRows(db, 'links', ids['fs-switch_s3900']);
+  assert.deepEqual(links.map((r) => `${r.ifName} ${r.remote_port}`).sort(), expectedRows('fs-switch_s3900', 'discovery-protocols', 'links')!.map((r) => `${String(r.ifName)} ${String(r.remote_port)}`).sort());
+  const v4 = await moduleRows(db, 'ipv4_addresses', ids.edgeos);
+  assert.deepEqual(v4.map((r) => `${r.ipv4_address} ${r.ipv4_network} ${r.ifIndex}`).sort(), expectedRows('edgeos', 'ipv4-addresses', 'ipv4_addresses')!.map((r) => `${String(r.ipv4_address)} ${String(r.ipv4_network)} ${String(r.ifIndex)}`).sort());
+  assert.equal((await moduleRows(db, 'entPhysical', ids.voss_8608)).length, 268);
   const disks = await q('SELECT diskio_index, diskio_descr FROM ucd_diskio WHERE device_id = ? ORDER BY diskio_index', [ids.cumulus_mellanox]);
   assert.ok(disks.some((r) => r.diskio_descr === 'sda') && !disks.some((r) => /^(ram|loop)/.test(r.diskio_descr)), JSON.stringify(disks));
 });
