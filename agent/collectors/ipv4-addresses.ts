@@ -22,7 +22,8 @@ export const ipv4AddressesCollector: Collector<Ipv4AddressRecord[]> = {
       const len = mask === undefined && a !== null ? classful(a) : prefixLength(str(mask));
       if (ifIndex === null || a === null || a === 0 || len === null) continue;
       const net = len === 0 ? 0 : (a & (~0 << (32 - len))) >>> 0;
-      out.push({ ipv4_address: addr, ipv4_prefixlen: len, ipv4_network: `${fromInt(net)}/${len}`, ifIndex, context_name: '' });
+      out.push({ ipv4_address: addr, ipv4_prefixlen: len,
+        ipv4_network: `${fromInt(net)}/${len}`, ifIndex, context_name: '' });
     }
     return out;
   },

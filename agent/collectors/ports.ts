@@ -95,7 +95,8 @@ function processPorts({ columns }: CollectedData): PortRecord[] {
  * ifDescr, ifName and ifAlias as LibreNMS stores them: a missing ifName is ifDescr, an empty
  * ifDescr is ifName, an empty ifAlias is ifDescr. A column the walk did not read stays null.
  */
-function names(descrCol: Rows, nameCol: Rows, aliasCol: Rows, i: string): Pick<PortRecord, 'ifDescr' | 'ifName' | 'ifAlias'> {
+type Names = Pick<PortRecord, 'ifDescr' | 'ifName' | 'ifAlias'>;
+function names(descrCol: Rows, nameCol: Rows, aliasCol: Rows, i: string): Names {
   if (descrCol === undefined) return { ifDescr: null, ifName: null, ifAlias: null };
   let ifDescr = str(descrCol.get(i));
   const ifName = str(nameCol?.get(i)) || ifDescr;

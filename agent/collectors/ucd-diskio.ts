@@ -6,7 +6,10 @@ import { big, str } from '../snmp/values.js';
 import type { Collector, DiskIoRecord } from './types.js';
 
 const D = '1.3.6.1.4.1.2021.13.15.1.1';
-const COL = { device: `${D}.2`, nRead: `${D}.3`, nWritten: `${D}.4`, reads: `${D}.5`, writes: `${D}.6`, nReadX: `${D}.12`, nWrittenX: `${D}.13` };
+const COL = {
+  device: `${D}.2`, nRead: `${D}.3`, nWritten: `${D}.4`, reads: `${D}.5`, writes: `${D}.6`,
+  nReadX: `${D}.12`, nWrittenX: `${D}.13`,
+};
 
 export const ucdDiskioCollector: Collector<DiskIoRecord[]> = {
   name: 'ucd-diskio',
@@ -26,7 +29,8 @@ export const ucdDiskioCollector: Collector<DiskIoRecord[]> = {
     return out;
   },
   // what LibreNMS keeps: the disks with traffic
-  tables: (r) => ({ ucd_diskio: activeDisks(r).map(({ diskio_index, diskio_descr }) => ({ diskio_index, diskio_descr })) }),
+  tables: (r) => ({ ucd_diskio: activeDisks(r).map(({ diskio_index, diskio_descr }) => ({ diskio_index,
+    diskio_descr })) }),
 };
 
 /** What discovery keeps: disks with traffic. */

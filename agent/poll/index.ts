@@ -192,8 +192,10 @@ export class Poller {
   }
 
   /** The modules of TABLE_MODULES (agent/poll/modules.ts), each timed in its result. */
-  private async tableModules(res: RunResult, session: SnmpSession, d: DeviceRow, kind: 'poll' | 'discovery', points: RrdPoint[]): Promise<void> {
-    const ctx: TableModuleContext = { db: this.o.db, device: d, reader: { walk: (cols) => walkColumns(session, cols, this.o.walk) }, host: rrdHost(d), points };
+  private async tableModules(res: RunResult, session: SnmpSession, d: DeviceRow, kind: 'poll' | 'discovery',
+    points: RrdPoint[]): Promise<void> {
+    const reader = { walk: (cols: string[]) => walkColumns(session, cols, this.o.walk) };
+    const ctx: TableModuleContext = { db: this.o.db, device: d, reader, host: rrdHost(d), points };
     for (const mod of TABLE_MODULES) {
       const fn = kind === 'poll' ? mod.poll : mod.discover;
       if (!fn) continue;

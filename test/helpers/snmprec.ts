@@ -17,7 +17,8 @@ export const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 
 /** Names of the recordings (file names without .snmprec), sorted. */
 export function recordingNames(): string[] {
-  return readdirSync(join(TESTDATA, 'recordings')).filter((f) => f.endsWith('.snmprec')).map((f) => f.slice(0, -'.snmprec'.length)).sort();
+  return readdirSync(join(TESTDATA, 'recordings')).filter((f) => f.endsWith('.snmprec')).map((f) => f.slice(0,
+    -'.snmprec'.length)).sort();
 }
 
 /** Parses snmprec text into varbinds sorted by OID. */
@@ -83,8 +84,12 @@ export function readExpected(name: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(TESTDATA, 'expected', `${name}.json`), 'utf8')) as Record<string, unknown>;
 }
 
-/** Rows of one table of a module in expected/<name>.json (`poller` falls back to `discovery` when it "matches discovery"). */
-export function expectedRows(name: string, module: string, table: string, phase: 'discovery' | 'poller' = 'discovery'): Record<string, unknown>[] | undefined {
+/**
+ * Rows of one table of a module in expected/<name>.json (`poller` falls back to `discovery` when it "matches
+ * discovery").
+ */
+export function expectedRows(name: string, module: string, table: string,
+  phase: 'discovery' | 'poller' = 'discovery'): Record<string, unknown>[] | undefined {
   const m = readExpected(name)[module] as Record<string, unknown> | undefined;
   if (!m) return undefined;
   let p = m[phase];

@@ -19,7 +19,8 @@ export async function startRecordingSim(probe: string, addresses = 1): Promise<R
   const hosts = Array.from({ length: addresses }, (_, i) => `127.0.0.${i + 1}`);
   const cache = mkdtempSync(join(tmpdir(), 'nms-sim-'));
   chmodSync(cache, 0o777);
-  const args = [`--data-dir=${join(TESTDATA, 'recordings')}`, `--cache-dir=${cache}`, ...hosts.map((h) => `--agent-udpv4-endpoint=${h}:${port}`)];
+  const endpoints = hosts.map((h) => `--agent-udpv4-endpoint=${h}:${port}`);
+  const args = [`--data-dir=${join(TESTDATA, 'recordings')}`, `--cache-dir=${cache}`, ...endpoints];
   if (process.getuid?.() === 0) args.push('--process-user=nobody', '--process-group=nogroup');
   const child: ChildProcess = spawn('snmpsimd', args, { stdio: 'ignore' });
   const stop = () => {
@@ -28,7 +29,8 @@ export async function startRecordingSim(probe: string, addresses = 1): Promise<R
   };
   for (let i = 0; i < 60; i++) {
     try {
-      execFileSync('snmpget', ['-v2c', '-c', probe, '-t', '0.5', '-r', '0', `127.0.0.1:${port}`, '1.3.6.1.2.1.1.3.0'], { stdio: 'ignore' });
+      execFileSync('snmpget', ['-v2c', '-c', probe, '-t', '0.5', '-r', '0',
+        `127.0.0.1:${port}`, '1.3.6.1.2.1.1.3.0'], { stdio: 'ignore' });
       return { hosts, port, stop };
     } catch {
       if (child.exitCode !== null) break;

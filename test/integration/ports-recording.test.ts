@@ -17,7 +17,8 @@ let db: Db;
 let dev: number;
 
 before(async () => {
-  db = await openDb({ host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database }, { createDatabase: true });
+  db = await openDb({ host: url.hostname, port: Number(url.port), user: url.username, password: url.password,
+    database }, { createDatabase: true });
   await migrate(db, { appKey });
   dev = await addDevice(db, appKey, { hostname: '192.0.2.7', snmp: { version: 'v2c', community: 'iosxe_asr920' } });
 });
@@ -27,10 +28,13 @@ after(async () => {
   await db?.end();
 });
 
-const FIELDS = ['ifName', 'ifDescr', 'ifAlias', 'ifType', 'ifSpeed', 'ifOperStatus', 'ifAdminStatus', 'ifMtu', 'ifPhysAddress',
-  'ifInOctets', 'ifOutOctets', 'ifInUcastPkts', 'ifInBroadcastPkts', 'ifOutBroadcastPkts', 'ifInMulticastPkts', 'ifInNUcastPkts', 'ifInErrors'];
+const FIELDS = ['ifName', 'ifDescr', 'ifAlias', 'ifType', 'ifSpeed', 'ifOperStatus', 'ifAdminStatus', 'ifMtu',
+  'ifPhysAddress',
+  'ifInOctets', 'ifOutOctets', 'ifInUcastPkts', 'ifInBroadcastPkts', 'ifOutBroadcastPkts', 'ifInMulticastPkts',
+    'ifInNUcastPkts', 'ifInErrors'];
 
-test('a 64-bit poll leaves the 32-bit-only counters discovery stored; rows equal LibreNMS\'s', { timeout: 30_000 }, async () => {
+test('a 64-bit poll leaves the 32-bit-only counters discovery stored; rows equal LibreNMS\'s', { timeout: 30_000 },
+  async () => {
   const name = 'iosxe_asr920';
   const t0 = 1_700_000_000;
   const ids = await syncPorts(db, dev, portsCollector.process(collectFromRecording(name, portsCollector)), t0, true);
@@ -43,7 +47,9 @@ test('a 64-bit poll leaves the 32-bit-only counters discovery stored; rows equal
   assert.equal(p29.counters.ifInNUcastPkts, null);
   await syncPorts(db, dev, polled, t0 + 300, false, ids);
   await syncPorts(db, dev, polled, t0 + 600, false, ids);
-  const [rows] = await db.query<mysql.RowDataPacket[]>(`SELECT ifIndex, ${FIELDS.join(', ')} FROM ports WHERE device_id = ?`, [dev]);
+  const [rows] = await db.query<mysql.RowDataPacket[]>(
+    `SELECT ifIndex, ${FIELDS.join(', ')} FROM ports WHERE device_id = ?`,
+    [dev]);
   const got = new Map(rows.map((r) => [Number(r.ifIndex), r]));
   const want = expectedRows(name, 'ports', 'ports', 'poller')!;
   const misses: string[] = [];
@@ -54,7 +60,8 @@ test('a 64-bit poll leaves the 32-bit-only counters discovery stored; rows equal
     for (const f of FIELDS) {
       compared++;
       const gv = g[f] === null ? null : typeof w[f] === 'number' ? Number(g[f]) : g[f];
-      if (gv !== w[f]) misses.push(`ifIndex ${w.ifIndex} ${f}: LibreNMS ${JSON.stringify(w[f])}, stored ${JSON.stringify(gv)}`);
+      if (gv !== w[f]) misses.push(
+        `ifIndex ${w.ifIndex} ${f}: LibreNMS ${JSON.stringify(w[f])}, stored ${JSON.stringify(gv)}`);
     }
   }
   assert.ok(compared > 500);

@@ -19,7 +19,8 @@ after(() => sim?.stop());
 
 function agent(...args: string[]): { code: number; out: string; err: string } {
   try {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', 'agent/main.ts', '--env', '/nonexistent/.env', 'probe', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(process.execPath, ['--import', 'tsx', 'agent/main.ts', '--env', '/nonexistent/.env',
+      'probe', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return { code: 0, out, err: '' };
   } catch (e) {
     const x = e as { status: number; stdout: string; stderr: string };
@@ -27,10 +28,13 @@ function agent(...args: string[]): { code: number; out: string; err: string } {
   }
 }
 
-type Probe = { status: string; modules: { module: string; phase: string; status: string; tables?: Record<string, Record<string, unknown>[]> }[] };
-const table = (p: Probe, module: string, name: string, phase = 'discovery') => p.modules.find((m) => m.module === module && m.phase === phase)?.tables?.[name];
+type Probe = { status: string; modules: { module: string; phase: string; status: string; tables?: Record<string,
+  Record<string, unknown>[]> }[] };
+const table = (p: Probe, module: string, name: string,
+  phase = 'discovery') => p.modules.find((m) => m.module === module && m.phase === phase)?.tables?.[name];
 
-test('probe of a recorded FS switch: every module in LibreNMS\'s tables, equal to LibreNMS\'s rows', { timeout: 60_000 }, async () => {
+test('probe of a recorded FS switch: every module in LibreNMS\'s tables, equal to LibreNMS\'s rows',
+  { timeout: 60_000 }, async () => {
   const name = 'fs-switch_s3900';
   const r = agent(sim.hosts[0], '--port', String(sim.port), '--community', name, '--json');
   assert.equal(r.code, 0, r.err);
@@ -42,11 +46,13 @@ test('probe of a recorded FS switch: every module in LibreNMS\'s tables, equal t
   assert.equal(ports.length, want.length);
   const byIndex = new Map(ports.map((x) => [x.ifIndex, x]));
   for (const w of want) {
-    for (const f of ['ifName', 'ifDescr', 'ifAlias', 'ifType', 'ifPhysAddress', 'ifSpeed', 'ifMtu', 'ifInOctets', 'ifOutBroadcastPkts']) {
+    for (const f of ['ifName', 'ifDescr', 'ifAlias', 'ifType', 'ifPhysAddress', 'ifSpeed', 'ifMtu', 'ifInOctets',
+      'ifOutBroadcastPkts']) {
       assert.equal(byIndex.get(w.ifIndex)?.[f], w[f], `ifIndex ${String(w.ifIndex)} ${f}`);
     }
   }
-  assert.equal(table(p, 'entity-physical', 'entPhysical')?.length, expectedRows(name, 'entity-physical', 'entPhysical')!.length);
+  assert.equal(table(p, 'entity-physical', 'entPhysical')?.length, expectedRows(name, 'entity-physical',
+    'entPhysical')!.length);
   assert.deepEqual(table(p, 'ipv4-addresses', 'ipv4_addresses')?.map((x) => x.ipv4_address).sort(),
     expectedRows(name, 'ipv4-addresses', 'ipv4_addresses')!.map((x) => x.ipv4_address).sort());
   assert.deepEqual(table(p, 'discovery-protocols', 'links')?.map((x) => x.remote_port).sort(),
@@ -63,7 +69,8 @@ test('probe of a recorded FS switch: every module in LibreNMS\'s tables, equal t
 });
 
 test('probe over v3 (Debian\'s snmpd) and its errors', { timeout: 60_000 }, async () => {
-  const v3 = agent(snmpdHost, '--port', snmpdPort, '--v3', '--authname', 'nmsv3', '--authpass', 'nmsv3authpass', '--cryptopass', 'nmsv3privpass', '--json');
+  const v3 = agent(snmpdHost, '--port', snmpdPort, '--v3', '--authname', 'nmsv3', '--authpass', 'nmsv3authpass',
+    '--cryptopass', 'nmsv3privpass', '--json');
   assert.equal(v3.code, 0, v3.err);
   const p = JSON.parse(v3.out) as Probe;
   assert.equal(p.status, 'up');

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COLLECTORS, collectedFromList, detectReboot, portsCollector, portStatsCollector } from '../../agent/collectors/index.js';
+import { COLLECTORS, collectedFromList, detectReboot, portsCollector, portStatsCollector } from
+  '../../agent/collectors/index.js';
 import type { PortCounter } from '../../agent/db/schema.js';
 import { collectFromRecording } from '../helpers/snmprec.js';
 import { decodeVarbind, jsonable, readGolden } from '../golden/golden.js';
@@ -58,9 +59,12 @@ test('a poll\'s smaller ports walk reads the same status, speed and counters as 
     got.forEach((p, i) => {
       const want = full[i];
       if (want.counterBits !== bits) return; // a 32-bit port on a 64-bit device: polled as 64-bit
-      assert.deepEqual([p.ifIndex, p.ifSpeed, p.ifAdminStatus, p.ifOperStatus], [want.ifIndex, want.ifSpeed, want.ifAdminStatus, want.ifOperStatus]);
+      const status = (x: typeof p) => [x.ifIndex, x.ifSpeed, x.ifAdminStatus, x.ifOperStatus];
+      assert.deepEqual(status(p), status(want));
       // a counter the poll does not walk is null (the database keeps it); the others are equal
-      for (const [c, v] of Object.entries(p.counters)) if (v !== null) assert.equal(v, want.counters[c as PortCounter], `${name} ${want.ifIndex} ${c}`);
+      for (const [c, v] of Object.entries(p.counters)) {
+        if (v !== null) assert.equal(v, want.counters[c as PortCounter], `${name} ${want.ifIndex} ${c}`);
+      }
       assert.equal(p.ifDescr, null); // not walked by a poll, so left alone in the database
     });
   }

@@ -4,7 +4,8 @@
 // file (ports-recordings.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { processorsCollector, sensorsCollector, storageCollector, systemCollector } from '../../agent/collectors/index.js';
+import { processorsCollector, sensorsCollector, storageCollector,
+  systemCollector } from '../../agent/collectors/index.js';
 import { collectFromRecording, expectedRows, recordingNames } from '../helpers/snmprec.js';
 
 type Row = Record<string, unknown>;
@@ -35,20 +36,24 @@ test('processors: HOST-RESOURCES processors (type hr) have LibreNMS\'s indexes a
   assert.ok(devices.length >= 10, `${devices.length} devices with hr processors`);
   for (const [name, want] of devices) {
     const got = processorsCollector.process(collectFromRecording(name, processorsCollector));
-    assert.deepEqual(got.map((p) => [p.index, p.usage]), want.map((r) => [String(r.processor_index), r.processor_usage]), name);
+    assert.deepEqual(got.map((p) => [p.index, p.usage]), want.map((r) => [String(r.processor_index),
+      r.processor_usage]), name);
   }
 });
 
 test('storage: every disk LibreNMS keeps from hrStorageTable has its size and use', () => {
-  const devices = devicesWith('storage', 'storage', (r) => r.type === 'hrstorage' || r.storage_type === 'hrstorage' || r.storage_mib === undefined);
+  const devices = devicesWith('storage', 'storage',
+    (r) => r.type === 'hrstorage' || r.storage_type === 'hrstorage' || r.storage_mib === undefined);
   let compared = 0;
   for (const [name, want] of devices) {
-    const got = new Map(storageCollector.process(collectFromRecording(name, storageCollector)).map((s) => [s.index, s]));
+    const got = new Map(storageCollector.process(collectFromRecording(name, storageCollector)).map((s) => [s.index,
+      s]));
     for (const w of want) {
       const g = got.get(String(w.storage_index));
       if (!g || g.descr !== w.storage_descr) continue; // a vendor MIB's row (nxos bootflash, ...)
       compared++;
-      assert.deepEqual([g.size, g.used, g.units], [w.storage_size, w.storage_used, w.storage_units], `${name} ${w.storage_descr}`);
+      assert.deepEqual([g.size, g.used, g.units], [w.storage_size, w.storage_used, w.storage_units],
+        `${name} ${w.storage_descr}`);
     }
   }
   assert.ok(compared >= 20, `${compared} disks compared`);
@@ -59,7 +64,8 @@ test('sensors: ENTITY-SENSOR-MIB sensors have LibreNMS\'s class, index and value
   assert.ok(devices.length >= 2);
   let compared = 0;
   for (const [name, want] of devices) {
-    const got = new Map(sensorsCollector.process(collectFromRecording(name, sensorsCollector)).map((s) => [`${s.sensorClass} ${s.index}`, s]));
+    const got = new Map(sensorsCollector.process(collectFromRecording(name,
+      sensorsCollector)).map((s) => [`${s.sensorClass} ${s.index}`, s]));
     for (const w of want) {
       const g = got.get(`${w.sensor_class} ${w.sensor_index}`);
       if (!g) continue; // classes our generic collector does not read yet (dbm of transceivers)
