@@ -82,7 +82,7 @@ function processPorts({ columns }: CollectedData): PortRecord[] {
     out.push({
       ifIndex: Number(i), ...names(descr, name, alias, i),
       ifType: ifTypeName(num(type?.get(i))), ifMtu: num(mtu?.get(i)),
-      ifSpeed: speedOf(num(speedCol?.get(i)), num(highCol?.get(i))), ifHighSpeed: num(highCol?.get(i)),
+      ifSpeed: speedOf(num(speedCol?.get(i)), num(highCol?.get(i))), ifHighSpeed: highSpeed(num(highCol?.get(i))),
       ifPhysAddress: mac(phys?.get(i)), ifAdminStatus: STATUS[num(admin?.get(i)) ?? 0] || null,
       ifOperStatus: STATUS[num(oper?.get(i)) ?? 0] || null, ifLastChange: num(lastChange?.get(i)),
       counterBits: hcIn?.get(i)?.value != null ? 64 : 32, counters,
@@ -114,6 +114,9 @@ function speedOf(speed: number | null, high: number | null): number | null {
   const highOk = high !== null && high > 0 && high <= 10_000_000;
   return highOk && (speed === null || speed >= 4294967295) ? high * 1_000_000 : speed;
 }
+
+/** ifHighSpeed as stored (an INT column): values beyond it (4294901759 from some agents) are no speed. */
+const highSpeed = (h: number | null) => (h !== null && h >= 0 && h <= 2147483647 ? h : null);
 
 /** ifPhysAddress as LibreNMS stores it: 12 lower-case hex digits, no separators; null when empty. */
 function mac(vb: Cell | undefined): string | null {

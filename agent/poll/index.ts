@@ -194,7 +194,10 @@ export class Poller {
   /** The modules of TABLE_MODULES (agent/poll/modules.ts), each timed in its result. */
   private async tableModules(res: RunResult, session: SnmpSession, d: DeviceRow, kind: 'poll' | 'discovery',
     points: RrdPoint[]): Promise<void> {
-    const reader = { walk: (cols: string[]) => walkColumns(session, cols, this.o.walk) };
+    const reader = {
+      walk: (cols: string[]) => walkColumns(session, cols, this.o.walk),
+      next: async (oid: string) => (await session.getNext([oid]))[0] ?? null,
+    };
     const ctx: TableModuleContext = { db: this.o.db, device: d, reader, host: rrdHost(d), points };
     for (const mod of TABLE_MODULES) {
       const fn = kind === 'poll' ? mod.poll : mod.discover;

@@ -11,14 +11,19 @@ import { diskioOf, portIdsOf, syncDiskio, syncEntPhysical, syncIpv4Addresses, sy
   type Db } from '../db/index.js';
 import { safeName, type RrdDs, type RrdFileDef } from '../rrd/layout.js';
 import type { RrdPoint } from '../rrd/writer.js';
-import type { Cell } from '../snmp/types.js';
+import type { Cell, Varbind } from '../snmp/types.js';
+import { SnmpError } from '../snmp/errors.js';
+import { isUnder } from '../snmp/values.js';
 
 /** What these modules use of a run. */
 export interface TableModuleContext {
   db: Db;
   device: { device_id: number };
-  /** Column walks: column OID → row index → cell. */
-  reader: { walk(columns: string[]): Promise<Map<string, Map<string, Cell>>> };
+  /** Column walks (column OID → row index → cell) and GETNEXT (null at the end of the MIB). */
+  reader: {
+    walk(columns: string[]): Promise<Map<string, Map<string, Cell>>>;
+    next?(oid: string): Promise<Varbind | null>;
+  };
   /** RRD host directory. */
   host: string;
   /** Points the module adds; written once with the rest of the poll. */
@@ -35,8 +40,40 @@ export interface TableModule {
 }
 
 async function collect<R>(ctx: TableModuleContext, c: Collector<R>): Promise<R> {
-  return c.process({ scalars: new Map(), columns: await ctx.reader.walk(c.columns ?? []) });
+  const cols = c.columns ?? [];
+  let columns: Map<string, Map<string, Cell>>;
+  try {
+    columns = await ctx.reader.walk(cols);
+  } catch (err) {
+    // an agent that serves a table out of order (seen in recordings) fails the fast walk
+    if (!(err instanceof SnmpError) || err.failure !== 'walk' || !ctx.reader.next) throw err;
+    columns = await unorderedWalk(ctx.reader.next.bind(ctx.reader), cols);
+  }
+  return c.process({ scalars: new Map(), columns });
 }
+
+/**
+ * Walks each column with GETNEXT, taking rows in whatever order the agent gives them; stops at
+ * the end of the column, at an OID already seen (a real loop) or after MAX_UNORDERED rows.
+ */
+export async function unorderedWalk(next: (oid: string) => Promise<Varbind | null>,
+  cols: string[]): Promise<Map<string, Map<string, Cell>>> {
+  const out = new Map<string, Map<string, Cell>>();
+  for (const col of cols) {
+    const rows = new Map<string, Cell>();
+    out.set(col, rows);
+    for (let oid = col; rows.size < MAX_UNORDERED;) {
+      const vb = await next(oid);
+      if (!vb || !isUnder(vb.oid, col)) break;
+      const index = vb.oid.slice(col.length + 1);
+      if (rows.has(index)) break;
+      rows.set(index, { type: vb.type, value: vb.value });
+      oid = vb.oid;
+    }
+  }
+  return out;
+}
+const MAX_UNORDERED = 10_000;
 
 export const entityPhysicalModule: TableModule = {
   name: 'entity-physical',

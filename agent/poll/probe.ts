@@ -10,6 +10,7 @@ import { SnmpError } from '../snmp/errors.js';
 import { SnmpSession } from '../snmp/session.js';
 import type { SnmpTarget } from '../snmp/types.js';
 import { PORT_COUNTERS } from '../db/schema.js';
+import { unorderedWalk } from './modules.js';
 
 export interface ProbeModule {
   module: string;
@@ -78,7 +79,15 @@ async function probeModule(session: SnmpSession, c: Collector<unknown>,
   phase: ProbeModule['phase']): Promise<ProbeModule> {
   const t = performance.now();
   try {
-    const run = await runCollector(session, c);
+    const run = await runCollector(session, c).catch(async (err: unknown) => {
+      // a table served out of order: the same fallback as discovery's (GETNEXT, any order)
+      if (!(err instanceof SnmpError) || err.failure !== 'walk') throw err;
+      const columns = await unorderedWalk(async (oid) => (await session.getNext([oid]))[0] ?? null, c.columns ?? []);
+      let varbinds = 0;
+      for (const rows of columns.values()) varbinds += rows.size;
+      const record = c.process({ scalars: new Map(), columns });
+      return { record, snmpMs: performance.now() - t, processMs: 0, varbinds };
+    });
     return { module: c.name, phase, status: 'ok', ms: round1(run.snmpMs + run.processMs), varbinds: run.varbinds,
       record: run.record };
   } catch (err) {

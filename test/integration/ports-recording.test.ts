@@ -69,3 +69,10 @@ test('a 64-bit poll leaves the 32-bit-only counters discovery stored; rows equal
   const r29 = got.get(29)!;
   assert.deepEqual([r29.ifInBroadcastPkts, r29.ifInNUcastPkts].map(Number), [0, 0], 'kept from discovery, not NULL');
 });
+
+test('a port whose agent answers ifHighSpeed 4294901759 (FortiGate) is stored, speed NULL', { timeout: 30_000 }, async () => {
+  const fg = await addDevice(db, appKey, { hostname: '192.0.2.8', snmp: { version: 'v2c', community: 'fortigate' } });
+  await syncPorts(db, fg, portsCollector.process(collectFromRecording('fortigate', portsCollector)), 1_700_000_000, true);
+  const [rows] = await db.query<mysql.RowDataPacket[]>('SELECT ifSpeed, ifHighSpeed FROM ports WHERE device_id = ? AND ifIndex = 3', [fg]);
+  assert.deepEqual([rows[0].ifSpeed, rows[0].ifHighSpeed], [null, null]);
+});

@@ -64,6 +64,7 @@ test('ifType names, MAC addresses, speeds and names as LibreNMS stores them', ()
   assert.equal(ports('apc_ap8959eu3').get(1)?.ifName, 'LOOPBACK');
   // ifHighSpeed of 4294901759 is no speed (FortiGate); an ifSpeed of 0 stays 0 (JetStream)
   assert.equal(ports('fortigate').get(3)?.ifSpeed, null);
+  assert.equal(ports('fortigate').get(3)?.ifHighSpeed, null); // would not fit the INT column
   assert.equal(ports('fortigate').get(19)?.ifSpeed, 10_000_000_000);
   assert.equal(ports('jetstream').get(49154)?.ifSpeed, 0);
 });
