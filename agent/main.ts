@@ -8,6 +8,7 @@ import { register as registerPoll } from './commands/poll.js';
 import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerClusterStatus } from './commands/cluster.js';
 import { register as registerAlert } from './commands/alert.js';
+import { register as registerProbe } from './commands/probe.js';
 
 const program = new Command('nms-agent')
   .description('The nms agent: polls devices over SNMP into rrdcached and MariaDB, coordinated through Redis and memcached.')
@@ -15,6 +16,9 @@ const program = new Command('nms-agent')
   .option('--env <path>', 'path of the node .env file (config.yaml is read beside it)', process.env.NMS_ENV ?? '/etc/nms/.env')
   .showHelpAfterError('(add --help for usage)');
 
-for (const register of [registerRun, registerMigrate, registerPoll, registerDoctor, registerClusterStatus, registerAlert]) register(program);
+for (const register of [registerRun, registerMigrate, registerPoll, registerDoctor, registerClusterStatus,
+  registerAlert, registerProbe]) {
+  register(program);
+}
 
 await runMain(program);

@@ -3,7 +3,8 @@
 // Discovery walks every column; a poll walks only status and the counters the device has
 // (portStatsCollector), which halves the varbinds and so the requests of a poll.
 import { PORT_COUNTERS, type PortCounter } from '../db/schema.js';
-import { big, hex, num, str } from '../snmp/values.js';
+import { big, num, str } from '../snmp/values.js';
+import { IF_TYPES } from './iftypes.js';
 import type { Cell } from '../snmp/types.js';
 import type { CollectedData, Collector, PortRecord } from './types.js';
 
@@ -42,6 +43,9 @@ type Rows = Map<string, Cell> | undefined;
 /** Where each counter comes from: its HC twin (when it has one) first, then the 32-bit column. */
 const COUNTER_SOURCES = PORT_COUNTERS.map((c) => [c, HC[c] ? C[HC[c]!] : undefined, C[c]] as const);
 
+/** What one counter is made of in this walk: the rows of its sources, and whether every source was walked. */
+type CounterSource = readonly [PortCounter, Rows, Rows, boolean];
+
 // Runs once per port and poll (48 a device): the columns are looked up once per call, not per
 // cell, and the record is built without intermediate arrays.
 function processPorts({ columns }: CollectedData): PortRecord[] {
@@ -58,33 +62,68 @@ function processPorts({ columns }: CollectedData): PortRecord[] {
   const oper = col('ifOperStatus');
   const lastChange = col('ifLastChange');
   const hcIn = col('ifHCInOctets');
-  const sources = COUNTER_SOURCES.map(([c, hc, plain]) => [c, hc === undefined ? undefined : columns.get(hc), columns.get(plain)] as const);
+  const sources: CounterSource[] = COUNTER_SOURCES.map(([c, hc, plain]) => {
+    const hcRows = hc === undefined ? undefined : columns.get(hc);
+    const rows = columns.get(plain);
+    return [c, hcRows, rows, (hc === undefined || hcRows !== undefined) && rows !== undefined] as const;
+  });
   const index = descr ?? oper;
   if (!index) return [];
   const out: PortRecord[] = [];
   for (const i of index.keys()) {
-    const hc = hcIn?.get(i)?.value != null;
     const counters = {} as Record<PortCounter, bigint | null>;
-    for (const [c, hcRows, rows] of sources) counters[c] = (hcRows === undefined ? null : big(hcRows.get(i))) ?? big(rows?.get(i));
-    if (hc) {
-      if (counters.ifInNUcastPkts === null && counters.ifInMulticastPkts !== null && counters.ifInBroadcastPkts !== null) counters.ifInNUcastPkts = counters.ifInMulticastPkts + counters.ifInBroadcastPkts;
-      if (counters.ifOutNUcastPkts === null && counters.ifOutMulticastPkts !== null && counters.ifOutBroadcastPkts !== null) counters.ifOutNUcastPkts = counters.ifOutMulticastPkts + counters.ifOutBroadcastPkts;
+    // a counter the device lacks is 0, as LibreNMS stores it; one this walk did not read is
+    // null, which the database leaves as it was. An HC counter at 0 beside a 32-bit one that
+    // counts is an agent that fills only the latter: the 32-bit value wins, as in LibreNMS.
+    for (const [c, hcRows, rows, all] of sources) {
+      const h = big(hcRows?.get(i));
+      counters[c] = (h === 0n ? big(rows?.get(i)) ?? h : h ?? big(rows?.get(i))) ?? (all ? 0n : null);
     }
-    const speed = num(speedCol?.get(i));
-    const high = num(highCol?.get(i));
     out.push({
-      ifIndex: Number(i), ifDescr: str(descr?.get(i)), ifName: str(name?.get(i)), ifAlias: str(alias?.get(i)),
+      ifIndex: Number(i), ...names(descr, name, alias, i),
       ifType: ifTypeName(num(type?.get(i))), ifMtu: num(mtu?.get(i)),
-      ifSpeed: high !== null && (speed === null || speed >= 4294967295) ? high * 1_000_000 : speed, ifHighSpeed: high,
-      ifPhysAddress: hex(phys?.get(i)), ifAdminStatus: STATUS[num(admin?.get(i)) ?? 0] || null,
+      ifSpeed: speedOf(num(speedCol?.get(i)), num(highCol?.get(i))), ifHighSpeed: highSpeed(num(highCol?.get(i))),
+      ifPhysAddress: mac(phys?.get(i)), ifAdminStatus: STATUS[num(admin?.get(i)) ?? 0] || null,
       ifOperStatus: STATUS[num(oper?.get(i)) ?? 0] || null, ifLastChange: num(lastChange?.get(i)),
-      counterBits: hc ? 64 : 32, counters,
+      counterBits: hcIn?.get(i)?.value != null ? 64 : 32, counters,
     });
   }
   return out;
 }
 
-const IFTYPES: Record<number, string> = { 1: 'other', 6: 'ethernetCsmacd', 24: 'softwareLoopback', 53: 'propVirtual', 131: 'tunnel', 135: 'l2vlan', 136: 'l3ipvlan', 161: 'ieee8023adLag' };
+/**
+ * ifDescr, ifName and ifAlias as LibreNMS stores them: a missing ifName is ifDescr, an empty
+ * ifDescr is ifName, an empty ifAlias is ifDescr. A column the walk did not read stays null.
+ */
+type Names = Pick<PortRecord, 'ifDescr' | 'ifName' | 'ifAlias'>;
+function names(descrCol: Rows, nameCol: Rows, aliasCol: Rows, i: string): Names {
+  if (descrCol === undefined) return { ifDescr: null, ifName: null, ifAlias: null };
+  let ifDescr = str(descrCol.get(i));
+  const ifName = str(nameCol?.get(i)) || ifDescr;
+  if (!ifDescr) ifDescr = ifName;
+  const ifAlias = str(aliasCol?.get(i)) || ifDescr;
+  return { ifDescr, ifName, ifAlias };
+}
+
+/**
+ * Bits per second: ifHighSpeed × 10^6 when ifSpeed saturates or is absent, else ifSpeed as the
+ * device says (0 included, as LibreNMS keeps it). An ifHighSpeed of 0 or beyond 10 Tbit/s
+ * (some agents answer 4294901759) says nothing: without ifSpeed the speed is then NULL.
+ */
+function speedOf(speed: number | null, high: number | null): number | null {
+  const highOk = high !== null && high > 0 && high <= 10_000_000;
+  return highOk && (speed === null || speed >= 4294967295) ? high * 1_000_000 : speed;
+}
+
+/** ifHighSpeed as stored (an INT column): values beyond it (4294901759 from some agents) are no speed. */
+const highSpeed = (h: number | null) => (h !== null && h >= 0 && h <= 2147483647 ? h : null);
+
+/** ifPhysAddress as LibreNMS stores it: 12 lower-case hex digits, no separators; null when empty. */
+function mac(vb: Cell | undefined): string | null {
+  if (!vb || !Buffer.isBuffer(vb.value) || vb.value.length === 0) return null;
+  return vb.value.toString('hex');
+}
+
 function ifTypeName(t: number | null): string | null {
-  return t === null ? null : (IFTYPES[t] ?? String(t));
+  return t === null ? null : (IF_TYPES[t] ?? String(t));
 }

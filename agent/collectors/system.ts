@@ -11,7 +11,7 @@ export const systemCollector: Collector<SystemRecord> = {
   process({ scalars }) {
     const ticks = num(scalars.get(OID.sysUpTime));
     return {
-      sysDescr: str(scalars.get(OID.sysDescr)) ?? '',
+      sysDescr: unquote(str(scalars.get(OID.sysDescr)) ?? ''),
       sysObjectID: str(scalars.get(OID.sysObjectID)) ?? '',
       sysName: str(scalars.get(OID.sysName)) ?? '',
       sysContact: str(scalars.get(OID.sysContact)) ?? '',
@@ -20,6 +20,11 @@ export const systemCollector: Collector<SystemRecord> = {
     };
   },
 };
+
+/** Some agents wrap sysDescr in double quotes; LibreNMS stores it without them. */
+export function unquote(s: string): string {
+  return s.length >= 2 && s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1).trim() : s;
+}
 
 /**
  * True when the device restarted between two polls: its uptime went down. sysUpTime wraps

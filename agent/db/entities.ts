@@ -16,10 +16,11 @@ const PORT_UPSERT_TAIL = 'ON DUPLICATE KEY UPDATE ' + [
   ...PORT_COLS.filter((c) => c !== 'ifIndex').map((c) => `${c} = COALESCE(VALUES(${c}), ${c})`),
   'counter_bits = VALUES(counter_bits)', 'deleted = 0',
   'poll_prev = poll_time', 'poll_time = VALUES(poll_time)', 'poll_period = IF(poll_prev IS NULL OR poll_time <= poll_prev, NULL, poll_time - poll_prev)',
+  // a counter the walk did not read (NULL) keeps its stored value and _prev, with no delta
   ...PORT_COUNTERS.flatMap((c) => [
-    `${c}_prev = ${c}`,
-    `${c} = VALUES(${c})`,
-    `${c}_delta = IF(${c} IS NULL OR ${c}_prev IS NULL OR ${c} < ${c}_prev, NULL, ${c} - ${c}_prev)`,
+    `${c}_prev = IF(VALUES(${c}) IS NULL, ${c}_prev, ${c})`,
+    `${c} = COALESCE(VALUES(${c}), ${c})`,
+    `${c}_delta = IF(VALUES(${c}) IS NULL OR ${c}_prev IS NULL OR ${c} < ${c}_prev, NULL, ${c} - ${c}_prev)`,
     `${c}_rate = IF(${c}_delta IS NULL OR poll_period IS NULL, NULL, ${c}_delta DIV poll_period)`,
   ]),
 ].join(', ');

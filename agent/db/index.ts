@@ -210,3 +210,4 @@ export async function withRetry<T>(fn: () => Promise<T>, attempts = 4): Promise<
 export { MIGRATIONS } from './schema.js';
 export * from './devices.js';
 export * from './entities.js';
+export * from './modules.js';

@@ -2,6 +2,7 @@
 // concept is the same, so that its users find what they expect. A migration is applied once and
 // recorded in `migrations`; never edit one that has shipped: add the next version instead.
 import { ALERT_MIGRATIONS } from './migrations/alerts.js';
+import { MODULE_MIGRATIONS } from './migrations/feat-modules.js';
 
 /** One schema step. */
 export interface Migration {
@@ -241,3 +242,4 @@ export const MIGRATIONS: Migration[] = [
   },
   ...ALERT_MIGRATIONS,
 ];
+MIGRATIONS.push(...MODULE_MIGRATIONS);

@@ -9,11 +9,12 @@ import { checkAppKey, getDeviceState, logEvent, recordPoll, Severity, snmpTarget
 import { detectReboot, portsCollector, portStatsCollector, processorsCollector, runCollector, sensorsCollector, storageCollector, systemCollector, type CollectedData, type Collector, type SystemRecord } from '../collectors/index.js';
 import { SnmpError } from '../snmp/errors.js';
 import { SnmpSession } from '../snmp/session.js';
-import type { WalkOptions } from '../snmp/walk.js';
+import { walkColumns, type WalkOptions } from '../snmp/walk.js';
 import { rrdFiles } from '../rrd/layout.js';
 import type { RrdPoint, RrdWriter, RrdWriteResult } from '../rrd/writer.js';
 import { portPoints, processorPoints, sensorPoints, storagePoints } from './points.js';
 import { Semaphore } from './semaphore.js';
+import { TABLE_MODULES, type TableModuleContext } from './modules.js';
 
 export interface PollerOptions {
   db: Db;
@@ -187,6 +188,29 @@ export class Poller {
     await this.module(res, session, processorsCollector, async (r) => (await syncProcessors(this.o.db, id, r, true, e.ids.processors), r.length));
     await this.module(res, session, storageCollector, async (r) => (await syncStorage(this.o.db, id, r, true, e.ids.storage), r.length));
     await this.module(res, session, sensorsCollector, async (r) => (await syncSensors(this.o.db, id, r, true, e.ids.sensors), r.length));
+    await this.tableModules(res, session, d, 'discovery', []);
+  }
+
+  /** The modules of TABLE_MODULES (agent/poll/modules.ts), each timed in its result. */
+  private async tableModules(res: RunResult, session: SnmpSession, d: DeviceRow, kind: 'poll' | 'discovery',
+    points: RrdPoint[]): Promise<void> {
+    const reader = {
+      walk: (cols: string[]) => walkColumns(session, cols, this.o.walk),
+      next: async (oid: string) => (await session.getNext([oid]))[0] ?? null,
+    };
+    const ctx: TableModuleContext = { db: this.o.db, device: d, reader, host: rrdHost(d), points };
+    for (const mod of TABLE_MODULES) {
+      const fn = kind === 'poll' ? mod.poll : mod.discover;
+      if (!fn) continue;
+      const m: ModuleResult = { module: mod.name, status: 'ok', items: 0, snmpMs: 0, dbMs: 0, rrdMs: 0 };
+      res.modules.push(m);
+      const t = performance.now();
+      try {
+        m.items = await fn.call(mod, ctx);
+      } finally {
+        m.snmpMs = round1(performance.now() - t);
+      }
+    }
   }
 
   /** Runs the poll modules and returns the RRD points they made (written once, with the rest). */
@@ -215,6 +239,7 @@ export class Poller {
       }
       await this.module(res, session, c as Collector<never[]>, save);
     }
+    await this.tableModules(res, session, d, 'poll', points);
     return points;
   }
 

@@ -132,7 +132,8 @@ test('nms-agent migrate, discover and poll (the commands): steps with timings, -
   const polled = JSON.parse(agent('poll', String(ids.v2c), '--json').out);
   assert.equal(polled.length, 1);
   assert.equal(polled[0].status, 'up');
-  assert.deepEqual(polled[0].modules.map((x: { module: string }) => x.module), ['system', 'ports', 'processors', 'storage', 'sensors', 'rrd']);
+  assert.deepEqual(polled[0].modules.map((x: { module: string }) => x.module),
+    ['system', 'ports', 'processors', 'storage', 'sensors', 'ucd-diskio', 'rrd']);
   const missing = agent('poll', 'no-such-device');
   assert.equal(missing.code, 1);
   assert.equal(missing.err.trim().split('\n')[0], 'error: no device "no-such-device" in the database');
