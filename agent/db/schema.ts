@@ -2,6 +2,8 @@
 // concept is the same, so that its users find what they expect. A migration is applied once and
 // recorded in `migrations`; never edit one that has shipped: add the next version instead.
 
+import { WEB_MIGRATIONS } from './migrations/web.js';
+
 /** One schema step. */
 export interface Migration {
   version: number;
@@ -238,4 +240,5 @@ export const MIGRATIONS: Migration[] = [
 ) ${TABLE_OPTS}`,
     ],
   },
+  ...WEB_MIGRATIONS,
 ];

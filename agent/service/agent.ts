@@ -19,6 +19,7 @@ import { reportCluster, reportStopped, type TypeStats } from './cluster-report.j
 import { Metrics, MetricsServer } from './metrics.js';
 import { Watchdog } from './watchdog.js';
 import { apiServerFromConfig, type ApiServer } from '../api/server.js';
+import { WebApp } from '../web/server.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -139,7 +140,8 @@ export class AgentService {
     if (!this.db) return; // closing while waiting for MariaDB
     if (this.s.roles.includes('api')) {
       const registry = this.registry;
-      this.api = apiServerFromConfig(this.cfg, this.db, { redis: this.redis, memcached: { get: (k) => registry.get(k) }, logger: this.log.child('api') });
+      const web = new WebApp({ db: this.db, rrdcached: this.s.rrdcached, logger: this.log.child('web') });
+      this.api = apiServerFromConfig(this.cfg, this.db, { redis: this.redis, memcached: { get: (k) => registry.get(k) }, logger: this.log.child('api'), web });
       await this.api.start();
     }
     this.handler = await this.o.makeHandler({ db: this.db, config: this.cfg, log: this.log.child('poll') });
