@@ -104,11 +104,13 @@ export class LoginThrottle {
   failed(client: string): number {
     const c = this.clients.get(client) ?? { fails: 0, until: 0 };
     c.fails++;
-    if (c.fails >= FREE_FAILURES) c.until = this.clock() + Math.min(2 ** (c.fails - FREE_FAILURES), MAX_LOCK_SECONDS) * 1000;
+    const delay = Math.min(c.fails * 200, 2000);
+    // the lock runs from when the (delayed) answer leaves
+    if (c.fails >= FREE_FAILURES) c.until = this.clock() + delay + Math.min(2 ** (c.fails - FREE_FAILURES), MAX_LOCK_SECONDS) * 1000;
     this.clients.delete(client);
     this.clients.set(client, c);
     if (this.clients.size > MAX_CLIENTS) this.clients.delete(this.clients.keys().next().value as string);
-    return Math.min(c.fails * 200, 2000);
+    return delay;
   }
 
   succeeded(client: string): void {
