@@ -10,6 +10,7 @@ import { register as registerDeploy } from './commands/deploy.js';
 import { register as registerStatus } from './commands/status.js';
 import { register as registerPollers } from './commands/pollers.js';
 import { register as registerDevice } from './commands/device.js';
+import { register as registerUser } from './commands/user.js';
 
 const program = new Command('nms')
   .description('Build, grow and check a distributed SNMP polling cluster from one workstation.')
@@ -26,6 +27,6 @@ Examples:
   nms status -i inventories/lab           prove the cluster healthy, or say what is broken`,
   );
 
-for (const register of [registerLab, registerInit, registerInventory, registerDeploy, registerStatus, registerPollers, registerDevice]) register(program);
+for (const register of [registerLab, registerInit, registerInventory, registerDeploy, registerStatus, registerPollers, registerDevice, registerUser]) register(program);
 
 await runMain(program);

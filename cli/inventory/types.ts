@@ -59,7 +59,7 @@ export interface ClusterSettings {
   mariadb: { port: number; database: string };
   rrdcached: { port: number; writeThreads: number; journal: boolean; baseDir: string };
   memcached: { port: number; memoryMb: number };
-  web: { httpsPort: number; httpPort: number; serverName: string };
+  web: { httpsPort: number; httpPort: number; serverName: string; adminUser: string };
   tls: TlsSettings;
   firewall: boolean;
 }
@@ -93,6 +93,8 @@ export interface Secrets {
   db_admin_password?: string;
   /** MariaDB password of each node's account, by host name. */
   db_passwords: Record<string, string>;
+  /** Password of the web UI's first administrator (`cluster.web.admin_user`); deploy generates one when absent. */
+  web_admin_password?: string;
 }
 
 export interface Inventory {
