@@ -140,7 +140,7 @@ export class AgentService {
     if (!this.db) return; // closing while waiting for MariaDB
     if (this.s.roles.includes('api')) {
       const registry = this.registry;
-      const web = new WebApp({ db: this.db, rrdcached: this.s.rrdcached, logger: this.log.child('web') });
+      const web = new WebApp({ db: this.db, rrdcached: this.s.rrdcached, rrdDir: this.s.rrd_dir, logger: this.log.child('web') });
       this.api = apiServerFromConfig(this.cfg, this.db, { redis: this.redis, memcached: { get: (k) => registry.get(k) }, logger: this.log.child('api'), web });
       await this.api.start();
     }

@@ -101,7 +101,12 @@ export function graphArgs(g: GraphRequest, files: string[], daemon: string): str
 export class GraphRunner {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
-  constructor(readonly daemon: string, private readonly concurrency: number, private readonly timeoutMs = 15000) {}
+  constructor(readonly daemon: string, private readonly concurrency: number, readonly rrdDir = '/var/lib/nms/rrd', private readonly timeoutMs = 15000) {}
+
+  /** A file as rrdtool must name it: absolute over a unix socket (rrdtool resolves it locally), relative over TCP. */
+  path(file: string): string {
+    return this.daemon.startsWith('unix:') || this.daemon.startsWith('/') ? `${this.rrdDir.replace(/\/+$/, '')}/${file}` : file;
+  }
 
   async draw(args: string[]): Promise<Buffer> {
     if (this.running >= this.concurrency) await new Promise<void>((r) => this.waiting.push(r));
@@ -125,10 +130,10 @@ export async function graphRoute(ctx: WebContext, req: WebRequest): Promise<Repl
   const files = await rrdFilesOf(ctx.db, g.def, g.id);
   let png: Buffer;
   try {
-    png = await ctx.graphs.draw(graphArgs(g, files, ctx.graphs.daemon));
+    png = await ctx.graphs.draw(graphArgs(g, files.map((f) => ctx.graphs.path(f)), ctx.graphs.daemon));
   } catch (err) {
     const msg = (err as Error).message;
-    if (/No such file|opening '|does not exist/i.test(msg)) throw new HttpError(404, 'no data for this graph yet (its RRD file does not exist)');
+    if (/No such file|opening '|does not exist|realpath/i.test(msg)) throw new HttpError(404, 'no data for this graph yet (its RRD file does not exist)');
     ctx.log.error('graph_failed', { type: g.def.name, id: g.id, error: msg.slice(0, 300) });
     throw new HttpError(503, 'the graph could not be drawn (rrdtool or rrdcached failed; details in the agent log)');
   }

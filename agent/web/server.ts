@@ -14,6 +14,11 @@ export interface WebAppOptions {
   db: WebDb;
   /** rrdcached address for `rrdtool graph --daemon` (`host:port` or `unix:/path`). */
   rrdcached: string;
+  /**
+   * The RRD directory as rrdcached sees it (config.yaml `rrd_dir`). Over a unix socket rrdtool
+   * resolves file names itself, so they are given absolute; over TCP they stay relative.
+   */
+  rrdDir?: string;
   logger?: Logger;
   /** rrdtool processes drawing at once. Default 4. */
   graphConcurrency?: number;
@@ -36,7 +41,7 @@ export class WebApp {
 
   constructor(o: WebAppOptions) {
     this.log = o.logger ?? createLogger('web');
-    this.ctx = { db: o.db, throttle: new LoginThrottle(), graphs: new GraphRunner(o.rrdcached, o.graphConcurrency ?? 4), log: this.log };
+    this.ctx = { db: o.db, throttle: new LoginThrottle(), graphs: new GraphRunner(o.rrdcached, o.graphConcurrency ?? 4, o.rrdDir), log: this.log };
   }
 
   /** For tests: the context pages get. */

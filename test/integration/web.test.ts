@@ -209,6 +209,20 @@ describe('with a session', () => {
     assert.ok(countColour(small, [0x4f, 0xc3, 0x6b]) > 500);
   });
 
+  it('draws through the unix socket of rrdcached too (absolute file names, as the master is deployed)', async () => {
+    const sock = process.env.NMS_TEST_RRDCACHED_SOCK ?? '/tmp/nms-test-services/rrdcached.sock';
+    const web = new WebApp({ db, rrdcached: `unix:${sock}`, rrdDir: process.env.NMS_TEST_RRD_DIR ?? '/tmp/nms-test-services/rrd' });
+    const other = new ApiServer({ db, token: generateSecret(24), port: 0, closeTimeoutMs: 500, web });
+    await other.start();
+    try {
+      const res = await fetch(`http://127.0.0.1:${other.address().port}/graph?type=port_bits&id=${ids.port}&from=-6h`, { headers: { Cookie: cookie } });
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.ok(countColour(decodePng(Buffer.from(await res.arrayBuffer())), [0x4f, 0xc3, 0x6b]) > 2000);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('logout ends the session: pages redirect and graphs answer 401 afterwards', async () => {
     const page = await request('/', { cookie });
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1];
