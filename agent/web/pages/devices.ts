@@ -1,7 +1,7 @@
 // `/devices`: search by name, IP or sysName; filters (status, OS, poller group); sortable;
 // paginated on the server (LIMIT/OFFSET with one COUNT), so 10,000 devices cost one page of rows.
 import { isIP } from 'node:net';
-import { DEVICE_COLUMNS, deviceName, likeEscape, rows } from '../db.js';
+import { DEVICE_COLUMNS, deviceName, likeEscape, maybe, rows } from '../db.js';
 import { html, qs, raw } from '../html.js';
 import { HttpError, htmlReply, type Reply, type WebRequest } from '../http.js';
 import { duration, osIcon, page, statusBadge, table, when } from '../layout.js';
@@ -23,6 +23,8 @@ export interface DeviceListQuery {
   status: string;
   os: string;
   poller_group: string;
+  /** LibreNMS's device type (server, network, ...), once the OS definitions fill it. */
+  type: string;
   sort: string;
   dir: 'asc' | 'desc';
   page: number;
@@ -31,7 +33,7 @@ export interface DeviceListQuery {
 export function parseDeviceListQuery(p: URLSearchParams): DeviceListQuery {
   const o: DeviceListQuery = {
     q: (p.get('q') ?? '').trim().slice(0, 128), status: p.get('status') ?? '', os: (p.get('os') ?? '').slice(0, 32),
-    poller_group: p.get('poller_group') ?? '', sort: p.get('sort') ?? 'hostname', dir: p.get('dir') === 'desc' ? 'desc' : 'asc',
+    poller_group: p.get('poller_group') ?? '', type: (p.get('type') ?? '').slice(0, 20), sort: p.get('sort') ?? 'hostname', dir: p.get('dir') === 'desc' ? 'desc' : 'asc',
     page: Number(p.get('page') ?? 1),
   };
   if (o.status && !STATUS[o.status]) throw new HttpError(400, 'status must be up, down, ignored or disabled');
@@ -59,11 +61,18 @@ export function deviceWhere(o: DeviceListQuery): { sql: string; values: unknown[
     where.push('d.poller_group = ?');
     values.push(Number(o.poller_group));
   }
+  if (o.type) {
+    where.push('d.type = ?');
+    values.push(o.type);
+  }
   return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', values };
 }
 
 export async function devicesPage(ctx: WebContext, req: WebRequest): Promise<Reply> {
   const o = parseDeviceListQuery(req.query);
+  // the type column comes with the OS definitions: without it there is no type filter
+  const types = await maybe(ctx.db, "SELECT DISTINCT type FROM devices WHERE type IS NOT NULL AND type <> '' ORDER BY type LIMIT 50");
+  if (types === null) o.type = '';
   const w = deviceWhere(o);
   const [[count], list, oses, groups] = await Promise.all([
     rows(ctx.db, `SELECT COUNT(*) AS n FROM devices d ${w.sql}`, w.values),
@@ -86,6 +95,7 @@ export async function devicesPage(ctx: WebContext, req: WebRequest): Promise<Rep
 <label>Search <input type="search" name="q" value="${o.q}" placeholder="hostname, sysName or IP"></label>
 <label>Status <select name="status">${option('', 'any', o.status)}${Object.keys(STATUS).map((s) => option(s, s, o.status))}</select></label>
 <label>OS <select name="os">${option('', 'any', o.os)}${oses.map((r) => option(String(r.os), String(r.os), o.os))}</select></label>
+${types?.length ? html`<label>Type <select name="type">${option('', 'any', o.type)}${types.map((r) => option(String(r.type), String(r.type), o.type))}</select></label>` : ''}
 <label>Poller group <select name="poller_group">${option('', 'any', o.poller_group)}${groups.map((r) => option(String(r.poller_group), String(r.poller_group), o.poller_group))}</select></label>
 <button type="submit">Filter</button></form>
 ${table([sortable('status', 'Status'), sortable('hostname', 'Device'), sortable('os', 'OS / hardware'), sortable('location', 'Location'),
