@@ -13,6 +13,8 @@ import { generateAppKey, generateSecret } from '../../lib/crypto.js';
 import { hashPassword } from '../../lib/password.js';
 import { setLogSink } from '../../lib/log.js';
 import { countColour, decodePng } from '../helpers/png.js';
+import { addUserSql, firstAdminSql, passwdSql, removeUserSql } from '../../cli/users/sql.js';
+import type { Inventory } from '../../cli/inventory/types.js';
 
 const dbUrl = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
 const RRDCACHED = process.env.NMS_TEST_RRDCACHED ?? '127.0.0.1:42227';
@@ -237,5 +239,39 @@ describe('with a session', () => {
     const r = await fetch(`${base}/api/v0/devices`);
     assert.equal(r.status, 401);
     assert.match(r.headers.get('content-type') ?? '', /json/);
+  });
+});
+
+describe('users made by the SQL of `nms user` and deploy', () => {
+  /** Runs a script of `;\n`-separated statements as mysql does; returns the last result's first value. */
+  async function run(sql: string): Promise<unknown> {
+    let last: unknown;
+    for (const stmt of sql.split(/;\n/).map((s) => s.trim().replace(/;$/, '')).filter(Boolean)) {
+      const [r] = await db.query(stmt);
+      if (Array.isArray(r) && r.length) last = Object.values(r[0] as object)[0];
+    }
+    return last;
+  }
+  const inv = (password: string) => ({ cluster: { mariadb: { database }, web: { adminUser: 'root-admin' } }, secrets: { web_admin_password: password } }) as unknown as Inventory;
+
+  it('add, log in, passwd (ends the sessions), remove', async () => {
+    const pw1 = 'first password ' + generateSecret(4);
+    const pw2 = 'second password ' + generateSecret(4);
+    await run(await addUserSql(database, 'alice', pw1, 5));
+    const s = await login('alice', pw1, '192.0.2.90');
+    assert.ok(s.cookie);
+    assert.equal((await request('/', { cookie: s.cookie })).status, 200);
+    assert.equal(Number(await run(await passwdSql(database, 'alice', pw2))), 1, 'one user changed');
+    assert.equal((await request('/', { cookie: s.cookie })).status, 303, 'the old session ended');
+    assert.equal((await login('alice', pw1, '192.0.2.91')).cookie, undefined);
+    assert.ok((await login('alice', pw2, '192.0.2.92')).cookie);
+    assert.equal(Number(await run(removeUserSql(database, 'alice'))), 1);
+    assert.equal((await login('alice', pw2, '192.0.2.93')).cookie, undefined);
+  });
+
+  it("deploy's first admin is created once; a later password change is kept", async () => {
+    assert.equal(Number(await run(await firstAdminSql(inv('admin password one')))), 1);
+    assert.equal(Number(await run(await firstAdminSql(inv('admin password two')))), 0);
+    assert.ok((await login('root-admin', 'admin password one', '192.0.2.94')).cookie);
   });
 });
