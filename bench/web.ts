@@ -5,6 +5,7 @@
 // NMS_TEST_RRDCACHED) in a private database, dropped afterwards. Knobs: NMS_BENCH_WEB_DEVICES,
 // NMS_BENCH_WEB_RUNS (default 20).
 import { execFileSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
 import { chromium } from 'playwright-core';
 import { ApiServer } from '../agent/api/server.js';
 import { WebApp } from '../agent/web/server.js';
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
       body: new URLSearchParams({ _csrf: csrf, username: 'bench', password: pw }).toString() });
     const session = login.headers.getSetCookie().find((c) => c.startsWith('nms_session='))!.split(';')[0];
 
+    const load = loadavg()[0];
     const results: [string, string, number[]][] = [
       [`/devices, ${fmt(N)} devices, first page`, '≤ 200 ms', await timed(`${base}/devices`, session)],
       ['/devices?q=sim-99&status=up&sort=uptime', '≤ 200 ms', await timed(`${base}/devices?q=sim-99&status=up&sort=uptime`, session)],
@@ -107,7 +109,8 @@ async function main(): Promise<void> {
 
 Run ${now()}: bench/web.ts on the MariaDB and rrdcached of scripts/test-services.sh, ${fmt(N)} devices, a device with
 48 ports; server time is the HTTP round trip on loopback (median of ${RUNS} after 2 warm-ups); "until usable" is
-DOMContentLoaded in Chromium (the port graphs load lazily after it).
+DOMContentLoaded in Chromium (the port graphs load lazily after it). Load average at the start: ${load.toFixed(1)}
+(on ${cpus().length} cores: a busy machine slows the rrdtool processes most).
 
 ${table(['what', 'budget', 'median ms', 'min ms', 'max ms'], results.map(([w, b, xs]) => [w, b, fmt(median(xs), 1), fmt(Math.min(...xs), 1), fmt(Math.max(...xs), 1)]))}
 `;
