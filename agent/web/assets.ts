@@ -14,12 +14,14 @@ th,td{padding:.35em .6em;border-bottom:1px solid #e3e7ee;text-align:left;vertica
 th{background:#e9edf3;font-weight:600}th a{color:inherit}tbody tr:hover{background:#f7f9fc}
 a{color:#1f5fa8}.badge{display:inline-block;padding:0 .5em;border-radius:3px;font-size:.85em;color:#fff}
 .up{background:#2e9d4a}.down{background:#c8382e}.grey{background:#8a94a3}
-.cards{display:flex;flex-wrap:wrap;gap:1em;margin-bottom:1em}.card{background:#fff;padding:.8em 1.2em;border-radius:4px;min-width:9em}
+.cards{display:flex;flex-wrap:wrap;gap:1em;margin-bottom:1em}
+.card{background:#fff;padding:.8em 1.2em;border-radius:4px;min-width:9em}
 .card b{display:block;font-size:1.6em}.empty{color:#6b7685;font-style:italic}
 .tabs{display:flex;gap:.2em;border-bottom:2px solid #c9d1dc;margin-bottom:1em}
 .tabs a{padding:.4em .9em;text-decoration:none;background:#e9edf3;border-radius:4px 4px 0 0}
 .tabs a.active{background:#1f2d3d;color:#fff}.ranges a{margin-right:.6em}.ranges a.active{font-weight:700}
-dl.head{display:grid;grid-template-columns:max-content 1fr max-content 1fr;gap:.2em 1em;background:#fff;padding:.8em;border-radius:4px}
+dl.head{display:grid;grid-template-columns:max-content 1fr max-content 1fr;gap:.2em 1em;background:#fff;
+  padding:.8em;border-radius:4px}
 dl.head dt{color:#6b7685}dl.head dd{margin:0}img.os{vertical-align:middle;margin-right:.3em}
 img.graph{display:block;background:#fff;max-width:100%}.graphs{display:flex;flex-wrap:wrap;gap:1em}
 .graphs figure{margin:0;background:#fff;padding:.4em;border-radius:4px}figcaption{font-weight:600;margin-bottom:.3em}
@@ -38,12 +40,14 @@ document.addEventListener('change', function (e) {
 });
 `;
 
-const FAVICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1f2d3d"/>'
+const FAVICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+  + '<rect width="16" height="16" rx="3" fill="#1f2d3d"/>'
   + '<path d="M2 12l4-5 3 3 5-7" stroke="#4fc36b" stroke-width="2" fill="none"/></svg>';
 
 /** OS name → [label, colour]. Names as LibreNMS's definitions give them. */
 const OS_ICONS: Record<string, [string, string]> = {
-  linux: ['Lx', '#333333'], ios: ['IOS', '#1ba0d7'], iosxe: ['XE', '#1ba0d7'], iosxr: ['XR', '#1ba0d7'], nxos: ['NX', '#1ba0d7'],
+  linux: ['Lx', '#333333'], ios: ['IOS', '#1ba0d7'], iosxe: ['XE', '#1ba0d7'], iosxr: ['XR', '#1ba0d7'],
+  nxos: ['NX', '#1ba0d7'],
   asa: ['ASA', '#1ba0d7'], junos: ['Jn', '#84b135'], windows: ['Win', '#0078d4'], freebsd: ['BSD', '#ab2b28'],
   openbsd: ['OB', '#d6a800'], routeros: ['MT', '#293a4d'], arista_eos: ['EOS', '#3d5a80'], procurve: ['HP', '#0096d6'],
   vmware: ['VM', '#607078'], fortigate: ['FG', '#ee3124'], pfsense: ['pf', '#212121'], edgeos: ['UB', '#0559c9'],
@@ -57,8 +61,10 @@ export function osIconName(os: string): string {
 function osSvg(name: string): string {
   const [label, colour] = OS_ICONS[name];
   const size = label.length > 2 ? 7 : 9;
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 20 20"><rect width="20" height="20" rx="4" fill="${colour}"/>`
-    + `<text x="10" y="14" font-family="sans-serif" font-size="${size}" font-weight="700" fill="#fff" text-anchor="middle">${label}</text></svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 20 20">`
+    + `<rect width="20" height="20" rx="4" fill="${colour}"/>`
+    + `<text x="10" y="14" font-family="sans-serif" font-size="${size}" font-weight="700" fill="#fff"`
+    + ` text-anchor="middle">${label}</text></svg>`;
 }
 
 export interface Asset {
@@ -70,5 +76,7 @@ export const ASSETS: Map<string, Asset> = new Map([
   ['/static/app.css', { type: 'text/css; charset=utf-8', body: CSS }],
   ['/static/app.js', { type: 'text/javascript; charset=utf-8', body: JS }],
   ['/static/favicon.svg', { type: 'image/svg+xml', body: FAVICON }],
-  ...Object.keys(OS_ICONS).map((n): [string, Asset] => [`/static/os/${n}.svg`, { type: 'image/svg+xml', body: osSvg(n) }]),
+  ...Object.keys(OS_ICONS).map((n): [string, Asset] => [
+    `/static/os/${n}.svg`, { type: 'image/svg+xml', body: osSvg(n) },
+  ]),
 ]);

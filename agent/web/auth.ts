@@ -32,7 +32,8 @@ const now = () => Math.floor(Date.now() / 1000);
 
 /** The user when the password is right and the account enabled; the same work either way. */
 export async function checkLogin(db: WebDb, username: string, password: string): Promise<WebUser | null> {
-  const [rows] = await db.query<Row[]>('SELECT user_id, username, level, password FROM users WHERE username = ? AND enabled = 1 LIMIT 1', [username]);
+  const [rows] = await db.query<Row[]>(
+    'SELECT user_id, username, level, password FROM users WHERE username = ? AND enabled = 1 LIMIT 1', [username]);
   const row = rows[0];
   const ok = await verifyPassword(password, row ? String(row.password ?? '') : UNKNOWN_USER_HASH);
   return ok && row ? { user_id: Number(row.user_id), username: String(row.username), level: Number(row.level) } : null;
@@ -41,7 +42,8 @@ export async function checkLogin(db: WebDb, username: string, password: string):
 export async function createSession(db: WebDb, user: WebUser, client: string, userAgent: string): Promise<string> {
   const token = newToken();
   const payload = JSON.stringify({ csrf: newToken() });
-  await db.query('INSERT INTO sessions (id, user_id, ip_address, user_agent, payload, last_activity) VALUES (?, ?, ?, ?, ?, ?)', [
+  const sql = 'INSERT INTO sessions (id, user_id, ip_address, user_agent, payload, last_activity) VALUES (?, ?, ?, ?, ?, ?)';
+  await db.query(sql, [
     digestHex(token), user.user_id, client.slice(0, 45), userAgent.slice(0, 500), payload, now(),
   ]);
   // idle sessions of everyone are swept here rather than by a timer: logins are rare enough
@@ -59,14 +61,17 @@ export async function findSession(db: WebDb, token: string | undefined): Promise
   if (!token || token.length > 100) return null;
   const id = digestHex(token);
   const [rows] = await db.query<Row[]>(
-    `SELECT s.payload, s.last_activity, u.user_id, u.username, u.level FROM sessions s JOIN users u ON u.user_id = s.user_id
+    `SELECT s.payload, s.last_activity, u.user_id, u.username, u.level
+     FROM sessions s JOIN users u ON u.user_id = s.user_id
      WHERE s.id = ? AND u.enabled = 1`,
     [id],
   );
   const r = rows[0];
   if (!r || Number(r.last_activity) < now() - SESSION_IDLE_SECONDS) return null;
   // touching the row once a minute is enough to keep it alive
-  if (Number(r.last_activity) < now() - 60) await db.query('UPDATE sessions SET last_activity = ? WHERE id = ?', [now(), id]);
+  if (Number(r.last_activity) < now() - 60) {
+    await db.query('UPDATE sessions SET last_activity = ? WHERE id = ?', [now(), id]);
+  }
   let csrf = '';
   try {
     csrf = String((JSON.parse(String(r.payload)) as { csrf?: string }).csrf ?? '');
@@ -106,7 +111,8 @@ export class LoginThrottle {
     c.fails++;
     const delay = Math.min(c.fails * 200, 2000);
     // the lock runs from when the (delayed) answer leaves
-    if (c.fails >= FREE_FAILURES) c.until = this.clock() + delay + Math.min(2 ** (c.fails - FREE_FAILURES), MAX_LOCK_SECONDS) * 1000;
+    const lockSeconds = Math.min(2 ** (c.fails - FREE_FAILURES), MAX_LOCK_SECONDS);
+    if (c.fails >= FREE_FAILURES) c.until = this.clock() + delay + lockSeconds * 1000;
     this.clients.delete(client);
     this.clients.set(client, c);
     if (this.clients.size > MAX_CLIENTS) this.clients.delete(this.clients.keys().next().value as string);

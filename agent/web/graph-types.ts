@@ -26,7 +26,9 @@ const esc = (s: string) => s.replace(/%/g, '%%').replace(/:/g, '\\:');
 function stats(v: string, unit: string, legend: boolean): string[] {
   if (!legend) return [];
   const u = esc(unit);
-  return [`GPRINT:${v}:LAST:Now %7.2lf %s${u}`, `GPRINT:${v}:AVERAGE:Avg %7.2lf %s${u}`, `GPRINT:${v}:MAX:Max %7.2lf %s${u}\\n`];
+  return [
+    `GPRINT:${v}:LAST:Now %7.2lf %s${u}`, `GPRINT:${v}:AVERAGE:Avg %7.2lf %s${u}`, `GPRINT:${v}:MAX:Max %7.2lf %s${u}\\n`,
+  ];
 }
 
 /** DEFs of one DS over all files and a CDEF `name` of their sum (unknown parts count as 0 when others are known). */
@@ -46,7 +48,8 @@ function inOut(inDs: string, outDs: string, scale: number, unit: string) {
 }
 
 function percentOfUsedFree(files: string[], legend: boolean): string[] {
-  return [`DEF:used=${files[0]}:used:AVERAGE`, `DEF:free=${files[0]}:free:AVERAGE`, 'CDEF:perc=used,used,free,+,/,100,*',
+  return [`DEF:used=${files[0]}:used:AVERAGE`, `DEF:free=${files[0]}:free:AVERAGE`,
+    'CDEF:perc=used,used,free,+,/,100,*',
     `AREA:perc#f0ad4e:${legend ? 'Used' : ''}`, ...stats('perc', '%', legend)];
 }
 
@@ -55,7 +58,8 @@ function single(ds: string, label: string, unit: string, colour: string, scale =
     `LINE1.5:v#${colour}:${legend ? label : ''}`, ...stats('v', unit, legend)];
 }
 
-const PORT_SQL = 'SELECT d.hostname, d.port, p.port_id FROM ports p JOIN devices d ON d.device_id = p.device_id WHERE p.port_id = ?';
+const PORT_SQL = 'SELECT d.hostname, d.port, p.port_id FROM ports p JOIN devices d ON d.device_id = p.device_id '
+  + 'WHERE p.port_id = ?';
 const portFile = (r: mysql.RowDataPacket) => [`port`, `id${r.port_id}`];
 
 function port(name: string, inDs: string, outDs: string, scale: number, unit: string): GraphDef {
@@ -64,7 +68,8 @@ function port(name: string, inDs: string, outDs: string, scale: number, unit: st
 
 /** Sensor classes LibreNMS knows, with their units. */
 export const SENSOR_UNITS: Record<string, string> = {
-  temperature: '°C', voltage: 'V', current: 'A', power: 'W', fanspeed: 'RPM', humidity: '%', frequency: 'Hz', dbm: 'dBm',
+  temperature: '°C', voltage: 'V', current: 'A', power: 'W', fanspeed: 'RPM', humidity: '%', frequency: 'Hz',
+  dbm: 'dBm',
   load: '%', state: '', count: '', percent: '%', signal: 'dBm', snr: 'dB', pressure: 'Pa', airflow: 'cfm', charge: '%',
   runtime: 'min', delay: 's', quality_factor: 'dB', chromatic_dispersion: 'ps/nm', ber: '', eer: '', waterflow: 'l/m',
   power_consumed: 'kWh', power_factor: '', cooling: 'W', loss: 'dB', bitrate: 'bps', tv_signal: 'dBmV',
@@ -75,7 +80,8 @@ function sensor(cls: string): GraphDef {
   return {
     name: `sensor_${cls}`,
     what: `${cls} sensor`,
-    sql: `SELECT d.hostname, d.port, s.sensor_class, s.sensor_type, s.sensor_index FROM sensors s JOIN devices d ON d.device_id = s.device_id
+    sql: `SELECT d.hostname, d.port, s.sensor_class, s.sensor_type, s.sensor_index
+      FROM sensors s JOIN devices d ON d.device_id = s.device_id
       WHERE s.sensor_id = ? AND s.sensor_class = '${cls}'`,
     file: (r) => ['sensor', r.sensor_class, r.sensor_type, r.sensor_index],
     unit,
@@ -92,23 +98,30 @@ export const GRAPH_TYPES: Record<string, GraphDef> = {
   port_discards: port('port_discards', 'INDISCARDS', 'OUTDISCARDS', 1, 'discards/s'),
   device_bits: {
     name: 'device_bits', what: 'device',
-    sql: 'SELECT d.hostname, d.port, p.port_id FROM devices d JOIN ports p ON p.device_id = d.device_id AND p.deleted = 0 WHERE d.device_id = ? ORDER BY p.ifIndex LIMIT 512',
+    sql: 'SELECT d.hostname, d.port, p.port_id FROM devices d JOIN ports p ON p.device_id = d.device_id AND p.deleted = 0 '
+      + 'WHERE d.device_id = ? ORDER BY p.ifIndex LIMIT 512',
     file: portFile, unit: 'bits/s', draw: inOut('INOCTETS', 'OUTOCTETS', 8, 'bits/s'),
   },
   processor_usage: {
     name: 'processor_usage', what: 'processor',
-    sql: 'SELECT d.hostname, d.port, x.processor_type, x.processor_index FROM processors x JOIN devices d ON d.device_id = x.device_id WHERE x.processor_id = ?',
+    sql: 'SELECT d.hostname, d.port, x.processor_type, x.processor_index FROM processors x '
+      + 'JOIN devices d ON d.device_id = x.device_id WHERE x.processor_id = ?',
     file: (r) => ['processor', r.processor_type, r.processor_index], unit: '%', max: 100,
-    draw: (files, legend) => [`DEF:v=${files[0]}:usage:AVERAGE`, `AREA:v#9b59b6:${legend ? 'Usage' : ''}`, ...stats('v', '%', legend)],
+    draw: (files, legend) => [
+      `DEF:v=${files[0]}:usage:AVERAGE`, `AREA:v#9b59b6:${legend ? 'Usage' : ''}`, ...stats('v', '%', legend),
+    ],
   },
   mempool_usage: {
     name: 'mempool_usage', what: 'memory pool',
-    sql: 'SELECT d.hostname, d.port, x.mempool_type, x.mempool_class, x.mempool_index FROM mempools x JOIN devices d ON d.device_id = x.device_id WHERE x.mempool_id = ?',
-    file: (r) => ['mempool', r.mempool_type, r.mempool_class, r.mempool_index], unit: '%', max: 100, draw: percentOfUsedFree,
+    sql: 'SELECT d.hostname, d.port, x.mempool_type, x.mempool_class, x.mempool_index FROM mempools x '
+      + 'JOIN devices d ON d.device_id = x.device_id WHERE x.mempool_id = ?',
+    file: (r) => ['mempool', r.mempool_type, r.mempool_class, r.mempool_index],
+    unit: '%', max: 100, draw: percentOfUsedFree,
   },
   storage_usage: {
     name: 'storage_usage', what: 'storage',
-    sql: 'SELECT d.hostname, d.port, x.storage_mib, x.storage_descr FROM storage x JOIN devices d ON d.device_id = x.device_id WHERE x.storage_id = ?',
+    sql: 'SELECT d.hostname, d.port, x.storage_mib, x.storage_descr FROM storage x '
+      + 'JOIN devices d ON d.device_id = x.device_id WHERE x.storage_id = ?',
     file: (r) => ['storage', r.storage_mib, r.storage_descr], unit: '%', max: 100, draw: percentOfUsedFree,
   },
   device_uptime: {

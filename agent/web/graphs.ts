@@ -25,13 +25,16 @@ export function parseTime(raw: string | null, fallback: string, now: number): nu
   if (m) return now - Number(m[1]) * UNITS[m[2]];
   m = /^\d{9,10}$/.exec(v);
   if (m) return Number(v);
-  throw new HttpError(400, `time must be like -6h, -1d, -1w, -1m, -1y, now or seconds since the epoch (got ${JSON.stringify(v.slice(0, 40))})`);
+  const got = JSON.stringify(v.slice(0, 40));
+  throw new HttpError(400, `time must be like -6h, -1d, -1w, -1m, -1y, now or seconds since the epoch (got ${got})`);
 }
 
 function intParam(q: URLSearchParams, name: string, dflt: number, min: number, max: number): number {
   const v = q.get(name);
   if (v === null) return dflt;
-  if (!/^\d{1,6}$/.test(v) || Number(v) < min || Number(v) > max) throw new HttpError(400, `${name} must be a whole number from ${min} to ${max}`);
+  if (!/^\d{1,6}$/.test(v) || Number(v) < min || Number(v) > max) {
+    throw new HttpError(400, `${name} must be a whole number from ${min} to ${max}`);
+  }
   return Number(v);
 }
 
@@ -54,7 +57,10 @@ export function parseGraphQuery(q: URLSearchParams, now = Math.floor(Date.now() 
   }
   const type = q.get('type') ?? '';
   const def = Object.hasOwn(GRAPH_TYPES, type) ? GRAPH_TYPES[type] : undefined;
-  if (!def) throw new HttpError(400, `unknown graph type ${JSON.stringify(type.slice(0, 40))}; known: ${Object.keys(GRAPH_TYPES).join(', ')}`);
+  if (!def) {
+    const known = Object.keys(GRAPH_TYPES).join(', ');
+    throw new HttpError(400, `unknown graph type ${JSON.stringify(type.slice(0, 40))}; known: ${known}`);
+  }
   const idRaw = q.get('id') ?? '';
   if (!/^\d{1,10}$/.test(idRaw) || Number(idRaw) < 1) throw new HttpError(400, 'id must be a positive whole number');
   const from = parseTime(q.get('from'), '-1d', now);
@@ -63,7 +69,9 @@ export function parseGraphQuery(q: URLSearchParams, now = Math.floor(Date.now() 
   if (to - from > MAX_SPAN) throw new HttpError(400, 'a graph spans at most 10 years');
   const legendRaw = q.get('legend') ?? 'yes';
   if (legendRaw !== 'yes' && legendRaw !== 'no') throw new HttpError(400, 'legend must be yes or no');
-  return { def, id: Number(idRaw), from, to, width: intParam(q, 'width', 700, 50, 2000), height: intParam(q, 'height', 180, 20, 800), legend: legendRaw === 'yes' };
+  const width = intParam(q, 'width', 700, 50, 2000);
+  const height = intParam(q, 'height', 180, 20, 800);
+  return { def, id: Number(idRaw), from, to, width, height, legend: legendRaw === 'yes' };
 }
 
 /** The RRD files (relative to rrdcached's base directory) behind a graph, from the database. */
@@ -73,7 +81,8 @@ async function rrdFilesOf(db: WebDb, def: GraphDef, id: number): Promise<string[
     [rows] = await db.query<Row[]>(def.sql, [id]);
   } catch (err) {
     // a table another part of nms has not created yet: nothing to draw
-    if ((err as { code?: string }).code === 'ER_NO_SUCH_TABLE') throw new HttpError(404, 'nothing collected for this graph yet');
+    const code = (err as { code?: string }).code;
+    if (code === 'ER_NO_SUCH_TABLE') throw new HttpError(404, 'nothing collected for this graph yet');
     throw err;
   }
   if (!rows.length) throw new HttpError(404, `no ${def.what} with id ${id}`);
@@ -86,7 +95,8 @@ async function rrdFilesOf(db: WebDb, def: GraphDef, id: number): Promise<string[
 
 /** rrdtool graph's arguments: options, then the type's DEF/CDEF/drawing statements. */
 export function graphArgs(g: GraphRequest, files: string[], daemon: string): string[] {
-  const args = ['graph', '-', '--daemon', daemon, '--imgformat', 'PNG', '--start', String(g.from), '--end', String(g.to),
+  const args = ['graph', '-', '--daemon', daemon, '--imgformat', 'PNG',
+    '--start', String(g.from), '--end', String(g.to),
     '--width', String(g.width), '--height', String(g.height), '--slope-mode', '--border', '0',
     '--color', 'BACK#ffffff', '--color', 'CANVAS#ffffff', '--color', 'FONT#1d2330', '--font', 'DEFAULT:7:',
     '--vertical-label', g.def.unit, '--base', String(g.def.base ?? 1000)];
@@ -101,11 +111,17 @@ export function graphArgs(g: GraphRequest, files: string[], daemon: string): str
 export class GraphRunner {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
-  constructor(readonly daemon: string, private readonly concurrency: number, readonly rrdDir = '/var/lib/nms/rrd', private readonly timeoutMs = 15000) {}
+  constructor(
+    readonly daemon: string,
+    private readonly concurrency: number,
+    readonly rrdDir = '/var/lib/nms/rrd',
+    private readonly timeoutMs = 15000,
+  ) {}
 
   /** A file as rrdtool must name it: absolute over a unix socket (rrdtool resolves it locally), relative over TCP. */
   path(file: string): string {
-    return this.daemon.startsWith('unix:') || this.daemon.startsWith('/') ? `${this.rrdDir.replace(/\/+$/, '')}/${file}` : file;
+    const local = this.daemon.startsWith('unix:') || this.daemon.startsWith('/');
+    return local ? `${this.rrdDir.replace(/\/+$/, '')}/${file}` : file;
   }
 
   async draw(args: string[]): Promise<Buffer> {
@@ -113,7 +129,8 @@ export class GraphRunner {
     this.running++;
     try {
       return await new Promise<Buffer>((resolve, reject) => {
-        execFile('rrdtool', args, { encoding: 'buffer', maxBuffer: 16 << 20, timeout: this.timeoutMs }, (err, stdout, stderr) => {
+        const opts = { encoding: 'buffer' as const, maxBuffer: 16 << 20, timeout: this.timeoutMs };
+        execFile('rrdtool', args, opts, (err, stdout, stderr) => {
           if (err) reject(Object.assign(new Error(String(stderr || err.message).trim()), { rrdtool: true }));
           else resolve(stdout);
         });
@@ -133,7 +150,9 @@ export async function graphRoute(ctx: WebContext, req: WebRequest): Promise<Repl
     png = await ctx.graphs.draw(graphArgs(g, files.map((f) => ctx.graphs.path(f)), ctx.graphs.daemon));
   } catch (err) {
     const msg = (err as Error).message;
-    if (/No such file|opening '|does not exist|realpath/i.test(msg)) throw new HttpError(404, 'no data for this graph yet (its RRD file does not exist)');
+    if (/No such file|opening '|does not exist|realpath/i.test(msg)) {
+      throw new HttpError(404, 'no data for this graph yet (its RRD file does not exist)');
+    }
     ctx.log.error('graph_failed', { type: g.def.name, id: g.id, error: msg.slice(0, 300) });
     throw new HttpError(503, 'the graph could not be drawn (rrdtool or rrdcached failed; details in the agent log)');
   }

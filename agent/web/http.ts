@@ -44,7 +44,8 @@ export function htmlReply(page: Html, status = 200, headers: Record<string, stri
 }
 
 export function redirect(location: string, headers: Record<string, string | string[]> = {}): Reply {
-  return { status: 303, type: 'text/plain; charset=utf-8', body: `see ${location}\n`, headers: { Location: location, ...headers } };
+  const text = `see ${location}\n`;
+  return { status: 303, type: 'text/plain; charset=utf-8', body: text, headers: { Location: location, ...headers } };
 }
 
 export function parseCookies(header: string | undefined): Map<string, string> {
@@ -69,7 +70,9 @@ const MAX_BODY = 16 * 1024;
 /** Reads an urlencoded form body (≤ 16 KiB); anything else is refused. */
 export async function readForm(req: http.IncomingMessage): Promise<URLSearchParams> {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') throw new HttpError(415, 'forms must be sent as application/x-www-form-urlencoded');
+  if (type !== 'application/x-www-form-urlencoded') {
+    throw new HttpError(415, 'forms must be sent as application/x-www-form-urlencoded');
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {

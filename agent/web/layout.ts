@@ -4,7 +4,9 @@ import { html, raw, type Html, type HtmlValue } from './html.js';
 import type { WebRequest } from './http.js';
 import { osIconName } from './assets.js';
 
-const NAV: [string, string][] = [['/', 'Overview'], ['/devices', 'Devices'], ['/pollers', 'Pollers'], ['/eventlog', 'Event log']];
+const NAV: [string, string][] = [
+  ['/', 'Overview'], ['/devices', 'Devices'], ['/pollers', 'Pollers'], ['/eventlog', 'Event log'],
+];
 
 export function page(req: WebRequest, title: string, body: HtmlValue): Html {
   const current = '/' + (req.path.split('/')[1] ?? '');
@@ -46,7 +48,8 @@ export function statusBadge(d: Record<string, unknown>): Html {
 
 export function portStatus(oper: unknown, admin: unknown): Html {
   if (admin === 'down') return html`<span class="badge grey">shutdown</span>`;
-  return oper === 'up' ? html`<span class="badge up">up</span>` : html`<span class="badge down">${String(oper ?? 'unknown')}</span>`;
+  if (oper === 'up') return html`<span class="badge up">up</span>`;
+  return html`<span class="badge down">${String(oper ?? 'unknown')}</span>`;
 }
 
 /** 1234567 → "1.23 M" with SI prefixes (bits, packets). */
@@ -79,16 +82,22 @@ export function when(v: unknown): string {
 }
 
 /** A graph image (the URL works alone; see graphs.ts), lazily loaded. */
-export function graphImg(type: string, id: number, from: string, to: string | undefined, w: number, h: number, legend = true): Html {
+export function graphImg(
+  type: string, id: number, from: string, to: string | undefined, w: number, h: number, legend = true,
+): Html {
   const p = new URLSearchParams({ type, id: String(id), from, width: String(w), height: String(h) });
   if (to) p.set('to', to);
   if (!legend) p.set('legend', 'no');
-  return html`<img class="graph" loading="lazy" src="/graph?${p.toString()}" alt="${type} graph" width="${w}" height="${h}">`;
+  const src = `/graph?${p.toString()}`;
+  return html`<img class="graph" loading="lazy" src="${src}" alt="${type} graph" width="${w}" height="${h}">`;
 }
 
-export const RANGES: [string, string][] = [['-6h', '6 h'], ['-1d', '1 day'], ['-1w', '1 week'], ['-1m', '1 month'], ['-1y', '1 year']];
+export const RANGES: [string, string][] = [
+  ['-6h', '6 h'], ['-1d', '1 day'], ['-1w', '1 week'], ['-1m', '1 month'], ['-1y', '1 year'],
+];
 
 /** Range links for a page showing graphs, keeping the page's path. */
 export function rangeBar(path: string, from: string): Html {
-  return html`<p class="ranges">${RANGES.map(([v, label]) => html`<a href="${path}?from=${v}"${v === from ? raw(' class="active"') : ''}>${label}</a> `)}</p>`;
+  const links = RANGES.map(([v, label]) => html`<a href="${path}?from=${v}"${v === from ? raw(' class="active"') : ''}>${label}</a> `);
+  return html`<p class="ranges">${links}</p>`;
 }

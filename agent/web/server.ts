@@ -26,7 +26,8 @@ export interface WebAppOptions {
 
 /** Sent with every answer; scripts only from our own origin, nothing inline. */
 export const SECURITY_HEADERS: Record<string, string> = {
-  'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+  'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    + "connect-src 'self'; "
     + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
@@ -41,7 +42,8 @@ export class WebApp {
 
   constructor(o: WebAppOptions) {
     this.log = o.logger ?? createLogger('web');
-    this.ctx = { db: o.db, throttle: new LoginThrottle(), graphs: new GraphRunner(o.rrdcached, o.graphConcurrency ?? 4, o.rrdDir), log: this.log };
+    const graphs = new GraphRunner(o.rrdcached, o.graphConcurrency ?? 4, o.rrdDir);
+    this.ctx = { db: o.db, throttle: new LoginThrottle(), graphs, log: this.log };
   }
 
   /** For tests: the context pages get. */
@@ -74,7 +76,8 @@ export class WebApp {
     const found = candidates.find((x) => x.r.method === method);
     const cookies = parseCookies(req.headers.cookie);
     const w: WebRequest = {
-      method, path: url.pathname, query: url.searchParams, params: found ? found.m!.slice(1) : [], form: new URLSearchParams(),
+      method, path: url.pathname, query: url.searchParams, params: found ? found.m!.slice(1) : [],
+      form: new URLSearchParams(),
       cookies, client: clientAddress(req), userAgent: String(req.headers['user-agent'] ?? ''),
     };
     const route = found?.r;
@@ -88,27 +91,32 @@ export class WebApp {
       }
     }
     if (!route) {
-      if (candidates.length) throw new HttpError(405, `method ${req.method} not allowed here`, { Allow: [...new Set(candidates.map((c) => c.r.method))].join(', ') });
+      const allow = [...new Set(candidates.map((c) => c.r.method))].join(', ');
+      if (candidates.length) throw new HttpError(405, `method ${req.method} not allowed here`, { Allow: allow });
       throw new HttpError(404, `no such page: ${url.pathname}`);
     }
     if (method === 'POST') {
       w.form = await readForm(req);
       const want = route.csrf === 'login' ? cookies.get(LOGIN_COOKIE) : w.csrf;
-      if (!sameToken(w.form.get('_csrf'), want)) throw new HttpError(403, 'the form is stale or was not sent by this site (CSRF token missing or wrong): reload the page and try again');
+      if (!sameToken(w.form.get('_csrf'), want)) {
+        throw new HttpError(403, 'the form is stale or was not sent by this site (CSRF token missing or wrong): '
+          + 'reload the page and try again');
+      }
     } else req.resume();
     return route.handle(this.ctx, w);
   }
 
   private failure(err: unknown, path: string): Reply {
-    if (err instanceof HttpError) return { status: err.status, type: 'text/plain; charset=utf-8', body: err.message + '\n', headers: err.headers };
+    const text = 'text/plain; charset=utf-8';
+    if (err instanceof HttpError) return { status: err.status, type: text, body: err.message + '\n', headers: err.headers };
     const code = (err as { code?: string })?.code;
     if (code && SCHEMA_CODES.has(code)) {
       this.log.error('database_schema', { path, error: (err as Error).message });
-      return { status: 503, type: 'text/plain; charset=utf-8', body: 'the database has no schema or an older one: run `nms-agent migrate` on the master\n' };
+      return { status: 503, type: text, body: 'the database has no schema or an older one: run `nms-agent migrate` on the master\n' };
     }
     const id = randomBytes(6).toString('hex');
     this.log.error('internal_error', { id, path, error: (err as Error)?.message, stack: (err as Error)?.stack });
-    return { status: 500, type: 'text/plain; charset=utf-8', body: `internal error (request id ${id}; details in the agent log)\n` };
+    return { status: 500, type: text, body: `internal error (request id ${id}; details in the agent log)\n` };
   }
 }
 
