@@ -33,6 +33,14 @@ export function table(headers: HtmlValue[], rows: HtmlValue[][], empty = 'nothin
 <tbody>${rows.map((r) => html`<tr>${r.map((c) => html`<td>${c}</td>`)}</tr>`)}</tbody></table>`;
 }
 
+/** A labelled `<select>` of a filter form: "any" first, then the values, the current one selected. */
+export function selectBox(label: string, name: string, values: string[], current: string, anyLabel = 'any'): Html {
+  const option = (v: string, text: string) => html`<option value="${v}"${v === current ? raw(' selected') : ''}>${
+    text}</option>`;
+  const options = [option('', anyLabel), ...values.map((v) => option(v, v))];
+  return html`<label>${label} <select name="${name}">${options}</select></label>`;
+}
+
 export const notCollected = (what: string): Html => html`<p class="empty">${what}: not collected.</p>`;
 
 export function osIcon(os: unknown): Html {
@@ -98,6 +106,9 @@ export const RANGES: [string, string][] = [
 
 /** Range links for a page showing graphs, keeping the page's path. */
 export function rangeBar(path: string, from: string): Html {
-  const links = RANGES.map(([v, label]) => html`<a href="${path}?from=${v}"${v === from ? raw(' class="active"') : ''}>${label}</a> `);
+  const links = RANGES.map(([v, label]) => {
+    const active = v === from ? raw(' class="active"') : '';
+    return html`<a href="${path}?from=${v}"${active}>${label}</a> `;
+  });
   return html`<p class="ranges">${links}</p>`;
 }

@@ -1,10 +1,10 @@
 // `/devices`: search by name, IP or sysName; filters (status, OS, poller group); sortable;
 // paginated on the server (LIMIT/OFFSET with one COUNT), so 10,000 devices cost one page of rows.
 import { isIP } from 'node:net';
-import { DEVICE_COLUMNS, deviceName, likeEscape, maybe, rows } from '../db.js';
-import { html, qs, raw } from '../html.js';
+import { DEVICE_COLUMNS, deviceName, likeEscape, maybe, rows, type Row } from '../db.js';
+import { html, qs } from '../html.js';
 import { HttpError, htmlReply, type Reply, type WebRequest } from '../http.js';
-import { duration, osIcon, page, statusBadge, table, when } from '../layout.js';
+import { duration, osIcon, page, selectBox, statusBadge, table, when } from '../layout.js';
 import type { WebContext } from '../routes.js';
 
 export const PAGE_SIZE = 50;
@@ -32,14 +32,21 @@ export interface DeviceListQuery {
 
 export function parseDeviceListQuery(p: URLSearchParams): DeviceListQuery {
   const o: DeviceListQuery = {
-    q: (p.get('q') ?? '').trim().slice(0, 128), status: p.get('status') ?? '', os: (p.get('os') ?? '').slice(0, 32),
-    poller_group: p.get('poller_group') ?? '', type: (p.get('type') ?? '').slice(0, 20), sort: p.get('sort') ?? 'hostname', dir: p.get('dir') === 'desc' ? 'desc' : 'asc',
+    q: (p.get('q') ?? '').trim().slice(0, 128),
+    status: p.get('status') ?? '',
+    os: (p.get('os') ?? '').slice(0, 32),
+    poller_group: p.get('poller_group') ?? '',
+    type: (p.get('type') ?? '').slice(0, 20),
+    sort: p.get('sort') ?? 'hostname',
+    dir: p.get('dir') === 'desc' ? 'desc' : 'asc',
     page: Number(p.get('page') ?? 1),
   };
   if (o.status && !STATUS[o.status]) throw new HttpError(400, 'status must be up, down, ignored or disabled');
   if (o.poller_group && !/^\d{1,9}$/.test(o.poller_group)) throw new HttpError(400, 'poller_group must be a number');
   if (!Object.hasOwn(SORTS, o.sort)) throw new HttpError(400, `sort must be one of ${Object.keys(SORTS).join(', ')}`);
-  if (!Number.isSafeInteger(o.page) || o.page < 1 || o.page > 1_000_000) throw new HttpError(400, 'page must be a positive number');
+  if (!Number.isSafeInteger(o.page) || o.page < 1 || o.page > 1_000_000) {
+    throw new HttpError(400, 'page must be a positive number');
+  }
   return o;
 }
 
@@ -71,40 +78,56 @@ export function deviceWhere(o: DeviceListQuery): { sql: string; values: unknown[
 export async function devicesPage(ctx: WebContext, req: WebRequest): Promise<Reply> {
   const o = parseDeviceListQuery(req.query);
   // the type column comes with the OS definitions: without it there is no type filter
-  const types = await maybe(ctx.db, "SELECT DISTINCT type FROM devices WHERE type IS NOT NULL AND type <> '' ORDER BY type LIMIT 50");
+  const types = await maybe(
+    ctx.db,
+    "SELECT DISTINCT type FROM devices WHERE type IS NOT NULL AND type <> '' ORDER BY type LIMIT 50");
   if (types === null) o.type = '';
   const w = deviceWhere(o);
+  const order = `ORDER BY ${SORTS[o.sort]} ${o.dir}, d.device_id ${o.dir}`;
   const [[count], list, oses, groups] = await Promise.all([
     rows(ctx.db, `SELECT COUNT(*) AS n FROM devices d ${w.sql}`, w.values),
-    rows(ctx.db, `SELECT ${DEVICE_COLUMNS} FROM devices d ${w.sql} ORDER BY ${SORTS[o.sort]} ${o.dir}, d.device_id ${o.dir} LIMIT ? OFFSET ?`,
+    rows(ctx.db, `SELECT ${DEVICE_COLUMNS} FROM devices d ${w.sql} ${order} LIMIT ? OFFSET ?`,
       [...w.values, PAGE_SIZE, (o.page - 1) * PAGE_SIZE]),
     rows(ctx.db, "SELECT DISTINCT os FROM devices WHERE os IS NOT NULL AND os <> '' ORDER BY os LIMIT 200"),
     rows(ctx.db, 'SELECT DISTINCT poller_group FROM devices ORDER BY poller_group LIMIT 200'),
   ]);
   const total = Number(count.n);
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-  const link = (over: Partial<DeviceListQuery>) => `/devices${qs({ ...o, page: o.page === 1 ? undefined : o.page, dir: o.dir === 'asc' ? undefined : o.dir, sort: o.sort === 'hostname' ? undefined : o.sort, ...over })}`;
+  // defaults stay out of the links, so that shared URLs are short
+  const link = (over: Partial<DeviceListQuery>) => {
+    const dflt = {
+      page: o.page === 1 ? undefined : o.page,
+      dir: o.dir === 'asc' ? undefined : o.dir,
+      sort: o.sort === 'hostname' ? undefined : o.sort,
+    };
+    return `/devices${qs({ ...o, ...dflt, ...over })}`;
+  };
   const sortable = (key: string, label: string) => {
     const dir = o.sort === key && o.dir === 'asc' ? 'desc' : 'asc';
     const mark = o.sort === key ? (o.dir === 'asc' ? ' ▲' : ' ▼') : '';
     return html`<a href="${link({ sort: key, dir, page: 1 })}">${label}${mark}</a>`;
   };
-  const option = (v: string, label: string, cur: string) => html`<option value="${v}"${v === cur ? raw(' selected') : ''}>${label}</option>`;
+  const column = (r: Row[], k: string) => r.map((x) => String(x[k]));
+  const headers = [sortable('status', 'Status'), sortable('hostname', 'Device'), sortable('os', 'OS / hardware'),
+    sortable('location', 'Location'), sortable('uptime', 'Uptime'), sortable('poller_group', 'Group'),
+    sortable('last_polled', 'Last polled')];
+  const cells = list.map((d) => [
+    statusBadge(d),
+    html`<a href="/device/${Number(d.device_id)}">${deviceName(d)}</a>
+      <br><small>${d.hostname}${d.ip ? html` · ${d.ip}` : ''}</small>`,
+    html`${osIcon(d.os)}${d.os ?? ''}<br><small>${d.hardware ?? ''}</small>`,
+    d.location, duration(d.uptime), d.poller_group, when(d.last_polled),
+  ]);
   const body = html`<h1>Devices <small>(${total})</small></h1>
 <form class="filters" method="get" action="/devices">
 <label>Search <input type="search" name="q" value="${o.q}" placeholder="hostname, sysName or IP"></label>
-<label>Status <select name="status">${option('', 'any', o.status)}${Object.keys(STATUS).map((s) => option(s, s, o.status))}</select></label>
-<label>OS <select name="os">${option('', 'any', o.os)}${oses.map((r) => option(String(r.os), String(r.os), o.os))}</select></label>
-${types?.length ? html`<label>Type <select name="type">${option('', 'any', o.type)}${types.map((r) => option(String(r.type), String(r.type), o.type))}</select></label>` : ''}
-<label>Poller group <select name="poller_group">${option('', 'any', o.poller_group)}${groups.map((r) => option(String(r.poller_group), String(r.poller_group), o.poller_group))}</select></label>
+${selectBox('Status', 'status', Object.keys(STATUS), o.status)}${selectBox('OS', 'os', column(oses, 'os'), o.os)}
+${types?.length ? selectBox('Type', 'type', column(types, 'type'), o.type) : ''}
+${selectBox('Poller group', 'poller_group', column(groups, 'poller_group'), o.poller_group)}
 <button type="submit">Filter</button></form>
-${table([sortable('status', 'Status'), sortable('hostname', 'Device'), sortable('os', 'OS / hardware'), sortable('location', 'Location'),
-    sortable('uptime', 'Uptime'), sortable('poller_group', 'Group'), sortable('last_polled', 'Last polled')], list.map((d) => [
-    statusBadge(d),
-    html`<a href="/device/${Number(d.device_id)}">${deviceName(d)}</a><br><small>${d.hostname}${d.ip ? html` · ${d.ip}` : ''}</small>`,
-    html`${osIcon(d.os)}${d.os ?? ''}<br><small>${d.hardware ?? ''}</small>`, d.location, duration(d.uptime), d.poller_group, when(d.last_polled),
-  ]), 'no device matches')}
-<p class="pager">${o.page > 1 ? html`<a href="${link({ page: o.page - 1 })}">← previous</a>` : ''}<span>page ${o.page} of ${pages}</span>
+${table(headers, cells, 'no device matches')}
+<p class="pager">${o.page > 1 ? html`<a href="${link({ page: o.page - 1 })}">← previous</a>` : ''}
+<span>page ${o.page} of ${pages}</span>
 ${o.page < pages ? html`<a href="${link({ page: o.page + 1 })}">next →</a>` : ''}</p>`;
   return htmlReply(page(req, 'Devices', body));
 }
