@@ -12,34 +12,41 @@ import type { Inventory } from '../inventory/types.js';
 export const LEVELS: Record<string, number> = { admin: 10, read: 5, user: 1 };
 
 export function checkUsername(name: string): string {
-  if (!/^[A-Za-z0-9._@-]{1,64}$/.test(name)) throw new UsageError(`user name ${JSON.stringify(name)} must be 1-64 letters, digits, . _ @ -`);
+  if (!/^[A-Za-z0-9._@-]{1,64}$/.test(name)) {
+    throw new UsageError(`user name ${JSON.stringify(name)} must be 1-64 letters, digits, . _ @ -`);
+  }
   return name;
 }
 
 export function checkPassword(pw: string): string {
   if (pw.length < 12) throw new UsageError('a web password needs at least 12 characters');
-  if (pw.length > MAX_PASSWORD_LENGTH) throw new UsageError(`a web password has at most ${MAX_PASSWORD_LENGTH} characters`);
+  if (pw.length > MAX_PASSWORD_LENGTH) {
+    throw new UsageError(`a web password has at most ${MAX_PASSWORD_LENGTH} characters`);
+  }
   return pw;
 }
 
 export async function addUserSql(db: string, username: string, password: string, level: number): Promise<string> {
   const hash = await hashPassword(password);
-  return `INSERT INTO ${sqlIdent(db)}.users (auth_type, username, password, level) VALUES ('mysql', ${sqlString(username)}, ${sqlString(hash)}, ${level});`;
+  return `INSERT INTO ${sqlIdent(db)}.users (auth_type, username, password, level)\n`
+    + `VALUES ('mysql', ${sqlString(username)}, ${sqlString(hash)}, ${level});`;
 }
 
 /** Sets the password and ends the user's sessions; prints the number of users changed. */
 export async function passwdSql(db: string, username: string, password: string): Promise<string> {
   const hash = await hashPassword(password);
   const t = sqlIdent(db);
-  return `UPDATE ${t}.users SET password = ${sqlString(hash)} WHERE username = ${sqlString(username)};\nSELECT ROW_COUNT();\n`
-    + `DELETE s FROM ${t}.sessions s JOIN ${t}.users u ON u.user_id = s.user_id WHERE u.username = ${sqlString(username)};`;
+  const user = sqlString(username);
+  return `UPDATE ${t}.users SET password = ${sqlString(hash)} WHERE username = ${user};\nSELECT ROW_COUNT();\n`
+    + `DELETE s FROM ${t}.sessions s JOIN ${t}.users u ON u.user_id = s.user_id WHERE u.username = ${user};`;
 }
 
 /** Removes the user and its sessions; prints the number of users removed. */
 export function removeUserSql(db: string, username: string): string {
   const t = sqlIdent(db);
-  return `DELETE s FROM ${t}.sessions s JOIN ${t}.users u ON u.user_id = s.user_id WHERE u.username = ${sqlString(username)};\n`
-    + `DELETE FROM ${t}.users WHERE username = ${sqlString(username)};\nSELECT ROW_COUNT();`;
+  const user = sqlString(username);
+  return `DELETE s FROM ${t}.sessions s JOIN ${t}.users u ON u.user_id = s.user_id WHERE u.username = ${user};\n`
+    + `DELETE FROM ${t}.users WHERE username = ${user};\nSELECT ROW_COUNT();`;
 }
 
 export function listUsersSql(db: string): string {
@@ -51,7 +58,8 @@ export async function firstAdminSql(inv: Inventory): Promise<string> {
   const db = inv.cluster.mariadb.database;
   const name = inv.cluster.web.adminUser;
   const hash = await hashPassword(inv.secrets.web_admin_password ?? '');
-  return `INSERT INTO ${sqlIdent(db)}.users (auth_type, username, password, level) SELECT 'mysql', ${sqlString(name)}, ${sqlString(hash)}, 10 FROM DUAL
+  return `INSERT INTO ${sqlIdent(db)}.users (auth_type, username, password, level)
+SELECT 'mysql', ${sqlString(name)}, ${sqlString(hash)}, 10 FROM DUAL
 WHERE NOT EXISTS (SELECT 1 FROM ${sqlIdent(db)}.users WHERE username = ${sqlString(name)});\nSELECT ROW_COUNT();`;
 }
 
