@@ -11,6 +11,7 @@ import { register as registerStatus } from './commands/status.js';
 import { register as registerPollers } from './commands/pollers.js';
 import { register as registerDevice } from './commands/device.js';
 import { register as registerAlert } from './commands/alert.js';
+import { register as registerUser } from './commands/user.js';
 
 const program = new Command('nms')
   .description('Build, grow and check a distributed SNMP polling cluster from one workstation.')
@@ -27,6 +28,10 @@ Examples:
   nms status -i inventories/lab           prove the cluster healthy, or say what is broken`,
   );
 
-for (const register of [registerLab, registerInit, registerInventory, registerDeploy, registerStatus, registerPollers, registerDevice, registerAlert]) register(program);
+
+for (const register of [registerLab, registerInit, registerInventory, registerDeploy, registerStatus, registerPollers,
+  registerDevice, registerAlert, registerUser]) {
+  register(program);
+}
 
 await runMain(program);

@@ -42,4 +42,12 @@ until ready; do
   if [ $SECONDS -ge $deadline ]; then break; fi
   echo "waiting for every device's first poll and a healthy report..."; sleep 5
 done
-node bin/nms.js status -i inventories/lab
+rc=0
+node bin/nms.js status -i inventories/lab || rc=$?
+# The web UI: where it is and where the first administrator's password is kept.
+server_name=$(awk '/server_name:/ {print $2; exit}' inventories/lab/hosts.yaml)
+echo
+echo "web UI: https://198.18.0.10/ (nginx server_name ${server_name:-198.18.0.10}; self-signed certificate)"
+echo "  log in as $(awk '/admin_user:/ {print $2; exit}' inventories/lab/hosts.yaml | grep . || echo admin); password: web_admin_password in inventories/lab/secrets.yaml"
+echo "  e.g. awk '/^web_admin_password:/ {print \$2}' inventories/lab/secrets.yaml"
+exit $rc

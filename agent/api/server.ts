@@ -46,6 +46,13 @@ export interface ApiServerOptions {
   closeTimeoutMs?: number;
   /** Logger. Default: component `api`. */
   logger?: Logger;
+  /** The web UI (agent/web): every path outside /api/ is handed to it. Default: none (JSON 404s). */
+  web?: WebHandler;
+}
+
+/** What serves the paths outside /api/ on the same port. */
+export interface WebHandler {
+  handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
 }
 
 type Defaults = Required<Pick<ApiServerOptions, 'host' | 'port' | 'queryTimeoutMs' | 'probeTimeoutMs' | 'requestTimeoutMs' | 'closeTimeoutMs'>>;
@@ -75,6 +82,7 @@ export class ApiServer {
   private readonly ctx: RouteContext;
   private readonly tokenDigest: Buffer;
   private readonly log: Logger;
+  private readonly web?: WebHandler;
   private server?: http.Server;
   private closing?: Promise<void>;
 
@@ -93,6 +101,7 @@ export class ApiServer {
     }
     this.o = o;
     this.log = options.logger ?? createLogger('api');
+    this.web = options.web;
     // Comparing digests keeps the comparison constant-time even when the lengths differ.
     this.tokenDigest = digest(options.token);
     this.ctx = {
@@ -165,6 +174,7 @@ export class ApiServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (this.web && !(req.url ?? '/').startsWith('/api/')) return this.web.handle(req, res);
     const started = performance.now();
     const requestId = randomBytes(6).toString('hex');
     req.resume(); // no endpoint reads a body; drain it so keep-alive works
@@ -260,6 +270,7 @@ export interface ApiServerHandles {
   redis?: RedisProbe;
   memcached?: MemcachedProbe;
   logger?: Logger;
+  web?: WebHandler;
 }
 
 /** The server `nms-agent run` starts for the `api` role, from the node's configuration. */

@@ -3,6 +3,7 @@
 // recorded in `migrations`; never edit one that has shipped: add the next version instead.
 import { ALERT_MIGRATIONS } from './migrations/alerts.js';
 import { MODULE_MIGRATIONS } from './migrations/feat-modules.js';
+import { WEB_MIGRATIONS } from './migrations/web.js';
 
 /** One schema step. */
 export interface Migration {
@@ -240,6 +241,7 @@ export const MIGRATIONS: Migration[] = [
 ) ${TABLE_OPTS}`,
     ],
   },
+  ...MODULE_MIGRATIONS,
+  ...WEB_MIGRATIONS,
   ...ALERT_MIGRATIONS,
 ];
-MIGRATIONS.push(...MODULE_MIGRATIONS);

@@ -21,6 +21,7 @@ import { Watchdog } from './watchdog.js';
 import { apiServerFromConfig, type ApiServer } from '../api/server.js';
 import { attachAlerts } from '../alerts/attach.js';
 import type { AlertEngine } from '../alerts/engine.js';
+import { WebApp } from '../web/server.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -143,7 +144,8 @@ export class AgentService {
     if (!this.db) return; // closing while waiting for MariaDB
     if (this.s.roles.includes('api')) {
       const registry = this.registry;
-      this.api = apiServerFromConfig(this.cfg, this.db, { redis: this.redis, memcached: { get: (k) => registry.get(k) }, logger: this.log.child('api') });
+      const web = new WebApp({ db: this.db, rrdcached: this.s.rrdcached, rrdDir: this.s.rrd_dir, logger: this.log.child('web') });
+      this.api = apiServerFromConfig(this.cfg, this.db, { redis: this.redis, memcached: { get: (k) => registry.get(k) }, logger: this.log.child('api'), web });
       await this.api.start();
     }
     this.handler = await this.o.makeHandler({ db: this.db, config: this.cfg, log: this.log.child('poll') });

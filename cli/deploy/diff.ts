@@ -16,7 +16,7 @@ export class SecretMasker {
 
   static forInventory(inv: Inventory): SecretMasker {
     const s = inv.secrets;
-    const list = [s.app_key, s.app_key.replace(/^base64:/, ''), s.redis_password, s.api_token, s.db_admin_password ?? '', ...Object.values(s.db_passwords)];
+    const list = [s.app_key, s.app_key.replace(/^base64:/, ''), s.redis_password, s.api_token, s.db_admin_password ?? '', s.web_admin_password ?? '', ...Object.values(s.db_passwords)];
     for (const d of inv.devices) {
       if (d.snmp.version === 'v3') list.push(d.snmp.authpass ?? '', d.snmp.cryptopass ?? '');
       else list.push(d.snmp.community);

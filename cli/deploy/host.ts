@@ -8,6 +8,7 @@ import type { HostSpec } from '../inventory/types.js';
 import { shq, type SshHost } from '../ssh/connection.js';
 import { accountChanges, deviceChanges } from './database.js';
 import { queryDevices, runSql } from './database-run.js';
+import { ensureAdminSecret, firstAdminSql } from '../users/sql.js';
 import { unifiedDiff } from './diff.js';
 import { factsScript, parseFacts, type Facts } from './facts.js';
 import { CHECK_FAILED_EXIT, clearPendingCommand, ensureDirCommand, ensureUserCommand, fileAttrsCommand, recordPendingCommand, selfSignedCertCommand, selfSignedMarker, serviceCommand, writeFileCommand } from './operations.js';
@@ -215,6 +216,15 @@ export class HostDeploy {
     if (!acted) this.ok();
   }
 
+  /** The web UI's first administrator (`web.admin_user`), created once; its password is in secrets.yaml. */
+  private async webAdmin(admin: string | undefined): Promise<void> {
+    const inv = this.ctx.inventory;
+    ensureAdminSecret(inv);
+    const out = await runSql(this.ssh, await firstAdminSql(inv), admin, 'web administrator', '-N -B');
+    if (out.trim() === '1') this.record(`web: administrator ${inv.cluster.web.adminUser} (password in secrets.yaml)`);
+    else this.ok();
+  }
+
   private async database(plan: HostPlan, facts: Facts): Promise<void> {
     const inv = this.ctx.inventory;
     const admin = inv.secrets.db_admin_password;
@@ -233,6 +243,7 @@ export class HostDeploy {
       this.pending.delete('migrate');
     } else this.ok();
 
+    if (!this.ctx.check) await this.webAdmin(admin);
     if (this.ctx.check && !hasSchema) {
       if (inv.devices.length) this.record(`devices: add ${inv.devices.length}`);
       return;

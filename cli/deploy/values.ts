@@ -47,7 +47,8 @@ export interface TemplateValues {
     socketGroup: string;
   };
   memcached: { address: string; port: number; memoryMb: number };
-  firewall: { tcpPorts: number[]; sshPort: number };
+  /** tcpPorts: cluster members only; webPorts: nginx's HTTP and HTTPS, open to the people who use the web UI. */
+  firewall: { tcpPorts: number[]; webPorts: number[]; sshPort: number };
   agent: {
     user: string;
     bundle: string;
@@ -148,7 +149,8 @@ export function buildValues(v: ValueInputs): TemplateValues {
     },
     memcached: { address: inv.services.memcached.address, port: c.memcached.port, memoryMb: c.memcached.memoryMb },
     firewall: {
-      tcpPorts: [c.mariadb.port, c.redis.port, c.memcached.port, c.rrdcached.port, c.web.httpsPort].filter((p, i, a) => a.indexOf(p) === i),
+      tcpPorts: [c.mariadb.port, c.redis.port, c.memcached.port, c.rrdcached.port].filter((p, i, a) => a.indexOf(p) === i),
+      webPorts: [c.web.httpPort, c.web.httpsPort].filter((p, i, a) => a.indexOf(p) === i),
       sshPort: host.ssh.port,
     },
     agent: {

@@ -55,7 +55,7 @@ export interface RawHostsFile {
     mariadb?: { port?: number; database?: string };
     rrdcached?: { port?: number; write_threads?: number; journal?: boolean; base_dir?: string };
     memcached?: { port?: number; memory_mb?: number };
-    web?: { https_port?: number; http_port?: number; server_name?: string };
+    web?: { https_port?: number; http_port?: number; server_name?: string; admin_user?: string };
     tls?: { cert?: string; key?: string };
     firewall?: boolean;
   };
@@ -190,6 +190,7 @@ function normaliseCluster(raw: RawHostsFile, hosts: HostSpec[], dir: string): Cl
       httpsPort: c.web?.https_port ?? 443,
       httpPort: c.web?.http_port ?? 80,
       serverName: c.web?.server_name ?? webHost?.address ?? c.name,
+      adminUser: c.web?.admin_user ?? 'admin',
     },
     tls: {
       ...(c.tls?.cert !== undefined ? { certPath: resolveInventoryPath(dir, c.tls.cert) } : {}),

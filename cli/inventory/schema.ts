@@ -83,6 +83,7 @@ const cluster = obj(
       https_port: port('HTTPS port of nginx (default 443)'),
       http_port: port('HTTP port of nginx, redirects to HTTPS (default 80)'),
       server_name: { type: 'string', minLength: 1, description: 'name in the certificate and nginx server_name (default: the web host address)' },
+      admin_user: { type: 'string', pattern: '^[A-Za-z0-9._@-]{1,64}$', description: 'the web UI\'s first administrator, created by deploy (default admin)' },
     }),
     tls: obj({
       cert: { type: 'string', minLength: 1, description: 'certificate file (PEM), relative to the inventory' },
@@ -142,6 +143,7 @@ export const secretsFileSchema: Schema = obj(
     db_admin_password: { type: 'string', minLength: 1 },
     db_passwords: { type: 'object', additionalProperties: { type: 'string', minLength: 8 } },
     alert_transports: alertSecretsSchema,
+    web_admin_password: { type: 'string', minLength: 12 },
   },
   { required: ['app_key', 'redis_password', 'api_token', 'db_passwords'] },
 );

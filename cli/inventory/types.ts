@@ -61,7 +61,7 @@ export interface ClusterSettings {
   mariadb: { port: number; database: string };
   rrdcached: { port: number; writeThreads: number; journal: boolean; baseDir: string };
   memcached: { port: number; memoryMb: number };
-  web: { httpsPort: number; httpPort: number; serverName: string };
+  web: { httpsPort: number; httpPort: number; serverName: string; adminUser: string };
   tls: TlsSettings;
   firewall: boolean;
 }
@@ -97,6 +97,8 @@ export interface Secrets {
   db_passwords: Record<string, string>;
   /** Secret fields of alert transports by transport name (alerts.yaml names them). */
   alert_transports?: TransportSecrets;
+  /** Password of the web UI's first administrator (`cluster.web.admin_user`); deploy generates one when absent. */
+  web_admin_password?: string;
 }
 
 export interface Inventory {

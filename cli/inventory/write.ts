@@ -18,6 +18,7 @@ export function generateSecrets(hostNames: string[]): Secrets {
     redis_password: generateSecret(24),
     api_token: generateSecret(32),
     db_passwords: Object.fromEntries(hostNames.map((n) => [n, generateSecret(24)])),
+    web_admin_password: generateSecret(18),
   };
 }
 

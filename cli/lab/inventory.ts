@@ -73,6 +73,7 @@ export function writeInventory(dir: string, hosts: HostRecord[], devices: number
     redis_password: generateSecret(),
     api_token: generateSecret(32),
     db_passwords: Object.fromEntries(nodes.map((h) => [h.name, generateSecret()])),
+    web_admin_password: generateSecret(18),
   };
   const secretsFile = `${dir}/secrets.yaml`;
   writeFileSync(secretsFile, '# Written by `nms lab up`. Never print or commit this file.\n' + stringify(secrets), { mode: 0o600 });

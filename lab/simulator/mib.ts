@@ -19,6 +19,7 @@ import {
   storages,
   storageUsed,
   sysName,
+  sysLocation,
   type CounterName,
 } from './model.js';
 
@@ -253,7 +254,7 @@ export function writeValue(w: BerWriter, code: number, row: number, d: DeviceVie
     case C_SYS + 5:
       return w.ascii(sysName(d.index));
     case C_SYS + 6:
-      return w.ascii(`lab row ${Math.floor(d.index / 400)}, rack ${Math.floor(d.index / 40) % 10}, unit ${d.index % 40}`);
+      return w.ascii(sysLocation(d.index));
     case C_SYS + 7:
       return w.int(6);
     case C_IF_NUMBER:

@@ -49,8 +49,17 @@ export function pollerGroup(device: number): number {
   return device % 2;
 }
 
+/** One device whose sysName, sysLocation and port 1's ifAlias carry markup and quotes (web escaping tests). */
+export const HOSTILE_DEVICE = 13;
+export const HOSTILE_TEXT = `<script>alert(1)</script> "quoted" 'single' &amp;`;
+
 export function sysName(device: number): string {
-  return `sim-${device}`;
+  return device === HOSTILE_DEVICE ? `sim-${device} ${HOSTILE_TEXT}` : `sim-${device}`;
+}
+
+export function sysLocation(device: number): string {
+  if (device === HOSTILE_DEVICE) return HOSTILE_TEXT;
+  return `lab row ${Math.floor(device / 400)}, rack ${Math.floor(device / 40) % 10}, unit ${device % 40}`;
 }
 
 /** Processors in hrProcessorTable: 2, 4, 1 or 8 (by device % 4). */
@@ -120,6 +129,7 @@ export function portUp(device: number, ifIndex: number, seed = DEFAULT_SEED): bo
 /** ifAlias: a description on most ports, empty on some. */
 export function portAlias(device: number, ifIndex: number, seed = DEFAULT_SEED): string {
   if (ifIndex >= FIRST_UPLINK) return `uplink to core-${(device + ifIndex) % 4}`;
+  if (device === HOSTILE_DEVICE && ifIndex === 1) return HOSTILE_TEXT;
   return unit(seed, device, ifIndex, S_ALIAS) < 0.25 ? '' : `access port ${ifIndex} of sim-${device}`;
 }
 

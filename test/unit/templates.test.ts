@@ -122,7 +122,8 @@ test('nftables ruleset passes nft -c and limits the service ports to members', {
   const [master] = await plans();
   const text = fileOf(master, '/etc/nftables.conf');
   assert.match(text, /elements = \{ 192\.0\.2\.82, 192\.0\.2\.83, 192\.0\.2\.84 \}/);
-  assert.match(text, /tcp dport \{ 3306, 6379, 11211, 42217, 443 \} ip saddr @members accept/);
+  assert.match(text, /tcp dport \{ 3306, 6379, 11211, 42217 \} ip saddr @members accept/);
+  assert.match(text, /tcp dport \{ 80, 443 \} accept/, 'the web UI is open to its users');
   assert.match(text, /tcp dport 22 accept/);
   const [code, out] = runCheck('nft -c -f {}', text, 'nftables.conf');
   assert.equal(code, 0, out);
