@@ -21,6 +21,8 @@ import { Watchdog } from './watchdog.js';
 import { apiServerFromConfig, type ApiServer } from '../api/server.js';
 
 export const AGENT_VERSION = '0.1.0';
+/** Longest interval between two heartbeats; a node is stale after three (docs/agent-coordination.md). */
+export const HEARTBEAT_MAX_MS = 2000;
 
 /** What a handler factory returns: the job handler and what it owns. */
 export interface HandlerHandle {
@@ -238,8 +240,9 @@ export class AgentService {
       .catch(throttled((err) => this.log.warn('memcached_error', { err })));
   }
 
+  /** 2 s (1 s with a poller frequency under 10 s): a dead agent is stale within 3 of them (≤ 10 s). */
   private heartbeatMs(): number {
-    return Math.min(10_000, Math.max(1000, (this.s.service_poller_frequency * 1000) / 5));
+    return Math.min(HEARTBEAT_MAX_MS, Math.max(1000, (this.s.service_poller_frequency * 1000) / 5));
   }
 
   private startHeartbeat(): void {
