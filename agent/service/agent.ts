@@ -17,6 +17,7 @@ import { Registry } from '../registry/registry.js';
 import { openCommandRedis, redisOptions, throttled } from './connections.js';
 import { reportCluster, reportStopped, type TypeStats } from './cluster-report.js';
 import { Metrics, MetricsServer } from './metrics.js';
+import { MetricsAccess } from './metrics-access.js';
 import { Watchdog } from './watchdog.js';
 import { apiServerFromConfig, type ApiServer } from '../api/server.js';
 
@@ -114,7 +115,7 @@ export class AgentService {
   }
 
   async start(): Promise<void> {
-    this.server = new MetricsServer(this.metrics, this.s.cluster_address, this.s.metrics_port);
+    this.server = new MetricsServer(this.metrics, this.s.cluster_address, this.s.metrics_port, new MetricsAccess(this.s.metrics_allow));
     try {
       this.metricsPort = await this.server.start();
     } catch (err) {

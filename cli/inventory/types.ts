@@ -62,6 +62,8 @@ export interface ClusterSettings {
   web: { httpsPort: number; httpPort: number; serverName: string };
   tls: TlsSettings;
   firewall: boolean;
+  /** Prometheus addresses/networks allowed on the agents' /metrics port besides the nodes (`metrics_allow`). */
+  metricsAllow: string[];
 }
 
 export type SnmpSpec =
