@@ -33,7 +33,8 @@ export interface HandlerHandle {
   spoolBytes?(): number;
 }
 
-export type HandlerFactory = (ctx: { db: Db; config: NodeConfig; log: Logger }) => Promise<HandlerHandle>;
+/** What a handler gets: `redis` and `keyPrefix` (the command connection and CoordKeys.prefix) for cluster-wide order. */
+export type HandlerFactory = (ctx: { db: Db; config: NodeConfig; log: Logger; redis?: Redis; keyPrefix?: string }) => Promise<HandlerHandle>;
 
 export interface AgentOptions {
   /** Path of the node .env (config.yaml beside it). */
@@ -145,7 +146,7 @@ export class AgentService {
       this.api = apiServerFromConfig(this.cfg, this.db, { redis: this.redis, memcached: { get: (k) => registry.get(k) }, logger: this.log.child('api') });
       await this.api.start();
     }
-    this.handler = await this.o.makeHandler({ db: this.db, config: this.cfg, log: this.log.child('poll') });
+    this.handler = await this.o.makeHandler({ db: this.db, config: this.cfg, log: this.log.child('poll'), redis: this.redis, keyPrefix: this.keys.prefix });
     const connection = redisOptions(env) as ConnectionOptions;
     const bgError = throttled((err, n) => this.log.warn('coord_error', { err, repeats: n }));
     this.stats = new QueueStats(connection, this.keys, bgError);
