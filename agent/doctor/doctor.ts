@@ -190,7 +190,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
             report.registry = entry;
             // a killed agent's entry lives on for its TTL: the process itself says at once
             if (agentProcessAlive(entry.pid) === false)
-              throw new CheckFailed(`the agent (pid ${entry.pid}) is not running; its registry entry is ${Math.round((Date.now() - entry.heartbeat_at) / 1000)} s old`, 'start the agent (`systemctl start nms-agent` or `/etc/init.d/nms-agent start`) and read its log');
+              throw new CheckFailed(`the process it registered (pid ${entry.pid}) is gone; its registry entry is ${Math.round((Date.now() - entry.heartbeat_at) / 1000)} s old`, 'start the agent (`systemctl start nms-agent` or `/etc/init.d/nms-agent start`) and read its log');
             return `registered as ${entry.poller_name} (pid ${entry.pid}, groups ${entry.groups.join(',')})`;
           },
           'start the agent',

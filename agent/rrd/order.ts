@@ -9,11 +9,11 @@
 // so a lost node cannot hold a device back for longer than the marker's TTL.
 import type { Redis } from 'ioredis';
 import { createLogger, type Logger } from '../../lib/log.js';
+import type { CoordKeys } from '../coord/keys.js';
 
 export interface SpoolOrderOptions {
   redis: Redis;
-  /** Key prefix (CoordKeys.prefix). */
-  prefix: string;
+  keys: CoordKeys;
   nodeId: string;
   /** Liveness marker TTL of a node that holds spooled records (ms). Default 30000. */
   markerTtlMs?: number;
@@ -44,21 +44,16 @@ export class RedisSpoolOrder implements SpoolOrderBook {
     this.log = options.logger ?? createLogger('rrd.order');
   }
 
-  /** Sorted set of one device key: members `<node_id>|<time>`, score the poll time. */
   private deviceKey(key: string): string {
-    return `${this.o.prefix}:rrdspool:dev:${key}`;
-  }
-  /** Set of the device keys that have records (for status and cleanup). */
-  private get devicesKey(): string {
-    return `${this.o.prefix}:rrdspool:devs`;
+    return this.o.keys.rrdSpoolDevice(key);
   }
   private marker(nodeId: string): string {
-    return `${this.o.prefix}:rrdspool:node:${nodeId}`;
+    return this.o.keys.rrdSpoolNode(nodeId);
   }
 
   async add(key: string, time: number): Promise<void> {
     await this.run(async (r) => {
-      await r.multi().set(this.marker(this.o.nodeId), '1', 'PX', this.o.markerTtlMs).zadd(this.deviceKey(key), time, `${this.o.nodeId}|${time}`).sadd(this.devicesKey, key).exec();
+      await r.multi().set(this.marker(this.o.nodeId), '1', 'PX', this.o.markerTtlMs).zadd(this.deviceKey(key), time, `${this.o.nodeId}|${time}`).exec();
     }, undefined);
   }
 

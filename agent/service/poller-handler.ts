@@ -8,6 +8,7 @@ import { rrdStepOf } from '../poll/context.js';
 import { RrdSpool } from '../rrd/spool.js';
 import { RrdWriter } from '../rrd/writer.js';
 import { RedisSpoolOrder } from '../rrd/order.js';
+import { CoordKeys } from '../coord/keys.js';
 import type { HandlerFactory } from './agent.js';
 
 /** The Poller's own deadline, as a fraction of the frequency: under the worker's 0.75 so it ends cleanly first. */
@@ -25,7 +26,7 @@ export function pollerHandler(): HandlerFactory {
     }
     const groups = Math.max(1, s.distributed_poller_group.length);
     // a device's spooled updates may sit on several pollers: Redis keeps their order cluster-wide
-    const order = redis && spool ? new RedisSpoolOrder({ redis, prefix: keyPrefix ?? 'nms', nodeId: config.env.NODE_ID, logger: log.child('rrd') }) : undefined;
+    const order = redis && spool ? new RedisSpoolOrder({ redis, keys: new CoordKeys(keyPrefix), nodeId: config.env.NODE_ID, logger: log.child('rrd') }) : undefined;
     const writer = new RrdWriter({ client: rrdClient, spool, order, step: rrdStepOf(config), logger: log.child('rrd') });
     writer.start();
     const poller = new Poller({

@@ -19,6 +19,7 @@ import { RrdSpool } from '../../agent/rrd/spool.js';
 import { RrdWriter, type RrdPoint } from '../../agent/rrd/writer.js';
 import { RedisSpoolOrder } from '../../agent/rrd/order.js';
 import { rrdFiles } from '../../agent/rrd/layout.js';
+import { CoordKeys } from '../../agent/coord/keys.js';
 
 const [REDIS_HOST, REDIS_PORT] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379').split(':');
 const STEP = 10;
@@ -60,7 +61,7 @@ after(async () => {
 /** One poller's writer: its own client and spool; the order book on `prefix` when given. */
 function poller(name: string, prefix: string | undefined): RrdWriter {
   const client = new RrdcachedClient({ address: `unix:${sock}`, connectTimeoutMs: 300 });
-  const order = prefix ? new RedisSpoolOrder({ redis, prefix, nodeId: name }) : undefined;
+  const order = prefix ? new RedisSpoolOrder({ redis, keys: new CoordKeys(prefix), nodeId: name }) : undefined;
   const w = new RrdWriter({ client, step: STEP, spool: new RrdSpool({ dir: join(dir, `spool-${prefix ?? 'none'}-${name}`) }), order, retryAfterMs: 100_000, drainEveryMs: 200 });
   closers.push(() => w.close(), () => client.close());
   return w;
