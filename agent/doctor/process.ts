@@ -1,12 +1,10 @@
 // Whether the agent process a registry entry names still runs on this node. The entry outlives a
 // killed agent by its TTL (three heartbeats); the doctor runs on the same node (same PID
-// namespace) as the agent it checks, so /proc answers at once.
+// namespace) as the agent it checks, so /proc answers at once. A pid reused by another program
+// within those few seconds would pass; the heartbeat age catches that one a moment later.
 import { readFileSync } from 'node:fs';
 
-/**
- * true: a process with this pid runs and its command line names nms-agent; false: no such process,
- * or another program took the pid; undefined: cannot tell (no /proc).
- */
+/** true: the process runs; false: no such process, or a zombie (killed, not yet reaped); undefined: cannot tell (no /proc). */
 export function agentProcessAlive(pid: number, proc = '/proc'): boolean | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
@@ -14,12 +12,13 @@ export function agentProcessAlive(pid: number, proc = '/proc'): boolean | undefi
   } catch {
     return undefined;
   }
-  let cmdline: string;
+  let stat: string;
   try {
-    cmdline = readFileSync(`${proc}/${pid}/cmdline`, 'utf8');
+    stat = readFileSync(`${proc}/${pid}/stat`, 'utf8');
   } catch {
     return false;
   }
-  // a zombie (killed, not yet reaped) has an empty command line: it no longer runs
-  return cmdline.split('\0').some((a) => /(^|\/)nms-agent(\.m?js)?$/.test(a));
+  // `pid (comm) state ...`: comm may hold spaces and parentheses, the state follows the last ')'
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
 }
