@@ -122,7 +122,7 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
 
   it('rrdcached down on the master for two poll intervals: spools replay, nothing refused, no NaN row', async (t) => {
     if (skip) return t.skip(skip);
-    await sleep(3 * STEP * 1000); // a few rows of every file before the outage
+    await sleep(5 * STEP * 1000); // a few rows of every file before the outage
     const stopped = Math.floor(Date.now() / 1000);
     await exec('master', '/etc/init.d/rrdcached stop');
     let started = 0;
