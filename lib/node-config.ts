@@ -1,6 +1,7 @@
 // The configuration of one node: `/etc/nms/.env` (secrets and connection settings, mode 0640
 // root:nms) and `/etc/nms/config.yaml` beside it (the equivalent of LibreNMS's config.php,
 // with its setting names and defaults). `nms deploy` writes both; the agent reads both.
+import { isIP } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -67,6 +68,11 @@ export interface NodeSettings {
   service_watchdog_enabled: boolean;
   /** Port of the Prometheus /metrics endpoint (bound to cluster_address). */
   metrics_port: number;
+  /**
+   * Who may scrape /metrics besides loopback: IPv4/IPv6 addresses or networks (`a.b.c.d/n`). The
+   * deploy writes the cluster's nodes plus the inventory's `cluster.metrics_allow`. Default none.
+   */
+  metrics_allow: string[];
   /** Port of the web/API (role `api`), bound to 127.0.0.1 behind nginx. */
   api_port: number;
   /** SNMP timeout per request in ms and retries. */
@@ -99,6 +105,7 @@ export const DEFAULT_NODE_SETTINGS: Omit<NodeSettings, 'distributed_poller_name'
   service_loglevel: 'INFO',
   service_watchdog_enabled: true,
   metrics_port: 9273,
+  metrics_allow: [],
   api_port: 8070,
   snmp_timeout_ms: 1500,
   snmp_retries: 1,
@@ -148,6 +155,15 @@ export function validateEnv(raw: Record<string, string>, file: string): NodeEnv 
   return env as unknown as NodeEnv;
 }
 
+/** An IPv4/IPv6 address, or one with a prefix length within its family's bits. */
+export function isAddressOrNetwork(s: string): boolean {
+  const [addr, prefix, ...rest] = s.split('/');
+  const family = isIP(addr);
+  if (!family || rest.length) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
 /** Merges config.yaml over the defaults and checks types and ranges. */
 export function validateSettings(raw: unknown, file: string): NodeSettings {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${file}: must be a mapping of settings`);
@@ -160,6 +176,8 @@ export function validateSettings(raw: unknown, file: string): NodeSettings {
     if (typeof def === 'string' && typeof v !== 'string') problems.push(`${k} must be a string`);
   }
   for (const k of ['distributed_poller_name', 'cluster_address']) if (typeof merged[k] !== 'string' || !merged[k]) problems.push(`${k} is missing`);
+  const allow = merged.metrics_allow;
+  if (!Array.isArray(allow) || !allow.every((a) => typeof a === 'string' && isAddressOrNetwork(a))) problems.push('metrics_allow must be a list of IP addresses or networks (a.b.c.d/n)');
   const groups = merged.distributed_poller_group;
   if (!Array.isArray(groups) || !groups.every((g) => Number.isInteger(g) && g >= 0)) problems.push('distributed_poller_group must be a list of group numbers');
   if (problems.length) throw new ConfigError(`${file}: ${problems.join('; ')}`);

@@ -24,7 +24,8 @@ run_tier() { # name, dir, [files...]
   local name=$1 dir=$2; shift 2
   local files=("$@")
   if [ "${#files[@]}" -eq 0 ]; then mapfile -t files < <(find "$dir" -name '*.test.ts' 2>/dev/null | sort); fi
-  if [ "${#files[@]}" -eq 0 ]; then echo "== $name: no tests"; return 0; fi
+  # A tier without tests has tested nothing: that fails the run.
+  if [ "${#files[@]}" -eq 0 ]; then echo "== $name: no test files (a tier with no tests fails)"; return 1; fi
   echo "== $name (${#files[@]} files)"
   local conc=2; [ "$name" = unit ] || conc=1
   node --import tsx --test --test-concurrency="$conc" --test-timeout="${NMS_TEST_TIMEOUT:-600000}" \
@@ -53,8 +54,12 @@ for f in "$results"/*.tap; do
   [ -f "$f" ] || continue
   p=$(grep -E '^# pass ' "$f" | tail -1 | awk '{print $3}'); pass=$((pass + ${p:-0}))
   x=$(grep -E '^# fail ' "$f" | tail -1 | awk '{print $3}'); fail=$((fail + ${x:-0}))
+  # tests cancelled because their setup (a before hook) failed are failures
+  c=$(grep -E '^# cancelled ' "$f" | tail -1 | awk '{print $3}'); fail=$((fail + ${c:-0}))
   s=$(grep -E '^# skipped ' "$f" | tail -1 | awk '{print $3}'); skip=$((skip + ${s:-0}))
 done
+# Skips are listed; in CI (CI=true) one not on test/allowed-skips.txt (with its reason) fails the run.
+node scripts/check-skips.mjs test/allowed-skips.txt "$results"/*.tap || status=1
 rm -rf "$results"
 [ "$fail" -gt 0 ] && status=1
 echo "tests: $pass passed, $fail failed, $skip skipped"

@@ -44,6 +44,15 @@ export class CoordKeys {
     return `${type}-${group}`;
   }
 
+  /** Sorted set of the spooled RRD records of one device key (its RRD directory): `<node_id>|<time>`, score the poll time. */
+  rrdSpoolDevice(deviceKey: string): string {
+    return `${this.prefix}:rrdspool:dev:${deviceKey}`;
+  }
+  /** Liveness marker of a node that holds spooled RRD records (PX 30 s, refreshed while it does). */
+  rrdSpoolNode(nodeId: string): string {
+    return `${this.prefix}:rrdspool:node:${nodeId}`;
+  }
+
   // ---- memcached ----
   /** Registry entry of one node (JSON {@link import('../registry/registry.js').NodeEntry}), TTL = 3 heartbeats. */
   node(nodeId: string): string {

@@ -12,6 +12,7 @@ import { CoordKeys, keyPrefixFromEnv } from '../coord/keys.js';
 import { Registry, type NodeEntry } from '../registry/registry.js';
 import { redisOptions } from '../service/connections.js';
 import { AGENT_VERSION } from '../service/agent.js';
+import { agentProcessAlive } from './process.js';
 
 export const DOCTOR_SCHEMA = 'nms-agent-doctor/1';
 
@@ -187,6 +188,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
             const entry = await registry.node(c.env.NODE_ID);
             if (!entry) throw new CheckFailed(`no registry entry for node ${c.env.NODE_ID}: the agent is not running or cannot reach memcached`, 'start the agent (`systemctl start nms-agent` or `/etc/init.d/nms-agent start`) and read its log');
             report.registry = entry;
+            // a killed agent's entry lives on for its TTL: the process itself says at once
+            if (agentProcessAlive(entry.pid) === false)
+              throw new CheckFailed(`the process it registered (pid ${entry.pid}) is gone; its registry entry is ${Math.round((Date.now() - entry.heartbeat_at) / 1000)} s old`, 'start the agent (`systemctl start nms-agent` or `/etc/init.d/nms-agent start`) and read its log');
             return `registered as ${entry.poller_name} (pid ${entry.pid}, groups ${entry.groups.join(',')})`;
           },
           'start the agent',

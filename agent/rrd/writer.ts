@@ -1,13 +1,18 @@
 // Writes a poll's RRD updates through rrdcached: CREATE (no overwrite) for files not seen yet
 // by this agent, then UPDATEs with absolute times, all in one BATCH. While rrdcached is
-// unreachable the commands go to the disk spool; once it answers again the spool is replayed
-// first, so the updates of every file arrive in time order and no data point is lost.
+// unreachable the commands go to the disk spool, one record per device poll; a timer asks
+// rrdcached every second and replays the spool as soon as it answers. RRD takes only increasing
+// times per file, so across the cluster (a device's jobs move between pollers) the order book
+// (order.ts) holds a live write behind any node's older spooled updates of the same device, and
+// a replayed record behind other nodes' older ones. Every refused command is logged with
+// rrdcached's reason.
 import { RrdError } from '../../lib/errors.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import { formatUpdate, RrdcachedUnavailableError, type RrdcachedClient } from '../../lib/rrdcached.js';
 import { HashSet53 } from './hash-set.js';
 import { createSpec, type RrdFileDef } from './layout.js';
-import type { RrdSpool } from './spool.js';
+import type { RrdSpool, SpoolRecordMeta } from './spool.js';
+import type { SpoolOrderBook } from './order.js';
 
 export interface RrdWriterOptions {
   client: RrdcachedClient;
@@ -17,6 +22,10 @@ export interface RrdWriterOptions {
   step?: number;
   /** After rrdcached was unreachable, spool without trying it for this long (ms). Default 5000. */
   retryAfterMs?: number;
+  /** The cluster's order of spooled updates (Redis); without one, replay keeps this node's order only. */
+  order?: SpoolOrderBook;
+  /** While the spool holds anything, ask rrdcached this often and replay once it answers (ms). Default 1000. */
+  drainEveryMs?: number;
   logger?: Logger;
 }
 
@@ -53,8 +62,12 @@ export class RrdWriter {
    */
   private readonly known = new HashSet53();
   private downUntil = 0;
-  /** One flush of the spool at a time; writes wait for it so order holds. */
+  /** One write at a time, in call order, so a device's updates never overtake each other. */
   private chain: Promise<unknown> = Promise.resolve();
+  private readonly order?: SpoolOrderBook;
+  private readonly drainEveryMs: number;
+  private replaying?: Promise<number>;
+  private timer?: NodeJS.Timeout;
 
   constructor(o: RrdWriterOptions) {
     this.client = o.client;
@@ -62,6 +75,8 @@ export class RrdWriter {
     this.step = o.step ?? 300;
     if (!Number.isInteger(this.step) || this.step < 1) throw new RrdError(`RrdWriterOptions.step must be a whole number of seconds >= 1 (got ${o.step})`);
     this.retryAfterMs = o.retryAfterMs ?? 5000;
+    this.order = o.order;
+    this.drainEveryMs = o.drainEveryMs ?? 1000;
     this.log = o.logger ?? createLogger('rrd.writer');
   }
 
@@ -84,21 +99,22 @@ export class RrdWriter {
 
   write(points: RrdPoint[]): Promise<RrdWriteResult> {
     const commands = this.commandsFor(points);
-    const run = this.chain.then(() => this.send(commands));
+    const meta = recordMeta(points);
+    const run = this.chain.then(() => this.send(commands, meta));
     this.chain = run.catch(() => undefined);
     return run;
   }
 
-  private async send(commands: string[]): Promise<RrdWriteResult> {
+  private async send(commands: string[], meta: SpoolRecordMeta | undefined): Promise<RrdWriteResult> {
     const res: RrdWriteResult = { sent: 0, spooled: 0, dropped: 0, errors: [] };
-    if (Date.now() < this.downUntil) return this.toSpool(commands, res);
+    if (Date.now() < this.downUntil) return this.toSpool(commands, meta, res);
     try {
-      if (this.spool?.pending) {
-        const r = await this.spool.replay((c) => this.client.batch(c));
-        res.sent += r.commands;
-        // CREATEs of files that exist by now are expected in a replay
-        this.log.info('spool_replayed', { commands: r.commands, errors: r.errors.filter((e) => !/exist/i.test(e.message)).length });
-      }
+      // this node's own spool goes first: replay it now, and queue behind it what is left
+      // (one pass, never waiting for other nodes: a poll must not stall behind them)
+      if (this.spool?.pending && !this.replaying) res.sent += await this.replayNow(1);
+      if (this.spool?.pending) return this.toSpool(commands, meta, res);
+      // another node still holds older updates of this device: queue behind them
+      if (meta && this.order && (await this.order.held(meta.key))) return this.toSpool(commands, meta, res);
       const r = await this.client.batch(commands);
       res.sent += r.sent;
       for (const e of r.errors) {
@@ -106,32 +122,113 @@ export class RrdWriter {
         const [verb, path] = (commands[e.index] ?? '').split(' ');
         if (verb === 'UPDATE' && /no such file/i.test(e.message)) this.known.delete(pathHash(path));
         res.errors.push(`${verb} ${path}: ${e.message}`);
+        this.log.warn('rrd_update_rejected', { command: commandHead(commands[e.index]), reason: e.message, replay: false });
       }
       return res;
     } catch (err) {
       if (!(err instanceof RrdcachedUnavailableError)) throw err;
-      this.downUntil = Date.now() + this.retryAfterMs;
-      this.log.warn('rrdcached_unreachable', { error: err.message, spooling: Boolean(this.spool) });
-      return this.toSpool(commands, res);
+      this.markDown(err);
+      return this.toSpool(commands, meta, res);
     }
   }
 
-  private toSpool(commands: string[], res: RrdWriteResult): RrdWriteResult {
-    if (this.spool?.append(commands)) res.spooled += commands.length;
-    else res.dropped += commands.length;
+  private markDown(err: Error): void {
+    this.downUntil = Date.now() + this.retryAfterMs;
+    this.log.warn('rrdcached_unreachable', { error: err.message, spooling: Boolean(this.spool) });
+  }
+
+  private async toSpool(commands: string[], meta: SpoolRecordMeta | undefined, res: RrdWriteResult): Promise<RrdWriteResult> {
+    if (this.spool?.append(commands, meta)) {
+      res.spooled += commands.length;
+      if (meta) await this.order?.add(meta.key, meta.time);
+    } else res.dropped += commands.length;
     return res;
   }
 
-  /** Tries the spool now (the agent calls this on a timer so a quiet agent drains it too). */
+  /**
+   * Replays the spool now, in passes, while records are sent (one replay at a time; a caller
+   * during one waits for it). Every command rrdcached refuses is logged with its reason.
+   * Returns the commands sent; RrdcachedUnavailableError when it is down.
+   */
+  replayNow(passes = MAX_PASSES): Promise<number> {
+    if (!this.replaying) this.replaying = this.replayPasses(passes).finally(() => (this.replaying = undefined));
+    return this.replaying;
+  }
+
+  private async replayPasses(passes: number): Promise<number> {
+    let total = 0;
+    const hooks = this.order ? { blocked: (k: string, t: number) => this.order!.blockedBy(k, t), sent: (k: string, t: number) => this.order!.remove(k, t) } : {};
+    for (let pass = 0; pass < passes && this.spool?.pending; pass++) {
+      await this.order?.touch(); // our records stay ours while we wait for others
+      const r = await this.spool.replay((c) => this.client.batch(c), hooks);
+      total += r.commands;
+      // CREATEs of files that exist by now are expected in a replay; everything else is logged
+      const rejected = r.errors.filter((e) => !(e.command.startsWith('CREATE ') && /exist/i.test(e.message)));
+      for (const e of rejected) this.log.warn('rrd_update_rejected', { command: commandHead(e.command), reason: e.message, replay: true });
+      if (r.commands > 0 || rejected.length) this.log.info('spool_replayed', { commands: r.commands, records: r.records, rejected: rejected.length, waiting: r.waiting });
+      if (r.waiting === 0) break;
+      // records wait for another node's older ones: give it a moment
+      if (pass + 1 < passes) await new Promise((resolve) => setTimeout(resolve, r.records > 0 ? 0 : PASS_WAIT_MS));
+    }
+    return total;
+  }
+
+  /** Whether this node's spool holds updates not yet replayed. */
+  spoolPending(): boolean {
+    return this.spool?.pending ?? false;
+  }
+
+  /** Tries the spool now; also what the timer does every second while the spool holds anything. */
   async drain(): Promise<number> {
     if (!this.spool?.pending) return 0;
-    const run = this.chain.then(async () => {
-      this.downUntil = 0;
-      return (await this.spool!.replay((c) => this.client.batch(c))).commands;
-    });
-    this.chain = run.catch(() => undefined);
-    return run;
+    await this.order?.touch();
+    try {
+      await this.client.ping();
+    } catch (err) {
+      if (err instanceof RrdcachedUnavailableError) return 0;
+      throw err;
+    }
+    this.downUntil = 0;
+    try {
+      return await this.replayNow();
+    } catch (err) {
+      if (!(err instanceof RrdcachedUnavailableError)) throw err;
+      this.markDown(err);
+      return 0;
+    }
   }
+
+  /** Starts the timer that replays the spool as soon as rrdcached answers (not at the next poll). */
+  start(): void {
+    if (this.timer || !this.spool) return;
+    this.timer = setInterval(() => void this.drain().catch((err) => this.log.warn('spool_replay_failed', { err })), this.drainEveryMs);
+    this.timer.unref();
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** How many passes one replay makes while records wait for other nodes. */
+const MAX_PASSES = 600;
+const PASS_WAIT_MS = 200;
+
+/** The device key (the RRD directory of the points) and poll time (their earliest) of one write. */
+function recordMeta(points: RrdPoint[]): SpoolRecordMeta | undefined {
+  if (points.length === 0) return undefined;
+  const slash = points[0].def.path.indexOf('/');
+  if (slash <= 0) return undefined;
+  let time = Infinity;
+  for (const p of points) time = Math.min(time, p.time);
+  return { key: points[0].def.path.slice(0, slash), time };
+}
+
+/** `VERB path time` of a command, for a log line (never the values). */
+function commandHead(command: string | undefined): string {
+  const [verb, path, rest] = (command ?? '').split(' ');
+  return verb === 'UPDATE' ? `${verb} ${path} ${rest?.split(':')[0] ?? ''}` : `${verb} ${path ?? ''}`;
 }
 
 /** FNV-1a over the path twice (two offsets), folded into 53 bits: exact in a double. */

@@ -17,6 +17,7 @@ import { Registry } from '../registry/registry.js';
 import { openCommandRedis, redisOptions, throttled } from './connections.js';
 import { reportCluster, reportStopped, type TypeStats } from './cluster-report.js';
 import { Metrics, MetricsServer } from './metrics.js';
+import { MetricsAccess } from './metrics-access.js';
 import { Watchdog } from './watchdog.js';
 import { apiServerFromConfig, type ApiServer } from '../api/server.js';
 import { attachAlerts } from '../alerts/attach.js';
@@ -24,6 +25,8 @@ import type { AlertEngine } from '../alerts/engine.js';
 import { WebApp } from '../web/server.js';
 
 export const AGENT_VERSION = '0.1.0';
+/** Longest interval between two heartbeats; a node is stale after three (docs/agent-coordination.md). */
+export const HEARTBEAT_MAX_MS = 2000;
 
 /** What a handler factory returns: the job handler and what it owns. */
 export interface HandlerHandle {
@@ -33,7 +36,8 @@ export interface HandlerHandle {
   spoolBytes?(): number;
 }
 
-export type HandlerFactory = (ctx: { db: Db; config: NodeConfig; log: Logger }) => Promise<HandlerHandle>;
+/** What a handler gets: `redis` and `keyPrefix` (the command connection and CoordKeys.prefix) for cluster-wide order. */
+export type HandlerFactory = (ctx: { db: Db; config: NodeConfig; log: Logger; redis?: Redis; keyPrefix?: string }) => Promise<HandlerHandle>;
 
 export interface AgentOptions {
   /** Path of the node .env (config.yaml beside it). */
@@ -117,7 +121,7 @@ export class AgentService {
   }
 
   async start(): Promise<void> {
-    this.server = new MetricsServer(this.metrics, this.s.cluster_address, this.s.metrics_port);
+    this.server = new MetricsServer(this.metrics, this.s.cluster_address, this.s.metrics_port, new MetricsAccess(this.s.metrics_allow));
     try {
       this.metricsPort = await this.server.start();
     } catch (err) {
@@ -148,7 +152,7 @@ export class AgentService {
       this.api = apiServerFromConfig(this.cfg, this.db, { redis: this.redis, memcached: { get: (k) => registry.get(k) }, logger: this.log.child('api'), web });
       await this.api.start();
     }
-    this.handler = await this.o.makeHandler({ db: this.db, config: this.cfg, log: this.log.child('poll') });
+    this.handler = await this.o.makeHandler({ db: this.db, config: this.cfg, log: this.log.child('poll'), redis: this.redis, keyPrefix: this.keys.prefix });
     const connection = redisOptions(env) as ConnectionOptions;
     const bgError = throttled((err, n) => this.log.warn('coord_error', { err, repeats: n }));
     this.stats = new QueueStats(connection, this.keys, bgError);
@@ -245,8 +249,9 @@ export class AgentService {
       .catch(throttled((err) => this.log.warn('memcached_error', { err })));
   }
 
+  /** 2 s (1 s with a poller frequency under 10 s): a dead agent is stale within 3 of them (≤ 10 s). */
   private heartbeatMs(): number {
-    return Math.min(10_000, Math.max(1000, (this.s.service_poller_frequency * 1000) / 5));
+    return Math.min(HEARTBEAT_MAX_MS, Math.max(1000, (this.s.service_poller_frequency * 1000) / 5));
   }
 
   private startHeartbeat(): void {

@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JobRecord } from '../coord/worker-pool.js';
+import type { MetricsAccess } from './metrics-access.js';
 
 const BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
@@ -98,15 +99,24 @@ export class Metrics {
 
 export class MetricsServer {
   private server?: Server;
+  /** Peers refused so far (logged by the owner at most once a minute). */
+  refused = 0;
   constructor(
     private readonly metrics: Metrics,
     private readonly host: string,
     private readonly port: number,
+    /** Who may scrape besides loopback (the `metrics_allow` setting); undefined: anyone. */
+    private readonly access?: MetricsAccess,
   ) {}
 
   /** Resolves with the bound port (0 asks the OS for one). */
   start(): Promise<number> {
     const server = createServer((req, res) => {
+      if (this.access && !this.access.allows(req.socket.remoteAddress)) {
+        this.refused++;
+        res.writeHead(403, { connection: 'close' }).end('forbidden: this address is not in metrics_allow\n');
+        return;
+      }
       if (req.method !== 'GET' || (req.url !== '/metrics' && req.url !== '/')) {
         res.writeHead(404).end('not found\n');
         return;

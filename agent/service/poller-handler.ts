@@ -7,13 +7,15 @@ import { Poller } from '../poll/index.js';
 import { rrdStepOf } from '../poll/context.js';
 import { RrdSpool } from '../rrd/spool.js';
 import { RrdWriter } from '../rrd/writer.js';
+import { RedisSpoolOrder } from '../rrd/order.js';
+import { CoordKeys } from '../coord/keys.js';
 import type { HandlerFactory } from './agent.js';
 
 /** The Poller's own deadline, as a fraction of the frequency: under the worker's 0.75 so it ends cleanly first. */
 const POLLER_DEADLINE_FRACTION = 0.7;
 
 export function pollerHandler(): HandlerFactory {
-  return async ({ db, config, log }) => {
+  return async ({ db, config, log, redis, keyPrefix }) => {
     const s = config.settings;
     const rrdClient = new RrdcachedClient({ address: s.rrdcached });
     let spool: RrdSpool | undefined;
@@ -23,10 +25,14 @@ export function pollerHandler(): HandlerFactory {
       log.warn('spool_unavailable', { dir: s.spool_dir, err: (err as Error).message, hint: 'RRD updates are lost while rrdcached is unreachable' });
     }
     const groups = Math.max(1, s.distributed_poller_group.length);
+    // a device's spooled updates may sit on several pollers: Redis keeps their order cluster-wide
+    const order = redis && spool ? new RedisSpoolOrder({ redis, keys: new CoordKeys(keyPrefix), nodeId: config.env.NODE_ID, logger: log.child('rrd') }) : undefined;
+    const writer = new RrdWriter({ client: rrdClient, spool, order, step: rrdStepOf(config), logger: log.child('rrd') });
+    writer.start();
     const poller = new Poller({
       db,
       appKey: config.env.APP_KEY,
-      rrd: new RrdWriter({ client: rrdClient, spool, step: rrdStepOf(config) }),
+      rrd: writer,
       snmpTimeoutMs: s.snmp_timeout_ms,
       snmpRetries: s.snmp_retries,
       // BullMQ's concurrency already bounds the work; the Poller's own limit must not be tighter.
@@ -43,6 +49,7 @@ export function pollerHandler(): HandlerFactory {
       },
       spoolBytes: () => spool?.size ?? 0,
       close: async () => {
+        writer.close();
         await poller.close().catch(() => {});
         await rrdClient.close().catch(() => {});
       },

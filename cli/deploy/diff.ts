@@ -1,9 +1,55 @@
 // --diff output: a unified diff of old and new file contents with every known secret masked
 // before the texts are compared, so a secret cannot leak through a changed line. Files are
 // small configuration files, so a plain LCS table is fast enough and needs no dependency.
+// Two layers: the inventory's own secrets wherever they appear, and the value of every field
+// that holds a secret by its name (REDIS_PASSWORD=, requirepass, password =, ...), because a
+// host's live file may hold an old secret (a rotated password, a drifted APP_KEY) that the
+// inventory no longer knows.
 import type { Inventory } from '../inventory/types.js';
 
 export const MASK = '********';
+/** Shown on the wanted side of a diff when a masked secret field's value changes. */
+export const CHANGED = `${MASK} (changed)`;
+
+/**
+ * Lines whose value is a secret by the field's name, in the syntaxes of the rendered files (.env,
+ * redis.conf, my.cnf, YAML), after an optional diff marker: [prefix kept, value masked].
+ */
+const SECRET_FIELDS: RegExp[] = [
+  /^([-+ ]?\s*[A-Za-z_]*(?:PASSWORD|PASSWD|APP_KEY|TOKEN|SECRET|AUTHPASS|CRYPTOPASS|COMMUNITY)[A-Za-z_]*\s*[=:]\s*)(\S.*)$/i,
+  /^([-+ ]?\s*(?:requirepass|masterauth)\s+)(\S.*)$/i,
+  /^([-+ ]?\s*sentinel\s+auth-pass\s+\S+\s+)(\S.*)$/i,
+];
+
+function secretField(line: string): [string, string] | undefined {
+  for (const re of SECRET_FIELDS) {
+    const m = re.exec(line);
+    if (m) return [m[1], m[2]];
+  }
+  return undefined;
+}
+
+/** Secret fields of a text by their prefix (the key), with their values. */
+function secretFields(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const f = secretField(line);
+    if (f) out.set(f[0].trim(), f[1]);
+  }
+  return out;
+}
+
+/** Masks the value of every secret field; `replace` chooses the mask (default MASK). Idempotent. */
+export function maskSecretFields(text: string, replace: (key: string, value: string) => string = () => MASK): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const f = secretField(line);
+      if (!f || f[1].startsWith(MASK)) return line;
+      return f[0] + replace(f[0].trim(), f[1]);
+    })
+    .join('\n');
+}
 
 /** Replaces every secret of the inventory in a text; longest first so parts never remain. */
 export class SecretMasker {
@@ -27,10 +73,22 @@ export class SecretMasker {
     return new SecretMasker(list);
   }
 
+  /** Masks the inventory's secrets and the value of every secret field, known or not. */
   mask(text: string): string {
-    let out = text;
+    let out = maskSecretFields(text);
     for (const s of this.secrets) out = out.split(s).join(MASK);
     return out;
+  }
+
+  /**
+   * The --diff of a host's file (old) and the wanted one (new), masked on both sides: a secret
+   * field whose value differs shows as `-KEY=********` / `+KEY=******** (changed)`, so a rotation
+   * is visible without either value.
+   */
+  diff(oldText: string, newText: string, path: string): string {
+    const before = secretFields(oldText);
+    const changed = (key: string, value: string) => (before.has(key) && before.get(key) !== value ? CHANGED : MASK);
+    return unifiedDiff(this.mask(oldText), this.mask(maskSecretFields(newText, changed)), path);
   }
 }
 

@@ -9,7 +9,6 @@ import { shq, type SshHost } from '../ssh/connection.js';
 import { accountChanges, deviceChanges } from './database.js';
 import { queryDevices, runSql } from './database-run.js';
 import { ensureAdminSecret, firstAdminSql } from '../users/sql.js';
-import { unifiedDiff } from './diff.js';
 import { factsScript, parseFacts, type Facts } from './facts.js';
 import { CHECK_FAILED_EXIT, clearPendingCommand, ensureDirCommand, ensureUserCommand, fileAttrsCommand, recordPendingCommand, selfSignedCertCommand, selfSignedMarker, serviceCommand, writeFileCommand } from './operations.js';
 import { buildPlan, type FileSpec, type HostPlan, type ServiceSpec } from './plan.js';
@@ -190,7 +189,7 @@ export class HostDeploy {
         const r = await this.ssh.run(`cat ${shq(f.path)}`);
         old = r.code === 0 ? r.stdout : '';
       }
-      text = unifiedDiff(this.ctx.masker.mask(old), this.ctx.masker.mask(f.content.toString('utf8')), f.path);
+      text = this.ctx.masker.diff(old, f.content.toString('utf8'), f.path);
     }
     this.r.diffs.push(this.ctx.masker.mask(text));
   }

@@ -1,6 +1,7 @@
 // The one place that turns the inventory into the values templates see. Templates are plain
 // Handlebars; everything they print is computed here, typed, so a template never does logic
 // beyond `if`/`each`.
+import { isIP } from 'node:net';
 import type { HostSpec, Inventory } from '../inventory/types.js';
 import { DEFAULT_NODE_SETTINGS, type AgentRole, type NodeEnv, type NodeSettings } from '../../lib/node-config.js';
 import type { OsProfile } from './profile.js';
@@ -47,8 +48,12 @@ export interface TemplateValues {
     socketGroup: string;
   };
   memcached: { address: string; port: number; memoryMb: number };
-  /** tcpPorts: cluster members only; webPorts: nginx's HTTP and HTTPS, open to the people who use the web UI. */
-  firewall: { tcpPorts: number[]; webPorts: number[]; sshPort: number };
+  /** tcpPorts: cluster members only; webPorts: nginx's HTTP and HTTPS, open to the people who use the web UI;
+   * metricsPort with metricsAllow4/6: the agent's /metrics port and who may reach it. */
+  firewall: {
+    tcpPorts: number[]; webPorts: number[]; sshPort: number; metricsPort: number; metricsAllow4: string[];
+    metricsAllow6: string[];
+  };
   agent: {
     user: string;
     bundle: string;
@@ -87,7 +92,13 @@ export function nodeSettings(inv: Inventory, host: HostSpec, profile: OsProfile)
     rrdcached: rrdHost.name === host.name ? `unix:${profile.paths.rrdcachedSocket}` : `${rrdHost.address}:${inv.cluster.rrdcached.port}`,
     rrd_dir: inv.cluster.rrdcached.baseDir,
     ...(inv.alerts ? { alerts: inv.alerts.settings } : {}),
+    metrics_allow: metricsAllow(inv),
   };
+}
+
+/** The cluster's nodes (their IP addresses) and the inventory's Prometheus servers. */
+export function metricsAllow(inv: Inventory): string[] {
+  return [...new Set([...inv.hosts.map((h) => h.address).filter((a) => isIP(a)), ...inv.cluster.metricsAllow])];
 }
 
 export function nodeEnv(inv: Inventory, host: HostSpec, nodeId: string): NodeEnv {
@@ -152,6 +163,9 @@ export function buildValues(v: ValueInputs): TemplateValues {
       tcpPorts: [c.mariadb.port, c.redis.port, c.memcached.port, c.rrdcached.port].filter((p, i, a) => a.indexOf(p) === i),
       webPorts: [c.web.httpPort, c.web.httpsPort].filter((p, i, a) => a.indexOf(p) === i),
       sshPort: host.ssh.port,
+      metricsPort: settings.metrics_port,
+      metricsAllow4: settings.metrics_allow.filter((a) => isIP(a.split('/')[0]) === 4),
+      metricsAllow6: settings.metrics_allow.filter((a) => isIP(a.split('/')[0]) === 6),
     },
     agent: {
       user: NMS_USER,

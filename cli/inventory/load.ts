@@ -58,6 +58,7 @@ export interface RawHostsFile {
     web?: { https_port?: number; http_port?: number; server_name?: string; admin_user?: string };
     tls?: { cert?: string; key?: string };
     firewall?: boolean;
+    metrics_allow?: string[];
   };
   defaults?: { ssh?: RawSsh; agent?: Partial<AgentSettings>; os?: string };
   hosts: Record<string, RawHost>;
@@ -197,6 +198,7 @@ function normaliseCluster(raw: RawHostsFile, hosts: HostSpec[], dir: string): Cl
       ...(c.tls?.key !== undefined ? { keyPath: resolveInventoryPath(dir, c.tls.key) } : {}),
     },
     firewall: c.firewall ?? true,
+    metricsAllow: c.metrics_allow ?? [],
   };
 }
 

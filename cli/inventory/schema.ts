@@ -10,6 +10,9 @@ type Schema = Record<string, unknown>;
 /** Custom keyword: the human words for a `pattern`, used in error messages. */
 export const HINT_KEYWORD = 'x-hint';
 
+/** An IPv4 or IPv6 address with an optional prefix length (checked exactly by the agent's BlockList). */
+const METRICS_ALLOW_PATTERN = '^([0-9]{1,3}(\\.[0-9]{1,3}){3}(/[0-9]{1,2})?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(/[0-9]{1,3})?)$';
+
 const port = (what: string): Schema => ({ type: 'integer', minimum: 1, maximum: 65535, description: `${what} (1-65535)` });
 const count = (what: string, min: number, max: number): Schema => ({ type: 'integer', minimum: min, maximum: max, description: what });
 const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({ type: 'object', additionalProperties: false, properties, ...extra });
@@ -90,6 +93,11 @@ const cluster = obj(
       key: { type: 'string', minLength: 1, description: 'its private key (PEM), relative to the inventory' },
     }, { description: 'both absent: a self-signed certificate is made on the web host' }),
     firewall: { type: 'boolean', description: 'open the master ports to cluster members only (nftables; default true)' },
+    metrics_allow: {
+      type: 'array',
+      items: { type: 'string', pattern: METRICS_ALLOW_PATTERN, [HINT_KEYWORD]: 'an IPv4 or IPv6 address, optionally with a /prefix' },
+      description: "addresses (or networks) of Prometheus servers allowed to scrape the agents' /metrics port besides the cluster's nodes (default none)",
+    },
   },
   { required: ['name'] },
 );

@@ -64,6 +64,8 @@ export interface ClusterSettings {
   web: { httpsPort: number; httpPort: number; serverName: string; adminUser: string };
   tls: TlsSettings;
   firewall: boolean;
+  /** Prometheus addresses/networks allowed on the agents' /metrics port besides the nodes (`metrics_allow`). */
+  metricsAllow: string[];
 }
 
 export type SnmpSpec =

@@ -103,7 +103,7 @@ export function analyseStatus(i: AnalyseInput): StatusReport {
         add({ code: 'app_key_mismatch', subject: a.name, message: `${a.name}'s APP_KEY differs from the cluster's (${c.detail}): its agent refuses work`, fix: `${deploy(a.name)} restores the cluster's APP_KEY from secrets.yaml (it must be identical on every node)` });
       else if (c.name === 'clock') add({ code: 'clock_skew', subject: a.name, message: `${a.name}: ${c.detail}`, fix: c.fix ?? 'run NTP on every node' });
       else if (c.name === 'registered')
-        add({ code: 'agent_down', subject: a.name, message: `the agent on ${a.name} is not running (no registry entry in memcached)`, fix: `on ${a.name} run ${startCmd(serviceName(host, 'agent'))} and read /var/log/nms/agent.log, or ${deploy(a.name)}` });
+        add({ code: 'agent_down', subject: a.name, message: `the agent on ${a.name} is not running (${a.doctor.registry ? c.detail : 'no registry entry in memcached'})`, fix: `on ${a.name} run ${startCmd(serviceName(host, 'agent'))} and read /var/log/nms/agent.log, or ${deploy(a.name)}` });
       else if (c.name === 'working') {
         // an agent announces 'starting' in its first heartbeat: a transition, not a fault, for a while
         const reg = a.doctor.registry;

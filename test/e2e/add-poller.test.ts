@@ -18,7 +18,7 @@ const work = mkdtempSync(join(tmpdir(), 'nms-addpoller-e2e-'));
 const INV = join(work, 'inv');
 const NAME = 'poller3';
 let address = '';
-let skip: string | false = process.getuid?.() !== 0 ? 'the lab needs root' : false;
+const skip: string | false = process.getuid?.() !== 0 ? 'the lab needs root' : false;
 
 async function status(): Promise<StatusReport> {
   const r = await nms(['status', '-i', INV, '--json'], 60_000);
@@ -47,13 +47,11 @@ describe('add-poller and remove-poller on the lab', { timeout: 1_800_000 }, () =
     writeFileSync(hosts, readFileSync(hosts, 'utf8').replace(/service_poller_frequency: \d+/, 'service_poller_frequency: 30'));
     await nms(['lab', 'remove-host', NAME]);
     const h = await nms(['lab', 'add-host', NAME, '--json'], 120_000);
-    if (h.code !== 0) {
-      skip = `nms lab add-host failed: ${h.stderr}`;
-      return;
-    }
+    // A failed setup is a failed test: throwing here fails every test of the suite (never a skip).
+    if (h.code !== 0) throw new Error(`nms lab add-host failed: ${h.stderr}`);
     address = (JSON.parse(h.stdout) as { address: string }).address;
     const d = await nms(['deploy', '-i', INV], 900_000);
-    if (d.code !== 0) skip = `deploy failed (${d.code}): ${(d.stdout + d.stderr).split('\n').filter((l) => /FAILED|UNREACHABLE|error/.test(l)).slice(0, 5).join(' | ')}`;
+    if (d.code !== 0) throw new Error(`deploy failed (${d.code}): ${(d.stdout + d.stderr).split('\n').filter((l) => /FAILED|UNREACHABLE|error/.test(l)).slice(0, 5).join(' | ')}`);
   });
   after(async () => {
     if (address) await nms(['lab', 'remove-host', NAME]);

@@ -20,7 +20,7 @@ const work = mkdtempSync(join(tmpdir(), 'nms-status-e2e-'));
 const INV = join(work, 'inv');
 const validate = new Ajv({ allErrors: true, strict: true }).compile(JSON.parse(readFileSync(join(REPO, 'docs', 'status.schema.json'), 'utf8')));
 const timings: number[] = [];
-let skip: string | false = process.getuid?.() !== 0 ? 'the lab needs root' : false;
+const skip: string | false = process.getuid?.() !== 0 ? 'the lab needs root' : false;
 
 async function status(...args: string[]): Promise<{ code: number; report: StatusReport; stderr: string }> {
   const r = await nms(['status', '-i', INV, '--json', ...args], 60_000);
@@ -91,7 +91,8 @@ describe('nms status on the lab', { timeout: 2_400_000 }, () => {
     const devices = Array.from({ length: 6 }, (_, i) => `  - { hostname: 198.18.0.200, port: ${16100 + i}, poller_group: ${i % 2}, snmp: { version: v2c, community: public } }`);
     writeFileSync(join(INV, 'devices.yaml'), `devices:\n${devices.join('\n')}\n`);
     const d = await nms(['deploy', '-i', INV], 900_000);
-    if (d.code !== 0) skip = `deploy failed (${d.code}): ${(d.stdout + d.stderr).split('\n').filter((l) => /FAILED|UNREACHABLE|error/.test(l)).slice(0, 5).join(' | ')}`;
+    // A failed setup is a failed test: throwing here fails every test of the suite (never a skip).
+    if (d.code !== 0) throw new Error(`deploy failed (${d.code}): ${(d.stdout + d.stderr).split('\n').filter((l) => /FAILED|UNREACHABLE|error/.test(l)).slice(0, 5).join(' | ')}`);
   });
   after(() => {
     rmSync(work, { recursive: true, force: true });
