@@ -23,7 +23,12 @@ const entries = [
   ['agent/main.ts', 'dist/nms-agent.mjs'],
   ['lab/simulator/main.ts', 'dist/nms-simulator.mjs'],
 ];
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// The OS definitions travel inside the agent bundle (agent/definitions/loader.ts reads them
+// from __NMS_DEFINITIONS__ when defined, from agent/definitions/os/ otherwise).
+const defsDir = 'agent/definitions/os';
+const definitions = Object.fromEntries(readdirSync(defsDir).filter((f) => f.endsWith('.yaml')).map((f) => [f, readFileSync(`${defsDir}/${f}`, 'utf8')]));
+const define = { __NMS_DEFINITIONS__: JSON.stringify(definitions) };
 await Promise.all(
-  entries.filter(([src]) => existsSync(src)).map(([entryPoints, outfile]) => build({ ...common, entryPoints: [entryPoints], outfile })),
+  entries.filter(([src]) => existsSync(src)).map(([entryPoints, outfile]) => build({ ...common, define, entryPoints: [entryPoints], outfile })),
 );

@@ -21,9 +21,12 @@ const counterColumns = PORT_COUNTERS.map(
   (c) => `\`${c}\` BIGINT UNSIGNED NULL, \`${c}_prev\` BIGINT UNSIGNED NULL, \`${c}_delta\` BIGINT UNSIGNED NULL, \`${c}_rate\` BIGINT UNSIGNED NULL`,
 ).join(',\n  ');
 
+import { DEFS_MIGRATIONS } from './migrations/feat-defs.js';
+
 const TABLE_OPTS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci';
 
 export const MIGRATIONS: Migration[] = [
+  ...DEFS_MIGRATIONS,
   {
     version: 1,
     name: 'create_devices_and_config',
