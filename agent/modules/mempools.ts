@@ -4,7 +4,7 @@ import mysql from 'mysql2/promise';
 import { withRetry } from '../db/index.js';
 import { rrdFiles } from '../rrd/layout.js';
 import { getStored, numberOf, updateRows } from './table.js';
-import { hrPool, hrStorage, memoryClass, poolsFromDefinition, poolValues, type PoolRow } from './pools.js';
+import { hrPool, hrStorage, memoryClass, poolsFromDefinition, poolValues, separateBuffers, type PoolRow } from './pools.js';
 import type { DeviceModule, ModuleContext } from './types.js';
 
 const UCD = '1.3.6.1.4.1.2021.4';
@@ -30,7 +30,7 @@ async function ucd(ctx: ModuleContext): Promise<PoolRow[]> {
 
 export async function discoverMempools(ctx: ModuleContext): Promise<PoolRow[]> {
   const rows: PoolRow[] = [];
-  for (const t of ctx.def.mempools ?? []) rows.push(...(await poolsFromDefinition(ctx, t, 'system')));
+  for (const [i, t] of (ctx.def.mempools ?? []).entries()) rows.push(...(await poolsFromDefinition(ctx, t, 'system', i)));
   const skip = new Set(ctx.def.skip_generic ?? []);
   if (rows.length === 0 && !skip.has('hrstorage')) {
     for (const r of await hrStorage(ctx)) {
@@ -39,6 +39,7 @@ export async function discoverMempools(ctx: ModuleContext): Promise<PoolRow[]> {
     }
   }
   if (rows.length === 0 && !skip.has('ucd')) rows.push(...(await ucd(ctx)));
+  separateBuffers(rows);
   return rows;
 }
 
@@ -84,6 +85,9 @@ async function poll(ctx: ModuleContext): Promise<number> {
   );
   const stored = rows.map((r) => ({ id: Number(r.id), type: String(r.type), cls: String(r.cls), idx: String(r.idx), perc: r.perc, used: r.used, free: r.free, totalOid: r.totalOid, precision: Number(r.prec), total: Number(r.total) }));
   const got = await pollPools(ctx, stored);
+  const flat = got.map(({ row, v }) => ({ row, type: row.type, cls: row.cls, ...v }));
+  separateBuffers(flat);
+  got.forEach((g, i) => Object.assign(g.v, { total: flat[i].total, used: flat[i].used, free: flat[i].free, perc: flat[i].perc }));
   const now = Date.now() / 1000;
   for (const { row, v } of got) ctx.points.push({ def: rrdFiles.mempool(ctx.host, row.type, row.cls, row.idx), time: now, values: [v.used, v.free] });
   await updateRows(ctx.db, 'mempools', 'mempool_id', ['mempool_used', 'mempool_free', 'mempool_total', 'mempool_perc'], got.map(({ row, v }) => [row.id, v.used, v.free, v.total, Math.round(v.perc)]));

@@ -40,8 +40,8 @@ export function poolValues(raw: PoolRaw, precision: number, knownTotal: number |
 }
 
 /** Rows of a definition's pool table. */
-export async function poolsFromDefinition(ctx: ModuleContext, t: PoolDef, defaultClass: string): Promise<PoolRow[]> {
-  const data = await readTable(ctx.reader, t.oid, [t.perc, t.used, t.free, t.total, ...templateColumns(t.descr), ...(t.skip_zero ?? [])]);
+export async function poolsFromDefinition(ctx: ModuleContext, t: PoolDef, defaultClass: string, position = 0): Promise<PoolRow[]> {
+  const data = await readTable(ctx.reader, t.oid, [t.perc, t.used, t.free, t.total, ...templateColumns(t.descr), ...(t.skip_zero ?? [])], String(position));
   const out: PoolRow[] = [];
   const read = (oid: string | undefined, index: string) => (oid ? numberOf(ctx, data.cell(oid, index), oid) : null);
   for (const index of data.indexes) {
@@ -98,4 +98,27 @@ export const isDisk = (r: HrStorageRow) => DISK_TYPES.has(r.type) && !NOT_DISKS.
 export function hrPool(r: HrStorageRow, type: string, cls: string): PoolRow {
   const v = poolValues({ perc: null, used: r.used, free: null, total: r.size }, r.units, null)!;
   return { index: r.index, type, cls, descr: r.descr, precision: r.units, percOid: null, usedOid: valueOid(HRC.used, r.index), freeOid: null, totalOid: null, ...v };
+}
+
+/**
+ * Net-SNMP counts buffers and cache as used physical memory; LibreNMS shows them apart: the
+ * system pool's used loses them, and buffers/cached/shared pools are shares of physical memory.
+ */
+export function separateBuffers<R extends { type: string; cls: string; total: number; used: number; free: number; perc: number }>(rows: R[]): void {
+  const system = rows.find((r) => r.cls === 'system' && (r.type === 'hrstorage' || r.type === 'ucd'));
+  if (!system) return;
+  const part = (cls: string) => rows.find((r) => r.cls === cls && r.type === system.type);
+  for (const cls of ['buffers', 'cached', 'shared']) {
+    const r = part(cls);
+    if (!r) continue;
+    r.total = system.total;
+    r.free = r.total - r.used;
+    r.perc = r.total > 0 ? (r.used / r.total) * 100 : 0;
+  }
+  const hidden = (part('buffers')?.used ?? 0) + (part('cached')?.used ?? 0);
+  if (hidden > 0 && hidden < system.used) {
+    system.used -= hidden;
+    system.free = system.total - system.used;
+    system.perc = system.total > 0 ? (system.used / system.total) * 100 : 0;
+  }
 }

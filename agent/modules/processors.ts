@@ -33,8 +33,8 @@ export function cpuDescr(d: string | null): string {
   return s === '' || /^unknown/i.test(s) ? 'Processor' : s;
 }
 
-async function fromDefinition(ctx: ModuleContext, t: TableDef): Promise<ProcessorRow[]> {
-  const data = await readTable(ctx.reader, t.oid, [...templateColumns(t.descr), ...(t.skip_zero ?? [])]);
+async function fromDefinition(ctx: ModuleContext, t: TableDef, position: number): Promise<ProcessorRow[]> {
+  const data = await readTable(ctx.reader, t.oid, [...templateColumns(t.descr), ...(t.skip_zero ?? [])], String(position));
   const out: ProcessorRow[] = [];
   const precision = (t.divisor ?? 1) * (t.idle ? -1 : 1);
   for (const index of data.indexes) {
@@ -67,7 +67,7 @@ async function ucdOld(ctx: ModuleContext): Promise<ProcessorRow[]> {
 /** What discovery finds: the OS's tables, else the generic MIBs in turn. */
 export async function discoverProcessors(ctx: ModuleContext): Promise<ProcessorRow[]> {
   const rows: ProcessorRow[] = [];
-  for (const t of ctx.def.processors ?? []) rows.push(...(await fromDefinition(ctx, t)));
+  for (const [i, t] of (ctx.def.processors ?? []).entries()) rows.push(...(await fromDefinition(ctx, t, i)));
   const skip = new Set(ctx.def.skip_generic ?? []);
   if (rows.length === 0 && !skip.has('hr')) rows.push(...(await hostResources(ctx)));
   if (rows.length === 0 && !skip.has('ucd')) rows.push(...(await ucdOld(ctx)));

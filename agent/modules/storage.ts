@@ -10,7 +10,7 @@ import type { DeviceModule, ModuleContext } from './types.js';
 
 export async function discoverStorage(ctx: ModuleContext): Promise<PoolRow[]> {
   const rows: PoolRow[] = [];
-  for (const t of ctx.def.storage ?? []) rows.push(...(await poolsFromDefinition(ctx, t, 'Storage')));
+  for (const [i, t] of (ctx.def.storage ?? []).entries()) rows.push(...(await poolsFromDefinition(ctx, t, 'Storage', i)));
   if (rows.length === 0 && !(ctx.def.skip_generic ?? []).includes('hrstorage')) {
     for (const r of await hrStorage(ctx)) if (isDisk(r)) rows.push(hrPool(r, 'hrstorage', r.type));
   }

@@ -17,14 +17,17 @@ export interface TableData {
 
 const isScalar = (oid: string) => oid.endsWith('.0');
 
-/** Walks `driver` and the other columns, GETs the scalars. */
-export async function readTable(reader: SnmpReader, driver: string, others: (string | undefined)[]): Promise<TableData> {
+/**
+ * Walks `driver` and the other columns, GETs the scalars. A scalar driver gives one row whose
+ * index is `scalarIndex` (the table's place in its definition, so that two scalar tables differ).
+ */
+export async function readTable(reader: SnmpReader, driver: string, others: (string | undefined)[], scalarIndex = '0'): Promise<TableData> {
   const all = [...new Set([driver, ...others.filter((o): o is string => !!o)])];
   const scalars = all.filter(isScalar);
   const columns = all.filter((o) => !isScalar(o));
   const got = scalars.length ? await reader.get(scalars) : new Map<string, Cell>();
   const walked = columns.length ? await reader.walk(columns) : new Map<string, Map<string, Cell>>();
-  const indexes = isScalar(driver) ? (got.has(driver) ? ['0'] : []) : [...(walked.get(driver)?.keys() ?? [])];
+  const indexes = isScalar(driver) ? (got.has(driver) ? [scalarIndex] : []) : [...(walked.get(driver)?.keys() ?? [])];
   return { indexes, cell: (oid, index) => (isScalar(oid) ? got.get(oid) : walked.get(oid)?.get(index)) };
 }
 

@@ -192,6 +192,19 @@ export class Poller {
     }
   }
 
+  /**
+   * Runs a module whose own failure (a value the database refuses, our bug) must not stop the
+   * rest of the device: recorded in its result (by module()) and logged; SNMP failures still end the run.
+   */
+  private async tolerant(deviceId: number, name: string, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      if (err instanceof SnmpError) throw err;
+      this.log.warn('module_failed', { device_id: deviceId, module: name, error: (err as Error).message });
+    }
+  }
+
   /** The os module: detects the OS and stores its fields; returns the definition the other modules use. */
   private async osModule(res: RunResult, ctx: ModuleContext, sys: SystemRecord): Promise<OsDefinition> {
     const m: ModuleResult = { module: 'os', status: 'ok', items: 1, snmpMs: 0, dbMs: 0, rrdMs: 0 };
@@ -237,11 +250,11 @@ export class Poller {
     const id = ctx.device.device_id;
     const now = Math.floor(Date.now() / 1000);
     if (moduleEnabled('ports', 'discovery', ctx.def, switches)) {
-      await this.module(res, session, portsCollector, async (r) => (await syncPorts(this.o.db, id, r, now, true, e.ids.ports)).size);
+      await this.tolerant(id, 'ports', () => this.module(res, session, portsCollector, async (r) => (await syncPorts(this.o.db, id, r, now, true, e.ids.ports)).size));
     }
     await this.runModules(res, ctx, 'discovery', switches);
     if (moduleEnabled('sensors', 'discovery', ctx.def, switches)) {
-      await this.module(res, session, sensorsCollector, async (r) => (await syncSensors(this.o.db, id, r, true, e.ids.sensors), r.length));
+      await this.tolerant(id, 'sensors', () => this.module(res, session, sensorsCollector, async (r) => (await syncSensors(this.o.db, id, r, true, e.ids.sensors), r.length)));
     }
   }
 
@@ -253,19 +266,19 @@ export class Poller {
     // never discovered ports (or all gone): walk the full tables so new ones are seen
     const ports = counts.ports > 0 ? portStatsCollector(counts.counterBits) : portsCollector;
     if (moduleEnabled('ports', 'poll', ctx.def, switches)) {
-      await this.module(res, session, ports, async (r, data) => {
+      await this.tolerant(id, 'ports', () => this.module(res, session, ports, async (r, data) => {
         const now = Date.now();
         const ids = await syncPorts(this.o.db, id, r, Math.round(now / 1000), false, counts.ids.ports);
         const octets = [data.columns.get(IF_HC_IN_OCTETS), data.columns.get(IF_IN_OCTETS)];
         points.push(...portPoints(host, r, ids, (ifIndex) => octets[0]?.get(String(ifIndex))?.at ?? octets[1]?.get(String(ifIndex))?.at ?? now));
         return r.length;
-      });
+      }));
     }
     await this.runModules(res, ctx, 'poll', switches);
     if (counts.sensors === 0 || !moduleEnabled('sensors', 'poll', ctx.def, switches)) {
       res.modules.push({ module: sensorsCollector.name, status: 'skipped', items: 0, snmpMs: 0, dbMs: 0, rrdMs: 0 });
     } else {
-      await this.module(res, session, sensorsCollector, async (r) => (await syncSensors(this.o.db, id, r, false, counts.ids.sensors), points.push(...sensorPoints(host, r, Date.now() / 1000)), r.length));
+      await this.tolerant(id, 'sensors', () => this.module(res, session, sensorsCollector, async (r) => (await syncSensors(this.o.db, id, r, false, counts.ids.sensors), points.push(...sensorPoints(host, r, Date.now() / 1000)), r.length)));
     }
     return points;
   }
