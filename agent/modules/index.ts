@@ -5,6 +5,7 @@
 import type { OsDefinition } from '../definitions/types.js';
 import { mempoolsModule } from './mempools.js';
 import { processorsModule } from './processors.js';
+import { sensorsModule } from './sensors.js';
 import { storageModule } from './storage.js';
 import type { DeviceModule } from './types.js';
 
@@ -12,7 +13,7 @@ import type { DeviceModule } from './types.js';
 export const MODULE_NAMES = ['os', 'ports', 'processors', 'mempools', 'storage', 'sensors', 'entity-physical', 'ipv4-addresses', 'discovery-protocols', 'ucd-diskio'] as const;
 
 /** Modules run through the generic loop, in order. Other branches add theirs here. */
-export const DEVICE_MODULES: DeviceModule[] = [processorsModule, mempoolsModule, storageModule];
+export const DEVICE_MODULES: DeviceModule[] = [processorsModule, mempoolsModule, storageModule, sensorsModule];
 
 /** Per-device switches as read from devices_attribs: `poll_<module>` / `discover_<module>` → '0' | '1'. */
 export type ModuleAttribs = Map<string, string>;

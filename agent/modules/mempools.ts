@@ -79,13 +79,13 @@ export async function pollPools<R extends StoredPool>(ctx: ModuleContext, rows: 
 
 async function poll(ctx: ModuleContext): Promise<number> {
   const [rows] = await ctx.db.query<mysql.RowDataPacket[]>(
-    `SELECT mempool_id AS id, mempool_type AS type, mempool_class AS cls, mempool_index AS idx, mempool_perc_oid AS perc, mempool_used_oid AS used,
+    `SELECT mempool_id AS id, mempool_type AS type, mempool_class AS cls, mempool_descr AS descr, mempool_index AS idx, mempool_perc_oid AS perc, mempool_used_oid AS used,
      mempool_free_oid AS free, mempool_total_oid AS totalOid, mempool_precision AS prec, mempool_total AS total FROM mempools WHERE device_id = ? AND mempool_deleted = 0`,
     [ctx.device.device_id],
   );
-  const stored = rows.map((r) => ({ id: Number(r.id), type: String(r.type), cls: String(r.cls), idx: String(r.idx), perc: r.perc, used: r.used, free: r.free, totalOid: r.totalOid, precision: Number(r.prec), total: Number(r.total) }));
+  const stored = rows.map((r) => ({ id: Number(r.id), type: String(r.type), cls: String(r.cls), descr: String(r.descr), idx: String(r.idx), perc: r.perc, used: r.used, free: r.free, totalOid: r.totalOid, precision: Number(r.prec), total: Number(r.total) }));
   const got = await pollPools(ctx, stored);
-  const flat = got.map(({ row, v }) => ({ row, type: row.type, cls: row.cls, ...v }));
+  const flat = got.map(({ row, v }) => ({ row, type: row.type, cls: row.cls, descr: row.descr, ...v }));
   separateBuffers(flat);
   got.forEach((g, i) => Object.assign(g.v, { total: flat[i].total, used: flat[i].used, free: flat[i].free, perc: flat[i].perc }));
   const now = Date.now() / 1000;

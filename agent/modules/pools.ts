@@ -100,14 +100,16 @@ export function hrPool(r: HrStorageRow, type: string, cls: string): PoolRow {
   return { index: r.index, type, cls, descr: r.descr, precision: r.units, percOid: null, usedOid: valueOid(HRC.used, r.index), freeOid: null, totalOid: null, ...v };
 }
 
+const NET_SNMP_PARTS = /^(Memory buffers|Cached memory|Shared memory)$/;
+
 /**
  * Net-SNMP counts buffers and cache as used physical memory; LibreNMS shows them apart: the
  * system pool's used loses them, and buffers/cached/shared pools are shares of physical memory.
  */
-export function separateBuffers<R extends { type: string; cls: string; total: number; used: number; free: number; perc: number }>(rows: R[]): void {
-  const system = rows.find((r) => r.cls === 'system' && (r.type === 'hrstorage' || r.type === 'ucd'));
+export function separateBuffers<R extends { type: string; cls: string; descr: string; total: number; used: number; free: number; perc: number }>(rows: R[]): void {
+  const system = rows.find((r) => r.cls === 'system' && r.descr === 'Physical memory' && (r.type === 'hrstorage' || r.type === 'ucd'));
   if (!system) return;
-  const part = (cls: string) => rows.find((r) => r.cls === cls && r.type === system.type);
+  const part = (cls: string) => rows.find((r) => r.cls === cls && r.type === system.type && NET_SNMP_PARTS.test(r.descr));
   for (const cls of ['buffers', 'cached', 'shared']) {
     const r = part(cls);
     if (!r) continue;

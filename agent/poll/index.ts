@@ -5,8 +5,8 @@
 // APP_KEY, unknown device) throws. Many polls may run at once; `maxConcurrent` bounds them.
 import { AppKeyMismatchError, PollError } from '../../lib/errors.js';
 import { createLogger, type Logger } from '../../lib/log.js';
-import { checkAppKey, getDeviceState, logEvent, recordPoll, Severity, snmpTargetOf, syncPorts, syncSensors, type Db, type DeviceRow, type EntityState } from '../db/index.js';
-import { detectReboot, portsCollector, portStatsCollector, runCollector, sensorsCollector, systemCollector, type CollectedData, type Collector, type SystemRecord } from '../collectors/index.js';
+import { checkAppKey, getDeviceState, logEvent, recordPoll, Severity, snmpTargetOf, syncPorts, type Db, type DeviceRow, type EntityState } from '../db/index.js';
+import { detectReboot, portsCollector, portStatsCollector, runCollector, systemCollector, type CollectedData, type Collector, type SystemRecord } from '../collectors/index.js';
 import { definitions } from '../definitions/loader.js';
 import { dotted } from '../definitions/detect.js';
 import { sessionReader } from '../definitions/reader.js';
@@ -18,7 +18,7 @@ import { SnmpSession } from '../snmp/session.js';
 import type { WalkOptions } from '../snmp/walk.js';
 import { rrdFiles } from '../rrd/layout.js';
 import type { RrdPoint, RrdWriter, RrdWriteResult } from '../rrd/writer.js';
-import { portPoints, sensorPoints } from './points.js';
+import { portPoints } from './points.js';
 import { Semaphore } from './semaphore.js';
 
 export interface PollerOptions {
@@ -253,9 +253,6 @@ export class Poller {
       await this.tolerant(id, 'ports', () => this.module(res, session, portsCollector, async (r) => (await syncPorts(this.o.db, id, r, now, true, e.ids.ports)).size));
     }
     await this.runModules(res, ctx, 'discovery', switches);
-    if (moduleEnabled('sensors', 'discovery', ctx.def, switches)) {
-      await this.tolerant(id, 'sensors', () => this.module(res, session, sensorsCollector, async (r) => (await syncSensors(this.o.db, id, r, true, e.ids.sensors), r.length)));
-    }
   }
 
   /** Runs the poll modules and returns the RRD points they made (written once, with the rest). */
@@ -275,11 +272,6 @@ export class Poller {
       }));
     }
     await this.runModules(res, ctx, 'poll', switches);
-    if (counts.sensors === 0 || !moduleEnabled('sensors', 'poll', ctx.def, switches)) {
-      res.modules.push({ module: sensorsCollector.name, status: 'skipped', items: 0, snmpMs: 0, dbMs: 0, rrdMs: 0 });
-    } else {
-      await this.tolerant(id, 'sensors', () => this.module(res, session, sensorsCollector, async (r) => (await syncSensors(this.o.db, id, r, false, counts.ids.sensors), points.push(...sensorPoints(host, r, Date.now() / 1000)), r.length)));
-    }
     return points;
   }
 

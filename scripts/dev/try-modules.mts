@@ -9,9 +9,10 @@ import { discoverProcessors } from '../../agent/modules/processors.js';
 import { discoverMempools } from '../../agent/modules/mempools.js';
 import { discoverStorage } from '../../agent/modules/storage.js';
 import { createLogger } from '../../lib/log.js';
+import { discoverSensors } from '../../agent/modules/sensors.js';
 const set = buildSet(readDefinitionTexts());
 const only = process.argv[2];
-const score: Record<string, [number, number]> = { processors: [0, 0], mempools: [0, 0], storage: [0, 0] };
+const score: Record<string, [number, number]> = { processors: [0, 0], mempools: [0, 0], storage: [0, 0], sensors: [0, 0] };
 for (const f of readdirSync(TESTDATA + 'recordings').sort()) {
   const name = f.replace('.snmprec', '');
   if (only && !name.startsWith(only)) continue;
@@ -21,6 +22,15 @@ for (const f of readdirSync(TESTDATA + 'recordings').sort()) {
   const ctx = { reader: r, def, set, log: createLogger('dev'), invalid: new Set<string>(), device: { device_id: 0 } } as never;
   const exp = expectedOf(name) as any;
   const got = { processors: await discoverProcessors(ctx), mempools: await discoverMempools(ctx), storage: await discoverStorage(ctx) };
+  if (exp.sensors) {
+    const want = exp.sensors.discovery.sensors as any[];
+    const have = await discoverSensors(ctx);
+    const classes = [...new Set([...want, ...have].map((x) => x.sensor_class))];
+    const bad = classes.filter((c) => want.filter((w) => w.sensor_class === c).length !== have.filter((h) => h.sensor_class === c).length);
+    score.sensors[1]++;
+    if (!bad.length) score.sensors[0]++;
+    else console.log(name.padEnd(26), 'sensors', bad.map((c) => `${c}: want ${want.filter((w) => w.sensor_class === c).length} got ${have.filter((h) => h.sensor_class === c).length}`).join(', '));
+  }
   for (const m of ['processors', 'mempools', 'storage'] as const) {
     if (!exp[m]) continue;
     const want = exp[m].discovery[m] as any[];
