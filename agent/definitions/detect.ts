@@ -27,7 +27,10 @@ export interface OsRecord {
 }
 
 /** sysObjectID with LibreNMS's leading dot. */
-export const dotted = (oid: string) => (oid === '' || oid.startsWith('.') ? oid : `.${oid}`);
+export const dotted = (oid: string) => {
+  const o = oid.replace(/\.$/, ''); // a recorded agent ends its sysObjectID with a dot
+  return o === '' || o.startsWith('.') ? o : `.${o}`;
+};
 /** sysDescr without the quotes some agents wrap it in. */
 export const unquote = (s: string) => s.replace(/^"([\s\S]*)"$/, '$1').trim();
 

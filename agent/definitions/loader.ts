@@ -54,6 +54,7 @@ function ajvMessage(e: ErrorObject): string {
   if (e.keyword === 'additionalProperties') return `unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
   if (e.keyword === 'required') return `missing field "${(e.params as { missingProperty: string }).missingProperty}"`;
   if (e.keyword === 'enum') return `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+  if (e.keyword === 'pattern' && e.instancePath.includes('/sysObjectID/')) return 'must be a numeric OID with a leading dot (.1.3.6.1.4.1...)';
   if (e.keyword === 'pattern') return e.instancePath.match(/oid|sysObjectID|from|has|total|used|free|limit/i) ? 'must be a numeric OID' : `must match ${(e.params as { pattern: string }).pattern}`;
   return e.message ?? e.keyword;
 }

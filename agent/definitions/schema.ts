@@ -29,6 +29,7 @@ const tableProps = {
   skip_values: { type: 'array', items: { type: 'number' } },
   skip_descr: { type: 'array', items: REGEX },
   skip_zero: { type: 'array', items: OID },
+  where: { type: 'object', additionalProperties: false, required: ['oid', 'in'], properties: { oid: OID, in: { type: 'array', minItems: 1, items: { type: 'number' } } } },
 };
 const table = { type: 'object', additionalProperties: false, required: ['oid'], properties: tableProps };
 

@@ -71,6 +71,8 @@ export interface TableDef {
   skip_descr?: string[];
   /** Columns (same index) that must hold a non-zero number for the row to count. */
   skip_zero?: string[];
+  /** Keep only rows whose `oid` column (same index) holds one of `in` (e.g. a unit or kind column). */
+  where?: { oid: string; in: number[] };
 }
 
 /**

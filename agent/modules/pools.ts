@@ -4,7 +4,7 @@
 // storage), and for memory UCD-SNMP-MIB's memory scalars.
 import { str } from '../snmp/values.js';
 import type { PoolDef } from '../definitions/types.js';
-import { keepRow, numberOf, readTable, render, templateColumns, valueOid } from './table.js';
+import { extraColumns, keepRow, numberOf, readTable, render, valueOid } from './table.js';
 import type { ModuleContext } from './types.js';
 
 export interface PoolRow {
@@ -41,7 +41,7 @@ export function poolValues(raw: PoolRaw, precision: number, knownTotal: number |
 
 /** Rows of a definition's pool table. */
 export async function poolsFromDefinition(ctx: ModuleContext, t: PoolDef, defaultClass: string, position = 0): Promise<PoolRow[]> {
-  const data = await readTable(ctx.reader, t.oid, [t.perc, t.used, t.free, t.total, ...templateColumns(t.descr), ...(t.skip_zero ?? [])], String(position));
+  const data = await readTable(ctx.reader, t.oid, [t.perc, t.used, t.free, t.total, ...extraColumns(t)], String(position));
   const out: PoolRow[] = [];
   const read = (oid: string | undefined, index: string) => (oid ? numberOf(ctx, data.cell(oid, index), oid) : null);
   for (const index of data.indexes) {

@@ -7,7 +7,7 @@ import { str } from '../snmp/values.js';
 import { withRetry } from '../db/index.js';
 import { rrdFiles } from '../rrd/layout.js';
 import type { TableDef } from '../definitions/types.js';
-import { getStored, keepRow, numberOf, readTable, render, templateColumns, updateRows, valueOid } from './table.js';
+import { extraColumns, getStored, keepRow, numberOf, readTable, render, updateRows, valueOid } from './table.js';
 import type { DeviceModule, ModuleContext } from './types.js';
 
 export interface ProcessorRow {
@@ -34,7 +34,7 @@ export function cpuDescr(d: string | null): string {
 }
 
 async function fromDefinition(ctx: ModuleContext, t: TableDef, position: number): Promise<ProcessorRow[]> {
-  const data = await readTable(ctx.reader, t.oid, [...templateColumns(t.descr), ...(t.skip_zero ?? [])], String(position));
+  const data = await readTable(ctx.reader, t.oid, [...extraColumns(t)], String(position));
   const out: ProcessorRow[] = [];
   const precision = (t.divisor ?? 1) * (t.idle ? -1 : 1);
   for (const index of data.indexes) {

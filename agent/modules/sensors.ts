@@ -7,7 +7,7 @@ import { num, str } from '../snmp/values.js';
 import { withRetry } from '../db/index.js';
 import { rrdFiles } from '../rrd/layout.js';
 import type { SensorDef } from '../definitions/types.js';
-import { getStored, keepRow, numberOf, readTable, render, templateColumns, valueOid, type TableData } from './table.js';
+import { extraColumns, getStored, keepRow, numberOf, readTable, render, valueOid, type TableData } from './table.js';
 import type { DeviceModule, ModuleContext } from './types.js';
 
 export interface SensorRow {
@@ -28,6 +28,13 @@ export interface SensorRow {
   states?: SensorDef['states'];
 }
 
+/** Limits from the first reading when the device gives none (LibreNMS's defaults): [low, high]. */
+const DEFAULT_LIMITS: Record<string, (v: number) => [number, number]> = {
+  temperature: (v) => [v - 10, v + 20],
+  fanspeed: (v) => [round2(v * 0.8), round2(v * 1.8)],
+};
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
 const scaled = (raw: number, divisor: number, multiplier: number) => (raw * multiplier) / divisor;
 
 const OIDISH = /^\d+(\.\d+)+$/;
@@ -41,7 +48,7 @@ function limitOf(ctx: ModuleContext, l: number | string | undefined, data: Table
 }
 
 async function fromDefinition(ctx: ModuleContext, t: SensorDef, position: number): Promise<SensorRow[]> {
-  const data = await readTable(ctx.reader, t.oid, [...templateColumns(t.descr), ...(t.skip_zero ?? []), ...limitOids(t)], String(position));
+  const data = await readTable(ctx.reader, t.oid, [...extraColumns(t), ...limitOids(t)], String(position));
   const out: SensorRow[] = [];
   const divisor = t.divisor ?? 1;
   const multiplier = t.multiplier ?? 1;
@@ -52,10 +59,13 @@ async function fromDefinition(ctx: ModuleContext, t: SensorDef, position: number
     const descr = t.descr ? render(t.descr, index, data) : `${t.class} ${index}`;
     if (!keepRow(ctx, t, data, index, raw, descr)) continue;
     const state = t.class === 'state';
+    const current = state ? raw : scaled(raw, divisor, multiplier);
+    const dflt = DEFAULT_LIMITS[t.class]?.(current);
     out.push({
       sensor_class: t.class, sensor_type: type, sensor_index: index, sensor_oid: valueOid(t.oid, index), sensor_descr: descr,
-      sensor_divisor: state ? 1 : divisor, sensor_multiplier: state ? 1 : multiplier, sensor_current: state ? raw : scaled(raw, divisor, multiplier),
-      sensor_limit: limitOf(ctx, t.high_limit, data, index, divisor, multiplier), sensor_limit_low: limitOf(ctx, t.low_limit, data, index, divisor, multiplier),
+      sensor_divisor: state ? 1 : divisor, sensor_multiplier: state ? 1 : multiplier, sensor_current: current,
+      sensor_limit: limitOf(ctx, t.high_limit, data, index, divisor, multiplier) ?? dflt?.[1] ?? null,
+      sensor_limit_low: limitOf(ctx, t.low_limit, data, index, divisor, multiplier) ?? dflt?.[0] ?? null,
       sensor_limit_warn: limitOf(ctx, t.warn_limit, data, index, divisor, multiplier), sensor_limit_low_warn: limitOf(ctx, t.low_warn_limit, data, index, divisor, multiplier),
       entPhysicalIndex: null, ...(state ? { states: t.states } : {}),
     });
@@ -83,10 +93,12 @@ async function entitySensors(ctx: ModuleContext): Promise<SensorRow[]> {
     const divisor = exponent < 0 ? 10 ** -exponent : 1;
     const multiplier = exponent > 0 ? 10 ** exponent : 1;
     const descr = str(data.cell(ENT_NAME, index)) || str(data.cell(ENT_DESCR, index)) || `${cls} ${index}`;
+    const current = scaled(raw, divisor, multiplier);
+    const dflt = DEFAULT_LIMITS[cls]?.(current);
     out.push({
       sensor_class: cls, sensor_type: 'entity-sensor', sensor_index: index, sensor_oid: valueOid(ESC.value, index), sensor_descr: descr,
-      sensor_divisor: divisor, sensor_multiplier: multiplier, sensor_current: scaled(raw, divisor, multiplier),
-      sensor_limit: null, sensor_limit_low: null, sensor_limit_warn: null, sensor_limit_low_warn: null, entPhysicalIndex: index,
+      sensor_divisor: divisor, sensor_multiplier: multiplier, sensor_current: current,
+      sensor_limit: dflt?.[1] ?? null, sensor_limit_low: dflt?.[0] ?? null, sensor_limit_warn: null, sensor_limit_low_warn: null, entPhysicalIndex: index,
     });
   }
   return out;
@@ -94,7 +106,15 @@ async function entitySensors(ctx: ModuleContext): Promise<SensorRow[]> {
 
 export async function discoverSensors(ctx: ModuleContext): Promise<SensorRow[]> {
   const rows: SensorRow[] = [];
-  for (const [i, t] of (ctx.def.sensors ?? []).entries()) rows.push(...(await fromDefinition(ctx, t, i)));
+  const seen = new Set<string>();
+  for (const [i, t] of (ctx.def.sensors ?? []).entries()) {
+    for (const r of await fromDefinition(ctx, t, i)) {
+      // two tables of one class and type (an optic's Rx and Tx power) share indexes: the table's place tells them apart
+      if (seen.has(`${r.sensor_class} ${r.sensor_type} ${r.sensor_index}`)) r.sensor_index = `${r.sensor_index}.${i}`;
+      seen.add(`${r.sensor_class} ${r.sensor_type} ${r.sensor_index}`);
+      rows.push(r);
+    }
+  }
   if (!(ctx.def.skip_generic ?? []).includes('entity-sensor')) rows.push(...(await entitySensors(ctx)));
   return rows;
 }

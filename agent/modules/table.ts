@@ -37,9 +37,12 @@ export const valueOid = (oid: string, index: string) => (isScalar(oid) ? `.${oid
 /** Column OIDs a description template reads (`{{ 1.3.6... }}`). */
 export const templateColumns = (t: string | undefined): string[] => [...(t ?? '').matchAll(/\{\{\s*([\d.]+)\s*\}\}/g)].map((m) => m[1]);
 
-/** `{{ $index }}`, `{{ <oid> }}` filled in. */
+/** `{{ $index }}`, `{{ $index:2 }}` (the index's second part), `{{ <oid> }}` filled in. */
 export function render(t: string, index: string, data: TableData): string {
-  return t.replace(/\{\{\s*(\$index|[\d.]+)\s*\}\}/g, (_, k: string) => (k === '$index' ? index : str(data.cell(k, index)) ?? '')).trim();
+  return t.replace(/\{\{\s*(\$index(?::(\d+))?|[\d.]+)\s*\}\}/g, (_, k: string, part: string | undefined) => {
+    if (part) return index.split('.')[Number(part) - 1] ?? '';
+    return k === '$index' ? index : str(data.cell(k, index)) ?? '';
+  }).trim();
 }
 
 /**
@@ -82,5 +85,9 @@ export async function updateRows(db: Db, table: string, pk: string, cols: string
 export function keepRow(ctx: Pick<ModuleContext, 'set'>, t: TableDef, data: TableData, index: string, value: number, descr: string): boolean {
   if (t.skip_values?.includes(value)) return false;
   if (t.skip_descr?.some((r) => ctx.set.regex.get(r)!.test(descr))) return false;
+  if (t.where && !t.where.in.includes(num(data.cell(t.where.oid, index)) ?? NaN)) return false;
   return !(t.skip_zero ?? []).some((c) => !num(data.cell(c, index)));
 }
+
+/** Every column a table definition reads besides its value: template, filters. */
+export const extraColumns = (t: TableDef): string[] => [...templateColumns(t.descr), ...(t.skip_zero ?? []), ...(t.where ? [t.where.oid] : [])];

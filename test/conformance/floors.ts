@@ -10,7 +10,9 @@ export const FLOORS: Record<string, number> = {
   'processors.count': 0.92,
   'processors.values': 1,
   'mempools.count': 1,
-  'mempools.values': 0.9,
+  'mempools.values': 1,
   'storage.count': 1,
   'storage.values': 1,
+  'sensors.classes': 0.44,
+  'sensors.values': 1,
 };
