@@ -1,17 +1,18 @@
 // Loads the OS definitions: YAML (line numbers kept), checked against the schema (ajv), regexes
 // compiled once. A bad file is a DefinitionError naming file, line and field. The agent bundle
-// carries the files' text (scripts/build.mjs defines __NMS_DEFINITIONS__); from the sources
-// they are read from agent/definitions/os/.
+// carries them parsed and checked (scripts/build.mjs defines __NMS_DEFINITIONS__, and fails on a
+// bad file); from the sources they are read from agent/definitions/os/.
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { DefinitionError } from '../../lib/errors.js';
 import { definitionSchema } from './schema.js';
 import type { OsDefinition } from './types.js';
 
-declare const __NMS_DEFINITIONS__: Record<string, string> | undefined;
+/** The agent bundle's definitions, parsed and checked when it was built (scripts/build.mjs). */
+declare const __NMS_DEFINITIONS__: OsDefinition[] | undefined;
 
 /** Definitions ready for use: by OS name, with every regex compiled. */
 export interface DefinitionSet {
@@ -21,8 +22,9 @@ export interface DefinitionSet {
   regex: Map<string, RegExp>;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true });
-const validate = ajv.compile(definitionSchema);
+// compiled on first use: the agent bundle checks nothing at run time (its definitions were checked when built)
+let validator: ValidateFunction | undefined;
+const validate = (data: unknown): boolean => (validator ??= new Ajv({ allErrors: true, strict: true }).compile(definitionSchema))(data);
 
 export const DEFINITIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'os');
 
@@ -71,7 +73,7 @@ export function parseDefinition(file: string, text: string, regex: Map<string, R
   const fail = (path: (string | number)[], msg: string) => new DefinitionError(`${file}:${lineOf(doc, lc, path)} ${fieldOf(path)}: ${msg}`);
   if (!validate(data)) {
     // the deepest error says most (anyOf branches report at their parent too)
-    const errs = [...(validate.errors ?? [])].sort((a, b) => b.instancePath.length - a.instancePath.length);
+    const errs = [...(validator?.errors ?? [])].sort((a, b) => b.instancePath.length - a.instancePath.length);
     const e = errs[0];
     const path = e.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
     throw fail(path, ajvMessage(e));
@@ -102,14 +104,25 @@ function forEachRegex(d: OsDefinition, fn: (src: string, path: (string | number)
   }
 }
 
-/** Every definition from `texts` (file name → YAML); a duplicate OS name is an error. */
+/** Every definition from `texts` (file name → YAML), checked. */
 export function buildSet(texts: Record<string, string>): DefinitionSet {
+  return setOf(compileDefinitions(texts));
+}
+
+/** Parses and checks every file: the checked definitions, in file name order. */
+export function compileDefinitions(texts: Record<string, string>): OsDefinition[] {
   const regex = new Map<string, RegExp>();
-  const list: OsDefinition[] = [];
+  return Object.keys(texts).sort().map((file) => parseDefinition(file, texts[file], regex));
+}
+
+/** A set from definitions already checked (their regexes compiled here, once). */
+export function setOf(list: OsDefinition[]): DefinitionSet {
+  const regex = new Map<string, RegExp>();
   const byOs = new Map<string, OsDefinition>();
-  for (const file of Object.keys(texts).sort()) {
-    const def = parseDefinition(file, texts[file], regex);
-    list.push(def);
+  for (const def of list) {
+    forEachRegex(def, (src) => {
+      if (!regex.has(src)) regex.set(src, new RegExp(src));
+    });
     byOs.set(def.os, def);
   }
   if (!byOs.has('generic')) throw new DefinitionError('definitions: generic.yaml (the fallback) is missing');
@@ -125,8 +138,11 @@ export function readDefinitionTexts(dir = DEFINITIONS_DIR): Record<string, strin
 
 let loaded: DefinitionSet | undefined;
 
-/** The definitions this process uses, loaded once (the bundle's own, or the source folder's). */
+/**
+ * The definitions this process uses, loaded once: in the agent bundle the ones checked at build
+ * time (no YAML parsing at run time); from the sources the YAML files, checked now.
+ */
 export function definitions(): DefinitionSet {
-  loaded ??= buildSet(typeof __NMS_DEFINITIONS__ !== 'undefined' ? __NMS_DEFINITIONS__ : readDefinitionTexts());
+  loaded ??= typeof __NMS_DEFINITIONS__ !== 'undefined' ? setOf(__NMS_DEFINITIONS__) : buildSet(readDefinitionTexts());
   return loaded;
 }
