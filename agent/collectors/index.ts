@@ -2,16 +2,11 @@
 import type { Collector } from './types.js';
 import { systemCollector } from './system.js';
 import { portsCollector } from './ports.js';
-import { processorsCollector } from './processors.js';
-import { storageCollector } from './storage.js';
-import { sensorsCollector } from './sensors.js';
 
-export const COLLECTORS: Collector<unknown>[] = [systemCollector, portsCollector, processorsCollector, storageCollector, sensorsCollector];
+// processors, mempools, storage and sensors are device modules (agent/modules/), driven by the OS definitions
+export const COLLECTORS: Collector<unknown>[] = [systemCollector, portsCollector];
 
 export * from './types.js';
 export * from './runner.js';
 export { systemCollector, detectReboot } from './system.js';
 export { portsCollector, portStatsCollector } from './ports.js';
-export { processorsCollector } from './processors.js';
-export { storageCollector } from './storage.js';
-export { sensorsCollector } from './sensors.js';
