@@ -4,6 +4,7 @@
 // state_indexes / state_translations / sensors_to_state_indexes. A poll GETs the stored OIDs.
 import mysql from 'mysql2/promise';
 import { num, str } from '../snmp/values.js';
+import type { Cell } from '../snmp/types.js';
 import { withRetry } from '../db/index.js';
 import { rrdFiles } from '../rrd/layout.js';
 import type { SensorDef } from '../definitions/types.js';
@@ -37,6 +38,13 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 
 const scaled = (raw: number, divisor: number, multiplier: number) => (raw * multiplier) / divisor;
 
+/** Some agents answer a state as its text (`ready`): the state whose text it is, else null. */
+function stateByText(states: SensorDef['states'], cell: Cell | undefined): number | null {
+  if (!states || !cell || !Buffer.isBuffer(cell.value)) return null;
+  const text = str(cell);
+  return states.find((s) => s.descr === text)?.value ?? null;
+}
+
 const OIDISH = /^\d+(\.\d+)+$/;
 const limitOids = (t: SensorDef) => [t.high_limit, t.low_limit, t.warn_limit, t.low_warn_limit].filter((l): l is string => typeof l === 'string' && OIDISH.test(l));
 
@@ -54,7 +62,7 @@ async function fromDefinition(ctx: ModuleContext, t: SensorDef, position: number
   const multiplier = t.multiplier ?? 1;
   const type = t.type ?? ctx.def.os;
   for (const index of data.indexes) {
-    const raw = numberOf(ctx, data.cell(t.oid, index), t.oid);
+    const raw = stateByText(t.states, data.cell(t.oid, index)) ?? numberOf(ctx, data.cell(t.oid, index), t.oid);
     if (raw === null) continue;
     const descr = t.descr ? render(t.descr, index, data) : `${t.class} ${index}`;
     if (!keepRow(ctx, t, data, index, raw, descr)) continue;
@@ -163,10 +171,12 @@ async function poll(ctx: ModuleContext): Promise<number> {
   );
   if (rows.length === 0) return 0;
   const values = await getStored(ctx.reader, rows.map((r) => r.sensor_oid as string));
+  const texts = await stateTexts(ctx, rows.filter((r) => r.sensor_class === 'state' && Buffer.isBuffer(values.get(r.sensor_oid)?.value)).map((r) => Number(r.sensor_id)));
   const updates: (number | null)[][] = [];
   const now = Date.now() / 1000;
   for (const r of rows) {
-    const raw = numberOf(ctx, values.get(r.sensor_oid), r.sensor_oid);
+    const cell = values.get(r.sensor_oid);
+    const raw = texts.get(`${r.sensor_id} ${str(cell)}`) ?? numberOf(ctx, cell, r.sensor_oid);
     if (raw === null) continue;
     const v = scaled(raw, Number(r.sensor_divisor) || 1, Number(r.sensor_multiplier) || 1);
     updates.push([Number(r.sensor_id), v]);
@@ -180,6 +190,16 @@ async function poll(ctx: ModuleContext): Promise<number> {
     ));
   }
   return updates.length;
+}
+
+/** For state sensors answered as text: `<sensor_id> <text>` → state value, from their translations. */
+async function stateTexts(ctx: ModuleContext, ids: number[]): Promise<Map<string, number>> {
+  const m = new Map<string, number>();
+  if (ids.length === 0) return m;
+  const [rows] = await ctx.db.query<mysql.RowDataPacket[]>(
+    `SELECT l.sensor_id, t.state_descr, t.state_value FROM sensors_to_state_indexes l JOIN state_translations t ON t.state_index_id = l.state_index_id WHERE l.sensor_id IN (?)`, [ids]);
+  for (const r of rows) m.set(`${r.sensor_id} ${r.state_descr}`, Number(r.state_value));
+  return m;
 }
 
 export const sensorsModule: DeviceModule = {
