@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- a dev aid reading the expected JSON loosely */
 // Dev aid: runs discovery of processors, mempools and storage against each recording in memory
 // and prints where the counts differ from LibreNMS's expected rows.
 import { readdirSync } from 'node:fs';

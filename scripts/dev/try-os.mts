@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- a dev aid reading the expected JSON loosely */
 import { readdirSync } from 'node:fs';
 import { buildSet, readDefinitionTexts } from '../../agent/definitions/loader.js';
 import { detectOs, osRecord } from '../../agent/definitions/detect.js';
