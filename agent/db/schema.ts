@@ -26,7 +26,6 @@ import { DEFS_MIGRATIONS } from './migrations/feat-defs.js';
 const TABLE_OPTS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci';
 
 export const MIGRATIONS: Migration[] = [
-  ...DEFS_MIGRATIONS,
   {
     version: 1,
     name: 'create_devices_and_config',
@@ -241,4 +240,5 @@ export const MIGRATIONS: Migration[] = [
 ) ${TABLE_OPTS}`,
     ],
   },
+  ...DEFS_MIGRATIONS,
 ];
