@@ -88,6 +88,8 @@ export class Poller {
   private readonly log: Logger;
   private readonly sem: Semaphore;
   private keyChecked?: Promise<void>;
+  /** OIDs whose values were invalid for their type, per device: each is logged once per process. */
+  private readonly invalid = new Map<number, Set<string>>();
 
   constructor(options: PollerOptions) {
     this.o = { ...DEFAULT_POLLER_OPTIONS, ...options };
@@ -96,6 +98,16 @@ export class Poller {
     }
     this.log = options.logger ?? createLogger('poller');
     this.sem = new Semaphore(this.o.maxConcurrent);
+  }
+
+  private invalidOf(deviceId: number): Set<string> {
+    let set = this.invalid.get(deviceId);
+    if (!set) {
+      if (this.invalid.size >= 100_000) this.invalid.clear(); // bounded: at worst a value is logged again
+      set = new Set();
+      this.invalid.set(deviceId, set);
+    }
+    return set;
   }
 
   /** Checks APP_KEY against the cluster's; AppKeyMismatchError (one line) when it differs. */
@@ -141,7 +153,7 @@ export class Poller {
       sys = await this.module(res, session, systemCollector, async () => 1);
       const set = definitions();
       let def = set.byOs.get(device.os ?? '') ?? set.byOs.get('generic')!;
-      const ctx: ModuleContext = { db: this.o.db, reader: sessionReader(session, this.o.walk), device, set, def, host: rrdHost(device), points, log: this.log, invalid: new Set() };
+      const ctx: ModuleContext = { db: this.o.db, reader: sessionReader(session, this.o.walk), device, set, def, host: rrdHost(device), points, log: this.log, invalid: this.invalidOf(device.device_id) };
       if (kind === 'discovery') {
         if (moduleEnabled('os', kind, def, switches)) ctx.def = def = await this.osModule(res, ctx, sys);
         await this.discover(res, session, ctx, entities, switches);
