@@ -42,7 +42,7 @@ const sensor = {
   type: 'object', additionalProperties: false, required: ['oid', 'class'],
   properties: {
     ...tableProps,
-    class: { enum: ['temperature', 'voltage', 'current', 'power', 'fanspeed', 'humidity', 'frequency', 'dbm', 'load', 'runtime', 'charge', 'count', 'state', 'percent', 'airflow', 'snr', 'signal', 'power_factor', 'pressure'] },
+    class: { enum: ['temperature', 'voltage', 'current', 'power', 'fanspeed', 'humidity', 'frequency', 'dbm', 'load', 'runtime', 'charge', 'count', 'state', 'percent', 'airflow', 'snr', 'signal', 'power_factor', 'pressure', 'power_consumed', 'delay'] },
     states: {
       type: 'array', minItems: 1,
       items: {

@@ -13,6 +13,6 @@ export const FLOORS: Record<string, number> = {
   'mempools.values': 1,
   'storage.count': 1,
   'storage.values': 1,
-  'sensors.classes': 0.62,
+  'sensors.classes': 0.68,
   'sensors.values': 0.99,
 };
