@@ -1,6 +1,6 @@
 // `npm run conformance`: runs the conformance comparison (test/conformance/) on every recording
 // and writes docs/conformance.md. Options: --only a,b (recordings), --keep (the database),
-// --processes N (snmpsim processes, default 3), --concurrency N (devices at once, default 12).
+// --processes N (snmpsim processes, default 3), --concurrency N (devices at once, default 10).
 import { writeFileSync } from 'node:fs';
 import { runConformance } from '../test/conformance/run.js';
 import { figures, markdown, ratio } from '../test/conformance/report.js';

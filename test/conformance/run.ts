@@ -32,7 +32,7 @@ export interface ConformanceOptions {
   only?: string[];
   /** snmpsim processes. Default 3. */
   processes?: number;
-  /** Devices worked on at once. Default 12. */
+  /** Devices worked on at once. Default 10. */
   concurrency?: number;
   /** Keep the database afterwards (its name is printed). */
   keep?: boolean;
@@ -68,9 +68,10 @@ export async function runConformance(o: ConformanceOptions): Promise<Conformance
     await migrate(db, { appKey });
     const [tableRows] = await db.query<mysql.RowDataPacket[]>('SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()');
     const tables = new Set(tableRows.map((r) => String(r.t).toLowerCase()));
-    const poller = new Poller({ db, appKey, snmpTimeoutMs: 3000, snmpRetries: 2, maxConcurrent: o.concurrency ?? 12 });
+    // generous timeouts: snmpsim shares two cores with everything else, and a late answer is not a miss
+    const poller = new Poller({ db, appKey, snmpTimeoutMs: 5000, snmpRetries: 3, maxConcurrent: o.concurrency ?? 10 });
     const results: RecordingResult[] = [];
-    await pool(sim.devices, o.concurrency ?? 12, async (d) => {
+    await pool(sim.devices, o.concurrency ?? 10, async (d) => {
       const r: RecordingResult = { recording: d.name, runs: [], modules: [] };
       results.push(r);
       try {
