@@ -1,3 +1,5 @@
+// Dev aid: the simulator's four OS families as the definitions see them (OS fields, processors,
+// memory pools, vendor sensors). Run: npx tsx scripts/dev/sim-families.mts [v1|v2c]
 import { Simulator } from '../../lab/simulator/server.js';
 import { SnmpSession } from '../../agent/snmp/session.js';
 import { sessionReader } from '../../agent/definitions/reader.js';
@@ -12,7 +14,7 @@ const sim = new Simulator({ address: '127.0.0.1', devices: 4, firstPort: 29500 }
 await sim.start();
 const set = definitions();
 for (let i = 0; i < 4; i++) {
-  const s = new SnmpSession({ host: '127.0.0.1', port: 29500 + i, version: 'v2c', community: 'public' }, { timeoutMs: 2000, retries: 1 });
+  const s = new SnmpSession({ host: '127.0.0.1', port: 29500 + i, version: (process.argv[2] ?? 'v2c') as 'v1' | 'v2c', community: 'public' }, { timeoutMs: 2000, retries: 1 });
   const r = sessionReader(s);
   const g = await r.get(['1.3.6.1.2.1.1.1.0', '1.3.6.1.2.1.1.2.0']);
   const sys = { sysDescr: str(g.get('1.3.6.1.2.1.1.1.0')) ?? '', sysObjectID: str(g.get('1.3.6.1.2.1.1.2.0')) ?? '' };
