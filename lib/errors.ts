@@ -61,3 +61,8 @@ export class PollError extends NmsError {}
 export class RrdError extends NmsError {}
 /** The agent's APP_KEY does not match the cluster's check value. */
 export class AppKeyMismatchError extends NmsError {}
+
+/** An OS definition file (agent/definitions/os/*.yaml) is malformed: file, line and field in the message. */
+export class DefinitionError extends NmsError {
+  override exitCode = 2;
+}

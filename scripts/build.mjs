@@ -23,7 +23,16 @@ const entries = [
   ['agent/main.ts', 'dist/nms-agent.mjs'],
   ['lab/simulator/main.ts', 'dist/nms-simulator.mjs'],
 ];
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+// The OS definitions travel inside the agent bundle, parsed and checked here (a bad file fails
+// the build with its file, line and field): agent/definitions/loader.ts takes them from
+// __NMS_DEFINITIONS__, so the agent parses no YAML at run time.
+const compiler = 'dist/.definitions-compiler.mjs';
+await build({ ...common, sourcemap: false, entryPoints: ['agent/definitions/loader.ts'], outfile: compiler });
+const { compileDefinitions, readDefinitionTexts } = await import(pathToFileURL(compiler).href);
+rmSync(compiler);
+const define = { __NMS_DEFINITIONS__: JSON.stringify(compileDefinitions(readDefinitionTexts('agent/definitions/os'))) };
 await Promise.all(
-  entries.filter(([src]) => existsSync(src)).map(([entryPoints, outfile]) => build({ ...common, entryPoints: [entryPoints], outfile })),
+  entries.filter(([src]) => existsSync(src)).map(([entryPoints, outfile]) => build({ ...common, define, entryPoints: [entryPoints], outfile })),
 );

@@ -36,10 +36,12 @@ export interface DeviceRow {
   last_polled_timetaken: number | null;
   last_discovered: Date | null;
   last_discovered_timetaken: number | null;
+  /** The OS discovery decided (a definition's name), null before the first discovery. */
+  os: string | null;
 }
 
 const DEVICE_COLUMNS =
-  'device_id, hostname, sysName, sysDescr, sysObjectID, uptime, snmpver, community, port, transport, timeout, retries, authlevel, authname, authpass, authalgo, cryptopass, cryptoalgo, poller_group, status, status_reason, disabled, `ignore`, last_polled, last_polled_timetaken, last_discovered, last_discovered_timetaken';
+  'device_id, hostname, sysName, sysDescr, sysObjectID, uptime, snmpver, community, port, transport, timeout, retries, authlevel, authname, authpass, authalgo, cryptopass, cryptoalgo, poller_group, status, status_reason, disabled, `ignore`, last_polled, last_polled_timetaken, last_discovered, last_discovered_timetaken, os';
 
 /** Reads a device by id (a number or digits) or by hostname; PollError when there is none. */
 export async function getDevice(db: Db, ref: number | string): Promise<DeviceRow> {
@@ -50,10 +52,14 @@ export async function getDevice(db: Db, ref: number | string): Promise<DeviceRow
  * Reads a device (as getDevice) and its entity state in one round trip: what a poll or a
  * discovery needs before it starts.
  */
-export async function getDeviceState(db: Db, ref: number | string): Promise<{ device: DeviceRow; entities: EntityState }> {
-  const { e_ports, e_processors, e_storage, e_sensors, ...r } = await selectDevice(db, ref, `, ${ENTITY_STATE_COLUMNS('d.device_id')}`);
-  return { device: toDeviceRow(r), entities: entityStateOf({ e_ports, e_processors, e_storage, e_sensors }) };
+export async function getDeviceState(db: Db, ref: number | string): Promise<{ device: DeviceRow; entities: EntityState; attribs: string | null }> {
+  const { e_ports, e_processors, e_storage, e_sensors, e_modules, ...r } = await selectDevice(db, ref, `, ${ENTITY_STATE_COLUMNS('d.device_id')}, ${MODULE_ATTRIBS}`);
+  return { device: toDeviceRow(r), entities: entityStateOf({ e_ports, e_processors, e_storage, e_sensors }), attribs: e_modules ?? null };
 }
+
+/** The device's module switches (devices_attribs poll_<module> / discover_<module>) as `type=value,...`. */
+const MODULE_ATTRIBS = `(SELECT GROUP_CONCAT(attrib_type, '=', attrib_value) FROM devices_attribs a
+  WHERE a.device_id = d.device_id AND (a.attrib_type LIKE 'poll\\_%' OR a.attrib_type LIKE 'discover\\_%')) AS e_modules`;
 
 /** The one row of a device by id or name, with `extra` columns after DEVICE_COLUMNS (table alias `d`). */
 async function selectDevice(db: Db, ref: number | string, extra: string): Promise<mysql.RowDataPacket> {

@@ -2,6 +2,7 @@
 // concept is the same, so that its users find what they expect. A migration is applied once and
 // recorded in `migrations`; never edit one that has shipped: add the next version instead.
 import { ALERT_MIGRATIONS } from './migrations/alerts.js';
+import { DEFS_MIGRATIONS } from './migrations/feat-defs.js';
 import { MODULE_MIGRATIONS } from './migrations/feat-modules.js';
 import { WEB_MIGRATIONS } from './migrations/web.js';
 
@@ -23,6 +24,7 @@ export type PortCounter = (typeof PORT_COUNTERS)[number];
 const counterColumns = PORT_COUNTERS.map(
   (c) => `\`${c}\` BIGINT UNSIGNED NULL, \`${c}_prev\` BIGINT UNSIGNED NULL, \`${c}_delta\` BIGINT UNSIGNED NULL, \`${c}_rate\` BIGINT UNSIGNED NULL`,
 ).join(',\n  ');
+
 
 const TABLE_OPTS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci';
 
@@ -241,6 +243,7 @@ export const MIGRATIONS: Migration[] = [
 ) ${TABLE_OPTS}`,
     ],
   },
+  ...DEFS_MIGRATIONS,
   ...MODULE_MIGRATIONS,
   ...WEB_MIGRATIONS,
   ...ALERT_MIGRATIONS,

@@ -5,16 +5,21 @@
 // APP_KEY, unknown device) throws. Many polls may run at once; `maxConcurrent` bounds them.
 import { AppKeyMismatchError, PollError } from '../../lib/errors.js';
 import { createLogger, type Logger } from '../../lib/log.js';
-import { checkAppKey, getDeviceState, logEvent, recordPoll, Severity, snmpTargetOf, syncPorts, syncProcessors, syncSensors, syncStorage, type Db, type DeviceRow, type EntityState } from '../db/index.js';
-import { detectReboot, portsCollector, portStatsCollector, processorsCollector, runCollector, sensorsCollector, storageCollector, systemCollector, type CollectedData, type Collector, type SystemRecord } from '../collectors/index.js';
+import { checkAppKey, getDeviceState, logEvent, recordPoll, Severity, snmpTargetOf, syncPorts, type Db, type DeviceRow, type EntityState } from '../db/index.js';
+import { detectReboot, portsCollector, portStatsCollector, runCollector, systemCollector, type CollectedData, type Collector, type SystemRecord } from '../collectors/index.js';
+import { definitions } from '../definitions/loader.js';
+import { dotted } from '../definitions/detect.js';
+import { sessionReader } from '../definitions/reader.js';
+import type { OsDefinition } from '../definitions/types.js';
+import { DEVICE_MODULES, moduleEnabled, parseAttribs, type ModuleAttribs, type ModuleContext } from '../modules/index.js';
+import { discoverOs, saveOs } from '../modules/os.js';
 import { SnmpError } from '../snmp/errors.js';
 import { SnmpSession } from '../snmp/session.js';
-import { walkColumns, type WalkOptions } from '../snmp/walk.js';
+import type { WalkOptions } from '../snmp/walk.js';
 import { rrdFiles } from '../rrd/layout.js';
 import type { RrdPoint, RrdWriter, RrdWriteResult } from '../rrd/writer.js';
-import { portPoints, processorPoints, sensorPoints, storagePoints } from './points.js';
+import { portPoints } from './points.js';
 import { Semaphore } from './semaphore.js';
-import { TABLE_MODULES, type TableModuleContext } from './modules.js';
 
 export interface PollerOptions {
   db: Db;
@@ -83,6 +88,8 @@ export class Poller {
   private readonly log: Logger;
   private readonly sem: Semaphore;
   private keyChecked?: Promise<void>;
+  /** OIDs whose values were invalid for their type, per device: each is logged once per process. */
+  private readonly invalid = new Map<number, Set<string>>();
 
   constructor(options: PollerOptions) {
     this.o = { ...DEFAULT_POLLER_OPTIONS, ...options };
@@ -91,6 +98,16 @@ export class Poller {
     }
     this.log = options.logger ?? createLogger('poller');
     this.sem = new Semaphore(this.o.maxConcurrent);
+  }
+
+  private invalidOf(deviceId: number): Set<string> {
+    let set = this.invalid.get(deviceId);
+    if (!set) {
+      if (this.invalid.size >= 100_000) this.invalid.clear(); // bounded: at worst a value is logged again
+      set = new Set();
+      this.invalid.set(deviceId, set);
+    }
+    return set;
   }
 
   /** Checks APP_KEY against the cluster's; AppKeyMismatchError (one line) when it differs. */
@@ -123,7 +140,8 @@ export class Poller {
     await this.start();
     const started = new Date();
     const t0 = performance.now();
-    const { device, entities } = await getDeviceState(this.o.db, ref);
+    const { device, entities, attribs } = await getDeviceState(this.o.db, ref);
+    const switches = parseAttribs(attribs);
     const target = snmpTargetOf(device, this.o.appKey);
     const res: RunResult = { kind, deviceId: device.device_id, hostname: device.hostname, status: 'up', reason: '', startedAt: started.toISOString(), seconds: 0, snmpRequests: 0, rebooted: false, modules: [] };
     let session: SnmpSession | undefined;
@@ -133,8 +151,13 @@ export class Poller {
       // inside the try: a device configured with an unknown v3 algorithm is that device's failure
       session = new SnmpSession(target, { timeoutMs: this.o.snmpTimeoutMs, retries: this.o.snmpRetries, signal: opts.signal, deadline: Date.now() + (opts.deadlineMs ?? this.o.defaultDeadlineMs) });
       sys = await this.module(res, session, systemCollector, async () => 1);
-      if (kind === 'discovery') await this.discover(res, session, device, entities);
-      else points.push(...(await this.poll(res, session, device, entities)));
+      const set = definitions();
+      let def = set.byOs.get(device.os ?? '') ?? set.byOs.get('generic')!;
+      const ctx: ModuleContext = { db: this.o.db, reader: sessionReader(session, this.o.walk), device, set, def, host: rrdHost(device), points, log: this.log, invalid: this.invalidOf(device.device_id) };
+      if (kind === 'discovery') {
+        if (moduleEnabled('os', kind, def, switches)) ctx.def = def = await this.osModule(res, ctx, sys);
+        await this.discover(res, session, ctx, entities, switches);
+      } else points.push(...(await this.poll(res, session, ctx, entities, switches)));
     } catch (err) {
       if (!(err instanceof SnmpError)) throw err;
       res.status = err.failure === 'aborted' ? 'aborted' : 'down';
@@ -147,7 +170,7 @@ export class Poller {
     res.seconds = (performance.now() - t0) / 1000;
     if (res.status === 'aborted') return res; // cancelled by us: says nothing about the device
     const up = res.status === 'up';
-    await recordPoll(this.o.db, device, { startedAt: started, seconds: res.seconds, up, reason: res.reason, detail: res.error, ...(up && sys ? { sysName: sys.sysName, sysDescr: sys.sysDescr, sysObjectID: sys.sysObjectID, uptime: sys.uptime ?? undefined } : {}) }, kind);
+    await recordPoll(this.o.db, device, { startedAt: started, seconds: res.seconds, up, reason: res.reason, detail: res.error, ...(up && sys ? { sysName: sys.sysName, sysDescr: sys.sysDescr, sysObjectID: dotted(sys.sysObjectID), uptime: sys.uptime ?? undefined } : {}) }, kind);
     if (up && sys && detectReboot(device.uptime, sys.uptime)) {
       res.rebooted = true;
       await logEvent(this.o.db, device.device_id, 'reboot', `Device rebooted after ${device.uptime} s`, Severity.warning);
@@ -181,65 +204,86 @@ export class Poller {
     }
   }
 
-  private async discover(res: RunResult, session: SnmpSession, d: DeviceRow, e: EntityState): Promise<void> {
-    const id = d.device_id;
-    const now = Math.floor(Date.now() / 1000);
-    await this.module(res, session, portsCollector, async (r) => (await syncPorts(this.o.db, id, r, now, true, e.ids.ports)).size);
-    await this.module(res, session, processorsCollector, async (r) => (await syncProcessors(this.o.db, id, r, true, e.ids.processors), r.length));
-    await this.module(res, session, storageCollector, async (r) => (await syncStorage(this.o.db, id, r, true, e.ids.storage), r.length));
-    await this.module(res, session, sensorsCollector, async (r) => (await syncSensors(this.o.db, id, r, true, e.ids.sensors), r.length));
-    await this.tableModules(res, session, d, 'discovery', []);
+  /**
+   * Runs a module whose own failure (a value the database refuses, our bug) must not stop the
+   * rest of the device: recorded in its result (by module()) and logged; SNMP failures still end the run.
+   */
+  private async tolerant(deviceId: number, name: string, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      if (err instanceof SnmpError) throw err;
+      this.log.warn('module_failed', { device_id: deviceId, module: name, error: (err as Error).message });
+    }
   }
 
-  /** The modules of TABLE_MODULES (agent/poll/modules.ts), each timed in its result. */
-  private async tableModules(res: RunResult, session: SnmpSession, d: DeviceRow, kind: 'poll' | 'discovery',
-    points: RrdPoint[]): Promise<void> {
-    const reader = {
-      walk: (cols: string[]) => walkColumns(session, cols, this.o.walk),
-      next: async (oid: string) => (await session.getNext([oid]))[0] ?? null,
-    };
-    const ctx: TableModuleContext = { db: this.o.db, device: d, reader, host: rrdHost(d), points };
-    for (const mod of TABLE_MODULES) {
+  /** The os module: detects the OS and stores its fields; returns the definition the other modules use. */
+  private async osModule(res: RunResult, ctx: ModuleContext, sys: SystemRecord): Promise<OsDefinition> {
+    const m: ModuleResult = { module: 'os', status: 'ok', items: 1, snmpMs: 0, dbMs: 0, rrdMs: 0 };
+    res.modules.push(m);
+    const t0 = performance.now();
+    const { def, record } = await discoverOs(ctx.set, sys, ctx.reader);
+    const t1 = performance.now();
+    await saveOs(this.o.db, ctx.device.device_id, record);
+    m.snmpMs = round1(t1 - t0);
+    m.dbMs = round1(performance.now() - t1);
+    return def;
+  }
+
+  /**
+   * Runs the generic device modules (DEVICE_MODULES) that are switched on. A module's own
+   * failure is recorded in its result and the next one runs; a device that stops answering
+   * (SnmpError) ends the run.
+   */
+  private async runModules(res: RunResult, ctx: ModuleContext, kind: 'poll' | 'discovery', switches: ModuleAttribs): Promise<void> {
+    for (const mod of DEVICE_MODULES) {
       const fn = kind === 'poll' ? mod.poll : mod.discover;
       if (!fn) continue;
       const m: ModuleResult = { module: mod.name, status: 'ok', items: 0, snmpMs: 0, dbMs: 0, rrdMs: 0 };
       res.modules.push(m);
+      if (!moduleEnabled(mod.name, kind, ctx.def, switches)) {
+        m.status = 'skipped';
+        continue;
+      }
       const t = performance.now();
       try {
         m.items = await fn.call(mod, ctx);
-      } finally {
-        m.snmpMs = round1(performance.now() - t);
+      } catch (err) {
+        if (err instanceof SnmpError) throw err;
+        m.status = 'error';
+        m.error = (err as Error).message;
+        this.log.warn('module_failed', { device_id: ctx.device.device_id, module: mod.name, error: m.error });
       }
+      m.snmpMs = round1(performance.now() - t);
     }
   }
 
+  private async discover(res: RunResult, session: SnmpSession, ctx: ModuleContext, e: EntityState, switches: ModuleAttribs): Promise<void> {
+    const id = ctx.device.device_id;
+    const now = Math.floor(Date.now() / 1000);
+    if (moduleEnabled('ports', 'discovery', ctx.def, switches)) {
+      await this.tolerant(id, 'ports', () => this.module(res, session, portsCollector, async (r) => (await syncPorts(this.o.db, id, r, now, true, e.ids.ports)).size));
+    }
+    await this.runModules(res, ctx, 'discovery', switches);
+  }
+
   /** Runs the poll modules and returns the RRD points they made (written once, with the rest). */
-  private async poll(res: RunResult, session: SnmpSession, d: DeviceRow, counts: EntityState): Promise<RrdPoint[]> {
-    const id = d.device_id;
-    const host = rrdHost(d);
+  private async poll(res: RunResult, session: SnmpSession, ctx: ModuleContext, counts: EntityState, switches: ModuleAttribs): Promise<RrdPoint[]> {
+    const id = ctx.device.device_id;
+    const host = ctx.host;
     const points: RrdPoint[] = [];
     // never discovered ports (or all gone): walk the full tables so new ones are seen
     const ports = counts.ports > 0 ? portStatsCollector(counts.counterBits) : portsCollector;
-    await this.module(res, session, ports, async (r, data) => {
-      const now = Date.now();
-      const ids = await syncPorts(this.o.db, id, r, Math.round(now / 1000), false, counts.ids.ports);
-      const octets = [data.columns.get(IF_HC_IN_OCTETS), data.columns.get(IF_IN_OCTETS)];
-      points.push(...portPoints(host, r, ids, (ifIndex) => octets[0]?.get(String(ifIndex))?.at ?? octets[1]?.get(String(ifIndex))?.at ?? now));
-      return r.length;
-    });
-    const optional = [
-      [processorsCollector, counts.processors, async (r: never[]) => (await syncProcessors(this.o.db, id, r, false, counts.ids.processors), points.push(...processorPoints(host, r, Date.now() / 1000)), r.length)],
-      [storageCollector, counts.storage, async (r: never[]) => (await syncStorage(this.o.db, id, r, false, counts.ids.storage), points.push(...storagePoints(host, r, Date.now() / 1000)), r.length)],
-      [sensorsCollector, counts.sensors, async (r: never[]) => (await syncSensors(this.o.db, id, r, false, counts.ids.sensors), points.push(...sensorPoints(host, r, Date.now() / 1000)), r.length)],
-    ] as const;
-    for (const [c, n, save] of optional) {
-      if (n === 0) {
-        res.modules.push({ module: c.name, status: 'skipped', items: 0, snmpMs: 0, dbMs: 0, rrdMs: 0 });
-        continue;
-      }
-      await this.module(res, session, c as Collector<never[]>, save);
+    if (moduleEnabled('ports', 'poll', ctx.def, switches)) {
+      await this.tolerant(id, 'ports', () => this.module(res, session, ports, async (r, data) => {
+        const now = Date.now();
+        const ids = await syncPorts(this.o.db, id, r, Math.round(now / 1000), false, counts.ids.ports);
+        const octets = [data.columns.get(IF_HC_IN_OCTETS), data.columns.get(IF_IN_OCTETS)];
+        points.push(...portPoints(host, r, ids, (ifIndex) => octets[0]?.get(String(ifIndex))?.at ?? octets[1]?.get(String(ifIndex))?.at ?? now));
+        return r.length;
+      }));
     }
-    await this.tableModules(res, session, d, 'poll', points);
+    await this.runModules(res, ctx, 'poll', switches);
     return points;
   }
 

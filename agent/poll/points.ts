@@ -1,5 +1,5 @@
 // Turns collector records into RRD points in LibreNMS's layout.
-import type { PortRecord, ProcessorRecord, SensorRecord, StorageRecord } from '../collectors/types.js';
+import type { PortRecord } from '../collectors/types.js';
 import { PORT_DS, rrdFiles } from '../rrd/layout.js';
 import type { RrdPoint } from '../rrd/writer.js';
 
@@ -17,12 +17,3 @@ export function portPoints(host: string, ports: PortRecord[], ids: Map<number, n
   }
   return out;
 }
-
-export const processorPoints = (host: string, items: ProcessorRecord[], time: number): RrdPoint[] =>
-  items.map((p) => ({ def: rrdFiles.processor(host, p.index), time, values: [p.usage] }));
-
-export const storagePoints = (host: string, items: StorageRecord[], time: number): RrdPoint[] =>
-  items.map((s) => ({ def: rrdFiles.storage(host, s.descr), time, values: [s.used, s.free] }));
-
-export const sensorPoints = (host: string, items: SensorRecord[], time: number): RrdPoint[] =>
-  items.map((s) => ({ def: rrdFiles.sensor(host, s.sensorClass, s.index), time, values: [s.value] }));

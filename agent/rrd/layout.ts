@@ -50,9 +50,10 @@ const DS = {
 
 export const rrdFiles = {
   port: (host: string, portId: number): RrdFileDef => ({ path: `${safeName(host)}/port-id${portId}.rrd`, ds: DS.port }),
-  processor: (host: string, index: string): RrdFileDef => ({ path: `${safeName(host)}/processor-hr-${safeName(index)}.rrd`, ds: DS.processor }),
-  storage: (host: string, descr: string): RrdFileDef => ({ path: `${safeName(host)}/storage-hrstorage-${safeName(descr)}.rrd`, ds: DS.storage }),
-  sensor: (host: string, cls: string, index: string): RrdFileDef => ({ path: `${safeName(host)}/sensor-${safeName(cls)}-entity-sensor-${safeName(index)}.rrd`, ds: DS.sensor }),
+  processor: (host: string, index: string, type = 'hr'): RrdFileDef => ({ path: `${safeName(host)}/processor-${safeName(type)}-${safeName(index)}.rrd`, ds: DS.processor }),
+  storage: (host: string, descr: string, mib = 'hrstorage'): RrdFileDef => ({ path: `${safeName(host)}/storage-${safeName(mib)}-${safeName(descr)}.rrd`, ds: DS.storage }),
+  mempool: (host: string, type: string, cls: string, index: string): RrdFileDef => ({ path: `${safeName(host)}/mempool-${safeName(type)}-${safeName(cls)}-${safeName(index)}.rrd`, ds: DS.storage }),
+  sensor: (host: string, cls: string, index: string, type = 'entity-sensor'): RrdFileDef => ({ path: `${safeName(host)}/sensor-${safeName(cls)}-${safeName(type)}-${safeName(index)}.rrd`, ds: DS.sensor }),
   uptime: (host: string): RrdFileDef => ({ path: `${safeName(host)}/uptime.rrd`, ds: DS.uptime }),
   pollerPerf: (host: string): RrdFileDef => ({ path: `${safeName(host)}/poller-perf.rrd`, ds: DS.poller }),
 };

@@ -22,6 +22,7 @@ import {
   sysLocation,
   type CounterName,
 } from './model.js';
+import { FAMILIES, familyObjects, familyOf, familySysDescr, familySysObjectID, type Family } from './families.js';
 
 /** What the value writer needs to know about the device and the moment of the request. */
 export interface DeviceView {
@@ -56,8 +57,6 @@ const HR_DEVICE = [...HR, 3, 2, 1];
 const HR_PROCESSOR = [...HR, 3, 3, 1];
 const ENT_PHYSICAL = [...MIB2, 47, 1, 1, 1, 1];
 const ENT_SENSOR = [...MIB2, 99, 1, 1, 1];
-/** sysObjectID: net-snmp's enterprise subtree, "nms simulator" branch. */
-const SYS_OBJECT_ID = [1, 3, 6, 1, 4, 1, 8072, 3, 2, 10];
 const ZERO_DOT_ZERO = [0, 0];
 const HR_TYPE_RAM = [...HR, 2, 1, 2];
 const HR_TYPE_DISK = [...HR, 2, 1, 4];
@@ -77,6 +76,8 @@ const C_HR_DEVICE = 320;
 const C_HR_PROCESSOR = 330;
 const C_ENT_PHYSICAL = 400;
 const C_ENT_SENSOR = 420;
+/** A family's own objects: C_FAMILY + 100 × family + k (families.ts). */
+const C_FAMILY = 1000;
 
 /** ifTable/ifXTable counter columns by code, with the base counters they sum. */
 const COUNTER_BY_CODE = new Map<number, { bits: 32 | 64; bases: number[] }>();
@@ -120,7 +121,7 @@ function compareOid(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 export { compareOid };
 
-function buildLayout(has64: boolean, cpus: number): Layout {
+function buildLayout(has64: boolean, cpus: number, family: Family): Layout {
   const items: { oid: number[]; code: number; row: number; baseLen: number }[] = [];
   const scalar = (base: number[], code: number) => items.push({ oid: [...base, 0], code, row: 0, baseLen: base.length });
   const column = (table: number[], col: number, code: number, rows: number[]) => {
@@ -145,6 +146,7 @@ function buildLayout(has64: boolean, cpus: number): Layout {
   for (let col = 2; col <= 7; col++) column(ENT_PHYSICAL, col, C_ENT_PHYSICAL + col, physRows);
   const sensorRows = SENSORS.map((s) => s.index);
   for (let col = 1; col <= 8; col++) column(ENT_SENSOR, col, C_ENT_SENSOR + col, sensorRows);
+  familyObjects(family).forEach((o, k) => items.push({ oid: o.oid, code: C_FAMILY + 100 * FAMILIES.indexOf(family) + k, row: 0, baseLen: o.baseLen }));
 
   items.sort((a, b) => compareOid(a.oid, b.oid));
   const n = items.length;
@@ -171,10 +173,11 @@ const layouts = new Map<string, Layout>();
 export function layoutFor(device: number): Layout {
   const has64 = has64BitCounters(device);
   const cpus = cpuCount(device);
-  const key = `${has64 ? 64 : 32}:${cpus}`;
+  const family = familyOf(device);
+  const key = `${has64 ? 64 : 32}:${cpus}:${family}`;
   let layout = layouts.get(key);
   if (!layout) {
-    layout = buildLayout(has64, cpus);
+    layout = buildLayout(has64, cpus, family);
     layouts.set(key, layout);
   }
   return layout;
@@ -228,8 +231,9 @@ function ifName(ifIndex: number): string {
   return ifIndex >= FIRST_UPLINK ? `Te1/1/${ifIndex - FIRST_UPLINK + 1}` : `Gi1/0/${ifIndex}`;
 }
 
+/** The family's sysDescr (families.ts): what OS detection reads. */
 export function sysDescr(device: number): string {
-  return `NMS simulated switch ${sysName(device)}, 48 ports (44 x 1G, 4 x 10G), software 2.${device % 5}.${device % 11} (nms-simulator)`;
+  return familySysDescr(device);
 }
 
 /** Writes the value TLV of entry (code, row) for device `d`. */
@@ -246,7 +250,7 @@ export function writeValue(w: BerWriter, code: number, row: number, d: DeviceVie
     case C_SYS + 1:
       return w.ascii(sysDescr(d.index));
     case C_SYS + 2:
-      return w.oid(SYS_OBJECT_ID);
+      return w.oid(familySysObjectID(d.index));
     case C_SYS + 3:
       return w.uint(TAG.TimeTicks, d.uptimeTicks);
     case C_SYS + 4:
@@ -380,6 +384,11 @@ export function writeValue(w: BerWriter, code: number, row: number, d: DeviceVie
       default:
         return w.uint(TAG.Gauge32, 1000);
     }
+  }
+  if (code >= C_FAMILY) {
+    const f = FAMILIES[Math.floor((code - C_FAMILY) / 100)];
+    const o = familyObjects(f)[(code - C_FAMILY) % 100];
+    if (o) return o.write(w, d);
   }
   throw new Error(`simulator: no value for object code ${code}`);
 }

@@ -18,6 +18,7 @@ import { Poller, rrdHost, type PollResult } from '../../agent/poll/index.js';
 import { RrdWriter } from '../../agent/rrd/writer.js';
 import { RrdSpool } from '../../agent/rrd/spool.js';
 import { Simulator } from '../../lab/simulator/server.js';
+import { familyOf } from '../../lab/simulator/families.js';
 import { cpuCount, deviceCredentials, PORTS, portRate, portUp, SENSORS, storages } from '../../lab/simulator/model.js';
 
 const STEP = 10;
@@ -78,10 +79,15 @@ test('simulator: discovery, six polls 10 s apart with rrdcached down for two, ra
     const d = await poller.discoverDevice(id, { deadlineMs: 8000 });
     assert.equal(d.status, 'up', `device ${i}: ${d.error}`);
     const items = Object.fromEntries(d.modules.map((m) => [m.module, m.items]));
-    assert.deepEqual([items.ports, items.processors, items.storage, items.sensors], [PORTS, cpuCount(i), storages(i).length, SENSORS.length], `device ${i}`);
+    // linux (device 0): HOST-RESOURCES processors and memory; ios (device 9): CISCO-PROCESS-MIB and CISCO-MEMORY-POOL-MIB, one more sensor
+    const ios = familyOf(i) === 'ios';
+    const disks = storages(i).filter((s) => s.kind === 'disk').length;
+    assert.deepEqual([items.os, items.ports, items.processors, items.mempools, items.storage, items.sensors], [1, PORTS, ios ? 1 : cpuCount(i), ios ? 2 : 1, disks, SENSORS.length + (ios ? 1 : 0)], `device ${i}`);
   }
   // sensors scaled by their scale and precision: millivolts become volts, tenths of °C become °C
-  const [sensors] = await db.query<mysql.RowDataPacket[]>('SELECT sensor_class, sensor_index, sensor_descr, sensor_current FROM sensors WHERE device_id = ? ORDER BY sensor_index', [ids.get(0)]);
+  const [sensors] = await db.query<mysql.RowDataPacket[]>("SELECT sensor_class, sensor_index, sensor_descr, sensor_current FROM sensors WHERE device_id = ? AND sensor_type = 'entity-sensor' ORDER BY sensor_index", [ids.get(0)]);
+  const [os] = await db.query<mysql.RowDataPacket[]>('SELECT device_id, os FROM devices ORDER BY device_id');
+  assert.deepEqual(os.map((r) => r.os), devices.map((i) => familyOf(i)));
   assert.deepEqual(sensors.map((r) => [r.sensor_class, r.sensor_descr]), SENSORS.map((x) => [{ 8: 'temperature', 4: 'voltage', 10: 'fanspeed' }[x.type], x.name]));
   sensors.forEach((r, k) => {
     const x = SENSORS[k];
@@ -135,7 +141,9 @@ test('simulator: discovery, six polls 10 s apart with rrdcached down for two, ra
   }
   for (const [i] of ids) {
     const host = join(dir, 'rrd', rrdHost({ hostname: '127.0.0.1', port: firstPort + i }));
-    for (const f of ['uptime.rrd', 'poller-perf.rrd', 'processor-hr-196608.rrd', 'storage-hrstorage-_var.rrd', 'sensor-temperature-entity-sensor-1001.rrd', 'sensor-voltage-entity-sensor-1003.rrd']) {
+    const cpu = familyOf(i) === 'ios' ? 'processor-ios-1.rrd' : 'processor-hr-196608.rrd';
+    const mem = familyOf(i) === 'ios' ? 'mempool-cemp-system-1.rrd' : 'mempool-hrstorage-system-1.rrd';
+    for (const f of ['uptime.rrd', 'poller-perf.rrd', cpu, mem, 'storage-hrstorage-_var.rrd', 'sensor-temperature-entity-sensor-1001.rrd', 'sensor-voltage-entity-sensor-1003.rrd']) {
       assert.ok(existsSync(join(host, f)), `${host}/${f} missing`);
     }
   }

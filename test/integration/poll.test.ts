@@ -99,13 +99,17 @@ test('snmpsim cisco_16_switch: discovered ports match the recording (59 with ifX
   const ports = await q('SELECT ifIndex, ifName, counter_bits FROM ports WHERE device_id = ? AND deleted = 0 ORDER BY ifIndex', [ids.cisco]);
   assert.equal(ports.length, 59);
   for (const p of ports) assert.equal(p.ifName, recorded.get(Number(p.ifIndex)), `ifName of ifIndex ${p.ifIndex}`);
-  const [dev] = await q('SELECT sysName, sysObjectID FROM devices WHERE device_id = ?', [ids.cisco]);
+  const [dev] = await q('SELECT sysName, sysObjectID, os FROM devices WHERE device_id = ?', [ids.cisco]);
   assert.equal(dev.sysName, 'Profiler3750');
-  assert.equal(dev.sysObjectID, '1.3.6.1.4.1.9.1.516');
+  assert.equal(dev.sysObjectID, '.1.3.6.1.4.1.9.1.516'); // LibreNMS's form, with the leading dot
+  assert.equal(dev.os, 'ios');
   const p = await poller.pollDevice(ids.cisco, { deadlineMs: 40_000 });
   assert.equal(p.status, 'up', p.error);
   assert.equal(p.modules.find((m) => m.module === 'ports')?.items, 59);
-  assert.equal(p.modules.find((m) => m.module === 'rrd')?.items, 59 + 2);
+  // the recording's Catalyst answers CISCO-PROCESS-MIB and CISCO-MEMORY-POOL-MIB: the ios definition finds them
+  const items = (name: string) => p.modules.find((m) => m.module === name)?.items ?? 0;
+  assert.ok(items('processors') >= 1 && items('mempools') >= 1, JSON.stringify(p.modules));
+  assert.equal(p.modules.find((m) => m.module === 'rrd')?.items, 59 + 2 + items('processors') + items('mempools') + items('storage') + items('sensors'));
 });
 
 test('nms-agent migrate, discover and poll (the commands): steps with timings, --json, one-line errors', { timeout: 90_000 }, async () => {
@@ -133,7 +137,7 @@ test('nms-agent migrate, discover and poll (the commands): steps with timings, -
   assert.equal(polled.length, 1);
   assert.equal(polled[0].status, 'up');
   assert.deepEqual(polled[0].modules.map((x: { module: string }) => x.module),
-    ['system', 'ports', 'processors', 'storage', 'sensors', 'ucd-diskio', 'rrd']);
+    ['system', 'ports', 'processors', 'mempools', 'storage', 'sensors', 'ucd-diskio', 'rrd']);
   const missing = agent('poll', 'no-such-device');
   assert.equal(missing.code, 1);
   assert.equal(missing.err.trim().split('\n')[0], 'error: no device "no-such-device" in the database');
