@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type mysql from 'mysql2/promise';
 import { generateAppKey } from '../../lib/crypto.js';
 import { addDevice, migrate, openDb, type Db } from '../../agent/db/index.js';
+import { moduleRows } from '../../agent/db/modules.js';
 import { Poller } from '../../agent/poll/index.js';
 import { startSnmpsim } from './snmpsim.js';
 import { compareRecording, type ModuleOutcome, type Row } from './compare.js';
@@ -42,6 +43,8 @@ const DELETED = ['deleted', 'storage_deleted', 'sensor_deleted', 'mempool_delete
 
 async function rowsOf(db: Db, tables: Set<string>, table: string, deviceId: number): Promise<Row[] | null> {
   if (!tables.has(table.toLowerCase())) return null;
+  // these two have no device_id column: read them as the modules' own reader does
+  if (table === 'ipv4_addresses' || table === 'links') return moduleRows(db, table, deviceId);
   const [rows] = await db.query<mysql.RowDataPacket[]>(`SELECT * FROM \`${table}\` WHERE device_id = ?`, [deviceId]);
   return rows.filter((r) => !DELETED.some((c) => Number(r[c]) === 1));
 }
