@@ -31,6 +31,11 @@ export interface PollerOptions {
   defaultDeadlineMs?: number;
   /** GETBULK sizes and walk limits. Default DEFAULT_WALK_OPTIONS. */
   walk?: WalkOptions;
+  /**
+   * Asked when a device does not answer SNMP: does it answer ICMP? false makes the reason
+   * 'icmp' instead of 'snmp'. Default: none (the reason stays 'snmp').
+   */
+  icmpCheck?: (hostname: string, signal?: AbortSignal) => Promise<boolean>;
   logger?: Logger;
 }
 
@@ -57,9 +62,9 @@ export interface RunResult {
   kind: 'poll' | 'discovery';
   deviceId: number;
   hostname: string;
-  /** 'up' when the device answered; 'down' (reason 'snmp') when it did not; 'aborted' when cancelled. */
+  /** 'up' when the device answered; 'down' (reason 'snmp', or 'icmp' when ping fails too) when it did not; 'aborted' when cancelled. */
   status: 'up' | 'down' | 'aborted';
-  reason: '' | 'snmp';
+  reason: '' | 'snmp' | 'icmp';
   /** The device's failure in one line, when down or aborted. */
   error?: string;
   startedAt: string;
@@ -78,7 +83,7 @@ export function rrdHost(d: Pick<DeviceRow, 'hostname' | 'port'>): string {
 }
 
 export class Poller {
-  private readonly o: Required<Omit<PollerOptions, 'rrd' | 'walk' | 'logger'>> & Pick<PollerOptions, 'rrd' | 'walk'>;
+  private readonly o: Required<Omit<PollerOptions, 'rrd' | 'walk' | 'logger' | 'icmpCheck'>> & Pick<PollerOptions, 'rrd' | 'walk' | 'icmpCheck'>;
   private readonly log: Logger;
   private readonly sem: Semaphore;
   private keyChecked?: Promise<void>;
@@ -143,6 +148,7 @@ export class Poller {
       res.snmpRequests = session?.requests ?? 0;
       session?.close();
     }
+    if (res.status === 'down' && this.o.icmpCheck && !(await this.o.icmpCheck(device.hostname, opts.signal).catch(() => true))) res.reason = 'icmp';
     res.seconds = (performance.now() - t0) / 1000;
     if (res.status === 'aborted') return res; // cancelled by us: says nothing about the device
     const up = res.status === 'up';

@@ -100,15 +100,20 @@ export class AgentService {
   }
 
   private frequency(type: JobType): number {
+    if (type === 'services') return this.s.service_services_frequency;
     return type === 'poller' ? this.s.service_poller_frequency : type === 'discovery' ? this.s.service_discovery_frequency : this.s.service_ping_frequency;
   }
 
   private workerCount(type: JobType): number {
+    // a services job is a whole group's round: its checks run service_services_workers at a time inside it
+    if (type === 'services') return 1;
     return type === 'poller' ? this.s.service_poller_workers : type === 'discovery' ? this.s.service_discovery_workers : this.s.service_ping_workers;
   }
 
   private get types(): JobType[] {
-    return (['poller', 'discovery', 'ping'] as const).filter((t) => this.s.roles.includes(t));
+    // service checks are run by the pollers of each device's group (LibreNMS's services type)
+    const types: JobType[] = (['poller', 'discovery', 'ping'] as const).filter((t) => this.s.roles.includes(t));
+    return this.s.roles.includes('poller') ? [...types, 'services'] : types;
   }
 
   async start(): Promise<void> {
@@ -182,6 +187,8 @@ export class AgentService {
         discoveryFrequency: this.s.service_discovery_frequency,
         downRetry: this.s.service_poller_down_retry,
         masterTimeout: this.s.service_master_timeout,
+        pingFrequency: this.s.service_ping_frequency,
+        servicesFrequency: this.s.service_services_frequency,
       }),
     });
     this.dispatcher.on('error', bgError);
@@ -233,6 +240,7 @@ export class AgentService {
     p.devices++;
     p.workerMs += r.durationMs;
     this.period.set(r.type, p);
+    if (r.type === 'ping' || r.type === 'services') return; // a group's round: no device record
     this.registry
       ?.recordDevice(r.type, r.deviceId, { node_id: this.cfg.env.NODE_ID, poller_name: this.s.distributed_poller_name, at: r.startedAt, duration_ms: r.durationMs, outcome: r.outcome })
       .catch(throttled((err) => this.log.warn('memcached_error', { err })));

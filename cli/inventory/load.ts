@@ -9,7 +9,7 @@ import { InventoryError, type InventoryProblem } from '../../lib/errors.js';
 import { checkSchema, parseSource, type FieldPath, type SourceFile } from './source.js';
 import { devicesFileSchema, hostsFileSchema, secretsFileSchema } from './schema.js';
 import { checkRules } from './rules.js';
-import { MASTER_SERVICES, type AgentSettings, type ClusterSettings, type DeviceSpec, type HostSpec, type Inventory, type MasterService, type Role, type Secrets, type SnmpSpec } from './types.js';
+import { MASTER_SERVICES, type AgentSettings, type ClusterSettings, type DeviceSpec, type HostSpec, type Inventory, type MasterService, type Role, type Secrets, type ServiceSpec, type SnmpSpec } from './types.js';
 
 export const HOSTS_FILE = 'hosts.yaml';
 export const DEVICES_FILE = 'devices.yaml';
@@ -61,7 +61,7 @@ export interface RawHostsFile {
   defaults?: { ssh?: RawSsh; agent?: Partial<AgentSettings>; os?: string };
   hosts: Record<string, RawHost>;
 }
-export interface RawDevice { hostname: string; port?: number; transport?: 'udp' | 'udp6'; poller_group?: number; snmp: Record<string, string> }
+export interface RawDevice { hostname: string; port?: number; transport?: 'udp' | 'udp6'; poller_group?: number; snmp: Record<string, string>; services?: unknown }
 
 /** Where each merged host setting came from, so a rule can point at the line that set it. */
 export interface HostOrigins {
@@ -206,6 +206,7 @@ function normaliseDevices(raw: (RawDevice | undefined)[]): DeviceSpec[] {
     transport: d.transport ?? 'udp',
     poller_group: d.poller_group ?? 0,
     snmp: (d.snmp ?? {}) as unknown as SnmpSpec,
+    ...(Array.isArray(d.services) ? { services: (d.services as ServiceSpec[]).map((s) => ({ ...s, args: s.args ?? [] })) } : {}),
   }));
 }
 

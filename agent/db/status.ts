@@ -1,0 +1,61 @@
+// A device's up/down status with its reason ('' up, 'icmp', 'snmp'), written by polls and ping
+// rounds of any poller. Each result carries the time it was observed; the row keeps the time of
+// the observation behind its status (status_at) and takes a result only when it is not older,
+// so a stale result from another poller never undoes a newer one. The change and its eventlog
+// row are one conditional UPDATE away from each other: of two pollers reporting the same change,
+// only the one whose UPDATE changed the row writes the event, so each change is one row.
+import type mysql from 'mysql2/promise';
+import { logEvent, Severity } from './devices.js';
+import { withRetry, type Db } from './index.js';
+
+export type StatusReason = '' | 'icmp' | 'snmp';
+
+export interface StatusChange {
+  deviceId: number;
+  /** When the result was observed (the start of the check). */
+  observedAt: Date;
+  up: boolean;
+  reason: StatusReason;
+  /** What the caller last read: picks the event's wording (never polled vs changed). */
+  before: { status: number; status_reason: string };
+  /** Why it is down, for the eventlog. */
+  detail?: string;
+}
+
+/** True when the result differs from what `before` says: only then is a write needed. */
+export function statusDiffers(c: Pick<StatusChange, 'up' | 'reason' | 'before'>): boolean {
+  return (c.up ? 1 : 0) !== Number(c.before.status) || c.reason !== c.before.status_reason;
+}
+
+/** The event of a change, LibreNMS's wording; undefined when nothing is worth a row. */
+export function statusEvent(c: Pick<StatusChange, 'up' | 'reason' | 'before' | 'detail'>): { message: string; severity: number; reference: string } {
+  const detail = c.detail ? `: ${c.detail}` : '';
+  if (c.up) return { message: 'Device status changed to Up', severity: Severity.ok, reference: c.before.status_reason || 'snmp' };
+  const wasUp = Number(c.before.status) === 1;
+  if (!wasUp && c.before.status_reason === '') return { message: `Device is Down from ${c.reason} check${detail}`, severity: Severity.error, reference: c.reason };
+  if (!wasUp) return { message: `Device status changed to Down from ${c.reason} check (was ${c.before.status_reason})${detail}`, severity: Severity.error, reference: c.reason };
+  return { message: `Device status changed to Down from ${c.reason} check${detail}`, severity: Severity.error, reference: c.reason };
+}
+
+/**
+ * Applies one result: 'changed' (row updated, event written), 'same' (the row already says so)
+ * or 'stale' (a newer observation is recorded).
+ */
+export async function applyStatus(db: Db, c: StatusChange): Promise<'changed' | 'same' | 'stale'> {
+  const status = c.up ? 1 : 0;
+  const [res] = await withRetry(() =>
+    db.query<mysql.ResultSetHeader>(
+      'UPDATE devices SET status = ?, status_reason = ?, status_at = ? WHERE device_id = ? AND (status_at IS NULL OR status_at <= ?) AND (status <> ? OR status_reason <> ?)',
+      [status, c.reason, c.observedAt, c.deviceId, c.observedAt, status, c.reason],
+    ),
+  );
+  if (res.affectedRows === 1) {
+    const e = statusEvent(c);
+    await logEvent(db, c.deviceId, 'availability', e.message, e.severity, e.reference);
+    return 'changed';
+  }
+  const [rows] = await db.query<mysql.RowDataPacket[]>('SELECT status, status_reason, status_at FROM devices WHERE device_id = ?', [c.deviceId]);
+  const r = rows[0];
+  if (r && Number(r.status) === status && r.status_reason === c.reason) return 'same';
+  return 'stale';
+}
