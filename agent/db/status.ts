@@ -59,3 +59,22 @@ export async function applyStatus(db: Db, c: StatusChange): Promise<'changed' | 
   if (r && Number(r.status) === status && r.status_reason === c.reason) return 'same';
   return 'stale';
 }
+
+/**
+ * Eventlog rows for the device's ports whose operational status changed in the poll just
+ * written (the ports upsert keeps the previous value in ifOperStatus_prev) while
+ * administratively up; returns how many. A port an operator shut down is no news.
+ */
+export async function logPortChanges(db: Db, deviceId: number): Promise<number> {
+  const [rows] = await db.query<mysql.RowDataPacket[]>(
+    `SELECT port_id, ifName, ifDescr, ifOperStatus, ifOperStatus_prev FROM ports
+      WHERE device_id = ? AND deleted = 0 AND ifAdminStatus = 'up' AND ifOperStatus_prev IS NOT NULL AND ifOperStatus <> ifOperStatus_prev`,
+    [deviceId],
+  );
+  for (const r of rows) {
+    const name = r.ifName || r.ifDescr || `port ${r.port_id}`;
+    const down = r.ifOperStatus !== 'up';
+    await logEvent(db, deviceId, 'interface', `Port ${name} is ${r.ifOperStatus} (was ${r.ifOperStatus_prev}) while administratively up`, down ? Severity.error : Severity.ok, String(r.port_id));
+  }
+  return rows.length;
+}

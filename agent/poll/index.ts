@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../../lib/log.js';
 import { checkAppKey, getDeviceState, logEvent, recordPoll, Severity, snmpTargetOf, syncPorts, syncProcessors, syncSensors, syncStorage, type Db, type DeviceRow, type EntityState } from '../db/index.js';
 import { detectReboot, portsCollector, portStatsCollector, processorsCollector, runCollector, sensorsCollector, storageCollector, systemCollector, type CollectedData, type Collector, type SystemRecord } from '../collectors/index.js';
 import { SnmpError } from '../snmp/errors.js';
+import { logPortChanges } from '../db/status.js';
 import { SnmpSession } from '../snmp/session.js';
 import type { WalkOptions } from '../snmp/walk.js';
 import { rrdFiles } from '../rrd/layout.js';
@@ -205,6 +206,7 @@ export class Poller {
     await this.module(res, session, ports, async (r, data) => {
       const now = Date.now();
       const ids = await syncPorts(this.o.db, id, r, Math.round(now / 1000), false, counts.ids.ports);
+      if (counts.ports > 0) await logPortChanges(this.o.db, id);
       const octets = [data.columns.get(IF_HC_IN_OCTETS), data.columns.get(IF_IN_OCTETS)];
       points.push(...portPoints(host, r, ids, (ifIndex) => octets[0]?.get(String(ifIndex))?.at ?? octets[1]?.get(String(ifIndex))?.at ?? now));
       return r.length;

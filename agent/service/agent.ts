@@ -8,7 +8,7 @@ import type { ConnectionOptions } from 'bullmq';
 import { loadNodeConfig, type NodeConfig } from '../../lib/node-config.js';
 import { createLogger, setLogLevel, type Logger } from '../../lib/log.js';
 import { AppKeyMismatchError, ConfigError, NmsError } from '../../lib/errors.js';
-import { checkAppKey, openDb, type Db } from '../db/index.js';
+import { checkAppKey, logEvent, openDb, Severity, type Db } from '../db/index.js';
 import { CoordKeys, keyPrefixFromEnv, type JobType } from '../coord/keys.js';
 import { Dispatcher } from '../coord/dispatcher.js';
 import { WorkerPool, type JobHandler, type JobRecord } from '../coord/worker-pool.js';
@@ -131,6 +131,7 @@ export class AgentService {
       this.watchdog.start();
     }
     await this.startComponents();
+    await this.pollerEvent('joined');
     this.log.info('started', { node_id: this.cfg.env.NODE_ID, poller_name: this.s.distributed_poller_name, groups: this.s.distributed_poller_group, roles: this.s.roles, metrics_port: this.metricsPort });
   }
 
@@ -413,6 +414,7 @@ export class AgentService {
     await step('workers', () => this.pool?.close(this.o.drainMs), this.o.drainMs + 5000);
     await step('report', () => this.db && this.report());
     await step('report_stopped', () => this.db && reportStopped(this.db, this.cfg.env.NODE_ID));
+    if (this.leaving) await step('eventlog', () => this.pollerEvent('left'));
     await step('deregister', () => this.registry?.deregister(this.cfg.env.NODE_ID));
     await step('api', () => this.api?.close());
     await step('handler', () => this.handler?.close());
@@ -424,11 +426,24 @@ export class AgentService {
     this.stuck = undefined;
   }
 
+  /** True once close() began: the components stop for good (not a reload), so the poller leaves. */
+  private leaving = false;
+
+  /** An eventlog row (no device, type 'poller') when this node joins or leaves the cluster; never throws. */
+  private async pollerEvent(what: 'joined' | 'left'): Promise<void> {
+    if (!this.db) return;
+    const detail = what === 'joined' ? ` (groups ${this.s.distributed_poller_group.join(',')}; roles ${this.s.roles.join(',')})` : '';
+    await logEvent(this.db, null, 'poller', `Poller ${this.s.distributed_poller_name} ${what}${detail}`, Severity.info, this.s.distributed_poller_name.slice(0, 64)).catch((err) =>
+      this.log.warn('eventlog_failed', { err }),
+    );
+  }
+
   /** Drains and closes everything; safe to call twice. */
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.log.info('stopping', { drain_ms: this.o.drainMs });
       this.state = 'stopping';
+      this.leaving = true;
       await this.watchdog?.close().catch(() => {});
       await this.stopComponents();
       await this.server?.close().catch(() => {});

@@ -34,6 +34,8 @@ export const DEFAULT_AGENT_SETTINGS: AgentSettings = {
   service_discovery_frequency: DEFAULT_NODE_SETTINGS.service_discovery_frequency,
   service_ping_workers: DEFAULT_NODE_SETTINGS.service_ping_workers,
   service_ping_frequency: DEFAULT_NODE_SETTINGS.service_ping_frequency,
+  service_services_workers: DEFAULT_NODE_SETTINGS.service_services_workers,
+  service_services_frequency: DEFAULT_NODE_SETTINGS.service_services_frequency,
   service_poller_down_retry: DEFAULT_NODE_SETTINGS.service_poller_down_retry,
   service_master_timeout: DEFAULT_NODE_SETTINGS.service_master_timeout,
   service_loglevel: DEFAULT_NODE_SETTINGS.service_loglevel,

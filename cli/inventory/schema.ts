@@ -38,6 +38,8 @@ const agent = obj({
   service_discovery_frequency: count('seconds between discoveries of a device (default 21600)', 60, 604800),
   service_ping_workers: count('ping workers (default 8)', 1, 1024),
   service_ping_frequency: count('seconds between pings of a device (default 120)', 10, 86400),
+  service_services_workers: count('service checks run at once (default 8)', 1, 1024),
+  service_services_frequency: count('seconds between service checks of a device (default 300)', 10, 86400),
   service_poller_down_retry: count('seconds before a down device is retried (default 60)', 1, 86400),
   service_master_timeout: count('seconds the dispatcher lock lives without renewal (default 20)', 2, 3600),
   service_loglevel: { enum: ['DEBUG', 'INFO', 'WARNING', 'ERROR'], description: 'agent log level (default INFO)' },

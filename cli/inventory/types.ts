@@ -29,6 +29,8 @@ export type AgentSettings = Pick<
   | 'service_discovery_frequency'
   | 'service_ping_workers'
   | 'service_ping_frequency'
+  | 'service_services_workers'
+  | 'service_services_frequency'
   | 'service_poller_down_retry'
   | 'service_master_timeout'
   | 'service_loglevel'

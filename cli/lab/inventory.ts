@@ -31,7 +31,7 @@ function hostsYaml(hosts: HostRecord[]): string {
         .map((h): [string, unknown] =>
           h.kind === 'master'
             ? [h.name, { address: h.address, roles: ['web', 'mariadb', 'rrdcached', 'redis', 'memcached', 'poller'], agent: { distributed_poller_group: [0] } }]
-            : [h.name, { address: h.address, roles: ['poller', 'discovery'], agent: { distributed_poller_group: [0, 1] } }],
+            : [h.name, { address: h.address, roles: ['poller', 'discovery', 'ping'], agent: { distributed_poller_group: [0, 1] } }],
         ),
     ),
   };

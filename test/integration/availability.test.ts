@@ -13,7 +13,8 @@ import type mysql from 'mysql2/promise';
 import { generateAppKey } from '../../lib/crypto.js';
 import { RrdcachedClient } from '../../lib/rrdcached.js';
 import { addDevice, migrate, openDb, type Db } from '../../agent/db/index.js';
-import { applyStatus } from '../../agent/db/status.js';
+import { applyStatus, logPortChanges } from '../../agent/db/status.js';
+import { matchRoute } from '../../agent/api/routes.js';
 import { pingGroup } from '../../agent/availability/ping.js';
 import { checkGroupServices } from '../../agent/availability/services.js';
 import { RrdWriter } from '../../agent/rrd/writer.js';
@@ -118,4 +119,36 @@ test('service checks: check_tcp OK on a listening port, CRITICAL on a closed one
   await checkGroupServices({ db, rrd, workers: 2 }, 3);
   assert.equal((await q("SELECT COUNT(*) AS n FROM eventlog WHERE type = 'service'"))[0].n, 1);
   assert.match(await rrdInfo(`127.0.0.1/services-${s[0].service_id}.rrd`), /^ds\[time\]\.type = "GAUGE"$/m);
+});
+
+test('a port whose oper status changed while admin up is one eventlog row; an admin-down port is not', async () => {
+  const id = ids.b;
+  await db.query(
+    `INSERT INTO ports (device_id, ifIndex, ifName, ifAdminStatus, ifOperStatus, ifOperStatus_prev) VALUES
+       (?, 1, 'Gi1/0/1', 'up', 'down', 'up'), (?, 2, 'Gi1/0/2', 'down', 'down', 'up'), (?, 3, 'Gi1/0/3', 'up', 'up', 'up')`,
+    [id, id, id],
+  );
+  assert.equal(await logPortChanges(db, id), 1);
+  const ev = await q("SELECT message, severity FROM eventlog WHERE device_id = ? AND type = 'interface'", [id]);
+  assert.deepEqual(ev.map((e) => e.message), ['Port Gi1/0/1 is down (was up) while administratively up']);
+});
+
+test('the API lists the eventlog (newest first, per device by id or hostname) and the service checks', async () => {
+  const ctx = { db, version: 'test', nodeName: 'test', queryTimeoutMs: 5000, probeTimeoutMs: 1000 };
+  const call = async (path: string, query = '') => {
+    const m = matchRoute(path, new URLSearchParams(query));
+    assert.ok(m, path);
+    return m.route.handle(ctx, m.req) as Promise<Record<string, any>>;
+  };
+  const all = await call('/api/v0/logs/eventlog', 'limit=2');
+  assert.equal(all.count, 2);
+  assert.ok(all.total > 2);
+  assert.ok(all.logs[0].event_id > all.logs[1].event_id);
+  const byHost = await call('/api/v0/logs/eventlog/127.0.0.3');
+  assert.deepEqual(byHost.logs.map((l: { message: string }) => l.message).reverse(), ['Device status changed to Up', 'Device status changed to Down from icmp check', 'Device status changed to Up']);
+  assert.deepEqual((await call(`/api/v0/logs/eventlog/${ids.other}`)).total, byHost.total);
+  const crit = await call('/api/v0/services', 'state=2');
+  assert.deepEqual(crit.services.map((s: { service_name: string }) => s.service_name), ['closed']);
+  assert.equal((await call('/api/v0/services/127.0.0.1')).count, 2);
+  await assert.rejects(call('/api/v0/logs/eventlog', 'limit=5000'), /limit must be a whole number from 0 to 1000/);
 });
