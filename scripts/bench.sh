@@ -6,6 +6,7 @@
 #   scale   100 / 1,000 (/ 10,000) simulated devices through one agent end to end
 #   deploy  nms deploy vs ansible-playbook on the lab (needs a lab: nms lab up)
 #   status  nms status on the deployed lab (hyperfine)
+#   ping    one poller's ping round of 1,000 and 10,000 devices (fping, MariaDB, rrdcached)
 # Sizes: NMS_BENCH_POLL_DEVICES, NMS_BENCH_SCALE_SIZES (e.g. "100 1000 10000"); see bench/*.ts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
