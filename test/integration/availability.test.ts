@@ -138,17 +138,17 @@ test('the API lists the eventlog (newest first, per device by id or hostname) an
   const call = async (path: string, query = '') => {
     const m = matchRoute(path, new URLSearchParams(query));
     assert.ok(m, path);
-    return m.route.handle(ctx, m.req) as Promise<Record<string, any>>;
+    return (await m.route.handle(ctx, m.req)) as { count: number; total: number; logs: { event_id: number; message: string }[]; services: { service_name: string }[] };
   };
   const all = await call('/api/v0/logs/eventlog', 'limit=2');
   assert.equal(all.count, 2);
   assert.ok(all.total > 2);
   assert.ok(all.logs[0].event_id > all.logs[1].event_id);
   const byHost = await call('/api/v0/logs/eventlog/127.0.0.3');
-  assert.deepEqual(byHost.logs.map((l: { message: string }) => l.message).reverse(), ['Device status changed to Up', 'Device status changed to Down from icmp check', 'Device status changed to Up']);
+  assert.deepEqual(byHost.logs.map((l) => l.message).reverse(), ['Device status changed to Up', 'Device status changed to Down from icmp check', 'Device status changed to Up']);
   assert.deepEqual((await call(`/api/v0/logs/eventlog/${ids.other}`)).total, byHost.total);
   const crit = await call('/api/v0/services', 'state=2');
-  assert.deepEqual(crit.services.map((s: { service_name: string }) => s.service_name), ['closed']);
+  assert.deepEqual(crit.services.map((s) => s.service_name), ['closed']);
   assert.equal((await call('/api/v0/services/127.0.0.1')).count, 2);
   await assert.rejects(call('/api/v0/logs/eventlog', 'limit=5000'), /limit must be a whole number from 0 to 1000/);
 });
