@@ -18,7 +18,13 @@ export interface FpingOptions {
   signal?: AbortSignal;
 }
 
-export const DEFAULT_FPING_OPTIONS = { binary: '/usr/bin/fping', count: 3, periodMs: 500, timeoutMs: 500, intervalMs: 1 };
+export const DEFAULT_FPING_OPTIONS = {
+  binary: '/usr/bin/fping',
+  count: 3,
+  periodMs: 500,
+  timeoutMs: 500,
+  intervalMs: 1,
+};
 
 /** One target's round: packets sent and received, loss in %, latencies in ms (0 when none came back). */
 export interface PingResult {
@@ -45,7 +51,8 @@ export function parseFpingSummary(text: string): Map<string, PingResult> {
 
 /** fping's arguments for a round (targets go on stdin, so thousands never hit the argv limit). */
 export function fpingArgs(o: Required<Omit<FpingOptions, 'signal' | 'binary'>>): string[] {
-  return ['-q', '-4', '-c', String(o.count), '-p', String(o.periodMs), '-t', String(o.timeoutMs), '-i', String(o.intervalMs), '-r', '0'];
+  const n = (v: number) => String(v);
+  return ['-q', '-4', '-c', n(o.count), '-p', n(o.periodMs), '-t', n(o.timeoutMs), '-i', n(o.intervalMs), '-r', '0'];
 }
 
 /**
@@ -60,11 +67,14 @@ export function fping(targets: string[], options: FpingOptions = {}): Promise<Ma
     const child = spawn(o.binary, fpingArgs(o), { stdio: ['pipe', 'ignore', 'pipe'], signal: o.signal });
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('error', (e) => reject(new NmsError(`cannot run ${o.binary}: ${e.message}`, { hint: 'install Debian\'s fping package; the agent needs it with cap_net_raw' })));
+    const missing = 'install Debian\'s fping package; the agent needs it with cap_net_raw';
+    child.on('error', (e) => reject(new NmsError(`cannot run ${o.binary}: ${e.message}`, { hint: missing })));
     child.on('close', (code) => {
       // 0 all answered, 1 some did not, 2 a name did not resolve; 3 and 4 are fping's own failures
       if (code !== null && code > 2) {
-        reject(new NmsError(`fping failed (exit ${code}): ${err.trim().split('\n').slice(-2).join(' | ')}`, { hint: 'fping needs cap_net_raw: getcap /usr/bin/fping' }));
+        const why = err.trim().split('\n').slice(-2).join(' | ');
+        const hint = 'fping needs cap_net_raw: getcap /usr/bin/fping';
+        reject(new NmsError(`fping failed (exit ${code}): ${why}`, { hint }));
         return;
       }
       const got = parseFpingSummary(err);

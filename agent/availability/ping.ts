@@ -42,7 +42,8 @@ const BATCH = 1000;
 export async function pingGroup(o: PingRoundOptions, group: number, signal?: AbortSignal): Promise<PingRoundResult> {
   const t0 = performance.now();
   const [rows] = await o.db.query<mysql.RowDataPacket[]>(
-    'SELECT device_id, hostname, port, status, status_reason FROM devices WHERE poller_group = ? AND disabled = 0 ORDER BY device_id',
+    'SELECT device_id, hostname, port, status, status_reason FROM devices\n' +
+      'WHERE poller_group = ? AND disabled = 0 ORDER BY device_id',
     [group],
   );
   const devices = rows as unknown as Row[];
@@ -58,7 +59,9 @@ export async function pingGroup(o: PingRoundOptions, group: number, signal?: Abo
     const back = alive && Number(d.status) === 0 && d.status_reason === 'icmp';
     if (!down && !back) continue;
     const detail = down ? `no reply to ${got(d).xmt} pings` : undefined;
-    const r = await applyStatus(o.db, { deviceId: d.device_id, observedAt: startedAt, up: back, reason: back ? '' : 'icmp', before: d, detail });
+    const reason = back ? '' : 'icmp';
+    const change = { deviceId: d.device_id, observedAt: startedAt, up: back, reason, before: d, detail } as const;
+    const r = await applyStatus(o.db, change);
     if (r === 'changed') changed++;
   }
   const answered = devices.filter((d) => got(d).rcv > 0).length;
@@ -67,7 +70,9 @@ export async function pingGroup(o: PingRoundOptions, group: number, signal?: Abo
   return { group, devices: devices.length, answered, changed, seconds };
 }
 
-export function icmpPoints(devices: Pick<Row, 'hostname' | 'port'>[], got: (d: Pick<Row, 'hostname' | 'port'>) => PingResult, time: number): RrdPoint[] {
+type Target = Pick<Row, 'hostname' | 'port'>;
+
+export function icmpPoints(devices: Target[], got: (d: Target) => PingResult, time: number): RrdPoint[] {
   return devices.map((d) => {
     const r = got(d);
     const lat = (v: number) => (r.rcv > 0 ? v : null);
@@ -82,12 +87,17 @@ async function writePerf(db: Db, devices: Row[], got: (d: Row) => PingResult, at
       const r = got(d);
       return [d.device_id, at, r.xmt, r.rcv, r.loss, r.min, r.max, r.avg];
     });
-    await withRetry(() => db.query(`INSERT INTO device_perf (device_id, timestamp, xmt, rcv, loss, min, max, avg) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`, values));
+    const rowsSql = part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+    const insert = `INSERT INTO device_perf (device_id, timestamp, xmt, rcv, loss, min, max, avg) VALUES ${rowsSql}`;
+    await withRetry(() => db.query(insert, values));
     const answered = part.filter((d) => got(d).rcv > 0);
     const ids = part.map((d) => d.device_id);
     const cases = answered.map(() => 'WHEN ? THEN ?').join(' ');
     const caseArgs = answered.flatMap((d) => [d.device_id, got(d).avg]);
-    const timetaken = answered.length ? `last_ping_timetaken = CASE device_id ${cases} ELSE last_ping_timetaken END, ` : '';
-    await withRetry(() => db.query(`UPDATE devices SET ${timetaken}last_ping = ? WHERE device_id IN (${ids.map(() => '?').join(', ')})`, [...caseArgs, at, ...ids]));
+    const timetaken = answered.length
+      ? `last_ping_timetaken = CASE device_id ${cases} ELSE last_ping_timetaken END, `
+      : '';
+    const update = `UPDATE devices SET ${timetaken}last_ping = ? WHERE device_id IN (${ids.map(() => '?').join(', ')})`;
+    await withRetry(() => db.query(update, [...caseArgs, at, ...ids]));
   }
 }

@@ -30,9 +30,12 @@ export interface PluginResult {
 
 /** Why a check declaration cannot run, or undefined when it can (inventory rules use it too). */
 export function checkProblem(type: string, args: unknown): string | undefined {
-  if (!CHECK_TYPE.test(type)) return `check type "${type}" must be 1-32 of a-z, 0-9 and _ (the plugin's name without check_)`;
+  if (!CHECK_TYPE.test(type)) return `check type "${type}" must be 1-32 of a-z, 0-9 and _ (the plugin without check_)`;
   if (!Array.isArray(args)) return 'args must be a list of strings';
-  for (const a of args) if (typeof a !== 'string' || !ARG.test(a)) return `argument ${JSON.stringify(a)} must be printable text of at most 512 characters`;
+  for (const a of args) {
+    const ok = typeof a === 'string' && ARG.test(a);
+    if (!ok) return `argument ${JSON.stringify(a)} must be printable text, at most 512 characters`;
+  }
   return undefined;
 }
 
@@ -62,19 +65,31 @@ export function parsePluginOutput(stdout: string): { message: string; perf: Perf
   const message = (bar >= 0 ? first.slice(0, bar) : first).trim();
   // long output may carry more perfdata after a `|` on a later line
   const more = rest.join('\n');
-  const perfText = (bar >= 0 ? first.slice(bar + 1) : '') + ' ' + (more.includes('|') ? more.slice(more.indexOf('|') + 1) : '');
+  const later = more.includes('|') ? more.slice(more.indexOf('|') + 1) : '';
+  const perfText = `${bar >= 0 ? first.slice(bar + 1) : ''} ${later}`;
   return { message, perf: parsePerfData(perfText) };
 }
 
 /** Runs check_<type> with argv; never throws: a missing plugin or a timeout is UNKNOWN or CRITICAL. */
-export function runPlugin(type: string, argv: string[], timeoutMs: number, signal?: AbortSignal, dir = PLUGIN_DIR): Promise<PluginResult> {
+export function runPlugin(
+  type: string,
+  argv: string[],
+  timeoutMs: number,
+  signal?: AbortSignal,
+  dir = PLUGIN_DIR,
+): Promise<PluginResult> {
   const t0 = performance.now();
   const problem = checkProblem(type, argv);
   const bin = `${dir}/check_${type}`;
   if (problem) return Promise.resolve({ state: 3, message: problem, perf: [], ms: 0 });
-  if (!existsSync(bin)) return Promise.resolve({ state: 3, message: `no plugin ${bin} (install monitoring-plugins-basic)`, perf: [], ms: 0 });
+  if (!existsSync(bin)) {
+    const message = `no plugin ${bin} (install monitoring-plugins-basic)`;
+    return Promise.resolve({ state: 3, message, perf: [], ms: 0 });
+  }
   return new Promise((resolve) => {
-    execFile(bin, argv, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024, signal, env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } }, (err, stdout) => {
+    const env = { PATH: '/usr/bin:/bin', LC_ALL: 'C' };
+    const opts = { timeout: timeoutMs, killSignal: 'SIGKILL' as const, maxBuffer: 64 * 1024, signal, env };
+    execFile(bin, argv, opts, (err, stdout) => {
       const ms = performance.now() - t0;
       const e = err as (NodeJS.ErrnoException & { killed?: boolean; code?: number | string }) | null;
       if (e && (e.killed || e.name === 'AbortError')) {

@@ -45,9 +45,14 @@ export function serviceArgv(s: Pick<ServiceRow, 'service_param' | 'service_ip' |
   return list.includes('-H') ? list : ['-H', s.service_ip || s.hostname, ...list];
 }
 
-export async function checkGroupServices(o: ServiceRoundOptions, group: number, signal?: AbortSignal): Promise<{ checks: number; changed: number }> {
+export async function checkGroupServices(
+  o: ServiceRoundOptions,
+  group: number,
+  signal?: AbortSignal,
+): Promise<{ checks: number; changed: number }> {
   const [rows] = await o.db.query<mysql.RowDataPacket[]>(
-    `SELECT s.service_id, s.device_id, d.hostname, d.port, s.service_ip, s.service_type, s.service_param, s.service_status, s.service_name
+    `SELECT s.service_id, s.device_id, d.hostname, d.port, s.service_ip, s.service_type, s.service_param,
+            s.service_status, s.service_name
      FROM services s JOIN devices d ON d.device_id = s.device_id
      WHERE d.poller_group = ? AND d.disabled = 0 AND s.service_disabled = 0 ORDER BY s.service_id`,
     [group],
@@ -69,26 +74,38 @@ export async function checkGroupServices(o: ServiceRoundOptions, group: number, 
 }
 
 /** Writes one result; true when the state changed (then one eventlog row). */
-export async function recordService(o: Pick<ServiceRoundOptions, 'db' | 'rrd'>, s: ServiceRow, r: PluginResult): Promise<boolean> {
+export async function recordService(
+  o: Pick<ServiceRoundOptions, 'db' | 'rrd'>,
+  s: ServiceRow,
+  r: PluginResult,
+): Promise<boolean> {
   const ds = JSON.stringify(Object.fromEntries(r.perf.map((p) => [p.ds, p.uom])));
   const message = r.message.slice(0, 65535);
   // the change is decided by the UPDATE itself, so two runs of one check log it once
   const [res] = await withRetry(() =>
     o.db.query<mysql.ResultSetHeader>(
-      'UPDATE services SET service_status = ?, service_message = ?, service_ds = ?, service_changed = UNIX_TIMESTAMP() WHERE service_id = ? AND service_status <> ?',
+      'UPDATE services SET service_status = ?, service_message = ?, service_ds = ?, ' +
+        'service_changed = UNIX_TIMESTAMP() ' +
+        'WHERE service_id = ? AND service_status <> ?',
       [r.state, message, ds, s.service_id, r.state],
     ),
   );
   const changed = res.affectedRows === 1;
-  if (!changed) await withRetry(() => o.db.query('UPDATE services SET service_message = ?, service_ds = ? WHERE service_id = ?', [message, ds, s.service_id]));
+  if (!changed) {
+    const sql = 'UPDATE services SET service_message = ?, service_ds = ? WHERE service_id = ?';
+    await withRetry(() => o.db.query(sql, [message, ds, s.service_id]));
+  }
   else {
     const name = s.service_name || s.service_type;
     const sev = r.state === 0 ? Severity.ok : r.state === 1 ? Severity.warning : Severity.error;
-    await logEvent(o.db, s.device_id, 'service', `Service '${name}' changed status from ${STATE_NAMES[s.service_status] ?? s.service_status} to ${STATE_NAMES[r.state]}: ${message}`, sev, String(s.service_id));
+    const from = STATE_NAMES[s.service_status] ?? s.service_status;
+    const text = `Service '${name}' changed status from ${from} to ${STATE_NAMES[r.state]}: ${message}`;
+    await logEvent(o.db, s.device_id, 'service', text, sev, String(s.service_id));
   }
   if (o.rrd && r.perf.length > 0) {
     const defDs: RrdDs[] = r.perf.map((p) => ({ name: p.ds, type: 'GAUGE', min: 'U', max: 'U' }));
-    await o.rrd.write([{ def: { path: `${safeName(rrdHost(s))}/services-${s.service_id}.rrd`, ds: defDs }, time: Date.now() / 1000, values: r.perf.map((p) => p.value) }]);
+    const def = { path: `${safeName(rrdHost(s))}/services-${s.service_id}.rrd`, ds: defDs };
+    await o.rrd.write([{ def, time: Date.now() / 1000, values: r.perf.map((p) => p.value) }]);
   }
   return changed;
 }

@@ -28,13 +28,20 @@ export function statusDiffers(c: Pick<StatusChange, 'up' | 'reason' | 'before'>)
 }
 
 /** The event of a change, LibreNMS's wording; undefined when nothing is worth a row. */
-export function statusEvent(c: Pick<StatusChange, 'up' | 'reason' | 'before' | 'detail'>): { message: string; severity: number; reference: string } {
+export function statusEvent(c: Pick<StatusChange, 'up' | 'reason' | 'before' | 'detail'>): {
+  message: string;
+  severity: number;
+  reference: string;
+} {
+  const reference = c.before.status_reason || 'snmp';
+  if (c.up) return { message: 'Device status changed to Up', severity: Severity.ok, reference };
   const detail = c.detail ? `: ${c.detail}` : '';
-  if (c.up) return { message: 'Device status changed to Up', severity: Severity.ok, reference: c.before.status_reason || 'snmp' };
   const wasUp = Number(c.before.status) === 1;
-  if (!wasUp && c.before.status_reason === '') return { message: `Device is Down from ${c.reason} check${detail}`, severity: Severity.error, reference: c.reason };
-  if (!wasUp) return { message: `Device status changed to Down from ${c.reason} check (was ${c.before.status_reason})${detail}`, severity: Severity.error, reference: c.reason };
-  return { message: `Device status changed to Down from ${c.reason} check${detail}`, severity: Severity.error, reference: c.reason };
+  const down = (message: string) => ({ message, severity: Severity.error, reference: c.reason });
+  if (!wasUp && c.before.status_reason === '') return down(`Device is Down from ${c.reason} check${detail}`);
+  const was = c.before.status_reason;
+  if (!wasUp) return down(`Device status changed to Down from ${c.reason} check (was ${was})${detail}`);
+  return down(`Device status changed to Down from ${c.reason} check${detail}`);
 }
 
 /**
@@ -45,7 +52,8 @@ export async function applyStatus(db: Db, c: StatusChange): Promise<'changed' | 
   const status = c.up ? 1 : 0;
   const [res] = await withRetry(() =>
     db.query<mysql.ResultSetHeader>(
-      'UPDATE devices SET status = ?, status_reason = ?, status_at = ? WHERE device_id = ? AND (status_at IS NULL OR status_at <= ?) AND (status <> ? OR status_reason <> ?)',
+      'UPDATE devices SET status = ?, status_reason = ?, status_at = ? ' +
+        'WHERE device_id = ? AND (status_at IS NULL OR status_at <= ?) AND (status <> ? OR status_reason <> ?)',
       [status, c.reason, c.observedAt, c.deviceId, c.observedAt, status, c.reason],
     ),
   );
@@ -54,7 +62,8 @@ export async function applyStatus(db: Db, c: StatusChange): Promise<'changed' | 
     await logEvent(db, c.deviceId, 'availability', e.message, e.severity, e.reference);
     return 'changed';
   }
-  const [rows] = await db.query<mysql.RowDataPacket[]>('SELECT status, status_reason, status_at FROM devices WHERE device_id = ?', [c.deviceId]);
+  const sql = 'SELECT status, status_reason FROM devices WHERE device_id = ?';
+  const [rows] = await db.query<mysql.RowDataPacket[]>(sql, [c.deviceId]);
   const r = rows[0];
   if (r && Number(r.status) === status && r.status_reason === c.reason) return 'same';
   return 'stale';
@@ -68,13 +77,15 @@ export async function applyStatus(db: Db, c: StatusChange): Promise<'changed' | 
 export async function logPortChanges(db: Db, deviceId: number): Promise<number> {
   const [rows] = await db.query<mysql.RowDataPacket[]>(
     `SELECT port_id, ifName, ifDescr, ifOperStatus, ifOperStatus_prev FROM ports
-      WHERE device_id = ? AND deleted = 0 AND ifAdminStatus = 'up' AND ifOperStatus_prev IS NOT NULL AND ifOperStatus <> ifOperStatus_prev`,
+      WHERE device_id = ? AND deleted = 0 AND ifAdminStatus = 'up'
+        AND ifOperStatus_prev IS NOT NULL AND ifOperStatus <> ifOperStatus_prev`,
     [deviceId],
   );
   for (const r of rows) {
     const name = r.ifName || r.ifDescr || `port ${r.port_id}`;
     const down = r.ifOperStatus !== 'up';
-    await logEvent(db, deviceId, 'interface', `Port ${name} is ${r.ifOperStatus} (was ${r.ifOperStatus_prev}) while administratively up`, down ? Severity.error : Severity.ok, String(r.port_id));
+    const text = `Port ${name} is ${r.ifOperStatus} (was ${r.ifOperStatus_prev}) while administratively up`;
+    await logEvent(db, deviceId, 'interface', text, down ? Severity.error : Severity.ok, String(r.port_id));
   }
   return rows.length;
 }

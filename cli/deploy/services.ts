@@ -22,9 +22,11 @@ export function servicesDigest(services: ServiceSpec[] | undefined): string {
 export function serviceDigestSql(database: string): string {
   const db = `\`${database.replace(/`/g, '')}\``;
   return (
-    "SELECT 'svcsum', d.hostname, d.port, MD5(GROUP_CONCAT(MD5(CONCAT_WS(0x1f, s.service_type, IFNULL(s.service_ip, ''), " +
-    "IFNULL(s.service_param, ''), IFNULL(s.service_name, ''), IFNULL(s.service_desc, ''))) ORDER BY s.service_id SEPARATOR ',')) " +
-    `FROM ${db}.services s JOIN ${db}.devices d ON d.device_id = s.device_id WHERE s.service_template_id = 0 GROUP BY d.device_id;`
+    "SELECT 'svcsum', d.hostname, d.port, MD5(GROUP_CONCAT(MD5(CONCAT_WS(0x1f, s.service_type, " +
+    "IFNULL(s.service_ip, ''), IFNULL(s.service_param, ''), IFNULL(s.service_name, ''), IFNULL(s.service_desc, ''))) " +
+    "ORDER BY s.service_id SEPARATOR ',')) " +
+    `FROM ${db}.services s JOIN ${db}.devices d ON d.device_id = s.device_id ` +
+    'WHERE s.service_template_id = 0 GROUP BY d.device_id;'
   );
 }
 
@@ -36,8 +38,9 @@ export function serviceSql(d: DeviceSpec, have: string | undefined, sqlString: (
   for (const s of d.services ?? []) {
     const v = fields(s).map((f, i) => (i === 1 && f === '' ? 'NULL' : i >= 3 && f === '' ? 'NULL' : sqlString(f)));
     out.push(
-      `INSERT INTO services (device_id, service_type, service_ip, service_param, service_name, service_desc, service_changed) ` +
-        `SELECT device_id, ${v.join(', ')}, UNIX_TIMESTAMP() FROM devices WHERE hostname = ${sqlString(d.hostname)} AND port = ${Number(d.port)};`,
+      'INSERT INTO services (device_id, service_type, service_ip, service_param, service_name, service_desc, ' +
+        'service_changed) ' +
+        `SELECT device_id, ${v.join(', ')}, UNIX_TIMESTAMP() ${dev.slice('SELECT device_id '.length)};`,
     );
   }
   return out.join('\n');

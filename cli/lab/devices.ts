@@ -25,7 +25,8 @@ export function parseDeviceRefs(refs: string[], devices: number): number[] {
   for (const ref of refs) {
     const i = /^\d+$/.test(ref) ? Number(ref) : deviceIndexOf(ref);
     if (i === undefined || i >= devices) {
-      throw new UsageError(`no simulated device "${ref}": give an index from 0 to ${devices - 1} or its address (${deviceAddress(0)}…)`);
+      const hint = `give an index from 0 to ${devices - 1} or its address (${deviceAddress(0)}…)`;
+      throw new UsageError(`no simulated device "${ref}": ${hint}`);
     }
     out.add(i);
   }
@@ -51,20 +52,26 @@ export function deviceFilterScript(action: Exclude<DeviceAction, 'list'>, addres
 }
 
 async function members(set: string): Promise<number[]> {
-  const out = await must('ip', ['netns', 'exec', netnsName('devices'), 'nft', '-j', 'list', 'set', 'ip', DEVICE_FILTER_TABLE, set], `reading the ${set} set`);
+  const argv = ['netns', 'exec', netnsName('devices'), 'nft', '-j', 'list', 'set', 'ip', DEVICE_FILTER_TABLE, set];
+  const out = await must('ip', argv, `reading the ${set} set`);
   const parsed = JSON.parse(out) as { nftables: { set?: { elem?: string[] } }[] };
   const elems = parsed.nftables.find((x) => x.set)?.set?.elem ?? [];
   return elems.map((a) => deviceIndexOf(a)).filter((i): i is number => i !== undefined).sort((a, b) => a - b);
 }
 
 /** Applies an action to devices of a running lab with `devices` simulated devices. */
-export async function applyDeviceAction(action: DeviceAction, refs: string[], devices: number): Promise<LabDevicesResult> {
+export async function applyDeviceAction(
+  action: DeviceAction,
+  refs: string[],
+  devices: number,
+): Promise<LabDevicesResult> {
   if (action !== 'list' && refs.length === 0) throw new UsageError(`name the devices: nms lab device ${action} 0 1 2`);
   const indexes = action === 'list' ? [] : parseDeviceRefs(refs, devices);
   const changed = indexes.map((index) => ({ index, address: deviceAddress(index) }));
   if (action !== 'list' && changed.length > 0) {
     const script = deviceFilterScript(action, changed.map((c) => c.address));
-    await must('ip', ['netns', 'exec', netnsName('devices'), 'nft', '-f', '-'], `nms lab device ${action}`, { input: script });
+    const argv = ['netns', 'exec', netnsName('devices'), 'nft', '-f', '-'];
+    await must('ip', argv, `nms lab device ${action}`, { input: script });
   }
   return { action, changed, down: await members('down'), snmpDown: await members('snmpdown') };
 }

@@ -13,7 +13,8 @@ export const MAX_OWN_ADDRESSES = PER_24 * 256;
 
 function toInt(ip: string): number {
   const p = ip.split('.').map(Number);
-  if (p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) throw new Error(`not an IPv4 address: ${ip}`);
+  const bad = p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255);
+  if (bad) throw new Error(`not an IPv4 address: ${ip}`);
   return ((p[0] << 24) >>> 0) + (p[1] << 16) + (p[2] << 8) + p[3];
 }
 
@@ -23,7 +24,8 @@ function toIp(n: number): string {
 
 /** Address of device i (0-based) in the own-address layout: base + (i div 250) * 256 + 1 + i mod 250. */
 export function deviceAddress(i: number, base: string = DEVICE_NETWORK_BASE): string {
-  if (!Number.isInteger(i) || i < 0 || i >= MAX_OWN_ADDRESSES) throw new Error(`device index ${i} is outside 0..${MAX_OWN_ADDRESSES - 1}`);
+  const bad = !Number.isInteger(i) || i < 0 || i >= MAX_OWN_ADDRESSES;
+  if (bad) throw new Error(`device index ${i} is outside 0..${MAX_OWN_ADDRESSES - 1}`);
   return toIp(toInt(base) + Math.floor(i / PER_24) * 256 + 1 + (i % PER_24));
 }
 
