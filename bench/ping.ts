@@ -23,15 +23,26 @@ const address = (i: number) => `127.${1 + Math.floor(i / 64516)}.${Math.floor((i
 async function addDevices(db: Db, n: number): Promise<void> {
   for (let i = 0; i < n; i += 1000) {
     const part = Array.from({ length: Math.min(1000, n - i) }, (_, k) => address(i + k));
-    await db.query(`INSERT INTO devices (hostname, port, snmpver, poller_group, status) VALUES ${part.map(() => "(?, 161, 'v2c', 0, 1)").join(', ')}`, part);
+    const values = part.map(() => "(?, 161, 'v2c', 0, 1)").join(', ');
+    await db.query(`INSERT INTO devices (hostname, port, snmpver, poller_group, status) VALUES ${values}`, part);
   }
 }
 
-interface Row { n: number; round: number; wall: number; agentCpu: number; fpingCpu: number; dbCpu: number; rrdCpu: number; answered: number }
+interface Row {
+  n: number;
+  round: number;
+  wall: number;
+  agentCpu: number;
+  fpingCpu: number;
+  dbCpu: number;
+  rrdCpu: number;
+  answered: number;
+}
 
 async function measure(n: number, rrdPid: number, dbPid: number | undefined, client: RrdcachedClient): Promise<Row[]> {
   const database = `nms_bench_ping_${process.pid}_${n}`;
-  const db = await openDb({ host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database }, { createDatabase: true });
+  const target = { host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database };
+  const db = await openDb(target, { createDatabase: true });
   const rows: Row[] = [];
   try {
     await migrate(db, { appKey: generateAppKey() });
@@ -43,7 +54,13 @@ async function measure(n: number, rrdPid: number, dbPid: number | undefined, cli
       const r = await pingGroup({ db, rrd }, 0);
       const wall = (performance.now() - t0) / 1000;
       const other = meter.stop();
-      rows.push({ n, round, wall, agentCpu: selfCpuSeconds() - cpu0, fpingCpu: reapedChildrenCpuSeconds() - kids0, rrdCpu: other.get(rrdPid) ?? 0, dbCpu: dbPid ? (other.get(dbPid) ?? 0) : NaN, answered: r.answered });
+      rows.push({
+        n, round, wall, answered: r.answered,
+        agentCpu: selfCpuSeconds() - cpu0,
+        fpingCpu: reapedChildrenCpuSeconds() - kids0,
+        rrdCpu: other.get(rrdPid) ?? 0,
+        dbCpu: dbPid ? (other.get(dbPid) ?? 0) : NaN,
+      });
       console.error(JSON.stringify(rows.at(-1)));
     }
   } finally {
@@ -70,6 +87,9 @@ async function main(): Promise<void> {
     await daemon.close();
   }
   const ms = (s: number, n: number) => fmt((s * 1e6) / n, 1);
+  const dbNote = mariadbPid() ? ', MariaDB = its server' : ' (MariaDB not measured: set NMS_BENCH_MARIADB_PID)';
+  const HEAD = ['devices', 'round', 'wall s', 'answered'];
+  HEAD.push(...['agent', 'fping', 'rrdcached', 'MariaDB'].map((who) => `${who} µs/device`));
   const text = `## ping: one poller's ping round
 
 Run ${now()}: \`pingGroup\` (agent/availability/ping.ts) of N devices in one poller group, as the
@@ -77,11 +97,12 @@ agent's ping job runs it: one \`fping -c 3 -p 500 -t 500 -i 1\` call, a device_p
 last_ping per device (MariaDB), icmp-perf.rrd per device (a private rrdcached). The devices are
 127.x addresses answered by the machine's own loopback, so the wall time is fping's pacing (3 ×
 N packets at 1 ms) plus the writes. CPU per device: agent = this process (parse, SQL, RRD
-client), fping = the fping child, rrdcached = the daemon${mariadbPid() ? ', MariaDB = its server' : ' (MariaDB not measured: set NMS_BENCH_MARIADB_PID)'}.
+client), fping = the fping child, rrdcached = the daemon${dbNote}.
 Budget (issue 14): 10,000 devices every 60 s by one poller.
 
-${table(['devices', 'round', 'wall s', 'answered', 'agent µs/device', 'fping µs/device', 'rrdcached µs/device', 'MariaDB µs/device'], all.map((r) => [
-    fmt(r.n), r.round, fmt(r.wall, 1), fmt(r.answered), ms(r.agentCpu, r.n), ms(r.fpingCpu, r.n), ms(r.rrdCpu, r.n), Number.isNaN(r.dbCpu) ? 'n/a' : ms(r.dbCpu, r.n),
+${table(HEAD, all.map((r) => [
+    fmt(r.n), r.round, fmt(r.wall, 1), fmt(r.answered), ms(r.agentCpu, r.n), ms(r.fpingCpu, r.n), ms(r.rrdCpu, r.n),
+    Number.isNaN(r.dbCpu) ? 'n/a' : ms(r.dbCpu, r.n),
   ]))}
 `;
   console.log(text);

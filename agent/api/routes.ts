@@ -58,12 +58,15 @@ function deviceId(raw: string): number {
 function queryInt(q: URLSearchParams, name: string, dflt: number, max: number): number {
   const v = q.get(name);
   if (v === null) return dflt;
-  if (!/^\d{1,9}$/.test(v) || Number(v) > max) throw new HttpError(400, `${name} must be a whole number from 0 to ${max} (got ${JSON.stringify(v)})`);
+  if (!/^\d{1,9}$/.test(v) || Number(v) > max) {
+    throw new HttpError(400, `${name} must be a whole number from 0 to ${max} (got ${JSON.stringify(v)})`);
+  }
   return Number(v);
 }
 
 async function eventlog(ctx: RouteContext, req: RouteRequest): Promise<Record<string, unknown>> {
-  const r = await listEventlog(ctx.db, { device: req.params.device, start: queryInt(req.query, 'start', 0, 1e9), limit: queryInt(req.query, 'limit', 50, 1000) }, ctx.queryTimeoutMs);
+  const page = { start: queryInt(req.query, 'start', 0, 1e9), limit: queryInt(req.query, 'limit', 50, 1000) };
+  const r = await listEventlog(ctx.db, { device: req.params.device, ...page }, ctx.queryTimeoutMs);
   return { status: 'ok', count: r.logs.length, total: r.total, logs: r.logs };
 }
 

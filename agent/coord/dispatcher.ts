@@ -187,7 +187,8 @@ export class Dispatcher extends EventEmitter {
     for (const [type] of due) {
       const groups = await roundGroups(this.o.db, type);
       for (const g of groups) {
-        await this.queue(this.o.keys.queueName(type, g)).add(type, { deviceId: g, group: g, readAt }, { jobId: `g${g}` });
+        const queue = this.queue(this.o.keys.queueName(type, g));
+        await queue.add(type, { deviceId: g, group: g, readAt }, { jobId: `g${g}` });
         n++;
       }
       this.groupRounds.set(type, now);
@@ -230,7 +231,8 @@ async function roundGroups(db: Pool, type: 'ping' | 'services'): Promise<number[
   const sql =
     type === 'ping'
       ? 'SELECT DISTINCT poller_group AS g FROM devices WHERE disabled = 0'
-      : 'SELECT DISTINCT d.poller_group AS g FROM services s JOIN devices d ON d.device_id = s.device_id WHERE s.service_disabled = 0 AND d.disabled = 0';
+      : 'SELECT DISTINCT d.poller_group AS g FROM services s JOIN devices d ON d.device_id = s.device_id ' +
+        'WHERE s.service_disabled = 0 AND d.disabled = 0';
   const [rows] = await db.query<RowDataPacket[]>({ sql, timeout: 10_000 });
   return rows.map((r) => Number(r.g));
 }

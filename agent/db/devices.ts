@@ -147,7 +147,8 @@ export interface PollOutcome {
 
 /**
  * Writes the outcome in one UPDATE and, when the status differs from what `before` says, the
- * change through applyStatus (agent/db/status.ts: newer results only, one eventlog row each). A down device keeps its last_polled (LibreNMS's due rule reads it).
+ * change through applyStatus (agent/db/status.ts: newer results only, one eventlog row each).
+ * A down device keeps its last_polled (LibreNMS's due rule reads it).
  * sysName, sysDescr and sysObjectID equal to those of `before` (when given) are left alone.
  */
 export async function recordPoll(
@@ -171,7 +172,10 @@ export async function recordPoll(
   if (o.uptime !== undefined) set('uptime', o.uptime);
   args.push(before.device_id);
   await withRetry(() => db.query(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = ?`, args));
-  const change = { deviceId: before.device_id, observedAt: o.startedAt, up: o.up, reason: o.reason, before, detail: o.detail };
+  const change = {
+    deviceId: before.device_id, observedAt: o.startedAt, up: o.up, reason: o.reason, before,
+    detail: o.detail,
+  };
   if (statusDiffers(change)) await applyStatus(db, change);
 }
 

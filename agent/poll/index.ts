@@ -63,7 +63,10 @@ export interface RunResult {
   kind: 'poll' | 'discovery';
   deviceId: number;
   hostname: string;
-  /** 'up' when the device answered; 'down' (reason 'snmp', or 'icmp' when ping fails too) when it did not; 'aborted' when cancelled. */
+  /**
+   * 'up' when the device answered; 'down' (reason 'snmp', or 'icmp' when ping fails too) when it
+   * did not; 'aborted' when cancelled.
+   */
   status: 'up' | 'down' | 'aborted';
   reason: '' | 'snmp' | 'icmp';
   /** The device's failure in one line, when down or aborted. */
@@ -84,7 +87,8 @@ export function rrdHost(d: Pick<DeviceRow, 'hostname' | 'port'>): string {
 }
 
 export class Poller {
-  private readonly o: Required<Omit<PollerOptions, 'rrd' | 'walk' | 'logger' | 'icmpCheck'>> & Pick<PollerOptions, 'rrd' | 'walk' | 'icmpCheck'>;
+  private readonly o: Required<Omit<PollerOptions, 'rrd' | 'walk' | 'logger' | 'icmpCheck'>> &
+    Pick<PollerOptions, 'rrd' | 'walk' | 'icmpCheck'>;
   private readonly log: Logger;
   private readonly sem: Semaphore;
   private keyChecked?: Promise<void>;
@@ -149,7 +153,9 @@ export class Poller {
       res.snmpRequests = session?.requests ?? 0;
       session?.close();
     }
-    if (res.status === 'down' && this.o.icmpCheck && !(await this.o.icmpCheck(device.hostname, opts.signal).catch(() => true))) res.reason = 'icmp';
+    // no SNMP answer: does it answer ping? (a failing check counts as answered: reason snmp)
+    const icmp = this.o.icmpCheck;
+    if (res.status === 'down' && icmp && !(await icmp(device.hostname, opts.signal).catch(() => true))) res.reason = 'icmp';
     res.seconds = (performance.now() - t0) / 1000;
     if (res.status === 'aborted') return res; // cancelled by us: says nothing about the device
     const up = res.status === 'up';

@@ -432,8 +432,10 @@ export class AgentService {
   /** An eventlog row (no device, type 'poller') when this node joins or leaves the cluster; never throws. */
   private async pollerEvent(what: 'joined' | 'left'): Promise<void> {
     if (!this.db) return;
-    const detail = what === 'joined' ? ` (groups ${this.s.distributed_poller_group.join(',')}; roles ${this.s.roles.join(',')})` : '';
-    await logEvent(this.db, null, 'poller', `Poller ${this.s.distributed_poller_name} ${what}${detail}`, Severity.info, this.s.distributed_poller_name.slice(0, 64)).catch((err) =>
+    const s = this.s;
+    const detail = what === 'joined' ? ` (groups ${s.distributed_poller_group.join(',')}; roles ${s.roles.join(',')})` : '';
+    const name = s.distributed_poller_name;
+    await logEvent(this.db, null, 'poller', `Poller ${name} ${what}${detail}`, Severity.info, name.slice(0, 64)).catch((err) =>
       this.log.warn('eventlog_failed', { err }),
     );
   }

@@ -42,7 +42,8 @@ export function pollerHandler(): HandlerFactory {
       handle: async (type, deviceId, signal) => {
         // for ping and services the id is a poller group: its round
         if (type === 'ping') return void (await pingGroup(rounds, deviceId, signal));
-        if (type === 'services') return void (await checkGroupServices({ ...rounds, workers: s.service_services_workers }, deviceId, signal));
+        const services = { ...rounds, workers: s.service_services_workers };
+        if (type === 'services') return void (await checkGroupServices(services, deviceId, signal));
         const freq = type === 'poller' ? s.service_poller_frequency : s.service_discovery_frequency;
         const opts = { signal, deadlineMs: Math.max(1000, freq * 1000 * POLLER_DEADLINE_FRACTION) };
         const r = type === 'poller' ? await poller.pollDevice(deviceId, opts) : await poller.discoverDevice(deviceId, opts);

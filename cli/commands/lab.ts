@@ -144,7 +144,7 @@ Examples:
 
   lab
     .command('device <action> [devices...]')
-    .description('make simulated devices unreachable (down), SNMP-silent (snmp-down) or well again (up, snmp-up); list shows which are cut off')
+    .description('cut simulated devices off (down: no ICMP/SNMP; snmp-down: no SNMP) or back (up, snmp-up); list')
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -159,7 +159,9 @@ Examples:
   nms lab device list --json`,
     )
     .action(async (action: string, refs: string[], opts: { json?: boolean }) => {
-      if (!(DEVICE_ACTIONS as readonly string[]).includes(action)) throw new UsageError(`unknown action "${action}": use ${DEVICE_ACTIONS.join(', ')}`);
+      if (!(DEVICE_ACTIONS as readonly string[]).includes(action)) {
+        throw new UsageError(`unknown action "${action}": use ${DEVICE_ACTIONS.join(', ')}`);
+      }
       const r = await labDevice(action as DeviceAction, refs);
       output(r, opts.json, (d) =>
         [

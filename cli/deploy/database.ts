@@ -144,7 +144,12 @@ export interface DeviceChanges {
   sql: string;
 }
 
-export function deviceChanges(inv: Inventory, rows: Array<Record<string, string | null>>, prune: boolean, serviceDigests: Record<string, string> = {}): DeviceChanges {
+export function deviceChanges(
+  inv: Inventory,
+  rows: Array<Record<string, string | null>>,
+  prune: boolean,
+  serviceDigests: Record<string, string> = {},
+): DeviceChanges {
   const appKey = inv.secrets.app_key;
   const byKey = new Map(rows.map((r) => [`${r.hostname}:${r.port}`, r]));
   const out: DeviceChanges = { added: [], updated: [], removed: [], extra: [], services: [], sql: '' };

@@ -243,7 +243,9 @@ export class HostDeploy {
     if (dc.extra.length) this.r.warnings.push(`${dc.extra.length} device(s) in the database are not in the inventory (kept; --prune removes them): ${dc.extra.slice(0, 5).join(', ')}${dc.extra.length > 5 ? ', …' : ''}`);
     if (!dc.sql) return this.ok();
     const parts = [
-      dc.added.length && `add ${dc.added.length}`, dc.updated.length && `update ${dc.updated.length}`, dc.removed.length && `remove ${dc.removed.length}`,
+      dc.added.length && `add ${dc.added.length}`,
+      dc.updated.length && `update ${dc.updated.length}`,
+      dc.removed.length && `remove ${dc.removed.length}`,
       dc.services.length && `service checks of ${dc.services.length}`,
     ].filter(Boolean);
     this.record(`devices: ${parts.join(', ')}`);

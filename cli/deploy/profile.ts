@@ -12,7 +12,7 @@ export const HANDLER_KEYS: readonly HandlerKey[] = ['firewall', 'mariadb', 'redi
 export interface OsProfile {
   family: 'debian' | 'el';
   /** Packages each master service needs. */
-  /** `availability`: fping and the monitoring plugins, for hosts that ping and run service checks (docs/availability.md). */
+  /** `availability`: fping and the monitoring plugins, for hosts that ping and run checks (docs/availability.md). */
   packages: Record<MasterService, string[]> & { firewall: string[]; tls: string[]; availability: string[] };
   /** Init/systemd names of the services. */
   serviceNames: Record<ServiceKey, string>;

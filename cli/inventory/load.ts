@@ -208,7 +208,9 @@ function normaliseDevices(raw: (RawDevice | undefined)[]): DeviceSpec[] {
     transport: d.transport ?? 'udp',
     poller_group: d.poller_group ?? 0,
     snmp: (d.snmp ?? {}) as unknown as SnmpSpec,
-    ...(Array.isArray(d.services) ? { services: (d.services as ServiceSpec[]).map((s) => ({ ...s, args: s.args ?? [] })) } : {}),
+    ...(Array.isArray(d.services)
+      ? { services: (d.services as ServiceSpec[]).map((s) => ({ ...s, args: s.args ?? [] })) }
+      : {}),
   }));
 }
 

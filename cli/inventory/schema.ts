@@ -123,9 +123,14 @@ const snmp = obj(
 /** One service check: a monitoring plugin (check_<type>) with its arguments as a list, never a shell line. */
 const serviceCheck = obj(
   {
-    type: { type: 'string', pattern: '^[a-z0-9_]{1,32}$', description: 'the plugin without check_: http, tcp, ping, dns, ...' },
-    args: { type: 'array', maxItems: 64, items: { type: 'string', maxLength: 512, pattern: '^[\\x20-\\x7e]*$' }, description: 'arguments after -H <address>' },
-    ip: { type: 'string', minLength: 1, maxLength: 255, description: 'address to check instead of the device hostname' },
+    type: { type: 'string', pattern: '^[a-z0-9_]{1,32}$', description: 'the plugin without check_: http, tcp, dns, ...' },
+    args: {
+      type: 'array',
+      maxItems: 64,
+      items: { type: 'string', maxLength: 512, pattern: '^[\\x20-\\x7e]*$' },
+      description: 'arguments after -H <address>',
+    },
+    ip: { type: 'string', minLength: 1, maxLength: 255, description: 'address to check instead of the hostname' },
     name: { type: 'string', minLength: 1, maxLength: 255 },
     desc: { type: 'string', maxLength: 1024 },
   },
@@ -139,7 +144,7 @@ const device = obj(
     transport: { enum: ['udp', 'udp6'], description: 'default udp' },
     poller_group: count('poller group (default 0)', 0, 65535),
     snmp,
-    services: { type: 'array', items: serviceCheck, description: 'service checks (monitoring plugins) the device\'s poller group runs' },
+    services: { type: 'array', items: serviceCheck, description: 'service checks the device\'s poller group runs' },
   },
   { required: ['hostname', 'snmp'] },
 );

@@ -58,7 +58,9 @@ export class Simulator {
     if (!Number.isInteger(o.firstPort) || o.firstPort < 1 || o.firstPort + (o.ownAddresses ? 0 : o.devices - 1) > 65535) {
       throw new LabError(`--first-port ${o.firstPort} with ${o.devices} devices runs past port 65535`);
     }
-    if (o.ownAddresses && o.devices > MAX_OWN_ADDRESSES) throw new LabError(`at most ${MAX_OWN_ADDRESSES} devices have addresses of their own`);
+    if (o.ownAddresses && o.devices > MAX_OWN_ADDRESSES) {
+      throw new LabError(`at most ${MAX_OWN_ADDRESSES} devices have addresses of their own`);
+    }
     if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new LabError(`--seed must be an integer from 0 to 4294967295, got ${o.seed}`);
     this.options = o;
     this.agent = new SimAgent({ seed: o.seed, maxMessageSize: o.maxMessageSize });
