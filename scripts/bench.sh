@@ -7,6 +7,7 @@
 #   deploy  nms deploy vs ansible-playbook on the lab (needs a lab: nms lab up)
 #   status  nms status on the deployed lab (hyperfine)
 #   web     web UI pages and graphs (test services, chromium)
+#   ping    one poller's ping round of 1,000 and 10,000 devices (fping, MariaDB, rrdcached)
 # Sizes: NMS_BENCH_POLL_DEVICES, NMS_BENCH_SCALE_SIZES (e.g. "100 1000 10000"); see bench/*.ts.
 set -euo pipefail
 cd "$(dirname "$0")/.."

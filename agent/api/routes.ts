@@ -3,6 +3,7 @@
 // and error mapping live in server.ts.
 import { NmsError } from '../../lib/errors.js';
 import { alertRoutes } from '../alerts/api.js';
+import { listEventlog, listServices } from './availability.js';
 import { databaseInfo, getDevice, listDevices, listPollers, listPorts, systemCounts, type ApiDb, type DeviceFilter } from './queries.js';
 
 /** An answer other than 200, with the message the client sees. */
@@ -52,6 +53,28 @@ function deviceId(raw: string): number {
   const id = Number(raw);
   if (!Number.isSafeInteger(id) || id < 1) throw new HttpError(400, `device id must be a positive whole number (got ${JSON.stringify(raw)})`);
   return id;
+}
+
+/** A whole number from the query, within bounds, or the default. */
+function queryInt(q: URLSearchParams, name: string, dflt: number, max: number): number {
+  const v = q.get(name);
+  if (v === null) return dflt;
+  if (!/^\d{1,9}$/.test(v) || Number(v) > max) {
+    throw new HttpError(400, `${name} must be a whole number from 0 to ${max} (got ${JSON.stringify(v)})`);
+  }
+  return Number(v);
+}
+
+async function eventlog(ctx: RouteContext, req: RouteRequest): Promise<Record<string, unknown>> {
+  const page = { start: queryInt(req.query, 'start', 0, 1e9), limit: queryInt(req.query, 'limit', 50, 1000) };
+  const r = await listEventlog(ctx.db, { device: req.params.device, ...page }, ctx.queryTimeoutMs);
+  return { status: 'ok', count: r.logs.length, total: r.total, logs: r.logs };
+}
+
+async function services(ctx: RouteContext, req: RouteRequest): Promise<Record<string, unknown>> {
+  const state = req.query.get('state') === null ? undefined : queryInt(req.query, 'state', 0, 3);
+  const list = await listServices(ctx.db, { device: req.params.device, state }, ctx.queryTimeoutMs);
+  return { status: 'ok', count: list.length, services: list };
 }
 
 function deviceFilter(q: URLSearchParams): DeviceFilter {
@@ -135,6 +158,10 @@ async function system(ctx: RouteContext): Promise<Record<string, unknown>> {
 }
 
 export const ROUTES: Route[] = [
+  { pattern: /^\/api\/v0\/logs\/eventlog$/, params: [], query: ['start', 'limit'], handle: eventlog },
+  { pattern: /^\/api\/v0\/logs\/eventlog\/([^/]+)$/, params: ['device'], query: ['start', 'limit'], handle: eventlog },
+  { pattern: /^\/api\/v0\/services$/, params: [], query: ['state'], handle: services },
+  { pattern: /^\/api\/v0\/services\/([^/]+)$/, params: ['device'], query: ['state'], handle: services },
   { pattern: /^\/api\/v0\/system$/, params: [], query: [], handle: (ctx) => system(ctx) },
   {
     pattern: /^\/api\/v0\/pollers$/,

@@ -109,7 +109,9 @@ export async function gatherClusterStatus(options: ClusterStatusOptions): Promis
                     COALESCE(SUM(disabled = 1), 0) AS disabled, COALESCE(SUM(last_polled IS NULL AND disabled = 0), 0) AS never FROM devices`),
           q(overdueSql(), [freq, s.service_poller_down_retry, grace]),
           q(`SELECT e.datetime, e.device_id, d.hostname, e.type, e.message, e.severity FROM eventlog e LEFT JOIN devices d ON d.device_id = e.device_id
-               WHERE e.severity >= 4 AND e.datetime > UTC_TIMESTAMP() - INTERVAL 1 HOUR ORDER BY e.event_id DESC LIMIT 10`),
+               WHERE (e.severity >= 4 OR e.type IN ('availability', 'service', 'interface', 'poller', 'reboot'))
+                 AND e.datetime > UTC_TIMESTAMP() - INTERVAL 1 HOUR
+               ORDER BY e.event_id DESC LIMIT 10`),
         ]);
         facts.reports = reports.map((r) => ({
           node_id: String(r.node_id),

@@ -116,7 +116,10 @@ export interface ClusterView {
   devices: DeviceCounts;
   /** The most overdue devices (at most 20). */
   overdue: OverdueDevice[];
-  /** The last warnings and errors of the eventlog (severity ≥ 4, last hour, at most 10). */
+  /**
+   * The last events of the eventlog: warnings and errors, and every availability, service,
+   * interface, poller and reboot event (last hour, at most 10).
+   */
   errors: EventRow[];
   problems: ClusterProblem[];
   /** The device asked for with `--device` (null when not found); absent when not asked. */

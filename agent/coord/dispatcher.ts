@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ConnectionOptions } from 'bullmq';
-import type { Pool } from 'mysql2/promise';
+import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { Logger } from '../../lib/log.js';
 import type { CoordKeys, JobType } from './keys.js';
 import { closeOrDisconnect, within } from './bounded.js';
@@ -21,6 +21,10 @@ export interface DispatchSettings {
   downRetry: number;
   /** service_master_timeout in seconds: the dispatcher lock's ttl. */
   masterTimeout: number;
+  /** service_ping_frequency in seconds: a ping round per poller group this often (0: none). */
+  pingFrequency?: number;
+  /** service_services_frequency in seconds: a round of service checks per poller group (0: none). */
+  servicesFrequency?: number;
 }
 
 export interface DispatcherOptions {
@@ -58,6 +62,8 @@ export class Dispatcher extends EventEmitter {
   private readonly o: DispatcherOptions & { tickMs: number };
   private readonly queues = new Map<string, Queue>();
   private readonly recent = new Map<string, number>();
+  /** When each group job type was last offered (ping and services rounds). */
+  private readonly groupRounds = new Map<JobType, number>();
   private timer?: NodeJS.Timeout;
   private master = false;
   private closing = false;
@@ -123,7 +129,7 @@ export class Dispatcher extends EventEmitter {
       // Under the lock's ttl, so a hung query cannot outlive this dispatcher's mandate by much.
       timeoutMs: Math.min(10_000, ttl / 2),
     });
-    const queued = await this.enqueue(due, s, readAt);
+    const queued = (await this.enqueue(due, s, readAt)) + (await this.enqueueRounds(s, readAt));
     await this.o.redis.set(
       this.o.keys.dispatcherTick,
       JSON.stringify({ node_id: this.o.nodeId, poller_name: this.o.pollerName, at: Date.now(), due: due.length, queued }),
@@ -166,6 +172,31 @@ export class Dispatcher extends EventEmitter {
     return n;
   }
 
+  /**
+   * Ping and service rounds: one job per poller group and type every frequency seconds, id
+   * `g<group>`, so a round still waiting or running is not queued twice. The job's deviceId is
+   * the group (the worker's lock and done marker are then per group).
+   */
+  private async enqueueRounds(s: DispatchSettings, readAt: number): Promise<number> {
+    const now = Date.now();
+    const due = ([['ping', s.pingFrequency ?? 0], ['services', s.servicesFrequency ?? 0]] as const).filter(
+      ([type, freq]) => freq > 0 && now - (this.groupRounds.get(type) ?? 0) >= freq * 1000,
+    );
+    if (due.length === 0) return 0;
+    let n = 0;
+    for (const [type] of due) {
+      const groups = await roundGroups(this.o.db, type);
+      for (const g of groups) {
+        const queue = this.queue(this.o.keys.queueName(type, g));
+        await queue.add(type, { deviceId: g, group: g, readAt }, { jobId: `g${g}` });
+        n++;
+      }
+      this.groupRounds.set(type, now);
+    }
+    this.dispatched += n;
+    return n;
+  }
+
   private queue(name: string): Queue {
     let q = this.queues.get(name);
     if (!q) {
@@ -193,6 +224,17 @@ export class Dispatcher extends EventEmitter {
     await closeOrDisconnect([...this.queues.values()]);
     this.queues.clear();
   }
+}
+
+/** Poller groups with something to do for a round: enabled devices (ping), enabled service checks (services). */
+async function roundGroups(db: Pool, type: 'ping' | 'services'): Promise<number[]> {
+  const sql =
+    type === 'ping'
+      ? 'SELECT DISTINCT poller_group AS g FROM devices WHERE disabled = 0'
+      : 'SELECT DISTINCT d.poller_group AS g FROM services s JOIN devices d ON d.device_id = s.device_id ' +
+        'WHERE s.service_disabled = 0 AND d.disabled = 0';
+  const [rows] = await db.query<RowDataPacket[]>({ sql, timeout: 10_000 });
+  return rows.map((r) => Number(r.g));
 }
 
 /** BullMQ refuses integer custom ids; `d<id>` keeps it readable. */

@@ -2,8 +2,10 @@
 // `nms status` and the code cannot drift apart. All names start with one prefix (default `nms`;
 // tests set NMS_KEY_PREFIX to keep runs apart on shared servers).
 
-export type JobType = 'poller' | 'discovery' | 'ping';
-export const JOB_TYPES: readonly JobType[] = ['poller', 'discovery', 'ping'];
+export type JobType = 'poller' | 'discovery' | 'ping' | 'services';
+export const JOB_TYPES: readonly JobType[] = ['poller', 'discovery', 'ping', 'services'];
+/** Job types whose job is a whole poller group (its id is the group number), not one device. */
+export const GROUP_JOB_TYPES: readonly JobType[] = ['ping', 'services'];
 
 export const DEFAULT_KEY_PREFIX = 'nms';
 
@@ -70,6 +72,6 @@ export class CoordKeys {
 
 /** Parses a queue name made by {@link CoordKeys.queueName}. */
 export function parseQueueName(name: string): { type: JobType; group: number } | undefined {
-  const m = /^(poller|discovery|ping)-(\d+)$/.exec(name);
+  const m = /^(poller|discovery|ping|services)-(\d+)$/.exec(name);
   return m ? { type: m[1] as JobType, group: Number(m[2]) } : undefined;
 }

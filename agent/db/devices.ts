@@ -6,6 +6,7 @@ import { PollError } from '../../lib/errors.js';
 import type { AuthLevel, SnmpTarget, SnmpVersion } from '../snmp/types.js';
 import { ENTITY_STATE_COLUMNS, entityStateOf, type EntityState } from './entities.js';
 import { withRetry, type Db } from './index.js';
+import { applyStatus, statusDiffers } from './status.js';
 
 /** The columns of `devices` the agent reads. */
 export interface DeviceRow {
@@ -151,8 +152,9 @@ export interface PollOutcome {
 }
 
 /**
- * Writes the outcome in one UPDATE and, when the status changed from what `before` says, an
- * eventlog entry. A down device keeps its last_polled (LibreNMS's due rule reads it).
+ * Writes the outcome in one UPDATE and, when the status differs from what `before` says, the
+ * change through applyStatus (agent/db/status.ts: newer results only, one eventlog row each).
+ * A down device keeps its last_polled (LibreNMS's due rule reads it).
  * sysName, sysDescr and sysObjectID equal to those of `before` (when given) are left alone.
  */
 export async function recordPoll(
@@ -161,8 +163,8 @@ export async function recordPoll(
   o: PollOutcome,
   kind: 'poll' | 'discovery' = 'poll',
 ): Promise<void> {
-  const sets = ['status = ?', 'status_reason = ?', 'last_poll_attempted = ?'];
-  const args: unknown[] = [o.up ? 1 : 0, o.reason, o.startedAt];
+  const sets = ['last_poll_attempted = ?'];
+  const args: unknown[] = [o.startedAt];
   const set = (col: string, v: unknown) => {
     sets.push(`${col} = ?`);
     args.push(v);
@@ -176,13 +178,11 @@ export async function recordPoll(
   if (o.uptime !== undefined) set('uptime', o.uptime);
   args.push(before.device_id);
   await withRetry(() => db.query(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = ?`, args));
-  const wasUp = before.status === 1;
-  if (wasUp && !o.up) await logEvent(db, before.device_id, 'availability', `Device status changed to Down from ${o.reason} check${o.detail ? `: ${o.detail}` : ''}`, Severity.error, o.reason);
-  else if (!wasUp && o.up) await logEvent(db, before.device_id, 'availability', 'Device status changed to Up', Severity.ok, 'snmp');
-  else if (!wasUp && !o.up && before.status_reason === '') {
-    // never polled successfully before: say once why it is down
-    await logEvent(db, before.device_id, 'availability', `Device is Down from ${o.reason} check${o.detail ? `: ${o.detail}` : ''}`, Severity.error, o.reason);
-  }
+  const change = {
+    deviceId: before.device_id, observedAt: o.startedAt, up: o.up, reason: o.reason, before,
+    detail: o.detail,
+  };
+  if (statusDiffers(change)) await applyStatus(db, change);
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;

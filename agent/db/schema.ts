@@ -2,6 +2,7 @@
 // concept is the same, so that its users find what they expect. A migration is applied once and
 // recorded in `migrations`; never edit one that has shipped: add the next version instead.
 import { ALERT_MIGRATIONS } from './migrations/alerts.js';
+import { AVAIL_MIGRATIONS } from './migrations/feat-avail.js';
 import { DEFS_MIGRATIONS } from './migrations/feat-defs.js';
 import { MODULE_MIGRATIONS } from './migrations/feat-modules.js';
 import { WEB_MIGRATIONS } from './migrations/web.js';
@@ -246,5 +247,6 @@ export const MIGRATIONS: Migration[] = [
   ...DEFS_MIGRATIONS,
   ...MODULE_MIGRATIONS,
   ...WEB_MIGRATIONS,
+  ...AVAIL_MIGRATIONS,
   ...ALERT_MIGRATIONS,
 ];

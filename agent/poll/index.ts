@@ -14,6 +14,7 @@ import type { OsDefinition } from '../definitions/types.js';
 import { DEVICE_MODULES, moduleEnabled, parseAttribs, type ModuleAttribs, type ModuleContext } from '../modules/index.js';
 import { discoverOs, saveOs } from '../modules/os.js';
 import { SnmpError } from '../snmp/errors.js';
+import { logPortChanges } from '../db/status.js';
 import { SnmpSession } from '../snmp/session.js';
 import type { WalkOptions } from '../snmp/walk.js';
 import { rrdFiles } from '../rrd/layout.js';
@@ -37,6 +38,11 @@ export interface PollerOptions {
   defaultDeadlineMs?: number;
   /** GETBULK sizes and walk limits. Default DEFAULT_WALK_OPTIONS. */
   walk?: WalkOptions;
+  /**
+   * Asked when a device does not answer SNMP: does it answer ICMP? false makes the reason
+   * 'icmp' instead of 'snmp'. Default: none (the reason stays 'snmp').
+   */
+  icmpCheck?: (hostname: string, signal?: AbortSignal) => Promise<boolean>;
   logger?: Logger;
 }
 
@@ -63,9 +69,12 @@ export interface RunResult {
   kind: 'poll' | 'discovery';
   deviceId: number;
   hostname: string;
-  /** 'up' when the device answered; 'down' (reason 'snmp') when it did not; 'aborted' when cancelled. */
+  /**
+   * 'up' when the device answered; 'down' (reason 'snmp', or 'icmp' when ping fails too) when it
+   * did not; 'aborted' when cancelled.
+   */
   status: 'up' | 'down' | 'aborted';
-  reason: '' | 'snmp';
+  reason: '' | 'snmp' | 'icmp';
   /** The device's failure in one line, when down or aborted. */
   error?: string;
   startedAt: string;
@@ -84,7 +93,8 @@ export function rrdHost(d: Pick<DeviceRow, 'hostname' | 'port'>): string {
 }
 
 export class Poller {
-  private readonly o: Required<Omit<PollerOptions, 'rrd' | 'walk' | 'logger'>> & Pick<PollerOptions, 'rrd' | 'walk'>;
+  private readonly o: Required<Omit<PollerOptions, 'rrd' | 'walk' | 'logger' | 'icmpCheck'>> &
+    Pick<PollerOptions, 'rrd' | 'walk' | 'icmpCheck'>;
   private readonly log: Logger;
   private readonly sem: Semaphore;
   private keyChecked?: Promise<void>;
@@ -167,6 +177,9 @@ export class Poller {
       res.snmpRequests = session?.requests ?? 0;
       session?.close();
     }
+    // no SNMP answer: does it answer ping? (a failing check counts as answered: reason snmp)
+    const icmp = this.o.icmpCheck;
+    if (res.status === 'down' && icmp && !(await icmp(device.hostname, opts.signal).catch(() => true))) res.reason = 'icmp';
     res.seconds = (performance.now() - t0) / 1000;
     if (res.status === 'aborted') return res; // cancelled by us: says nothing about the device
     const up = res.status === 'up';
@@ -278,6 +291,7 @@ export class Poller {
       await this.tolerant(id, 'ports', () => this.module(res, session, ports, async (r, data) => {
         const now = Date.now();
         const ids = await syncPorts(this.o.db, id, r, Math.round(now / 1000), false, counts.ids.ports);
+        if (counts.ports > 0) await logPortChanges(this.o.db, id);
         const octets = [data.columns.get(IF_HC_IN_OCTETS), data.columns.get(IF_IN_OCTETS)];
         points.push(...portPoints(host, r, ids, (ifIndex) => octets[0]?.get(String(ifIndex))?.at ?? octets[1]?.get(String(ifIndex))?.at ?? now));
         return r.length;

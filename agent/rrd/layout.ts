@@ -46,6 +46,7 @@ const DS = {
   sensor: Object.freeze([gauge('sensor', -20000, 'U')]),
   uptime: Object.freeze([gauge('uptime')]),
   poller: Object.freeze([gauge('poller')]),
+  icmp: Object.freeze(['avg', 'xmt', 'rcv', 'min', 'max'].map((n) => gauge(n, 0, 65535))),
 };
 
 export const rrdFiles = {
@@ -56,6 +57,8 @@ export const rrdFiles = {
   sensor: (host: string, cls: string, index: string, type = 'entity-sensor'): RrdFileDef => ({ path: `${safeName(host)}/sensor-${safeName(cls)}-${safeName(type)}-${safeName(index)}.rrd`, ds: DS.sensor }),
   uptime: (host: string): RrdFileDef => ({ path: `${safeName(host)}/uptime.rrd`, ds: DS.uptime }),
   pollerPerf: (host: string): RrdFileDef => ({ path: `${safeName(host)}/poller-perf.rrd`, ds: DS.poller }),
+  /** LibreNMS's ping file: avg, xmt, rcv, min, max (ms and packets), GAUGE 0..65535. */
+  icmpPerf: (host: string): RrdFileDef => ({ path: `${safeName(host)}/icmp-perf.rrd`, ds: DS.icmp }),
 };
 
 /** LibreNMS's RRAs: a week of steps, then 6-, 24- and 288-step consolidations, for AVERAGE/MIN/MAX, and LAST. */

@@ -8,7 +8,7 @@ import type { ConnectionOptions } from 'bullmq';
 import { loadNodeConfig, type NodeConfig } from '../../lib/node-config.js';
 import { createLogger, setLogLevel, type Logger } from '../../lib/log.js';
 import { AppKeyMismatchError, ConfigError, NmsError } from '../../lib/errors.js';
-import { checkAppKey, openDb, type Db } from '../db/index.js';
+import { checkAppKey, logEvent, openDb, Severity, type Db } from '../db/index.js';
 import { CoordKeys, keyPrefixFromEnv, type JobType } from '../coord/keys.js';
 import { Dispatcher } from '../coord/dispatcher.js';
 import { WorkerPool, type JobHandler, type JobRecord } from '../coord/worker-pool.js';
@@ -109,15 +109,20 @@ export class AgentService {
   }
 
   private frequency(type: JobType): number {
+    if (type === 'services') return this.s.service_services_frequency;
     return type === 'poller' ? this.s.service_poller_frequency : type === 'discovery' ? this.s.service_discovery_frequency : this.s.service_ping_frequency;
   }
 
   private workerCount(type: JobType): number {
+    // a services job is a whole group's round: its checks run service_services_workers at a time inside it
+    if (type === 'services') return 1;
     return type === 'poller' ? this.s.service_poller_workers : type === 'discovery' ? this.s.service_discovery_workers : this.s.service_ping_workers;
   }
 
   private get types(): JobType[] {
-    return (['poller', 'discovery', 'ping'] as const).filter((t) => this.s.roles.includes(t));
+    // service checks are run by the pollers of each device's group (LibreNMS's services type)
+    const types: JobType[] = (['poller', 'discovery', 'ping'] as const).filter((t) => this.s.roles.includes(t));
+    return this.s.roles.includes('poller') ? [...types, 'services'] : types;
   }
 
   async start(): Promise<void> {
@@ -135,6 +140,7 @@ export class AgentService {
       this.watchdog.start();
     }
     await this.startComponents();
+    await this.pollerEvent('joined');
     this.log.info('started', { node_id: this.cfg.env.NODE_ID, poller_name: this.s.distributed_poller_name, groups: this.s.distributed_poller_group, roles: this.s.roles, metrics_port: this.metricsPort });
   }
 
@@ -192,6 +198,8 @@ export class AgentService {
         discoveryFrequency: this.s.service_discovery_frequency,
         downRetry: this.s.service_poller_down_retry,
         masterTimeout: this.s.service_master_timeout,
+        pingFrequency: this.s.service_ping_frequency,
+        servicesFrequency: this.s.service_services_frequency,
       }),
     });
     this.dispatcher.on('error', bgError);
@@ -244,6 +252,7 @@ export class AgentService {
     p.devices++;
     p.workerMs += r.durationMs;
     this.period.set(r.type, p);
+    if (r.type === 'ping' || r.type === 'services') return; // a group's round: no device record
     this.registry
       ?.recordDevice(r.type, r.deviceId, { node_id: this.cfg.env.NODE_ID, poller_name: this.s.distributed_poller_name, at: r.startedAt, duration_ms: r.durationMs, outcome: r.outcome })
       .catch(throttled((err) => this.log.warn('memcached_error', { err })));
@@ -418,6 +427,7 @@ export class AgentService {
     await step('workers', () => this.pool?.close(this.o.drainMs), this.o.drainMs + 5000);
     await step('report', () => this.db && this.report());
     await step('report_stopped', () => this.db && reportStopped(this.db, this.cfg.env.NODE_ID));
+    if (this.leaving) await step('eventlog', () => this.pollerEvent('left'));
     await step('deregister', () => this.registry?.deregister(this.cfg.env.NODE_ID));
     await step('api', () => this.api?.close());
     await step('handler', () => this.handler?.close());
@@ -430,11 +440,26 @@ export class AgentService {
     this.stuck = undefined;
   }
 
+  /** True once close() began: the components stop for good (not a reload), so the poller leaves. */
+  private leaving = false;
+
+  /** An eventlog row (no device, type 'poller') when this node joins or leaves the cluster; never throws. */
+  private async pollerEvent(what: 'joined' | 'left'): Promise<void> {
+    if (!this.db) return;
+    const s = this.s;
+    const detail = what === 'joined' ? ` (groups ${s.distributed_poller_group.join(',')}; roles ${s.roles.join(',')})` : '';
+    const name = s.distributed_poller_name;
+    await logEvent(this.db, null, 'poller', `Poller ${name} ${what}${detail}`, Severity.info, name.slice(0, 64)).catch((err) =>
+      this.log.warn('eventlog_failed', { err }),
+    );
+  }
+
   /** Drains and closes everything; safe to call twice. */
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.log.info('stopping', { drain_ms: this.o.drainMs });
       this.state = 'stopping';
+      this.leaving = true;
       await this.watchdog?.close().catch(() => {});
       await this.stopComponents();
       await this.server?.close().catch(() => {});

@@ -29,7 +29,8 @@ export function dryRunHandler(workMs = 0): HandlerFactory {
         if (rows.length === 0) return; // deleted since it was queued
         const before = { device_id: deviceId, status: Number(rows[0].status), status_reason: String(rows[0].status_reason) };
         const seconds = (Date.now() - startedAt.getTime()) / 1000;
-        if (type !== 'ping') await recordPoll(db, before, { startedAt, seconds, up: true, reason: '' }, type === 'discovery' ? 'discovery' : 'poll');
+        const kind = type === 'discovery' ? 'discovery' : 'poll';
+        if (type === 'poller' || type === 'discovery') await recordPoll(db, before, { startedAt, seconds, up: true, reason: '' }, kind);
         await db.query(`INSERT INTO ${DRY_RUN_TABLE} (device_id, poller_type, node_id, poller_name, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?)`, [
           deviceId,
           type,

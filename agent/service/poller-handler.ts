@@ -10,6 +10,9 @@ import { RrdWriter } from '../rrd/writer.js';
 import { RedisSpoolOrder } from '../rrd/order.js';
 import { CoordKeys } from '../coord/keys.js';
 import type { HandlerFactory } from './agent.js';
+import { fping } from '../availability/fping.js';
+import { pingGroup } from '../availability/ping.js';
+import { checkGroupServices } from '../availability/services.js';
 
 /** The Poller's own deadline, as a fraction of the frequency: under the worker's 0.75 so it ends cleanly first. */
 const POLLER_DEADLINE_FRACTION = 0.7;
@@ -37,11 +40,16 @@ export function pollerHandler(): HandlerFactory {
       snmpRetries: s.snmp_retries,
       // BullMQ's concurrency already bounds the work; the Poller's own limit must not be tighter.
       maxConcurrent: Math.max(1, (s.service_poller_workers + s.service_discovery_workers) * groups),
+      icmpCheck: async (host, signal) => ((await fping([host], { signal })).get(host)?.rcv ?? 0) > 0,
       logger: log,
     });
+    const rounds = { db, rrd: new RrdWriter({ client: rrdClient, spool, step: rrdStepOf(config) }), log };
     return {
       handle: async (type, deviceId, signal) => {
-        if (type === 'ping') return; // ping jobs are not dispatched yet
+        // for ping and services the id is a poller group: its round
+        if (type === 'ping') return void (await pingGroup(rounds, deviceId, signal));
+        const services = { ...rounds, workers: s.service_services_workers };
+        if (type === 'services') return void (await checkGroupServices(services, deviceId, signal));
         const freq = type === 'poller' ? s.service_poller_frequency : s.service_discovery_frequency;
         const opts = { signal, deadlineMs: Math.max(1000, freq * 1000 * POLLER_DEADLINE_FRACTION) };
         const r = type === 'poller' ? await poller.pollDevice(deviceId, opts) : await poller.discoverDevice(deviceId, opts);

@@ -125,7 +125,7 @@ export function register(program: Command): void {
       'after',
       `
 Examples:
-  NMS_SNMP_COMMUNITY=public nms device add 198.18.0.200 --port 16120 --group 0 -i inventories/lab
+  NMS_SNMP_COMMUNITY=public nms device add 198.19.0.21 --group 0 -i inventories/lab
   NMS_SNMP_AUTHPASS=... NMS_SNMP_CRYPTOPASS=... nms device add sw1.example.net --snmp-version v3 \\
       --authname nmsv3 --authalgo SHA --cryptoalgo AES --group 1 -i inventories/prod --deploy`,
     )
@@ -156,7 +156,7 @@ Examples:
     .option('-i, --inventory <dir>', 'inventory directory', 'inventories/lab')
     .option('--port <port>', 'only the device on this SNMP port', int('--port', 1, 65535))
     .option('--deploy', 'remove it from the database now (deploy of the database host with --prune)')
-    .addHelpText('after', '\nExamples:\n  nms device remove 198.18.0.200 --port 16120 -i inventories/lab\n  nms device remove sw1.example.net -i inventories/prod --deploy')
+    .addHelpText('after', '\nExamples:\n  nms device remove 198.19.0.21 -i inventories/lab\n  nms device remove sw1.example.net -i inventories/prod --deploy')
     .action(async (hostname: string, o: { inventory: string; port?: number; deploy?: boolean }) => {
       const n = await deviceRemove({ inventory: o.inventory, hostname, port: o.port });
       await maybeDeploy(o, true, `removed ${n} device${n === 1 ? '' : 's'} (${hostname}${o.port ? `:${o.port}` : ''}) from devices.yaml`);

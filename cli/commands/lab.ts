@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { Listr } from 'listr2';
 import { UsageError } from '../../lib/errors.js';
 import { output } from '../run.js';
-import { DEFAULT_LAB_UP, labAddHost, labDown, labExec, labRemoveHost, labStatus, labUp, type LabStatus, type LabUpResult, type Progress } from '../lab/lab.js';
+import { deviceAddress } from '../lab/plan.js';
+import { DEVICE_ACTIONS, type DeviceAction } from '../lab/devices.js';
+import { DEFAULT_LAB_UP, labAddHost, labDevice, labDown, labExec, labRemoveHost, labStatus, labUp, type LabStatus, type LabUpResult, type Progress } from '../lab/lab.js';
 
 /** Spinner lines on a terminal, plain lines otherwise, nothing but the result with --json. */
 function progress(json: boolean | undefined): Progress {
@@ -44,7 +46,7 @@ function upText(r: LabUpResult): string {
       ? [`Removed first what an earlier lab left: ${r.cleaned.processes.length} processes, ${r.cleaned.netns.length} namespaces, ${r.cleaned.links.length} links, ${r.cleaned.mounts.length} mounts.`]
       : []),
     `Inventory: ${r.inventory}`,
-    r.simulator.running ? `Simulated devices: ${r.simulator.devices} on 198.18.0.200 udp 16100-${16100 + r.simulator.devices - 1}` : `Simulated devices: none${r.simulator.note ? ` (${r.simulator.note})` : ''}`,
+    r.simulator.running ? `Simulated devices: ${r.simulator.devices}, ${deviceAddress(0)}..${deviceAddress(Math.max(0, r.simulator.devices - 1))} udp 161` : `Simulated devices: none${r.simulator.note ? ` (${r.simulator.note})` : ''}`,
     'Next: nms lab status · nms lab exec master -- hostname · nms lab down',
   ];
   return lines.join('\n') + '\n';
@@ -79,7 +81,9 @@ Examples:
   nms lab up                          master, poller1, poller2 and 20 simulated devices
   nms lab up --pollers 3 --devices 10000
   nms lab status --json
-  nms lab exec poller1 -- snmpget -v2c -c public 198.18.0.200:16100 1.3.6.1.2.1.1.5.0
+  nms lab exec poller1 -- snmpget -v2c -c public 198.19.0.1 1.3.6.1.2.1.1.5.0
+  nms lab device down 0 1 2            devices 0-2 answer nothing (no ICMP, no SNMP)
+  nms lab device snmp-down 3          device 3 answers ping only
   nms lab add-host poller9            an extra host, not in the inventory
   nms lab remove-host poller9
   nms lab down                        remove every namespace, link, mount and process`,
@@ -136,6 +140,37 @@ Examples:
     .option('--json', 'print the result as JSON')
     .action(async (name: string, opts: { json?: boolean }) => {
       output(await labRemoveHost(name), opts.json, (d) => `Host ${d.removed} is gone (${d.processes} processes stopped).\n`);
+    });
+
+  lab
+    .command('device <action> [devices...]')
+    .description('cut simulated devices off (down: no ICMP/SNMP; snmp-down: no SNMP) or back (up, snmp-up); list')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Devices are named by index (0..M-1) or address (device i is 198.19.(i div 250).(1 + i mod 250)).
+down: no ICMP and no SNMP answer; snmp-down: ICMP answers, SNMP does not; up: both answer again.
+
+Examples:
+  nms lab device down 0 1 2
+  nms lab device snmp-down 198.19.0.4
+  nms lab device up 0 1 2 3
+  nms lab device list --json`,
+    )
+    .action(async (action: string, refs: string[], opts: { json?: boolean }) => {
+      if (!(DEVICE_ACTIONS as readonly string[]).includes(action)) {
+        throw new UsageError(`unknown action "${action}": use ${DEVICE_ACTIONS.join(', ')}`);
+      }
+      const r = await labDevice(action as DeviceAction, refs);
+      output(r, opts.json, (d) =>
+        [
+          ...(d.changed.length ? [`${d.action}: ${d.changed.map((c) => `${c.index} (${c.address})`).join(', ')}`] : []),
+          `down (no ICMP, no SNMP): ${d.down.join(' ') || 'none'}`,
+          `snmp-down (ICMP only): ${d.snmpDown.join(' ') || 'none'}`,
+          '',
+        ].join('\n'),
+      );
     });
 
   lab

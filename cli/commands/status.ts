@@ -49,7 +49,7 @@ Examples:
   nms status -i inventories/lab
   nms status -i inventories/lab --json | jq '.problems'
   nms status -i inventories/prod --watch --interval 10
-  nms status -i inventories/lab --probe 198.18.0.200:16100`,
+  nms status -i inventories/lab --probe 198.19.0.1`,
     )
     .action(async (o: StatusFlags) => {
       if (!Number.isFinite(o.interval) || o.interval < 1) throw new UsageError('--interval must be at least 1 second');

@@ -7,6 +7,7 @@ import { decrypt, encrypt } from '../../lib/crypto.js';
 import type { DeviceSpec, Inventory } from '../inventory/types.js';
 import { PRIV_COLUMNS, type DbFacts } from './facts.js';
 import { dbUser } from './values.js';
+import { serviceSql } from './services.js';
 
 /** DML for every node; the MariaDB host's own account also runs the migrations (DDL). */
 const DML = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
@@ -138,13 +139,21 @@ export interface DeviceChanges {
   removed: string[];
   /** Devices in the database and not in the inventory, kept because --prune is off. */
   extra: string[];
+  /** Devices whose service checks are written anew (cli/deploy/services.ts). */
+  services: string[];
   sql: string;
 }
 
-export function deviceChanges(inv: Inventory, rows: Array<Record<string, string | null>>, prune: boolean): DeviceChanges {
+export function deviceChanges(
+  inv: Inventory,
+  rows: Array<Record<string, string | null>>,
+  prune: boolean,
+  serviceDigests: Record<string, string> = {},
+): DeviceChanges {
   const appKey = inv.secrets.app_key;
   const byKey = new Map(rows.map((r) => [`${r.hostname}:${r.port}`, r]));
-  const out: DeviceChanges = { added: [], updated: [], removed: [], extra: [], sql: '' };
+  const out: DeviceChanges = { added: [], updated: [], removed: [], extra: [], services: [], sql: '' };
+  const serviceStmts: string[] = [];
   const stmts: string[] = [];
   const wantedKeys = new Set<string>();
   for (const d of inv.devices) {
@@ -152,6 +161,11 @@ export function deviceChanges(inv: Inventory, rows: Array<Record<string, string 
     wantedKeys.add(key);
     const want = deviceColumns(d);
     const row = byKey.get(key);
+    const svc = serviceSql(d, serviceDigests[key], sqlString);
+    if (svc) {
+      out.services.push(key);
+      serviceStmts.push(svc);
+    }
     if (row && sameDevice(row, want, appKey)) continue;
     (row ? out.updated : out.added).push(key);
     const cols = Object.keys(want);
@@ -178,6 +192,7 @@ export function deviceChanges(inv: Inventory, rows: Array<Record<string, string 
     const r = byKey.get(key)!;
     stmts.push(`DELETE FROM devices WHERE hostname = ${sqlString(r.hostname ?? '')} AND port = ${Number(r.port)};`);
   }
-  out.sql = stmts.join('\n');
+  // after the devices, whose ids the service rows take
+  out.sql = [...stmts, ...serviceStmts].join('\n');
   return out;
 }

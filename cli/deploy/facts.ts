@@ -4,6 +4,7 @@
 // so a run with nothing to do costs one round trip per host.
 import { shq } from '../ssh/connection.js';
 import { PENDING_RESTARTS } from './values.js';
+import { serviceDigestSql } from './services.js';
 
 export interface FileFact {
   sha256?: string;
@@ -30,6 +31,8 @@ export interface DbFacts {
   tables: string[];
   /** Rows of `devices` (credentials still encrypted). */
   devices: Array<Record<string, string | null>>;
+  /** Digest of each device's inventory service checks, by `hostname:port` (cli/deploy/services.ts). */
+  serviceDigests?: Record<string, string>;
 }
 
 export interface Facts {
@@ -119,6 +122,7 @@ export function factsScript(req: FactsRequest): string {
       `SELECT 'priv', CONCAT(User, '@', Host), CONCAT_WS(',', ${PRIV_COLUMNS.join(', ')}) FROM mysql.db WHERE Db = '${db}';`,
       `SELECT 'table', TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${db}' AND TABLE_NAME IN ('devices', 'config', 'migrations');`,
       `SELECT 'device', ${cols} FROM \`${req.database.replace(/`/g, '')}\`.devices ORDER BY device_id;`,
+      serviceDigestSql(req.database),
     ].join(' ');
     let mysql = 'mysql';
     let prelude = '';
@@ -196,6 +200,7 @@ function parseDbLine(db: DbFacts, a: string[]): void {
   else if (kind === 'acct') db.accounts[v[0]] = v[1] ?? '';
   else if (kind === 'priv') db.privileges[v[0]] = v[1] ?? '';
   else if (kind === 'table') db.tables.push(v[0]);
+  else if (kind === 'svcsum') (db.serviceDigests ??= {})[`${v[0]}:${v[1]}`] = v[2] ?? '';
   else if (kind === 'device') {
     const row: Record<string, string | null> = {};
     DEVICE_FACT_COLUMNS.forEach((c, i) => (row[c] = v[i] === NULL_MARK || v[i] === undefined ? null : v[i]));

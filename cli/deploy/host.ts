@@ -247,11 +247,17 @@ export class HostDeploy {
       if (inv.devices.length) this.record(`devices: add ${inv.devices.length}`);
       return;
     }
-    const rows = hasSchema && facts.db ? facts.db.devices : await queryDevices(this.ssh, inv.cluster.mariadb.database, admin);
-    const dc = deviceChanges(inv, rows, this.ctx.prune);
+    const fromFacts = hasSchema && !!facts.db;
+    const rows = fromFacts ? facts.db!.devices : await queryDevices(this.ssh, inv.cluster.mariadb.database, admin);
+    const dc = deviceChanges(inv, rows, this.ctx.prune, fromFacts ? facts.db!.serviceDigests : undefined);
     if (dc.extra.length) this.r.warnings.push(`${dc.extra.length} device(s) in the database are not in the inventory (kept; --prune removes them): ${dc.extra.slice(0, 5).join(', ')}${dc.extra.length > 5 ? ', …' : ''}`);
     if (!dc.sql) return this.ok();
-    const parts = [dc.added.length && `add ${dc.added.length}`, dc.updated.length && `update ${dc.updated.length}`, dc.removed.length && `remove ${dc.removed.length}`].filter(Boolean);
+    const parts = [
+      dc.added.length && `add ${dc.added.length}`,
+      dc.updated.length && `update ${dc.updated.length}`,
+      dc.removed.length && `remove ${dc.removed.length}`,
+      dc.services.length && `service checks of ${dc.services.length}`,
+    ].filter(Boolean);
     this.record(`devices: ${parts.join(', ')}`);
     if (!this.ctx.check) await runSql(this.ssh, `USE \`${inv.cluster.mariadb.database.replace(/`/g, '')}\`;\n${dc.sql}`, admin, 'devices');
   }

@@ -124,6 +124,10 @@ export function buildPlan(p: PlanInputs): HostPlan {
   const packages = new Set<string>();
   for (const s of mine) for (const pkg of profile.packages[s]) packages.add(pkg);
   if (firewall) for (const pkg of profile.packages.firewall) packages.add(pkg);
+  // a host that gets packages anyway (it runs a master service) and pings or runs service checks
+  // gets fping and the plugins too; a poller-only host keeps "SSH and nothing else" (docs/availability.md)
+  const checks = host.roles.some((r) => r === 'poller' || r === 'ping');
+  if (mine.length > 0 && checks) for (const pkg of profile.packages.availability) packages.add(pkg);
 
   const dirs: DirSpec[] = [
     { path: ENV_DIR, mode: 0o750, owner: 'root', group: NMS_USER },

@@ -12,7 +12,8 @@ export const HANDLER_KEYS: readonly HandlerKey[] = ['firewall', 'mariadb', 'redi
 export interface OsProfile {
   family: 'debian' | 'el';
   /** Packages each master service needs. */
-  packages: Record<MasterService, string[]> & { firewall: string[]; tls: string[] };
+  /** `availability`: fping and the monitoring plugins, for hosts that ping and run checks (docs/availability.md). */
+  packages: Record<MasterService, string[]> & { firewall: string[]; tls: string[]; availability: string[] };
   /** Init/systemd names of the services. */
   serviceNames: Record<ServiceKey, string>;
   /** Process names that show a service runs where there is no systemd (pidof). */
@@ -46,6 +47,7 @@ export const DEBIAN: OsProfile = {
     memcached: ['memcached'],
     firewall: ['nftables'],
     tls: ['openssl'],
+    availability: ['fping', 'monitoring-plugins-basic'],
   },
   serviceNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadb', rrdcached: 'rrdcached', memcached: 'memcached', firewall: 'nftables', agent: 'nms-agent' },
   processNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadbd', rrdcached: 'rrdcached', memcached: 'memcached' },
@@ -85,6 +87,8 @@ export const EL: OsProfile = {
     memcached: ['memcached'],
     firewall: ['nftables'],
     tls: ['openssl'],
+    // from EPEL, which the host must have enabled
+    availability: ['fping', 'nagios-plugins-http', 'nagios-plugins-tcp', 'nagios-plugins-ping', 'nagios-plugins-dns'],
   },
   serviceNames: { nginx: 'nginx', redis: 'redis', mariadb: 'mariadb', rrdcached: 'rrdcached', memcached: 'memcached', firewall: 'nftables', agent: 'nms-agent' },
   processNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadbd', rrdcached: 'rrdcached', memcached: 'memcached' },

@@ -10,7 +10,7 @@ import { checkSchema, parseSource, type FieldPath, type SourceFile } from './sou
 import { devicesFileSchema, hostsFileSchema, secretsFileSchema } from './schema.js';
 import { checkRules } from './rules.js';
 import { ALERTS_FILE, loadAlerts } from './alerts.js';
-import { MASTER_SERVICES, type AgentSettings, type ClusterSettings, type DeviceSpec, type HostSpec, type Inventory, type MasterService, type Role, type Secrets, type SnmpSpec } from './types.js';
+import { MASTER_SERVICES, type AgentSettings, type ClusterSettings, type DeviceSpec, type HostSpec, type Inventory, type MasterService, type Role, type Secrets, type ServiceSpec, type SnmpSpec } from './types.js';
 
 export const HOSTS_FILE = 'hosts.yaml';
 export const DEVICES_FILE = 'devices.yaml';
@@ -35,6 +35,8 @@ export const DEFAULT_AGENT_SETTINGS: AgentSettings = {
   service_discovery_frequency: DEFAULT_NODE_SETTINGS.service_discovery_frequency,
   service_ping_workers: DEFAULT_NODE_SETTINGS.service_ping_workers,
   service_ping_frequency: DEFAULT_NODE_SETTINGS.service_ping_frequency,
+  service_services_workers: DEFAULT_NODE_SETTINGS.service_services_workers,
+  service_services_frequency: DEFAULT_NODE_SETTINGS.service_services_frequency,
   service_poller_down_retry: DEFAULT_NODE_SETTINGS.service_poller_down_retry,
   service_master_timeout: DEFAULT_NODE_SETTINGS.service_master_timeout,
   service_loglevel: DEFAULT_NODE_SETTINGS.service_loglevel,
@@ -63,7 +65,7 @@ export interface RawHostsFile {
   defaults?: { ssh?: RawSsh; agent?: Partial<AgentSettings>; os?: string };
   hosts: Record<string, RawHost>;
 }
-export interface RawDevice { hostname: string; port?: number; transport?: 'udp' | 'udp6'; poller_group?: number; snmp: Record<string, string> }
+export interface RawDevice { hostname: string; port?: number; transport?: 'udp' | 'udp6'; poller_group?: number; snmp: Record<string, string>; services?: unknown }
 
 /** Where each merged host setting came from, so a rule can point at the line that set it. */
 export interface HostOrigins {
@@ -210,6 +212,9 @@ function normaliseDevices(raw: (RawDevice | undefined)[]): DeviceSpec[] {
     transport: d.transport ?? 'udp',
     poller_group: d.poller_group ?? 0,
     snmp: (d.snmp ?? {}) as unknown as SnmpSpec,
+    ...(Array.isArray(d.services)
+      ? { services: (d.services as ServiceSpec[]).map((s) => ({ ...s, args: s.args ?? [] })) }
+      : {}),
   }));
 }
 

@@ -42,6 +42,8 @@ const agent = obj({
   service_discovery_frequency: count('seconds between discoveries of a device (default 21600)', 60, 604800),
   service_ping_workers: count('ping workers (default 8)', 1, 1024),
   service_ping_frequency: count('seconds between pings of a device (default 120)', 10, 86400),
+  service_services_workers: count('service checks run at once (default 8)', 1, 1024),
+  service_services_frequency: count('seconds between service checks of a device (default 300)', 10, 86400),
   service_poller_down_retry: count('seconds before a down device is retried (default 60)', 1, 86400),
   service_master_timeout: count('seconds the dispatcher lock lives without renewal (default 20)', 2, 3600),
   service_loglevel: { enum: ['DEBUG', 'INFO', 'WARNING', 'ERROR'], description: 'agent log level (default INFO)' },
@@ -128,6 +130,23 @@ const snmp = obj(
   { required: ['version'] },
 );
 
+/** One service check: a monitoring plugin (check_<type>) with its arguments as a list, never a shell line. */
+const serviceCheck = obj(
+  {
+    type: { type: 'string', pattern: '^[a-z0-9_]{1,32}$', description: 'the plugin without check_: http, tcp, dns, ...' },
+    args: {
+      type: 'array',
+      maxItems: 64,
+      items: { type: 'string', maxLength: 512, pattern: '^[\\x20-\\x7e]*$' },
+      description: 'arguments after -H <address>',
+    },
+    ip: { type: 'string', minLength: 1, maxLength: 255, description: 'address to check instead of the hostname' },
+    name: { type: 'string', minLength: 1, maxLength: 255 },
+    desc: { type: 'string', maxLength: 1024 },
+  },
+  { required: ['type'] },
+);
+
 const device = obj(
   {
     hostname: { type: 'string', minLength: 1, description: 'IP address or DNS name of the device' },
@@ -135,6 +154,7 @@ const device = obj(
     transport: { enum: ['udp', 'udp6'], description: 'default udp' },
     poller_group: count('poller group (default 0)', 0, 65535),
     snmp,
+    services: { type: 'array', items: serviceCheck, description: 'service checks the device\'s poller group runs' },
   },
   { required: ['hostname', 'snmp'] },
 );

@@ -31,6 +31,8 @@ export type AgentSettings = Pick<
   | 'service_discovery_frequency'
   | 'service_ping_workers'
   | 'service_ping_frequency'
+  | 'service_services_workers'
+  | 'service_services_frequency'
   | 'service_poller_down_retry'
   | 'service_master_timeout'
   | 'service_loglevel'
@@ -80,12 +82,23 @@ export type SnmpSpec =
       cryptoalgo?: 'DES' | 'AES' | 'AES-192' | 'AES-256';
     };
 
+/** A service check of a device (LibreNMS's services row): check_<type> run with args. */
+export interface ServiceSpec {
+  type: string;
+  args: string[];
+  ip?: string;
+  name?: string;
+  desc?: string;
+}
+
 export interface DeviceSpec {
   hostname: string;
   port: number;
   transport: 'udp' | 'udp6';
   snmp: SnmpSpec;
   poller_group: number;
+  /** Service checks; absent: none. */
+  services?: ServiceSpec[];
 }
 
 /** Secrets: kept in `secrets.yaml` (mode 0600), never printed. */

@@ -140,7 +140,7 @@ function childrenOf(pid: number): number[] {
 /** Builds and starts one host; returns once its init runs (sshd may still be starting). */
 export async function startHost(plan: HostPlan, labPublicKey: string, allHosts: HostPlan[]): Promise<HostRecord> {
   const hostKey = await prepareLayers(plan, labPublicKey, allHosts);
-  await createHostNetwork(plan.name, plan.address);
+  await createHostNetwork(plan.name, plan.address, plan.kind === 'devices');
   const ns = netnsName(plan.name);
   const log = openSync(`${hostDir(plan.name)}/init.log`, 'a');
   const child = spawn(

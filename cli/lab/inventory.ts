@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Document, isCollection, stringify, visit } from 'yaml';
 import { generateAppKey, generateSecret } from '../../lib/crypto.js';
 import type { HostRecord } from './host.js';
-import { DEVICES_ADDRESS, FIRST_DEVICE_PORT, KEY_PATH } from './plan.js';
+import { KEY_PATH, deviceAddress } from './plan.js';
 
 /** Simulator credentials of v3 devices (docs/contracts.md "Simulated devices"). */
 const V3 = { authname: 'nmsv3', authpass: 'nmsv3authpass', cryptopass: 'nmsv3privpass' };
@@ -31,7 +31,7 @@ function hostsYaml(hosts: HostRecord[]): string {
         .map((h): [string, unknown] =>
           h.kind === 'master'
             ? [h.name, { address: h.address, roles: ['web', 'mariadb', 'rrdcached', 'redis', 'memcached', 'poller'], agent: { distributed_poller_group: [0] } }]
-            : [h.name, { address: h.address, roles: ['poller', 'discovery'], agent: { distributed_poller_group: [0, 1] } }],
+            : [h.name, { address: h.address, roles: ['poller', 'discovery', 'ping'], agent: { distributed_poller_group: [0, 1] } }],
         ),
     ),
   };
@@ -53,7 +53,7 @@ export function devicesYaml(count: number): string {
       i % 10 === 9
         ? `{ version: v3, authlevel: authPriv, authname: ${V3.authname}, authpass: ${V3.authpass}, authalgo: SHA, cryptopass: ${V3.cryptopass}, cryptoalgo: AES }`
         : '{ version: v2c, community: public }';
-    lines.push(`  - { hostname: ${DEVICES_ADDRESS}, port: ${FIRST_DEVICE_PORT + i}, poller_group: ${i % 2}, snmp: ${snmp} }`);
+    lines.push(`  - { hostname: ${deviceAddress(i)}, poller_group: ${i % 2}, snmp: ${snmp} }`);
   }
   if (count === 0) lines[1] = 'devices: []';
   return lines.join('\n') + '\n';

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { LabError, UsageError } from '../../lib/errors.js';
 import { cleanupLab, findLeftovers, labProcesses, removeHost, type Leftovers } from './cleanup.js';
 import { mkdirLike, nsenterArgs, startHost, tcpOpen, waitForSsh, writeInitScript, type HostRecord } from './host.js';
+import { applyDeviceAction, type DeviceAction, type LabDevicesResult } from './devices.js';
 import { knownHostsText, writeInventory } from './inventory.js';
 import { createBridge, noteNetnsMount } from './network.js';
 import { ALL_KNOWN_HOSTS, KEY_PATH, STATE_DIR, checkHostName, checkShape, nextExtraAddress, planHosts, type HostPlan } from './plan.js';
@@ -137,7 +138,7 @@ export async function labUp(options: LabUpOptions = {}, progress: Progress = qui
     let simulatorNote: string | undefined;
     if (withSimulator) {
       const host = state.hosts.find((h) => h.kind === 'devices')!;
-      state.simulator = await progress.step(`Simulator: ${devices} devices on 198.18.0.200`, () => startSimulator(host, devices, bundle));
+      state.simulator = await progress.step(`Simulator: ${devices} devices on 198.19.0.0/16 (each its own address)`, () => startSimulator(host, devices, bundle));
       writeState(state);
     } else if (devices > 0 && missing) {
       simulatorNote = missing;
@@ -304,4 +305,12 @@ export async function labExec(host: string, argv: string[]): Promise<number> {
     child.on('error', reject);
     child.on('exit', (code, signal) => resolveCode(code ?? 128 + (signal ? ({ SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 1 : 1)));
   });
+}
+
+/** `nms lab device ACTION n…`: makes simulated devices unreachable or SNMP-silent (cli/lab/devices.ts). */
+export async function labDevice(action: DeviceAction, refs: string[]): Promise<LabDevicesResult> {
+  checkRequirements();
+  const state = upState();
+  if (!state.simulator) throw new LabError('the lab has no simulated devices', { hint: 'run `nms lab down` and `nms lab up --devices N`' });
+  return applyDeviceAction(action, refs, state.devices);
 }

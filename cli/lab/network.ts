@@ -1,7 +1,9 @@
 // The lab's links: bridge nmslab0 in the machine's namespace and, per host, a named network
-// namespace joined to the bridge by a veth pair. Hosts get an address and no route beyond it.
+// namespace joined to the bridge by a veth pair. Hosts get an address and one route: to the
+// simulated devices' network (198.19.0.0/16) through the devices host, which answers for all of
+// it (a `local` route) and drops what `nms lab device down|snmp-down` names (an nftables set).
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { BRIDGE, BRIDGE_CIDR, PREFIX, STATE_DIR, netnsName, vethName } from './plan.js';
+import { BRIDGE, BRIDGE_CIDR, DEVICE_NETWORK, DEVICES_ADDRESS, PREFIX, STATE_DIR, netnsName, vethName } from './plan.js';
 import { must, run } from './sys.js';
 
 export async function createBridge(): Promise<void> {
@@ -10,7 +12,22 @@ export async function createBridge(): Promise<void> {
   const addr = await run('ip', ['-4', '-o', 'addr', 'show', 'dev', BRIDGE]);
   if (!addr.stdout.includes(BRIDGE_CIDR)) await must('ip', ['addr', 'add', BRIDGE_CIDR, 'dev', BRIDGE], 'addressing the lab bridge');
   await must('ip', ['link', 'set', BRIDGE, 'up'], 'bringing the lab bridge up');
+  // The machine reaches the devices too (lab up's own SNMP probes, tests); gone with the bridge.
+  await must('ip', ['route', 'replace', DEVICE_NETWORK, 'via', DEVICES_ADDRESS, 'dev', BRIDGE, 'onlink'], 'routing the device network');
 }
+
+/** The nftables table of the devices host: addresses in @down get nothing, in @snmpdown no SNMP. */
+export const DEVICE_FILTER_TABLE = 'nmslab';
+const DEVICE_FILTER = `table ip ${DEVICE_FILTER_TABLE} {
+  set down { type ipv4_addr; }
+  set snmpdown { type ipv4_addr; }
+  chain input {
+    type filter hook input priority 0; policy accept;
+    ip daddr @down drop
+    ip daddr @snmpdown udp dport 161 drop
+  }
+}
+`;
 
 /**
  * `ip netns add` makes /run/netns a mount point the first time it runs on a machine. When the
@@ -49,13 +66,13 @@ async function releaseNetnsMount(): Promise<void> {
 let netnsQueue: Promise<unknown> = Promise.resolve();
 
 /** Creates the host's network namespace and veth, addressed and up; no default route. */
-export function createHostNetwork(host: string, address: string): Promise<void> {
-  const next = netnsQueue.then(() => createHostNetworkNow(host, address));
+export function createHostNetwork(host: string, address: string, devicesHost = false): Promise<void> {
+  const next = netnsQueue.then(() => createHostNetworkNow(host, address, devicesHost));
   netnsQueue = next.catch(() => undefined);
   return next;
 }
 
-async function createHostNetworkNow(host: string, address: string): Promise<void> {
+async function createHostNetworkNow(host: string, address: string, devicesHost: boolean): Promise<void> {
   const ns = netnsName(host);
   const veth = vethName(address);
   await must('ip', ['netns', 'add', ns], `creating network namespace ${ns}`);
@@ -64,6 +81,12 @@ async function createHostNetworkNow(host: string, address: string): Promise<void
   await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up'], `bringing up loopback in ${host}`);
   await must('ip', ['-n', ns, 'addr', 'add', `${address}/24`, 'dev', 'eth0'], `addressing ${host}`);
   await must('ip', ['-n', ns, 'link', 'set', 'eth0', 'up'], `bringing up eth0 in ${host}`);
+  if (devicesHost) {
+    await must('ip', ['-n', ns, 'route', 'add', 'local', DEVICE_NETWORK, 'dev', 'lo'], `giving ${host} the device network`);
+    await must('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], `the device filter in ${host}`, { input: DEVICE_FILTER });
+  } else {
+    await must('ip', ['-n', ns, 'route', 'add', DEVICE_NETWORK, 'via', DEVICES_ADDRESS], `routing ${host} to the devices`);
+  }
 }
 
 /** Named network namespaces of the lab (from /run/netns, where `ip netns` keeps them). */

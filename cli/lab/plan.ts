@@ -20,11 +20,15 @@ export const SUBNET_PREFIX = '198.18.0.';
 /** Directories overlaid in every host: the machine's copy is the lower layer. */
 export const OVERLAID = ['etc', 'opt', 'usr', 'root', 'home', 'srv', 'var'] as const;
 
+/** The devices host; it answers for every simulated device's own address (DEVICE_NETWORK). */
 export const DEVICES_ADDRESS = '198.18.0.200';
-export const FIRST_DEVICE_PORT = 16100;
+/** Every simulated device listens on its own address (lab/simulator/addresses.ts), this port. */
+export const DEVICE_PORT = 161;
+export { DEVICE_NETWORK, DEVICE_NETWORK_BASE, deviceAddress, deviceIndexOf } from '../../lab/simulator/addresses.js';
 export const FIRST_EXTRA_OCTET = 50;
 export const MAX_POLLERS = FIRST_EXTRA_OCTET - 11;
-export const MAX_DEVICES = 65535 - FIRST_DEVICE_PORT + 1;
+/** The simulator's own limit (one UDP socket per device). */
+export const MAX_DEVICES = 20000;
 
 export type HostKind = 'master' | 'poller' | 'devices' | 'extra';
 

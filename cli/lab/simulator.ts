@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'nod
 import snmp from 'net-snmp';
 import { LabError } from '../../lib/errors.js';
 import { nsenterArgs, type HostRecord } from './host.js';
-import { DEVICES_ADDRESS, FIRST_DEVICE_PORT, hostDir } from './plan.js';
+import { DEVICE_NETWORK_BASE, DEVICE_PORT, deviceAddress, hostDir } from './plan.js';
 import type { SimulatorRecord } from './state.js';
 import { listProcesses, must, sleep, startTime } from './sys.js';
 
@@ -49,9 +49,9 @@ function findSimulator(host: HostRecord): number | undefined {
 }
 
 /** One SNMP GET of sysName.0 from a simulated device; true when it answers. */
-export function snmpAnswers(port: number, timeoutMs = 1000): Promise<boolean> {
+export function snmpAnswers(address: string, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
-    const session = snmp.createSession(DEVICES_ADDRESS, 'public', { port, timeout: timeoutMs, retries: 0, version: snmp.Version2c });
+    const session = snmp.createSession(address, 'public', { port: DEVICE_PORT, timeout: timeoutMs, retries: 0, version: snmp.Version2c });
     session.on('error', () => undefined);
     session.get(['1.3.6.1.2.1.1.5.0'], (err: Error | null) => {
       session.close();
@@ -80,7 +80,7 @@ function logTail(): string {
 export async function startSimulator(host: HostRecord, devices: number, bundle: string): Promise<SimulatorRecord> {
   // Containers often forbid raising the hard limit: take what is allowed, refuse if too low.
   const need = devices + 256;
-  const script = `ulimit -n ${FD_LIMIT} 2>/dev/null || ulimit -n $(ulimit -Hn); n=$(ulimit -n); if [ "$n" != unlimited ] && [ "$n" -lt ${need} ]; then echo "the open-file limit is $n, the simulator needs ${need}" >&2; exit 3; fi; exec setsid node ${IN_HOST_BUNDLE} serve --address ${DEVICES_ADDRESS} --devices ${devices} --first-port ${FIRST_DEVICE_PORT} >${SIMULATOR_LOG} 2>&1 </dev/null &`;
+  const script = `ulimit -n ${FD_LIMIT} 2>/dev/null || ulimit -n $(ulimit -Hn); n=$(ulimit -n); if [ "$n" != unlimited ] && [ "$n" -lt ${need} ]; then echo "the open-file limit is $n, the simulator needs ${need}" >&2; exit 3; fi; exec setsid node ${IN_HOST_BUNDLE} serve --address ${DEVICE_NETWORK_BASE} --own-addresses --first-port ${DEVICE_PORT} --devices ${devices} >${SIMULATOR_LOG} 2>&1 </dev/null &`;
   await must('nsenter', nsenterArgs(host, ['/bin/bash', '-c', script]), 'starting the simulator');
   let pid: number | undefined;
   for (let i = 0; i < 50 && pid === undefined; i++) {
@@ -100,9 +100,9 @@ export async function startSimulator(host: HostRecord, devices: number, bundle: 
   if (devices > 1 && (devices - 1) % 10 === 9) probes.push(devices - 2);
   const deadline = Date.now() + 30_000 + devices * 10;
   for (const i of probes) {
-    while (!(await snmpAnswers(FIRST_DEVICE_PORT + i))) {
+    while (!(await snmpAnswers(deviceAddress(i)))) {
       if (startTime(pid) !== start) throw new LabError(`the simulator exited: ${logTail()}`);
-      if (Date.now() > deadline) throw new LabError(`simulated device ${i} (udp ${DEVICES_ADDRESS}:${FIRST_DEVICE_PORT + i}) does not answer: ${logTail()}`);
+      if (Date.now() > deadline) throw new LabError(`simulated device ${i} (udp ${deviceAddress(i)}:${DEVICE_PORT}) does not answer: ${logTail()}`);
       await sleep(200);
     }
   }

@@ -33,6 +33,7 @@ program
   .addOption(new Option('--address <ip>', 'IPv4 address to bind').default(d.address))
   .addOption(new Option('--devices <m>', `number of devices (1..${MAX_DEVICES})`).default(d.devices).argParser(int('--devices')))
   .addOption(new Option('--first-port <port>', 'UDP port of device 0').default(d.firstPort).argParser(int('--first-port')))
+  .addOption(new Option('--own-addresses', 'device i on an address of its own (from --address, the base, by addresses.ts), all on --first-port'))
   .addOption(new Option('--seed <s>', 'seed of the deterministic data').default(d.seed).argParser(int('--seed')))
   .addOption(new Option('--max-message-size <bytes>', 'largest response (UDP payload)').default(d.maxMessageSize).argParser(int('--max-message-size')))
   .addHelpText(
@@ -44,16 +45,20 @@ SNMPv3 (user nmsv3, authPriv, SHA "nmsv3authpass", AES "nmsv3privpass"); i % 7 =
 32-bit interface counters only. Rates and values: lab/simulator/model.ts and docs/simulator.md.
 
 Examples:
-  nms-simulator serve --address 198.18.0.200 --devices 10000 --first-port 16100
+  nms-simulator serve --address 198.19.0.0 --own-addresses --first-port 161 --devices 10000
   nms-simulator serve --devices 20 --first-port 30100 &
   snmpbulkwalk -v2c -c public 127.0.0.1:30100 1.3.6.1.2.1.31.1.1.1.6      # ifHCInOctets
   snmpget -v3 -l authPriv -u nmsv3 -a SHA -A nmsv3authpass -x AES -X nmsv3privpass 127.0.0.1:30109 1.3.6.1.2.1.1.5.0`,
   )
-  .action(async (opts: { address: string; devices: number; firstPort: number; seed: number; maxMessageSize: number }) => {
+  .action(async (opts: { address: string; devices: number; firstPort: number; ownAddresses?: boolean; seed: number; maxMessageSize: number }) => {
     const started = Date.now();
-    const sim = new Simulator({ address: opts.address, devices: opts.devices, firstPort: opts.firstPort, seed: opts.seed, maxMessageSize: opts.maxMessageSize });
+    const ownAddresses = !!opts.ownAddresses;
+    const sim = new Simulator({ address: opts.address, devices: opts.devices, firstPort: opts.firstPort, ownAddresses, seed: opts.seed, maxMessageSize: opts.maxMessageSize });
     await sim.start();
-    process.stdout.write(`ready: ${opts.devices} devices on ${opts.address}:${opts.firstPort}..${sim.lastPort}\n`);
+    const where = ownAddresses
+      ? `${sim.endpoint(0).address}..${sim.endpoint(opts.devices - 1).address} port ${opts.firstPort}`
+      : `${opts.address}:${opts.firstPort}..${sim.lastPort}`;
+    process.stdout.write(`ready: ${opts.devices} devices on ${where}\n`);
     process.stderr.write(
       JSON.stringify({ t: new Date().toISOString(), level: 'INFO', c: 'simulator', event: 'ready', devices: opts.devices, startup_ms: Date.now() - started, rss_mib: Math.round(process.memoryUsage().rss / 1048576) }) + '\n',
     );

@@ -1,8 +1,10 @@
-// The simulator's sockets: one UDP socket per device (device i on firstPort + i), all served by
-// one SimAgent in this process. Owns the sockets; start() binds them all or none, close() frees them.
+// The simulator's sockets: one UDP socket per device (device i on firstPort + i, or with
+// ownAddresses on an address of its own and port firstPort), all served by one SimAgent in this
+// process. Owns the sockets; start() binds them all or none, close() frees them.
 import dgram from 'node:dgram';
 import { LabError } from '../../lib/errors.js';
 import { createLogger } from '../../lib/log.js';
+import { deviceAddress, MAX_OWN_ADDRESSES } from './addresses.js';
 import { SimAgent, type AgentStats } from './agent.js';
 
 export interface SimulatorOptions {
@@ -12,6 +14,11 @@ export interface SimulatorOptions {
   devices?: number;
   /** UDP port of device 0; device i answers on firstPort + i. Default 16100. */
   firstPort?: number;
+  /**
+   * Every device on an address of its own (addresses.ts's deviceAddress(i, address)), all on
+   * port firstPort; `address` is then the network's base. Default false (one address).
+   */
+  ownAddresses?: boolean;
   /** Seed of the deterministic data. Default 1. */
   seed?: number;
   /** Largest response in bytes. Default 1472. */
@@ -24,6 +31,7 @@ export const DEFAULT_SIMULATOR_OPTIONS: Required<SimulatorOptions> = {
   address: '127.0.0.1',
   devices: 10,
   firstPort: 16100,
+  ownAddresses: false,
   seed: 1,
   maxMessageSize: 1472,
   recvBufferSize: 0,
@@ -47,8 +55,11 @@ export class Simulator {
     if (!Number.isInteger(o.devices) || o.devices < 1 || o.devices > MAX_DEVICES) {
       throw new LabError(`--devices must be an integer from 1 to ${MAX_DEVICES}, got ${o.devices}`);
     }
-    if (!Number.isInteger(o.firstPort) || o.firstPort < 1 || o.firstPort + o.devices - 1 > 65535) {
+    if (!Number.isInteger(o.firstPort) || o.firstPort < 1 || o.firstPort + (o.ownAddresses ? 0 : o.devices - 1) > 65535) {
       throw new LabError(`--first-port ${o.firstPort} with ${o.devices} devices runs past port 65535`);
+    }
+    if (o.ownAddresses && o.devices > MAX_OWN_ADDRESSES) {
+      throw new LabError(`at most ${MAX_OWN_ADDRESSES} devices have addresses of their own`);
     }
     if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new LabError(`--seed must be an integer from 0 to 4294967295, got ${o.seed}`);
     this.options = o;
@@ -61,20 +72,29 @@ export class Simulator {
 
   /** The last port in use. */
   get lastPort(): number {
-    return this.options.firstPort + this.options.devices - 1;
+    return this.options.ownAddresses ? this.options.firstPort : this.options.firstPort + this.options.devices - 1;
+  }
+
+  /** Where device i listens. */
+  endpoint(i: number): { address: string; port: number } {
+    const { address, firstPort, ownAddresses } = this.options;
+    return ownAddresses ? { address: deviceAddress(i, address), port: firstPort } : { address, port: firstPort + i };
   }
 
   /** Binds every device's socket; on any failure closes those already bound and throws. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const { address, devices, firstPort } = this.options;
+    const { devices } = this.options;
     // bind in batches: all at once would open every socket before the first bind fails
     const batch = 500;
     try {
       for (let first = 0; first < devices; first += batch) {
         const binds: Promise<void>[] = [];
-        for (let i = first; i < Math.min(devices, first + batch); i++) binds.push(this.bindOne(i, address, firstPort + i));
+        for (let i = first; i < Math.min(devices, first + batch); i++) {
+          const at = this.endpoint(i);
+          binds.push(this.bindOne(i, at.address, at.port));
+        }
         await Promise.all(binds);
       }
     } catch (err) {

@@ -137,7 +137,7 @@ describe('nms lab', { timeout: 600_000 }, () => {
     const model = (await import(modelFile)) as typeof import('../../lab/simulator/model.js');
     // Each read is bracketed by the clock (the hosts share the machine's), so the check is exact:
     // the counter moved by rate × elapsed, with elapsed between the inner and outer brackets.
-    const walk = 'date +%s%N; snmpbulkwalk -v2c -c public -Onq -t 5 198.18.0.200:16100 1.3.6.1.2.1.31.1.1.1.6; date +%s%N';
+    const walk = 'date +%s%N; snmpbulkwalk -v2c -c public -Onq -t 5 198.19.0.1 1.3.6.1.2.1.31.1.1.1.6; date +%s%N';
     const r = await inHost('poller1', `${walk}; sleep 3; ${walk}`);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
@@ -167,8 +167,33 @@ describe('nms lab', { timeout: 600_000 }, () => {
       if (rate > 0) moving++;
     }
     assert.ok(moving > model.PORTS / 2, 'most ports should carry traffic');
-    const v3 = await inHost('poller1', 'snmpget -v3 -l authPriv -u nmsv3 -a SHA -A nmsv3authpass -x AES -X nmsv3privpass -Ovq 198.18.0.200:16109 1.3.6.1.2.1.1.5.0');
+    const v3 = await inHost('poller1', 'snmpget -v3 -l authPriv -u nmsv3 -a SHA -A nmsv3authpass -x AES -X nmsv3privpass -Ovq 198.19.0.10 1.3.6.1.2.1.1.5.0');
     assert.equal(v3.stdout.trim(), '"sim-9"', v3.stderr);
+  });
+
+  test('each device has its own address: nms lab device down cuts ICMP and SNMP, snmp-down only SNMP', async (t) => {
+    if (skip) return t.skip(skip);
+    if (!status.simulator?.running) return t.skip('the simulator is not running');
+    const get = (a: string) => inHost('poller1', `snmpget -v2c -c public -Ovq -t 1 -r 0 ${a} 1.3.6.1.2.1.1.5.0`);
+    const ping = (a: string) => inHost('poller1', `fping -q -r 0 -t 300 ${a}`);
+    assert.equal((await get('198.19.0.2')).stdout.trim(), '"sim-1"');
+    assert.equal((await get('198.19.0.3')).stdout.trim(), '"sim-2"');
+    const down = await nms(['lab', 'device', 'down', '1', '--json']);
+    assert.equal(down.code, 0, down.stderr);
+    assert.deepEqual(JSON.parse(down.stdout).down, [1]);
+    assert.equal((await nms(['lab', 'device', 'snmp-down', '198.19.0.3'])).code, 0);
+    assert.notEqual((await ping('198.19.0.2')).code, 0, 'a down device answers no ping');
+    assert.notEqual((await get('198.19.0.2')).code, 0, 'a down device answers no SNMP');
+    assert.equal((await ping('198.19.0.3')).code, 0, 'an snmp-down device still answers ping');
+    assert.notEqual((await get('198.19.0.3')).code, 0, 'an snmp-down device answers no SNMP');
+    assert.equal((await get('198.19.0.1')).stdout.trim(), '"sim-0"', 'the others are untouched');
+    const up = await nms(['lab', 'device', 'up', '1', '2', '--json']);
+    assert.deepEqual([JSON.parse(up.stdout).down, JSON.parse(up.stdout).snmpDown], [[], []]);
+    assert.equal((await get('198.19.0.2')).stdout.trim(), '"sim-1"');
+    assert.equal((await get('198.19.0.3')).stdout.trim(), '"sim-2"');
+    const bad = await nms(['lab', 'device', 'down', '999']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /no simulated device "999"/);
   });
 
   test('refuses clearly, in one line and a hint, when not root', async (t) => {

@@ -88,7 +88,7 @@ describe('nms status on the lab', { timeout: 2_400_000 }, () => {
     const hosts = join(INV, 'hosts.yaml');
     writeFileSync(hosts, readFileSync(hosts, 'utf8').replace(/service_poller_frequency: \d+/, 'service_poller_frequency: 30'));
     // devices in both groups (the lab's simulator numbering), whatever shape the lab was built with
-    const devices = Array.from({ length: 6 }, (_, i) => `  - { hostname: 198.18.0.200, port: ${16100 + i}, poller_group: ${i % 2}, snmp: { version: v2c, community: public } }`);
+    const devices = Array.from({ length: 6 }, (_, i) => `  - { hostname: 198.19.0.${i + 1}, poller_group: ${i % 2}, snmp: { version: v2c, community: public } }`);
     writeFileSync(join(INV, 'devices.yaml'), `devices:\n${devices.join('\n')}\n`);
     const d = await nms(['deploy', '-i', INV], 900_000);
     // A failed setup is a failed test: throwing here fails every test of the suite (never a skip).

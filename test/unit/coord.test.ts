@@ -21,7 +21,8 @@ test('key names share one prefix and queue names round-trip', () => {
   assert.equal(k.queueName('discovery', 3), 'discovery-3');
   assert.deepEqual(parseQueueName('poller-12'), { type: 'poller', group: 12 });
   assert.equal(parseQueueName('poller-x'), undefined);
-  assert.equal(parseQueueName('services-1'), undefined);
+  assert.deepEqual(parseQueueName('services-1'), { type: 'services', group: 1 });
+  assert.equal(parseQueueName('alerts-1'), undefined);
 });
 
 test('key prefix from the environment is checked', () => {

@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import { loadInventory } from '../../cli/inventory/load.js';
 import type { HostRecord } from '../../cli/lab/host.js';
 import { devicesYaml, writeInventory } from '../../cli/lab/inventory.js';
-import { checkShape, nextExtraAddress, planHosts, vethName } from '../../cli/lab/plan.js';
+import { checkShape, deviceAddress, deviceIndexOf, nextExtraAddress, planHosts, vethName } from '../../cli/lab/plan.js';
+import { deviceFilterScript, parseDeviceRefs } from '../../cli/lab/devices.js';
 import { isValidAppKey } from '../../lib/crypto.js';
 
 function records(pollers: number): HostRecord[] {
@@ -34,7 +35,8 @@ test('the written inventory loads: hosts, groups, devices, fresh secrets, known_
   assert.equal(inv.services.redis.name, 'master');
   assert.equal(inv.hosts[0].ssh.keyPath, '/var/lib/nms-lab/id_ed25519');
   assert.equal(inv.devices.length, 25);
-  assert.deepEqual(inv.devices[0], { ...inv.devices[0], hostname: '198.18.0.200', port: 16100, poller_group: 0 });
+  assert.deepEqual(inv.devices[0], { ...inv.devices[0], hostname: '198.19.0.1', port: 161, poller_group: 0 });
+  assert.equal(inv.devices[24].hostname, '198.19.0.25');
   assert.equal(inv.devices[9].snmp.version, 'v3');
   assert.equal(inv.devices[8].snmp.version, 'v2c');
   assert.equal(inv.devices[9].poller_group, 1);
@@ -61,4 +63,23 @@ test('address plan: master .10, pollers .11.., devices .200, extras from .50, sh
   assert.throws(() => checkShape(40, 10), /--pollers/);
   assert.throws(() => checkShape(2, 70000), /--devices/);
   checkShape(2, 10000);
+});
+
+test('device addresses: 250 per /24 from 198.19.0.1, and back to the index', () => {
+  assert.deepEqual([0, 1, 249, 250, 9999].map((i) => deviceAddress(i)), ['198.19.0.1', '198.19.0.2', '198.19.0.250', '198.19.1.1', '198.19.39.250']);
+  for (const i of [0, 1, 249, 250, 9999, 19999]) assert.equal(deviceIndexOf(deviceAddress(i)), i);
+  assert.equal(deviceIndexOf('198.19.0.0'), undefined);
+  assert.equal(deviceIndexOf('198.19.0.251'), undefined);
+  assert.equal(deviceIndexOf('198.18.0.1'), undefined);
+});
+
+test('nms lab device: references by index or address, nft scripts that never fail on a non-member', () => {
+  assert.deepEqual(parseDeviceRefs(['3', '198.19.0.1', '3'], 10), [0, 3]);
+  assert.throws(() => parseDeviceRefs(['10'], 10), /no simulated device "10"/);
+  assert.throws(() => parseDeviceRefs(['198.18.0.200'], 10), /no simulated device/);
+  assert.equal(deviceFilterScript('down', ['198.19.0.1']), 'add element ip nmslab down { 198.19.0.1 }\n');
+  const up = deviceFilterScript('up', ['198.19.0.1', '198.19.0.2']).trim().split('\n');
+  assert.deepEqual(up.map((l) => l.split(' ').slice(0, 5).join(' ')), [
+    'add element ip nmslab down', 'delete element ip nmslab down', 'add element ip nmslab snmpdown', 'delete element ip nmslab snmpdown',
+  ]);
 });

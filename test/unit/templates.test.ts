@@ -190,7 +190,7 @@ test('a host without Node ≥ 20 gets ours at /opt/nms/node; EL hosts get EL pat
   assert.ok(m.files.some((f) => f.path === '/etc/my.cnf.d/90-nms.cnf'));
   assert.match(fileOf(m, '/etc/sysconfig/memcached'), /^CACHESIZE="64"$/m);
   assert.equal(spawnSync('sh', ['-n'], { input: fileOf(m, '/etc/sysconfig/memcached') }).status, 0);
-  assert.deepEqual(m.packages.sort(), ['curl', 'mariadb', 'mariadb-server', 'memcached', 'nftables', 'nginx', 'openssl', 'redis'].sort());
+  assert.deepEqual(m.packages.sort(), ['curl', 'mariadb', 'mariadb-server', 'memcached', 'nftables', 'nginx', 'openssl', 'redis', ...EL.packages.availability].sort());
   assert.match(fileOf(m, '/etc/nginx/nginx.conf'), /^user nginx;$/m);
 });
 
