@@ -12,11 +12,12 @@ import { CoordKeys, keyPrefixFromEnv } from '../coord/keys.js';
 import { Registry, type NodeEntry } from '../registry/registry.js';
 import { redisOptions } from '../service/connections.js';
 import { AGENT_VERSION } from '../service/agent.js';
+import { checkSupervision, type SupervisionOptions } from './supervision.js';
 
 export const DOCTOR_SCHEMA = 'nms-agent-doctor/1';
 
 export interface DoctorCheck {
-  name: 'config' | 'app_key' | 'mariadb' | 'redis' | 'memcached' | 'rrdcached' | 'clock' | 'registered' | 'working';
+  name: 'config' | 'app_key' | 'mariadb' | 'redis' | 'memcached' | 'rrdcached' | 'clock' | 'supervisor' | 'registered' | 'working';
   ok: boolean;
   /** What was found (always present). */
   detail: string;
@@ -49,6 +50,8 @@ export interface DoctorOptions {
   timeoutMs?: number;
   /** Largest clock skew counted as healthy. Default 2000 ms. */
   maxSkewMs?: number;
+  /** Where and how the agent's supervisor is read (agent/doctor/supervision.ts). */
+  supervision?: SupervisionOptions;
 }
 
 export const DEFAULT_DOCTOR_OPTIONS = { timeoutMs: 3000, maxSkewMs: 2000 };
@@ -106,6 +109,16 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       return `${cfg.envPath} and ${cfg.settingsPath} read`;
     },
     'run `nms deploy` for this node (it rewrites .env and config.yaml), or fix the file named above',
+  );
+  // before the early return: an agent that dies on a bad config is in a crash loop too
+  await check(
+    'supervisor',
+    async () => {
+      const v = await checkSupervision(o.supervision);
+      if (!v.ok) throw new CheckFailed(v.detail, v.crashLoop ? CRASH_LOOP_FIX : 'restart the agent with `/etc/init.d/nms-agent restart` (it starts the supervisor)');
+      return v.detail;
+    },
+    'read the agent log',
   );
   if (!cfg) return finish(report);
   const c = cfg;
@@ -222,7 +235,10 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   return finish(report);
 }
 
-const ORDER: DoctorCheck['name'][] = ['config', 'app_key', 'mariadb', 'redis', 'memcached', 'rrdcached', 'clock', 'registered', 'working'];
+const ORDER: DoctorCheck['name'][] = ['config', 'app_key', 'mariadb', 'redis', 'memcached', 'rrdcached', 'clock', 'supervisor', 'registered', 'working'];
+
+const CRASH_LOOP_FIX =
+  'read the last lines of /var/log/nms/agent.log (or `journalctl -u nms-agent`) for why it stops, mend that (often .env or config.yaml: `nms deploy` rewrites them); it keeps being restarted';
 
 function finish(r: DoctorReport): DoctorReport {
   r.checks.sort((a, b) => ORDER.indexOf(a.name) - ORDER.indexOf(b.name));

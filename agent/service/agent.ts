@@ -121,8 +121,11 @@ export class AgentService {
       });
     }
     this.registerGauges();
-    if (this.s.service_watchdog_enabled) {
-      this.watchdog = new Watchdog({ log: this.log.child('watchdog'), check: () => this.stuckReason() });
+    // under systemd (Type=notify) the watchdog also says READY=1, so it starts even when its
+    // self-check is off
+    const enabled = this.s.service_watchdog_enabled;
+    if (enabled || process.env.NOTIFY_SOCKET) {
+      this.watchdog = new Watchdog({ log: this.log.child('watchdog'), check: enabled ? () => this.stuckReason() : () => undefined });
       this.watchdog.start();
     }
     await this.startComponents();

@@ -12,6 +12,7 @@ import type { HandlerKey, OsProfile, ServiceKey } from './profile.js';
 import type { TemplateRenderer } from './render.js';
 import { AGENT_BUNDLE, AGENT_DIR, AGENT_NODE, ENV_DIR, LOG_DIR, NMS_USER, STATE_DIR, TLS_DIR, buildValues, type TemplateValues } from './values.js';
 import { checkMemcachedConf, checkRedisConf, checkRrdcachedDefaults } from './checks.js';
+import { SUPERVISOR_DIR } from '../../lib/supervisor.js';
 
 export interface FileSpec {
   path: string;
@@ -131,6 +132,7 @@ export function buildPlan(p: PlanInputs): HostPlan {
     // root-owned: pending-restarts lives here and root acts on it
     { path: STATE_DIR, mode: 0o750, owner: 'root', group: NMS_USER },
     { path: `${STATE_DIR}/spool`, mode: 0o750, owner: NMS_USER, group: NMS_USER },
+    { path: SUPERVISOR_DIR, mode: 0o750, owner: NMS_USER, group: NMS_USER },
     { path: LOG_DIR, mode: 0o750, owner: NMS_USER, group: NMS_USER },
   ];
   if (mine.includes('rrdcached')) dirs.push({ path: inv.cluster.rrdcached.baseDir, mode: 0o755, owner: NMS_USER, group: NMS_USER });

@@ -4,6 +4,7 @@
 import type { HostSpec, Inventory } from '../inventory/types.js';
 import { DEFAULT_NODE_SETTINGS, type AgentRole, type NodeEnv, type NodeSettings } from '../../lib/node-config.js';
 import type { OsProfile } from './profile.js';
+import { SUPERVISOR_STATE } from '../../lib/supervisor.js';
 
 export const NMS_USER = 'nms';
 export const AGENT_DIR = '/opt/nms';
@@ -54,6 +55,10 @@ export interface TemplateValues {
     node: string;
     envPath: string;
     logDir: string;
+    /** Where the init script's supervisor records restarts (lib/supervisor.ts). */
+    supervisorState: string;
+    /** systemd WatchdogSec= (seconds), 0 when service_watchdog_enabled is off. */
+    watchdogSec: number;
     env: NodeEnv;
     /** Rendered config.yaml lines: `key: value` with JSON values (valid YAML). */
     settingsLines: string[];
@@ -154,6 +159,8 @@ export function buildValues(v: ValueInputs): TemplateValues {
       node: v.nodePath,
       envPath: `${ENV_DIR}/.env`,
       logDir: LOG_DIR,
+      supervisorState: SUPERVISOR_STATE,
+      watchdogSec: settings.service_watchdog_enabled ? 30 : 0,
       env: nodeEnv(inv, host, v.nodeId),
       settingsLines: Object.entries(settings).map(([k, val]) => `${k}: ${JSON.stringify(val)}`),
     },
