@@ -30,7 +30,7 @@ export interface NodeEnv {
   API_TOKEN: string;
 }
 
-export type AgentRole = 'poller' | 'discovery' | 'ping' | 'api';
+export type AgentRole = 'poller' | 'discovery' | 'ping' | 'api' | 'syslog';
 
 /** What `/etc/nms/config.yaml` holds. Names follow LibreNMS's config.php. */
 export interface NodeSettings {
@@ -70,6 +70,10 @@ export interface NodeSettings {
   /** SNMP timeout per request in ms and retries. */
   snmp_timeout_ms: number;
   snmp_retries: number;
+  /** Role `syslog`: port on 127.0.0.1 where rsyslog hands messages to the agent (docs/syslog.md). */
+  syslog_port: number;
+  /** Days syslog messages are kept (LibreNMS's setting). */
+  syslog_purge: number;
 }
 
 /** LibreNMS's defaults where it has the setting; ours otherwise. */
@@ -98,6 +102,8 @@ export const DEFAULT_NODE_SETTINGS: Omit<NodeSettings, 'distributed_poller_name'
   api_port: 8070,
   snmp_timeout_ms: 1500,
   snmp_retries: 1,
+  syslog_port: 5514,
+  syslog_purge: 30,
 };
 
 export interface NodeConfig {

@@ -1,6 +1,7 @@
 // The database schema as versioned migrations, with LibreNMS's table and column names where the
 // concept is the same, so that its users find what they expect. A migration is applied once and
 // recorded in `migrations`; never edit one that has shipped: add the next version instead.
+import { SEED_MIGRATIONS } from './migrations/seed.js';
 
 /** One schema step. */
 export interface Migration {
@@ -238,4 +239,5 @@ export const MIGRATIONS: Migration[] = [
 ) ${TABLE_OPTS}`,
     ],
   },
+  ...SEED_MIGRATIONS,
 ];

@@ -18,6 +18,7 @@ import { openCommandRedis, redisOptions, throttled } from './connections.js';
 import { reportCluster, reportStopped, type TypeStats } from './cluster-report.js';
 import { Metrics, MetricsServer } from './metrics.js';
 import { Watchdog } from './watchdog.js';
+import { SyslogReceiver } from '../syslog/receiver.js';
 import { apiServerFromConfig, type ApiServer } from '../api/server.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -66,6 +67,7 @@ export class AgentService {
   private watchdog?: Watchdog;
   /** The web/API of the `api` role (the master), on 127.0.0.1:api_port behind nginx. */
   private api?: ApiServer;
+  private syslog?: SyslogReceiver;
   private timers: NodeJS.Timeout[] = [];
   private state = 'starting';
   private readonly startedAt = Date.now();
@@ -144,6 +146,10 @@ export class AgentService {
       const registry = this.registry;
       this.api = apiServerFromConfig(this.cfg, this.db, { redis: this.redis, memcached: { get: (k) => registry.get(k) }, logger: this.log.child('api') });
       await this.api.start();
+    }
+    if (this.s.roles.includes('syslog')) {
+      this.syslog = new SyslogReceiver({ db: this.db, log: this.log.child('syslog'), port: this.s.syslog_port, purgeDays: this.s.syslog_purge });
+      await this.syslog.start();
     }
     this.handler = await this.o.makeHandler({ db: this.db, config: this.cfg, log: this.log.child('poll') });
     const connection = redisOptions(env) as ConnectionOptions;
@@ -410,12 +416,13 @@ export class AgentService {
     await step('report_stopped', () => this.db && reportStopped(this.db, this.cfg.env.NODE_ID));
     await step('deregister', () => this.registry?.deregister(this.cfg.env.NODE_ID));
     await step('api', () => this.api?.close());
+    await step('syslog', () => this.syslog?.close());
     await step('handler', () => this.handler?.close());
     await step('queue_stats', () => this.stats?.close());
     await step('memcached', () => this.registry?.close());
     await step('mariadb', () => this.db?.end());
     await step('redis', () => (this.redis?.status === 'ready' ? this.redis.quit() : this.redis?.disconnect()));
-    this.dispatcher = this.pool = this.stats = this.handler = this.registry = this.db = this.redis = this.api = undefined;
+    this.dispatcher = this.pool = this.stats = this.handler = this.registry = this.db = this.redis = this.api = this.syslog = undefined;
     this.stuck = undefined;
   }
 

@@ -81,7 +81,7 @@ export interface PlanInputs {
   localNodePath: string;
 }
 
-const ORDER: ServiceKey[] = ['firewall', 'mariadb', 'redis', 'memcached', 'rrdcached', 'nginx'];
+const ORDER: ServiceKey[] = ['firewall', 'mariadb', 'redis', 'memcached', 'rrdcached', 'nginx', 'rsyslog'];
 
 export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
@@ -120,11 +120,13 @@ export function buildPlan(p: PlanInputs): HostPlan {
   const values = buildValues({ inventory: inv, host, profile, nodeId, nodePath });
   const render = (name: string) => renderer.render(name, values);
   const paths = profile.paths;
-  const firewall = inv.cluster.firewall && mine.length > 0;
+  const syslog = host.roles.includes('syslog');
+  const firewall = inv.cluster.firewall && (mine.length > 0 || syslog);
 
   const packages = new Set<string>();
   for (const s of mine) for (const pkg of profile.packages[s]) packages.add(pkg);
   if (firewall) for (const pkg of profile.packages.firewall) packages.add(pkg);
+  if (syslog) for (const pkg of profile.packages.syslog) packages.add(pkg);
 
   const dirs: DirSpec[] = [
     { path: ENV_DIR, mode: 0o750, owner: 'root', group: NMS_USER },
@@ -149,6 +151,10 @@ export function buildPlan(p: PlanInputs): HostPlan {
   // EL ships rrdcached without the init/defaults layout the template targets: say so, not guess
   if (mine.includes('rrdcached') && profile.family === 'el') throw new DeployError(`${host.name}: rrdcached on an EL host is not supported yet; give the rrdcached role to a Debian or Ubuntu host`);
   if (mine.includes('rrdcached')) files.push(file({ path: paths.rrdcachedDefaults, source: 'rrdcached/rrdcached.hbs', content: render('rrdcached/rrdcached.hbs'), mode: 0o644, owner: 'root', group: 'root', notify: ['rrdcached'], localCheck: checkRrdcachedDefaults, remoteCheck: 'sh -n {}' }));
+  if (syslog) {
+    // rsyslogd -N1 checks the snippet as a whole configuration (it loads its own modules)
+    files.push(file({ path: paths.rsyslogConf, source: 'rsyslog/60-nms.conf.hbs', content: render('rsyslog/60-nms.conf.hbs'), mode: 0o644, owner: 'root', group: 'root', notify: ['rsyslog'], remoteCheck: 'rsyslogd -N1 -f {}' }));
+  }
   let selfSignedCert: HostPlan['selfSignedCert'];
   if (mine.includes('web')) {
     const tls = inv.cluster.tls;
@@ -172,7 +178,7 @@ export function buildPlan(p: PlanInputs): HostPlan {
   if (p.systemd) files.push(file({ path: '/etc/systemd/system/nms-agent.service', source: 'nms/nms-agent.service.hbs', content: render('nms/nms-agent.service.hbs'), mode: 0o644, owner: 'root', group: 'root', notify: ['agent'] }));
   else files.push(file({ path: '/etc/init.d/nms-agent', source: 'nms/nms-agent.init.hbs', content: render('nms/nms-agent.init.hbs'), mode: 0o755, owner: 'root', group: 'root', notify: ['agent'], remoteCheck: 'sh -n {}' }));
 
-  const wanted = new Set<ServiceKey>([...(firewall ? ['firewall' as const] : []), ...mine.map((s) => (s === 'web' ? 'nginx' : s) as ServiceKey)]);
+  const wanted = new Set<ServiceKey>([...(firewall ? ['firewall' as const] : []), ...(syslog ? ['rsyslog' as const] : []), ...mine.map((s) => (s === 'web' ? 'nginx' : s) as ServiceKey)]);
   const services = ORDER.filter((k) => wanted.has(k)).map((key) => ({ key, name: profile.serviceNames[key] }));
   return { host, profile, values, packages: [...packages], dirs, files, services, selfSignedCert, database: mine.includes('mariadb'), firewall, nodeId };
 }

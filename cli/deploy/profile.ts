@@ -4,15 +4,15 @@
 import { shq } from '../ssh/connection.js';
 import type { MasterService } from '../inventory/types.js';
 
-export type ServiceKey = 'nginx' | 'redis' | 'mariadb' | 'rrdcached' | 'memcached' | 'firewall' | 'agent';
+export type ServiceKey = 'nginx' | 'redis' | 'mariadb' | 'rrdcached' | 'memcached' | 'firewall' | 'rsyslog' | 'agent';
 /** Things a change can ask for afterwards: a service restart, or the schema migrations. */
 export type HandlerKey = ServiceKey | 'migrate';
-export const HANDLER_KEYS: readonly HandlerKey[] = ['firewall', 'mariadb', 'redis', 'memcached', 'rrdcached', 'nginx', 'migrate', 'agent'];
+export const HANDLER_KEYS: readonly HandlerKey[] = ['firewall', 'mariadb', 'redis', 'memcached', 'rrdcached', 'nginx', 'rsyslog', 'migrate', 'agent'];
 
 export interface OsProfile {
   family: 'debian' | 'el';
   /** Packages each master service needs. */
-  packages: Record<MasterService, string[]> & { firewall: string[]; tls: string[] };
+  packages: Record<MasterService, string[]> & { firewall: string[]; tls: string[]; syslog: string[] };
   /** Init/systemd names of the services. */
   serviceNames: Record<ServiceKey, string>;
   /** Process names that show a service runs where there is no systemd (pidof). */
@@ -24,6 +24,8 @@ export interface OsProfile {
     rrdcachedDefaults: string;
     memcachedConf: string;
     nftablesConf: string;
+    /** The rsyslog snippet of role syslog. */
+    rsyslogConf: string;
     rrdcachedSocket: string;
     rrdcachedJournal: string;
     nginxUser: string;
@@ -46,9 +48,10 @@ export const DEBIAN: OsProfile = {
     memcached: ['memcached'],
     firewall: ['nftables'],
     tls: ['openssl'],
+    syslog: ['rsyslog'],
   },
-  serviceNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadb', rrdcached: 'rrdcached', memcached: 'memcached', firewall: 'nftables', agent: 'nms-agent' },
-  processNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadbd', rrdcached: 'rrdcached', memcached: 'memcached' },
+  serviceNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadb', rrdcached: 'rrdcached', memcached: 'memcached', firewall: 'nftables', rsyslog: 'rsyslog', agent: 'nms-agent' },
+  processNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadbd', rrdcached: 'rrdcached', memcached: 'memcached', rsyslog: 'rsyslogd' },
   paths: {
     nginxConf: '/etc/nginx/nginx.conf',
     redisConf: '/etc/redis/redis.conf',
@@ -56,6 +59,7 @@ export const DEBIAN: OsProfile = {
     rrdcachedDefaults: '/etc/default/rrdcached',
     memcachedConf: '/etc/memcached.conf',
     nftablesConf: '/etc/nftables.conf',
+    rsyslogConf: '/etc/rsyslog.d/60-nms.conf',
     rrdcachedSocket: '/var/run/rrdcached.sock',
     rrdcachedJournal: '/var/lib/rrdcached/journal',
     nginxUser: 'www-data',
@@ -85,9 +89,10 @@ export const EL: OsProfile = {
     memcached: ['memcached'],
     firewall: ['nftables'],
     tls: ['openssl'],
+    syslog: ['rsyslog'],
   },
-  serviceNames: { nginx: 'nginx', redis: 'redis', mariadb: 'mariadb', rrdcached: 'rrdcached', memcached: 'memcached', firewall: 'nftables', agent: 'nms-agent' },
-  processNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadbd', rrdcached: 'rrdcached', memcached: 'memcached' },
+  serviceNames: { nginx: 'nginx', redis: 'redis', mariadb: 'mariadb', rrdcached: 'rrdcached', memcached: 'memcached', firewall: 'nftables', rsyslog: 'rsyslog', agent: 'nms-agent' },
+  processNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadbd', rrdcached: 'rrdcached', memcached: 'memcached', rsyslog: 'rsyslogd' },
   paths: {
     nginxConf: '/etc/nginx/nginx.conf',
     redisConf: '/etc/redis/redis.conf',
@@ -95,6 +100,7 @@ export const EL: OsProfile = {
     rrdcachedDefaults: '/etc/sysconfig/rrdcached',
     memcachedConf: '/etc/sysconfig/memcached',
     nftablesConf: '/etc/sysconfig/nftables.conf',
+    rsyslogConf: '/etc/rsyslog.d/60-nms.conf',
     rrdcachedSocket: '/run/rrdcached.sock',
     rrdcachedJournal: '/var/lib/rrdcached/journal',
     nginxUser: 'nginx',

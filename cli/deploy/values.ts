@@ -14,6 +14,8 @@ export const ENV_DIR = '/etc/nms';
 export const TLS_DIR = '/etc/nms/tls';
 export const STATE_DIR = '/var/lib/nms';
 export const LOG_DIR = '/var/log/nms';
+/** Where devices send syslog (udp and tcp). */
+export const SYSLOG_PORT = 514;
 export const PENDING_RESTARTS = `${STATE_DIR}/pending-restarts`;
 
 export interface TemplateValues {
@@ -49,6 +51,8 @@ export interface TemplateValues {
   };
   memcached: { address: string; port: number; memoryMb: number };
   firewall: { tcpPorts: number[]; sshPort: number };
+  /** Role `syslog` (templates/rsyslog): `sources` empty when the host has not the role. */
+  syslog: { port: number; agentPort: number; sources: string[]; enabled: boolean };
   agent: {
     user: string;
     bundle: string;
@@ -77,7 +81,7 @@ export interface ValueInputs {
 
 export function nodeSettings(inv: Inventory, host: HostSpec, profile: OsProfile): NodeSettings {
   const rrdHost = inv.services.rrdcached;
-  const roles = host.roles.filter((r) => r === 'poller' || r === 'discovery' || r === 'ping') as AgentRole[];
+  const roles = host.roles.filter((r) => r === 'poller' || r === 'discovery' || r === 'ping' || r === 'syslog') as AgentRole[];
   if (host.roles.includes('web')) roles.push('api');
   return {
     ...DEFAULT_NODE_SETTINGS,
@@ -90,6 +94,7 @@ export function nodeSettings(inv: Inventory, host: HostSpec, profile: OsProfile)
     // the rrdcached host talks to its own daemon over the unix socket (group nms)
     rrdcached: rrdHost.name === host.name ? `unix:${profile.paths.rrdcachedSocket}` : `${rrdHost.address}:${inv.cluster.rrdcached.port}`,
     rrd_dir: inv.cluster.rrdcached.baseDir,
+    syslog_purge: inv.cluster.syslog.purgeDays,
   };
 }
 
@@ -153,6 +158,7 @@ export function buildValues(v: ValueInputs): TemplateValues {
       tcpPorts: [c.mariadb.port, c.redis.port, c.memcached.port, c.rrdcached.port, c.web.httpsPort].filter((p, i, a) => a.indexOf(p) === i),
       sshPort: host.ssh.port,
     },
+    syslog: { port: SYSLOG_PORT, agentPort: settings.syslog_port, sources: host.roles.includes('syslog') ? inv.cluster.syslog.networks : [], enabled: host.roles.includes('syslog') },
     agent: {
       user: NMS_USER,
       bundle: AGENT_BUNDLE,

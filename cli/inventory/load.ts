@@ -57,6 +57,7 @@ export interface RawHostsFile {
     web?: { https_port?: number; http_port?: number; server_name?: string };
     tls?: { cert?: string; key?: string };
     firewall?: boolean;
+    syslog?: { networks?: string[]; purge_days?: number };
   };
   defaults?: { ssh?: RawSsh; agent?: Partial<AgentSettings>; os?: string };
   hosts: Record<string, RawHost>;
@@ -195,6 +196,7 @@ function normaliseCluster(raw: RawHostsFile, hosts: HostSpec[], dir: string): Cl
       ...(c.tls?.key !== undefined ? { keyPath: resolveInventoryPath(dir, c.tls.key) } : {}),
     },
     firewall: c.firewall ?? true,
+    syslog: { networks: c.syslog?.networks ?? [], purgeDays: c.syslog?.purge_days ?? 30 },
   };
 }
 

@@ -9,6 +9,8 @@ type Schema = Record<string, unknown>;
 /** Custom keyword: the human words for a `pattern`, used in error messages. */
 export const HINT_KEYWORD = 'x-hint';
 
+/** IPv4 address with an optional prefix length. */
+const CIDR_PATTERN = '^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(/(3[0-2]|[12]?[0-9]))?$';
 const port = (what: string): Schema => ({ type: 'integer', minimum: 1, maximum: 65535, description: `${what} (1-65535)` });
 const count = (what: string, min: number, max: number): Schema => ({ type: 'integer', minimum: min, maximum: max, description: what });
 const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({ type: 'object', additionalProperties: false, properties, ...extra });
@@ -54,7 +56,7 @@ const host = obj(
       items: { enum: [...MASTER_SERVICES, ...AGENT_ROLES] },
       minItems: 1,
       uniqueItems: true,
-      description: 'master services (web, mariadb, rrdcached, redis, memcached: one host each) and agent roles (poller, discovery, ping)',
+      description: 'master services (web, mariadb, rrdcached, redis, memcached: one host each) and agent roles (poller, discovery, ping, syslog)',
     },
     os,
     ssh,
@@ -88,6 +90,14 @@ const cluster = obj(
       key: { type: 'string', minLength: 1, description: 'its private key (PEM), relative to the inventory' },
     }, { description: 'both absent: a self-signed certificate is made on the web host' }),
     firewall: { type: 'boolean', description: 'open the master ports to cluster members only (nftables; default true)' },
+    syslog: obj({
+      networks: {
+        type: 'array',
+        items: { type: 'string', pattern: CIDR_PATTERN, [HINT_KEYWORD]: 'an IPv4 address or network, e.g. 10.1.0.0/16' },
+        description: 'device networks allowed to send syslog to the host with role syslog (514/udp and 514/tcp); none: nobody',
+      },
+      purge_days: count("days syslog messages are kept (LibreNMS's syslog_purge; default 30)", 1, 3650),
+    }),
   },
   { required: ['name'] },
 );

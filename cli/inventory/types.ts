@@ -6,7 +6,7 @@ import type { NodeSettings } from '../../lib/node-config.js';
 export const MASTER_SERVICES = ['web', 'mariadb', 'rrdcached', 'redis', 'memcached'] as const;
 export type MasterService = (typeof MASTER_SERVICES)[number];
 /** Roles of the nms agent on a host. */
-export const AGENT_ROLES = ['poller', 'discovery', 'ping'] as const;
+export const AGENT_ROLES = ['poller', 'discovery', 'ping', 'syslog'] as const;
 export type AgentRoleName = (typeof AGENT_ROLES)[number];
 export type Role = MasterService | AgentRoleName;
 
@@ -62,6 +62,8 @@ export interface ClusterSettings {
   web: { httpsPort: number; httpPort: number; serverName: string };
   tls: TlsSettings;
   firewall: boolean;
+  /** Syslog (role `syslog`, docs/syslog.md): who may send, and LibreNMS's syslog_purge. */
+  syslog: { networks: string[]; purgeDays: number };
 }
 
 export type SnmpSpec =

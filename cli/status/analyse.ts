@@ -105,7 +105,9 @@ export function analyseStatus(i: AnalyseInput): StatusReport {
       else if (c.name === 'supervisor') {
         const loop = c.detail.startsWith('crash loop');
         add({ code: loop ? 'agent_crash_loop' : 'agent_unsupervised', subject: a.name, message: `the agent on ${a.name}: ${c.detail}`, fix: `on ${a.name}: ${c.fix ?? 'read the agent log'}` });
-      } else if (c.name === 'registered')
+      } else if (c.name === 'syslog')
+        add({ code: 'syslog_path', subject: a.name, message: `syslog on ${a.name}: ${c.detail}`, fix: `on ${a.name}: ${c.fix ?? ''}; or ${deploy(a.name)}` });
+      else if (c.name === 'registered')
         add({ code: 'agent_down', subject: a.name, message: `the agent on ${a.name} is not running (no registry entry in memcached)`, fix: `on ${a.name} run ${startCmd(serviceName(host, 'agent'))} and read /var/log/nms/agent.log, or ${deploy(a.name)}` });
       else if (c.name === 'working') {
         // an agent announces 'starting' in its first heartbeat: a transition, not a fault, for a while
