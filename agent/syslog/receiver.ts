@@ -103,7 +103,11 @@ export class SyslogReceiver {
 
   /** Writes what is pending, one INSERT per batch; one flush at a time. */
   flush(): Promise<void> {
-    this.flushing ??= (async () => {
+    if (this.flushing) return this.flushing;
+    if (!this.pending.length) return Promise.resolve();
+    this.flushing = (async () => {
+      // a tick first: `flushing` must be set before the finally below clears it
+      await Promise.resolve();
       try {
         while (this.pending.length) {
           const batch = this.pending.slice(0, this.o.batchSize);
