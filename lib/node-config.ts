@@ -28,6 +28,10 @@ export interface NodeEnv {
   NMS_USER: string;
   /** Token the web/API (role `api`, master only) requires in `X-Auth-Token`; empty elsewhere. */
   API_TOKEN: string;
+  /** Redis Sentinel (LibreNMS's names): `host:port,...` of the sentinels; empty: Redis at REDIS_HOST. */
+  REDIS_SENTINEL: string;
+  /** The master's name the sentinels monitor. */
+  REDIS_SENTINEL_SERVICE: string;
 }
 
 export type AgentRole = 'poller' | 'discovery' | 'ping' | 'api' | 'syslog';
@@ -134,7 +138,7 @@ const ENV_STRINGS = ['DB_HOST', 'DB_DATABASE', 'DB_USERNAME', 'DB_PASSWORD', 'RE
 /** Checks dotenv values; every problem is reported at once, naming the variable. */
 export function validateEnv(raw: Record<string, string>, file: string): NodeEnv {
   const problems: string[] = [];
-  const env: Record<string, string | number> = { REDIS_PASSWORD: raw.REDIS_PASSWORD ?? '', API_TOKEN: raw.API_TOKEN ?? '' };
+  const env: Record<string, string | number> = { REDIS_PASSWORD: raw.REDIS_PASSWORD ?? '', API_TOKEN: raw.API_TOKEN ?? '', REDIS_SENTINEL: raw.REDIS_SENTINEL ?? '', REDIS_SENTINEL_SERVICE: raw.REDIS_SENTINEL_SERVICE ?? '' };
   for (const k of ENV_STRINGS) {
     if (!raw[k]) problems.push(`${k} is missing`);
     else env[k] = raw[k];
@@ -145,6 +149,8 @@ export function validateEnv(raw: Record<string, string>, file: string): NodeEnv 
     else env[k] = n;
   }
   if (raw.APP_KEY && !isValidAppKey(raw.APP_KEY)) problems.push('APP_KEY must be "base64:" followed by 32 bytes in base64');
+  if (raw.REDIS_SENTINEL && !raw.REDIS_SENTINEL.split(',').every((s) => /^[^\s:,]+:\d{1,5}$/.test(s.trim()))) problems.push('REDIS_SENTINEL must be host:port[,host:port...]');
+  if (raw.REDIS_SENTINEL && !raw.REDIS_SENTINEL_SERVICE) problems.push('REDIS_SENTINEL_SERVICE is missing (the name the sentinels monitor)');
   if (problems.length) throw new ConfigError(`${file}: ${problems.join('; ')}`, { hint: 'run `nms deploy` again to rewrite it' });
   return env as unknown as NodeEnv;
 }

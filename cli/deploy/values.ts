@@ -114,6 +114,9 @@ export function nodeEnv(inv: Inventory, host: HostSpec, nodeId: string): NodeEnv
     NMS_USER,
     // only the host serving the web/API needs the token
     API_TOKEN: host.roles.includes('web') ? inv.secrets.api_token : '',
+    // Sentinel: the agent side exists (agent/service/connections.ts); deploy does not set it up yet
+    REDIS_SENTINEL: '',
+    REDIS_SENTINEL_SERVICE: '',
   };
 }
 
