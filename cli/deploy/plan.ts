@@ -154,6 +154,8 @@ export function buildPlan(p: PlanInputs): HostPlan {
   if (syslog) {
     // rsyslogd -N1 checks the snippet as a whole configuration (it loads its own modules)
     files.push(file({ path: paths.rsyslogConf, source: 'rsyslog/60-nms.conf.hbs', content: render('rsyslog/60-nms.conf.hbs'), mode: 0o644, owner: 'root', group: 'root', notify: ['rsyslog'], remoteCheck: 'rsyslogd -N1 -f {}' }));
+    // Debian's rsyslog has a systemd unit only; hosts without systemd get an init script
+    if (!p.systemd) files.push(file({ path: '/etc/init.d/rsyslog', source: 'rsyslog/rsyslog.init.hbs', content: render('rsyslog/rsyslog.init.hbs'), mode: 0o755, owner: 'root', group: 'root', notify: ['rsyslog'], remoteCheck: 'sh -n {}' }));
   }
   let selfSignedCert: HostPlan['selfSignedCert'];
   if (mine.includes('web')) {

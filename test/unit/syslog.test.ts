@@ -68,6 +68,10 @@ test('the syslog host gets rsyslog, a snippet rsyslogd accepts, and its agent th
   assert.match(conf, /target="127\.0\.0\.1" port="5514" protocol="tcp"/);
   const r = check('rsyslogd', ['-N1', '-f', '{}'], conf);
   assert.equal(r.status, 0, r.out);
+  // Debian's rsyslog has no init script: hosts without systemd get ours
+  const init = fileOf(p, '/etc/init.d/rsyslog');
+  assert.equal(spawnSync('sh', ['-n'], { input: init }).status, 0);
+  assert.match(init, /^# Provides: +rsyslog$/m);
   const settings = parseYaml(fileOf(p, '/etc/nms/config.yaml')) as Record<string, unknown>;
   assert.ok((settings.roles as string[]).includes('syslog'));
   assert.equal(settings.syslog_purge, 14);
