@@ -44,7 +44,8 @@ export function parseSupervisorState(text: string): SupervisorState {
     return v === undefined || v === '' || !/^-?\d+$/.test(v) ? null : Number(v);
   };
   const state = kv.get('state');
-  if (num('pid') === null || (state !== 'running' && state !== 'backoff' && state !== 'stopped')) throw new Error('supervisor state file is not in the expected form');
+  if (num('pid') === null || (state !== 'running' && state !== 'backoff' && state !== 'stopped'))
+    throw new Error('supervisor state file is not in the expected form');
   return {
     pid: num('pid')!,
     child: num('child'),
@@ -76,16 +77,22 @@ export interface SupervisionVerdict {
  * the agent not (yet) past STABLE_SECONDS in its current run.
  */
 export function judgeSupervisor(s: SupervisorState, alive: boolean, nowSec: number): SupervisionVerdict {
-  if (!alive) return { ok: false, crashLoop: false, detail: `the supervisor (pid ${s.pid}) is gone: nothing restarts the agent if it stops` };
+  if (!alive) {
+    const detail = `the supervisor (pid ${s.pid}) is gone: nothing restarts the agent if it stops`;
+    return { ok: false, crashLoop: false, detail };
+  }
   if (s.state === 'stopped') return { ok: true, crashLoop: false, detail: 'supervisor stopping' };
-  const last = s.lastExitAt === null ? '' : `; last ${describeExit(s.lastExit)} ${Math.max(0, nowSec - s.lastExitAt)} s ago`;
+  const ago = s.lastExitAt === null ? 0 : Math.max(0, nowSec - s.lastExitAt);
+  const last = s.lastExitAt === null ? '' : `; last ${describeExit(s.lastExit)} ${ago} s ago`;
   const ranLong = s.state === 'running' && s.startedAt !== null && nowSec - s.startedAt >= STABLE_SECONDS;
   if (s.failures >= CRASH_LOOP_FAILURES && !ranLong) {
-    const next = s.state === 'backoff' ? `; next start in ${Math.max(0, s.lastExitAt! + s.delay - nowSec)} s` : '; starting again';
-    return { ok: false, crashLoop: true, detail: `crash loop: the agent stopped ${s.failures} times in a row within ${STABLE_SECONDS} s of starting${last}${next}` };
+    const next = s.state === 'backoff' ? `; next start in ${Math.max(0, s.delay - ago)} s` : '; starting again';
+    const what = `the agent stopped ${s.failures} times in a row within ${STABLE_SECONDS} s of starting`;
+    return { ok: false, crashLoop: true, detail: `crash loop: ${what}${last}${next}` };
   }
   const pid = s.state === 'running' ? `agent pid ${s.child}` : `agent restarting in ${s.delay} s`;
-  return { ok: true, crashLoop: false, detail: `supervised (supervisor pid ${s.pid}, ${pid}); ${s.restarts} restarts${last}` };
+  const detail = `supervised (supervisor pid ${s.pid}, ${pid}); ${s.restarts} restarts${last}`;
+  return { ok: true, crashLoop: false, detail };
 }
 
 /** The properties `systemctl show` reports for the unit, as judged by {@link judgeSystemd}. */
@@ -93,7 +100,11 @@ export const SYSTEMD_PROPERTIES = ['ActiveState', 'SubState', 'NRestarts', 'Exec
 
 /** Judges `systemctl show -p ActiveState -p SubState -p NRestarts -p ExecMainStatus` output. */
 export function judgeSystemd(text: string): SupervisionVerdict {
-  const kv = new Map(text.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const kv = new Map<string, string>();
+  for (const l of text.split('\n')) {
+    const i = l.indexOf('=');
+    if (i > 0) kv.set(l.slice(0, i), l.slice(i + 1));
+  }
   const restarts = Number(kv.get('NRestarts') ?? 0);
   const sub = kv.get('SubState') ?? '?';
   const active = kv.get('ActiveState') ?? '?';
@@ -101,6 +112,8 @@ export function judgeSystemd(text: string): SupervisionVerdict {
   const where = `systemd: ${active} (${sub}), ${restarts} restarts`;
   if (restarts >= CRASH_LOOP_FAILURES && (sub === 'auto-restart' || sub === 'start'))
     return { ok: false, crashLoop: true, detail: `crash loop: ${where}; last exit code ${status ?? '?'}` };
-  if (active === 'failed') return { ok: false, crashLoop: false, detail: `${where}: the unit failed and systemd gave up` };
+  if (active === 'failed') {
+    return { ok: false, crashLoop: false, detail: `${where}: the unit failed and systemd gave up` };
+  }
   return { ok: true, crashLoop: false, detail: where };
 }

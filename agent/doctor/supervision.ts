@@ -3,7 +3,14 @@
 // script's supervisor answers through its state file (lib/supervisor.ts).
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { SUPERVISOR_STATE, SYSTEMD_PROPERTIES, judgeSupervisor, judgeSystemd, parseSupervisorState, type SupervisionVerdict } from '../../lib/supervisor.js';
+import {
+  SUPERVISOR_STATE,
+  SYSTEMD_PROPERTIES,
+  judgeSupervisor,
+  judgeSystemd,
+  parseSupervisorState,
+  type SupervisionVerdict,
+} from '../../lib/supervisor.js';
 
 export interface SupervisionOptions {
   /** The supervisor's state file. Default SUPERVISOR_STATE. */
@@ -25,7 +32,9 @@ function alive(pid: number): boolean {
 
 function systemctlShow(unit: string): Promise<string> {
   const args = ['show', unit, ...SYSTEMD_PROPERTIES.flatMap((p) => ['-p', p])];
-  return new Promise((resolve, reject) => execFile('systemctl', args, { timeout: 3000 }, (err, out) => (err ? reject(err) : resolve(String(out)))));
+  return new Promise((resolve, reject) =>
+    execFile('systemctl', args, { timeout: 3000 }, (err, out) => (err ? reject(err) : resolve(String(out)))),
+  );
 }
 
 export async function checkSupervision(o: SupervisionOptions = {}): Promise<SupervisionVerdict> {
@@ -36,7 +45,8 @@ export async function checkSupervision(o: SupervisionOptions = {}): Promise<Supe
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    return { ok: true, crashLoop: false, detail: `not supervised here (no systemd, no ${path}): the agent was not started by the init script of nms deploy` };
+    const detail = `not supervised here (no systemd, no ${path}): the agent was not started by the deployed init script`;
+    return { ok: true, crashLoop: false, detail };
   }
   const s = parseSupervisorState(text);
   return judgeSupervisor(s, alive(s.pid), Math.floor(Date.now() / 1000));

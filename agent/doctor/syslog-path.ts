@@ -16,7 +16,10 @@ export interface SyslogPathOptions {
 
 function send(host: string, port: number, text: string): Promise<void> {
   const sock = createSocket('udp4');
-  return new Promise<void>((resolve, reject) => sock.send(text, port, host, (err) => (err ? reject(err) : resolve()))).finally(() => sock.close());
+  const sent = new Promise<void>((resolve, reject) => {
+    sock.send(text, port, host, (err) => (err ? reject(err) : resolve()));
+  });
+  return sent.finally(() => sock.close());
 }
 
 /** Resolves with how long the message took; rejects saying which part to look at. */
@@ -26,12 +29,14 @@ export async function probeSyslogPath(db: Db, o: SyslogPathOptions): Promise<num
   // local7.debug, RFC 3164 without a date: rsyslog stamps it on arrival
   await send(o.host ?? '127.0.0.1', o.port ?? 514, `<191>nms-doctor: ${token}`);
   while (Date.now() - t0 < o.deadlineMs) {
-    const [rows] = await db.query<RowDataPacket[]>('SELECT seq FROM syslog WHERE program = ? AND msg = ? LIMIT 1', ['nms-doctor', token]);
+    const sql = 'SELECT seq FROM syslog WHERE program = ? AND msg = ? LIMIT 1';
+    const [rows] = await db.query<RowDataPacket[]>(sql, ['nms-doctor', token]);
     if (rows.length) {
       await db.query('DELETE FROM syslog WHERE seq = ?', [rows[0].seq]);
       return Date.now() - t0;
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`a test message sent to rsyslog on 127.0.0.1:${o.port ?? 514} did not reach the syslog table within ${o.deadlineMs} ms`);
+  const to = `rsyslog on 127.0.0.1:${o.port ?? 514}`;
+  throw new Error(`a test message sent to ${to} did not reach the syslog table within ${o.deadlineMs} ms`);
 }

@@ -17,12 +17,19 @@ export interface SyslogFilter {
 }
 
 /** The page of messages, or null when `device` names no device. */
-export async function listSyslog(db: ApiDb, f: SyslogFilter, timeoutMs: number): Promise<Record<string, unknown> | null> {
+export async function listSyslog(
+  db: ApiDb,
+  f: SyslogFilter,
+  timeoutMs: number,
+): Promise<Record<string, unknown> | null> {
   const where: string[] = [];
   const values: unknown[] = [];
   if (f.device !== undefined) {
     const key = f.device;
-    const [d] = await db.query<Row[]>({ sql: 'SELECT device_id FROM devices WHERE device_id = ? OR hostname = ? OR sysName = ? ORDER BY device_id LIMIT 1', values: [/^\d+$/.test(key) ? Number(key) : -1, key, key], timeout: timeoutMs });
+    const sql = `SELECT device_id FROM devices WHERE device_id = ? OR hostname = ? OR sysName = ?
+      ORDER BY device_id LIMIT 1`;
+    const byKey = [/^\d+$/.test(key) ? Number(key) : -1, key, key];
+    const [d] = await db.query<Row[]>({ sql, values: byKey, timeout: timeoutMs });
     if (!d.length) return null;
     where.push('s.device_id = ?');
     values.push(d[0].device_id);
@@ -33,12 +40,16 @@ export async function listSyslog(db: ApiDb, f: SyslogFilter, timeoutMs: number):
     values.push(v);
   }
   const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const [[{ total }]] = await db.query<Row[]>({ sql: `SELECT COUNT(*) AS total FROM syslog s ${cond}`, values, timeout: timeoutMs });
+  const countSql = `SELECT COUNT(*) AS total FROM syslog s ${cond}`;
+  const [[{ total }]] = await db.query<Row[]>({ sql: countSql, values, timeout: timeoutMs });
   const [logs] = await db.query<Row[]>({
-    sql: `SELECT s.seq, s.device_id, d.hostname, s.facility, s.priority, s.level, s.tag, DATE_FORMAT(s.timestamp, '%Y-%m-%d %H:%i:%s') AS timestamp, s.program, s.msg
-      FROM syslog s LEFT JOIN devices d ON d.device_id = s.device_id ${cond} ORDER BY s.timestamp ${f.order}, s.seq ${f.order} LIMIT ? OFFSET ?`,
+    sql: `SELECT s.seq, s.device_id, d.hostname, s.facility, s.priority, s.level, s.tag,
+        DATE_FORMAT(s.timestamp, '%Y-%m-%d %H:%i:%s') AS timestamp, s.program, s.msg
+      FROM syslog s LEFT JOIN devices d ON d.device_id = s.device_id ${cond}
+      ORDER BY s.timestamp ${f.order}, s.seq ${f.order} LIMIT ? OFFSET ?`,
     values: [...values, f.limit, f.start],
     timeout: timeoutMs,
   });
-  return { status: 'ok', message: '', count: logs.length, total: Number(total), logs: logs.map((l) => ({ ...l, seq: Number(l.seq) })) };
+  const out = logs.map((l) => ({ ...l, seq: Number(l.seq) }));
+  return { status: 'ok', message: '', count: out.length, total: Number(total), logs: out };
 }

@@ -10,7 +10,8 @@ export class DeviceAddresses {
   constructor(private readonly db: Pick<Db, 'query'>) {}
 
   async refresh(): Promise<void> {
-    const [rows] = await this.db.query<RowDataPacket[]>('SELECT device_id, hostname, INET6_NTOA(ip) AS ip FROM devices ORDER BY device_id DESC');
+    const sql = 'SELECT device_id, hostname, INET6_NTOA(ip) AS ip FROM devices ORDER BY device_id DESC';
+    const [rows] = await this.db.query<RowDataPacket[]>(sql);
     const next = new Map<string, number>();
     // descending, so the lowest id is set last and wins
     for (const r of rows) {

@@ -31,7 +31,16 @@ export interface SyslogReceiverOptions {
   refreshMs?: number;
 }
 
-export const DEFAULT_SYSLOG_RECEIVER_OPTIONS = { port: 5514, host: '127.0.0.1', batchSize: 500, flushMs: 500, maxPending: 20_000, purgeDays: 30, purgeEveryMs: 3_600_000, refreshMs: 60_000 };
+export const DEFAULT_SYSLOG_RECEIVER_OPTIONS = {
+  port: 5514,
+  host: '127.0.0.1',
+  batchSize: 500,
+  flushMs: 500,
+  maxPending: 20_000,
+  purgeDays: 30,
+  purgeEveryMs: 3_600_000,
+  refreshMs: 60_000,
+};
 
 export class SyslogReceiver {
   private readonly o: SyslogReceiverOptions & typeof DEFAULT_SYSLOG_RECEIVER_OPTIONS;
@@ -61,7 +70,8 @@ export class SyslogReceiver {
     this.server.on('error', (err) => this.o.log.warn('syslog_server_error', { err }));
     const port = (this.server.address() as { port: number }).port;
     this.timers.push(setInterval(() => void this.flush(), this.o.flushMs));
-    this.timers.push(setInterval(() => void this.devices.refresh().catch((err) => this.o.log.warn('syslog_devices_failed', { err })), this.o.refreshMs));
+    const refresh = () => this.devices.refresh().catch((err) => this.o.log.warn('syslog_devices_failed', { err }));
+    this.timers.push(setInterval(() => void refresh(), this.o.refreshMs));
     this.timers.push(setInterval(() => void this.purge(), this.o.purgeEveryMs));
     for (const t of this.timers) t.unref();
     void this.purge();
@@ -129,8 +139,11 @@ export class SyslogReceiver {
   }
 
   private async insert(rows: SyslogRow[]): Promise<void> {
-    const values = rows.map((r) => [r.device_id, r.facility, r.priority, r.level, r.tag, r.timestamp, r.program, r.msg]);
-    await this.o.db.query('INSERT INTO syslog (device_id, facility, priority, level, tag, timestamp, program, msg) VALUES ?', [values]);
+    const values = rows.map((r) => [
+      r.device_id, r.facility, r.priority, r.level, r.tag, r.timestamp, r.program, r.msg,
+    ]);
+    const sql = 'INSERT INTO syslog (device_id, facility, priority, level, tag, timestamp, program, msg) VALUES ?';
+    await this.o.db.query(sql, [values]);
   }
 
   /** Deletes messages older than purgeDays, in slices so no lock is held for long. */
@@ -138,7 +151,8 @@ export class SyslogReceiver {
     let total = 0;
     try {
       for (;;) {
-        const [r] = await this.o.db.query<RowDataPacket[]>('DELETE FROM syslog WHERE timestamp < NOW() - INTERVAL ? DAY LIMIT 10000', [this.o.purgeDays]);
+        const sql = 'DELETE FROM syslog WHERE timestamp < NOW() - INTERVAL ? DAY LIMIT 10000';
+        const [r] = await this.o.db.query<RowDataPacket[]>(sql, [this.o.purgeDays]);
         const n = (r as unknown as { affectedRows: number }).affectedRows;
         total += n;
         if (n < 10000) break;

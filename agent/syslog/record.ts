@@ -31,11 +31,16 @@ const cut = (v: unknown, n: number): string | null => (typeof v === 'string' && 
 const pad = (n: number) => String(n).padStart(2, '0');
 
 function localDatetime(d: Date): string {
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const day = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  return `${day} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
 /** Parses one line; null when it is not one of rsyslog's JSON objects with a sender. */
-export function parseSyslogLine(line: string, deviceOf: (address: string) => number | null, now = new Date()): SyslogRow | null {
+export function parseSyslogLine(
+  line: string,
+  deviceOf: (address: string) => number | null,
+  now = new Date(),
+): SyslogRow | null {
   let j: RsyslogJson;
   try {
     j = JSON.parse(line) as RsyslogJson;
