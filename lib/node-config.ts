@@ -31,9 +31,13 @@ export interface NodeEnv {
   API_TOKEN: string;
   /** Secret fields of alert transports by transport name, as JSON (lib/alerts.ts); may be empty. */
   ALERT_SECRETS: string;
+  /** Redis Sentinel (LibreNMS's names): `host:port,...` of the sentinels; empty: Redis at REDIS_HOST. */
+  REDIS_SENTINEL: string;
+  /** The master's name the sentinels monitor. */
+  REDIS_SENTINEL_SERVICE: string;
 }
 
-export type AgentRole = 'poller' | 'discovery' | 'ping' | 'api';
+export type AgentRole = 'poller' | 'discovery' | 'ping' | 'api' | 'syslog';
 
 /** What `/etc/nms/config.yaml` holds. Names follow LibreNMS's config.php. */
 export interface NodeSettings {
@@ -80,6 +84,10 @@ export interface NodeSettings {
   snmp_retries: number;
   /** Alert rules and transports without their secrets (lib/alerts.ts); absent: the defaults. */
   alerts?: unknown;
+  /** Role `syslog`: port on 127.0.0.1 where rsyslog hands messages to the agent (docs/syslog.md). */
+  syslog_port: number;
+  /** Days syslog messages are kept (LibreNMS's setting). */
+  syslog_purge: number;
 }
 
 /** LibreNMS's defaults where it has the setting; ours otherwise. */
@@ -109,6 +117,8 @@ export const DEFAULT_NODE_SETTINGS: Omit<NodeSettings, 'distributed_poller_name'
   api_port: 8070,
   snmp_timeout_ms: 1500,
   snmp_retries: 1,
+  syslog_port: 5514,
+  syslog_purge: 30,
 };
 
 export interface NodeConfig {
@@ -139,7 +149,7 @@ const ENV_STRINGS = ['DB_HOST', 'DB_DATABASE', 'DB_USERNAME', 'DB_PASSWORD', 'RE
 /** Checks dotenv values; every problem is reported at once, naming the variable. */
 export function validateEnv(raw: Record<string, string>, file: string): NodeEnv {
   const problems: string[] = [];
-  const env: Record<string, string | number> = { REDIS_PASSWORD: raw.REDIS_PASSWORD ?? '', API_TOKEN: raw.API_TOKEN ?? '' };
+  const env: Record<string, string | number> = { REDIS_PASSWORD: raw.REDIS_PASSWORD ?? '', API_TOKEN: raw.API_TOKEN ?? '', REDIS_SENTINEL: raw.REDIS_SENTINEL ?? '', REDIS_SENTINEL_SERVICE: raw.REDIS_SENTINEL_SERVICE ?? '' };
   env.ALERT_SECRETS = raw.ALERT_SECRETS ?? '';
   for (const k of ENV_STRINGS) {
     if (!raw[k]) problems.push(`${k} is missing`);
@@ -151,6 +161,8 @@ export function validateEnv(raw: Record<string, string>, file: string): NodeEnv 
     else env[k] = n;
   }
   if (raw.APP_KEY && !isValidAppKey(raw.APP_KEY)) problems.push('APP_KEY must be "base64:" followed by 32 bytes in base64');
+  if (raw.REDIS_SENTINEL && !raw.REDIS_SENTINEL.split(',').every((s) => /^[^\s:,]+:\d{1,5}$/.test(s.trim()))) problems.push('REDIS_SENTINEL must be host:port[,host:port...]');
+  if (raw.REDIS_SENTINEL && !raw.REDIS_SENTINEL_SERVICE) problems.push('REDIS_SENTINEL_SERVICE is missing (the name the sentinels monitor)');
   if (problems.length) throw new ConfigError(`${file}: ${problems.join('; ')}`, { hint: 'run `nms deploy` again to rewrite it' });
   return env as unknown as NodeEnv;
 }

@@ -4,6 +4,7 @@
 import { NmsError } from '../../lib/errors.js';
 import { alertRoutes } from '../alerts/api.js';
 import { listEventlog, listServices } from './availability.js';
+import { listSyslog, type SyslogFilter } from '../syslog/api.js';
 import { databaseInfo, getDevice, listDevices, listPollers, listPorts, systemCounts, type ApiDb, type DeviceFilter } from './queries.js';
 
 /** An answer other than 200, with the message the client sees. */
@@ -157,6 +158,34 @@ async function system(ctx: RouteContext): Promise<Record<string, unknown>> {
   };
 }
 
+const SYSLOG_QUERY = ['start', 'limit', 'from', 'to', 'sortorder'];
+const DATETIME = /^\d{4}-\d\d-\d\d( \d\d:\d\d(:\d\d)?)?$/;
+
+function wholeParam(q: URLSearchParams, name: string, def: number, max: number): number {
+  const raw = q.get(name);
+  if (raw === null) return def;
+  if (!/^\d{1,10}$/.test(raw) || Number(raw) > max) throw new HttpError(400, `${name} must be a whole number 0-${max} (got ${JSON.stringify(raw)})`);
+  return Number(raw);
+}
+
+function timeParam(q: URLSearchParams, name: string): string | undefined {
+  const raw = q.get(name);
+  if (raw === null) return undefined;
+  if (!DATETIME.test(raw)) throw new HttpError(400, `${name} must be a date and time like 2026-12-06 04:00:00 (got ${JSON.stringify(raw)})`);
+  return raw;
+}
+
+/** `/api/v0/logs/syslog[/:hostname]` (docs/syslog.md). */
+async function syslog(ctx: RouteContext, req: RouteRequest): Promise<Record<string, unknown>> {
+  const q = req.query;
+  const order = (q.get('sortorder') ?? 'ASC').toUpperCase();
+  if (order !== 'ASC' && order !== 'DESC') throw new HttpError(400, `sortorder must be ASC or DESC (got ${JSON.stringify(q.get('sortorder'))})`);
+  const f: SyslogFilter = { device: req.params.hostname, from: timeParam(q, 'from'), to: timeParam(q, 'to'), order, limit: wholeParam(q, 'limit', 50, 10_000), start: wholeParam(q, 'start', 0, 1_000_000_000) };
+  const r = await listSyslog(ctx.db, f, ctx.queryTimeoutMs);
+  if (!r) throw new HttpError(404, `no device ${JSON.stringify(req.params.hostname)} (give a device id, hostname or sysName)`);
+  return r;
+}
+
 export const ROUTES: Route[] = [
   { pattern: /^\/api\/v0\/logs\/eventlog$/, params: [], query: ['start', 'limit'], handle: eventlog },
   { pattern: /^\/api\/v0\/logs\/eventlog\/([^/]+)$/, params: ['device'], query: ['start', 'limit'], handle: eventlog },
@@ -204,6 +233,8 @@ export const ROUTES: Route[] = [
     },
   },
   ...alertRoutes(),
+  { pattern: /^\/api\/v0\/logs\/syslog$/, params: [], query: SYSLOG_QUERY, handle: (ctx, req) => syslog(ctx, req) },
+  { pattern: /^\/api\/v0\/logs\/syslog\/([^/]+)$/, params: ['hostname'], query: SYSLOG_QUERY, handle: (ctx, req) => syslog(ctx, req) },
 ];
 
 function decodeParam(raw: string): string {

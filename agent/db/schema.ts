@@ -5,6 +5,7 @@ import { ALERT_MIGRATIONS } from './migrations/alerts.js';
 import { AVAIL_MIGRATIONS } from './migrations/feat-avail.js';
 import { DEFS_MIGRATIONS } from './migrations/feat-defs.js';
 import { MODULE_MIGRATIONS } from './migrations/feat-modules.js';
+import { SEED_MIGRATIONS } from './migrations/seed.js';
 import { WEB_MIGRATIONS } from './migrations/web.js';
 
 /** One schema step. */
@@ -249,4 +250,5 @@ export const MIGRATIONS: Migration[] = [
   ...WEB_MIGRATIONS,
   ...AVAIL_MIGRATIONS,
   ...ALERT_MIGRATIONS,
+  ...SEED_MIGRATIONS,
 ];

@@ -13,11 +13,13 @@ import { Registry, type NodeEntry } from '../registry/registry.js';
 import { redisOptions } from '../service/connections.js';
 import { AGENT_VERSION } from '../service/agent.js';
 import { agentProcessAlive } from './process.js';
+import { checkSupervision, type SupervisionOptions } from './supervision.js';
+import { probeSyslogPath } from './syslog-path.js';
 
 export const DOCTOR_SCHEMA = 'nms-agent-doctor/1';
 
 export interface DoctorCheck {
-  name: 'config' | 'app_key' | 'mariadb' | 'redis' | 'memcached' | 'rrdcached' | 'clock' | 'registered' | 'working';
+  name: 'config' | 'app_key' | 'mariadb' | 'redis' | 'memcached' | 'rrdcached' | 'clock' | 'supervisor' | 'registered' | 'working' | 'syslog';
   ok: boolean;
   /** What was found (always present). */
   detail: string;
@@ -50,6 +52,8 @@ export interface DoctorOptions {
   timeoutMs?: number;
   /** Largest clock skew counted as healthy. Default 2000 ms. */
   maxSkewMs?: number;
+  /** Where and how the agent's supervisor is read (agent/doctor/supervision.ts). */
+  supervision?: SupervisionOptions;
 }
 
 export const DEFAULT_DOCTOR_OPTIONS = { timeoutMs: 3000, maxSkewMs: 2000 };
@@ -108,6 +112,16 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     },
     'run `nms deploy` for this node (it rewrites .env and config.yaml), or fix the file named above',
   );
+  // before the early return: an agent that dies on a bad config is in a crash loop too
+  await check(
+    'supervisor',
+    async () => {
+      const v = await checkSupervision(o.supervision);
+      if (!v.ok) throw new CheckFailed(v.detail, v.crashLoop ? CRASH_LOOP_FIX : 'restart the agent with `/etc/init.d/nms-agent restart` (it starts the supervisor)');
+      return v.detail;
+    },
+    'read the agent log',
+  );
   if (!cfg) return finish(report);
   const c = cfg;
   const s = c.settings;
@@ -160,6 +174,16 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
           },
           'run NTP on this node and the master',
         );
+        if (s.roles.includes('syslog'))
+          await check(
+            'syslog',
+            async () => {
+              if (!dbOk || !db) throw new CheckFailed('not checked: MariaDB unreachable', 'fix the mariadb check first');
+              const ms = await probeSyslogPath(db, { deadlineMs: Math.max(200, o.timeoutMs - 300) });
+              return `a test message went through rsyslog and the agent into the syslog table in ${ms} ms`;
+            },
+            'check that rsyslog runs on this node (`/etc/init.d/rsyslog status`), that /etc/rsyslog.d/60-nms.conf is there and that the agent runs (it listens on 127.0.0.1:syslog_port); `nms deploy` restores all three',
+          );
       })(),
       check(
         'redis',
@@ -226,11 +250,16 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   return finish(report);
 }
 
-const ORDER: DoctorCheck['name'][] = ['config', 'app_key', 'mariadb', 'redis', 'memcached', 'rrdcached', 'clock', 'registered', 'working'];
+const ORDER: DoctorCheck['name'][] = ['config', 'app_key', 'mariadb', 'redis', 'memcached', 'rrdcached', 'clock', 'supervisor', 'registered', 'working', 'syslog'];
+/** Checks only some nodes have (by role). */
+const OPTIONAL = new Set<DoctorCheck['name']>(['syslog']);
+
+const CRASH_LOOP_FIX =
+  'read the last lines of /var/log/nms/agent.log (or `journalctl -u nms-agent`) for why it stops, mend that (often .env or config.yaml: `nms deploy` rewrites them); it keeps being restarted';
 
 function finish(r: DoctorReport): DoctorReport {
   r.checks.sort((a, b) => ORDER.indexOf(a.name) - ORDER.indexOf(b.name));
-  r.healthy = r.checks.length > 0 && r.checks.every((c) => c.ok) && r.checks.length === ORDER.length;
+  r.healthy = r.checks.length > 0 && r.checks.every((c) => c.ok) && ORDER.every((n) => OPTIONAL.has(n) || r.checks.some((c) => c.name === n));
   return r;
 }
 

@@ -19,6 +19,7 @@ import { reportCluster, reportStopped, type TypeStats } from './cluster-report.j
 import { Metrics, MetricsServer } from './metrics.js';
 import { MetricsAccess } from './metrics-access.js';
 import { Watchdog } from './watchdog.js';
+import { SyslogReceiver } from '../syslog/receiver.js';
 import { apiServerFromConfig, type ApiServer } from '../api/server.js';
 import { attachAlerts } from '../alerts/attach.js';
 import type { AlertEngine } from '../alerts/engine.js';
@@ -75,6 +76,7 @@ export class AgentService {
   private api?: ApiServer;
   /** Alert rules, run by this agent while it is the dispatcher (agent/alerts). */
   private alerts?: AlertEngine;
+  private syslog?: SyslogReceiver;
   private timers: NodeJS.Timeout[] = [];
   private state = 'starting';
   private readonly startedAt = Date.now();
@@ -135,8 +137,11 @@ export class AgentService {
       });
     }
     this.registerGauges();
-    if (this.s.service_watchdog_enabled) {
-      this.watchdog = new Watchdog({ log: this.log.child('watchdog'), check: () => this.stuckReason() });
+    // under systemd (Type=notify) the watchdog also says READY=1, so it starts even when its
+    // self-check is off
+    const enabled = this.s.service_watchdog_enabled;
+    if (enabled || process.env.NOTIFY_SOCKET) {
+      this.watchdog = new Watchdog({ log: this.log.child('watchdog'), check: enabled ? () => this.stuckReason() : () => undefined });
       this.watchdog.start();
     }
     await this.startComponents();
@@ -157,6 +162,10 @@ export class AgentService {
       const web = new WebApp({ db: this.db, rrdcached: this.s.rrdcached, rrdDir: this.s.rrd_dir, logger: this.log.child('web') });
       this.api = apiServerFromConfig(this.cfg, this.db, { redis: this.redis, memcached: { get: (k) => registry.get(k) }, logger: this.log.child('api'), web });
       await this.api.start();
+    }
+    if (this.s.roles.includes('syslog')) {
+      this.syslog = new SyslogReceiver({ db: this.db, log: this.log.child('syslog'), port: this.s.syslog_port, purgeDays: this.s.syslog_purge });
+      await this.syslog.start();
     }
     this.handler = await this.o.makeHandler({ db: this.db, config: this.cfg, log: this.log.child('poll'), redis: this.redis, keyPrefix: this.keys.prefix });
     const connection = redisOptions(env) as ConnectionOptions;
@@ -430,13 +439,14 @@ export class AgentService {
     if (this.leaving) await step('eventlog', () => this.pollerEvent('left'));
     await step('deregister', () => this.registry?.deregister(this.cfg.env.NODE_ID));
     await step('api', () => this.api?.close());
+    await step('syslog', () => this.syslog?.close());
     await step('handler', () => this.handler?.close());
     await step('queue_stats', () => this.stats?.close());
     await step('memcached', () => this.registry?.close());
     await step('mariadb', () => this.db?.end());
     await step('redis', () => (this.redis?.status === 'ready' ? this.redis.quit() : this.redis?.disconnect()));
     this.alerts = undefined;
-    this.dispatcher = this.pool = this.stats = this.handler = this.registry = this.db = this.redis = this.api = undefined;
+    this.dispatcher = this.pool = this.stats = this.handler = this.registry = this.db = this.redis = this.api = this.syslog = undefined;
     this.stuck = undefined;
   }
 

@@ -6,8 +6,7 @@ import type { NodeEnv } from '../../lib/node-config.js';
 /** Options for every Redis connection of the agent (BullMQ opens its own from these). */
 export function redisOptions(env: NodeEnv): RedisOptions {
   return {
-    host: env.REDIS_HOST,
-    port: env.REDIS_PORT,
+    ...where(env),
     password: env.REDIS_PASSWORD || undefined,
     db: env.REDIS_DB,
     // BullMQ requires null: a command waits for the reconnect instead of failing after N tries.
@@ -18,6 +17,20 @@ export function redisOptions(env: NodeEnv): RedisOptions {
     retryStrategy: (times) => Math.min(100 * times, 2000),
     connectionName: 'nms-agent',
   };
+}
+
+/**
+ * Sentinels (asked for the current master at each connect, so a reconnect after a failover finds
+ * the promoted replica) or the one Redis. Nothing writes REDIS_SENTINEL yet: `nms deploy` does not
+ * build a Sentinel cluster (docs/agent-coordination.md).
+ */
+function where(env: NodeEnv): RedisOptions {
+  if (!env.REDIS_SENTINEL) return { host: env.REDIS_HOST, port: env.REDIS_PORT };
+  const sentinels = env.REDIS_SENTINEL.split(',').map((s) => {
+    const [host, port] = s.trim().split(':');
+    return { host, port: Number(port) };
+  });
+  return { sentinels, name: env.REDIS_SENTINEL_SERVICE, sentinelRetryStrategy: (n) => Math.min(100 * n, 1000), connectTimeout: 3000 };
 }
 
 /**

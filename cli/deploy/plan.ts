@@ -12,6 +12,7 @@ import type { HandlerKey, OsProfile, ServiceKey } from './profile.js';
 import type { TemplateRenderer } from './render.js';
 import { AGENT_BUNDLE, AGENT_DIR, AGENT_NODE, ENV_DIR, LOG_DIR, NMS_USER, STATE_DIR, TLS_DIR, buildValues, type TemplateValues } from './values.js';
 import { checkMemcachedConf, checkRedisConf, checkRrdcachedDefaults } from './checks.js';
+import { SUPERVISOR_DIR } from '../../lib/supervisor.js';
 
 export interface FileSpec {
   path: string;
@@ -80,7 +81,7 @@ export interface PlanInputs {
   localNodePath: string;
 }
 
-const ORDER: ServiceKey[] = ['firewall', 'mariadb', 'redis', 'memcached', 'rrdcached', 'nginx'];
+const ORDER: ServiceKey[] = ['firewall', 'mariadb', 'redis', 'memcached', 'rrdcached', 'nginx', 'rsyslog'];
 
 export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
@@ -119,7 +120,8 @@ export function buildPlan(p: PlanInputs): HostPlan {
   const values = buildValues({ inventory: inv, host, profile, nodeId, nodePath });
   const render = (name: string) => renderer.render(name, values);
   const paths = profile.paths;
-  const firewall = inv.cluster.firewall && mine.length > 0;
+  const syslog = host.roles.includes('syslog');
+  const firewall = inv.cluster.firewall && (mine.length > 0 || syslog);
 
   const packages = new Set<string>();
   for (const s of mine) for (const pkg of profile.packages[s]) packages.add(pkg);
@@ -128,6 +130,7 @@ export function buildPlan(p: PlanInputs): HostPlan {
   // gets fping and the plugins too; a poller-only host keeps "SSH and nothing else" (docs/availability.md)
   const checks = host.roles.some((r) => r === 'poller' || r === 'ping');
   if (mine.length > 0 && checks) for (const pkg of profile.packages.availability) packages.add(pkg);
+  if (syslog) for (const pkg of profile.packages.syslog) packages.add(pkg);
 
   const dirs: DirSpec[] = [
     { path: ENV_DIR, mode: 0o750, owner: 'root', group: NMS_USER },
@@ -135,6 +138,7 @@ export function buildPlan(p: PlanInputs): HostPlan {
     // root-owned: pending-restarts lives here and root acts on it
     { path: STATE_DIR, mode: 0o750, owner: 'root', group: NMS_USER },
     { path: `${STATE_DIR}/spool`, mode: 0o750, owner: NMS_USER, group: NMS_USER },
+    { path: SUPERVISOR_DIR, mode: 0o750, owner: NMS_USER, group: NMS_USER },
     { path: LOG_DIR, mode: 0o750, owner: NMS_USER, group: NMS_USER },
   ];
   if (mine.includes('rrdcached')) dirs.push({ path: inv.cluster.rrdcached.baseDir, mode: 0o755, owner: NMS_USER, group: NMS_USER });
@@ -151,6 +155,12 @@ export function buildPlan(p: PlanInputs): HostPlan {
   // EL ships rrdcached without the init/defaults layout the template targets: say so, not guess
   if (mine.includes('rrdcached') && profile.family === 'el') throw new DeployError(`${host.name}: rrdcached on an EL host is not supported yet; give the rrdcached role to a Debian or Ubuntu host`);
   if (mine.includes('rrdcached')) files.push(file({ path: paths.rrdcachedDefaults, source: 'rrdcached/rrdcached.hbs', content: render('rrdcached/rrdcached.hbs'), mode: 0o644, owner: 'root', group: 'root', notify: ['rrdcached'], localCheck: checkRrdcachedDefaults, remoteCheck: 'sh -n {}' }));
+  if (syslog) {
+    // rsyslogd -N1 checks the snippet as a whole configuration (it loads its own modules)
+    files.push(file({ path: paths.rsyslogConf, source: 'rsyslog/60-nms.conf.hbs', content: render('rsyslog/60-nms.conf.hbs'), mode: 0o644, owner: 'root', group: 'root', notify: ['rsyslog'], remoteCheck: 'rsyslogd -N1 -f {}' }));
+    // Debian's rsyslog has a systemd unit only; hosts without systemd get an init script
+    if (!p.systemd) files.push(file({ path: '/etc/init.d/rsyslog', source: 'rsyslog/rsyslog.init.hbs', content: render('rsyslog/rsyslog.init.hbs'), mode: 0o755, owner: 'root', group: 'root', notify: ['rsyslog'], remoteCheck: 'sh -n {}' }));
+  }
   let selfSignedCert: HostPlan['selfSignedCert'];
   if (mine.includes('web')) {
     const tls = inv.cluster.tls;
@@ -174,7 +184,7 @@ export function buildPlan(p: PlanInputs): HostPlan {
   if (p.systemd) files.push(file({ path: '/etc/systemd/system/nms-agent.service', source: 'nms/nms-agent.service.hbs', content: render('nms/nms-agent.service.hbs'), mode: 0o644, owner: 'root', group: 'root', notify: ['agent'] }));
   else files.push(file({ path: '/etc/init.d/nms-agent', source: 'nms/nms-agent.init.hbs', content: render('nms/nms-agent.init.hbs'), mode: 0o755, owner: 'root', group: 'root', notify: ['agent'], remoteCheck: 'sh -n {}' }));
 
-  const wanted = new Set<ServiceKey>([...(firewall ? ['firewall' as const] : []), ...mine.map((s) => (s === 'web' ? 'nginx' : s) as ServiceKey)]);
+  const wanted = new Set<ServiceKey>([...(firewall ? ['firewall' as const] : []), ...(syslog ? ['rsyslog' as const] : []), ...mine.map((s) => (s === 'web' ? 'nginx' : s) as ServiceKey)]);
   const services = ORDER.filter((k) => wanted.has(k)).map((key) => ({ key, name: profile.serviceNames[key] }));
   return { host, profile, values, packages: [...packages], dirs, files, services, selfSignedCert, database: mine.includes('mariadb'), firewall, nodeId };
 }

@@ -4,16 +4,16 @@
 import { shq } from '../ssh/connection.js';
 import type { MasterService } from '../inventory/types.js';
 
-export type ServiceKey = 'nginx' | 'redis' | 'mariadb' | 'rrdcached' | 'memcached' | 'firewall' | 'agent';
+export type ServiceKey = 'nginx' | 'redis' | 'mariadb' | 'rrdcached' | 'memcached' | 'firewall' | 'rsyslog' | 'agent';
 /** Things a change can ask for afterwards: a service restart, or the schema migrations. */
 export type HandlerKey = ServiceKey | 'migrate';
-export const HANDLER_KEYS: readonly HandlerKey[] = ['firewall', 'mariadb', 'redis', 'memcached', 'rrdcached', 'nginx', 'migrate', 'agent'];
+export const HANDLER_KEYS: readonly HandlerKey[] = ['firewall', 'mariadb', 'redis', 'memcached', 'rrdcached', 'nginx', 'rsyslog', 'migrate', 'agent'];
 
 export interface OsProfile {
   family: 'debian' | 'el';
   /** Packages each master service needs. */
   /** `availability`: fping and the monitoring plugins, for hosts that ping and run checks (docs/availability.md). */
-  packages: Record<MasterService, string[]> & { firewall: string[]; tls: string[]; availability: string[] };
+  packages: Record<MasterService, string[]> & { firewall: string[]; tls: string[]; availability: string[]; syslog: string[] };
   /** Init/systemd names of the services. */
   serviceNames: Record<ServiceKey, string>;
   /** Process names that show a service runs where there is no systemd (pidof). */
@@ -25,6 +25,8 @@ export interface OsProfile {
     rrdcachedDefaults: string;
     memcachedConf: string;
     nftablesConf: string;
+    /** The rsyslog snippet of role syslog. */
+    rsyslogConf: string;
     rrdcachedSocket: string;
     rrdcachedJournal: string;
     nginxUser: string;
@@ -48,9 +50,10 @@ export const DEBIAN: OsProfile = {
     firewall: ['nftables'],
     tls: ['openssl'],
     availability: ['fping', 'monitoring-plugins-basic'],
+    syslog: ['rsyslog'],
   },
-  serviceNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadb', rrdcached: 'rrdcached', memcached: 'memcached', firewall: 'nftables', agent: 'nms-agent' },
-  processNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadbd', rrdcached: 'rrdcached', memcached: 'memcached' },
+  serviceNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadb', rrdcached: 'rrdcached', memcached: 'memcached', firewall: 'nftables', rsyslog: 'rsyslog', agent: 'nms-agent' },
+  processNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadbd', rrdcached: 'rrdcached', memcached: 'memcached', rsyslog: 'rsyslogd' },
   paths: {
     nginxConf: '/etc/nginx/nginx.conf',
     redisConf: '/etc/redis/redis.conf',
@@ -58,6 +61,7 @@ export const DEBIAN: OsProfile = {
     rrdcachedDefaults: '/etc/default/rrdcached',
     memcachedConf: '/etc/memcached.conf',
     nftablesConf: '/etc/nftables.conf',
+    rsyslogConf: '/etc/rsyslog.d/60-nms.conf',
     rrdcachedSocket: '/var/run/rrdcached.sock',
     rrdcachedJournal: '/var/lib/rrdcached/journal',
     nginxUser: 'www-data',
@@ -89,9 +93,10 @@ export const EL: OsProfile = {
     tls: ['openssl'],
     // from EPEL, which the host must have enabled
     availability: ['fping', 'nagios-plugins-http', 'nagios-plugins-tcp', 'nagios-plugins-ping', 'nagios-plugins-dns'],
+    syslog: ['rsyslog'],
   },
-  serviceNames: { nginx: 'nginx', redis: 'redis', mariadb: 'mariadb', rrdcached: 'rrdcached', memcached: 'memcached', firewall: 'nftables', agent: 'nms-agent' },
-  processNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadbd', rrdcached: 'rrdcached', memcached: 'memcached' },
+  serviceNames: { nginx: 'nginx', redis: 'redis', mariadb: 'mariadb', rrdcached: 'rrdcached', memcached: 'memcached', firewall: 'nftables', rsyslog: 'rsyslog', agent: 'nms-agent' },
+  processNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadbd', rrdcached: 'rrdcached', memcached: 'memcached', rsyslog: 'rsyslogd' },
   paths: {
     nginxConf: '/etc/nginx/nginx.conf',
     redisConf: '/etc/redis/redis.conf',
@@ -99,6 +104,7 @@ export const EL: OsProfile = {
     rrdcachedDefaults: '/etc/sysconfig/rrdcached',
     memcachedConf: '/etc/sysconfig/memcached',
     nftablesConf: '/etc/sysconfig/nftables.conf',
+    rsyslogConf: '/etc/rsyslog.d/60-nms.conf',
     rrdcachedSocket: '/run/rrdcached.sock',
     rrdcachedJournal: '/var/lib/rrdcached/journal',
     nginxUser: 'nginx',

@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import type { HostSpec, Inventory } from '../inventory/types.js';
 import { DEFAULT_NODE_SETTINGS, type AgentRole, type NodeEnv, type NodeSettings } from '../../lib/node-config.js';
 import type { OsProfile } from './profile.js';
+import { SUPERVISOR_STATE } from '../../lib/supervisor.js';
 
 export const NMS_USER = 'nms';
 export const AGENT_DIR = '/opt/nms';
@@ -14,6 +15,8 @@ export const ENV_DIR = '/etc/nms';
 export const TLS_DIR = '/etc/nms/tls';
 export const STATE_DIR = '/var/lib/nms';
 export const LOG_DIR = '/var/log/nms';
+/** Where devices send syslog (udp and tcp). */
+export const SYSLOG_PORT = 514;
 export const PENDING_RESTARTS = `${STATE_DIR}/pending-restarts`;
 
 export interface TemplateValues {
@@ -54,12 +57,18 @@ export interface TemplateValues {
     tcpPorts: number[]; webPorts: number[]; sshPort: number; metricsPort: number; metricsAllow4: string[];
     metricsAllow6: string[];
   };
+  /** Role `syslog` (templates/rsyslog): `sources` empty when the host has not the role. */
+  syslog: { port: number; agentPort: number; sources: string[]; enabled: boolean };
   agent: {
     user: string;
     bundle: string;
     node: string;
     envPath: string;
     logDir: string;
+    /** Where the init script's supervisor records restarts (lib/supervisor.ts). */
+    supervisorState: string;
+    /** systemd WatchdogSec= (seconds), 0 when service_watchdog_enabled is off. */
+    watchdogSec: number;
     env: NodeEnv;
     /** Rendered config.yaml lines: `key: value` with JSON values (valid YAML). */
     settingsLines: string[];
@@ -78,7 +87,7 @@ export interface ValueInputs {
 
 export function nodeSettings(inv: Inventory, host: HostSpec, profile: OsProfile): NodeSettings {
   const rrdHost = inv.services.rrdcached;
-  const roles = host.roles.filter((r) => r === 'poller' || r === 'discovery' || r === 'ping') as AgentRole[];
+  const roles = host.roles.filter((r) => r === 'poller' || r === 'discovery' || r === 'ping' || r === 'syslog') as AgentRole[];
   if (host.roles.includes('web')) roles.push('api');
   return {
     ...DEFAULT_NODE_SETTINGS,
@@ -93,6 +102,7 @@ export function nodeSettings(inv: Inventory, host: HostSpec, profile: OsProfile)
     rrd_dir: inv.cluster.rrdcached.baseDir,
     ...(inv.alerts ? { alerts: inv.alerts.settings } : {}),
     metrics_allow: metricsAllow(inv),
+    syslog_purge: inv.cluster.syslog.purgeDays,
   };
 }
 
@@ -119,6 +129,9 @@ export function nodeEnv(inv: Inventory, host: HostSpec, nodeId: string): NodeEnv
     API_TOKEN: host.roles.includes('web') ? inv.secrets.api_token : '',
     // every node may become the dispatcher, which sends the alerts
     ALERT_SECRETS: inv.alerts && Object.keys(inv.alerts.secrets).length ? JSON.stringify(inv.alerts.secrets) : '',
+    // Sentinel: the agent side exists (agent/service/connections.ts); deploy does not set it up yet
+    REDIS_SENTINEL: '',
+    REDIS_SENTINEL_SERVICE: '',
   };
 }
 
@@ -167,12 +180,15 @@ export function buildValues(v: ValueInputs): TemplateValues {
       metricsAllow4: settings.metrics_allow.filter((a) => isIP(a.split('/')[0]) === 4),
       metricsAllow6: settings.metrics_allow.filter((a) => isIP(a.split('/')[0]) === 6),
     },
+    syslog: { port: SYSLOG_PORT, agentPort: settings.syslog_port, sources: host.roles.includes('syslog') ? inv.cluster.syslog.networks : [], enabled: host.roles.includes('syslog') },
     agent: {
       user: NMS_USER,
       bundle: AGENT_BUNDLE,
       node: v.nodePath,
       envPath: `${ENV_DIR}/.env`,
       logDir: LOG_DIR,
+      supervisorState: SUPERVISOR_STATE,
+      watchdogSec: settings.service_watchdog_enabled ? 30 : 0,
       env: nodeEnv(inv, host, v.nodeId),
       settingsLines: Object.entries(settings).map(([k, val]) => `${k}: ${JSON.stringify(val)}`),
     },

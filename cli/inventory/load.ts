@@ -61,6 +61,7 @@ export interface RawHostsFile {
     tls?: { cert?: string; key?: string };
     firewall?: boolean;
     metrics_allow?: string[];
+    syslog?: { networks?: string[]; purge_days?: number };
   };
   defaults?: { ssh?: RawSsh; agent?: Partial<AgentSettings>; os?: string };
   hosts: Record<string, RawHost>;
@@ -201,6 +202,7 @@ function normaliseCluster(raw: RawHostsFile, hosts: HostSpec[], dir: string): Cl
     },
     firewall: c.firewall ?? true,
     metricsAllow: c.metrics_allow ?? [],
+    syslog: { networks: c.syslog?.networks ?? [], purgeDays: c.syslog?.purge_days ?? 30 },
   };
 }
 

@@ -13,6 +13,8 @@ export const HINT_KEYWORD = 'x-hint';
 /** An IPv4 or IPv6 address with an optional prefix length (checked exactly by the agent's BlockList). */
 const METRICS_ALLOW_PATTERN = '^([0-9]{1,3}(\\.[0-9]{1,3}){3}(/[0-9]{1,2})?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(/[0-9]{1,3})?)$';
 
+/** IPv4 address with an optional prefix length. */
+const CIDR_PATTERN = '^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(/(3[0-2]|[12]?[0-9]))?$';
 const port = (what: string): Schema => ({ type: 'integer', minimum: 1, maximum: 65535, description: `${what} (1-65535)` });
 const count = (what: string, min: number, max: number): Schema => ({ type: 'integer', minimum: min, maximum: max, description: what });
 const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({ type: 'object', additionalProperties: false, properties, ...extra });
@@ -60,7 +62,7 @@ const host = obj(
       items: { enum: [...MASTER_SERVICES, ...AGENT_ROLES] },
       minItems: 1,
       uniqueItems: true,
-      description: 'master services (web, mariadb, rrdcached, redis, memcached: one host each) and agent roles (poller, discovery, ping)',
+      description: 'master services (web, mariadb, rrdcached, redis, memcached: one host each) and agent roles (poller, discovery, ping, syslog)',
     },
     os,
     ssh,
@@ -100,6 +102,14 @@ const cluster = obj(
       items: { type: 'string', pattern: METRICS_ALLOW_PATTERN, [HINT_KEYWORD]: 'an IPv4 or IPv6 address, optionally with a /prefix' },
       description: "addresses (or networks) of Prometheus servers allowed to scrape the agents' /metrics port besides the cluster's nodes (default none)",
     },
+    syslog: obj({
+      networks: {
+        type: 'array',
+        items: { type: 'string', pattern: CIDR_PATTERN, [HINT_KEYWORD]: 'an IPv4 address or network, e.g. 10.1.0.0/16' },
+        description: 'device networks allowed to send syslog to the host with role syslog (514/udp and 514/tcp); none: nobody',
+      },
+      purge_days: count("days syslog messages are kept (LibreNMS's syslog_purge; default 30)", 1, 3650),
+    }),
   },
   { required: ['name'] },
 );

@@ -8,7 +8,7 @@ import type { InventoryAlerts } from './alerts.js';
 export const MASTER_SERVICES = ['web', 'mariadb', 'rrdcached', 'redis', 'memcached'] as const;
 export type MasterService = (typeof MASTER_SERVICES)[number];
 /** Roles of the nms agent on a host. */
-export const AGENT_ROLES = ['poller', 'discovery', 'ping'] as const;
+export const AGENT_ROLES = ['poller', 'discovery', 'ping', 'syslog'] as const;
 export type AgentRoleName = (typeof AGENT_ROLES)[number];
 export type Role = MasterService | AgentRoleName;
 
@@ -68,6 +68,8 @@ export interface ClusterSettings {
   firewall: boolean;
   /** Prometheus addresses/networks allowed on the agents' /metrics port besides the nodes (`metrics_allow`). */
   metricsAllow: string[];
+  /** Syslog (role `syslog`, docs/syslog.md): who may send, and LibreNMS's syslog_purge. */
+  syslog: { networks: string[]; purgeDays: number };
 }
 
 export type SnmpSpec =

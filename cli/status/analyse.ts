@@ -14,7 +14,7 @@ const SERVICE_CHECKS: Record<string, MasterService> = { mariadb: 'mariadb', redi
 export const STARTING_GRACE_MS = 120_000;
 
 /** Problems about a node's agent, whichever side (doctor or cluster view) saw them. */
-const AGENT_FAMILY = new Set(['agent_down', 'node_not_registered', 'node_stale', 'agent_stuck', 'node_refuses_work']);
+const AGENT_FAMILY = new Set(['agent_crash_loop', 'agent_unsupervised', 'agent_down', 'node_not_registered', 'node_stale', 'agent_stuck', 'node_refuses_work']);
 
 export interface AnalyseInput {
   inventory: Inventory;
@@ -102,6 +102,11 @@ export function analyseStatus(i: AnalyseInput): StatusReport {
       else if (c.name === 'app_key')
         add({ code: 'app_key_mismatch', subject: a.name, message: `${a.name}'s APP_KEY differs from the cluster's (${c.detail}): its agent refuses work`, fix: `${deploy(a.name)} restores the cluster's APP_KEY from secrets.yaml (it must be identical on every node)` });
       else if (c.name === 'clock') add({ code: 'clock_skew', subject: a.name, message: `${a.name}: ${c.detail}`, fix: c.fix ?? 'run NTP on every node' });
+      else if (c.name === 'supervisor') {
+        const loop = c.detail.startsWith('crash loop');
+        add({ code: loop ? 'agent_crash_loop' : 'agent_unsupervised', subject: a.name, message: `the agent on ${a.name}: ${c.detail}`, fix: `on ${a.name}: ${c.fix ?? 'read the agent log'}` });
+      } else if (c.name === 'syslog')
+        add({ code: 'syslog_path', subject: a.name, message: `syslog on ${a.name}: ${c.detail}`, fix: `on ${a.name}: ${c.fix ?? ''}; or ${deploy(a.name)}` });
       else if (c.name === 'registered')
         add({ code: 'agent_down', subject: a.name, message: `the agent on ${a.name} is not running (${a.doctor.registry ? c.detail : 'no registry entry in memcached'})`, fix: `on ${a.name} run ${startCmd(serviceName(host, 'agent'))} and read /var/log/nms/agent.log, or ${deploy(a.name)}` });
       else if (c.name === 'working') {

@@ -119,7 +119,7 @@ test('doctor and lifecycle: unhealthy until the agent runs, reload, APP_KEY mism
   assert.equal(d.code, 1);
   assert.equal(d.report.schema, 'nms-agent-doctor/1');
   assert.equal(d.report.healthy, false);
-  assert.deepEqual(d.report.checks.map((c) => c.name), ['config', 'app_key', 'mariadb', 'redis', 'memcached', 'rrdcached', 'clock', 'registered', 'working']);
+  assert.deepEqual(d.report.checks.map((c) => c.name), ['config', 'app_key', 'mariadb', 'redis', 'memcached', 'rrdcached', 'clock', 'supervisor', 'registered', 'working']);
   for (const name of ['config', 'app_key', 'mariadb', 'redis', 'memcached', 'rrdcached', 'clock']) assert.ok(check(d.report, name).ok, `${name}: ${check(d.report, name).detail}`);
   assert.equal(check(d.report, 'registered').ok, false);
   assert.match(check(d.report, 'registered').fix ?? '', /start the agent/);

@@ -36,7 +36,7 @@ test('the rendered unit and init script start Node with the same flags and envir
   for (const [k, v] of Object.entries(env)) assert.match(unit, new RegExp(`^Environment=${k}=${v}$`, 'm'));
   const init = (await agentFiles(false)).get('/etc/init.d/nms-agent')!;
   assert.match(init, new RegExp(`^NODE_FLAGS="${flags.join(' ')}"$`, 'm'));
-  assert.match(init, /--exec "\$NODE" -- \$NODE_FLAGS "\$BUNDLE" run/);
+  assert.match(init, /"\$NODE" \$NODE_FLAGS "\$BUNDLE" run &$/m);
   for (const [k, v] of Object.entries(env)) assert.match(init, new RegExp(`^export ${k}=${v}$`, 'm'));
 });
 

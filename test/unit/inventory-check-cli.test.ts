@@ -66,7 +66,7 @@ const CASES: { name: string; expect: string[]; setup?: (dir: string) => void }[]
     expect: ['web', 'mariadb', 'rrdcached', 'redis', 'memcached'].map((s) => `no-master/hosts.yaml:10:1 hosts: no host has role ${s}: exactly one host must run it`),
   },
   { name: 'two-redis', expect: ['two-redis/hosts.yaml:22:32 hosts.nms84.roles[2]: role redis is already on host nms82: exactly one host may run it'] },
-  { name: 'unknown-role', expect: ['unknown-role/hosts.yaml:17:21 hosts.nms83.roles[1]: must be one of web, mariadb, rrdcached, redis, memcached, poller, discovery, ping (got "syslog")'] },
+  { name: 'unknown-role', expect: ['unknown-role/hosts.yaml:17:21 hosts.nms83.roles[1]: must be one of web, mariadb, rrdcached, redis, memcached, poller, discovery, ping, syslog (got "oxidized")'] },
   {
     name: 'group-without-discovery',
     expect: [

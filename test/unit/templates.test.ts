@@ -168,6 +168,7 @@ test('init script and wrapper are valid sh; the systemd unit is hardened', { tim
   const [, sd] = (await plans(TEMPLATES, true)).slice(0, 2);
   const unit = fileOf(sd, '/etc/systemd/system/nms-agent.service');
   for (const k of ['User=nms', 'ProtectSystem=strict', 'NoNewPrivileges=yes', 'PrivateTmp=yes']) assert.ok(unit.includes(k), k);
+  for (const k of ['Type=notify', 'NotifyAccess=all', 'WatchdogSec=30', 'Restart=always', 'RestartSec=1', 'StartLimitIntervalSec=0']) assert.match(unit, new RegExp(`^${k}$`, 'm'), k);
   assert.ok(!sd.files.some((f) => f.path === '/etc/init.d/nms-agent'));
   if (existsSync('/usr/bin/systemd-analyze')) assert.ok(unit.includes('[Install]'));
 });
