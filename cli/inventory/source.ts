@@ -1,7 +1,7 @@
 // One YAML file of an inventory with the positions of its nodes, so every problem can name
 // file:line:column and a field path; and the schema step, which turns ajv's errors into such
 // problems. Values of secret fields are never put into a message.
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { InventoryProblem } from '../../lib/errors.js';
 import { HINT_KEYWORD } from './schema.js';
@@ -32,8 +32,33 @@ export function parseSource(file: string, text: string, secret = false): { src: 
     const message = e.code === 'DUPLICATE_KEY' ? `duplicate key: ${first} (each name may appear once)` : `YAML syntax: ${first}`;
     return { file, line: pos?.line, column: pos?.col, message };
   });
-  const data = problems.length ? undefined : doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  if (!problems.length) {
+    try {
+      data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      // The yaml library refuses an alias that expands too often (a "billion laughs" file).
+      if (!(err instanceof ReferenceError)) throw err;
+      problems.push({ file, ...firstAlias(doc, lineCounter), message: `YAML aliases expand too much (limit ${MAX_ALIAS_COUNT} copies per alias): write the values out instead of nesting aliases` });
+    }
+  }
   return { src: { file, doc, lineCounter, data, secret }, problems };
+}
+
+/** How many times one alias may be expanded; an inventory has no reason to nest them. */
+const MAX_ALIAS_COUNT = 100;
+
+function firstAlias(doc: Document.Parsed, lineCounter: LineCounter): { line?: number; column?: number } {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      offset = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  if (offset === undefined) return {};
+  const { line, col } = lineCounter.linePos(offset);
+  return { line, column: col };
 }
 
 /** `hosts.poller1.ssh.port`, `devices[3].snmp`. */

@@ -101,6 +101,7 @@ const CASES: { name: string; expect: string[]; setup?: (dir: string) => void }[]
   { name: 'stale-db-password', expect: ['stale-db-password/secrets.yaml:12:3 db_passwords.nms99: password for nms99, which is not a host'] },
   { name: 'duplicate-device', expect: ['duplicate-device/devices.yaml:7:5 devices[3]: device 192.0.2.101 port 161 is already devices[0]'] },
   { name: 'bad-cluster-name', expect: ['bad-cluster-name/hosts.yaml:3:9 cluster.name: must be lower-case letters, digits and "-"'] },
+  { name: 'alias-bomb', expect: ['alias-bomb/devices.yaml:3:8: YAML aliases expand too much (limit 100 copies per alias)'] },
   { name: 'secrets-bad-yaml', expect: ['secrets-bad-yaml/secrets.yaml:12:1: YAML syntax: Missing closing "quote'] },
   { name: 'empty-hosts', expect: ['empty-hosts/hosts.yaml:1:1: must be a mapping (got null)'] },
   {
