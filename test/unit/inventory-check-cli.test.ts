@@ -57,9 +57,9 @@ function check(name: string, ...args: string[]): { code: number | null; out: str
 }
 
 const CASES: { name: string; expect: string[]; setup?: (dir: string) => void }[] = [
-  { name: 'bad-yaml', expect: ['bad-yaml/hosts.yaml:18:5: YAML syntax: Flow sequence in block collection must be sufficiently indented and end with a ]'] },
+  { name: 'bad-yaml', expect: ['bad-yaml/hosts.yaml:18:5 hosts.nms83.roles[0]: YAML syntax: Flow sequence in block collection must be sufficiently indented and end with a ]'] },
   { name: 'wrong-type', expect: ['wrong-type/hosts.yaml:17:18 hosts.nms83.ssh.port: must be a whole number (got "twenty-two")'] },
-  { name: 'duplicate-host', expect: ['duplicate-host/hosts.yaml:24:3: duplicate key: Map keys must be unique'] },
+  { name: 'duplicate-host', expect: ['duplicate-host/hosts.yaml:24:3 hosts.nms83: duplicate key "nms83": each name may appear once'] },
   { name: 'duplicate-address', expect: ["duplicate-address/hosts.yaml:20:14 hosts.nms84.address: address 192.0.2.83 is also host nms83's"] },
   {
     name: 'no-master',
@@ -101,8 +101,16 @@ const CASES: { name: string; expect: string[]; setup?: (dir: string) => void }[]
   { name: 'stale-db-password', expect: ['stale-db-password/secrets.yaml:12:3 db_passwords.nms99: password for nms99, which is not a host'] },
   { name: 'duplicate-device', expect: ['duplicate-device/devices.yaml:7:5 devices[3]: device 192.0.2.101 port 161 is already devices[0]'] },
   { name: 'bad-cluster-name', expect: ['bad-cluster-name/hosts.yaml:3:9 cluster.name: must be lower-case letters, digits and "-"'] },
+  {
+    name: 'misplaced-keys',
+    expect: [
+      'misplaced-keys/hosts.yaml:4:3 cluster.server_name: unknown field: "server_name" belongs under cluster.web;',
+      'misplaced-keys/hosts.yaml:13:14 hosts.nms82.agent.distributed-poller-group: unknown field: did you mean "distributed_poller_group"?',
+      'misplaced-keys/hosts.yaml:16:5 hosts.nms83.Roles: unknown field: did you mean "roles"?',
+    ],
+  },
   { name: 'alias-bomb', expect: ['alias-bomb/devices.yaml:3:8: YAML aliases expand too much (limit 100 copies per alias)'] },
-  { name: 'secrets-bad-yaml', expect: ['secrets-bad-yaml/secrets.yaml:12:1: YAML syntax: Missing closing "quote'] },
+  { name: 'secrets-bad-yaml', expect: ['secrets-bad-yaml/secrets.yaml:12:1 api_token: YAML syntax: Missing closing "quote'] },
   { name: 'empty-hosts', expect: ['empty-hosts/hosts.yaml:1:1: must be a mapping (got null)'] },
   {
     name: 'device-not-a-mapping',
@@ -133,6 +141,17 @@ test('the base fixture is valid: exit 0, a summary, no secret', () => {
   assert.deepEqual(summary.services, { web: 'nms82', mariadb: 'nms82', rrdcached: 'nms82', redis: 'nms82', memcached: 'nms82' });
   assert.deepEqual(summary.poller_groups, [{ group: 0, pollers: ['nms82', 'nms83', 'nms84'], devices: 1 }, { group: 1, pollers: ['nms83', 'nms84'], devices: 2 }]);
   for (const s of secretValues(dir)) assert.ok(!j.out.includes(s), 'a secret value was printed in --json');
+});
+
+test('-i naming a file of the inventory checks its directory; another file is refused in one line', () => {
+  prepare('base');
+  const r = check('base/hosts.yaml');
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /inventory base \(cluster fixture\) is valid/);
+  writeFileSync(join(work, 'notes.txt'), 'x');
+  const bad = check('notes.txt');
+  assert.equal(bad.code, 2, bad.out);
+  assert.ok(bad.out.includes('notes.txt: is a file, not an inventory directory: pass the directory that holds hosts.yaml'), bad.out);
 });
 
 test('every fixture folder has a case here', () => {
