@@ -1,6 +1,7 @@
 // Step 3 of loading: rules that span fields and files. Each rule is a small function that
 // returns problems (never throws), so the user sees all of them at once.
-import { openSync, readSync, closeSync, statSync } from 'node:fs';
+import { openSync, readSync, closeSync, existsSync, statSync } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
 import { isIP } from 'node:net';
 import type { InventoryProblem } from '../../lib/errors.js';
 import { isValidAppKey } from '../../lib/crypto.js';
@@ -76,6 +77,17 @@ function platforms(ctx: LoadContext): InventoryProblem[] {
   return out;
 }
 
+/** A path as the user would type it: relative to the working directory when it is below it. */
+function shown(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}
+
+/** One word for a POSIX shell, quoted only when it needs to be. */
+export function shellWord(s: string): string {
+  return /^[\w@%+=:,./~-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
 /** Why a file cannot be used, or undefined when it can be read. */
 function unreadable(file: string): string | undefined {
   try {
@@ -105,10 +117,14 @@ function keyFiles(ctx: LoadContext): InventoryProblem[] {
     const why = unreadable(h.ssh.keyPath);
     if (!why) continue;
     reported.add(id);
-    const msg = origin?.keyGuessed
-      ? `no ssh.key given and no default key found (${why}): set defaults.ssh.key`
-      : `SSH private key: ${why}`;
-    out.push(problemAt(ctx.hostsSrc, path, msg));
+    if (origin?.keyGuessed) {
+      out.push(problemAt(ctx.hostsSrc, path, `no ssh.key given and no default key found (${why}): set defaults.ssh.key`));
+      continue;
+    }
+    const missing = !existsSync(h.ssh.keyPath);
+    const make = `ssh-keygen -t ed25519 -N '' -f ${shellWord(shown(h.ssh.keyPath))}`;
+    const p = problemAt(ctx.hostsSrc, path, `SSH private key: ${why}${missing ? ` (make one with \`${make}\`)` : ''}`);
+    out.push(missing ? { ...p, fix: make } : p);
   }
   return out;
 }
@@ -206,10 +222,12 @@ function secrets(ctx: LoadContext): InventoryProblem[] {
   if (ctx.checkFiles) {
     try {
       const mode = statSync(ctx.secretsFile).mode & 0o777;
+      const fix = `chmod 600 ${shellWord(ctx.secretsFile)}`;
       if (mode & 0o077)
         out.push({
           file: ctx.secretsFile,
-          message: `secrets file is readable or writable by group or others (mode ${mode.toString(8).padStart(4, '0')}): run \`chmod 600 ${ctx.secretsFile}\``,
+          message: `secrets file is readable or writable by group or others (mode ${mode.toString(8).padStart(4, '0')}): run \`${fix}\``,
+          fix,
         });
     } catch {
       /* missing: already reported by the loader */

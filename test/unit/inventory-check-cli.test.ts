@@ -154,6 +154,23 @@ test('-i naming a file of the inventory checks its directory; another file is re
   assert.ok(bad.out.includes('notes.txt: is a file, not an inventory directory: pass the directory that holds hosts.yaml'), bad.out);
 });
 
+test('the seed example as git checks it out: one hint line with the one command that makes it valid', () => {
+  const dir = join(work, 'seed-clone');
+  cpSync(join(ROOT, 'inventories/seed-example'), dir, { recursive: true });
+  for (const f of ['id_ed25519', 'id_ed25519.pub']) rmSync(join(dir, f), { force: true });
+  chmodSync(join(dir, 'secrets.yaml'), 0o644);
+  const r = check('seed-clone');
+  assert.equal(r.code, 2, r.out);
+  const hint = r.out.split('\n').find((l) => l.startsWith('hint: make it valid with: '));
+  assert.ok(hint, r.out);
+  assert.match(hint, /ssh-keygen -t ed25519 -N '' -f seed-clone\/id_ed25519/);
+  assert.match(hint, /chmod 600 seed-clone\/secrets\.yaml/);
+  const fix = spawnSync('bash', ['-c', hint.slice('hint: make it valid with: '.length)], { cwd: work, encoding: 'utf8' });
+  assert.equal(fix.status, 0, fix.stderr);
+  const again = check('seed-clone');
+  assert.equal(again.code, 0, again.out);
+});
+
 test('every fixture folder has a case here', () => {
   const folders = readdirSync(FIXTURES).filter((n) => n !== 'base').sort();
   assert.deepEqual(folders, CASES.map((c) => c.name).sort());
