@@ -10,7 +10,7 @@ import { addDevice, removeDevice } from '../inventory/write.js';
 import type { DeviceSpec } from '../inventory/types.js';
 import { deploy, type DeployResult } from '../deploy/runner.js';
 import { formatRecap } from '../deploy/recap.js';
-import { output } from '../run.js';
+import { output, inventoryOption } from '../run.js';
 
 export interface DeviceAddOptions {
   inventory: string;
@@ -107,7 +107,7 @@ export function register(program: Command): void {
   device
     .command('add <hostname>')
     .description('add a device to devices.yaml (validated; undone if the inventory would not validate)')
-    .option('-i, --inventory <dir>', 'inventory directory', 'inventories/lab')
+    .addOption(inventoryOption())
     .option('--port <port>', 'SNMP port (default 161)', int('--port', 1, 65535))
     .option('--group <n>', 'poller group (default 0)', int('--group', 0, 65535))
     .option('--transport <t>', 'udp or udp6 (default udp)')
@@ -139,7 +139,7 @@ Examples:
   device
     .command('list')
     .description('list the devices of the inventory (no secrets)')
-    .option('-i, --inventory <dir>', 'inventory directory', 'inventories/lab')
+    .addOption(inventoryOption())
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  nms device list -i inventories/lab\n  nms device list -i inventories/lab --json | jq length')
     .action(async (o: { inventory: string; json?: boolean }) => {
@@ -153,7 +153,7 @@ Examples:
   device
     .command('remove <hostname>')
     .description('remove a device (every port of that hostname unless --port is given)')
-    .option('-i, --inventory <dir>', 'inventory directory', 'inventories/lab')
+    .addOption(inventoryOption())
     .option('--port <port>', 'only the device on this SNMP port', int('--port', 1, 65535))
     .option('--deploy', 'remove it from the database now (deploy of the database host with --prune)')
     .addHelpText('after', '\nExamples:\n  nms device remove 198.18.0.200 --port 16120 -i inventories/lab\n  nms device remove sw1.example.net -i inventories/prod --deploy')
