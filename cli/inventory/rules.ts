@@ -144,6 +144,12 @@ function tls(ctx: LoadContext): InventoryProblem[] {
   return out;
 }
 
+function serverName(ctx: LoadContext): InventoryProblem[] {
+  const name = ctx.raw.cluster.web?.server_name;
+  const bad = typeof name === 'string' ? addressProblem(name) : undefined;
+  return bad ? [problemAt(ctx.hostsSrc, ['cluster', 'web', 'server_name'], bad)] : [];
+}
+
 function ports(ctx: LoadContext): InventoryProblem[] {
   const w = ctx.cluster.web;
   if (w.httpPort !== w.httpsPort) return [];
@@ -244,7 +250,7 @@ function secrets(ctx: LoadContext): InventoryProblem[] {
   return out;
 }
 
-const RULES = [hostNames, addresses, masterServices, platforms, keyFiles, tls, ports, pollerGroups, devices, secrets];
+const RULES = [hostNames, addresses, masterServices, platforms, keyFiles, tls, serverName, ports, pollerGroups, devices, secrets];
 
 export function checkRules(ctx: LoadContext): InventoryProblem[] {
   return RULES.flatMap((rule) => rule(ctx));
