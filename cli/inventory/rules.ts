@@ -8,6 +8,7 @@ import { isValidAppKey } from '../../lib/crypto.js';
 import { problemAt, type FieldPath } from './source.js';
 import { HOST_NAME_HINT, HOST_NAME_PATTERN } from './schema.js';
 import { MASTER_SERVICES } from './types.js';
+import { sshKeyProblem, tlsProblems } from './files.js';
 import type { LoadContext } from './load.js';
 
 /** Platforms nms deploys to (the agent needs Node 20: glibc >= 2.28, systemd or sysv init). */
@@ -114,7 +115,7 @@ function keyFiles(ctx: LoadContext): InventoryProblem[] {
     const path: FieldPath = origin?.ssh.key ?? ['hosts', h.name];
     const id = `${path.join('.')}|${h.ssh.keyPath}`;
     if (reported.has(id)) continue;
-    const why = unreadable(h.ssh.keyPath);
+    const why = unreadable(h.ssh.keyPath) ?? sshKeyProblem(h.ssh.keyPath);
     if (!why) continue;
     reported.add(id);
     if (origin?.keyGuessed) {
@@ -141,6 +142,9 @@ function tls(ctx: LoadContext): InventoryProblem[] {
     const why = p && unreadable(p);
     if (why) out.push(problemAt(ctx.hostsSrc, [...base, k], `TLS ${k}: ${why}`));
   }
+  if (out.length || !ctx.cluster.tls.certPath || !ctx.cluster.tls.keyPath) return out;
+  const bad = tlsProblems(ctx.cluster.tls.certPath, ctx.cluster.tls.keyPath);
+  for (const k of ['cert', 'key'] as const) if (bad[k]) out.push(problemAt(ctx.hostsSrc, [...base, k], `TLS ${k}: ${bad[k]}`));
   return out;
 }
 

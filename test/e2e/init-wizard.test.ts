@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { writeTestKey } from '../helpers/ssh-key.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** The real CLI; NMS_TEST_BIN may name another build of it. */
@@ -81,7 +82,7 @@ before(() => {
   assert.ok(existsSync(NMS.endsWith('.js') ? join(ROOT, 'dist/nms.mjs') : NMS), 'run `node scripts/build.mjs` first');
   work = mkdtempSync(join(tmpdir(), 'nms-wizard-'));
   key = join(work, 'id_ed25519');
-  writeFileSync(key, '-----BEGIN OPENSSH PRIVATE KEY-----\nwizard-test\n-----END OPENSSH PRIVATE KEY-----\n', { mode: 0o600 });
+  writeTestKey(key);
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { writeTestKey } from '../helpers/ssh-key.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const NMS = process.env.NMS_TEST_BIN ?? join(ROOT, 'bin/nms.js');
@@ -22,7 +23,7 @@ before(() => {
   mkdirSync(join(work, 'inventories'));
   cpSync(join(ROOT, 'test/fixtures/inventories/base'), lab, { recursive: true });
   rmSync(join(lab, 'README'), { force: true });
-  writeFileSync(join(lab, 'id_ed25519'), '-----BEGIN OPENSSH PRIVATE KEY-----\nfixture\n-----END OPENSSH PRIVATE KEY-----\n', { mode: 0o600 });
+  writeTestKey(join(lab, 'id_ed25519'));
   chmodSync(join(lab, 'secrets.yaml'), 0o600);
 });
 after(() => rmSync(work, { recursive: true, force: true }));

@@ -3,11 +3,12 @@
 // file:line:column and field path, exit code 2, no stack trace, and no secret value in the output.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { writeTestKey } from '../helpers/ssh-key.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FIXTURES = join(ROOT, 'test/fixtures/inventories');
@@ -27,7 +28,7 @@ function prepare(name: string, setup?: (dir: string) => void): string {
   cpSync(join(FIXTURES, 'base'), dir, { recursive: true });
   if (name !== 'base') cpSync(join(FIXTURES, name), dir, { recursive: true });
   rmSync(join(dir, 'README'), { force: true });
-  writeFileSync(join(dir, 'id_ed25519'), '-----BEGIN OPENSSH PRIVATE KEY-----\nfixture\n-----END OPENSSH PRIVATE KEY-----\n', { mode: 0o600 });
+  writeTestKey(join(dir, 'id_ed25519'));
   chmodSync(join(dir, 'secrets.yaml'), 0o600);
   setup?.(dir);
   return dir;
@@ -109,6 +110,26 @@ const CASES: { name: string; expect: string[]; setup?: (dir: string) => void }[]
       'misplaced-keys/hosts.yaml:16:5 hosts.nms83.Roles: unknown field: did you mean "roles"?',
     ],
   },
+  {
+    name: 'tls-system-files',
+    expect: [
+      'tls-system-files/hosts.yaml:6:16 cluster.tls.cert: TLS cert: /etc/passwd is not an X.509 certificate',
+      'tls-system-files/hosts.yaml:6:34 cluster.tls.key: TLS key: /etc/hostname is not a private key',
+    ],
+  },
+  {
+    name: 'tls-key-mismatch',
+    setup: (dir) => {
+      for (const n of ['a', 'b']) execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', `/CN=${n}.example.net`, '-keyout', join(dir, `${n}.key`), '-out', join(dir, `${n}.crt`)], { stdio: 'ignore' });
+    },
+    expect: ['tls-key-mismatch/hosts.yaml:6:28 cluster.tls.key: TLS key: ', 'b.key is not the private key of the certificate ', 'subject CN=a.example.net'],
+  },
+  {
+    name: 'ssh-key-public',
+    setup: (dir) => writeFileSync(join(dir, 'id_ed25519.pub'), execFileSync('ssh-keygen', ['-y', '-f', join(dir, 'id_ed25519')])),
+    expect: ['ssh-key-public/hosts.yaml:8:37 defaults.ssh.key: SSH private key: ', 'id_ed25519.pub is a public key: name the private key'],
+  },
+  { name: 'ssh-key-not-a-key', expect: ['ssh-key-not-a-key/hosts.yaml:8:37 defaults.ssh.key: SSH private key: ', 'notes.txt is not an SSH private key'] },
   { name: 'alias-bomb', expect: ['alias-bomb/devices.yaml:3:8: YAML aliases expand too much (limit 100 copies per alias)'] },
   { name: 'secrets-bad-yaml', expect: ['secrets-bad-yaml/secrets.yaml:12:1 api_token: YAML syntax: Missing closing "quote'] },
   { name: 'empty-hosts', expect: ['empty-hosts/hosts.yaml:1:1: must be a mapping (got null)'] },

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { loadInventory } from '../../cli/inventory/load.js';
 import { editorSchema } from '../../cli/inventory/schema.js';
 import { InventoryError } from '../../lib/errors.js';
+import { writeTestKey } from '../helpers/ssh-key.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 let work: string;
@@ -20,7 +21,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 function copy(from: string, name: string): string {
   const dir = join(work, name);
   cpSync(from, dir, { recursive: true });
-  writeFileSync(join(dir, 'id_ed25519'), 'test key\n', { mode: 0o600 });
+  writeTestKey(join(dir, 'id_ed25519'));
   chmodSync(join(dir, 'secrets.yaml'), 0o600);
   return dir;
 }

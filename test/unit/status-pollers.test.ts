@@ -13,6 +13,7 @@ import { joinStage } from '../../cli/pollers/wait.js';
 import { loadInventory } from '../../cli/inventory/load.js';
 import { InventoryError, UsageError } from '../../lib/errors.js';
 import { analyse } from '../../agent/cluster-view/analyse.js';
+import { writeTestKey } from '../helpers/ssh-key.js';
 
 const root = mkdtempSync(join(tmpdir(), 'nms-pollers-'));
 let dir: string;
@@ -22,7 +23,7 @@ const snapshot = () => ['hosts.yaml', 'secrets.yaml', 'devices.yaml'].map((f) =>
 beforeEach(() => {
   dir = join(root, `inv${n++}`);
   cpSync(new URL('../fixtures/inventories/base', import.meta.url).pathname, dir, { recursive: true });
-  writeFileSync(join(dir, 'id_ed25519'), 'not a real key\n', { mode: 0o600 });
+  writeTestKey(join(dir, 'id_ed25519'));
   chmodSync(join(dir, 'secrets.yaml'), 0o600);
 });
 after(() => rmSync(root, { recursive: true, force: true }));
