@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { InventoryError, UsageError } from '../../lib/errors.js';
 import { loadInventory, type RawDevice } from '../inventory/load.js';
-import { addDevice, removeDevice } from '../inventory/write.js';
+import { addDevice, privateDevicesFile, removeDevice } from '../inventory/write.js';
 import type { DeviceSpec } from '../inventory/types.js';
 import { deploy, type DeployResult } from '../deploy/runner.js';
 import { formatRecap } from '../deploy/recap.js';
@@ -50,6 +50,7 @@ export function rawDevice(o: DeviceAddOptions, env: NodeJS.ProcessEnv = process.
 
 /** Adds the device; when the inventory then fails validation the device is taken out again. */
 export async function deviceAdd(o: DeviceAddOptions): Promise<DeviceSpec> {
+  privateDevicesFile(o.inventory);
   const before = await loadInventory(o.inventory);
   const raw = rawDevice(o);
   addDevice(before.dir, raw);
@@ -64,6 +65,7 @@ export async function deviceAdd(o: DeviceAddOptions): Promise<DeviceSpec> {
 }
 
 export async function deviceRemove(o: { inventory: string; hostname: string; port?: number }): Promise<number> {
+  privateDevicesFile(o.inventory);
   const inv = await loadInventory(o.inventory);
   const n = inv.devices.filter((d) => d.hostname === o.hostname && (o.port === undefined || d.port === o.port)).length;
   if (n === 0) throw new UsageError(`no device ${o.hostname}${o.port ? `:${o.port}` : ''} in ${inv.name}/devices.yaml`, { hint: 'see them with `nms device list`' });

@@ -226,23 +226,32 @@ function devices(ctx: LoadContext): InventoryProblem[] {
   return out;
 }
 
+/** A file that holds secrets must be 0600 (or stricter): a problem with the chmod that fixes it. */
+function privateFile(file: string, what: string): InventoryProblem[] {
+  let mode: number;
+  try {
+    mode = statSync(file).mode & 0o777;
+  } catch {
+    return []; // missing: already reported by the loader
+  }
+  if (!(mode & 0o077)) return [];
+  const fix = `chmod 600 ${shellWord(file)}`;
+  return [{ file, message: `${what} is readable or writable by group or others (mode ${mode.toString(8).padStart(4, '0')}): run \`${fix}\``, fix }];
+}
+
+const SNMP_SECRETS = ['community', 'authpass', 'cryptopass'];
+
+/** devices.yaml keeps the SNMP credentials beside their device, so it is private like secrets.yaml. */
+function devicesFileMode(ctx: LoadContext): InventoryProblem[] {
+  const src = ctx.devicesSrc;
+  if (!ctx.checkFiles || !src) return [];
+  const holdsSecrets = ctx.rawDevices?.some((d) => d?.snmp && SNMP_SECRETS.some((k) => d.snmp[k] !== undefined));
+  return holdsSecrets ? privateFile(src.file, 'devices file (it holds SNMP communities and passphrases)') : [];
+}
+
 function secrets(ctx: LoadContext): InventoryProblem[] {
   const src = ctx.secretsSrc;
-  const out: InventoryProblem[] = [];
-  if (ctx.checkFiles) {
-    try {
-      const mode = statSync(ctx.secretsFile).mode & 0o777;
-      const fix = `chmod 600 ${shellWord(ctx.secretsFile)}`;
-      if (mode & 0o077)
-        out.push({
-          file: ctx.secretsFile,
-          message: `secrets file is readable or writable by group or others (mode ${mode.toString(8).padStart(4, '0')}): run \`${fix}\``,
-          fix,
-        });
-    } catch {
-      /* missing: already reported by the loader */
-    }
-  }
+  const out: InventoryProblem[] = ctx.checkFiles ? privateFile(ctx.secretsFile, 'secrets file') : [];
   const s = ctx.secrets;
   if (!src || !s) return out;
   if (typeof s.app_key === 'string' && !isValidAppKey(s.app_key)) out.push(problemAt(src, ['app_key'], 'must be "base64:" followed by 32 random bytes in base64 (Laravel form; `nms init inventory` makes one)'));
@@ -254,7 +263,7 @@ function secrets(ctx: LoadContext): InventoryProblem[] {
   return out;
 }
 
-const RULES = [hostNames, addresses, masterServices, platforms, keyFiles, tls, serverName, ports, pollerGroups, devices, secrets];
+const RULES = [hostNames, addresses, masterServices, platforms, keyFiles, tls, serverName, ports, pollerGroups, devices, devicesFileMode, secrets];
 
 export function checkRules(ctx: LoadContext): InventoryProblem[] {
   return RULES.flatMap((rule) => rule(ctx));

@@ -3,7 +3,7 @@
 // `nms status`; removing it takes its agent, database account and firewall rule away and the
 // cluster stays healthy. Needs root, a lab and `node scripts/build.mjs`.
 import { after, before, describe, it } from 'node:test';
-import { existsSync as labInvExists } from 'node:fs';
+import { existsSync, existsSync as labInvExists } from 'node:fs';
 import assert from 'node:assert/strict';
 import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +43,7 @@ describe('add-poller and remove-poller on the lab', { timeout: 1_800_000 }, () =
     if (!st?.up || st.hosts.filter((h) => /^poller\d+$/.test(h.name) && h.name !== NAME).length < 2 || !labInvExists(join(LAB_INV, 'hosts.yaml'))) await ensureLab(2, 10);
     cpSync(LAB_INV, INV, { recursive: true });
     chmodSync(join(INV, 'secrets.yaml'), 0o600);
+    if (existsSync(join(INV, 'devices.yaml'))) chmodSync(join(INV, 'devices.yaml'), 0o600); // it holds communities
     const hosts = join(INV, 'hosts.yaml');
     writeFileSync(hosts, readFileSync(hosts, 'utf8').replace(/service_poller_frequency: \d+/, 'service_poller_frequency: 30'));
     await nms(['lab', 'remove-host', NAME]);

@@ -2,7 +2,7 @@
 // from inside the lab hosts. Runs on a copy of inventories/lab so settings can be changed
 // without touching the lab's own files. Steps run in order and share the lab.
 import { test, before } from 'node:test';
-import { existsSync as labInvExists } from 'node:fs';
+import { existsSync, existsSync as labInvExists } from 'node:fs';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -72,6 +72,7 @@ before(async () => {
   if (!st?.up || st.hosts.filter((h) => h.name.startsWith('poller')).length < 2 || !labInvExists(join(LAB_INV, 'hosts.yaml'))) await ensureLab(2, 10);
   cpSync(LAB_INV, INV, { recursive: true });
   chmodSync(join(INV, 'secrets.yaml'), 0o600);
+  if (existsSync(join(INV, 'devices.yaml'))) chmodSync(join(INV, 'devices.yaml'), 0o600); // it holds communities
   const labDevices = (parseYaml(readFileSync(join(LAB_INV, 'devices.yaml'), 'utf8')) as { devices?: unknown[] } | null)?.devices ?? [];
   DEVICES = 'devices:\n' + labDevices.map((d) => `  - ${JSON.stringify(d)}\n`).join('') + OWN;
   writeFileSync(join(INV, 'devices.yaml'), DEVICES);

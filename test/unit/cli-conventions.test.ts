@@ -25,6 +25,7 @@ before(() => {
   rmSync(join(lab, 'README'), { force: true });
   writeTestKey(join(lab, 'id_ed25519'));
   chmodSync(join(lab, 'secrets.yaml'), 0o600);
+  if (existsSync(join(lab, 'devices.yaml'))) chmodSync(join(lab, 'devices.yaml'), 0o600); // it holds communities
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 

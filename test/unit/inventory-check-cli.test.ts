@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
@@ -30,6 +30,7 @@ function prepare(name: string, setup?: (dir: string) => void): string {
   rmSync(join(dir, 'README'), { force: true });
   writeTestKey(join(dir, 'id_ed25519'));
   chmodSync(join(dir, 'secrets.yaml'), 0o600);
+  if (existsSync(join(dir, 'devices.yaml'))) chmodSync(join(dir, 'devices.yaml'), 0o600); // it holds communities
   setup?.(dir);
   return dir;
 }
@@ -130,6 +131,11 @@ const CASES: { name: string; expect: string[]; setup?: (dir: string) => void }[]
     expect: ['ssh-key-public/hosts.yaml:8:37 defaults.ssh.key: SSH private key: ', 'id_ed25519.pub is a public key: name the private key'],
   },
   { name: 'ssh-key-not-a-key', expect: ['ssh-key-not-a-key/hosts.yaml:8:37 defaults.ssh.key: SSH private key: ', 'notes.txt is not an SSH private key'] },
+  {
+    name: 'world-readable-devices',
+    setup: (dir) => chmodSync(join(dir, 'devices.yaml'), 0o644),
+    expect: ['world-readable-devices/devices.yaml: devices file (it holds SNMP communities and passphrases) is readable or writable by group or others (mode 0644): run `chmod 600 world-readable-devices/devices.yaml`'],
+  },
   { name: 'alias-bomb', expect: ['alias-bomb/devices.yaml:3:8: YAML aliases expand too much (limit 100 copies per alias)'] },
   { name: 'secrets-bad-yaml', expect: ['secrets-bad-yaml/secrets.yaml:12:1 api_token: YAML syntax: Missing closing "quote'] },
   { name: 'empty-hosts', expect: ['empty-hosts/hosts.yaml:1:1: must be a mapping (got null)'] },
@@ -190,6 +196,22 @@ test('the seed example as git checks it out: one hint line with the one command 
   assert.equal(fix.status, 0, fix.stderr);
   const again = check('seed-clone');
   assert.equal(again.code, 0, again.out);
+});
+
+test('nms device add writes devices.yaml 0600, and makes an older 0644 one private', () => {
+  const dir = prepare('base');
+  rmSync(join(dir, 'devices.yaml'));
+  const env = { ...process.env, NO_COLOR: '1', NMS_SNMP_COMMUNITY: 'fixture-community' };
+  const add = (host: string) => spawnSync(process.execPath, [NMS, 'device', 'add', host, '-i', 'base'], { cwd: work, encoding: 'utf8', timeout: 20_000, env });
+  let r = add('192.0.2.120');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(statSync(join(dir, 'devices.yaml')).mode & 0o777, 0o600);
+  chmodSync(join(dir, 'devices.yaml'), 0o644);
+  assert.equal(check('base').code, 2, 'a readable devices.yaml with a community is refused');
+  r = add('192.0.2.121');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(statSync(join(dir, 'devices.yaml')).mode & 0o777, 0o600);
+  assert.equal(check('base').code, 0);
 });
 
 test('every fixture folder has a case here', () => {

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, parseDocument } from 'yaml';
@@ -70,6 +70,7 @@ before(() => {
   secrets.set('db_admin_password', 'fixture-admin-password');
   writeFileSync(join(base, 'secrets.yaml'), String(secrets));
   chmodSync(join(base, 'secrets.yaml'), 0o600);
+  if (existsSync(join(base, 'devices.yaml'))) chmodSync(join(base, 'devices.yaml'), 0o600); // it holds communities
   originals = Object.fromEntries(FILES.map((f) => [f, readFileSync(join(base, f), 'utf8')]));
   cpSync(base, join(work, 'case'), { recursive: true });
 });

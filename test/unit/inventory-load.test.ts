@@ -2,7 +2,7 @@
 // and the editor schema kept in step with the code.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadInventory } from '../../cli/inventory/load.js';
@@ -23,6 +23,7 @@ function copy(from: string, name: string): string {
   cpSync(from, dir, { recursive: true });
   writeTestKey(join(dir, 'id_ed25519'));
   chmodSync(join(dir, 'secrets.yaml'), 0o600);
+  if (existsSync(join(dir, 'devices.yaml'))) chmodSync(join(dir, 'devices.yaml'), 0o600); // it holds communities
   return dir;
 }
 

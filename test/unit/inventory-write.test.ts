@@ -1,7 +1,7 @@
 // Writing inventories: secrets from the CSPRNG in a 0600 file, and edits that keep comments.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadInventory } from '../../cli/inventory/load.js';
@@ -52,6 +52,7 @@ test('addHost/removeHost/addDevice/removeDevice keep comments and keep db_passwo
   cpSync(join(ROOT, 'test/fixtures/inventories/base'), dir, { recursive: true });
   writeTestKey(join(dir, 'id_ed25519'));
   chmodSync(join(dir, 'secrets.yaml'), 0o600);
+  if (existsSync(join(dir, 'devices.yaml'))) chmodSync(join(dir, 'devices.yaml'), 0o600); // it holds communities
   const before = readSecrets(dir);
 
   addHost(dir, 'nms85', { address: '192.0.2.85', roles: ['poller'], agent: { distributed_poller_group: [1] } });

@@ -2,7 +2,7 @@
 // add leaves the inventory as it was. The SSH failure is real (a closed port on loopback).
 import { after, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -25,6 +25,7 @@ beforeEach(() => {
   cpSync(new URL('../fixtures/inventories/base', import.meta.url).pathname, dir, { recursive: true });
   writeTestKey(join(dir, 'id_ed25519'));
   chmodSync(join(dir, 'secrets.yaml'), 0o600);
+  if (existsSync(join(dir, 'devices.yaml'))) chmodSync(join(dir, 'devices.yaml'), 0o600); // it holds communities
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 
