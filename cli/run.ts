@@ -59,9 +59,39 @@ function printJsonError(error: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify({ error }, null, 2) + '\n');
 }
 
+/** Keys whose snake_case is not the mechanical one. */
+const SNAKE_EXCEPTIONS: Record<string, string> = { rssKiB: 'rss_kib' };
+
+/**
+ * The JSON form of a result: every camelCase key of a plain object becomes snake_case
+ * (`keptSecrets` → `kept_secrets`), as LibreNMS names things, so --json output has one style
+ * whatever the code calls its fields. Other keys (host names, env names) are left alone.
+ */
+export function jsonKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(jsonKeys);
+  if (v === null || typeof v !== 'object') return v;
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return v;
+  return Object.fromEntries(
+    Object.entries(v).map(([k, x]) => [
+      SNAKE_EXCEPTIONS[k] ?? (/^[a-z][a-zA-Z0-9]*$/.test(k) ? k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase() : k),
+      jsonKeys(x),
+    ]),
+  );
+}
+
+type Snake<S extends string> = S extends `${infer H}${infer T}` ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${Snake<T>}` : S;
+/** The type of `jsonKeys(x)` for an `x: T` with camelCase keys (for readers of --json output). */
+export type JsonOf<T> = T extends (infer U)[] ? JsonOf<U>[] : T extends object ? { [K in keyof T as K extends string ? Snake<K> : K]: JsonOf<T[K]> } : T;
+
+/** The text --json prints for a result. */
+export function toJson(data: unknown, indent: number | undefined = 2): string {
+  return JSON.stringify(jsonKeys(data), null, indent) + '\n';
+}
+
 /** Prints a command's result: JSON when asked, otherwise through the given formatter. */
 export function output<T>(data: T, json: boolean | undefined, human: (d: T) => string): void {
-  process.stdout.write(json ? JSON.stringify(data, null, 2) + '\n' : human(data));
+  process.stdout.write(json ? toJson(data) : human(data));
 }
 
 /**

@@ -6,7 +6,7 @@ import { Listr } from 'listr2';
 import { loadInventory } from '../inventory/load.js';
 import { formatRecap } from '../deploy/recap.js';
 import { deploy, selectHosts, type DeployResult, type HostResult } from '../deploy/runner.js';
-import { inventoryOption } from '../run.js';
+import { inventoryOption, toJson } from '../run.js';
 
 export interface DeployCommandOptions {
   inventory: string;
@@ -88,7 +88,7 @@ Examples:
     )
     .action(async (o: DeployCommandOptions) => {
       const res = await deployCommand(o);
-      if (o.json) process.stdout.write(JSON.stringify(res, null, 2) + '\n');
+      if (o.json) process.stdout.write(toJson(res));
       else process.stdout.write(formatRecap(res, { verbose: o.verbose, diff: o.diff }));
       process.exitCode = res.exitCode;
     });

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { jsonKeys } from '../../cli/run.js';
 import { join, resolve } from 'node:path';
 import { writeTestKey } from '../helpers/ssh-key.js';
 
@@ -118,4 +119,16 @@ test('--json failures print one JSON error object on stdout with the same exit c
   assert.equal(r.code, 2, r.stderr);
   const j = JSON.parse(r.stdout) as { error: { problems: { file: string; line: number; column: number; path: string; message: string }[] } };
   assert.deepEqual(j.error.problems.map((p) => [p.file, p.line, p.path]), [['broken/hosts.yaml', 8, 'defaults.ssh.port']]);
+});
+
+test('--json output is snake_case whatever the code calls its fields; names that are data stay', () => {
+  const out = jsonKeys({ keptSecrets: true, rssKiB: 1, exitCode: 0, hosts: [{ host: 'nms82', durationMs: 3, timings: { connectMs: 1, factsMs: 2 } }], env: { DB_HOST: 'x' }, when: new Date(0) });
+  assert.deepEqual(JSON.parse(JSON.stringify(out)), {
+    kept_secrets: true,
+    rss_kib: 1,
+    exit_code: 0,
+    hosts: [{ host: 'nms82', duration_ms: 3, timings: { connect_ms: 1, facts_ms: 2 } }],
+    env: { DB_HOST: 'x' },
+    when: '1970-01-01T00:00:00.000Z',
+  });
 });
