@@ -34,7 +34,8 @@ export function reportError(err: unknown, json = false): number {
   if (err instanceof CommanderError) {
     // commander already printed its message (or help/version, with exit code 0)
     if (err.exitCode === 0) return 0;
-    if (json) printJsonError({ kind: 'UsageError', code: err.code, message: err.message.replace(/^error: /, ''), exit_code: 2 });
+    const message = err.message.replace(/^error: /, '');
+    if (json) printJsonError({ kind: 'UsageError', code: err.code, message, exit_code: 2 });
     return 2;
   }
   if (err instanceof NmsError) {
@@ -52,7 +53,8 @@ export function reportError(err: unknown, json = false): number {
 function jsonError(err: NmsError): Record<string, unknown> {
   const problems = err instanceof InventoryError ? err.problems : undefined;
   const message = err instanceof InventoryError ? err.message.split('\n')[0].replace(/:$/, '') : err.message;
-  return { kind: err.name, message, ...(err.hint ? { hint: err.hint } : {}), exit_code: err.exitCode, ...(problems ? { problems } : {}) };
+  const hint = err.hint ? { hint: err.hint } : {};
+  return { kind: err.name, message, ...hint, exit_code: err.exitCode, ...(problems ? { problems } : {}) };
 }
 
 function printJsonError(error: Record<string, unknown>): void {
@@ -61,6 +63,7 @@ function printJsonError(error: Record<string, unknown>): void {
 
 /** Keys whose snake_case is not the mechanical one. */
 const SNAKE_EXCEPTIONS: Record<string, string> = { rssKiB: 'rss_kib' };
+const CAMEL = /^[a-z][a-zA-Z0-9]*$/;
 
 /**
  * The JSON form of a result: every camelCase key of a plain object becomes snake_case
@@ -74,15 +77,20 @@ export function jsonKeys(v: unknown): unknown {
   if (proto !== Object.prototype && proto !== null) return v;
   return Object.fromEntries(
     Object.entries(v).map(([k, x]) => [
-      SNAKE_EXCEPTIONS[k] ?? (/^[a-z][a-zA-Z0-9]*$/.test(k) ? k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase() : k),
+      SNAKE_EXCEPTIONS[k] ?? (CAMEL.test(k) ? k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase() : k),
       jsonKeys(x),
     ]),
   );
 }
 
-type Snake<S extends string> = S extends `${infer H}${infer T}` ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${Snake<T>}` : S;
+type SnakeChar<C extends string> = C extends Lowercase<C> ? C : `_${Lowercase<C>}`;
+type Snake<S extends string> = S extends `${infer H}${infer T}` ? `${SnakeChar<H>}${Snake<T>}` : S;
 /** The type of `jsonKeys(x)` for an `x: T` with camelCase keys (for readers of --json output). */
-export type JsonOf<T> = T extends (infer U)[] ? JsonOf<U>[] : T extends object ? { [K in keyof T as K extends string ? Snake<K> : K]: JsonOf<T[K]> } : T;
+export type JsonOf<T> = T extends (infer U)[]
+  ? JsonOf<U>[]
+  : T extends object
+    ? { [K in keyof T as K extends string ? Snake<K> : K]: JsonOf<T[K]> }
+    : T;
 
 /** The text --json prints for a result. */
 export function toJson(data: unknown, indent: number | undefined = 2): string {
@@ -99,5 +107,8 @@ export function output<T>(data: T, json: boolean | undefined, human: (d: T) => s
  * on (only `nms lab ...` knows the lab's). A file of the inventory stands for its directory.
  */
 export function inventoryOption(description = 'inventory directory'): Option {
-  return new Option('-i, --inventory <dir>', `${description} (or set NMS_INVENTORY)`).env('NMS_INVENTORY').makeOptionMandatory().argParser(inventoryDirOf);
+  return new Option('-i, --inventory <dir>', `${description} (or set NMS_INVENTORY)`)
+    .env('NMS_INVENTORY')
+    .makeOptionMandatory()
+    .argParser(inventoryDirOf);
 }

@@ -43,7 +43,8 @@ export class InventoryError extends NmsError {
     const fixes = [...new Set(problems.flatMap((p) => (p.fix ? [p.fix] : [])))];
     // When every problem has a fix, one command line makes the inventory valid.
     const hint = fixes.length && problems.every((p) => p.fix) ? `make it valid with: ${fixes.join(' && ')}` : undefined;
-    super(`inventory has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` + problems.map(formatProblem).join('\n'), { hint });
+    const head = `inventory has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n`;
+    super(head + problems.map(formatProblem).join('\n'), { hint });
     this.problems = problems;
   }
 }

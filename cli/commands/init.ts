@@ -127,7 +127,9 @@ function pollerFlags(list: string[], preset: Map<string, unknown>): void {
  */
 export function parsePollerSpec(spec: string): { name: string; address: string; groups?: string; roles?: string } {
   const bad = (): UsageError =>
-    new UsageError(`--poller ${spec}: expected NAME=ADDRESS[:GROUPS[:ROLES]], e.g. nms83=192.0.2.83:0,1:poller,discovery or nms83=[2001:db8::83]:0,1`);
+    new UsageError(
+      `--poller ${spec}: expected NAME=ADDRESS[:GROUPS[:ROLES]], e.g. nms83=192.0.2.83:0,1:poller,discovery or nms83=[2001:db8::83]:0,1`,
+    );
   const eq = spec.indexOf('=');
   if (eq < 1) throw bad();
   const name = spec.slice(0, eq);

@@ -19,7 +19,8 @@ export function sshKeyProblem(file: string): string | undefined {
   if (typeof data === 'string') return `${file} ${data}`;
   const parsed = ssh2.utils.parseKey(data);
   if (parsed instanceof Error) {
-    if (/passphrase/i.test(parsed.message)) return `${file} is protected by a passphrase, which nms cannot ask for: use a key without one`;
+    if (/passphrase/i.test(parsed.message))
+      return `${file} is protected by a passphrase, which nms cannot ask for: use a key without one`;
     return `${file} is not an SSH private key (OpenSSH, PEM RSA/ECDSA or PuTTY form): ${parsed.message}`;
   }
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
@@ -49,11 +50,16 @@ export function tlsProblems(certFile: string, keyFile: string, now = new Date())
     } catch (err) {
       const encrypted = /passphrase|encrypted/i.test(String((err as Error).message)) || keyData.includes('ENCRYPTED');
       out.key = encrypted
-        ? `${keyFile} is encrypted with a passphrase, which nginx cannot ask for: decrypt it (openssl pkey -in ${keyFile} -out NEW)`
+        ? `${keyFile} is encrypted with a passphrase, which nginx cannot ask for: ` +
+          `decrypt it (openssl pkey -in ${keyFile} -out NEW)`
         : `${keyFile} is not a private key (PEM, "-----BEGIN PRIVATE KEY-----")`;
     }
   }
-  if (cert && !out.cert && new Date(cert.validTo) < now) out.cert = `${certFile}: the certificate expired on ${new Date(cert.validTo).toISOString().slice(0, 10)}`;
-  if (cert && key && !cert.checkPrivateKey(key)) out.key = `${keyFile} is not the private key of the certificate ${certFile} (subject ${cert.subject.replace(/\n/g, ', ')})`;
+  const expiry = cert && new Date(cert.validTo);
+  if (expiry && !out.cert && expiry < now) out.cert = `${certFile}: the certificate expired on ${expiry.toISOString().slice(0, 10)}`;
+  if (cert && key && !cert.checkPrivateKey(key)) {
+    const subject = cert.subject.replace(/\n/g, ', ');
+    out.key = `${keyFile} is not the private key of the certificate ${certFile} (subject ${subject})`;
+  }
   return out;
 }

@@ -227,11 +227,13 @@ export function inventoryDirOf(arg: string): string {
   try {
     st = statSync(arg);
   } catch {
-    throw new InventoryError([{ file: arg, message: 'no such inventory directory (create one with `nms init inventory NAME`)' }]);
+    const message = 'no such inventory directory (create one with `nms init inventory NAME`)';
+    throw new InventoryError([{ file: arg, message }]);
   }
   if (st.isDirectory()) return arg;
   if ([HOSTS_FILE, DEVICES_FILE, SECRETS_FILE].includes(basename(arg))) return dirname(arg) || '.';
-  throw new InventoryError([{ file: arg, message: `is a file, not an inventory directory: pass the directory that holds ${HOSTS_FILE}` }]);
+  const message = `is a file, not an inventory directory: pass the directory that holds ${HOSTS_FILE}`;
+  throw new InventoryError([{ file: arg, message }]);
 }
 
 /**

@@ -119,7 +119,8 @@ function keyFiles(ctx: LoadContext): InventoryProblem[] {
     if (!why) continue;
     reported.add(id);
     if (origin?.keyGuessed) {
-      out.push(problemAt(ctx.hostsSrc, path, `no ssh.key given and no default key found (${why}): set defaults.ssh.key`));
+      const msg = `no ssh.key given and no default key found (${why}): set defaults.ssh.key`;
+      out.push(problemAt(ctx.hostsSrc, path, msg));
       continue;
     }
     const missing = !existsSync(h.ssh.keyPath);
@@ -144,7 +145,9 @@ function tls(ctx: LoadContext): InventoryProblem[] {
   }
   if (out.length || !ctx.cluster.tls.certPath || !ctx.cluster.tls.keyPath) return out;
   const bad = tlsProblems(ctx.cluster.tls.certPath, ctx.cluster.tls.keyPath);
-  for (const k of ['cert', 'key'] as const) if (bad[k]) out.push(problemAt(ctx.hostsSrc, [...base, k], `TLS ${k}: ${bad[k]}`));
+  for (const k of ['cert', 'key'] as const) {
+    if (bad[k]) out.push(problemAt(ctx.hostsSrc, [...base, k], `TLS ${k}: ${bad[k]}`));
+  }
   return out;
 }
 
@@ -236,7 +239,8 @@ function privateFile(file: string, what: string): InventoryProblem[] {
   }
   if (!(mode & 0o077)) return [];
   const fix = `chmod 600 ${shellWord(file)}`;
-  return [{ file, message: `${what} is readable or writable by group or others (mode ${mode.toString(8).padStart(4, '0')}): run \`${fix}\``, fix }];
+  const octal = mode.toString(8).padStart(4, '0');
+  return [{ file, message: `${what} is readable or writable by group or others (mode ${octal}): run \`${fix}\``, fix }];
 }
 
 const SNMP_SECRETS = ['community', 'authpass', 'cryptopass'];
@@ -263,7 +267,9 @@ function secrets(ctx: LoadContext): InventoryProblem[] {
   return out;
 }
 
-const RULES = [hostNames, addresses, masterServices, platforms, keyFiles, tls, serverName, ports, pollerGroups, devices, devicesFileMode, secrets];
+const RULES = [
+  hostNames, addresses, masterServices, platforms, keyFiles, tls, serverName, ports, pollerGroups, devices, devicesFileMode, secrets,
+];
 
 export function checkRules(ctx: LoadContext): InventoryProblem[] {
   return RULES.flatMap((rule) => rule(ctx));

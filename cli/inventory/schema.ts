@@ -31,7 +31,10 @@ export const STRING_KINDS = {
   /** An IP address or DNS name (rules.ts checks which, and that it is well formed). */
   address: { pattern: '^[0-9A-Za-z.:-]{1,253}$', hint: 'an IP address or DNS name' },
   /** A DNS name such as nms.example.net. */
-  dnsName: { pattern: `^(?=.{1,253}$)${DNS_LABEL}(\\.${DNS_LABEL})*$`, hint: 'a DNS name (labels of letters, digits and "-", joined by ".")' },
+  dnsName: {
+    pattern: `^(?=.{1,253}$)${DNS_LABEL}(\\.${DNS_LABEL})*$`,
+    hint: 'a DNS name (labels of letters, digits and "-", joined by ".")',
+  },
   /** An absolute path on a host of the cluster. */
   absolutePath: {
     pattern: '^(?!.*/\\.\\.?(/|$))(/[A-Za-z0-9._+@-]+)+/?$',
@@ -39,10 +42,16 @@ export const STRING_KINDS = {
   },
   /** A file on this workstation, read by nms and never written into a rendered file. */
   localPath: { pattern: '^[^\\u0000-\\u001f\\u007f]+$', hint: 'a file path without control characters' },
-  unixUser: { pattern: '^[a-z_][a-z0-9_.-]{0,31}$', hint: 'a Unix user name (lower-case letters, digits, _ . -; at most 32)' },
+  unixUser: {
+    pattern: '^[a-z_][a-z0-9_.-]{0,31}$',
+    hint: 'a Unix user name (lower-case letters, digits, _ . -; at most 32)',
+  },
   sqlName: { pattern: '^[A-Za-z0-9_]{1,64}$', hint: 'letters, digits and "_" (at most 64)' },
   /** Passwords and tokens: they land in redis.conf, .env files and SQL. */
-  secret: { pattern: '^[A-Za-z0-9._~+/=:@%,-]+$', hint: 'letters, digits and . _ ~ + / = : @ % , - (no spaces, quotes or other signs)' },
+  secret: {
+    pattern: '^[A-Za-z0-9._~+/=:@%,-]+$',
+    hint: 'letters, digits and . _ ~ + / = : @ % , - (no spaces, quotes or other signs)',
+  },
   /** SNMP user names, communities and passphrases: printable ASCII, no spaces. */
   snmpText: { pattern: '^[!-~]+$', hint: 'printable ASCII without spaces' },
 } as const;
@@ -51,13 +60,14 @@ export type StringKind = keyof typeof STRING_KINDS;
 /** A string field of the given kind. */
 export function text(kind: StringKind, description?: string, extra: Schema = {}): Schema {
   const k = STRING_KINDS[kind];
-  return { type: 'string', minLength: 1, pattern: k.pattern, [HINT_KEYWORD]: k.hint, ...(description ? { description } : {}), ...extra };
+  const described = description ? { description } : {};
+  return { type: 'string', minLength: 1, pattern: k.pattern, [HINT_KEYWORD]: k.hint, ...described, ...extra };
 }
 
 const ssh = obj({
   user: text('unixUser', 'SSH user (default root)'),
   port: port('SSH port (default 22)'),
-  key: text('localPath', 'private key file (OpenSSH); relative paths are relative to the inventory directory, ~ is your home'),
+  key: text('localPath', 'private key file (OpenSSH); relative to the inventory directory, ~ is your home'),
   sudo: { type: 'boolean', description: 'run commands through sudo (default: true when user is not root)' },
 });
 
@@ -81,7 +91,8 @@ const agent = obj({
   service_watchdog_enabled: { type: 'boolean', description: 'restart a stuck agent (default true)' },
 });
 
-const os = { type: 'string', minLength: 1, description: 'debian, ubuntu, el8 or el9; detected on the host when absent' }; // checked by rules.ts
+// checked by rules.ts (a located problem with the reason a platform is refused)
+const os = { type: 'string', minLength: 1, description: 'debian, ubuntu, el8 or el9; detected on the host when absent' };
 
 const host = obj(
   {

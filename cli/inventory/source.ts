@@ -48,7 +48,8 @@ export function parseSource(file: string, text: string, secret = false): { src: 
     const first = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
     const path = pathAt(doc, e.pos[0]);
     const key = path[path.length - 1];
-    const message = e.code === 'DUPLICATE_KEY' ? `duplicate key "${key}": each name may appear once in a mapping` : `YAML syntax: ${first}`;
+    const message =
+      e.code === 'DUPLICATE_KEY' ? `duplicate key "${key}": each name may appear once in a mapping` : `YAML syntax: ${first}`;
     return { file, line: pos?.line, column: pos?.col, path: formatPath(path) || undefined, message };
   });
   let data: unknown;
@@ -58,7 +59,8 @@ export function parseSource(file: string, text: string, secret = false): { src: 
     } catch (err) {
       // The yaml library refuses an alias that expands too often (a "billion laughs" file).
       if (!(err instanceof ReferenceError)) throw err;
-      problems.push({ file, ...firstAlias(doc, lineCounter), message: `YAML aliases expand too much (limit ${MAX_ALIAS_COUNT} copies per alias): write the values out instead of nesting aliases` });
+      const message = `YAML aliases expand too much (limit ${MAX_ALIAS_COUNT} copies per alias): write the values out instead of nesting aliases`;
+      problems.push({ file, ...firstAlias(doc, lineCounter), message });
     }
   }
   return { src: { file, doc, lineCounter, data, secret }, problems };
@@ -238,7 +240,8 @@ function fieldIndex(schema: object): Map<string, string[]> {
       walk(v, path, depth + 1);
     }
     const each = s.additionalProperties ?? s.items;
-    if (each && typeof each === 'object') walk(each as Record<string, unknown>, `${at}.<name>`.replace(/^\./, ''), depth + 1);
+    const inner = `${at}.<name>`.replace(/^\./, '');
+    if (each && typeof each === 'object') walk(each as Record<string, unknown>, inner, depth + 1);
   };
   walk(schema as Record<string, unknown>, '', 0);
   index = found;
@@ -250,7 +253,8 @@ function unknownField(src: SourceFile, path: FieldPath, name: string, known: str
   const guess = closest(name, known);
   let hint = guess ? `did you mean "${guess}"? ` : '';
   const elsewhere = guess ? undefined : fieldIndex(root).get(name);
-  if (elsewhere) hint = `"${name}" belongs under ${elsewhere.map((p) => p.split('.').slice(0, -1).join('.') || 'the top level').join(' or ')}; `;
+  const parents = elsewhere?.map((p) => p.split('.').slice(0, -1).join('.') || 'the top level');
+  if (parents) hint = `"${name}" belongs under ${parents.join(' or ')}; `;
   return problemAt(src, [...path, name], `unknown field: ${hint}known fields here: ${known.join(', ')}`, true);
 }
 
