@@ -31,6 +31,8 @@ export class UsageError extends NmsError {
 /** One problem in an inventory, with where it is. */
 export interface InventoryProblem extends SourceLocation {
   message: string;
+  /** A shell command that fixes this problem on the workstation (gathered into the hint). */
+  fix?: string;
 }
 
 /** The inventory failed validation: every problem found, not just the first. */
@@ -38,7 +40,11 @@ export class InventoryError extends NmsError {
   override exitCode = 2;
   readonly problems: InventoryProblem[];
   constructor(problems: InventoryProblem[]) {
-    super(`inventory has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` + problems.map(formatProblem).join('\n'));
+    const fixes = [...new Set(problems.flatMap((p) => (p.fix ? [p.fix] : [])))];
+    // When every problem has a fix, one command line makes the inventory valid.
+    const hint = fixes.length && problems.every((p) => p.fix) ? `make it valid with: ${fixes.join(' && ')}` : undefined;
+    const head = `inventory has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n`;
+    super(head + problems.map(formatProblem).join('\n'), { hint });
     this.problems = problems;
   }
 }

@@ -8,11 +8,12 @@
 #   status  nms status on the deployed lab (hyperfine)
 #   web     web UI pages and graphs (test services, chromium)
 #   ping    one poller's ping round of 1,000 and 10,000 devices (fping, MariaDB, rrdcached)
+#   inventory  nms inventory check on a generated 40,000-device inventory (≤ 1 s, ≤ 200 MiB)
 # Sizes: NMS_BENCH_POLL_DEVICES, NMS_BENCH_SCALE_SIZES (e.g. "100 1000 10000"); see bench/*.ts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(rrd poll scale deploy status web)
+[ ${#names[@]} -eq 0 ] && names=(rrd poll scale deploy status web inventory)
 node scripts/build.mjs
 status=0
 for n in "${names[@]}"; do

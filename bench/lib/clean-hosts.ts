@@ -113,9 +113,9 @@ export class CleanCluster {
       }
       if (r.code !== 0) throw new Error(`nms lab add-host ${name} failed: ${r.stderr.trim()}`);
       this.added.push(name);
-      const j = JSON.parse(r.stdout) as { address: string; hostKey: string };
+      const j = JSON.parse(r.stdout) as { address: string; host_key: string };
       addr[name] = j.address;
-      known.push(`${j.address} ${j.hostKey}`);
+      known.push(`${j.address} ${j.host_key}`);
     }
     writeFileSync(join(this.dir, 'known_hosts'), known.join('\n') + '\n');
     return addr;

@@ -6,6 +6,7 @@ import { Listr } from 'listr2';
 import { loadInventory } from '../inventory/load.js';
 import { formatRecap } from '../deploy/recap.js';
 import { deploy, selectHosts, type DeployResult, type HostResult } from '../deploy/runner.js';
+import { inventoryOption, toJson } from '../run.js';
 
 export interface DeployCommandOptions {
   inventory: string;
@@ -56,7 +57,7 @@ export function register(program: Command): void {
   program
     .command('deploy')
     .description('Bring every host of an inventory to the state it describes (only what differs is changed)')
-    .requiredOption('-i, --inventory <dir>', 'inventory directory (inventories/<name>)')
+    .addOption(inventoryOption('inventory directory (inventories/<name>)'))
     .option('--check', 'report what would change; change nothing')
     .option('--diff', 'show file differences (secrets masked)')
     .option('--limit <hosts>', 'only these hosts, comma separated (e.g. poller1,poller2)')
@@ -87,7 +88,7 @@ Examples:
     )
     .action(async (o: DeployCommandOptions) => {
       const res = await deployCommand(o);
-      if (o.json) process.stdout.write(JSON.stringify(res, null, 2) + '\n');
+      if (o.json) process.stdout.write(toJson(res));
       else process.stdout.write(formatRecap(res, { verbose: o.verbose, diff: o.diff }));
       process.exitCode = res.exitCode;
     });

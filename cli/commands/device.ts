@@ -6,11 +6,11 @@
 import type { Command } from 'commander';
 import { InventoryError, UsageError } from '../../lib/errors.js';
 import { loadInventory, type RawDevice } from '../inventory/load.js';
-import { addDevice, removeDevice } from '../inventory/write.js';
+import { addDevice, privateDevicesFile, removeDevice } from '../inventory/write.js';
 import type { DeviceSpec } from '../inventory/types.js';
 import { deploy, type DeployResult } from '../deploy/runner.js';
 import { formatRecap } from '../deploy/recap.js';
-import { output } from '../run.js';
+import { output, inventoryOption } from '../run.js';
 
 export interface DeviceAddOptions {
   inventory: string;
@@ -50,6 +50,7 @@ export function rawDevice(o: DeviceAddOptions, env: NodeJS.ProcessEnv = process.
 
 /** Adds the device; when the inventory then fails validation the device is taken out again. */
 export async function deviceAdd(o: DeviceAddOptions): Promise<DeviceSpec> {
+  privateDevicesFile(o.inventory);
   const before = await loadInventory(o.inventory);
   const raw = rawDevice(o);
   addDevice(before.dir, raw);
@@ -64,6 +65,7 @@ export async function deviceAdd(o: DeviceAddOptions): Promise<DeviceSpec> {
 }
 
 export async function deviceRemove(o: { inventory: string; hostname: string; port?: number }): Promise<number> {
+  privateDevicesFile(o.inventory);
   const inv = await loadInventory(o.inventory);
   const n = inv.devices.filter((d) => d.hostname === o.hostname && (o.port === undefined || d.port === o.port)).length;
   if (n === 0) throw new UsageError(`no device ${o.hostname}${o.port ? `:${o.port}` : ''} in ${inv.name}/devices.yaml`, { hint: 'see them with `nms device list`' });
@@ -107,7 +109,7 @@ export function register(program: Command): void {
   device
     .command('add <hostname>')
     .description('add a device to devices.yaml (validated; undone if the inventory would not validate)')
-    .option('-i, --inventory <dir>', 'inventory directory', 'inventories/lab')
+    .addOption(inventoryOption())
     .option('--port <port>', 'SNMP port (default 161)', int('--port', 1, 65535))
     .option('--group <n>', 'poller group (default 0)', int('--group', 0, 65535))
     .option('--transport <t>', 'udp or udp6 (default udp)')
@@ -139,7 +141,7 @@ Examples:
   device
     .command('list')
     .description('list the devices of the inventory (no secrets)')
-    .option('-i, --inventory <dir>', 'inventory directory', 'inventories/lab')
+    .addOption(inventoryOption())
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  nms device list -i inventories/lab\n  nms device list -i inventories/lab --json | jq length')
     .action(async (o: { inventory: string; json?: boolean }) => {
@@ -153,7 +155,7 @@ Examples:
   device
     .command('remove <hostname>')
     .description('remove a device (every port of that hostname unless --port is given)')
-    .option('-i, --inventory <dir>', 'inventory directory', 'inventories/lab')
+    .addOption(inventoryOption())
     .option('--port <port>', 'only the device on this SNMP port', int('--port', 1, 65535))
     .option('--deploy', 'remove it from the database now (deploy of the database host with --prune)')
     .addHelpText('after', '\nExamples:\n  nms device remove 198.19.0.21 -i inventories/lab\n  nms device remove sw1.example.net -i inventories/prod --deploy')

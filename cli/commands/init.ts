@@ -1,7 +1,8 @@
 // `nms init inventory [name]`: writes inventories/<name>/ from the answers of a short wizard
 // (or from --answers FILE and flags), with fresh secrets from the CSPRNG in a 0600 file, then
 // validates the result with the same loader every other command uses.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
@@ -29,6 +30,8 @@ export interface InitInventoryOptions {
 export interface InitInventoryResult {
   dir: string;
   keptSecrets: boolean;
+  /** A .gitignore was written (none existed) so the key and secrets stay out of git. */
+  wroteGitignore: boolean;
   summary: InventorySummary;
 }
 
@@ -82,8 +85,27 @@ export async function initInventory(name: string | undefined, opts: InitInventor
     secrets: mergeSecrets(old, result.hostNames),
     comment: `Written by \`nms init inventory ${name}\`; edit freely, then: nms inventory check -i ${dir}`,
   });
+  const wroteGitignore = writeGitignore(dir);
   const inv = await loadInventory(dir);
-  return { dir, keptSecrets: Boolean(old), summary: summarise(inv) };
+  return { dir, keptSecrets: Boolean(old), wroteGitignore, summary: summarise(inv) };
+}
+
+const GITIGNORE = `# Written by \`nms init inventory\`: what must never be committed.
+secrets.yaml
+# devices.yaml holds the SNMP communities and passphrases
+devices.yaml
+# private SSH keys kept beside the inventory (their .pub may be committed)
+id_*
+!id_*.pub
+*.key
+`;
+
+/** Writes <dir>/.gitignore unless one exists (then it is the user's); true when written. */
+function writeGitignore(dir: string): boolean {
+  const file = join(dir, '.gitignore');
+  if (existsSync(file)) return false;
+  writeFileSync(file, GITIGNORE);
+  return true;
 }
 
 /** `--poller nms83=192.0.2.83:0,1:poller,discovery` → question keys. */
@@ -91,13 +113,43 @@ function pollerFlags(list: string[], preset: Map<string, unknown>): void {
   if (!list.length) return;
   preset.set('pollers', list.length);
   list.forEach((spec, i) => {
-    const m = /^([^=]+)=([^:]+|\[[^\]]+\])(?::([^:]*))?(?::([^:]*))?$/.exec(spec);
-    if (!m) throw new UsageError(`--poller ${spec}: expected NAME=ADDRESS[:GROUPS[:ROLES]], e.g. nms83=192.0.2.83:0,1:poller,discovery`);
-    preset.set(`pollers[${i}].name`, m[1]);
-    preset.set(`pollers[${i}].address`, m[2]);
-    if (m[3]) preset.set(`pollers[${i}].groups`, m[3]);
-    if (m[4]) preset.set(`pollers[${i}].roles`, m[4]);
+    const p = parsePollerSpec(spec);
+    preset.set(`pollers[${i}].name`, p.name);
+    preset.set(`pollers[${i}].address`, p.address);
+    if (p.groups) preset.set(`pollers[${i}].groups`, p.groups);
+    if (p.roles) preset.set(`pollers[${i}].roles`, p.roles);
   });
+}
+
+/**
+ * NAME=ADDRESS[:GROUPS[:ROLES]]. An IPv6 address has colons of its own: write it in brackets
+ * (`p1=[2001:db8::5]:0,1`), or alone (`p1=2001:db8::5`) when no groups or roles follow.
+ */
+export function parsePollerSpec(spec: string): { name: string; address: string; groups?: string; roles?: string } {
+  const bad = (): UsageError =>
+    new UsageError(
+      `--poller ${spec}: expected NAME=ADDRESS[:GROUPS[:ROLES]], e.g. nms83=192.0.2.83:0,1:poller,discovery or nms83=[2001:db8::83]:0,1`,
+    );
+  const eq = spec.indexOf('=');
+  if (eq < 1) throw bad();
+  const name = spec.slice(0, eq);
+  const rest = spec.slice(eq + 1);
+  let address: string;
+  let tail: string;
+  if (rest.startsWith('[')) {
+    const end = rest.indexOf(']');
+    if (end < 0) throw bad();
+    address = rest.slice(1, end);
+    tail = rest.slice(end + 1);
+    if (tail && !tail.startsWith(':')) throw bad();
+  } else if (isIP(rest) === 6) [address, tail] = [rest, ''];
+  else {
+    const colon = rest.indexOf(':');
+    [address, tail] = colon < 0 ? [rest, ''] : [rest.slice(0, colon), rest.slice(colon)];
+  }
+  const [groups, roles, extra] = tail ? tail.slice(1).split(':') : [];
+  if (!address || extra !== undefined) throw bad();
+  return { name, address, ...(groups ? { groups } : {}), ...(roles ? { roles } : {}) };
 }
 
 interface InitFlags {

@@ -2,7 +2,7 @@
 // holds a secret) and `nms inventory schema` (the JSON Schema editors use).
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { output } from '../run.js';
+import { output, inventoryOption } from '../run.js';
 import { loadInventory } from '../inventory/load.js';
 import { editorSchema } from '../inventory/schema.js';
 import type { Inventory } from '../inventory/types.js';
@@ -72,7 +72,7 @@ export function register(program: Command): void {
   inv
     .command('check')
     .description('Validate an inventory without connecting anywhere; print its hosts, roles, groups and device count')
-    .requiredOption('-i, --inventory <dir>', 'inventory directory')
+    .addOption(inventoryOption())
     .option('--json', 'print the summary as JSON')
     .addHelpText(
       'after',

@@ -5,7 +5,7 @@ import { UsageError } from '../../lib/errors.js';
 import type { Role } from '../inventory/types.js';
 import { addPoller, type AddPollerResult } from '../pollers/add.js';
 import { removePoller, type RemovePollerResult } from '../pollers/remove.js';
-import { output } from '../run.js';
+import { output, inventoryOption } from '../run.js';
 
 function intList(flag: string) {
   return (v: string): number[] => {
@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .command('add-poller <name>')
     .description('Add a poller: inventory (validated), SSH and host key, deploy of it and the master, then wait until it polls')
     .requiredOption('--address <addr>', 'address the cluster and this workstation reach it at')
-    .option('-i, --inventory <dir>', 'inventory directory', 'inventories/lab')
+    .addOption(inventoryOption())
     .option('--group <groups>', 'poller group(s) it serves, comma separated', intList('--group'), [0])
     .option('--roles <roles>', 'agent roles, comma separated: poller, discovery, ping', 'poller,discovery')
     .option('--ssh-user <user>', 'SSH user (default: the inventory defaults)')
@@ -86,7 +86,7 @@ Examples:
   program
     .command('remove-poller <name>')
     .description('Remove a poller: drain and remove its agent, revoke its database account and firewall rule, update the inventory')
-    .option('-i, --inventory <dir>', 'inventory directory', 'inventories/lab')
+    .addOption(inventoryOption())
     .option('--force', 'remove even when a poller group with devices is left with no poller, or the host cannot be reached')
     .option('--strict-host-keys', 'refuse hosts whose SSH key is not yet in <inventory>/known_hosts')
     .option('--json', 'print the result as JSON (progress is not printed)')

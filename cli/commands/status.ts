@@ -3,7 +3,7 @@
 // prints (table or JSON) and sets the exit code.
 import type { Command } from 'commander';
 import { UsageError } from '../../lib/errors.js';
-import { output } from '../run.js';
+import { output, inventoryOption, toJson } from '../run.js';
 import { formatStatus } from '../status/format.js';
 import { formatProbe, runProbe } from '../status/probe.js';
 import { runStatus } from '../status/status.js';
@@ -26,7 +26,7 @@ export function register(program: Command): void {
   program
     .command('status')
     .description('Check the whole cluster: every node (nms-agent doctor), the cluster from the master, the HTTPS API; each problem with its fix')
-    .option('-i, --inventory <dir>', 'inventory directory', 'inventories/lab')
+    .addOption(inventoryOption())
     .option('--json', 'print the report as JSON (schema nms-status/1, docs/status.schema.json)')
     .option('--watch', 'check again every --interval seconds until interrupted')
     .option('--interval <seconds>', 'with --watch: seconds between checks', (v) => Number(v), 5)
@@ -75,7 +75,7 @@ Examples:
       process.once('SIGINT', () => (stop = true));
       while (!stop) {
         const r = await once();
-        if (o.json) process.stdout.write(JSON.stringify(r) + '\n');
+        if (o.json) process.stdout.write(toJson(r, undefined));
         else process.stdout.write((process.stdout.isTTY ? '\u001b[2J\u001b[H' : '') + formatStatus(r) + `(every ${o.interval} s; Ctrl-C to stop)\n`);
         for (let waited = 0; waited < o.interval * 10 && !stop; waited++) await new Promise((res) => setTimeout(res, 100));
       }

@@ -3,7 +3,7 @@
 // Every problem from every file is collected and thrown once as an InventoryError (exit 2).
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { DEFAULT_NODE_SETTINGS } from '../../lib/node-config.js';
 import { InventoryError, type InventoryProblem } from '../../lib/errors.js';
 import { checkSchema, parseSource, type FieldPath, type SourceFile } from './source.js';
@@ -229,20 +229,33 @@ function sortProblems(problems: InventoryProblem[]): InventoryProblem[] {
 }
 
 /**
+ * The inventory directory a `-i` argument names: the directory itself, or the directory of one
+ * of its files (`-i inventories/prod/hosts.yaml`, a common slip). Throws InventoryError when it
+ * is neither.
+ */
+export function inventoryDirOf(arg: string): string {
+  let st;
+  try {
+    st = statSync(arg);
+  } catch {
+    const message = 'no such inventory directory (create one with `nms init inventory NAME`)';
+    throw new InventoryError([{ file: arg, message }]);
+  }
+  if (st.isDirectory()) return arg;
+  if ([HOSTS_FILE, DEVICES_FILE, SECRETS_FILE].includes(basename(arg))) return dirname(arg) || '.';
+  const message = `is a file, not an inventory directory: pass the directory that holds ${HOSTS_FILE}`;
+  throw new InventoryError([{ file: arg, message }]);
+}
+
+/**
  * Reads, validates and normalises the inventory in `dir`. Throws InventoryError with every
  * problem found (file:line:column and field path each); never connects anywhere.
  */
 export async function loadInventory(dir: string, opts: LoadOptions = {}): Promise<Inventory> {
   const checkFiles = opts.checkFiles ?? true;
+  dir = inventoryDirOf(dir);
   const absDir = resolve(dir);
   const problems: InventoryProblem[] = [];
-  let isDir = false;
-  try {
-    isDir = statSync(absDir).isDirectory();
-  } catch {
-    /* reported below */
-  }
-  if (!isDir) throw new InventoryError([{ file: dir, message: 'no such inventory directory (create one with `nms init inventory NAME`)' }]);
 
   const hostsFile = join(dir, HOSTS_FILE);
   const devicesFile = join(dir, DEVICES_FILE);

@@ -1,12 +1,14 @@
 // Step 3 of loading: rules that span fields and files. Each rule is a small function that
 // returns problems (never throws), so the user sees all of them at once.
-import { openSync, readSync, closeSync, statSync } from 'node:fs';
+import { openSync, readSync, closeSync, existsSync, statSync } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
 import { isIP } from 'node:net';
 import type { InventoryProblem } from '../../lib/errors.js';
 import { isValidAppKey } from '../../lib/crypto.js';
 import { problemAt, type FieldPath } from './source.js';
 import { HOST_NAME_HINT, HOST_NAME_PATTERN } from './schema.js';
 import { MASTER_SERVICES } from './types.js';
+import { sshKeyProblem, tlsProblems } from './files.js';
 import type { LoadContext } from './load.js';
 
 /** Platforms nms deploys to (the agent needs Node 20: glibc >= 2.28, systemd or sysv init). */
@@ -76,6 +78,17 @@ function platforms(ctx: LoadContext): InventoryProblem[] {
   return out;
 }
 
+/** A path as the user would type it: relative to the working directory when it is below it. */
+function shown(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}
+
+/** One word for a POSIX shell, quoted only when it needs to be. */
+export function shellWord(s: string): string {
+  return /^[\w@%+=:,./~-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
 /** Why a file cannot be used, or undefined when it can be read. */
 function unreadable(file: string): string | undefined {
   try {
@@ -102,13 +115,18 @@ function keyFiles(ctx: LoadContext): InventoryProblem[] {
     const path: FieldPath = origin?.ssh.key ?? ['hosts', h.name];
     const id = `${path.join('.')}|${h.ssh.keyPath}`;
     if (reported.has(id)) continue;
-    const why = unreadable(h.ssh.keyPath);
+    const why = unreadable(h.ssh.keyPath) ?? sshKeyProblem(h.ssh.keyPath);
     if (!why) continue;
     reported.add(id);
-    const msg = origin?.keyGuessed
-      ? `no ssh.key given and no default key found (${why}): set defaults.ssh.key`
-      : `SSH private key: ${why}`;
-    out.push(problemAt(ctx.hostsSrc, path, msg));
+    if (origin?.keyGuessed) {
+      const msg = `no ssh.key given and no default key found (${why}): set defaults.ssh.key`;
+      out.push(problemAt(ctx.hostsSrc, path, msg));
+      continue;
+    }
+    const missing = !existsSync(h.ssh.keyPath);
+    const make = `ssh-keygen -t ed25519 -N '' -f ${shellWord(shown(h.ssh.keyPath))}`;
+    const p = problemAt(ctx.hostsSrc, path, `SSH private key: ${why}${missing ? ` (make one with \`${make}\`)` : ''}`);
+    out.push(missing ? { ...p, fix: make } : p);
   }
   return out;
 }
@@ -125,7 +143,18 @@ function tls(ctx: LoadContext): InventoryProblem[] {
     const why = p && unreadable(p);
     if (why) out.push(problemAt(ctx.hostsSrc, [...base, k], `TLS ${k}: ${why}`));
   }
+  if (out.length || !ctx.cluster.tls.certPath || !ctx.cluster.tls.keyPath) return out;
+  const bad = tlsProblems(ctx.cluster.tls.certPath, ctx.cluster.tls.keyPath);
+  for (const k of ['cert', 'key'] as const) {
+    if (bad[k]) out.push(problemAt(ctx.hostsSrc, [...base, k], `TLS ${k}: ${bad[k]}`));
+  }
   return out;
+}
+
+function serverName(ctx: LoadContext): InventoryProblem[] {
+  const name = ctx.raw.cluster.web?.server_name;
+  const bad = typeof name === 'string' ? addressProblem(name) : undefined;
+  return bad ? [problemAt(ctx.hostsSrc, ['cluster', 'web', 'server_name'], bad)] : [];
 }
 
 function ports(ctx: LoadContext): InventoryProblem[] {
@@ -200,21 +229,33 @@ function devices(ctx: LoadContext): InventoryProblem[] {
   return out;
 }
 
+/** A file that holds secrets must be 0600 (or stricter): a problem with the chmod that fixes it. */
+function privateFile(file: string, what: string): InventoryProblem[] {
+  let mode: number;
+  try {
+    mode = statSync(file).mode & 0o777;
+  } catch {
+    return []; // missing: already reported by the loader
+  }
+  if (!(mode & 0o077)) return [];
+  const fix = `chmod 600 ${shellWord(file)}`;
+  const octal = mode.toString(8).padStart(4, '0');
+  return [{ file, message: `${what} is readable or writable by group or others (mode ${octal}): run \`${fix}\``, fix }];
+}
+
+const SNMP_SECRETS = ['community', 'authpass', 'cryptopass'];
+
+/** devices.yaml keeps the SNMP credentials beside their device, so it is private like secrets.yaml. */
+function devicesFileMode(ctx: LoadContext): InventoryProblem[] {
+  const src = ctx.devicesSrc;
+  if (!ctx.checkFiles || !src) return [];
+  const holdsSecrets = ctx.rawDevices?.some((d) => d?.snmp && SNMP_SECRETS.some((k) => d.snmp[k] !== undefined));
+  return holdsSecrets ? privateFile(src.file, 'devices file (it holds SNMP communities and passphrases)') : [];
+}
+
 function secrets(ctx: LoadContext): InventoryProblem[] {
   const src = ctx.secretsSrc;
-  const out: InventoryProblem[] = [];
-  if (ctx.checkFiles) {
-    try {
-      const mode = statSync(ctx.secretsFile).mode & 0o777;
-      if (mode & 0o077)
-        out.push({
-          file: ctx.secretsFile,
-          message: `secrets file is readable or writable by group or others (mode ${mode.toString(8).padStart(4, '0')}): run \`chmod 600 ${ctx.secretsFile}\``,
-        });
-    } catch {
-      /* missing: already reported by the loader */
-    }
-  }
+  const out: InventoryProblem[] = ctx.checkFiles ? privateFile(ctx.secretsFile, 'secrets file') : [];
   const s = ctx.secrets;
   if (!src || !s) return out;
   if (typeof s.app_key === 'string' && !isValidAppKey(s.app_key)) out.push(problemAt(src, ['app_key'], 'must be "base64:" followed by 32 random bytes in base64 (Laravel form; `nms init inventory` makes one)'));
@@ -226,7 +267,9 @@ function secrets(ctx: LoadContext): InventoryProblem[] {
   return out;
 }
 
-const RULES = [hostNames, addresses, masterServices, platforms, keyFiles, tls, ports, pollerGroups, devices, secrets];
+const RULES = [
+  hostNames, addresses, masterServices, platforms, keyFiles, tls, serverName, ports, pollerGroups, devices, devicesFileMode, secrets,
+];
 
 export function checkRules(ctx: LoadContext): InventoryProblem[] {
   return RULES.flatMap((rule) => rule(ctx));

@@ -23,10 +23,57 @@ const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => 
 export const HOST_NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
 export const HOST_NAME_HINT = 'lower-case letters, digits and "-" (at most 63, not starting or ending with "-")';
 
+const DNS_LABEL = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+
+/**
+ * The grammar of each kind of string value. Every string field of every inventory file is one of
+ * these kinds, so a value that reaches a rendered file (nginx, redis, .env, SQL, a shell command)
+ * is one plain token there and needs no quoting; what the pattern cannot say (an IP address is
+ * well formed, a file parses) the rules step checks. A new field picks its kind here.
+ */
+export const STRING_KINDS = {
+  /** A host of the inventory: also a node's distributed_poller_name and MariaDB account. */
+  hostName: { pattern: HOST_NAME_PATTERN, hint: HOST_NAME_HINT },
+  /** An IP address or DNS name (rules.ts checks which, and that it is well formed). */
+  address: { pattern: '^[0-9A-Za-z.:-]{1,253}$', hint: 'an IP address or DNS name' },
+  /** A DNS name such as nms.example.net. */
+  dnsName: {
+    pattern: `^(?=.{1,253}$)${DNS_LABEL}(\\.${DNS_LABEL})*$`,
+    hint: 'a DNS name (labels of letters, digits and "-", joined by ".")',
+  },
+  /** An absolute path on a host of the cluster. */
+  absolutePath: {
+    pattern: '^(?!.*/\\.\\.?(/|$))(/[A-Za-z0-9._+@-]+)+/?$',
+    hint: 'an absolute path of letters, digits and . _ + @ - (no spaces, no . or .. parts)',
+  },
+  /** A file on this workstation, read by nms and never written into a rendered file. */
+  localPath: { pattern: '^[^\\u0000-\\u001f\\u007f]+$', hint: 'a file path without control characters' },
+  unixUser: {
+    pattern: '^[a-z_][a-z0-9_.-]{0,31}$',
+    hint: 'a Unix user name (lower-case letters, digits, _ . -; at most 32)',
+  },
+  sqlName: { pattern: '^[A-Za-z0-9_]{1,64}$', hint: 'letters, digits and "_" (at most 64)' },
+  /** Passwords and tokens: they land in redis.conf, .env files and SQL. */
+  secret: {
+    pattern: '^[A-Za-z0-9._~+/=:@%,-]+$',
+    hint: 'letters, digits and . _ ~ + / = : @ % , - (no spaces, quotes or other signs)',
+  },
+  /** SNMP user names, communities and passphrases: printable ASCII, no spaces. */
+  snmpText: { pattern: '^[!-~]+$', hint: 'printable ASCII without spaces' },
+} as const;
+export type StringKind = keyof typeof STRING_KINDS;
+
+/** A string field of the given kind. */
+export function text(kind: StringKind, description?: string, extra: Schema = {}): Schema {
+  const k = STRING_KINDS[kind];
+  const described = description ? { description } : {};
+  return { type: 'string', minLength: 1, pattern: k.pattern, [HINT_KEYWORD]: k.hint, ...described, ...extra };
+}
+
 const ssh = obj({
-  user: { type: 'string', minLength: 1, pattern: '^[a-z_][a-z0-9_.-]*$', [HINT_KEYWORD]: 'a Unix user name', description: 'SSH user (default root)' },
+  user: text('unixUser', 'SSH user (default root)'),
   port: port('SSH port (default 22)'),
-  key: { type: 'string', minLength: 1, description: 'private key file; relative paths are relative to the inventory directory, ~ is your home' },
+  key: text('localPath', 'private key file (OpenSSH); relative to the inventory directory, ~ is your home'),
   sudo: { type: 'boolean', description: 'run commands through sudo (default: true when user is not root)' },
 });
 
@@ -52,11 +99,12 @@ const agent = obj({
   service_watchdog_enabled: { type: 'boolean', description: 'restart a stuck agent (default true)' },
 });
 
+// checked by rules.ts (a located problem with the reason a platform is refused)
 const os = { type: 'string', minLength: 1, description: 'debian, ubuntu, el8 or el9; detected on the host when absent' };
 
 const host = obj(
   {
-    address: { type: 'string', minLength: 1, description: 'IP address or DNS name the workstation and the other hosts reach it at' },
+    address: text('address', 'IP address or DNS name the workstation and the other hosts reach it at'),
     roles: {
       type: 'array',
       items: { enum: [...MASTER_SERVICES, ...AGENT_ROLES] },
@@ -77,24 +125,24 @@ const cluster = obj(
     redis: obj({ port: port('Redis port (default 6379)'), db: count('Redis database number (default 0)', 0, 15) }),
     mariadb: obj({
       port: port('MariaDB port (default 3306)'),
-      database: { type: 'string', pattern: '^[A-Za-z0-9_]{1,64}$', [HINT_KEYWORD]: 'letters, digits and "_"', description: 'database name (default nms)' },
+      database: text('sqlName', 'database name (default nms)'),
     }),
     rrdcached: obj({
       port: port('rrdcached TCP port (default 42217)'),
       write_threads: count('rrdcached write threads (default 4)', 1, 64),
       journal: { type: 'boolean', description: 'keep a journal (-j) so a restart replays buffered updates (default true)' },
-      base_dir: { type: 'string', pattern: '^/', [HINT_KEYWORD]: 'an absolute path', description: 'RRD directory on the master (default /var/lib/nms/rrd)' },
+      base_dir: text('absolutePath', 'RRD directory on the master (default /var/lib/nms/rrd)'),
     }),
     memcached: obj({ port: port('memcached port (default 11211)'), memory_mb: count('memcached memory in MiB (default 64)', 8, 65536) }),
     web: obj({
       https_port: port('HTTPS port of nginx (default 443)'),
       http_port: port('HTTP port of nginx, redirects to HTTPS (default 80)'),
-      server_name: { type: 'string', minLength: 1, description: 'name in the certificate and nginx server_name (default: the web host address)' },
+      server_name: text('address', 'name in the certificate and nginx server_name (default: the web host address)'),
       admin_user: { type: 'string', pattern: '^[A-Za-z0-9._@-]{1,64}$', description: 'the web UI\'s first administrator, created by deploy (default admin)' },
     }),
     tls: obj({
-      cert: { type: 'string', minLength: 1, description: 'certificate file (PEM), relative to the inventory' },
-      key: { type: 'string', minLength: 1, description: 'its private key (PEM), relative to the inventory' },
+      cert: text('localPath', 'certificate file (PEM), relative to the inventory'),
+      key: text('localPath', 'its private key (PEM), relative to the inventory'),
     }, { description: 'both absent: a self-signed certificate is made on the web host' }),
     firewall: { type: 'boolean', description: 'open the master ports to cluster members only (nftables; default true)' },
     metrics_allow: {
@@ -129,12 +177,12 @@ export const hostsFileSchema: Schema = obj(
 const snmp = obj(
   {
     version: { enum: ['v1', 'v2c', 'v3'] },
-    community: { type: 'string', minLength: 1, description: 'v1/v2c community' },
+    community: text('snmpText', 'v1/v2c community'),
     authlevel: { enum: ['noAuthNoPriv', 'authNoPriv', 'authPriv'] },
-    authname: { type: 'string', minLength: 1 },
-    authpass: { type: 'string', minLength: 8, description: 'at least 8 characters (RFC 3414)' },
+    authname: text('snmpText', 'v3 user'),
+    authpass: text('snmpText', 'at least 8 characters (RFC 3414)', { minLength: 8 }),
     authalgo: { enum: ['MD5', 'SHA', 'SHA-224', 'SHA-256', 'SHA-384', 'SHA-512'] },
-    cryptopass: { type: 'string', minLength: 8, description: 'at least 8 characters (RFC 3414)' },
+    cryptopass: text('snmpText', 'at least 8 characters (RFC 3414)', { minLength: 8 }),
     cryptoalgo: { enum: ['DES', 'AES', 'AES-192', 'AES-256'] },
   },
   { required: ['version'] },
@@ -159,7 +207,7 @@ const serviceCheck = obj(
 
 const device = obj(
   {
-    hostname: { type: 'string', minLength: 1, description: 'IP address or DNS name of the device' },
+    hostname: text('address', 'IP address or DNS name of the device'),
     port: port('SNMP port (default 161)'),
     transport: { enum: ['udp', 'udp6'], description: 'default udp' },
     poller_group: count('poller group (default 0)', 0, 65535),
@@ -175,13 +223,13 @@ export const devicesFileSchema: Schema = obj({ devices: { type: 'array', items: 
 /** secrets.yaml */
 export const secretsFileSchema: Schema = obj(
   {
-    app_key: { type: 'string', minLength: 1 },
-    redis_password: { type: 'string', minLength: 8 },
-    api_token: { type: 'string', minLength: 16 },
-    db_admin_password: { type: 'string', minLength: 1 },
-    db_passwords: { type: 'object', additionalProperties: { type: 'string', minLength: 8 } },
+    app_key: text('secret'),
+    redis_password: text('secret', undefined, { minLength: 8 }),
+    api_token: text('secret', undefined, { minLength: 16 }),
+    db_admin_password: text('secret'),
+    db_passwords: { type: 'object', additionalProperties: text('secret', undefined, { minLength: 8 }) },
     alert_transports: alertSecretsSchema,
-    web_admin_password: { type: 'string', minLength: 12 },
+    web_admin_password: text('secret', undefined, { minLength: 12 }),
   },
   { required: ['app_key', 'redis_password', 'api_token', 'db_passwords'] },
 );

@@ -1,8 +1,9 @@
 // One YAML file of an inventory with the positions of its nodes, so every problem can name
 // file:line:column and a field path; and the schema step, which turns ajv's errors into such
 // problems. Values of secret fields are never put into a message.
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import jsYaml from 'js-yaml';
 import type { InventoryProblem } from '../../lib/errors.js';
 import { HINT_KEYWORD } from './schema.js';
 
@@ -11,8 +12,9 @@ export type FieldPath = (string | number)[];
 export interface SourceFile {
   /** The file as the user named it (inventory dir as given + file name). */
   file: string;
-  doc: Document.Parsed;
-  lineCounter: LineCounter;
+  /** The document with node positions (parsed on first use: only problems need it). */
+  readonly doc: Document.Parsed;
+  readonly lineCounter: LineCounter;
   /** Plain data of the document (undefined when it did not parse). */
   data: unknown;
   /** Every value in this file is secret (secrets.yaml). */
@@ -22,18 +24,112 @@ export interface SourceFile {
 /** Keys whose values are secret in any file (device credentials). */
 const SECRET_KEYS = new Set(['community', 'authpass', 'cryptopass', 'password']);
 
-/** Parses YAML text; syntax errors (and duplicate keys) come back as problems with positions. */
+/** Anchors and aliases (`&a`, `*a`): the fast reader would share them, so such files take the full path. */
+const ANCHOR_OR_ALIAS = /(?:^|[\s[{,])[&*][^\s,\]}]/m;
+
+/**
+ * Parses YAML text; syntax errors (and duplicate keys) come back as problems with positions.
+ * A valid file is read by js-yaml (an order of magnitude faster on a 40,000-device
+ * devices.yaml) and the positions are only built when a problem has to be located; a file
+ * js-yaml refuses, or one with anchors, goes through the yaml library, which says where.
+ */
 export function parseSource(file: string, text: string, secret = false): { src: SourceFile; problems: InventoryProblem[] } {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  if (!ANCHOR_OR_ALIAS.test(text)) {
+    try {
+      const data = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA, filename: file });
+      return { src: lazySource(file, text, secret, data ?? null), problems: [] };
+    } catch {
+      /* located below */
+    }
+  }
+  const { doc, lineCounter } = positioned(text);
   const problems: InventoryProblem[] = doc.errors.map((e) => {
     const pos = e.linePos?.[0];
     const first = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-    const message = e.code === 'DUPLICATE_KEY' ? `duplicate key: ${first} (each name may appear once)` : `YAML syntax: ${first}`;
-    return { file, line: pos?.line, column: pos?.col, message };
+    const path = pathAt(doc, e.pos[0]);
+    const key = path[path.length - 1];
+    const message =
+      e.code === 'DUPLICATE_KEY' ? `duplicate key "${key}": each name may appear once in a mapping` : `YAML syntax: ${first}`;
+    return { file, line: pos?.line, column: pos?.col, path: formatPath(path) || undefined, message };
   });
-  const data = problems.length ? undefined : doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  if (!problems.length) {
+    try {
+      data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      // The yaml library refuses an alias that expands too often (a "billion laughs" file).
+      if (!(err instanceof ReferenceError)) throw err;
+      const message = `YAML aliases expand too much (limit ${MAX_ALIAS_COUNT} copies per alias): write the values out instead of nesting aliases`;
+      problems.push({ file, ...firstAlias(doc, lineCounter), message });
+    }
+  }
   return { src: { file, doc, lineCounter, data, secret }, problems };
+}
+
+function positioned(text: string): { doc: Document.Parsed; lineCounter: LineCounter } {
+  const lineCounter = new LineCounter();
+  return { doc: parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true }), lineCounter };
+}
+
+function lazySource(file: string, text: string, secret: boolean, data: unknown): SourceFile {
+  let parsed: ReturnType<typeof positioned> | undefined;
+  const get = (): ReturnType<typeof positioned> => (parsed ??= positioned(text));
+  return {
+    file,
+    data,
+    secret,
+    get doc() {
+      return get().doc;
+    },
+    get lineCounter() {
+      return get().lineCounter;
+    },
+  };
+}
+
+/** How many times one alias may be expanded; an inventory has no reason to nest them. */
+const MAX_ALIAS_COUNT = 100;
+
+function firstAlias(doc: Document.Parsed, lineCounter: LineCounter): { line?: number; column?: number } {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      offset = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  if (offset === undefined) return {};
+  const { line, col } = lineCounter.linePos(offset);
+  return { line, column: col };
+}
+
+const keyName = (k: unknown): string => (isScalar(k) ? String(k.value) : String(k));
+
+/** The field path of the deepest node of the document around `offset` (for syntax errors). */
+export function pathAt(doc: Document.Parsed, offset: number): FieldPath {
+  const path: FieldPath = [];
+  const spans = (n: Node | null | undefined): boolean => !!n?.range && n.range[0] <= offset && offset <= n.range[2];
+  let node: unknown = doc.contents;
+  for (;;) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => {
+        const k = p.key as Node | null;
+        const v = p.value as Node | null;
+        const start = k?.range?.[0] ?? v?.range?.[0];
+        const end = v?.range?.[2] ?? k?.range?.[2];
+        return start !== undefined && end !== undefined && start <= offset && offset <= end;
+      });
+      if (!pair) break;
+      path.push(keyName(pair.key));
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const i = node.items.findIndex((it) => spans(it as Node));
+      if (i < 0) break;
+      path.push(i);
+      node = node.items[i];
+    } else break;
+  }
+  return path;
 }
 
 /** `hosts.poller1.ssh.port`, `devices[3].snmp`. */
@@ -51,7 +147,7 @@ export function locate(src: SourceFile, path: FieldPath, key = false): { line: n
   for (let i = 0; i < path.length; i++) {
     const seg = path[i];
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
+      const pair = node.items.find((p) => isPair(p) && keyName(p.key) === String(seg));
       if (!pair) break;
       const keyNode = pair.key as Node | null;
       if (i === path.length - 1 && key && keyNode?.range) {
@@ -118,16 +214,51 @@ function closest(word: string, names: string[]): string | undefined {
       for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     return d[a.length][b.length];
   };
+  // Case and the choice of "-", "_" or nothing between words are the usual slips: ignore them.
+  const norm = (s: string): string => s.toLowerCase().replace(/[-_ ]/g, '');
   let best: string | undefined;
   let bestD = Math.max(2, Math.floor(word.length / 3)) + 1;
   for (const n of names) {
-    const dd = dist(word, n);
+    const dd = norm(word) === norm(n) ? 0 : dist(word, n);
     if (dd < bestD) [best, bestD] = [n, dd];
   }
   return best;
 }
 
-function describeError(src: SourceFile, e: ErrorObject): InventoryProblem {
+const fieldIndexes = new WeakMap<object, Map<string, string[]>>();
+
+/** Every field name of a schema with the paths it has there (for "it belongs under ..."). */
+function fieldIndex(schema: object): Map<string, string[]> {
+  let index = fieldIndexes.get(schema);
+  if (index) return index;
+  const found = new Map<string, string[]>();
+  const walk = (s: Record<string, unknown>, at: string, depth: number): void => {
+    if (depth > 6) return;
+    for (const [k, v] of Object.entries((s.properties as Record<string, Record<string, unknown>> | undefined) ?? {})) {
+      const path = at ? `${at}.${k}` : k;
+      found.set(k, [...(found.get(k) ?? []), path]);
+      walk(v, path, depth + 1);
+    }
+    const each = s.additionalProperties ?? s.items;
+    const inner = `${at}.<name>`.replace(/^\./, '');
+    if (each && typeof each === 'object') walk(each as Record<string, unknown>, inner, depth + 1);
+  };
+  walk(schema as Record<string, unknown>, '', 0);
+  index = found;
+  fieldIndexes.set(schema, index);
+  return index;
+}
+
+function unknownField(src: SourceFile, path: FieldPath, name: string, known: string[], root: object): InventoryProblem {
+  const guess = closest(name, known);
+  let hint = guess ? `did you mean "${guess}"? ` : '';
+  const elsewhere = guess ? undefined : fieldIndex(root).get(name);
+  const parents = elsewhere?.map((p) => p.split('.').slice(0, -1).join('.') || 'the top level');
+  if (parents) hint = `"${name}" belongs under ${parents.join(' or ')}; `;
+  return problemAt(src, [...path, name], `unknown field: ${hint}known fields here: ${known.join(', ')}`, true);
+}
+
+function describeError(src: SourceFile, e: ErrorObject, root: object): InventoryProblem {
   const path = pointerToPath(e.instancePath, src.data);
   const p = e.params as Record<string, unknown>;
   const parent = e.parentSchema as Record<string, unknown> | undefined;
@@ -136,10 +267,7 @@ function describeError(src: SourceFile, e: ErrorObject): InventoryProblem {
       return problemAt(src, [...path, String(p.missingProperty)], 'is required but missing');
     case 'additionalProperties': {
       const name = String(p.additionalProperty);
-      const known = Object.keys((parent?.properties as object | undefined) ?? {});
-      const guess = closest(name, known);
-      const hint = guess ? `did you mean "${guess}"? ` : '';
-      return problemAt(src, [...path, name], `unknown field: ${hint}known fields here: ${known.join(', ')}`, true);
+      return unknownField(src, path, name, Object.keys((parent?.properties as object | undefined) ?? {}), root);
     }
     case 'type':
       return problemAt(src, path, `must be ${TYPE_WORDS[String(p.type)] ?? p.type}${shown(src, path, e.data)}`);
@@ -205,7 +333,7 @@ export function checkSchema(src: SourceFile, schema: object): { problems: Invent
   const seen = new Set<string>();
   const problems: InventoryProblem[] = [];
   for (const e of errors) {
-    const prob = describeError(src, e);
+    const prob = describeError(src, e, schema);
     const id = `${prob.line}:${prob.column}:${prob.path}:${prob.message}`;
     if (!seen.has(id)) problems.push(prob);
     seen.add(id);

@@ -2,7 +2,7 @@
 // keep the user's comments and layout (yaml's Document API): hosts, devices, db passwords.
 // secrets.yaml is always written to a temporary file created with mode 0600, then renamed, so
 // it is never readable by others, not even for a moment, and never half-written.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Document, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
@@ -97,15 +97,24 @@ export function writeInventory(dir: string, inv: NewInventory): void {
   mkdirSync(dir, { recursive: true });
   const head = '#' + schemaComment(dir) + '\n' + (inv.comment ? inv.comment.replace(/^/gm, '# ') + '\n' : '');
   writeFileAtomic(join(dir, HOSTS_FILE), head + compactYaml(inv.hosts));
-  if (inv.devices?.length) writeFileAtomic(join(dir, DEVICES_FILE), '#' + schemaComment(dir) + '\n' + compactYaml({ devices: inv.devices }));
+  if (inv.devices?.length) writeFileAtomic(join(dir, DEVICES_FILE), '#' + schemaComment(dir) + '\n' + compactYaml({ devices: inv.devices }), DEVICES_FILE_MODE);
   writeSecrets(dir, inv.secrets);
 }
 
-function editYaml(file: string, edit: (doc: Document.Parsed) => void): void {
+function editYaml(file: string, edit: (doc: Document.Parsed) => void, mode = 0o644): void {
   const doc = parseDocument(readFileSync(file, 'utf8'));
   if (doc.errors.length) throw new UsageError(`${file} does not parse; run \`nms inventory check\` first`);
   edit(doc);
-  writeFileAtomic(file, doc.toString({ lineWidth: 0 }));
+  writeFileAtomic(file, doc.toString({ lineWidth: 0 }), mode);
+}
+
+/** devices.yaml holds SNMP credentials: mode 0600, like secrets.yaml. */
+export const DEVICES_FILE_MODE = 0o600;
+
+/** Makes an existing devices.yaml private (inventories written before it had to be). */
+export function privateDevicesFile(dir: string): void {
+  const file = join(dir, DEVICES_FILE);
+  if (existsSync(file)) chmodSync(file, DEVICES_FILE_MODE);
 }
 
 /** Sets (or replaces) the MariaDB password of host `name`; a new random one when not given. */
@@ -149,7 +158,7 @@ export function removeHost(dir: string, name: string): void {
 /** Appends a device to devices.yaml (created when missing). */
 export function addDevice(dir: string, device: RawDevice): void {
   const file = join(dir, DEVICES_FILE);
-  if (!existsSync(file)) writeFileAtomic(file, '#' + schemaComment(dir) + '\ndevices: []\n');
+  if (!existsSync(file)) writeFileAtomic(file, '#' + schemaComment(dir) + '\ndevices: []\n', DEVICES_FILE_MODE);
   editYaml(file, (doc) => {
     const list = doc.get('devices', true);
     const exists = (doc.toJS() as { devices?: RawDevice[] }).devices?.some((d) => d.hostname === device.hostname && (d.port ?? 161) === (device.port ?? 161));
@@ -160,7 +169,7 @@ export function addDevice(dir: string, device: RawDevice): void {
       list.flow = false;
       list.items.push(node);
     } else doc.set('devices', doc.createNode([device]));
-  });
+  }, DEVICES_FILE_MODE);
 }
 
 /** Removes the device with this hostname (and port, when given); returns how many were removed. */
@@ -176,6 +185,6 @@ export function removeDevice(dir: string, hostname: string, port?: number): numb
         removed++;
       }
     }
-  });
+  }, DEVICES_FILE_MODE);
   return removed;
 }

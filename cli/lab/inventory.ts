@@ -66,7 +66,8 @@ export function knownHostsText(hosts: HostRecord[]): string {
 export function writeInventory(dir: string, hosts: HostRecord[], devices: number): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(`${dir}/hosts.yaml`, hostsYaml(hosts));
-  writeFileSync(`${dir}/devices.yaml`, devicesYaml(devices));
+  writeFileSync(`${dir}/devices.yaml`, devicesYaml(devices), { mode: 0o600 });
+  chmodSync(`${dir}/devices.yaml`, 0o600); // it holds the devices' communities
   const nodes = hosts.filter((h) => h.kind === 'master' || h.kind === 'poller');
   const secrets = {
     app_key: generateAppKey(),

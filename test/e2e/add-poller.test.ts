@@ -12,6 +12,7 @@ import { REPO, ensureLab, inHost, labStatus, nms } from './helpers/lab.js';
 import type { StatusReport } from '../../cli/status/types.js';
 import type { AddPollerResult } from '../../cli/pollers/add.js';
 import type { RemovePollerResult } from '../../cli/pollers/remove.js';
+import type { JsonOf } from '../../cli/run.js';
 
 const LAB_INV = join(REPO, 'inventories', 'lab');
 const work = mkdtempSync(join(tmpdir(), 'nms-addpoller-e2e-'));
@@ -43,6 +44,7 @@ describe('add-poller and remove-poller on the lab', { timeout: 1_800_000 }, () =
     if (!st?.up || st.hosts.filter((h) => /^poller\d+$/.test(h.name) && h.name !== NAME).length < 2 || !labInvExists(join(LAB_INV, 'hosts.yaml'))) await ensureLab(2, 10);
     cpSync(LAB_INV, INV, { recursive: true });
     chmodSync(join(INV, 'secrets.yaml'), 0o600);
+    chmodSync(join(INV, 'devices.yaml'), 0o600); // it holds communities
     const hosts = join(INV, 'hosts.yaml');
     writeFileSync(hosts, readFileSync(hosts, 'utf8').replace(/service_poller_frequency: \d+/, 'service_poller_frequency: 30'));
     await nms(['lab', 'remove-host', NAME]);
@@ -63,12 +65,12 @@ describe('add-poller and remove-poller on the lab', { timeout: 1_800_000 }, () =
     const t0 = Date.now();
     const r = await nms(['add-poller', NAME, '--address', address, '--group', '0,1', '-i', INV, '--json', '--timeout', '150'], 900_000);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const res = JSON.parse(r.stdout) as AddPollerResult;
-    process.stderr.write(`add-poller took ${Date.now() - t0} ms; registered after ${res.wait?.registeredAfterMs} ms, first poll after ${res.wait?.pollingAfterMs} ms\n`);
+    const res = JSON.parse(r.stdout) as JsonOf<AddPollerResult>;
+    process.stderr.write(`add-poller took ${Date.now() - t0} ms; registered after ${res.wait?.registered_after_ms} ms, first poll after ${res.wait?.polling_after_ms} ms\n`);
     assert.equal(res.wait?.stage, 'polling');
-    assert.match(res.newHostKey ?? '', /^SHA256:/, 'the new host key was recorded and shown');
+    assert.match(res.new_host_key ?? '', /^SHA256:/, 'the new host key was recorded and shown');
     assert.ok(res.deploy.some((h) => h.host === 'master') && res.deploy.some((h) => h.host === NAME));
-    assert.ok((res.wait?.pollingAfterMs ?? Infinity) <= 150_000);
+    assert.ok((res.wait?.polling_after_ms ?? Infinity) <= 150_000);
     assert.match(readFileSync(join(INV, 'hosts.yaml'), 'utf8'), new RegExp(`${NAME}:`));
   });
 
@@ -85,8 +87,8 @@ describe('add-poller and remove-poller on the lab', { timeout: 1_800_000 }, () =
     if (skip) return t.skip(skip);
     const r = await nms(['remove-poller', NAME, '-i', INV, '--json'], 900_000);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const res = JSON.parse(r.stdout) as RemovePollerResult;
-    assert.deepEqual([res.agentRemoved, res.accountDropped, res.warnings], [true, true, []]);
+    const res = JSON.parse(r.stdout) as JsonOf<RemovePollerResult>;
+    assert.deepEqual([res.agent_removed, res.account_dropped, res.warnings], [true, true, []]);
     assert.doesNotMatch(readFileSync(join(INV, 'hosts.yaml'), 'utf8'), new RegExp(`${NAME}:`));
     const gone = await inHost(NAME, "ls /etc/nms /opt/nms /etc/init.d/nms-agent 2>&1; ps -eo pid,args | grep '[n]ms-agent[.]mjs run' || echo no-agent");
     assert.match(gone.stdout, /no-agent/);

@@ -20,7 +20,7 @@ let pw: { redis: string; db: Record<string, string> };
 const allOutput: string[] = [];
 
 interface HostJson { host: string; status: string; ok: number; changed: number; changes: string[]; diffs: string[]; error?: string }
-interface ResultJson { hosts: HostJson[]; exitCode: number; durationMs: number }
+interface ResultJson { hosts: HostJson[]; exit_code: number; duration_ms: number }
 
 // The bundle is copied once: others rebuilding dist/ during the run must not look like a change.
 // NMS_E2E_AGENT_BUNDLE deploys another one (to test the engine while the agent is broken).
@@ -72,6 +72,7 @@ before(async () => {
   if (!st?.up || st.hosts.filter((h) => h.name.startsWith('poller')).length < 2 || !labInvExists(join(LAB_INV, 'hosts.yaml'))) await ensureLab(2, 10);
   cpSync(LAB_INV, INV, { recursive: true });
   chmodSync(join(INV, 'secrets.yaml'), 0o600);
+  chmodSync(join(INV, 'devices.yaml'), 0o600); // it holds communities
   const labDevices = (parseYaml(readFileSync(join(LAB_INV, 'devices.yaml'), 'utf8')) as { devices?: unknown[] } | null)?.devices ?? [];
   DEVICES = 'devices:\n' + labDevices.map((d) => `  - ${JSON.stringify(d)}\n`).join('') + OWN;
   writeFileSync(join(INV, 'devices.yaml'), DEVICES);
@@ -135,7 +136,7 @@ test('second run: 0 changed everywhere, no mtime changes; APP_KEY same on every 
   assert.equal(await stamps('poller1', NODE_FILES), before.poller1);
   const one = await deploy('--limit', 'poller1', '--json');
   assert.deepEqual(one.json!.hosts.map((h) => [h.host, h.changed]), [['poller1', 0]]);
-  t.diagnostic(`no-change deploy: ${r.json!.durationMs} ms inside nms, ${wall} ms wall (budget 1500)`);
+  t.diagnostic(`no-change deploy: ${r.json!.duration_ms} ms inside nms, ${wall} ms wall (budget 1500)`);
   const keys = new Set<string>();
   for (const h of ['master', 'poller1', 'poller2']) {
     const env = (await inHost(h, 'cat /etc/nms/.env')).stdout;

@@ -3,11 +3,12 @@
 // then the non-interactive paths (--answers, flags) and the refusal to overwrite.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { writeTestKey } from '../helpers/ssh-key.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** The real CLI; NMS_TEST_BIN may name another build of it. */
@@ -81,7 +82,7 @@ before(() => {
   assert.ok(existsSync(NMS.endsWith('.js') ? join(ROOT, 'dist/nms.mjs') : NMS), 'run `node scripts/build.mjs` first');
   work = mkdtempSync(join(tmpdir(), 'nms-wizard-'));
   key = join(work, 'id_ed25519');
-  writeFileSync(key, '-----BEGIN OPENSSH PRIVATE KEY-----\nwizard-test\n-----END OPENSSH PRIVATE KEY-----\n', { mode: 0o600 });
+  writeTestKey(key);
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -195,8 +196,8 @@ test('flags and --yes make an inventory without questions; bad answers are all r
 });
 
 test('a master service left off the master goes where the answers say; TLS files become absolute paths', () => {
-  writeFileSync(join(work, 'cert.pem'), 'cert\n');
-  writeFileSync(join(work, 'cert.key'), 'key\n');
+  // a real pair: the loader parses the certificate and checks the key matches it
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=nms.example.net', '-keyout', join(work, 'cert.key'), '-out', join(work, 'cert.pem')], { stdio: 'ignore' });
   writeFileSync(
     join(work, 'split.yaml'),
     `master: { name: m, address: 192.0.2.20, roles: [web, mariadb, rrdcached, memcached, poller] }

@@ -61,7 +61,7 @@ describe('nms lab', { timeout: 600_000 }, () => {
     assert.equal(again.code, 0, again.stderr);
     assert.equal(JSON.parse(again.stdout).already, true);
     const now = await labStatus();
-    assert.deepEqual(now.hosts.map((h) => h.initPid), status.hosts.map((h) => h.initPid));
+    assert.deepEqual(now.hosts.map((h) => h.init_pid), status.hosts.map((h) => h.init_pid));
   });
 
   test('hostnames differ: each host has its own', async (t) => {
@@ -206,7 +206,7 @@ describe('nms lab', { timeout: 600_000 }, () => {
 
   test('up after a crash (every lab process killed) cleans the leftovers and builds again', async (t) => {
     if (skip) return t.skip(skip);
-    for (const pid of labProcesses(status.hosts.map((h) => h.netnsInode))) {
+    for (const pid of labProcesses(status.hosts.map((h) => h.netns_inode))) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -219,16 +219,16 @@ describe('nms lab', { timeout: 600_000 }, () => {
     const up = await nms(['lab', 'up', '--pollers', String(POLLERS), '--devices', String(DEVICES), '--json']);
     assert.equal(up.code, 0, up.stderr);
     assert.equal(JSON.parse(up.stdout).already, false);
-    const old = status.hosts.map((h) => h.initPid);
+    const old = status.hosts.map((h) => h.init_pid);
     status = await labStatus();
     assert.equal(status.healthy, true);
-    assert.notDeepEqual(status.hosts.map((h) => h.initPid), old);
+    assert.notDeepEqual(status.hosts.map((h) => h.init_pid), old);
     assert.equal((await inHost('poller1', 'hostname')).stdout.trim(), 'poller1');
   });
 
   test('down restores ip netns, ip link, /proc/mounts and leaves no lab process', async (t) => {
     if (skip) return t.skip(skip);
-    const netnsInodes = status.hosts.map((h) => h.netnsInode);
+    const netnsInodes = status.hosts.map((h) => h.netns_inode);
     assert.ok(labProcesses(netnsInodes).length > 0, 'the lab has no processes to remove: the test would prove nothing');
     const down = await nms(['lab', 'down']);
     assert.equal(down.code, 0, down.stderr);

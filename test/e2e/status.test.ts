@@ -85,6 +85,7 @@ describe('nms status on the lab', { timeout: 2_400_000 }, () => {
     if (!st?.up || st.hosts.filter((h) => h.name.startsWith('poller')).length < 2 || !labInvExists(join(LAB_INV, 'hosts.yaml'))) await ensureLab(2, 10);
     cpSync(LAB_INV, INV, { recursive: true });
     chmodSync(join(INV, 'secrets.yaml'), 0o600);
+    chmodSync(join(INV, 'devices.yaml'), 0o600); // it holds communities
     const hosts = join(INV, 'hosts.yaml');
     writeFileSync(hosts, readFileSync(hosts, 'utf8').replace(/service_poller_frequency: \d+/, 'service_poller_frequency: 30'));
     // devices in both groups (the lab's simulator numbering), whatever shape the lab was built with

@@ -3,11 +3,12 @@
 // file:line:column and field path, exit code 2, no stack trace, and no secret value in the output.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { writeTestKey } from '../helpers/ssh-key.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FIXTURES = join(ROOT, 'test/fixtures/inventories');
@@ -27,8 +28,9 @@ function prepare(name: string, setup?: (dir: string) => void): string {
   cpSync(join(FIXTURES, 'base'), dir, { recursive: true });
   if (name !== 'base') cpSync(join(FIXTURES, name), dir, { recursive: true });
   rmSync(join(dir, 'README'), { force: true });
-  writeFileSync(join(dir, 'id_ed25519'), '-----BEGIN OPENSSH PRIVATE KEY-----\nfixture\n-----END OPENSSH PRIVATE KEY-----\n', { mode: 0o600 });
+  writeTestKey(join(dir, 'id_ed25519'));
   chmodSync(join(dir, 'secrets.yaml'), 0o600);
+  if (existsSync(join(dir, 'devices.yaml'))) chmodSync(join(dir, 'devices.yaml'), 0o600); // it holds communities
   setup?.(dir);
   return dir;
 }
@@ -57,9 +59,9 @@ function check(name: string, ...args: string[]): { code: number | null; out: str
 }
 
 const CASES: { name: string; expect: string[]; setup?: (dir: string) => void }[] = [
-  { name: 'bad-yaml', expect: ['bad-yaml/hosts.yaml:18:5: YAML syntax: Flow sequence in block collection must be sufficiently indented and end with a ]'] },
+  { name: 'bad-yaml', expect: ['bad-yaml/hosts.yaml:18:5 hosts.nms83.roles[0]: YAML syntax: Flow sequence in block collection must be sufficiently indented and end with a ]'] },
   { name: 'wrong-type', expect: ['wrong-type/hosts.yaml:17:18 hosts.nms83.ssh.port: must be a whole number (got "twenty-two")'] },
-  { name: 'duplicate-host', expect: ['duplicate-host/hosts.yaml:24:3: duplicate key: Map keys must be unique'] },
+  { name: 'duplicate-host', expect: ['duplicate-host/hosts.yaml:24:3 hosts.nms83: duplicate key "nms83": each name may appear once'] },
   { name: 'duplicate-address', expect: ["duplicate-address/hosts.yaml:20:14 hosts.nms84.address: address 192.0.2.83 is also host nms83's"] },
   {
     name: 'no-master',
@@ -101,7 +103,41 @@ const CASES: { name: string; expect: string[]; setup?: (dir: string) => void }[]
   { name: 'stale-db-password', expect: ['stale-db-password/secrets.yaml:12:3 db_passwords.nms99: password for nms99, which is not a host'] },
   { name: 'duplicate-device', expect: ['duplicate-device/devices.yaml:7:5 devices[3]: device 192.0.2.101 port 161 is already devices[0]'] },
   { name: 'bad-cluster-name', expect: ['bad-cluster-name/hosts.yaml:3:9 cluster.name: must be lower-case letters, digits and "-"'] },
-  { name: 'secrets-bad-yaml', expect: ['secrets-bad-yaml/secrets.yaml:12:1: YAML syntax: Missing closing "quote'] },
+  {
+    name: 'misplaced-keys',
+    expect: [
+      'misplaced-keys/hosts.yaml:4:3 cluster.server_name: unknown field: "server_name" belongs under cluster.web;',
+      'misplaced-keys/hosts.yaml:13:14 hosts.nms82.agent.distributed-poller-group: unknown field: did you mean "distributed_poller_group"?',
+      'misplaced-keys/hosts.yaml:16:5 hosts.nms83.Roles: unknown field: did you mean "roles"?',
+    ],
+  },
+  {
+    name: 'tls-system-files',
+    expect: [
+      'tls-system-files/hosts.yaml:6:16 cluster.tls.cert: TLS cert: /etc/passwd is not an X.509 certificate',
+      'tls-system-files/hosts.yaml:6:34 cluster.tls.key: TLS key: /etc/hostname is not a private key',
+    ],
+  },
+  {
+    name: 'tls-key-mismatch',
+    setup: (dir) => {
+      for (const n of ['a', 'b']) execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', `/CN=${n}.example.net`, '-keyout', join(dir, `${n}.key`), '-out', join(dir, `${n}.crt`)], { stdio: 'ignore' });
+    },
+    expect: ['tls-key-mismatch/hosts.yaml:6:28 cluster.tls.key: TLS key: ', 'b.key is not the private key of the certificate ', 'subject CN=a.example.net'],
+  },
+  {
+    name: 'ssh-key-public',
+    setup: (dir) => writeFileSync(join(dir, 'id_ed25519.pub'), execFileSync('ssh-keygen', ['-y', '-f', join(dir, 'id_ed25519')])),
+    expect: ['ssh-key-public/hosts.yaml:8:37 defaults.ssh.key: SSH private key: ', 'id_ed25519.pub is a public key: name the private key'],
+  },
+  { name: 'ssh-key-not-a-key', expect: ['ssh-key-not-a-key/hosts.yaml:8:37 defaults.ssh.key: SSH private key: ', 'notes.txt is not an SSH private key'] },
+  {
+    name: 'world-readable-devices',
+    setup: (dir) => chmodSync(join(dir, 'devices.yaml'), 0o644),
+    expect: ['world-readable-devices/devices.yaml: devices file (it holds SNMP communities and passphrases) is readable or writable by group or others (mode 0644): run `chmod 600 world-readable-devices/devices.yaml`'],
+  },
+  { name: 'alias-bomb', expect: ['alias-bomb/devices.yaml:3:8: YAML aliases expand too much (limit 100 copies per alias)'] },
+  { name: 'secrets-bad-yaml', expect: ['secrets-bad-yaml/secrets.yaml:12:1 api_token: YAML syntax: Missing closing "quote'] },
   { name: 'empty-hosts', expect: ['empty-hosts/hosts.yaml:1:1: must be a mapping (got null)'] },
   {
     name: 'device-not-a-mapping',
@@ -132,6 +168,50 @@ test('the base fixture is valid: exit 0, a summary, no secret', () => {
   assert.deepEqual(summary.services, { web: 'nms82', mariadb: 'nms82', rrdcached: 'nms82', redis: 'nms82', memcached: 'nms82' });
   assert.deepEqual(summary.poller_groups, [{ group: 0, pollers: ['nms82', 'nms83', 'nms84'], devices: 1 }, { group: 1, pollers: ['nms83', 'nms84'], devices: 2 }]);
   for (const s of secretValues(dir)) assert.ok(!j.out.includes(s), 'a secret value was printed in --json');
+});
+
+test('-i naming a file of the inventory checks its directory; another file is refused in one line', () => {
+  prepare('base');
+  const r = check('base/hosts.yaml');
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /inventory base \(cluster fixture\) is valid/);
+  writeFileSync(join(work, 'notes.txt'), 'x');
+  const bad = check('notes.txt');
+  assert.equal(bad.code, 2, bad.out);
+  assert.ok(bad.out.includes('notes.txt: is a file, not an inventory directory: pass the directory that holds hosts.yaml'), bad.out);
+});
+
+test('the seed example as git checks it out: one hint line with the one command that makes it valid', () => {
+  const dir = join(work, 'seed-clone');
+  cpSync(join(ROOT, 'inventories/seed-example'), dir, { recursive: true });
+  for (const f of ['id_ed25519', 'id_ed25519.pub']) rmSync(join(dir, f), { force: true });
+  chmodSync(join(dir, 'secrets.yaml'), 0o644);
+  const r = check('seed-clone');
+  assert.equal(r.code, 2, r.out);
+  const hint = r.out.split('\n').find((l) => l.startsWith('hint: make it valid with: '));
+  assert.ok(hint, r.out);
+  assert.match(hint, /ssh-keygen -t ed25519 -N '' -f seed-clone\/id_ed25519/);
+  assert.match(hint, /chmod 600 seed-clone\/secrets\.yaml/);
+  const fix = spawnSync('bash', ['-c', hint.slice('hint: make it valid with: '.length)], { cwd: work, encoding: 'utf8' });
+  assert.equal(fix.status, 0, fix.stderr);
+  const again = check('seed-clone');
+  assert.equal(again.code, 0, again.out);
+});
+
+test('nms device add writes devices.yaml 0600, and makes an older 0644 one private', () => {
+  const dir = prepare('base');
+  rmSync(join(dir, 'devices.yaml'));
+  const env = { ...process.env, NO_COLOR: '1', NMS_SNMP_COMMUNITY: 'fixture-community' };
+  const add = (host: string) => spawnSync(process.execPath, [NMS, 'device', 'add', host, '-i', 'base'], { cwd: work, encoding: 'utf8', timeout: 20_000, env });
+  let r = add('192.0.2.120');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(statSync(join(dir, 'devices.yaml')).mode & 0o777, 0o600);
+  chmodSync(join(dir, 'devices.yaml'), 0o644);
+  assert.equal(check('base').code, 2, 'a readable devices.yaml with a community is refused');
+  r = add('192.0.2.121');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(statSync(join(dir, 'devices.yaml')).mode & 0o777, 0o600);
+  assert.equal(check('base').code, 0);
 });
 
 test('every fixture folder has a case here', () => {

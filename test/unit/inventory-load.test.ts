@@ -2,12 +2,13 @@
 // and the editor schema kept in step with the code.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadInventory } from '../../cli/inventory/load.js';
 import { editorSchema } from '../../cli/inventory/schema.js';
 import { InventoryError } from '../../lib/errors.js';
+import { writeTestKey } from '../helpers/ssh-key.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 let work: string;
@@ -20,8 +21,9 @@ after(() => rmSync(work, { recursive: true, force: true }));
 function copy(from: string, name: string): string {
   const dir = join(work, name);
   cpSync(from, dir, { recursive: true });
-  writeFileSync(join(dir, 'id_ed25519'), 'test key\n', { mode: 0o600 });
+  writeTestKey(join(dir, 'id_ed25519'));
   chmodSync(join(dir, 'secrets.yaml'), 0o600);
+  if (existsSync(join(dir, 'devices.yaml'))) chmodSync(join(dir, 'devices.yaml'), 0o600); // it holds communities
   return dir;
 }
 

@@ -1,13 +1,14 @@
 // Writing inventories: secrets from the CSPRNG in a 0600 file, and edits that keep comments.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadInventory } from '../../cli/inventory/load.js';
 import { addDevice, addHost, generateSecrets, readSecrets, removeDevice, removeHost, setDbPassword, writeInventory } from '../../cli/inventory/write.js';
 import { isValidAppKey } from '../../lib/crypto.js';
 import { InventoryError } from '../../lib/errors.js';
+import { writeTestKey } from '../helpers/ssh-key.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 let work: string;
@@ -29,7 +30,7 @@ test('generateSecrets: a valid APP_KEY, distinct random values, one db password 
 test('writeInventory: hosts.yaml with the schema comment, secrets.yaml 0600, and it loads', async () => {
   const dir = join(work, 'new');
   const key = join(work, 'key');
-  writeFileSync(key, 'k\n');
+  writeTestKey(key);
   writeInventory(dir, {
     hosts: {
       cluster: { name: 'new' },
@@ -49,8 +50,9 @@ test('writeInventory: hosts.yaml with the schema comment, secrets.yaml 0600, and
 test('addHost/removeHost/addDevice/removeDevice keep comments and keep db_passwords in step', async () => {
   const dir = join(work, 'edit');
   cpSync(join(ROOT, 'test/fixtures/inventories/base'), dir, { recursive: true });
-  writeFileSync(join(dir, 'id_ed25519'), 'k\n');
+  writeTestKey(join(dir, 'id_ed25519'));
   chmodSync(join(dir, 'secrets.yaml'), 0o600);
+  if (existsSync(join(dir, 'devices.yaml'))) chmodSync(join(dir, 'devices.yaml'), 0o600); // it holds communities
   const before = readSecrets(dir);
 
   addHost(dir, 'nms85', { address: '192.0.2.85', roles: ['poller'], agent: { distributed_poller_group: [1] } });

@@ -3,20 +3,22 @@
 // may come from the environment.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { deviceAdd, deviceList, deviceRemove, rawDevice } from '../../cli/commands/device.js';
 import { InventoryError, UsageError } from '../../lib/errors.js';
 import { loadInventory } from '../../cli/inventory/load.js';
+import { writeTestKey } from '../helpers/ssh-key.js';
 
 let dir: string;
 before(() => {
   dir = join(mkdtempSync(join(tmpdir(), 'nms-device-')), 'inv');
   cpSync(new URL('../fixtures/inventories/base', import.meta.url).pathname, dir, { recursive: true });
-  writeFileSync(join(dir, 'id_ed25519'), 'not a real key\n', { mode: 0o600 });
+  writeTestKey(join(dir, 'id_ed25519'));
   chmodSync(join(dir, 'secrets.yaml'), 0o600);
+  if (existsSync(join(dir, 'devices.yaml'))) chmodSync(join(dir, 'devices.yaml'), 0o600); // it holds communities
 });
 after(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
 

@@ -2,7 +2,7 @@
 // add leaves the inventory as it was. The SSH failure is real (a closed port on loopback).
 import { after, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -13,6 +13,7 @@ import { joinStage } from '../../cli/pollers/wait.js';
 import { loadInventory } from '../../cli/inventory/load.js';
 import { InventoryError, UsageError } from '../../lib/errors.js';
 import { analyse } from '../../agent/cluster-view/analyse.js';
+import { writeTestKey } from '../helpers/ssh-key.js';
 
 const root = mkdtempSync(join(tmpdir(), 'nms-pollers-'));
 let dir: string;
@@ -22,8 +23,9 @@ const snapshot = () => ['hosts.yaml', 'secrets.yaml', 'devices.yaml'].map((f) =>
 beforeEach(() => {
   dir = join(root, `inv${n++}`);
   cpSync(new URL('../fixtures/inventories/base', import.meta.url).pathname, dir, { recursive: true });
-  writeFileSync(join(dir, 'id_ed25519'), 'not a real key\n', { mode: 0o600 });
+  writeTestKey(join(dir, 'id_ed25519'));
   chmodSync(join(dir, 'secrets.yaml'), 0o600);
+  if (existsSync(join(dir, 'devices.yaml'))) chmodSync(join(dir, 'devices.yaml'), 0o600); // it holds communities
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 

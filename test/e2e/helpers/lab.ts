@@ -41,7 +41,7 @@ export interface LabStatusJson {
   up: boolean;
   healthy: boolean;
   inventory?: string;
-  hosts: { name: string; address: string; netnsInode: number; initPid: number; running: boolean; ssh: boolean }[];
+  hosts: { name: string; address: string; netns_inode: number; init_pid: number; running: boolean; ssh: boolean }[];
   simulator?: { running: boolean; devices: number };
   present: { processes: number[]; netns: string[]; links: string[]; mounts: string[] };
 }
