@@ -36,7 +36,8 @@ async function rig(mode: 'run' | 'crash'): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'nms-sup-'));
   const fake = join(dir, 'node');
   writeFileSync(join(dir, 'mode'), mode);
-  writeFileSync(fake, `#!/bin/sh\necho $$ >> ${dir}/pids\n[ "$(cat ${dir}/mode)" = crash ] && exit 3\ntrap 'echo "term $*" >> ${dir}/events; exit 0' TERM\nwhile :; do sleep 0.1; done\n`);
+  // the trap before the pid: once the test sees the pid, a SIGTERM is always recorded
+  writeFileSync(fake, `#!/bin/sh\ntrap 'echo "term $*" >> ${dir}/events; exit 0' TERM\necho $$ >> ${dir}/pids\n[ "$(cat ${dir}/mode)" = crash ] && exit 3\nwhile :; do sleep 0.1; done\n`);
   chmodSync(fake, 0o755);
   const script = (await initScript())
     .replace(/^NODE=.*$/m, `NODE=${fake}`)
