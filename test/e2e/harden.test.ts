@@ -63,7 +63,7 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
     assert.match(text, /metrics_allow/, 'the setting went in');
     writeFileSync(hosts, text);
     // every device in groups every poller serves, so jobs move between the three pollers
-    const devices = Array.from({ length: 12 }, (_, i) => `  - { hostname: 198.18.0.200, port: ${16100 + i}, poller_group: 1, snmp: { version: v2c, community: public } }`);
+    const devices = Array.from({ length: 12 }, (_, i) => `  - { hostname: 198.19.0.${1 + i}, poller_group: 1, snmp: { version: v2c, community: public } }`);
     writeFileSync(join(INV, 'devices.yaml'), `devices:\n${devices.join('\n')}\n`);
     // a failed setup is a failed test
     const d = await nms(['deploy', '-i', INV], 900_000);
@@ -163,11 +163,14 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
   it("a poller's agent killed: the first nms status after it names it", async (t) => {
     if (skip) return t.skip(skip);
     await until('healthy', (r) => r.exit_code === 0, 60_000);
-    await exec('poller3', 'kill -9 $(cat /run/nms-agent.pid)');
+    // the pid file names the supervisor (no systemd in the lab); the agent is its child: both go,
+    // as when a node's agent dies for good
+    await exec('poller3', "kill -9 $(cat /run/nms-agent.pid) $(sed -n 's/^child=//p' /var/lib/nms/supervisor/state)");
     const killed = Date.now();
     try {
       const r = await status();
-      const named = r.problems.find((p) => p.subject === 'poller3' && ['agent_down', 'node_stale', 'agent_stuck', 'node_not_registered'].includes(p.code));
+      const named = r.problems.find((p) => p.subject === 'poller3' && ['agent_down', 'agent_unsupervised', 'node_stale', 'agent_stuck', 'node_not_registered']
+        .includes(p.code));
       process.stderr.write(`dead agent named after ${Date.now() - killed} ms: ${JSON.stringify(named)}\n`);
       assert.ok(named, `not named: ${JSON.stringify(r.problems)}`);
       assert.notEqual(r.exit_code, 0);
@@ -200,8 +203,10 @@ async function nanRows(stopped: number, started: number): Promise<{ files: numbe
     });
     // the simulator's 32-bit devices (index % 7 = 3, docs/simulator.md) wrap every 23 s to 11 min:
     // DERIVE with min 0 (LibreNMS's port layout) makes a wrap's row unknown, outage or not
-    const port = Number(/_(\d+)\//.exec(lines[0])?.[1] ?? NaN);
-    if ((port - 16100) % 7 === 3) continue;
+    // device i answers on 198.19.(i div 250).(1 + i mod 250) (docs/lab.md)
+    const own = /^198\.19\.(\d+)\.(\d+)\//.exec(lines[0]);
+    const index = own ? Number(own[1]) * 250 + Number(own[2]) - 1 : NaN;
+    if (index % 7 === 3) continue;
     const before = rows.filter((r) => r.time > from + STEP && r.time <= stopped - STEP);
     if (before.length < 2 || !before.every((r) => r.known)) continue; // a port without counters
     files++;
