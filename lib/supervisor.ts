@@ -78,6 +78,8 @@ export interface SupervisionVerdict {
  */
 export function judgeSupervisor(s: SupervisorState, alive: boolean, nowSec: number): SupervisionVerdict {
   if (!alive) {
+    // `nms-agent stop` ends the supervisor on purpose: the agent is down, not left unsupervised
+    if (s.state === 'stopped') return { ok: true, crashLoop: false, detail: 'stopped by the init script' };
     const detail = `the supervisor (pid ${s.pid}) is gone: nothing restarts the agent if it stops`;
     return { ok: false, crashLoop: false, detail };
   }

@@ -116,6 +116,9 @@ test('a dead supervisor and systemd states are judged too', async () => {
   const dead = judgeSupervisor(s, false, 200);
   assert.equal(dead.ok, false);
   assert.match(dead.detail, /supervisor \(pid 999999\) is gone/);
+  // stopped on purpose (`/etc/init.d/nms-agent stop`): not a supervision fault; doctor then names the agent down
+  const stopped = parseSupervisorState('pid=999999\nchild=\nstate=stopped\nstarted_at=100\nrestarts=0\nfailures=0\nlast_exit=\nlast_exit_at=\ndelay=0\nupdated_at=100\n');
+  assert.equal(judgeSupervisor(stopped, false, 200).ok, true);
   assert.equal(judgeSystemd('ActiveState=activating\nSubState=auto-restart\nNRestarts=7\nExecMainStatus=2\n').crashLoop, true);
   assert.equal(judgeSystemd('ActiveState=active\nSubState=running\nNRestarts=1\nExecMainStatus=0\n').ok, true);
   assert.equal(judgeSystemd('ActiveState=failed\nSubState=failed\nNRestarts=0\nExecMainStatus=1\n').ok, false);
