@@ -4,7 +4,7 @@
 // outside the declared networks is dropped by the firewall; `nms status` is healthy (its probe
 // went through) and the API lists a device's messages.
 // Senders: NMS_SYSLOG_SENDERS (comma-separated addresses in the devices host, default the own
-// addresses of lab devices 0-2) and the declared networks NMS_SYSLOG_NETWORKS (default the senders, /32 each).
+// addresses of lab devices 0-3) and the declared networks NMS_SYSLOG_NETWORKS (default the senders, /32 each).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { REPO, ensureLab, inHost, nms } from './helpers/lab.js';
 import type { StatusReport } from '../../cli/status/types.js';
 
-const SENDERS = (process.env.NMS_SYSLOG_SENDERS ?? '198.19.0.1,198.19.0.2,198.19.0.3').split(',').map((s) => s.trim()).filter(Boolean);
+const SENDERS = (process.env.NMS_SYSLOG_SENDERS ?? '198.19.0.1,198.19.0.2,198.19.0.3,198.19.0.4').split(',').map((s) => s.trim()).filter(Boolean);
 const NETWORKS = (process.env.NMS_SYSLOG_NETWORKS ?? SENDERS.map((s) => `${s}/32`).join(',')).split(',').map((s) => s.trim());
 const MASTER = '198.18.0.10';
 const OUTSIDER = 'poller1'; // 198.18.0.11: a cluster member, not a device network
@@ -122,7 +122,7 @@ describe('syslog on the lab', { timeout: 900_000 }, () => {
     assert.equal(got.length, SENDERS.length, rows);
     for (const [k, dev, n] of got) {
       assert.equal(dev, expected.get(SENDERS[k]), `messages from ${SENDERS[k]}`);
-      assert.equal(n, TOTAL / SENDERS.length);
+      assert.ok(Math.abs(n - TOTAL / SENDERS.length) < 1, `${n} messages from ${SENDERS[k]} of ${TOTAL}`);
     }
     const api = await run('master', `sed -n 's/^API_TOKEN=/X-Auth-Token: /p' /etc/nms/.env > /tmp/.h; curl -sk -H @/tmp/.h 'https://127.0.0.1/api/v0/logs/syslog/${expected.get(SENDERS[0])}?limit=2&sortorder=DESC'; rm -f /tmp/.h`);
     const page = JSON.parse(api) as { status: string; count: number; total: number; logs: { device_id: number; msg: string; program: string }[] };
