@@ -101,6 +101,7 @@ async function deploy(): Promise<void> {
     return `  - { hostname: ${addr(i)}, poller_group: ${i % 2}, snmp: { version: v2c, community: public }${svc} }`;
   });
   writeFileSync(join(INV, 'devices.yaml'), `devices:\n${devices.join('\n')}\n`);
+  chmodSync(join(INV, 'devices.yaml'), 0o600); // it holds communities
   // only the rules this test drives: the recordings' ports, sensors and disks stay out of it
   writeFileSync(join(INV, 'alerts.yaml'), [
     `interval: ${INTERVAL}`,

@@ -64,6 +64,7 @@ describe('availability on the lab', { timeout: 600_000 }, () => {
       return `  - { hostname: ${addr(i)}, poller_group: ${i % 2}, snmp: { version: v2c, community: public }${svc} }`;
     });
     writeFileSync(join(INV, 'devices.yaml'), `devices:\n${devices.join('\n')}\n`);
+    chmodSync(join(INV, 'devices.yaml'), 0o600); // it holds communities
     const d = await nms(['deploy', '-i', INV], 900_000);
     assert.equal(d.code, 0, `deploy failed: ${(d.stdout + d.stderr).split('\n').filter((l) => /FAILED|UNREACHABLE|error/.test(l)).slice(0, 8).join(' | ')}`);
     await until('every device up after deploy', async () => (allAre(await statuses(), () => '1') ? true : undefined), 180_000);

@@ -65,6 +65,7 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
     // every device in groups every poller serves, so jobs move between the three pollers
     const devices = Array.from({ length: 12 }, (_, i) => `  - { hostname: 198.19.0.${1 + i}, poller_group: 1, snmp: { version: v2c, community: public } }`);
     writeFileSync(join(INV, 'devices.yaml'), `devices:\n${devices.join('\n')}\n`);
+    chmodSync(join(INV, 'devices.yaml'), 0o600); // it holds communities
     // a failed setup is a failed test
     const d = await nms(['deploy', '-i', INV], 900_000);
     if (d.code !== 0) throw new Error(`deploy failed (${d.code}): ${(d.stdout + d.stderr).split('\n').filter((l) => /FAILED|UNREACHABLE|error/.test(l)).slice(0, 5).join(' | ')}`);

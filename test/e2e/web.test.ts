@@ -62,8 +62,10 @@ describe('the web UI in chromium', { timeout: 600_000 }, () => {
     const hosts = join(INV, 'hosts.yaml');
     // short polls (and RRD steps) so that graphs have data within a minute
     writeFileSync(hosts, readFileSync(hosts, 'utf8').replace(/service_poller_frequency: \d+/, 'service_poller_frequency: 10'));
-    const devices = DEVICES.map((i) => `  - { hostname: 198.18.0.200, port: ${16100 + i}, poller_group: 0, snmp: { version: v2c, community: public } }`);
+    // device i answers on 198.19.(i div 250).(1 + i mod 250), port 161 (docs/lab.md)
+    const devices = DEVICES.map((i) => `  - { hostname: 198.19.0.${1 + i}, poller_group: 0, snmp: { version: v2c, community: public } }`);
     writeFileSync(join(INV, 'devices.yaml'), `devices:\n${devices.join('\n')}\n`);
+    chmodSync(join(INV, 'devices.yaml'), 0o600); // it holds communities
     const d = await nms(['deploy', '-i', INV], 600_000);
     assert.equal(d.code, 0, `deploy: ${d.stdout}\n${d.stderr}`);
     password = (parse(readFileSync(join(INV, 'secrets.yaml'), 'utf8')) as { web_admin_password: string }).web_admin_password;
