@@ -107,6 +107,31 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
     }
   });
 
+  it('a hostile cluster.web.server_name is refused with its place; the master keeps its nginx (16.4)', async (t) => {
+    if (skip) return t.skip(skip);
+    const hosts = join(INV, 'hosts.yaml');
+    const original = readFileSync(hosts, 'utf8');
+    const nginxBefore = await exec('master', 'cat /etc/nginx/nginx.conf | sha256sum');
+    const hostile = 'nms.lab; } server { listen 8081; root /; #';
+    const edited = original.replace(/server_name: '?nms\.lab'?/, `server_name: ${JSON.stringify(hostile)}`);
+    assert.notEqual(edited, original, 'the lab inventory names its server_name');
+    try {
+      writeFileSync(hosts, edited);
+      const text = await nms(['deploy', '-i', INV], 120_000);
+      assert.equal(text.code, 2, `exit 2, got ${text.code}`);
+      assert.match(text.stderr, /hosts\.yaml:\d+:\d+ cluster\.web\.server_name: must be an IP address or DNS name/);
+      const json = await nms(['deploy', '-i', INV, '--json'], 120_000);
+      assert.equal(json.code, 2, `--json: exit 2, got ${json.code}`);
+      const problem = (JSON.parse(json.stdout) as { error: { problems: { file: string; line: number; path: string }[] } })
+        .error.problems.find((p) => p.path === 'cluster.web.server_name');
+      assert.ok(problem && problem.file.endsWith('hosts.yaml') && problem.line > 0, json.stdout);
+      assert.equal(await exec('master', 'cat /etc/nginx/nginx.conf | sha256sum'), nginxBefore, 'nginx.conf untouched');
+      assert.equal((await exec('master', "grep -c 'listen 8081' /etc/nginx/nginx.conf || true")).trim(), '0');
+    } finally {
+      writeFileSync(hosts, original);
+    }
+  });
+
   it("an agent's /metrics answers the nodes and metrics_allow, and refuses an outsider", async (t) => {
     if (skip) return t.skip(skip);
     const code = async (from: string, to: string) => (await exec(from, `curl -s -m 3 -o /dev/null -w '%{http_code}' http://${to}:9273/metrics || true`)).trim();
