@@ -80,7 +80,8 @@ test('bad flags exit 2, as the help says, for subcommands too', () => {
 function inPty(args: string[], env: Record<string, string>): string {
   const cmd = [process.execPath, NMS, ...args].map((a) => `'${a}'`).join(' ');
   const clean = { ...process.env } as Record<string, string | undefined>;
-  for (const k of ['NO_COLOR', 'FORCE_COLOR', 'NMS_INVENTORY']) delete clean[k];
+  // chalk turns colour off under an unknown CI (CI=true, as .ci/run sets it): the terminal decides here
+  for (const k of ['NO_COLOR', 'FORCE_COLOR', 'NMS_INVENTORY', 'CI']) delete clean[k];
   const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: work, encoding: 'utf8', timeout: 20_000, env: { ...clean, TERM: 'xterm-256color', ...env } });
   assert.equal(r.error, undefined, String(r.error));
   return r.stdout;
