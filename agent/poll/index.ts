@@ -177,9 +177,15 @@ export class Poller {
       res.snmpRequests = session?.requests ?? 0;
       session?.close();
     }
-    // no SNMP answer: does it answer ping? (a failing check counts as answered: reason snmp)
+    // no SNMP answer: does it answer ping? A check that cannot run tells nothing (reason snmp). A
+    // device already down for icmp stays so even when it answers now: the SNMP failure came first,
+    // so it does not show "ICMP yes, SNMP no" at one time (a recovery under way); the next poll
+    // or ping round decides.
     const icmp = this.o.icmpCheck;
-    if (res.status === 'down' && icmp && !(await icmp(device.hostname, opts.signal).catch(() => true))) res.reason = 'icmp';
+    if (res.status === 'down' && icmp) {
+      const answered = await icmp(device.hostname, opts.signal).catch(() => undefined);
+      if (answered === false || (device.status === 0 && device.status_reason === 'icmp')) res.reason = 'icmp';
+    }
     res.seconds = (performance.now() - t0) / 1000;
     if (res.status === 'aborted') return res; // cancelled by us: says nothing about the device
     const up = res.status === 'up';

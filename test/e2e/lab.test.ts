@@ -188,7 +188,7 @@ describe('nms lab', { timeout: 600_000 }, () => {
     assert.notEqual((await get('198.19.0.3')).code, 0, 'an snmp-down device answers no SNMP');
     assert.equal((await get('198.19.0.1')).stdout.trim(), '"sim-0"', 'the others are untouched');
     const up = await nms(['lab', 'device', 'up', '1', '2', '--json']);
-    assert.deepEqual([JSON.parse(up.stdout).down, JSON.parse(up.stdout).snmpDown], [[], []]);
+    assert.deepEqual([JSON.parse(up.stdout).down, JSON.parse(up.stdout).snmp_down], [[], []]);
     assert.equal((await get('198.19.0.2')).stdout.trim(), '"sim-1"');
     assert.equal((await get('198.19.0.3')).stdout.trim(), '"sim-2"');
     const bad = await nms(['lab', 'device', 'down', '999']);
