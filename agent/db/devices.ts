@@ -148,6 +148,8 @@ export interface PollOutcome {
   sysName?: string;
   sysDescr?: string;
   sysObjectID?: string;
+  /** sysLocation, into devices.location (LibreNMS keeps it through its locations table). */
+  location?: string;
   uptime?: number;
 }
 
@@ -176,6 +178,7 @@ export async function recordPoll(
   // what `before` already holds is not sent again (sysDescr is often a few hundred bytes)
   for (const k of ['sysName', 'sysDescr', 'sysObjectID'] as const) if (o[k] !== undefined && o[k] !== before[k]) set(k, o[k]);
   if (o.uptime !== undefined) set('uptime', o.uptime);
+  if (o.location !== undefined) set('location', o.location.slice(0, 255));
   args.push(before.device_id);
   await withRetry(() => db.query(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = ?`, args));
   const change = {

@@ -189,7 +189,7 @@ export class Poller {
     res.seconds = (performance.now() - t0) / 1000;
     if (res.status === 'aborted') return res; // cancelled by us: says nothing about the device
     const up = res.status === 'up';
-    await recordPoll(this.o.db, device, { startedAt: started, seconds: res.seconds, up, reason: res.reason, detail: res.error, ...(up && sys ? { sysName: sys.sysName, sysDescr: sys.sysDescr, sysObjectID: dotted(sys.sysObjectID), uptime: sys.uptime ?? undefined } : {}) }, kind);
+    await recordPoll(this.o.db, device, { startedAt: started, seconds: res.seconds, up, reason: res.reason, detail: res.error, ...(up && sys ? { sysName: sys.sysName, sysDescr: sys.sysDescr, sysObjectID: dotted(sys.sysObjectID), location: sys.sysLocation, uptime: sys.uptime ?? undefined } : {}) }, kind);
     if (up && sys && detectReboot(device.uptime, sys.uptime)) {
       res.rebooted = true;
       await logEvent(this.o.db, device.device_id, 'reboot', `Device rebooted after ${device.uptime} s`, Severity.warning);

@@ -122,9 +122,11 @@ describe('the web UI in chromium', { timeout: 600_000 }, () => {
     await page.waitForURL(/\/device\/\d+$/);
     const h1 = await page.locator('h1').textContent();
     assert.ok(h1?.includes(HOSTILE_TEXT), `sysName as text: ${h1}`);
-    // sysName and sysDescr in the header (the poller does not store sysLocation yet; the
-    // integration test covers a hostile location row)
+    // sysName and sysLocation in the header, as text
     assert.ok((await page.locator('dl.head').textContent())?.includes(HOSTILE_TEXT), 'header text as text');
+    const location = await page.evaluate(() => [...document.querySelectorAll('dl.head dt')]
+      .find((dt) => dt.textContent === 'Location')?.nextElementSibling?.textContent ?? null);
+    assert.ok(location?.includes(HOSTILE_TEXT), `sysLocation as text: ${location}`);
     await page.click('nav.tabs >> text=Ports');
     await page.waitForURL(/\/ports$/);
     assert.ok((await page.locator('table').textContent())?.includes(HOSTILE_TEXT), 'ifAlias as text');
