@@ -8,7 +8,7 @@ import { discoveryProtocolsCollector } from './discovery-protocols.js';
 import { ucdDiskioCollector } from './ucd-diskio.js';
 
 // processors, mempools, storage and sensors are device modules (agent/modules/), driven by the OS definitions;
-// the table modules (agent/poll/modules.ts) run these four collectors at discovery (ucd-diskio also at each poll)
+// the table modules (agent/modules/tables.ts) run these four collectors at discovery (ucd-diskio also at each poll)
 export const COLLECTORS: Collector<unknown>[] = [systemCollector, portsCollector, entityPhysicalCollector,
   ipv4AddressesCollector, discoveryProtocolsCollector, ucdDiskioCollector];
 

@@ -8,7 +8,7 @@ import { processorsModule } from './processors.js';
 import { sensorsModule } from './sensors.js';
 import { storageModule } from './storage.js';
 import type { DeviceModule } from './types.js';
-import { TABLE_MODULES } from '../poll/modules.js';
+import { TABLE_MODULES } from './tables.js';
 
 /** Every module of issue 12 by LibreNMS's name, whoever implements it. */
 export const MODULE_NAMES = ['os', 'ports', 'processors', 'mempools', 'storage', 'sensors', 'entity-physical', 'ipv4-addresses', 'discovery-protocols', 'ucd-diskio'] as const;

@@ -10,7 +10,7 @@ import { SnmpError } from '../snmp/errors.js';
 import { SnmpSession } from '../snmp/session.js';
 import type { SnmpTarget } from '../snmp/types.js';
 import { PORT_COUNTERS } from '../db/schema.js';
-import { unorderedWalk } from './modules.js';
+import { unorderedWalk } from '../modules/tables.js';
 
 export interface ProbeModule {
   module: string;
