@@ -11,13 +11,26 @@ import { register as registerAlert } from './commands/alert.js';
 import { register as registerProbe } from './commands/probe.js';
 
 const program = new Command('nms-agent')
-  .description('The nms agent: polls devices over SNMP into rrdcached and MariaDB, coordinated through Redis and memcached.')
+  .description(
+    'The nms agent: polls devices over SNMP into rrdcached and MariaDB, coordinated through Redis and memcached.',
+  )
   .version('0.1.0')
-  .option('--env <path>', 'path of the node .env file (config.yaml is read beside it)', process.env.NMS_ENV ?? '/etc/nms/.env')
+  .option(
+    '--env <path>',
+    'path of the node .env file (config.yaml is read beside it)',
+    process.env.NMS_ENV ?? '/etc/nms/.env',
+  )
   .showHelpAfterError('(add --help for usage)');
 
-for (const register of [registerRun, registerMigrate, registerPoll, registerDoctor, registerClusterStatus,
-  registerAlert, registerProbe]) {
+for (const register of [
+  registerRun,
+  registerMigrate,
+  registerPoll,
+  registerDoctor,
+  registerClusterStatus,
+  registerAlert,
+  registerProbe,
+]) {
   register(program);
 }
 

@@ -35,10 +35,32 @@ interface Hyper {
 }
 
 /** hyperfine's statistics of one command, in seconds. */
-export function hyperfine(name: string, command: string, runs: number, warmup: number, env: Record<string, string> = {}): Hyper {
+export function hyperfine(
+  name: string,
+  command: string,
+  runs: number,
+  warmup: number,
+  env: Record<string, string> = {},
+): Hyper {
   const out = join(ROOT, `.bench-${name}-${process.pid}.json`);
   try {
-    execFileSync('hyperfine', ['--style', 'basic', '--warmup', String(warmup), '--runs', String(runs), '--export-json', out, '-n', name, command], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env }, timeout: 1800_000 });
+    execFileSync(
+      'hyperfine',
+      [
+        '--style',
+        'basic',
+        '--warmup',
+        String(warmup),
+        '--runs',
+        String(runs),
+        '--export-json',
+        out,
+        '-n',
+        name,
+        command,
+      ],
+      { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env }, timeout: 1800_000 },
+    );
     const r = JSON.parse(readFileSync(out, 'utf8')).results[0] as Hyper;
     return r;
   } finally {
@@ -76,15 +98,28 @@ function deployJson(): { code: number; changed: number; failed: number; cpu: num
 }
 
 function masterDeployed(): boolean {
-  const r = spawnSync(NMS[0], [NMS[1], 'lab', 'exec', 'master', '--', 'test', '-f', '/etc/nms/.env'], { timeout: 60_000 });
+  const r = spawnSync(NMS[0], [NMS[1], 'lab', 'exec', 'master', '--', 'test', '-f', '/etc/nms/.env'], {
+    timeout: 60_000,
+  });
   return r.status === 0;
 }
 
 let failedRuns = 0;
 
-function ansibleRecap(dir: string): { code: number; changed: number; ok: number; failed: number; cpu: number; out: string; error?: string } {
+function ansibleRecap(dir: string): {
+  code: number;
+  changed: number;
+  ok: number;
+  failed: number;
+  cpu: number;
+  out: string;
+  error?: string;
+} {
   // CPU: ansible-playbook and its forks; not the ssh control masters, which leave the tree
-  const r = timedSpawn('ansible-playbook', [join(ROOT, 'bench/ansible/deploy.yml')], { cwd: dir, env: { ...process.env, ANSIBLE_CONFIG: join(dir, 'ansible.cfg') } });
+  const r = timedSpawn('ansible-playbook', [join(ROOT, 'bench/ansible/deploy.yml')], {
+    cwd: dir,
+    env: { ...process.env, ANSIBLE_CONFIG: join(dir, 'ansible.cfg') },
+  });
   let changed = 0;
   let ok = 0;
   let failed = 0;
@@ -100,7 +135,15 @@ function ansibleRecap(dir: string): { code: number; changed: number; ok: number;
   // the whole output is kept (secret items are no_log): a failure is read, not guessed at
   const log = join(tmpdir(), `nms-bench-ansible-failed-${process.pid}-${++failedRuns}.log`);
   writeFileSync(log, out, { mode: 0o600 });
-  return { code, changed, ok, failed, cpu, out, error: `${ansibleFailure(out) || `exit ${code}`} (whole output: ${log})` };
+  return {
+    code,
+    changed,
+    ok,
+    failed,
+    cpu,
+    out,
+    error: `${ansibleFailure(out) || `exit ${code}`} (whole output: ${log})`,
+  };
 }
 
 /** `fatal: [host]: UNREACHABLE! … "msg": "…"` lines of a failed run, with the task each was in. */
@@ -114,7 +157,11 @@ function ansibleFailure(out: string): string {
     if (!f) continue;
     const msg = /"msg": "((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? '';
     // ssh's warnings come framed in @ lines with JSON \r\n escapes: keep the words
-    const words = msg.replace(/\\[rn]/g, ' ').replace(/@+/g, ' ').replace(/\s+/g, ' ').trim();
+    const words = msg
+      .replace(/\\[rn]/g, ' ')
+      .replace(/@+/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
     found.push(`${f[2]} ${f[3]} at "${task}": ${words.slice(0, 300)}`);
   }
   return found.slice(0, 3).join(' / ');
@@ -152,8 +199,17 @@ async function cleanRuns(): Promise<CleanResult> {
       await cc.recreate();
       let t = performance.now();
       const a = ansibleRecap(work.dir);
-      out.ansible = { seconds: (performance.now() - t) / 1000, cpu: a.cpu, code: a.code, changed: a.changed, ok: a.ok, failed: a.failed };
-      console.error(`ansible-playbook, clean hosts: ${out.ansible.seconds.toFixed(1)} s, exit ${a.code}, changed=${a.changed}`);
+      out.ansible = {
+        seconds: (performance.now() - t) / 1000,
+        cpu: a.cpu,
+        code: a.code,
+        changed: a.changed,
+        ok: a.ok,
+        failed: a.failed,
+      };
+      console.error(
+        `ansible-playbook, clean hosts: ${out.ansible.seconds.toFixed(1)} s, exit ${a.code}, changed=${a.changed}`,
+      );
       if (a.error) out.error = a.error;
       t = performance.now();
       const b = ansibleRecap(work.dir);
@@ -161,7 +217,13 @@ async function cleanRuns(): Promise<CleanResult> {
       if (b.error && !out.error) out.error = b.error;
       out.layers = compareSnapshots(byNms, snapshotHosts());
       const after = cc.deploy();
-      out.nmsAfterAnsible = { seconds: after.seconds, cpu: after.cpu, changed: after.changed, code: after.code, changes: after.changes };
+      out.nmsAfterAnsible = {
+        seconds: after.seconds,
+        cpu: after.cpu,
+        changed: after.changed,
+        code: after.code,
+        changes: after.changes,
+      };
       if (after.changes.length) console.error(`nms deploy after Ansible changed:\n  ${after.changes.join('\n  ')}`);
     } finally {
       removeAnsibleWork(work);
@@ -198,14 +260,16 @@ async function measure(): Promise<void> {
     const r = deployJson();
     clean = { seconds: (performance.now() - t) / 1000, cpu: r.cpu, changed: r.changed, code: r.code };
     console.error(`nms deploy from clean hosts: ${clean.seconds.toFixed(1)} s, exit ${r.code}, ${r.changed} changes`);
-    if (r.code !== 0) throw new Error(`nms deploy from clean hosts failed (exit ${r.code}): ${JSON.stringify(r.json).slice(0, 2000)}`);
+    if (r.code !== 0)
+      throw new Error(`nms deploy from clean hosts failed (exit ${r.code}): ${JSON.stringify(r.json).slice(0, 2000)}`);
   }
   const check = deployJson();
   if (check.code !== 0) throw new Error(`nms deploy failed (exit ${check.code}); fix the lab first`);
   if (check.changed !== 0) {
     // a first run after someone else's deploy may still converge something; the next must not
     const again = deployJson();
-    if (again.changed !== 0) throw new Error(`nms deploy keeps changing things (${again.changed} changes): no "no-change" run to measure`);
+    if (again.changed !== 0)
+      throw new Error(`nms deploy keeps changing things (${again.changed} changes): no "no-change" run to measure`);
   }
   const nms = hyperfine('nms-deploy-no-change', `${NMS.join(' ')} deploy -i ${INV}`, RUNS, 1);
 
@@ -216,16 +280,20 @@ async function measure(): Promise<void> {
   try {
     // the first Ansible run may change modes or file backups it does differently; then it must be a no-op
     settle = ansibleRecap(work.dir);
-    if (settle.code !== 0) throw new Error(`ansible-playbook failed (exit ${settle.code}):\n${settle.out.slice(-3000)}`);
+    if (settle.code !== 0)
+      throw new Error(`ansible-playbook failed (exit ${settle.code}):\n${settle.out.slice(-3000)}`);
     verify = ansibleRecap(work.dir);
-    console.error(`ansible first run: ok=${settle.ok} changed=${settle.changed}; second: ok=${verify.ok} changed=${verify.changed}`);
+    console.error(
+      `ansible first run: ok=${settle.ok} changed=${settle.changed}; second: ok=${verify.ok} changed=${verify.changed}`,
+    );
     // timed here rather than by hyperfine so that a failed run (the shared lab rebuilt under us) says why
     const times: number[] = [];
     const cpus: number[] = [];
     for (let i = 0; i < ANSIBLE_RUNS; i++) {
       const t = performance.now();
       const r = ansibleRecap(work.dir);
-      if (r.code !== 0) throw new Error(`ansible-playbook run ${i + 1} failed (exit ${r.code}):\n${r.out.slice(-2000)}`);
+      if (r.code !== 0)
+        throw new Error(`ansible-playbook run ${i + 1} failed (exit ${r.code}):\n${r.out.slice(-2000)}`);
       times.push((performance.now() - t) / 1000);
       cpus.push(r.cpu);
     }
@@ -237,19 +305,64 @@ async function measure(): Promise<void> {
   const after = deployJson();
   const cr = process.env.NMS_BENCH_DEPLOY_CLEAN === '0' ? undefined : await cleanRuns();
 
-  const one = (label: string, r: { seconds: number; cpu: number }, changes: string): (string | number)[] => [label, fmt(r.seconds, 2), '–', '–', '–', fmt(r.cpu, 2), changes];
+  const one = (label: string, r: { seconds: number; cpu: number }, changes: string): (string | number)[] => [
+    label,
+    fmt(r.seconds, 2),
+    '–',
+    '–',
+    '–',
+    fmt(r.cpu, 2),
+    changes,
+  ];
   if (clean) rows.push(one('nms deploy, clean lab hosts (1 run)', clean, String(clean.changed)));
   const exit = (code: number): string => (code ? `, exit ${code}` : '');
   if (cr) {
     rows.push(one(`nms deploy, 3 clean extra hosts (1 run${exit(cr.nms.code)})`, cr.nms, String(cr.nms.changed)));
     rows.push(one('nms deploy, same hosts, next run', cr.nmsAgain, String(cr.nmsAgain.changed)));
-    if (cr.ansible) rows.push(one(`ansible-playbook, the same 3 hosts made again clean (1 run${exit(cr.ansible.code)})`, cr.ansible, `${cr.ansible.changed} tasks`));
-    if (cr.ansibleAgain) rows.push(one(`ansible-playbook, same hosts, next run${exit(cr.ansibleAgain.code)}`, cr.ansibleAgain, `${cr.ansibleAgain.changed} tasks`));
-    if (cr.nmsAfterAnsible) rows.push(one(`nms deploy after those Ansible runs${exit(cr.nmsAfterAnsible.code)}`, cr.nmsAfterAnsible, String(cr.nmsAfterAnsible.changed)));
+    if (cr.ansible)
+      rows.push(
+        one(
+          `ansible-playbook, the same 3 hosts made again clean (1 run${exit(cr.ansible.code)})`,
+          cr.ansible,
+          `${cr.ansible.changed} tasks`,
+        ),
+      );
+    if (cr.ansibleAgain)
+      rows.push(
+        one(
+          `ansible-playbook, same hosts, next run${exit(cr.ansibleAgain.code)}`,
+          cr.ansibleAgain,
+          `${cr.ansibleAgain.changed} tasks`,
+        ),
+      );
+    if (cr.nmsAfterAnsible)
+      rows.push(
+        one(
+          `nms deploy after those Ansible runs${exit(cr.nmsAfterAnsible.code)}`,
+          cr.nmsAfterAnsible,
+          String(cr.nmsAfterAnsible.changed),
+        ),
+      );
   }
   const cpu = (h: Hyper): string => (h.user === undefined ? '–' : fmt(h.user + (h.system ?? 0), 2));
-  rows.push([`nms deploy, no change (${RUNS} runs)`, fmt(nms.mean, 2), fmt(nms.stddev, 2), fmt(nms.min, 2), fmt(nms.max, 2), cpu(nms), '0']);
-  rows.push([`ansible-playbook, no change (${ANSIBLE_RUNS} runs)`, fmt(ansible.mean, 2), fmt(ansible.stddev, 2), fmt(ansible.min, 2), fmt(ansible.max, 2), cpu(ansible), `${verify.changed} tasks`]);
+  rows.push([
+    `nms deploy, no change (${RUNS} runs)`,
+    fmt(nms.mean, 2),
+    fmt(nms.stddev, 2),
+    fmt(nms.min, 2),
+    fmt(nms.max, 2),
+    cpu(nms),
+    '0',
+  ]);
+  rows.push([
+    `ansible-playbook, no change (${ANSIBLE_RUNS} runs)`,
+    fmt(ansible.mean, 2),
+    fmt(ansible.stddev, 2),
+    fmt(ansible.min, 2),
+    fmt(ansible.max, 2),
+    cpu(ansible),
+    `${verify.changed} tasks`,
+  ]);
   const ratio = ansible.mean / nms.mean;
   const cleanRatio = cr?.ansible && !cr.ansible.code && !cr.nms.code ? cr.ansible.seconds / cr.nms.seconds : undefined;
   const leftByAnsible = cr?.nmsAfterAnsible?.changes ?? [];
@@ -257,30 +370,61 @@ async function measure(): Promise<void> {
 
 Run ${now()}: the lab (master + poller1 + poller2, each its own namespaces and sshd on this
 machine); nms timed with hyperfine, Ansible run by run (wall, whole command: Node start, inventory validation, SSH,
-facts). Ansible: \`ansible-playbook\` ${execFileSync('ansible-playbook', ['--version'], { encoding: 'utf8' }).split('\n')[0].replace(/^ansible-playbook /, '')} with bench/ansible/deploy.yml,
+facts). Ansible: \`ansible-playbook\` ${execFileSync('ansible-playbook', ['--version'], { encoding: 'utf8' })
+    .split('\n')[0]
+    .replace(/^ansible-playbook /, '')} with bench/ansible/deploy.yml,
 pipelining on, forks 10, ControlPersist 60 s (Ansible's default, so its later runs reuse SSH
 connections), the same known_hosts and key; its per-host vars come from nms's own plan (same
 packages, nms user, directories, rendered files with owners and modes, the self-signed
 certificate by the same command, services restarted when their files changed, the database and
 accounts by nms's own SQL when they differ, the schema by \`nms-agent migrate\`, a read of the
 devices). Ansible's first run here reported changed=${settle.changed}, the next changed=${verify.changed};
-after the Ansible runs \`nms deploy\` found ${after.changed} change(s) (0 means both tools want the same state)${after.changed ? `: ${changeTitles(after.json).map((c) => `"${c}"`).join(', ').slice(0, 600)}` : ''}.
+after the Ansible runs \`nms deploy\` found ${after.changed} change(s) (0 means both tools want the same state)${
+    after.changed
+      ? `: ${changeTitles(after.json)
+          .map((c) => `"${c}"`)
+          .join(', ')
+          .slice(0, 600)}`
+      : ''
+  }.
 "changes" counts operations for nms and changed tasks for Ansible (a loop over 10 files is one task).
 "CPU s" is user + system time on this machine of the tool's own processes (hyperfine for nms; GNU time
 for Ansible, whose SSH control masters leave its process tree and are not counted), not the hosts' side.
 ${clean ? '' : '\nThe lab had already been deployed, so the lab itself gives no "from clean hosts" figure.'}
-${cr ? `From clean hosts: three extra lab hosts (\`nms lab add-host\`, outside inventories/lab; the same
+${
+  cr
+    ? `From clean hosts: three extra lab hosts (\`nms lab add-host\`, outside inventories/lab; the same
 cluster layout and settings in a private inventory, no devices) deployed by nms; then removed, made again
 clean at the same addresses and deployed by ansible-playbook with vars from nms's plan for them;
-then nms deploy once more on what Ansible left: ${leftByAnsible.length ? `it changed ${leftByAnsible.map((c) => `"${c}"`).join(', ').slice(0, 600)}` : 'nothing to change, so both tools made the same state'}.
-${cr.layers ? `The hosts' files (their overlay upper layers, daemons' data and logs aside) as nms left them and as Ansible left them differ in ${Object.entries(cr.layers.expected).map(([why, n]) => `${n} path(s): ${why}`).join('; ') || 'nothing'}${cr.layers.other.length ? `; and, unexplained, ${cr.layers.other.length}: ${cr.layers.other.slice(0, 8).join(', ')}` : '; nothing else'}.` : ''}
-Packages are in the lab's lower layer, so neither tool installs any.${cleanRatio ? ` From clean hosts Ansible took ${fmt(cleanRatio, 1)}× nms's time.` : ''}${cr.error ? ` A failure: ${cr.error.replace(/\s+/g, ' ').slice(0, 600)}` : ''}` : ''}
+then nms deploy once more on what Ansible left: ${
+        leftByAnsible.length
+          ? `it changed ${leftByAnsible
+              .map((c) => `"${c}"`)
+              .join(', ')
+              .slice(0, 600)}`
+          : 'nothing to change, so both tools made the same state'
+      }.
+${
+  cr.layers
+    ? `The hosts' files (their overlay upper layers, daemons' data and logs aside) as nms left them and as Ansible left them differ in ${
+        Object.entries(cr.layers.expected)
+          .map(([why, n]) => `${n} path(s): ${why}`)
+          .join('; ') || 'nothing'
+      }${cr.layers.other.length ? `; and, unexplained, ${cr.layers.other.length}: ${cr.layers.other.slice(0, 8).join(', ')}` : '; nothing else'}.`
+    : ''
+}
+Packages are in the lab's lower layer, so neither tool installs any.${cleanRatio ? ` From clean hosts Ansible took ${fmt(cleanRatio, 1)}× nms's time.` : ''}${cr.error ? ` A failure: ${cr.error.replace(/\s+/g, ' ').slice(0, 600)}` : ''}`
+    : ''
+}
 
-${table(['', ''], [
+${table(
+  ['', ''],
+  [
     ['budget', 'no-change nms deploy ≤ 1.5 s and ≥ 10× faster than ansible-playbook'],
     ['nms no-change (mean)', `${fmt(nms.mean, 2)} s (${nms.mean <= 1.5 ? 'within' : 'OVER'} 1.5 s)`],
     ['ratio ansible / nms', `${fmt(ratio, 1)}× (${ratio >= 10 ? 'met' : 'NOT met'})`],
-  ])}
+  ],
+)}
 
 ${table(['run', 'mean s', 'stddev s', 'min s', 'max s', 'CPU s (workstation, mean)', 'changes'], rows)}
 `;

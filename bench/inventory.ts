@@ -18,7 +18,10 @@ function devicesYaml(n: number): string {
   for (let i = 0; i < n; i++) {
     const host = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
     out.push(`  - hostname: ${host}`, `    port: 161`, `    poller_group: ${i % 2}`);
-    if (i % 4 === 3) out.push(`    snmp: { version: v3, authlevel: authPriv, authname: nms-user-${i % 97}, authpass: auth-pass-${i}, authalgo: SHA, cryptopass: priv-pass-${i}, cryptoalgo: AES }`);
+    if (i % 4 === 3)
+      out.push(
+        `    snmp: { version: v3, authlevel: authPriv, authname: nms-user-${i % 97}, authpass: auth-pass-${i}, authalgo: SHA, cryptopass: priv-pass-${i}, cryptoalgo: AES }`,
+      );
     else out.push(`    snmp: { version: v2c, community: community-${String(i).padStart(6, '0')} }`);
   }
   return out.join('\n') + '\n';
@@ -34,7 +37,11 @@ interface Run {
 }
 
 function once(dir: string): Run {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, NMS, 'inventory', 'check', '-i', dir, '--json'], { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 });
+  const r = spawnSync(
+    '/usr/bin/time',
+    ['-f', '%e %U %S %M', process.execPath, NMS, 'inventory', 'check', '-i', dir, '--json'],
+    { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 },
+  );
   const [secs, user, sys, kib] = (r.stderr.trim().split('\n').pop() ?? '').split(' ').map(Number);
   return { seconds: secs, cpu: user + sys, maxRssMiB: kib / 1024, code: r.status, stderr: r.stderr };
 }
@@ -48,7 +55,10 @@ function main(): void {
     for (const f of ['secrets.yaml', 'devices.yaml']) chmodSync(join(dir, f), 0o600);
     const size = statSync(join(dir, 'devices.yaml')).size;
     const first = once(dir);
-    if (first.code !== 0) throw new Error(`nms inventory check exited ${first.code} on the generated inventory: ${first.stderr.slice(0, 2000)}`);
+    if (first.code !== 0)
+      throw new Error(
+        `nms inventory check exited ${first.code} on the generated inventory: ${first.stderr.slice(0, 2000)}`,
+      );
     const runs = Array.from({ length: RUNS }, () => once(dir));
     const secs = runs.map((r) => r.seconds).sort((a, b) => a - b);
     const rss = runs.map((r) => r.maxRssMiB).sort((a, b) => a - b);
@@ -60,11 +70,35 @@ Run ${now()}: \`nms inventory check --json\` on a generated inventory (the test 
 and ${fmt(DEVICES)} devices, three in four v2c and one in four v3; devices.yaml ${fmt(size / 2 ** 20, 1)} MiB), ${RUNS} runs
 after 1 warm-up, each the whole command (Node start included) under /usr/bin/time.
 
-${table(['', 'budget', 'median', 'min', 'max', 'verdict'], [
-      ['wall', '≤ 1 s', `${fmt(median(secs), 2)} s`, `${fmt(secs[0], 2)} s`, `${fmt(secs[secs.length - 1], 2)} s`, median(secs) <= 1 ? 'within' : 'OVER'],
-      ['CPU (user + sys)', '–', `${fmt(median(cpu), 2)} s`, `${fmt(cpu[0], 2)} s`, `${fmt(cpu[cpu.length - 1], 2)} s`, ''],
-      ['peak RSS', '≤ 200 MiB', `${fmt(median(rss))} MiB`, `${fmt(rss[0])} MiB`, `${fmt(rss[rss.length - 1])} MiB`, median(rss) <= 200 ? 'within' : 'OVER'],
-    ])}
+${table(
+  ['', 'budget', 'median', 'min', 'max', 'verdict'],
+  [
+    [
+      'wall',
+      '≤ 1 s',
+      `${fmt(median(secs), 2)} s`,
+      `${fmt(secs[0], 2)} s`,
+      `${fmt(secs[secs.length - 1], 2)} s`,
+      median(secs) <= 1 ? 'within' : 'OVER',
+    ],
+    [
+      'CPU (user + sys)',
+      '–',
+      `${fmt(median(cpu), 2)} s`,
+      `${fmt(cpu[0], 2)} s`,
+      `${fmt(cpu[cpu.length - 1], 2)} s`,
+      '',
+    ],
+    [
+      'peak RSS',
+      '≤ 200 MiB',
+      `${fmt(median(rss))} MiB`,
+      `${fmt(rss[0])} MiB`,
+      `${fmt(rss[rss.length - 1])} MiB`,
+      median(rss) <= 200 ? 'within' : 'OVER',
+    ],
+  ],
+)}
 `;
     process.stdout.write(text);
     writeSection('inventory', text);

@@ -55,7 +55,10 @@ async function measure(n: number, rrdPid: number, dbPid: number | undefined, cli
       const wall = (performance.now() - t0) / 1000;
       const other = meter.stop();
       rows.push({
-        n, round, wall, answered: r.answered,
+        n,
+        round,
+        wall,
+        answered: r.answered,
         agentCpu: selfCpuSeconds() - cpu0,
         fpingCpu: reapedChildrenCpuSeconds() - kids0,
         rrdCpu: other.get(rrdPid) ?? 0,
@@ -100,10 +103,19 @@ N packets at 1 ms) plus the writes. CPU per device: agent = this process (parse,
 client), fping = the fping child, rrdcached = the daemon${dbNote}.
 Budget (issue 14): 10,000 devices every 60 s by one poller.
 
-${table(HEAD, all.map((r) => [
-    fmt(r.n), r.round, fmt(r.wall, 1), fmt(r.answered), ms(r.agentCpu, r.n), ms(r.fpingCpu, r.n), ms(r.rrdCpu, r.n),
+${table(
+  HEAD,
+  all.map((r) => [
+    fmt(r.n),
+    r.round,
+    fmt(r.wall, 1),
+    fmt(r.answered),
+    ms(r.agentCpu, r.n),
+    ms(r.fpingCpu, r.n),
+    ms(r.rrdCpu, r.n),
     Number.isNaN(r.dbCpu) ? 'n/a' : ms(r.dbCpu, r.n),
-  ]))}
+  ]),
+)}
 `;
   console.log(text);
   writeSection('ping', text);

@@ -56,8 +56,20 @@ async function nmsSide(sim: SimulatorProcess, portsOnly: boolean): Promise<SideR
   const worker = new PollWorker();
   try {
     await worker.start();
-    const disc = await worker.setup({ dbUrl: DB_URL, database: `nms_bench_poll_${process.pid}`, rrdcached: rrd.address, devices: V2C, firstPort: FIRST_PORT, maxConcurrent: CONCURRENCY, portsOnly, step: 300, smallRras: true });
-    console.error(`nms: discovered ${disc.up}/${V2C.length} in ${disc.wall.toFixed(1)} s${disc.firstError ? ` (first error: ${disc.firstError})` : ''}`);
+    const disc = await worker.setup({
+      dbUrl: DB_URL,
+      database: `nms_bench_poll_${process.pid}`,
+      rrdcached: rrd.address,
+      devices: V2C,
+      firstPort: FIRST_PORT,
+      maxConcurrent: CONCURRENCY,
+      portsOnly,
+      step: 300,
+      smallRras: true,
+    });
+    console.error(
+      `nms: discovered ${disc.up}/${V2C.length} in ${disc.wall.toFixed(1)} s${disc.firstError ? ` (first error: ${disc.firstError})` : ''}`,
+    );
     await worker.cycle(); // warm-up: the first poll after discovery
     const db = mariadbPid();
     const meter = new CpuMeter([worker.pid, sim.pid, rrd.pid, ...(db ? [db] : [])]).start();
@@ -67,9 +79,19 @@ async function nmsSide(sim: SimulatorProcess, portsOnly: boolean): Promise<SideR
     const sum = (f: (c: CycleResult) => number) => cycles.reduce((a, c) => a + f(c), 0);
     const firstError = cycles.find((c) => c.firstError)?.firstError;
     return {
-      name: portsOnly ? 'nms Poller, system + ports only (the job if_mib does)' : 'nms Poller, full poll (system, ports, processors, storage, sensors)',
-      polls: sum((c) => c.up + c.down), wall: sum((c) => c.wall), cpu: cpu.get(worker.pid)!, simCpu: cpu.get(sim.pid)!, rrdCpu: cpu.get(rrd.pid)!, dbCpu: db ? cpu.get(db) : undefined,
-      varbinds: sum((c) => c.varbinds), failed: sum((c) => c.down), rss: peakRssMiB(worker.pid), note: firstError,
+      name: portsOnly
+        ? 'nms Poller, system + ports only (the job if_mib does)'
+        : 'nms Poller, full poll (system, ports, processors, storage, sensors)',
+      polls: sum((c) => c.up + c.down),
+      wall: sum((c) => c.wall),
+      cpu: cpu.get(worker.pid)!,
+      simCpu: cpu.get(sim.pid)!,
+      rrdCpu: cpu.get(rrd.pid)!,
+      dbCpu: db ? cpu.get(db) : undefined,
+      varbinds: sum((c) => c.varbinds),
+      failed: sum((c) => c.down),
+      rss: peakRssMiB(worker.pid),
+      note: firstError,
     };
   } finally {
     await worker.close();
@@ -80,27 +102,47 @@ async function nmsSide(sim: SimulatorProcess, portsOnly: boolean): Promise<SideR
 /** Generates snmp.yml from bench/generator.yml with the MIBs net-snmp (npm) ships. */
 function generateExporterConfig(dir: string): string {
   copyFileSync(join(ROOT, 'bench/generator.yml'), join(dir, 'generator.yml'));
-  execFileSync('prometheus-snmp-generator', ['generate'], { cwd: dir, env: { ...process.env, MIBDIRS: join(ROOT, 'node_modules/net-snmp/lib/mibs') }, stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
+  execFileSync('prometheus-snmp-generator', ['generate'], {
+    cwd: dir,
+    env: { ...process.env, MIBDIRS: join(ROOT, 'node_modules/net-snmp/lib/mibs') },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 120_000,
+  });
   return join(dir, 'snmp.yml');
 }
 
 function scrape(agent: http.Agent, target: string, module: string): Promise<{ ok: boolean; pdus: number }> {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port: EXPORTER_PORT, path: `/snmp?module=${module}&target=${encodeURIComponent(target)}`, agent, timeout: 30_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (body += d));
-      res.on('end', () => {
-        const m = /^snmp_scrape_pdus_returned (\d+)/m.exec(body);
-        resolve({ ok: res.statusCode === 200 && Boolean(m) && /^ifOperStatus\{/m.test(body), pdus: m ? Number(m[1]) : 0 });
-      });
-    });
+    const req = http.get(
+      {
+        host: '127.0.0.1',
+        port: EXPORTER_PORT,
+        path: `/snmp?module=${module}&target=${encodeURIComponent(target)}`,
+        agent,
+        timeout: 30_000,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (body += d));
+        res.on('end', () => {
+          const m = /^snmp_scrape_pdus_returned (\d+)/m.exec(body);
+          resolve({
+            ok: res.statusCode === 200 && Boolean(m) && /^ifOperStatus\{/m.test(body),
+            pdus: m ? Number(m[1]) : 0,
+          });
+        });
+      },
+    );
     req.on('error', () => resolve({ ok: false, pdus: 0 }));
     req.on('timeout', () => req.destroy());
   });
 }
 
-async function scrapeAll(agent: http.Agent, module: string): Promise<{ polls: number; failed: number; varbinds: number; wall: number }> {
+async function scrapeAll(
+  agent: http.Agent,
+  module: string,
+): Promise<{ polls: number; failed: number; varbinds: number; wall: number }> {
   const t = performance.now();
   let next = 0;
   const out = { polls: 0, failed: 0, varbinds: 0, wall: 0 };
@@ -124,7 +166,11 @@ async function exporterSide(sim: SimulatorProcess, module: 'if_mib' | 'if_counte
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   try {
     const config = generateExporterConfig(dir);
-    child = spawn('prometheus-snmp-exporter', [`--config.file=${config}`, `--web.listen-address=127.0.0.1:${EXPORTER_PORT}`, '--log.level=warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child = spawn(
+      'prometheus-snmp-exporter',
+      [`--config.file=${config}`, `--web.listen-address=127.0.0.1:${EXPORTER_PORT}`, '--log.level=warn'],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
     for (let i = 0; i < 100; i++) {
       if ((await scrape(agent, `127.0.0.1:${FIRST_PORT}`, module)).ok) break;
       if (child.exitCode !== null) throw new Error(`prometheus-snmp-exporter exited ${child.exitCode}`);
@@ -136,7 +182,19 @@ async function exporterSide(sim: SimulatorProcess, module: 'if_mib' | 'if_counte
     for (let c = 0; c < CYCLES; c++) runs.push(await scrapeAll(agent, module));
     const cpu = meter.stop();
     const sum = (f: (r: (typeof runs)[number]) => number) => runs.reduce((a, r) => a + f(r), 0);
-    return { name: module === 'if_mib' ? 'snmp_exporter 0.21, if_mib (sysUpTime, interfaces, ifXTable)' : 'snmp_exporter 0.21, if_counters (the columns an nms poll walks)', polls: sum((r) => r.polls), wall: sum((r) => r.wall), cpu: cpu.get(child.pid!)!, simCpu: cpu.get(sim.pid)!, varbinds: sum((r) => r.varbinds), failed: sum((r) => r.failed), rss: peakRssMiB(child.pid!) };
+    return {
+      name:
+        module === 'if_mib'
+          ? 'snmp_exporter 0.21, if_mib (sysUpTime, interfaces, ifXTable)'
+          : 'snmp_exporter 0.21, if_counters (the columns an nms poll walks)',
+      polls: sum((r) => r.polls),
+      wall: sum((r) => r.wall),
+      cpu: cpu.get(child.pid!)!,
+      simCpu: cpu.get(sim.pid)!,
+      varbinds: sum((r) => r.varbinds),
+      failed: sum((r) => r.failed),
+      rss: peakRssMiB(child.pid!),
+    };
   } finally {
     agent.destroy();
     if (child && child.exitCode === null) {
@@ -150,8 +208,18 @@ async function exporterSide(sim: SimulatorProcess, module: 'if_mib' | 'if_counte
 
 export function sideRows(rows: SideResult[]): (string | number)[][] {
   return rows.map((r) => [
-    r.name, fmt(r.polls), fmt(r.failed), fmt(r.wall, 1), fmt(r.cpu, 2), fmt((r.cpu * 1000) / r.polls, 2), fmt(r.varbinds / r.polls), fmt(r.varbinds / r.cpu),
-    fmt(r.rss), fmt((r.simCpu * 1000) / r.polls, 2), r.rrdCpu === undefined ? '–' : fmt((r.rrdCpu * 1000) / r.polls, 2), r.dbCpu === undefined ? '–' : fmt((r.dbCpu * 1000) / r.polls, 2),
+    r.name,
+    fmt(r.polls),
+    fmt(r.failed),
+    fmt(r.wall, 1),
+    fmt(r.cpu, 2),
+    fmt((r.cpu * 1000) / r.polls, 2),
+    fmt(r.varbinds / r.polls),
+    fmt(r.varbinds / r.cpu),
+    fmt(r.rss),
+    fmt((r.simCpu * 1000) / r.polls, 2),
+    r.rrdCpu === undefined ? '–' : fmt((r.rrdCpu * 1000) / r.polls, 2),
+    r.dbCpu === undefined ? '–' : fmt((r.dbCpu * 1000) / r.polls, 2),
   ]);
 }
 
@@ -163,7 +231,25 @@ async function main(): Promise<void> {
     if (ONLY_NMS) {
       rows.push(await nmsSide(sim, true));
       rows.push(await nmsSide(sim, false));
-      console.log(table(['poller', 'polls', 'failed', 'wall s', 'CPU s', 'CPU ms / poll', 'varbinds / poll', 'varbinds / CPU s', 'peak RSS MiB', 'simulator CPU ms / poll', 'rrdcached CPU ms / poll', 'MariaDB CPU ms / poll'], sideRows(rows)));
+      console.log(
+        table(
+          [
+            'poller',
+            'polls',
+            'failed',
+            'wall s',
+            'CPU s',
+            'CPU ms / poll',
+            'varbinds / poll',
+            'varbinds / CPU s',
+            'peak RSS MiB',
+            'simulator CPU ms / poll',
+            'rrdcached CPU ms / poll',
+            'MariaDB CPU ms / poll',
+          ],
+          sideRows(rows),
+        ),
+      );
       return;
     }
     rows.push(await exporterSide(sim, 'if_mib'));
@@ -192,17 +278,30 @@ poll". MariaDB is shared with other engineers' tests, so its column is an upper 
 files have one small RRA instead of LibreNMS's 13 (48 files of 2.5 MB per device do not fit this
 disk): the agent sends the same UPDATEs, rrdcached's later write-back is cheaper than real.
 
-${table(['', ''], [
+${table(
+  ['', ''],
+  [
     ['budget', 'nms ≥ 2× less CPU per device than snmp_exporter'],
     ['snmp_exporter CPU per device', `${fmt(perDev(exp) * 1000, 2)} ms`],
     ['nms, system + ports (the job if_mib does)', `${fmt(perDev(same) * 1000, 2)} ms → ${less(exp, same)}`],
     ['nms, full poll', `${fmt(perDev(full) * 1000, 2)} ms → ${less(exp, full)}`],
-    ['snmp_exporter if_counters (same columns as an nms poll)', `${fmt(perDev(expSame) * 1000, 2)} ms → nms system + ports: ${less(expSame, same)}`],
+    [
+      'snmp_exporter if_counters (same columns as an nms poll)',
+      `${fmt(perDev(expSame) * 1000, 2)} ms → nms system + ports: ${less(expSame, same)}`,
+    ],
     ['budget met (if_mib vs nms system + ports)', perDev(exp) / perDev(same) >= 2 ? 'yes' : 'NO'],
-  ])}
+  ],
+)}
 
 ${table(['poller', 'polls', 'failed', 'wall s', 'CPU s', 'CPU ms / poll', 'varbinds / poll', 'varbinds / CPU s', 'peak RSS MiB', 'simulator CPU ms / poll', 'rrdcached CPU ms / poll', 'MariaDB CPU ms / poll'], sideRows(rows))}
-${rows.some((r) => r.note) ? `\nFirst failure seen: ${rows.filter((r) => r.note).map((r) => `${r.name}: ${r.note}`).join('; ')}\n` : ''}`;
+${
+  rows.some((r) => r.note)
+    ? `\nFirst failure seen: ${rows
+        .filter((r) => r.note)
+        .map((r) => `${r.name}: ${r.note}`)
+        .join('; ')}\n`
+    : ''
+}`;
   console.log(text);
   writeSection('poll', text);
 }

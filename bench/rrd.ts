@@ -63,7 +63,8 @@ async function benchNms(daemon: BenchRrdcached): Promise<Row> {
   for (let r = 0; r < ROUNDS; r++) {
     // one write per "device poll" of 48 ports, several polls in flight, as the agent's workers do
     const points: RrdPoint[][] = [];
-    for (let i = 0; i < defs.length; i += 48) points.push(defs.slice(i, i + 48).map((def, j) => ({ def, time: T0 + r * STEP, values: values(r, i + j) })));
+    for (let i = 0; i < defs.length; i += 48)
+      points.push(defs.slice(i, i + 48).map((def, j) => ({ def, time: T0 + r * STEP, values: values(r, i + j) })));
     const results = await Promise.all(points.map((p) => writer.write(p)));
     for (const res of results) {
       if (res.errors.length || res.dropped) throw new Error(`write failed: ${res.errors[0] ?? 'dropped'}`);
@@ -74,7 +75,13 @@ async function benchNms(daemon: BenchRrdcached): Promise<Row> {
   const clientCpu = selfCpuSeconds() - cpu0;
   const daemonCpu = meter.stop().get(daemon.pid)!;
   await client.close();
-  return { name: 'nms RrdWriter → BATCH (one write per 48-port device, all in flight)', updates: sent, wall, clientCpu, daemonCpu };
+  return {
+    name: 'nms RrdWriter → BATCH (one write per 48-port device, all in flight)',
+    updates: sent,
+    wall,
+    clientCpu,
+    daemonCpu,
+  };
 }
 
 async function benchNmsOneBatch(daemon: BenchRrdcached): Promise<Row> {
@@ -88,7 +95,9 @@ async function benchNmsOneBatch(daemon: BenchRrdcached): Promise<Row> {
   const t = process.hrtime.bigint();
   let sent = 0;
   for (let r = 0; r < ROUNDS; r++) {
-    const res = await client.updateBatch(defs.map((d, i) => ({ path: d.path, time: T0 + r * STEP, values: values(r, i) })));
+    const res = await client.updateBatch(
+      defs.map((d, i) => ({ path: d.path, time: T0 + r * STEP, values: values(r, i) })),
+    );
     if (res.errors.length) throw new Error(`update failed: ${res.errors[0].message}`);
     sent += res.sent;
   }
@@ -96,7 +105,13 @@ async function benchNmsOneBatch(daemon: BenchRrdcached): Promise<Row> {
   const clientCpu = selfCpuSeconds() - cpu0;
   const daemonCpu = meter.stop().get(daemon.pid)!;
   await client.close();
-  return { name: `nms RrdcachedClient.updateBatch (${fmt(FILES)} updates per call)`, updates: sent, wall, clientCpu, daemonCpu };
+  return {
+    name: `nms RrdcachedClient.updateBatch (${fmt(FILES)} updates per call)`,
+    updates: sent,
+    wall,
+    clientCpu,
+    daemonCpu,
+  };
 }
 
 /** `rrdtool -` reads commands on stdin and answers `OK ...` or `ERROR: ...` for each. */
@@ -120,7 +135,9 @@ async function benchRrdtoolPipe(daemon: BenchRrdcached, setup: RrdcachedClient):
   const meter = new CpuMeter([daemon.pid, child.pid!]).start();
   const t = process.hrtime.bigint();
   for (let r = 0; r < ROUNDS; r++) {
-    const lines = defs.map((d, i) => `update --daemon ${daemon.address} ${d.path} ${T0 + r * STEP}:${values(r, i).join(':')}`);
+    const lines = defs.map(
+      (d, i) => `update --daemon ${daemon.address} ${d.path} ${T0 + r * STEP}:${values(r, i).join(':')}`,
+    );
     if (!child.stdin!.write(lines.join('\n') + '\n')) await new Promise((res) => child.stdin!.once('drain', res));
   }
   await done;
@@ -128,7 +145,13 @@ async function benchRrdtoolPipe(daemon: BenchRrdcached, setup: RrdcachedClient):
   const cpu = meter.stop();
   child.stdin!.end();
   if (firstError) throw new Error(`rrdtool pipe: ${firstError}`);
-  return { name: 'rrdtool - (pipe mode, `update --daemon` lines; LibreNMS\'s way)', updates: ok, wall, clientCpu: cpu.get(child.pid!)!, daemonCpu: cpu.get(daemon.pid)! };
+  return {
+    name: "rrdtool - (pipe mode, `update --daemon` lines; LibreNMS's way)",
+    updates: ok,
+    wall,
+    clientCpu: cpu.get(child.pid!)!,
+    daemonCpu: cpu.get(daemon.pid)!,
+  };
 }
 
 /** One `rrdtool update --daemon` process per file, each with all the rounds' timestamps. */
@@ -144,13 +167,25 @@ async function benchRrdtoolSpawn(daemon: BenchRrdcached, setup: RrdcachedClient)
   const worker = async () => {
     while (next < defs.length) {
       const i = next++;
-      const args = ['update', '--daemon', daemon.address, defs[i].path, ...Array.from({ length: SPAWN_TIMES }, (_, r) => `${T0 + r * STEP}:${values(r, i).join(':')}`)];
+      const args = [
+        'update',
+        '--daemon',
+        daemon.address,
+        defs[i].path,
+        ...Array.from({ length: SPAWN_TIMES }, (_, r) => `${T0 + r * STEP}:${values(r, i).join(':')}`),
+      ];
       await run('rrdtool', args);
     }
   };
   await Promise.all([worker(), worker()]);
   const wall = Number(process.hrtime.bigint() - t) / 1e9;
-  return { name: `rrdtool update --daemon, one process per file (${SPAWN_FILES} files × ${SPAWN_TIMES} times)`, updates: SPAWN_FILES * SPAWN_TIMES, wall, clientCpu: reapedChildrenCpuSeconds() - child0, daemonCpu: meter.stop().get(daemon.pid)! };
+  return {
+    name: `rrdtool update --daemon, one process per file (${SPAWN_FILES} files × ${SPAWN_TIMES} times)`,
+    updates: SPAWN_FILES * SPAWN_TIMES,
+    wall,
+    clientCpu: reapedChildrenCpuSeconds() - child0,
+    daemonCpu: meter.stop().get(daemon.pid)!,
+  };
 }
 
 function run(cmd: string, args: string[]): Promise<void> {
@@ -179,10 +214,16 @@ async function main(): Promise<void> {
     rows.push(await benchRrdtoolPipe(daemon, setup));
     rows.push(await benchRrdtoolSpawn(daemon, setup));
     // every writer's last value arrived: rrdcached's LAST answers from its cache
-    const want = [[0, t0(3) + (SPAWN_TIMES - 1) * STEP], [FILES - 1, t0(2) + (ROUNDS - 1) * STEP]];
+    const want = [
+      [0, t0(3) + (SPAWN_TIMES - 1) * STEP],
+      [FILES - 1, t0(2) + (ROUNDS - 1) * STEP],
+    ];
     for (const [i, t] of want) {
       const r = await setup.command(`LAST ${DEFS[i].path}`);
-      if (!r.message.startsWith(String(t))) throw new Error(`LAST ${DEFS[i].path}: ${r.message}, expected ${t} (writers start at ${[0, 1, 2, 3].map(t0).join(", ")})`);
+      if (!r.message.startsWith(String(t)))
+        throw new Error(
+          `LAST ${DEFS[i].path}: ${r.message}, expected ${t} (writers start at ${[0, 1, 2, 3].map(t0).join(', ')})`,
+        );
     }
   } finally {
     await setup.close();
@@ -195,7 +236,16 @@ function report(rows: Row[]): void {
   const vps = (r: Row) => (r.updates * DS) / r.wall;
   const body = table(
     ['writer', 'updates', 'values', 'wall s', 'values/s', 'client CPU s', 'rrdcached CPU s', 'client CPU µs/value'],
-    rows.map((r) => [r.name, fmt(r.updates), fmt(r.updates * DS), fmt(r.wall, 2), fmt(vps(r)), r.clientCpu ? fmt(r.clientCpu, 2) : 'n/a', fmt(r.daemonCpu, 2), r.clientCpu ? fmt((r.clientCpu * 1e6) / (r.updates * DS), 2) : 'n/a']),
+    rows.map((r) => [
+      r.name,
+      fmt(r.updates),
+      fmt(r.updates * DS),
+      fmt(r.wall, 2),
+      fmt(vps(r)),
+      r.clientCpu ? fmt(r.clientCpu, 2) : 'n/a',
+      fmt(r.daemonCpu, 2),
+      r.clientCpu ? fmt((r.clientCpu * 1e6) / (r.updates * DS), 2) : 'n/a',
+    ]),
   );
   const nms = rows[0];
   const pipe = rows.find((r) => r.name.startsWith('rrdtool -'))!;
@@ -207,7 +257,15 @@ writer, ${ROUNDS} rounds of one update per file (absolute times, one step apart)
 first update sent to the last reply (rrdcached has taken every value into its cache; its write
 threads put them on disk later). Files are created before the clock starts.
 
-${table(['', ''], [['budget', '≥ 100,000 values/s'], ['nms (RrdWriter)', `${fmt(vps(nms))} values/s`], ['ratio nms / rrdtool pipe', `${fmt(vps(nms) / vps(pipe), 1)}×`], ['budget met', vps(nms) >= 100000 ? 'yes' : 'NO']])}
+${table(
+  ['', ''],
+  [
+    ['budget', '≥ 100,000 values/s'],
+    ['nms (RrdWriter)', `${fmt(vps(nms))} values/s`],
+    ['ratio nms / rrdtool pipe', `${fmt(vps(nms) / vps(pipe), 1)}×`],
+    ['budget met', vps(nms) >= 100000 ? 'yes' : 'NO'],
+  ],
+)}
 
 ${body}
 `;

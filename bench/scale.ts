@@ -15,7 +15,10 @@ import { CpuMeter, MemSampler, peakRssMiB, resetPeakRss, type MemStatus } from '
 import { fmt, now, table, writeSection } from './lib/report.js';
 import type { CycleResult } from './lib/poll-worker.js';
 
-const SIZES = (process.env.NMS_BENCH_SCALE_SIZES ?? '100 1000 10000').split(/[\s,]+/).filter(Boolean).map(Number);
+const SIZES = (process.env.NMS_BENCH_SCALE_SIZES ?? '100 1000 10000')
+  .split(/[\s,]+/)
+  .filter(Boolean)
+  .map(Number);
 const CYCLES = Number(process.env.NMS_BENCH_SCALE_CYCLES ?? 1);
 const FIRST_PORT = Number(process.env.NMS_BENCH_SCALE_FIRST_PORT ?? 17000);
 const RRD_PORT = Number(process.env.NMS_BENCH_SCALE_RRD_PORT ?? 42303);
@@ -53,7 +56,17 @@ async function runSize(n: number): Promise<SizeResult> {
     const sampler = new MemSampler(worker.pid).start();
     sampler.phase('discovery');
     const devices = Array.from({ length: n }, (_, i) => i);
-    const disc = await worker.setup({ dbUrl: DB_URL, database: `nms_bench_scale_${process.pid}_${n}`, rrdcached: rrd.address, devices, firstPort: FIRST_PORT, maxConcurrent: WORKERS, portsOnly: false, step: 300, smallRras: true });
+    const disc = await worker.setup({
+      dbUrl: DB_URL,
+      database: `nms_bench_scale_${process.pid}_${n}`,
+      rrdcached: rrd.address,
+      devices,
+      firstPort: FIRST_PORT,
+      maxConcurrent: WORKERS,
+      portsOnly: false,
+      step: 300,
+      smallRras: true,
+    });
     console.error(`scale ${n}: discovered ${disc.up}/${n} in ${disc.wall.toFixed(1)} s`);
     sampler.phase('warm-up');
     const warm = await worker.cycle();
@@ -66,11 +79,30 @@ async function runSize(n: number): Promise<SizeResult> {
     for (let c = 0; c < CYCLES; c++) cycles.push(await worker.cycle());
     const cpu = meter.stop();
     const mem = Object.fromEntries(sampler.stop());
-    console.error(`scale ${n}: resident MiB peaks (total/anon/file): ${Object.entries(mem).map(([k, m]) => `${k} ${fmt(m.rss)}/${fmt(m.anon)}/${fmt(m.file)}`).join(', ')}; end of cycle: heap used ${fmt(cycles.at(-1)!.heapUsed)}, external ${fmt(cycles.at(-1)!.external)}, rss ${fmt(cycles.at(-1)!.rssEnd)}`);
+    console.error(
+      `scale ${n}: resident MiB peaks (total/anon/file): ${Object.entries(mem)
+        .map(([k, m]) => `${k} ${fmt(m.rss)}/${fmt(m.anon)}/${fmt(m.file)}`)
+        .join(
+          ', ',
+        )}; end of cycle: heap used ${fmt(cycles.at(-1)!.heapUsed)}, external ${fmt(cycles.at(-1)!.external)}, rss ${fmt(cycles.at(-1)!.rssEnd)}`,
+    );
     const sum = (f: (c: CycleResult) => number) => cycles.reduce((a, c) => a + f(c), 0);
     return {
-      devices: n, discoveryWall: disc.wall, discoveryCpu: disc.cpu, wall: sum((c) => c.wall) / CYCLES, cpu: cpu.get(worker.pid)!, polls: sum((c) => c.up + c.down), failed: sum((c) => c.down),
-      varbinds: sum((c) => c.varbinds), simCpu: cpu.get(sim.pid)!, rrdCpu: cpu.get(rrd.pid)!, rss: Math.max(lifetimeRss, peakRssMiB(worker.pid)), cycleRss: reset ? peakRssMiB(worker.pid) : -1, heapUsed: cycles.at(-1)!.heapUsed, mem, firstError: cycles.find((c) => c.firstError)?.firstError ?? warm.firstError,
+      devices: n,
+      discoveryWall: disc.wall,
+      discoveryCpu: disc.cpu,
+      wall: sum((c) => c.wall) / CYCLES,
+      cpu: cpu.get(worker.pid)!,
+      polls: sum((c) => c.up + c.down),
+      failed: sum((c) => c.down),
+      varbinds: sum((c) => c.varbinds),
+      simCpu: cpu.get(sim.pid)!,
+      rrdCpu: cpu.get(rrd.pid)!,
+      rss: Math.max(lifetimeRss, peakRssMiB(worker.pid)),
+      cycleRss: reset ? peakRssMiB(worker.pid) : -1,
+      heapUsed: cycles.at(-1)!.heapUsed,
+      mem,
+      firstError: cycles.find((c) => c.firstError)?.firstError ?? warm.firstError,
     };
   } finally {
     await worker.close();
@@ -88,11 +120,20 @@ async function main(): Promise<void> {
   const perDev = (r: SizeResult) => (r.cpu * 1000) / r.polls;
   const base = rows.find((r) => r.devices === 1000);
   const big = rows.find((r) => r.devices === 10000);
-  const verdict: string[][] = [['budget', '10,000 devices in a 300 s cycle, ≤ 256 MiB RSS, CPU per device at 10,000 within 20 % of 1,000']];
+  const verdict: string[][] = [
+    ['budget', '10,000 devices in a 300 s cycle, ≤ 256 MiB RSS, CPU per device at 10,000 within 20 % of 1,000'],
+  ];
   if (big) {
     verdict.push(['10,000: cycle wall', `${fmt(big.wall, 1)} s (${big.wall <= 300 ? 'inside' : 'OVER'} 300 s)`]);
-    verdict.push(['10,000: peak RSS', `${fmt(big.rss)} MiB over the process's life, ${big.cycleRss < 0 ? 'n/a' : fmt(big.cycleRss)} MiB during the timed cycle (${Math.max(big.rss, big.cycleRss) <= 256 ? 'within' : 'OVER'} 256 MiB)`]);
-    if (base) verdict.push(['CPU per device 10,000 / 1,000', `${fmt(perDev(big) / perDev(base), 2)} (${Math.abs(perDev(big) / perDev(base) - 1) <= 0.2 ? 'flat within 20 %' : 'NOT within 20 %'})`]);
+    verdict.push([
+      '10,000: peak RSS',
+      `${fmt(big.rss)} MiB over the process's life, ${big.cycleRss < 0 ? 'n/a' : fmt(big.cycleRss)} MiB during the timed cycle (${Math.max(big.rss, big.cycleRss) <= 256 ? 'within' : 'OVER'} 256 MiB)`,
+    ]);
+    if (base)
+      verdict.push([
+        'CPU per device 10,000 / 1,000',
+        `${fmt(perDev(big) / perDev(base), 2)} (${Math.abs(perDev(big) / perDev(base) - 1) <= 0.2 ? 'flat within 20 %' : 'NOT within 20 %'})`,
+      ]);
   } else verdict.push(['10,000', 'not run this time']);
   const text = `## scale: one poller, 100 to 10,000 devices end to end
 
@@ -105,9 +146,46 @@ RRD files with one small RRA (see poll). CPU from /proc/PID/stat.
 
 ${table(['', ''], verdict)}
 
-${table(['devices', 'discovery wall s', 'cycle wall s', 'polls', 'failed', 'poller CPU s', 'CPU ms / device', 'varbinds / device', 'peak RSS MiB (life)', 'peak RSS MiB (timed cycle)', 'JS heap used MiB', 'simulator CPU ms / device', 'rrdcached CPU ms / device'],
-    rows.map((r) => [fmt(r.devices), fmt(r.discoveryWall, 1), fmt(r.wall, 1), fmt(r.polls), fmt(r.failed), fmt(r.cpu, 2), fmt(perDev(r), 2), fmt(r.varbinds / r.polls), fmt(r.rss), r.cycleRss < 0 ? 'n/a' : fmt(r.cycleRss), fmt(r.heapUsed), fmt((r.simCpu * 1000) / r.polls, 2), fmt((r.rrdCpu * 1000) / r.polls, 2)]))}
-${rows.some((r) => r.firstError) ? `\nFirst failure seen: ${rows.filter((r) => r.firstError).map((r) => `${fmt(r.devices)} devices: ${r.firstError}`).join('; ')}\n` : ''}`;
+${table(
+  [
+    'devices',
+    'discovery wall s',
+    'cycle wall s',
+    'polls',
+    'failed',
+    'poller CPU s',
+    'CPU ms / device',
+    'varbinds / device',
+    'peak RSS MiB (life)',
+    'peak RSS MiB (timed cycle)',
+    'JS heap used MiB',
+    'simulator CPU ms / device',
+    'rrdcached CPU ms / device',
+  ],
+  rows.map((r) => [
+    fmt(r.devices),
+    fmt(r.discoveryWall, 1),
+    fmt(r.wall, 1),
+    fmt(r.polls),
+    fmt(r.failed),
+    fmt(r.cpu, 2),
+    fmt(perDev(r), 2),
+    fmt(r.varbinds / r.polls),
+    fmt(r.rss),
+    r.cycleRss < 0 ? 'n/a' : fmt(r.cycleRss),
+    fmt(r.heapUsed),
+    fmt((r.simCpu * 1000) / r.polls, 2),
+    fmt((r.rrdCpu * 1000) / r.polls, 2),
+  ]),
+)}
+${
+  rows.some((r) => r.firstError)
+    ? `\nFirst failure seen: ${rows
+        .filter((r) => r.firstError)
+        .map((r) => `${fmt(r.devices)} devices: ${r.firstError}`)
+        .join('; ')}\n`
+    : ''
+}`;
   console.log(text);
   writeSection('scale', text);
 }

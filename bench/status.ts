@@ -21,8 +21,14 @@ function main(): void {
   const inv = copyInventory(lab.inventory);
   try {
     // a lab just (re)built, or left undeployed, has nothing for status to look at yet
-    const d = spawnSync(process.execPath, [join(ROOT, 'dist/nms.mjs'), 'deploy', '-i', inv], { encoding: 'utf8', timeout: 600_000 });
-    if (d.status !== 0) throw new Error(`nms deploy of the lab failed (exit ${d.status}): ${(d.stderr || d.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+    const d = spawnSync(process.execPath, [join(ROOT, 'dist/nms.mjs'), 'deploy', '-i', inv], {
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
+    if (d.status !== 0)
+      throw new Error(
+        `nms deploy of the lab failed (exit ${d.status}): ${(d.stderr || d.stdout).trim().split('\n').slice(-3).join(' | ')}`,
+      );
     measure(inv, lab.inventory);
   } finally {
     rmSync(inv, { recursive: true, force: true });
@@ -31,7 +37,10 @@ function main(): void {
 
 function measure(INV: string, INV_SRC: string): void {
   const CMD = `${process.execPath} ${join(ROOT, 'dist/nms.mjs')} status -i ${INV}`;
-  const probe = spawnSync(process.execPath, [join(ROOT, 'dist/nms.mjs'), 'status', '-i', INV], { encoding: 'utf8', timeout: 120_000 });
+  const probe = spawnSync(process.execPath, [join(ROOT, 'dist/nms.mjs'), 'status', '-i', INV], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   const verdict = (probe.stdout.trim().split('\n')[0] ?? '').slice(0, 160);
   // nms status exits non-zero when the cluster is unhealthy: still timed (-i), and said below
   const h = hyperfine('nms-status', `${CMD}${probe.status === 0 ? '' : ' || true'}`, RUNS, 1);
@@ -41,10 +50,13 @@ Run ${now()}: \`nms status\` with a private copy of ${INV_SRC.replace(ROOT, '')}
 runs after 1 warm-up, hyperfine (wall of the whole command). Exit code of a run just before:
 ${probe.status} (${probe.status === 0 ? 'healthy' : 'the cluster reported problems; the time still covers every check'}); its first line: \`${verdict.replace(/`/g, "'")}\`.
 
-${table(['', ''], [
+${table(
+  ['', ''],
+  [
     ['budget', '≤ 2 s'],
     ['mean', `${fmt(h.mean, 2)} s (${h.mean <= 2 ? 'within' : 'OVER'} budget)`],
-  ])}
+  ],
+)}
 
 ${table(['runs', 'mean s', 'stddev s', 'median s', 'min s', 'max s'], [[RUNS, fmt(h.mean, 2), fmt(h.stddev, 2), fmt(h.median, 2), fmt(h.min, 2), fmt(h.max, 2)]])}
 `;

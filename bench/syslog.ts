@@ -51,14 +51,22 @@ async function main(): Promise<void> {
   const url = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
   const database = `nms_bench_syslog_${process.pid}`;
   const work = mkdtempSync(join(tmpdir(), 'nms-bench-syslog-'));
-  const db = await openDb({ host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database }, { createDatabase: true });
+  const db = await openDb(
+    { host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database },
+    { createDatabase: true },
+  );
   await migrate(db, { appKey: generateAppKey() });
   const receiver = new SyslogReceiver({ db, log: createLogger('bench.syslog'), port: 0 });
   const agentPort = await receiver.start();
   const inPort = await freePort();
-  const conf = readFileSync(join(ROOT, 'templates/rsyslog/60-nms.conf.hbs'), 'utf8').replace(/\{\{syslog\.port\}\}/g, String(inPort)).replace(/\{\{syslog\.agentPort\}\}/g, String(agentPort)).replace(/\{\{cluster\.name\}\}/g, 'bench');
+  const conf = readFileSync(join(ROOT, 'templates/rsyslog/60-nms.conf.hbs'), 'utf8')
+    .replace(/\{\{syslog\.port\}\}/g, String(inPort))
+    .replace(/\{\{syslog\.agentPort\}\}/g, String(agentPort))
+    .replace(/\{\{cluster\.name\}\}/g, 'bench');
   writeFileSync(join(work, 'rsyslog.conf'), `global(workDirectory="${work}")\n${conf}`);
-  const rsyslog = spawn('rsyslogd', ['-n', '-f', join(work, 'rsyslog.conf'), '-i', join(work, 'pid'), '-C'], { stdio: 'ignore' });
+  const rsyslog = spawn('rsyslogd', ['-n', '-f', join(work, 'rsyslog.conf'), '-i', join(work, 'pid'), '-C'], {
+    stdio: 'ignore',
+  });
   // ready when the doctor's probe message comes through
   for (let i = 0; ; i++) {
     try {
@@ -75,9 +83,11 @@ async function main(): Promise<void> {
       const tag = `r${rate}`;
       const sent = await send(inPort, rate, tag);
       let stored = -1;
-      for (let stable = 0; stable < 3; ) {
+      for (let stable = 0; stable < 3;) {
         await sleep(700);
-        const [r] = await db.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM syslog WHERE msg LIKE ?', [`${tag} %`]);
+        const [r] = await db.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM syslog WHERE msg LIKE ?', [
+          `${tag} %`,
+        ]);
         const n = Number(r[0].n);
         stable = n === stored ? stable + 1 : 0;
         stored = n;

@@ -39,30 +39,80 @@ async function timed(url: string, cookie: string): Promise<number[]> {
 
 async function main(): Promise<void> {
   setLogSink(() => undefined);
-  const db = await openDb({ host: dbUrl.hostname, port: Number(dbUrl.port), user: decodeURIComponent(dbUrl.username), password: decodeURIComponent(dbUrl.password), database },
-    { createDatabase: true, connectionLimit: 8 });
+  const db = await openDb(
+    {
+      host: dbUrl.hostname,
+      port: Number(dbUrl.port),
+      user: decodeURIComponent(dbUrl.username),
+      password: decodeURIComponent(dbUrl.password),
+      database,
+    },
+    { createDatabase: true, connectionLimit: 8 },
+  );
   let server: ApiServer | undefined;
   try {
     await migrate(db, { appKey: generateAppKey() });
     const pw = generateSecret(12);
     await db.query("INSERT INTO users (username, password, level) VALUES ('bench', ?, 10)", [await hashPassword(pw)]);
     for (let i = 0; i < N; i += 1000) {
-      const rows = Array.from({ length: Math.min(1000, N - i) }, (_, k) => [`dev-${i + k}.bench`, 161, `sim-${i + k}`, (i + k) % 10 ? 1 : 0, (i + k) % 2, 'linux', `row ${(i + k) % 40}`]);
-      await db.query('INSERT INTO devices (hostname, port, sysName, status, poller_group, os, location) VALUES ?', [rows]);
+      const rows = Array.from({ length: Math.min(1000, N - i) }, (_, k) => [
+        `dev-${i + k}.bench`,
+        161,
+        `sim-${i + k}`,
+        (i + k) % 10 ? 1 : 0,
+        (i + k) % 2,
+        'linux',
+        `row ${(i + k) % 40}`,
+      ]);
+      await db.query('INSERT INTO devices (hostname, port, sysName, status, poller_group, os, location) VALUES ?', [
+        rows,
+      ]);
     }
     await db.query('INSERT INTO devices (hostname, port, sysName, status) VALUES (?, 161, ?, 1)', [HOST, HOST]);
-    const [[dev]] = await db.query<import('mysql2').RowDataPacket[]>('SELECT device_id FROM devices WHERE hostname = ?', [HOST]);
-    const ports = Array.from({ length: 48 }, (_, k) => [dev.device_id, k + 1, `Gi1/0/${k + 1}`, `GigabitEthernet1/0/${k + 1}`, `port ${k + 1}`, 'up', 'up', 1e9, 125000 * (k + 1)]);
-    await db.query('INSERT INTO ports (device_id, ifIndex, ifName, ifDescr, ifAlias, ifOperStatus, ifAdminStatus, ifSpeed, ifInOctets_rate) VALUES ?', [ports]);
-    const [[port]] = await db.query<import('mysql2').RowDataPacket[]>('SELECT port_id FROM ports WHERE device_id = ? ORDER BY ifIndex LIMIT 1', [dev.device_id]);
+    const [[dev]] = await db.query<import('mysql2').RowDataPacket[]>(
+      'SELECT device_id FROM devices WHERE hostname = ?',
+      [HOST],
+    );
+    const ports = Array.from({ length: 48 }, (_, k) => [
+      dev.device_id,
+      k + 1,
+      `Gi1/0/${k + 1}`,
+      `GigabitEthernet1/0/${k + 1}`,
+      `port ${k + 1}`,
+      'up',
+      'up',
+      1e9,
+      125000 * (k + 1),
+    ]);
+    await db.query(
+      'INSERT INTO ports (device_id, ifIndex, ifName, ifDescr, ifAlias, ifOperStatus, ifAdminStatus, ifSpeed, ifInOctets_rate) VALUES ?',
+      [ports],
+    );
+    const [[port]] = await db.query<import('mysql2').RowDataPacket[]>(
+      'SELECT port_id FROM ports WHERE device_id = ? ORDER BY ifIndex LIMIT 1',
+      [dev.device_id],
+    );
     // a day of 5-minute points in LibreNMS's layout and RRAs
     const def = rrdFiles.port(HOST, Number(port.port_id));
     const end = Math.floor(Date.now() / 300000) * 300;
     const spec = createSpec(def, 300, end - 86400 - 300);
-    execFileSync('rrdtool', ['create', '--daemon', RRDCACHED, def.path, '--step', '300', '--start', String(spec.start), ...spec.ds, ...spec.rra]);
+    execFileSync('rrdtool', [
+      'create',
+      '--daemon',
+      RRDCACHED,
+      def.path,
+      '--step',
+      '300',
+      '--start',
+      String(spec.start),
+      ...spec.ds,
+      ...spec.rra,
+    ]);
     const ups: string[] = [];
-    for (let t = end - 86400, i = 0; t <= end; t += 300, i++) ups.push(`${t}:${PORT_DS.map(([n]) => (n.endsWith('OCTETS') ? i * 300 * 125000 : 0)).join(':')}`);
-    for (let i = 0; i < ups.length; i += 10) execFileSync('rrdtool', ['update', '--daemon', RRDCACHED, def.path, ...ups.slice(i, i + 10)]);
+    for (let t = end - 86400, i = 0; t <= end; t += 300, i++)
+      ups.push(`${t}:${PORT_DS.map(([n]) => (n.endsWith('OCTETS') ? i * 300 * 125000 : 0)).join(':')}`);
+    for (let i = 0; i < ups.length; i += 10)
+      execFileSync('rrdtool', ['update', '--daemon', RRDCACHED, def.path, ...ups.slice(i, i + 10)]);
 
     server = new ApiServer({ db, token: generateSecret(24), port: 0, web: new WebApp({ db, rrdcached: RRDCACHED }) });
     await server.start();
@@ -70,19 +120,53 @@ async function main(): Promise<void> {
     const form = await fetch(`${base}/login`);
     const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1];
     const pre = form.headers.getSetCookie()[0].split(';')[0];
-    const login = await fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: { Cookie: pre, 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ _csrf: csrf, username: 'bench', password: pw }).toString() });
-    const session = login.headers.getSetCookie().find((c) => c.startsWith('nms_session='))!.split(';')[0];
+    const login = await fetch(`${base}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { Cookie: pre, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: csrf, username: 'bench', password: pw }).toString(),
+    });
+    const session = login.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('nms_session='))!
+      .split(';')[0];
 
     const load = loadavg()[0];
     const results: [string, string, number[]][] = [
       [`/devices, ${fmt(N)} devices, first page`, '≤ 200 ms', await timed(`${base}/devices`, session)],
-      ['/devices?q=sim-99&status=up&sort=uptime', '≤ 200 ms', await timed(`${base}/devices?q=sim-99&status=up&sort=uptime`, session)],
-      ['/device/<id>/ports, 48 ports (server time)', '–', await timed(`${base}/device/${dev.device_id}/ports`, session)],
-      ['/graph port_bits, 1 day', '≤ 150 ms', await timed(`${base}/graph?type=port_bits&id=${port.port_id}&from=-1d`, session)],
-      ['/graph port_bits, 1 year', '≤ 400 ms', await timed(`${base}/graph?type=port_bits&id=${port.port_id}&from=-1y`, session)],
+      [
+        '/devices?q=sim-99&status=up&sort=uptime',
+        '≤ 200 ms',
+        await timed(`${base}/devices?q=sim-99&status=up&sort=uptime`, session),
+      ],
+      [
+        '/device/<id>/ports, 48 ports (server time)',
+        '–',
+        await timed(`${base}/device/${dev.device_id}/ports`, session),
+      ],
+      [
+        '/graph port_bits, 1 day',
+        '≤ 150 ms',
+        await timed(`${base}/graph?type=port_bits&id=${port.port_id}&from=-1d`, session),
+      ],
+      [
+        '/graph port_bits, 1 year',
+        '≤ 400 ms',
+        await timed(`${base}/graph?type=port_bits&id=${port.port_id}&from=-1y`, session),
+      ],
     ];
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
     const usable: number[] = [];
     const html: number[] = [];
     try {
@@ -112,7 +196,10 @@ Run ${now()}: bench/web.ts on the MariaDB and rrdcached of scripts/test-services
 DOMContentLoaded in Chromium (the port graphs load lazily after it). Load average at the start: ${load.toFixed(1)}
 (on ${cpus().length} cores: a busy machine slows the rrdtool processes most).
 
-${table(['what', 'budget', 'median ms', 'min ms', 'max ms'], results.map(([w, b, xs]) => [w, b, fmt(median(xs), 1), fmt(Math.min(...xs), 1), fmt(Math.max(...xs), 1)]))}
+${table(
+  ['what', 'budget', 'median ms', 'min ms', 'max ms'],
+  results.map(([w, b, xs]) => [w, b, fmt(median(xs), 1), fmt(Math.min(...xs), 1), fmt(Math.max(...xs), 1)]),
+)}
 `;
     console.log(text);
     writeSection('web', text);

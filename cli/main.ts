@@ -28,9 +28,17 @@ Examples:
   nms status -i inventories/lab           prove the cluster healthy, or say what is broken`,
   );
 
-
-for (const register of [registerLab, registerInit, registerInventory, registerDeploy, registerStatus, registerPollers,
-  registerDevice, registerAlert, registerUser]) {
+for (const register of [
+  registerLab,
+  registerInit,
+  registerInventory,
+  registerDeploy,
+  registerStatus,
+  registerPollers,
+  registerDevice,
+  registerAlert,
+  registerUser,
+]) {
   register(program);
 }
 

@@ -32,7 +32,9 @@ function redact(fields: Record<string, unknown>): Record<string, unknown> {
 export function createLogger(component: string): Logger {
   const emit = (level: LogLevel, event: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < ORDER[threshold]) return;
-    sink(JSON.stringify({ t: new Date().toISOString(), level, c: component, event, ...(fields ? redact(fields) : {}) }));
+    sink(
+      JSON.stringify({ t: new Date().toISOString(), level, c: component, event, ...(fields ? redact(fields) : {}) }),
+    );
   };
   return {
     debug: (e, f) => emit('DEBUG', e, f),

@@ -137,19 +137,34 @@ export function parseDotenv(text: string): Record<string, string> {
     const eq = line.indexOf('=');
     if (eq < 1) continue;
     let value = line.slice(eq + 1).trim();
-    if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'"))) value = value.slice(1, -1);
+    if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'")))
+      value = value.slice(1, -1);
     out[line.slice(0, eq).trim()] = value;
   }
   return out;
 }
 
 const ENV_NUMBERS = ['DB_PORT', 'REDIS_PORT', 'REDIS_DB'] as const;
-const ENV_STRINGS = ['DB_HOST', 'DB_DATABASE', 'DB_USERNAME', 'DB_PASSWORD', 'REDIS_HOST', 'APP_KEY', 'NODE_ID', 'NMS_USER'] as const;
+const ENV_STRINGS = [
+  'DB_HOST',
+  'DB_DATABASE',
+  'DB_USERNAME',
+  'DB_PASSWORD',
+  'REDIS_HOST',
+  'APP_KEY',
+  'NODE_ID',
+  'NMS_USER',
+] as const;
 
 /** Checks dotenv values; every problem is reported at once, naming the variable. */
 export function validateEnv(raw: Record<string, string>, file: string): NodeEnv {
   const problems: string[] = [];
-  const env: Record<string, string | number> = { REDIS_PASSWORD: raw.REDIS_PASSWORD ?? '', API_TOKEN: raw.API_TOKEN ?? '', REDIS_SENTINEL: raw.REDIS_SENTINEL ?? '', REDIS_SENTINEL_SERVICE: raw.REDIS_SENTINEL_SERVICE ?? '' };
+  const env: Record<string, string | number> = {
+    REDIS_PASSWORD: raw.REDIS_PASSWORD ?? '',
+    API_TOKEN: raw.API_TOKEN ?? '',
+    REDIS_SENTINEL: raw.REDIS_SENTINEL ?? '',
+    REDIS_SENTINEL_SERVICE: raw.REDIS_SENTINEL_SERVICE ?? '',
+  };
   env.ALERT_SECRETS = raw.ALERT_SECRETS ?? '';
   for (const k of ENV_STRINGS) {
     if (!raw[k]) problems.push(`${k} is missing`);
@@ -157,13 +172,18 @@ export function validateEnv(raw: Record<string, string>, file: string): NodeEnv 
   }
   for (const k of ENV_NUMBERS) {
     const n = Number(raw[k]);
-    if (raw[k] === undefined || raw[k] === '' || !Number.isInteger(n) || n < 0 || n > 65535) problems.push(`${k} must be a whole number 0-65535 (got ${JSON.stringify(raw[k] ?? '')})`);
+    if (raw[k] === undefined || raw[k] === '' || !Number.isInteger(n) || n < 0 || n > 65535)
+      problems.push(`${k} must be a whole number 0-65535 (got ${JSON.stringify(raw[k] ?? '')})`);
     else env[k] = n;
   }
-  if (raw.APP_KEY && !isValidAppKey(raw.APP_KEY)) problems.push('APP_KEY must be "base64:" followed by 32 bytes in base64');
-  if (raw.REDIS_SENTINEL && !raw.REDIS_SENTINEL.split(',').every((s) => /^[^\s:,]+:\d{1,5}$/.test(s.trim()))) problems.push('REDIS_SENTINEL must be host:port[,host:port...]');
-  if (raw.REDIS_SENTINEL && !raw.REDIS_SENTINEL_SERVICE) problems.push('REDIS_SENTINEL_SERVICE is missing (the name the sentinels monitor)');
-  if (problems.length) throw new ConfigError(`${file}: ${problems.join('; ')}`, { hint: 'run `nms deploy` again to rewrite it' });
+  if (raw.APP_KEY && !isValidAppKey(raw.APP_KEY))
+    problems.push('APP_KEY must be "base64:" followed by 32 bytes in base64');
+  if (raw.REDIS_SENTINEL && !raw.REDIS_SENTINEL.split(',').every((s) => /^[^\s:,]+:\d{1,5}$/.test(s.trim())))
+    problems.push('REDIS_SENTINEL must be host:port[,host:port...]');
+  if (raw.REDIS_SENTINEL && !raw.REDIS_SENTINEL_SERVICE)
+    problems.push('REDIS_SENTINEL_SERVICE is missing (the name the sentinels monitor)');
+  if (problems.length)
+    throw new ConfigError(`${file}: ${problems.join('; ')}`, { hint: 'run `nms deploy` again to rewrite it' });
   return env as unknown as NodeEnv;
 }
 
@@ -178,20 +198,25 @@ export function isAddressOrNetwork(s: string): boolean {
 
 /** Merges config.yaml over the defaults and checks types and ranges. */
 export function validateSettings(raw: unknown, file: string): NodeSettings {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${file}: must be a mapping of settings`);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError(`${file}: must be a mapping of settings`);
   const merged = { ...DEFAULT_NODE_SETTINGS, ...(raw as Record<string, unknown>) } as Record<string, unknown>;
   const problems: string[] = [];
   for (const [k, def] of Object.entries(DEFAULT_NODE_SETTINGS)) {
     const v = merged[k];
-    if (typeof def === 'number' && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) problems.push(`${k} must be a non-negative number`);
+    if (typeof def === 'number' && (typeof v !== 'number' || !Number.isFinite(v) || v < 0))
+      problems.push(`${k} must be a non-negative number`);
     if (typeof def === 'boolean' && typeof v !== 'boolean') problems.push(`${k} must be true or false`);
     if (typeof def === 'string' && typeof v !== 'string') problems.push(`${k} must be a string`);
   }
-  for (const k of ['distributed_poller_name', 'cluster_address']) if (typeof merged[k] !== 'string' || !merged[k]) problems.push(`${k} is missing`);
+  for (const k of ['distributed_poller_name', 'cluster_address'])
+    if (typeof merged[k] !== 'string' || !merged[k]) problems.push(`${k} is missing`);
   const allow = merged.metrics_allow;
-  if (!Array.isArray(allow) || !allow.every((a) => typeof a === 'string' && isAddressOrNetwork(a))) problems.push('metrics_allow must be a list of IP addresses or networks (a.b.c.d/n)');
+  if (!Array.isArray(allow) || !allow.every((a) => typeof a === 'string' && isAddressOrNetwork(a)))
+    problems.push('metrics_allow must be a list of IP addresses or networks (a.b.c.d/n)');
   const groups = merged.distributed_poller_group;
-  if (!Array.isArray(groups) || !groups.every((g) => Number.isInteger(g) && g >= 0)) problems.push('distributed_poller_group must be a list of group numbers');
+  if (!Array.isArray(groups) || !groups.every((g) => Number.isInteger(g) && g >= 0))
+    problems.push('distributed_poller_group must be a list of group numbers');
   if (problems.length) throw new ConfigError(`${file}: ${problems.join('; ')}`);
   return merged as unknown as NodeSettings;
 }
@@ -204,12 +229,16 @@ export function loadNodeConfig(envPath = process.env.NMS_ENV ?? DEFAULT_ENV_PATH
   try {
     envText = readFileSync(envPath, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read ${envPath}: ${(err as NodeJS.ErrnoException).code ?? err}`, { hint: 'deploy this node with `nms deploy`, or set NMS_ENV to the .env path' });
+    throw new ConfigError(`cannot read ${envPath}: ${(err as NodeJS.ErrnoException).code ?? err}`, {
+      hint: 'deploy this node with `nms deploy`, or set NMS_ENV to the .env path',
+    });
   }
   try {
     settingsText = readFileSync(settingsPath, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read ${settingsPath}: ${(err as NodeJS.ErrnoException).code ?? err}`, { hint: 'deploy this node with `nms deploy`' });
+    throw new ConfigError(`cannot read ${settingsPath}: ${(err as NodeJS.ErrnoException).code ?? err}`, {
+      hint: 'deploy this node with `nms deploy`',
+    });
   }
   let rawSettings: unknown;
   try {
@@ -217,5 +246,10 @@ export function loadNodeConfig(envPath = process.env.NMS_ENV ?? DEFAULT_ENV_PATH
   } catch (err) {
     throw new ConfigError(`${settingsPath}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
-  return { env: validateEnv(parseDotenv(envText), envPath), settings: validateSettings(rawSettings, settingsPath), envPath, settingsPath };
+  return {
+    env: validateEnv(parseDotenv(envText), envPath),
+    settings: validateSettings(rawSettings, settingsPath),
+    envPath,
+    settingsPath,
+  };
 }

@@ -104,7 +104,8 @@ export class RrdcachedClient {
   constructor(options: RrdcachedClientOptions = {}) {
     this.options = { ...DEFAULT_RRDCACHED_CLIENT_OPTIONS, ...options };
     for (const k of ['connectTimeoutMs', 'commandTimeoutMs', 'maxBatchCommands', 'maxKnownFiles'] as const) {
-      if (!Number.isInteger(this.options[k]) || this.options[k] < 1) throw new RrdError(`RrdcachedClientOptions.${k} must be a positive whole number (got ${this.options[k]})`);
+      if (!Number.isInteger(this.options[k]) || this.options[k] < 1)
+        throw new RrdError(`RrdcachedClientOptions.${k} must be a positive whole number (got ${this.options[k]})`);
     }
     parseAddress(this.options.address);
   }
@@ -125,7 +126,8 @@ export class RrdcachedClient {
   /** Tells the client a file's DS count (when it was created elsewhere); also how CREATE and INFO record it. */
   setDsCount(path: string, count: number): void {
     // Map keeps insertion order: the first key is the oldest
-    if (!this.dsCounts.has(path) && this.dsCounts.size >= this.options.maxKnownFiles) this.dsCounts.delete(this.dsCounts.keys().next().value as string);
+    if (!this.dsCounts.has(path) && this.dsCounts.size >= this.options.maxKnownFiles)
+      this.dsCounts.delete(this.dsCounts.keys().next().value as string);
     this.dsCounts.set(path, count);
   }
 
@@ -186,9 +188,11 @@ export class RrdcachedClient {
 
   /** Formats one UPDATE command after checking its value count against the file's DS count. */
   async updateCommand(u: RrdUpdate): Promise<string> {
-    if (!Number.isFinite(u.time) || u.time <= 0) throw new RrdError(`update of ${u.path}: time must be absolute seconds (got ${u.time})`);
+    if (!Number.isFinite(u.time) || u.time <= 0)
+      throw new RrdError(`update of ${u.path}: time must be absolute seconds (got ${u.time})`);
     const count = await this.dsCount(u.path);
-    if (count !== u.values.length) throw new RrdError(`update of ${u.path}: ${u.values.length} values for ${count} data sources`);
+    if (count !== u.values.length)
+      throw new RrdError(`update of ${u.path}: ${u.values.length} values for ${count} data sources`);
     return formatUpdate(u);
   }
 
@@ -203,7 +207,10 @@ export class RrdcachedClient {
   async batch(commands: string[]): Promise<RrdBatchResult> {
     const result: RrdBatchResult = { sent: 0, errors: [] };
     for (let off = 0; off < commands.length; off += this.options.maxBatchCommands) {
-      const chunk = off === 0 && commands.length <= this.options.maxBatchCommands ? commands : commands.slice(off, off + this.options.maxBatchCommands);
+      const chunk =
+        off === 0 && commands.length <= this.options.maxBatchCommands
+          ? commands
+          : commands.slice(off, off + this.options.maxBatchCommands);
       for (const c of chunk) if (c.includes('\n')) throw new RrdError('a batch command must be one line');
       const socket = await this.ensureSocket();
       const goAhead = this.expectReply();
@@ -229,7 +236,12 @@ export class RrdcachedClient {
   }
 
   /** FETCH through the daemon (which flushes the file first). */
-  async fetch(path: string, cf: 'AVERAGE' | 'MIN' | 'MAX' | 'LAST', start: number, end: number): Promise<RrdFetchResult> {
+  async fetch(
+    path: string,
+    cf: 'AVERAGE' | 'MIN' | 'MAX' | 'LAST',
+    start: number,
+    end: number,
+  ): Promise<RrdFetchResult> {
     const r = await this.command(`FETCH ${checkPath(path)} ${cf} ${start} ${end}`);
     const out: RrdFetchResult = { start: 0, step: 0, ds: [], rows: [] };
     for (const l of r.lines) {
@@ -239,7 +251,14 @@ export class RrdcachedClient {
       else if (kv && kv[1] === 'DSName') out.ds = kv[2].trim().split(/\s+/);
       else {
         const row = /^(\d+):\s*(.*)$/.exec(l);
-        if (row) out.rows.push({ time: Number(row[1]), values: row[2].trim().split(/\s+/).map((v) => (/nan/i.test(v) ? null : Number(v))) });
+        if (row)
+          out.rows.push({
+            time: Number(row[1]),
+            values: row[2]
+              .trim()
+              .split(/\s+/)
+              .map((v) => (/nan/i.test(v) ? null : Number(v))),
+          });
       }
     }
     return out;
@@ -265,8 +284,16 @@ export class RrdcachedClient {
 
   private armTimer(): void {
     if (this.timer) clearTimeout(this.timer);
-    if (this.pending.length === 0) return (this.timer = undefined), undefined;
-    this.timer = setTimeout(() => this.dropConnection(new RrdcachedUnavailableError(`rrdcached at ${this.options.address} did not answer within ${this.options.commandTimeoutMs} ms (commandTimeoutMs)`)), this.options.commandTimeoutMs);
+    if (this.pending.length === 0) return ((this.timer = undefined), undefined);
+    this.timer = setTimeout(
+      () =>
+        this.dropConnection(
+          new RrdcachedUnavailableError(
+            `rrdcached at ${this.options.address} did not answer within ${this.options.commandTimeoutMs} ms (commandTimeoutMs)`,
+          ),
+        ),
+      this.options.commandTimeoutMs,
+    );
     this.timer.unref();
   }
 
@@ -277,7 +304,10 @@ export class RrdcachedClient {
     const addr = parseAddress(this.options.address);
     this.connecting = new Promise<Socket>((resolve, reject) => {
       const s = 'path' in addr ? connect(addr.path) : connect(addr.port, addr.host);
-      const t = setTimeout(() => s.destroy(new Error(`no connection within ${this.options.connectTimeoutMs} ms`)), this.options.connectTimeoutMs);
+      const t = setTimeout(
+        () => s.destroy(new Error(`no connection within ${this.options.connectTimeoutMs} ms`)),
+        this.options.connectTimeoutMs,
+      );
       s.setEncoding('utf8');
       s.once('connect', () => {
         clearTimeout(t);
@@ -290,14 +320,20 @@ export class RrdcachedClient {
       s.on('data', (chunk: string) => this.onData(chunk));
       s.on('error', (err) => {
         clearTimeout(t);
-        const e = new RrdcachedUnavailableError(`rrdcached at ${this.options.address} unreachable: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err });
+        const e = new RrdcachedUnavailableError(
+          `rrdcached at ${this.options.address} unreachable: ${(err as NodeJS.ErrnoException).code ?? err.message}`,
+          { cause: err },
+        );
         if (this.connecting && !this.socket) {
           this.connecting = undefined;
           reject(e);
         } else if (this.socket === s) this.dropConnection(e);
       });
       s.on('close', () => {
-        if (this.socket === s) this.dropConnection(new RrdcachedUnavailableError(`rrdcached at ${this.options.address} closed the connection`));
+        if (this.socket === s)
+          this.dropConnection(
+            new RrdcachedUnavailableError(`rrdcached at ${this.options.address} closed the connection`),
+          );
       });
     });
     return this.connecting;
@@ -352,7 +388,8 @@ export function formatUpdate(u: RrdUpdate): string {
 const BAD_PATH = /\s|\.\./;
 
 function checkPath(path: string): string {
-  if (!path || BAD_PATH.test(path)) throw new RrdError(`RRD path ${JSON.stringify(path)} must be non-empty, without spaces or ".."`);
+  if (!path || BAD_PATH.test(path))
+    throw new RrdError(`RRD path ${JSON.stringify(path)} must be non-empty, without spaces or ".."`);
   return path;
 }
 
@@ -360,6 +397,7 @@ export function parseAddress(address: string): { host: string; port: number } | 
   if (address.startsWith('unix:')) return { path: address.slice(5) };
   if (address.startsWith('/')) return { path: address };
   const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address);
-  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new RrdError(`rrdcached address ${JSON.stringify(address)} must be host:port, unix:/path or /path`);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535)
+    throw new RrdError(`rrdcached address ${JSON.stringify(address)} must be host:port, unix:/path or /path`);
   return { host: m[1], port: Number(m[2]) };
 }

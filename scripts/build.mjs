@@ -21,7 +21,7 @@ const common = {
 const entries = [
   ['cli/main.ts', 'dist/nms.mjs'],
   ['agent/main.ts', 'dist/nms-agent.mjs'],
-  ['lab/simulator/main.ts', 'dist/nms-simulator.mjs'],
+  ['simulator/main.ts', 'dist/nms-simulator.mjs'],
 ];
 import { existsSync, rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -34,5 +34,7 @@ const { compileDefinitions, readDefinitionTexts } = await import(pathToFileURL(c
 rmSync(compiler);
 const define = { __NMS_DEFINITIONS__: JSON.stringify(compileDefinitions(readDefinitionTexts('agent/definitions/os'))) };
 await Promise.all(
-  entries.filter(([src]) => existsSync(src)).map(([entryPoints, outfile]) => build({ ...common, define, entryPoints: [entryPoints], outfile })),
+  entries
+    .filter(([src]) => existsSync(src))
+    .map(([entryPoints, outfile]) => build({ ...common, define, entryPoints: [entryPoints], outfile })),
 );

@@ -10,21 +10,36 @@ const START = '<!-- families:start (scripts/devices-doc.ts writes this table) --
 const END = '<!-- families:end -->';
 
 const detectText = (d: OsDefinition) =>
-  d.detect.map((r) => [
-    r.sysObjectID ? `sysObjectID ${r.sysObjectID.map((p) => `\`${p}\``).join(' or ')}` : '',
-    r.sysDescr ? `sysDescr ~ ${r.sysDescr.map((p) => `\`${p.replace(/\|/g, '\\|')}\``).join(' or ')}` : '',
-    r.has ? `has \`${r.has}\`` : '',
-    r.get ? `GET \`${r.get.oid}\`` : '',
-  ].filter(Boolean).join(', ')).join('; ') || '(fallback)';
+  d.detect
+    .map((r) =>
+      [
+        r.sysObjectID ? `sysObjectID ${r.sysObjectID.map((p) => `\`${p}\``).join(' or ')}` : '',
+        r.sysDescr ? `sysDescr ~ ${r.sysDescr.map((p) => `\`${p.replace(/\|/g, '\\|')}\``).join(' or ')}` : '',
+        r.has ? `has \`${r.has}\`` : '',
+        r.get ? `GET \`${r.get.oid}\`` : '',
+      ]
+        .filter(Boolean)
+        .join(', '),
+    )
+    .join('; ') || '(fallback)';
 
 const count = (d: OsDefinition) => {
-  const parts = [['processors', d.processors], ['mempools', d.mempools], ['storage', d.storage], ['sensors', d.sensors]]
-    .filter(([, v]) => (v as unknown[] | undefined)?.length).map(([k, v]) => `${k} ${(v as unknown[]).length}`);
+  const parts = [
+    ['processors', d.processors],
+    ['mempools', d.mempools],
+    ['storage', d.storage],
+    ['sensors', d.sensors],
+  ]
+    .filter(([, v]) => (v as unknown[] | undefined)?.length)
+    .map(([k, v]) => `${k} ${(v as unknown[]).length}`);
   return parts.join(', ') || '—';
 };
 
 const set = buildSet(readDefinitionTexts());
-const rows = set.list.map((d) => `| \`${d.os}\` | ${d.text} | ${d.vendor} | ${d.type} | ${Object.keys(d.fields ?? {}).join(', ') || '—'} | ${count(d)} | ${detectText(d)} |`);
+const rows = set.list.map(
+  (d) =>
+    `| \`${d.os}\` | ${d.text} | ${d.vendor} | ${d.type} | ${Object.keys(d.fields ?? {}).join(', ') || '—'} | ${count(d)} | ${detectText(d)} |`,
+);
 const table = [
   START,
   '',

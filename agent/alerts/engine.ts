@@ -1,4 +1,4 @@
-// The alert engine: run by the elected dispatcher only (agent/service wires it to the
+// The alert engine: run by the elected dispatcher only (agent/daemon wires it to the
 // dispatcher's tick), so rules are evaluated once per cluster whatever the number of agents.
 // Every `interval` seconds it evaluates the rules (rules.ts), applies the state machine
 // (state.ts) through the store (store.ts), and on every tick delivers the outbox (outbox.ts),
@@ -13,7 +13,7 @@ import { alertKey, changeState, clearPending, lastInfo, markPending, openAlerts,
 import type { AlertRow } from './store.js';
 import { deliverDue } from './outbox.js';
 import { makeTransport, type Transport } from './transports/index.js';
-import { throttled } from '../service/connections.js';
+import { throttled } from '../daemon/connections.js';
 
 export interface AlertEngineOptions {
   db: Db;

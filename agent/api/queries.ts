@@ -103,17 +103,61 @@ export async function getDevice(db: ApiDb, id: number, timeoutMs: number): Promi
 // ---- ports ------------------------------------------------------------------------------
 
 const PORT_COLUMNS = [
-  'port_id', 'device_id', 'ifIndex', 'ifName', 'ifDescr', 'ifAlias', 'ifType', 'ifSpeed', 'ifHighSpeed', 'ifMtu',
-  'ifPhysAddress', 'ifOperStatus', 'ifAdminStatus', 'ifDuplex', 'ifLastChange', 'ifVlan', 'counter_bits',
-  'ifInOctets', 'ifOutOctets', 'ifInOctets_rate', 'ifOutOctets_rate', 'ifInUcastPkts_rate', 'ifOutUcastPkts_rate',
-  'ifInErrors', 'ifOutErrors', 'ifInErrors_rate', 'ifOutErrors_rate', 'ifInDiscards_rate', 'ifOutDiscards_rate',
-  'poll_time', 'poll_period', 'deleted', 'disabled', 'ignore',
+  'port_id',
+  'device_id',
+  'ifIndex',
+  'ifName',
+  'ifDescr',
+  'ifAlias',
+  'ifType',
+  'ifSpeed',
+  'ifHighSpeed',
+  'ifMtu',
+  'ifPhysAddress',
+  'ifOperStatus',
+  'ifAdminStatus',
+  'ifDuplex',
+  'ifLastChange',
+  'ifVlan',
+  'counter_bits',
+  'ifInOctets',
+  'ifOutOctets',
+  'ifInOctets_rate',
+  'ifOutOctets_rate',
+  'ifInUcastPkts_rate',
+  'ifOutUcastPkts_rate',
+  'ifInErrors',
+  'ifOutErrors',
+  'ifInErrors_rate',
+  'ifOutErrors_rate',
+  'ifInDiscards_rate',
+  'ifOutDiscards_rate',
+  'poll_time',
+  'poll_period',
+  'deleted',
+  'disabled',
+  'ignore',
 ] as const;
-const TEXT_PORT_COLUMNS = new Set(['ifName', 'ifDescr', 'ifAlias', 'ifType', 'ifPhysAddress', 'ifOperStatus', 'ifAdminStatus', 'ifDuplex', 'ifVlan']);
+const TEXT_PORT_COLUMNS = new Set([
+  'ifName',
+  'ifDescr',
+  'ifAlias',
+  'ifType',
+  'ifPhysAddress',
+  'ifOperStatus',
+  'ifAdminStatus',
+  'ifDuplex',
+  'ifVlan',
+]);
 
 export async function listPorts(db: ApiDb, deviceId: number, timeoutMs: number): Promise<Record<string, unknown>[]> {
   const cols = PORT_COLUMNS.map((c) => `\`${c}\``).join(', ');
-  const r = await rows(db, `SELECT ${cols} FROM ports WHERE device_id = ? ORDER BY ifIndex, port_id`, [deviceId], timeoutMs);
+  const r = await rows(
+    db,
+    `SELECT ${cols} FROM ports WHERE device_id = ? ORDER BY ifIndex, port_id`,
+    [deviceId],
+    timeoutMs,
+  );
   return r.map((row) => {
     const out: Record<string, unknown> = {};
     for (const c of PORT_COLUMNS) out[c] = TEXT_PORT_COLUMNS.has(c) ? (row[c] ?? null) : num(row[c]);
@@ -152,7 +196,8 @@ export async function listPollers(db: ApiDb, timeoutMs: number): Promise<Record<
   return nodes.map((n) => {
     const own = byParent.get(Number(n.id)) ?? [];
     const pollerStat = own.find((s) => s.poller_type === 'poller');
-    const frequency = Number(n.poller_frequency ?? pollerStat?.frequency ?? DEFAULT_POLLER_FREQUENCY) || DEFAULT_POLLER_FREQUENCY;
+    const frequency =
+      Number(n.poller_frequency ?? pollerStat?.frequency ?? DEFAULT_POLLER_FREQUENCY) || DEFAULT_POLLER_FREQUENCY;
     const age = n.age === null ? null : Number(n.age);
     return {
       id: Number(n.id),
@@ -222,7 +267,10 @@ export async function systemCounts(db: ApiDb, timeoutMs: number): Promise<System
 }
 
 /** The database's own clock and schema version (0 when never migrated). */
-export async function databaseInfo(db: ApiDb, timeoutMs: number): Promise<{ time: string | null; schema_version: number }> {
+export async function databaseInfo(
+  db: ApiDb,
+  timeoutMs: number,
+): Promise<{ time: string | null; schema_version: number }> {
   const [t] = await rows(db, 'SELECT UTC_TIMESTAMP() AS now', [], timeoutMs);
   let schema = 0;
   try {

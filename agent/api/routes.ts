@@ -5,7 +5,16 @@ import { NmsError } from '../../lib/errors.js';
 import { alertRoutes } from '../alerts/api.js';
 import { listEventlog, listServices } from './availability.js';
 import { listSyslog, type SyslogFilter } from '../syslog/api.js';
-import { databaseInfo, getDevice, listDevices, listPollers, listPorts, systemCounts, type ApiDb, type DeviceFilter } from './queries.js';
+import {
+  databaseInfo,
+  getDevice,
+  listDevices,
+  listPollers,
+  listPorts,
+  systemCounts,
+  type ApiDb,
+  type DeviceFilter,
+} from './queries.js';
 
 /** An answer other than 200, with the message the client sees. */
 export class HttpError extends NmsError {
@@ -52,7 +61,8 @@ export interface Route {
 
 function deviceId(raw: string): number {
   const id = Number(raw);
-  if (!Number.isSafeInteger(id) || id < 1) throw new HttpError(400, `device id must be a positive whole number (got ${JSON.stringify(raw)})`);
+  if (!Number.isSafeInteger(id) || id < 1)
+    throw new HttpError(400, `device id must be a positive whole number (got ${JSON.stringify(raw)})`);
   return id;
 }
 
@@ -82,7 +92,8 @@ function deviceFilter(q: URLSearchParams): DeviceFilter {
   const f: DeviceFilter = {};
   const group = q.get('poller_group');
   if (group !== null) {
-    if (!/^\d{1,9}$/.test(group)) throw new HttpError(400, `poller_group must be a group number (got ${JSON.stringify(group)})`);
+    if (!/^\d{1,9}$/.test(group))
+      throw new HttpError(400, `poller_group must be a group number (got ${JSON.stringify(group)})`);
     f.poller_group = Number(group);
   }
   const status = q.get('status');
@@ -96,7 +107,10 @@ function deviceFilter(q: URLSearchParams): DeviceFilter {
 }
 
 /** Resolves true when the service answers within the deadline; never rejects. */
-async function probe(fn: (() => Promise<unknown>) | undefined, timeoutMs: number): Promise<{ reachable: boolean; error?: string } | null> {
+async function probe(
+  fn: (() => Promise<unknown>) | undefined,
+  timeoutMs: number,
+): Promise<{ reachable: boolean; error?: string } | null> {
   if (!fn) return null;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -118,7 +132,9 @@ async function probe(fn: (() => Promise<unknown>) | undefined, timeoutMs: number
 export function errorSummary(err: unknown): string {
   const e = err as { code?: unknown; message?: unknown };
   if (typeof e?.code === 'string' && e.code) return e.code;
-  return String(e?.message ?? err).split('\n')[0].slice(0, 200);
+  return String(e?.message ?? err)
+    .split('\n')[0]
+    .slice(0, 200);
 }
 
 async function system(ctx: RouteContext): Promise<Record<string, unknown>> {
@@ -134,7 +150,10 @@ async function system(ctx: RouteContext): Promise<Record<string, unknown>> {
       }
       return { database: { reachable: true, ...info, ...(error ? { error } : {}) }, counts };
     } catch (err) {
-      return { database: { reachable: false, time: null, schema_version: null, error: errorSummary(err) }, counts: null };
+      return {
+        database: { reachable: false, time: null, schema_version: null, error: errorSummary(err) },
+        counts: null,
+      };
     }
   };
   const redis = ctx.redis;
@@ -164,14 +183,16 @@ const DATETIME = /^\d{4}-\d\d-\d\d( \d\d:\d\d(:\d\d)?)?$/;
 function wholeParam(q: URLSearchParams, name: string, def: number, max: number): number {
   const raw = q.get(name);
   if (raw === null) return def;
-  if (!/^\d{1,10}$/.test(raw) || Number(raw) > max) throw new HttpError(400, `${name} must be a whole number 0-${max} (got ${JSON.stringify(raw)})`);
+  if (!/^\d{1,10}$/.test(raw) || Number(raw) > max)
+    throw new HttpError(400, `${name} must be a whole number 0-${max} (got ${JSON.stringify(raw)})`);
   return Number(raw);
 }
 
 function timeParam(q: URLSearchParams, name: string): string | undefined {
   const raw = q.get(name);
   if (raw === null) return undefined;
-  if (!DATETIME.test(raw)) throw new HttpError(400, `${name} must be a date and time like 2026-12-06 04:00:00 (got ${JSON.stringify(raw)})`);
+  if (!DATETIME.test(raw))
+    throw new HttpError(400, `${name} must be a date and time like 2026-12-06 04:00:00 (got ${JSON.stringify(raw)})`);
   return raw;
 }
 
@@ -179,10 +200,22 @@ function timeParam(q: URLSearchParams, name: string): string | undefined {
 async function syslog(ctx: RouteContext, req: RouteRequest): Promise<Record<string, unknown>> {
   const q = req.query;
   const order = (q.get('sortorder') ?? 'ASC').toUpperCase();
-  if (order !== 'ASC' && order !== 'DESC') throw new HttpError(400, `sortorder must be ASC or DESC (got ${JSON.stringify(q.get('sortorder'))})`);
-  const f: SyslogFilter = { device: req.params.hostname, from: timeParam(q, 'from'), to: timeParam(q, 'to'), order, limit: wholeParam(q, 'limit', 50, 10_000), start: wholeParam(q, 'start', 0, 1_000_000_000) };
+  if (order !== 'ASC' && order !== 'DESC')
+    throw new HttpError(400, `sortorder must be ASC or DESC (got ${JSON.stringify(q.get('sortorder'))})`);
+  const f: SyslogFilter = {
+    device: req.params.hostname,
+    from: timeParam(q, 'from'),
+    to: timeParam(q, 'to'),
+    order,
+    limit: wholeParam(q, 'limit', 50, 10_000),
+    start: wholeParam(q, 'start', 0, 1_000_000_000),
+  };
   const r = await listSyslog(ctx.db, f, ctx.queryTimeoutMs);
-  if (!r) throw new HttpError(404, `no device ${JSON.stringify(req.params.hostname)} (give a device id, hostname or sysName)`);
+  if (!r)
+    throw new HttpError(
+      404,
+      `no device ${JSON.stringify(req.params.hostname)} (give a device id, hostname or sysName)`,
+    );
   return r;
 }
 
@@ -234,7 +267,12 @@ export const ROUTES: Route[] = [
   },
   ...alertRoutes(),
   { pattern: /^\/api\/v0\/logs\/syslog$/, params: [], query: SYSLOG_QUERY, handle: (ctx, req) => syslog(ctx, req) },
-  { pattern: /^\/api\/v0\/logs\/syslog\/([^/]+)$/, params: ['hostname'], query: SYSLOG_QUERY, handle: (ctx, req) => syslog(ctx, req) },
+  {
+    pattern: /^\/api\/v0\/logs\/syslog\/([^/]+)$/,
+    params: ['hostname'],
+    query: SYSLOG_QUERY,
+    handle: (ctx, req) => syslog(ctx, req),
+  },
 ];
 
 function decodeParam(raw: string): string {
@@ -258,7 +296,8 @@ export function matchRoute(pathname: string, query: URLSearchParams): { route: R
         const allowed = route.query.length ? `; accepted: ${route.query.join(', ')}` : '';
         throw new HttpError(400, `unknown query parameter ${JSON.stringify(key)}${allowed}`);
       }
-      if (query.getAll(key).length > 1) throw new HttpError(400, `query parameter ${JSON.stringify(key)} given more than once`);
+      if (query.getAll(key).length > 1)
+        throw new HttpError(400, `query parameter ${JSON.stringify(key)} given more than once`);
     }
     return { route, req: { params, query } };
   }

@@ -55,7 +55,9 @@ export interface WebHandler {
   handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
 }
 
-type Defaults = Required<Pick<ApiServerOptions, 'host' | 'port' | 'queryTimeoutMs' | 'probeTimeoutMs' | 'requestTimeoutMs' | 'closeTimeoutMs'>>;
+type Defaults = Required<
+  Pick<ApiServerOptions, 'host' | 'port' | 'queryTimeoutMs' | 'probeTimeoutMs' | 'requestTimeoutMs' | 'closeTimeoutMs'>
+>;
 
 export const DEFAULT_API_SERVER_OPTIONS: Defaults = {
   host: '127.0.0.1',
@@ -71,9 +73,20 @@ export const MIN_TOKEN_LENGTH = 16;
 
 /** mysql2 error codes that mean "cannot talk to MariaDB" rather than "bad query". */
 const DB_DOWN_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR', 'ER_BAD_DB_ERROR',
-  'ER_CON_COUNT_ERROR', 'POOL_CLOSED', 'ER_QUERY_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_DBACCESS_DENIED_ERROR',
+  'ER_BAD_DB_ERROR',
+  'ER_CON_COUNT_ERROR',
+  'POOL_CLOSED',
+  'ER_QUERY_TIMEOUT',
 ]);
 const DB_SCHEMA_CODES = new Set(['ER_NO_SUCH_TABLE', 'ER_BAD_FIELD_ERROR']);
 
@@ -88,16 +101,20 @@ export class ApiServer {
 
   constructor(options: ApiServerOptions) {
     const o = { ...DEFAULT_API_SERVER_OPTIONS, ...stripUndefined(options) };
-    if (!options.db || typeof options.db.query !== 'function') throw new ConfigError('ApiServer: option db must be a mysql2/promise pool');
+    if (!options.db || typeof options.db.query !== 'function')
+      throw new ConfigError('ApiServer: option db must be a mysql2/promise pool');
     if (typeof options.token !== 'string' || options.token.length < MIN_TOKEN_LENGTH) {
       throw new ConfigError(`the web/API needs API_TOKEN (option token) of at least ${MIN_TOKEN_LENGTH} characters`, {
         hint: 'set api_token in the inventory secrets.yaml and run `nms deploy` to write it to /etc/nms/.env on the master',
       });
     }
-    if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new ConfigError(`api_port (option port) must be 0-65535 (got ${o.port})`);
-    if (typeof o.host !== 'string' || !o.host) throw new ConfigError('ApiServer: option host must be an address such as 127.0.0.1');
+    if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)
+      throw new ConfigError(`api_port (option port) must be 0-65535 (got ${o.port})`);
+    if (typeof o.host !== 'string' || !o.host)
+      throw new ConfigError('ApiServer: option host must be an address such as 127.0.0.1');
     for (const k of ['queryTimeoutMs', 'probeTimeoutMs', 'requestTimeoutMs', 'closeTimeoutMs'] as const) {
-      if (!Number.isFinite(o[k]) || o[k] <= 0) throw new ConfigError(`ApiServer: option ${k} must be a positive number of ms (got ${o[k]})`);
+      if (!Number.isFinite(o[k]) || o[k] <= 0)
+        throw new ConfigError(`ApiServer: option ${k} must be a positive number of ms (got ${o[k]})`);
     }
     this.o = o;
     this.log = options.logger ?? createLogger('api');
@@ -135,10 +152,16 @@ export class ApiServer {
     } catch (err) {
       this.server = undefined;
       const code = (err as NodeJS.ErrnoException).code;
-      throw new NmsError(`the web/API cannot listen on ${this.o.host}:${this.o.port}: ${code ?? (err as Error).message}`, {
-        hint: code === 'EADDRINUSE' ? 'another process holds the port: stop it or change api_port in /etc/nms/config.yaml' : 'check api_port in /etc/nms/config.yaml',
-        cause: err,
-      });
+      throw new NmsError(
+        `the web/API cannot listen on ${this.o.host}:${this.o.port}: ${code ?? (err as Error).message}`,
+        {
+          hint:
+            code === 'EADDRINUSE'
+              ? 'another process holds the port: stop it or change api_port in /etc/nms/config.yaml'
+              : 'check api_port in /etc/nms/config.yaml',
+          cause: err,
+        },
+      );
     }
     server.on('error', (err) => this.log.error('server_error', { error: errorText(err) }));
     const a = this.address();
@@ -191,7 +214,8 @@ export class ApiServer {
       path = url.pathname;
       const match = matchRoute(url.pathname, url.searchParams);
       if (!match) throw new HttpError(404, `no such endpoint: ${url.pathname}`);
-      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `method ${req.method} not allowed; use GET`, { Allow: 'GET, HEAD' });
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        throw new HttpError(405, `method ${req.method} not allowed; use GET`, { Allow: 'GET, HEAD' });
       const body = await match.route.handle(this.ctx, match.req);
       status = 200;
       send(res, 200, body, requestId);
@@ -200,7 +224,13 @@ export class ApiServer {
       status = answer.status;
       send(res, answer.status, { status: 'error', message: answer.message }, requestId, answer.headers);
     } finally {
-      this.log.debug('request', { id: requestId, method: req.method, path, status, ms: Math.round(performance.now() - started) });
+      this.log.debug('request', {
+        id: requestId,
+        method: req.method,
+        path,
+        status,
+        ms: Math.round(performance.now() - started),
+      });
     }
   }
 
@@ -219,12 +249,19 @@ export class ApiServer {
   }
 
   /** Maps a failure to what the client sees; anything unexpected is logged in full and answered 500. */
-  private toAnswer(err: unknown, requestId: string, path: string): { status: number; message: string; headers?: Record<string, string> } {
+  private toAnswer(
+    err: unknown,
+    requestId: string,
+    path: string,
+  ): { status: number; message: string; headers?: Record<string, string> } {
     if (err instanceof HttpError) return { status: err.status, message: err.message, headers: err.headers };
     const e = err as { code?: string; fatal?: boolean };
     if (typeof e?.code === 'string' && DB_SCHEMA_CODES.has(e.code)) {
       this.log.error('database_schema', { id: requestId, path, error: errorText(err) });
-      return { status: 503, message: 'the database has no schema or an older one: run `nms-agent migrate` on the master' };
+      return {
+        status: 503,
+        message: 'the database has no schema or an older one: run `nms-agent migrate` on the master',
+      };
     }
     if ((typeof e?.code === 'string' && DB_DOWN_CODES.has(e.code)) || e?.fatal === true) {
       this.log.error('database_unreachable', { id: requestId, path, error: errorText(err) });
@@ -235,7 +272,13 @@ export class ApiServer {
   }
 }
 
-function send(res: http.ServerResponse, status: number, body: unknown, requestId: string, headers: Record<string, string> = {}): void {
+function send(
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  requestId: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.destroy();
     return;

@@ -67,7 +67,7 @@ export function fping(targets: string[], options: FpingOptions = {}): Promise<Ma
     const child = spawn(o.binary, fpingArgs(o), { stdio: ['pipe', 'ignore', 'pipe'], signal: o.signal });
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const missing = 'install Debian\'s fping package; the agent needs it with cap_net_raw';
+    const missing = "install Debian's fping package; the agent needs it with cap_net_raw";
     child.on('error', (e) => reject(new NmsError(`cannot run ${o.binary}: ${e.message}`, { hint: missing })));
     child.on('close', (code) => {
       // 0 all answered, 1 some did not, 2 a name did not resolve; 3 and 4 are fping's own failures

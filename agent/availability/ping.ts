@@ -8,7 +8,7 @@ import type mysql from 'mysql2/promise';
 import type { Logger } from '../../lib/log.js';
 import { withRetry, type Db } from '../db/index.js';
 import { applyStatus } from '../db/status.js';
-import { rrdHost } from '../poll/index.js';
+import { rrdHost } from '../poll/poller.js';
 import { rrdFiles } from '../rrd/layout.js';
 import type { RrdPoint, RrdWriter } from '../rrd/writer.js';
 import { fping, type FpingOptions, type PingResult } from './fping.js';
@@ -48,7 +48,10 @@ export async function pingGroup(o: PingRoundOptions, group: number, signal?: Abo
   );
   const devices = rows as unknown as Row[];
   const startedAt = new Date();
-  const results = await fping(devices.map((d) => d.hostname), { ...o.fping, signal });
+  const results = await fping(
+    devices.map((d) => d.hostname),
+    { ...o.fping, signal },
+  );
   const got = (d: Pick<Row, 'hostname'>): PingResult => results.get(d.hostname)!;
   await writePerf(o.db, devices, got, startedAt);
   if (o.rrd) await o.rrd.write(icmpPoints(devices, got, startedAt.getTime() / 1000));

@@ -6,7 +6,7 @@
 import type mysql from 'mysql2/promise';
 import type { Logger } from '../../lib/log.js';
 import { logEvent, Severity, withRetry, type Db } from '../db/index.js';
-import { rrdHost } from '../poll/index.js';
+import { rrdHost } from '../poll/poller.js';
 import { safeName, type RrdDs } from '../rrd/layout.js';
 import type { RrdWriter } from '../rrd/writer.js';
 import { runPlugin, STATE_NAMES, type PluginResult } from './plugin.js';
@@ -94,8 +94,7 @@ export async function recordService(
   if (!changed) {
     const sql = 'UPDATE services SET service_message = ?, service_ds = ? WHERE service_id = ?';
     await withRetry(() => o.db.query(sql, [message, ds, s.service_id]));
-  }
-  else {
+  } else {
     const name = s.service_name || s.service_type;
     const sev = r.state === 0 ? Severity.ok : r.state === 1 ? Severity.warning : Severity.error;
     const from = STATE_NAMES[s.service_status] ?? s.service_status;

@@ -1,6 +1,13 @@
 // Turns the facts gathered on the master into the cluster view and its problems. Pure (no I/O,
 // the clock comes in the facts) so every rule is unit-tested with plain objects.
-import { CLUSTER_VIEW_SCHEMA, type ClusterFacts, type ClusterNode, type ClusterProblem, type ClusterView, type GroupView } from './types.js';
+import {
+  CLUSTER_VIEW_SCHEMA,
+  type ClusterFacts,
+  type ClusterNode,
+  type ClusterProblem,
+  type ClusterView,
+  type GroupView,
+} from './types.js';
 
 /** A poller_cluster row older than this is a node that was retired, not one that is down. */
 export const FORGOTTEN_AFTER_S = 86_400;
@@ -11,12 +18,22 @@ const AGENT_START = '`/etc/init.d/nms-agent start` (or `systemctl start nms-agen
 
 export function analyse(f: ClusterFacts): ClusterView {
   const problems: ClusterProblem[] = [];
-  const add = (code: string, subject: string, message: string, fix: string) => problems.push({ code, subject, message, fix });
+  const add = (code: string, subject: string, message: string, fix: string) =>
+    problems.push({ code, subject, message, fix });
 
-  for (const [name, svc] of [['mariadb', 'mariadb'], ['redis', 'redis-server'], ['memcached', 'memcached']] as const) {
+  for (const [name, svc] of [
+    ['mariadb', 'mariadb'],
+    ['redis', 'redis-server'],
+    ['memcached', 'memcached'],
+  ] as const) {
     const s = f.sources[name];
     if (!s.ok)
-      add('service_down', name, `${name} is not answering the master's agent: ${s.error ?? 'no answer'}`, `start it on its host (\`/etc/init.d/${svc} start\` or \`systemctl start ${svc}\`), or run \`nms deploy\` for that host`);
+      add(
+        'service_down',
+        name,
+        `${name} is not answering the master's agent: ${s.error ?? 'no answer'}`,
+        `start it on its host (\`/etc/init.d/${svc} start\` or \`systemctl start ${svc}\`), or run \`nms deploy\` for that host`,
+      );
   }
 
   const nodes = buildNodes(f);
@@ -31,9 +48,19 @@ export function analyse(f: ClusterFacts): ClusterView {
           : `read /var/log/nms/agent.log on ${n.poller_name} (event refusing_work)`,
       );
     } else if (!n.registered && f.registry !== null && n.last_report_age_s !== null) {
-      add('node_not_registered', n.poller_name, `${n.poller_name} is not registered (its last report was ${n.last_report_age_s} s ago): its agent is stopped or cannot reach memcached`, `on ${n.poller_name} run ${AGENT_START} and read /var/log/nms/agent.log`);
+      add(
+        'node_not_registered',
+        n.poller_name,
+        `${n.poller_name} is not registered (its last report was ${n.last_report_age_s} s ago): its agent is stopped or cannot reach memcached`,
+        `on ${n.poller_name} run ${AGENT_START} and read /var/log/nms/agent.log`,
+      );
     } else if (n.registered && n.stale) {
-      add('node_stale', n.poller_name, `${n.poller_name}'s last heartbeat was ${Math.round((n.heartbeat_age_ms ?? 0) / 1000)} s ago`, `the agent on ${n.poller_name} is stuck: restart it (\`/etc/init.d/nms-agent restart\`) and read its log`);
+      add(
+        'node_stale',
+        n.poller_name,
+        `${n.poller_name}'s last heartbeat was ${Math.round((n.heartbeat_age_ms ?? 0) / 1000)} s ago`,
+        `the agent on ${n.poller_name} is stuck: restart it (\`/etc/init.d/nms-agent restart\`) and read its log`,
+      );
     }
   }
 
@@ -45,7 +72,13 @@ export function analyse(f: ClusterFacts): ClusterView {
     queued: f.dispatcherTick?.queued ?? null,
   };
   if (f.sources.redis.ok) {
-    if (!f.dispatcherHolder) add('no_dispatcher', 'dispatcher', 'no dispatcher is elected: no agent holds the lock, so no device is queued', `start nms-agent on at least one node (${AGENT_START}) and read its log`);
+    if (!f.dispatcherHolder)
+      add(
+        'no_dispatcher',
+        'dispatcher',
+        'no dispatcher is elected: no agent holds the lock, so no device is queued',
+        `start nms-agent on at least one node (${AGENT_START}) and read its log`,
+      );
     else if (dispatcher.last_tick_age_ms === null || dispatcher.last_tick_age_ms > TICK_STALE_MS)
       add(
         'dispatcher_stuck',
@@ -77,7 +110,12 @@ export function analyse(f: ClusterFacts): ClusterView {
       const serves = n.roles.includes('poller') && n.groups.some((g) => withDevices.has(g));
       const settled = (n.uptime_s ?? 0) > 2 * f.pollerFrequency + 60;
       if (n.registered && n.state === 'working' && !n.stale && serves && settled && n.jobs_ok === 0)
-        add('node_idle', n.poller_name, `${n.poller_name} has polled nothing in ${n.uptime_s} s although its groups have devices`, `read /var/log/nms/agent.log on ${n.poller_name}: its workers may be failing every job (jobs_failed ${n.jobs_failed ?? 0})`);
+        add(
+          'node_idle',
+          n.poller_name,
+          `${n.poller_name} has polled nothing in ${n.uptime_s} s although its groups have devices`,
+          `read /var/log/nms/agent.log on ${n.poller_name}: its workers may be failing every job (jobs_failed ${n.jobs_failed ?? 0})`,
+        );
     }
   }
 
@@ -88,10 +126,13 @@ export function analyse(f: ClusterFacts): ClusterView {
     add(
       'devices_overdue',
       'devices',
-      `${f.devices.overdue} device${f.devices.overdue === 1 ? ' is' : 's are'} overdue` + (worst ? ` (most late: ${worst.hostname}:${worst.port} in group ${worst.poller_group}, ${worst.late_s} s)` : ''),
+      `${f.devices.overdue} device${f.devices.overdue === 1 ? ' is' : 's are'} overdue` +
+        (worst
+          ? ` (most late: ${worst.hostname}:${worst.port} in group ${worst.poller_group}, ${worst.late_s} s)`
+          : ''),
       unserved.length
         ? `give group ${unserved.join(', ')} a live poller (see above)`
-        : 'the pollers do not keep up or do not run: check the problems above, the queue depths, and the agents\' logs; raise service_poller_workers or add a poller',
+        : "the pollers do not keep up or do not run: check the problems above, the queue depths, and the agents' logs; raise service_poller_workers or add a poller",
     );
   }
 

@@ -10,9 +10,17 @@ import { openDb, type Db } from '../db/index.js';
 import { CoordKeys, keyPrefixFromEnv } from '../coord/keys.js';
 import { QueueStats } from '../coord/queue-stats.js';
 import { Registry } from '../registry/registry.js';
-import { redisOptions } from '../service/connections.js';
+import { redisOptions } from '../daemon/connections.js';
 import { analyse } from './analyse.js';
-import type { ClusterFacts, DeviceLookup, ClusterView, EventRow, OverdueDevice, QueueDepth, SourceState } from './types.js';
+import type {
+  ClusterFacts,
+  DeviceLookup,
+  ClusterView,
+  EventRow,
+  OverdueDevice,
+  QueueDepth,
+  SourceState,
+} from './types.js';
 
 export interface ClusterStatusOptions {
   /** Path of the node .env (config.yaml beside it). */
@@ -29,7 +37,10 @@ export const DEFAULT_CLUSTER_STATUS_OPTIONS = { timeoutMs: 3000 };
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(t));
 }
 
 async function source<T>(fn: () => Promise<T>, ms: number, what: string): Promise<{ state: SourceState; value?: T }> {
@@ -39,7 +50,13 @@ async function source<T>(fn: () => Promise<T>, ms: number, what: string): Promis
     return { state: { ok: true, ms: Date.now() - t0 }, value };
   } catch (err) {
     const e = err as Error & { code?: string };
-    return { state: { ok: false, error: e.code && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : e.message || String(err), ms: Date.now() - t0 } };
+    return {
+      state: {
+        ok: false,
+        error: e.code && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : e.message || String(err),
+        ms: Date.now() - t0,
+      },
+    };
   }
 }
 
@@ -90,11 +107,33 @@ export async function gatherClusterStatus(options: ClusterStatusOptions): Promis
   };
 
   let db: Db | undefined;
-  const redis = new Redis({ ...redisOptions(cfg.env), lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: o.timeoutMs });
+  const redis = new Redis({
+    ...redisOptions(cfg.env),
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+    connectTimeout: o.timeoutMs,
+  });
   redis.on('error', () => {});
-  const registry = new Registry({ host: s.distributed_poller_memcached_host, port: s.distributed_poller_memcached_port, keys, timeoutSeconds: o.timeoutMs / 1000 });
+  const registry = new Registry({
+    host: s.distributed_poller_memcached_host,
+    port: s.distributed_poller_memcached_port,
+    keys,
+    timeoutSeconds: o.timeoutMs / 1000,
+  });
   // Queue objects open their own connections: they must give up as fast as ours when Redis is down.
-  const stats = new QueueStats({ ...redisOptions(cfg.env), maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: o.timeoutMs }, keys, () => {});
+  const stats = new QueueStats(
+    {
+      ...redisOptions(cfg.env),
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+      connectTimeout: o.timeoutMs,
+    },
+    keys,
+    () => {},
+  );
 
   try {
     const dbPart = source(
@@ -125,13 +164,32 @@ export async function gatherClusterStatus(options: ClusterStatusOptions): Promis
         facts.alerts = await alertSummaries(db).catch(() => undefined); // no alert tables yet: none shown
         facts.groupDevices = groups.map((g) => ({ group: Number(g.poller_group), devices: Number(g.n) }));
         const c = counts[0];
-        facts.devices = { total: Number(c.total), up: Number(c.up), down: Number(c.down), disabled: Number(c.disabled), never_polled: Number(c.never), overdue: overdue.length };
-        facts.overdue = overdue.slice(0, 20).map(
-          (r): OverdueDevice => ({ device_id: Number(r.device_id), hostname: String(r.hostname), port: Number(r.port), poller_group: Number(r.poller_group), last_polled: iso(r.last_polled), late_s: Math.round(Number(r.late_s)) }),
-        );
-        facts.errors = events.map(
-          (e): EventRow => ({ datetime: iso(e.datetime), device_id: e.device_id === null ? null : Number(e.device_id), hostname: e.hostname ?? null, type: e.type ?? null, message: String(e.message ?? ''), severity: Number(e.severity) }),
-        );
+        facts.devices = {
+          total: Number(c.total),
+          up: Number(c.up),
+          down: Number(c.down),
+          disabled: Number(c.disabled),
+          never_polled: Number(c.never),
+          overdue: overdue.length,
+        };
+        facts.overdue = overdue
+          .slice(0, 20)
+          .map((r): OverdueDevice => ({
+            device_id: Number(r.device_id),
+            hostname: String(r.hostname),
+            port: Number(r.port),
+            poller_group: Number(r.poller_group),
+            last_polled: iso(r.last_polled),
+            late_s: Math.round(Number(r.late_s)),
+          }));
+        facts.errors = events.map((e): EventRow => ({
+          datetime: iso(e.datetime),
+          device_id: e.device_id === null ? null : Number(e.device_id),
+          hostname: e.hostname ?? null,
+          type: e.type ?? null,
+          message: String(e.message ?? ''),
+          severity: Number(e.severity),
+        }));
       },
       o.timeoutMs,
       'mariadb',
@@ -182,7 +240,10 @@ export async function gatherClusterStatus(options: ClusterStatusOptions): Promis
 }
 
 /** Finds one device by id, hostname:port or hostname (the lowest id when a hostname is shared). */
-async function lookupDevice(q: (sql: string, params?: unknown[]) => Promise<RowDataPacket[]>, ref: string): Promise<DeviceLookup | null> {
+async function lookupDevice(
+  q: (sql: string, params?: unknown[]) => Promise<RowDataPacket[]>,
+  ref: string,
+): Promise<DeviceLookup | null> {
   const cols = 'device_id, hostname, port, poller_group, status, last_polled';
   const m = /^(.+):(\d{1,5})$/.exec(ref);
   const rows = /^\d+$/.test(ref)
@@ -192,5 +253,12 @@ async function lookupDevice(q: (sql: string, params?: unknown[]) => Promise<RowD
       : await q(`SELECT ${cols} FROM devices WHERE hostname = ? OR sysName = ? ORDER BY device_id LIMIT 1`, [ref, ref]);
   const r = rows[0];
   if (!r) return null;
-  return { device_id: Number(r.device_id), hostname: String(r.hostname), port: Number(r.port), poller_group: Number(r.poller_group), status: Number(r.status), last_polled: iso(r.last_polled) };
+  return {
+    device_id: Number(r.device_id),
+    hostname: String(r.hostname),
+    port: Number(r.port),
+    poller_group: Number(r.poller_group),
+    status: Number(r.status),
+    last_polled: iso(r.last_polled),
+  };
 }

@@ -162,7 +162,14 @@ export interface ClusterFacts {
   /** Registry entries (null when memcached was unreadable). */
   registry: NodeEntry[] | null;
   /** poller_cluster rows with their age and last poller-period device count. */
-  reports: Array<{ node_id: string; poller_name: string; groups: number[]; age_s: number; polled: number | null; version: string }> | null;
+  reports: Array<{
+    node_id: string;
+    poller_name: string;
+    groups: number[];
+    age_s: number;
+    polled: number | null;
+    version: string;
+  }> | null;
   dispatcherHolder: string | null;
   dispatcherTick: { poller_name?: string; at?: number; due?: number; queued?: number } | null;
   /** Devices per group (enabled ones). */

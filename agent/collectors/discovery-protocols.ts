@@ -8,7 +8,11 @@ import type { CollectedData, Collector, LinkRecord } from './types.js';
 
 const REM = '1.0.8802.1.1.2.1.4.1.1';
 const L = {
-  chassisSubtype: `${REM}.4`, chassisId: `${REM}.5`, portSubtype: `${REM}.6`, portId: `${REM}.7`, sysName: `${REM}.9`,
+  chassisSubtype: `${REM}.4`,
+  chassisId: `${REM}.5`,
+  portSubtype: `${REM}.6`,
+  portId: `${REM}.7`,
+  sysName: `${REM}.9`,
   sysDesc: `${REM}.10`,
 };
 const dot1dBasePortIfIndex = '1.3.6.1.2.1.17.1.4.1.2';
@@ -39,9 +43,14 @@ function lldp({ columns }: CollectedData): LinkRecord[] {
     const portText = portMac ? portMac.toUpperCase().replace(/(..)(?!$)/g, '$1 ') : (str(col('portId')?.get(i)) ?? '');
     const mac = portMac ?? chassisMac;
     out.push({
-      ifIndex: viaBridge ? viaBridge : local, protocol: 'lldp', remote_hostname,
-        remote_port: mac ? `${portText} (${mac})` : portText, remote_port_name: portText,
-      remote_platform: null, remote_version: str(col('sysDesc')?.get(i)) || null, remote_mac: portMac,
+      ifIndex: viaBridge ? viaBridge : local,
+      protocol: 'lldp',
+      remote_hostname,
+      remote_port: mac ? `${portText} (${mac})` : portText,
+      remote_port_name: portText,
+      remote_platform: null,
+      remote_version: str(col('sysDesc')?.get(i)) || null,
+      remote_mac: portMac,
     });
   }
   return out;
@@ -54,9 +63,14 @@ function cdp({ columns }: CollectedData): LinkRecord[] {
     if (!remote_hostname) continue;
     const port = str(columns.get(C.devicePort)?.get(i)) ?? '';
     out.push({
-      ifIndex: Number(i.split('.')[0]), protocol: 'cdp', remote_hostname, remote_port: port, remote_port_name: port,
+      ifIndex: Number(i.split('.')[0]),
+      protocol: 'cdp',
+      remote_hostname,
+      remote_port: port,
+      remote_port_name: port,
       remote_platform: str(columns.get(C.platform)?.get(i)) || null,
-        remote_version: str(columns.get(C.version)?.get(i)) || null, remote_mac: null,
+      remote_version: str(columns.get(C.version)?.get(i)) || null,
+      remote_mac: null,
     });
   }
   return out;

@@ -7,23 +7,56 @@ import type { Collector, EntPhysicalRecord } from './types.js';
 
 const E = '1.3.6.1.2.1.47.1.1.1.1';
 const COL = {
-  entPhysicalDescr: `${E}.2`, entPhysicalVendorType: `${E}.3`, entPhysicalContainedIn: `${E}.4`,
-  entPhysicalClass: `${E}.5`, entPhysicalParentRelPos: `${E}.6`, entPhysicalName: `${E}.7`,
-  entPhysicalHardwareRev: `${E}.8`, entPhysicalFirmwareRev: `${E}.9`, entPhysicalSoftwareRev: `${E}.10`,
-  entPhysicalSerialNum: `${E}.11`, entPhysicalMfgName: `${E}.12`, entPhysicalModelName: `${E}.13`,
-  entPhysicalAlias: `${E}.14`, entPhysicalAssetID: `${E}.15`, entPhysicalIsFRU: `${E}.16`,
+  entPhysicalDescr: `${E}.2`,
+  entPhysicalVendorType: `${E}.3`,
+  entPhysicalContainedIn: `${E}.4`,
+  entPhysicalClass: `${E}.5`,
+  entPhysicalParentRelPos: `${E}.6`,
+  entPhysicalName: `${E}.7`,
+  entPhysicalHardwareRev: `${E}.8`,
+  entPhysicalFirmwareRev: `${E}.9`,
+  entPhysicalSoftwareRev: `${E}.10`,
+  entPhysicalSerialNum: `${E}.11`,
+  entPhysicalMfgName: `${E}.12`,
+  entPhysicalModelName: `${E}.13`,
+  entPhysicalAlias: `${E}.14`,
+  entPhysicalAssetID: `${E}.15`,
+  entPhysicalIsFRU: `${E}.16`,
 } as const;
-const TEXT = ['entPhysicalDescr', 'entPhysicalName', 'entPhysicalHardwareRev', 'entPhysicalFirmwareRev',
+const TEXT = [
+  'entPhysicalDescr',
+  'entPhysicalName',
+  'entPhysicalHardwareRev',
+  'entPhysicalFirmwareRev',
   'entPhysicalSoftwareRev',
-  'entPhysicalSerialNum', 'entPhysicalMfgName', 'entPhysicalModelName', 'entPhysicalAlias',
-    'entPhysicalAssetID'] as const;
+  'entPhysicalSerialNum',
+  'entPhysicalMfgName',
+  'entPhysicalModelName',
+  'entPhysicalAlias',
+  'entPhysicalAssetID',
+] as const;
 /** entAliasMappingIdentifier: indexed by entPhysicalIndex.logicalIndex, an OID ending in the ifIndex. */
 const ALIAS = '1.3.6.1.2.1.47.1.3.2.1.2';
 const IF_INDEX_OID = '1.3.6.1.2.1.2.2.1.1.';
 /** ENTITY-MIB's PhysicalClass. */
-const CLASSES = ['', 'other', 'unknown', 'chassis', 'backplane', 'container', 'powerSupply', 'fan', 'sensor', 'module',
-  'port', 'stack',
-  'cpu', 'energyObject', 'battery', 'storageDrive'];
+const CLASSES = [
+  '',
+  'other',
+  'unknown',
+  'chassis',
+  'backplane',
+  'container',
+  'powerSupply',
+  'fan',
+  'sensor',
+  'module',
+  'port',
+  'stack',
+  'cpu',
+  'energyObject',
+  'battery',
+  'storageDrive',
+];
 
 export const entityPhysicalCollector: Collector<EntPhysicalRecord[]> = {
   name: 'entity-physical',
@@ -38,7 +71,7 @@ export const entityPhysicalCollector: Collector<EntPhysicalRecord[]> = {
       const r = { entPhysicalIndex: Number(i) } as EntPhysicalRecord;
       for (const k of TEXT) r[k] = str(cell(k, i));
       const cls = num(cell('entPhysicalClass', i));
-      r.entPhysicalClass = cls === null ? null : (CLASSES[cls] || String(cls));
+      r.entPhysicalClass = cls === null ? null : CLASSES[cls] || String(cls);
       r.entPhysicalVendorType = vendorType(str(cell('entPhysicalVendorType', i)));
       r.entPhysicalContainedIn = num(cell('entPhysicalContainedIn', i)) ?? 0; // LibreNMS's defaults when absent
       r.entPhysicalParentRelPos = num(cell('entPhysicalParentRelPos', i)) ?? -1;

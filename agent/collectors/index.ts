@@ -9,8 +9,14 @@ import { ucdDiskioCollector } from './ucd-diskio.js';
 
 // processors, mempools, storage and sensors are device modules (agent/modules/), driven by the OS definitions;
 // the table modules (agent/modules/tables.ts) run these four collectors at discovery (ucd-diskio also at each poll)
-export const COLLECTORS: Collector<unknown>[] = [systemCollector, portsCollector, entityPhysicalCollector,
-  ipv4AddressesCollector, discoveryProtocolsCollector, ucdDiskioCollector];
+export const COLLECTORS: Collector<unknown>[] = [
+  systemCollector,
+  portsCollector,
+  entityPhysicalCollector,
+  ipv4AddressesCollector,
+  discoveryProtocolsCollector,
+  ucdDiskioCollector,
+];
 
 export * from './types.js';
 export * from './runner.js';

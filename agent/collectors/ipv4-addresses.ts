@@ -22,8 +22,13 @@ export const ipv4AddressesCollector: Collector<Ipv4AddressRecord[]> = {
       const len = mask === undefined && a !== null ? classful(a) : prefixLength(str(mask));
       if (ifIndex === null || a === null || a === 0 || len === null) continue;
       const net = len === 0 ? 0 : (a & (~0 << (32 - len))) >>> 0;
-      out.push({ ipv4_address: addr, ipv4_prefixlen: len,
-        ipv4_network: `${fromInt(net)}/${len}`, ifIndex, context_name: '' });
+      out.push({
+        ipv4_address: addr,
+        ipv4_prefixlen: len,
+        ipv4_network: `${fromInt(net)}/${len}`,
+        ifIndex,
+        context_name: '',
+      });
     }
     return out;
   },
@@ -43,7 +48,7 @@ export function prefixLength(mask: string | null): number | null {
   const m = mask === null ? null : toInt(mask);
   if (m === null) return null;
   const bits = m.toString(2).padStart(32, '0');
-  return /^1*0*$/.test(bits) ? bits.indexOf('0') === -1 ? 32 : bits.indexOf('0') : null;
+  return /^1*0*$/.test(bits) ? (bits.indexOf('0') === -1 ? 32 : bits.indexOf('0')) : null;
 }
 
 /** The prefix of the address's class, for agents that give no mask. */

@@ -11,17 +11,51 @@ import type { CollectedData, Collector, PortRecord } from './types.js';
 const IF = '1.3.6.1.2.1.2.2.1';
 const IFX = '1.3.6.1.2.1.31.1.1.1';
 const C = {
-  ifDescr: `${IF}.2`, ifType: `${IF}.3`, ifMtu: `${IF}.4`, ifSpeed: `${IF}.5`, ifPhysAddress: `${IF}.6`, ifAdminStatus: `${IF}.7`, ifOperStatus: `${IF}.8`, ifLastChange: `${IF}.9`,
-  ifInOctets: `${IF}.10`, ifInUcastPkts: `${IF}.11`, ifInNUcastPkts: `${IF}.12`, ifInDiscards: `${IF}.13`, ifInErrors: `${IF}.14`, ifInUnknownProtos: `${IF}.15`,
-  ifOutOctets: `${IF}.16`, ifOutUcastPkts: `${IF}.17`, ifOutNUcastPkts: `${IF}.18`, ifOutDiscards: `${IF}.19`, ifOutErrors: `${IF}.20`,
-  ifName: `${IFX}.1`, ifInMulticastPkts: `${IFX}.2`, ifInBroadcastPkts: `${IFX}.3`, ifOutMulticastPkts: `${IFX}.4`, ifOutBroadcastPkts: `${IFX}.5`,
-  ifHCInOctets: `${IFX}.6`, ifHCInUcastPkts: `${IFX}.7`, ifHCInMulticastPkts: `${IFX}.8`, ifHCInBroadcastPkts: `${IFX}.9`,
-  ifHCOutOctets: `${IFX}.10`, ifHCOutUcastPkts: `${IFX}.11`, ifHCOutMulticastPkts: `${IFX}.12`, ifHCOutBroadcastPkts: `${IFX}.13`, ifHighSpeed: `${IFX}.15`, ifAlias: `${IFX}.18`,
+  ifDescr: `${IF}.2`,
+  ifType: `${IF}.3`,
+  ifMtu: `${IF}.4`,
+  ifSpeed: `${IF}.5`,
+  ifPhysAddress: `${IF}.6`,
+  ifAdminStatus: `${IF}.7`,
+  ifOperStatus: `${IF}.8`,
+  ifLastChange: `${IF}.9`,
+  ifInOctets: `${IF}.10`,
+  ifInUcastPkts: `${IF}.11`,
+  ifInNUcastPkts: `${IF}.12`,
+  ifInDiscards: `${IF}.13`,
+  ifInErrors: `${IF}.14`,
+  ifInUnknownProtos: `${IF}.15`,
+  ifOutOctets: `${IF}.16`,
+  ifOutUcastPkts: `${IF}.17`,
+  ifOutNUcastPkts: `${IF}.18`,
+  ifOutDiscards: `${IF}.19`,
+  ifOutErrors: `${IF}.20`,
+  ifName: `${IFX}.1`,
+  ifInMulticastPkts: `${IFX}.2`,
+  ifInBroadcastPkts: `${IFX}.3`,
+  ifOutMulticastPkts: `${IFX}.4`,
+  ifOutBroadcastPkts: `${IFX}.5`,
+  ifHCInOctets: `${IFX}.6`,
+  ifHCInUcastPkts: `${IFX}.7`,
+  ifHCInMulticastPkts: `${IFX}.8`,
+  ifHCInBroadcastPkts: `${IFX}.9`,
+  ifHCOutOctets: `${IFX}.10`,
+  ifHCOutUcastPkts: `${IFX}.11`,
+  ifHCOutMulticastPkts: `${IFX}.12`,
+  ifHCOutBroadcastPkts: `${IFX}.13`,
+  ifHighSpeed: `${IFX}.15`,
+  ifAlias: `${IFX}.18`,
 } as const;
 /** 32-bit counters replaced by their HC twin when the port has one. */
 const HC: Partial<Record<PortCounter, keyof typeof C>> = {
-  ifInOctets: 'ifHCInOctets', ifOutOctets: 'ifHCOutOctets', ifInUcastPkts: 'ifHCInUcastPkts', ifOutUcastPkts: 'ifHCOutUcastPkts',
-  ifInMulticastPkts: 'ifHCInMulticastPkts', ifOutMulticastPkts: 'ifHCOutMulticastPkts', ifInBroadcastPkts: 'ifHCInBroadcastPkts', ifOutBroadcastPkts: 'ifHCOutBroadcastPkts',
+  ifInOctets: 'ifHCInOctets',
+  ifOutOctets: 'ifHCOutOctets',
+  ifInUcastPkts: 'ifHCInUcastPkts',
+  ifOutUcastPkts: 'ifHCOutUcastPkts',
+  ifInMulticastPkts: 'ifHCInMulticastPkts',
+  ifOutMulticastPkts: 'ifHCOutMulticastPkts',
+  ifInBroadcastPkts: 'ifHCInBroadcastPkts',
+  ifOutBroadcastPkts: 'ifHCOutBroadcastPkts',
 };
 const STATUS = ['', 'up', 'down', 'testing', 'unknown', 'dormant', 'notPresent', 'lowerLayerDown'];
 
@@ -32,7 +66,17 @@ export const portsCollector: Collector<PortRecord[]> = {
 };
 
 const STATS_32 = ['ifAdminStatus', 'ifOperStatus', 'ifSpeed', ...PORT_COUNTERS] as const;
-const STATS_64 = ['ifAdminStatus', 'ifOperStatus', 'ifHighSpeed', 'ifInDiscards', 'ifInErrors', 'ifInUnknownProtos', 'ifOutDiscards', 'ifOutErrors', ...Object.values(HC)] as const;
+const STATS_64 = [
+  'ifAdminStatus',
+  'ifOperStatus',
+  'ifHighSpeed',
+  'ifInDiscards',
+  'ifInErrors',
+  'ifInUnknownProtos',
+  'ifOutDiscards',
+  'ifOutErrors',
+  ...Object.values(HC),
+] as const;
 
 /** What a poll walks: status, speed and counters; 64-bit devices skip the 32-bit twins and NUcast (the sum of multicast and broadcast). */
 export function portStatsCollector(bits: 32 | 64): Collector<PortRecord[]> {
@@ -77,15 +121,21 @@ function processPorts({ columns }: CollectedData): PortRecord[] {
     // counts is an agent that fills only the latter: the 32-bit value wins, as in LibreNMS.
     for (const [c, hcRows, rows, all] of sources) {
       const h = big(hcRows?.get(i));
-      counters[c] = (h === 0n ? big(rows?.get(i)) ?? h : h ?? big(rows?.get(i))) ?? (all ? 0n : null);
+      counters[c] = (h === 0n ? (big(rows?.get(i)) ?? h) : (h ?? big(rows?.get(i)))) ?? (all ? 0n : null);
     }
     out.push({
-      ifIndex: Number(i), ...names(descr, name, alias, i),
-      ifType: ifTypeName(num(type?.get(i))), ifMtu: num(mtu?.get(i)),
-      ifSpeed: speedOf(num(speedCol?.get(i)), num(highCol?.get(i))), ifHighSpeed: highSpeed(num(highCol?.get(i))),
-      ifPhysAddress: mac(phys?.get(i)), ifAdminStatus: STATUS[num(admin?.get(i)) ?? 0] || null,
-      ifOperStatus: STATUS[num(oper?.get(i)) ?? 0] || null, ifLastChange: num(lastChange?.get(i)),
-      counterBits: hcIn?.get(i)?.value != null ? 64 : 32, counters,
+      ifIndex: Number(i),
+      ...names(descr, name, alias, i),
+      ifType: ifTypeName(num(type?.get(i))),
+      ifMtu: num(mtu?.get(i)),
+      ifSpeed: speedOf(num(speedCol?.get(i)), num(highCol?.get(i))),
+      ifHighSpeed: highSpeed(num(highCol?.get(i))),
+      ifPhysAddress: mac(phys?.get(i)),
+      ifAdminStatus: STATUS[num(admin?.get(i)) ?? 0] || null,
+      ifOperStatus: STATUS[num(oper?.get(i)) ?? 0] || null,
+      ifLastChange: num(lastChange?.get(i)),
+      counterBits: hcIn?.get(i)?.value != null ? 64 : 32,
+      counters,
     });
   }
   return out;

@@ -16,14 +16,24 @@ export interface ModuleRun<R> {
 }
 
 /** Fetches the collector's OIDs from a device. */
-export async function fetchFor(session: SnmpSession, c: Collector<unknown>, walk?: WalkOptions): Promise<CollectedData> {
+export async function fetchFor(
+  session: SnmpSession,
+  c: Collector<unknown>,
+  walk?: WalkOptions,
+): Promise<CollectedData> {
   const scalars = new Map<string, Varbind>();
   if (c.scalars?.length) for (const vb of await session.get(c.scalars)) scalars.set(vb.oid, vb);
-  const columns = c.columns?.length ? await walkColumns(session, c.columns, walk) : new Map<string, Map<string, Cell>>();
+  const columns = c.columns?.length
+    ? await walkColumns(session, c.columns, walk)
+    : new Map<string, Map<string, Cell>>();
   return { scalars, columns };
 }
 
-export async function runCollector<R>(session: SnmpSession, c: Collector<R>, walk?: WalkOptions): Promise<ModuleRun<R>> {
+export async function runCollector<R>(
+  session: SnmpSession,
+  c: Collector<R>,
+  walk?: WalkOptions,
+): Promise<ModuleRun<R>> {
   const t0 = performance.now();
   const data = await fetchFor(session, c, walk);
   const t1 = performance.now();
@@ -40,8 +50,8 @@ export function collectedFromList(c: Collector<unknown>, list: Varbind[]): Colle
   const wanted = new Set(c.scalars ?? []);
   for (const vb of list) {
     if (wanted.has(vb.oid)) scalars.set(vb.oid, vb);
-    for (const col of c.columns ?? []) if (vb.oid.startsWith(col + '.')) columns.get(col)!.set(vb.oid.slice(col.length + 1), vb);
+    for (const col of c.columns ?? [])
+      if (vb.oid.startsWith(col + '.')) columns.get(col)!.set(vb.oid.slice(col.length + 1), vb);
   }
   return { scalars, columns };
 }
-

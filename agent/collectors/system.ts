@@ -3,7 +3,14 @@ import { num, str } from '../snmp/values.js';
 import type { Collector, SystemRecord } from './types.js';
 
 const SYS = '1.3.6.1.2.1.1';
-const OID = { sysDescr: `${SYS}.1.0`, sysObjectID: `${SYS}.2.0`, sysUpTime: `${SYS}.3.0`, sysContact: `${SYS}.4.0`, sysName: `${SYS}.5.0`, sysLocation: `${SYS}.6.0` };
+const OID = {
+  sysDescr: `${SYS}.1.0`,
+  sysObjectID: `${SYS}.2.0`,
+  sysUpTime: `${SYS}.3.0`,
+  sysContact: `${SYS}.4.0`,
+  sysName: `${SYS}.5.0`,
+  sysLocation: `${SYS}.6.0`,
+};
 
 export const systemCollector: Collector<SystemRecord> = {
   name: 'system',

@@ -7,8 +7,13 @@ import type { Collector, DiskIoRecord } from './types.js';
 
 const D = '1.3.6.1.4.1.2021.13.15.1.1';
 const COL = {
-  device: `${D}.2`, nRead: `${D}.3`, nWritten: `${D}.4`, reads: `${D}.5`, writes: `${D}.6`,
-  nReadX: `${D}.12`, nWrittenX: `${D}.13`,
+  device: `${D}.2`,
+  nRead: `${D}.3`,
+  nWritten: `${D}.4`,
+  reads: `${D}.5`,
+  writes: `${D}.6`,
+  nReadX: `${D}.12`,
+  nWrittenX: `${D}.13`,
 };
 
 export const ucdDiskioCollector: Collector<DiskIoRecord[]> = {
@@ -21,16 +26,20 @@ export const ucdDiskioCollector: Collector<DiskIoRecord[]> = {
       const diskio_descr = str(vb);
       if (!diskio_descr || !/^\d+$/.test(i)) continue;
       out.push({
-        diskio_index: Number(i), diskio_descr,
-        read: get('nReadX', i) ?? get('nRead', i), written: get('nWrittenX', i) ?? get('nWritten', i),
-        reads: get('reads', i), writes: get('writes', i),
+        diskio_index: Number(i),
+        diskio_descr,
+        read: get('nReadX', i) ?? get('nRead', i),
+        written: get('nWrittenX', i) ?? get('nWritten', i),
+        reads: get('reads', i),
+        writes: get('writes', i),
       });
     }
     return out;
   },
   // what LibreNMS keeps: the disks with traffic
-  tables: (r) => ({ ucd_diskio: activeDisks(r).map(({ diskio_index, diskio_descr }) => ({ diskio_index,
-    diskio_descr })) }),
+  tables: (r) => ({
+    ucd_diskio: activeDisks(r).map(({ diskio_index, diskio_descr }) => ({ diskio_index, diskio_descr })),
+  }),
 };
 
 /** What discovery keeps: disks with traffic. */

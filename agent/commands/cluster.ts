@@ -8,11 +8,17 @@ import { formatClusterView } from '../cluster-view/format.js';
 export function register(program: Command): void {
   program
     .command('cluster-status')
-    .description('the cluster as seen from here (run it on the master): dispatcher, registered agents, poller groups served, queue depths, overdue devices, last errors')
+    .description(
+      'the cluster as seen from here (run it on the master): dispatcher, registered agents, poller groups served, queue depths, overdue devices, last errors',
+    )
     .option('--json', 'print the view as JSON (schema nms-agent-cluster/1, read by `nms status`)')
     .option('--timeout <ms>', 'per-source timeout', (v) => Number(v), 3000)
     .option('--device <ref>', 'also look up one device (id, hostname or hostname:port) and include it as `device`')
-    .option('--grace <seconds>', 'seconds a device may be late before it counts as overdue (default: max(30, poller frequency / 5))', (v) => Number(v))
+    .option(
+      '--grace <seconds>',
+      'seconds a device may be late before it counts as overdue (default: max(30, poller frequency / 5))',
+      (v) => Number(v),
+    )
     .addHelpText(
       'after',
       `
@@ -28,7 +34,8 @@ Examples:
         envPath: cmd.optsWithGlobals().env as string,
         timeoutMs: opts.timeout > 0 ? opts.timeout : 3000,
         device: opts.device,
-        graceSeconds: opts.grace !== undefined && Number.isFinite(opts.grace) && opts.grace >= 0 ? opts.grace : undefined,
+        graceSeconds:
+          opts.grace !== undefined && Number.isFinite(opts.grace) && opts.grace >= 0 ? opts.grace : undefined,
       });
       output(view, opts.json, formatClusterView);
       process.exitCode = view.healthy ? 0 : 1;

@@ -6,7 +6,9 @@ import { formatDoctor, runDoctor } from '../doctor/doctor.js';
 export function register(program: Command): void {
   program
     .command('doctor')
-    .description("check this node: configuration, APP_KEY, Redis/memcached/MariaDB/rrdcached from here, clock skew, the agent's heartbeat")
+    .description(
+      "check this node: configuration, APP_KEY, Redis/memcached/MariaDB/rrdcached from here, clock skew, the agent's heartbeat",
+    )
     .option('--json', 'print the report as JSON (schema nms-agent-doctor/1, read by `nms status`)')
     .option('--timeout <ms>', 'per-check timeout', (v) => Number(v), 3000)
     .addHelpText(
@@ -20,7 +22,10 @@ Examples:
   nms-agent --env /etc/nms/.env doctor --timeout 1000`,
     )
     .action(async (opts: { json?: boolean; timeout: number }, cmd: Command) => {
-      const report = await runDoctor({ envPath: cmd.optsWithGlobals().env as string, timeoutMs: opts.timeout > 0 ? opts.timeout : 3000 });
+      const report = await runDoctor({
+        envPath: cmd.optsWithGlobals().env as string,
+        timeoutMs: opts.timeout > 0 ? opts.timeout : 3000,
+      });
       output(report, opts.json, formatDoctor);
       process.exitCode = report.healthy ? 0 : 1;
     });

@@ -3,9 +3,9 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../lib/errors.js';
 import { createLogger } from '../../lib/log.js';
-import { AgentService } from '../service/agent.js';
-import { pollerHandler } from '../service/poller-handler.js';
-import { dryRunHandler } from '../service/dry-run.js';
+import { AgentService } from '../daemon/agent.js';
+import { pollerHandler } from '../daemon/poller-handler.js';
+import { dryRunHandler } from '../daemon/dry-run.js';
 
 export interface RunOptions {
   env: string;
@@ -23,7 +23,9 @@ export async function runAgent(o: RunOptions): Promise<void> {
     makeHandler: o.dryRun ? dryRunHandler(o.dryRunWorkMs ?? 0) : pollerHandler(),
     drainMs,
   });
-  process.on('unhandledRejection', (err) => log.error('unhandled_rejection', { err: (err as Error)?.stack ?? String(err) }));
+  process.on('unhandledRejection', (err) =>
+    log.error('unhandled_rejection', { err: (err as Error)?.stack ?? String(err) }),
+  );
   let stopping = false;
   const done = new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -59,10 +61,22 @@ export async function runAgent(o: RunOptions): Promise<void> {
 export function register(program: Command): void {
   program
     .command('run')
-    .description('run the agent daemon: dispatcher election, workers for this node\'s poller groups, heartbeat, /metrics')
-    .option('--dry-run', 'take jobs and record them (devices row, table dry_run_polls) without SNMP: rehearses the coordination')
-    .option('--dry-run-work-ms <ms>', 'with --dry-run: pretend each job works this long', (v) => parsePositive(v, '--dry-run-work-ms'))
-    .option('--drain <seconds>', 'on SIGTERM, wait this long for running jobs before aborting them', (v) => parsePositive(v, '--drain'), 15)
+    .description(
+      "run the agent daemon: dispatcher election, workers for this node's poller groups, heartbeat, /metrics",
+    )
+    .option(
+      '--dry-run',
+      'take jobs and record them (devices row, table dry_run_polls) without SNMP: rehearses the coordination',
+    )
+    .option('--dry-run-work-ms <ms>', 'with --dry-run: pretend each job works this long', (v) =>
+      parsePositive(v, '--dry-run-work-ms'),
+    )
+    .option(
+      '--drain <seconds>',
+      'on SIGTERM, wait this long for running jobs before aborting them',
+      (v) => parsePositive(v, '--drain'),
+      15,
+    )
     .addHelpText(
       'after',
       `
@@ -83,6 +97,7 @@ Examples:
 
 function parsePositive(v: string, flag: string): number {
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a non-negative number (got ${JSON.stringify(v)})`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new UsageError(`${flag} must be a non-negative number (got ${JSON.stringify(v)})`);
   return n;
 }

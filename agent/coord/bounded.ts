@@ -12,10 +12,22 @@ export async function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout
 }
 
 /** Closes BullMQ queues or workers politely for `ms`, then drops their connections. */
-export async function closeOrDisconnect(items: { close(): Promise<void>; disconnect(): Promise<void> }[], ms = 1000): Promise<void> {
+export async function closeOrDisconnect(
+  items: { close(): Promise<void>; disconnect(): Promise<void> }[],
+  ms = 1000,
+): Promise<void> {
   await Promise.all(
     items.map(async (q) => {
-      if ((await within(q.close().catch(() => undefined), ms)) === 'timeout') await within(q.disconnect().catch(() => undefined), ms);
+      if (
+        (await within(
+          q.close().catch(() => undefined),
+          ms,
+        )) === 'timeout'
+      )
+        await within(
+          q.disconnect().catch(() => undefined),
+          ms,
+        );
     }),
   );
 }

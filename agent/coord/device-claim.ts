@@ -36,14 +36,44 @@ return 0`;
 
 export type ClaimResult = 'claimed' | 'busy' | 'stale';
 
-export async function claimDevice(redis: Redis, keys: CoordKeys, type: JobType, deviceId: number, token: string, lockMs: number, readAt: number): Promise<ClaimResult> {
-  const r = await redis.eval(CLAIM_LUA, 2, keys.deviceLock(type, deviceId), keys.deviceDone(type, deviceId), token, Math.max(1, Math.round(lockMs)), Math.max(0, Math.round(readAt)));
+export async function claimDevice(
+  redis: Redis,
+  keys: CoordKeys,
+  type: JobType,
+  deviceId: number,
+  token: string,
+  lockMs: number,
+  readAt: number,
+): Promise<ClaimResult> {
+  const r = await redis.eval(
+    CLAIM_LUA,
+    2,
+    keys.deviceLock(type, deviceId),
+    keys.deviceDone(type, deviceId),
+    token,
+    Math.max(1, Math.round(lockMs)),
+    Math.max(0, Math.round(readAt)),
+  );
   return r === 1 ? 'claimed' : r === -1 ? 'stale' : 'busy';
 }
 
 /** Marks a successful run done (kept `markerMs`, longer than a job can wait in a queue) and releases the lock. */
-export async function finishDevice(redis: Redis, keys: CoordKeys, type: JobType, deviceId: number, token: string, markerMs: number): Promise<void> {
-  await redis.eval(FINISH_LUA, 2, keys.deviceLock(type, deviceId), keys.deviceDone(type, deviceId), token, Math.max(1000, Math.round(markerMs)));
+export async function finishDevice(
+  redis: Redis,
+  keys: CoordKeys,
+  type: JobType,
+  deviceId: number,
+  token: string,
+  markerMs: number,
+): Promise<void> {
+  await redis.eval(
+    FINISH_LUA,
+    2,
+    keys.deviceLock(type, deviceId),
+    keys.deviceDone(type, deviceId),
+    token,
+    Math.max(1000, Math.round(markerMs)),
+  );
 }
 
 /** Redis's clock in epoch ms: the dispatcher stamps each due-read with it. */

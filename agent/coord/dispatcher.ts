@@ -106,7 +106,9 @@ export class Dispatcher extends EventEmitter {
     const key = this.o.keys.dispatcherLock;
     const was = this.master;
     try {
-      this.master = was ? await renewLock(this.o.redis, key, this.token, ttl) : await acquireLock(this.o.redis, key, this.token, ttl);
+      this.master = was
+        ? await renewLock(this.o.redis, key, this.token, ttl)
+        : await acquireLock(this.o.redis, key, this.token, ttl);
     } catch (err) {
       // Without Redis nobody can dispatch; stop believing we are master until a renewal works.
       this.master = false;
@@ -132,7 +134,13 @@ export class Dispatcher extends EventEmitter {
     const queued = (await this.enqueue(due, s, readAt)) + (await this.enqueueRounds(s, readAt));
     await this.o.redis.set(
       this.o.keys.dispatcherTick,
-      JSON.stringify({ node_id: this.o.nodeId, poller_name: this.o.pollerName, at: Date.now(), due: due.length, queued }),
+      JSON.stringify({
+        node_id: this.o.nodeId,
+        poller_name: this.o.pollerName,
+        at: Date.now(),
+        due: due.length,
+        queued,
+      }),
       'PX',
       Math.max(ttl, 10_000),
     );
@@ -161,7 +169,9 @@ export class Dispatcher extends EventEmitter {
     for (const [name, { type, ids }] of byQueue) {
       const queue = this.queue(name);
       try {
-        await queue.addBulk(ids.map((id) => ({ name: type, data: { deviceId: id, readAt }, opts: { jobId: jobIdOf(id) } })));
+        await queue.addBulk(
+          ids.map((id) => ({ name: type, data: { deviceId: id, readAt }, opts: { jobId: jobIdOf(id) } })),
+        );
         n += ids.length;
       } catch (err) {
         for (const id of ids) this.recent.delete(`${name}/${id}`);
@@ -179,9 +189,12 @@ export class Dispatcher extends EventEmitter {
    */
   private async enqueueRounds(s: DispatchSettings, readAt: number): Promise<number> {
     const now = Date.now();
-    const due = ([['ping', s.pingFrequency ?? 0], ['services', s.servicesFrequency ?? 0]] as const).filter(
-      ([type, freq]) => freq > 0 && now - (this.groupRounds.get(type) ?? 0) >= freq * 1000,
-    );
+    const due = (
+      [
+        ['ping', s.pingFrequency ?? 0],
+        ['services', s.servicesFrequency ?? 0],
+      ] as const
+    ).filter(([type, freq]) => freq > 0 && now - (this.groupRounds.get(type) ?? 0) >= freq * 1000);
     if (due.length === 0) return 0;
     let n = 0;
     for (const [type] of due) {
@@ -216,10 +229,19 @@ export class Dispatcher extends EventEmitter {
     this.closing = true;
     if (this.timer) clearTimeout(this.timer);
     // A tick stuck on a Redis that is down must not hold the stop.
-    if (this.running) await within(this.running.catch(() => {}), 2000);
+    if (this.running)
+      await within(
+        this.running.catch(() => {}),
+        2000,
+      );
     if (this.master) {
       this.master = false;
-      await within(releaseLock(this.o.redis, this.o.keys.dispatcherLock, this.token).catch((err) => this.o.log.warn('dispatcher_release_failed', { err })), 2000);
+      await within(
+        releaseLock(this.o.redis, this.o.keys.dispatcherLock, this.token).catch((err) =>
+          this.o.log.warn('dispatcher_release_failed', { err }),
+        ),
+        2000,
+      );
     }
     await closeOrDisconnect([...this.queues.values()]);
     this.queues.clear();

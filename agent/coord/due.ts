@@ -36,8 +36,7 @@ export function dueQuery(o: DueOptions): { sql: string; params: unknown[] } {
   const now = 'UNIX_TIMESTAMP()';
   const recentAttempt = `(\`last_poll_attempted\` IS NOT NULL AND UNIX_TIMESTAMP(\`last_poll_attempted\`) + ? > ${now})`;
   const never = '(`last_discovered` IS NULL)';
-  const pollDue =
-    `(NOT ${never} AND IF(\`status\` = 1, \`last_polled\` IS NULL OR UNIX_TIMESTAMP(\`last_polled\`) + ? <= ${now}, NOT ${recentAttempt}))`;
+  const pollDue = `(NOT ${never} AND IF(\`status\` = 1, \`last_polled\` IS NULL OR UNIX_TIMESTAMP(\`last_polled\`) + ? <= ${now}, NOT ${recentAttempt}))`;
   const discDue = `IF(${never}, NOT (\`status\` = 0 AND ${recentAttempt}), \`status\` = 1 AND UNIX_TIMESTAMP(\`last_discovered\`) + ? <= ${now})`;
   const params: unknown[] = [o.pollerFrequency - 1, o.downRetry, o.downRetry, o.discoveryFrequency - 1];
   let where = '`disabled` = 0';

@@ -13,7 +13,8 @@ export const DEFAULT_KEY_PREFIX = 'nms';
 export function keyPrefixFromEnv(env: NodeJS.ProcessEnv = process.env): string {
   const p = env.NMS_KEY_PREFIX;
   if (p === undefined || p === '') return DEFAULT_KEY_PREFIX;
-  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(p)) throw new Error(`NMS_KEY_PREFIX must be 1-64 of [A-Za-z0-9_.:-] (got ${JSON.stringify(p)})`);
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(p))
+    throw new Error(`NMS_KEY_PREFIX must be 1-64 of [A-Za-z0-9_.:-] (got ${JSON.stringify(p)})`);
   return p;
 }
 

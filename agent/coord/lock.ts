@@ -66,7 +66,12 @@ export async function releaseLock(redis: Redis, key: string, token: string): Pro
  * Keeps a lock for work that is still running: extends it, or takes it again when the key is
  * gone (Redis lost its data), so a job re-queued after a Redis restart cannot run beside it.
  */
-export async function renewOrRetakeLock(redis: Redis, key: string, token: string, ttlMs: number): Promise<'renewed' | 'retaken' | 'lost'> {
+export async function renewOrRetakeLock(
+  redis: Redis,
+  key: string,
+  token: string,
+  ttlMs: number,
+): Promise<'renewed' | 'retaken' | 'lost'> {
   const res = await redis.eval(RENEW_OR_RETAKE_LUA, 1, key, token, Math.max(1, Math.round(ttlMs)));
   return res === 1 ? 'renewed' : res === 2 ? 'retaken' : 'lost';
 }

@@ -35,10 +35,16 @@ export class QueueStats {
     const all = Promise.all(
       names.map(async (name) => {
         const c = await this.queue(name).getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
-        out[name] = { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
+        out[name] = {
+          waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
+          active: c.active ?? 0,
+          delayed: c.delayed ?? 0,
+          failed: c.failed ?? 0,
+        };
       }),
     );
-    if ((await within(all, timeoutMs)) === 'timeout') throw new Error(`queue counts: no answer from Redis within ${timeoutMs} ms`);
+    if ((await within(all, timeoutMs)) === 'timeout')
+      throw new Error(`queue counts: no answer from Redis within ${timeoutMs} ms`);
     return out;
   }
 

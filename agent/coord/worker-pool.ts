@@ -92,7 +92,8 @@ export class WorkerPool extends EventEmitter {
     this.o = { ...DEFAULT_WORKER_POOL_OPTIONS, ...options };
     // Every running job listens on the shutdown signal: hundreds are normal, not a leak.
     setMaxListeners(0, this.shutdown.signal);
-    if (!(this.o.deadlineFraction > 0 && this.o.deadlineFraction < 1)) throw new Error(`WorkerPoolOptions.deadlineFraction must be between 0 and 1 (got ${this.o.deadlineFraction})`);
+    if (!(this.o.deadlineFraction > 0 && this.o.deadlineFraction < 1))
+      throw new Error(`WorkerPoolOptions.deadlineFraction must be between 0 and 1 (got ${this.o.deadlineFraction})`);
   }
 
   private lockMs(type: JobType): number {
@@ -103,22 +104,28 @@ export class WorkerPool extends EventEmitter {
     for (const type of this.o.types) {
       for (const group of this.o.groups) {
         const lockDuration = this.lockMs(type);
-        const worker = new Worker(this.o.keys.queueName(type, group), (job, _token, signal) => this.process(type, group, job, signal), {
-          connection: this.o.connection,
-          prefix: this.o.keys.bullPrefix,
-          name: `${this.o.pollerName}/${this.o.nodeId}`,
-          concurrency: Math.max(1, this.o.settings.workers(type)),
-          lockDuration,
-          stalledInterval: this.o.stalledIntervalMs?.(type) ?? lockDuration,
-          // A job stalls once per lost worker; several in a row is a sick job, not a sick worker.
-          maxStalledCount: 5,
-          drainDelay: 2,
-          removeOnComplete: { count: 0 },
-          removeOnFail: { count: 0 },
-        });
+        const worker = new Worker(
+          this.o.keys.queueName(type, group),
+          (job, _token, signal) => this.process(type, group, job, signal),
+          {
+            connection: this.o.connection,
+            prefix: this.o.keys.bullPrefix,
+            name: `${this.o.pollerName}/${this.o.nodeId}`,
+            concurrency: Math.max(1, this.o.settings.workers(type)),
+            lockDuration,
+            stalledInterval: this.o.stalledIntervalMs?.(type) ?? lockDuration,
+            // A job stalls once per lost worker; several in a row is a sick job, not a sick worker.
+            maxStalledCount: 5,
+            drainDelay: 2,
+            removeOnComplete: { count: 0 },
+            removeOnFail: { count: 0 },
+          },
+        );
         worker.on('error', (err) => this.emit('error', err));
         // A job whose worker died (lock expired) goes back to waiting: worth a line in the log.
-        worker.on('stalled', (jobId) => this.o.log.warn('job_stalled', { queue: this.o.keys.queueName(type, group), job_id: jobId }));
+        worker.on('stalled', (jobId) =>
+          this.o.log.warn('job_stalled', { queue: this.o.keys.queueName(type, group), job_id: jobId }),
+        );
         // 'failed' covers handler errors and timeouts, which process() already reported.
         this.workers.push({ type, group, worker });
       }
@@ -156,7 +163,15 @@ export class WorkerPool extends EventEmitter {
     this.progress.set(type, startedAt);
     const record = (outcome: JobOutcome, error?: string) => {
       this.progress.set(type, Date.now());
-      this.emit('job', { type, group, deviceId, outcome, startedAt, durationMs: Date.now() - startedAt, error } satisfies JobRecord);
+      this.emit('job', {
+        type,
+        group,
+        deviceId,
+        outcome,
+        startedAt,
+        durationMs: Date.now() - startedAt,
+        error,
+      } satisfies JobRecord);
     };
     if (!Number.isInteger(deviceId)) {
       record('error', 'job without a device id');
@@ -165,7 +180,15 @@ export class WorkerPool extends EventEmitter {
     const key = this.o.keys.deviceLock(type, deviceId);
     const token = ownerToken(this.o.nodeId);
     const lockMs = this.lockMs(type);
-    const claim = await claimDevice(this.o.redis, this.o.keys, type, deviceId, token, lockMs, Number(job.data?.readAt) || 0);
+    const claim = await claimDevice(
+      this.o.redis,
+      this.o.keys,
+      type,
+      deviceId,
+      token,
+      lockMs,
+      Number(job.data?.readAt) || 0,
+    );
     if (claim !== 'claimed') {
       // Running elsewhere, or queued from a read taken before its last run ended: not twice.
       record('skipped', claim);
@@ -181,10 +204,20 @@ export class WorkerPool extends EventEmitter {
     this.shutdown.signal.addEventListener('abort', onShutdown, { once: true });
     bullSignal?.addEventListener('abort', onBull, { once: true });
     const freq = this.o.settings.frequency(type);
-    const deadline = setTimeout(() => abort(new JobTimeout(`deadline of ${Math.round(freq * this.o.deadlineFraction)} s passed`)), freq * 1000 * this.o.deadlineFraction);
+    const deadline = setTimeout(
+      () => abort(new JobTimeout(`deadline of ${Math.round(freq * this.o.deadlineFraction)} s passed`)),
+      freq * 1000 * this.o.deadlineFraction,
+    );
     const renew = setInterval(() => {
       renewOrRetakeLock(this.o.redis, key, token, lockMs)
-        .then((r) => r !== 'renewed' && this.o.log.warn(r === 'retaken' ? 'device_lock_retaken' : 'device_lock_lost', { type, device_id: deviceId }))
+        .then(
+          (r) =>
+            r !== 'renewed' &&
+            this.o.log.warn(r === 'retaken' ? 'device_lock_retaken' : 'device_lock_lost', {
+              type,
+              device_id: deviceId,
+            }),
+        )
         .catch(() => {});
     }, lockMs / 2);
     let outcome: JobOutcome = 'error';
@@ -207,7 +240,8 @@ export class WorkerPool extends EventEmitter {
       this.active--;
       // A failed run leaves no done marker, so the device is queued again while still due; a
       // handler still running past its grace keeps the lock until it expires on its own.
-      if (outcome === 'ok') await finishDevice(this.o.redis, this.o.keys, type, deviceId, token, doneMarkerMs(freq)).catch(() => {});
+      if (outcome === 'ok')
+        await finishDevice(this.o.redis, this.o.keys, type, deviceId, token, doneMarkerMs(freq)).catch(() => {});
       else if (returned) await releaseLock(this.o.redis, key, token).catch(() => {});
       // Reported once the device is released, so listeners see the finished state.
       record(outcome, error);
@@ -219,7 +253,10 @@ export class WorkerPool extends EventEmitter {
     return new Promise<void>((resolve, reject) => {
       let grace: NodeJS.Timeout | undefined;
       const onAbort = () => {
-        grace = setTimeout(() => reject(new JobTimeout(`handler did not stop within ${this.o.abortGraceMs} ms of abort`)), this.o.abortGraceMs);
+        grace = setTimeout(
+          () => reject(new JobTimeout(`handler did not stop within ${this.o.abortGraceMs} ms of abort`)),
+          this.o.abortGraceMs,
+        );
       };
       signal.addEventListener('abort', onAbort, { once: true });
       this.o.handler(type, deviceId, signal).then(
@@ -254,7 +291,9 @@ export class WorkerPool extends EventEmitter {
         for (const w of this.workers) w.worker.cancelAllJobs('agent shutting down');
         const forced = new Promise((r) => setTimeout(r, this.o.abortGraceMs + 200));
         await Promise.race([graceful, forced]);
-        await closeOrDisconnect(this.workers.map((w) => ({ close: () => w.worker.close(true), disconnect: () => w.worker.disconnect() })));
+        await closeOrDisconnect(
+          this.workers.map((w) => ({ close: () => w.worker.close(true), disconnect: () => w.worker.disconnect() })),
+        );
       }
       clearTimeout(timer);
     })();

@@ -53,9 +53,20 @@ export async function getDevice(db: Db, ref: number | string): Promise<DeviceRow
  * Reads a device (as getDevice) and its entity state in one round trip: what a poll or a
  * discovery needs before it starts.
  */
-export async function getDeviceState(db: Db, ref: number | string): Promise<{ device: DeviceRow; entities: EntityState; attribs: string | null }> {
-  const { e_ports, e_processors, e_storage, e_sensors, e_modules, ...r } = await selectDevice(db, ref, `, ${ENTITY_STATE_COLUMNS('d.device_id')}, ${MODULE_ATTRIBS}`);
-  return { device: toDeviceRow(r), entities: entityStateOf({ e_ports, e_processors, e_storage, e_sensors }), attribs: e_modules ?? null };
+export async function getDeviceState(
+  db: Db,
+  ref: number | string,
+): Promise<{ device: DeviceRow; entities: EntityState; attribs: string | null }> {
+  const { e_ports, e_processors, e_storage, e_sensors, e_modules, ...r } = await selectDevice(
+    db,
+    ref,
+    `, ${ENTITY_STATE_COLUMNS('d.device_id')}, ${MODULE_ATTRIBS}`,
+  );
+  return {
+    device: toDeviceRow(r),
+    entities: entityStateOf({ e_ports, e_processors, e_storage, e_sensors }),
+    attribs: e_modules ?? null,
+  };
 }
 
 /** The device's module switches (devices_attribs poll_<module> / discover_<module>) as `type=value,...`. */
@@ -69,12 +80,17 @@ async function selectDevice(db: Db, ref: number | string, extra: string): Promis
     `SELECT ${DEVICE_COLUMNS}${extra} FROM devices d WHERE ${byId ? 'device_id = ?' : 'hostname = ? OR sysName = ?'} ORDER BY device_id LIMIT 2`,
     byId ? [Number(ref)] : [ref, ref],
   );
-  if (rows.length === 0) throw new PollError(`no device ${JSON.stringify(String(ref))} in the database`, { hint: 'list devices with `nms device list`' });
-  if (rows.length > 1 && !byId) throw new PollError(`more than one device is called ${JSON.stringify(ref)}; give its device id instead`);
+  if (rows.length === 0)
+    throw new PollError(`no device ${JSON.stringify(String(ref))} in the database`, {
+      hint: 'list devices with `nms device list`',
+    });
+  if (rows.length > 1 && !byId)
+    throw new PollError(`more than one device is called ${JSON.stringify(ref)}; give its device id instead`);
   return rows[0];
 }
 
-const toDeviceRow = (r: Record<string, unknown>): DeviceRow => ({ ...r, uptime: r.uptime === null ? null : Number(r.uptime) }) as DeviceRow;
+const toDeviceRow = (r: Record<string, unknown>): DeviceRow =>
+  ({ ...r, uptime: r.uptime === null ? null : Number(r.uptime) }) as DeviceRow;
 
 /** The device's SNMP target with its secrets decrypted (AppKeyMismatchError on a wrong key). */
 export function snmpTargetOf(d: DeviceRow, appKey: string): SnmpTarget {
@@ -120,8 +136,20 @@ export async function addDevice(db: Db, appKey: string, d: NewDevice): Promise<n
        authpass = VALUES(authpass), authalgo = VALUES(authalgo), cryptopass = VALUES(cryptopass), cryptoalgo = VALUES(cryptoalgo),
        timeout = VALUES(timeout), retries = VALUES(retries)`,
     [
-      d.hostname, d.port ?? 161, d.transport ?? 'udp', d.poller_group ?? 0, s.version, enc(s.community), s.authlevel ?? null,
-      s.authname ?? null, enc(s.authpass), s.authalgo ?? null, enc(s.cryptopass), s.cryptoalgo ?? null, d.timeout ?? null, d.retries ?? null,
+      d.hostname,
+      d.port ?? 161,
+      d.transport ?? 'udp',
+      d.poller_group ?? 0,
+      s.version,
+      enc(s.community),
+      s.authlevel ?? null,
+      s.authname ?? null,
+      enc(s.authpass),
+      s.authalgo ?? null,
+      enc(s.cryptopass),
+      s.cryptoalgo ?? null,
+      d.timeout ?? null,
+      d.retries ?? null,
     ],
   );
   return res.insertId;
@@ -130,10 +158,18 @@ export async function addDevice(db: Db, appKey: string, d: NewDevice): Promise<n
 /** Severity numbers as LibreNMS uses them (eventlog.severity). */
 export const Severity = { ok: 1, info: 2, notice: 3, warning: 4, error: 5 } as const;
 
-export async function logEvent(db: Db, deviceId: number | null, type: string, message: string, severity: number = Severity.info, reference: string | null = null): Promise<void> {
-  await db.query('INSERT INTO eventlog (device_id, datetime, message, type, reference, severity) VALUES (?, UTC_TIMESTAMP(), ?, ?, ?, ?)', [
-    deviceId, message, type, reference, severity,
-  ]);
+export async function logEvent(
+  db: Db,
+  deviceId: number | null,
+  type: string,
+  message: string,
+  severity: number = Severity.info,
+  reference: string | null = null,
+): Promise<void> {
+  await db.query(
+    'INSERT INTO eventlog (device_id, datetime, message, type, reference, severity) VALUES (?, UTC_TIMESTAMP(), ?, ?, ?, ?)',
+    [deviceId, message, type, reference, severity],
+  );
 }
 
 /** What a finished poll (or failed attempt) changes on the device row. */
@@ -161,7 +197,8 @@ export interface PollOutcome {
  */
 export async function recordPoll(
   db: Db,
-  before: Pick<DeviceRow, 'device_id' | 'status' | 'status_reason'> & Partial<Pick<DeviceRow, 'sysName' | 'sysDescr' | 'sysObjectID'>>,
+  before: Pick<DeviceRow, 'device_id' | 'status' | 'status_reason'> &
+    Partial<Pick<DeviceRow, 'sysName' | 'sysDescr' | 'sysObjectID'>>,
   o: PollOutcome,
   kind: 'poll' | 'discovery' = 'poll',
 ): Promise<void> {
@@ -176,13 +213,18 @@ export async function recordPoll(
     set(kind === 'poll' ? 'last_polled_timetaken' : 'last_discovered_timetaken', round2(o.seconds));
   }
   // what `before` already holds is not sent again (sysDescr is often a few hundred bytes)
-  for (const k of ['sysName', 'sysDescr', 'sysObjectID'] as const) if (o[k] !== undefined && o[k] !== before[k]) set(k, o[k]);
+  for (const k of ['sysName', 'sysDescr', 'sysObjectID'] as const)
+    if (o[k] !== undefined && o[k] !== before[k]) set(k, o[k]);
   if (o.uptime !== undefined) set('uptime', o.uptime);
   if (o.location !== undefined) set('location', o.location.slice(0, 255));
   args.push(before.device_id);
   await withRetry(() => db.query(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = ?`, args));
   const change = {
-    deviceId: before.device_id, observedAt: o.startedAt, up: o.up, reason: o.reason, before,
+    deviceId: before.device_id,
+    observedAt: o.startedAt,
+    up: o.up,
+    reason: o.reason,
+    before,
     detail: o.detail,
   };
   if (statusDiffers(change)) await applyStatus(db, change);

@@ -25,13 +25,18 @@ export interface OpenDbOptions {
   connectTimeoutMs?: number;
 }
 
-export const DEFAULT_OPEN_DB_OPTIONS: Required<OpenDbOptions> = { connectionLimit: 10, createDatabase: false, connectTimeoutMs: 5000 };
+export const DEFAULT_OPEN_DB_OPTIONS: Required<OpenDbOptions> = {
+  connectionLimit: 10,
+  createDatabase: false,
+  connectTimeoutMs: 5000,
+};
 
 /** Name of the row in `config` that holds the cluster's APP_KEY check value. */
 export const APP_KEY_CHECK_NAME = 'app_key_check';
 
 function toTarget(t: NodeEnv | DbTarget): DbTarget {
-  if ('DB_HOST' in t) return { host: t.DB_HOST, port: t.DB_PORT, user: t.DB_USERNAME, password: t.DB_PASSWORD, database: t.DB_DATABASE };
+  if ('DB_HOST' in t)
+    return { host: t.DB_HOST, port: t.DB_PORT, user: t.DB_USERNAME, password: t.DB_PASSWORD, database: t.DB_DATABASE };
   return t;
 }
 
@@ -39,11 +44,24 @@ function toTarget(t: NodeEnv | DbTarget): DbTarget {
 export async function openDb(target: NodeEnv | DbTarget, options: OpenDbOptions = {}): Promise<Db> {
   const o = { ...DEFAULT_OPEN_DB_OPTIONS, ...options };
   const t = toTarget(target);
-  if (!/^[A-Za-z0-9_$]{1,64}$/.test(t.database)) throw new ConfigError(`DB_DATABASE ${JSON.stringify(t.database)} is not a plain database name`);
+  if (!/^[A-Za-z0-9_$]{1,64}$/.test(t.database))
+    throw new ConfigError(`DB_DATABASE ${JSON.stringify(t.database)} is not a plain database name`);
   if (o.createDatabase) {
-    const conn = await connectOrExplain(() => mysql.createConnection({ host: t.host, port: t.port, user: t.user, password: t.password, connectTimeout: o.connectTimeoutMs }), t);
+    const conn = await connectOrExplain(
+      () =>
+        mysql.createConnection({
+          host: t.host,
+          port: t.port,
+          user: t.user,
+          password: t.password,
+          connectTimeout: o.connectTimeoutMs,
+        }),
+      t,
+    );
     try {
-      await conn.query(`CREATE DATABASE IF NOT EXISTS \`${t.database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+      await conn.query(
+        `CREATE DATABASE IF NOT EXISTS \`${t.database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+      );
     } finally {
       await conn.end();
     }
@@ -92,10 +110,13 @@ async function connectOrExplain<T>(fn: () => Promise<T>, t: DbTarget): Promise<T
     return await fn();
   } catch (err) {
     const e = err as { code?: string; message?: string };
-    throw new NmsError(`cannot connect to MariaDB at ${t.host}:${t.port} as ${t.user} (database ${t.database}): ${e.code ?? e.message}`, {
-      hint: 'check DB_HOST/DB_PORT/DB_USERNAME/DB_PASSWORD in the node .env and that MariaDB accepts this node',
-      cause: err,
-    });
+    throw new NmsError(
+      `cannot connect to MariaDB at ${t.host}:${t.port} as ${t.user} (database ${t.database}): ${e.code ?? e.message}`,
+      {
+        hint: 'check DB_HOST/DB_PORT/DB_USERNAME/DB_PASSWORD in the node .env and that MariaDB accepts this node',
+        cause: err,
+      },
+    );
   }
 }
 
@@ -122,7 +143,8 @@ export async function migrate(db: Db, options: MigrateOptions): Promise<MigrateR
   const conn = await db.getConnection();
   try {
     const [lockRows] = await conn.query<mysql.RowDataPacket[]>("SELECT GET_LOCK('nms_migrate', 60) AS ok");
-    if (lockRows[0]?.ok !== 1) throw new NmsError('another agent has been migrating this database for 60 s; try again later');
+    if (lockRows[0]?.ok !== 1)
+      throw new NmsError('another agent has been migrating this database for 60 s; try again later');
     try {
       await conn.query(`CREATE TABLE IF NOT EXISTS migrations (
   version INT UNSIGNED NOT NULL PRIMARY KEY,
@@ -152,21 +174,29 @@ export async function migrate(db: Db, options: MigrateOptions): Promise<MigrateR
 }
 
 async function ensureAppKeyCheck(conn: mysql.PoolConnection, appKey: string): Promise<boolean> {
-  const [res] = await conn.query<mysql.ResultSetHeader>('INSERT IGNORE INTO config (config_name, config_value) VALUES (?, ?)', [
-    APP_KEY_CHECK_NAME,
-    encrypt(appKey, APP_KEY_CHECK_PLAINTEXT),
-  ]);
+  const [res] = await conn.query<mysql.ResultSetHeader>(
+    'INSERT IGNORE INTO config (config_name, config_value) VALUES (?, ?)',
+    [APP_KEY_CHECK_NAME, encrypt(appKey, APP_KEY_CHECK_PLAINTEXT)],
+  );
   if (res.affectedRows === 0) await assertAppKey(conn, appKey);
   return res.affectedRows > 0;
 }
 
 async function assertAppKey(q: Pick<Db, 'query'>, appKey: string): Promise<void> {
-  const [rows] = await q.query<mysql.RowDataPacket[]>('SELECT config_value FROM config WHERE config_name = ?', [APP_KEY_CHECK_NAME]);
-  if (rows.length === 0) throw new NmsError('the database has no APP_KEY check value yet', { hint: 'run `nms-agent migrate` on the master first' });
-  if (!verifyAppKey(appKey, String(rows[0].config_value))) {
-    throw new AppKeyMismatchError(`this node's APP_KEY (fingerprint ${appKeyFingerprint(appKey)}) differs from the cluster's: refusing to work`, {
-      hint: 'copy APP_KEY from the master with `nms deploy` (it must be identical on every node)',
+  const [rows] = await q.query<mysql.RowDataPacket[]>('SELECT config_value FROM config WHERE config_name = ?', [
+    APP_KEY_CHECK_NAME,
+  ]);
+  if (rows.length === 0)
+    throw new NmsError('the database has no APP_KEY check value yet', {
+      hint: 'run `nms-agent migrate` on the master first',
     });
+  if (!verifyAppKey(appKey, String(rows[0].config_value))) {
+    throw new AppKeyMismatchError(
+      `this node's APP_KEY (fingerprint ${appKeyFingerprint(appKey)}) differs from the cluster's: refusing to work`,
+      {
+        hint: 'copy APP_KEY from the master with `nms deploy` (it must be identical on every node)',
+      },
+    );
   }
 }
 
@@ -175,7 +205,8 @@ export async function checkAppKey(db: Db, appKey: string): Promise<void> {
   try {
     await assertAppKey(db, appKey);
   } catch (err) {
-    if ((err as { code?: string }).code === 'ER_NO_SUCH_TABLE') throw new NmsError('the database has no schema yet', { hint: 'run `nms-agent migrate` first' });
+    if ((err as { code?: string }).code === 'ER_NO_SUCH_TABLE')
+      throw new NmsError('the database has no schema yet', { hint: 'run `nms-agent migrate` first' });
     throw err;
   }
 }

@@ -17,16 +17,28 @@ export interface Migration {
 
 /** The 15 port counters LibreNMS keeps (current value, previous, delta and rate each). */
 export const PORT_COUNTERS = [
-  'ifInUcastPkts', 'ifOutUcastPkts', 'ifInErrors', 'ifOutErrors', 'ifInOctets', 'ifOutOctets',
-  'ifInNUcastPkts', 'ifOutNUcastPkts', 'ifInDiscards', 'ifOutDiscards', 'ifInUnknownProtos',
-  'ifInBroadcastPkts', 'ifOutBroadcastPkts', 'ifInMulticastPkts', 'ifOutMulticastPkts',
+  'ifInUcastPkts',
+  'ifOutUcastPkts',
+  'ifInErrors',
+  'ifOutErrors',
+  'ifInOctets',
+  'ifOutOctets',
+  'ifInNUcastPkts',
+  'ifOutNUcastPkts',
+  'ifInDiscards',
+  'ifOutDiscards',
+  'ifInUnknownProtos',
+  'ifInBroadcastPkts',
+  'ifOutBroadcastPkts',
+  'ifInMulticastPkts',
+  'ifOutMulticastPkts',
 ] as const;
 export type PortCounter = (typeof PORT_COUNTERS)[number];
 
 const counterColumns = PORT_COUNTERS.map(
-  (c) => `\`${c}\` BIGINT UNSIGNED NULL, \`${c}_prev\` BIGINT UNSIGNED NULL, \`${c}_delta\` BIGINT UNSIGNED NULL, \`${c}_rate\` BIGINT UNSIGNED NULL`,
+  (c) =>
+    `\`${c}\` BIGINT UNSIGNED NULL, \`${c}_prev\` BIGINT UNSIGNED NULL, \`${c}_delta\` BIGINT UNSIGNED NULL, \`${c}_rate\` BIGINT UNSIGNED NULL`,
 ).join(',\n  ');
-
 
 const TABLE_OPTS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci';
 

@@ -38,7 +38,9 @@ export const unquote = (s: string) => s.replace(/^"([\s\S]*)"$/, '$1').trim();
 function staticScore(set: DefinitionSet, rule: DetectRule, sys: SystemIdentity): number {
   let score = 0;
   if (rule.sysObjectID) {
-    const hit = rule.sysObjectID.filter((p) => sys.sysObjectID === p || isUnder(sys.sysObjectID, p) || (p.endsWith('.') && sys.sysObjectID.startsWith(p)));
+    const hit = rule.sysObjectID.filter(
+      (p) => sys.sysObjectID === p || isUnder(sys.sysObjectID, p) || (p.endsWith('.') && sys.sysObjectID.startsWith(p)),
+    );
     if (hit.length === 0) return -1;
     score += Math.max(...hit.map((p) => p.split('.').length));
   }
@@ -80,20 +82,29 @@ export async function detectOs(set: DefinitionSet, sys: SystemIdentity, reader: 
 
 /** `{1.3.6...}`, `{sysDescr}`, `{sysObjectID}` in a template: other values it is built from. */
 const PLACEHOLDER = /\{(sysDescr|sysObjectID|\d+(?:\.\d+)+)\}/g;
-export const templateOids = (t: string | undefined): string[] => [...(t ?? '').matchAll(PLACEHOLDER)].map((m) => m[1]).filter((x) => /^\d/.test(x));
+export const templateOids = (t: string | undefined): string[] =>
+  [...(t ?? '').matchAll(PLACEHOLDER)].map((m) => m[1]).filter((x) => /^\d/.test(x));
 
 /**
  * Applies match, template and map to a raw value; null when it does not match or ends empty.
  * `lookup` gives the values of a template's placeholders.
  */
-export function shape(set: DefinitionSet, src: ValueSource, raw: string | null, lookup: (key: string) => string | null = () => null): string | null {
+export function shape(
+  set: DefinitionSet,
+  src: ValueSource,
+  raw: string | null,
+  lookup: (key: string) => string | null = () => null,
+): string | null {
   if (raw === null) return null;
   let v = raw.trim();
   if (src.match) {
     const m = set.regex.get(src.match)!.exec(v);
     if (!m) return null;
     const template = src.template ?? (m.length > 1 ? '$1' : '$0');
-    v = template.replace(/\$<(\w+)>|\$(\d)/g, (_, name: string | undefined, n: string | undefined) => (name ? m.groups?.[name] : m[Number(n)]) ?? '');
+    v = template.replace(
+      /\$<(\w+)>|\$(\d)/g,
+      (_, name: string | undefined, n: string | undefined) => (name ? m.groups?.[name] : m[Number(n)]) ?? '',
+    );
   } else if (src.template) v = src.template.replace(/\$0/g, v);
   if (src.template) v = v.replace(PLACEHOLDER, (_, key: string) => lookup(key) ?? '');
   v = v.trim();
@@ -103,14 +114,25 @@ export function shape(set: DefinitionSet, src: ValueSource, raw: string | null, 
 }
 
 /** Reads hardware, version, serial and features as the definition says. */
-export async function osRecord(set: DefinitionSet, def: OsDefinition, sys: SystemIdentity, reader: SnmpReader): Promise<OsRecord> {
+export async function osRecord(
+  set: DefinitionSet,
+  def: OsDefinition,
+  sys: SystemIdentity,
+  reader: SnmpReader,
+): Promise<OsRecord> {
   const id = { sysDescr: unquote(sys.sysDescr), sysObjectID: dotted(sys.sysObjectID) };
   const sources = Object.values(def.fields ?? {}).flat() as ValueSource[];
-  const gets = [...new Set([...sources.filter((s) => !s.first && /^\d/.test(s.from)).map((s) => s.from), ...sources.flatMap((s) => templateOids(s.template))])];
+  const gets = [
+    ...new Set([
+      ...sources.filter((s) => !s.first && /^\d/.test(s.from)).map((s) => s.from),
+      ...sources.flatMap((s) => templateOids(s.template)),
+    ]),
+  ];
   const columns = [...new Set(sources.filter((s) => s.first).map((s) => s.from))];
   const values = gets.length ? await reader.get(gets) : new Map<string, Cell>();
   const walked = columns.length ? await reader.walk(columns) : new Map<string, Map<string, Cell>>();
-  const lookup = (key: string): string | null => (key === 'sysDescr' ? id.sysDescr : key === 'sysObjectID' ? id.sysObjectID : str(values.get(key)));
+  const lookup = (key: string): string | null =>
+    key === 'sysDescr' ? id.sysDescr : key === 'sysObjectID' ? id.sysObjectID : str(values.get(key));
   const valueOf = (s: ValueSource): string | null => {
     if (!s.first) return shape(set, s, lookup(s.from), lookup);
     // the first row of the column that gives a value
@@ -128,7 +150,13 @@ export async function osRecord(set: DefinitionSet, def: OsDefinition, sys: Syste
     return null;
   };
   return {
-    os: def.os, hardware: field('hardware'), version: field('version'), serial: field('serial'), features: field('features'),
-    icon: def.icon, sysObjectID: id.sysObjectID, sysDescr: id.sysDescr,
+    os: def.os,
+    hardware: field('hardware'),
+    version: field('version'),
+    serial: field('serial'),
+    features: field('features'),
+    icon: def.icon,
+    sysObjectID: id.sysObjectID,
+    sysDescr: id.sysDescr,
   };
 }

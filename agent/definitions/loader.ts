@@ -24,7 +24,8 @@ export interface DefinitionSet {
 
 // compiled on first use: the agent bundle checks nothing at run time (its definitions were checked when built)
 let validator: ValidateFunction | undefined;
-const validate = (data: unknown): boolean => (validator ??= new Ajv({ allErrors: true, strict: true }).compile(definitionSchema))(data);
+const validate = (data: unknown): boolean =>
+  (validator ??= new Ajv({ allErrors: true, strict: true }).compile(definitionSchema))(data);
 
 export const DEFINITIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'os');
 
@@ -53,11 +54,17 @@ function fieldOf(path: (string | number)[]): string {
 }
 
 function ajvMessage(e: ErrorObject): string {
-  if (e.keyword === 'additionalProperties') return `unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+  if (e.keyword === 'additionalProperties')
+    return `unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
   if (e.keyword === 'required') return `missing field "${(e.params as { missingProperty: string }).missingProperty}"`;
-  if (e.keyword === 'enum') return `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
-  if (e.keyword === 'pattern' && e.instancePath.includes('/sysObjectID/')) return 'must be a numeric OID with a leading dot (.1.3.6.1.4.1...)';
-  if (e.keyword === 'pattern') return e.instancePath.match(/oid|sysObjectID|from|has|total|used|free|limit/i) ? 'must be a numeric OID' : `must match ${(e.params as { pattern: string }).pattern}`;
+  if (e.keyword === 'enum')
+    return `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+  if (e.keyword === 'pattern' && e.instancePath.includes('/sysObjectID/'))
+    return 'must be a numeric OID with a leading dot (.1.3.6.1.4.1...)';
+  if (e.keyword === 'pattern')
+    return e.instancePath.match(/oid|sysObjectID|from|has|total|used|free|limit/i)
+      ? 'must be a numeric OID'
+      : `must match ${(e.params as { pattern: string }).pattern}`;
   return e.message ?? e.keyword;
 }
 
@@ -70,16 +77,21 @@ export function parseDefinition(file: string, text: string, regex: Map<string, R
     throw new DefinitionError(`${file}:${e.linePos?.[0]?.line ?? 1}: YAML syntax: ${e.message.split('\n')[0]}`);
   }
   const data = doc.toJS() as unknown;
-  const fail = (path: (string | number)[], msg: string) => new DefinitionError(`${file}:${lineOf(doc, lc, path)} ${fieldOf(path)}: ${msg}`);
+  const fail = (path: (string | number)[], msg: string) =>
+    new DefinitionError(`${file}:${lineOf(doc, lc, path)} ${fieldOf(path)}: ${msg}`);
   if (!validate(data)) {
     // the deepest error says most (anyOf branches report at their parent too)
     const errs = [...(validator?.errors ?? [])].sort((a, b) => b.instancePath.length - a.instancePath.length);
     const e = errs[0];
-    const path = e.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
+    const path = e.instancePath
+      .split('/')
+      .slice(1)
+      .map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
     throw fail(path, ajvMessage(e));
   }
   const def = data as OsDefinition;
-  if (def.os !== basename(file).replace(/\.ya?ml$/, '')) throw fail(['os'], `must equal the file name (${basename(file)})`);
+  if (def.os !== basename(file).replace(/\.ya?ml$/, ''))
+    throw fail(['os'], `must equal the file name (${basename(file)})`);
   forEachRegex(def, (src, path) => {
     if (regex.has(src)) return;
     try {
@@ -98,7 +110,8 @@ function forEachRegex(d: OsDefinition, fn: (src: string, path: (string | number)
     r.sysDescr_except?.forEach((s, j) => fn(s, ['detect', i, 'sysDescr_except', j]));
     if (r.get?.match) fn(r.get.match, ['detect', i, 'get', 'match']);
   });
-  for (const [f, list] of Object.entries(d.fields ?? {})) list?.forEach((s, j) => s.match && fn(s.match, ['fields', f, j, 'match']));
+  for (const [f, list] of Object.entries(d.fields ?? {}))
+    list?.forEach((s, j) => s.match && fn(s.match, ['fields', f, j, 'match']));
   for (const m of ['processors', 'mempools', 'storage', 'sensors'] as const) {
     d[m]?.forEach((t, i) => t.skip_descr?.forEach((s, j) => fn(s, [m, i, 'skip_descr', j])));
   }
@@ -112,7 +125,9 @@ export function buildSet(texts: Record<string, string>): DefinitionSet {
 /** Parses and checks every file: the checked definitions, in file name order. */
 export function compileDefinitions(texts: Record<string, string>): OsDefinition[] {
   const regex = new Map<string, RegExp>();
-  return Object.keys(texts).sort().map((file) => parseDefinition(file, texts[file], regex));
+  return Object.keys(texts)
+    .sort()
+    .map((file) => parseDefinition(file, texts[file], regex));
 }
 
 /** A set from definitions already checked (their regexes compiled here, once). */

@@ -10,8 +10,8 @@ import { RrdcachedClient } from '../../lib/rrdcached.js';
 import { openDb, APP_KEY_CHECK_NAME, type Db } from '../db/index.js';
 import { CoordKeys, keyPrefixFromEnv } from '../coord/keys.js';
 import { Registry, type NodeEntry } from '../registry/registry.js';
-import { redisOptions } from '../service/connections.js';
-import { AGENT_VERSION } from '../service/agent.js';
+import { redisOptions } from '../daemon/connections.js';
+import { AGENT_VERSION } from '../daemon/agent.js';
 import { agentProcessAlive } from './process.js';
 import { checkSupervision, type SupervisionOptions } from './supervision.js';
 import { probeSyslogPath } from './syslog-path.js';
@@ -19,7 +19,18 @@ import { probeSyslogPath } from './syslog-path.js';
 export const DOCTOR_SCHEMA = 'nms-agent-doctor/1';
 
 export interface DoctorCheck {
-  name: 'config' | 'app_key' | 'mariadb' | 'redis' | 'memcached' | 'rrdcached' | 'clock' | 'supervisor' | 'registered' | 'working' | 'syslog';
+  name:
+    | 'config'
+    | 'app_key'
+    | 'mariadb'
+    | 'redis'
+    | 'memcached'
+    | 'rrdcached'
+    | 'clock'
+    | 'supervisor'
+    | 'registered'
+    | 'working'
+    | 'syslog';
   ok: boolean;
   /** What was found (always present). */
   detail: string;
@@ -69,7 +80,10 @@ class CheckFailed extends Error {
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(t));
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
@@ -97,7 +111,13 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     } catch (err) {
       const e = err as Error & { code?: string };
       const detail = e instanceof CheckFailed ? e.message : `${e.message || e.code || String(err)}`;
-      report.checks.push({ name, ok: false, detail, fix: e instanceof CheckFailed ? e.fix : defaultFix, ms: Date.now() - t0 });
+      report.checks.push({
+        name,
+        ok: false,
+        detail,
+        fix: e instanceof CheckFailed ? e.fix : defaultFix,
+        ms: Date.now() - t0,
+      });
       return false;
     }
   };
@@ -117,7 +137,13 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     'supervisor',
     async () => {
       const v = await checkSupervision(o.supervision);
-      if (!v.ok) throw new CheckFailed(v.detail, v.crashLoop ? CRASH_LOOP_FIX : 'restart the agent with `/etc/init.d/nms-agent restart` (it starts the supervisor)');
+      if (!v.ok)
+        throw new CheckFailed(
+          v.detail,
+          v.crashLoop
+            ? CRASH_LOOP_FIX
+            : 'restart the agent with `/etc/init.d/nms-agent restart` (it starts the supervisor)',
+        );
       return v.detail;
     },
     'read the agent log',
@@ -132,10 +158,26 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const keys = new CoordKeys(keyPrefixFromEnv());
 
   let db: Db | undefined;
-  const registry = new Registry({ host: s.distributed_poller_memcached_host, port: s.distributed_poller_memcached_port, keys, timeoutSeconds: o.timeoutMs / 1000 });
-  const redis = new Redis({ ...redisOptions(c.env), lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: o.timeoutMs });
+  const registry = new Registry({
+    host: s.distributed_poller_memcached_host,
+    port: s.distributed_poller_memcached_port,
+    keys,
+    timeoutSeconds: o.timeoutMs / 1000,
+  });
+  const redis = new Redis({
+    ...redisOptions(c.env),
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+    connectTimeout: o.timeoutMs,
+  });
   redis.on('error', () => {});
-  const rrd = new RrdcachedClient({ address: s.rrdcached, connectTimeoutMs: o.timeoutMs, commandTimeoutMs: o.timeoutMs });
+  const rrd = new RrdcachedClient({
+    address: s.rrdcached,
+    connectTimeoutMs: o.timeoutMs,
+    commandTimeoutMs: o.timeoutMs,
+  });
   try {
     await Promise.all([
       (async () => {
@@ -152,10 +194,19 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
           'app_key',
           async () => {
             if (!dbOk || !db) throw new CheckFailed('not checked: MariaDB unreachable', 'fix the mariadb check first');
-            const [rows] = await db.query<RowDataPacket[]>('SELECT config_value FROM config WHERE config_name = ?', [APP_KEY_CHECK_NAME]);
-            if (rows.length === 0) throw new CheckFailed('the cluster has no APP_KEY check value yet', 'run `nms-agent migrate` on the master');
+            const [rows] = await db.query<RowDataPacket[]>('SELECT config_value FROM config WHERE config_name = ?', [
+              APP_KEY_CHECK_NAME,
+            ]);
+            if (rows.length === 0)
+              throw new CheckFailed(
+                'the cluster has no APP_KEY check value yet',
+                'run `nms-agent migrate` on the master',
+              );
             if (!verifyAppKey(c.env.APP_KEY, String(rows[0].config_value)))
-              throw new CheckFailed(`APP_KEY fingerprint ${report.app_key_fingerprint} differs from the cluster's`, 'copy APP_KEY from the master with `nms deploy`; it must be identical on every node');
+              throw new CheckFailed(
+                `APP_KEY fingerprint ${report.app_key_fingerprint} differs from the cluster's`,
+                'copy APP_KEY from the master with `nms deploy`; it must be identical on every node',
+              );
             return `fingerprint ${report.app_key_fingerprint} matches the cluster's`;
           },
           'run `nms-agent migrate` on the master',
@@ -169,7 +220,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
             const t1 = Date.now();
             const skew = Math.round(Number(rows[0].ms) - (t0 + t1) / 2);
             report.clock_skew_ms = skew;
-            if (Math.abs(skew) > o.maxSkewMs) throw new CheckFailed(`clock differs from the database's by ${skew} ms (limit ${o.maxSkewMs})`, 'run NTP (chrony or systemd-timesyncd) on this node and the master');
+            if (Math.abs(skew) > o.maxSkewMs)
+              throw new CheckFailed(
+                `clock differs from the database's by ${skew} ms (limit ${o.maxSkewMs})`,
+                'run NTP (chrony or systemd-timesyncd) on this node and the master',
+              );
             return `skew ${skew} ms against the database`;
           },
           'run NTP on this node and the master',
@@ -178,7 +233,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
           await check(
             'syslog',
             async () => {
-              if (!dbOk || !db) throw new CheckFailed('not checked: MariaDB unreachable', 'fix the mariadb check first');
+              if (!dbOk || !db)
+                throw new CheckFailed('not checked: MariaDB unreachable', 'fix the mariadb check first');
               const ms = await probeSyslogPath(db, { deadlineMs: Math.max(200, o.timeoutMs - 300) });
               return `a test message went through rsyslog and the agent into the syslog table in ${ms} ms`;
             },
@@ -210,11 +266,18 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
           async () => {
             if (!mcOk) throw new CheckFailed('not checked: memcached unreachable', 'fix the memcached check first');
             const entry = await registry.node(c.env.NODE_ID);
-            if (!entry) throw new CheckFailed(`no registry entry for node ${c.env.NODE_ID}: the agent is not running or cannot reach memcached`, 'start the agent (`systemctl start nms-agent` or `/etc/init.d/nms-agent start`) and read its log');
+            if (!entry)
+              throw new CheckFailed(
+                `no registry entry for node ${c.env.NODE_ID}: the agent is not running or cannot reach memcached`,
+                'start the agent (`systemctl start nms-agent` or `/etc/init.d/nms-agent start`) and read its log',
+              );
             report.registry = entry;
             // a killed agent's entry lives on for its TTL: the process itself says at once
             if (agentProcessAlive(entry.pid) === false)
-              throw new CheckFailed(`the process it registered (pid ${entry.pid}) is gone; its registry entry is ${Math.round((Date.now() - entry.heartbeat_at) / 1000)} s old`, 'start the agent (`systemctl start nms-agent` or `/etc/init.d/nms-agent start`) and read its log');
+              throw new CheckFailed(
+                `the process it registered (pid ${entry.pid}) is gone; its registry entry is ${Math.round((Date.now() - entry.heartbeat_at) / 1000)} s old`,
+                'start the agent (`systemctl start nms-agent` or `/etc/init.d/nms-agent start`) and read its log',
+              );
             return `registered as ${entry.poller_name} (pid ${entry.pid}, groups ${entry.groups.join(',')})`;
           },
           'start the agent',
@@ -223,10 +286,21 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
           'working',
           async () => {
             const e = report.registry;
-            if (!regOk || !e) throw new CheckFailed('not checked: agent not registered', 'fix the registered check first');
+            if (!regOk || !e)
+              throw new CheckFailed('not checked: agent not registered', 'fix the registered check first');
             const age = Date.now() - e.heartbeat_at;
-            if (age > 3 * e.heartbeat_interval_ms) throw new CheckFailed(`last heartbeat ${Math.round(age / 1000)} s ago`, 'the agent is stuck or stopped: restart it and read its log');
-            if (e.state !== 'working') throw new CheckFailed(`the agent refuses work: ${e.state}`, e.state === 'app_key_mismatch' ? 'copy APP_KEY from the master with `nms deploy`' : 'read the agent log (event refusing_work) for the reason');
+            if (age > 3 * e.heartbeat_interval_ms)
+              throw new CheckFailed(
+                `last heartbeat ${Math.round(age / 1000)} s ago`,
+                'the agent is stuck or stopped: restart it and read its log',
+              );
+            if (e.state !== 'working')
+              throw new CheckFailed(
+                `the agent refuses work: ${e.state}`,
+                e.state === 'app_key_mismatch'
+                  ? 'copy APP_KEY from the master with `nms deploy`'
+                  : 'read the agent log (event refusing_work) for the reason',
+              );
             return `heartbeat ${Math.round(age / 1000)} s ago; ${e.jobs_ok} jobs ok, ${e.jobs_failed} failed${e.dispatcher ? '; dispatcher' : ''}`;
           },
           'restart the agent',
@@ -250,7 +324,19 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   return finish(report);
 }
 
-const ORDER: DoctorCheck['name'][] = ['config', 'app_key', 'mariadb', 'redis', 'memcached', 'rrdcached', 'clock', 'supervisor', 'registered', 'working', 'syslog'];
+const ORDER: DoctorCheck['name'][] = [
+  'config',
+  'app_key',
+  'mariadb',
+  'redis',
+  'memcached',
+  'rrdcached',
+  'clock',
+  'supervisor',
+  'registered',
+  'working',
+  'syslog',
+];
 /** Checks only some nodes have (by role). */
 const OPTIONAL = new Set<DoctorCheck['name']>(['syslog']);
 
@@ -259,12 +345,17 @@ const CRASH_LOOP_FIX =
 
 function finish(r: DoctorReport): DoctorReport {
   r.checks.sort((a, b) => ORDER.indexOf(a.name) - ORDER.indexOf(b.name));
-  r.healthy = r.checks.length > 0 && r.checks.every((c) => c.ok) && ORDER.every((n) => OPTIONAL.has(n) || r.checks.some((c) => c.name === n));
+  r.healthy =
+    r.checks.length > 0 &&
+    r.checks.every((c) => c.ok) &&
+    ORDER.every((n) => OPTIONAL.has(n) || r.checks.some((c) => c.name === n));
   return r;
 }
 
 export function formatDoctor(r: DoctorReport): string {
-  const lines = [`nms-agent doctor: node ${r.node_id ?? '?'} (${r.poller_name ?? '?'}): ${r.healthy ? 'healthy' : 'UNHEALTHY'}`];
+  const lines = [
+    `nms-agent doctor: node ${r.node_id ?? '?'} (${r.poller_name ?? '?'}): ${r.healthy ? 'healthy' : 'UNHEALTHY'}`,
+  ];
   for (const c of r.checks) {
     lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(10)} ${c.detail}`);
     if (!c.ok && c.fix) lines.push(`       ${''.padEnd(10)} fix: ${c.fix}`);

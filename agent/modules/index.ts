@@ -11,16 +11,37 @@ import type { DeviceModule } from './types.js';
 import { TABLE_MODULES } from './tables.js';
 
 /** Every module of issue 12 by LibreNMS's name, whoever implements it. */
-export const MODULE_NAMES = ['os', 'ports', 'processors', 'mempools', 'storage', 'sensors', 'entity-physical', 'ipv4-addresses', 'discovery-protocols', 'ucd-diskio'] as const;
+export const MODULE_NAMES = [
+  'os',
+  'ports',
+  'processors',
+  'mempools',
+  'storage',
+  'sensors',
+  'entity-physical',
+  'ipv4-addresses',
+  'discovery-protocols',
+  'ucd-diskio',
+] as const;
 
 /** Modules run through the generic loop, in order. Other branches add theirs here. */
-export const DEVICE_MODULES: DeviceModule[] = [processorsModule, mempoolsModule, storageModule, sensorsModule,
-  ...TABLE_MODULES];
+export const DEVICE_MODULES: DeviceModule[] = [
+  processorsModule,
+  mempoolsModule,
+  storageModule,
+  sensorsModule,
+  ...TABLE_MODULES,
+];
 
 /** Per-device switches as read from devices_attribs: `poll_<module>` / `discover_<module>` → '0' | '1'. */
 export type ModuleAttribs = Map<string, string>;
 
-export function moduleEnabled(name: string, kind: 'poll' | 'discovery', def: OsDefinition | undefined, attribs?: ModuleAttribs): boolean {
+export function moduleEnabled(
+  name: string,
+  kind: 'poll' | 'discovery',
+  def: OsDefinition | undefined,
+  attribs?: ModuleAttribs,
+): boolean {
   const own = attribs?.get(`${kind === 'poll' ? 'poll' : 'discover'}_${name}`);
   if (own === '0') return false;
   if (own === '1') return true;

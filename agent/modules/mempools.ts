@@ -4,20 +4,58 @@ import mysql from 'mysql2/promise';
 import { withRetry } from '../db/index.js';
 import { rrdFiles } from '../rrd/layout.js';
 import { getStored, numberOf, updateRows } from './table.js';
-import { hrPool, hrStorage, memoryClass, poolsFromDefinition, poolValues, separateBuffers, type PoolRow } from './pools.js';
+import {
+  hrPool,
+  hrStorage,
+  memoryClass,
+  poolsFromDefinition,
+  poolValues,
+  separateBuffers,
+  type PoolRow,
+} from './pools.js';
 import type { DeviceModule, ModuleContext } from './types.js';
 
 const UCD = '1.3.6.1.4.1.2021.4';
-const U = { totalSwap: `${UCD}.3.0`, availSwap: `${UCD}.4.0`, totalReal: `${UCD}.5.0`, availReal: `${UCD}.6.0`, buffer: `${UCD}.14.0`, cached: `${UCD}.15.0` };
+const U = {
+  totalSwap: `${UCD}.3.0`,
+  availSwap: `${UCD}.4.0`,
+  totalReal: `${UCD}.5.0`,
+  availReal: `${UCD}.6.0`,
+  buffer: `${UCD}.14.0`,
+  cached: `${UCD}.15.0`,
+};
 
 async function ucd(ctx: ModuleContext): Promise<PoolRow[]> {
   const got = await ctx.reader.get(Object.values(U));
   const n = (oid: string) => numberOf(ctx, got.get(oid), oid);
   const real = n(U.totalReal);
   if (real === null || real <= 0) return [];
-  const row = (index: string, cls: string, descr: string, raw: { used?: string; free?: string }, totalKb: number): PoolRow | null => {
-    const v = poolValues({ perc: null, used: raw.used ? n(raw.used) : null, free: raw.free ? n(raw.free) : null, total: totalKb }, 1024, null);
-    return v && { index, type: 'ucd', cls, descr, precision: 1024, percOid: null, usedOid: raw.used ? `.${raw.used}` : null, freeOid: raw.free ? `.${raw.free}` : null, totalOid: null, ...v };
+  const row = (
+    index: string,
+    cls: string,
+    descr: string,
+    raw: { used?: string; free?: string },
+    totalKb: number,
+  ): PoolRow | null => {
+    const v = poolValues(
+      { perc: null, used: raw.used ? n(raw.used) : null, free: raw.free ? n(raw.free) : null, total: totalKb },
+      1024,
+      null,
+    );
+    return (
+      v && {
+        index,
+        type: 'ucd',
+        cls,
+        descr,
+        precision: 1024,
+        percOid: null,
+        usedOid: raw.used ? `.${raw.used}` : null,
+        freeOid: raw.free ? `.${raw.free}` : null,
+        totalOid: null,
+        ...v,
+      }
+    );
   };
   const swap = n(U.totalSwap);
   return [
@@ -30,7 +68,8 @@ async function ucd(ctx: ModuleContext): Promise<PoolRow[]> {
 
 export async function discoverMempools(ctx: ModuleContext): Promise<PoolRow[]> {
   const rows: PoolRow[] = [];
-  for (const [i, t] of (ctx.def.mempools ?? []).entries()) rows.push(...(await poolsFromDefinition(ctx, t, 'system', i)));
+  for (const [i, t] of (ctx.def.mempools ?? []).entries())
+    rows.push(...(await poolsFromDefinition(ctx, t, 'system', i)));
   const skip = new Set(ctx.def.skip_generic ?? []);
   if (rows.length === 0 && !skip.has('hrstorage')) {
     for (const r of await hrStorage(ctx)) {
@@ -43,29 +82,85 @@ export async function discoverMempools(ctx: ModuleContext): Promise<PoolRow[]> {
   return rows;
 }
 
-const COLS = ['device_id', 'mempool_index', 'mempool_type', 'mempool_class', 'mempool_descr', 'mempool_precision', 'mempool_perc_oid', 'mempool_used_oid', 'mempool_free_oid', 'mempool_total_oid', 'mempool_total', 'mempool_used', 'mempool_free', 'mempool_perc', 'mempool_deleted'];
+const COLS = [
+  'device_id',
+  'mempool_index',
+  'mempool_type',
+  'mempool_class',
+  'mempool_descr',
+  'mempool_precision',
+  'mempool_perc_oid',
+  'mempool_used_oid',
+  'mempool_free_oid',
+  'mempool_total_oid',
+  'mempool_total',
+  'mempool_used',
+  'mempool_free',
+  'mempool_perc',
+  'mempool_deleted',
+];
 
 async function save(ctx: ModuleContext, rows: PoolRow[]): Promise<void> {
   const id = ctx.device.device_id;
   if (rows.length) {
-    await withRetry(() => ctx.db.query(
-      `INSERT INTO mempools (${COLS.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${COLS.slice(3).map((c) => `${c} = VALUES(${c})`).join(', ')}`,
-      [rows.map((r) => [id, r.index, r.type, r.cls, r.descr.slice(0, 255), r.precision, r.percOid, r.usedOid, r.freeOid, r.totalOid, r.total, r.used, r.free, Math.round(r.perc), 0])],
-    ));
+    await withRetry(() =>
+      ctx.db.query(
+        `INSERT INTO mempools (${COLS.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${COLS.slice(3)
+          .map((c) => `${c} = VALUES(${c})`)
+          .join(', ')}`,
+        [
+          rows.map((r) => [
+            id,
+            r.index,
+            r.type,
+            r.cls,
+            r.descr.slice(0, 255),
+            r.precision,
+            r.percOid,
+            r.usedOid,
+            r.freeOid,
+            r.totalOid,
+            r.total,
+            r.used,
+            r.free,
+            Math.round(r.perc),
+            0,
+          ]),
+        ],
+      ),
+    );
   }
   const keep = rows.map((r) => `${r.type} ${r.index}`);
-  await withRetry(() => ctx.db.query(
-    keep.length ? 'DELETE FROM mempools WHERE device_id = ? AND CONCAT(mempool_type, \' \', mempool_index) NOT IN (?)' : 'DELETE FROM mempools WHERE device_id = ?',
-    keep.length ? [id, keep] : [id],
-  ));
+  await withRetry(() =>
+    ctx.db.query(
+      keep.length
+        ? "DELETE FROM mempools WHERE device_id = ? AND CONCAT(mempool_type, ' ', mempool_index) NOT IN (?)"
+        : 'DELETE FROM mempools WHERE device_id = ?',
+      keep.length ? [id, keep] : [id],
+    ),
+  );
 }
 
 /** A stored pool as a poll reads it back. */
-export interface StoredPool { id: number; perc: string | null; used: string | null; free: string | null; totalOid: string | null; precision: number; total: number }
+export interface StoredPool {
+  id: number;
+  perc: string | null;
+  used: string | null;
+  free: string | null;
+  totalOid: string | null;
+  precision: number;
+  total: number;
+}
 
 /** Re-reads the stored OIDs of pools (mempools or storage rows). */
-export async function pollPools<R extends StoredPool>(ctx: ModuleContext, rows: R[]): Promise<{ row: R; v: NonNullable<ReturnType<typeof poolValues>> }[]> {
-  const values = await getStored(ctx.reader, rows.flatMap((r) => [r.perc, r.used, r.free, r.totalOid]));
+export async function pollPools<R extends StoredPool>(
+  ctx: ModuleContext,
+  rows: R[],
+): Promise<{ row: R; v: NonNullable<ReturnType<typeof poolValues>> }[]> {
+  const values = await getStored(
+    ctx.reader,
+    rows.flatMap((r) => [r.perc, r.used, r.free, r.totalOid]),
+  );
   const n = (oid: string | null) => (oid ? numberOf(ctx, values.get(oid), oid) : null);
   const out = [];
   for (const row of rows) {
@@ -83,14 +178,39 @@ async function poll(ctx: ModuleContext): Promise<number> {
      mempool_free_oid AS free, mempool_total_oid AS totalOid, mempool_precision AS prec, mempool_total AS total FROM mempools WHERE device_id = ? AND mempool_deleted = 0`,
     [ctx.device.device_id],
   );
-  const stored = rows.map((r) => ({ id: Number(r.id), type: String(r.type), cls: String(r.cls), descr: String(r.descr), idx: String(r.idx), perc: r.perc, used: r.used, free: r.free, totalOid: r.totalOid, precision: Number(r.prec), total: Number(r.total) }));
+  const stored = rows.map((r) => ({
+    id: Number(r.id),
+    type: String(r.type),
+    cls: String(r.cls),
+    descr: String(r.descr),
+    idx: String(r.idx),
+    perc: r.perc,
+    used: r.used,
+    free: r.free,
+    totalOid: r.totalOid,
+    precision: Number(r.prec),
+    total: Number(r.total),
+  }));
   const got = await pollPools(ctx, stored);
   const flat = got.map(({ row, v }) => ({ row, type: row.type, cls: row.cls, descr: row.descr, ...v }));
   separateBuffers(flat);
-  got.forEach((g, i) => Object.assign(g.v, { total: flat[i].total, used: flat[i].used, free: flat[i].free, perc: flat[i].perc }));
+  got.forEach((g, i) =>
+    Object.assign(g.v, { total: flat[i].total, used: flat[i].used, free: flat[i].free, perc: flat[i].perc }),
+  );
   const now = Date.now() / 1000;
-  for (const { row, v } of got) ctx.points.push({ def: rrdFiles.mempool(ctx.host, row.type, row.cls, row.idx), time: now, values: [v.used, v.free] });
-  await updateRows(ctx.db, 'mempools', 'mempool_id', ['mempool_used', 'mempool_free', 'mempool_total', 'mempool_perc'], got.map(({ row, v }) => [row.id, v.used, v.free, v.total, Math.round(v.perc)]));
+  for (const { row, v } of got)
+    ctx.points.push({
+      def: rrdFiles.mempool(ctx.host, row.type, row.cls, row.idx),
+      time: now,
+      values: [v.used, v.free],
+    });
+  await updateRows(
+    ctx.db,
+    'mempools',
+    'mempool_id',
+    ['mempool_used', 'mempool_free', 'mempool_total', 'mempool_perc'],
+    got.map(({ row, v }) => [row.id, v.used, v.free, v.total, Math.round(v.perc)]),
+  );
   return got.length;
 }
 

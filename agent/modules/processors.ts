@@ -25,11 +25,17 @@ const HR_DESCR = '1.3.6.1.2.1.25.3.2.1.3';
 const SS_CPU_IDLE = '1.3.6.1.4.1.2021.11.11.0';
 
 /** Usage in percent from a raw value and a stored precision. */
-export const usageOf = (raw: number, precision: number) => (precision < 0 ? 100 - raw / -precision : raw / (precision || 1));
+export const usageOf = (raw: number, precision: number) =>
+  precision < 0 ? 100 - raw / -precision : raw / (precision || 1);
 
 /** hrDeviceDescr made short as LibreNMS shows it. */
 export function cpuDescr(d: string | null): string {
-  const s = (d ?? '').replace(/^(GenuineIntel|AuthenticAMD|CentaurHauls): /, '').replace(/\((R|TM|tm)\)/g, '').replace(/\bCPU\s+/, '').replace(/\s+/g, ' ').trim();
+  const s = (d ?? '')
+    .replace(/^(GenuineIntel|AuthenticAMD|CentaurHauls): /, '')
+    .replace(/\((R|TM|tm)\)/g, '')
+    .replace(/\bCPU\s+/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   return s === '' || /^unknown/i.test(s) ? 'Processor' : s;
 }
 
@@ -42,7 +48,15 @@ async function fromDefinition(ctx: ModuleContext, t: TableDef, position: number)
     if (raw === null) continue;
     const descr = t.descr ? render(t.descr, index, data) : 'Processor';
     if (!keepRow(ctx, t, data, index, raw, descr)) continue;
-    out.push({ processor_index: index, processor_type: t.type ?? ctx.def.os, processor_oid: valueOid(t.oid, index), processor_descr: descr || 'Processor', processor_precision: precision, processor_usage: usageOf(raw, precision), hrDeviceIndex: null });
+    out.push({
+      processor_index: index,
+      processor_type: t.type ?? ctx.def.os,
+      processor_oid: valueOid(t.oid, index),
+      processor_descr: descr || 'Processor',
+      processor_precision: precision,
+      processor_usage: usageOf(raw, precision),
+      hrDeviceIndex: null,
+    });
   }
   return out;
 }
@@ -53,7 +67,15 @@ async function hostResources(ctx: ModuleContext): Promise<ProcessorRow[]> {
   for (const index of data.indexes) {
     const raw = numberOf(ctx, data.cell(HR_LOAD, index), HR_LOAD);
     if (raw === null) continue;
-    out.push({ processor_index: index, processor_type: 'hr', processor_oid: valueOid(HR_LOAD, index), processor_descr: cpuDescr(str(data.cell(HR_DESCR, index))), processor_precision: 1, processor_usage: raw, hrDeviceIndex: Number(index) || null });
+    out.push({
+      processor_index: index,
+      processor_type: 'hr',
+      processor_oid: valueOid(HR_LOAD, index),
+      processor_descr: cpuDescr(str(data.cell(HR_DESCR, index))),
+      processor_precision: 1,
+      processor_usage: raw,
+      hrDeviceIndex: Number(index) || null,
+    });
   }
   return out;
 }
@@ -61,7 +83,17 @@ async function hostResources(ctx: ModuleContext): Promise<ProcessorRow[]> {
 async function ucdOld(ctx: ModuleContext): Promise<ProcessorRow[]> {
   const idle = numberOf(ctx, (await ctx.reader.get([SS_CPU_IDLE])).get(SS_CPU_IDLE), SS_CPU_IDLE);
   if (idle === null) return [];
-  return [{ processor_index: '0', processor_type: 'ucd-old', processor_oid: `.${SS_CPU_IDLE}`, processor_descr: 'CPU', processor_precision: -1, processor_usage: 100 - idle, hrDeviceIndex: null }];
+  return [
+    {
+      processor_index: '0',
+      processor_type: 'ucd-old',
+      processor_oid: `.${SS_CPU_IDLE}`,
+      processor_descr: 'CPU',
+      processor_precision: -1,
+      processor_usage: 100 - idle,
+      hrDeviceIndex: null,
+    },
+  ];
 }
 
 /** What discovery finds: the OS's tables, else the generic MIBs in turn. */
@@ -74,29 +106,63 @@ export async function discoverProcessors(ctx: ModuleContext): Promise<ProcessorR
   return rows;
 }
 
-const COLS = ['device_id', 'processor_index', 'processor_type', 'processor_oid', 'processor_descr', 'processor_precision', 'processor_usage', 'hrDeviceIndex', 'entPhysicalIndex'];
+const COLS = [
+  'device_id',
+  'processor_index',
+  'processor_type',
+  'processor_oid',
+  'processor_descr',
+  'processor_precision',
+  'processor_usage',
+  'hrDeviceIndex',
+  'entPhysicalIndex',
+];
 
 async function save(ctx: ModuleContext, rows: ProcessorRow[]): Promise<void> {
   const id = ctx.device.device_id;
   if (rows.length) {
-    await withRetry(() => ctx.db.query(
-      `INSERT INTO processors (${COLS.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE processor_oid = VALUES(processor_oid),
+    await withRetry(() =>
+      ctx.db.query(
+        `INSERT INTO processors (${COLS.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE processor_oid = VALUES(processor_oid),
        processor_descr = VALUES(processor_descr), processor_precision = VALUES(processor_precision), processor_usage = VALUES(processor_usage)`,
-      [rows.map((r) => [id, r.processor_index, r.processor_type, r.processor_oid, r.processor_descr.slice(0, 64), r.processor_precision, Math.round(r.processor_usage), r.hrDeviceIndex, 0])],
-    ));
+        [
+          rows.map((r) => [
+            id,
+            r.processor_index,
+            r.processor_type,
+            r.processor_oid,
+            r.processor_descr.slice(0, 64),
+            r.processor_precision,
+            Math.round(r.processor_usage),
+            r.hrDeviceIndex,
+            0,
+          ]),
+        ],
+      ),
+    );
   }
   // processors discovery no longer finds are removed, as LibreNMS does
   const keep = rows.map((r) => `${r.processor_type} ${r.processor_index}`);
-  await withRetry(() => ctx.db.query(
-    keep.length ? 'DELETE FROM processors WHERE device_id = ? AND CONCAT(processor_type, \' \', processor_index) NOT IN (?)' : 'DELETE FROM processors WHERE device_id = ?',
-    keep.length ? [id, keep] : [id],
-  ));
+  await withRetry(() =>
+    ctx.db.query(
+      keep.length
+        ? "DELETE FROM processors WHERE device_id = ? AND CONCAT(processor_type, ' ', processor_index) NOT IN (?)"
+        : 'DELETE FROM processors WHERE device_id = ?',
+      keep.length ? [id, keep] : [id],
+    ),
+  );
 }
 
 async function poll(ctx: ModuleContext): Promise<number> {
-  const [rows] = await ctx.db.query<mysql.RowDataPacket[]>('SELECT processor_id, processor_type, processor_index, processor_oid, processor_precision FROM processors WHERE device_id = ?', [ctx.device.device_id]);
+  const [rows] = await ctx.db.query<mysql.RowDataPacket[]>(
+    'SELECT processor_id, processor_type, processor_index, processor_oid, processor_precision FROM processors WHERE device_id = ?',
+    [ctx.device.device_id],
+  );
   if (rows.length === 0) return 0;
-  const values = await getStored(ctx.reader, rows.map((r) => r.processor_oid as string));
+  const values = await getStored(
+    ctx.reader,
+    rows.map((r) => r.processor_oid as string),
+  );
   const updates: [number, number][] = [];
   const now = Date.now() / 1000;
   for (const r of rows) {
@@ -104,7 +170,11 @@ async function poll(ctx: ModuleContext): Promise<number> {
     if (raw === null) continue;
     const usage = usageOf(raw, Number(r.processor_precision));
     updates.push([Number(r.processor_id), Math.round(usage)]);
-    ctx.points.push({ def: rrdFiles.processor(ctx.host, String(r.processor_index), String(r.processor_type)), time: now, values: [usage] });
+    ctx.points.push({
+      def: rrdFiles.processor(ctx.host, String(r.processor_index), String(r.processor_type)),
+      time: now,
+      values: [usage],
+    });
   }
   await updateRows(ctx.db, 'processors', 'processor_id', ['processor_usage'], updates);
   return updates.length;

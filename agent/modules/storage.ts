@@ -10,28 +10,69 @@ import type { DeviceModule, ModuleContext } from './types.js';
 
 export async function discoverStorage(ctx: ModuleContext): Promise<PoolRow[]> {
   const rows: PoolRow[] = [];
-  for (const [i, t] of (ctx.def.storage ?? []).entries()) rows.push(...(await poolsFromDefinition(ctx, t, 'Storage', i)));
+  for (const [i, t] of (ctx.def.storage ?? []).entries())
+    rows.push(...(await poolsFromDefinition(ctx, t, 'Storage', i)));
   if (rows.length === 0 && !(ctx.def.skip_generic ?? []).includes('hrstorage')) {
     for (const r of await hrStorage(ctx)) if (isDisk(r)) rows.push(hrPool(r, 'hrstorage', r.type));
   }
   return rows;
 }
 
-const COLS = ['device_id', 'storage_mib', 'storage_index', 'storage_type', 'storage_descr', 'storage_units', 'storage_size', 'storage_used', 'storage_free', 'storage_perc', 'storage_used_oid', 'storage_free_oid', 'storage_perc_oid', 'storage_deleted'];
+const COLS = [
+  'device_id',
+  'storage_mib',
+  'storage_index',
+  'storage_type',
+  'storage_descr',
+  'storage_units',
+  'storage_size',
+  'storage_used',
+  'storage_free',
+  'storage_perc',
+  'storage_used_oid',
+  'storage_free_oid',
+  'storage_perc_oid',
+  'storage_deleted',
+];
 
 async function save(ctx: ModuleContext, rows: PoolRow[]): Promise<void> {
   const id = ctx.device.device_id;
   if (rows.length) {
-    await withRetry(() => ctx.db.query(
-      `INSERT INTO storage (${COLS.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${COLS.slice(3).map((c) => `${c} = VALUES(${c})`).join(', ')}`,
-      [rows.map((r) => [id, r.type, r.index, r.cls, r.descr, r.precision, r.total, r.used, r.free, Math.round(r.perc), r.usedOid, r.freeOid, r.percOid, 0])],
-    ));
+    await withRetry(() =>
+      ctx.db.query(
+        `INSERT INTO storage (${COLS.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${COLS.slice(3)
+          .map((c) => `${c} = VALUES(${c})`)
+          .join(', ')}`,
+        [
+          rows.map((r) => [
+            id,
+            r.type,
+            r.index,
+            r.cls,
+            r.descr,
+            r.precision,
+            r.total,
+            r.used,
+            r.free,
+            Math.round(r.perc),
+            r.usedOid,
+            r.freeOid,
+            r.percOid,
+            0,
+          ]),
+        ],
+      ),
+    );
   }
   const keep = rows.map((r) => `${r.type} ${r.index}`);
-  await withRetry(() => ctx.db.query(
-    keep.length ? 'DELETE FROM storage WHERE device_id = ? AND CONCAT(storage_mib, \' \', storage_index) NOT IN (?)' : 'DELETE FROM storage WHERE device_id = ?',
-    keep.length ? [id, keep] : [id],
-  ));
+  await withRetry(() =>
+    ctx.db.query(
+      keep.length
+        ? "DELETE FROM storage WHERE device_id = ? AND CONCAT(storage_mib, ' ', storage_index) NOT IN (?)"
+        : 'DELETE FROM storage WHERE device_id = ?',
+      keep.length ? [id, keep] : [id],
+    ),
+  );
 }
 
 async function poll(ctx: ModuleContext): Promise<number> {
@@ -40,11 +81,28 @@ async function poll(ctx: ModuleContext): Promise<number> {
      storage_size_oid AS totalOid, storage_units AS prec, storage_size AS total FROM storage WHERE device_id = ? AND storage_deleted = 0`,
     [ctx.device.device_id],
   );
-  const stored = rows.map((r) => ({ id: Number(r.id), mib: String(r.mib), descr: String(r.descr), perc: r.perc, used: r.used, free: r.free, totalOid: r.totalOid, precision: Number(r.prec), total: Number(r.total) }));
+  const stored = rows.map((r) => ({
+    id: Number(r.id),
+    mib: String(r.mib),
+    descr: String(r.descr),
+    perc: r.perc,
+    used: r.used,
+    free: r.free,
+    totalOid: r.totalOid,
+    precision: Number(r.prec),
+    total: Number(r.total),
+  }));
   const got = await pollPools(ctx, stored);
   const now = Date.now() / 1000;
-  for (const { row, v } of got) ctx.points.push({ def: rrdFiles.storage(ctx.host, row.descr, row.mib), time: now, values: [v.used, v.free] });
-  await updateRows(ctx.db, 'storage', 'storage_id', ['storage_used', 'storage_free', 'storage_size', 'storage_perc'], got.map(({ row, v }) => [row.id, v.used, v.free, v.total, Math.round(v.perc)]));
+  for (const { row, v } of got)
+    ctx.points.push({ def: rrdFiles.storage(ctx.host, row.descr, row.mib), time: now, values: [v.used, v.free] });
+  await updateRows(
+    ctx.db,
+    'storage',
+    'storage_id',
+    ['storage_used', 'storage_free', 'storage_size', 'storage_perc'],
+    got.map(({ row, v }) => [row.id, v.used, v.free, v.total, Math.round(v.perc)]),
+  );
   return got.length;
 }
 

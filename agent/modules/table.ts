@@ -21,7 +21,12 @@ const isScalar = (oid: string) => oid.endsWith('.0');
  * Walks `driver` and the other columns, GETs the scalars. A scalar driver gives one row whose
  * index is `scalarIndex` (the table's place in its definition, so that two scalar tables differ).
  */
-export async function readTable(reader: SnmpReader, driver: string, others: (string | undefined)[], scalarIndex = '0'): Promise<TableData> {
+export async function readTable(
+  reader: SnmpReader,
+  driver: string,
+  others: (string | undefined)[],
+  scalarIndex = '0',
+): Promise<TableData> {
   const all = [...new Set([driver, ...others.filter((o): o is string => !!o)])];
   const scalars = all.filter(isScalar);
   const columns = all.filter((o) => !isScalar(o));
@@ -35,21 +40,28 @@ export async function readTable(reader: SnmpReader, driver: string, others: (str
 export const valueOid = (oid: string, index: string) => (isScalar(oid) ? `.${oid}` : `.${oid}.${index}`);
 
 /** Column OIDs a description template reads (`{{ 1.3.6... }}`). */
-export const templateColumns = (t: string | undefined): string[] => [...(t ?? '').matchAll(/\{\{\s*([\d.]+)\s*\}\}/g)].map((m) => m[1]);
+export const templateColumns = (t: string | undefined): string[] =>
+  [...(t ?? '').matchAll(/\{\{\s*([\d.]+)\s*\}\}/g)].map((m) => m[1]);
 
 /** `{{ $index }}`, `{{ $index:2 }}` (the index's second part), `{{ <oid> }}` filled in. */
 export function render(t: string, index: string, data: TableData): string {
-  return t.replace(/\{\{\s*(\$index(?::(\d+))?|[\d.]+)\s*\}\}/g, (_, k: string, part: string | undefined) => {
-    if (part) return index.split('.')[Number(part) - 1] ?? '';
-    return k === '$index' ? index : str(data.cell(k, index)) ?? '';
-  }).trim();
+  return t
+    .replace(/\{\{\s*(\$index(?::(\d+))?|[\d.]+)\s*\}\}/g, (_, k: string, part: string | undefined) => {
+      if (part) return index.split('.')[Number(part) - 1] ?? '';
+      return k === '$index' ? index : (str(data.cell(k, index)) ?? '');
+    })
+    .trim();
 }
 
 /**
  * A number from a cell, or null. A value that is not a number (text where an integer belongs,
  * as some recordings hold) is logged once per device and OID column, and skipped.
  */
-export function numberOf(ctx: Pick<ModuleContext, 'log' | 'invalid' | 'device'>, cell: Cell | undefined, oid: string): number | null {
+export function numberOf(
+  ctx: Pick<ModuleContext, 'log' | 'invalid' | 'device'>,
+  cell: Cell | undefined,
+  oid: string,
+): number | null {
   if (!cell || cell.value === null) return null;
   const n = num(cell);
   if (n === null || !Number.isFinite(n)) {
@@ -72,7 +84,13 @@ export async function getStored(reader: SnmpReader, oids: (string | null | undef
 }
 
 /** Updates several columns of several rows by primary key in one statement (`rows`: [id, ...values in `cols` order]). */
-export async function updateRows(db: Db, table: string, pk: string, cols: string[], rows: (number | string | null)[][]): Promise<void> {
+export async function updateRows(
+  db: Db,
+  table: string,
+  pk: string,
+  cols: string[],
+  rows: (number | string | null)[][],
+): Promise<void> {
   if (rows.length === 0) return;
   const sets = cols.map((c) => `${c} = CASE ${pk} ${rows.map(() => 'WHEN ? THEN ?').join(' ')} ELSE ${c} END`);
   const args: unknown[] = [];
@@ -82,7 +100,14 @@ export async function updateRows(db: Db, table: string, pk: string, cols: string
 }
 
 /** False when the row fails the table's skip_zero, skip_descr or skip_values rules. */
-export function keepRow(ctx: Pick<ModuleContext, 'set'>, t: TableDef, data: TableData, index: string, value: number, descr: string): boolean {
+export function keepRow(
+  ctx: Pick<ModuleContext, 'set'>,
+  t: TableDef,
+  data: TableData,
+  index: string,
+  value: number,
+  descr: string,
+): boolean {
   if (t.skip_values?.includes(value)) return false;
   if (t.skip_descr?.some((r) => ctx.set.regex.get(r)!.test(descr))) return false;
   if (t.where && !t.where.in.includes(num(data.cell(t.where.oid, index)) ?? NaN)) return false;
@@ -90,4 +115,8 @@ export function keepRow(ctx: Pick<ModuleContext, 'set'>, t: TableDef, data: Tabl
 }
 
 /** Every column a table definition reads besides its value: template, filters. */
-export const extraColumns = (t: TableDef): string[] => [...templateColumns(t.descr), ...(t.skip_zero ?? []), ...(t.where ? [t.where.oid] : [])];
+export const extraColumns = (t: TableDef): string[] => [
+  ...templateColumns(t.descr),
+  ...(t.skip_zero ?? []),
+  ...(t.where ? [t.where.oid] : []),
+];

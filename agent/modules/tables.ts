@@ -4,11 +4,22 @@
 // discovery kept (LibreNMS's ucd_diskio-<descr>.rrd: read, written, reads, writes). The context
 // they need is a small one, so that the same objects serve any runner that offers it.
 import type { Collector, DiskIoRecord } from '../collectors/types.js';
-import { discoveryProtocolsCollector, entityPhysicalCollector, ipv4AddressesCollector,
-  ucdDiskioCollector } from '../collectors/index.js';
+import {
+  discoveryProtocolsCollector,
+  entityPhysicalCollector,
+  ipv4AddressesCollector,
+  ucdDiskioCollector,
+} from '../collectors/index.js';
 import { activeDisks } from '../collectors/ucd-diskio.js';
-import { diskioOf, portIdsOf, syncDiskio, syncEntPhysical, syncIpv4Addresses, syncLinks,
-  type Db } from '../db/index.js';
+import {
+  diskioOf,
+  portIdsOf,
+  syncDiskio,
+  syncEntPhysical,
+  syncIpv4Addresses,
+  syncLinks,
+  type Db,
+} from '../db/index.js';
 import { safeName, type RrdDs, type RrdFileDef } from '../rrd/layout.js';
 import type { RrdPoint } from '../rrd/writer.js';
 import type { Cell, Varbind } from '../snmp/types.js';
@@ -56,8 +67,10 @@ async function collect<R>(ctx: TableModuleContext, c: Collector<R>): Promise<R> 
  * Walks each column with GETNEXT, taking rows in whatever order the agent gives them; stops at
  * the end of the column, at an OID already seen (a real loop) or after MAX_UNORDERED rows.
  */
-export async function unorderedWalk(next: (oid: string) => Promise<Varbind | null>,
-  cols: string[]): Promise<Map<string, Map<string, Cell>>> {
+export async function unorderedWalk(
+  next: (oid: string) => Promise<Varbind | null>,
+  cols: string[],
+): Promise<Map<string, Map<string, Cell>>> {
   const out = new Map<string, Map<string, Cell>>();
   for (const col of cols) {
     const rows = new Map<string, Cell>();
@@ -82,20 +95,30 @@ export const entityPhysicalModule: TableModule = {
 
 export const ipv4AddressesModule: TableModule = {
   name: 'ipv4-addresses',
-  discover: async (ctx) => syncIpv4Addresses(ctx.db, ctx.device.device_id, await collect(ctx, ipv4AddressesCollector),
-    await portIdsOf(ctx.db, ctx.device.device_id)),
+  discover: async (ctx) =>
+    syncIpv4Addresses(
+      ctx.db,
+      ctx.device.device_id,
+      await collect(ctx, ipv4AddressesCollector),
+      await portIdsOf(ctx.db, ctx.device.device_id),
+    ),
 };
 
 export const discoveryProtocolsModule: TableModule = {
   name: 'discovery-protocols',
-  discover: async (ctx) => syncLinks(ctx.db, ctx.device.device_id, await collect(ctx, discoveryProtocolsCollector),
-    await portIdsOf(ctx.db, ctx.device.device_id)),
+  discover: async (ctx) =>
+    syncLinks(
+      ctx.db,
+      ctx.device.device_id,
+      await collect(ctx, discoveryProtocolsCollector),
+      await portIdsOf(ctx.db, ctx.device.device_id),
+    ),
 };
 
 export const ucdDiskioModule: TableModule = {
   name: 'ucd-diskio',
-  discover: async (ctx) => syncDiskio(ctx.db, ctx.device.device_id, activeDisks(await collect(ctx,
-    ucdDiskioCollector))),
+  discover: async (ctx) =>
+    syncDiskio(ctx.db, ctx.device.device_id, activeDisks(await collect(ctx, ucdDiskioCollector))),
   async poll(ctx) {
     const kept = await diskioOf(ctx.db, ctx.device.device_id);
     if (kept.size === 0) return 0; // nothing discovered: no walk
@@ -106,17 +129,31 @@ export const ucdDiskioModule: TableModule = {
 };
 
 /** In the order a discovery runs them, after ports. */
-export const TABLE_MODULES: TableModule[] = [entityPhysicalModule, ipv4AddressesModule, discoveryProtocolsModule,
-  ucdDiskioModule];
+export const TABLE_MODULES: TableModule[] = [
+  entityPhysicalModule,
+  ipv4AddressesModule,
+  discoveryProtocolsModule,
+  ucdDiskioModule,
+];
 
-const DISKIO_DS: readonly RrdDs[] = Object.freeze(['read', 'written', 'reads',
-  'writes'].map((name) => Object.freeze({ name, type: 'DERIVE' as const, min: 0, max: 125000000000 })));
+const DISKIO_DS: readonly RrdDs[] = Object.freeze(
+  ['read', 'written', 'reads', 'writes'].map((name) =>
+    Object.freeze({ name, type: 'DERIVE' as const, min: 0, max: 125000000000 }),
+  ),
+);
 
-export const diskioFile = (host: string,
-  descr: string): RrdFileDef => ({ path: `${safeName(host)}/ucd_diskio-${safeName(descr)}.rrd`, ds: DISKIO_DS });
+export const diskioFile = (host: string, descr: string): RrdFileDef => ({
+  path: `${safeName(host)}/ucd_diskio-${safeName(descr)}.rrd`,
+  ds: DISKIO_DS,
+});
 
 /** Points for the disks discovery kept (`kept`: diskio_descr by diskio_index). */
 export function diskioPoints(host: string, disks: DiskIoRecord[], kept: Map<number, string>, time: number): RrdPoint[] {
-  return disks.filter((d) => kept.has(d.diskio_index)).map((d) => ({ def: diskioFile(host, kept.get(d.diskio_index)!),
-    time, values: [d.read, d.written, d.reads, d.writes] }));
+  return disks
+    .filter((d) => kept.has(d.diskio_index))
+    .map((d) => ({
+      def: diskioFile(host, kept.get(d.diskio_index)!),
+      time,
+      values: [d.read, d.written, d.reads, d.writes],
+    }));
 }

@@ -7,7 +7,7 @@ import { RrdcachedClient } from '../../lib/rrdcached.js';
 import { openDb, type Db } from '../db/index.js';
 import { RrdSpool } from '../rrd/spool.js';
 import { RrdWriter } from '../rrd/writer.js';
-import { Poller } from './index.js';
+import { Poller } from './poller.js';
 
 export interface PollContext {
   db: Db;
@@ -23,7 +23,10 @@ export function rrdStepOf(config: NodeConfig): number {
   return typeof explicit === 'number' && explicit >= 1 ? explicit : config.settings.service_poller_frequency;
 }
 
-export async function openPollContext(config: NodeConfig, options: { maxConcurrent?: number } = {}): Promise<PollContext> {
+export async function openPollContext(
+  config: NodeConfig,
+  options: { maxConcurrent?: number } = {},
+): Promise<PollContext> {
   const log = createLogger('poll');
   const s = config.settings;
   const db = await openDb(config.env);
@@ -32,12 +35,21 @@ export async function openPollContext(config: NodeConfig, options: { maxConcurre
   try {
     spool = new RrdSpool({ dir: s.spool_dir, maxBytes: s.spool_max_bytes });
   } catch (err) {
-    log.warn('spool_unavailable', { dir: s.spool_dir, error: (err as Error).message, hint: 'RRD updates are lost while rrdcached is unreachable' });
+    log.warn('spool_unavailable', {
+      dir: s.spool_dir,
+      error: (err as Error).message,
+      hint: 'RRD updates are lost while rrdcached is unreachable',
+    });
   }
   const writer = new RrdWriter({ client: rrdClient, spool, step: rrdStepOf(config) });
   const poller = new Poller({
-    db, appKey: config.env.APP_KEY, rrd: writer, snmpTimeoutMs: s.snmp_timeout_ms, snmpRetries: s.snmp_retries,
-    maxConcurrent: options.maxConcurrent ?? s.service_poller_workers, defaultDeadlineMs: Math.max(1000, s.service_poller_frequency * 800),
+    db,
+    appKey: config.env.APP_KEY,
+    rrd: writer,
+    snmpTimeoutMs: s.snmp_timeout_ms,
+    snmpRetries: s.snmp_retries,
+    maxConcurrent: options.maxConcurrent ?? s.service_poller_workers,
+    defaultDeadlineMs: Math.max(1000, s.service_poller_frequency * 800),
   });
   const close = async () => {
     for (const step of [() => poller.close(), () => rrdClient.close(), () => db.end()]) {

@@ -3,8 +3,17 @@
 // a poll of ports (with LibreNMS's _prev/_delta/_rate from the two readings) and ucd-diskio,
 // and reports what each module found as rows of LibreNMS's tables. A collector that says how
 // its record maps to LibreNMS's tables (`tables`) is shown that way; the others as the record.
-import { COLLECTORS, portStatsCollector, runCollector, type Collector, type PortRecord, type ProcessorRecord,
-  type SensorRecord, type StorageRecord, type SystemRecord } from '../collectors/index.js';
+import {
+  COLLECTORS,
+  portStatsCollector,
+  runCollector,
+  type Collector,
+  type PortRecord,
+  type ProcessorRecord,
+  type SensorRecord,
+  type StorageRecord,
+  type SystemRecord,
+} from '../collectors/index.js';
 import { ucdDiskioCollector } from '../collectors/ucd-diskio.js';
 import { SnmpError } from '../snmp/errors.js';
 import { SnmpSession } from '../snmp/session.js';
@@ -44,8 +53,13 @@ export interface ProbeOptions {
 
 export async function runProbe(target: SnmpTarget, o: ProbeOptions = {}): Promise<ProbeResult> {
   const t0 = performance.now();
-  const res: ProbeResult = { target: { host: target.host, port: target.port ?? 161, version: target.version },
-    status: 'up', seconds: 0, snmpRequests: 0, modules: [] };
+  const res: ProbeResult = {
+    target: { host: target.host, port: target.port ?? 161, version: target.version },
+    status: 'up',
+    seconds: 0,
+    snmpRequests: 0,
+    modules: [],
+  };
   const session = new SnmpSession(target, { timeoutMs: o.timeoutMs ?? 2000, retries: o.retries ?? 1 });
   try {
     const found = new Map<string, unknown>();
@@ -59,10 +73,17 @@ export async function runProbe(target: SnmpTarget, o: ProbeOptions = {}): Promis
     const ports = (found.get('ports') ?? []) as PortRecord[];
     const bits = ports.some((p) => p.counterBits === 64) ? 64 : 32;
     const polled = await probeModule(session, portStatsCollector(bits), 'poll');
-    res.modules.push({ ...polled, record: undefined, tables: polled.status === 'ok' ? { ports: pollRows(ports,
-      polled.record as PortRecord[], o.intervalS ?? 0) } : undefined });
-    res.modules.push(withTables(ucdDiskioCollector as Collector<unknown>, await probeModule(session,
-      ucdDiskioCollector, 'poll')));
+    res.modules.push({
+      ...polled,
+      record: undefined,
+      tables:
+        polled.status === 'ok'
+          ? { ports: pollRows(ports, polled.record as PortRecord[], o.intervalS ?? 0) }
+          : undefined,
+    });
+    res.modules.push(
+      withTables(ucdDiskioCollector as Collector<unknown>, await probeModule(session, ucdDiskioCollector, 'poll')),
+    );
   } catch (err) {
     if (!(err instanceof SnmpError)) throw err;
     res.status = 'down';
@@ -75,8 +96,11 @@ export async function runProbe(target: SnmpTarget, o: ProbeOptions = {}): Promis
   return res;
 }
 
-async function probeModule(session: SnmpSession, c: Collector<unknown>,
-  phase: ProbeModule['phase']): Promise<ProbeModule> {
+async function probeModule(
+  session: SnmpSession,
+  c: Collector<unknown>,
+  phase: ProbeModule['phase'],
+): Promise<ProbeModule> {
   const t = performance.now();
   try {
     const run = await runCollector(session, c).catch(async (err: unknown) => {
@@ -88,14 +112,26 @@ async function probeModule(session: SnmpSession, c: Collector<unknown>,
       const record = c.process({ scalars: new Map(), columns });
       return { record, snmpMs: performance.now() - t, processMs: 0, varbinds };
     });
-    return { module: c.name, phase, status: 'ok', ms: round1(run.snmpMs + run.processMs), varbinds: run.varbinds,
-      record: run.record };
+    return {
+      module: c.name,
+      phase,
+      status: 'ok',
+      ms: round1(run.snmpMs + run.processMs),
+      varbinds: run.varbinds,
+      record: run.record,
+    };
   } catch (err) {
     // the device's silence or refusal ends the probe; a module's own failure (a walk that
     // loops, a value process() cannot read) is reported and the others still run
     if (err instanceof SnmpError && DEVICE_FAILURES.has(err.failure)) throw err;
-    return { module: c.name, phase, status: 'error', ms: round1(performance.now() - t), varbinds: 0,
-      error: (err as Error).message };
+    return {
+      module: c.name,
+      phase,
+      status: 'error',
+      ms: round1(performance.now() - t),
+      varbinds: 0,
+      error: (err as Error).message,
+    };
   }
 }
 
@@ -121,20 +157,40 @@ const LEGACY: Partial<Record<string, (r: unknown) => Record<string, unknown[]>>>
     return { devices: [{ sysName, sysDescr, sysObjectID, sysContact, location, uptime }] };
   },
   ports: (r) => ({ ports: (r as PortRecord[]).map(portRow) }),
-  processors: (r) => ({ processors: (r as ProcessorRecord[]).map((p) => ({
-    processor_type: 'hr', processor_index: p.index,
-      processor_oid: `.1.3.6.1.2.1.25.3.3.1.2.${p.index}`, processor_descr: p.descr, processor_usage: p.usage,
-  })) }),
-  storage: (r) => ({ storage: (r as StorageRecord[]).map((x) => ({
-    storage_mib: 'hrstorage', storage_index: x.index, storage_type: x.type, storage_descr: x.descr,
+  processors: (r) => ({
+    processors: (r as ProcessorRecord[]).map((p) => ({
+      processor_type: 'hr',
+      processor_index: p.index,
+      processor_oid: `.1.3.6.1.2.1.25.3.3.1.2.${p.index}`,
+      processor_descr: p.descr,
+      processor_usage: p.usage,
+    })),
+  }),
+  storage: (r) => ({
+    storage: (r as StorageRecord[]).map((x) => ({
+      storage_mib: 'hrstorage',
+      storage_index: x.index,
+      storage_type: x.type,
+      storage_descr: x.descr,
       storage_size: x.size,
-    storage_units: x.units, storage_used: x.used, storage_free: x.free, storage_perc: x.perc,
-  })) }),
-  sensors: (r) => ({ sensors: (r as SensorRecord[]).map((x) => ({
-    sensor_class: x.sensorClass, sensor_type: 'entity-sensor', sensor_index: x.index, sensor_oid: x.oid,
+      storage_units: x.units,
+      storage_used: x.used,
+      storage_free: x.free,
+      storage_perc: x.perc,
+    })),
+  }),
+  sensors: (r) => ({
+    sensors: (r as SensorRecord[]).map((x) => ({
+      sensor_class: x.sensorClass,
+      sensor_type: 'entity-sensor',
+      sensor_index: x.index,
+      sensor_oid: x.oid,
       sensor_descr: x.descr,
-    sensor_divisor: x.divisor, sensor_multiplier: x.multiplier, sensor_current: x.value,
-  })) }),
+      sensor_divisor: x.divisor,
+      sensor_multiplier: x.multiplier,
+      sensor_current: x.value,
+    })),
+  }),
 };
 
 function portRow(p: PortRecord): Record<string, unknown> {
@@ -147,8 +203,12 @@ function pollRows(before: PortRecord[], after: PortRecord[], seconds: number): R
   const prev = new Map(before.map((p) => [p.ifIndex, p]));
   return after.map((p) => {
     const b = prev.get(p.ifIndex);
-    const row: Record<string, unknown> = { ifIndex: p.ifIndex, ifAdminStatus: p.ifAdminStatus,
-      ifOperStatus: p.ifOperStatus, ifSpeed: p.ifSpeed };
+    const row: Record<string, unknown> = {
+      ifIndex: p.ifIndex,
+      ifAdminStatus: p.ifAdminStatus,
+      ifOperStatus: p.ifOperStatus,
+      ifSpeed: p.ifSpeed,
+    };
     for (const c of PORT_COUNTERS) {
       const now = p.counters[c] ?? b?.counters[c] ?? null;
       const was = b?.counters[c] ?? null;
@@ -179,18 +239,23 @@ export function probeJson(r: ProbeResult): string {
 
 export function formatProbe(r: ProbeResult): string {
   const t = r.target;
-  const head = `probe of ${t.host}:${t.port} (${t.version}): ${r.status} in ${r.seconds.toFixed(2)} s, `
-    + `${r.snmpRequests} SNMP requests\n`;
+  const head =
+    `probe of ${t.host}:${t.port} (${t.version}): ${r.status} in ${r.seconds.toFixed(2)} s, ` +
+    `${r.snmpRequests} SNMP requests\n`;
   const lines = r.modules.map((m) => {
-    const counts = m.tables && Object.entries(m.tables).map(([name, rows]) => `${name}: ${rows.length} rows`)
-      .join(', ');
+    const counts =
+      m.tables &&
+      Object.entries(m.tables)
+        .map(([name, rows]) => `${name}: ${rows.length} rows`)
+        .join(', ');
     const what = counts ?? (m.status === 'ok' ? 'record (no table mapping)' : '');
     const error = m.error ? `  ${m.error}` : '';
     return `  ${m.phase.padEnd(9)} ${m.module.padEnd(19)} ${m.status.padEnd(5)} ${what}${error}\n`;
   });
   const sys = r.modules.find((m) => m.module === 'system')?.tables?.devices?.[0] as Record<string, unknown> | undefined;
   const descr = String(sys?.sysDescr).split('\n')[0];
-  const id = sys ? `  sysName ${String(sys.sysName)}, sysObjectID ${String(sys.sysObjectID)}\n`
-    + `  sysDescr ${descr}\n` : '';
+  const id = sys
+    ? `  sysName ${String(sys.sysName)}, sysObjectID ${String(sys.sysObjectID)}\n` + `  sysDescr ${descr}\n`
+    : '';
   return head + id + lines.join('') + (r.error ? `  error: ${r.error}\n` : '');
 }

@@ -102,7 +102,9 @@ export class Registry {
   }
 
   async recordDevice(type: JobType, deviceId: number, rec: DeviceRecord): Promise<void> {
-    await this.client.set(this.o.keys.deviceRecord(type, deviceId), JSON.stringify(rec), { expires: this.o.deviceRecordTtlSeconds });
+    await this.client.set(this.o.keys.deviceRecord(type, deviceId), JSON.stringify(rec), {
+      expires: this.o.deviceRecordTtlSeconds,
+    });
   }
 
   async device(type: JobType, deviceId: number): Promise<DeviceRecord | undefined> {

@@ -53,7 +53,11 @@ export class RedisSpoolOrder implements SpoolOrderBook {
 
   async add(key: string, time: number): Promise<void> {
     await this.run(async (r) => {
-      await r.multi().set(this.marker(this.o.nodeId), '1', 'PX', this.o.markerTtlMs).zadd(this.deviceKey(key), time, `${this.o.nodeId}|${time}`).exec();
+      await r
+        .multi()
+        .set(this.marker(this.o.nodeId), '1', 'PX', this.o.markerTtlMs)
+        .zadd(this.deviceKey(key), time, `${this.o.nodeId}|${time}`)
+        .exec();
     }, undefined);
   }
 
@@ -84,14 +88,21 @@ export class RedisSpoolOrder implements SpoolOrderBook {
     const r = this.o.redis;
     const members = await r.zrangebyscore(this.deviceKey(key), '-inf', max);
     if (members.length === 0) return 0;
-    const nodes = [...new Set(members.map((m) => m.slice(0, m.lastIndexOf('|'))))].filter((n) => !othersOnly || n !== this.o.nodeId);
+    const nodes = [...new Set(members.map((m) => m.slice(0, m.lastIndexOf('|'))))].filter(
+      (n) => !othersOnly || n !== this.o.nodeId,
+    );
     if (nodes.length === 0) return 0;
     const alive = await r.mget(...nodes.map((n) => this.marker(n)));
     const dead = new Set(nodes.filter((_, i) => alive[i] === null));
     if (dead.size) {
       const stale = members.filter((m) => dead.has(m.slice(0, m.lastIndexOf('|'))));
       await r.zrem(this.deviceKey(key), ...stale);
-      this.log.warn('spool_order_dead_node', { device: key, nodes: [...dead], records: stale.length, hint: 'a node died holding spooled updates; they are no longer waited for' });
+      this.log.warn('spool_order_dead_node', {
+        device: key,
+        nodes: [...dead],
+        records: stale.length,
+        hint: 'a node died holding spooled updates; they are no longer waited for',
+      });
     }
     return members.filter((m) => {
       const n = m.slice(0, m.lastIndexOf('|'));
@@ -112,7 +123,10 @@ export class RedisSpoolOrder implements SpoolOrderBook {
     } catch (err) {
       if (Date.now() - this.warned > 10_000) {
         this.warned = Date.now();
-        this.log.warn('spool_order_unavailable', { err: (err as Error).message, hint: 'Redis does not answer: spooled RRD updates are replayed in this node\'s order only' });
+        this.log.warn('spool_order_unavailable', {
+          err: (err as Error).message,
+          hint: "Redis does not answer: spooled RRD updates are replayed in this node's order only",
+        });
       }
       return fallback;
     } finally {

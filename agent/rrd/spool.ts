@@ -114,11 +114,18 @@ export class RrdSpool {
     const len = Buffer.byteLength(text);
     if (this.bytes + len > this.maxBytes) {
       this.dropped += commands.length;
-      if (!this.full) this.log.warn('spool_full', { dir: this.dir, bytes: this.bytes, max_bytes: this.maxBytes, hint: 'rrdcached is unreachable and spool_max_bytes is reached: updates are being dropped' });
+      if (!this.full)
+        this.log.warn('spool_full', {
+          dir: this.dir,
+          bytes: this.bytes,
+          max_bytes: this.maxBytes,
+          hint: 'rrdcached is unreachable and spool_max_bytes is reached: updates are being dropped',
+        });
       this.full = true;
       return false;
     }
-    if (!this.current || this.current.bytes > this.segmentBytes) this.current = { file: join(this.dir, `spool-${String(++this.seq).padStart(15, '0')}.cmds`), bytes: 0 };
+    if (!this.current || this.current.bytes > this.segmentBytes)
+      this.current = { file: join(this.dir, `spool-${String(++this.seq).padStart(15, '0')}.cmds`), bytes: 0 };
     appendFileSync(this.current.file, text, { mode: 0o640 });
     this.current.bytes += len;
     this.bytes += len;
@@ -222,6 +229,8 @@ export class RrdSpool {
   }
 
   private segments(): string[] {
-    return readdirSync(this.dir).filter((f) => SEGMENT.test(f)).sort();
+    return readdirSync(this.dir)
+      .filter((f) => SEGMENT.test(f))
+      .sort();
   }
 }

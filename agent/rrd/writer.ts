@@ -73,7 +73,8 @@ export class RrdWriter {
     this.client = o.client;
     this.spool = o.spool;
     this.step = o.step ?? 300;
-    if (!Number.isInteger(this.step) || this.step < 1) throw new RrdError(`RrdWriterOptions.step must be a whole number of seconds >= 1 (got ${o.step})`);
+    if (!Number.isInteger(this.step) || this.step < 1)
+      throw new RrdError(`RrdWriterOptions.step must be a whole number of seconds >= 1 (got ${o.step})`);
     this.retryAfterMs = o.retryAfterMs ?? 5000;
     this.order = o.order;
     this.drainEveryMs = o.drainEveryMs ?? 1000;
@@ -85,7 +86,8 @@ export class RrdWriter {
     const creates: string[] = [];
     const updates: string[] = [];
     for (const p of points) {
-      if (p.values.length !== p.def.ds.length) throw new RrdError(`update of ${p.def.path}: ${p.values.length} values for ${p.def.ds.length} data sources`);
+      if (p.values.length !== p.def.ds.length)
+        throw new RrdError(`update of ${p.def.path}: ${p.values.length} values for ${p.def.ds.length} data sources`);
       const key = pathHash(p.def.path);
       if (!this.known.has(key)) {
         const s = createSpec(p.def, this.step, Math.floor(p.time) - this.step);
@@ -122,7 +124,11 @@ export class RrdWriter {
         const [verb, path] = (commands[e.index] ?? '').split(' ');
         if (verb === 'UPDATE' && /no such file/i.test(e.message)) this.known.delete(pathHash(path));
         res.errors.push(`${verb} ${path}: ${e.message}`);
-        this.log.warn('rrd_update_rejected', { command: commandHead(commands[e.index]), reason: e.message, replay: false });
+        this.log.warn('rrd_update_rejected', {
+          command: commandHead(commands[e.index]),
+          reason: e.message,
+          replay: false,
+        });
       }
       return res;
     } catch (err) {
@@ -137,7 +143,11 @@ export class RrdWriter {
     this.log.warn('rrdcached_unreachable', { error: err.message, spooling: Boolean(this.spool) });
   }
 
-  private async toSpool(commands: string[], meta: SpoolRecordMeta | undefined, res: RrdWriteResult): Promise<RrdWriteResult> {
+  private async toSpool(
+    commands: string[],
+    meta: SpoolRecordMeta | undefined,
+    res: RrdWriteResult,
+  ): Promise<RrdWriteResult> {
     if (this.spool?.append(commands, meta)) {
       res.spooled += commands.length;
       if (meta) await this.order?.add(meta.key, meta.time);
@@ -157,15 +167,27 @@ export class RrdWriter {
 
   private async replayPasses(passes: number): Promise<number> {
     let total = 0;
-    const hooks = this.order ? { blocked: (k: string, t: number) => this.order!.blockedBy(k, t), sent: (k: string, t: number) => this.order!.remove(k, t) } : {};
+    const hooks = this.order
+      ? {
+          blocked: (k: string, t: number) => this.order!.blockedBy(k, t),
+          sent: (k: string, t: number) => this.order!.remove(k, t),
+        }
+      : {};
     for (let pass = 0; pass < passes && this.spool?.pending; pass++) {
       await this.order?.touch(); // our records stay ours while we wait for others
       const r = await this.spool.replay((c) => this.client.batch(c), hooks);
       total += r.commands;
       // CREATEs of files that exist by now are expected in a replay; everything else is logged
       const rejected = r.errors.filter((e) => !(e.command.startsWith('CREATE ') && /exist/i.test(e.message)));
-      for (const e of rejected) this.log.warn('rrd_update_rejected', { command: commandHead(e.command), reason: e.message, replay: true });
-      if (r.commands > 0 || rejected.length) this.log.info('spool_replayed', { commands: r.commands, records: r.records, rejected: rejected.length, waiting: r.waiting });
+      for (const e of rejected)
+        this.log.warn('rrd_update_rejected', { command: commandHead(e.command), reason: e.message, replay: true });
+      if (r.commands > 0 || rejected.length)
+        this.log.info('spool_replayed', {
+          commands: r.commands,
+          records: r.records,
+          rejected: rejected.length,
+          waiting: r.waiting,
+        });
       if (r.waiting === 0) break;
       // records wait for another node's older ones: give it a moment
       if (pass + 1 < passes) await new Promise((resolve) => setTimeout(resolve, r.records > 0 ? 0 : PASS_WAIT_MS));
@@ -201,7 +223,10 @@ export class RrdWriter {
   /** Starts the timer that replays the spool as soon as rrdcached answers (not at the next poll). */
   start(): void {
     if (this.timer || !this.spool) return;
-    this.timer = setInterval(() => void this.drain().catch((err) => this.log.warn('spool_replay_failed', { err })), this.drainEveryMs);
+    this.timer = setInterval(
+      () => void this.drain().catch((err) => this.log.warn('spool_replay_failed', { err })),
+      this.drainEveryMs,
+    );
     this.timer.unref();
   }
 

@@ -27,7 +27,12 @@ declare module 'net-snmp' {
   export interface Session extends EventEmitter {
     get(oids: string[], cb: (err: Error | null, varbinds?: RawVarbind[]) => void): Session;
     getNext(oids: string[], cb: (err: Error | null, varbinds?: RawVarbind[]) => void): Session;
-    getBulk(oids: string[], nonRepeaters: number, maxRepetitions: number, cb: (err: Error | null, varbinds?: RawVarbind[][]) => void): Session;
+    getBulk(
+      oids: string[],
+      nonRepeaters: number,
+      maxRepetitions: number,
+      cb: (err: Error | null, varbinds?: RawVarbind[][]) => void,
+    ): Session;
     cancelRequests(err: Error): void;
     close(): Session;
   }
@@ -38,7 +43,15 @@ declare module 'net-snmp' {
   export const Version2c: number;
   export const Version3: number;
   export const SecurityLevel: { noAuthNoPriv: number; authNoPriv: number; authPriv: number };
-  export const AuthProtocols: { none: number; md5: number; sha: number; sha224: number; sha256: number; sha384: number; sha512: number };
+  export const AuthProtocols: {
+    none: number;
+    md5: number;
+    sha: number;
+    sha224: number;
+    sha256: number;
+    sha384: number;
+    sha512: number;
+  };
   export const PrivProtocols: { none: number; des: number; aes: number; aes256b: number; aes256r: number };
   export const ErrorStatus: Record<string, number>;
   export const ResponseInvalidCode: Record<string, number>;

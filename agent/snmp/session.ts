@@ -21,11 +21,18 @@ export interface SnmpSessionOptions {
 export const DEFAULT_SNMP_SESSION_OPTIONS = { timeoutMs: 1500, retries: 1 } as const;
 
 const AUTH: Record<string, number> = {
-  MD5: snmp.AuthProtocols.md5, SHA: snmp.AuthProtocols.sha, 'SHA-224': snmp.AuthProtocols.sha224,
-  'SHA-256': snmp.AuthProtocols.sha256, 'SHA-384': snmp.AuthProtocols.sha384, 'SHA-512': snmp.AuthProtocols.sha512,
+  MD5: snmp.AuthProtocols.md5,
+  SHA: snmp.AuthProtocols.sha,
+  'SHA-224': snmp.AuthProtocols.sha224,
+  'SHA-256': snmp.AuthProtocols.sha256,
+  'SHA-384': snmp.AuthProtocols.sha384,
+  'SHA-512': snmp.AuthProtocols.sha512,
 };
 const PRIV: Record<string, number> = {
-  DES: snmp.PrivProtocols.des, AES: snmp.PrivProtocols.aes, 'AES-256': snmp.PrivProtocols.aes256b, 'AES-256-C': snmp.PrivProtocols.aes256r,
+  DES: snmp.PrivProtocols.des,
+  AES: snmp.PrivProtocols.aes,
+  'AES-256': snmp.PrivProtocols.aes256b,
+  'AES-256-C': snmp.PrivProtocols.aes256r,
 };
 
 export class SnmpSession {
@@ -55,26 +62,46 @@ export class SnmpSession {
     if (target.version === 'v3') {
       const level = target.authlevel ?? 'noAuthNoPriv';
       if (!target.authname) throw new SnmpError('auth', 'SNMPv3 needs authname');
-      const user: { name: string; level: number; authProtocol?: number; authKey?: string; privProtocol?: number; privKey?: string } = {
+      const user: {
+        name: string;
+        level: number;
+        authProtocol?: number;
+        authKey?: string;
+        privProtocol?: number;
+        privKey?: string;
+      } = {
         name: target.authname,
         level: snmp.SecurityLevel[level],
       };
       if (level !== 'noAuthNoPriv') {
         user.authProtocol = AUTH[(target.authalgo ?? 'MD5').toUpperCase()];
-        if (user.authProtocol === undefined) throw new SnmpError('auth', `SNMPv3 authalgo ${target.authalgo} is not one of ${Object.keys(AUTH).join(', ')}`);
+        if (user.authProtocol === undefined)
+          throw new SnmpError(
+            'auth',
+            `SNMPv3 authalgo ${target.authalgo} is not one of ${Object.keys(AUTH).join(', ')}`,
+          );
         user.authKey = target.authpass ?? '';
       }
       if (level === 'authPriv') {
         user.privProtocol = PRIV[(target.cryptoalgo ?? 'AES').toUpperCase()];
-        if (user.privProtocol === undefined) throw new SnmpError('auth', `SNMPv3 cryptoalgo ${target.cryptoalgo} is not one of ${Object.keys(PRIV).join(', ')}`);
+        if (user.privProtocol === undefined)
+          throw new SnmpError(
+            'auth',
+            `SNMPv3 cryptoalgo ${target.cryptoalgo} is not one of ${Object.keys(PRIV).join(', ')}`,
+          );
         user.privKey = target.cryptopass ?? '';
       }
       this.session = snmp.createV3Session(target.host, user, { ...opts, version: snmp.Version3 });
     } else {
-      this.session = snmp.createSession(target.host, target.community ?? 'public', { ...opts, version: target.version === 'v1' ? snmp.Version1 : snmp.Version2c });
+      this.session = snmp.createSession(target.host, target.community ?? 'public', {
+        ...opts,
+        version: target.version === 'v1' ? snmp.Version1 : snmp.Version2c,
+      });
     }
     // A socket error with no listener would crash the process: make it fail the requests instead.
-    this.session.on('error', (err: Error) => this.fail(new SnmpError('protocol', `SNMP socket error: ${err.message}`, { cause: err })));
+    this.session.on('error', (err: Error) =>
+      this.fail(new SnmpError('protocol', `SNMP socket error: ${err.message}`, { cause: err })),
+    );
     if (options.deadline !== undefined) {
       const left = Math.max(0, options.deadline - Date.now());
       this.timer = setTimeout(() => this.fail(new SnmpError('timeout', `poll deadline of the device passed`)), left);
@@ -119,7 +146,9 @@ export class SnmpSession {
    */
   async getBulkRaw(oids: string[], maxRepetitions: number): Promise<{ at: number; columns: RawVarbind[][] }> {
     const sent = nowMs();
-    const raw = await this.call<(RawVarbind | RawVarbind[])[]>((cb) => this.session.getBulk(oids, 0, maxRepetitions, cb));
+    const raw = await this.call<(RawVarbind | RawVarbind[])[]>((cb) =>
+      this.session.getBulk(oids, 0, maxRepetitions, cb),
+    );
     const at = (sent + nowMs()) / 2;
     for (let i = 0; i < raw.length; i++) if (!Array.isArray(raw[i])) raw[i] = [raw[i] as RawVarbind];
     return { at, columns: raw as RawVarbind[][] };
@@ -180,11 +209,16 @@ function classify(err: Error, t: SnmpTarget): SnmpError {
   if (err instanceof SnmpError) return err;
   const where = `${t.host}:${t.port ?? 161}`;
   if (err instanceof snmp.RequestTimedOutError) {
-    return new SnmpError('timeout', `no SNMP answer from ${where} (${t.version}${t.version === 'v3' ? '' : '; wrong community?'})`, { cause: err });
+    return new SnmpError(
+      'timeout',
+      `no SNMP answer from ${where} (${t.version}${t.version === 'v3' ? '' : '; wrong community?'})`,
+      { cause: err },
+    );
   }
   if (err instanceof snmp.ResponseInvalidError && err.code === snmp.ResponseInvalidCode.EAuthFailure) {
     return new SnmpError('auth', `SNMPv3 authentication failed at ${where}: ${err.message}`, { cause: err });
   }
-  if (err instanceof snmp.RequestFailedError) return new SnmpError('protocol', `${where} answered with an error: ${err.message}`, { cause: err });
+  if (err instanceof snmp.RequestFailedError)
+    return new SnmpError('protocol', `${where} answered with an error: ${err.message}`, { cause: err });
   return new SnmpError('protocol', `SNMP exchange with ${where} failed: ${err.message}`, { cause: err });
 }

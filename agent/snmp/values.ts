@@ -3,8 +3,20 @@ import type { Cell, SnmpValue } from './types.js';
 
 /** net-snmp's ObjectType numbers. */
 export const T = {
-  Boolean: 1, Integer: 2, OctetString: 4, Null: 5, OID: 6, IpAddress: 64, Counter: 65, Gauge: 66,
-  TimeTicks: 67, Opaque: 68, Counter64: 70, NoSuchObject: 128, NoSuchInstance: 129, EndOfMibView: 130,
+  Boolean: 1,
+  Integer: 2,
+  OctetString: 4,
+  Null: 5,
+  OID: 6,
+  IpAddress: 64,
+  Counter: 65,
+  Gauge: 66,
+  TimeTicks: 67,
+  Opaque: 68,
+  Counter64: 70,
+  NoSuchObject: 128,
+  NoSuchInstance: 129,
+  EndOfMibView: 130,
 } as const;
 
 /**
@@ -42,7 +54,10 @@ export function decodeValue(type: number, value: unknown): SnmpValue {
 export function str(vb: Cell | undefined): string | null {
   if (!vb || vb.value === null) return null;
   const s = Buffer.isBuffer(vb.value) ? vb.value.toString('utf8') : String(vb.value);
-  return s.replace(/\0+$/, '').replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '').trim();
+  return s
+    .replace(/\0+$/, '')
+    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '')
+    .trim();
 }
 
 export function num(vb: Cell | undefined): number | null {

@@ -19,7 +19,12 @@ export interface WalkOptions {
   maxStalls?: number;
 }
 
-export const DEFAULT_WALK_OPTIONS: Required<WalkOptions> = { maxVarbindsPerRequest: 120, maxRepetitions: 50, maxRows: 100000, maxStalls: 3 };
+export const DEFAULT_WALK_OPTIONS: Required<WalkOptions> = {
+  maxVarbindsPerRequest: 120,
+  maxRepetitions: 50,
+  maxRows: 100000,
+  maxStalls: 3,
+};
 
 /** Rows per column: column OID → (index after the column OID → varbind). */
 export type ColumnData = Map<string, Map<string, Cell>>;
@@ -30,7 +35,11 @@ interface Answer {
   columns: { oid: string; type: number; value: unknown; at?: number }[][];
 }
 
-export async function walkColumns(session: SnmpSession, columns: string[], options: WalkOptions = {}): Promise<ColumnData> {
+export async function walkColumns(
+  session: SnmpSession,
+  columns: string[],
+  options: WalkOptions = {},
+): Promise<ColumnData> {
   const o = { ...DEFAULT_WALK_OPTIONS, ...options };
   const out: ColumnData = new Map(columns.map((c) => [c, new Map()]));
   // the open columns, with their rows and the last OID each got to, side by side
@@ -81,13 +90,17 @@ export async function walkColumns(session: SnmpSession, columns: string[], optio
             break;
           }
           if (compareOids(oid, prev) <= 0) {
-            throw new SnmpError('walk', `walk of ${col} ${oid === prev ? 'repeated' : 'went backwards to'} ${oid} after ${prev}: the device's SNMP agent loops`);
+            throw new SnmpError(
+              'walk',
+              `walk of ${col} ${oid === prev ? 'repeated' : 'went backwards to'} ${oid} after ${prev}: the device's SNMP agent loops`,
+            );
           }
           colRows.set(oid.slice(plen + 1), { type: vb.type, value, at: vb.at ?? results.at });
           prev = oid;
           progress++;
         }
-        if (colRows.size > o.maxRows) throw new SnmpError('walk', `walk of ${col} passed ${o.maxRows} rows (maxRows): stopped as runaway`);
+        if (colRows.size > o.maxRows)
+          throw new SnmpError('walk', `walk of ${col} passed ${o.maxRows} rows (maxRows): stopped as runaway`);
       }
       if (done) {
         ended++;
@@ -115,7 +128,8 @@ async function getNextEach(session: SnmpSession, open: string[], last: string[])
       res.push(await session.getNext([last[i]]));
     } catch (err) {
       // v1 ends a walk past the last object with noSuchName (status 2)
-      if (((err as SnmpError).cause as { status?: number } | undefined)?.status === 2) res.push([{ oid: col, type: 130, value: null }]);
+      if (((err as SnmpError).cause as { status?: number } | undefined)?.status === 2)
+        res.push([{ oid: col, type: 130, value: null }]);
       else throw err;
     }
   }

@@ -34,7 +34,10 @@ export async function listSyslog(
     where.push('s.device_id = ?');
     values.push(d[0].device_id);
   }
-  for (const [v, op] of [[f.from, '>='], [f.to, '<=']] as const) {
+  for (const [v, op] of [
+    [f.from, '>='],
+    [f.to, '<='],
+  ] as const) {
     if (!v) continue;
     where.push(`s.timestamp ${op} ?`);
     values.push(v);

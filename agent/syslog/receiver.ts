@@ -140,7 +140,14 @@ export class SyslogReceiver {
 
   private async insert(rows: SyslogRow[]): Promise<void> {
     const values = rows.map((r) => [
-      r.device_id, r.facility, r.priority, r.level, r.tag, r.timestamp, r.program, r.msg,
+      r.device_id,
+      r.facility,
+      r.priority,
+      r.level,
+      r.tag,
+      r.timestamp,
+      r.program,
+      r.msg,
     ]);
     const sql = 'INSERT INTO syslog (device_id, facility, priority, level, tag, timestamp, program, msg) VALUES ?';
     await this.o.db.query(sql, [values]);

@@ -40,18 +40,34 @@ document.addEventListener('change', function (e) {
 });
 `;
 
-const FAVICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
-  + '<rect width="16" height="16" rx="3" fill="#1f2d3d"/>'
-  + '<path d="M2 12l4-5 3 3 5-7" stroke="#4fc36b" stroke-width="2" fill="none"/></svg>';
+const FAVICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">' +
+  '<rect width="16" height="16" rx="3" fill="#1f2d3d"/>' +
+  '<path d="M2 12l4-5 3 3 5-7" stroke="#4fc36b" stroke-width="2" fill="none"/></svg>';
 
 /** OS name → [label, colour]. Names as LibreNMS's definitions give them. */
 const OS_ICONS: Record<string, [string, string]> = {
-  linux: ['Lx', '#333333'], ios: ['IOS', '#1ba0d7'], iosxe: ['XE', '#1ba0d7'], iosxr: ['XR', '#1ba0d7'],
+  linux: ['Lx', '#333333'],
+  ios: ['IOS', '#1ba0d7'],
+  iosxe: ['XE', '#1ba0d7'],
+  iosxr: ['XR', '#1ba0d7'],
   nxos: ['NX', '#1ba0d7'],
-  asa: ['ASA', '#1ba0d7'], junos: ['Jn', '#84b135'], windows: ['Win', '#0078d4'], freebsd: ['BSD', '#ab2b28'],
-  openbsd: ['OB', '#d6a800'], routeros: ['MT', '#293a4d'], arista_eos: ['EOS', '#3d5a80'], procurve: ['HP', '#0096d6'],
-  vmware: ['VM', '#607078'], fortigate: ['FG', '#ee3124'], pfsense: ['pf', '#212121'], edgeos: ['UB', '#0559c9'],
-  unifi: ['UB', '#0559c9'], netsnmp: ['SN', '#555d66'], printer: ['Pr', '#7a5c99'], generic: ['?', '#8a94a3'],
+  asa: ['ASA', '#1ba0d7'],
+  junos: ['Jn', '#84b135'],
+  windows: ['Win', '#0078d4'],
+  freebsd: ['BSD', '#ab2b28'],
+  openbsd: ['OB', '#d6a800'],
+  routeros: ['MT', '#293a4d'],
+  arista_eos: ['EOS', '#3d5a80'],
+  procurve: ['HP', '#0096d6'],
+  vmware: ['VM', '#607078'],
+  fortigate: ['FG', '#ee3124'],
+  pfsense: ['pf', '#212121'],
+  edgeos: ['UB', '#0559c9'],
+  unifi: ['UB', '#0559c9'],
+  netsnmp: ['SN', '#555d66'],
+  printer: ['Pr', '#7a5c99'],
+  generic: ['?', '#8a94a3'],
 };
 
 export function osIconName(os: string): string {
@@ -61,10 +77,12 @@ export function osIconName(os: string): string {
 function osSvg(name: string): string {
   const [label, colour] = OS_ICONS[name];
   const size = label.length > 2 ? 7 : 9;
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 20 20">`
-    + `<rect width="20" height="20" rx="4" fill="${colour}"/>`
-    + `<text x="10" y="14" font-family="sans-serif" font-size="${size}" font-weight="700" fill="#fff"`
-    + ` text-anchor="middle">${label}</text></svg>`;
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 20 20">` +
+    `<rect width="20" height="20" rx="4" fill="${colour}"/>` +
+    `<text x="10" y="14" font-family="sans-serif" font-size="${size}" font-weight="700" fill="#fff"` +
+    ` text-anchor="middle">${label}</text></svg>`
+  );
 }
 
 export interface Asset {
@@ -77,6 +95,7 @@ export const ASSETS: Map<string, Asset> = new Map([
   ['/static/app.js', { type: 'text/javascript; charset=utf-8', body: JS }],
   ['/static/favicon.svg', { type: 'image/svg+xml', body: FAVICON }],
   ...Object.keys(OS_ICONS).map((n): [string, Asset] => [
-    `/static/os/${n}.svg`, { type: 'image/svg+xml', body: osSvg(n) },
+    `/static/os/${n}.svg`,
+    { type: 'image/svg+xml', body: osSvg(n) },
   ]),
 ]);

@@ -33,7 +33,9 @@ const now = () => Math.floor(Date.now() / 1000);
 /** The user when the password is right and the account enabled; the same work either way. */
 export async function checkLogin(db: WebDb, username: string, password: string): Promise<WebUser | null> {
   const [rows] = await db.query<Row[]>(
-    'SELECT user_id, username, level, password FROM users WHERE username = ? AND enabled = 1 LIMIT 1', [username]);
+    'SELECT user_id, username, level, password FROM users WHERE username = ? AND enabled = 1 LIMIT 1',
+    [username],
+  );
   const row = rows[0];
   const ok = await verifyPassword(password, row ? String(row.password ?? '') : UNKNOWN_USER_HASH);
   return ok && row ? { user_id: Number(row.user_id), username: String(row.username), level: Number(row.level) } : null;
@@ -42,10 +44,9 @@ export async function checkLogin(db: WebDb, username: string, password: string):
 export async function createSession(db: WebDb, user: WebUser, client: string, userAgent: string): Promise<string> {
   const token = newToken();
   const payload = JSON.stringify({ csrf: newToken() });
-  const sql = 'INSERT INTO sessions (id, user_id, ip_address, user_agent, payload, last_activity) VALUES (?, ?, ?, ?, ?, ?)';
-  await db.query(sql, [
-    digestHex(token), user.user_id, client.slice(0, 45), userAgent.slice(0, 500), payload, now(),
-  ]);
+  const sql =
+    'INSERT INTO sessions (id, user_id, ip_address, user_agent, payload, last_activity) VALUES (?, ?, ?, ?, ?, ?)';
+  await db.query(sql, [digestHex(token), user.user_id, client.slice(0, 45), userAgent.slice(0, 500), payload, now()]);
   // idle sessions of everyone are swept here rather than by a timer: logins are rare enough
   await db.query('DELETE FROM sessions WHERE last_activity < ?', [now() - SESSION_IDLE_SECONDS]);
   return token;

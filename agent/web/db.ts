@@ -24,9 +24,10 @@ export async function maybe(db: WebDb, sql: string, values: unknown[] = []): Pro
 }
 
 /** Device columns a page may show: never the SNMP credentials. */
-export const DEVICE_COLUMNS = 'd.device_id, d.hostname, d.sysName, d.display, INET6_NTOA(d.ip) AS ip, d.os, d.hardware, '
-  + 'd.version, d.location, d.status, d.status_reason, d.`ignore`, d.disabled, d.uptime, d.last_polled, '
-  + 'd.last_polled_timetaken, d.poller_group, d.sysDescr, d.sysContact';
+export const DEVICE_COLUMNS =
+  'd.device_id, d.hostname, d.sysName, d.display, INET6_NTOA(d.ip) AS ip, d.os, d.hardware, ' +
+  'd.version, d.location, d.status, d.status_reason, d.`ignore`, d.disabled, d.uptime, d.last_polled, ' +
+  'd.last_polled_timetaken, d.poller_group, d.sysDescr, d.sysContact';
 
 /** The name a device is shown by (LibreNMS: display, else sysName, else hostname). */
 export function deviceName(d: Row): string {

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import type mysql from 'mysql2/promise';
 import { safeName } from '../rrd/layout.js';
-import { rrdHost } from '../poll/index.js';
+import { rrdHost } from '../poll/poller.js';
 import { HttpError, type Reply, type WebRequest } from './http.js';
 import type { WebContext } from './routes.js';
 import type { WebDb } from './auth.js';
@@ -89,17 +89,46 @@ async function rrdFilesOf(db: WebDb, def: GraphDef, id: number): Promise<string[
   return rows.map((r) => {
     const dir = safeName(rrdHost({ hostname: String(r.hostname), port: Number(r.port) }));
     if (dir === '.' || dir === '..') throw new HttpError(404, 'no RRD directory for this device');
-    return `${dir}/${def.file(r).map((p) => safeName(String(p))).join('-')}.rrd`;
+    return `${dir}/${def
+      .file(r)
+      .map((p) => safeName(String(p)))
+      .join('-')}.rrd`;
   });
 }
 
 /** rrdtool graph's arguments: options, then the type's DEF/CDEF/drawing statements. */
 export function graphArgs(g: GraphRequest, files: string[], daemon: string): string[] {
-  const args = ['graph', '-', '--daemon', daemon, '--imgformat', 'PNG',
-    '--start', String(g.from), '--end', String(g.to),
-    '--width', String(g.width), '--height', String(g.height), '--slope-mode', '--border', '0',
-    '--color', 'BACK#ffffff', '--color', 'CANVAS#ffffff', '--color', 'FONT#1d2330', '--font', 'DEFAULT:7:',
-    '--vertical-label', g.def.unit, '--base', String(g.def.base ?? 1000)];
+  const args = [
+    'graph',
+    '-',
+    '--daemon',
+    daemon,
+    '--imgformat',
+    'PNG',
+    '--start',
+    String(g.from),
+    '--end',
+    String(g.to),
+    '--width',
+    String(g.width),
+    '--height',
+    String(g.height),
+    '--slope-mode',
+    '--border',
+    '0',
+    '--color',
+    'BACK#ffffff',
+    '--color',
+    'CANVAS#ffffff',
+    '--color',
+    'FONT#1d2330',
+    '--font',
+    'DEFAULT:7:',
+    '--vertical-label',
+    g.def.unit,
+    '--base',
+    String(g.def.base ?? 1000),
+  ];
   if (!g.def.signed) args.push('--lower-limit', '0');
   if (g.def.max !== undefined) args.push('--upper-limit', String(g.def.max));
   if (!g.legend) args.push('--no-legend');
@@ -147,7 +176,13 @@ export async function graphRoute(ctx: WebContext, req: WebRequest): Promise<Repl
   const files = await rrdFilesOf(ctx.db, g.def, g.id);
   let png: Buffer;
   try {
-    png = await ctx.graphs.draw(graphArgs(g, files.map((f) => ctx.graphs.path(f)), ctx.graphs.daemon));
+    png = await ctx.graphs.draw(
+      graphArgs(
+        g,
+        files.map((f) => ctx.graphs.path(f)),
+        ctx.graphs.daemon,
+      ),
+    );
   } catch (err) {
     const msg = (err as Error).message;
     if (/No such file|opening '|does not exist|realpath/i.test(msg)) {

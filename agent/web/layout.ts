@@ -5,47 +5,85 @@ import type { WebRequest } from './http.js';
 import { osIconName } from './assets.js';
 
 const NAV: [string, string][] = [
-  ['/', 'Overview'], ['/devices', 'Devices'], ['/pollers', 'Pollers'], ['/eventlog', 'Event log'],
+  ['/', 'Overview'],
+  ['/devices', 'Devices'],
+  ['/pollers', 'Pollers'],
+  ['/eventlog', 'Event log'],
 ];
 
 export function page(req: WebRequest, title: string, body: HtmlValue): Html {
   const current = '/' + (req.path.split('/')[1] ?? '');
   const nav = NAV.map(([href, label]) => {
     const active = href === current || (href === '/devices' && current === '/device');
-    return html`<a href="${href}"${active ? raw(' class="active"') : ''}>${label}</a>`;
+    return html`<a href="${href}" ${active ? raw(' class="active"') : ''}>${label}</a>`;
   });
   const user = req.user
-    ? html`<form method="post" action="/logout" class="logout"><span>${req.user.username}</span>
-<input type="hidden" name="_csrf" value="${req.csrf ?? ''}"><button type="submit">Log out</button></form>`
+    ? html`<form method="post" action="/logout" class="logout">
+        <span>${req.user.username}</span> <input type="hidden" name="_csrf" value="${req.csrf ?? ''}" /><button
+          type="submit"
+        >
+          Log out
+        </button>
+      </form>`
     : '';
   return html`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · nms</title><link rel="stylesheet" href="/static/app.css"><link rel="icon" href="/static/favicon.svg">
-<script src="/static/app.js" defer></script></head>
-<body><header><a class="brand" href="/">nms</a><nav>${nav}</nav>${user}</header>
-<main>${body}</main></body></html>
-`;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${title} · nms</title>
+        <link rel="stylesheet" href="/static/app.css" />
+        <link rel="icon" href="/static/favicon.svg" />
+        <script src="/static/app.js" defer></script>
+      </head>
+      <body>
+        <header>
+          <a class="brand" href="/">nms</a>
+          <nav>${nav}</nav>
+          ${user}
+        </header>
+        <main>${body}</main>
+      </body>
+    </html> `;
 }
 
 export function table(headers: HtmlValue[], rows: HtmlValue[][], empty = 'nothing to show'): Html {
   if (!rows.length) return html`<p class="empty">${empty}</p>`;
-  return html`<table><thead><tr>${headers.map((h) => html`<th>${h}</th>`)}</tr></thead>
-<tbody>${rows.map((r) => html`<tr>${r.map((c) => html`<td>${c}</td>`)}</tr>`)}</tbody></table>`;
+  return html`<table>
+    <thead>
+      <tr>
+        ${headers.map((h) => html`<th>${h}</th>`)}
+      </tr>
+    </thead>
+    <tbody>
+      ${rows.map(
+        (r) =>
+          html`<tr>
+            ${r.map((c) => html`<td>${c}</td>`)}
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
 }
 
 /** A labelled `<select>` of a filter form: "any" first, then the values, the current one selected. */
 export function selectBox(label: string, name: string, values: string[], current: string, anyLabel = 'any'): Html {
-  const option = (v: string, text: string) => html`<option value="${v}"${v === current ? raw(' selected') : ''}>${
-    text}</option>`;
+  const option = (v: string, text: string) =>
+    html`<option value="${v}" ${v === current ? raw(' selected') : ''}>${text}</option>`;
   const options = [option('', anyLabel), ...values.map((v) => option(v, v))];
-  return html`<label>${label} <select name="${name}">${options}</select></label>`;
+  return html`<label
+    >${label}
+    <select name="${name}">
+      ${options}
+    </select></label
+  >`;
 }
 
 export const notCollected = (what: string): Html => html`<p class="empty">${what}: not collected.</p>`;
 
 export function osIcon(os: unknown): Html {
   const name = osIconName(typeof os === 'string' ? os : '');
-  return html`<img class="os" src="/static/os/${name}.svg" alt="" width="20" height="20">`;
+  return html`<img class="os" src="/static/os/${name}.svg" alt="" width="20" height="20" />`;
 }
 
 export function statusBadge(d: Record<string, unknown>): Html {
@@ -91,24 +129,34 @@ export function when(v: unknown): string {
 
 /** A graph image (the URL works alone; see graphs.ts), lazily loaded. */
 export function graphImg(
-  type: string, id: number, from: string, to: string | undefined, w: number, h: number, legend = true,
+  type: string,
+  id: number,
+  from: string,
+  to: string | undefined,
+  w: number,
+  h: number,
+  legend = true,
 ): Html {
   const p = new URLSearchParams({ type, id: String(id), from, width: String(w), height: String(h) });
   if (to) p.set('to', to);
   if (!legend) p.set('legend', 'no');
   const src = `/graph?${p.toString()}`;
-  return html`<img class="graph" loading="lazy" src="${src}" alt="${type} graph" width="${w}" height="${h}">`;
+  return html`<img class="graph" loading="lazy" src="${src}" alt="${type} graph" width="${w}" height="${h}" />`;
 }
 
 export const RANGES: [string, string][] = [
-  ['-6h', '6 h'], ['-1d', '1 day'], ['-1w', '1 week'], ['-1m', '1 month'], ['-1y', '1 year'],
+  ['-6h', '6 h'],
+  ['-1d', '1 day'],
+  ['-1w', '1 week'],
+  ['-1m', '1 month'],
+  ['-1y', '1 year'],
 ];
 
 /** Range links for a page showing graphs, keeping the page's path. */
 export function rangeBar(path: string, from: string): Html {
   const links = RANGES.map(([v, label]) => {
     const active = v === from ? raw(' class="active"') : '';
-    return html`<a href="${path}?from=${v}"${active}>${label}</a> `;
+    return html`<a href="${path}?from=${v}" ${active}>${label}</a> `;
   });
   return html`<p class="ranges">${links}</p>`;
 }

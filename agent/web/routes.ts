@@ -49,7 +49,10 @@ export const WEB_ROUTES: WebRoute[] = [
   { method: 'GET', pattern: /^\/$/, guard: 'session', handle: overviewPage },
   { method: 'GET', pattern: /^\/devices$/, guard: 'session', handle: devicesPage },
   {
-    method: 'GET', pattern: new RegExp(`^/device/(\\d{1,10})(?:/(${DEVICE_TABS.join('|')}))?$`), guard: 'session', handle: devicePage,
+    method: 'GET',
+    pattern: new RegExp(`^/device/(\\d{1,10})(?:/(${DEVICE_TABS.join('|')}))?$`),
+    guard: 'session',
+    handle: devicePage,
   },
   { method: 'GET', pattern: /^\/device\/(\d{1,10})\/port\/(\d{1,10})$/, guard: 'session', handle: portPage },
   { method: 'GET', pattern: /^\/pollers$/, guard: 'session', handle: pollersPage },

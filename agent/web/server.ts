@@ -26,9 +26,10 @@ export interface WebAppOptions {
 
 /** Sent with every answer; scripts only from our own origin, nothing inline. */
 export const SECURITY_HEADERS: Record<string, string> = {
-  'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    + "connect-src 'self'; "
-    + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+    "connect-src 'self'; " +
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'same-origin',
@@ -76,9 +77,14 @@ export class WebApp {
     const found = candidates.find((x) => x.r.method === method);
     const cookies = parseCookies(req.headers.cookie);
     const w: WebRequest = {
-      method, path: url.pathname, query: url.searchParams, params: found ? found.m!.slice(1) : [],
+      method,
+      path: url.pathname,
+      query: url.searchParams,
+      params: found ? found.m!.slice(1) : [],
       form: new URLSearchParams(),
-      cookies, client: clientAddress(req), userAgent: String(req.headers['user-agent'] ?? ''),
+      cookies,
+      client: clientAddress(req),
+      userAgent: String(req.headers['user-agent'] ?? ''),
     };
     const route = found?.r;
     if (route?.guard !== 'public') {
@@ -99,8 +105,11 @@ export class WebApp {
       w.form = await readForm(req);
       const want = route.csrf === 'login' ? cookies.get(LOGIN_COOKIE) : w.csrf;
       if (!sameToken(w.form.get('_csrf'), want)) {
-        throw new HttpError(403, 'the form is stale or was not sent by this site (CSRF token missing or wrong): '
-          + 'reload the page and try again');
+        throw new HttpError(
+          403,
+          'the form is stale or was not sent by this site (CSRF token missing or wrong): ' +
+            'reload the page and try again',
+        );
       }
     } else req.resume();
     return route.handle(this.ctx, w);
@@ -108,11 +117,16 @@ export class WebApp {
 
   private failure(err: unknown, path: string): Reply {
     const text = 'text/plain; charset=utf-8';
-    if (err instanceof HttpError) return { status: err.status, type: text, body: err.message + '\n', headers: err.headers };
+    if (err instanceof HttpError)
+      return { status: err.status, type: text, body: err.message + '\n', headers: err.headers };
     const code = (err as { code?: string })?.code;
     if (code && SCHEMA_CODES.has(code)) {
       this.log.error('database_schema', { path, error: (err as Error).message });
-      return { status: 503, type: text, body: 'the database has no schema or an older one: run `nms-agent migrate` on the master\n' };
+      return {
+        status: 503,
+        type: text,
+        body: 'the database has no schema or an older one: run `nms-agent migrate` on the master\n',
+      };
     }
     const id = randomBytes(6).toString('hex');
     this.log.error('internal_error', { id, path, error: (err as Error)?.message, stack: (err as Error)?.stack });

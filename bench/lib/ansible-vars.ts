@@ -6,13 +6,28 @@
 // The files' rendered contents and the accounts' SQL hold secrets: the work directory is mode
 // 0700 and the bench removes it.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadInventory } from '../../cli/inventory/load.js';
 import type { HostSpec, Inventory } from '../../cli/inventory/types.js';
-import { accountChanges, nativePasswordHash, privilegeString, sqlString, wantedAccounts } from '../../cli/deploy/database.js';
+import {
+  accountChanges,
+  nativePasswordHash,
+  privilegeString,
+  sqlString,
+  wantedAccounts,
+} from '../../cli/deploy/database.js';
 import { buildPlan, type HostPlan } from '../../cli/deploy/plan.js';
 import { PRIV_COLUMNS } from '../../cli/deploy/facts.js';
 import { selfSignedCertCommand, selfSignedMarker } from '../../cli/deploy/operations.js';
@@ -27,7 +42,24 @@ export interface AnsibleWork {
 }
 
 function ssh(inv: Inventory, invDir: string, h: HostSpec, command: string): string {
-  return execFileSync('ssh', ['-i', h.ssh.keyPath, '-p', String(h.ssh.port), '-o', `UserKnownHostsFile=${join(invDir, 'known_hosts')}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `${h.ssh.user}@${h.address}`, command], { encoding: 'utf8', timeout: 30_000 });
+  return execFileSync(
+    'ssh',
+    [
+      '-i',
+      h.ssh.keyPath,
+      '-p',
+      String(h.ssh.port),
+      '-o',
+      `UserKnownHostsFile=${join(invDir, 'known_hosts')}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'BatchMode=yes',
+      `${h.ssh.user}@${h.address}`,
+      command,
+    ],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
 }
 
 /** The service a handler key restarts on this host (`migrate` and `firewall` are tasks of their own). */
@@ -42,7 +74,10 @@ function handlerTarget(plan: HostPlan, key: string): string {
  * lead to as one sorted text, so the playbook acts only when the server differs from it.
  */
 function databaseVars(inv: Inventory): Record<string, string> {
-  if (inv.secrets.db_admin_password) throw new Error('the Ansible side reaches MariaDB as root over its socket: an inventory with db_admin_password is not supported by this bench');
+  if (inv.secrets.db_admin_password)
+    throw new Error(
+      'the Ansible side reaches MariaDB as root over its socket: an inventory with db_admin_password is not supported by this bench',
+    );
   const db = inv.cluster.mariadb.database;
   const q = sqlString(db);
   const accounts = wantedAccounts(inv);
@@ -55,7 +90,10 @@ function databaseVars(inv: Inventory): Record<string, string> {
   }
   return {
     database: db,
-    sql: accountChanges(inv, undefined, false).map((c) => c.sql).join('\n') + '\n',
+    sql:
+      accountChanges(inv, undefined, false)
+        .map((c) => c.sql)
+        .join('\n') + '\n',
     query: [
       `SELECT CONCAT('db ', SCHEMA_NAME) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${q};`,
       `SELECT CONCAT('acct ', User, '@', Host, ' ', authentication_string) FROM mysql.user WHERE User IN (${users});`,
@@ -78,34 +116,71 @@ export async function writeAnsibleWork(invDir: string, buildDir = ROOT): Promise
     const env = ssh(inv, invDir, h, 'cat /etc/nms/.env 2>/dev/null || true');
     const nodeId = /^NODE_ID=(.*)$/m.exec(env)?.[1]?.replace(/^["']|["']$/g, '');
     if (!nodeId) throw new Error(`${h.name}: no NODE_ID in /etc/nms/.env: run nms deploy first`);
-    const hostNode = ssh(inv, invDir, h, 'command -v node && node -e "process.exit(+process.versions.node.split(\\".\\")[0] >= 20 ? 0 : 1)" || true').trim().split('\n')[0];
-    const plan = buildPlan({ inventory: inv, host: h, profile: DEBIAN, renderer, systemd: false, existingNodeId: nodeId, hostNode: hostNode || undefined, agentBundle, localNodePath: process.execPath });
+    const hostNode = ssh(
+      inv,
+      invDir,
+      h,
+      'command -v node && node -e "process.exit(+process.versions.node.split(\\".\\")[0] >= 20 ? 0 : 1)" || true',
+    )
+      .trim()
+      .split('\n')[0];
+    const plan = buildPlan({
+      inventory: inv,
+      host: h,
+      profile: DEBIAN,
+      renderer,
+      systemd: false,
+      existingNodeId: nodeId,
+      hostNode: hostNode || undefined,
+      agentBundle,
+      localNodePath: process.execPath,
+    });
     const files = plan.files.map((f, i) => {
       const src = join(dir, 'files', h.name, `${i}-${f.path.replace(/\//g, '_')}`);
       mkdirSync(dirname(src), { recursive: true });
       writeFileSync(src, f.content, { mode: 0o600 });
       // what a change of this file restarts (service names) or runs (migrate), as nms's handlers
-      const notify = (f.notify ?? []).filter((k) => k !== 'migrate' || plan.database).map((k) => handlerTarget(plan, k));
-      return { path: f.path, src, owner: f.owner, group: f.group, mode: '0' + f.mode.toString(8), notify, ...(f.secret ? { secret: true } : {}) };
+      const notify = (f.notify ?? [])
+        .filter((k) => k !== 'migrate' || plan.database)
+        .map((k) => handlerTarget(plan, k));
+      return {
+        path: f.path,
+        src,
+        owner: f.owner,
+        group: f.group,
+        mode: '0' + f.mode.toString(8),
+        notify,
+        ...(f.secret ? { secret: true } : {}),
+      };
     });
     const vars: Record<string, unknown> = {
       nms_packages: plan.packages,
-      nms_dirs: plan.dirs.map((d) => ({ path: d.path, owner: d.owner, group: d.group, mode: '0' + d.mode.toString(8) })),
+      nms_dirs: plan.dirs.map((d) => ({
+        path: d.path,
+        owner: d.owner,
+        group: d.group,
+        mode: '0' + d.mode.toString(8),
+      })),
       nms_files: files,
       nms_services: plan.services.filter((s) => s.key !== 'firewall').map((s) => s.name),
       nms_firewall: plan.firewall,
     };
     // nms's own command (EC P-256 with a subjectAltName, then a marker once both files are in place)
     const c = plan.selfSignedCert;
-    if (c) vars.nms_cert = { command: selfSignedCertCommand(c.cert, c.key, c.serverName), marker: selfSignedMarker(c.cert) };
+    if (c)
+      vars.nms_cert = { command: selfSignedCertCommand(c.cert, c.key, c.serverName), marker: selfSignedMarker(c.cert) };
     if (plan.database) vars.nms_db = databaseVars(inv);
     mkdirSync(join(dir, 'host_vars'), { recursive: true });
     writeFileSync(join(dir, 'host_vars', `${h.name}.yml`), stringify(vars), { mode: 0o600 });
-    lines.push(`${h.name} ansible_host=${h.address} ansible_port=${h.ssh.port} ansible_user=${h.ssh.user} ansible_ssh_private_key_file=${h.ssh.keyPath}`);
+    lines.push(
+      `${h.name} ansible_host=${h.address} ansible_port=${h.ssh.port} ansible_user=${h.ssh.user} ansible_ssh_private_key_file=${h.ssh.keyPath}`,
+    );
   }
   const inventoryFile = join(dir, 'inventory.ini');
   writeFileSync(inventoryFile, lines.join('\n') + '\n');
-  writeFileSync(join(dir, 'ansible.cfg'), `[defaults]
+  writeFileSync(
+    join(dir, 'ansible.cfg'),
+    `[defaults]
 inventory = ${inventoryFile}
 forks = 10
 host_key_checking = True
@@ -116,7 +191,8 @@ stdout_callback = default
 pipelining = True
 control_path_dir = ${join(dir, 'cp')}
 ssh_args = -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=${join(invDir, 'known_hosts')} -o StrictHostKeyChecking=yes
-`);
+`,
+  );
   return { dir, inventoryFile, hosts: inv.hosts.map((h) => h.name) };
 }
 
@@ -128,7 +204,11 @@ ssh_args = -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=${j
 export function removeAnsibleWork(work: AnsibleWork): void {
   const cp = join(work.dir, 'cp');
   if (existsSync(cp)) {
-    for (const sock of readdirSync(cp)) spawnSync('ssh', ['-o', `ControlPath=${join(cp, sock)}`, '-O', 'exit', 'nms-bench'], { stdio: 'ignore', timeout: 10_000 });
+    for (const sock of readdirSync(cp))
+      spawnSync('ssh', ['-o', `ControlPath=${join(cp, sock)}`, '-O', 'exit', 'nms-bench'], {
+        stdio: 'ignore',
+        timeout: 10_000,
+      });
   }
   rmSync(work.dir, { recursive: true, force: true });
 }

@@ -36,10 +36,20 @@ export interface TimedRun {
 }
 
 /** Runs a command under /usr/bin/time: the CPU a tool spends on the workstation, which the load of others' benches moves less than wall time. */
-export function timedSpawn(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): TimedRun {
+export function timedSpawn(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): TimedRun {
   const tfile = join(tmpdir(), `nms-bench-time-${process.pid}-${Math.random().toString(36).slice(2)}`);
   try {
-    const r = spawnSync('/usr/bin/time', ['-f', '%U %S', '-o', tfile, cmd, ...args], { encoding: 'utf8', cwd: options.cwd, env: options.env, timeout: options.timeoutMs ?? 1800_000, maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync('/usr/bin/time', ['-f', '%U %S', '-o', tfile, cmd, ...args], {
+      encoding: 'utf8',
+      cwd: options.cwd,
+      env: options.env,
+      timeout: options.timeoutMs ?? 1800_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     let cpu = NaN;
     try {
       const last = readFileSync(tfile, 'utf8').trim().split('\n').at(-1) ?? '';
@@ -127,7 +137,9 @@ export class CleanCluster {
     this.added = [];
     const addr = await this.addHosts();
     // the rendered files (DB_HOST, the firewall's members) name the first addresses
-    for (const h of CLEAN_HOSTS) if (addr[h] !== this.addresses[h]) throw new Error(`${h} came back at ${addr[h]}, not ${this.addresses[h]} (another run took the address?)`);
+    for (const h of CLEAN_HOSTS)
+      if (addr[h] !== this.addresses[h])
+        throw new Error(`${h} came back at ${addr[h]}, not ${this.addresses[h]} (another run took the address?)`);
   }
 
   async start(): Promise<void> {
@@ -135,14 +147,28 @@ export class CleanCluster {
     const stale = removeLeftoverHosts();
     if (stale.length) console.error(`removed extra hosts left over from earlier bench runs: ${stale.join(', ')}`);
     const addr = (this.addresses = await this.addHosts());
-    const lab = parse(readFileSync(join(this.labInventory, 'hosts.yaml'), 'utf8')) as Record<string, unknown> & { cluster: Record<string, unknown> };
+    const lab = parse(readFileSync(join(this.labInventory, 'hosts.yaml'), 'utf8')) as Record<string, unknown> & {
+      cluster: Record<string, unknown>;
+    };
     const hosts = {
       cluster: { ...lab.cluster, name: 'benchclean' },
       defaults: lab.defaults,
       hosts: {
-        [CLEAN_HOSTS[0]]: { address: addr[CLEAN_HOSTS[0]], roles: ['web', 'mariadb', 'rrdcached', 'redis', 'memcached', 'poller'], agent: { distributed_poller_group: [0] } },
-        [CLEAN_HOSTS[1]]: { address: addr[CLEAN_HOSTS[1]], roles: ['poller', 'discovery'], agent: { distributed_poller_group: [0, 1] } },
-        [CLEAN_HOSTS[2]]: { address: addr[CLEAN_HOSTS[2]], roles: ['poller', 'discovery'], agent: { distributed_poller_group: [0, 1] } },
+        [CLEAN_HOSTS[0]]: {
+          address: addr[CLEAN_HOSTS[0]],
+          roles: ['web', 'mariadb', 'rrdcached', 'redis', 'memcached', 'poller'],
+          agent: { distributed_poller_group: [0] },
+        },
+        [CLEAN_HOSTS[1]]: {
+          address: addr[CLEAN_HOSTS[1]],
+          roles: ['poller', 'discovery'],
+          agent: { distributed_poller_group: [0, 1] },
+        },
+        [CLEAN_HOSTS[2]]: {
+          address: addr[CLEAN_HOSTS[2]],
+          roles: ['poller', 'discovery'],
+          agent: { distributed_poller_group: [0, 1] },
+        },
       },
     };
     writeFileSync(join(this.dir, 'hosts.yaml'), stringify(hosts));
@@ -165,7 +191,14 @@ export class CleanCluster {
     } catch {
       /* reported through code */
     }
-    return { seconds, cpu: r.cpu, code: r.code, changed, changes, ...(r.code !== 0 ? { error: (r.stderr || r.stdout).trim().slice(-600) } : {}) };
+    return {
+      seconds,
+      cpu: r.cpu,
+      code: r.code,
+      changed,
+      changes,
+      ...(r.code !== 0 ? { error: (r.stderr || r.stdout).trim().slice(-600) } : {}),
+    };
   }
 
   async close(): Promise<void> {
@@ -176,7 +209,11 @@ export class CleanCluster {
 
 // What a host's upper layers hold besides what a deploy made: daemons' data, logs, the lab's own
 // host keys and Ansible's cache; compared by path only below these.
-const RUNTIME = [/^var\/(lib\/(mysql|redis|rrdcached\/journal|nms\/(rrd|spool))|log|cache|tmp)\//, /^root\/\.ansible\/./, /^etc\/ssh\/ssh_host_/];
+const RUNTIME = [
+  /^var\/(lib\/(mysql|redis|rrdcached\/journal|nms\/(rrd|spool))|log|cache|tmp)\//,
+  /^root\/\.ansible\/./,
+  /^etc\/ssh\/ssh_host_/,
+];
 
 /** Every file, directory and link a deploy left in the clean hosts' layers: path → mode, owner, contents. */
 export function snapshotHosts(): Map<string, string> {
@@ -187,7 +224,13 @@ export function snapshotHosts(): Map<string, string> {
       const st = lstatSync(join(base, r));
       if (RUNTIME.some((re) => re.test(r))) continue;
       let what = `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`;
-      if (st.isFile()) what += ' ' + createHash('sha256').update(readFileSync(join(base, r))).digest('hex').slice(0, 16);
+      if (st.isFile())
+        what +=
+          ' ' +
+          createHash('sha256')
+            .update(readFileSync(join(base, r)))
+            .digest('hex')
+            .slice(0, 16);
       out.set(`${host.replace(/^nb\d+/, '')}:/${r}`, what);
       if (st.isDirectory()) walk(host, base, r);
     }
@@ -200,7 +243,10 @@ export function snapshotHosts(): Map<string, string> {
  * Where two snapshots differ, each difference named with its reason when it is one the two
  * tools are known to make differently on purpose; `other` is what is left to explain.
  */
-export function compareSnapshots(nms: Map<string, string>, ansible: Map<string, string>): { expected: Record<string, number>; other: string[] } {
+export function compareSnapshots(
+  nms: Map<string, string>,
+  ansible: Map<string, string>,
+): { expected: Record<string, number>; other: string[] } {
   const expected: Record<string, number> = {};
   const other: string[] = [];
   const reason = (path: string): string | undefined => {

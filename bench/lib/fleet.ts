@@ -12,14 +12,30 @@ import type { CycleResult, WorkerSetup } from './poll-worker.js';
 
 export class SimulatorProcess {
   private child?: ChildProcess;
-  constructor(readonly devices: number, readonly firstPort: number) {}
+  constructor(
+    readonly devices: number,
+    readonly firstPort: number,
+  ) {}
 
   get pid(): number {
     return this.child!.pid!;
   }
 
   async start(): Promise<void> {
-    const c = spawn(process.execPath, [join(ROOT, 'dist/nms-simulator.mjs'), 'serve', '--address', '127.0.0.1', '--devices', String(this.devices), '--first-port', String(this.firstPort)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'dist/nms-simulator.mjs'),
+        'serve',
+        '--address',
+        '127.0.0.1',
+        '--devices',
+        String(this.devices),
+        '--first-port',
+        String(this.firstPort),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     this.child = c;
     let err = '';
     c.stderr!.on('data', (d) => (err = (err + d).slice(-2000)));
@@ -47,9 +63,17 @@ function bundleWorker(): Promise<string> {
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const outfile = join(dir, 'poll-worker.mjs');
     await build({
-      entryPoints: [join(ROOT, 'bench/lib/poll-worker.ts')], outfile, bundle: true, platform: 'node', target: 'node20', format: 'esm', logLevel: 'warning',
+      entryPoints: [join(ROOT, 'bench/lib/poll-worker.ts')],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      logLevel: 'warning',
       external: ['cpu-features', '*.node'],
-      banner: { js: "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __fu(new URL('.', import.meta.url));" },
+      banner: {
+        js: "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __fu(new URL('.', import.meta.url));",
+      },
     });
     return outfile;
   })();
@@ -61,7 +85,10 @@ function bundleWorker(): Promise<string> {
  * on ExecStart, and the Environment= lines (NMS_ENV aside), read from the systemd unit template
  * so that the measured worker runs under exactly what a poller host runs.
  */
-export function agentNodeStart(template = join(ROOT, 'templates/nms/nms-agent.service.hbs')): { flags: string[]; env: Record<string, string> } {
+export function agentNodeStart(template = join(ROOT, 'templates/nms/nms-agent.service.hbs')): {
+  flags: string[];
+  env: Record<string, string>;
+} {
   const text = readFileSync(template, 'utf8');
   const exec = /^ExecStart=\{\{agent\.node\}\}(.*?)\{\{agent\.bundle\}\}/m.exec(text);
   if (!exec) throw new Error(`${template}: no ExecStart={{agent.node}} ... {{agent.bundle}} line`);
@@ -86,7 +113,11 @@ export class PollWorker {
     const agent = process.env.NMS_BENCH_AGENT_START === 'plain' ? { flags: [], env: {} } : agentNodeStart();
     // NMS_BENCH_WORKER_NODE_FLAGS: extra flags to look inside (e.g. --trace-gc) or to try; not for figures
     const extra = (process.env.NMS_BENCH_WORKER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-    const c = fork(entry, [], { execArgv: [...agent.flags, ...extra, ...(profiling ? ['--import', 'tsx'] : [])], env: { ...process.env, ...agent.env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const c = fork(entry, [], {
+      execArgv: [...agent.flags, ...extra, ...(profiling ? ['--import', 'tsx'] : [])],
+      env: { ...process.env, ...agent.env },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.child = c;
     c.on('message', (m: { type: string; message?: string }) => {
       const w = this.waiting;

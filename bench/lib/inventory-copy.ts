@@ -16,7 +16,8 @@ const NMS = join(ROOT, 'dist/nms.mjs');
 export function copyInventory(src: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'nms-bench-inv-'));
   chmodSync(dir, 0o700);
-  for (const f of ['hosts.yaml', 'secrets.yaml', 'devices.yaml']) if (existsSync(join(src, f))) copyFileSync(join(src, f), join(dir, f));
+  for (const f of ['hosts.yaml', 'secrets.yaml', 'devices.yaml'])
+    if (existsSync(join(src, f))) copyFileSync(join(src, f), join(dir, f));
   chmodSync(join(dir, 'secrets.yaml'), 0o600);
   writeFileSync(join(dir, 'known_hosts'), '');
   return dir;
@@ -50,23 +51,42 @@ export type LabReady = { ok: true; inventory: string; rebuilt: boolean } | { ok:
 export function readyLab(): LabReady {
   let s = labStatus();
   let rebuilt = false;
-  if (typeof s !== 'string' && (!s.up || !s.healthy) && (!s.up || s.pollers === 2) && process.env.NMS_BENCH_LAB_UP !== '0') {
-    console.error(`the lab is ${s.up ? 'up but not healthy (a leftover of an earlier run?)' : 'down'}: nms lab up --pollers 2`);
+  if (
+    typeof s !== 'string' &&
+    (!s.up || !s.healthy) &&
+    (!s.up || s.pollers === 2) &&
+    process.env.NMS_BENCH_LAB_UP !== '0'
+  ) {
+    console.error(
+      `the lab is ${s.up ? 'up but not healthy (a leftover of an earlier run?)' : 'down'}: nms lab up --pollers 2`,
+    );
     const devices = String(s.devices > 0 ? s.devices : 50);
-    const r = spawnSync(process.execPath, [NMS, 'lab', 'up', '--pollers', '2', '--devices', devices], { encoding: 'utf8', timeout: 600_000 });
-    if (r.status !== 0) return { ok: false, why: `nms lab up failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}` };
+    const r = spawnSync(process.execPath, [NMS, 'lab', 'up', '--pollers', '2', '--devices', devices], {
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
+    if (r.status !== 0)
+      return { ok: false, why: `nms lab up failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}` };
     rebuilt = true;
     s = labStatus();
   }
   if (typeof s === 'string') return { ok: false, why: s };
   if (!s.up) return { ok: false, why: 'no lab is up (nms lab up)' };
   if (!s.healthy) return { ok: false, why: 'the lab is not healthy (nms lab status)' };
-  if (s.pollers !== 2) return { ok: false, why: `the lab has ${s.pollers} pollers, not 2 (nms lab down; nms lab up --pollers 2)` };
+  if (s.pollers !== 2)
+    return { ok: false, why: `the lab has ${s.pollers} pollers, not 2 (nms lab down; nms lab up --pollers 2)` };
   const given = process.env.NMS_BENCH_INVENTORY;
-  if (given && !existsSync(join(given, 'hosts.yaml'))) return { ok: false, why: `NMS_BENCH_INVENTORY=${given} has no hosts.yaml` };
+  if (given && !existsSync(join(given, 'hosts.yaml')))
+    return { ok: false, why: `NMS_BENCH_INVENTORY=${given} has no hosts.yaml` };
   const candidates = [given, s.inventory, join(ROOT, 'inventories/lab')];
-  const inventory = candidates.find((d): d is string => !!d && existsSync(join(d, 'hosts.yaml')) && existsSync(join(d, 'secrets.yaml')));
-  if (!inventory) return { ok: false, why: `no inventory of the running lab (tried ${candidates.filter(Boolean).join(', ')}); NMS_BENCH_INVENTORY=DIR names one` };
+  const inventory = candidates.find(
+    (d): d is string => !!d && existsSync(join(d, 'hosts.yaml')) && existsSync(join(d, 'secrets.yaml')),
+  );
+  if (!inventory)
+    return {
+      ok: false,
+      why: `no inventory of the running lab (tried ${candidates.filter(Boolean).join(', ')}); NMS_BENCH_INVENTORY=DIR names one`,
+    };
   return { ok: true, inventory, rebuilt };
 }
 

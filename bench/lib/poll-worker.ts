@@ -13,11 +13,11 @@ import { generateAppKey } from '../../lib/crypto.js';
 import { setLogLevel } from '../../lib/log.js';
 import { RrdcachedClient } from '../../lib/rrdcached.js';
 import { addDevice, migrate, openDb, type Db } from '../../agent/db/index.js';
-import { Poller, type RunResult } from '../../agent/poll/index.js';
+import { Poller, type RunResult } from '../../agent/poll/poller.js';
 import { RrdWriter } from '../../agent/rrd/writer.js';
 import { RRAS } from '../../agent/rrd/layout.js';
 import { SnmpSession } from '../../agent/snmp/session.js';
-import { deviceCredentials } from '../../lab/simulator/model.js';
+import { deviceCredentials } from '../../simulator/model.js';
 
 export interface WorkerSetup {
   type: 'setup';
@@ -91,10 +91,29 @@ async function runAll(kind: 'poll' | 'discovery'): Promise<CycleResult> {
   const v0 = varbinds;
   const c0 = cpuNow();
   const t0 = performance.now();
-  const results: RunResult[] = await Promise.all(ids.map((id) => (kind === 'poll' ? poller!.pollDevice(id, { deadlineMs: 120_000 }) : poller!.discoverDevice(id, { deadlineMs: 120_000 }))));
+  const results: RunResult[] = await Promise.all(
+    ids.map((id) =>
+      kind === 'poll'
+        ? poller!.pollDevice(id, { deadlineMs: 120_000 })
+        : poller!.discoverDevice(id, { deadlineMs: 120_000 }),
+    ),
+  );
   const mem = process.memoryUsage();
   const mib = (b: number) => b / 2 ** 20;
-  const out: CycleResult = { type: 'cycle', wall: (performance.now() - t0) / 1000, cpu: cpuNow() - c0, up: 0, down: 0, requests: 0, varbinds: varbinds - v0, rrdSent: 0, rrdErrors: 0, rssEnd: mib(mem.rss), heapUsed: mib(mem.heapUsed), external: mib(mem.external + mem.arrayBuffers) };
+  const out: CycleResult = {
+    type: 'cycle',
+    wall: (performance.now() - t0) / 1000,
+    cpu: cpuNow() - c0,
+    up: 0,
+    down: 0,
+    requests: 0,
+    varbinds: varbinds - v0,
+    rrdSent: 0,
+    rrdErrors: 0,
+    rssEnd: mib(mem.rss),
+    heapUsed: mib(mem.heapUsed),
+    external: mib(mem.external + mem.arrayBuffers),
+  };
   for (const r of results) {
     if (r.status === 'up') out.up++;
     else {
@@ -113,12 +132,30 @@ async function onSetup(s: WorkerSetup): Promise<void> {
   if (s.smallRras) RRAS.splice(0, RRAS.length, 'RRA:AVERAGE:0.5:1:12');
   const url = new URL(s.dbUrl);
   const appKey = generateAppKey();
-  db = await openDb({ host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database: s.database }, { createDatabase: true, connectionLimit: 10 });
+  db = await openDb(
+    { host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database: s.database },
+    { createDatabase: true, connectionLimit: 10 },
+  );
   await migrate(db, { appKey });
   client = new RrdcachedClient({ address: s.rrdcached });
-  poller = new Poller({ db, appKey, rrd: new RrdWriter({ client, step: s.step }), maxConcurrent: s.maxConcurrent, snmpTimeoutMs: 3000, snmpRetries: 2 });
+  poller = new Poller({
+    db,
+    appKey,
+    rrd: new RrdWriter({ client, step: s.step }),
+    maxConcurrent: s.maxConcurrent,
+    snmpTimeoutMs: 3000,
+    snmpRetries: 2,
+  });
   ids = [];
-  for (const i of s.devices) ids.push(await addDevice(db, appKey, { hostname: '127.0.0.1', port: s.firstPort + i, poller_group: i % 2, snmp: deviceCredentials(i) }));
+  for (const i of s.devices)
+    ids.push(
+      await addDevice(db, appKey, {
+        hostname: '127.0.0.1',
+        port: s.firstPort + i,
+        poller_group: i % 2,
+        snmp: deviceCredentials(i),
+      }),
+    );
   const discovery = await runAll('discovery');
   if (s.portsOnly) for (const t of ['processors', 'storage', 'sensors']) await db.query(`DELETE FROM ${t}`);
   process.send!({ type: 'ready', discovery });

@@ -91,7 +91,10 @@ export class MemSampler {
   private current = 'start';
   readonly peaks = new Map<string, MemStatus>();
 
-  constructor(private readonly pid: number, private readonly intervalMs = 200) {}
+  constructor(
+    private readonly pid: number,
+    private readonly intervalMs = 200,
+  ) {}
 
   start(): this {
     this.timer = setInterval(() => this.sample(), this.intervalMs);

@@ -42,10 +42,13 @@ export function summarise(file: string, top = 25): string {
   }
   const pct = (us: number) => `${((us * 100) / total).toFixed(1)} %`;
   const lines = [`total sampled ${(total / 1e6).toFixed(2)} s`, '', 'by function (self):'];
-  for (const [k, us] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(us).padStart(7)}  ${k}`);
+  for (const [k, us] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, top))
+    lines.push(`  ${pct(us).padStart(7)}  ${k}`);
   lines.push('', 'by origin (self):');
-  for (const [k, us] of [...origins].sort((a, b) => b[1] - a[1]).slice(0, 15)) lines.push(`  ${pct(us).padStart(7)}  ${k}`);
+  for (const [k, us] of [...origins].sort((a, b) => b[1] - a[1]).slice(0, 15))
+    lines.push(`  ${pct(us).padStart(7)}  ${k}`);
   return lines.join('\n');
 }
 
-if (process.argv[1]?.endsWith('profile-summary.ts')) console.log(summarise(process.argv[2], Number(process.argv[3] ?? 25)));
+if (process.argv[1]?.endsWith('profile-summary.ts'))
+  console.log(summarise(process.argv[2], Number(process.argv[3] ?? 25)));

@@ -31,7 +31,16 @@ function debVersion(pkg: string): string {
 
 /** The machine and the versions of everything measured. */
 export function machineBlock(): string {
-  const pkgs = ['rrdtool', 'rrdcached', 'prometheus-snmp-exporter', 'ansible', 'hyperfine', 'mariadb-server', 'redis-server', 'memcached'];
+  const pkgs = [
+    'rrdtool',
+    'rrdcached',
+    'prometheus-snmp-exporter',
+    'ansible',
+    'hyperfine',
+    'mariadb-server',
+    'redis-server',
+    'memcached',
+  ];
   const netSnmp = JSON.parse(readFileSync(join(ROOT, 'node_modules/net-snmp/package.json'), 'utf8')).version as string;
   const lines = [
     `- CPU: ${cpus().length} × ${cpus()[0]?.model ?? '?'} (nproc ${sh('nproc', [])})`,
@@ -70,4 +79,5 @@ export function table(head: string[], rows: (string | number)[][]): string {
 }
 
 export const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-export const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+export const fmt = (n: number, digits = 0): string =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });

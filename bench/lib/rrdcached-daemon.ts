@@ -38,7 +38,22 @@ export class BenchRrdcached {
   }
 
   async start(): Promise<void> {
-    const args = ['-g', '-b', this.baseDir, '-B', '-F', '-R', '-w', '300', '-z', '60', '-t', String(this.o.writeThreads ?? 4), '-p', join(this.dir, 'pid')];
+    const args = [
+      '-g',
+      '-b',
+      this.baseDir,
+      '-B',
+      '-F',
+      '-R',
+      '-w',
+      '300',
+      '-z',
+      '60',
+      '-t',
+      String(this.o.writeThreads ?? 4),
+      '-p',
+      join(this.dir, 'pid'),
+    ];
     if (this.o.journal ?? true) args.push('-j', join(this.dir, 'journal'));
     args.push('-l', this.address);
     mkdirSync(this.baseDir);

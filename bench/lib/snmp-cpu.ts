@@ -11,7 +11,7 @@ import { runCollector } from '../../agent/collectors/runner.js';
 import { portsCollector, portStatsCollector } from '../../agent/collectors/ports.js';
 import { systemCollector } from '../../agent/collectors/system.js';
 import { portPoints } from '../../agent/poll/points.js';
-import { deviceCredentials } from '../../lab/simulator/model.js';
+import { deviceCredentials } from '../../simulator/model.js';
 import { SimulatorProcess } from './fleet.js';
 import type { SnmpTarget } from '../../agent/snmp/types.js';
 
@@ -24,7 +24,14 @@ const ids = new Map(Array.from({ length: 48 }, (_, i) => [i + 1, 1000 + i]));
 
 function target(i: number): SnmpTarget {
   const c = deviceCredentials(i) as { community?: string };
-  return { host: '127.0.0.1', port: FIRST_PORT + i, version: 'v2c', community: c.community ?? 'public', timeoutMs: 3000, retries: 2 };
+  return {
+    host: '127.0.0.1',
+    port: FIRST_PORT + i,
+    version: 'v2c',
+    community: c.community ?? 'public',
+    timeoutMs: 3000,
+    retries: 2,
+  };
 }
 
 async function pollOne(i: number): Promise<{ varbinds: number; requests: number }> {
@@ -48,13 +55,15 @@ async function cycle(): Promise<{ cpu: number; wall: number; varbinds: number; r
   let next = 0;
   let varbinds = 0;
   let requests = 0;
-  await Promise.all(Array.from({ length: Number(process.env.CONC ?? 24) }, async () => {
-    while (next < devices.length) {
-      const r = await pollOne(devices[next++]);
-      varbinds += r.varbinds;
-      requests += r.requests;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Number(process.env.CONC ?? 24) }, async () => {
+      while (next < devices.length) {
+        const r = await pollOne(devices[next++]);
+        varbinds += r.varbinds;
+        requests += r.requests;
+      }
+    }),
+  );
   const c = process.cpuUsage(c0);
   return { cpu: (c.user + c.system) / 1e6, wall: (performance.now() - t0) / 1000, varbinds, requests };
 }
@@ -74,12 +83,15 @@ try {
   }
   const rs = [];
   for (let c = 0; c < CYCLES; c++) rs.push(await cycle());
-  if (insp) writeFileSync(join(prof!, 'snmp-cpu.cpuprofile'), JSON.stringify((await insp.post('Profiler.stop')).profile));
+  if (insp)
+    writeFileSync(join(prof!, 'snmp-cpu.cpuprofile'), JSON.stringify((await insp.post('Profiler.stop')).profile));
   const n = devices.length * CYCLES;
   const cpu = rs.reduce((a, r) => a + r.cpu, 0);
   // on a busy machine the quietest cycle is the better estimate: report it beside the mean
   const per = rs.map((r) => (r.cpu * 1000) / devices.length).sort((a, b) => a - b);
-  console.log(`${n} polls: ${((cpu * 1000) / n).toFixed(3)} ms CPU / poll, best cycle ${per[0].toFixed(3)}, median ${per[Math.floor(per.length / 2)].toFixed(3)}; ${(rs[0].varbinds / devices.length).toFixed(0)} varbinds, ${(rs[0].requests / devices.length).toFixed(1)} requests / poll`);
+  console.log(
+    `${n} polls: ${((cpu * 1000) / n).toFixed(3)} ms CPU / poll, best cycle ${per[0].toFixed(3)}, median ${per[Math.floor(per.length / 2)].toFixed(3)}; ${(rs[0].varbinds / devices.length).toFixed(0)} varbinds, ${(rs[0].requests / devices.length).toFixed(1)} requests / poll`,
+  );
 } finally {
   await sim.close();
 }

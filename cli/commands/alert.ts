@@ -12,7 +12,14 @@ interface AckAnswer {
   acknowledged: boolean;
   alert: Summary;
 }
-interface Summary { id: number; severity: string; state: string; rule: string; message: string; since: string }
+interface Summary {
+  id: number;
+  severity: string;
+  state: string;
+  rule: string;
+  message: string;
+  since: string;
+}
 
 /** Runs one `nms-agent alert` command on the master and returns its JSON answer. */
 async function onMaster<T>(inventoryDir: string, args: string): Promise<T> {

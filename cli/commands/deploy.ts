@@ -23,9 +23,21 @@ export interface DeployCommandOptions {
 
 export async function deployCommand(o: DeployCommandOptions): Promise<DeployResult> {
   const inventory = await loadInventory(o.inventory);
-  const limit = o.limit?.split(',').map((s) => s.trim()).filter(Boolean);
+  const limit = o.limit
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const hosts = selectHosts(inventory, limit);
-  const common = { inventory, check: o.check, diff: o.diff, limit, prune: o.prune, strictHostKeys: o.strictHostKeys, templatesDir: o.templates ?? process.env.NMS_TEMPLATES, agentBundlePath: o.agentBundle };
+  const common = {
+    inventory,
+    check: o.check,
+    diff: o.diff,
+    limit,
+    prune: o.prune,
+    strictHostKeys: o.strictHostKeys,
+    templatesDir: o.templates ?? process.env.NMS_TEMPLATES,
+    agentBundlePath: o.agentBundle,
+  };
   if (o.json || !process.stdout.isTTY || !process.stderr.isTTY) {
     const log = o.json ? () => {} : (host: string, m: string) => process.stderr.write(`[${host}] ${m}\n`);
     return deploy({ ...common, onEvent: log });

@@ -34,11 +34,21 @@ export function rawDevice(o: DeviceAddOptions, env: NodeJS.ProcessEnv = process.
   const version = o.version ?? 'v2c';
   const snmp: Record<string, string> = { version };
   if (version === 'v3') {
-    const v3 = { authlevel: o.authlevel ?? 'authPriv', authname: o.authname, authpass: o.authpass ?? env.NMS_SNMP_AUTHPASS, authalgo: o.authalgo, cryptopass: o.cryptopass ?? env.NMS_SNMP_CRYPTOPASS, cryptoalgo: o.cryptoalgo };
+    const v3 = {
+      authlevel: o.authlevel ?? 'authPriv',
+      authname: o.authname,
+      authpass: o.authpass ?? env.NMS_SNMP_AUTHPASS,
+      authalgo: o.authalgo,
+      cryptopass: o.cryptopass ?? env.NMS_SNMP_CRYPTOPASS,
+      cryptoalgo: o.cryptoalgo,
+    };
     for (const [k, v] of Object.entries(v3)) if (v !== undefined && v !== '') snmp[k] = v;
   } else {
     const community = o.community ?? env.NMS_SNMP_COMMUNITY;
-    if (!community) throw new UsageError(`a ${version} device needs a community`, { hint: 'pass --community, or set NMS_SNMP_COMMUNITY to keep it out of the process list' });
+    if (!community)
+      throw new UsageError(`a ${version} device needs a community`, {
+        hint: 'pass --community, or set NMS_SNMP_COMMUNITY to keep it out of the process list',
+      });
     snmp.community = community;
   }
   const d: RawDevice = { hostname: o.hostname, snmp };
@@ -59,7 +69,8 @@ export async function deviceAdd(o: DeviceAddOptions): Promise<DeviceSpec> {
     return after.devices.find((d) => d.hostname === raw.hostname && d.port === (raw.port ?? 161))!;
   } catch (err) {
     removeDevice(before.dir, raw.hostname, raw.port ?? 161);
-    if (err instanceof InventoryError) throw new InventoryError(err.problems.map((p) => ({ ...p, message: `${p.message} (the device was not added)` })));
+    if (err instanceof InventoryError)
+      throw new InventoryError(err.problems.map((p) => ({ ...p, message: `${p.message} (the device was not added)` })));
     throw err;
   }
 }
@@ -68,34 +79,57 @@ export async function deviceRemove(o: { inventory: string; hostname: string; por
   privateDevicesFile(o.inventory);
   const inv = await loadInventory(o.inventory);
   const n = inv.devices.filter((d) => d.hostname === o.hostname && (o.port === undefined || d.port === o.port)).length;
-  if (n === 0) throw new UsageError(`no device ${o.hostname}${o.port ? `:${o.port}` : ''} in ${inv.name}/devices.yaml`, { hint: 'see them with `nms device list`' });
+  if (n === 0)
+    throw new UsageError(`no device ${o.hostname}${o.port ? `:${o.port}` : ''} in ${inv.name}/devices.yaml`, {
+      hint: 'see them with `nms device list`',
+    });
   return removeDevice(inv.dir, o.hostname, o.port);
 }
 
 /** Devices without their secrets. */
-export async function deviceList(inventory: string): Promise<Array<{ hostname: string; port: number; transport: string; poller_group: number; version: string }>> {
+export async function deviceList(
+  inventory: string,
+): Promise<Array<{ hostname: string; port: number; transport: string; poller_group: number; version: string }>> {
   const inv = await loadInventory(inventory);
-  return inv.devices.map((d) => ({ hostname: d.hostname, port: d.port, transport: d.transport, poller_group: d.poller_group, version: d.snmp.version }));
+  return inv.devices.map((d) => ({
+    hostname: d.hostname,
+    port: d.port,
+    transport: d.transport,
+    poller_group: d.poller_group,
+    version: d.snmp.version,
+  }));
 }
 
 /** Pushes devices.yaml to the database (a deploy of the database host; `prune` removes devices no longer listed). */
 export async function deployDevices(inventory: string, prune: boolean): Promise<DeployResult> {
   const inv = await loadInventory(inventory);
-  return deploy({ inventory: inv, limit: [inv.services.mariadb.name], prune, onEvent: (h, m) => process.stderr.write(`[${h}] ${m}\n`) });
+  return deploy({
+    inventory: inv,
+    limit: [inv.services.mariadb.name],
+    prune,
+    onEvent: (h, m) => process.stderr.write(`[${h}] ${m}\n`),
+  });
 }
 
 function int(flag: string, min: number, max: number) {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be a whole number ${min}-${max} (got ${JSON.stringify(v)})`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new UsageError(`${flag} must be a whole number ${min}-${max} (got ${JSON.stringify(v)})`);
     return n;
   };
 }
 
-async function maybeDeploy(o: { inventory: string; deploy?: boolean; json?: boolean }, prune: boolean, what: string): Promise<void> {
+async function maybeDeploy(
+  o: { inventory: string; deploy?: boolean; json?: boolean },
+  prune: boolean,
+  what: string,
+): Promise<void> {
   if (!o.deploy) {
     if (o.json) return;
-    process.stdout.write(`${what}; push it with \`nms deploy -i ${o.inventory}${prune ? ' --prune' : ''}\` (or add --deploy next time)\n`);
+    process.stdout.write(
+      `${what}; push it with \`nms deploy -i ${o.inventory}${prune ? ' --prune' : ''}\` (or add --deploy next time)\n`,
+    );
     return;
   }
   const res = await deployDevices(o.inventory, prune);
@@ -105,7 +139,9 @@ async function maybeDeploy(o: { inventory: string; deploy?: boolean; json?: bool
 }
 
 export function register(program: Command): void {
-  const device = program.command('device').description('Add, list or remove devices in <inventory>/devices.yaml (the inventory stays the source of truth)');
+  const device = program
+    .command('device')
+    .description('Add, list or remove devices in <inventory>/devices.yaml (the inventory stays the source of truth)');
   device
     .command('add <hostname>')
     .description('add a device to devices.yaml (validated; undone if the inventory would not validate)')
@@ -131,25 +167,50 @@ Examples:
   NMS_SNMP_AUTHPASS=... NMS_SNMP_CRYPTOPASS=... nms device add sw1.example.net --snmp-version v3 \\
       --authname nmsv3 --authalgo SHA --cryptoalgo AES --group 1 -i inventories/prod --deploy`,
     )
-    .action(async (hostname: string, o: Omit<DeviceAddOptions, 'hostname' | 'version'> & { snmpVersion: string; deploy?: boolean; json?: boolean }) => {
-      if (o.transport && o.transport !== 'udp' && o.transport !== 'udp6') throw new UsageError('--transport must be udp or udp6');
-      const d = await deviceAdd({ ...o, hostname, version: o.snmpVersion });
-      const shown = { hostname: d.hostname, port: d.port, transport: d.transport, poller_group: d.poller_group, version: d.snmp.version };
-      if (o.json) output(shown, true, () => '');
-      await maybeDeploy(o, false, `added ${d.hostname}:${d.port} (group ${d.poller_group}, ${d.snmp.version}) to devices.yaml`);
-    });
+    .action(
+      async (
+        hostname: string,
+        o: Omit<DeviceAddOptions, 'hostname' | 'version'> & { snmpVersion: string; deploy?: boolean; json?: boolean },
+      ) => {
+        if (o.transport && o.transport !== 'udp' && o.transport !== 'udp6')
+          throw new UsageError('--transport must be udp or udp6');
+        const d = await deviceAdd({ ...o, hostname, version: o.snmpVersion });
+        const shown = {
+          hostname: d.hostname,
+          port: d.port,
+          transport: d.transport,
+          poller_group: d.poller_group,
+          version: d.snmp.version,
+        };
+        if (o.json) output(shown, true, () => '');
+        await maybeDeploy(
+          o,
+          false,
+          `added ${d.hostname}:${d.port} (group ${d.poller_group}, ${d.snmp.version}) to devices.yaml`,
+        );
+      },
+    );
   device
     .command('list')
     .description('list the devices of the inventory (no secrets)')
     .addOption(inventoryOption())
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExamples:\n  nms device list -i inventories/lab\n  nms device list -i inventories/lab --json | jq length')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  nms device list -i inventories/lab\n  nms device list -i inventories/lab --json | jq length',
+    )
     .action(async (o: { inventory: string; json?: boolean }) => {
       const list = await deviceList(o.inventory);
       output(list, o.json, (l) =>
         l.length === 0
           ? 'no devices (add one with `nms device add`)\n'
-          : ['hostname            port   group  snmp', ...l.map((d) => `${d.hostname.padEnd(18)}  ${String(d.port).padEnd(5)}  ${String(d.poller_group).padEnd(5)}  ${d.version}`)].join('\n') + `\n${l.length} device${l.length === 1 ? '' : 's'}\n`,
+          : [
+              'hostname            port   group  snmp',
+              ...l.map(
+                (d) =>
+                  `${d.hostname.padEnd(18)}  ${String(d.port).padEnd(5)}  ${String(d.poller_group).padEnd(5)}  ${d.version}`,
+              ),
+            ].join('\n') + `\n${l.length} device${l.length === 1 ? '' : 's'}\n`,
       );
     });
   device
@@ -158,9 +219,16 @@ Examples:
     .addOption(inventoryOption())
     .option('--port <port>', 'only the device on this SNMP port', int('--port', 1, 65535))
     .option('--deploy', 'remove it from the database now (deploy of the database host with --prune)')
-    .addHelpText('after', '\nExamples:\n  nms device remove 198.19.0.21 -i inventories/lab\n  nms device remove sw1.example.net -i inventories/prod --deploy')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  nms device remove 198.19.0.21 -i inventories/lab\n  nms device remove sw1.example.net -i inventories/prod --deploy',
+    )
     .action(async (hostname: string, o: { inventory: string; port?: number; deploy?: boolean }) => {
       const n = await deviceRemove({ inventory: o.inventory, hostname, port: o.port });
-      await maybeDeploy(o, true, `removed ${n} device${n === 1 ? '' : 's'} (${hostname}${o.port ? `:${o.port}` : ''}) from devices.yaml`);
+      await maybeDeploy(
+        o,
+        true,
+        `removed ${n} device${n === 1 ? '' : 's'} (${hostname}${o.port ? `:${o.port}` : ''}) from devices.yaml`,
+      );
     });
 }

@@ -47,20 +47,39 @@ const INVENTORY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const hasInventory = (dir: string): boolean => existsSync(join(dir, HOSTS_FILE)) || existsSync(join(dir, SECRETS_FILE));
 
 /** Runs the wizard (or takes the answers) and writes `<dir>/<name>/`; `name` is asked when absent. */
-export async function initInventory(name: string | undefined, opts: InitInventoryOptions = {}): Promise<InitInventoryResult> {
+export async function initInventory(
+  name: string | undefined,
+  opts: InitInventoryOptions = {},
+): Promise<InitInventoryResult> {
   const parent = opts.dir ?? 'inventories';
   const interactive = !opts.yes && !opts.answers && Boolean(process.stdin.isTTY);
-  if (!interactive && !opts.yes && !opts.answers) throw new UsageError('stdin is not a terminal, so nothing can be asked', { hint: 'give --answers FILE, or --yes with flags' });
+  if (!interactive && !opts.yes && !opts.answers)
+    throw new UsageError('stdin is not a terminal, so nothing can be asked', {
+      hint: 'give --answers FILE, or --yes with flags',
+    });
   if (name === undefined) {
     if (!interactive) throw new UsageError('give the inventory name: nms init inventory NAME');
     const validName = (s: string): string | true =>
-      !INVENTORY_NAME.test(s) ? 'letters, digits, ".", "_" or "-"' : hasInventory(join(parent, s)) && !opts.force ? `${join(parent, s)} already holds an inventory` : true;
-    name = await new Asker({ interactive }).input('name', `Inventory name (writes ${parent}/<name>/)`, 'prod', validName);
+      !INVENTORY_NAME.test(s)
+        ? 'letters, digits, ".", "_" or "-"'
+        : hasInventory(join(parent, s)) && !opts.force
+          ? `${join(parent, s)} already holds an inventory`
+          : true;
+    name = await new Asker({ interactive }).input(
+      'name',
+      `Inventory name (writes ${parent}/<name>/)`,
+      'prod',
+      validName,
+    );
   }
-  if (!INVENTORY_NAME.test(name)) throw new UsageError(`inventory name "${name}" must be letters, digits, ".", "_" or "-"`);
+  if (!INVENTORY_NAME.test(name))
+    throw new UsageError(`inventory name "${name}" must be letters, digits, ".", "_" or "-"`);
   const dir = join(parent, name);
   const exists = hasInventory(dir);
-  if (exists && !opts.force) throw new UsageError(`${dir} already holds an inventory`, { hint: 'add --force to replace its hosts (its secrets are kept), or choose another name' });
+  if (exists && !opts.force)
+    throw new UsageError(`${dir} already holds an inventory`, {
+      hint: 'add --force to replace its hosts (its secrets are kept), or choose another name',
+    });
 
   const preset = new Map(opts.preset ?? []);
   if (opts.answers) {
@@ -77,7 +96,8 @@ export async function initInventory(name: string | undefined, opts: InitInventor
   const result = await runWizard(asker, name);
   const unknown = asker.unused();
   if (unknown.length) asker.problems.push(...unknown.map((k) => `${k}: not a question of this wizard`));
-  if (asker.problems.length) throw new UsageError(`answers have ${asker.problems.length} problem(s):\n  ${asker.problems.join('\n  ')}`);
+  if (asker.problems.length)
+    throw new UsageError(`answers have ${asker.problems.length} problem(s):\n  ${asker.problems.join('\n  ')}`);
 
   const old = exists && existsSync(join(dir, SECRETS_FILE)) ? readSecrets(dir) : undefined;
   writeInventory(dir, {
@@ -189,7 +209,12 @@ export function register(program: Command): void {
     .option('--ssh-user <user>', 'SSH user (sudo is used when not root)')
     .option('--ssh-port <port>', 'SSH port')
     .option('--ssh-key <file>', 'SSH private key')
-    .option('--poller <spec>', 'a poller: NAME=ADDRESS[:GROUPS[:ROLES]] (repeat for more)', (v: string, acc: string[]) => [...acc, v], [])
+    .option(
+      '--poller <spec>',
+      'a poller: NAME=ADDRESS[:GROUPS[:ROLES]] (repeat for more)',
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
     .option('--tls-cert <file>', 'TLS certificate (PEM); with --tls-key, instead of self-signed')
     .option('--tls-key <file>', 'TLS private key (PEM)')
     .option('--server-name <name>', 'server name of the web/API')
@@ -226,6 +251,11 @@ Examples:
       if (o.firewall === false) set('firewall', false);
       pollerFlags(o.poller, preset);
       const r = await initInventory(name, { dir: o.dir, answers: o.answers, force: o.force, yes: o.yes, preset });
-      output(r, o.json, (x) => `wrote ${x.dir}/ (hosts.yaml; secrets.yaml mode 0600${x.keptSecrets ? ', existing secrets kept' : ', fresh secrets'})\n${formatSummary(x.summary)}next: nms deploy -i ${x.dir}\n`);
+      output(
+        r,
+        o.json,
+        (x) =>
+          `wrote ${x.dir}/ (hosts.yaml; secrets.yaml mode 0600${x.keptSecrets ? ', existing secrets kept' : ', fresh secrets'})\n${formatSummary(x.summary)}next: nms deploy -i ${x.dir}\n`,
+      );
     });
 }

@@ -11,7 +11,14 @@ export interface InventorySummary {
   name: string;
   dir: string;
   cluster: string;
-  hosts: { name: string; address: string; roles: string[]; poller_groups: number[]; ssh: { user: string; port: number; sudo: boolean }; os?: string }[];
+  hosts: {
+    name: string;
+    address: string;
+    roles: string[];
+    poller_groups: number[];
+    ssh: { user: string; port: number; sudo: boolean };
+    os?: string;
+  }[];
   services: Record<string, string>;
   poller_groups: { group: number; pollers: string[]; devices: number }[];
   devices: number;
@@ -26,7 +33,8 @@ export function summarise(inv: Inventory): InventorySummary {
     if (!groups.has(g)) groups.set(g, { pollers: [], devices: 0 });
     return groups.get(g)!;
   };
-  for (const h of inv.hosts) if (h.roles.includes('poller')) for (const g of h.agent.distributed_poller_group) group(g).pollers.push(h.name);
+  for (const h of inv.hosts)
+    if (h.roles.includes('poller')) for (const g of h.agent.distributed_poller_group) group(g).pollers.push(h.name);
   for (const d of inv.devices) group(d.poller_group).devices++;
   return {
     name: inv.name,
@@ -55,9 +63,13 @@ export function formatSummary(s: InventorySummary): string {
     const groups = h.poller_groups.length ? `  groups ${h.poller_groups.join(',')}` : '';
     lines.push(`    ${h.name.padEnd(w)}  ${h.address.padEnd(15)}  ${h.roles.join(', ')}${groups}`);
   }
-  const svc = Object.entries(s.services).map(([k, v]) => `${k}=${v}`).join(' ');
+  const svc = Object.entries(s.services)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   lines.push(`  services: ${svc}`);
-  lines.push(`  poller groups: ${s.poller_groups.map((g) => `${g.group} (${g.pollers.join(', ') || 'no poller'}; ${g.devices} device${g.devices === 1 ? '' : 's'})`).join(', ') || 'none'}`);
+  lines.push(
+    `  poller groups: ${s.poller_groups.map((g) => `${g.group} (${g.pollers.join(', ') || 'no poller'}; ${g.devices} device${g.devices === 1 ? '' : 's'})`).join(', ') || 'none'}`,
+  );
   lines.push(`  devices: ${s.devices}`);
   lines.push(`  tls: ${s.tls}, firewall: ${s.firewall ? 'on' : 'off'}`);
   return lines.join('\n') + '\n';

@@ -5,7 +5,19 @@ import { UsageError } from '../../lib/errors.js';
 import { output } from '../run.js';
 import { deviceAddress } from '../lab/plan.js';
 import { DEVICE_ACTIONS, type DeviceAction } from '../lab/devices.js';
-import { DEFAULT_LAB_UP, labAddHost, labDevice, labDown, labExec, labRemoveHost, labStatus, labUp, type LabStatus, type LabUpResult, type Progress } from '../lab/lab.js';
+import {
+  DEFAULT_LAB_UP,
+  labAddHost,
+  labDevice,
+  labDown,
+  labExec,
+  labRemoveHost,
+  labStatus,
+  labUp,
+  type LabStatus,
+  type LabUpResult,
+  type Progress,
+} from '../lab/lab.js';
 
 /** Spinner lines on a terminal, plain lines otherwise, nothing but the result with --json. */
 function progress(json: boolean | undefined): Progress {
@@ -14,7 +26,11 @@ function progress(json: boolean | undefined): Progress {
     return {
       async step(title, fn) {
         let value: Awaited<ReturnType<typeof fn>> | undefined;
-        await new Listr([{ title, task: async () => void (value = await fn()) }], { renderer: 'default', exitOnError: true, collectErrors: false }).run();
+        await new Listr([{ title, task: async () => void (value = await fn()) }], {
+          renderer: 'default',
+          exitOnError: true,
+          collectErrors: false,
+        }).run();
         return value as Awaited<ReturnType<typeof fn>>;
       },
       note: (text) => process.stdout.write(`note: ${text}\n`),
@@ -43,10 +59,14 @@ function upText(r: LabUpResult): string {
       ? `The lab is already up (${r.pollers} pollers, ${r.devices} devices).`
       : `The lab is up in ${r.seconds} s: ${r.hosts.map((h) => `${h.name} ${h.address}`).join(', ')}.`,
     ...(r.cleaned.processes.length + r.cleaned.netns.length + r.cleaned.links.length + r.cleaned.mounts.length > 0
-      ? [`Removed first what an earlier lab left: ${r.cleaned.processes.length} processes, ${r.cleaned.netns.length} namespaces, ${r.cleaned.links.length} links, ${r.cleaned.mounts.length} mounts.`]
+      ? [
+          `Removed first what an earlier lab left: ${r.cleaned.processes.length} processes, ${r.cleaned.netns.length} namespaces, ${r.cleaned.links.length} links, ${r.cleaned.mounts.length} mounts.`,
+        ]
       : []),
     `Inventory: ${r.inventory}`,
-    r.simulator.running ? `Simulated devices: ${r.simulator.devices}, ${deviceAddress(0)}..${deviceAddress(Math.max(0, r.simulator.devices - 1))} udp 161` : `Simulated devices: none${r.simulator.note ? ` (${r.simulator.note})` : ''}`,
+    r.simulator.running
+      ? `Simulated devices: ${r.simulator.devices}, ${deviceAddress(0)}..${deviceAddress(Math.max(0, r.simulator.devices - 1))} udp 161`
+      : `Simulated devices: none${r.simulator.note ? ` (${r.simulator.note})` : ''}`,
     'Next: nms lab status · nms lab exec master -- hostname · nms lab down',
   ];
   return lines.join('\n') + '\n';
@@ -54,10 +74,16 @@ function upText(r: LabUpResult): string {
 
 function statusText(s: LabStatus): string {
   if (!s.up) {
-    const stray = s.present.processes.length + s.present.netns.length + s.present.links.length + s.present.mounts.length;
-    return stray ? `The lab is down but left ${stray} things behind (run \`nms lab down\` to remove them).\n` : 'The lab is down.\n';
+    const stray =
+      s.present.processes.length + s.present.netns.length + s.present.links.length + s.present.mounts.length;
+    return stray
+      ? `The lab is down but left ${stray} things behind (run \`nms lab down\` to remove them).\n`
+      : 'The lab is down.\n';
   }
-  const rows = s.hosts.map((h) => `  ${h.name.padEnd(10)} ${h.address.padEnd(14)} ${h.running ? 'running' : 'STOPPED'}  ssh ${h.ssh ? 'ok' : 'NO ANSWER'}`);
+  const rows = s.hosts.map(
+    (h) =>
+      `  ${h.name.padEnd(10)} ${h.address.padEnd(14)} ${h.running ? 'running' : 'STOPPED'}  ssh ${h.ssh ? 'ok' : 'NO ANSWER'}`,
+  );
   const sim = s.simulator
     ? `  simulator: ${s.simulator.running ? 'running' : 'STOPPED'}, ${s.simulator.devices} devices, ${Math.round((s.simulator.rssKiB ?? 0) / 1024)} MiB`
     : '  simulator: not started';
@@ -97,7 +123,14 @@ Examples:
     .option('-i, --inventory <dir>', 'where to write the inventory (default: inventories/lab of this repository)')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { pollers: string; devices: string; inventory?: string; json?: boolean }) => {
-      const r = await labUp({ pollers: count(opts.pollers, '--pollers'), devices: count(opts.devices, '--devices'), inventory: opts.inventory }, progress(opts.json));
+      const r = await labUp(
+        {
+          pollers: count(opts.pollers, '--pollers'),
+          devices: count(opts.devices, '--devices'),
+          inventory: opts.inventory,
+        },
+        progress(opts.json),
+      );
       output(r, opts.json, upText);
     });
 
@@ -108,7 +141,8 @@ Examples:
     .action(async (opts: { json?: boolean }) => {
       const s = await labStatus();
       output(s, opts.json, statusText);
-      const stray = s.present.processes.length + s.present.netns.length + s.present.links.length + s.present.mounts.length;
+      const stray =
+        s.present.processes.length + s.present.netns.length + s.present.links.length + s.present.mounts.length;
       if ((s.up && !s.healthy) || (!s.up && stray > 0)) process.exitCode = 1;
     });
 
@@ -131,7 +165,11 @@ Examples:
     .option('--json', 'print the result as JSON')
     .action(async (name: string, opts: { json?: boolean }) => {
       const h = await labAddHost(name, progress(opts.json));
-      output({ name: h.name, address: h.address, hostKey: h.hostKey }, opts.json, (d) => `Host ${d.name} is up at ${d.address} (its key is in /var/lib/nms-lab/known_hosts).\n`);
+      output(
+        { name: h.name, address: h.address, hostKey: h.hostKey },
+        opts.json,
+        (d) => `Host ${d.name} is up at ${d.address} (its key is in /var/lib/nms-lab/known_hosts).\n`,
+      );
     });
 
   lab
@@ -139,7 +177,11 @@ Examples:
     .description('remove a host made by add-host')
     .option('--json', 'print the result as JSON')
     .action(async (name: string, opts: { json?: boolean }) => {
-      output(await labRemoveHost(name), opts.json, (d) => `Host ${d.removed} is gone (${d.processes} processes stopped).\n`);
+      output(
+        await labRemoveHost(name),
+        opts.json,
+        (d) => `Host ${d.removed} is gone (${d.processes} processes stopped).\n`,
+      );
     });
 
   lab

@@ -20,17 +20,23 @@ interface StatusFlags {
   strictHostKeys?: boolean;
 }
 
-const newKey = (host: string, fp: string) => process.stderr.write(`new host key for ${host} recorded in known_hosts: ${fp}\n`);
+const newKey = (host: string, fp: string) =>
+  process.stderr.write(`new host key for ${host} recorded in known_hosts: ${fp}\n`);
 
 export function register(program: Command): void {
   program
     .command('status')
-    .description('Check the whole cluster: every node (nms-agent doctor), the cluster from the master, the HTTPS API; each problem with its fix')
+    .description(
+      'Check the whole cluster: every node (nms-agent doctor), the cluster from the master, the HTTPS API; each problem with its fix',
+    )
     .addOption(inventoryOption())
     .option('--json', 'print the report as JSON (schema nms-status/1, docs/status.schema.json)')
     .option('--watch', 'check again every --interval seconds until interrupted')
     .option('--interval <seconds>', 'with --watch: seconds between checks', (v) => Number(v), 5)
-    .option('--probe [device]', 'poll one device now (id, hostname or hostname:port; default the first in devices.yaml) and time every hop')
+    .option(
+      '--probe [device]',
+      'poll one device now (id, hostname or hostname:port; default the first in devices.yaml) and time every hop',
+    )
     .option('--timeout <ms>', 'per-check timeout on the nodes', (v) => Number(v), 1500)
     .option('--strict-host-keys', 'refuse hosts whose SSH key is not yet in <inventory>/known_hosts')
     .addHelpText(
@@ -56,14 +62,22 @@ Examples:
       if (!Number.isFinite(o.timeout) || o.timeout < 100) throw new UsageError('--timeout must be at least 100 ms');
       if (o.probe !== undefined) {
         if (o.watch) throw new UsageError('--probe and --watch do not go together');
-        const p = await runProbe({ inventory: o.inventory, device: typeof o.probe === 'string' ? o.probe : undefined, strictHostKeys: o.strictHostKeys, onNewHostKey: newKey });
+        const p = await runProbe({
+          inventory: o.inventory,
+          device: typeof o.probe === 'string' ? o.probe : undefined,
+          strictHostKeys: o.strictHostKeys,
+          onNewHostKey: newKey,
+        });
         output(p, o.json, formatProbe);
         process.exitCode = p.ok ? 0 : 1;
         return;
       }
       const inv = await loadInventory(o.inventory);
       const once = async () => {
-        const r = await runStatus({ inventory: o.inventory, checkTimeoutMs: o.timeout, strictHostKeys: o.strictHostKeys, onNewHostKey: newKey }, inv);
+        const r = await runStatus(
+          { inventory: o.inventory, checkTimeoutMs: o.timeout, strictHostKeys: o.strictHostKeys, onNewHostKey: newKey },
+          inv,
+        );
         process.exitCode = r.exit_code;
         return r;
       };
@@ -76,8 +90,14 @@ Examples:
       while (!stop) {
         const r = await once();
         if (o.json) process.stdout.write(toJson(r, undefined));
-        else process.stdout.write((process.stdout.isTTY ? '\u001b[2J\u001b[H' : '') + formatStatus(r) + `(every ${o.interval} s; Ctrl-C to stop)\n`);
-        for (let waited = 0; waited < o.interval * 10 && !stop; waited++) await new Promise((res) => setTimeout(res, 100));
+        else
+          process.stdout.write(
+            (process.stdout.isTTY ? '\u001b[2J\u001b[H' : '') +
+              formatStatus(r) +
+              `(every ${o.interval} s; Ctrl-C to stop)\n`,
+          );
+        for (let waited = 0; waited < o.interval * 10 && !stop; waited++)
+          await new Promise((res) => setTimeout(res, 100));
       }
       process.exitCode ??= STATUS_EXIT.healthy;
     });

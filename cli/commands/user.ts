@@ -8,7 +8,13 @@ import { loadInventory } from '../inventory/load.js';
 import { runSql } from '../deploy/database-run.js';
 import { sshFor } from '../status/collect.js';
 import {
-  addUserSql, checkPassword, checkUsername, LEVELS, listUsersSql, passwdSql, removeUserSql,
+  addUserSql,
+  checkPassword,
+  checkUsername,
+  LEVELS,
+  listUsersSql,
+  passwdSql,
+  removeUserSql,
 } from '../users/sql.js';
 import { output } from '../run.js';
 
@@ -26,9 +32,12 @@ async function onDb(o: Common, sql: string, what: string): Promise<string> {
     return await runSql(ssh, sql, inv.secrets.db_admin_password, what, '-N -B');
   } catch (err) {
     const msg = (err as Error).message;
-    if (/Duplicate entry/.test(msg)) throw new UsageError('that user exists already', { hint: 'change its password with `nms user passwd`' });
+    if (/Duplicate entry/.test(msg))
+      throw new UsageError('that user exists already', { hint: 'change its password with `nms user passwd`' });
     if (/users' doesn't exist/.test(msg)) {
-      throw new UsageError('the cluster has no users table yet', { hint: `run \`nms deploy -i ${o.inventory}\` first` });
+      throw new UsageError('the cluster has no users table yet', {
+        hint: `run \`nms deploy -i ${o.inventory}\` first`,
+      });
     }
     throw err;
   } finally {
@@ -85,10 +94,13 @@ export async function userRemove(o: Common & { username: string }): Promise<{ us
 export async function userList(o: Common): Promise<Array<{ username: string; level: number; enabled: boolean }>> {
   const inv = await loadInventory(o.inventory);
   const out = await onDb(o, listUsersSql(inv.cluster.mariadb.database), 'list web users');
-  return out.split('\n').filter(Boolean).map((l) => {
-    const [username, level, enabled] = l.split('\t');
-    return { username, level: Number(level), enabled: enabled === '1' };
-  });
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [username, level, enabled] = l.split('\t');
+      return { username, level: Number(level), enabled: enabled === '1' };
+    });
 }
 
 const shown = (r: { username: string; password?: string }, did: string) =>
@@ -104,30 +116,50 @@ function listText(l: Array<{ username: string; level: number; enabled: boolean }
 type Flags = Common & { json?: boolean; level: string; passwordStdin?: boolean };
 
 export function register(program: Command): void {
-  const user = program.command('user').description('Manage the web UI\'s users (in the cluster database)');
-  const sub = (spec: string, description: string, help: string) => user.command(spec).description(description)
-    .option('-i, --inventory <dir>', 'inventory directory', 'inventories/lab').option('--json', 'print JSON')
-    .addHelpText('after', help);
-  sub('add <username>', 'add a web user; the password comes from NMS_USER_PASSWORD, --password-stdin, or is generated',
-    examples('nms user add alice -i inventories/prod', 'printf "%s\\n" "$PW" | nms user add bob --level read --password-stdin -i inventories/prod'))
+  const user = program.command('user').description("Manage the web UI's users (in the cluster database)");
+  const sub = (spec: string, description: string, help: string) =>
+    user
+      .command(spec)
+      .description(description)
+      .option('-i, --inventory <dir>', 'inventory directory', 'inventories/lab')
+      .option('--json', 'print JSON')
+      .addHelpText('after', help);
+  sub(
+    'add <username>',
+    'add a web user; the password comes from NMS_USER_PASSWORD, --password-stdin, or is generated',
+    examples(
+      'nms user add alice -i inventories/prod',
+      'printf "%s\\n" "$PW" | nms user add bob --level read --password-stdin -i inventories/prod',
+    ),
+  )
     .option('--level <level>', 'admin, read or user', 'admin')
     .option('--password-stdin', 'read the password from the first line of stdin')
     .action(async (username: string, o: Flags) => {
       const r = await userAdd({ ...o, username });
       output(r, o.json, (x) => shown(x, `added web user (level ${x.level})`));
     });
-  sub('passwd <username>', 'set a web user\'s password (and end its sessions)',
-    examples('nms user passwd admin -i inventories/lab', 'NMS_USER_PASSWORD=... nms user passwd alice -i inventories/prod'))
+  sub(
+    'passwd <username>',
+    "set a web user's password (and end its sessions)",
+    examples(
+      'nms user passwd admin -i inventories/lab',
+      'NMS_USER_PASSWORD=... nms user passwd alice -i inventories/prod',
+    ),
+  )
     .option('--password-stdin', 'read the password from stdin')
     .action(async (username: string, o: Flags) => {
       const r = await userPasswd({ ...o, username });
       output(r, o.json, (x) => shown(x, 'password changed for'));
     });
-  sub('remove <username>', 'remove a web user and end its sessions', examples('nms user remove bob -i inventories/prod'))
-    .action(async (username: string, o: Flags) => {
-      const r = await userRemove({ ...o, username });
-      output(r, o.json, (x) => shown(x, 'removed web user'));
-    });
-  sub('list', 'list web users (no passwords)', examples('nms user list -i inventories/lab --json'))
-    .action(async (o: Flags) => output(await userList(o), o.json, listText));
+  sub(
+    'remove <username>',
+    'remove a web user and end its sessions',
+    examples('nms user remove bob -i inventories/prod'),
+  ).action(async (username: string, o: Flags) => {
+    const r = await userRemove({ ...o, username });
+    output(r, o.json, (x) => shown(x, 'removed web user'));
+  });
+  sub('list', 'list web users (no passwords)', examples('nms user list -i inventories/lab --json')).action(
+    async (o: Flags) => output(await userList(o), o.json, listText),
+  );
 }

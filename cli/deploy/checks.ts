@@ -5,7 +5,8 @@
 const PORT = /^([1-9]\d{0,4})$/;
 const portOk = (s: string | undefined) => !!s && PORT.test(s) && Number(s) <= 65535;
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-const addrOk = (s: string) => (IPV4.test(s) && s.split('.').every((o) => Number(o) <= 255)) || /^[0-9a-fA-F:]+$/.test(s) || s === '-::1';
+const addrOk = (s: string) =>
+  (IPV4.test(s) && s.split('.').every((o) => Number(o) <= 255)) || /^[0-9a-fA-F:]+$/.test(s) || s === '-::1';
 
 function directives(text: string): Array<[string, string[]]> {
   return text
@@ -47,10 +48,12 @@ export function checkRedisConf(text: string): string | undefined {
   for (const [k, v] of directives(text)) {
     const rule = REDIS_RULES[k];
     if (!rule) return `redis.conf: unknown directive "${k}"`;
-    if (!rule(v)) return `redis.conf: bad value for "${k}"${k === 'requirepass' ? ' (password must be one word of at least 8 characters)' : `: ${v.join(' ')}`}`;
+    if (!rule(v))
+      return `redis.conf: bad value for "${k}"${k === 'requirepass' ? ' (password must be one word of at least 8 characters)' : `: ${v.join(' ')}`}`;
     seen.add(k);
   }
-  for (const k of ['bind', 'port', 'requirepass', 'protected-mode', 'maxmemory-policy']) if (!seen.has(k)) return `redis.conf: "${k}" is missing`;
+  for (const k of ['bind', 'port', 'requirepass', 'protected-mode', 'maxmemory-policy'])
+    if (!seen.has(k)) return `redis.conf: "${k}" is missing`;
   return undefined;
 }
 
@@ -60,9 +63,11 @@ export function checkMemcachedConf(text: string): string | undefined {
   for (const [k, v] of directives(text)) {
     if (k === 'logfile') continue;
     if (!/^-[a-zA-Z]$/.test(k)) return `memcached.conf: "${k}" is not a memcached option`;
-    if ((k === '-p' || k === '-U') && !(portOk(v[0]) || v[0] === '0')) return `memcached.conf: bad port for ${k}: ${v.join(' ')}`;
+    if ((k === '-p' || k === '-U') && !(portOk(v[0]) || v[0] === '0'))
+      return `memcached.conf: bad port for ${k}: ${v.join(' ')}`;
     if (k === '-m' && !/^[1-9]\d*$/.test(v[0] ?? '')) return `memcached.conf: -m needs megabytes, got ${v.join(' ')}`;
-    if (k === '-l' && !(v[0] ?? '').split(',').every(addrOk)) return `memcached.conf: bad listen address ${v.join(' ')}`;
+    if (k === '-l' && !(v[0] ?? '').split(',').every(addrOk))
+      return `memcached.conf: bad listen address ${v.join(' ')}`;
     seen.add(k);
   }
   for (const k of ['-p', '-m', '-l', '-u']) if (!seen.has(k)) return `memcached.conf: ${k} is missing`;
@@ -79,11 +84,13 @@ export function checkRrdcachedDefaults(text: string): string | undefined {
     if (!m) return `rrdcached defaults: not a plain assignment: ${line}`;
     vars[m[1]] = m[3] ?? m[2];
   }
-  if (!/^[1-9]\d*$/.test(vars.WRITE_THREADS ?? '')) return 'rrdcached defaults: WRITE_THREADS must be a positive number';
+  if (!/^[1-9]\d*$/.test(vars.WRITE_THREADS ?? ''))
+    return 'rrdcached defaults: WRITE_THREADS must be a positive number';
   if (!(vars.BASE_PATH ?? '').startsWith('/')) return 'rrdcached defaults: BASE_PATH must be absolute';
   const opts = (vars.BASE_OPTIONS ?? '').split(/\s+/);
   for (const o of ['-B', '-F', '-R']) if (!opts.includes(o)) return `rrdcached defaults: BASE_OPTIONS lacks ${o}`;
   const listen = /^-l (\S+):(\d+)$/.exec(vars.NETWORK_OPTIONS ?? '');
-  if (!listen || !addrOk(listen[1]) || !portOk(listen[2])) return 'rrdcached defaults: NETWORK_OPTIONS must be "-l address:port"';
+  if (!listen || !addrOk(listen[1]) || !portOk(listen[2]))
+    return 'rrdcached defaults: NETWORK_OPTIONS must be "-l address:port"';
   return undefined;
 }

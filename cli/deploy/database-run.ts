@@ -12,7 +12,7 @@ export function mysqlPrelude(withPassword: boolean): string {
   return [
     'umask 077',
     'NMS_MYCNF=$(mktemp)',
-    "trap 'rm -f \"$NMS_MYCNF\"' EXIT",
+    'trap \'rm -f "$NMS_MYCNF"\' EXIT',
     'IFS= read -r NMS_PW',
     `printf '[client]\\npassword="%s"\\n' "$NMS_PW" > "$NMS_MYCNF"`,
     'unset NMS_PW',
@@ -21,19 +21,43 @@ export function mysqlPrelude(withPassword: boolean): string {
 }
 
 /** Runs SQL through `mysql` on the host; throws DbError with mysql's own message. */
-export async function runSql(h: SshHost, sql: string, adminPassword: string | undefined, what: string, batchArgs = ''): Promise<string> {
+export async function runSql(
+  h: SshHost,
+  sql: string,
+  adminPassword: string | undefined,
+  what: string,
+  batchArgs = '',
+): Promise<string> {
   const script = `${mysqlPrelude(!!adminPassword)}\n$MYSQL ${batchArgs}`;
   // the script is short and secret-free: it goes through `sh -c`; stdin carries password + SQL
   const stdin = (adminPassword ? adminPassword + '\n' : '') + sql + '\n';
   const r = await h.run(script, { stdin });
-  if (r.code !== 0) throw new DeployError(`${what}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+  if (r.code !== 0)
+    throw new DeployError(`${what}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
   return r.stdout;
 }
 
 /** Reads the devices table again (after migrations created it). */
-export async function queryDevices(h: SshHost, database: string, adminPassword: string | undefined): Promise<DbFacts['devices']> {
+export async function queryDevices(
+  h: SshHost,
+  database: string,
+  adminPassword: string | undefined,
+): Promise<DbFacts['devices']> {
   const cols = DEVICE_FACT_COLUMNS.map((c) => `IFNULL(${c}, '~null~')`).join(', ');
-  const out = await runSql(h, `SELECT 'device', ${cols} FROM ${sqlIdent(database)}.devices ORDER BY device_id;`, adminPassword, 'read devices', '-N -B');
-  const facts = parseFacts('dbok\n' + out.split('\n').filter(Boolean).map((l) => `db\t${l}`).join('\n'));
+  const out = await runSql(
+    h,
+    `SELECT 'device', ${cols} FROM ${sqlIdent(database)}.devices ORDER BY device_id;`,
+    adminPassword,
+    'read devices',
+    '-N -B',
+  );
+  const facts = parseFacts(
+    'dbok\n' +
+      out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => `db\t${l}`)
+        .join('\n'),
+  );
   return facts.db?.devices ?? [];
 }

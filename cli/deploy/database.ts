@@ -70,7 +70,11 @@ export interface DbChange {
 export function accountChanges(inv: Inventory, db: DbFacts | undefined, prune: boolean): DbChange[] {
   const name = inv.cluster.mariadb.database;
   const out: DbChange[] = [];
-  if (!db?.databases.includes(name)) out.push({ what: `database ${name}`, sql: `CREATE DATABASE IF NOT EXISTS ${sqlIdent(name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;` });
+  if (!db?.databases.includes(name))
+    out.push({
+      what: `database ${name}`,
+      sql: `CREATE DATABASE IF NOT EXISTS ${sqlIdent(name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;`,
+    });
   const wanted = wantedAccounts(inv);
   for (const a of wanted) {
     const key = `${a.user}@${a.host}`;
@@ -84,7 +88,10 @@ export function accountChanges(inv: Inventory, db: DbFacts | undefined, prune: b
       `REVOKE ALL PRIVILEGES, GRANT OPTION FROM ${acct};`,
       `GRANT ${a.privileges.join(', ')} ON ${sqlIdent(name)}.* TO ${acct};`,
     ].join('\n');
-    out.push({ what: `account ${key}${db?.accounts[key] === undefined ? ' (new)' : sameAuth ? ' (privileges)' : ' (password)'}`, sql });
+    out.push({
+      what: `account ${key}${db?.accounts[key] === undefined ? ' (new)' : sameAuth ? ' (privileges)' : ' (password)'}`,
+      sql,
+    });
   }
   // an account of an inventory host at an old address is ours and stale: drop it; accounts of
   // hosts no longer in the inventory only with --prune
@@ -94,7 +101,8 @@ export function accountChanges(inv: Inventory, db: DbFacts | undefined, prune: b
     if (wantedKeys.has(key)) continue;
     const at = key.lastIndexOf('@');
     const [user, host] = [key.slice(0, at), key.slice(at + 1)];
-    if (ourUsers.has(user) || prune) out.push({ what: `drop account ${key}`, sql: `DROP USER IF EXISTS ${sqlString(user)}@${sqlString(host)};` });
+    if (ourUsers.has(user) || prune)
+      out.push({ what: `drop account ${key}`, sql: `DROP USER IF EXISTS ${sqlString(user)}@${sqlString(host)};` });
   }
   return out;
 }
@@ -102,8 +110,24 @@ export function accountChanges(inv: Inventory, db: DbFacts | undefined, prune: b
 /** The credential columns of a device (plain text), in the devices table's terms. */
 function deviceColumns(d: DeviceSpec): Record<string, string | null> {
   const s = d.snmp;
-  const base = { hostname: d.hostname, port: String(d.port), transport: d.transport, snmpver: s.version, poller_group: String(d.poller_group) };
-  if (s.version !== 'v3') return { ...base, community: s.community, authlevel: null, authname: null, authpass: null, authalgo: null, cryptopass: null, cryptoalgo: null };
+  const base = {
+    hostname: d.hostname,
+    port: String(d.port),
+    transport: d.transport,
+    snmpver: s.version,
+    poller_group: String(d.poller_group),
+  };
+  if (s.version !== 'v3')
+    return {
+      ...base,
+      community: s.community,
+      authlevel: null,
+      authname: null,
+      authpass: null,
+      authalgo: null,
+      cryptopass: null,
+      cryptoalgo: null,
+    };
   return {
     ...base,
     community: null,

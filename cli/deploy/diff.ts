@@ -62,7 +62,15 @@ export class SecretMasker {
 
   static forInventory(inv: Inventory): SecretMasker {
     const s = inv.secrets;
-    const list = [s.app_key, s.app_key.replace(/^base64:/, ''), s.redis_password, s.api_token, s.db_admin_password ?? '', s.web_admin_password ?? '', ...Object.values(s.db_passwords)];
+    const list = [
+      s.app_key,
+      s.app_key.replace(/^base64:/, ''),
+      s.redis_password,
+      s.api_token,
+      s.db_admin_password ?? '',
+      s.web_admin_password ?? '',
+      ...Object.values(s.db_passwords),
+    ];
     for (const d of inv.devices) {
       if (d.snmp.version === 'v3') list.push(d.snmp.authpass ?? '', d.snmp.cryptopass ?? '');
       else list.push(d.snmp.community);
@@ -101,7 +109,9 @@ export function unifiedDiff(oldText: string, newText: string, path: string, cont
   const n = a.length;
   const m = b.length;
   const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--)
+      lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
   const ops: Array<{ t: ' ' | '-' | '+'; s: string; ai: number; bi: number }> = [];
   let i = 0;
   let j = 0;

@@ -67,8 +67,33 @@ export interface FactsRequest {
   packageFactsCommand: (pkgs: string[]) => string;
 }
 
-export const PRIV_COLUMNS = ['Select_priv', 'Insert_priv', 'Update_priv', 'Delete_priv', 'Create_priv', 'Drop_priv', 'Alter_priv', 'Index_priv', 'References_priv', 'Create_tmp_table_priv', 'Lock_tables_priv'] as const;
-export const DEVICE_FACT_COLUMNS = ['hostname', 'port', 'transport', 'snmpver', 'poller_group', 'community', 'authlevel', 'authname', 'authpass', 'authalgo', 'cryptopass', 'cryptoalgo'] as const;
+export const PRIV_COLUMNS = [
+  'Select_priv',
+  'Insert_priv',
+  'Update_priv',
+  'Delete_priv',
+  'Create_priv',
+  'Drop_priv',
+  'Alter_priv',
+  'Index_priv',
+  'References_priv',
+  'Create_tmp_table_priv',
+  'Lock_tables_priv',
+] as const;
+export const DEVICE_FACT_COLUMNS = [
+  'hostname',
+  'port',
+  'transport',
+  'snmpver',
+  'poller_group',
+  'community',
+  'authlevel',
+  'authname',
+  'authpass',
+  'authalgo',
+  'cryptopass',
+  'cryptoalgo',
+] as const;
 
 const T = '\t';
 /** How facts print SQL NULL (mysql -B prints both NULL and the string 'NULL' alike). */
@@ -84,7 +109,9 @@ export function factsScript(req: FactsRequest): string {
       `if [ -d /run/systemd/system ]; then echo "init${T}systemd"; else echo "init${T}sysv"; fi`,
       `[ -f ${shq(req.envPath)} ] && sed -n 's/^NODE_ID=\\(.*\\)$/nodeid${T}\\1/p' ${shq(req.envPath)} | head -n 1`,
       `[ -f ${PENDING_RESTARTS} ] && sed 's/^/pending${T}/' ${PENDING_RESTARTS}`,
-      ...req.users.map((u) => `id -gn ${shq(u)} >/dev/null 2>&1 && printf 'user${T}%s${T}%s\\n' ${shq(u)} "$(id -gn ${shq(u)})"`),
+      ...req.users.map(
+        (u) => `id -gn ${shq(u)} >/dev/null 2>&1 && printf 'user${T}%s${T}%s\\n' ${shq(u)} "$(id -gn ${shq(u)})"`,
+      ),
       ...req.users.map((g) => `getent group ${shq(g)} >/dev/null && printf 'group${T}%s\\n' ${shq(g)}`),
     ].join('\n'),
     `n=$(command -v node 2>/dev/null); [ -n "$n" ] && printf 'node${T}%s${T}%s\\n' "$(readlink -f "$n")" "$("$n" -v 2>/dev/null)"`,
@@ -93,7 +120,9 @@ export function factsScript(req: FactsRequest): string {
   if (req.paths.length) {
     const ps = req.paths.map(shq).join(' ');
     // one stat and one sha256sum for every path; missing paths and directories only warn
-    sections.push(`stat -c 'stat${T}%n${T}%a${T}%U${T}%G' ${ps} 2>/dev/null\nsha256sum ${ps} 2>/dev/null | sed 's/^\\([0-9a-f]*\\)  /sha${T}\\1${T}/'`);
+    sections.push(
+      `stat -c 'stat${T}%n${T}%a${T}%U${T}%G' ${ps} 2>/dev/null\nsha256sum ${ps} 2>/dev/null | sed 's/^\\([0-9a-f]*\\)  /sha${T}\\1${T}/'`,
+    );
   }
   for (const svc of req.services) {
     const q = shq(svc.name);
@@ -132,7 +161,9 @@ export function factsScript(req: FactsRequest): string {
       prelude = `umask 077; c=$(mktemp); trap 'rm -f "$c"' EXIT; printf '[client]\\npassword="${pw}"\\n' > "$c"\n`;
       mysql = 'mysql --defaults-extra-file="$c"';
     }
-    sections.push(`${prelude}${mysql} --connect-timeout=3 --force -N -B -e ${shq(sql)} 2>/dev/null | sed 's/^/db${T}/'`);
+    sections.push(
+      `${prelude}${mysql} --connect-timeout=3 --force -N -B -e ${shq(sql)} 2>/dev/null | sed 's/^/db${T}/'`,
+    );
   }
   const lines = ['F=$(mktemp -d)'];
   sections.forEach((sec, i) => lines.push(`(\n${sec}\n) > "$F/${i}" 2>/dev/null &`));
@@ -141,7 +172,16 @@ export function factsScript(req: FactsRequest): string {
 }
 
 export function emptyFacts(): Facts {
-  return { os: { id: '', version: '', idLike: '' }, systemd: false, packages: {}, users: {}, groups: [], files: {}, services: {}, pendingRestarts: [] };
+  return {
+    os: { id: '', version: '', idLike: '' },
+    systemd: false,
+    packages: {},
+    users: {},
+    groups: [],
+    files: {},
+    services: {},
+    pendingRestarts: [],
+  };
 }
 
 export function parseFacts(text: string): Facts {

@@ -10,7 +10,18 @@ import { accountChanges, deviceChanges } from './database.js';
 import { queryDevices, runSql } from './database-run.js';
 import { ensureAdminSecret, firstAdminSql } from '../users/sql.js';
 import { factsScript, parseFacts, type Facts } from './facts.js';
-import { CHECK_FAILED_EXIT, clearPendingCommand, ensureDirCommand, ensureUserCommand, fileAttrsCommand, recordPendingCommand, selfSignedCertCommand, selfSignedMarker, serviceCommand, writeFileCommand } from './operations.js';
+import {
+  CHECK_FAILED_EXIT,
+  clearPendingCommand,
+  ensureDirCommand,
+  ensureUserCommand,
+  fileAttrsCommand,
+  recordPendingCommand,
+  selfSignedCertCommand,
+  selfSignedMarker,
+  serviceCommand,
+  writeFileCommand,
+} from './operations.js';
 import { buildPlan, type FileSpec, type HostPlan, type ServiceSpec } from './plan.js';
 import { DEBIAN, HANDLER_KEYS, profileFor, type HandlerKey, type OsProfile } from './profile.js';
 import type { DeployContext, HostResult } from './runner.js';
@@ -52,7 +63,8 @@ export class HostDeploy {
       const problem = f.localCheck?.(f.content.toString('utf8'));
       if (problem) throw new DeployError(`${f.path} (from ${f.source}) is not valid: ${problem}`);
     }
-    for (const p of facts.pendingRestarts) if ((HANDLER_KEYS as readonly string[]).includes(p)) this.pending.add(p as HandlerKey);
+    for (const p of facts.pendingRestarts)
+      if ((HANDLER_KEYS as readonly string[]).includes(p)) this.pending.add(p as HandlerKey);
     if (this.pending.size) this.note(`restarts left over from an interrupted run: ${[...this.pending].join(', ')}`);
 
     await this.packages(plan, facts);
@@ -69,7 +81,8 @@ export class HostDeploy {
     }
     await this.service({ key: 'agent', name: profile.serviceNames.agent }, plan, facts);
     // a restart owed to a service this host no longer runs (its role moved) is forgotten
-    for (const stale of this.pending) await this.act(`forget pending ${stale} (not on this host any more)`, clearPendingCommand(stale));
+    for (const stale of this.pending)
+      await this.act(`forget pending ${stale} (not on this host any more)`, clearPendingCommand(stale));
   }
 
   private async gather(profile: OsProfile): Promise<Facts> {
@@ -84,13 +97,24 @@ export class HostDeploy {
       agentBundle: this.ctx.agentBundle,
       localNodePath: process.execPath,
     });
-    const paths = [...pre.dirs.map((d) => d.path), ...pre.files.map((f) => f.path), AGENT_NODE, '/etc/systemd/system/nms-agent.service'];
-    if (pre.selfSignedCert) paths.push(pre.selfSignedCert.cert, pre.selfSignedCert.key, selfSignedMarker(pre.selfSignedCert.cert));
+    const paths = [
+      ...pre.dirs.map((d) => d.path),
+      ...pre.files.map((f) => f.path),
+      AGENT_NODE,
+      '/etc/systemd/system/nms-agent.service',
+    ];
+    if (pre.selfSignedCert)
+      paths.push(pre.selfSignedCert.cert, pre.selfSignedCert.key, selfSignedMarker(pre.selfSignedCert.cert));
     const script = factsScript({
       packages: pre.packages,
       users: [NMS_USER],
       paths,
-      services: [...pre.services.filter((s) => s.key !== 'firewall').map((s) => ({ name: s.name, process: profile.processNames[s.key] })), { name: profile.serviceNames.agent }],
+      services: [
+        ...pre.services
+          .filter((s) => s.key !== 'firewall')
+          .map((s) => ({ name: s.name, process: profile.processNames[s.key] })),
+        { name: profile.serviceNames.agent },
+      ],
       firewall: pre.firewall,
       envPath: '/etc/nms/.env',
       database: pre.database ? this.ctx.inventory.cluster.mariadb.database : undefined,
@@ -100,7 +124,10 @@ export class HostDeploy {
     const t0 = Date.now();
     const r = await this.ssh.run('sh -s', { stdin: script });
     this.r.timings.factsMs += Date.now() - t0;
-    if (r.code !== 0) throw new DeployError(`gathering facts failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    if (r.code !== 0)
+      throw new DeployError(
+        `gathering facts failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+      );
     return parseFacts(r.stdout);
   }
 
@@ -125,7 +152,10 @@ export class HostDeploy {
     if (this.ctx.check) return;
     const input = Buffer.isBuffer(stdin) ? Readable.from([stdin]) : stdin;
     const res = await this.ssh.run(command, { stdin: input });
-    if (res.code !== 0) throw new DeployError(`${title}: ${(res.stderr || res.stdout).trim().split('\n').slice(-6).join('\n  ') || `exit ${res.code}`}`);
+    if (res.code !== 0)
+      throw new DeployError(
+        `${title}: ${(res.stderr || res.stdout).trim().split('\n').slice(-6).join('\n  ') || `exit ${res.code}`}`,
+      );
   }
 
   private async packages(plan: HostPlan, facts: Facts): Promise<void> {
@@ -153,8 +183,12 @@ export class HostDeploy {
   private async certificate(plan: HostPlan, facts: Facts): Promise<void> {
     const c = plan.selfSignedCert;
     if (!c) return;
-    if (facts.files[c.cert]?.sha256 && facts.files[c.key]?.sha256 && facts.files[selfSignedMarker(c.cert)]) return this.ok();
-    await this.act(`self-signed certificate for ${c.serverName}`, selfSignedCertCommand(c.cert, c.key, c.serverName) + '\n' + recordPendingCommand(['nginx']));
+    if (facts.files[c.cert]?.sha256 && facts.files[c.key]?.sha256 && facts.files[selfSignedMarker(c.cert)])
+      return this.ok();
+    await this.act(
+      `self-signed certificate for ${c.serverName}`,
+      selfSignedCertCommand(c.cert, c.key, c.serverName) + '\n' + recordPendingCommand(['nginx']),
+    );
     this.pending.add('nginx');
   }
 
@@ -174,15 +208,19 @@ export class HostDeploy {
     const res = await this.ssh.run(writeFileCommand(f, notify), { stdin: Readable.from([f.content]) });
     if (res.code === CHECK_FAILED_EXIT) {
       for (const h of notify) if (!this.ctx.check) this.pending.delete(h);
-      throw new DeployError(`${f.path} (from ${f.source}) was rejected by \`${f.remoteCheck?.replace('{}', f.path + '.nms-new')}\`; the old file is unchanged:\n  ${this.ctx.masker.mask(res.stderr.trim()).split('\n').join('\n  ')}`);
+      throw new DeployError(
+        `${f.path} (from ${f.source}) was rejected by \`${f.remoteCheck?.replace('{}', f.path + '.nms-new')}\`; the old file is unchanged:\n  ${this.ctx.masker.mask(res.stderr.trim()).split('\n').join('\n  ')}`,
+      );
     }
-    if (res.code !== 0) throw new DeployError(`${title}: ${(res.stderr || res.stdout).trim().split('\n').slice(-6).join('\n  ')}`);
+    if (res.code !== 0)
+      throw new DeployError(`${title}: ${(res.stderr || res.stdout).trim().split('\n').slice(-6).join('\n  ')}`);
   }
 
   private async showDiff(f: FileSpec, exists: boolean): Promise<void> {
     let text: string;
     if (f.secret) text = `--- ${f.path}\n+++ ${f.path}\n(secret contents changed)\n`;
-    else if (f.binary || f.content.length > DIFF_MAX_BYTES) text = `--- ${f.path}\n+++ ${f.path}\n(binary or large file changed: ${f.content.length} bytes, sha256 ${f.sha256.slice(0, 16)}…)\n`;
+    else if (f.binary || f.content.length > DIFF_MAX_BYTES)
+      text = `--- ${f.path}\n+++ ${f.path}\n(binary or large file changed: ${f.content.length} bytes, sha256 ${f.sha256.slice(0, 16)}…)\n`;
     else {
       let old = '';
       if (exists) {
@@ -201,7 +239,10 @@ export class HostDeploy {
     const fw = s.key === 'firewall' ? plan.profile.paths.nftablesConf : undefined;
     let acted = false;
     if (this.pending.has(s.key)) {
-      await this.act(`restart ${s.name}`, serviceCommand(s.name, 'restart', systemd, fw) + ' && ' + clearPendingCommand(s.key));
+      await this.act(
+        `restart ${s.name}`,
+        serviceCommand(s.name, 'restart', systemd, fw) + ' && ' + clearPendingCommand(s.key),
+      );
       this.pending.delete(s.key);
       acted = true;
     } else if (!fact?.running) {
@@ -238,7 +279,10 @@ export class HostDeploy {
     const hasSchema = facts.db?.tables.includes('devices') ?? false;
     if (!hasSchema) this.pending.add('migrate');
     if (this.pending.has('migrate')) {
-      await this.act('schema: nms-agent migrate', `/usr/local/bin/nms-agent migrate </dev/null 2>&1 && ${clearPendingCommand('migrate')}`);
+      await this.act(
+        'schema: nms-agent migrate',
+        `/usr/local/bin/nms-agent migrate </dev/null 2>&1 && ${clearPendingCommand('migrate')}`,
+      );
       this.pending.delete('migrate');
     } else this.ok();
 
@@ -250,7 +294,10 @@ export class HostDeploy {
     const fromFacts = hasSchema && !!facts.db;
     const rows = fromFacts ? facts.db!.devices : await queryDevices(this.ssh, inv.cluster.mariadb.database, admin);
     const dc = deviceChanges(inv, rows, this.ctx.prune, fromFacts ? facts.db!.serviceDigests : undefined);
-    if (dc.extra.length) this.r.warnings.push(`${dc.extra.length} device(s) in the database are not in the inventory (kept; --prune removes them): ${dc.extra.slice(0, 5).join(', ')}${dc.extra.length > 5 ? ', …' : ''}`);
+    if (dc.extra.length)
+      this.r.warnings.push(
+        `${dc.extra.length} device(s) in the database are not in the inventory (kept; --prune removes them): ${dc.extra.slice(0, 5).join(', ')}${dc.extra.length > 5 ? ', …' : ''}`,
+      );
     if (!dc.sql) return this.ok();
     const parts = [
       dc.added.length && `add ${dc.added.length}`,
@@ -259,6 +306,7 @@ export class HostDeploy {
       dc.services.length && `service checks of ${dc.services.length}`,
     ].filter(Boolean);
     this.record(`devices: ${parts.join(', ')}`);
-    if (!this.ctx.check) await runSql(this.ssh, `USE \`${inv.cluster.mariadb.database.replace(/`/g, '')}\`;\n${dc.sql}`, admin, 'devices');
+    if (!this.ctx.check)
+      await runSql(this.ssh, `USE \`${inv.cluster.mariadb.database.replace(/`/g, '')}\`;\n${dc.sql}`, admin, 'devices');
   }
 }

@@ -28,7 +28,12 @@ export function ensureDirCommand(d: DirSpec): string {
 /** Appends handler names to the host's pending list (once each), before anything acts on them. */
 export function recordPendingCommand(handlers: HandlerKey[]): string {
   if (!handlers.length) return ':';
-  return `mkdir -p ${STATE_DIR} && ` + handlers.map((h) => `{ grep -qx ${h} ${PENDING_RESTARTS} 2>/dev/null || echo ${h} >> ${PENDING_RESTARTS}; }`).join(' && ');
+  return (
+    `mkdir -p ${STATE_DIR} && ` +
+    handlers
+      .map((h) => `{ grep -qx ${h} ${PENDING_RESTARTS} 2>/dev/null || echo ${h} >> ${PENDING_RESTARTS}; }`)
+      .join(' && ')
+  );
 }
 
 export function clearPendingCommand(handler: HandlerKey): string {
@@ -54,13 +59,17 @@ export function writeFileCommand(f: FileSpec, notify: HandlerKey[]): string {
     `chmod ${f.mode.toString(8)} ${tmp}`,
   ];
   if (f.remoteCheck) {
-    lines.push(`if ! out=$(${f.remoteCheck.replace(/\{\}/g, tmp)} 2>&1); then rm -f ${tmp}; printf '%s\\n' "$out" >&2; exit ${CHECK_FAILED_EXIT}; fi`);
+    lines.push(
+      `if ! out=$(${f.remoteCheck.replace(/\{\}/g, tmp)} 2>&1); then rm -f ${tmp}; printf '%s\\n' "$out" >&2; exit ${CHECK_FAILED_EXIT}; fi`,
+    );
   }
   // pending first: killed after this line, the next run restarts anyway
   if (notify.length) lines.push(recordPendingCommand(notify));
   // backups live apart from the live tree: a copy in /etc/init.d or on PATH would be picked up
   const bak = `${BACKUP_DIR}${f.path}`;
-  lines.push(`if [ -f ${dest} ]; then mkdir -p ${shq(bak.slice(0, bak.lastIndexOf('/')))} && cp -p ${dest} ${shq(bak)}; fi`);
+  lines.push(
+    `if [ -f ${dest} ]; then mkdir -p ${shq(bak.slice(0, bak.lastIndexOf('/')))} && cp -p ${dest} ${shq(bak)}; fi`,
+  );
   lines.push(`mv -f ${tmp} ${dest}`);
   return lines.join('\n');
 }
@@ -102,8 +111,10 @@ export function serviceCommand(name: string, action: ServiceAction, systemd: boo
     return `nft -f ${shq(firewallConf)}`;
   }
   const n = shq(name);
-  if (systemd) return action === 'enable' ? `systemctl enable -q ${n}` : `systemctl daemon-reload && systemctl ${action} ${n}`;
-  if (action === 'enable') return `update-rc.d ${n} defaults >/dev/null 2>&1; update-rc.d ${n} enable >/dev/null 2>&1; ls /etc/rc2.d/S*${name} >/dev/null 2>&1`;
+  if (systemd)
+    return action === 'enable' ? `systemctl enable -q ${n}` : `systemctl daemon-reload && systemctl ${action} ${n}`;
+  if (action === 'enable')
+    return `update-rc.d ${n} defaults >/dev/null 2>&1; update-rc.d ${n} enable >/dev/null 2>&1; ls /etc/rc2.d/S*${name} >/dev/null 2>&1`;
   // init scripts print to stdout; </dev/null so a daemon does not hold the SSH channel open
   // a subshell, so that `&& <next step>` after it still runs
   return `(/etc/init.d/${n} ${action} </dev/null >/tmp/.nms-svc.$$ 2>&1; rc=$?; [ $rc = 0 ] || cat /tmp/.nms-svc.$$ >&2; rm -f /tmp/.nms-svc.$$; exit $rc)`;

@@ -10,7 +10,18 @@ import { parseDotenv, validateEnv, validateSettings } from '../../lib/node-confi
 import { DeployError } from '../../lib/errors.js';
 import type { HandlerKey, OsProfile, ServiceKey } from './profile.js';
 import type { TemplateRenderer } from './render.js';
-import { AGENT_BUNDLE, AGENT_DIR, AGENT_NODE, ENV_DIR, LOG_DIR, NMS_USER, STATE_DIR, TLS_DIR, buildValues, type TemplateValues } from './values.js';
+import {
+  AGENT_BUNDLE,
+  AGENT_DIR,
+  AGENT_NODE,
+  ENV_DIR,
+  LOG_DIR,
+  NMS_USER,
+  STATE_DIR,
+  TLS_DIR,
+  buildValues,
+  type TemplateValues,
+} from './values.js';
 import { checkMemcachedConf, checkRedisConf, checkRrdcachedDefaults } from './checks.js';
 import { SUPERVISOR_DIR } from '../../lib/supervisor.js';
 
@@ -141,52 +152,266 @@ export function buildPlan(p: PlanInputs): HostPlan {
     { path: SUPERVISOR_DIR, mode: 0o750, owner: NMS_USER, group: NMS_USER },
     { path: LOG_DIR, mode: 0o750, owner: NMS_USER, group: NMS_USER },
   ];
-  if (mine.includes('rrdcached')) dirs.push({ path: inv.cluster.rrdcached.baseDir, mode: 0o755, owner: NMS_USER, group: NMS_USER });
+  if (mine.includes('rrdcached'))
+    dirs.push({ path: inv.cluster.rrdcached.baseDir, mode: 0o755, owner: NMS_USER, group: NMS_USER });
   if (mine.includes('web')) dirs.push({ path: TLS_DIR, mode: 0o750, owner: 'root', group: 'root' });
 
   const files: FileSpec[] = [];
-  if (firewall) files.push(file({ path: paths.nftablesConf, source: 'nftables/nftables.conf.hbs', content: render('nftables/nftables.conf.hbs'), mode: 0o755, owner: 'root', group: 'root', notify: ['firewall'], remoteCheck: 'nft -c -f {}' }));
-  if (mine.includes('mariadb')) files.push(file({ path: paths.mariadbConf, source: 'mariadb/90-nms.cnf.hbs', content: render('mariadb/90-nms.cnf.hbs'), mode: 0o644, owner: 'root', group: 'root', notify: ['mariadb'], remoteCheck: 'mariadbd --defaults-file={} --help --verbose >/dev/null' }));
-  if (mine.includes('redis')) files.push(file({ path: paths.redisConf, source: 'redis/redis.conf.hbs', content: render('redis/redis.conf.hbs'), mode: 0o640, owner: paths.redisOwner, group: paths.redisOwner, notify: ['redis'], localCheck: checkRedisConf }));
+  if (firewall)
+    files.push(
+      file({
+        path: paths.nftablesConf,
+        source: 'nftables/nftables.conf.hbs',
+        content: render('nftables/nftables.conf.hbs'),
+        mode: 0o755,
+        owner: 'root',
+        group: 'root',
+        notify: ['firewall'],
+        remoteCheck: 'nft -c -f {}',
+      }),
+    );
+  if (mine.includes('mariadb'))
+    files.push(
+      file({
+        path: paths.mariadbConf,
+        source: 'mariadb/90-nms.cnf.hbs',
+        content: render('mariadb/90-nms.cnf.hbs'),
+        mode: 0o644,
+        owner: 'root',
+        group: 'root',
+        notify: ['mariadb'],
+        remoteCheck: 'mariadbd --defaults-file={} --help --verbose >/dev/null',
+      }),
+    );
+  if (mine.includes('redis'))
+    files.push(
+      file({
+        path: paths.redisConf,
+        source: 'redis/redis.conf.hbs',
+        content: render('redis/redis.conf.hbs'),
+        mode: 0o640,
+        owner: paths.redisOwner,
+        group: paths.redisOwner,
+        notify: ['redis'],
+        localCheck: checkRedisConf,
+      }),
+    );
   if (mine.includes('memcached')) {
     const tpl = profile.family === 'el' ? 'memcached/memcached.sysconfig.hbs' : 'memcached/memcached.conf.hbs';
-    files.push(file({ path: paths.memcachedConf, source: tpl, content: render(tpl), mode: 0o644, owner: 'root', group: 'root', notify: ['memcached'], localCheck: profile.family === 'el' ? undefined : checkMemcachedConf, remoteCheck: profile.family === 'el' ? 'sh -n {}' : undefined }));
+    files.push(
+      file({
+        path: paths.memcachedConf,
+        source: tpl,
+        content: render(tpl),
+        mode: 0o644,
+        owner: 'root',
+        group: 'root',
+        notify: ['memcached'],
+        localCheck: profile.family === 'el' ? undefined : checkMemcachedConf,
+        remoteCheck: profile.family === 'el' ? 'sh -n {}' : undefined,
+      }),
+    );
   }
   // EL ships rrdcached without the init/defaults layout the template targets: say so, not guess
-  if (mine.includes('rrdcached') && profile.family === 'el') throw new DeployError(`${host.name}: rrdcached on an EL host is not supported yet; give the rrdcached role to a Debian or Ubuntu host`);
-  if (mine.includes('rrdcached')) files.push(file({ path: paths.rrdcachedDefaults, source: 'rrdcached/rrdcached.hbs', content: render('rrdcached/rrdcached.hbs'), mode: 0o644, owner: 'root', group: 'root', notify: ['rrdcached'], localCheck: checkRrdcachedDefaults, remoteCheck: 'sh -n {}' }));
+  if (mine.includes('rrdcached') && profile.family === 'el')
+    throw new DeployError(
+      `${host.name}: rrdcached on an EL host is not supported yet; give the rrdcached role to a Debian or Ubuntu host`,
+    );
+  if (mine.includes('rrdcached'))
+    files.push(
+      file({
+        path: paths.rrdcachedDefaults,
+        source: 'rrdcached/rrdcached.hbs',
+        content: render('rrdcached/rrdcached.hbs'),
+        mode: 0o644,
+        owner: 'root',
+        group: 'root',
+        notify: ['rrdcached'],
+        localCheck: checkRrdcachedDefaults,
+        remoteCheck: 'sh -n {}',
+      }),
+    );
   if (syslog) {
     // rsyslogd -N1 checks the snippet as a whole configuration (it loads its own modules)
-    files.push(file({ path: paths.rsyslogConf, source: 'rsyslog/60-nms.conf.hbs', content: render('rsyslog/60-nms.conf.hbs'), mode: 0o644, owner: 'root', group: 'root', notify: ['rsyslog'], remoteCheck: 'rsyslogd -N1 -f {}' }));
+    files.push(
+      file({
+        path: paths.rsyslogConf,
+        source: 'rsyslog/60-nms.conf.hbs',
+        content: render('rsyslog/60-nms.conf.hbs'),
+        mode: 0o644,
+        owner: 'root',
+        group: 'root',
+        notify: ['rsyslog'],
+        remoteCheck: 'rsyslogd -N1 -f {}',
+      }),
+    );
     // Debian's rsyslog has a systemd unit only; hosts without systemd get an init script
-    if (!p.systemd) files.push(file({ path: '/etc/init.d/rsyslog', source: 'rsyslog/rsyslog.init.hbs', content: render('rsyslog/rsyslog.init.hbs'), mode: 0o755, owner: 'root', group: 'root', notify: ['rsyslog'], remoteCheck: 'sh -n {}' }));
+    if (!p.systemd)
+      files.push(
+        file({
+          path: '/etc/init.d/rsyslog',
+          source: 'rsyslog/rsyslog.init.hbs',
+          content: render('rsyslog/rsyslog.init.hbs'),
+          mode: 0o755,
+          owner: 'root',
+          group: 'root',
+          notify: ['rsyslog'],
+          remoteCheck: 'sh -n {}',
+        }),
+      );
   }
   let selfSignedCert: HostPlan['selfSignedCert'];
   if (mine.includes('web')) {
     const tls = inv.cluster.tls;
     if (tls.certPath && tls.keyPath) {
-      files.push(file({ path: values.nginx.certPath, source: tls.certPath, content: readFileSync(tls.certPath), mode: 0o644, owner: 'root', group: 'root', notify: ['nginx'] }));
-      files.push(file({ path: values.nginx.keyPath, source: tls.keyPath, content: readFileSync(tls.keyPath), mode: 0o600, owner: 'root', group: 'root', notify: ['nginx'], secret: true }));
+      files.push(
+        file({
+          path: values.nginx.certPath,
+          source: tls.certPath,
+          content: readFileSync(tls.certPath),
+          mode: 0o644,
+          owner: 'root',
+          group: 'root',
+          notify: ['nginx'],
+        }),
+      );
+      files.push(
+        file({
+          path: values.nginx.keyPath,
+          source: tls.keyPath,
+          content: readFileSync(tls.keyPath),
+          mode: 0o600,
+          owner: 'root',
+          group: 'root',
+          notify: ['nginx'],
+          secret: true,
+        }),
+      );
     } else {
       selfSignedCert = { cert: values.nginx.certPath, key: values.nginx.keyPath, serverName: values.nginx.serverName };
     }
-    files.push(file({ path: paths.nginxConf, source: 'nginx/nginx.conf.hbs', content: render('nginx/nginx.conf.hbs'), mode: 0o644, owner: 'root', group: 'root', notify: ['nginx'], remoteCheck: 'nginx -q -t -c {}' }));
+    files.push(
+      file({
+        path: paths.nginxConf,
+        source: 'nginx/nginx.conf.hbs',
+        content: render('nginx/nginx.conf.hbs'),
+        mode: 0o644,
+        owner: 'root',
+        group: 'root',
+        notify: ['nginx'],
+        remoteCheck: 'nginx -q -t -c {}',
+      }),
+    );
   }
 
   // the agent, on every node
   const envPath = `${ENV_DIR}/.env`;
-  files.push(file({ path: envPath, source: 'nms/env.hbs', content: render('nms/env.hbs'), mode: 0o640, owner: 'root', group: NMS_USER, notify: ['agent'], localCheck: (t) => problem(() => validateEnv(parseDotenv(t), envPath)) }));
+  files.push(
+    file({
+      path: envPath,
+      source: 'nms/env.hbs',
+      content: render('nms/env.hbs'),
+      mode: 0o640,
+      owner: 'root',
+      group: NMS_USER,
+      notify: ['agent'],
+      localCheck: (t) => problem(() => validateEnv(parseDotenv(t), envPath)),
+    }),
+  );
   const settingsPath = `${ENV_DIR}/config.yaml`;
-  files.push(file({ path: settingsPath, source: 'nms/config.yaml.hbs', content: render('nms/config.yaml.hbs'), mode: 0o640, owner: 'root', group: NMS_USER, notify: ['agent'], localCheck: (t) => problem(() => validateSettings(parseYaml(t), settingsPath)) }));
-  if (!p.hostNode) files.push(file({ path: AGENT_NODE, source: p.localNodePath, content: localFile(p.localNodePath), mode: 0o755, owner: 'root', group: 'root', notify: ['agent'], binary: true }));
-  files.push(file({ path: AGENT_BUNDLE, source: 'dist/nms-agent.mjs', content: p.agentBundle, mode: 0o644, owner: 'root', group: 'root', notify: mine.includes('mariadb') ? ['migrate', 'agent'] : ['agent'], binary: true }));
-  files.push(file({ path: '/usr/local/bin/nms-agent', source: 'nms/nms-agent.hbs', content: render('nms/nms-agent.hbs'), mode: 0o755, owner: 'root', group: 'root', remoteCheck: 'sh -n {}' }));
-  if (p.systemd) files.push(file({ path: '/etc/systemd/system/nms-agent.service', source: 'nms/nms-agent.service.hbs', content: render('nms/nms-agent.service.hbs'), mode: 0o644, owner: 'root', group: 'root', notify: ['agent'] }));
-  else files.push(file({ path: '/etc/init.d/nms-agent', source: 'nms/nms-agent.init.hbs', content: render('nms/nms-agent.init.hbs'), mode: 0o755, owner: 'root', group: 'root', notify: ['agent'], remoteCheck: 'sh -n {}' }));
+  files.push(
+    file({
+      path: settingsPath,
+      source: 'nms/config.yaml.hbs',
+      content: render('nms/config.yaml.hbs'),
+      mode: 0o640,
+      owner: 'root',
+      group: NMS_USER,
+      notify: ['agent'],
+      localCheck: (t) => problem(() => validateSettings(parseYaml(t), settingsPath)),
+    }),
+  );
+  if (!p.hostNode)
+    files.push(
+      file({
+        path: AGENT_NODE,
+        source: p.localNodePath,
+        content: localFile(p.localNodePath),
+        mode: 0o755,
+        owner: 'root',
+        group: 'root',
+        notify: ['agent'],
+        binary: true,
+      }),
+    );
+  files.push(
+    file({
+      path: AGENT_BUNDLE,
+      source: 'dist/nms-agent.mjs',
+      content: p.agentBundle,
+      mode: 0o644,
+      owner: 'root',
+      group: 'root',
+      notify: mine.includes('mariadb') ? ['migrate', 'agent'] : ['agent'],
+      binary: true,
+    }),
+  );
+  files.push(
+    file({
+      path: '/usr/local/bin/nms-agent',
+      source: 'nms/nms-agent.hbs',
+      content: render('nms/nms-agent.hbs'),
+      mode: 0o755,
+      owner: 'root',
+      group: 'root',
+      remoteCheck: 'sh -n {}',
+    }),
+  );
+  if (p.systemd)
+    files.push(
+      file({
+        path: '/etc/systemd/system/nms-agent.service',
+        source: 'nms/nms-agent.service.hbs',
+        content: render('nms/nms-agent.service.hbs'),
+        mode: 0o644,
+        owner: 'root',
+        group: 'root',
+        notify: ['agent'],
+      }),
+    );
+  else
+    files.push(
+      file({
+        path: '/etc/init.d/nms-agent',
+        source: 'nms/nms-agent.init.hbs',
+        content: render('nms/nms-agent.init.hbs'),
+        mode: 0o755,
+        owner: 'root',
+        group: 'root',
+        notify: ['agent'],
+        remoteCheck: 'sh -n {}',
+      }),
+    );
 
-  const wanted = new Set<ServiceKey>([...(firewall ? ['firewall' as const] : []), ...(syslog ? ['rsyslog' as const] : []), ...mine.map((s) => (s === 'web' ? 'nginx' : s) as ServiceKey)]);
+  const wanted = new Set<ServiceKey>([
+    ...(firewall ? ['firewall' as const] : []),
+    ...(syslog ? ['rsyslog' as const] : []),
+    ...mine.map((s) => (s === 'web' ? 'nginx' : s) as ServiceKey),
+  ]);
   const services = ORDER.filter((k) => wanted.has(k)).map((key) => ({ key, name: profile.serviceNames[key] }));
-  return { host, profile, values, packages: [...packages], dirs, files, services, selfSignedCert, database: mine.includes('mariadb'), firewall, nodeId };
+  return {
+    host,
+    profile,
+    values,
+    packages: [...packages],
+    dirs,
+    files,
+    services,
+    selfSignedCert,
+    database: mine.includes('mariadb'),
+    firewall,
+    nodeId,
+  };
 }
 
 function problem(fn: () => unknown): string | undefined {

@@ -7,13 +7,28 @@ import type { MasterService } from '../inventory/types.js';
 export type ServiceKey = 'nginx' | 'redis' | 'mariadb' | 'rrdcached' | 'memcached' | 'firewall' | 'rsyslog' | 'agent';
 /** Things a change can ask for afterwards: a service restart, or the schema migrations. */
 export type HandlerKey = ServiceKey | 'migrate';
-export const HANDLER_KEYS: readonly HandlerKey[] = ['firewall', 'mariadb', 'redis', 'memcached', 'rrdcached', 'nginx', 'rsyslog', 'migrate', 'agent'];
+export const HANDLER_KEYS: readonly HandlerKey[] = [
+  'firewall',
+  'mariadb',
+  'redis',
+  'memcached',
+  'rrdcached',
+  'nginx',
+  'rsyslog',
+  'migrate',
+  'agent',
+];
 
 export interface OsProfile {
   family: 'debian' | 'el';
   /** Packages each master service needs. */
   /** `availability`: fping and the monitoring plugins, for hosts that ping and run checks (docs/availability.md). */
-  packages: Record<MasterService, string[]> & { firewall: string[]; tls: string[]; availability: string[]; syslog: string[] };
+  packages: Record<MasterService, string[]> & {
+    firewall: string[];
+    tls: string[];
+    availability: string[];
+    syslog: string[];
+  };
   /** Init/systemd names of the services. */
   serviceNames: Record<ServiceKey, string>;
   /** Process names that show a service runs where there is no systemd (pidof). */
@@ -52,8 +67,24 @@ export const DEBIAN: OsProfile = {
     availability: ['fping', 'monitoring-plugins-basic'],
     syslog: ['rsyslog'],
   },
-  serviceNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadb', rrdcached: 'rrdcached', memcached: 'memcached', firewall: 'nftables', rsyslog: 'rsyslog', agent: 'nms-agent' },
-  processNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadbd', rrdcached: 'rrdcached', memcached: 'memcached', rsyslog: 'rsyslogd' },
+  serviceNames: {
+    nginx: 'nginx',
+    redis: 'redis-server',
+    mariadb: 'mariadb',
+    rrdcached: 'rrdcached',
+    memcached: 'memcached',
+    firewall: 'nftables',
+    rsyslog: 'rsyslog',
+    agent: 'nms-agent',
+  },
+  processNames: {
+    nginx: 'nginx',
+    redis: 'redis-server',
+    mariadb: 'mariadbd',
+    rrdcached: 'rrdcached',
+    memcached: 'memcached',
+    rsyslog: 'rsyslogd',
+  },
   paths: {
     nginxConf: '/etc/nginx/nginx.conf',
     redisConf: '/etc/redis/redis.conf',
@@ -95,8 +126,24 @@ export const EL: OsProfile = {
     availability: ['fping', 'nagios-plugins-http', 'nagios-plugins-tcp', 'nagios-plugins-ping', 'nagios-plugins-dns'],
     syslog: ['rsyslog'],
   },
-  serviceNames: { nginx: 'nginx', redis: 'redis', mariadb: 'mariadb', rrdcached: 'rrdcached', memcached: 'memcached', firewall: 'nftables', rsyslog: 'rsyslog', agent: 'nms-agent' },
-  processNames: { nginx: 'nginx', redis: 'redis-server', mariadb: 'mariadbd', rrdcached: 'rrdcached', memcached: 'memcached', rsyslog: 'rsyslogd' },
+  serviceNames: {
+    nginx: 'nginx',
+    redis: 'redis',
+    mariadb: 'mariadb',
+    rrdcached: 'rrdcached',
+    memcached: 'memcached',
+    firewall: 'nftables',
+    rsyslog: 'rsyslog',
+    agent: 'nms-agent',
+  },
+  processNames: {
+    nginx: 'nginx',
+    redis: 'redis-server',
+    mariadb: 'mariadbd',
+    rrdcached: 'rrdcached',
+    memcached: 'memcached',
+    rsyslog: 'rsyslogd',
+  },
   paths: {
     nginxConf: '/etc/nginx/nginx.conf',
     redisConf: '/etc/redis/redis.conf',

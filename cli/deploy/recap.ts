@@ -17,7 +17,8 @@ export function formatRecap(res: DeployResult, opts: { verbose?: boolean; diff?:
   }
   out.push('', `${res.check ? 'CHECK ' : ''}RECAP ${'-'.repeat(40)}`);
   for (const h of res.hosts) {
-    const colour = h.status === 'failed' || h.status === 'unreachable' ? chalk.red : h.changed ? chalk.yellow : chalk.green;
+    const colour =
+      h.status === 'failed' || h.status === 'unreachable' ? chalk.red : h.changed ? chalk.yellow : chalk.green;
     out.push(
       `${colour(h.host.padEnd(width))}  ok=${String(h.ok).padEnd(3)} changed=${String(h.changed).padEnd(3)} failed=${h.status === 'failed' ? 1 : 0} unreachable=${h.status === 'unreachable' ? 1 : 0}  ${(h.durationMs / 1000).toFixed(2)}s`,
     );
@@ -29,6 +30,12 @@ export function formatRecap(res: DeployResult, opts: { verbose?: boolean; diff?:
 function colourDiff(d: string): string {
   return d
     .split('\n')
-    .map((l) => (l.startsWith('+') && !l.startsWith('+++') ? chalk.green(l) : l.startsWith('-') && !l.startsWith('---') ? chalk.red(l) : l))
+    .map((l) =>
+      l.startsWith('+') && !l.startsWith('+++')
+        ? chalk.green(l)
+        : l.startsWith('-') && !l.startsWith('---')
+          ? chalk.red(l)
+          : l,
+    )
     .join('\n');
 }

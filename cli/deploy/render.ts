@@ -30,7 +30,9 @@ export class TemplateRenderer {
       try {
         src = readFileSync(file, 'utf8');
       } catch (err) {
-        throw new DeployError(`template ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`, { hint: 'check --templates (or NMS_TEMPLATES)' });
+        throw new DeployError(`template ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`, {
+          hint: 'check --templates (or NMS_TEMPLATES)',
+        });
       }
       tpl = Handlebars.compile(src, { noEscape: true, strict: true });
       this.cache.set(name, tpl);

@@ -100,7 +100,11 @@ export function selectHosts(inv: Inventory, limit?: string[]): HostSpec[] {
   if (!limit?.length) return inv.hosts;
   const names = new Set(inv.hosts.map((h) => h.name));
   const unknown = limit.filter((n) => !names.has(n));
-  if (unknown.length) throw new UsageError(`--limit names host${unknown.length > 1 ? 's' : ''} not in the inventory: ${unknown.join(', ')}`, { hint: `hosts are: ${[...names].join(', ')}` });
+  if (unknown.length)
+    throw new UsageError(
+      `--limit names host${unknown.length > 1 ? 's' : ''} not in the inventory: ${unknown.join(', ')}`,
+      { hint: `hosts are: ${[...names].join(', ')}` },
+    );
   return inv.hosts.filter((h) => limit.includes(h.name));
 }
 
@@ -116,7 +120,10 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     throw new UsageError(`agent bundle ${bundlePath} is missing`, { hint: 'build it with `node scripts/build.mjs`' });
   }
   const templatesDir = opts.templatesDir ?? defaultTemplatesDir();
-  if (!existsSync(join(templatesDir, 'nms', 'env.hbs'))) throw new UsageError(`${templatesDir} is not a templates folder (no nms/env.hbs in it)`, { hint: 'check --templates or NMS_TEMPLATES' });
+  if (!existsSync(join(templatesDir, 'nms', 'env.hbs')))
+    throw new UsageError(`${templatesDir} is not a templates folder (no nms/env.hbs in it)`, {
+      hint: 'check --templates or NMS_TEMPLATES',
+    });
   const masker = SecretMasker.forInventory(inv);
   const ctx: DeployContext = {
     inventory: inv,
@@ -140,7 +147,17 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
         strictHostKeys: opts.strictHostKeys ?? DEFAULT_DEPLOY_OPTIONS.strictHostKeys,
         onNewHostKey: (name, fp) => ctx.emit(name, `new host key for ${name} recorded in known_hosts: ${fp}`),
       });
-      const base: HostResult = { host: host.name, status: 'ok', ok: 0, changed: 0, changes: [], diffs: [], warnings: [], durationMs: 0, timings: { connectMs: 0, factsMs: 0 } };
+      const base: HostResult = {
+        host: host.name,
+        status: 'ok',
+        ok: 0,
+        changed: 0,
+        changes: [],
+        diffs: [],
+        warnings: [],
+        durationMs: 0,
+        timings: { connectMs: 0, factsMs: 0 },
+      };
       const isDbHost = host.name === inv.services.mariadb.name;
       try {
         await ssh.start();
@@ -148,7 +165,12 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
       } catch (err) {
         if (isDbHost) ctx.databaseReady.open();
         const unreachable = !(err instanceof HostKeyError);
-        return { ...base, status: unreachable ? 'unreachable' : 'failed', error: masker.mask((err as Error).message), durationMs: Date.now() - started };
+        return {
+          ...base,
+          status: unreachable ? 'unreachable' : 'failed',
+          error: masker.mask((err as Error).message),
+          durationMs: Date.now() - started,
+        };
       }
       const hd = new HostDeploy(ctx, host, ssh, base);
       try {
@@ -156,7 +178,9 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
         base.status = base.changed > 0 ? 'changed' : 'ok';
       } catch (err) {
         base.status = 'failed';
-        base.error = masker.mask(err instanceof NmsError ? err.message : `internal error (a bug in nms): ${(err as Error)?.stack ?? err}`);
+        base.error = masker.mask(
+          err instanceof NmsError ? err.message : `internal error (a bug in nms): ${(err as Error)?.stack ?? err}`,
+        );
         if (err instanceof ConnectionLostError) base.status = 'unreachable';
       } finally {
         if (isDbHost) ctx.databaseReady.open();

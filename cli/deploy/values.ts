@@ -54,7 +54,11 @@ export interface TemplateValues {
   /** tcpPorts: cluster members only; webPorts: nginx's HTTP and HTTPS, open to the people who use the web UI;
    * metricsPort with metricsAllow4/6: the agent's /metrics port and who may reach it. */
   firewall: {
-    tcpPorts: number[]; webPorts: number[]; sshPort: number; metricsPort: number; metricsAllow4: string[];
+    tcpPorts: number[];
+    webPorts: number[];
+    sshPort: number;
+    metricsPort: number;
+    metricsAllow4: string[];
     metricsAllow6: string[];
   };
   /** Role `syslog` (templates/rsyslog): `sources` empty when the host has not the role. */
@@ -87,7 +91,9 @@ export interface ValueInputs {
 
 export function nodeSettings(inv: Inventory, host: HostSpec, profile: OsProfile): NodeSettings {
   const rrdHost = inv.services.rrdcached;
-  const roles = host.roles.filter((r) => r === 'poller' || r === 'discovery' || r === 'ping' || r === 'syslog') as AgentRole[];
+  const roles = host.roles.filter(
+    (r) => r === 'poller' || r === 'discovery' || r === 'ping' || r === 'syslog',
+  ) as AgentRole[];
   if (host.roles.includes('web')) roles.push('api');
   return {
     ...DEFAULT_NODE_SETTINGS,
@@ -98,7 +104,10 @@ export function nodeSettings(inv: Inventory, host: HostSpec, profile: OsProfile)
     distributed_poller_memcached_host: inv.services.memcached.address,
     distributed_poller_memcached_port: inv.cluster.memcached.port,
     // the rrdcached host talks to its own daemon over the unix socket (group nms)
-    rrdcached: rrdHost.name === host.name ? `unix:${profile.paths.rrdcachedSocket}` : `${rrdHost.address}:${inv.cluster.rrdcached.port}`,
+    rrdcached:
+      rrdHost.name === host.name
+        ? `unix:${profile.paths.rrdcachedSocket}`
+        : `${rrdHost.address}:${inv.cluster.rrdcached.port}`,
     rrd_dir: inv.cluster.rrdcached.baseDir,
     ...(inv.alerts ? { alerts: inv.alerts.settings } : {}),
     metrics_allow: metricsAllow(inv),
@@ -129,7 +138,7 @@ export function nodeEnv(inv: Inventory, host: HostSpec, nodeId: string): NodeEnv
     API_TOKEN: host.roles.includes('web') ? inv.secrets.api_token : '',
     // every node may become the dispatcher, which sends the alerts
     ALERT_SECRETS: inv.alerts && Object.keys(inv.alerts.secrets).length ? JSON.stringify(inv.alerts.secrets) : '',
-    // Sentinel: the agent side exists (agent/service/connections.ts); deploy does not set it up yet
+    // Sentinel: the agent side exists (agent/daemon/connections.ts); deploy does not set it up yet
     REDIS_SENTINEL: '',
     REDIS_SENTINEL_SERVICE: '',
   };
@@ -160,7 +169,12 @@ export function buildValues(v: ValueInputs): TemplateValues {
       keyPath: `${TLS_DIR}/nms.key`,
       apiPort: settings.api_port,
     },
-    redis: { bind: [inv.services.redis.address, '127.0.0.1'], port: c.redis.port, password: inv.secrets.redis_password, databases: Math.max(16, c.redis.db + 1) },
+    redis: {
+      bind: [inv.services.redis.address, '127.0.0.1'],
+      port: c.redis.port,
+      password: inv.secrets.redis_password,
+      databases: Math.max(16, c.redis.db + 1),
+    },
     mariadb: { bindAddress: inv.services.mariadb.address, port: c.mariadb.port },
     rrdcached: {
       address: rrdOnHost.address,
@@ -173,14 +187,21 @@ export function buildValues(v: ValueInputs): TemplateValues {
     },
     memcached: { address: inv.services.memcached.address, port: c.memcached.port, memoryMb: c.memcached.memoryMb },
     firewall: {
-      tcpPorts: [c.mariadb.port, c.redis.port, c.memcached.port, c.rrdcached.port].filter((p, i, a) => a.indexOf(p) === i),
+      tcpPorts: [c.mariadb.port, c.redis.port, c.memcached.port, c.rrdcached.port].filter(
+        (p, i, a) => a.indexOf(p) === i,
+      ),
       webPorts: [c.web.httpPort, c.web.httpsPort].filter((p, i, a) => a.indexOf(p) === i),
       sshPort: host.ssh.port,
       metricsPort: settings.metrics_port,
       metricsAllow4: settings.metrics_allow.filter((a) => isIP(a.split('/')[0]) === 4),
       metricsAllow6: settings.metrics_allow.filter((a) => isIP(a.split('/')[0]) === 6),
     },
-    syslog: { port: SYSLOG_PORT, agentPort: settings.syslog_port, sources: host.roles.includes('syslog') ? inv.cluster.syslog.networks : [], enabled: host.roles.includes('syslog') },
+    syslog: {
+      port: SYSLOG_PORT,
+      agentPort: settings.syslog_port,
+      sources: host.roles.includes('syslog') ? inv.cluster.syslog.networks : [],
+      enabled: host.roles.includes('syslog'),
+    },
     agent: {
       user: NMS_USER,
       bundle: AGENT_BUNDLE,

@@ -27,7 +27,7 @@ const rule = obj(
   {
     name: { ...NAME, description: 'unique; the name of a built-in rule replaces it' },
     kind: { enum: [...RULE_KINDS], description: 'what the rule looks at (may be left out to replace a built-in rule)' },
-    severity: { enum: [...SEVERITIES], description: 'default: the built-in rule\'s, else critical' },
+    severity: { enum: [...SEVERITIES], description: "default: the built-in rule's, else critical" },
     delay: int(0, 604800, 'seconds the condition must last before the alert is raised (default 0)'),
     disabled: { type: 'boolean', description: 'default false' },
     transports: { type: 'array', items: NAME, uniqueItems: true, description: 'transports to notify (default: all)' },
@@ -72,4 +72,3 @@ export const alertSecretsSchema: Schema = {
   additionalProperties: obj({ url, headers, password: { type: 'string', minLength: 1 } }),
   description: 'secret fields of alert transports, by transport name',
 };
-

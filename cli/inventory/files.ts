@@ -56,7 +56,8 @@ export function tlsProblems(certFile: string, keyFile: string, now = new Date())
     }
   }
   const expiry = cert && new Date(cert.validTo);
-  if (expiry && !out.cert && expiry < now) out.cert = `${certFile}: the certificate expired on ${expiry.toISOString().slice(0, 10)}`;
+  if (expiry && !out.cert && expiry < now)
+    out.cert = `${certFile}: the certificate expired on ${expiry.toISOString().slice(0, 10)}`;
   if (cert && key && !cert.checkPrivateKey(key)) {
     const subject = cert.subject.replace(/\n/g, ', ');
     out.key = `${keyFile} is not the private key of the certificate ${certFile} (subject ${subject})`;

@@ -10,7 +10,19 @@ import { checkSchema, parseSource, type FieldPath, type SourceFile } from './sou
 import { devicesFileSchema, hostsFileSchema, secretsFileSchema } from './schema.js';
 import { checkRules } from './rules.js';
 import { ALERTS_FILE, loadAlerts } from './alerts.js';
-import { MASTER_SERVICES, type AgentSettings, type ClusterSettings, type DeviceSpec, type HostSpec, type Inventory, type MasterService, type Role, type Secrets, type ServiceSpec, type SnmpSpec } from './types.js';
+import {
+  MASTER_SERVICES,
+  type AgentSettings,
+  type ClusterSettings,
+  type DeviceSpec,
+  type HostSpec,
+  type Inventory,
+  type MasterService,
+  type Role,
+  type Secrets,
+  type ServiceSpec,
+  type SnmpSpec,
+} from './types.js';
 
 export const HOSTS_FILE = 'hosts.yaml';
 export const DEVICES_FILE = 'devices.yaml';
@@ -48,8 +60,19 @@ export const DEFAULT_SSH = { user: 'root', port: 22 } as const;
 export const DEFAULT_KEY_FILES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'];
 
 // Shapes after the schema step has passed.
-export interface RawSsh { user?: string; port?: number; key?: string; sudo?: boolean }
-export interface RawHost { address: string; roles: Role[]; os?: string; ssh?: RawSsh; agent?: Partial<AgentSettings> }
+export interface RawSsh {
+  user?: string;
+  port?: number;
+  key?: string;
+  sudo?: boolean;
+}
+export interface RawHost {
+  address: string;
+  roles: Role[];
+  os?: string;
+  ssh?: RawSsh;
+  agent?: Partial<AgentSettings>;
+}
 export interface RawHostsFile {
   cluster: {
     name: string;
@@ -66,7 +89,14 @@ export interface RawHostsFile {
   defaults?: { ssh?: RawSsh; agent?: Partial<AgentSettings>; os?: string };
   hosts: Record<string, RawHost>;
 }
-export interface RawDevice { hostname: string; port?: number; transport?: 'udp' | 'udp6'; poller_group?: number; snmp: Record<string, string>; services?: unknown }
+export interface RawDevice {
+  hostname: string;
+  port?: number;
+  transport?: 'udp' | 'udp6';
+  poller_group?: number;
+  snmp: Record<string, string>;
+  services?: unknown;
+}
 
 /** Where each merged host setting came from, so a rule can point at the line that set it. */
 export interface HostOrigins {
@@ -106,7 +136,12 @@ export function resolveInventoryPath(dir: string, p: string): string {
 }
 
 /** Reads, parses and schema-checks one file; returns its source with the usable data, if any. */
-function readSource(file: string, secret: boolean, schema: object, problems: InventoryProblem[]): { src: SourceFile; data: unknown } | undefined {
+function readSource(
+  file: string,
+  secret: boolean,
+  schema: object,
+  problems: InventoryProblem[],
+): { src: SourceFile; data: unknown } | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -152,7 +187,8 @@ function normaliseHosts(ctx: Pick<LoadContext, 'dir' | 'raw' | 'origins'>): Host
     const u = user.value ?? DEFAULT_SSH.user;
     let keyPath = key.value !== undefined ? resolveInventoryPath(dir, key.value) : undefined;
     const keyGuessed = keyPath === undefined;
-    if (keyPath === undefined) keyPath = DEFAULT_KEY_FILES.map(expandHome).find(exists) ?? expandHome(DEFAULT_KEY_FILES[0]);
+    if (keyPath === undefined)
+      keyPath = DEFAULT_KEY_FILES.map(expandHome).find(exists) ?? expandHome(DEFAULT_KEY_FILES[0]);
     const os = h.os ?? d.os;
     ctx.origins.set(name, {
       os: h.os !== undefined ? [...hp, 'os'] : ['defaults', 'os'],
@@ -224,7 +260,13 @@ function normaliseDevices(raw: (RawDevice | undefined)[]): DeviceSpec[] {
 function sortProblems(problems: InventoryProblem[]): InventoryProblem[] {
   return problems
     .map((p, i) => ({ p, i }))
-    .sort((a, b) => a.p.file.localeCompare(b.p.file) || (a.p.line ?? 0) - (b.p.line ?? 0) || (a.p.column ?? 0) - (b.p.column ?? 0) || a.i - b.i)
+    .sort(
+      (a, b) =>
+        a.p.file.localeCompare(b.p.file) ||
+        (a.p.line ?? 0) - (b.p.line ?? 0) ||
+        (a.p.column ?? 0) - (b.p.column ?? 0) ||
+        a.i - b.i,
+    )
     .map((x) => x.p);
 }
 
@@ -263,14 +305,22 @@ export async function loadInventory(dir: string, opts: LoadOptions = {}): Promis
   const hostsRead = readSource(hostsFile, false, hostsFileSchema, problems);
   const devicesRead = exists(devicesFile) ? readSource(devicesFile, false, devicesFileSchema, problems) : undefined;
   let secretsRead: { src: SourceFile; data: unknown } | undefined;
-  if (!exists(secretsFile)) problems.push({ file: secretsFile, message: 'secrets file is missing (`nms init inventory --force` keeps your hosts and writes one)' });
+  if (!exists(secretsFile))
+    problems.push({
+      file: secretsFile,
+      message: 'secrets file is missing (`nms init inventory --force` keeps your hosts and writes one)',
+    });
   else secretsRead = readSource(secretsFile, true, secretsFileSchema, problems);
   // Rules run on whatever survived the schema step, so one run shows every problem.
   const raw = hostsRead?.data as RawHostsFile | undefined;
-  if (!hostsRead || !isObject(raw) || !isObject(raw.cluster) || !isObject(raw.hosts)) throw new InventoryError(sortProblems(problems));
+  if (!hostsRead || !isObject(raw) || !isObject(raw.cluster) || !isObject(raw.hosts))
+    throw new InventoryError(sortProblems(problems));
   raw.cluster.name ??= basename(absDir);
   const rawSecrets = isObject(secretsRead?.data) ? (secretsRead.data as Partial<Secrets>) : undefined;
-  const rawDevices = devicesRead && isObject(devicesRead.data) && Array.isArray(devicesRead.data.devices) ? (devicesRead.data.devices as RawDevice[]) : undefined;
+  const rawDevices =
+    devicesRead && isObject(devicesRead.data) && Array.isArray(devicesRead.data.devices)
+      ? (devicesRead.data.devices as RawDevice[])
+      : undefined;
 
   const origins = new Map<string, HostOrigins>();
   const hosts = normaliseHosts({ dir: absDir, raw, origins });

@@ -19,8 +19,10 @@ const UNSUPPORTED_OS: Record<string, string> = {
   centos7:
     'CentOS 7 is not supported: it reached end of life on 2024-06-30 (no security updates, its mirrors moved to vault.centos.org), and its glibc 2.17 cannot run Node.js 20, which nms-agent needs (glibc >= 2.28). Move the host to EL 8/9 (Rocky, Alma, RHEL), Debian or Ubuntu',
   el7: 'EL 7 is not supported: its glibc 2.17 cannot run Node.js 20, which nms-agent needs (glibc >= 2.28), and it is past end of life. Use el8 or el9',
-  centos8: 'CentOS 8 is not supported: it reached end of life on 2021-12-31. Use an EL 8 rebuild (Rocky, Alma) and write os: el8',
-  centos6: 'CentOS 6 is not supported: end of life since 2020 and its glibc 2.12 cannot run Node.js 20. Use el8, el9, Debian or Ubuntu',
+  centos8:
+    'CentOS 8 is not supported: it reached end of life on 2021-12-31. Use an EL 8 rebuild (Rocky, Alma) and write os: el8',
+  centos6:
+    'CentOS 6 is not supported: end of life since 2020 and its glibc 2.12 cannot run Node.js 20. Use el8, el9, Debian or Ubuntu',
 };
 for (const alias of ['rhel7', 'centos-7', 'centos_7']) UNSUPPORTED_OS[alias] = UNSUPPORTED_OS.centos7;
 
@@ -31,13 +33,16 @@ export function addressProblem(s: string): string | undefined {
   if (isIP(s)) return undefined;
   if (/^[\d.]+$/.test(s)) return `is not a valid IPv4 address (got "${s}")`;
   if (s.includes(':')) return `is not a valid IPv6 address (got "${s}")`;
-  if (s.length > 253 || !s.split('.').every((l) => LABEL.test(l))) return `is not a valid IP address or DNS name (got "${s}")`;
+  if (s.length > 253 || !s.split('.').every((l) => LABEL.test(l)))
+    return `is not a valid IP address or DNS name (got "${s}")`;
   return undefined;
 }
 
 function hostNames(ctx: LoadContext): InventoryProblem[] {
   const re = new RegExp(HOST_NAME_PATTERN);
-  return ctx.hosts.filter((h) => !re.test(h.name)).map((h) => problemAt(ctx.hostsSrc, ['hosts', h.name], `host name must be ${HOST_NAME_HINT}`, true));
+  return ctx.hosts
+    .filter((h) => !re.test(h.name))
+    .map((h) => problemAt(ctx.hostsSrc, ['hosts', h.name], `host name must be ${HOST_NAME_HINT}`, true));
 }
 
 function addresses(ctx: LoadContext): InventoryProblem[] {
@@ -50,7 +55,10 @@ function addresses(ctx: LoadContext): InventoryProblem[] {
     if (bad) out.push(problemAt(ctx.hostsSrc, path, bad));
     const key = h.address.toLowerCase();
     const other = seen.get(key);
-    if (other) out.push(problemAt(ctx.hostsSrc, path, `address ${h.address} is also host ${other}'s: each host needs its own address`));
+    if (other)
+      out.push(
+        problemAt(ctx.hostsSrc, path, `address ${h.address} is also host ${other}'s: each host needs its own address`),
+      );
     else seen.set(key, h.name);
   }
   return out;
@@ -60,9 +68,23 @@ function masterServices(ctx: LoadContext): InventoryProblem[] {
   const out: InventoryProblem[] = [];
   for (const s of MASTER_SERVICES) {
     const on = ctx.hosts.filter((h) => h.roles.includes(s));
-    if (on.length === 0) out.push(problemAt(ctx.hostsSrc, ['hosts'], `no host has role ${s}: exactly one host must run it (usually the master)`, true));
+    if (on.length === 0)
+      out.push(
+        problemAt(
+          ctx.hostsSrc,
+          ['hosts'],
+          `no host has role ${s}: exactly one host must run it (usually the master)`,
+          true,
+        ),
+      );
     for (const h of on.slice(1))
-      out.push(problemAt(ctx.hostsSrc, ['hosts', h.name, 'roles', ctx.raw.hosts[h.name].roles.indexOf(s)], `role ${s} is already on host ${on[0].name}: exactly one host may run it`));
+      out.push(
+        problemAt(
+          ctx.hostsSrc,
+          ['hosts', h.name, 'roles', ctx.raw.hosts[h.name].roles.indexOf(s)],
+          `role ${s} is already on host ${on[0].name}: exactly one host may run it`,
+        ),
+      );
   }
   return out;
 }
@@ -72,7 +94,9 @@ function platforms(ctx: LoadContext): InventoryProblem[] {
   for (const h of ctx.hosts) {
     if (h.os === undefined || (SUPPORTED_OS as readonly string[]).includes(h.os)) continue;
     const origin = ctx.origins.get(h.name)?.os ?? ['hosts', h.name, 'os'];
-    const why = UNSUPPORTED_OS[h.os.toLowerCase()] ?? `platform "${h.os}" is not supported: write one of ${SUPPORTED_OS.join(', ')}, or leave os out to detect it`;
+    const why =
+      UNSUPPORTED_OS[h.os.toLowerCase()] ??
+      `platform "${h.os}" is not supported: write one of ${SUPPORTED_OS.join(', ')}, or leave os out to detect it`;
     out.push(problemAt(ctx.hostsSrc, origin, `host ${h.name}: ${why}`));
   }
   return out;
@@ -102,7 +126,11 @@ function unreadable(file: string): string | undefined {
     return undefined;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? `${file} does not exist` : code === 'EACCES' ? `${file} is not readable by you` : `${file} cannot be read (${code})`;
+    return code === 'ENOENT'
+      ? `${file} does not exist`
+      : code === 'EACCES'
+        ? `${file} is not readable by you`
+        : `${file} cannot be read (${code})`;
   }
 }
 
@@ -136,10 +164,15 @@ function tls(ctx: LoadContext): InventoryProblem[] {
   if (!t) return [];
   const base = ['cluster', 'tls'];
   if ((t.cert === undefined) !== (t.key === undefined))
-    return [problemAt(ctx.hostsSrc, base, 'give both cert and key, or neither (a self-signed certificate is then made)')];
+    return [
+      problemAt(ctx.hostsSrc, base, 'give both cert and key, or neither (a self-signed certificate is then made)'),
+    ];
   if (!ctx.checkFiles) return [];
   const out: InventoryProblem[] = [];
-  for (const [k, p] of [['cert', ctx.cluster.tls.certPath], ['key', ctx.cluster.tls.keyPath]] as const) {
+  for (const [k, p] of [
+    ['cert', ctx.cluster.tls.certPath],
+    ['key', ctx.cluster.tls.keyPath],
+  ] as const) {
     const why = p && unreadable(p);
     if (why) out.push(problemAt(ctx.hostsSrc, [...base, k], `TLS ${k}: ${why}`));
   }
@@ -160,7 +193,13 @@ function serverName(ctx: LoadContext): InventoryProblem[] {
 function ports(ctx: LoadContext): InventoryProblem[] {
   const w = ctx.cluster.web;
   if (w.httpPort !== w.httpsPort) return [];
-  return [problemAt(ctx.hostsSrc, ['cluster', 'web', 'http_port'], `http_port and https_port are both ${w.httpPort}: nginx needs two ports`)];
+  return [
+    problemAt(
+      ctx.hostsSrc,
+      ['cluster', 'web', 'http_port'],
+      `http_port and https_port are both ${w.httpPort}: nginx needs two ports`,
+    ),
+  ];
 }
 
 function pollerGroups(ctx: LoadContext): InventoryProblem[] {
@@ -174,11 +213,18 @@ function pollerGroups(ctx: LoadContext): InventoryProblem[] {
   ctx.devices.forEach((d, i) => {
     if (!d.hostname) return;
     const g = d.poller_group;
-    const path: FieldPath = ctx.rawDevices?.[i]?.poller_group === undefined ? ['devices', i] : ['devices', i, 'poller_group'];
+    const path: FieldPath =
+      ctx.rawDevices?.[i]?.poller_group === undefined ? ['devices', i] : ['devices', i, 'poller_group'];
     if (!polled.has(g) && !reported.has(`p${g}`)) {
       reported.add(`p${g}`).add(`d${g}`);
       const also = discovered.has(g) ? '' : ' (nor with role discovery)';
-      out.push(problemAt(ctx.devicesSrc!, path, `poller group ${g} has devices but no host with role poller serves it${also}: add ${g} to a poller's agent.distributed_poller_group`));
+      out.push(
+        problemAt(
+          ctx.devicesSrc!,
+          path,
+          `poller group ${g} has devices but no host with role poller serves it${also}: add ${g} to a poller's agent.distributed_poller_group`,
+        ),
+      );
     }
     if (!discovered.has(g) && !reported.has(`d${g}`)) {
       reported.add(`d${g}`);
@@ -206,7 +252,8 @@ function devices(ctx: LoadContext): InventoryProblem[] {
     if (bad) out.push(problemAt(src, ['devices', i, 'hostname'], bad));
     const id = `${d.hostname.toLowerCase()}:${d.port}`;
     const first = seen.get(id);
-    if (first !== undefined) out.push(problemAt(src, ['devices', i], `device ${d.hostname} port ${d.port} is already devices[${first}]`));
+    if (first !== undefined)
+      out.push(problemAt(src, ['devices', i], `device ${d.hostname} port ${d.port} is already devices[${first}]`));
     else seen.set(id, i);
     const p = (k: string): FieldPath => ['devices', i, 'snmp', k];
     const need = (k: string, why: string): void => {
@@ -258,17 +305,46 @@ function secrets(ctx: LoadContext): InventoryProblem[] {
   const out: InventoryProblem[] = ctx.checkFiles ? privateFile(ctx.secretsFile, 'secrets file') : [];
   const s = ctx.secrets;
   if (!src || !s) return out;
-  if (typeof s.app_key === 'string' && !isValidAppKey(s.app_key)) out.push(problemAt(src, ['app_key'], 'must be "base64:" followed by 32 random bytes in base64 (Laravel form; `nms init inventory` makes one)'));
+  if (typeof s.app_key === 'string' && !isValidAppKey(s.app_key))
+    out.push(
+      problemAt(
+        src,
+        ['app_key'],
+        'must be "base64:" followed by 32 random bytes in base64 (Laravel form; `nms init inventory` makes one)',
+      ),
+    );
   if (s.db_passwords === null || typeof s.db_passwords !== 'object') return out; // reported by the schema step
   for (const h of ctx.hosts)
-    if (s.db_passwords[h.name] === undefined) out.push(problemAt(src, ['db_passwords'], `no MariaDB password for host ${h.name}: add db_passwords.${h.name}`, true));
+    if (s.db_passwords[h.name] === undefined)
+      out.push(
+        problemAt(src, ['db_passwords'], `no MariaDB password for host ${h.name}: add db_passwords.${h.name}`, true),
+      );
   for (const name of Object.keys(s.db_passwords))
-    if (!ctx.hosts.some((h) => h.name === name)) out.push(problemAt(src, ['db_passwords', name], `password for ${name}, which is not a host in ${ctx.hostsSrc.file}: remove it`, true));
+    if (!ctx.hosts.some((h) => h.name === name))
+      out.push(
+        problemAt(
+          src,
+          ['db_passwords', name],
+          `password for ${name}, which is not a host in ${ctx.hostsSrc.file}: remove it`,
+          true,
+        ),
+      );
   return out;
 }
 
 const RULES = [
-  hostNames, addresses, masterServices, platforms, keyFiles, tls, serverName, ports, pollerGroups, devices, devicesFileMode, secrets,
+  hostNames,
+  addresses,
+  masterServices,
+  platforms,
+  keyFiles,
+  tls,
+  serverName,
+  ports,
+  pollerGroups,
+  devices,
+  devicesFileMode,
+  secrets,
 ];
 
 export function checkRules(ctx: LoadContext): InventoryProblem[] {

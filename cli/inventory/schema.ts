@@ -11,13 +11,30 @@ type Schema = Record<string, unknown>;
 export const HINT_KEYWORD = 'x-hint';
 
 /** An IPv4 or IPv6 address with an optional prefix length (checked exactly by the agent's BlockList). */
-const METRICS_ALLOW_PATTERN = '^([0-9]{1,3}(\\.[0-9]{1,3}){3}(/[0-9]{1,2})?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(/[0-9]{1,3})?)$';
+const METRICS_ALLOW_PATTERN =
+  '^([0-9]{1,3}(\\.[0-9]{1,3}){3}(/[0-9]{1,2})?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(/[0-9]{1,3})?)$';
 
 /** IPv4 address with an optional prefix length. */
-const CIDR_PATTERN = '^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(/(3[0-2]|[12]?[0-9]))?$';
-const port = (what: string): Schema => ({ type: 'integer', minimum: 1, maximum: 65535, description: `${what} (1-65535)` });
-const count = (what: string, min: number, max: number): Schema => ({ type: 'integer', minimum: min, maximum: max, description: what });
-const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({ type: 'object', additionalProperties: false, properties, ...extra });
+const CIDR_PATTERN =
+  '^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(/(3[0-2]|[12]?[0-9]))?$';
+const port = (what: string): Schema => ({
+  type: 'integer',
+  minimum: 1,
+  maximum: 65535,
+  description: `${what} (1-65535)`,
+});
+const count = (what: string, min: number, max: number): Schema => ({
+  type: 'integer',
+  minimum: min,
+  maximum: max,
+  description: what,
+});
+const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({
+  type: 'object',
+  additionalProperties: false,
+  properties,
+  ...extra,
+});
 
 /** A host name in the inventory: also the node's distributed_poller_name and MariaDB account. */
 export const HOST_NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
@@ -100,7 +117,11 @@ const agent = obj({
 });
 
 // checked by rules.ts (a located problem with the reason a platform is refused)
-const os = { type: 'string', minLength: 1, description: 'debian, ubuntu, el8 or el9; detected on the host when absent' };
+const os = {
+  type: 'string',
+  minLength: 1,
+  description: 'debian, ubuntu, el8 or el9; detected on the host when absent',
+};
 
 const host = obj(
   {
@@ -110,7 +131,8 @@ const host = obj(
       items: { enum: [...MASTER_SERVICES, ...AGENT_ROLES] },
       minItems: 1,
       uniqueItems: true,
-      description: 'master services (web, mariadb, rrdcached, redis, memcached: one host each) and agent roles (poller, discovery, ping, syslog)',
+      description:
+        'master services (web, mariadb, rrdcached, redis, memcached: one host each) and agent roles (poller, discovery, ping, syslog)',
     },
     os,
     ssh,
@@ -130,31 +152,57 @@ const cluster = obj(
     rrdcached: obj({
       port: port('rrdcached TCP port (default 42217)'),
       write_threads: count('rrdcached write threads (default 4)', 1, 64),
-      journal: { type: 'boolean', description: 'keep a journal (-j) so a restart replays buffered updates (default true)' },
+      journal: {
+        type: 'boolean',
+        description: 'keep a journal (-j) so a restart replays buffered updates (default true)',
+      },
       base_dir: text('absolutePath', 'RRD directory on the master (default /var/lib/nms/rrd)'),
     }),
-    memcached: obj({ port: port('memcached port (default 11211)'), memory_mb: count('memcached memory in MiB (default 64)', 8, 65536) }),
+    memcached: obj({
+      port: port('memcached port (default 11211)'),
+      memory_mb: count('memcached memory in MiB (default 64)', 8, 65536),
+    }),
     web: obj({
       https_port: port('HTTPS port of nginx (default 443)'),
       http_port: port('HTTP port of nginx, redirects to HTTPS (default 80)'),
       server_name: text('address', 'name in the certificate and nginx server_name (default: the web host address)'),
-      admin_user: { type: 'string', pattern: '^[A-Za-z0-9._@-]{1,64}$', description: 'the web UI\'s first administrator, created by deploy (default admin)' },
+      admin_user: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9._@-]{1,64}$',
+        description: "the web UI's first administrator, created by deploy (default admin)",
+      },
     }),
-    tls: obj({
-      cert: text('localPath', 'certificate file (PEM), relative to the inventory'),
-      key: text('localPath', 'its private key (PEM), relative to the inventory'),
-    }, { description: 'both absent: a self-signed certificate is made on the web host' }),
-    firewall: { type: 'boolean', description: 'open the master ports to cluster members only (nftables; default true)' },
+    tls: obj(
+      {
+        cert: text('localPath', 'certificate file (PEM), relative to the inventory'),
+        key: text('localPath', 'its private key (PEM), relative to the inventory'),
+      },
+      { description: 'both absent: a self-signed certificate is made on the web host' },
+    ),
+    firewall: {
+      type: 'boolean',
+      description: 'open the master ports to cluster members only (nftables; default true)',
+    },
     metrics_allow: {
       type: 'array',
-      items: { type: 'string', pattern: METRICS_ALLOW_PATTERN, [HINT_KEYWORD]: 'an IPv4 or IPv6 address, optionally with a /prefix' },
-      description: "addresses (or networks) of Prometheus servers allowed to scrape the agents' /metrics port besides the cluster's nodes (default none)",
+      items: {
+        type: 'string',
+        pattern: METRICS_ALLOW_PATTERN,
+        [HINT_KEYWORD]: 'an IPv4 or IPv6 address, optionally with a /prefix',
+      },
+      description:
+        "addresses (or networks) of Prometheus servers allowed to scrape the agents' /metrics port besides the cluster's nodes (default none)",
     },
     syslog: obj({
       networks: {
         type: 'array',
-        items: { type: 'string', pattern: CIDR_PATTERN, [HINT_KEYWORD]: 'an IPv4 address or network, e.g. 10.1.0.0/16' },
-        description: 'device networks allowed to send syslog to the host with role syslog (514/udp and 514/tcp); none: nobody',
+        items: {
+          type: 'string',
+          pattern: CIDR_PATTERN,
+          [HINT_KEYWORD]: 'an IPv4 address or network, e.g. 10.1.0.0/16',
+        },
+        description:
+          'device networks allowed to send syslog to the host with role syslog (514/udp and 514/tcp); none: nobody',
       },
       purge_days: count("days syslog messages are kept (LibreNMS's syslog_purge; default 30)", 1, 3650),
     }),
@@ -191,7 +239,11 @@ const snmp = obj(
 /** One service check: a monitoring plugin (check_<type>) with its arguments as a list, never a shell line. */
 const serviceCheck = obj(
   {
-    type: { type: 'string', pattern: '^[a-z0-9_]{1,32}$', description: 'the plugin without check_: http, tcp, dns, ...' },
+    type: {
+      type: 'string',
+      pattern: '^[a-z0-9_]{1,32}$',
+      description: 'the plugin without check_: http, tcp, dns, ...',
+    },
     args: {
       type: 'array',
       maxItems: 64,
@@ -212,7 +264,7 @@ const device = obj(
     transport: { enum: ['udp', 'udp6'], description: 'default udp' },
     poller_group: count('poller group (default 0)', 0, 65535),
     snmp,
-    services: { type: 'array', items: serviceCheck, description: 'service checks the device\'s poller group runs' },
+    services: { type: 'array', items: serviceCheck, description: "service checks the device's poller group runs" },
   },
   { required: ['hostname', 'snmp'] },
 );

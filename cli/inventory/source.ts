@@ -33,7 +33,11 @@ const ANCHOR_OR_ALIAS = /(?:^|[\s[{,])[&*][^\s,\]}]/m;
  * devices.yaml) and the positions are only built when a problem has to be located; a file
  * js-yaml refuses, or one with anchors, goes through the yaml library, which says where.
  */
-export function parseSource(file: string, text: string, secret = false): { src: SourceFile; problems: InventoryProblem[] } {
+export function parseSource(
+  file: string,
+  text: string,
+  secret = false,
+): { src: SourceFile; problems: InventoryProblem[] } {
   if (!ANCHOR_OR_ALIAS.test(text)) {
     try {
       const data = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA, filename: file });
@@ -49,7 +53,9 @@ export function parseSource(file: string, text: string, secret = false): { src: 
     const path = pathAt(doc, e.pos[0]);
     const key = path[path.length - 1];
     const message =
-      e.code === 'DUPLICATE_KEY' ? `duplicate key "${key}": each name may appear once in a mapping` : `YAML syntax: ${first}`;
+      e.code === 'DUPLICATE_KEY'
+        ? `duplicate key "${key}": each name may appear once in a mapping`
+        : `YAML syntax: ${first}`;
     return { file, line: pos?.line, column: pos?.col, path: formatPath(path) || undefined, message };
   });
   let data: unknown;
@@ -176,7 +182,16 @@ export function problemAt(src: SourceFile, path: FieldPath, message: string, key
 export function shown(src: SourceFile, path: FieldPath, value: unknown): string {
   const last = path[path.length - 1];
   if (src.secret || (typeof last === 'string' && SECRET_KEYS.has(last))) return '';
-  const text = value === null ? 'null' : typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : String(value);
+  const text =
+    value === null
+      ? 'null'
+      : typeof value === 'string'
+        ? JSON.stringify(value)
+        : Array.isArray(value)
+          ? 'a list'
+          : typeof value === 'object'
+            ? 'a mapping'
+            : String(value);
   return ` (got ${text.length > 60 ? text.slice(0, 57) + '...' : text})`;
 }
 
@@ -211,7 +226,8 @@ function closest(word: string, names: string[]): string | undefined {
     const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)] as number[]);
     for (let j = 1; j <= b.length; j++) d[0][j] = j;
     for (let i = 1; i <= a.length; i++)
-      for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      for (let j = 1; j <= b.length; j++)
+        d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     return d[a.length][b.length];
   };
   // Case and the choice of "-", "_" or nothing between words are the usual slips: ignore them.
@@ -272,16 +288,29 @@ function describeError(src: SourceFile, e: ErrorObject, root: object): Inventory
     case 'type':
       return problemAt(src, path, `must be ${TYPE_WORDS[String(p.type)] ?? p.type}${shown(src, path, e.data)}`);
     case 'enum':
-      return problemAt(src, path, `must be one of ${(p.allowedValues as unknown[]).join(', ')}${shown(src, path, e.data)}`);
+      return problemAt(
+        src,
+        path,
+        `must be one of ${(p.allowedValues as unknown[]).join(', ')}${shown(src, path, e.data)}`,
+      );
     case 'minimum':
     case 'maximum': {
       const lo = parent?.minimum;
       const hi = parent?.maximum;
-      const range = lo !== undefined && hi !== undefined ? `from ${lo} to ${hi}` : e.keyword === 'minimum' ? `at least ${lo}` : `at most ${hi}`;
+      const range =
+        lo !== undefined && hi !== undefined
+          ? `from ${lo} to ${hi}`
+          : e.keyword === 'minimum'
+            ? `at least ${lo}`
+            : `at most ${hi}`;
       return problemAt(src, path, `must be ${range}${shown(src, path, e.data)}`);
     }
     case 'minLength':
-      return problemAt(src, path, Number(p.limit) <= 1 ? 'must not be empty' : `must be at least ${p.limit} characters long`);
+      return problemAt(
+        src,
+        path,
+        Number(p.limit) <= 1 ? 'must not be empty' : `must be at least ${p.limit} characters long`,
+      );
     case 'minItems':
       return problemAt(src, path, `must list at least ${p.limit} item${p.limit === 1 ? '' : 's'}`);
     case 'minProperties':
@@ -289,7 +318,11 @@ function describeError(src: SourceFile, e: ErrorObject, root: object): Inventory
     case 'uniqueItems':
       return problemAt(src, [...path, Number(p.i)], `is listed twice (items ${p.j} and ${p.i})`);
     case 'pattern':
-      return problemAt(src, path, `must be ${parent?.[HINT_KEYWORD] ?? `like ${p.pattern}`}${shown(src, path, e.data)}`);
+      return problemAt(
+        src,
+        path,
+        `must be ${parent?.[HINT_KEYWORD] ?? `like ${p.pattern}`}${shown(src, path, e.data)}`,
+      );
     default:
       return problemAt(src, path, e.message ?? 'is invalid');
   }
@@ -305,11 +338,13 @@ function sanitise(data: unknown, errors: ErrorObject[]): unknown {
   for (const e of errors) {
     const path = pointerToPath(e.instancePath, copy);
     if (e.keyword === 'required') continue;
-    if (e.keyword === 'additionalProperties') path.push(String((e.params as Record<string, unknown>).additionalProperty));
+    if (e.keyword === 'additionalProperties')
+      path.push(String((e.params as Record<string, unknown>).additionalProperty));
     if (e.keyword === 'uniqueItems') path.push(Number((e.params as Record<string, unknown>).i));
     if (path.length === 0) return undefined;
     let parent: unknown = copy;
-    for (const seg of path.slice(0, -1)) parent = parent !== null && typeof parent === 'object' ? (parent as Record<string, unknown>)[seg] : undefined;
+    for (const seg of path.slice(0, -1))
+      parent = parent !== null && typeof parent === 'object' ? (parent as Record<string, unknown>)[seg] : undefined;
     if (parent === null || typeof parent !== 'object') continue;
     const last = path[path.length - 1];
     if (Array.isArray(parent)) parent[Number(last)] = undefined;

@@ -49,7 +49,13 @@ export class Asker {
     return [...this.preset.keys()].filter((k) => !this.used.has(k));
   }
 
-  private async ask<T>(key: string, fallback: T, validate: Validator<T>, coerce: (v: unknown) => T, question: Record<string, unknown>): Promise<T> {
+  private async ask<T>(
+    key: string,
+    fallback: T,
+    validate: Validator<T>,
+    coerce: (v: unknown) => T,
+    question: Record<string, unknown>,
+  ): Promise<T> {
     if (this.preset.has(key)) {
       this.used.add(key);
       const v = coerce(this.preset.get(key));
@@ -78,22 +84,35 @@ export class Asker {
 
   input(key: string, message: string, fallback: string, validate: Validator<string> = () => true): Promise<string> {
     const v = (s: string): string | true => validate(String(s ?? '').trim());
-    return this.ask(key, fallback, v, (x) => (Array.isArray(x) ? x.join(',') : String(x ?? '')).trim(), { type: 'input', message, filter: (s: string) => s.trim() });
+    return this.ask(key, fallback, v, (x) => (Array.isArray(x) ? x.join(',') : String(x ?? '')).trim(), {
+      type: 'input',
+      message,
+      filter: (s: string) => s.trim(),
+    });
   }
 
   confirm(key: string, message: string, fallback: boolean): Promise<boolean> {
-    const coerce = (x: unknown): boolean => (typeof x === 'string' ? ['yes', 'y', 'true', '1', 'on'].includes(x.toLowerCase()) : Boolean(x));
+    const coerce = (x: unknown): boolean =>
+      typeof x === 'string' ? ['yes', 'y', 'true', '1', 'on'].includes(x.toLowerCase()) : Boolean(x);
     return this.ask(key, fallback, () => true, coerce, { type: 'confirm', message });
   }
 
-  checkbox<T extends string>(key: string, message: string, choices: readonly T[], fallback: T[], validate: Validator<T[]> = () => true): Promise<T[]> {
+  checkbox<T extends string>(
+    key: string,
+    message: string,
+    choices: readonly T[],
+    fallback: T[],
+    validate: Validator<T[]> = () => true,
+  ): Promise<T[]> {
     const v = (xs: T[]): string | true => {
       const bad = xs.filter((x) => !choices.includes(x));
       return bad.length ? `unknown choice ${bad.join(', ')} (choose from ${choices.join(', ')})` : validate(xs);
     };
-    const coerce = (x: unknown): T[] => (Array.isArray(x) ? x.map(String) : String(x).split(',')).map((s) => s.trim()).filter(Boolean) as T[];
+    const coerce = (x: unknown): T[] =>
+      (Array.isArray(x) ? x.map(String) : String(x).split(',')).map((s) => s.trim()).filter(Boolean) as T[];
     // inquirer hands the checkbox validator the chosen items, not their values
-    const promptValidate = (items: ({ value: T } | T)[]): string | true => v(items.map((i) => (typeof i === 'object' ? i.value : i)));
+    const promptValidate = (items: ({ value: T } | T)[]): string | true =>
+      v(items.map((i) => (typeof i === 'object' ? i.value : i)));
     return this.ask(key, fallback, v, coerce, {
       type: 'checkbox',
       message,
@@ -105,28 +124,46 @@ export class Asker {
 
   select<T extends string>(key: string, message: string, choices: readonly T[], fallback: T): Promise<T> {
     const v = (x: T): string | true => (choices.includes(x) ? true : `must be one of ${choices.join(', ')}`);
-    return this.ask(key, fallback, v, (x) => String(x) as T, { type: 'select', message, choices: choices.map((c) => ({ name: c, value: c })) });
+    return this.ask(key, fallback, v, (x) => String(x) as T, {
+      type: 'select',
+      message,
+      choices: choices.map((c) => ({ name: c, value: c })),
+    });
   }
 }
 
 // --- validators -------------------------------------------------------------------------
 
 const nameRe = new RegExp(HOST_NAME_PATTERN);
-export const validName = (taken: string[]): Validator<string> => (s) =>
-  !nameRe.test(s) ? `use ${HOST_NAME_HINT}` : taken.includes(s) ? `${s} is already used by another host` : true;
-export const validAddress = (taken: string[]): Validator<string> => (s) =>
-  !s ? 'an address is required' : (addressProblem(s) ?? (taken.includes(s) ? `${s} is already another host's address` : true));
-export const validPort: Validator<string> = (s) => (/^\d+$/.test(s) && +s >= 1 && +s <= 65535 ? true : `a port is a whole number from 1 to 65535 (got "${s}")`);
-export const validCount = (min: number, max: number): Validator<string> => (s) => (/^\d+$/.test(s) && +s >= min && +s <= max ? true : `enter a whole number from ${min} to ${max}`);
-export const validGroups: Validator<string> = (s) => (/^\d+(\s*,\s*\d+)*$/.test(s) ? true : 'enter poller group numbers separated by commas, e.g. 0 or 0,1');
-export const validFile = (what: string): Validator<string> => (s) => {
-  try {
-    return statSync(expandHome(s)).isFile() ? true : `${s} is not a file`;
-  } catch {
-    return `${what} ${s} does not exist`;
-  }
-};
-const validUser: Validator<string> = (s) => (/^[a-z_][a-z0-9_.-]*$/.test(s) ? true : 'a Unix user name: lower-case letters, digits, "_", "." or "-"');
+export const validName =
+  (taken: string[]): Validator<string> =>
+  (s) =>
+    !nameRe.test(s) ? `use ${HOST_NAME_HINT}` : taken.includes(s) ? `${s} is already used by another host` : true;
+export const validAddress =
+  (taken: string[]): Validator<string> =>
+  (s) =>
+    !s
+      ? 'an address is required'
+      : (addressProblem(s) ?? (taken.includes(s) ? `${s} is already another host's address` : true));
+export const validPort: Validator<string> = (s) =>
+  /^\d+$/.test(s) && +s >= 1 && +s <= 65535 ? true : `a port is a whole number from 1 to 65535 (got "${s}")`;
+export const validCount =
+  (min: number, max: number): Validator<string> =>
+  (s) =>
+    /^\d+$/.test(s) && +s >= min && +s <= max ? true : `enter a whole number from ${min} to ${max}`;
+export const validGroups: Validator<string> = (s) =>
+  /^\d+(\s*,\s*\d+)*$/.test(s) ? true : 'enter poller group numbers separated by commas, e.g. 0 or 0,1';
+export const validFile =
+  (what: string): Validator<string> =>
+  (s) => {
+    try {
+      return statSync(expandHome(s)).isFile() ? true : `${s} is not a file`;
+    } catch {
+      return `${what} ${s} does not exist`;
+    }
+  };
+const validUser: Validator<string> = (s) =>
+  /^[a-z_][a-z0-9_.-]*$/.test(s) ? true : 'a Unix user name: lower-case letters, digits, "_", "." or "-"';
 const groups = (s: string): number[] => [...new Set(s.split(',').map((x) => Number(x.trim())))];
 /** Paths typed by the user are relative to where they stand; the inventory's are relative to it. */
 const absolutePath = (s: string): string => (s.startsWith('~') || isAbsolute(s) ? s : resolve(s));
@@ -138,27 +175,56 @@ export interface WizardResult {
 
 /** Asks every question and builds hosts.yaml's content. */
 export async function runWizard(a: Asker, inventoryName: string): Promise<WizardResult> {
-  const clusterName = await a.input('cluster', 'Cluster name', nameRe.test(inventoryName) ? inventoryName : 'nms', validName([]));
+  const clusterName = await a.input(
+    'cluster',
+    'Cluster name',
+    nameRe.test(inventoryName) ? inventoryName : 'nms',
+    validName([]),
+  );
 
   const masterName = await a.input('master.name', 'Name of the master host (its hostname)', 'master', validName([]));
-  const masterAddress = await a.input('master.address', `Address of ${masterName} (IP or DNS name)`, '', validAddress([]));
-  const masterRoles = await a.checkbox('master.roles', `What runs on ${masterName}?`, [...MASTER_SERVICES, ...AGENT_ROLES], [...MASTER_SERVICES, 'poller', 'discovery'], (xs) =>
-    xs.length ? true : 'choose at least one',
+  const masterAddress = await a.input(
+    'master.address',
+    `Address of ${masterName} (IP or DNS name)`,
+    '',
+    validAddress([]),
+  );
+  const masterRoles = await a.checkbox(
+    'master.roles',
+    `What runs on ${masterName}?`,
+    [...MASTER_SERVICES, ...AGENT_ROLES],
+    [...MASTER_SERVICES, 'poller', 'discovery'],
+    (xs) => (xs.length ? true : 'choose at least one'),
   );
   const hosts: Record<string, RawHost> = {};
   const master: RawHost = { address: masterAddress, roles: masterRoles as Role[] };
   if (masterRoles.includes('poller'))
-    master.agent = { distributed_poller_group: groups(await a.input('master.groups', `Poller groups ${masterName} polls`, '0', validGroups)) };
+    master.agent = {
+      distributed_poller_group: groups(
+        await a.input('master.groups', `Poller groups ${masterName} polls`, '0', validGroups),
+      ),
+    };
   hosts[masterName] = master;
 
   const keyDefault = DEFAULT_KEY_FILES.find((k) => validFile('')(k) === true) ?? DEFAULT_KEY_FILES[0];
-  const user = await a.input('ssh.user', 'SSH user on every host (sudo is used when it is not root)', 'root', validUser);
+  const user = await a.input(
+    'ssh.user',
+    'SSH user on every host (sudo is used when it is not root)',
+    'root',
+    validUser,
+  );
   const port = Number(await a.input('ssh.port', 'SSH port', '22', validPort));
   const key = absolutePath(await a.input('ssh.key', 'SSH private key file', keyDefault, validFile('key file')));
 
-  const count = a.has('pollers') ? Number(await a.input('pollers', 'Number of pollers', '0', validCount(0, 500))) : undefined;
+  const count = a.has('pollers')
+    ? Number(await a.input('pollers', 'Number of pollers', '0', validCount(0, 500)))
+    : undefined;
   for (let i = 0; count === undefined || i < count; i++) {
-    if (count === undefined && !(await a.confirm(`pollers[${i}].add`, i === 0 ? 'Add a poller host?' : 'Add another poller host?', false))) break;
+    if (
+      count === undefined &&
+      !(await a.confirm(`pollers[${i}].add`, i === 0 ? 'Add a poller host?' : 'Add another poller host?', false))
+    )
+      break;
     const p = `pollers[${i}]`;
     const names = Object.keys(hosts);
     const addresses = Object.values(hosts).map((h) => h.address);
@@ -166,19 +232,35 @@ export async function runWizard(a: Asker, inventoryName: string): Promise<Wizard
     const address = await a.input(`${p}.address`, `Address of ${name}`, '', validAddress(addresses));
     const placed = Object.values(hosts).flatMap((h) => h.roles);
     const choices = [...AGENT_ROLES, ...MASTER_SERVICES.filter((s) => !placed.includes(s))];
-    const roles = await a.checkbox(`${p}.roles`, `What runs on ${name}?`, choices, ['poller'], (xs) => (xs.length ? true : 'choose at least one'));
+    const roles = await a.checkbox(`${p}.roles`, `What runs on ${name}?`, choices, ['poller'], (xs) =>
+      xs.length ? true : 'choose at least one',
+    );
     const host: RawHost = { address, roles: roles as Role[] };
-    if (roles.includes('poller')) host.agent = { distributed_poller_group: groups(await a.input(`${p}.groups`, `Poller groups ${name} polls`, '0', validGroups)) };
+    if (roles.includes('poller'))
+      host.agent = {
+        distributed_poller_group: groups(await a.input(`${p}.groups`, `Poller groups ${name} polls`, '0', validGroups)),
+      };
     hosts[name] = host;
   }
   for (const s of MASTER_SERVICES) {
     if (Object.values(hosts).some((h) => h.roles.includes(s))) continue;
-    const on = await a.select(`services.${s}`, `Which host runs ${s}? (exactly one must)`, Object.keys(hosts), masterName);
+    const on = await a.select(
+      `services.${s}`,
+      `Which host runs ${s}? (exactly one must)`,
+      Object.keys(hosts),
+      masterName,
+    );
     hosts[on]?.roles.push(s);
   }
 
   const agent: Partial<AgentSettings> = {};
-  if (!(await a.confirm('agent.librenms_defaults', "Keep LibreNMS's worker counts and frequencies (poller 24 every 300 s, discovery 16 every 21600 s, ping 8 every 120 s)?", true))) {
+  if (
+    !(await a.confirm(
+      'agent.librenms_defaults',
+      "Keep LibreNMS's worker counts and frequencies (poller 24 every 300 s, discovery 16 every 21600 s, ping 8 every 120 s)?",
+      true,
+    ))
+  ) {
     const settings: [keyof AgentSettings, string, number, number][] = [
       ['service_poller_workers', 'Poller workers per host', 1, 1024],
       ['service_poller_frequency', 'Seconds between polls of a device', 10, 86400],
@@ -187,7 +269,10 @@ export async function runWizard(a: Asker, inventoryName: string): Promise<Wizard
       ['service_ping_workers', 'Ping workers per host', 1, 1024],
       ['service_ping_frequency', 'Seconds between pings of a device', 10, 86400],
     ];
-    for (const [k, msg, lo, hi] of settings) (agent as Record<string, number>)[k] = Number(await a.input(`agent.${k}`, msg, String(DEFAULT_AGENT_SETTINGS[k]), validCount(lo, hi)));
+    for (const [k, msg, lo, hi] of settings)
+      (agent as Record<string, number>)[k] = Number(
+        await a.input(`agent.${k}`, msg, String(DEFAULT_AGENT_SETTINGS[k]), validCount(lo, hi)),
+      );
   }
 
   const tlsMode = await a.select('tls', 'TLS certificate for the web/API', ['self-signed', 'files'], 'self-signed');
@@ -197,8 +282,17 @@ export async function runWizard(a: Asker, inventoryName: string): Promise<Wizard
     tls.key = absolutePath(await a.input('tls.key', 'Its private key file (PEM)', '', validFile('key file')));
   }
   const webHost = Object.values(hosts).find((h) => h.roles.includes('web'));
-  const serverName = await a.input('server_name', 'Server name for the web/API (certificate name)', webHost?.address || masterAddress || clusterName, (s) => (s ? true : 'a name is required'));
-  const firewall = await a.confirm('firewall', 'Open the master ports to cluster members only (nftables firewall)?', true);
+  const serverName = await a.input(
+    'server_name',
+    'Server name for the web/API (certificate name)',
+    webHost?.address || masterAddress || clusterName,
+    (s) => (s ? true : 'a name is required'),
+  );
+  const firewall = await a.confirm(
+    'firewall',
+    'Open the master ports to cluster members only (nftables firewall)?',
+    true,
+  );
 
   return {
     hostNames: Object.keys(hosts),
@@ -213,7 +307,8 @@ export async function runWizard(a: Asker, inventoryName: string): Promise<Wizard
 /** Flattens an answers file into question keys (`master: {address: x}` → `master.address`). */
 export function flattenAnswers(data: unknown, file: string): Map<string, unknown> {
   const out = new Map<string, unknown>();
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new UsageError(`${file}: must be a mapping of answers (see docs/inventory.md)`);
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    throw new UsageError(`${file}: must be a mapping of answers (see docs/inventory.md)`);
   const walk = (v: unknown, key: string): void => {
     if (key === 'pollers' && Array.isArray(v)) {
       out.set('pollers', v.length);

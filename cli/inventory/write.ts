@@ -2,7 +2,18 @@
 // keep the user's comments and layout (yaml's Document API): hosts, devices, db passwords.
 // secrets.yaml is always written to a temporary file created with mode 0600, then renamed, so
 // it is never readable by others, not even for a moment, and never half-written.
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Document, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
@@ -53,7 +64,8 @@ export function schemaComment(dir: string): string {
   return ` yaml-language-server: $schema=${schema}`;
 }
 
-const SECRETS_HEADER = ' Secrets of this cluster: keep this file mode 0600 and out of version control.\n nms never prints these values. Lose app_key and devices\' stored credentials cannot be read.';
+const SECRETS_HEADER =
+  " Secrets of this cluster: keep this file mode 0600 and out of version control.\n nms never prints these values. Lose app_key and devices' stored credentials cannot be read.";
 
 export function writeSecrets(dir: string, secrets: Secrets): void {
   const doc = new Document(secrets);
@@ -66,7 +78,8 @@ export function readSecrets(dir: string): Secrets {
   const file = join(dir, SECRETS_FILE);
   const doc = parseDocument(readFileSync(file, 'utf8'));
   const data = doc.errors.length ? undefined : doc.toJS();
-  if (data === null || typeof data !== 'object') throw new UsageError(`${file} does not parse; run \`nms inventory check -i ${dir}\``);
+  if (data === null || typeof data !== 'object')
+    throw new UsageError(`${file} does not parse; run \`nms inventory check -i ${dir}\``);
   return data as Secrets;
 }
 
@@ -86,7 +99,11 @@ export function compactYaml(data: unknown): string {
       if (node.items.every((i) => isScalar(i))) node.flow = true;
     },
     Map(_, node) {
-      if (node.items.length <= 4 && node.items.every((p) => isScalar(p.value) || (isSeq(p.value) && p.value.items.every((i) => isScalar(i))))) node.flow = true;
+      if (
+        node.items.length <= 4 &&
+        node.items.every((p) => isScalar(p.value) || (isSeq(p.value) && p.value.items.every((i) => isScalar(i))))
+      )
+        node.flow = true;
     },
   });
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
@@ -97,7 +114,12 @@ export function writeInventory(dir: string, inv: NewInventory): void {
   mkdirSync(dir, { recursive: true });
   const head = '#' + schemaComment(dir) + '\n' + (inv.comment ? inv.comment.replace(/^/gm, '# ') + '\n' : '');
   writeFileAtomic(join(dir, HOSTS_FILE), head + compactYaml(inv.hosts));
-  if (inv.devices?.length) writeFileAtomic(join(dir, DEVICES_FILE), '#' + schemaComment(dir) + '\n' + compactYaml({ devices: inv.devices }), DEVICES_FILE_MODE);
+  if (inv.devices?.length)
+    writeFileAtomic(
+      join(dir, DEVICES_FILE),
+      '#' + schemaComment(dir) + '\n' + compactYaml({ devices: inv.devices }),
+      DEVICES_FILE_MODE,
+    );
   writeSecrets(dir, inv.secrets);
 }
 
@@ -159,32 +181,42 @@ export function removeHost(dir: string, name: string): void {
 export function addDevice(dir: string, device: RawDevice): void {
   const file = join(dir, DEVICES_FILE);
   if (!existsSync(file)) writeFileAtomic(file, '#' + schemaComment(dir) + '\ndevices: []\n', DEVICES_FILE_MODE);
-  editYaml(file, (doc) => {
-    const list = doc.get('devices', true);
-    const exists = (doc.toJS() as { devices?: RawDevice[] }).devices?.some((d) => d.hostname === device.hostname && (d.port ?? 161) === (device.port ?? 161));
-    if (exists) throw new UsageError(`device ${device.hostname} port ${device.port ?? 161} is already in ${file}`);
-    const node = doc.createNode(device);
-    node.flow = true;
-    if (isSeq(list)) {
-      list.flow = false;
-      list.items.push(node);
-    } else doc.set('devices', doc.createNode([device]));
-  }, DEVICES_FILE_MODE);
+  editYaml(
+    file,
+    (doc) => {
+      const list = doc.get('devices', true);
+      const exists = (doc.toJS() as { devices?: RawDevice[] }).devices?.some(
+        (d) => d.hostname === device.hostname && (d.port ?? 161) === (device.port ?? 161),
+      );
+      if (exists) throw new UsageError(`device ${device.hostname} port ${device.port ?? 161} is already in ${file}`);
+      const node = doc.createNode(device);
+      node.flow = true;
+      if (isSeq(list)) {
+        list.flow = false;
+        list.items.push(node);
+      } else doc.set('devices', doc.createNode([device]));
+    },
+    DEVICES_FILE_MODE,
+  );
 }
 
 /** Removes the device with this hostname (and port, when given); returns how many were removed. */
 export function removeDevice(dir: string, hostname: string, port?: number): number {
   let removed = 0;
-  editYaml(join(dir, DEVICES_FILE), (doc) => {
-    const list = doc.get('devices', true);
-    if (!isSeq(list)) return;
-    const data = (doc.toJS() as { devices: RawDevice[] }).devices;
-    for (let i = data.length - 1; i >= 0; i--) {
-      if (data[i].hostname === hostname && (port === undefined || (data[i].port ?? 161) === port)) {
-        list.items.splice(i, 1);
-        removed++;
+  editYaml(
+    join(dir, DEVICES_FILE),
+    (doc) => {
+      const list = doc.get('devices', true);
+      if (!isSeq(list)) return;
+      const data = (doc.toJS() as { devices: RawDevice[] }).devices;
+      for (let i = data.length - 1; i >= 0; i--) {
+        if (data[i].hostname === hostname && (port === undefined || (data[i].port ?? 161) === port)) {
+          list.items.splice(i, 1);
+          removed++;
+        }
       }
-    }
-  }, DEVICES_FILE_MODE);
+    },
+    DEVICES_FILE_MODE,
+  );
   return removed;
 }

@@ -61,7 +61,12 @@ export function labMounts(): string[] {
 }
 
 export async function findLeftovers(): Promise<Leftovers> {
-  return { processes: labProcesses().map((p) => p.pid), netns: labNetns(), links: await labLinks(), mounts: labMounts() };
+  return {
+    processes: labProcesses().map((p) => p.pid),
+    netns: labNetns(),
+    links: await labLinks(),
+    mounts: labMounts(),
+  };
 }
 
 /** Kills the lab's processes (hosts' inits first: that ends their whole PID namespace). */

@@ -56,7 +56,10 @@ async function members(set: string): Promise<number[]> {
   const out = await must('ip', argv, `reading the ${set} set`);
   const parsed = JSON.parse(out) as { nftables: { set?: { elem?: string[] } }[] };
   const elems = parsed.nftables.find((x) => x.set)?.set?.elem ?? [];
-  return elems.map((a) => deviceIndexOf(a)).filter((i): i is number => i !== undefined).sort((a, b) => a - b);
+  return elems
+    .map((a) => deviceIndexOf(a))
+    .filter((i): i is number => i !== undefined)
+    .sort((a, b) => a - b);
 }
 
 /** Applies an action to devices of a running lab with `devices` simulated devices. */
@@ -69,7 +72,10 @@ export async function applyDeviceAction(
   const indexes = action === 'list' ? [] : parseDeviceRefs(refs, devices);
   const changed = indexes.map((index) => ({ index, address: deviceAddress(index) }));
   if (action !== 'list' && changed.length > 0) {
-    const script = deviceFilterScript(action, changed.map((c) => c.address));
+    const script = deviceFilterScript(
+      action,
+      changed.map((c) => c.address),
+    );
     const argv = ['netns', 'exec', netnsName('devices'), 'nft', '-f', '-'];
     await must('ip', argv, `nms lab device ${action}`, { input: script });
   }

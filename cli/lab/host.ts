@@ -1,7 +1,17 @@
 // One lab host: its overlay layers prepared from outside, its PID 1 (a small bash init that
 // mounts the overlays, starts sshd and reaps orphans), and running commands inside it.
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { LabError } from '../../lib/errors.js';
 import { INIT_SCRIPT, OVERLAID, STATE_DIR, hostDir, netnsName, type HostPlan } from './plan.js';
@@ -109,14 +119,22 @@ async function prepareLayers(plan: HostPlan, labPublicKey: string, allHosts: Hos
   const upper = `${dir}/upper`;
   const sshDir = mkdirLike(upper, 'etc/ssh');
   const keyFile = `${sshDir}/ssh_host_ed25519_key`;
-  if (!existsSync(keyFile)) await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `root@${plan.name}`, '-f', keyFile], `making the host key of ${plan.name}`);
+  if (!existsSync(keyFile))
+    await must(
+      'ssh-keygen',
+      ['-q', '-t', 'ed25519', '-N', '', '-C', `root@${plan.name}`, '-f', keyFile],
+      `making the host key of ${plan.name}`,
+    );
   writeFileSync(`${sshDir}/sshd_config`, sshdConfig(plan.address));
   const rootSsh = mkdirLike(upper, 'root/.ssh');
   chmodSync(rootSsh, 0o700);
   writeFileSync(`${rootSsh}/authorized_keys`, labPublicKey.trim() + '\n', { mode: 0o600 });
   // Root's shell start-up files as on a fresh Debian host: the machine's own (pyenv, cargo…)
   // would run on every ssh command in every host and slow the deploy engine down.
-  for (const [file, fallback] of [['.bashrc', ''], ['.profile', 'if [ -f ~/.bashrc ]; then . ~/.bashrc; fi\n']]) {
+  for (const [file, fallback] of [
+    ['.bashrc', ''],
+    ['.profile', 'if [ -f ~/.bashrc ]; then . ~/.bashrc; fi\n'],
+  ]) {
     const debian = `/usr/share/base-files/dot${file}`;
     writeFileSync(`${upper}/root/${file}`, existsSync(debian) ? readFileSync(debian) : fallback, { mode: 0o644 });
   }
@@ -145,7 +163,24 @@ export async function startHost(plan: HostPlan, labPublicKey: string, allHosts: 
   const log = openSync(`${hostDir(plan.name)}/init.log`, 'a');
   const child = spawn(
     'nsenter',
-    [`--net=/run/netns/${ns}`, '--', 'unshare', '--mount', '--uts', '--ipc', '--pid', '--fork', '--kill-child', '--propagation', 'private', '--', '/bin/bash', INIT_SCRIPT, plan.name, hostDir(plan.name)],
+    [
+      `--net=/run/netns/${ns}`,
+      '--',
+      'unshare',
+      '--mount',
+      '--uts',
+      '--ipc',
+      '--pid',
+      '--fork',
+      '--kill-child',
+      '--propagation',
+      'private',
+      '--',
+      '/bin/bash',
+      INIT_SCRIPT,
+      plan.name,
+      hostDir(plan.name),
+    ],
     { detached: true, stdio: ['ignore', log, log] },
   );
   closeSync(log);
@@ -167,7 +202,13 @@ export async function startHost(plan: HostPlan, labPublicKey: string, allHosts: 
 
 export function initLogTail(host: string): string {
   try {
-    return readFileSync(`${hostDir(host)}/init.log`, 'utf8').trim().split('\n').slice(-5).join(' | ') || 'no output';
+    return (
+      readFileSync(`${hostDir(host)}/init.log`, 'utf8')
+        .trim()
+        .split('\n')
+        .slice(-5)
+        .join(' | ') || 'no output'
+    );
   } catch {
     return 'no init log';
   }
@@ -198,10 +239,31 @@ export async function waitForSsh(record: HostRecord, timeoutMs = 20_000): Promis
   throw new LabError(`sshd of host ${record.name} did not answer at ${record.address}:22: ${initLogTail(record.name)}`);
 }
 
-const HOST_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'LANG=C.UTF-8', 'USER=root', 'LOGNAME=root'];
+const HOST_ENV = [
+  'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  'HOME=/root',
+  'LANG=C.UTF-8',
+  'USER=root',
+  'LOGNAME=root',
+];
 
 /** nsenter arguments that run argv inside the host with a clean root environment. */
 export function nsenterArgs(record: HostRecord, argv: string[]): string[] {
   const term = process.env.TERM ? [`TERM=${process.env.TERM}`] : [];
-  return ['-t', String(record.initPid), '-m', '-u', '-i', '-n', '-p', '--wd=/root', '--', '/usr/bin/env', '-i', ...HOST_ENV, ...term, ...argv];
+  return [
+    '-t',
+    String(record.initPid),
+    '-m',
+    '-u',
+    '-i',
+    '-n',
+    '-p',
+    '--wd=/root',
+    '--',
+    '/usr/bin/env',
+    '-i',
+    ...HOST_ENV,
+    ...term,
+    ...argv,
+  ];
 }

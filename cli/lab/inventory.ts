@@ -30,8 +30,22 @@ function hostsYaml(hosts: HostRecord[]): string {
         .filter((h) => h.kind === 'master' || h.kind === 'poller')
         .map((h): [string, unknown] =>
           h.kind === 'master'
-            ? [h.name, { address: h.address, roles: ['web', 'mariadb', 'rrdcached', 'redis', 'memcached', 'poller'], agent: { distributed_poller_group: [0] } }]
-            : [h.name, { address: h.address, roles: ['poller', 'discovery', 'ping'], agent: { distributed_poller_group: [0, 1] } }],
+            ? [
+                h.name,
+                {
+                  address: h.address,
+                  roles: ['web', 'mariadb', 'rrdcached', 'redis', 'memcached', 'poller'],
+                  agent: { distributed_poller_group: [0] },
+                },
+              ]
+            : [
+                h.name,
+                {
+                  address: h.address,
+                  roles: ['poller', 'discovery', 'ping'],
+                  agent: { distributed_poller_group: [0, 1] },
+                },
+              ],
         ),
     ),
   };
@@ -42,7 +56,10 @@ function hostsYaml(hosts: HostRecord[]): string {
       if (path.filter((p) => isCollection(p)).length >= 2) node.flow = true;
     },
   });
-  return '# yaml-language-server: $schema=../../docs/inventory.schema.json\n# Written by `nms lab up`; rewritten on each run.\n' + yaml.toString({ lineWidth: 0 });
+  return (
+    '# yaml-language-server: $schema=../../docs/inventory.schema.json\n# Written by `nms lab up`; rewritten on each run.\n' +
+    yaml.toString({ lineWidth: 0 })
+  );
 }
 
 /** One flow mapping per line: 10,000 devices stay readable and quick to write. */
@@ -77,7 +94,9 @@ export function writeInventory(dir: string, hosts: HostRecord[], devices: number
     web_admin_password: generateSecret(18),
   };
   const secretsFile = `${dir}/secrets.yaml`;
-  writeFileSync(secretsFile, '# Written by `nms lab up`. Never print or commit this file.\n' + stringify(secrets), { mode: 0o600 });
+  writeFileSync(secretsFile, '# Written by `nms lab up`. Never print or commit this file.\n' + stringify(secrets), {
+    mode: 0o600,
+  });
   chmodSync(secretsFile, 0o600); // an existing file keeps its mode on write
   writeFileSync(`${dir}/known_hosts`, knownHostsText(hosts));
 }

@@ -10,7 +10,16 @@ import { mkdirLike, nsenterArgs, startHost, tcpOpen, waitForSsh, writeInitScript
 import { applyDeviceAction, type DeviceAction, type LabDevicesResult } from './devices.js';
 import { knownHostsText, writeInventory } from './inventory.js';
 import { createBridge, noteNetnsMount } from './network.js';
-import { ALL_KNOWN_HOSTS, KEY_PATH, STATE_DIR, checkHostName, checkShape, nextExtraAddress, planHosts, type HostPlan } from './plan.js';
+import {
+  ALL_KNOWN_HOSTS,
+  KEY_PATH,
+  STATE_DIR,
+  checkHostName,
+  checkShape,
+  nextExtraAddress,
+  planHosts,
+  type HostPlan,
+} from './plan.js';
 import { simulatorMissing, stageSimulator, startSimulator } from './simulator.js';
 import { readState, sameProcess, withLock, writeState, type LabState } from './state.js';
 import { checkRequirements, must, nsInode } from './sys.js';
@@ -61,7 +70,9 @@ export function repoRoot(): string {
 
 /** True when every recorded host's init is the very process `up` started, in its namespace. */
 function running(state: LabState): boolean {
-  return state.hosts.every((h) => sameProcess(h.initPid, h.initStart) && nsInode(`/run/netns/${h.netns}`) === h.netnsInode);
+  return state.hosts.every(
+    (h) => sameProcess(h.initPid, h.initStart) && nsInode(`/run/netns/${h.netns}`) === h.netnsInode,
+  );
 }
 
 const INVENTORY_FILES = ['hosts.yaml', 'devices.yaml', 'secrets.yaml', 'known_hosts'];
@@ -90,7 +101,8 @@ async function sshAnswers(state: LabState): Promise<boolean> {
 }
 
 async function ensureKey(): Promise<string> {
-  if (!existsSync(KEY_PATH)) await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'nms-lab', '-f', KEY_PATH], 'making the lab key');
+  if (!existsSync(KEY_PATH))
+    await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'nms-lab', '-f', KEY_PATH], 'making the lab key');
   return readFileSync(`${KEY_PATH}.pub`, 'utf8');
 }
 
@@ -113,7 +125,9 @@ export async function labUp(options: LabUpOptions = {}, progress: Progress = qui
       if (sim && !sameProcess(sim.pid, sim.start)) {
         // A stopped simulator (a test may kill it on purpose) is restarted; the hosts are kept.
         const host = previous.hosts.find((h) => h.kind === 'devices')!;
-        previous.simulator = await progress.step(`Restarting the simulator: ${sim.devices} devices`, () => startSimulator(host, sim.devices, sim.bundle));
+        previous.simulator = await progress.step(`Restarting the simulator: ${sim.devices} devices`, () =>
+          startSimulator(host, sim.devices, sim.bundle),
+        );
         writeState(previous);
       }
       if (ensureInventory(previous, inventory)) writeState(previous);
@@ -132,13 +146,18 @@ export async function labUp(options: LabUpOptions = {}, progress: Progress = qui
     if (withSimulator) stageSimulator(bundle, mkdirLike);
     const state: LabState = { version: 1, createdAt: new Date().toISOString(), pollers, devices, inventory, hosts: [] };
     // Recorded as soon as hosts exist, so an interrupted run is found and cleaned next time.
-    state.hosts = await progress.step(`Hosts ${plan.map((h) => h.name).join(', ')}`, () => Promise.all(plan.map((h) => startHost(h, labKey, plan))));
+    state.hosts = await progress.step(`Hosts ${plan.map((h) => h.name).join(', ')}`, () =>
+      Promise.all(plan.map((h) => startHost(h, labKey, plan))),
+    );
     writeState(state);
     await progress.step('sshd in every host', () => Promise.all(state.hosts.map((h) => waitForSsh(h))));
     let simulatorNote: string | undefined;
     if (withSimulator) {
       const host = state.hosts.find((h) => h.kind === 'devices')!;
-      state.simulator = await progress.step(`Simulator: ${devices} devices on 198.19.0.0/16 (each its own address)`, () => startSimulator(host, devices, bundle));
+      state.simulator = await progress.step(
+        `Simulator: ${devices} devices on 198.19.0.0/16 (each its own address)`,
+        () => startSimulator(host, devices, bundle),
+      );
       writeState(state);
     } else if (devices > 0 && missing) {
       simulatorNote = missing;
@@ -238,7 +257,12 @@ export async function labStatus(): Promise<LabStatus> {
     }),
   );
   const sim = state?.simulator;
-  const simulator = sim && { running: sameProcess(sim.pid, sim.start), pid: sim.pid, devices: sim.devices, rssKiB: rssKiB(sim.pid) };
+  const simulator = sim && {
+    running: sameProcess(sim.pid, sim.start),
+    pid: sim.pid,
+    devices: sim.devices,
+    rssKiB: rssKiB(sim.pid),
+  };
   const up = !!state && hosts.length > 0;
   return {
     up,
@@ -269,7 +293,9 @@ export async function labAddHost(name: string, progress: Progress = quiet): Prom
     if (state.hosts.some((h) => h.name === name)) throw new UsageError(`the lab already has a host named ${name}`);
     const plan: HostPlan = { name, address: nextExtraAddress(state.hosts.map((h) => h.address)), kind: 'extra' };
     const labKey = readFileSync(`${KEY_PATH}.pub`, 'utf8');
-    const record = await progress.step(`Host ${name} at ${plan.address}`, () => startHost(plan, labKey, [...state.hosts, plan]));
+    const record = await progress.step(`Host ${name} at ${plan.address}`, () =>
+      startHost(plan, labKey, [...state.hosts, plan]),
+    );
     state.hosts.push(record);
     writeState(state);
     await progress.step(`sshd in ${name}`, () => waitForSsh(record));
@@ -285,7 +311,10 @@ export async function labRemoveHost(name: string): Promise<{ removed: string; pr
     const state = upState();
     const record = state.hosts.find((h) => h.name === name);
     if (!record) throw new UsageError(`the lab has no host named ${name}`);
-    if (record.kind !== 'extra') throw new UsageError(`${name} is part of the lab's plan, not an extra host`, { hint: 'use `nms lab down` to remove the whole lab' });
+    if (record.kind !== 'extra')
+      throw new UsageError(`${name} is part of the lab's plan, not an extra host`, {
+        hint: 'use `nms lab down` to remove the whole lab',
+      });
     const processes = await removeHost(record);
     state.hosts = state.hosts.filter((h) => h !== record);
     writeState(state);
@@ -296,14 +325,20 @@ export async function labRemoveHost(name: string): Promise<{ removed: string; pr
 
 /** Runs argv inside a host with the caller's terminal; resolves to its exit code. */
 export async function labExec(host: string, argv: string[]): Promise<number> {
-  if (argv.length === 0) throw new UsageError('nothing to run: give a command after --, e.g. nms lab exec master -- hostname');
+  if (argv.length === 0)
+    throw new UsageError('nothing to run: give a command after --, e.g. nms lab exec master -- hostname');
   checkRequirements();
   const record = upState().hosts.find((h) => h.name === host);
-  if (!record) throw new UsageError(`the lab has no host named ${host}`, { hint: 'see `nms lab status` for its hosts' });
+  if (!record)
+    throw new UsageError(`the lab has no host named ${host}`, { hint: 'see `nms lab status` for its hosts' });
   return new Promise((resolveCode, reject) => {
     const child = spawn('nsenter', nsenterArgs(record, argv), { stdio: 'inherit' });
     child.on('error', reject);
-    child.on('exit', (code, signal) => resolveCode(code ?? 128 + (signal ? ({ SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 1 : 1)));
+    child.on('exit', (code, signal) =>
+      resolveCode(
+        code ?? 128 + (signal ? (({ SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 1) : 1),
+      ),
+    );
   });
 }
 
@@ -311,6 +346,7 @@ export async function labExec(host: string, argv: string[]): Promise<number> {
 export async function labDevice(action: DeviceAction, refs: string[]): Promise<LabDevicesResult> {
   checkRequirements();
   const state = upState();
-  if (!state.simulator) throw new LabError('the lab has no simulated devices', { hint: 'run `nms lab down` and `nms lab up --devices N`' });
+  if (!state.simulator)
+    throw new LabError('the lab has no simulated devices', { hint: 'run `nms lab down` and `nms lab up --devices N`' });
   return applyDeviceAction(action, refs, state.devices);
 }

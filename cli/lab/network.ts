@@ -3,17 +3,31 @@
 // simulated devices' network (198.19.0.0/16) through the devices host, which answers for all of
 // it (a `local` route) and drops what `nms lab device down|snmp-down` names (an nftables set).
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { BRIDGE, BRIDGE_CIDR, DEVICE_NETWORK, DEVICES_ADDRESS, PREFIX, STATE_DIR, netnsName, vethName } from './plan.js';
+import {
+  BRIDGE,
+  BRIDGE_CIDR,
+  DEVICE_NETWORK,
+  DEVICES_ADDRESS,
+  PREFIX,
+  STATE_DIR,
+  netnsName,
+  vethName,
+} from './plan.js';
 import { must, run } from './sys.js';
 
 export async function createBridge(): Promise<void> {
   const exists = await run('ip', ['link', 'show', BRIDGE]);
   if (exists.code !== 0) await must('ip', ['link', 'add', BRIDGE, 'type', 'bridge'], 'creating the lab bridge');
   const addr = await run('ip', ['-4', '-o', 'addr', 'show', 'dev', BRIDGE]);
-  if (!addr.stdout.includes(BRIDGE_CIDR)) await must('ip', ['addr', 'add', BRIDGE_CIDR, 'dev', BRIDGE], 'addressing the lab bridge');
+  if (!addr.stdout.includes(BRIDGE_CIDR))
+    await must('ip', ['addr', 'add', BRIDGE_CIDR, 'dev', BRIDGE], 'addressing the lab bridge');
   await must('ip', ['link', 'set', BRIDGE, 'up'], 'bringing the lab bridge up');
   // The machine reaches the devices too (lab up's own SNMP probes, tests); gone with the bridge.
-  await must('ip', ['route', 'replace', DEVICE_NETWORK, 'via', DEVICES_ADDRESS, 'dev', BRIDGE, 'onlink'], 'routing the device network');
+  await must(
+    'ip',
+    ['route', 'replace', DEVICE_NETWORK, 'via', DEVICES_ADDRESS, 'dev', BRIDGE, 'onlink'],
+    'routing the device network',
+  );
 }
 
 /** The nftables table of the devices host: addresses in @down get nothing, in @snmpdown no SNMP. */
@@ -76,16 +90,28 @@ async function createHostNetworkNow(host: string, address: string, devicesHost: 
   const ns = netnsName(host);
   const veth = vethName(address);
   await must('ip', ['netns', 'add', ns], `creating network namespace ${ns}`);
-  await must('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns], `creating the veth of ${host}`);
+  await must(
+    'ip',
+    ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns],
+    `creating the veth of ${host}`,
+  );
   await must('ip', ['link', 'set', veth, 'master', BRIDGE, 'up'], `attaching ${host} to the bridge`);
   await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up'], `bringing up loopback in ${host}`);
   await must('ip', ['-n', ns, 'addr', 'add', `${address}/24`, 'dev', 'eth0'], `addressing ${host}`);
   await must('ip', ['-n', ns, 'link', 'set', 'eth0', 'up'], `bringing up eth0 in ${host}`);
   if (devicesHost) {
-    await must('ip', ['-n', ns, 'route', 'add', 'local', DEVICE_NETWORK, 'dev', 'lo'], `giving ${host} the device network`);
+    await must(
+      'ip',
+      ['-n', ns, 'route', 'add', 'local', DEVICE_NETWORK, 'dev', 'lo'],
+      `giving ${host} the device network`,
+    );
     await must('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], `the device filter in ${host}`, { input: DEVICE_FILTER });
   } else {
-    await must('ip', ['-n', ns, 'route', 'add', DEVICE_NETWORK, 'via', DEVICES_ADDRESS], `routing ${host} to the devices`);
+    await must(
+      'ip',
+      ['-n', ns, 'route', 'add', DEVICE_NETWORK, 'via', DEVICES_ADDRESS],
+      `routing ${host} to the devices`,
+    );
   }
 }
 

@@ -22,9 +22,9 @@ export const OVERLAID = ['etc', 'opt', 'usr', 'root', 'home', 'srv', 'var'] as c
 
 /** The devices host; it answers for every simulated device's own address (DEVICE_NETWORK). */
 export const DEVICES_ADDRESS = '198.18.0.200';
-/** Every simulated device listens on its own address (lab/simulator/addresses.ts), this port. */
+/** Every simulated device listens on its own address (simulator/addresses.ts), this port. */
 export const DEVICE_PORT = 161;
-export { DEVICE_NETWORK, DEVICE_NETWORK_BASE, deviceAddress, deviceIndexOf } from '../../lab/simulator/addresses.js';
+export { DEVICE_NETWORK, DEVICE_NETWORK_BASE, deviceAddress, deviceIndexOf } from '../../simulator/addresses.js';
 export const FIRST_EXTRA_OCTET = 50;
 export const MAX_POLLERS = FIRST_EXTRA_OCTET - 11;
 /** The simulator's own limit (one UDP socket per device). */
@@ -55,14 +55,17 @@ const HOST_NAME = /^[a-z][a-z0-9-]{0,29}$/;
 
 export function checkHostName(name: string): void {
   if (!HOST_NAME.test(name)) {
-    throw new UsageError(`host name "${name}" is not valid: use a-z, 0-9 and "-", starting with a letter, at most 30 characters`);
+    throw new UsageError(
+      `host name "${name}" is not valid: use a-z, 0-9 and "-", starting with a letter, at most 30 characters`,
+    );
   }
 }
 
 /** The hosts of `nms lab up --pollers N`: master .10, pollerN .(10+N), devices .200. */
 export function planHosts(pollers: number): HostPlan[] {
   const hosts: HostPlan[] = [{ name: 'master', address: `${SUBNET_PREFIX}10`, kind: 'master' }];
-  for (let i = 1; i <= pollers; i++) hosts.push({ name: `poller${i}`, address: `${SUBNET_PREFIX}${10 + i}`, kind: 'poller' });
+  for (let i = 1; i <= pollers; i++)
+    hosts.push({ name: `poller${i}`, address: `${SUBNET_PREFIX}${10 + i}`, kind: 'poller' });
   hosts.push({ name: 'devices', address: DEVICES_ADDRESS, kind: 'devices' });
   return hosts;
 }

@@ -1,4 +1,4 @@
-// Starts the SNMP simulator (lab/simulator, bundled as dist/nms-simulator.mjs) inside the
+// Starts the SNMP simulator (simulator, bundled as dist/nms-simulator.mjs) inside the
 // devices host and waits until simulated devices answer. The bundle is copied into the host's
 // own /opt so the host does not depend on where the repository was cloned.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -20,7 +20,8 @@ const FD_LIMIT = 65536;
  * repository's placeholder entry point, not a simulator.
  */
 export function simulatorMissing(bundle: string): string | undefined {
-  if (!existsSync(bundle)) return `${bundle} does not exist yet: no devices are simulated (build it with node scripts/build.mjs)`;
+  if (!existsSync(bundle))
+    return `${bundle} does not exist yet: no devices are simulated (build it with node scripts/build.mjs)`;
   if (statSync(bundle).size < 4096) return `${bundle} is still a placeholder: no devices are simulated`;
   return undefined;
 }
@@ -51,7 +52,12 @@ function findSimulator(host: HostRecord): number | undefined {
 /** One SNMP GET of sysName.0 from a simulated device; true when it answers. */
 export function snmpAnswers(address: string, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
-    const session = snmp.createSession(address, 'public', { port: DEVICE_PORT, timeout: timeoutMs, retries: 0, version: snmp.Version2c });
+    const session = snmp.createSession(address, 'public', {
+      port: DEVICE_PORT,
+      timeout: timeoutMs,
+      retries: 0,
+      version: snmp.Version2c,
+    });
     session.on('error', () => undefined);
     session.get(['1.3.6.1.2.1.1.5.0'], (err: Error | null) => {
       session.close();
@@ -70,7 +76,13 @@ function readFileOr(path: string): string {
 
 function logTail(): string {
   try {
-    return readFileSync(`${hostDir('devices')}/upper${SIMULATOR_LOG}`, 'utf8').trim().split('\n').slice(-5).join(' | ') || 'no output';
+    return (
+      readFileSync(`${hostDir('devices')}/upper${SIMULATOR_LOG}`, 'utf8')
+        .trim()
+        .split('\n')
+        .slice(-5)
+        .join(' | ') || 'no output'
+    );
   } catch {
     return 'no log';
   }
@@ -88,7 +100,8 @@ export async function startSimulator(host: HostRecord, devices: number, bundle: 
     if (pid === undefined) await sleep(100);
   }
   const start = pid === undefined ? undefined : startTime(pid);
-  if (pid === undefined || start === undefined) throw new LabError(`the simulator did not start in the devices host: ${logTail()}`);
+  if (pid === undefined || start === undefined)
+    throw new LabError(`the simulator did not start in the devices host: ${logTail()}`);
   // The simulator prints `ready:` once every socket is bound; then SNMP proves it answers.
   const log = `${hostDir('devices')}/upper${SIMULATOR_LOG}`;
   const readyBy = Date.now() + 30_000 + devices * 10;
@@ -102,7 +115,10 @@ export async function startSimulator(host: HostRecord, devices: number, bundle: 
   for (const i of probes) {
     while (!(await snmpAnswers(deviceAddress(i)))) {
       if (startTime(pid) !== start) throw new LabError(`the simulator exited: ${logTail()}`);
-      if (Date.now() > deadline) throw new LabError(`simulated device ${i} (udp ${deviceAddress(i)}:${DEVICE_PORT}) does not answer: ${logTail()}`);
+      if (Date.now() > deadline)
+        throw new LabError(
+          `simulated device ${i} (udp ${deviceAddress(i)}:${DEVICE_PORT}) does not answer: ${logTail()}`,
+        );
       await sleep(200);
     }
   }

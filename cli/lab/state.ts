@@ -1,6 +1,16 @@
 // The lab's state file (what `up` built) and a lock so two lab commands never build or tear
 // down at the same time. Both live under the fixed state dir, outside any repository.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { LabError } from '../../lib/errors.js';
 import type { HostRecord } from './host.js';
 import { STATE_DIR, STATE_FILE } from './plan.js';
@@ -67,7 +77,8 @@ export async function withLock<T>(fn: () => Promise<T>, waitMs = 120_000): Promi
         rmSync(LOCK, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new LabError(`another lab command (pid ${owner}) is still running`, { hint: 'wait for it to finish' });
+      if (Date.now() > deadline)
+        throw new LabError(`another lab command (pid ${owner}) is still running`, { hint: 'wait for it to finish' });
       await sleep(250);
     }
   }

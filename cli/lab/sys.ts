@@ -11,18 +11,40 @@ export interface RunResult {
 }
 
 /** Runs a program without a shell; never throws for a non-zero exit (see {@link must}). */
-export function run(cmd: string, args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  options: { input?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = execFile(cmd, args, { timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : 127) : 0;
-      resolve({ code: err && code === 0 ? 1 : code, stdout: String(stdout), stderr: String(stderr || (err && !stderr ? err.message : '')) });
-    });
+    const child = execFile(
+      cmd,
+      args,
+      { timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as NodeJS.ErrnoException).code === 'number'
+            ? Number((err as NodeJS.ErrnoException).code)
+            : 127
+          : 0;
+        resolve({
+          code: err && code === 0 ? 1 : code,
+          stdout: String(stdout),
+          stderr: String(stderr || (err && !stderr ? err.message : '')),
+        });
+      },
+    );
     if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }
 
 /** Runs a program and throws LabError with its stderr when it fails. */
-export async function must(cmd: string, args: string[], what: string, options: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+export async function must(
+  cmd: string,
+  args: string[],
+  what: string,
+  options: { input?: string; timeoutMs?: number } = {},
+): Promise<string> {
   const r = await run(cmd, args, options);
   if (r.code !== 0) throw new LabError(`${what} failed (${cmd}): ${r.stderr.trim() || `exit ${r.code}`}`);
   return r.stdout;
@@ -38,9 +60,12 @@ const REQUIRED_PROGRAMS: [string, string][] = [
 
 /** Refuses, with the reason and the fix, when this machine cannot host the lab. */
 export function checkRequirements(): void {
-  if (process.platform !== 'linux') throw new LabError(`the lab needs Linux (namespaces, overlayfs); this is ${process.platform}`);
+  if (process.platform !== 'linux')
+    throw new LabError(`the lab needs Linux (namespaces, overlayfs); this is ${process.platform}`);
   if (process.getuid?.() !== 0) {
-    throw new LabError('the lab needs root (it creates namespaces, links and mounts)', { hint: 'run it as root, e.g. sudo npx nms lab up' });
+    throw new LabError('the lab needs root (it creates namespaces, links and mounts)', {
+      hint: 'run it as root, e.g. sudo npx nms lab up',
+    });
   }
   for (const ns of ['net', 'mnt', 'uts', 'pid', 'ipc']) {
     try {
@@ -50,13 +75,17 @@ export function checkRequirements(): void {
     }
   }
   if (!/\toverlay$/m.test(readFileSync('/proc/filesystems', 'utf8'))) {
-    throw new LabError('this kernel offers no overlay filesystem', { hint: 'load it with `modprobe overlay`, then run again' });
+    throw new LabError('this kernel offers no overlay filesystem', {
+      hint: 'load it with `modprobe overlay`, then run again',
+    });
   }
   for (const [path, pkg] of REQUIRED_PROGRAMS) {
     try {
       accessSync(path, constants.X_OK);
     } catch {
-      throw new LabError(`${path} is missing`, { hint: `install it: apt-get install ${pkg} (or bash scripts/install-deps.sh)` });
+      throw new LabError(`${path} is missing`, {
+        hint: `install it: apt-get install ${pkg} (or bash scripts/install-deps.sh)`,
+      });
     }
   }
 }

@@ -71,12 +71,19 @@ export async function addPoller(o: AddPollerOptions): Promise<AddPollerResult> {
   const say = o.onProgress ?? (() => {});
   const roles = o.roles ?? ['poller', 'discovery'];
   const bad = roles.filter((r) => !AGENT_ONLY_ROLES.includes(r));
-  if (bad.length) throw new UsageError(`--roles takes poller, discovery and ping only (got ${bad.join(', ')})`, { hint: 'the cluster services (web, mariadb, redis, ...) stay on the master' });
+  if (bad.length)
+    throw new UsageError(`--roles takes poller, discovery and ping only (got ${bad.join(', ')})`, {
+      hint: 'the cluster services (web, mariadb, redis, ...) stay on the master',
+    });
   const groups = o.groups ?? [0];
   const before = await loadInventory(o.inventory);
   const raw: RawHost = { address: o.address, roles, agent: { distributed_poller_group: groups } };
   if (o.sshUser !== undefined || o.sshPort !== undefined || o.sshKey !== undefined)
-    raw.ssh = { ...(o.sshUser !== undefined ? { user: o.sshUser } : {}), ...(o.sshPort !== undefined ? { port: o.sshPort } : {}), ...(o.sshKey !== undefined ? { key: o.sshKey } : {}) };
+    raw.ssh = {
+      ...(o.sshUser !== undefined ? { user: o.sshUser } : {}),
+      ...(o.sshPort !== undefined ? { port: o.sshPort } : {}),
+      ...(o.sshKey !== undefined ? { key: o.sshKey } : {}),
+    };
 
   // 1. the inventory, validated as a whole; undone (byte for byte) when it does not validate
   const restore = snapshotInventory(before.dir);
@@ -86,7 +93,8 @@ export async function addPoller(o: AddPollerOptions): Promise<AddPollerResult> {
     inv = await loadInventory(o.inventory);
   } catch (err) {
     restore();
-    if (err instanceof InventoryError) throw new InventoryError(err.problems.map((p) => ({ ...p, message: `${p.message} (${o.name} was not added)` })));
+    if (err instanceof InventoryError)
+      throw new InventoryError(err.problems.map((p) => ({ ...p, message: `${p.message} (${o.name} was not added)` })));
     throw err;
   }
   const host = inv.hosts.find((h) => h.name === o.name) as HostSpec;
@@ -118,14 +126,30 @@ export async function addPoller(o: AddPollerOptions): Promise<AddPollerResult> {
   // 3. deploy the new host and what the master needs for it
   const limit = [...new Set([...masterHosts(inv), o.name])];
   say(`deploying ${limit.join(', ')} ...`);
-  const res = await deploy({ inventory: inv, limit, strictHostKeys: o.strictHostKeys, agentBundlePath: o.agentBundlePath, onEvent: (h, m) => say(`  [${h}] ${m}`) });
-  const summary = res.hosts.map((h) => ({ host: h.host, status: h.status, changed: h.changed, ...(h.error ? { error: h.error } : {}) }));
+  const res = await deploy({
+    inventory: inv,
+    limit,
+    strictHostKeys: o.strictHostKeys,
+    agentBundlePath: o.agentBundlePath,
+    onEvent: (h, m) => say(`  [${h}] ${m}`),
+  });
+  const summary = res.hosts.map((h) => ({
+    host: h.host,
+    status: h.status,
+    changed: h.changed,
+    ...(h.error ? { error: h.error } : {}),
+  }));
   const failed = res.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable');
   if (failed.length)
-    throw new DeployError(`deploy for ${o.name} failed: ${failed.map((h) => `${h.host}: ${h.error ?? h.status}`).join('; ')}`, {
-      hint: `${o.name} stays in the inventory: fix the cause and run \`nms deploy -i ${o.inventory} --limit ${limit.join(',')}\`, or undo with \`nms remove-poller ${o.name} --force -i ${o.inventory}\``,
-    });
-  say(`deploy done: ${summary.map((h) => `${h.host} ${h.status}${h.changed ? ` (${h.changed} changed)` : ''}`).join(', ')}`);
+    throw new DeployError(
+      `deploy for ${o.name} failed: ${failed.map((h) => `${h.host}: ${h.error ?? h.status}`).join('; ')}`,
+      {
+        hint: `${o.name} stays in the inventory: fix the cause and run \`nms deploy -i ${o.inventory} --limit ${limit.join(',')}\`, or undo with \`nms remove-poller ${o.name} --force -i ${o.inventory}\``,
+      },
+    );
+  say(
+    `deploy done: ${summary.map((h) => `${h.host} ${h.status}${h.changed ? ` (${h.changed} changed)` : ''}`).join(', ')}`,
+  );
 
   // 4. wait for its agent to register and do its first job
   const hasDevices = inv.devices.some((d) => groups.includes(d.poller_group));
@@ -135,23 +159,34 @@ export async function addPoller(o: AddPollerOptions): Promise<AddPollerResult> {
     await master.start();
     try {
       const timeoutMs = o.waitTimeoutMs ?? (host.agent.service_poller_frequency + 120) * 1000;
-      say(`waiting up to ${Math.round(timeoutMs / 1000)} s for ${o.name}'s agent to register${hasDevices ? ' and poll its first device' : ''} ...`);
+      say(
+        `waiting up to ${Math.round(timeoutMs / 1000)} s for ${o.name}'s agent to register${hasDevices ? ' and poll its first device' : ''} ...`,
+      );
       wait = await waitForJoin(master, o.name, {
         timeoutMs,
         registeredIsEnough: !hasDevices,
-        onStage: (stage, ms) => say(stage === 'registered' ? `${o.name} registered after ${(ms / 1000).toFixed(1)} s` : `${o.name} polled its first device after ${(ms / 1000).toFixed(1)} s`),
+        onStage: (stage, ms) =>
+          say(
+            stage === 'registered'
+              ? `${o.name} registered after ${(ms / 1000).toFixed(1)} s`
+              : `${o.name} polled its first device after ${(ms / 1000).toFixed(1)} s`,
+          ),
       });
     } finally {
       master.close();
     }
     if (wait.refusing)
-      throw new NmsError(`${o.name} registered but refuses work: ${wait.refusing}`, { hint: `read /var/log/nms/agent.log on ${o.name}; \`nms status -i ${o.inventory}\` names the fix` });
+      throw new NmsError(`${o.name} registered but refuses work: ${wait.refusing}`, {
+        hint: `read /var/log/nms/agent.log on ${o.name}; \`nms status -i ${o.inventory}\` names the fix`,
+      });
     const goal = hasDevices ? 'polling' : 'registered';
     if (wait.stage !== goal && !(goal === 'registered' && wait.stage === 'polling')) {
       const why = await doctorFailures(inv, host, o.strictHostKeys);
       throw new NmsError(
         `${o.name} was deployed but ${wait.stage === 'waiting' ? 'its agent has not registered' : 'has not polled a device yet'} after ${Math.round((o.waitTimeoutMs ?? (host.agent.service_poller_frequency + 120) * 1000) / 1000)} s${wait.lastError ? ` (${wait.lastError})` : ''}${why ? `; its doctor says: ${why}` : ''}`,
-        { hint: `it stays in the inventory; \`nms status -i ${o.inventory}\` says what is wrong, \`nms deploy -i ${o.inventory} --limit ${limit.join(',')}\` repairs settings, grants and firewall` },
+        {
+          hint: `it stays in the inventory; \`nms status -i ${o.inventory}\` says what is wrong, \`nms deploy -i ${o.inventory} --limit ${limit.join(',')}\` repairs settings, grants and firewall`,
+        },
       );
     }
   }

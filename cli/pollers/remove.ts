@@ -39,7 +39,10 @@ export interface RemovePollerResult {
  * Groups that have devices and would have no host with `poller` (or no host with `discovery`:
  * a device is discovered before its first poll) once `name` is gone.
  */
-export function groupsLeftWithoutPoller(inv: Inventory, name: string): Array<{ group: number; devices: number; role: 'poller' | 'discovery' }> {
+export function groupsLeftWithoutPoller(
+  inv: Inventory,
+  name: string,
+): Array<{ group: number; devices: number; role: 'poller' | 'discovery' }> {
   const host = inv.hosts.find((h) => h.name === name);
   if (!host) return [];
   const out: Array<{ group: number; devices: number; role: 'poller' | 'discovery' }> = [];
@@ -48,7 +51,9 @@ export function groupsLeftWithoutPoller(inv: Inventory, name: string): Array<{ g
     if (devices === 0) continue;
     for (const role of ['poller', 'discovery'] as const) {
       if (!host.roles.includes(role)) continue;
-      const others = inv.hosts.filter((h) => h.name !== name && h.roles.includes(role) && h.agent.distributed_poller_group.includes(g));
+      const others = inv.hosts.filter(
+        (h) => h.name !== name && h.roles.includes(role) && h.agent.distributed_poller_group.includes(g),
+      );
       if (others.length === 0) {
         out.push({ group: g, devices, role });
         break;
@@ -74,16 +79,24 @@ export async function removePoller(o: RemovePollerOptions): Promise<RemovePoller
   const say = o.onProgress ?? (() => {});
   const inv = await loadInventory(o.inventory);
   const host = inv.hosts.find((h) => h.name === o.name) as HostSpec | undefined;
-  if (!host) throw new UsageError(`${o.name} is not in ${inv.name}/hosts.yaml`, { hint: `hosts are: ${inv.hosts.map((h) => h.name).join(', ')}` });
+  if (!host)
+    throw new UsageError(`${o.name} is not in ${inv.name}/hosts.yaml`, {
+      hint: `hosts are: ${inv.hosts.map((h) => h.name).join(', ')}`,
+    });
   const services = host.roles.filter((r) => (MASTER_SERVICES as readonly string[]).includes(r));
-  if (services.length) throw new UsageError(`${o.name} runs the cluster's ${services.join(', ')}: remove-poller only removes pollers`);
+  if (services.length)
+    throw new UsageError(`${o.name} runs the cluster's ${services.join(', ')}: remove-poller only removes pollers`);
   const orphaned = groupsLeftWithoutPoller(inv, o.name);
   if (orphaned.length && !o.force)
-    throw new UsageError(`removing ${o.name} would leave ${orphaned.map((g) => `poller group ${g.group} (${g.devices} device${g.devices === 1 ? '' : 's'}) with no ${g.role} host`).join(' and ')}`, {
-      hint: `add another poller for ${orphaned.length > 1 ? 'those groups' : 'that group'} first (\`nms add-poller NAME --address ADDR --group ${orphaned[0].group}\`), move the devices, or pass --force`,
-    });
+    throw new UsageError(
+      `removing ${o.name} would leave ${orphaned.map((g) => `poller group ${g.group} (${g.devices} device${g.devices === 1 ? '' : 's'}) with no ${g.role} host`).join(' and ')}`,
+      {
+        hint: `add another poller for ${orphaned.length > 1 ? 'those groups' : 'that group'} first (\`nms add-poller NAME --address ADDR --group ${orphaned[0].group}\`), move the devices, or pass --force`,
+      },
+    );
   const warnings: string[] = [];
-  if (orphaned.length) warnings.push(`poller group ${orphaned.map((g) => g.group).join(', ')} now has no poller (--force)`);
+  if (orphaned.length)
+    warnings.push(`poller group ${orphaned.map((g) => g.group).join(', ')} now has no poller (--force)`);
 
   // 1. drain and remove the agent on the host
   let agentRemoved = false;
@@ -92,11 +105,18 @@ export async function removePoller(o: RemovePollerOptions): Promise<RemovePoller
     await ssh.start();
     say(`stopping the agent on ${o.name} (SIGTERM: running jobs finish first) ...`);
     const r = await ssh.run(uninstallAgentScript());
-    if (r.code !== 0) throw new NmsError(`could not stop the agent on ${o.name}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
+    if (r.code !== 0)
+      throw new NmsError(
+        `could not stop the agent on ${o.name}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`,
+      );
     agentRemoved = true;
     say(`agent and configuration removed from ${o.name} (data in /var/lib/nms and logs in /var/log/nms kept)`);
   } catch (err) {
-    if (!o.force) throw new NmsError(`${(err as Error).message}`, { hint: `nothing was changed; pass --force to remove ${o.name} from the cluster anyway (its agent may keep running until the firewall shuts it out)`, cause: err });
+    if (!o.force)
+      throw new NmsError(`${(err as Error).message}`, {
+        hint: `nothing was changed; pass --force to remove ${o.name} from the cluster anyway (its agent may keep running until the firewall shuts it out)`,
+        cause: err,
+      });
     warnings.push(`${o.name} could not be reached: its agent was not stopped (${(err as Error).message})`);
   } finally {
     ssh.close();
@@ -108,9 +128,24 @@ export async function removePoller(o: RemovePollerOptions): Promise<RemovePoller
   const after = await loadInventory(o.inventory);
   const limit = masterHosts(after);
   say(`deploying ${limit.join(', ')} (firewall) ...`);
-  const res = await deploy({ inventory: after, limit, strictHostKeys: o.strictHostKeys, agentBundlePath: o.agentBundlePath, onEvent: (h, m) => say(`  [${h}] ${m}`) });
-  const summary = res.hosts.map((h) => ({ host: h.host, status: h.status, changed: h.changed, ...(h.error ? { error: h.error } : {}) }));
-  for (const h of res.hosts) if (h.status === 'failed' || h.status === 'unreachable') warnings.push(`deploy of ${h.host} ${h.status}: ${h.error ?? ''}; run \`nms deploy -i ${o.inventory} --limit ${h.host}\` again`);
+  const res = await deploy({
+    inventory: after,
+    limit,
+    strictHostKeys: o.strictHostKeys,
+    agentBundlePath: o.agentBundlePath,
+    onEvent: (h, m) => say(`  [${h}] ${m}`),
+  });
+  const summary = res.hosts.map((h) => ({
+    host: h.host,
+    status: h.status,
+    changed: h.changed,
+    ...(h.error ? { error: h.error } : {}),
+  }));
+  for (const h of res.hosts)
+    if (h.status === 'failed' || h.status === 'unreachable')
+      warnings.push(
+        `deploy of ${h.host} ${h.status}: ${h.error ?? ''}; run \`nms deploy -i ${o.inventory} --limit ${h.host}\` again`,
+      );
 
   let accountDropped = false;
   const dbHost = after.services.mariadb;
@@ -121,7 +156,12 @@ export async function removePoller(o: RemovePollerOptions): Promise<RemovePoller
     const user = sqlString(dbUser(o.name));
     const rows = `SELECT id FROM ${sqlIdent(name)}.poller_cluster WHERE poller_name = ${sqlString(o.name)}`;
     // the table may not exist yet on a cluster that never ran an agent: the account goes first
-    await runSql(db, `DROP USER IF EXISTS ${user}@${sqlString(host.address)};`, after.secrets.db_admin_password, `drop account ${dbUser(o.name)}`);
+    await runSql(
+      db,
+      `DROP USER IF EXISTS ${user}@${sqlString(host.address)};`,
+      after.secrets.db_admin_password,
+      `drop account ${dbUser(o.name)}`,
+    );
     accountDropped = true;
     await runSql(
       db,
@@ -131,9 +171,18 @@ export async function removePoller(o: RemovePollerOptions): Promise<RemovePoller
     ).catch((err) => warnings.push((err as Error).message));
     say(`database account ${dbUser(o.name)}@${host.address} dropped; ${o.name} removed from poller_cluster`);
   } catch (err) {
-    warnings.push(`could not drop the database account of ${o.name}: ${(err as Error).message}; \`nms deploy -i ${o.inventory} --limit ${dbHost.name} --prune\` drops it`);
+    warnings.push(
+      `could not drop the database account of ${o.name}: ${(err as Error).message}; \`nms deploy -i ${o.inventory} --limit ${dbHost.name} --prune\` drops it`,
+    );
   } finally {
     db.close();
   }
-  return { name: o.name, agentRemoved, orphanedGroups: orphaned.map((g) => g.group), deploy: summary, accountDropped, warnings };
+  return {
+    name: o.name,
+    agentRemoved,
+    orphanedGroups: orphaned.map((g) => g.group),
+    deploy: summary,
+    accountDropped,
+    warnings,
+  };
 }

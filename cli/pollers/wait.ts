@@ -15,7 +15,8 @@ export type JoinStage = 'waiting' | 'registered' | 'polling';
 export function joinStage(v: ClusterView, name: string): { stage: JoinStage; node?: ClusterNode; refusing?: string } {
   const n = v.nodes.find((x) => x.poller_name === name && x.registered && !x.stale);
   if (!n) return { stage: 'waiting' };
-  if (n.state !== 'working') return { stage: 'waiting', node: n, ...(n.state && n.state !== 'starting' ? { refusing: n.state } : {}) };
+  if (n.state !== 'working')
+    return { stage: 'waiting', node: n, ...(n.state && n.state !== 'starting' ? { refusing: n.state } : {}) };
   return { stage: (n.jobs_ok ?? 0) > 0 ? 'polling' : 'registered', node: n };
 }
 

@@ -33,7 +33,13 @@ export interface SshHostOptions {
   onNewHostKey?: (hostName: string, fingerprint: string) => void;
 }
 
-export const DEFAULT_SSH_HOST_OPTIONS = { port: 22, user: 'root', strictHostKeys: false, maxChannels: 8, connectTimeoutMs: 10_000 };
+export const DEFAULT_SSH_HOST_OPTIONS = {
+  port: 22,
+  user: 'root',
+  strictHostKeys: false,
+  maxChannels: 8,
+  connectTimeoutMs: 10_000,
+};
 
 export interface RunOptions {
   /** Bytes for the command's stdin (file contents, SQL, scripts). */
@@ -62,14 +68,16 @@ export function sudoWrap(command: string): string {
 }
 
 export class SshHost {
-  readonly opts: Required<Omit<SshHostOptions, 'onNewHostKey' | 'sudo'>> & Pick<SshHostOptions, 'onNewHostKey'> & { sudo: boolean };
+  readonly opts: Required<Omit<SshHostOptions, 'onNewHostKey' | 'sudo'>> &
+    Pick<SshHostOptions, 'onNewHostKey'> & { sudo: boolean };
   private ssh = new NodeSSH();
   private active = 0;
   private waiting: Array<() => void> = [];
 
   constructor(options: SshHostOptions) {
     const o = { ...DEFAULT_SSH_HOST_OPTIONS, ...options };
-    if (!Number.isInteger(o.maxChannels) || o.maxChannels < 1 || o.maxChannels > 10) throw new SshError(`maxChannels must be 1-10 (sshd's MaxSessions is 10), got ${o.maxChannels}`);
+    if (!Number.isInteger(o.maxChannels) || o.maxChannels < 1 || o.maxChannels > 10)
+      throw new SshError(`maxChannels must be 1-10 (sshd's MaxSessions is 10), got ${o.maxChannels}`);
     this.opts = { ...o, sudo: options.sudo ?? o.user !== 'root' };
   }
 
@@ -96,14 +104,20 @@ export class SshHost {
           this.opts.onNewHostKey?.(hostName, verdict.fingerprint);
           return true;
         case 'changed':
-          keyProblem = new HostKeyError(`${hostName}: HOST KEY CHANGED: it presented ${verdict.fingerprint}, ${this.opts.knownHostsPath} has ${verdict.expected}`, {
-            hint: `if the host was rebuilt on purpose, remove its line from ${this.opts.knownHostsPath}`,
-          });
+          keyProblem = new HostKeyError(
+            `${hostName}: HOST KEY CHANGED: it presented ${verdict.fingerprint}, ${this.opts.knownHostsPath} has ${verdict.expected}`,
+            {
+              hint: `if the host was rebuilt on purpose, remove its line from ${this.opts.knownHostsPath}`,
+            },
+          );
           return false;
         case 'unknown-strict':
-          keyProblem = new HostKeyError(`${hostName}: host key ${verdict.fingerprint} is not in ${this.opts.knownHostsPath} and --strict-host-keys is on`, {
-            hint: 'run once without --strict-host-keys to record it, or add it with ssh-keyscan after checking it',
-          });
+          keyProblem = new HostKeyError(
+            `${hostName}: host key ${verdict.fingerprint} is not in ${this.opts.knownHostsPath} and --strict-host-keys is on`,
+            {
+              hint: 'run once without --strict-host-keys to record it, or add it with ssh-keyscan after checking it',
+            },
+          );
           return false;
       }
     };
@@ -130,7 +144,8 @@ export class SshHost {
     try {
       const r = await this.ssh.execCommand(full, { stdin: options.stdin, noTrim: true });
       // no exit status and no signal: the channel closed under the command (host gone)
-      if (r.code === null && !r.signal && !this.ssh.isConnected()) throw new Error('the connection closed during the command');
+      if (r.code === null && !r.signal && !this.ssh.isConnected())
+        throw new Error('the connection closed during the command');
       return { code: r.code ?? (r.signal ? 128 : 255), stdout: r.stdout, stderr: r.stderr };
     } catch (err) {
       throw new ConnectionLostError(`${this.name}: connection lost: ${(err as Error).message}`, { cause: err });
@@ -140,9 +155,14 @@ export class SshHost {
   }
 
   /** Like run() but a non-zero exit becomes an SshError with the command's own message. */
-  async check(command: string, options: RunOptions = {}, what = command.split('\n')[0].slice(0, 80)): Promise<RunResult> {
+  async check(
+    command: string,
+    options: RunOptions = {},
+    what = command.split('\n')[0].slice(0, 80),
+  ): Promise<RunResult> {
     const r = await this.run(command, options);
-    if (r.code !== 0) throw new SshError(`${what}: exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`);
+    if (r.code !== 0)
+      throw new SshError(`${what}: exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`);
     return r;
   }
 
@@ -172,7 +192,11 @@ export class SshHost {
 export function sshForHost(
   inv: { knownHostsPath: string },
   host: { name: string; address: string; ssh: { port: number; user: string; keyPath: string; sudo: boolean } },
-  o: { strictHostKeys?: boolean; connectTimeoutMs?: number; onNewHostKey?: (host: string, fingerprint: string) => void } = {},
+  o: {
+    strictHostKeys?: boolean;
+    connectTimeoutMs?: number;
+    onNewHostKey?: (host: string, fingerprint: string) => void;
+  } = {},
 ): SshHost {
   const { onNewHostKey } = o;
   return new SshHost({

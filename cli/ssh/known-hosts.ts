@@ -46,13 +46,23 @@ export function parseKnownHosts(text: string): Entry[] {
 }
 
 /** Decides what to do with the key a host presented. Pure: the caller records new keys. */
-export function checkHostKey(knownHostsText: string, hostName: string, keyBlob: Buffer, strict: boolean): HostKeyVerdict {
+export function checkHostKey(
+  knownHostsText: string,
+  hostName: string,
+  keyBlob: Buffer,
+  strict: boolean,
+): HostKeyVerdict {
   const type = keyType(keyBlob);
   const key = keyBlob.toString('base64');
   const entries = parseKnownHosts(knownHostsText).filter((e) => e.hosts.includes(hostName));
   if (entries.some((e) => e.type === type && e.key === key)) return { kind: 'known' };
   const sameType = entries.find((e) => e.type === type);
-  if (sameType) return { kind: 'changed', fingerprint: fingerprint(keyBlob), expected: fingerprint(Buffer.from(sameType.key, 'base64')) };
+  if (sameType)
+    return {
+      kind: 'changed',
+      fingerprint: fingerprint(keyBlob),
+      expected: fingerprint(Buffer.from(sameType.key, 'base64')),
+    };
   if (strict) return { kind: 'unknown-strict', fingerprint: fingerprint(keyBlob) };
   return { kind: 'new', fingerprint: fingerprint(keyBlob), line: `${hostName} ${type} ${key}\n` };
 }

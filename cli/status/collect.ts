@@ -26,12 +26,23 @@ export interface CollectOptions {
 export const DEFAULT_COLLECT_OPTIONS = { checkTimeoutMs: 1500, connectTimeoutMs: 5000 };
 
 /** Opens the SSH connection to one inventory host, as deploy does. */
-export function sshFor(inv: Inventory, host: HostSpec, o: Pick<CollectOptions, 'connectTimeoutMs' | 'strictHostKeys' | 'onNewHostKey'> = {}): SshHost {
-  return sshForHost(inv, host, { ...o, connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_COLLECT_OPTIONS.connectTimeoutMs });
+export function sshFor(
+  inv: Inventory,
+  host: HostSpec,
+  o: Pick<CollectOptions, 'connectTimeoutMs' | 'strictHostKeys' | 'onNewHostKey'> = {},
+): SshHost {
+  return sshForHost(inv, host, {
+    ...o,
+    connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_COLLECT_OPTIONS.connectTimeoutMs,
+  });
 }
 
 /** Parses an agent command's JSON answer; `what` names it in the error. */
-export function parseAgentJson<T extends { schema?: string }>(r: { code: number; stdout: string; stderr: string }, schema: string, what: string): T {
+export function parseAgentJson<T extends { schema?: string }>(
+  r: { code: number; stdout: string; stderr: string },
+  schema: string,
+  what: string,
+): T {
   if (r.code === 127) throw new Error(`${what}: nms-agent is not installed (exit 127)`);
   let parsed: T;
   try {
@@ -40,19 +51,27 @@ export function parseAgentJson<T extends { schema?: string }>(r: { code: number;
     const tail = (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ');
     throw new Error(`${what}: exit ${r.code}, no JSON${tail ? `: ${tail}` : ''}`);
   }
-  if (parsed?.schema !== schema) throw new Error(`${what}: answered schema ${JSON.stringify(parsed?.schema)}, expected ${schema} (agent version differs: redeploy it)`);
+  if (parsed?.schema !== schema)
+    throw new Error(
+      `${what}: answered schema ${JSON.stringify(parsed?.schema)}, expected ${schema} (agent version differs: redeploy it)`,
+    );
   return parsed;
 }
 
 /** curl's answer: the body, then a last line with the HTTP code (000 when there was none). */
-export function parseCurl(r: { code: number; stdout: string; stderr: string }): { httpStatus: number | null; body: string; error?: string } {
+export function parseCurl(r: { code: number; stdout: string; stderr: string }): {
+  httpStatus: number | null;
+  body: string;
+  error?: string;
+} {
   const out = r.stdout.replace(/\n$/, '');
   const nl = out.lastIndexOf('\n');
   const codeText = nl >= 0 ? out.slice(nl + 1) : out;
   const body = nl >= 0 ? out.slice(0, nl) : '';
   const http = /^\d{3}$/.test(codeText) && codeText !== '000' ? Number(codeText) : null;
   if (r.code === 127) return { httpStatus: null, body: '', error: 'curl is not installed on the master' };
-  if (r.code !== 0 || http === null) return { httpStatus: http, body, error: (r.stderr.trim().split('\n').pop() || `curl exit ${r.code}`).trim() };
+  if (r.code !== 0 || http === null)
+    return { httpStatus: http, body, error: (r.stderr.trim().split('\n').pop() || `curl exit ${r.code}`).trim() };
   return { httpStatus: http, body };
 }
 
@@ -81,7 +100,14 @@ async function askNode(o: CollectOptions & typeof DEFAULT_COLLECT_OPTIONS, host:
       jobs.push(
         ssh
           .run(`${AGENT_CMD} cluster-status --json --timeout ${t} </dev/null`)
-          .then((r) => void (answers.cluster = parseAgentJson<ClusterView>(r, 'nms-agent-cluster/1', 'nms-agent cluster-status')))
+          .then(
+            (r) =>
+              void (answers.cluster = parseAgentJson<ClusterView>(
+                r,
+                'nms-agent-cluster/1',
+                'nms-agent cluster-status',
+              )),
+          )
           .catch((err) => void (answers.clusterError = (err as Error).message)),
       );
       const url = `https://127.0.0.1:${inv.cluster.web.httpsPort}/api/v0/system`;
@@ -89,9 +115,14 @@ async function askNode(o: CollectOptions & typeof DEFAULT_COLLECT_OPTIONS, host:
       jobs.push(
         ssh
           // -k: the certificate may be self-signed; we talk to 127.0.0.1 on the master itself
-          .run(`curl -sSk -m ${Math.ceil((t * 2) / 1000)} -H @- -w '\\n%{http_code}' ${url}`, { stdin: `X-Auth-Token: ${inv.secrets.api_token}\n` })
+          .run(`curl -sSk -m ${Math.ceil((t * 2) / 1000)} -H @- -w '\\n%{http_code}' ${url}`, {
+            stdin: `X-Auth-Token: ${inv.secrets.api_token}\n`,
+          })
           .then((r) => void (answers.api = { ...parseCurl(r), ms: Date.now() - ta }))
-          .catch((err) => void (answers.api = { httpStatus: null, body: '', error: (err as Error).message, ms: Date.now() - ta })),
+          .catch(
+            (err) =>
+              void (answers.api = { httpStatus: null, body: '', error: (err as Error).message, ms: Date.now() - ta }),
+          ),
       );
     }
     await Promise.all(jobs);

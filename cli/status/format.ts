@@ -11,7 +11,14 @@ export function colours(env: NodeJS.ProcessEnv = process.env): ChalkInstance {
 
 function table(rows: string[][], c: ChalkInstance): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => stripLen(r[i]))));
-  return rows.map((r, ri) => '  ' + r.map((cell, i) => (ri === 0 ? c.bold(cell) : cell) + ' '.repeat(widths[i] - stripLen(cell))).join('  ').trimEnd());
+  return rows.map(
+    (r, ri) =>
+      '  ' +
+      r
+        .map((cell, i) => (ri === 0 ? c.bold(cell) : cell) + ' '.repeat(widths[i] - stripLen(cell)))
+        .join('  ')
+        .trimEnd(),
+  );
 }
 
 const stripLen = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '').length;
@@ -19,22 +26,45 @@ const stripLen = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '').length;
 export function formatStatus(r: StatusReport, c: ChalkInstance = colours()): string {
   const l: string[] = [];
   const verdict = r.healthy ? c.green('healthy') : r.exit_code === 4 ? c.red('UNREACHABLE NODE') : c.red('UNHEALTHY');
-  l.push(`${c.bold('nms status')} ${r.inventory}: ${verdict} (${(r.duration_ms / 1000).toFixed(1)} s, ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'})`);
+  l.push(
+    `${c.bold('nms status')} ${r.inventory}: ${verdict} (${(r.duration_ms / 1000).toFixed(1)} s, ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'})`,
+  );
   const rows = [['host', 'address', 'roles', 'doctor', 'agent', 'groups', 'polled', 'ms']];
   for (const n of r.nodes) {
-    const doctor = !n.reachable ? c.red('unreachable') : n.healthy === null ? c.red('no answer') : n.healthy ? c.green('ok') : c.red(`${n.checks.filter((x) => !x.ok).length} failed`);
+    const doctor = !n.reachable
+      ? c.red('unreachable')
+      : n.healthy === null
+        ? c.red('no answer')
+        : n.healthy
+          ? c.green('ok')
+          : c.red(`${n.checks.filter((x) => !x.ok).length} failed`);
     const agent = n.state === null ? c.dim('-') : n.state === 'working' ? c.green('working') : c.red(n.state);
-    rows.push([n.name + (n.dispatcher ? c.cyan('*') : ''), n.address, n.roles.join(','), doctor, agent, n.groups.join(','), n.jobs_ok === null ? '-' : String(n.jobs_ok), String(n.ms)]);
+    rows.push([
+      n.name + (n.dispatcher ? c.cyan('*') : ''),
+      n.address,
+      n.roles.join(','),
+      doctor,
+      agent,
+      n.groups.join(','),
+      n.jobs_ok === null ? '-' : String(n.jobs_ok),
+      String(n.ms),
+    ]);
   }
   l.push(...table(rows, c));
   const v = r.cluster;
   if (v) {
     const d = v.dispatcher;
-    l.push(`  dispatcher ${c.cyan('*')}: ${d.poller_name ?? c.red('none')}${d.last_tick_age_ms !== null ? `, last tick ${(d.last_tick_age_ms / 1000).toFixed(0)} s ago (${d.due ?? '?'} due, ${d.queued ?? '?'} queued)` : ''}`);
+    l.push(
+      `  dispatcher ${c.cyan('*')}: ${d.poller_name ?? c.red('none')}${d.last_tick_age_ms !== null ? `, last tick ${(d.last_tick_age_ms / 1000).toFixed(0)} s ago (${d.due ?? '?'} due, ${d.queued ?? '?'} queued)` : ''}`,
+    );
     for (const g of v.groups)
-      l.push(`  group ${g.group}: ${g.devices} device${g.devices === 1 ? '' : 's'}, pollers ${g.pollers.length ? g.pollers.join(', ') : c.red('none')}${g.queue ? `, queue ${g.queue.waiting} waiting / ${g.queue.active} active` : ''}`);
+      l.push(
+        `  group ${g.group}: ${g.devices} device${g.devices === 1 ? '' : 's'}, pollers ${g.pollers.length ? g.pollers.join(', ') : c.red('none')}${g.queue ? `, queue ${g.queue.waiting} waiting / ${g.queue.active} active` : ''}`,
+      );
     const dv = v.devices;
-    l.push(`  devices: ${dv.total} (${dv.up} up, ${dv.down ? c.yellow(`${dv.down} down`) : '0 down'}, ${dv.overdue ? c.red(`${dv.overdue} overdue`) : '0 overdue'}, ${dv.never_polled} never polled)`);
+    l.push(
+      `  devices: ${dv.total} (${dv.up} up, ${dv.down ? c.yellow(`${dv.down} down`) : '0 down'}, ${dv.overdue ? c.red(`${dv.overdue} overdue`) : '0 overdue'}, ${dv.never_polled} never polled)`,
+    );
     const alerts = v.alerts ?? [];
     l.push(`  alerts: ${alerts.length ? c.yellow(`${alerts.length} active`) : '0 active'}`);
     for (const a of alerts) {
@@ -43,7 +73,10 @@ export function formatStatus(r: StatusReport, c: ChalkInstance = colours()): str
     }
     for (const e of v.errors.slice(0, 5)) l.push(c.dim(`  event ${e.datetime ?? ''} ${e.hostname ?? ''} ${e.message}`));
   }
-  if (r.api) l.push(`  api: ${r.api.url} ${r.api.ok ? c.green(`HTTP ${r.api.http_status}`) : c.red(r.api.error ?? `HTTP ${r.api.http_status}`)} (${r.api.ms} ms)`);
+  if (r.api)
+    l.push(
+      `  api: ${r.api.url} ${r.api.ok ? c.green(`HTTP ${r.api.http_status}`) : c.red(r.api.error ?? `HTTP ${r.api.http_status}`)} (${r.api.ms} ms)`,
+    );
   if (r.problems.length) {
     l.push(c.bold('problems:'));
     for (const p of r.problems) {

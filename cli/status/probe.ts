@@ -62,7 +62,10 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
   const inv = await loadInventory(o.inventory);
   const first = inv.devices[0];
   const ref = o.device ?? (first ? `${first.hostname}:${first.port}` : undefined);
-  if (!ref) throw new UsageError(`the inventory ${inv.name} has no devices to probe`, { hint: 'name one: `nms status --probe HOST[:PORT]`, or add one with `nms device add`' });
+  if (!ref)
+    throw new UsageError(`the inventory ${inv.name} has no devices to probe`, {
+      hint: 'name one: `nms status --probe HOST[:PORT]`, or add one with `nms device add`',
+    });
   const master = masterOf(inv);
   const hops: ProbeHop[] = [];
   const t0 = Date.now();
@@ -81,10 +84,22 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
     const m = await connect(master);
     let t = Date.now();
     const device = await lookup(m, ref);
-    if (!device) throw new UsageError(`no device ${JSON.stringify(ref)} in the cluster's database`, { hint: 'list them with `nms device list`; deploy adds the inventory\'s devices' });
-    hops.push({ from: master.name, to: 'mariadb', what: `look up device ${device.device_id}`, ms: Date.now() - t, ok: true });
+    if (!device)
+      throw new UsageError(`no device ${JSON.stringify(ref)} in the cluster's database`, {
+        hint: "list them with `nms device list`; deploy adds the inventory's devices",
+      });
+    hops.push({
+      from: master.name,
+      to: 'mariadb',
+      what: `look up device ${device.device_id}`,
+      ms: Date.now() - t,
+      ok: true,
+    });
     const candidates = pollersOf(inv, device.poller_group);
-    if (!candidates.length) throw new NmsError(`no host in the inventory serves poller group ${device.poller_group}`, { hint: `add one: \`nms add-poller NAME --address ADDR --group ${device.poller_group}\`` });
+    if (!candidates.length)
+      throw new NmsError(`no host in the inventory serves poller group ${device.poller_group}`, {
+        hint: `add one: \`nms add-poller NAME --address ADDR --group ${device.poller_group}\``,
+      });
     const node = candidates.find((h) => h.name !== master.name) ?? candidates[0];
     const n = await connect(node);
     t = Date.now();
@@ -99,34 +114,89 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
       runs = null;
     }
     if (!runs || runs.length === 0) {
-      hops.push({ from: node.name, to: `${device.hostname}:${device.port}`, what: 'nms-agent poll', ms: cmdMs, ok: false, detail: (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ') || `exit ${r.code}` });
+      hops.push({
+        from: node.name,
+        to: `${device.hostname}:${device.port}`,
+        what: 'nms-agent poll',
+        ms: cmdMs,
+        ok: false,
+        detail: (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ') || `exit ${r.code}`,
+      });
     } else {
       const seconds = runs.reduce((s, x) => s + (typeof x.seconds === 'number' ? x.seconds : 0), 0);
-      hops.push({ from: node.name, to: 'nms-agent', what: 'agent start (node runtime, config, connections)', ms: Math.max(0, cmdMs - Math.round(seconds * 1000)), ok: true });
+      hops.push({
+        from: node.name,
+        to: 'nms-agent',
+        what: 'agent start (node runtime, config, connections)',
+        ms: Math.max(0, cmdMs - Math.round(seconds * 1000)),
+        ok: true,
+      });
       for (const run of runs) {
         const kind = String(run.kind ?? 'poll');
         const modules = (Array.isArray(run.modules) ? run.modules : []) as ModuleTimes[];
-        const sum = (k: keyof ModuleTimes) => Math.round(modules.reduce((acc, x) => acc + (typeof x[k] === 'number' ? (x[k] as number) : 0), 0));
+        const sum = (k: keyof ModuleTimes) =>
+          Math.round(modules.reduce((acc, x) => acc + (typeof x[k] === 'number' ? (x[k] as number) : 0), 0));
         const up = run.status === 'up';
-        hops.push({ from: node.name, to: `${device.hostname}:${device.port}`, what: `${kind}: SNMP (${run.snmpRequests ?? '?'} requests)`, ms: sum('snmpMs'), ok: up, ...(up ? {} : { detail: String(run.error ?? run.status) }) });
-        hops.push({ from: node.name, to: 'mariadb', what: `${kind}: write device and entities`, ms: sum('dbMs'), ok: true });
+        hops.push({
+          from: node.name,
+          to: `${device.hostname}:${device.port}`,
+          what: `${kind}: SNMP (${run.snmpRequests ?? '?'} requests)`,
+          ms: sum('snmpMs'),
+          ok: up,
+          ...(up ? {} : { detail: String(run.error ?? run.status) }),
+        });
+        hops.push({
+          from: node.name,
+          to: 'mariadb',
+          what: `${kind}: write device and entities`,
+          ms: sum('dbMs'),
+          ok: true,
+        });
         const rrd = run.rrd as { errors?: number; sent?: number } | undefined;
-        if (kind === 'poll') hops.push({ from: node.name, to: 'rrdcached', what: `${kind}: write RRD updates${rrd?.sent !== undefined ? ` (${rrd.sent} commands)` : ''}`, ms: sum('rrdMs'), ok: !rrd?.errors, ...(rrd?.errors ? { detail: `${rrd.errors} refused` } : {}) });
+        if (kind === 'poll')
+          hops.push({
+            from: node.name,
+            to: 'rrdcached',
+            what: `${kind}: write RRD updates${rrd?.sent !== undefined ? ` (${rrd.sent} commands)` : ''}`,
+            ms: sum('rrdMs'),
+            ok: !rrd?.errors,
+            ...(rrd?.errors ? { detail: `${rrd.errors} refused` } : {}),
+          });
       }
     }
     t = Date.now();
     const after = await lookup(m, String(device.device_id));
     const fresh = !!after?.last_polled && (!device.last_polled || after.last_polled !== device.last_polled);
-    hops.push({ from: master.name, to: 'mariadb', what: 'read back last_polled', ms: Date.now() - t, ok: fresh, detail: after?.last_polled ?? 'never polled' });
-    return { schema: PROBE_SCHEMA, ok: hops.every((h) => h.ok), device, node: node.name, hops, total_ms: Date.now() - t0, runs };
+    hops.push({
+      from: master.name,
+      to: 'mariadb',
+      what: 'read back last_polled',
+      ms: Date.now() - t,
+      ok: fresh,
+      detail: after?.last_polled ?? 'never polled',
+    });
+    return {
+      schema: PROBE_SCHEMA,
+      ok: hops.every((h) => h.ok),
+      device,
+      node: node.name,
+      hops,
+      total_ms: Date.now() - t0,
+      runs,
+    };
   } finally {
     for (const c of conns.values()) c.close();
   }
 }
 
 export function formatProbe(p: ProbeReport): string {
-  const l = [`probe of ${p.device.hostname}:${p.device.port} (device ${p.device.device_id}, group ${p.device.poller_group}) from ${p.node}: ${p.ok ? 'ok' : 'FAILED'} in ${p.total_ms} ms`];
+  const l = [
+    `probe of ${p.device.hostname}:${p.device.port} (device ${p.device.device_id}, group ${p.device.poller_group}) from ${p.node}: ${p.ok ? 'ok' : 'FAILED'} in ${p.total_ms} ms`,
+  ];
   const w = Math.max(...p.hops.map((h) => `${h.from} → ${h.to}`.length));
-  for (const h of p.hops) l.push(`  ${h.ok ? 'ok  ' : 'FAIL'} ${`${h.from} → ${h.to}`.padEnd(w)}  ${String(h.ms).padStart(6)} ms  ${h.what}${h.detail ? `: ${h.detail}` : ''}`);
+  for (const h of p.hops)
+    l.push(
+      `  ${h.ok ? 'ok  ' : 'FAIL'} ${`${h.from} → ${h.to}`.padEnd(w)}  ${String(h.ms).padStart(6)} ms  ${h.what}${h.detail ? `: ${h.detail}` : ''}`,
+    );
   return l.join('\n') + '\n';
 }

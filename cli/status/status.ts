@@ -24,6 +24,19 @@ export async function runStatus(o: StatusOptions, loaded?: Inventory): Promise<S
   const inventory = loaded ?? (await loadInventory(o.inventory));
   const master = masterOf(inventory);
   const t0 = Date.now();
-  const answers = await collectStatus({ inventory, master, checkTimeoutMs: o.checkTimeoutMs, strictHostKeys: o.strictHostKeys, onNewHostKey: o.onNewHostKey });
-  return analyseStatus({ inventory, inventoryArg: o.inventory, master, answers, checkedAt: new Date(t0), durationMs: Date.now() - t0 });
+  const answers = await collectStatus({
+    inventory,
+    master,
+    checkTimeoutMs: o.checkTimeoutMs,
+    strictHostKeys: o.strictHostKeys,
+    onNewHostKey: o.onNewHostKey,
+  });
+  return analyseStatus({
+    inventory,
+    inventoryArg: o.inventory,
+    master,
+    answers,
+    checkedAt: new Date(t0),
+    durationMs: Date.now() - t0,
+  });
 }

@@ -28,8 +28,10 @@ export function checkPassword(pw: string): string {
 
 export async function addUserSql(db: string, username: string, password: string, level: number): Promise<string> {
   const hash = await hashPassword(password);
-  return `INSERT INTO ${sqlIdent(db)}.users (auth_type, username, password, level)\n`
-    + `VALUES ('mysql', ${sqlString(username)}, ${sqlString(hash)}, ${level});`;
+  return (
+    `INSERT INTO ${sqlIdent(db)}.users (auth_type, username, password, level)\n` +
+    `VALUES ('mysql', ${sqlString(username)}, ${sqlString(hash)}, ${level});`
+  );
 }
 
 /** Sets the password and ends the user's sessions; prints the number of users changed. */
@@ -37,16 +39,20 @@ export async function passwdSql(db: string, username: string, password: string):
   const hash = await hashPassword(password);
   const t = sqlIdent(db);
   const user = sqlString(username);
-  return `UPDATE ${t}.users SET password = ${sqlString(hash)} WHERE username = ${user};\nSELECT ROW_COUNT();\n`
-    + `DELETE s FROM ${t}.sessions s JOIN ${t}.users u ON u.user_id = s.user_id WHERE u.username = ${user};`;
+  return (
+    `UPDATE ${t}.users SET password = ${sqlString(hash)} WHERE username = ${user};\nSELECT ROW_COUNT();\n` +
+    `DELETE s FROM ${t}.sessions s JOIN ${t}.users u ON u.user_id = s.user_id WHERE u.username = ${user};`
+  );
 }
 
 /** Removes the user and its sessions; prints the number of users removed. */
 export function removeUserSql(db: string, username: string): string {
   const t = sqlIdent(db);
   const user = sqlString(username);
-  return `DELETE s FROM ${t}.sessions s JOIN ${t}.users u ON u.user_id = s.user_id WHERE u.username = ${user};\n`
-    + `DELETE FROM ${t}.users WHERE username = ${user};\nSELECT ROW_COUNT();`;
+  return (
+    `DELETE s FROM ${t}.sessions s JOIN ${t}.users u ON u.user_id = s.user_id WHERE u.username = ${user};\n` +
+    `DELETE FROM ${t}.users WHERE username = ${user};\nSELECT ROW_COUNT();`
+  );
 }
 
 export function listUsersSql(db: string): string {

@@ -9,7 +9,9 @@ import { compileDefinitions, readDefinitionTexts, setOf, buildSet } from '../../
 const mode = process.argv[2] ?? 'both';
 if (mode === 'both') {
   for (const m of ['bundle', 'source']) {
-    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', process.argv[1], m], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', process.argv[1], m], {
+      encoding: 'utf8',
+    });
     process.stdout.write(out);
   }
 } else {
@@ -23,5 +25,13 @@ if (mode === 'both') {
   const ms = performance.now() - t0;
   gc?.();
   const heap = (process.memoryUsage().heapUsed - heap0) / 1048576;
-  console.log(JSON.stringify({ mode, definitions: set.list.length, regexes: set.regex.size, loadMs: Math.round(ms * 10) / 10, retainedHeapMiB: Math.round(heap * 100) / 100 }));
+  console.log(
+    JSON.stringify({
+      mode,
+      definitions: set.list.length,
+      regexes: set.regex.size,
+      loadMs: Math.round(ms * 10) / 10,
+      retainedHeapMiB: Math.round(heap * 100) / 100,
+    }),
+  );
 }

@@ -2,11 +2,11 @@
 // Poller (no RRD), with every module, and with processors/mempools/storage/sensors switched off
 // for the device (devices_attribs poll_<module> = 0), as the difference the modules make.
 // Run: node --import tsx scripts/dev/poll-cpu.mts [polls]   (MariaDB from NMS_TEST_DB)
-import { Simulator } from '../../lab/simulator/server.js';
-import { deviceCredentials } from '../../lab/simulator/model.js';
+import { Simulator } from '../../simulator/server.js';
+import { deviceCredentials } from '../../simulator/model.js';
 import { generateAppKey } from '../../lib/crypto.js';
 import { addDevice, migrate, openDb } from '../../agent/db/index.js';
-import { Poller } from '../../agent/poll/index.js';
+import { Poller } from '../../agent/poll/poller.js';
 
 const POLLS = Number(process.argv[2] ?? 40);
 const url = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
@@ -14,7 +14,10 @@ const database = `nms_pollcpu_${process.pid}`;
 const appKey = generateAppKey();
 const sim = new Simulator({ address: '127.0.0.1', devices: 1, firstPort: 29700 });
 await sim.start();
-const db = await openDb({ host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database }, { createDatabase: true });
+const db = await openDb(
+  { host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database },
+  { createDatabase: true },
+);
 try {
   await migrate(db, { appKey });
   const poller = new Poller({ db, appKey, snmpTimeoutMs: 2000 });
@@ -28,9 +31,20 @@ try {
     return (c.user + c.system) / 1000 / POLLS;
   };
   const all = await measure();
-  for (const m of ['processors', 'mempools', 'storage', 'sensors']) await db.query('INSERT INTO devices_attribs (device_id, attrib_type, attrib_value) VALUES (?, ?, ?)', [id, `poll_${m}`, '0']);
+  for (const m of ['processors', 'mempools', 'storage', 'sensors'])
+    await db.query('INSERT INTO devices_attribs (device_id, attrib_type, attrib_value) VALUES (?, ?, ?)', [
+      id,
+      `poll_${m}`,
+      '0',
+    ]);
   const without = await measure();
-  console.log(JSON.stringify({ polls: POLLS, cpuMsPerPollAllModules: Math.round(all * 100) / 100, cpuMsPerPollPortsOnly: Math.round(without * 100) / 100 }));
+  console.log(
+    JSON.stringify({
+      polls: POLLS,
+      cpuMsPerPollAllModules: Math.round(all * 100) / 100,
+      cpuMsPerPollPortsOnly: Math.round(without * 100) / 100,
+    }),
+  );
 } finally {
   await db.query(`DROP DATABASE IF EXISTS \`${database}\``);
   await db.end();

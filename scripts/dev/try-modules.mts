@@ -13,24 +13,56 @@ import { createLogger } from '../../lib/log.js';
 import { discoverSensors } from '../../agent/modules/sensors.js';
 const set = buildSet(readDefinitionTexts());
 const only = process.argv[2];
-const score: Record<string, [number, number]> = { processors: [0, 0], mempools: [0, 0], storage: [0, 0], sensors: [0, 0] };
+const score: Record<string, [number, number]> = {
+  processors: [0, 0],
+  mempools: [0, 0],
+  storage: [0, 0],
+  sensors: [0, 0],
+};
 for (const f of readdirSync(TESTDATA + 'recordings').sort()) {
   const name = f.replace('.snmprec', '');
   if (only && !name.startsWith(only)) continue;
   const r = recordingReader(name);
   const g = await r.get(['1.3.6.1.2.1.1.1.0', '1.3.6.1.2.1.1.2.0']);
-  const def = await detectOs(set, { sysDescr: str(g.get('1.3.6.1.2.1.1.1.0')) ?? '', sysObjectID: str(g.get('1.3.6.1.2.1.1.2.0')) ?? '' }, r);
-  const ctx = { reader: r, def, set, log: createLogger('dev'), invalid: new Set<string>(), device: { device_id: 0 } } as never;
+  const def = await detectOs(
+    set,
+    { sysDescr: str(g.get('1.3.6.1.2.1.1.1.0')) ?? '', sysObjectID: str(g.get('1.3.6.1.2.1.1.2.0')) ?? '' },
+    r,
+  );
+  const ctx = {
+    reader: r,
+    def,
+    set,
+    log: createLogger('dev'),
+    invalid: new Set<string>(),
+    device: { device_id: 0 },
+  } as never;
   const exp = expectedOf(name) as any;
-  const got = { processors: await discoverProcessors(ctx), mempools: await discoverMempools(ctx), storage: await discoverStorage(ctx) };
+  const got = {
+    processors: await discoverProcessors(ctx),
+    mempools: await discoverMempools(ctx),
+    storage: await discoverStorage(ctx),
+  };
   if (exp.sensors) {
     const want = exp.sensors.discovery.sensors as any[];
     const have = await discoverSensors(ctx);
     const classes = [...new Set([...want, ...have].map((x) => x.sensor_class))];
-    const bad = classes.filter((c) => want.filter((w) => w.sensor_class === c).length !== have.filter((h) => h.sensor_class === c).length);
+    const bad = classes.filter(
+      (c) => want.filter((w) => w.sensor_class === c).length !== have.filter((h) => h.sensor_class === c).length,
+    );
     score.sensors[1]++;
     if (!bad.length) score.sensors[0]++;
-    else console.log(name.padEnd(26), 'sensors', bad.map((c) => `${c}: want ${want.filter((w) => w.sensor_class === c).length} got ${have.filter((h) => h.sensor_class === c).length}`).join(', '));
+    else
+      console.log(
+        name.padEnd(26),
+        'sensors',
+        bad
+          .map(
+            (c) =>
+              `${c}: want ${want.filter((w) => w.sensor_class === c).length} got ${have.filter((h) => h.sensor_class === c).length}`,
+          )
+          .join(', '),
+      );
   }
   for (const m of ['processors', 'mempools', 'storage'] as const) {
     if (!exp[m]) continue;
@@ -38,7 +70,25 @@ for (const f of readdirSync(TESTDATA + 'recordings').sort()) {
     const have = got[m] as any[];
     score[m][1]++;
     if (want.length === have.length) score[m][0]++;
-    else console.log(name.padEnd(26), m, 'want', want.length, 'got', have.length, 'want:', want.map((w) => w.processor_descr ?? w.mempool_descr ?? w.storage_descr).slice(0, 5).join(','), '| got:', have.map((h) => h.processor_descr ?? h.descr).slice(0, 5).join(','));
+    else
+      console.log(
+        name.padEnd(26),
+        m,
+        'want',
+        want.length,
+        'got',
+        have.length,
+        'want:',
+        want
+          .map((w) => w.processor_descr ?? w.mempool_descr ?? w.storage_descr)
+          .slice(0, 5)
+          .join(','),
+        '| got:',
+        have
+          .map((h) => h.processor_descr ?? h.descr)
+          .slice(0, 5)
+          .join(','),
+      );
     if (process.argv[3] === 'v') console.log(JSON.stringify(want.slice(0, 3)), '\n', JSON.stringify(have.slice(0, 3)));
   }
 }

@@ -6,7 +6,8 @@ import { recordingReader, expectedOf, TESTDATA } from '../../test/helpers/record
 import { str } from '../../agent/snmp/values.js';
 const set = buildSet(readDefinitionTexts());
 const only = process.argv[2];
-let ok = 0, tot = 0;
+let ok = 0,
+  tot = 0;
 const fields = ['os', 'hardware', 'version', 'serial', 'features'] as const;
 for (const f of readdirSync(TESTDATA + 'recordings').sort()) {
   const name = f.replace('.snmprec', '');
@@ -16,9 +17,14 @@ for (const f of readdirSync(TESTDATA + 'recordings').sort()) {
   const sys = { sysDescr: str(g.get('1.3.6.1.2.1.1.1.0')) ?? '', sysObjectID: str(g.get('1.3.6.1.2.1.1.2.0')) ?? '' };
   const def = await detectOs(set, sys, r);
   const rec = await osRecord(set, def, sys, r);
-  const want = ((expectedOf(name).os as any).discovery.devices[0]);
+  const want = (expectedOf(name).os as any).discovery.devices[0];
   const bad = fields.filter((k) => (want[k] || null) !== (rec as any)[k] && !(k !== 'os' && !want[k]));
-  tot++; if (!bad.length) ok++;
-  if (bad.length) console.log(name.padEnd(28), bad.map((k) => `${k}: want ${JSON.stringify(want[k])} got ${JSON.stringify((rec as any)[k])}`).join(' | '));
+  tot++;
+  if (!bad.length) ok++;
+  if (bad.length)
+    console.log(
+      name.padEnd(28),
+      bad.map((k) => `${k}: want ${JSON.stringify(want[k])} got ${JSON.stringify((rec as any)[k])}`).join(' | '),
+    );
 }
 console.log(`${ok}/${tot} fully right`);

@@ -28,8 +28,16 @@ export interface ModuleOutcome {
 
 /** Table and value columns of the modules compared by row count and values. */
 export const COUNTED: Record<string, { table: string; key: (r: Row) => string; values: string[] }> = {
-  processors: { table: 'processors', key: (r) => `${r.processor_type} ${r.processor_index}`, values: ['processor_usage'] },
-  mempools: { table: 'mempools', key: (r) => `${r.mempool_type} ${r.mempool_index}`, values: ['mempool_total', 'mempool_used', 'mempool_perc'] },
+  processors: {
+    table: 'processors',
+    key: (r) => `${r.processor_type} ${r.processor_index}`,
+    values: ['processor_usage'],
+  },
+  mempools: {
+    table: 'mempools',
+    key: (r) => `${r.mempool_type} ${r.mempool_index}`,
+    values: ['mempool_total', 'mempool_used', 'mempool_perc'],
+  },
   storage: { table: 'storage', key: (r) => String(r.storage_index), values: ['storage_size', 'storage_used'] },
   'entity-physical': { table: 'entPhysical', key: (r) => String(r.entPhysicalIndex), values: [] },
   'ipv4-addresses': { table: 'ipv4_addresses', key: (r) => String(r.ipv4_address), values: [] },
@@ -38,12 +46,43 @@ export const COUNTED: Record<string, { table: string; key: (r: Row) => string; v
 };
 
 export const OS_FIELDS = ['os', 'hardware', 'version', 'serial', 'features'] as const;
-export const PORT_FIELDS = ['ifName', 'ifDescr', 'ifAlias', 'ifType', 'ifSpeed', 'ifOperStatus', 'ifAdminStatus', 'ifMtu', 'ifPhysAddress',
-  'ifInOctets', 'ifOutOctets', 'ifInUcastPkts', 'ifOutUcastPkts', 'ifInErrors', 'ifOutErrors', 'ifInDiscards', 'ifOutDiscards'] as const;
-export const MODULES = ['os', 'ports', 'processors', 'mempools', 'storage', 'sensors', 'entity-physical', 'ipv4-addresses', 'discovery-protocols', 'ucd-diskio'] as const;
+export const PORT_FIELDS = [
+  'ifName',
+  'ifDescr',
+  'ifAlias',
+  'ifType',
+  'ifSpeed',
+  'ifOperStatus',
+  'ifAdminStatus',
+  'ifMtu',
+  'ifPhysAddress',
+  'ifInOctets',
+  'ifOutOctets',
+  'ifInUcastPkts',
+  'ifOutUcastPkts',
+  'ifInErrors',
+  'ifOutErrors',
+  'ifInDiscards',
+  'ifOutDiscards',
+] as const;
+export const MODULES = [
+  'os',
+  'ports',
+  'processors',
+  'mempools',
+  'storage',
+  'sensors',
+  'entity-physical',
+  'ipv4-addresses',
+  'discovery-protocols',
+  'ucd-diskio',
+] as const;
 
 const blank = (v: unknown) => v === null || v === undefined || v === '';
-const same = (a: unknown, b: unknown) => (blank(a) && blank(b)) || String(a) === String(b) || (typeof a !== 'object' && typeof b !== 'object' && !blank(a) && !blank(b) && Number(a) === Number(b));
+const same = (a: unknown, b: unknown) =>
+  (blank(a) && blank(b)) ||
+  String(a) === String(b) ||
+  (typeof a !== 'object' && typeof b !== 'object' && !blank(a) && !blank(b) && Number(a) === Number(b));
 /** Within 1 % of LibreNMS's value (exact for 0). */
 export const within1 = (want: unknown, got: unknown) => {
   const w = Number(want);
@@ -103,7 +142,8 @@ function compareCounted(rec: string, name: string, want: Row[], got: Row[]): Mod
   const misses: Miss[] = [];
   const countOk = want.length === got.length;
   add(tally, `${name}.count`, countOk);
-  if (!countOk) misses.push({ kind: `${name}.count`, recording: rec, detail: `want ${want.length} rows, got ${got.length}` });
+  if (!countOk)
+    misses.push({ kind: `${name}.count`, recording: rec, detail: `want ${want.length} rows, got ${got.length}` });
   let vEq = 0;
   let vN = 0;
   if (countOk) {
@@ -113,12 +153,24 @@ function compareCounted(rec: string, name: string, want: Row[], got: Row[]): Mod
         vN++;
         if (ok) vEq++;
         add(tally, `${name}.values`, ok);
-        if (!ok) misses.push({ kind: `${name}.${c}`, recording: rec, detail: `${spec.key(w)}: want ${show(w[c])}, got ${show(g[c])}` });
+        if (!ok)
+          misses.push({
+            kind: `${name}.${c}`,
+            recording: rec,
+            detail: `${spec.key(w)}: want ${show(w[c])}, got ${show(g[c])}`,
+          });
       }
     }
   }
   const rate = countOk ? (vN ? vEq / vN : 1) : 0;
-  return { module: name, state: 'compared', rate, cell: countOk ? (vN ? `${got.length} rows, ${vEq}/${vN}` : `${got.length} rows`) : `${got.length}≠${want.length}`, misses, tally };
+  return {
+    module: name,
+    state: 'compared',
+    rate,
+    cell: countOk ? (vN ? `${got.length} rows, ${vEq}/${vN}` : `${got.length} rows`) : `${got.length}≠${want.length}`,
+    misses,
+    tally,
+  };
 }
 
 function compareSensors(rec: string, want: Row[], got: Row[]): ModuleOutcome {
@@ -135,12 +187,24 @@ function compareSensors(rec: string, want: Row[], got: Row[]): ModuleOutcome {
     for (const [a, b] of pair(w, g, (r) => String(r.sensor_oid))) {
       const v = same(a.sensor_current, b.sensor_current) || within1(a.sensor_current, b.sensor_current);
       add(tally, 'sensors.values', v);
-      if (!v) misses.push({ kind: 'sensors.value', recording: rec, detail: `${cls} ${a.sensor_descr}: want ${show(a.sensor_current)}, got ${show(b.sensor_current)}` });
+      if (!v)
+        misses.push({
+          kind: 'sensors.value',
+          recording: rec,
+          detail: `${cls} ${a.sensor_descr}: want ${show(a.sensor_current)}, got ${show(b.sensor_current)}`,
+        });
     }
   }
   add(tally, 'sensors.classes', classesOk === classes.length);
   const [ve, vn] = tally['sensors.values'] ?? [0, 0];
-  return { module: 'sensors', state: 'compared', rate: classes.length ? classesOk / classes.length : 1, cell: `${classesOk}/${classes.length} classes${vn ? `, ${ve}/${vn} values` : ''}`, misses, tally };
+  return {
+    module: 'sensors',
+    state: 'compared',
+    rate: classes.length ? classesOk / classes.length : 1,
+    cell: `${classesOk}/${classes.length} classes${vn ? `, ${ve}/${vn} values` : ''}`,
+    misses,
+    tally,
+  };
 }
 
 function comparePorts(rec: string, want: Row[], got: Row[]): ModuleOutcome {
@@ -157,14 +221,33 @@ function comparePorts(rec: string, want: Row[], got: Row[]): ModuleOutcome {
       add(tally, `ports.${f}`, ok);
       n++;
       if (ok) eq++;
-      else if (misses.filter((m) => m.kind === `ports.${f}`).length < 3) misses.push({ kind: `ports.${f}`, recording: rec, detail: `ifIndex ${w.ifIndex}: want ${show(w[f])}, got ${g ? show(g[f]) : '(no port)'}` });
+      else if (misses.filter((m) => m.kind === `ports.${f}`).length < 3)
+        misses.push({
+          kind: `ports.${f}`,
+          recording: rec,
+          detail: `ifIndex ${w.ifIndex}: want ${show(w[f])}, got ${g ? show(g[f]) : '(no port)'}`,
+        });
     }
   }
   add(tally, 'ports.count', want.length === got.length);
-  return { module: 'ports', state: 'compared', rate: n ? eq / n : 1, cell: `${got.length}/${want.length} ports, ${n ? Math.floor((eq / n) * 1000) / 10 : 100} %`, misses, tally };
+  return {
+    module: 'ports',
+    state: 'compared',
+    rate: n ? eq / n : 1,
+    cell: `${got.length}/${want.length} ports, ${n ? Math.floor((eq / n) * 1000) / 10 : 100} %`,
+    misses,
+    tally,
+  };
 }
 
-const notCollected = (module: string): ModuleOutcome => ({ module, state: 'not collected', rate: 0, cell: 'not collected', misses: [], tally: {} });
+const notCollected = (module: string): ModuleOutcome => ({
+  module,
+  state: 'not collected',
+  rate: 0,
+  cell: 'not collected',
+  misses: [],
+  tally: {},
+});
 
 /** Every module LibreNMS has rows for in `expected`, compared with what nms stored. */
 export function compareRecording(rec: string, expected: Record<string, unknown>, got: GotRows): ModuleOutcome[] {
@@ -184,7 +267,13 @@ export function compareRecording(rec: string, expected: Record<string, unknown>,
       continue;
     }
     const want = wantRows(mod, table);
-    out.push(m === 'ports' ? comparePorts(rec, want, rows) : m === 'sensors' ? compareSensors(rec, want, rows) : compareCounted(rec, m, want, rows));
+    out.push(
+      m === 'ports'
+        ? comparePorts(rec, want, rows)
+        : m === 'sensors'
+          ? compareSensors(rec, want, rows)
+          : compareCounted(rec, m, want, rows),
+    );
   }
   return out;
 }

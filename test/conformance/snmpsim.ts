@@ -9,7 +9,11 @@ import { join } from 'node:path';
 
 const run = promisify(execFile);
 
-export interface SimDevice { name: string; host: string; port: number }
+export interface SimDevice {
+  name: string;
+  host: string;
+  port: number;
+}
 
 export interface Snmpsim {
   devices: SimDevice[];
@@ -25,7 +29,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startSnmpsim(recordingsDir: string, names: string[], processes = 3, work = '/tmp/nms-conformance'): Promise<Snmpsim> {
+export async function startSnmpsim(
+  recordingsDir: string,
+  names: string[],
+  processes = 3,
+  work = '/tmp/nms-conformance',
+): Promise<Snmpsim> {
   const data = join(work, 'data');
   mkdirSync(data, { recursive: true });
   // snmpsim reads as nobody: a readable copy outside the repository
@@ -39,8 +48,15 @@ export async function startSnmpsim(recordingsDir: string, names: string[], proce
     const cache = join(work, `cache-${k}`);
     mkdirSync(cache, { recursive: true });
     if (asRoot) chownSync(cache, 65534, 65534);
-    const endpoints = devices.filter((_, i) => i % processes === k).map((d) => `--agent-udpv4-endpoint=${d.host}:${d.port}`);
-    const args = [`--data-dir=${data}`, `--cache-dir=${cache}`, ...endpoints, ...(asRoot ? ['--process-user=nobody', '--process-group=nogroup'] : [])];
+    const endpoints = devices
+      .filter((_, i) => i % processes === k)
+      .map((d) => `--agent-udpv4-endpoint=${d.host}:${d.port}`);
+    const args = [
+      `--data-dir=${data}`,
+      `--cache-dir=${cache}`,
+      ...endpoints,
+      ...(asRoot ? ['--process-user=nobody', '--process-group=nogroup'] : []),
+    ];
     children.push(spawn('snmpsimd', args, { stdio: 'ignore', detached: false }));
   }
   const close = async () => {

@@ -38,13 +38,21 @@ type Note = Record<string, unknown>;
 async function sql(query: string): Promise<string[][]> {
   const r = await inHost('master', `mysql -N -B nms -e ${JSON.stringify(query)}`);
   assert.equal(r.code, 0, r.stderr);
-  return r.stdout.trim() ? r.stdout.trim().split('\n').map((l) => l.split('\t')) : [];
+  return r.stdout.trim()
+    ? r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t'))
+    : [];
 }
 
 /** What went wrong, for a failure message: the outbox and the tail of the agents' logs. */
 async function diagnosis(): Promise<string> {
-  const out = await inHost('master', 'mysql -B nms -e "SELECT id, alert_id, transport, attempts, sent_at, failed_at, ' +
-    'last_error FROM alert_notifications ORDER BY id; SELECT id, device_id, rule_id, entity, state FROM alerts"');
+  const out = await inHost(
+    'master',
+    'mysql -B nms -e "SELECT id, alert_id, transport, attempts, sent_at, failed_at, ' +
+      'last_error FROM alert_notifications ORDER BY id; SELECT id, device_id, rule_id, entity, state FROM alerts"',
+  );
   const logs: string[] = [];
   for (const h of ['master', 'poller1', 'poller2']) {
     const r = await inHost(h, "grep -E 'alert|dispatcher' /var/log/nms/agent.log | tail -n 8");
@@ -88,7 +96,8 @@ async function deploy(): Promise<void> {
   const hooks = [await hook.start(BRIDGE), await flaky.start(BRIDGE)];
   const smtp = await sink.start(BRIDGE);
   const hosts = join(INV, 'hosts.yaml');
-  const agent = 'agent: { service_poller_workers: 24, service_poller_frequency: 20, service_ping_frequency: 10, ' +
+  const agent =
+    'agent: { service_poller_workers: 24, service_poller_frequency: 20, service_ping_frequency: 10, ' +
     'service_poller_down_retry: 20, service_services_frequency: 10, service_master_timeout: 5 }';
   const shipped = /agent: \{ service_poller_workers: \d+, service_poller_frequency: \d+ \}/;
   const text = readFileSync(hosts, 'utf8').replace(shipped, agent);
@@ -103,27 +112,33 @@ async function deploy(): Promise<void> {
   writeFileSync(join(INV, 'devices.yaml'), `devices:\n${devices.join('\n')}\n`);
   chmodSync(join(INV, 'devices.yaml'), 0o600); // it holds communities
   // only the rules this test drives: the recordings' ports, sensors and disks stay out of it
-  writeFileSync(join(INV, 'alerts.yaml'), [
-    `interval: ${INTERVAL}`,
-    'rules:',
-    '  - { name: port-down, disabled: true }',
-    '  - { name: sensor, disabled: true }',
-    '  - { name: storage-full, disabled: true }',
-    '  - { name: device-down, transports: [hook, mail] }',
-    '  - { name: service-critical, transports: [hook, flaky, mail] }',
-    'transports:',
-    '  - { name: hook, type: webhook, timeout: 5, retries: 3, backoff: 1 }',
-    '  - { name: flaky, type: webhook, timeout: 5, retries: 5, backoff: 1 }',
-    `  - { name: mail, type: email, host: ${BRIDGE}, port: ${smtp}, timeout: 5,`,
-    '      from: nms@lab.test, to: [noc@lab.test] }',
-    '',
-  ].join('\n'));
-  appendFileSync(join(INV, 'secrets.yaml'), [
-    '\nalert_transports:',
-    `  hook: { url: "http://${BRIDGE}:${hooks[0]}/alerts" }`,
-    `  flaky: { url: "http://${BRIDGE}:${hooks[1]}/alerts" }`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(INV, 'alerts.yaml'),
+    [
+      `interval: ${INTERVAL}`,
+      'rules:',
+      '  - { name: port-down, disabled: true }',
+      '  - { name: sensor, disabled: true }',
+      '  - { name: storage-full, disabled: true }',
+      '  - { name: device-down, transports: [hook, mail] }',
+      '  - { name: service-critical, transports: [hook, flaky, mail] }',
+      'transports:',
+      '  - { name: hook, type: webhook, timeout: 5, retries: 3, backoff: 1 }',
+      '  - { name: flaky, type: webhook, timeout: 5, retries: 5, backoff: 1 }',
+      `  - { name: mail, type: email, host: ${BRIDGE}, port: ${smtp}, timeout: 5,`,
+      '      from: nms@lab.test, to: [noc@lab.test] }',
+      '',
+    ].join('\n'),
+  );
+  appendFileSync(
+    join(INV, 'secrets.yaml'),
+    [
+      '\nalert_transports:',
+      `  hook: { url: "http://${BRIDGE}:${hooks[0]}/alerts" }`,
+      `  flaky: { url: "http://${BRIDGE}:${hooks[1]}/alerts" }`,
+      '',
+    ].join('\n'),
+  );
   const check = await nms(['inventory', 'check', '-i', INV]);
   assert.equal(check.code, 0, `inventory check: ${check.stdout}${check.stderr}`);
   const d = await nms(['deploy', '-i', INV], 900_000);
@@ -139,7 +154,8 @@ async function deploy(): Promise<void> {
  * nothing.
  */
 async function reachable(ports: number[]): Promise<void> {
-  const js = `const net=require('node:net');let n=0;for(const p of ${JSON.stringify(ports)}){` +
+  const js =
+    `const net=require('node:net');let n=0;for(const p of ${JSON.stringify(ports)}){` +
     `const s=net.connect(p,'${BRIDGE}',()=>{s.destroy();if(++n===${ports.length})process.exit(0)});` +
     `s.on('error',(e)=>{console.error(p+': '+e.message);process.exit(1)})}setTimeout(()=>process.exit(3),5000)`;
   for (const h of ['master', 'poller1', 'poller2']) {
@@ -163,14 +179,22 @@ describe('alerts on the lab', { timeout: 900_000 }, () => {
     assert.equal(process.getuid?.(), 0, 'the lab needs root');
     await ensureLab(2, DEVICES);
     await deploy();
-    await until('every device up after deploy', async () => {
-      const s = await statuses();
-      return s.size === DEVICES && [...s.values()].every((v) => v === '1') ? true : undefined;
-    }, 180_000);
-    await until('service check OK', async () => {
-      const r = await sql("SELECT service_status FROM services WHERE service_name = 'master-https'");
-      return r[0]?.[0] === '0' ? true : undefined;
-    }, 60_000);
+    await until(
+      'every device up after deploy',
+      async () => {
+        const s = await statuses();
+        return s.size === DEVICES && [...s.values()].every((v) => v === '1') ? true : undefined;
+      },
+      180_000,
+    );
+    await until(
+      'service check OK',
+      async () => {
+        const r = await sql("SELECT service_status FROM services WHERE service_name = 'master-https'");
+        return r[0]?.[0] === '0' ? true : undefined;
+      },
+      60_000,
+    );
   });
 
   after(async () => {
@@ -196,17 +220,24 @@ describe('alerts on the lab', { timeout: 900_000 }, () => {
     assert.deepEqual(keys(hook.accepted), alerts);
     // the flaky receiver refused the service alert twice and accepted it on the second retry
     assert.deepEqual(keys(flaky.accepted), [`service-critical ${addr(0)} alert`]);
-    assert.deepEqual(flaky.refused.map((r) => r.log_id), [flaky.accepted[0].log_id, flaky.accepted[0].log_id]);
-    const outbox = await sql('SELECT attempts, sent_at IS NOT NULL, failed_at IS NULL FROM alert_notifications ' +
-      `WHERE transport = 'flaky' AND alert_log_id = ${Number(flaky.accepted[0].log_id)}`);
+    assert.deepEqual(
+      flaky.refused.map((r) => r.log_id),
+      [flaky.accepted[0].log_id, flaky.accepted[0].log_id],
+    );
+    const outbox = await sql(
+      'SELECT attempts, sent_at IS NOT NULL, failed_at IS NULL FROM alert_notifications ' +
+        `WHERE transport = 'flaky' AND alert_log_id = ${Number(flaky.accepted[0].log_id)}`,
+    );
     assert.deepEqual(outbox, [['3', '1', '1']], 'three attempts, sent, not failed');
     for (const n of hook.accepted.filter((x) => x.rule === 'device-down')) {
       assert.equal(n.severity, 'critical');
       assert.equal(n.message, `Device ${String(n.hostname)} is down (icmp)`);
     }
     const mails = subjects();
-    assert.deepEqual(mails.filter((s) => s.startsWith('CRITICAL device-down')),
-      DOWN.map((i) => `CRITICAL device-down: Device ${addr(i)} is down (icmp)`).sort());
+    assert.deepEqual(
+      mails.filter((s) => s.startsWith('CRITICAL device-down')),
+      DOWN.map((i) => `CRITICAL device-down: Device ${addr(i)} is down (icmp)`).sort(),
+    );
     assert.equal(mails.filter((s) => s.startsWith('CRITICAL service-critical')).length, 1, mails.join(' | '));
     assert.deepEqual(sink.messages[0].to, ['noc@lab.test']);
 
@@ -215,10 +246,14 @@ describe('alerts on the lab', { timeout: 900_000 }, () => {
     const killed = parseSupervisorState((await inHost(holder, `cat ${SUPERVISOR_STATE}`)).stdout);
     assert.ok(killed.child, `${holder}: an agent runs`);
     assert.equal((await inHost(holder, `kill -9 ${killed.child}`)).code, 0);
-    await until(`${holder}'s agent restarted`, async () => {
-      const s = parseSupervisorState((await inHost(holder, `cat ${SUPERVISOR_STATE}`)).stdout);
-      return s.child && s.child !== killed.child && s.state === 'running' ? true : undefined;
-    }, 60_000);
+    await until(
+      `${holder}'s agent restarted`,
+      async () => {
+        const s = parseSupervisorState((await inHost(holder, `cat ${SUPERVISOR_STATE}`)).stdout);
+        return s.child && s.child !== killed.child && s.state === 'running' ? true : undefined;
+      },
+      60_000,
+    );
 
     assert.equal((await nms(['lab', 'device', 'up', ...DOWN.map(String)])).code, 0);
     assert.equal((await inHost('master', '/etc/init.d/nginx start')).code, 0);
@@ -244,7 +279,9 @@ describe('alerts on the lab', { timeout: 900_000 }, () => {
       }
     }
     measured.push(`dispatcher ${holder} (agent ${killed.child} killed), then ${successor ?? '?'}`);
-    measured.push(`webhook: ${hook.accepted.length} accepted; flaky: ${flaky.accepted.length} accepted, ` +
-      `${flaky.refused.length} refused; mails: ${sink.messages.length}`);
+    measured.push(
+      `webhook: ${hook.accepted.length} accepted; flaky: ${flaky.accepted.length} accepted, ` +
+        `${flaky.refused.length} refused; mails: ${sink.messages.length}`,
+    );
   });
 });

@@ -48,7 +48,8 @@ async function until(what: string, ok: (r: StatusReport) => boolean, ms = 150_00
   assert.fail(`${what}: not reached in ${ms / 1000} s; last problems: ${JSON.stringify(last?.problems, null, 2)}`);
 }
 
-const polling = (r: StatusReport) => r.exit_code === 0 && POLLERS.every((p) => (r.nodes.find((n) => n.name === p)?.jobs_ok ?? 0) > 0);
+const polling = (r: StatusReport) =>
+  r.exit_code === 0 && POLLERS.every((p) => (r.nodes.find((n) => n.name === p)?.jobs_ok ?? 0) > 0);
 
 describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead agent', { timeout: 900_000 }, () => {
   before(async () => {
@@ -63,12 +64,22 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
     assert.match(text, /metrics_allow/, 'the setting went in');
     writeFileSync(hosts, text);
     // every device in groups every poller serves, so jobs move between the three pollers
-    const devices = Array.from({ length: 12 }, (_, i) => `  - { hostname: 198.19.0.${1 + i}, poller_group: 1, snmp: { version: v2c, community: public } }`);
+    const devices = Array.from(
+      { length: 12 },
+      (_, i) => `  - { hostname: 198.19.0.${1 + i}, poller_group: 1, snmp: { version: v2c, community: public } }`,
+    );
     writeFileSync(join(INV, 'devices.yaml'), `devices:\n${devices.join('\n')}\n`);
     chmodSync(join(INV, 'devices.yaml'), 0o600); // it holds communities
     // a failed setup is a failed test
     const d = await nms(['deploy', '-i', INV], 900_000);
-    if (d.code !== 0) throw new Error(`deploy failed (${d.code}): ${(d.stdout + d.stderr).split('\n').filter((l) => /FAILED|UNREACHABLE|error/.test(l)).slice(0, 5).join(' | ')}`);
+    if (d.code !== 0)
+      throw new Error(
+        `deploy failed (${d.code}): ${(d.stdout + d.stderr)
+          .split('\n')
+          .filter((l) => /FAILED|UNREACHABLE|error/.test(l))
+          .slice(0, 5)
+          .join(' | ')}`,
+      );
     const h = await nms(['lab', 'add-host', OUTSIDER, '--json'], 120_000);
     if (h.code !== 0) throw new Error(`nms lab add-host failed: ${h.stderr}`);
     outsiderAddress = (JSON.parse(h.stdout) as { address: string }).address;
@@ -88,13 +99,22 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
     const rotated = `rotated${Date.now()}x`;
     const drifted = 'base64:' + Buffer.alloc(32, 9).toString('base64');
     const envLine = (await exec('poller2', 'grep ^APP_KEY= /etc/nms/.env')).trim();
-    writeFileSync(secretsFile, original.replace(/^redis_password: .*$/m, `redis_password: ${rotated}`), { mode: 0o600 });
+    writeFileSync(secretsFile, original.replace(/^redis_password: .*$/m, `redis_password: ${rotated}`), {
+      mode: 0o600,
+    });
     await exec('poller2', `sed -i 's|^APP_KEY=.*|APP_KEY=${drifted}|' /etc/nms/.env`);
     try {
       for (const json of [false, true]) {
         const r = await nms(['deploy', '-i', INV, '--check', '--diff', ...(json ? ['--json'] : [])], 300_000);
         const out = r.stdout + r.stderr;
-        for (const [name, v] of [['live redis_password', live], ['rotated redis_password', rotated], ['drifted APP_KEY', drifted], ['APP_KEY', appKey], ['APP_KEY body', appKey.replace(/^base64:/, '')], ['drifted body', drifted.replace(/^base64:/, '')]])
+        for (const [name, v] of [
+          ['live redis_password', live],
+          ['rotated redis_password', rotated],
+          ['drifted APP_KEY', drifted],
+          ['APP_KEY', appKey],
+          ['APP_KEY body', appKey.replace(/^base64:/, '')],
+          ['drifted body', drifted.replace(/^base64:/, '')],
+        ])
           assert.ok(!out.includes(v), `${json ? '--json' : 'text'}: the ${name} is printed`);
         const text = json ? JSON.stringify(JSON.parse(r.stdout)) : out;
         assert.match(text, /REDIS_PASSWORD=\*{8} \(changed\)/, `${json ? '--json' : 'text'}: the rotation shows`);
@@ -122,8 +142,9 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
       assert.match(text.stderr, /hosts\.yaml:\d+:\d+ cluster\.web\.server_name: must be an IP address or DNS name/);
       const json = await nms(['deploy', '-i', INV, '--json'], 120_000);
       assert.equal(json.code, 2, `--json: exit 2, got ${json.code}`);
-      const problem = (JSON.parse(json.stdout) as { error: { problems: { file: string; line: number; path: string }[] } })
-        .error.problems.find((p) => p.path === 'cluster.web.server_name');
+      const problem = (
+        JSON.parse(json.stdout) as { error: { problems: { file: string; line: number; path: string }[] } }
+      ).error.problems.find((p) => p.path === 'cluster.web.server_name');
       assert.ok(problem && problem.file.endsWith('hosts.yaml') && problem.line > 0, json.stdout);
       assert.equal(await exec('master', 'cat /etc/nginx/nginx.conf | sha256sum'), nginxBefore, 'nginx.conf untouched');
       assert.equal((await exec('master', "grep -c 'listen 8081' /etc/nginx/nginx.conf || true")).trim(), '0');
@@ -134,7 +155,8 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
 
   it("an agent's /metrics answers the nodes and metrics_allow, and refuses an outsider", async (t) => {
     if (skip) return t.skip(skip);
-    const code = async (from: string, to: string) => (await exec(from, `curl -s -m 3 -o /dev/null -w '%{http_code}' http://${to}:9273/metrics || true`)).trim();
+    const code = async (from: string, to: string) =>
+      (await exec(from, `curl -s -m 3 -o /dev/null -w '%{http_code}' http://${to}:9273/metrics || true`)).trim();
     const p1 = '198.18.0.11';
     const master = '198.18.0.10';
     assert.equal(await code('master', p1), '200', 'a node is served');
@@ -155,13 +177,28 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
     const spooled = new Map<string, string[]>();
     try {
       await sleep(2 * STEP * 1000 + 2000);
-      for (const h of AGENTS) spooled.set(h, (await exec(h, "cat /var/lib/nms/spool/*.cmds 2>/dev/null | grep -o '^UPDATE [^/]*' | cut -d' ' -f2 | sort -u || true")).split('\n').filter(Boolean));
+      for (const h of AGENTS)
+        spooled.set(
+          h,
+          (
+            await exec(
+              h,
+              "cat /var/lib/nms/spool/*.cmds 2>/dev/null | grep -o '^UPDATE [^/]*' | cut -d' ' -f2 | sort -u || true",
+            )
+          )
+            .split('\n')
+            .filter(Boolean),
+        );
     } finally {
       await exec('master', '/etc/init.d/rrdcached start');
       started = Math.floor(Date.now() / 1000);
     }
-    const moved = [...new Set([...spooled.values()].flat())].filter((k) => [...spooled.values()].filter((v) => v.includes(k)).length > 1);
-    process.stderr.write(`spooled device keys per node: ${JSON.stringify(Object.fromEntries(spooled))}; on several nodes: ${moved.length}\n`);
+    const moved = [...new Set([...spooled.values()].flat())].filter(
+      (k) => [...spooled.values()].filter((v) => v.includes(k)).length > 1,
+    );
+    process.stderr.write(
+      `spooled device keys per node: ${JSON.stringify(Object.fromEntries(spooled))}; on several nodes: ${moved.length}\n`,
+    );
     assert.ok(POLLERS.filter((p) => (spooled.get(p) ?? []).length > 0).length >= 2, 'at least two pollers spooled');
     assert.ok(moved.length > 0, 'some device was polled by more than one poller during the outage');
     let drainedAfter = -1;
@@ -173,14 +210,29 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
     process.stderr.write(`every spool empty ${drainedAfter} s after rrdcached started\n`);
     assert.ok(drainedAfter >= 0, 'every spool replayed');
     await sleep(2 * STEP * 1000 + 2000); // polls after the outage close the window
-    const rejected = await Promise.all(AGENTS.map((h) => exec(h, "grep -c -E 'rrd_update_rejected|illegal attempt|\"errors\":[1-9]' /var/log/nms/agent.log || true")));
+    const rejected = await Promise.all(
+      AGENTS.map((h) =>
+        exec(h, 'grep -c -E \'rrd_update_rejected|illegal attempt|"errors":[1-9]\' /var/log/nms/agent.log || true'),
+      ),
+    );
     const { files, nan, sample } = await nanRows(stopped, started);
-    process.stderr.write(`refused updates per node: ${rejected.map((n) => n.trim()).join(' ')}; port files checked: ${files}; NaN rows: ${nan}\n`);
-    assert.deepEqual(rejected.map((n) => n.trim()), AGENTS.map(() => '0'), 'no update refused by rrdcached');
-    process.stderr.write(`port files checked: ${files}; NaN rows in the outage window: ${nan}; stopped ${stopped}, started ${started}\n`);
+    process.stderr.write(
+      `refused updates per node: ${rejected.map((n) => n.trim()).join(' ')}; port files checked: ${files}; NaN rows: ${nan}\n`,
+    );
+    assert.deepEqual(
+      rejected.map((n) => n.trim()),
+      AGENTS.map(() => '0'),
+      'no update refused by rrdcached',
+    );
+    process.stderr.write(
+      `port files checked: ${files}; NaN rows in the outage window: ${nan}; stopped ${stopped}, started ${started}\n`,
+    );
     if (nan > 0) {
       process.stderr.write(`NaN rows by device: ${JSON.stringify(sample)}\n`);
-      for (const h of POLLERS) process.stderr.write(`== ${h}\n${await exec(h, "grep -v '\"INFO\"' /var/log/nms/agent.log | tail -40 | cut -c1-400; grep -E 'spool_replayed' /var/log/nms/agent.log | tail -10 | cut -c1-300")}\n`);
+      for (const h of POLLERS)
+        process.stderr.write(
+          `== ${h}\n${await exec(h, "grep -v '\"INFO\"' /var/log/nms/agent.log | tail -40 | cut -c1-400; grep -E 'spool_replayed' /var/log/nms/agent.log | tail -10 | cut -c1-300")}\n`,
+        );
     }
     assert.ok(files >= 12, `port files with data before the outage: ${files}`);
     assert.equal(nan, 0, `NaN rows: ${JSON.stringify(sample)}`);
@@ -195,8 +247,11 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
     const killed = Date.now();
     try {
       const r = await status();
-      const named = r.problems.find((p) => p.subject === 'poller3' && ['agent_down', 'agent_unsupervised', 'node_stale', 'agent_stuck', 'node_not_registered']
-        .includes(p.code));
+      const named = r.problems.find(
+        (p) =>
+          p.subject === 'poller3' &&
+          ['agent_down', 'agent_unsupervised', 'node_stale', 'agent_stuck', 'node_not_registered'].includes(p.code),
+      );
       process.stderr.write(`dead agent named after ${Date.now() - killed} ms: ${JSON.stringify(named)}\n`);
       assert.ok(named, `not named: ${JSON.stringify(r.problems)}`);
       assert.notEqual(r.exit_code, 0);
@@ -211,22 +266,35 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
  * NaN rows of INOCTETS/OUTOCTETS in (stopped - STEP, started + STEP] of every port file of a
  * 64-bit device whose rows before were all known.
  */
-async function nanRows(stopped: number, started: number): Promise<{ files: number; nan: number; sample: Record<string, number[]> }> {
+async function nanRows(
+  stopped: number,
+  started: number,
+): Promise<{ files: number; nan: number; sample: Record<string, number[]> }> {
   const from = stopped - 5 * STEP;
   const to = started + 2 * STEP;
-  const out = await exec('master', `cd /var/lib/nms/rrd && for f in */port-id*.rrd; do echo "FILE $f"; rrdtool fetch "$f" AVERAGE -r ${STEP} -s ${from} -e ${to} --daemon unix:/var/run/rrdcached.sock; done`, 300_000);
+  const out = await exec(
+    'master',
+    `cd /var/lib/nms/rrd && for f in */port-id*.rrd; do echo "FILE $f"; rrdtool fetch "$f" AVERAGE -r ${STEP} -s ${from} -e ${to} --daemon unix:/var/run/rrdcached.sock; done`,
+    300_000,
+  );
   let files = 0;
   let nan = 0;
   const sample: Record<string, number[]> = {};
   for (const block of out.split('FILE ').slice(1)) {
     const lines = block.split('\n');
-    const header = lines.find((l) => /INOCTETS/.test(l))?.trim().split(/\s+/) ?? [];
+    const header =
+      lines
+        .find((l) => /INOCTETS/.test(l))
+        ?.trim()
+        .split(/\s+/) ?? [];
     const cols = ['INOCTETS', 'OUTOCTETS'].map((c) => header.indexOf(c));
-    const rows = lines.filter((l) => /^\d+:/.test(l)).map((l) => {
-      const [time, rest] = l.split(':');
-      const v = rest.trim().split(/\s+/);
-      return { time: Number(time), known: cols.every((c) => c >= 0 && !/nan/i.test(v[c])) };
-    });
+    const rows = lines
+      .filter((l) => /^\d+:/.test(l))
+      .map((l) => {
+        const [time, rest] = l.split(':');
+        const v = rest.trim().split(/\s+/);
+        return { time: Number(time), known: cols.every((c) => c >= 0 && !/nan/i.test(v[c])) };
+      });
     // the simulator's 32-bit devices (index % 7 = 3, docs/simulator.md) wrap every 23 s to 11 min:
     // DERIVE with min 0 (LibreNMS's port layout) makes a wrap's row unknown, outage or not
     // device i answers on 198.19.(i div 250).(1 + i mod 250) (docs/lab.md)

@@ -69,13 +69,25 @@ function inPty(args: string[], steps: Step[]): { code?: number; error?: string; 
 }
 
 function nms(...args: string[]): { code: number | null; out: string } {
-  const r = spawnSync(process.execPath, [NMS, ...args], { cwd: work, encoding: 'utf8', timeout: 30_000, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(process.execPath, [NMS, ...args], {
+    cwd: work,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return { code: r.status, out: r.stdout + r.stderr };
 }
 
 function secretValues(dir: string): string[] {
   const s = parse(readFileSync(join(dir, 'secrets.yaml'), 'utf8'));
-  return [s.app_key, s.app_key.slice('base64:'.length), s.redis_password, s.api_token, ...Object.values(s.db_passwords as Record<string, string>)];
+  return [
+    s.app_key,
+    s.app_key.slice('base64:'.length),
+    s.redis_password,
+    s.api_token,
+    ...Object.values(s.db_passwords as Record<string, string>),
+  ];
 }
 
 before(() => {
@@ -129,8 +141,20 @@ test('the wizard in a terminal: defaults, wrong answers asked again, a valid inv
   assert.equal(hosts.cluster.web.server_name, 'nms.example.net');
   assert.deepEqual(hosts.defaults.ssh, { user: 'root', port: 2222, key });
   assert.equal(hosts.defaults.agent.service_poller_frequency, 60);
-  assert.deepEqual(hosts.hosts.nms82.roles, ['web', 'mariadb', 'rrdcached', 'redis', 'memcached', 'poller', 'discovery']);
-  assert.deepEqual(hosts.hosts.nms83, { address: '192.0.2.83', roles: ['poller', 'discovery'], agent: { distributed_poller_group: [0, 1] } });
+  assert.deepEqual(hosts.hosts.nms82.roles, [
+    'web',
+    'mariadb',
+    'rrdcached',
+    'redis',
+    'memcached',
+    'poller',
+    'discovery',
+  ]);
+  assert.deepEqual(hosts.hosts.nms83, {
+    address: '192.0.2.83',
+    roles: ['poller', 'discovery'],
+    agent: { distributed_poller_group: [0, 1] },
+  });
   assert.equal(statSync(join(dir, 'secrets.yaml')).mode & 0o777, 0o600);
   for (const s of secretValues(dir)) assert.ok(!r.transcript.includes(s), 'a secret value was shown');
   const check = nms('inventory', 'check', '-i', 'inventories/prod');
@@ -138,7 +162,16 @@ test('the wizard in a terminal: defaults, wrong answers asked again, a valid inv
 });
 
 test('Ctrl+C in the wizard ends it cleanly (exit 130, no stack trace) and writes nothing', () => {
-  const r = inPty(['init', 'inventory'], [{ expect: 'Inventory name', send: ['prod\r'] }, { expect: 'inventories/prod already holds an inventory', send: ['\x7f'.repeat(4), 'cancelled\r'] }, { expect: 'Cluster name', send: ['\r'] }, { expect: 'Name of the master', send: ['\x03'] }, { expect: 'cancelled: nothing was written' }]);
+  const r = inPty(
+    ['init', 'inventory'],
+    [
+      { expect: 'Inventory name', send: ['prod\r'] },
+      { expect: 'inventories/prod already holds an inventory', send: ['\x7f'.repeat(4), 'cancelled\r'] },
+      { expect: 'Cluster name', send: ['\r'] },
+      { expect: 'Name of the master', send: ['\x03'] },
+      { expect: 'cancelled: nothing was written' },
+    ],
+  );
   assert.equal(r.error, undefined, r.transcript);
   assert.equal(r.code, 130, r.transcript);
   assert.doesNotMatch(r.transcript, /internal error|\n\s+at /);
@@ -179,13 +212,31 @@ firewall: false
 });
 
 test('flags and --yes make an inventory without questions; bad answers are all reported, exit 2', () => {
-  const ok = nms('init', 'inventory', 'flags', '--yes', '--master-address', '192.0.2.10', '--ssh-key', key, '--poller', 'p1=192.0.2.11:0,1:poller,discovery', '--json');
+  const ok = nms(
+    'init',
+    'inventory',
+    'flags',
+    '--yes',
+    '--master-address',
+    '192.0.2.10',
+    '--ssh-key',
+    key,
+    '--poller',
+    'p1=192.0.2.11:0,1:poller,discovery',
+    '--json',
+  );
   assert.equal(ok.code, 0, ok.out);
   const res = JSON.parse(ok.out);
-  assert.deepEqual(res.summary.hosts.map((h: { name: string }) => h.name), ['master', 'p1']);
+  assert.deepEqual(
+    res.summary.hosts.map((h: { name: string }) => h.name),
+    ['master', 'p1'],
+  );
   for (const s of secretValues(join(work, 'inventories/flags'))) assert.ok(!ok.out.includes(s));
 
-  writeFileSync(join(work, 'bad.yaml'), 'master: { address: 999.1.1.1 }\nssh: { port: 0, key: /nonexistent/key }\nfavourite_colour: blue\n');
+  writeFileSync(
+    join(work, 'bad.yaml'),
+    'master: { address: 999.1.1.1 }\nssh: { port: 0, key: /nonexistent/key }\nfavourite_colour: blue\n',
+  );
   const bad = nms('init', 'inventory', 'bad', '--answers', 'bad.yaml');
   assert.equal(bad.code, 2, bad.out);
   assert.match(bad.out, /master\.address: is not a valid IPv4 address/);
@@ -197,7 +248,27 @@ test('flags and --yes make an inventory without questions; bad answers are all r
 
 test('a master service left off the master goes where the answers say; TLS files become absolute paths', () => {
   // a real pair: the loader parses the certificate and checks the key matches it
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=nms.example.net', '-keyout', join(work, 'cert.key'), '-out', join(work, 'cert.pem')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=nms.example.net',
+      '-keyout',
+      join(work, 'cert.key'),
+      '-out',
+      join(work, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   writeFileSync(
     join(work, 'split.yaml'),
     `master: { name: m, address: 192.0.2.20, roles: [web, mariadb, rrdcached, memcached, poller] }

@@ -8,7 +8,19 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { LAB_KEY, NMS, REPO, inHost, labProcesses, labStatus, nms, sh, snapshot, type LabStatusJson, type MachineSnapshot } from './helpers/lab.js';
+import {
+  LAB_KEY,
+  NMS,
+  REPO,
+  inHost,
+  labProcesses,
+  labStatus,
+  nms,
+  sh,
+  snapshot,
+  type LabStatusJson,
+  type MachineSnapshot,
+} from './helpers/lab.js';
 
 const POLLERS = 2;
 const DEVICES = 10;
@@ -21,7 +33,26 @@ let beforeUp: MachineSnapshot;
 let status: LabStatusJson;
 
 function ssh(address: string, knownHosts: string, command: string) {
-  return sh('ssh', ['-i', LAB_KEY, '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-o', 'GlobalKnownHostsFile=/dev/null', `root@${address}`, command], 20_000);
+  return sh(
+    'ssh',
+    [
+      '-i',
+      LAB_KEY,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${knownHosts}`,
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ConnectTimeout=5',
+      '-o',
+      'GlobalKnownHostsFile=/dev/null',
+      `root@${address}`,
+      command,
+    ],
+    20_000,
+  );
 }
 
 describe('nms lab', { timeout: 600_000 }, () => {
@@ -51,7 +82,12 @@ describe('nms lab', { timeout: 600_000 }, () => {
     assert.equal(status.healthy, true, JSON.stringify(status));
     assert.deepEqual(
       status.hosts.map((h) => [h.name, h.address]),
-      [['master', '198.18.0.10'], ['poller1', '198.18.0.11'], ['poller2', '198.18.0.12'], ['devices', '198.18.0.200']],
+      [
+        ['master', '198.18.0.10'],
+        ['poller1', '198.18.0.11'],
+        ['poller2', '198.18.0.12'],
+        ['devices', '198.18.0.200'],
+      ],
     );
   });
 
@@ -61,7 +97,10 @@ describe('nms lab', { timeout: 600_000 }, () => {
     assert.equal(again.code, 0, again.stderr);
     assert.equal(JSON.parse(again.stdout).already, true);
     const now = await labStatus();
-    assert.deepEqual(now.hosts.map((h) => h.init_pid), status.hosts.map((h) => h.init_pid));
+    assert.deepEqual(
+      now.hosts.map((h) => h.init_pid),
+      status.hosts.map((h) => h.init_pid),
+    );
   });
 
   test('hostnames differ: each host has its own', async (t) => {
@@ -85,7 +124,11 @@ describe('nms lab', { timeout: 600_000 }, () => {
     if (skip) return t.skip(skip);
     const tag = String(1000 + (process.pid % 5000));
     assert.equal((await inHost('master', `setsid sleep ${tag} >/dev/null 2>&1 </dev/null &`)).code, 0);
-    assert.equal((await inHost('master', `pgrep -x sleep -a | grep -q "sleep ${tag}"`)).code, 0, 'not running on master');
+    assert.equal(
+      (await inHost('master', `pgrep -x sleep -a | grep -q "sleep ${tag}"`)).code,
+      0,
+      'not running on master',
+    );
     for (const host of ['poller1', 'poller2', 'devices']) {
       assert.notEqual((await inHost(host, `pgrep -x sleep -a | grep -q "sleep ${tag}"`)).code, 0, `visible on ${host}`);
     }
@@ -121,21 +164,35 @@ describe('nms lab', { timeout: 600_000 }, () => {
     const services = await inHost('devices', "pgrep -a -x 'redis-server|mariadbd|memcached|rrdcached|nginx|snmpd'");
     assert.equal(services.code, 1, `services run in a fresh host: ${services.stdout}`);
     // Waiting is polled (up to 10 s): the machine is shared and may be slow.
-    const start = await inHost('devices', '/etc/init.d/redis-server start >/dev/null && for i in $(seq 50); do redis-cli ping 2>/dev/null | grep PONG && break; sleep 0.2; done');
+    const start = await inHost(
+      'devices',
+      '/etc/init.d/redis-server start >/dev/null && for i in $(seq 50); do redis-cli ping 2>/dev/null | grep PONG && break; sleep 0.2; done',
+    );
     assert.equal(start.stdout.trim(), 'PONG', start.stderr);
-    assert.equal((await inHost('devices', 'test -s /var/run/redis/redis-server.pid')).code, 0, 'pid file not under /var/run');
-    assert.notEqual((await inHost('poller1', 'pgrep -x redis-server')).code, 0, 'redis-server of devices visible in poller1');
-    const stop = await inHost('devices', '/etc/init.d/redis-server stop >/dev/null; for i in $(seq 50); do pgrep -x redis-server >/dev/null || break; sleep 0.2; done; pgrep -x redis-server');
+    assert.equal(
+      (await inHost('devices', 'test -s /var/run/redis/redis-server.pid')).code,
+      0,
+      'pid file not under /var/run',
+    );
+    assert.notEqual(
+      (await inHost('poller1', 'pgrep -x redis-server')).code,
+      0,
+      'redis-server of devices visible in poller1',
+    );
+    const stop = await inHost(
+      'devices',
+      '/etc/init.d/redis-server stop >/dev/null; for i in $(seq 50); do pgrep -x redis-server >/dev/null || break; sleep 0.2; done; pgrep -x redis-server',
+    );
     assert.notEqual(stop.code, 0, 'redis-server still runs after its init script stopped it');
   });
 
-  test('from poller1, snmpbulkwalk reads a simulated device at the model\'s counter rates', async (t) => {
+  test("from poller1, snmpbulkwalk reads a simulated device at the model's counter rates", async (t) => {
     if (skip) return t.skip(skip);
     const modelFile = join(REPO, 'lab', 'simulator', 'model.ts');
     // a missing model or a simulator that did not start is a failed setup, not a skip
-    assert.ok(existsSync(modelFile), 'lab/simulator/model.ts exists');
+    assert.ok(existsSync(modelFile), 'simulator/model.ts exists');
     assert.ok(status.simulator?.running, 'the simulator is running (dist/nms-simulator.mjs built)');
-    const model = (await import(modelFile)) as typeof import('../../lab/simulator/model.js');
+    const model = (await import(modelFile)) as typeof import('../../simulator/model.js');
     // Each read is bracketed by the clock (the hosts share the machine's), so the check is exact:
     // the counter moved by rate × elapsed, with elapsed between the inner and outer brackets.
     const walk = 'date +%s%N; snmpbulkwalk -v2c -c public -Onq -t 5 198.19.0.1 1.3.6.1.2.1.31.1.1.1.6; date +%s%N';
@@ -164,11 +221,17 @@ describe('nms lab', { timeout: 600_000 }, () => {
       const delta = Number(reads[1].get(ifIndex)! - reads[0].get(ifIndex)!);
       const low = Math.floor((rate * (s2 - e1)) / 1000) - 1;
       const high = Math.ceil((rate * (e2 - s1)) / 1000) + 1;
-      assert.ok(delta >= low && delta <= high, `ifIndex ${ifIndex}: moved ${delta} in about ${(s2 - s1) / 1000} s, the model's ${rate}/s gives ${low}..${high}`);
+      assert.ok(
+        delta >= low && delta <= high,
+        `ifIndex ${ifIndex}: moved ${delta} in about ${(s2 - s1) / 1000} s, the model's ${rate}/s gives ${low}..${high}`,
+      );
       if (rate > 0) moving++;
     }
     assert.ok(moving > model.PORTS / 2, 'most ports should carry traffic');
-    const v3 = await inHost('poller1', 'snmpget -v3 -l authPriv -u nmsv3 -a SHA -A nmsv3authpass -x AES -X nmsv3privpass -Ovq 198.19.0.10 1.3.6.1.2.1.1.5.0');
+    const v3 = await inHost(
+      'poller1',
+      'snmpget -v3 -l authPriv -u nmsv3 -a SHA -A nmsv3authpass -x AES -X nmsv3privpass -Ovq 198.19.0.10 1.3.6.1.2.1.1.5.0',
+    );
     assert.equal(v3.stdout.trim(), '"sim-9"', v3.stderr);
   });
 
@@ -223,7 +286,10 @@ describe('nms lab', { timeout: 600_000 }, () => {
     const old = status.hosts.map((h) => h.init_pid);
     status = await labStatus();
     assert.equal(status.healthy, true);
-    assert.notDeepEqual(status.hosts.map((h) => h.init_pid), old);
+    assert.notDeepEqual(
+      status.hosts.map((h) => h.init_pid),
+      old,
+    );
     assert.equal((await inHost('poller1', 'hostname')).stdout.trim(), 'poller1');
   });
 
@@ -243,4 +309,3 @@ describe('nms lab', { timeout: 600_000 }, () => {
     assert.deepEqual(now.present, { processes: [], netns: [], links: [], mounts: [] });
   });
 });
-

@@ -18,7 +18,9 @@ import type { ProbeReport } from '../../cli/status/probe.js';
 const LAB_INV = join(REPO, 'inventories', 'lab');
 const work = mkdtempSync(join(tmpdir(), 'nms-status-e2e-'));
 const INV = join(work, 'inv');
-const validate = new Ajv({ allErrors: true, strict: true }).compile(JSON.parse(readFileSync(join(REPO, 'docs', 'status.schema.json'), 'utf8')));
+const validate = new Ajv({ allErrors: true, strict: true }).compile(
+  JSON.parse(readFileSync(join(REPO, 'docs', 'status.schema.json'), 'utf8')),
+);
 const timings: number[] = [];
 const skip: string | false = process.getuid?.() !== 0 ? 'the lab needs root' : false;
 
@@ -31,7 +33,7 @@ async function status(...args: string[]): Promise<{ code: number; report: Status
     assert.fail(`nms status printed no JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
   }
   assert.ok(validate(report), `schema: ${JSON.stringify(validate.errors)}`);
-  assert.equal(r.code, report.exit_code, 'exit code is the report\'s');
+  assert.equal(r.code, report.exit_code, "exit code is the report's");
   timings.push(report.duration_ms);
   return { code: r.code, report, stderr: r.stderr };
 }
@@ -50,14 +52,21 @@ async function until(what: string, ok: (r: StatusReport) => boolean, ms = 120_00
   assert.fail(`${what}: not reached in ${ms / 1000} s; last problems: ${JSON.stringify(last?.problems, null, 2)}`);
 }
 
-const healthy = (r: StatusReport) => r.exit_code === 0 && r.nodes.filter((n) => n.roles.includes('poller')).every((n) => (n.jobs_ok ?? 0) > 0);
+const healthy = (r: StatusReport) =>
+  r.exit_code === 0 && r.nodes.filter((n) => n.roles.includes('poller')).every((n) => (n.jobs_ok ?? 0) > 0);
 
 /**
  * Makes one fault, waits until status names it (exit 1, the expected code and fix, the table
  * showing both), repairs it, and waits until the problem is gone. Problems the lab had before
  * the fault (another part not ready) do not hide this one and are not required to go away.
  */
-async function fault(name: string, inject: () => Promise<void>, expect: string, fix: RegExp, repair: () => Promise<void>): Promise<void> {
+async function fault(
+  name: string,
+  inject: () => Promise<void>,
+  expect: string,
+  fix: RegExp,
+  repair: () => Promise<void>,
+): Promise<void> {
   await inject();
   try {
     const r = await until(`${name} named`, (x) => codes(x).includes(expect));
@@ -66,7 +75,10 @@ async function fault(name: string, inject: () => Promise<void>, expect: string, 
     assert.match(p.fix, fix, `${name}: fix`);
     const human = await nms(['status', '-i', INV], 60_000);
     assert.notEqual(human.code, 0);
-    assert.ok(human.stdout.includes(p.message) && human.stdout.includes(p.fix), `${name}: the table shows the problem and its fix`);
+    assert.ok(
+      human.stdout.includes(p.message) && human.stdout.includes(p.fix),
+      `${name}: the table shows the problem and its fix`,
+    );
   } finally {
     await repair();
   }
@@ -82,18 +94,37 @@ describe('nms status on the lab', { timeout: 2_400_000 }, () => {
   before(async () => {
     if (skip) return;
     const st = await labStatus().catch(() => undefined);
-    if (!st?.up || st.hosts.filter((h) => h.name.startsWith('poller')).length < 2 || !labInvExists(join(LAB_INV, 'hosts.yaml'))) await ensureLab(2, 10);
+    if (
+      !st?.up ||
+      st.hosts.filter((h) => h.name.startsWith('poller')).length < 2 ||
+      !labInvExists(join(LAB_INV, 'hosts.yaml'))
+    )
+      await ensureLab(2, 10);
     cpSync(LAB_INV, INV, { recursive: true });
     chmodSync(join(INV, 'secrets.yaml'), 0o600);
     chmodSync(join(INV, 'devices.yaml'), 0o600); // it holds communities
     const hosts = join(INV, 'hosts.yaml');
-    writeFileSync(hosts, readFileSync(hosts, 'utf8').replace(/service_poller_frequency: \d+/, 'service_poller_frequency: 30'));
+    writeFileSync(
+      hosts,
+      readFileSync(hosts, 'utf8').replace(/service_poller_frequency: \d+/, 'service_poller_frequency: 30'),
+    );
     // devices in both groups (the lab's simulator numbering), whatever shape the lab was built with
-    const devices = Array.from({ length: 6 }, (_, i) => `  - { hostname: 198.19.0.${i + 1}, poller_group: ${i % 2}, snmp: { version: v2c, community: public } }`);
+    const devices = Array.from(
+      { length: 6 },
+      (_, i) =>
+        `  - { hostname: 198.19.0.${i + 1}, poller_group: ${i % 2}, snmp: { version: v2c, community: public } }`,
+    );
     writeFileSync(join(INV, 'devices.yaml'), `devices:\n${devices.join('\n')}\n`);
     const d = await nms(['deploy', '-i', INV], 900_000);
     // A failed setup is a failed test: throwing here fails every test of the suite (never a skip).
-    if (d.code !== 0) throw new Error(`deploy failed (${d.code}): ${(d.stdout + d.stderr).split('\n').filter((l) => /FAILED|UNREACHABLE|error/.test(l)).slice(0, 5).join(' | ')}`);
+    if (d.code !== 0)
+      throw new Error(
+        `deploy failed (${d.code}): ${(d.stdout + d.stderr)
+          .split('\n')
+          .filter((l) => /FAILED|UNREACHABLE|error/.test(l))
+          .slice(0, 5)
+          .join(' | ')}`,
+      );
   });
   after(() => {
     rmSync(work, { recursive: true, force: true });
@@ -134,7 +165,13 @@ describe('nms status on the lab', { timeout: 2_400_000 }, () => {
   const svc = (name: string, init: string) =>
     it(`names ${name} stopped on the master, with its fix`, async (t) => {
       if (skip) return t.skip(skip);
-      await fault(name, () => exec('master', `/etc/init.d/${init} stop`), `service_down:${name}`, new RegExp(`on master run \`/etc/init.d/${init} start\``), () => exec('master', `/etc/init.d/${init} start`));
+      await fault(
+        name,
+        () => exec('master', `/etc/init.d/${init} stop`),
+        `service_down:${name}`,
+        new RegExp(`on master run \`/etc/init.d/${init} start\``),
+        () => exec('master', `/etc/init.d/${init} start`),
+      );
     });
   svc('redis', 'redis-server');
   svc('memcached', 'memcached');
@@ -143,7 +180,13 @@ describe('nms status on the lab', { timeout: 2_400_000 }, () => {
 
   it("names one poller's stopped agent", async (t) => {
     if (skip) return t.skip(skip);
-    await fault('agent stopped', () => exec('poller1', '/etc/init.d/nms-agent stop'), 'agent_down:poller1', /on poller1 run `\/etc\/init.d\/nms-agent start`/, () => exec('poller1', '/etc/init.d/nms-agent start'));
+    await fault(
+      'agent stopped',
+      () => exec('poller1', '/etc/init.d/nms-agent stop'),
+      'agent_down:poller1',
+      /on poller1 run `\/etc\/init.d\/nms-agent start`/,
+      () => exec('poller1', '/etc/init.d/nms-agent start'),
+    );
   });
 
   it('names the poller given a different APP_KEY, and its fix (a deploy) repairs it', async (t) => {
@@ -167,16 +210,32 @@ describe('nms status on the lab', { timeout: 2_400_000 }, () => {
     await exec('poller1', '/etc/init.d/nms-agent stop');
     await exec('poller2', '/etc/init.d/nms-agent stop');
     try {
-      await exec('master', 'mysql nms -e "UPDATE devices SET last_polled = NOW() - INTERVAL 3600 SECOND, last_poll_attempted = NOW() - INTERVAL 3600 SECOND WHERE poller_group = 1"');
-      const r = await until('group 1 unserved and devices overdue', (x) => codes(x).includes('group_unserved:group 1') && codes(x).includes('devices_overdue:devices'));
+      await exec(
+        'master',
+        'mysql nms -e "UPDATE devices SET last_polled = NOW() - INTERVAL 3600 SECOND, last_poll_attempted = NOW() - INTERVAL 3600 SECOND WHERE poller_group = 1"',
+      );
+      const r = await until(
+        'group 1 unserved and devices overdue',
+        (x) => codes(x).includes('group_unserved:group 1') && codes(x).includes('devices_overdue:devices'),
+      );
       assert.equal(r.exit_code, 1);
-      assert.match(r.problems.find((p) => p.code === 'group_unserved')!.fix, /nms add-poller NAME --address ADDR --group 1/);
+      assert.match(
+        r.problems.find((p) => p.code === 'group_unserved')!.fix,
+        /nms add-poller NAME --address ADDR --group 1/,
+      );
       assert.ok((r.cluster?.devices.overdue ?? 0) > 0);
     } finally {
       await exec('poller1', '/etc/init.d/nms-agent start');
       await exec('poller2', '/etc/init.d/nms-agent start');
     }
-    await until('group 1 served again', (x) => !codes(x).includes('group_unserved:group 1') && !codes(x).includes('agent_down:poller1') && !codes(x).includes('agent_down:poller2'), 180_000);
+    await until(
+      'group 1 served again',
+      (x) =>
+        !codes(x).includes('group_unserved:group 1') &&
+        !codes(x).includes('agent_down:poller1') &&
+        !codes(x).includes('agent_down:poller2'),
+      180_000,
+    );
   });
 
   it('exits 4 when a node cannot be reached', async (t) => {

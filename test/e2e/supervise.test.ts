@@ -24,7 +24,8 @@ async function run(script: string): Promise<string> {
 }
 
 const supState = async (): Promise<SupervisorState> => parseSupervisorState(await run(`cat ${SUPERVISOR_STATE}`));
-const doctor = async (): Promise<DoctorReport> => JSON.parse(await run('/usr/local/bin/nms-agent doctor --json --timeout 1500 || true')) as DoctorReport;
+const doctor = async (): Promise<DoctorReport> =>
+  JSON.parse(await run('/usr/local/bin/nms-agent doctor --json --timeout 1500 || true')) as DoctorReport;
 
 async function status(): Promise<StatusReport> {
   const r = await nms(['status', '-i', INV, '--json'], 60_000);
@@ -48,13 +49,21 @@ describe('the agent supervised without systemd', { timeout: 900_000 }, () => {
     cpSync(join(REPO, 'inventories', 'lab'), INV, { recursive: true });
     chmodSync(join(INV, 'secrets.yaml'), 0o600);
     const hosts = join(INV, 'hosts.yaml');
-    writeFileSync(hosts, readFileSync(hosts, 'utf8').replace(/service_poller_frequency: \d+/, 'service_poller_frequency: 10'));
+    writeFileSync(
+      hosts,
+      readFileSync(hosts, 'utf8').replace(/service_poller_frequency: \d+/, 'service_poller_frequency: 10'),
+    );
     const d = await nms(['deploy', '-i', INV], 900_000);
     assert.equal(d.code, 0, `deploy: ${d.stdout.slice(-2000)}${d.stderr.slice(-2000)}`);
-    await until('poller1 polling', async () => {
-      const r = (await doctor()).registry;
-      return r?.state === 'working' && r.jobs_ok > 0;
-    }, 120_000, 2000);
+    await until(
+      'poller1 polling',
+      async () => {
+        const r = (await doctor()).registry;
+        return r?.state === 'working' && r.jobs_ok > 0;
+      },
+      120_000,
+      2000,
+    );
   });
   after(async () => {
     rmSync(work, { recursive: true, force: true });
@@ -66,22 +75,39 @@ describe('the agent supervised without systemd', { timeout: 900_000 }, () => {
     assert.equal(before.state, 'running');
     const t0 = Date.now();
     await run(`kill -9 ${before.child}`);
-    const s = await until('a new agent process', async () => {
-      const x = await supState();
-      return x.child !== null && x.child !== before.child && x.state === 'running' ? x : undefined;
-    }, 10_000, 200);
+    const s = await until(
+      'a new agent process',
+      async () => {
+        const x = await supState();
+        return x.child !== null && x.child !== before.child && x.state === 'running' ? x : undefined;
+      },
+      10_000,
+      200,
+    );
     const restartedMs = Date.now() - t0;
-    const reg = await until('the new agent registered and working', async () => {
-      const r = (await doctor()).registry;
-      return r?.pid === s.child && r.state === 'working' ? r : undefined;
-    }, 10_000, 200);
+    const reg = await until(
+      'the new agent registered and working',
+      async () => {
+        const r = (await doctor()).registry;
+        return r?.pid === s.child && r.state === 'working' ? r : undefined;
+      },
+      10_000,
+      200,
+    );
     const workingMs = Date.now() - t0;
-    await until('the new agent completed a poll', async () => {
-      const r = (await doctor()).registry;
-      return r?.pid === s.child && r.jobs_ok > 0;
-    }, 60_000, 500);
+    await until(
+      'the new agent completed a poll',
+      async () => {
+        const r = (await doctor()).registry;
+        return r?.pid === s.child && r.jobs_ok > 0;
+      },
+      60_000,
+      500,
+    );
     const pollingMs = Date.now() - t0;
-    process.stderr.write(`kill -9 → new process ${restartedMs} ms, working ${workingMs} ms, first poll done ${pollingMs} ms (pid ${before.child} → ${reg.pid})\n`);
+    process.stderr.write(
+      `kill -9 → new process ${restartedMs} ms, working ${workingMs} ms, first poll done ${pollingMs} ms (pid ${before.child} → ${reg.pid})\n`,
+    );
     assert.ok(workingMs <= 10_000, `working again after ${workingMs} ms`);
     assert.equal(s.restarts, before.restarts + 1);
     assert.equal(s.lastExit, 137);
@@ -89,22 +115,34 @@ describe('the agent supervised without systemd', { timeout: 900_000 }, () => {
 
   it('an agent that dies on start: growing delays and `nms status` says "crash loop"', async () => {
     // the agent's /metrics port taken by sshd's: the agent exits at start (a ConfigError)
-    await run('cp /etc/nms/config.yaml /root/config.yaml.good && sed -i "s/^metrics_port: .*/metrics_port: 22/" /etc/nms/config.yaml');
+    await run(
+      'cp /etc/nms/config.yaml /root/config.yaml.good && sed -i "s/^metrics_port: .*/metrics_port: 22/" /etc/nms/config.yaml',
+    );
     try {
       const start = await supState();
       await run(`kill -9 ${start.child}`);
-      const s = await until('three failed starts', async () => {
-        const x = await supState();
-        return x.failures >= 3 ? x : undefined;
-      }, 60_000, 1000);
+      const s = await until(
+        'three failed starts',
+        async () => {
+          const x = await supState();
+          return x.failures >= 3 ? x : undefined;
+        },
+        60_000,
+        1000,
+      );
       assert.notEqual(s.lastExit, 0);
       const log = await run('grep agent_exited /var/log/nms/agent.log | tail -n 3');
       const delays = [...log.matchAll(/"restart_in_s":(\d+)/g)].map((m) => Number(m[1]));
       assert.deepEqual(delays, [1, 2, 4], log);
-      const r = await until('status names the crash loop', async () => {
-        const x = await status();
-        return x.problems.some((p) => p.code === 'agent_crash_loop' && p.subject === HOST) ? x : undefined;
-      }, 60_000, 1000);
+      const r = await until(
+        'status names the crash loop',
+        async () => {
+          const x = await status();
+          return x.problems.some((p) => p.code === 'agent_crash_loop' && p.subject === HOST) ? x : undefined;
+        },
+        60_000,
+        1000,
+      );
       assert.notEqual(r.exit_code, 0);
       const p = r.problems.find((x) => x.code === 'agent_crash_loop')!;
       assert.match(p.message, /crash loop/);
@@ -114,9 +152,14 @@ describe('the agent supervised without systemd', { timeout: 900_000 }, () => {
     } finally {
       await run('cp /root/config.yaml.good /etc/nms/config.yaml && /etc/init.d/nms-agent restart');
     }
-    await until('healthy again', async () => {
-      const x = await status();
-      return x.problems.every((p) => p.subject !== HOST) ? x : undefined;
-    }, 120_000, 2000);
+    await until(
+      'healthy again',
+      async () => {
+        const x = await status();
+        return x.problems.every((p) => p.subject !== HOST) ? x : undefined;
+      },
+      120_000,
+      2000,
+    );
   });
 });

@@ -13,8 +13,13 @@ import { join } from 'node:path';
 import { REPO, ensureLab, inHost, nms } from './helpers/lab.js';
 import type { StatusReport } from '../../cli/status/types.js';
 
-const SENDERS = (process.env.NMS_SYSLOG_SENDERS ?? '198.19.0.1,198.19.0.2,198.19.0.3,198.19.0.4').split(',').map((s) => s.trim()).filter(Boolean);
-const NETWORKS = (process.env.NMS_SYSLOG_NETWORKS ?? SENDERS.map((s) => `${s}/32`).join(',')).split(',').map((s) => s.trim());
+const SENDERS = (process.env.NMS_SYSLOG_SENDERS ?? '198.19.0.1,198.19.0.2,198.19.0.3,198.19.0.4')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+const NETWORKS = (process.env.NMS_SYSLOG_NETWORKS ?? SENDERS.map((s) => `${s}/32`).join(','))
+  .split(',')
+  .map((s) => s.trim());
 const MASTER = '198.18.0.10';
 const OUTSIDER = 'poller1'; // 198.18.0.11: a cluster member, not a device network
 const TOTAL = 10_000;
@@ -74,7 +79,10 @@ describe('syslog on the lab', { timeout: 900_000 }, () => {
     const text = readFileSync(hosts, 'utf8');
     const edited = text
       .replace(/^( {2}firewall: true\n)/m, `$1  syslog: { networks: [${NETWORKS.join(', ')}], purge_days: 30 }\n`)
-      .replace(/roles: \[ ?web, mariadb, rrdcached, redis, memcached, poller ?\]/, 'roles: [web, mariadb, rrdcached, redis, memcached, poller, syslog]');
+      .replace(
+        /roles: \[ ?web, mariadb, rrdcached, redis, memcached, poller ?\]/,
+        'roles: [web, mariadb, rrdcached, redis, memcached, poller, syslog]',
+      );
     assert.match(edited, /syslog: \{ networks/);
     assert.match(edited, /poller, syslog\]/, 'the master got role syslog');
     writeFileSync(hosts, edited);
@@ -89,43 +97,70 @@ describe('syslog on the lab', { timeout: 900_000 }, () => {
   it('nms status checks the path end to end and finds it healthy', async () => {
     let last: unknown;
     try {
-      const r = await until('status without syslog problems', async () => {
-        const x = JSON.parse((await nms(['status', '-i', INV, '--json'], 60_000)).stdout) as StatusReport;
-        const c = x.nodes.find((n) => n.name === 'master')?.checks.find((k) => k.name === 'syslog');
-        last = c ?? x.nodes.find((n) => n.name === 'master')?.checks;
-        return c?.ok ? c : undefined;
-      }, 90_000, 2000);
+      const r = await until(
+        'status without syslog problems',
+        async () => {
+          const x = JSON.parse((await nms(['status', '-i', INV, '--json'], 60_000)).stdout) as StatusReport;
+          const c = x.nodes.find((n) => n.name === 'master')?.checks.find((k) => k.name === 'syslog');
+          last = c ?? x.nodes.find((n) => n.name === 'master')?.checks;
+          return c?.ok ? c : undefined;
+        },
+        90_000,
+        2000,
+      );
       assert.match(r.detail, /went through rsyslog and the agent into the syslog table/);
     } catch (err) {
-      const why = await inHost('master', 'ps -eo pid,user,args | grep -E "[r]syslogd|[n]ode"; ss -lntup | grep -E ":514|:5514"; tail -n 20 /var/log/nms/agent.log; cat /etc/rsyslog.d/60-nms.conf | head -3');
-      throw new Error(`${(err as Error).message}\nlast check: ${JSON.stringify(last)}\non master:\n${why.stdout}${why.stderr}`);
+      const why = await inHost(
+        'master',
+        'ps -eo pid,user,args | grep -E "[r]syslogd|[n]ode"; ss -lntup | grep -E ":514|:5514"; tail -n 20 /var/log/nms/agent.log; cat /etc/rsyslog.d/60-nms.conf | head -3',
+      );
+      throw new Error(
+        `${(err as Error).message}\nlast check: ${JSON.stringify(last)}\non master:\n${why.stdout}${why.stderr}`,
+      );
     }
   });
 
   it(`stores all ${TOTAL} messages sent at ${RATE}/s, each with its sender's device`, async () => {
     // expected devices from the data: the lowest device_id whose hostname is the sender's address
     const expected = new Map<string, number>();
-    for (const a of SENDERS) expected.set(a, Number(await sql(`SELECT MIN(device_id) FROM devices WHERE hostname = '${a}'`)));
+    for (const a of SENDERS)
+      expected.set(a, Number(await sql(`SELECT MIN(device_id) FROM devices WHERE hostname = '${a}'`)));
     for (const [a, id] of expected) assert.ok(id > 0, `a device with hostname ${a}`);
     const t0 = Date.now();
     const out = await run('devices', sender(SENDERS, TOTAL, RATE, `${RUN}-burst`));
     const sentMs = (JSON.parse(out.trim().split('\n').pop()!) as { ms: number }).ms;
-    const stored = await until(`${TOTAL} stored`, async () => {
-      const n = Number(await sql(`SELECT COUNT(*) FROM syslog WHERE msg LIKE '${RUN}-burst-%'`));
-      return n >= TOTAL ? n : undefined;
-    }, 120_000);
-    process.stderr.write(`syslog: ${TOTAL} sent in ${sentMs} ms (${Math.round((TOTAL * 1000) / sentMs)}/s), all stored ${Date.now() - t0} ms after the sender started\n`);
+    const stored = await until(
+      `${TOTAL} stored`,
+      async () => {
+        const n = Number(await sql(`SELECT COUNT(*) FROM syslog WHERE msg LIKE '${RUN}-burst-%'`));
+        return n >= TOTAL ? n : undefined;
+      },
+      120_000,
+    );
+    process.stderr.write(
+      `syslog: ${TOTAL} sent in ${sentMs} ms (${Math.round((TOTAL * 1000) / sentMs)}/s), all stored ${Date.now() - t0} ms after the sender started\n`,
+    );
     assert.equal(stored, TOTAL);
     // message i came from SENDERS[i % n]: its device
-    const rows = await sql(`SELECT CAST(SUBSTRING_INDEX(msg, '-', -1) AS UNSIGNED) % ${SENDERS.length} AS k, device_id, COUNT(*) FROM syslog WHERE msg LIKE '${RUN}-burst-%' GROUP BY k, device_id`);
+    const rows = await sql(
+      `SELECT CAST(SUBSTRING_INDEX(msg, '-', -1) AS UNSIGNED) % ${SENDERS.length} AS k, device_id, COUNT(*) FROM syslog WHERE msg LIKE '${RUN}-burst-%' GROUP BY k, device_id`,
+    );
     const got = rows.split('\n').map((l) => l.split('\t').map(Number));
     assert.equal(got.length, SENDERS.length, rows);
     for (const [k, dev, n] of got) {
       assert.equal(dev, expected.get(SENDERS[k]), `messages from ${SENDERS[k]}`);
       assert.ok(Math.abs(n - TOTAL / SENDERS.length) < 1, `${n} messages from ${SENDERS[k]} of ${TOTAL}`);
     }
-    const api = await run('master', `sed -n 's/^API_TOKEN=/X-Auth-Token: /p' /etc/nms/.env > /tmp/.h; curl -sk -H @/tmp/.h 'https://127.0.0.1/api/v0/logs/syslog/${expected.get(SENDERS[0])}?limit=2&sortorder=DESC'; rm -f /tmp/.h`);
-    const page = JSON.parse(api) as { status: string; count: number; total: number; logs: { device_id: number; msg: string; program: string }[] };
+    const api = await run(
+      'master',
+      `sed -n 's/^API_TOKEN=/X-Auth-Token: /p' /etc/nms/.env > /tmp/.h; curl -sk -H @/tmp/.h 'https://127.0.0.1/api/v0/logs/syslog/${expected.get(SENDERS[0])}?limit=2&sortorder=DESC'; rm -f /tmp/.h`,
+    );
+    const page = JSON.parse(api) as {
+      status: string;
+      count: number;
+      total: number;
+      logs: { device_id: number; msg: string; program: string }[];
+    };
     assert.equal(page.status, 'ok');
     assert.equal(page.count, 2);
     assert.ok(page.total >= TOTAL / SENDERS.length);
@@ -137,7 +172,11 @@ describe('syslog on the lab', { timeout: 900_000 }, () => {
     await run(OUTSIDER, sender(['198.18.0.11'], 5, 500, `${RUN}-outside`));
     // a message sent after it from a declared sender arrives: the outsider's had its chance
     await run('devices', sender([SENDERS[0]], 1, 100, `${RUN}-after`));
-    await until('the later message stored', async () => Number(await sql(`SELECT COUNT(*) FROM syslog WHERE msg LIKE '${RUN}-after-%'`)) === 1, 30_000);
+    await until(
+      'the later message stored',
+      async () => Number(await sql(`SELECT COUNT(*) FROM syslog WHERE msg LIKE '${RUN}-after-%'`)) === 1,
+      30_000,
+    );
     assert.equal(Number(await sql(`SELECT COUNT(*) FROM syslog WHERE msg LIKE '${RUN}-outside-%'`)), 0);
     // and the firewall is what stopped it: the drop rule is there for 514
     const rules = await run('master', 'nft list chain inet nms input');

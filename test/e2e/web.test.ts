@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { parse } from 'yaml';
 import { REPO, ensureLab, nms } from './helpers/lab.js';
-import { HOSTILE_DEVICE, HOSTILE_TEXT, SENSORS } from '../../lab/simulator/model.js';
+import { HOSTILE_DEVICE, HOSTILE_TEXT, SENSORS } from '../../simulator/model.js';
 
 const BASE = 'https://198.18.0.10';
 const SHOTS = process.env.NMS_WEB_SCREENSHOTS ?? '/tmp/nms-web-e2e';
@@ -37,20 +37,28 @@ async function shot(name: string): Promise<void> {
 
 /** Pixels of the In colour in the first graph image on the page, counted in the page itself. */
 async function greenPixels(selector: string): Promise<number> {
-  await page.waitForFunction((s) => [...document.querySelectorAll<HTMLImageElement>(s)].every((i) => i.complete), selector, { timeout: 30_000 });
-  return page.evaluate(([s, [r, g, b]]) => {
-    const img = document.querySelector<HTMLImageElement>(s as string)!;
-    if (!img.naturalWidth) return -1;
-    const c = document.createElement('canvas');
-    c.width = img.naturalWidth;
-    c.height = img.naturalHeight;
-    const ctx = c.getContext('2d')!;
-    ctx.drawImage(img, 0, 0);
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - r) < 24 && Math.abs(d[i + 1] - g) < 24 && Math.abs(d[i + 2] - b) < 24) n++;
-    return n;
-  }, [selector, GREEN] as const);
+  await page.waitForFunction(
+    (s) => [...document.querySelectorAll<HTMLImageElement>(s)].every((i) => i.complete),
+    selector,
+    { timeout: 30_000 },
+  );
+  return page.evaluate(
+    ([s, [r, g, b]]) => {
+      const img = document.querySelector<HTMLImageElement>(s as string)!;
+      if (!img.naturalWidth) return -1;
+      const c = document.createElement('canvas');
+      c.width = img.naturalWidth;
+      c.height = img.naturalHeight;
+      const ctx = c.getContext('2d')!;
+      ctx.drawImage(img, 0, 0);
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4)
+        if (Math.abs(d[i] - r) < 24 && Math.abs(d[i + 1] - g) < 24 && Math.abs(d[i + 2] - b) < 24) n++;
+      return n;
+    },
+    [selector, GREEN] as const,
+  );
 }
 
 describe('the web UI in chromium', { timeout: 600_000 }, () => {
@@ -61,18 +69,32 @@ describe('the web UI in chromium', { timeout: 600_000 }, () => {
     chmodSync(join(INV, 'secrets.yaml'), 0o600);
     const hosts = join(INV, 'hosts.yaml');
     // short polls (and RRD steps) so that graphs have data within a minute
-    writeFileSync(hosts, readFileSync(hosts, 'utf8').replace(/service_poller_frequency: \d+/, 'service_poller_frequency: 10'));
+    writeFileSync(
+      hosts,
+      readFileSync(hosts, 'utf8').replace(/service_poller_frequency: \d+/, 'service_poller_frequency: 10'),
+    );
     // device i answers on 198.19.(i div 250).(1 + i mod 250), port 161 (docs/lab.md)
-    const devices = DEVICES.map((i) => `  - { hostname: 198.19.0.${1 + i}, poller_group: 0, snmp: { version: v2c, community: public } }`);
+    const devices = DEVICES.map(
+      (i) => `  - { hostname: 198.19.0.${1 + i}, poller_group: 0, snmp: { version: v2c, community: public } }`,
+    );
     writeFileSync(join(INV, 'devices.yaml'), `devices:\n${devices.join('\n')}\n`);
     chmodSync(join(INV, 'devices.yaml'), 0o600); // it holds communities
     const d = await nms(['deploy', '-i', INV], 600_000);
     assert.equal(d.code, 0, `deploy: ${d.stdout}\n${d.stderr}`);
-    password = (parse(readFileSync(join(INV, 'secrets.yaml'), 'utf8')) as { web_admin_password: string }).web_admin_password;
+    password = (parse(readFileSync(join(INV, 'secrets.yaml'), 'utf8')) as { web_admin_password: string })
+      .web_admin_password;
     assert.ok(password, 'deploy wrote the admin password into secrets.yaml');
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
     page = await context.newPage();
@@ -124,8 +146,11 @@ describe('the web UI in chromium', { timeout: 600_000 }, () => {
     assert.ok(h1?.includes(HOSTILE_TEXT), `sysName as text: ${h1}`);
     // sysName and sysLocation in the header, as text
     assert.ok((await page.locator('dl.head').textContent())?.includes(HOSTILE_TEXT), 'header text as text');
-    const location = await page.evaluate(() => [...document.querySelectorAll('dl.head dt')]
-      .find((dt) => dt.textContent === 'Location')?.nextElementSibling?.textContent ?? null);
+    const location = await page.evaluate(
+      () =>
+        [...document.querySelectorAll('dl.head dt')].find((dt) => dt.textContent === 'Location')?.nextElementSibling
+          ?.textContent ?? null,
+    );
     assert.ok(location?.includes(HOSTILE_TEXT), `sysLocation as text: ${location}`);
     await page.click('nav.tabs >> text=Ports');
     await page.waitForURL(/\/ports$/);
@@ -135,7 +160,7 @@ describe('the web UI in chromium', { timeout: 600_000 }, () => {
     assert.deepEqual(dialogs, []);
   });
 
-  it('opens a port whose traffic graph shows the simulator\'s traffic', async () => {
+  it("opens a port whose traffic graph shows the simulator's traffic", async () => {
     await page.goto(`${BASE}/devices?q=${encodeURIComponent('sim-0')}`);
     await page.click('tbody tr td:nth-child(2) a');
     await page.waitForURL(/\/device\/\d+$/);
@@ -157,7 +182,7 @@ describe('the web UI in chromium', { timeout: 600_000 }, () => {
     await shot('port');
   });
 
-  it('lists the device\'s sensors on the health tab', async () => {
+  it("lists the device's sensors on the health tab", async () => {
     const url = new URL(page.url());
     const device = /\/device\/(\d+)/.exec(url.pathname)![1];
     await page.goto(`${BASE}/device/${device}/health`);
@@ -165,7 +190,11 @@ describe('the web UI in chromium', { timeout: 600_000 }, () => {
     for (const s of SENSORS) assert.ok(text.includes(s.name), `sensor ${s.name}`);
     await shot('health');
     await page.goto(`${BASE}/device/${device}?${recent()}`);
-    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('img.graph')].every((i) => i.complete), null, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => [...document.querySelectorAll<HTMLImageElement>('img.graph')].every((i) => i.complete),
+      null,
+      { timeout: 30_000 },
+    );
     await shot('device');
     for (const p of ['/', '/pollers', '/eventlog']) {
       await page.goto(BASE + p);
@@ -181,6 +210,10 @@ describe('the web UI in chromium', { timeout: 600_000 }, () => {
     assert.equal((await context.request.get(`${BASE}/graph?type=port_bits&id=1`)).status(), 401);
     assert.deepEqual(dialogs, [], 'no dialog opened');
     // a small graph whose RRD file the first polls have not written yet answers 404: not a script error
-    assert.deepEqual(consoleErrors.filter((e) => !/Failed to load resource/.test(e)), [], 'no console errors (CSP violations included)');
+    assert.deepEqual(
+      consoleErrors.filter((e) => !/Failed to load resource/.test(e)),
+      [],
+      'no console errors (CSP violations included)',
+    );
   });
 });

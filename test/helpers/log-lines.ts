@@ -2,7 +2,10 @@
 import type { Readable } from 'node:stream';
 
 /** Calls `fn` for each complete line: with the parsed record, or `undefined` when it is not JSON. */
-export function onLogLine<T = Record<string, unknown>>(stream: Readable, fn: (record: T | undefined, line: string) => void): void {
+export function onLogLine<T = Record<string, unknown>>(
+  stream: Readable,
+  fn: (record: T | undefined, line: string) => void,
+): void {
   let buf = '';
   stream.setEncoding('utf8').on('data', (chunk: string) => {
     buf += chunk;

@@ -12,7 +12,9 @@ export interface Png {
 export function decodePng(buf: Buffer): Png {
   if (buf.subarray(0, 8).toString('hex') !== '89504e470d0a1a0a') throw new Error('not a PNG');
   let off = 8;
-  let width = 0, height = 0, colorType = 0;
+  let width = 0,
+    height = 0,
+    colorType = 0;
   let palette: Buffer | undefined;
   const idat: Buffer[] = [];
   while (off < buf.length) {
@@ -37,17 +39,37 @@ export function decodePng(buf: Buffer): Png {
     const f = raw[y * (stride + 1)];
     const line = Buffer.from(raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1)));
     for (let i = 0; i < stride; i++) {
-      const a = i >= bpp ? line[i - bpp] : 0, b = prev[i], c = i >= bpp ? prev[i - bpp] : 0;
-      const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
-      const pred = f === 1 ? a : f === 2 ? b : f === 3 ? (a + b) >> 1 : f === 4 ? (pa <= pb && pa <= pc ? a : pb <= pc ? b : c) : 0;
+      const a = i >= bpp ? line[i - bpp] : 0,
+        b = prev[i],
+        c = i >= bpp ? prev[i - bpp] : 0;
+      const p = a + b - c,
+        pa = Math.abs(p - a),
+        pb = Math.abs(p - b),
+        pc = Math.abs(p - c);
+      const pred =
+        f === 1
+          ? a
+          : f === 2
+            ? b
+            : f === 3
+              ? (a + b) >> 1
+              : f === 4
+                ? pa <= pb && pa <= pc
+                  ? a
+                  : pb <= pc
+                    ? b
+                    : c
+                : 0;
       line[i] = (line[i] + pred) & 255;
     }
     for (let x = 0; x < width; x++) {
-      const o = (y * width + x) * 4, s = x * bpp;
+      const o = (y * width + x) * 4,
+        s = x * bpp;
       let rgba: number[];
       if (colorType === 2) rgba = [line[s], line[s + 1], line[s + 2], 255];
       else if (colorType === 6) rgba = [line[s], line[s + 1], line[s + 2], line[s + 3]];
-      else if (colorType === 3) rgba = [palette![line[s] * 3], palette![line[s] * 3 + 1], palette![line[s] * 3 + 2], 255];
+      else if (colorType === 3)
+        rgba = [palette![line[s] * 3], palette![line[s] * 3 + 1], palette![line[s] * 3 + 2], 255];
       else rgba = [line[s], line[s], line[s], colorType === 4 ? line[s + 1] : 255];
       out.set(rgba, o);
     }
@@ -60,7 +82,12 @@ export function decodePng(buf: Buffer): Png {
 export function countColour(png: Png, [r, g, b]: [number, number, number], tol = 24): number {
   let n = 0;
   for (let i = 0; i < png.pixels.length; i += 4) {
-    if (Math.abs(png.pixels[i] - r) <= tol && Math.abs(png.pixels[i + 1] - g) <= tol && Math.abs(png.pixels[i + 2] - b) <= tol) n++;
+    if (
+      Math.abs(png.pixels[i] - r) <= tol &&
+      Math.abs(png.pixels[i + 1] - g) <= tol &&
+      Math.abs(png.pixels[i + 2] - b) <= tol
+    )
+      n++;
   }
   return n;
 }

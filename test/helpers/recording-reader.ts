@@ -44,7 +44,8 @@ export function recordingReader(name: string): SnmpReader & { varbinds: Varbind[
     },
     async walk(columns) {
       const out = new Map(columns.map((c) => [c, new Map<string, Cell>()]));
-      for (const v of varbinds) for (const c of columns) if (isUnder(v.oid, c)) out.get(c)!.set(v.oid.slice(c.length + 1), v);
+      for (const v of varbinds)
+        for (const c of columns) if (isUnder(v.oid, c)) out.get(c)!.set(v.oid.slice(c.length + 1), v);
       return out;
     },
   };

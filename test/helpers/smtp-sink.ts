@@ -50,7 +50,10 @@ export class SmtpSink {
         if (verb === 'EHLO') reply('250-sink\r\n250 8BITMIME');
         else if (verb === 'HELO') reply('250 sink');
         else if (verb === 'MAIL') {
-          cur.from = line.replace(/^MAIL FROM:\s*/i, '').replace(/[<>]/g, '').split(' ')[0];
+          cur.from = line
+            .replace(/^MAIL FROM:\s*/i, '')
+            .replace(/[<>]/g, '')
+            .split(' ')[0];
           reply('250 ok');
         } else if (verb === 'RCPT') {
           cur.to.push(line.replace(/^RCPT TO:\s*/i, '').replace(/[<>]/g, ''));

@@ -17,8 +17,10 @@ export const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 
 /** Names of the recordings (file names without .snmprec), sorted. */
 export function recordingNames(): string[] {
-  return readdirSync(join(TESTDATA, 'recordings')).filter((f) => f.endsWith('.snmprec')).map((f) => f.slice(0,
-    -'.snmprec'.length)).sort();
+  return readdirSync(join(TESTDATA, 'recordings'))
+    .filter((f) => f.endsWith('.snmprec'))
+    .map((f) => f.slice(0, -'.snmprec'.length))
+    .sort();
 }
 
 /** Parses snmprec text into varbinds sorted by OID. */
@@ -42,9 +44,13 @@ function decode(tag: string, raw: string): Pick<Varbind, 'type' | 'value'> {
   const bytes = hexed ? (/^([0-9a-fA-F]{2})*$/.test(raw) ? Buffer.from(raw, 'hex') : null) : Buffer.from(raw, 'utf8');
   if (bytes === null) return HOLE;
   switch (t) {
-    case T.OctetString: case T.Opaque:
+    case T.OctetString:
+    case T.Opaque:
       return { type: t, value: bytes };
-    case T.Integer: case T.Counter: case T.Gauge: case T.TimeTicks: {
+    case T.Integer:
+    case T.Counter:
+    case T.Gauge:
+    case T.TimeTicks: {
       const s = bytes.toString();
       if (!/^-?\d+$/.test(s)) return HOLE;
       return { type: t, value: Number(s) };
@@ -88,8 +94,12 @@ export function readExpected(name: string): Record<string, unknown> {
  * Rows of one table of a module in expected/<name>.json (`poller` falls back to `discovery` when it "matches
  * discovery").
  */
-export function expectedRows(name: string, module: string, table: string,
-  phase: 'discovery' | 'poller' = 'discovery'): Record<string, unknown>[] | undefined {
+export function expectedRows(
+  name: string,
+  module: string,
+  table: string,
+  phase: 'discovery' | 'poller' = 'discovery',
+): Record<string, unknown>[] | undefined {
   const m = readExpected(name)[module] as Record<string, unknown> | undefined;
   if (!m) return undefined;
   let p = m[phase];

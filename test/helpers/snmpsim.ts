@@ -29,8 +29,9 @@ export async function startRecordingSim(probe: string, addresses = 1): Promise<R
   };
   for (let i = 0; i < 60; i++) {
     try {
-      execFileSync('snmpget', ['-v2c', '-c', probe, '-t', '0.5', '-r', '0',
-        `127.0.0.1:${port}`, '1.3.6.1.2.1.1.3.0'], { stdio: 'ignore' });
+      execFileSync('snmpget', ['-v2c', '-c', probe, '-t', '0.5', '-r', '0', `127.0.0.1:${port}`, '1.3.6.1.2.1.1.3.0'], {
+        stdio: 'ignore',
+      });
       return { hosts, port, stop };
     } catch {
       if (child.exitCode !== null) break;

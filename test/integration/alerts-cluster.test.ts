@@ -40,18 +40,37 @@ interface Agent {
 
 function writeConfig(a: Agent, alerts: unknown, secrets: unknown): void {
   const env = [
-    'DB_HOST=127.0.0.1', 'DB_PORT=13306', `DB_DATABASE=${DB_NAME}`, 'DB_USERNAME=nmstest', 'DB_PASSWORD=nmstest',
-    `REDIS_HOST=${REDIS_HOST}`, `REDIS_PORT=${REDIS_PORT}`, 'REDIS_PASSWORD=', 'REDIS_DB=0',
-    `APP_KEY=${APP_KEY}`, `NODE_ID=node-${a.name}`, 'NMS_USER=nms', `ALERT_SECRETS=${JSON.stringify(secrets)}`, '',
+    'DB_HOST=127.0.0.1',
+    'DB_PORT=13306',
+    `DB_DATABASE=${DB_NAME}`,
+    'DB_USERNAME=nmstest',
+    'DB_PASSWORD=nmstest',
+    `REDIS_HOST=${REDIS_HOST}`,
+    `REDIS_PORT=${REDIS_PORT}`,
+    'REDIS_PASSWORD=',
+    'REDIS_DB=0',
+    `APP_KEY=${APP_KEY}`,
+    `NODE_ID=node-${a.name}`,
+    'NMS_USER=nms',
+    `ALERT_SECRETS=${JSON.stringify(secrets)}`,
+    '',
   ];
   writeFileSync(join(a.dir, '.env'), env.join('\n'));
   const settings = [
-    `distributed_poller_name: ${a.name}`, 'distributed_poller_group: [0]', 'cluster_address: 127.0.0.1',
-    `distributed_poller_memcached_host: ${MC_HOST}`, `distributed_poller_memcached_port: ${MC_PORT}`,
+    `distributed_poller_name: ${a.name}`,
+    'distributed_poller_group: [0]',
+    'cluster_address: 127.0.0.1',
+    `distributed_poller_memcached_host: ${MC_HOST}`,
+    `distributed_poller_memcached_port: ${MC_PORT}`,
     // devices are never due (polled "now" below): the test alone decides their state
-    'service_poller_frequency: 3600', 'service_discovery_frequency: 86400', 'service_poller_down_retry: 3600',
+    'service_poller_frequency: 3600',
+    'service_discovery_frequency: 86400',
+    'service_poller_down_retry: 3600',
     'service_master_timeout: 4',
-    'service_poller_workers: 2', 'metrics_port: 0', `alerts: ${JSON.stringify(alerts)}`, '',
+    'service_poller_workers: 2',
+    'metrics_port: 0',
+    `alerts: ${JSON.stringify(alerts)}`,
+    '',
   ];
   writeFileSync(join(a.dir, 'config.yaml'), settings.join('\n'));
 }
@@ -87,7 +106,10 @@ function agentCmd(a: Agent, args: string[]): { code: number | null; out: string;
 }
 
 const byDevice = (list: Record<string, unknown>[], rule = 'device-down') =>
-  list.filter((p) => p.rule === rule).map((p) => `${p.device_id} ${p.state}`).sort();
+  list
+    .filter((p) => p.rule === rule)
+    .map((p) => `${p.device_id} ${p.state}`)
+    .sort();
 
 /** The receivers: a webhook, one that answers 500 twice, a Slack-style one, an SMTP sink. */
 interface Receivers {
@@ -174,7 +196,9 @@ test(TITLE, { timeout: 180_000 }, async (t) => {
   };
   rx.gate.down = true;
   const redis = new Redis({
-    host: REDIS_HOST, port: Number(REDIS_PORT), maxRetriesPerRequest: null,
+    host: REDIS_HOST,
+    port: Number(REDIS_PORT),
+    maxRetriesPerRequest: null,
     retryStrategy: () => 200,
   });
   redis.on('error', () => {});
@@ -202,8 +226,10 @@ test(TITLE, { timeout: 180_000 }, async (t) => {
   await waitFor('a dispatcher', async () => (await redis.get(lockKey)) !== null, 60_000);
   const { hook, flaky, chat, sink, gate } = rx;
   const everywhere = (n: number) => () =>
-    byDevice(hook.accepted).length >= n && byDevice(flaky.accepted).length >= n &&
-    sink.messages.length >= n && chat.accepted.length >= n;
+    byDevice(hook.accepted).length >= n &&
+    byDevice(flaky.accepted).length >= n &&
+    sink.messages.length >= n &&
+    chat.accepted.length >= n;
 
   // ---- three devices go down (as a poller writes it) ----
   await admin.query("UPDATE devices SET status = 0, status_reason = 'icmp' WHERE hostname IN ('sw1', 'sw2', 'sw3')");
@@ -240,7 +266,15 @@ test(TITLE, { timeout: 180_000 }, async (t) => {
   const perState = 'SELECT state, COUNT(*) AS n FROM alert_log GROUP BY state ORDER BY state';
   const [logRows] = await admin.query<RowDataPacket[]>(perState);
   const counts = logRows.map((r) => [Number(r.state), Number(r.n)]);
-  assert.deepEqual(counts, [[0, 3], [1, 3], [2, 1]], 'alert_log: 3 recovered, 3 raised, 1 acknowledged');
+  assert.deepEqual(
+    counts,
+    [
+      [0, 3],
+      [1, 3],
+      [2, 1],
+    ],
+    'alert_log: 3 recovered, 3 raised, 1 acknowledged',
+  );
   for (const a of agents) {
     const text = a.log.join('');
     assert.ok(!text.includes(SECRET), `${a.name}'s log holds no transport secret`);

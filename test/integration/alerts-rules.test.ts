@@ -76,7 +76,10 @@ async function checkApi(t: TestContext, db: Db, recoveredId: number): Promise<vo
   const warnings = (await get('/api/v0/alerts?severity=warning')).body;
   assert.ok(warnings.count >= 1 && warnings.alerts.every((a) => a.severity === 'warning'));
   const recovered = (await get('/api/v0/alerts?state=0')).body;
-  assert.ok(recovered.alerts.some((a) => a.id === recoveredId), 'the recovered device-down alert has state 0');
+  assert.ok(
+    recovered.alerts.some((a) => a.id === recoveredId),
+    'the recovered device-down alert has state 0',
+  );
   assert.equal((await get(`/api/v0/alerts/${recoveredId}`)).body.count, 1);
   assert.equal((await get('/api/v0/alerts/99999')).status, 404);
   assert.equal((await get('/api/v0/alerts?state=7')).status, 400);
@@ -137,7 +140,10 @@ test('rule kinds, delay, acknowledgement and the outbox against MariaDB', { time
   const r4 = await engine.evaluate(cfg);
   assert.deepEqual([r4.raised, r4.recovered], [1, 1], 'sensor 22 raised again, device-down recovered');
   await deliver();
-  assert.deepEqual(hook.accepted.filter((p) => p.alert_id === alertId).map((p) => p.state), ['alert', 'recovered']);
+  assert.deepEqual(
+    hook.accepted.filter((p) => p.alert_id === alertId).map((p) => p.state),
+    ['alert', 'recovered'],
+  );
   const byId = 'SELECT GROUP_CONCAT(state ORDER BY id) AS s FROM alert_log WHERE alert_id = ?';
   const states = await one(db, byId, [alertId]);
   assert.equal(states.s, '1,2,0', 'alert_log: raised, acknowledged, recovered');

@@ -23,7 +23,16 @@ const APP_KEY = generateAppKey();
 const COMMUNITY = 'api-test-community-' + generateSecret(6);
 const AUTHPASS = 'api-test-authpass-' + generateSecret(6);
 const CRYPTOPASS = 'api-test-cryptopass-' + generateSecret(6);
-const CREDENTIAL_KEYS = ['community', 'authname', 'authpass', 'authalgo', 'cryptopass', 'cryptoalgo', 'authlevel', 'password'];
+const CREDENTIAL_KEYS = [
+  'community',
+  'authname',
+  'authpass',
+  'authalgo',
+  'cryptopass',
+  'cryptoalgo',
+  'authlevel',
+  'password',
+];
 
 const logLines: string[] = [];
 const bodies: string[] = [];
@@ -52,21 +61,46 @@ function assertJsonError(r: { status: number; body: Record<string, unknown>; tex
 before(async () => {
   setLogSink((line) => logLines.push(line));
   db = await openDb(
-    { host: dbUrl.hostname, port: Number(dbUrl.port), user: decodeURIComponent(dbUrl.username), password: decodeURIComponent(dbUrl.password), database },
+    {
+      host: dbUrl.hostname,
+      port: Number(dbUrl.port),
+      user: decodeURIComponent(dbUrl.username),
+      password: decodeURIComponent(dbUrl.password),
+      database,
+    },
     { createDatabase: true, connectionLimit: 4 },
   );
   await migrate(db, { appKey: APP_KEY });
 
-  ids.up0 = await addDevice(db, APP_KEY, { hostname: '198.18.0.200', port: 16100, poller_group: 0, snmp: { version: 'v2c', community: COMMUNITY } });
+  ids.up0 = await addDevice(db, APP_KEY, {
+    hostname: '198.18.0.200',
+    port: 16100,
+    poller_group: 0,
+    snmp: { version: 'v2c', community: COMMUNITY },
+  });
   ids.down1 = await addDevice(db, APP_KEY, {
     hostname: '198.18.0.200',
     port: 16109,
     poller_group: 1,
-    snmp: { version: 'v3', authlevel: 'authPriv', authname: 'nmsv3', authpass: AUTHPASS, authalgo: 'SHA', cryptopass: CRYPTOPASS, cryptoalgo: 'AES' },
+    snmp: {
+      version: 'v3',
+      authlevel: 'authPriv',
+      authname: 'nmsv3',
+      authpass: AUTHPASS,
+      authalgo: 'SHA',
+      cryptopass: CRYPTOPASS,
+      cryptoalgo: 'AES',
+    },
   });
-  ids.up1 = await addDevice(db, APP_KEY, { hostname: 'sw-1.lab', poller_group: 1, snmp: { version: 'v2c', community: COMMUNITY } });
+  ids.up1 = await addDevice(db, APP_KEY, {
+    hostname: 'sw-1.lab',
+    poller_group: 1,
+    snmp: { version: 'v2c', community: COMMUNITY },
+  });
   // A row written by something that did not encrypt: even a plain community must not leak.
-  await db.query("INSERT INTO devices (hostname, port, community, status) VALUES ('plain.lab', 161, ?, 1)", [COMMUNITY]);
+  await db.query("INSERT INTO devices (hostname, port, community, status) VALUES ('plain.lab', 161, ?, 1)", [
+    COMMUNITY,
+  ]);
   await db.query(
     "UPDATE devices SET status = 1, sysName = 'sim-0', last_polled = UTC_TIMESTAMP() - INTERVAL 30 SECOND, last_polled_timetaken = 1.25 WHERE device_id IN (?, ?)",
     [ids.up0, ids.up1],
@@ -76,10 +110,22 @@ before(async () => {
     await db.query(
       `INSERT INTO ports (device_id, ifIndex, ifName, ifDescr, ifOperStatus, ifAdminStatus, ifSpeed, ifHighSpeed, ifInOctets, ifInOctets_rate, deleted)
        VALUES (?, ?, ?, ?, ?, ?, 1000000000, 1000, ?, ?, 0)`,
-      [ids.up0, i, `eth${i}`, `Ethernet ${i}`, i === 3 ? 'down' : 'up', 'up', 18446744073709551000n.toString(), i * 1000],
+      [
+        ids.up0,
+        i,
+        `eth${i}`,
+        `Ethernet ${i}`,
+        i === 3 ? 'down' : 'up',
+        'up',
+        18446744073709551000n.toString(),
+        i * 1000,
+      ],
     );
   }
-  await db.query("INSERT INTO ports (device_id, ifIndex, ifName, ifOperStatus, ifAdminStatus) VALUES (?, 1, 'ge-0/0/0', 'down', 'down')", [ids.up1]);
+  await db.query(
+    "INSERT INTO ports (device_id, ifIndex, ifName, ifOperStatus, ifAdminStatus) VALUES (?, 1, 'ge-0/0/0', 'down', 'down')",
+    [ids.up1],
+  );
 
   // One poller reporting now, one silent for longer than its frequency.
   const [fresh] = await db.query<mysql.ResultSetHeader>(
@@ -112,8 +158,22 @@ after(async () => {
 describe('web/API', { timeout: 60000 }, () => {
   it('refuses every path without a token or with a wrong one', async () => {
     const wrongSameLength = TOKEN.slice(0, -1) + (TOKEN.endsWith('A') ? 'B' : 'A');
-    for (const path of ['/api/v0/system', '/api/v0/pollers', '/api/v0/devices', `/api/v0/devices/${ids.up0}`, `/api/v0/devices/${ids.up0}/ports`, '/nope', '/']) {
-      const variants: Record<string, string>[] = [{}, { 'X-Auth-Token': '' }, { 'X-Auth-Token': 'wrong' }, { 'X-Auth-Token': wrongSameLength }, { 'X-Auth-Token': TOKEN + 'x' }];
+    for (const path of [
+      '/api/v0/system',
+      '/api/v0/pollers',
+      '/api/v0/devices',
+      `/api/v0/devices/${ids.up0}`,
+      `/api/v0/devices/${ids.up0}/ports`,
+      '/nope',
+      '/',
+    ]) {
+      const variants: Record<string, string>[] = [
+        {},
+        { 'X-Auth-Token': '' },
+        { 'X-Auth-Token': 'wrong' },
+        { 'X-Auth-Token': wrongSameLength },
+        { 'X-Auth-Token': TOKEN + 'x' },
+      ];
       for (const headers of variants) {
         const r = await get(path, headers);
         assertJsonError(r, 401);
@@ -157,9 +217,15 @@ describe('web/API', { timeout: 60000 }, () => {
     assert.ok(byName.master.last_report_age <= 5);
     assert.deepEqual(
       byName.master.stats.map((s: { poller_type: string; workers: number }) => [s.poller_type, s.workers]),
-      [['discovery', 16], ['poller', 24]],
+      [
+        ['discovery', 16],
+        ['poller', 24],
+      ],
     );
-    assert.equal(byName.master.stats.find((s: { poller_type: string }) => s.poller_type === 'poller').worker_seconds, 4.5);
+    assert.equal(
+      byName.master.stats.find((s: { poller_type: string }) => s.poller_type === 'poller').worker_seconds,
+      4.5,
+    );
     assert.equal(byName.poller1.active, false, 'silent for 400 s with a 300 s frequency');
     assert.ok(byName.poller1.last_report_age >= 399);
     assert.deepEqual(byName.poller1.poller_groups, [1]);
@@ -170,7 +236,17 @@ describe('web/API', { timeout: 60000 }, () => {
     assert.equal(all.status, 200, all.text);
     assert.equal(all.body.count, 4);
     const d = all.body.devices.find((x: { device_id: number }) => x.device_id === ids.up0);
-    for (const k of ['device_id', 'hostname', 'sysName', 'status', 'status_reason', 'poller_group', 'last_polled', 'last_polled_timetaken']) assert.ok(k in d, `field ${k}`);
+    for (const k of [
+      'device_id',
+      'hostname',
+      'sysName',
+      'status',
+      'status_reason',
+      'poller_group',
+      'last_polled',
+      'last_polled_timetaken',
+    ])
+      assert.ok(k in d, `field ${k}`);
     assert.equal(d.hostname, '198.18.0.200');
     assert.equal(d.sysName, 'sim-0');
     assert.equal(d.status, 1);
@@ -178,11 +254,20 @@ describe('web/API', { timeout: 60000 }, () => {
     assert.ok(Math.abs(Date.now() - 30000 - Date.parse(d.last_polled)) < 60000);
 
     const g1 = await get('/api/v0/devices?poller_group=1');
-    assert.deepEqual(g1.body.devices.map((x: { device_id: number }) => x.device_id).sort(), [ids.down1, ids.up1].sort());
+    assert.deepEqual(
+      g1.body.devices.map((x: { device_id: number }) => x.device_id).sort(),
+      [ids.down1, ids.up1].sort(),
+    );
     const down = await get('/api/v0/devices?status=down');
-    assert.deepEqual(down.body.devices.map((x: { device_id: number; status_reason: string }) => [x.device_id, x.status_reason]), [[ids.down1, 'snmp']]);
+    assert.deepEqual(
+      down.body.devices.map((x: { device_id: number; status_reason: string }) => [x.device_id, x.status_reason]),
+      [[ids.down1, 'snmp']],
+    );
     const upG1 = await get('/api/v0/devices?status=up&poller_group=1');
-    assert.deepEqual(upG1.body.devices.map((x: { device_id: number }) => x.device_id), [ids.up1]);
+    assert.deepEqual(
+      upG1.body.devices.map((x: { device_id: number }) => x.device_id),
+      [ids.up1],
+    );
     assert.equal((await get('/api/v0/devices?poller_group=7')).body.count, 0);
 
     assertJsonError(await get('/api/v0/devices?status=sideways'), 400);
@@ -202,7 +287,10 @@ describe('web/API', { timeout: 60000 }, () => {
     const p = await get(`/api/v0/devices/${ids.up0}/ports/`);
     assert.equal(p.status, 200, p.text);
     assert.equal(p.body.device_id, ids.up0);
-    assert.deepEqual(p.body.ports.map((x: { ifName: string }) => x.ifName), ['eth1', 'eth2', 'eth3']);
+    assert.deepEqual(
+      p.body.ports.map((x: { ifName: string }) => x.ifName),
+      ['eth1', 'eth2', 'eth3'],
+    );
     assert.equal(p.body.ports[1].ifInOctets_rate, 2000);
     assert.equal(p.body.ports[2].ifOperStatus, 'down');
     assert.equal(p.body.ports[0].ifInOctets, '18446744073709551000', 'counters beyond 2^53 stay exact, as strings');
@@ -235,9 +323,13 @@ describe('web/API', { timeout: 60000 }, () => {
     };
     for (const text of bodies) {
       walk(JSON.parse(text), '$');
-      for (const secret of [COMMUNITY, AUTHPASS, CRYPTOPASS, 'v1:']) assert.ok(!text.includes(secret), `secret ${secret.slice(0, 12)}… in a response`);
+      for (const secret of [COMMUNITY, AUTHPASS, CRYPTOPASS, 'v1:'])
+        assert.ok(!text.includes(secret), `secret ${secret.slice(0, 12)}… in a response`);
     }
-    assert.ok(logLines.some((l) => l.includes('"refused"')), 'refusals are logged');
+    assert.ok(
+      logLines.some((l) => l.includes('"refused"')),
+      'refusals are logged',
+    );
     for (const line of logLines) assert.ok(!line.includes(TOKEN), 'the token appears in a log line');
   });
 });
@@ -245,7 +337,14 @@ describe('web/API', { timeout: 60000 }, () => {
 describe('web/API failures', { timeout: 60000 }, () => {
   it('reports an unreachable database in /system and answers 503 elsewhere', async () => {
     // A real pool towards a port where nothing listens: connections are refused.
-    const deadPool = mysql.createPool({ host: '127.0.0.1', port: 1, user: 'x', password: 'y', database: 'z', connectTimeout: 1000 });
+    const deadPool = mysql.createPool({
+      host: '127.0.0.1',
+      port: 1,
+      user: 'x',
+      password: 'y',
+      database: 'z',
+      connectTimeout: 1000,
+    });
     const s = new ApiServer({ db: deadPool, token: TOKEN, port: 0, nodeName: 'dead', closeTimeoutMs: 500 });
     await s.start();
     const saved = base;
@@ -270,7 +369,13 @@ describe('web/API failures', { timeout: 60000 }, () => {
   it('answers 503 naming the fix when the schema is missing', async () => {
     const name = `${database}_empty`;
     const empty = await openDb(
-      { host: dbUrl.hostname, port: Number(dbUrl.port), user: decodeURIComponent(dbUrl.username), password: decodeURIComponent(dbUrl.password), database: name },
+      {
+        host: dbUrl.hostname,
+        port: Number(dbUrl.port),
+        user: decodeURIComponent(dbUrl.username),
+        password: decodeURIComponent(dbUrl.password),
+        database: name,
+      },
       { createDatabase: true, connectionLimit: 2 },
     );
     const s = new ApiServer({ db: empty, token: TOKEN, port: 0, closeTimeoutMs: 500 });
@@ -294,9 +399,15 @@ describe('web/API failures', { timeout: 60000 }, () => {
   });
 
   it('refuses a short token, reports a port in use, and closes twice safely', async () => {
-    assert.throws(() => new ApiServer({ db, token: 'short' }), (e: unknown) => e instanceof NmsError && /API_TOKEN/.test(e.message));
+    assert.throws(
+      () => new ApiServer({ db, token: 'short' }),
+      (e: unknown) => e instanceof NmsError && /API_TOKEN/.test(e.message),
+    );
     const other = new ApiServer({ db, token: TOKEN, port: server.address().port });
-    await assert.rejects(other.start(), (e: unknown) => e instanceof NmsError && /EADDRINUSE/.test(e.message) && /api_port/.test(e.hint ?? ''));
+    await assert.rejects(
+      other.start(),
+      (e: unknown) => e instanceof NmsError && /EADDRINUSE/.test(e.message) && /api_port/.test(e.hint ?? ''),
+    );
     await other.close();
     const s = new ApiServer({ db, token: TOKEN, port: 0, closeTimeoutMs: 500 });
     await s.start();

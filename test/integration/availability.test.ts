@@ -81,14 +81,26 @@ test('a ping round of a group: device_perf, last_ping, icmp-perf.rrd; down for i
   const r = await pingGroup({ db, rrd, fping: { count: 2, periodMs: 100 } }, 3);
   assert.deepEqual([r.devices, r.answered, r.changed], [2, 2, 1]);
   const perf = await q('SELECT device_id, xmt, rcv, loss, avg FROM device_perf ORDER BY device_id');
-  assert.deepEqual(perf.map((p) => [p.device_id, p.xmt, p.rcv, p.loss]), [[ids.a, 2, 2, 0], [ids.b, 2, 2, 0]]);
-  assert.ok(perf.every((p) => p.avg > 0 && p.avg < 1000), JSON.stringify(perf));
+  assert.deepEqual(
+    perf.map((p) => [p.device_id, p.xmt, p.rcv, p.loss]),
+    [
+      [ids.a, 2, 2, 0],
+      [ids.b, 2, 2, 0],
+    ],
+  );
+  assert.ok(
+    perf.every((p) => p.avg > 0 && p.avg < 1000),
+    JSON.stringify(perf),
+  );
   const dev = await q('SELECT last_ping, last_ping_timetaken, status, status_reason FROM devices ORDER BY device_id');
   assert.ok(dev[0].last_ping && dev[1].last_ping && dev[0].last_ping_timetaken > 0);
   assert.equal(dev[2].last_ping, null, 'group 4 was not pinged');
   assert.deepEqual([dev[1].status, dev[1].status_reason], [1, '']);
   const ev = await q("SELECT message, reference FROM eventlog WHERE device_id = ? AND type = 'availability'", [ids.b]);
-  assert.deepEqual(ev.map((e) => e.message), ['Device status changed to Up']);
+  assert.deepEqual(
+    ev.map((e) => e.message),
+    ['Device status changed to Up'],
+  );
   const info = await rrdInfo('127.0.0.1/icmp-perf.rrd');
   for (const ds of ['avg', 'xmt', 'rcv', 'min', 'max']) {
     assert.match(info, new RegExp(`^ds\\[${ds}\\]\\.type = "GAUGE"$`, 'm'));
@@ -108,21 +120,32 @@ test('a stale result from another poller does not undo a newer one, and each cha
   assert.equal(await applyStatus(db, { ...at(15), up: true, reason: '', before: wasUp }), 'stale');
   // two pollers reporting the same change: one row
   const wasIcmp = { status: 0, status_reason: 'icmp' };
-  const both = await Promise.all([30, 31].map((s) => applyStatus(db, { ...at(s), up: true, reason: '', before: wasIcmp })));
+  const both = await Promise.all(
+    [30, 31].map((s) => applyStatus(db, { ...at(s), up: true, reason: '', before: wasIcmp })),
+  );
   assert.deepEqual(both.sort(), ['changed', 'same']);
   const rows = await q("SELECT message FROM eventlog WHERE device_id = ? AND type = 'availability' ORDER BY event_id", [
     id,
   ]);
-  assert.deepEqual(rows.map((r) => r.message), UP_DOWN_UP);
+  assert.deepEqual(
+    rows.map((r) => r.message),
+    UP_DOWN_UP,
+  );
   const now = await q('SELECT status, status_reason FROM devices WHERE device_id = ?', [id]);
-  assert.deepEqual(now.map((r) => [r.status, r.status_reason]), [[1, '']]);
+  assert.deepEqual(
+    now.map((r) => [r.status, r.status_reason]),
+    [[1, '']],
+  );
 });
 
 test('service checks: check_tcp OK on a listening port, CRITICAL on a closed one, RRD, events', async () => {
   const closed = await closedPort();
   const add = (args: string[], name: string) =>
     db.query('INSERT INTO services (device_id, service_type, service_param, service_name) VALUES (?, ?, ?, ?)', [
-      ids.a, 'tcp', JSON.stringify(args), name,
+      ids.a,
+      'tcp',
+      JSON.stringify(args),
+      name,
     ]);
   await add(['-p', url.port || '3306'], 'mariadb');
   await add(['-p', String(closed), '-t', '3'], 'closed');
@@ -152,7 +175,10 @@ test('a port whose oper status changed while admin up is one eventlog row; an ad
   );
   assert.equal(await logPortChanges(db, id), 1);
   const ev = await q("SELECT message, severity FROM eventlog WHERE device_id = ? AND type = 'interface'", [id]);
-  assert.deepEqual(ev.map((e) => e.message), ['Port Gi1/0/1 is down (was up) while administratively up']);
+  assert.deepEqual(
+    ev.map((e) => e.message),
+    ['Port Gi1/0/1 is down (was up) while administratively up'],
+  );
 });
 
 test('the API lists the eventlog (newest first, per device by id or hostname) and the service checks', async () => {
@@ -170,7 +196,10 @@ test('the API lists the eventlog (newest first, per device by id or hostname) an
   assert.deepEqual(byHost.logs.map((l) => l.message).reverse(), UP_DOWN_UP);
   assert.deepEqual((await call(`/api/v0/logs/eventlog/${ids.other}`)).total, byHost.total);
   const crit = await call('/api/v0/services', 'state=2');
-  assert.deepEqual(crit.services.map((s) => s.service_name), ['closed']);
+  assert.deepEqual(
+    crit.services.map((s) => s.service_name),
+    ['closed'],
+  );
   assert.equal((await call('/api/v0/services/127.0.0.1')).count, 2);
   await assert.rejects(call('/api/v0/logs/eventlog', 'limit=5000'), /limit must be a whole number from 0 to 1000/);
 });

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { addDevice, logEvent, migrate, openDb, Severity, type Db } from '../../agent/db/index.js';
-import { AgentService } from '../../agent/service/agent.js';
-import { dryRunHandler } from '../../agent/service/dry-run.js';
+import { AgentService } from '../../agent/daemon/agent.js';
+import { dryRunHandler } from '../../agent/daemon/dry-run.js';
 import { gatherClusterStatus } from '../../agent/cluster-view/gather.js';
 import type { ClusterView } from '../../agent/cluster-view/types.js';
 import { generateAppKey } from '../../lib/crypto.js';
@@ -67,7 +67,12 @@ function nodeConfig(name: string, groups: number[], overrides: Record<string, un
   return join(d, '.env');
 }
 
-async function waitFor(what: string, envPath: string, ok: (v: ClusterView) => boolean, ms = 40_000): Promise<ClusterView> {
+async function waitFor(
+  what: string,
+  envPath: string,
+  ok: (v: ClusterView) => boolean,
+  ms = 40_000,
+): Promise<ClusterView> {
   const end = Date.now() + ms;
   let last: ClusterView | undefined;
   while (Date.now() < end) {
@@ -88,9 +93,26 @@ const ids: number[] = [];
 
 before(async () => {
   setLogSink((l) => logs.push(l));
-  db = await openDb({ host: dbUrl.hostname, port: Number(dbUrl.port), user: decodeURIComponent(dbUrl.username), password: decodeURIComponent(dbUrl.password), database }, { createDatabase: true, connectionLimit: 4 });
+  db = await openDb(
+    {
+      host: dbUrl.hostname,
+      port: Number(dbUrl.port),
+      user: decodeURIComponent(dbUrl.username),
+      password: decodeURIComponent(dbUrl.password),
+      database,
+    },
+    { createDatabase: true, connectionLimit: 4 },
+  );
   await migrate(db, { appKey: APP_KEY });
-  for (let i = 0; i < 6; i++) ids.push(await addDevice(db, APP_KEY, { hostname: '192.0.2.1', port: 16100 + i, poller_group: i % 2, snmp: { version: 'v2c', community: 'public' } }));
+  for (let i = 0; i < 6; i++)
+    ids.push(
+      await addDevice(db, APP_KEY, {
+        hostname: '192.0.2.1',
+        port: 16100 + i,
+        poller_group: i % 2,
+        snmp: { version: 'v2c', community: 'public' },
+      }),
+    );
   envA = nodeConfig('nodeA', [0]);
   envB = nodeConfig('nodeB', [0, 1]);
 });
@@ -112,9 +134,18 @@ describe('cluster-status against real services and agents', { timeout: 180_000 }
     const v = await gatherClusterStatus({ envPath: envA, timeoutMs: 2000 });
     assert.equal(v.schema, 'nms-agent-cluster/1');
     assert.equal(v.healthy, false);
-    assert.deepEqual({ mariadb: v.sources.mariadb.ok, redis: v.sources.redis.ok, memcached: v.sources.memcached.ok }, { mariadb: true, redis: true, memcached: true });
+    assert.deepEqual(
+      { mariadb: v.sources.mariadb.ok, redis: v.sources.redis.ok, memcached: v.sources.memcached.ok },
+      { mariadb: true, redis: true, memcached: true },
+    );
     assert.deepEqual(codes(v), ['group_unserved:group 0', 'group_unserved:group 1', 'no_dispatcher:dispatcher']);
-    assert.deepEqual(v.groups.map((g) => [g.group, g.devices, g.served]), [[0, 3, false], [1, 3, false]]);
+    assert.deepEqual(
+      v.groups.map((g) => [g.group, g.devices, g.served]),
+      [
+        [0, 3, false],
+        [1, 3, false],
+      ],
+    );
     assert.equal(v.devices.total, 6);
   });
 
@@ -124,11 +155,21 @@ describe('cluster-status against real services and agents', { timeout: 180_000 }
       agents.push(a);
       await a.start();
     }
-    const v = await waitFor('both nodes working and polling', envA, (x) => x.healthy && x.nodes.length === 2 && x.nodes.every((n) => (n.jobs_ok ?? 0) > 0));
+    const v = await waitFor(
+      'both nodes working and polling',
+      envA,
+      (x) => x.healthy && x.nodes.length === 2 && x.nodes.every((n) => (n.jobs_ok ?? 0) > 0),
+    );
     assert.deepEqual(v.problems, []);
     assert.ok(v.dispatcher.holder, 'a dispatcher is elected');
     assert.ok(['nodeA', 'nodeB'].includes(v.dispatcher.poller_name ?? ''), `dispatcher ${v.dispatcher.poller_name}`);
-    assert.deepEqual(v.groups.map((g) => [g.group, g.pollers.sort()]), [[0, ['nodeA', 'nodeB']], [1, ['nodeB']]]);
+    assert.deepEqual(
+      v.groups.map((g) => [g.group, g.pollers.sort()]),
+      [
+        [0, ['nodeA', 'nodeB']],
+        [1, ['nodeB']],
+      ],
+    );
     for (const g of v.groups) assert.ok(g.queue, `queue depth of group ${g.group} read`);
     assert.equal(v.devices.overdue, 0);
     for (const n of v.nodes) assert.equal(n.state, 'working');
@@ -155,14 +196,23 @@ describe('cluster-status against real services and agents', { timeout: 180_000 }
   it('names the stopped agent, the group it left unserved and the devices that go overdue', async () => {
     await agents[1].close();
     // a group-1 device whose last poll is long past: nobody serves its group any more
-    await db.query('UPDATE devices SET status = 1, last_polled = UTC_TIMESTAMP() - INTERVAL 600 SECOND WHERE device_id = ?', [ids[1]]);
+    await db.query(
+      'UPDATE devices SET status = 1, last_polled = UTC_TIMESTAMP() - INTERVAL 600 SECOND WHERE device_id = ?',
+      [ids[1]],
+    );
     const v = await waitFor('nodeB gone', envA, (x) => codes(x).includes('group_unserved:group 1'));
     assert.deepEqual(codes(v), ['devices_overdue:devices', 'group_unserved:group 1', 'node_not_registered:nodeB']);
     const nodeB = v.nodes.find((n) => n.poller_name === 'nodeB')!;
     assert.equal(nodeB.registered, false);
-    assert.ok(v.overdue.some((d) => d.device_id === ids[1] && d.late_s >= 500), JSON.stringify(v.overdue));
+    assert.ok(
+      v.overdue.some((d) => d.device_id === ids[1] && d.late_s >= 500),
+      JSON.stringify(v.overdue),
+    );
     for (const p of v.problems) assert.ok(p.fix.length > 10, `${p.code} has a next step`);
-    assert.match(v.problems.find((p) => p.code === 'group_unserved')!.fix, /nms add-poller NAME --address ADDR --group 1/);
+    assert.match(
+      v.problems.find((p) => p.code === 'group_unserved')!.fix,
+      /nms add-poller NAME --address ADDR --group 1/,
+    );
   });
 
   it('says which source it could not read when memcached does not answer', async () => {
@@ -174,15 +224,22 @@ describe('cluster-status against real services and agents', { timeout: 180_000 }
     assert.equal(p?.subject, 'memcached');
     assert.match(p!.fix, /memcached start/);
     // without the registry nobody can be called unregistered or a group unserved
-    assert.ok(!codes(v).some((c) => c.startsWith('node_not_registered') || c.startsWith('group_unserved')), codes(v).join(' '));
+    assert.ok(
+      !codes(v).some((c) => c.startsWith('node_not_registered') || c.startsWith('group_unserved')),
+      codes(v).join(' '),
+    );
   });
 
   it('runs as `nms-agent cluster-status --json` with exit 1 when unhealthy', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'agent/main.ts', '--env', envA, 'cluster-status', '--json', '--timeout', '2000'], {
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: { ...process.env, NMS_KEY_PREFIX: prefix },
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'agent/main.ts', '--env', envA, 'cluster-status', '--json', '--timeout', '2000'],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, NMS_KEY_PREFIX: prefix },
+      },
+    );
     assert.equal(r.status, 1, r.stderr);
     const v = JSON.parse(r.stdout) as ClusterView;
     assert.equal(v.schema, 'nms-agent-cluster/1');

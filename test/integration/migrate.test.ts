@@ -23,7 +23,10 @@ after(async () => {
 test('migrate creates every table once and records each version', { timeout: 60_000 }, async () => {
   assert.equal(await schemaVersion(db), 0);
   const first = await migrate(db, { appKey });
-  assert.deepEqual(first.applied.map((a) => a.version), MIGRATIONS.map((m) => m.version));
+  assert.deepEqual(
+    first.applied.map((a) => a.version),
+    MIGRATIONS.map((m) => m.version),
+  );
   assert.equal(first.appKeyCheckWritten, true);
   const again = await migrate(db, { appKey });
   assert.deepEqual(again.applied, []);
@@ -31,12 +34,34 @@ test('migrate creates every table once and records each version', { timeout: 60_
   assert.equal(again.version, Math.max(...MIGRATIONS.map((m) => m.version)));
   const [tables] = await db.query<mysql.RowDataPacket[]>('SHOW TABLES');
   const names = tables.map((r) => Object.values(r)[0]).sort();
-  for (const t of ['config', 'devices', 'eventlog', 'migrations', 'poller_cluster', 'poller_cluster_stats', 'poller_groups', 'ports', 'processors', 'sensors', 'storage']) {
+  for (const t of [
+    'config',
+    'devices',
+    'eventlog',
+    'migrations',
+    'poller_cluster',
+    'poller_cluster_stats',
+    'poller_groups',
+    'ports',
+    'processors',
+    'sensors',
+    'storage',
+  ]) {
     assert.ok(names.includes(t), `table ${t} missing from ${names.join(',')}`);
   }
   const [cols] = await db.query<mysql.RowDataPacket[]>('SHOW COLUMNS FROM devices');
-  for (const c of ['status_reason', 'last_polled_timetaken', 'last_discovered_timetaken', 'poller_group', 'cryptoalgo', 'ignore']) {
-    assert.ok(cols.some((r) => r.Field === c), `devices.${c} missing`);
+  for (const c of [
+    'status_reason',
+    'last_polled_timetaken',
+    'last_discovered_timetaken',
+    'poller_group',
+    'cryptoalgo',
+    'ignore',
+  ]) {
+    assert.ok(
+      cols.some((r) => r.Field === c),
+      `devices.${c} missing`,
+    );
   }
 });
 

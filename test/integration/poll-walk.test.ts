@@ -8,9 +8,27 @@ import { SnmpSession } from '../../agent/snmp/session.js';
 import { walkColumns } from '../../agent/snmp/walk.js';
 import { compareOids } from '../../agent/snmp/values.js';
 
-interface BerReader { readByte(): number; readSequence(tag?: number): number | null; readInt(): number; readString(tag?: number, buf?: boolean): string | Buffer; readOID(): string; peek(): number; offset: number }
-interface BerWriter { startSequence(tag?: number): void; endSequence(): void; writeInt(i: number, tag?: number): void; writeString(s: string, tag?: number): void; writeOID(s: string): void; writeByte(b: number): void; buffer: Buffer }
-const { Ber } = createRequire(import.meta.url)('asn1-ber') as { Ber: { Reader: new (b: Buffer) => BerReader; Writer: new () => BerWriter } };
+interface BerReader {
+  readByte(): number;
+  readSequence(tag?: number): number | null;
+  readInt(): number;
+  readString(tag?: number, buf?: boolean): string | Buffer;
+  readOID(): string;
+  peek(): number;
+  offset: number;
+}
+interface BerWriter {
+  startSequence(tag?: number): void;
+  endSequence(): void;
+  writeInt(i: number, tag?: number): void;
+  writeString(s: string, tag?: number): void;
+  writeOID(s: string): void;
+  writeByte(b: number): void;
+  buffer: Buffer;
+}
+const { Ber } = createRequire(import.meta.url)('asn1-ber') as {
+  Ber: { Reader: new (b: Buffer) => BerReader; Writer: new () => BerWriter };
+};
 
 const COLS = ['1.3.6.1.2.1.2.2.1.2', '1.3.6.1.2.1.2.2.1.10', '1.3.6.1.2.1.31.1.1.1.6'];
 const ROWS = [1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233];
@@ -95,7 +113,14 @@ async function serve(b: Behaviour): Promise<{ port: number; seen: { requests: nu
 }
 
 async function walk(port: number, opts = {}) {
-  const session = new SnmpSession({ host: '127.0.0.1', port, version: 'v2c', community: 'public', timeoutMs: 1000, retries: 0 });
+  const session = new SnmpSession({
+    host: '127.0.0.1',
+    port,
+    version: 'v2c',
+    community: 'public',
+    timeoutMs: 1000,
+    retries: 0,
+  });
   try {
     return await walkColumns(session, COLS, opts);
   } finally {
@@ -113,11 +138,15 @@ test('a well-behaved agent: every row of every column, in few requests', { timeo
   assert.ok(seen.requests <= 2, `${seen.requests} requests`);
 });
 
-test('tooBig: the walker halves its requests until they fit, and still reads everything', { timeout: 10_000 }, async () => {
-  const { port, seen } = await serve({ tooBigAbove: 7 });
-  assertWholeTable(await walk(port));
-  assert.ok(seen.tooBig >= 1, 'the agent never said tooBig');
-});
+test(
+  'tooBig: the walker halves its requests until they fit, and still reads everything',
+  { timeout: 10_000 },
+  async () => {
+    const { port, seen } = await serve({ tooBigAbove: 7 });
+    assertWholeTable(await walk(port));
+    assert.ok(seen.tooBig >= 1, 'the agent never said tooBig');
+  },
+);
 
 test('short responses: the walker asks again from where each column got to', { timeout: 10_000 }, async () => {
   const { port, seen } = await serve({ shortAt: 4 });

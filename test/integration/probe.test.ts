@@ -19,8 +19,11 @@ after(() => sim?.stop());
 
 function agent(...args: string[]): { code: number; out: string; err: string } {
   try {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', 'agent/main.ts', '--env', '/nonexistent/.env',
-      'probe', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', 'agent/main.ts', '--env', '/nonexistent/.env', 'probe', ...args],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     return { code: 0, out, err: '' };
   } catch (e) {
     const x = e as { status: number; stdout: string; stderr: string };
@@ -28,49 +31,88 @@ function agent(...args: string[]): { code: number; out: string; err: string } {
   }
 }
 
-type Probe = { status: string; modules: { module: string; phase: string; status: string; tables?: Record<string,
-  Record<string, unknown>[]> }[] };
-const table = (p: Probe, module: string, name: string,
-  phase = 'discovery') => p.modules.find((m) => m.module === module && m.phase === phase)?.tables?.[name];
+type Probe = {
+  status: string;
+  modules: { module: string; phase: string; status: string; tables?: Record<string, Record<string, unknown>[]> }[];
+};
+const table = (p: Probe, module: string, name: string, phase = 'discovery') =>
+  p.modules.find((m) => m.module === module && m.phase === phase)?.tables?.[name];
 
-test('probe of a recorded FS switch: every module in LibreNMS\'s tables, equal to LibreNMS\'s rows',
-  { timeout: 60_000 }, async () => {
-  const name = 'fs-switch_s3900';
-  const r = agent(sim.hosts[0], '--port', String(sim.port), '--community', name, '--json');
-  assert.equal(r.code, 0, r.err);
-  const p = JSON.parse(r.out) as Probe;
-  assert.equal(p.status, 'up');
-  assert.equal(table(p, 'system', 'devices')?.[0].sysObjectID, expectedRows(name, 'os', 'devices')![0].sysObjectID);
-  const ports = table(p, 'ports', 'ports')!;
-  const want = expectedRows(name, 'ports', 'ports', 'poller')!;
-  assert.equal(ports.length, want.length);
-  const byIndex = new Map(ports.map((x) => [x.ifIndex, x]));
-  for (const w of want) {
-    for (const f of ['ifName', 'ifDescr', 'ifAlias', 'ifType', 'ifPhysAddress', 'ifSpeed', 'ifMtu', 'ifInOctets',
-      'ifOutBroadcastPkts']) {
-      assert.equal(byIndex.get(w.ifIndex)?.[f], w[f], `ifIndex ${String(w.ifIndex)} ${f}`);
+test(
+  "probe of a recorded FS switch: every module in LibreNMS's tables, equal to LibreNMS's rows",
+  { timeout: 60_000 },
+  async () => {
+    const name = 'fs-switch_s3900';
+    const r = agent(sim.hosts[0], '--port', String(sim.port), '--community', name, '--json');
+    assert.equal(r.code, 0, r.err);
+    const p = JSON.parse(r.out) as Probe;
+    assert.equal(p.status, 'up');
+    assert.equal(table(p, 'system', 'devices')?.[0].sysObjectID, expectedRows(name, 'os', 'devices')![0].sysObjectID);
+    const ports = table(p, 'ports', 'ports')!;
+    const want = expectedRows(name, 'ports', 'ports', 'poller')!;
+    assert.equal(ports.length, want.length);
+    const byIndex = new Map(ports.map((x) => [x.ifIndex, x]));
+    for (const w of want) {
+      for (const f of [
+        'ifName',
+        'ifDescr',
+        'ifAlias',
+        'ifType',
+        'ifPhysAddress',
+        'ifSpeed',
+        'ifMtu',
+        'ifInOctets',
+        'ifOutBroadcastPkts',
+      ]) {
+        assert.equal(byIndex.get(w.ifIndex)?.[f], w[f], `ifIndex ${String(w.ifIndex)} ${f}`);
+      }
     }
-  }
-  assert.equal(table(p, 'entity-physical', 'entPhysical')?.length, expectedRows(name, 'entity-physical',
-    'entPhysical')!.length);
-  assert.deepEqual(table(p, 'ipv4-addresses', 'ipv4_addresses')?.map((x) => x.ipv4_address).sort(),
-    expectedRows(name, 'ipv4-addresses', 'ipv4_addresses')!.map((x) => x.ipv4_address).sort());
-  assert.deepEqual(table(p, 'discovery-protocols', 'links')?.map((x) => x.remote_port).sort(),
-    expectedRows(name, 'discovery-protocols', 'links')!.map((x) => x.remote_port).sort());
-  // the poll: the same ports, counters with LibreNMS's _prev/_delta (a recording does not move: 0)
-  const polled = table(p, 'ports', 'ports', 'poll')!;
-  assert.equal(polled.length, want.length);
-  assert.equal(polled.find((x) => x.ifIndex === 1)?.ifInOctets_delta, 0);
-  // human output: one line per module
-  const human = agent(sim.hosts[0], '--port', String(sim.port), '--community', name);
-  assert.equal(human.code, 0, human.err);
-  assert.match(human.out, /^probe of 127\.0\.0\.1:\d+ \(v2c\): up in [\d.]+ s, \d+ SNMP requests\n/);
-  assert.match(human.out, /\n {2}discovery entity-physical +ok +entPhysical: 31 rows\n/);
-});
+    assert.equal(
+      table(p, 'entity-physical', 'entPhysical')?.length,
+      expectedRows(name, 'entity-physical', 'entPhysical')!.length,
+    );
+    assert.deepEqual(
+      table(p, 'ipv4-addresses', 'ipv4_addresses')
+        ?.map((x) => x.ipv4_address)
+        .sort(),
+      expectedRows(name, 'ipv4-addresses', 'ipv4_addresses')!
+        .map((x) => x.ipv4_address)
+        .sort(),
+    );
+    assert.deepEqual(
+      table(p, 'discovery-protocols', 'links')
+        ?.map((x) => x.remote_port)
+        .sort(),
+      expectedRows(name, 'discovery-protocols', 'links')!
+        .map((x) => x.remote_port)
+        .sort(),
+    );
+    // the poll: the same ports, counters with LibreNMS's _prev/_delta (a recording does not move: 0)
+    const polled = table(p, 'ports', 'ports', 'poll')!;
+    assert.equal(polled.length, want.length);
+    assert.equal(polled.find((x) => x.ifIndex === 1)?.ifInOctets_delta, 0);
+    // human output: one line per module
+    const human = agent(sim.hosts[0], '--port', String(sim.port), '--community', name);
+    assert.equal(human.code, 0, human.err);
+    assert.match(human.out, /^probe of 127\.0\.0\.1:\d+ \(v2c\): up in [\d.]+ s, \d+ SNMP requests\n/);
+    assert.match(human.out, /\n {2}discovery entity-physical +ok +entPhysical: 31 rows\n/);
+  },
+);
 
-test('probe over v3 (Debian\'s snmpd) and its errors', { timeout: 60_000 }, async () => {
-  const v3 = agent(snmpdHost, '--port', snmpdPort, '--v3', '--authname', 'nmsv3', '--authpass', 'nmsv3authpass',
-    '--cryptopass', 'nmsv3privpass', '--json');
+test("probe over v3 (Debian's snmpd) and its errors", { timeout: 60_000 }, async () => {
+  const v3 = agent(
+    snmpdHost,
+    '--port',
+    snmpdPort,
+    '--v3',
+    '--authname',
+    'nmsv3',
+    '--authpass',
+    'nmsv3authpass',
+    '--cryptopass',
+    'nmsv3privpass',
+    '--json',
+  );
   assert.equal(v3.code, 0, v3.err);
   const p = JSON.parse(v3.out) as Probe;
   assert.equal(p.status, 'up');

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { redisOptions } from '../../agent/service/connections.js';
+import { redisOptions } from '../../agent/daemon/connections.js';
 import type { NodeEnv } from '../../lib/node-config.js';
 
 const PW = 'sentinel-test-pw';
@@ -32,17 +32,42 @@ function freePort(): Promise<number> {
 function startRedis(name: string, extra: string[]): void {
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
-  const args = ['--port', String(ports[name]), '--bind', '127.0.0.1', '--requirepass', PW, '--masterauth', PW, '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
+  const args = [
+    '--port',
+    String(ports[name]),
+    '--bind',
+    '127.0.0.1',
+    '--requirepass',
+    PW,
+    '--masterauth',
+    PW,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    ...extra,
+  ];
   procs.set(name, spawn('redis-server', args, { stdio: 'ignore' }));
 }
 
 function startSentinel(name: string): void {
   const conf = join(work, `${name}.conf`);
-  writeFileSync(conf, [
-    `port ${ports[name]}`, 'bind 127.0.0.1', `dir ${work}`,
-    `sentinel monitor nms 127.0.0.1 ${ports.m} 2`, `sentinel auth-pass nms ${PW}`,
-    'sentinel down-after-milliseconds nms 1000', 'sentinel failover-timeout nms 5000', 'sentinel parallel-syncs nms 1', '',
-  ].join('\n'));
+  writeFileSync(
+    conf,
+    [
+      `port ${ports[name]}`,
+      'bind 127.0.0.1',
+      `dir ${work}`,
+      `sentinel monitor nms 127.0.0.1 ${ports.m} 2`,
+      `sentinel auth-pass nms ${PW}`,
+      'sentinel down-after-milliseconds nms 1000',
+      'sentinel failover-timeout nms 5000',
+      'sentinel parallel-syncs nms 1',
+      '',
+    ].join('\n'),
+  );
   procs.set(name, spawn('redis-sentinel', [conf], { stdio: 'ignore' }));
 }
 
@@ -57,7 +82,14 @@ async function until<T>(what: string, f: () => Promise<T | undefined | false>, m
 }
 
 function direct(port: number): Redis {
-  const r = new Redis({ host: '127.0.0.1', port, password: PW, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  const r = new Redis({
+    host: '127.0.0.1',
+    port,
+    password: PW,
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+  });
   r.on('error', () => {});
   return r;
 }
@@ -94,8 +126,21 @@ before(async () => {
       }
     });
   env = {
-    DB_HOST: '', DB_PORT: 0, DB_DATABASE: '', DB_USERNAME: '', DB_PASSWORD: '', REDIS_HOST: 'unused', REDIS_PORT: 1, REDIS_PASSWORD: PW, REDIS_DB: 0,
-    APP_KEY: '', NODE_ID: 'n', NMS_USER: 'nms', API_TOKEN: '', REDIS_SENTINEL: ['s1', 's2', 's3'].map((s) => `127.0.0.1:${ports[s]}`).join(','), REDIS_SENTINEL_SERVICE: 'nms',
+    DB_HOST: '',
+    DB_PORT: 0,
+    DB_DATABASE: '',
+    DB_USERNAME: '',
+    DB_PASSWORD: '',
+    REDIS_HOST: 'unused',
+    REDIS_PORT: 1,
+    REDIS_PASSWORD: PW,
+    REDIS_DB: 0,
+    APP_KEY: '',
+    NODE_ID: 'n',
+    NMS_USER: 'nms',
+    API_TOKEN: '',
+    REDIS_SENTINEL: ['s1', 's2', 's3'].map((s) => `127.0.0.1:${ports[s]}`).join(','),
+    REDIS_SENTINEL_SERVICE: 'nms',
     ALERT_SECRETS: '',
   };
 });
@@ -106,33 +151,41 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-test('kill -9 of the master: the replica is promoted and the agent connection follows, data kept', { timeout: 60_000 }, async () => {
-  const client = new Redis(redisOptions(env));
-  client.on('error', () => {});
-  const queue = new Queue('sentinel-test', { connection: redisOptions(env) as ConnectionOptions });
-  queue.on('error', () => {});
-  try {
-    await client.set('nms:test:before', 'kept');
-    await queue.add('job', { n: 1 });
-    assert.equal(((await client.call('ROLE')) as string[])[0], 'master');
-    const t0 = Date.now();
-    procs.get('m')!.kill('SIGKILL');
-    // writes through the same connection object until one lands on the promoted replica
-    await until('a write after the failover', async () => {
-      await client.set('nms:test:after', String(Date.now()));
-      const role = (await client.call('ROLE')) as string[];
-      return role[0] === 'master' && /role:master/.test(await info(ports.r, 'replication'));
-    }, 30_000);
-    const ms = Date.now() - t0;
-    process.stderr.write(`sentinel failover: writes again ${ms} ms after kill -9 of the master\n`);
-    assert.ok(ms < 30_000);
-    assert.equal(await client.get('nms:test:before'), 'kept');
-    // BullMQ through the same options
-    await queue.add('job', { n: 2 });
-    const counts = await queue.getJobCounts('waiting');
-    assert.equal(counts.waiting, 2);
-  } finally {
-    await queue.close().catch(() => {});
-    client.disconnect();
-  }
-});
+test(
+  'kill -9 of the master: the replica is promoted and the agent connection follows, data kept',
+  { timeout: 60_000 },
+  async () => {
+    const client = new Redis(redisOptions(env));
+    client.on('error', () => {});
+    const queue = new Queue('sentinel-test', { connection: redisOptions(env) as ConnectionOptions });
+    queue.on('error', () => {});
+    try {
+      await client.set('nms:test:before', 'kept');
+      await queue.add('job', { n: 1 });
+      assert.equal(((await client.call('ROLE')) as string[])[0], 'master');
+      const t0 = Date.now();
+      procs.get('m')!.kill('SIGKILL');
+      // writes through the same connection object until one lands on the promoted replica
+      await until(
+        'a write after the failover',
+        async () => {
+          await client.set('nms:test:after', String(Date.now()));
+          const role = (await client.call('ROLE')) as string[];
+          return role[0] === 'master' && /role:master/.test(await info(ports.r, 'replication'));
+        },
+        30_000,
+      );
+      const ms = Date.now() - t0;
+      process.stderr.write(`sentinel failover: writes again ${ms} ms after kill -9 of the master\n`);
+      assert.ok(ms < 30_000);
+      assert.equal(await client.get('nms:test:before'), 'kept');
+      // BullMQ through the same options
+      await queue.add('job', { n: 2 });
+      const counts = await queue.getJobCounts('waiting');
+      assert.equal(counts.waiting, 2);
+    } finally {
+      await queue.close().catch(() => {});
+      client.disconnect();
+    }
+  },
+);

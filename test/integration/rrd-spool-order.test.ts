@@ -31,7 +31,11 @@ const logs: string[] = [];
 const closers: (() => Promise<void> | void)[] = [];
 
 async function startRrdcached(): Promise<void> {
-  daemon = spawn('rrdcached', ['-g', '-b', join(dir, 'rrd'), '-B', '-R', '-l', `unix:${sock}`, '-p', join(dir, 'pid'), '-w', '3600', '-z', '1'], { stdio: 'ignore' });
+  daemon = spawn(
+    'rrdcached',
+    ['-g', '-b', join(dir, 'rrd'), '-B', '-R', '-l', `unix:${sock}`, '-p', join(dir, 'pid'), '-w', '3600', '-z', '1'],
+    { stdio: 'ignore' },
+  );
   for (let i = 0; i < 50 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
   assert.ok(existsSync(sock), 'private rrdcached did not start');
 }
@@ -62,8 +66,18 @@ after(async () => {
 function poller(name: string, prefix: string | undefined): RrdWriter {
   const client = new RrdcachedClient({ address: `unix:${sock}`, connectTimeoutMs: 300 });
   const order = prefix ? new RedisSpoolOrder({ redis, keys: new CoordKeys(prefix), nodeId: name }) : undefined;
-  const w = new RrdWriter({ client, step: STEP, spool: new RrdSpool({ dir: join(dir, `spool-${prefix ?? 'none'}-${name}`) }), order, retryAfterMs: 100_000, drainEveryMs: 200 });
-  closers.push(() => w.close(), () => client.close());
+  const w = new RrdWriter({
+    client,
+    step: STEP,
+    spool: new RrdSpool({ dir: join(dir, `spool-${prefix ?? 'none'}-${name}`) }),
+    order,
+    retryAfterMs: 100_000,
+    drainEveryMs: 200,
+  });
+  closers.push(
+    () => w.close(),
+    () => client.close(),
+  );
   return w;
 }
 
@@ -109,32 +123,52 @@ async function outage(prefix: string | undefined, host: string): Promise<{ t0: n
   return { t0, t5: t0 + 5 * STEP };
 }
 
-test('with the order book: spools replay on their own as soon as rrdcached answers, in per-file order; no refusal, no NaN row', { timeout: 60_000 }, async () => {
-  const prefix = `spoolorder-${process.pid}-${Date.now()}`;
-  const host = `ordered-${process.pid}`;
-  logs.length = 0;
-  const { t0, t5 } = await outage(prefix, host);
-  const rejected = logs.filter((l) => l.includes('rrd_update_rejected'));
-  if (process.env.NMS_TEST_VERBOSE) process.stderr.write(logs.join('\n') + '\n');
-  assert.deepEqual(rejected, [], 'no update refused');
-  assert.ok(logs.some((l) => l.includes('spool_replayed')), 'the spools were replayed by their timers');
-  const r = await rows(host, t0 + STEP, t5);
-  assert.equal(r.length, 4, JSON.stringify(r));
-  assert.deepEqual(r.filter((v) => v === null || Math.abs(v - 1000) > 1e-6), [], `rows t1..t5: ${JSON.stringify(r)}`);
-  assert.deepEqual(await redis.keys(`${prefix}:rrdspool:dev:*`), [], 'the order book is empty again');
-});
+test(
+  'with the order book: spools replay on their own as soon as rrdcached answers, in per-file order; no refusal, no NaN row',
+  { timeout: 60_000 },
+  async () => {
+    const prefix = `spoolorder-${process.pid}-${Date.now()}`;
+    const host = `ordered-${process.pid}`;
+    logs.length = 0;
+    const { t0, t5 } = await outage(prefix, host);
+    const rejected = logs.filter((l) => l.includes('rrd_update_rejected'));
+    if (process.env.NMS_TEST_VERBOSE) process.stderr.write(logs.join('\n') + '\n');
+    assert.deepEqual(rejected, [], 'no update refused');
+    assert.ok(
+      logs.some((l) => l.includes('spool_replayed')),
+      'the spools were replayed by their timers',
+    );
+    const r = await rows(host, t0 + STEP, t5);
+    assert.equal(r.length, 4, JSON.stringify(r));
+    assert.deepEqual(
+      r.filter((v) => v === null || Math.abs(v - 1000) > 1e-6),
+      [],
+      `rows t1..t5: ${JSON.stringify(r)}`,
+    );
+    assert.deepEqual(await redis.keys(`${prefix}:rrdspool:dev:*`), [], 'the order book is empty again');
+  },
+);
 
-test('without it (each spool in its own order): points are refused, each logged with rrdcached\'s reason, and rows are NaN', { timeout: 60_000 }, async () => {
-  await stopRrdcached();
-  const host = `unordered-${process.pid}`;
-  logs.length = 0;
-  const { t0, t5 } = await outage(undefined, host);
-  const rejected = logs.filter((l) => l.includes('rrd_update_rejected')).map((l) => JSON.parse(l) as { command: string; reason: string });
-  assert.ok(rejected.length >= 1, 'refusals logged');
-  for (const e of rejected) {
-    assert.match(e.command, new RegExp(`^UPDATE ${host}/port-id1\\.rrd \\d+`));
-    assert.match(e.reason, /illegal attempt to update using time/);
-  }
-  const r = await rows(host, t0 + STEP, t5);
-  assert.ok(r.some((v) => v === null), `some rows lost: ${JSON.stringify(r)}`);
-});
+test(
+  "without it (each spool in its own order): points are refused, each logged with rrdcached's reason, and rows are NaN",
+  { timeout: 60_000 },
+  async () => {
+    await stopRrdcached();
+    const host = `unordered-${process.pid}`;
+    logs.length = 0;
+    const { t0, t5 } = await outage(undefined, host);
+    const rejected = logs
+      .filter((l) => l.includes('rrd_update_rejected'))
+      .map((l) => JSON.parse(l) as { command: string; reason: string });
+    assert.ok(rejected.length >= 1, 'refusals logged');
+    for (const e of rejected) {
+      assert.match(e.command, new RegExp(`^UPDATE ${host}/port-id1\\.rrd \\d+`));
+      assert.match(e.reason, /illegal attempt to update using time/);
+    }
+    const r = await rows(host, t0 + STEP, t5);
+    assert.ok(
+      r.some((v) => v === null),
+      `some rows lost: ${JSON.stringify(r)}`,
+    );
+  },
+);

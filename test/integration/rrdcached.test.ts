@@ -31,7 +31,12 @@ after(async () => {
   rmSync(join(process.env.NMS_TEST_RRD_DIR ?? '/tmp/nms-test-services/rrd', prefix), { recursive: true, force: true });
 });
 
-const spec = (start: number) => ({ step: 10, start, ds: ['DS:in:DERIVE:20:0:U', 'DS:out:GAUGE:20:0:U'], rra: ['RRA:AVERAGE:0.5:1:100', 'RRA:LAST:0.5:1:100'] });
+const spec = (start: number) => ({
+  step: 10,
+  start,
+  ds: ['DS:in:DERIVE:20:0:U', 'DS:out:GAUGE:20:0:U'],
+  rra: ['RRA:AVERAGE:0.5:1:100', 'RRA:LAST:0.5:1:100'],
+});
 
 test('TCP and unix socket: PING, STATS, CREATE, BATCH of UPDATEs, FLUSH, FETCH', { timeout: 30_000 }, async () => {
   const now = Math.floor(Date.now() / 1000);
@@ -64,23 +69,33 @@ test('TCP and unix socket: PING, STATS, CREATE, BATCH of UPDATEs, FLUSH, FETCH',
 test('value counts are checked on the client, against CREATE or INFO', { timeout: 30_000 }, async () => {
   const c = open(unix);
   const now = Math.floor(Date.now() / 1000);
-  await assert.rejects(c.updateBatch([{ path: `${prefix}/a.rrd`, time: now, values: [1] }]), (e: unknown) => e instanceof RrdError && /1 values for 2 data sources/.test(e.message));
+  await assert.rejects(
+    c.updateBatch([{ path: `${prefix}/a.rrd`, time: now, values: [1] }]),
+    (e: unknown) => e instanceof RrdError && /1 values for 2 data sources/.test(e.message),
+  );
   const fresh = open(tcp); // knows nothing about the file: asks INFO
   assert.equal(await fresh.dsCount(`${prefix}/a.rrd`), 2);
-  await assert.rejects(fresh.updateBatch([{ path: `${prefix}/a.rrd`, time: now, values: [1, 2, 3] }]), /3 values for 2 data sources/);
+  await assert.rejects(
+    fresh.updateBatch([{ path: `${prefix}/a.rrd`, time: now, values: [1, 2, 3] }]),
+    /3 values for 2 data sources/,
+  );
   await assert.rejects(c.updateBatch([{ path: `${prefix}/a.rrd`, time: 0, values: [1, 2] }]), /absolute/);
 });
 
 test('pipelining: many commands in flight on one connection come back in order', { timeout: 30_000 }, async () => {
   const c = open(unix);
   const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? c.ping() : c.stats())));
-  replies.forEach((r, i) => (i % 2 ? assert.equal(r, undefined) : assert.equal(typeof (r as Record<string, number>).QueueLength, 'number')));
+  replies.forEach((r, i) =>
+    i % 2 ? assert.equal(r, undefined) : assert.equal(typeof (r as Record<string, number>).QueueLength, 'number'),
+  );
 });
 
 test('unreachable, then reconnect after rrdcached is stopped and started again', { timeout: 30_000 }, async () => {
   const sock = join(dir, 'sock');
   const start = async () => {
-    const p = spawn('rrdcached', ['-g', '-b', dir, '-B', '-R', '-l', `unix:${sock}`, '-p', join(dir, 'pid')], { stdio: 'ignore' });
+    const p = spawn('rrdcached', ['-g', '-b', dir, '-B', '-R', '-l', `unix:${sock}`, '-p', join(dir, 'pid')], {
+      stdio: 'ignore',
+    });
     for (let i = 0; i < 50 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
     return p;
   };
@@ -98,7 +113,11 @@ test('unreachable, then reconnect after rrdcached is stopped and started again',
   p = await start();
   await c.ping(); // a new connection, made on demand
   await stop(p);
-  await assert.rejects(open('127.0.0.1:1', { connectTimeoutMs: 500 }).ping(), (e: unknown) => e instanceof RrdcachedUnavailableError && /127\.0\.0\.1:1 unreachable: ECONNREFUSED/.test((e as Error).message));
+  await assert.rejects(
+    open('127.0.0.1:1', { connectTimeoutMs: 500 }).ping(),
+    (e: unknown) =>
+      e instanceof RrdcachedUnavailableError && /127\.0\.0\.1:1 unreachable: ECONNREFUSED/.test((e as Error).message),
+  );
 });
 
 test('bad options and addresses are refused at construction, naming the option', () => {
@@ -113,11 +132,17 @@ test('writer: a file removed behind its back is created again on the next write'
   const now = Math.floor(Date.now() / 1000);
   assert.deepEqual((await w.write([{ def, time: now - 30, values: [1] }])).errors, []);
   await c.command(`FORGET ${def.path}`).catch(() => undefined);
-  rmSync(join(process.env.NMS_TEST_RRD_DIR ?? '/tmp/nms-test-services/rrd', `${prefix}-gone`), { recursive: true, force: true });
+  rmSync(join(process.env.NMS_TEST_RRD_DIR ?? '/tmp/nms-test-services/rrd', `${prefix}-gone`), {
+    recursive: true,
+    force: true,
+  });
   const refused = await w.write([{ def, time: now - 20, values: [2] }]);
   assert.equal(refused.errors.length, 1);
   assert.match(refused.errors[0], /^UPDATE .*uptime\.rrd: No such file/);
   assert.deepEqual((await w.write([{ def, time: now - 10, values: [3] }])).errors, []);
   await c.command(`FORGET ${def.path}`).catch(() => undefined);
-  rmSync(join(process.env.NMS_TEST_RRD_DIR ?? '/tmp/nms-test-services/rrd', `${prefix}-gone`), { recursive: true, force: true });
+  rmSync(join(process.env.NMS_TEST_RRD_DIR ?? '/tmp/nms-test-services/rrd', `${prefix}-gone`), {
+    recursive: true,
+    force: true,
+  });
 });

@@ -8,9 +8,16 @@ import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import snmp, { type RawVarbind, type Session } from 'net-snmp';
-import { counterDelta, counterValue, has64BitCounters, portRate, PORTS, type CounterName } from '../../lab/simulator/model.js';
-import { buildRequest, decodeCommunityMessage, PDU } from '../../lab/simulator/testing.js';
-import { Simulator } from '../../lab/simulator/server.js';
+import {
+  counterDelta,
+  counterValue,
+  has64BitCounters,
+  portRate,
+  PORTS,
+  type CounterName,
+} from '../../simulator/model.js';
+import { buildRequest, decodeCommunityMessage, PDU } from '../../simulator/testing.js';
+import { Simulator } from '../../simulator/server.js';
 import { LabError } from '../../lib/errors.js';
 
 const run = promisify(execFile);
@@ -21,7 +28,21 @@ const DEVICES = 12;
 // take them, and apart from the other users of the simulator (poll-simulator.test.ts
 // 27000..30999, bench/poll.ts 31000.., bench/scale.ts 40000..)
 const FIRST = 14000 + (process.pid % 50) * 20;
-const V3 = ['-v3', '-l', 'authPriv', '-u', 'nmsv3', '-a', 'SHA', '-A', 'nmsv3authpass', '-x', 'AES', '-X', 'nmsv3privpass'];
+const V3 = [
+  '-v3',
+  '-l',
+  'authPriv',
+  '-u',
+  'nmsv3',
+  '-a',
+  'SHA',
+  '-A',
+  'nmsv3authpass',
+  '-x',
+  'AES',
+  '-X',
+  'nmsv3privpass',
+];
 const IF_DESCR = '1.3.6.1.2.1.2.2.1.2';
 const IF_IN_OCTETS = '1.3.6.1.2.1.2.2.1.10';
 const IF_OUT_OCTETS = '1.3.6.1.2.1.2.2.1.16';
@@ -33,10 +54,25 @@ let sim: ChildProcess;
 const sessions: Session[] = [];
 
 before(async () => {
-  sim = spawn(process.execPath, ['--import', 'tsx', 'lab/simulator/main.ts', 'serve', '--address', ADDRESS, '--devices', String(DEVICES), '--first-port', String(FIRST)], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  sim = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'simulator/main.ts',
+      'serve',
+      '--address',
+      ADDRESS,
+      '--devices',
+      String(DEVICES),
+      '--first-port',
+      String(FIRST),
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   sim.stderr!.on('data', (d) => (stderr += d));
   const ready = await new Promise<string>((resolve, reject) => {
@@ -65,7 +101,12 @@ async function tool(cmd: string, args: string[]): Promise<string> {
 }
 
 function v2(device: number): Session {
-  const s = snmp.createSession(ADDRESS, 'public', { port: FIRST + device, version: snmp.Version2c, timeout: 2000, retries: 1 });
+  const s = snmp.createSession(ADDRESS, 'public', {
+    port: FIRST + device,
+    version: snmp.Version2c,
+    timeout: 2000,
+    retries: 1,
+  });
   sessions.push(s);
   return s;
 }
@@ -79,7 +120,12 @@ function v3(device: number): Session {
     privProtocol: snmp.PrivProtocols.aes,
     privKey: 'nmsv3privpass',
   };
-  const s = snmp.createV3Session(ADDRESS, user, { port: FIRST + device, version: snmp.Version3, timeout: 2000, retries: 1 });
+  const s = snmp.createV3Session(ADDRESS, user, {
+    port: FIRST + device,
+    version: snmp.Version3,
+    timeout: 2000,
+    retries: 1,
+  });
   sessions.push(s);
   return s;
 }
@@ -89,7 +135,9 @@ function get(s: Session, oids: string[]): Promise<RawVarbind[]> {
 }
 
 function bulk(s: Session, oids: string[], nonRep: number, maxRep: number): Promise<RawVarbind[][]> {
-  return new Promise((resolve, reject) => s.getBulk(oids, nonRep, maxRep, (err, vbs) => (err ? reject(err) : resolve(vbs!))));
+  return new Promise((resolve, reject) =>
+    s.getBulk(oids, nonRep, maxRep, (err, vbs) => (err ? reject(err) : resolve(vbs!))),
+  );
 }
 
 function num(vb: RawVarbind): number {
@@ -100,16 +148,34 @@ function num(vb: RawVarbind): number {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('Debian snmpget reads v2c devices and a v3 authPriv device; wrong credentials fail', async () => {
-  assert.match(await tool('snmpget', ['-v2c', '-c', 'public', `${ADDRESS}:${FIRST + 5}`, '1.3.6.1.2.1.1.5.0']), /STRING: "sim-5"/);
+  assert.match(
+    await tool('snmpget', ['-v2c', '-c', 'public', `${ADDRESS}:${FIRST + 5}`, '1.3.6.1.2.1.1.5.0']),
+    /STRING: "sim-5"/,
+  );
   assert.match(await tool('snmpget', [...V3, `${ADDRESS}:${FIRST + 9}`, '1.3.6.1.2.1.1.5.0']), /STRING: "sim-9"/);
-  await assert.rejects(tool('snmpget', ['-v2c', '-c', 'public', `${ADDRESS}:${FIRST + 9}`, '1.3.6.1.2.1.1.5.0']), /Timeout/);
-  await assert.rejects(tool('snmpget', ['-v2c', '-c', 'wrong', `${ADDRESS}:${FIRST + 0}`, '1.3.6.1.2.1.1.5.0']), /Timeout/);
+  await assert.rejects(
+    tool('snmpget', ['-v2c', '-c', 'public', `${ADDRESS}:${FIRST + 9}`, '1.3.6.1.2.1.1.5.0']),
+    /Timeout/,
+  );
+  await assert.rejects(
+    tool('snmpget', ['-v2c', '-c', 'wrong', `${ADDRESS}:${FIRST + 0}`, '1.3.6.1.2.1.1.5.0']),
+    /Timeout/,
+  );
   const badAuth = V3.map((a) => (a === 'nmsv3authpass' ? 'not-the-pass' : a));
-  await assert.rejects(tool('snmpget', [...badAuth, `${ADDRESS}:${FIRST + 9}`, '1.3.6.1.2.1.1.5.0']), /Authentication failure/);
+  await assert.rejects(
+    tool('snmpget', [...badAuth, `${ADDRESS}:${FIRST + 9}`, '1.3.6.1.2.1.1.5.0']),
+    /Authentication failure/,
+  );
   const badPriv = V3.map((a) => (a === 'nmsv3privpass' ? 'not-the-priv' : a));
-  await assert.rejects(tool('snmpget', [...badPriv, `${ADDRESS}:${FIRST + 9}`, '1.3.6.1.2.1.1.5.0']), /Decryption error/);
+  await assert.rejects(
+    tool('snmpget', [...badPriv, `${ADDRESS}:${FIRST + 9}`, '1.3.6.1.2.1.1.5.0']),
+    /Decryption error/,
+  );
   const authOnly = ['-v3', '-l', 'authNoPriv', '-u', 'nmsv3', '-a', 'SHA', '-A', 'nmsv3authpass'];
-  await assert.rejects(tool('snmpget', [...authOnly, `${ADDRESS}:${FIRST + 9}`, '1.3.6.1.2.1.1.5.0']), /authorizationError/);
+  await assert.rejects(
+    tool('snmpget', [...authOnly, `${ADDRESS}:${FIRST + 9}`, '1.3.6.1.2.1.1.5.0']),
+    /authorizationError/,
+  );
   await assert.rejects(tool('snmpget', [...V3, `${ADDRESS}:${FIRST + 0}`, '1.3.6.1.2.1.1.5.0']), /Unknown user name/);
 });
 
@@ -120,13 +186,17 @@ test('Debian snmpbulkwalk: 48 ports over v2c and v3; no ifHC columns on 32-bit d
   assert.equal(has64BitCounters(3), false);
   const none = await tool('snmpbulkwalk', ['-v2c', '-c', 'public', `${ADDRESS}:${FIRST + 3}`, IF_HC_IN]);
   assert.doesNotMatch(none, /Counter64/);
-  const c32 = (await tool('snmpbulkwalk', ['-v2c', '-c', 'public', `${ADDRESS}:${FIRST + 3}`, IF_IN_OCTETS])).trim().split('\n');
+  const c32 = (await tool('snmpbulkwalk', ['-v2c', '-c', 'public', `${ADDRESS}:${FIRST + 3}`, IF_IN_OCTETS]))
+    .trim()
+    .split('\n');
   assert.equal(c32.length, PORTS);
   const descr = (await tool('snmpbulkwalk', [...V3, '-Cr25', `${ADDRESS}:${FIRST + 9}`, IF_DESCR])).trim().split('\n');
   assert.equal(descr.length, PORTS);
   assert.match(descr[47], /TenGigabitEthernet1\/1\/4/);
   // the whole MIB of a device, in order, ends cleanly
-  const all = (await tool('snmpbulkwalk', ['-v2c', '-c', 'public', '-Cr50', `${ADDRESS}:${FIRST + 1}`, '.1'])).trim().split('\n');
+  const all = (await tool('snmpbulkwalk', ['-v2c', '-c', 'public', '-Cr50', `${ADDRESS}:${FIRST + 1}`, '.1']))
+    .trim()
+    .split('\n');
   assert.ok(all.length > 2000, `full walk has ${all.length} objects`);
 });
 
@@ -195,7 +265,11 @@ test('counters move at the model rates between two reads (within 1 %) and match 
       const measured = counterDelta(name, a.values[k], b.values[k]) / seconds;
       assert.ok(Math.abs(measured / rate - 1) < 0.01, `${name}.${p}: measured ${measured}/s, model ${rate}/s`);
       // the value itself is the model's at some moment during the request
-      assert.ok(b.values[k] >= counterValue(device, p, name, b.t0 - 5) && b.values[k] <= counterValue(device, p, name, b.t1 + 5), `${name}.${p} matches the model`);
+      assert.ok(
+        b.values[k] >= counterValue(device, p, name, b.t0 - 5) &&
+          b.values[k] <= counterValue(device, p, name, b.t1 + 5),
+        `${name}.${p} matches the model`,
+      );
     });
   });
 });
@@ -211,7 +285,8 @@ test('a 32-bit counter wraps at 2^32 and the delta across the wrap is the model 
         const rate = portRate(device, port, name);
         if (rate === 0) continue;
         const wrapAt = now + ((2 ** 32 - counterValue(device, port, name, now)) / rate) * 1000;
-        if (wrapAt > now + 2000 && wrapAt < now + 40_000 && (!best || wrapAt < best.wrapAt)) best = { device, port, name, wrapAt };
+        if (wrapAt > now + 2000 && wrapAt < now + 40_000 && (!best || wrapAt < best.wrapAt))
+          best = { device, port, name, wrapAt };
       }
     }
   }
@@ -237,7 +312,11 @@ test('start fails with one clear error when a port is taken, and frees the ports
   await new Promise<void>((resolve) => blocker.bind(first + 2, ADDRESS, resolve));
   try {
     const sim = new Simulator({ address: ADDRESS, devices: 5, firstPort: first });
-    await assert.rejects(sim.start(), (e: unknown) => e instanceof LabError && e.message.includes(`${ADDRESS}:${first + 2}`) && /EADDRINUSE/.test(e.message));
+    await assert.rejects(
+      sim.start(),
+      (e: unknown) =>
+        e instanceof LabError && e.message.includes(`${ADDRESS}:${first + 2}`) && /EADDRINUSE/.test(e.message),
+    );
   } finally {
     await new Promise<void>((resolve) => blocker.close(resolve));
   }

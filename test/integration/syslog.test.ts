@@ -43,11 +43,18 @@ async function count(where = '1'): Promise<number> {
 }
 
 before(async () => {
-  db = await openDb({ host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database }, { createDatabase: true });
+  db = await openDb(
+    { host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database },
+    { createDatabase: true },
+  );
   await migrate(db, { appKey: generateAppKey() });
-  const [r] = await db.query<mysql.ResultSetHeader>("INSERT INTO devices (hostname, sysName, community, snmpver, port, transport, poller_group) VALUES ('127.0.0.1', 'loop', 'x', 'v2c', 161, 'udp', 0)");
+  const [r] = await db.query<mysql.ResultSetHeader>(
+    "INSERT INTO devices (hostname, sysName, community, snmpver, port, transport, poller_group) VALUES ('127.0.0.1', 'loop', 'x', 'v2c', 161, 'udp', 0)",
+  );
   deviceId = r.insertId;
-  await db.query("INSERT INTO devices (hostname, community, snmpver, port, transport, poller_group) VALUES ('10.9.9.9', 'x', 'v2c', 161, 'udp', 0)");
+  await db.query(
+    "INSERT INTO devices (hostname, community, snmpver, port, transport, poller_group) VALUES ('10.9.9.9', 'x', 'v2c', 161, 'udp', 0)",
+  );
   receiver = new SyslogReceiver({ db, log: createLogger('test.syslog'), port: 0, flushMs: 100 });
   const agentPort = await receiver.start();
   inPort = await freePort();
@@ -56,7 +63,9 @@ before(async () => {
     .replace(/\{\{syslog\.agentPort\}\}/g, String(agentPort))
     .replace(/\{\{cluster\.name\}\}/g, 'test');
   writeFileSync(join(work, 'rsyslog.conf'), `global(workDirectory="${work}")\n${conf}`);
-  rsyslog = spawn('rsyslogd', ['-n', '-f', join(work, 'rsyslog.conf'), '-i', join(work, 'pid'), '-C'], { stdio: 'ignore' });
+  rsyslog = spawn('rsyslogd', ['-n', '-f', join(work, 'rsyslog.conf'), '-i', join(work, 'pid'), '-C'], {
+    stdio: 'ignore',
+  });
   // ready when the probe's message comes through
   const end = Date.now() + 20_000;
   for (;;) {
@@ -76,22 +85,39 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-test('2,000 messages over UDP are all stored with the sender device and LibreNMS columns', { timeout: 60_000 }, async () => {
-  const sock = createSocket('udp4');
-  const N = 2000;
-  for (let i = 0; i < N; i += 100) {
-    await Promise.all(Array.from({ length: 100 }, (_, k) => new Promise<void>((r) => sock.send(`<188>Dec  6 04:00:00 sw1 %LINK-3-UPDOWN: burst ${i + k}`, inPort, '127.0.0.1', () => r()))));
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  sock.close();
-  const end = Date.now() + 30_000;
-  while ((await count("msg LIKE 'burst %'")) < N && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
-  assert.equal(await count("msg LIKE 'burst %'"), N);
-  assert.equal(await count(`msg LIKE 'burst %' AND device_id = ${deviceId}`), N);
-  const [rows] = await db.query<mysql.RowDataPacket[]>("SELECT facility, priority, level, program, msg FROM syslog WHERE msg = 'burst 7'");
-  // <188> = local7 (23) * 8 + warning (4)
-  assert.deepEqual({ ...rows[0] }, { facility: 'local7', priority: 'warning', level: '4', program: '%LINK-3-UPDOWN', msg: 'burst 7' });
-});
+test(
+  '2,000 messages over UDP are all stored with the sender device and LibreNMS columns',
+  { timeout: 60_000 },
+  async () => {
+    const sock = createSocket('udp4');
+    const N = 2000;
+    for (let i = 0; i < N; i += 100) {
+      await Promise.all(
+        Array.from(
+          { length: 100 },
+          (_, k) =>
+            new Promise<void>((r) =>
+              sock.send(`<188>Dec  6 04:00:00 sw1 %LINK-3-UPDOWN: burst ${i + k}`, inPort, '127.0.0.1', () => r()),
+            ),
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    sock.close();
+    const end = Date.now() + 30_000;
+    while ((await count("msg LIKE 'burst %'")) < N && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await count("msg LIKE 'burst %'"), N);
+    assert.equal(await count(`msg LIKE 'burst %' AND device_id = ${deviceId}`), N);
+    const [rows] = await db.query<mysql.RowDataPacket[]>(
+      "SELECT facility, priority, level, program, msg FROM syslog WHERE msg = 'burst 7'",
+    );
+    // <188> = local7 (23) * 8 + warning (4)
+    assert.deepEqual(
+      { ...rows[0] },
+      { facility: 'local7', priority: 'warning', level: '4', program: '%LINK-3-UPDOWN', msg: 'burst 7' },
+    );
+  },
+);
 
 test("the API lists one device's messages in LibreNMS's shape, paged", { timeout: 20_000 }, async () => {
   const page = await listSyslog(db, { device: 'loop', order: 'DESC', limit: 5, start: 0 }, 5000);
@@ -107,7 +133,10 @@ test("the API lists one device's messages in LibreNMS's shape, paged", { timeout
 });
 
 test('the purge removes messages older than syslog_purge days, not the others', { timeout: 20_000 }, async () => {
-  await db.query("INSERT INTO syslog (device_id, timestamp, msg) VALUES (?, NOW() - INTERVAL 31 DAY, 'old'), (?, NOW() - INTERVAL 29 DAY, 'recent')", [deviceId, deviceId]);
+  await db.query(
+    "INSERT INTO syslog (device_id, timestamp, msg) VALUES (?, NOW() - INTERVAL 31 DAY, 'old'), (?, NOW() - INTERVAL 29 DAY, 'recent')",
+    [deviceId, deviceId],
+  );
   assert.equal(await receiver.purge(), 1);
   assert.equal(await count("msg = 'old'"), 0);
   assert.equal(await count("msg = 'recent'"), 1);
@@ -115,5 +144,8 @@ test('the purge removes messages older than syslog_purge days, not the others', 
 
 test('the doctor probe fails, saying so, when nothing forwards', { timeout: 20_000 }, async () => {
   const unused = await freePort();
-  await assert.rejects(probeSyslogPath(db, { port: unused, deadlineMs: 500 }), /did not reach the syslog table within 500 ms/);
+  await assert.rejects(
+    probeSyslogPath(db, { port: unused, deadlineMs: 500 }),
+    /did not reach the syslog table within 500 ms/,
+  );
 });

@@ -32,27 +32,46 @@ let base: string;
 const ids: Record<string, number> = {};
 const bodies: string[] = [];
 
-interface Answer { status: number; headers: Headers; text: string; body: Buffer }
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: Buffer;
+}
 
-async function request(path: string, o: { cookie?: string; form?: Record<string, string>; ip?: string } = {}): Promise<Answer> {
+async function request(
+  path: string,
+  o: { cookie?: string; form?: Record<string, string>; ip?: string } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = { 'X-Real-IP': o.ip ?? '192.0.2.1' };
   if (o.cookie) headers.Cookie = o.cookie;
   if (o.form) headers['Content-Type'] = 'application/x-www-form-urlencoded';
-  const res = await fetch(base + path, { method: o.form ? 'POST' : 'GET', headers, body: o.form ? new URLSearchParams(o.form).toString() : undefined, redirect: 'manual', signal: AbortSignal.timeout(20000) });
+  const res = await fetch(base + path, {
+    method: o.form ? 'POST' : 'GET',
+    headers,
+    body: o.form ? new URLSearchParams(o.form).toString() : undefined,
+    redirect: 'manual',
+    signal: AbortSignal.timeout(20000),
+  });
   const body = Buffer.from(await res.arrayBuffer());
   const text = body.toString('utf8');
   if ((res.headers.get('content-type') ?? '').startsWith('text/html')) bodies.push(text);
   return { status: res.status, headers: res.headers, text, body };
 }
 
-const cookieValue = (setCookies: string[], name: string) => setCookies.find((c) => c.startsWith(`${name}=`))?.split(';')[0];
+const cookieValue = (setCookies: string[], name: string) =>
+  setCookies.find((c) => c.startsWith(`${name}=`))?.split(';')[0];
 
 /** Fetches the login form and posts it; returns the session cookie (or the failed answer). */
 async function login(user: string, password: string, ip = '192.0.2.1'): Promise<{ cookie?: string; res: Answer }> {
   const form = await request('/login', { ip });
   const token = /name="_csrf" value="([^"]+)"/.exec(form.text)![1];
   const pre = cookieValue(form.headers.getSetCookie(), 'nms_login')!;
-  const res = await request('/login', { ip, cookie: pre, form: { _csrf: token, username: user, password, next: '/devices' } });
+  const res = await request('/login', {
+    ip,
+    cookie: pre,
+    form: { _csrf: token, username: user, password, next: '/devices' },
+  });
   return { cookie: cookieValue(res.headers.getSetCookie(), 'nms_session'), res };
 }
 
@@ -62,19 +81,50 @@ function rrd(...args: string[]): void {
 
 before(async () => {
   setLogSink(() => undefined);
-  db = await openDb({ host: dbUrl.hostname, port: Number(dbUrl.port), user: decodeURIComponent(dbUrl.username), password: decodeURIComponent(dbUrl.password), database },
-    { createDatabase: true, connectionLimit: 4 });
+  db = await openDb(
+    {
+      host: dbUrl.hostname,
+      port: Number(dbUrl.port),
+      user: decodeURIComponent(dbUrl.username),
+      password: decodeURIComponent(dbUrl.password),
+      database,
+    },
+    { createDatabase: true, connectionLimit: 4 },
+  );
   await migrate(db, { appKey: APP_KEY });
-  await db.query("INSERT INTO users (username, password, level, auth_type) VALUES ('admin', ?, 10, 'mysql')", [await hashPassword(PASSWORD)]);
-  ids.dev = await addDevice(db, APP_KEY, { hostname: HOST, poller_group: 0, snmp: { version: 'v2c', community: COMMUNITY } });
-  ids.other = await addDevice(db, APP_KEY, { hostname: 'other.lab', poller_group: 1, snmp: { version: 'v2c', community: COMMUNITY } });
-  await db.query('UPDATE devices SET status = 1, sysName = ?, location = ?, os = ?, last_polled = UTC_TIMESTAMP() WHERE device_id = ?', [XSS, XSS, 'linux', ids.dev]);
-  await db.query('INSERT INTO ports (device_id, ifIndex, ifName, ifDescr, ifAlias, ifOperStatus, ifAdminStatus, ifInOctets_rate) VALUES (?, 1, ?, ?, ?, ?, ?, ?)',
-    [ids.dev, 'eth0', 'eth0', XSS, 'up', 'up', 125000]);
-  const [[p]] = await db.query<import('mysql2').RowDataPacket[]>('SELECT port_id FROM ports WHERE device_id = ?', [ids.dev]);
+  await db.query("INSERT INTO users (username, password, level, auth_type) VALUES ('admin', ?, 10, 'mysql')", [
+    await hashPassword(PASSWORD),
+  ]);
+  ids.dev = await addDevice(db, APP_KEY, {
+    hostname: HOST,
+    poller_group: 0,
+    snmp: { version: 'v2c', community: COMMUNITY },
+  });
+  ids.other = await addDevice(db, APP_KEY, {
+    hostname: 'other.lab',
+    poller_group: 1,
+    snmp: { version: 'v2c', community: COMMUNITY },
+  });
+  await db.query(
+    'UPDATE devices SET status = 1, sysName = ?, location = ?, os = ?, last_polled = UTC_TIMESTAMP() WHERE device_id = ?',
+    [XSS, XSS, 'linux', ids.dev],
+  );
+  await db.query(
+    'INSERT INTO ports (device_id, ifIndex, ifName, ifDescr, ifAlias, ifOperStatus, ifAdminStatus, ifInOctets_rate) VALUES (?, 1, ?, ?, ?, ?, ?, ?)',
+    [ids.dev, 'eth0', 'eth0', XSS, 'up', 'up', 125000],
+  );
+  const [[p]] = await db.query<import('mysql2').RowDataPacket[]>('SELECT port_id FROM ports WHERE device_id = ?', [
+    ids.dev,
+  ]);
   ids.port = Number(p.port_id);
-  await db.query("INSERT INTO sensors (device_id, sensor_class, sensor_oid, sensor_index, sensor_type, sensor_descr, sensor_current) VALUES (?, 'temperature', '.1.3', '1', 'entity-sensor', ?, 41.5)", [ids.dev, `CPU ${XSS}`]);
-  await db.query("INSERT INTO eventlog (device_id, datetime, message, type) VALUES (?, UTC_TIMESTAMP(), ?, 'system')", [ids.dev, `rebooted ${XSS}`]);
+  await db.query(
+    "INSERT INTO sensors (device_id, sensor_class, sensor_oid, sensor_index, sensor_type, sensor_descr, sensor_current) VALUES (?, 'temperature', '.1.3', '1', 'entity-sensor', ?, 41.5)",
+    [ids.dev, `CPU ${XSS}`],
+  );
+  await db.query("INSERT INTO eventlog (device_id, datetime, message, type) VALUES (?, UTC_TIMESTAMP(), ?, 'system')", [
+    ids.dev,
+    `rebooted ${XSS}`,
+  ]);
 
   // six hours of 1 Mbit/s in (125,000 octets/s) and 0.5 Mbit/s out on the port
   const def = rrdFiles.port(HOST, ids.port);
@@ -84,7 +134,9 @@ before(async () => {
   rrd('create', def.path, '--step', String(STEP), '--start', String(spec.start), ...spec.ds, ...spec.rra);
   const updates: string[] = [];
   for (let t = start, i = 0; t <= end; t += STEP, i++) {
-    const v = PORT_DS.map(([name]) => (name === 'INOCTETS' ? i * STEP * 125000 : name === 'OUTOCTETS' ? i * STEP * 62500 : 0));
+    const v = PORT_DS.map(([name]) =>
+      name === 'INOCTETS' ? i * STEP * 125000 : name === 'OUTOCTETS' ? i * STEP * 62500 : 0,
+    );
     updates.push(`${t}:${v.join(':')}`);
   }
   // rrdtool's client fails with ENOBUFS past 4 KiB a line: a few updates at a time
@@ -104,7 +156,16 @@ after(async () => {
 
 describe('without a session', () => {
   it('every page redirects to the login, graphs answer 401, forms are refused', async () => {
-    for (const path of ['/', '/devices?q=x', `/device/${ids.dev}`, `/device/${ids.dev}/ports`, `/device/${ids.dev}/port/${ids.port}`, '/pollers', '/eventlog', '/nope']) {
+    for (const path of [
+      '/',
+      '/devices?q=x',
+      `/device/${ids.dev}`,
+      `/device/${ids.dev}/ports`,
+      `/device/${ids.dev}/port/${ids.port}`,
+      '/pollers',
+      '/eventlog',
+      '/nope',
+    ]) {
       const r = await request(path);
       assert.equal(r.status, 303, path);
       assert.equal(r.headers.get('location'), `/login?next=${encodeURIComponent(path)}`);
@@ -119,8 +180,19 @@ describe('without a session', () => {
     const form = await request('/login');
     const pre = cookieValue(form.headers.getSetCookie(), 'nms_login')!;
     assert.equal((await request('/login', { form: { username: 'admin', password: PASSWORD } })).status, 403);
-    assert.equal((await request('/login', { cookie: pre, form: { username: 'admin', password: PASSWORD } })).status, 403);
-    assert.equal((await request('/login', { cookie: pre, form: { _csrf: 'not-the-token', username: 'admin', password: PASSWORD } })).status, 403);
+    assert.equal(
+      (await request('/login', { cookie: pre, form: { username: 'admin', password: PASSWORD } })).status,
+      403,
+    );
+    assert.equal(
+      (
+        await request('/login', {
+          cookie: pre,
+          form: { _csrf: 'not-the-token', username: 'admin', password: PASSWORD },
+        })
+      ).status,
+      403,
+    );
   });
 
   it('ten wrong passwords in a row are slowed down: from the fifth the client must wait (429), even with the right one', async () => {
@@ -128,7 +200,10 @@ describe('without a session', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 10; i++) statuses.push((await login('admin', `wrong-${i}`, ip)).res.status);
     assert.deepEqual(statuses.slice(0, 5), [401, 401, 401, 401, 401]);
-    assert.ok(statuses.slice(5).every((s) => s === 429), `later attempts refused: ${statuses.join(',')}`);
+    assert.ok(
+      statuses.slice(5).every((s) => s === 429),
+      `later attempts refused: ${statuses.join(',')}`,
+    );
     const right = await login('admin', PASSWORD, ip);
     assert.equal(right.res.status, 429);
     assert.ok(Number(right.res.headers.get('retry-after')) >= 1);
@@ -145,13 +220,26 @@ describe('with a session', () => {
     assert.equal(r.res.status, 303);
     assert.equal(r.res.headers.get('location'), '/devices');
     const set = r.res.headers.getSetCookie().find((c) => c.startsWith('nms_session='))!;
-    for (const flag of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Path=/']) assert.ok(set.includes(flag), `${flag} in ${set}`);
+    for (const flag of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Path=/'])
+      assert.ok(set.includes(flag), `${flag} in ${set}`);
     cookie = r.cookie!;
   });
 
   it('pages render with the security headers, device text escaped, no credentials', async () => {
-    const paths = ['/', '/devices', `/devices?q=${HOST}`, `/device/${ids.dev}`, `/device/${ids.dev}/ports`, `/device/${ids.dev}/health`,
-      `/device/${ids.dev}/inventory`, `/device/${ids.dev}/neighbours`, `/device/${ids.dev}/events`, `/device/${ids.dev}/port/${ids.port}`, '/pollers', '/eventlog'];
+    const paths = [
+      '/',
+      '/devices',
+      `/devices?q=${HOST}`,
+      `/device/${ids.dev}`,
+      `/device/${ids.dev}/ports`,
+      `/device/${ids.dev}/health`,
+      `/device/${ids.dev}/inventory`,
+      `/device/${ids.dev}/neighbours`,
+      `/device/${ids.dev}/events`,
+      `/device/${ids.dev}/port/${ids.port}`,
+      '/pollers',
+      '/eventlog',
+    ];
     for (const path of paths) {
       const r = await request(path, { cookie });
       assert.equal(r.status, 200, `${path}: ${r.text.slice(0, 200)}`);
@@ -194,12 +282,24 @@ describe('with a session', () => {
   });
 
   it('graph parameters are checked before anything reaches rrdtool', async () => {
-    const bad = ['type=../../etc/passwd&id=1', 'type=port_bits&id=1;ls', `type=port_bits&id=${ids.port}&from=-1d%20--imgformat%20SVG`,
-      `type=port_bits&id=${ids.port}&width=99999`, `type=port_bits&id=${ids.port}&extra=1`, `type=port_bits&id=${ids.port}&from=now&to=-1d`,
-      `type=port_bits&id=${ids.port}&id=2`, 'type=sensor_x&id=1', `type=port_bits&id=${ids.port}&legend=maybe`];
+    const bad = [
+      'type=../../etc/passwd&id=1',
+      'type=port_bits&id=1;ls',
+      `type=port_bits&id=${ids.port}&from=-1d%20--imgformat%20SVG`,
+      `type=port_bits&id=${ids.port}&width=99999`,
+      `type=port_bits&id=${ids.port}&extra=1`,
+      `type=port_bits&id=${ids.port}&from=now&to=-1d`,
+      `type=port_bits&id=${ids.port}&id=2`,
+      'type=sensor_x&id=1',
+      `type=port_bits&id=${ids.port}&legend=maybe`,
+    ];
     for (const q of bad) assert.equal((await request(`/graph?${q}`, { cookie })).status, 400, q);
     assert.equal((await request('/graph?type=port_bits&id=999999', { cookie })).status, 404);
-    assert.equal((await request('/graph?type=mempool_usage&id=1', { cookie })).status, 404, 'a table not created yet: nothing to draw');
+    assert.equal(
+      (await request('/graph?type=mempool_usage&id=1', { cookie })).status,
+      404,
+      'a table not created yet: nothing to draw',
+    );
   });
 
   it('a port graph is a PNG showing the traffic written into the RRD file', async () => {
@@ -209,20 +309,29 @@ describe('with a session', () => {
       assert.equal(r.headers.get('content-type'), 'image/png');
       const png = decodePng(r.body);
       assert.equal(png.width > 700, true);
-      if (from === '-6h' || from === '-1d') assert.ok(countColour(png, [0x4f, 0xc3, 0x6b]) > 2000, `${from}: the In area is drawn`);
+      if (from === '-6h' || from === '-1d')
+        assert.ok(countColour(png, [0x4f, 0xc3, 0x6b]) > 2000, `${from}: the In area is drawn`);
     }
-    const small = decodePng((await request(`/graph?type=port_bits&id=${ids.port}&from=-6h&width=150&height=36&legend=no`, { cookie })).body);
+    const small = decodePng(
+      (await request(`/graph?type=port_bits&id=${ids.port}&from=-6h&width=150&height=36&legend=no`, { cookie })).body,
+    );
     assert.equal(small.width, 150);
     assert.ok(countColour(small, [0x4f, 0xc3, 0x6b]) > 500);
   });
 
   it('draws through the unix socket of rrdcached too (absolute file names, as the master is deployed)', async () => {
     const sock = process.env.NMS_TEST_RRDCACHED_SOCK ?? '/tmp/nms-test-services/rrdcached.sock';
-    const web = new WebApp({ db, rrdcached: `unix:${sock}`, rrdDir: process.env.NMS_TEST_RRD_DIR ?? '/tmp/nms-test-services/rrd' });
+    const web = new WebApp({
+      db,
+      rrdcached: `unix:${sock}`,
+      rrdDir: process.env.NMS_TEST_RRD_DIR ?? '/tmp/nms-test-services/rrd',
+    });
     const other = new ApiServer({ db, token: generateSecret(24), port: 0, closeTimeoutMs: 500, web });
     await other.start();
     try {
-      const res = await fetch(`http://127.0.0.1:${other.address().port}/graph?type=port_bits&id=${ids.port}&from=-6h`, { headers: { Cookie: cookie } });
+      const res = await fetch(`http://127.0.0.1:${other.address().port}/graph?type=port_bits&id=${ids.port}&from=-6h`, {
+        headers: { Cookie: cookie },
+      });
       assert.equal(res.status, 200, await res.clone().text());
       assert.ok(countColour(decodePng(Buffer.from(await res.arrayBuffer())), [0x4f, 0xc3, 0x6b]) > 2000);
     } finally {
@@ -251,13 +360,20 @@ describe('users made by the SQL of `nms user` and deploy', () => {
   /** Runs a script of `;\n`-separated statements as mysql does; returns the last result's first value. */
   async function run(sql: string): Promise<unknown> {
     let last: unknown;
-    for (const stmt of sql.split(/;\n/).map((s) => s.trim().replace(/;$/, '')).filter(Boolean)) {
+    for (const stmt of sql
+      .split(/;\n/)
+      .map((s) => s.trim().replace(/;$/, ''))
+      .filter(Boolean)) {
       const [r] = await db.query(stmt);
       if (Array.isArray(r) && r.length) last = Object.values(r[0] as object)[0];
     }
     return last;
   }
-  const inv = (password: string) => ({ cluster: { mariadb: { database }, web: { adminUser: 'root-admin' } }, secrets: { web_admin_password: password } }) as unknown as Inventory;
+  const inv = (password: string) =>
+    ({
+      cluster: { mariadb: { database }, web: { adminUser: 'root-admin' } },
+      secrets: { web_admin_password: password },
+    }) as unknown as Inventory;
 
   it('add, log in, passwd (ends the sessions), remove', async () => {
     const pw1 = 'first password ' + generateSecret(4);

@@ -31,7 +31,10 @@ test('state machine: an acknowledged alert stays quiet while faulty and recovers
 });
 
 test('retry delay doubles from the back-off and stops at 300 s', () => {
-  assert.deepEqual([1, 2, 3, 4].map((n) => retryDelayMs(n, 5)), [5000, 10_000, 20_000, 40_000]);
+  assert.deepEqual(
+    [1, 2, 3, 4].map((n) => retryDelayMs(n, 5)),
+    [5000, 10_000, 20_000, 40_000],
+  );
   assert.equal(retryDelayMs(20, 5), 300_000);
 });
 

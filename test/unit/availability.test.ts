@@ -30,7 +30,10 @@ test('plugin output: message before |, perfdata labels made RRD-safe, quoted lab
   const line = 'HTTP OK: HTTP/1.1 200 OK - 612 bytes in 0.001 second response time';
   const o = parsePluginOutput(`${line} |time=0.000951s;;;0.000000;10.000000 size=612B;;;0\n`);
   assert.equal(o.message, 'HTTP OK: HTTP/1.1 200 OK - 612 bytes in 0.001 second response time');
-  assert.deepEqual(o.perf, [{ ds: 'time', value: 0.000951, uom: 's' }, { ds: 'size', value: 612, uom: 'B' }]);
+  assert.deepEqual(o.perf, [
+    { ds: 'time', value: 0.000951, uom: 's' },
+    { ds: 'size', value: 612, uom: 'B' },
+  ]);
   const disk = parsePluginOutput("DISK OK | '/var/lib'=5MB;;;0;100");
   assert.deepEqual(disk.perf, [{ ds: '_var_lib', value: 5, uom: 'MB' }]);
   assert.equal(dsName('a very long label with spaces'), 'a_very_long_label_w');
@@ -68,7 +71,7 @@ test('status changes: when a write is needed and the wording of each event', () 
   assert.equal(msg({ up: true, reason: '', before: icmp }), 'Device status changed to Up');
 });
 
-test('deploy: a device\'s service rows are rewritten only when its declaration changed', () => {
+test("deploy: a device's service rows are rewritten only when its declaration changed", () => {
   const snmp = { version: 'v2c' as const, community: 'public' };
   const services = [{ type: 'tcp', args: ['-p', '22'] }];
   const d = { hostname: '198.19.0.1', port: 161, transport: 'udp' as const, poller_group: 0, snmp, services };
@@ -79,7 +82,10 @@ test('deploy: a device\'s service rows are rewritten only when its declaration c
   const del = /^DELETE FROM services WHERE service_template_id = 0 AND device_id = \(SELECT device_id FROM devices /;
   assert.match(sql, del);
   assert.match(sql, /hostname = '198\.19\.0\.1' AND port = 161\);/);
-  assert.match(sql, /INSERT INTO services .* SELECT device_id, 'tcp', NULL, '\["-p","22"\]', NULL, NULL, UNIX_TIMESTAMP\(\) /);
+  assert.match(
+    sql,
+    /INSERT INTO services .* SELECT device_id, 'tcp', NULL, '\["-p","22"\]', NULL, NULL, UNIX_TIMESTAMP\(\) /,
+  );
   assert.equal(servicesDigest([]), '');
   assert.equal(serviceSql({ ...d, services: undefined }, undefined, sqlString), '');
 });

@@ -34,12 +34,15 @@ function check(list: string, ci: boolean): { code: number; out: string } {
 
 before(() => {
   work = mkdtempSync(join(tmpdir(), 'nms-skips-'));
-  tap = nodeTap('skips', `import { describe, it } from 'node:test';
+  tap = nodeTap(
+    'skips',
+    `import { describe, it } from 'node:test';
 describe('lab suite', () => {
   it('needs the lab', (t) => t.skip('no lab here'));
   it('runs', () => {});
 });
-`).tap;
+`,
+  ).tap;
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -63,12 +66,15 @@ test('outside CI, skips are printed and do not fail', () => {
 });
 
 test('a setup that throws fails the tests of its suite (it is not a skip)', () => {
-  const r = nodeTap('setup', `import { before, describe, it } from 'node:test';
+  const r = nodeTap(
+    'setup',
+    `import { before, describe, it } from 'node:test';
 describe('deployed', () => {
   before(() => { throw new Error('deploy failed (4)'); });
   it('is healthy', () => {});
 });
-`);
+`,
+  );
   assert.notEqual(r.code, 0, 'the runner exits non-zero');
   const out = readFileSync(r.tap, 'utf8');
   // node 20 reports the suite's tests as cancelled (scripts/test.sh counts them as failed)

@@ -30,10 +30,18 @@ before(() => {
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
-function nms(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+function nms(
+  args: string[],
+  env: Record<string, string> = {},
+): { code: number | null; stdout: string; stderr: string } {
   const base = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } as Record<string, string | undefined>;
   delete base.NMS_INVENTORY;
-  const r = spawnSync(process.execPath, [NMS, ...args], { cwd: work, encoding: 'utf8', timeout: 20_000, env: { ...base, ...env } });
+  const r = spawnSync(process.execPath, [NMS, ...args], {
+    cwd: work,
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { ...base, ...env },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -63,13 +71,24 @@ test('every command that acts on an inventory refuses to run without -i or NMS_I
 test('NMS_INVENTORY stands for -i', () => {
   const r = nms(['device', 'list', '--json'], { NMS_INVENTORY: 'inventories/lab' });
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout).map((d: { hostname: string }) => d.hostname), ['192.0.2.101', 'switch1.example.net', '192.0.2.103']);
+  assert.deepEqual(
+    JSON.parse(r.stdout).map((d: { hostname: string }) => d.hostname),
+    ['192.0.2.101', 'switch1.example.net', '192.0.2.103'],
+  );
   const c = nms(['inventory', 'check'], { NMS_INVENTORY: 'inventories/lab' });
   assert.equal(c.code, 0, c.stderr);
 });
 
 test('bad flags exit 2, as the help says, for subcommands too', () => {
-  for (const args of [['deploy'], ['deploy', '-i', 'inventories/lab', '--bogus'], ['inventory', 'check', '-i', 'inventories/lab', '--bogus'], ['device', 'list', '-i', 'inventories/lab', '--nope'], ['status', '-i', 'inventories/lab', '--timeout'], ['lab', 'up', '--bogus'], ['--bogus']]) {
+  for (const args of [
+    ['deploy'],
+    ['deploy', '-i', 'inventories/lab', '--bogus'],
+    ['inventory', 'check', '-i', 'inventories/lab', '--bogus'],
+    ['device', 'list', '-i', 'inventories/lab', '--nope'],
+    ['status', '-i', 'inventories/lab', '--timeout'],
+    ['lab', 'up', '--bogus'],
+    ['--bogus'],
+  ]) {
     const r = nms(args);
     assert.equal(r.code, 2, `nms ${args.join(' ')}: ${r.stderr}`);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
@@ -82,7 +101,12 @@ function inPty(args: string[], env: Record<string, string>): string {
   const clean = { ...process.env } as Record<string, string | undefined>;
   // chalk turns colour off under an unknown CI (CI=true, as .ci/run sets it): the terminal decides here
   for (const k of ['NO_COLOR', 'FORCE_COLOR', 'NMS_INVENTORY', 'CI']) delete clean[k];
-  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: work, encoding: 'utf8', timeout: 20_000, env: { ...clean, TERM: 'xterm-256color', ...env } });
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+    cwd: work,
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { ...clean, TERM: 'xterm-256color', ...env },
+  });
   assert.equal(r.error, undefined, String(r.error));
   return r.stdout;
 }
@@ -115,15 +139,30 @@ test('--json failures print one JSON error object on stdout with the same exit c
   }
   // An invalid inventory: every problem, located, in the object.
   cpSync(lab, join(work, 'broken'), { recursive: true });
-  writeFileSync(join(work, 'broken/hosts.yaml'), readFileSync(join(lab, 'hosts.yaml'), 'utf8').replace('port: 22,', 'port: 0,'));
+  writeFileSync(
+    join(work, 'broken/hosts.yaml'),
+    readFileSync(join(lab, 'hosts.yaml'), 'utf8').replace('port: 22,', 'port: 0,'),
+  );
   const r = nms(['inventory', 'check', '-i', 'broken', '--json']);
   assert.equal(r.code, 2, r.stderr);
-  const j = JSON.parse(r.stdout) as { error: { problems: { file: string; line: number; column: number; path: string; message: string }[] } };
-  assert.deepEqual(j.error.problems.map((p) => [p.file, p.line, p.path]), [['broken/hosts.yaml', 8, 'defaults.ssh.port']]);
+  const j = JSON.parse(r.stdout) as {
+    error: { problems: { file: string; line: number; column: number; path: string; message: string }[] };
+  };
+  assert.deepEqual(
+    j.error.problems.map((p) => [p.file, p.line, p.path]),
+    [['broken/hosts.yaml', 8, 'defaults.ssh.port']],
+  );
 });
 
 test('--json output is snake_case whatever the code calls its fields; names that are data stay', () => {
-  const out = jsonKeys({ keptSecrets: true, rssKiB: 1, exitCode: 0, hosts: [{ host: 'nms82', durationMs: 3, timings: { connectMs: 1, factsMs: 2 } }], env: { DB_HOST: 'x' }, when: new Date(0) });
+  const out = jsonKeys({
+    keptSecrets: true,
+    rssKiB: 1,
+    exitCode: 0,
+    hosts: [{ host: 'nms82', durationMs: 3, timings: { connectMs: 1, factsMs: 2 } }],
+    env: { DB_HOST: 'x' },
+    when: new Date(0),
+  });
   assert.deepEqual(JSON.parse(JSON.stringify(out)), {
     kept_secrets: true,
     rss_kib: 1,

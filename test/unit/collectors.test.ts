@@ -7,18 +7,34 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COLLECTORS, collectedFromList, detectReboot, portsCollector, portStatsCollector } from
-  '../../agent/collectors/index.js';
+import {
+  COLLECTORS,
+  collectedFromList,
+  detectReboot,
+  portsCollector,
+  portStatsCollector,
+} from '../../agent/collectors/index.js';
 import type { PortCounter } from '../../agent/db/schema.js';
 import { collectFromRecording } from '../helpers/snmprec.js';
 import { decodeVarbind, jsonable, readGolden } from '../golden/golden.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'golden');
-const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 /** Collectors checked against recordings of real devices and LibreNMS's rows. */
-const FROM_RECORDINGS = new Set(['system', 'ports', 'processors', 'storage', 'sensors',
-  'entity-physical', 'ipv4-addresses', 'discovery-protocols', 'ucd-diskio']);
+const FROM_RECORDINGS = new Set([
+  'system',
+  'ports',
+  'processors',
+  'storage',
+  'sensors',
+  'entity-physical',
+  'ipv4-addresses',
+  'discovery-protocols',
+  'ucd-diskio',
+]);
 
 test('every collector has a golden file or is checked against recordings', () => {
   const covered = new Set([...files.map((f) => readGolden(join(dir, f)).collector), ...FROM_RECORDINGS]);
@@ -36,7 +52,8 @@ for (const f of files) {
     const gotLines = JSON.stringify(got, null, 1).split('\n');
     const diff: string[] = [];
     for (let i = 0; i < Math.max(wantLines.length, gotLines.length); i++) {
-      if (wantLines[i] !== gotLines[i]) diff.push(`  line ${i + 1}: wanted ${wantLines[i] ?? '(nothing)'}  |  got ${gotLines[i] ?? '(nothing)'}`);
+      if (wantLines[i] !== gotLines[i])
+        diff.push(`  line ${i + 1}: wanted ${wantLines[i] ?? '(nothing)'}  |  got ${gotLines[i] ?? '(nothing)'}`);
     }
     assert.deepEqual(got, want, `${f} (${g.source}) differs:\n${diff.slice(0, 20).join('\n')}`);
   });
@@ -49,7 +66,7 @@ test('reboot detection: uptime going down is a reboot, a 32-bit wrap is not', ()
   assert.equal(detectReboot(2 ** 32 / 100 - 5, 3), false);
 });
 
-test('a poll\'s smaller ports walk reads the same status, speed and counters as discovery\'s full one', () => {
+test("a poll's smaller ports walk reads the same status, speed and counters as discovery's full one", () => {
   for (const name of ['iosxe_asr920', 'fs-switch_s3900', 'jetstream', 'cumulus_mellanox', 'apc_ap8959eu3']) {
     const full = portsCollector.process(collectFromRecording(name, portsCollector));
     const bits = full.some((p) => p.counterBits === 64) ? 64 : 32;

@@ -11,11 +11,16 @@ import { join } from 'node:path';
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 function runChild(body: string, env: NodeJS.ProcessEnv = {}) {
-  const script = `import { Watchdog } from './agent/service/watchdog.ts';
+  const script = `import { Watchdog } from './agent/daemon/watchdog.ts';
 import { createLogger } from './lib/log.ts';
 const log = createLogger('test');
 ${body}`;
-  return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 20_000, env: { ...process.env, ...env } });
+  return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { ...process.env, ...env },
+  });
 }
 
 test('a blocked event loop is killed by the watchdog thread', { timeout: 30_000 }, () => {

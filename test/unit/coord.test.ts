@@ -6,9 +6,9 @@ import { CoordKeys, keyPrefixFromEnv, parseQueueName } from '../../agent/coord/k
 import { dueQuery } from '../../agent/coord/due.js';
 import { defaultLockDurationMs, doneMarkerMs } from '../../agent/coord/worker-pool.js';
 import { jobIdOf } from '../../agent/coord/dispatcher.js';
-import { Metrics } from '../../agent/service/metrics.js';
-import { throttled } from '../../agent/service/connections.js';
-import { stuckWorkers } from '../../agent/service/agent.js';
+import { Metrics } from '../../agent/daemon/metrics.js';
+import { throttled } from '../../agent/daemon/connections.js';
+import { stuckWorkers } from '../../agent/daemon/agent.js';
 
 test('key names share one prefix and queue names round-trip', () => {
   const k = new CoordKeys('p1');
@@ -93,8 +93,23 @@ test('stuck workers: jobs waiting and none taken for longer than a job may take'
   const deadline = () => 225_000; // 0.75 x 300 s
   const counts = { 'poller-0': { waiting: 3 }, 'poller-1': { waiting: 0 }, 'discovery-0': { waiting: 0 } };
   const now = 10_000_000;
-  assert.equal(stuckWorkers(['poller', 'discovery'], counts, () => now - 200_000, deadline, now), undefined, 'recent progress');
-  assert.equal(stuckWorkers(['poller', 'discovery'], { ...counts, 'poller-0': { waiting: 0 } }, () => 0, deadline, now), undefined, 'idle with nothing waiting');
-  assert.match(stuckWorkers(['poller', 'discovery'], counts, () => now - 300_000, deadline, now) ?? '', /3 poller job\(s\) waiting and none taken for 300 s/);
-  assert.equal(stuckWorkers(['discovery'], counts, () => now - 300_000, deadline, now), undefined, 'only the types this node serves');
+  assert.equal(
+    stuckWorkers(['poller', 'discovery'], counts, () => now - 200_000, deadline, now),
+    undefined,
+    'recent progress',
+  );
+  assert.equal(
+    stuckWorkers(['poller', 'discovery'], { ...counts, 'poller-0': { waiting: 0 } }, () => 0, deadline, now),
+    undefined,
+    'idle with nothing waiting',
+  );
+  assert.match(
+    stuckWorkers(['poller', 'discovery'], counts, () => now - 300_000, deadline, now) ?? '',
+    /3 poller job\(s\) waiting and none taken for 300 s/,
+  );
+  assert.equal(
+    stuckWorkers(['discovery'], counts, () => now - 300_000, deadline, now),
+    undefined,
+    'only the types this node serves',
+  );
 });

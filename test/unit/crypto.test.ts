@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appKeyFingerprint, decrypt, encrypt, generateAppKey, parseAppKey, verifyAppKey, APP_KEY_CHECK_PLAINTEXT } from '../../lib/crypto.js';
+import {
+  appKeyFingerprint,
+  decrypt,
+  encrypt,
+  generateAppKey,
+  parseAppKey,
+  verifyAppKey,
+  APP_KEY_CHECK_PLAINTEXT,
+} from '../../lib/crypto.js';
 import { AppKeyMismatchError, ConfigError } from '../../lib/errors.js';
 
 test('APP_KEY is base64: plus 32 bytes and round-trips a value', () => {
@@ -23,6 +31,9 @@ test('a different APP_KEY cannot decrypt and is detected by the check value', ()
 });
 
 test('malformed APP_KEY is a ConfigError naming the problem', () => {
-  assert.throws(() => parseAppKey('abc'), (e: unknown) => e instanceof ConfigError && /base64:/.test((e as Error).message));
+  assert.throws(
+    () => parseAppKey('abc'),
+    (e: unknown) => e instanceof ConfigError && /base64:/.test((e as Error).message),
+  );
   assert.throws(() => parseAppKey('base64:' + Buffer.alloc(16).toString('base64')), /32 bytes/);
 });

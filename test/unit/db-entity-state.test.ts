@@ -11,16 +11,39 @@ test('entity state: live counts, counter width, ids of every row (deleted ones t
     e_sensors: '20 0 entity-sensor temperature 1001,21 1 entity-sensor voltage 1002,22 0 other temperature 1001',
   });
   assert.deepEqual([s.ports, s.processors, s.storage, s.sensors, s.counterBits], [2, 2, 2, 2, 64]);
-  assert.deepEqual([...s.ids.ports], [[1, 11], [2, 12], [3, 13]]);
+  assert.deepEqual(
+    [...s.ids.ports],
+    [
+      [1, 11],
+      [2, 12],
+      [3, 13],
+    ],
+  );
   assert.deepEqual([...s.ids.processors], [['196608', 5]]);
-  assert.deepEqual([...s.ids.storage], [['1', 7], ['31', 8]], 'an empty index names no row');
-  assert.deepEqual([...s.ids.sensors], [[sensorKey('temperature', '1001'), 20], [sensorKey('voltage', '1002'), 21]]);
+  assert.deepEqual(
+    [...s.ids.storage],
+    [
+      ['1', 7],
+      ['31', 8],
+    ],
+    'an empty index names no row',
+  );
+  assert.deepEqual(
+    [...s.ids.sensors],
+    [
+      [sensorKey('temperature', '1001'), 20],
+      [sensorKey('voltage', '1002'), 21],
+    ],
+  );
 });
 
 test('entity state: 32-bit counters only when every live port has them; nothing at all is 0 with 64', () => {
   assert.equal(entityStateOf({ e_ports: '11 1 0 32,12 2 1 64' }).counterBits, 32);
   const none = entityStateOf({ e_ports: null, e_processors: null, e_storage: null, e_sensors: null });
-  assert.deepEqual([none.ports, none.processors, none.storage, none.sensors, none.counterBits, none.ids.ports.size], [0, 0, 0, 0, 64, 0]);
+  assert.deepEqual(
+    [none.ports, none.processors, none.storage, none.sensors, none.counterBits, none.ids.ports.size],
+    [0, 0, 0, 0, 64, 0],
+  );
 });
 
 test('entity state: a cut-off or malformed entry is left out, never read as another row', () => {

@@ -13,7 +13,12 @@ import { expectedOf, recordingReader, TESTDATA } from '../helpers/recording-read
 const set = buildSet(readDefinitionTexts());
 
 test('every definition loads: 46 families of the test data plus generic', () => {
-  const families = new Set(readdirSync(`${TESTDATA}expected`).map((f) => (expectedOf(f.replace('.json', '')).os as { discovery: { devices: { os: string }[] } }).discovery.devices[0].os));
+  const families = new Set(
+    readdirSync(`${TESTDATA}expected`).map(
+      (f) =>
+        (expectedOf(f.replace('.json', '')).os as { discovery: { devices: { os: string }[] } }).discovery.devices[0].os,
+    ),
+  );
   assert.equal(families.size, 46);
   for (const f of families) assert.ok(set.byOs.has(f), `no definition for ${f}`);
   assert.ok(set.byOs.has('generic'));
@@ -31,10 +36,22 @@ const bad = (text: string) => {
 const base = 'os: broken\ntext: Broken\nvendor: X\ntype: network\nicon: x.svg\n';
 
 test('a bad definition names file, line and field', () => {
-  assert.match(bad(`${base}detect:\n  - sysObjectID: [1.3.6.1.4.1.9]\n`), /^broken\.yaml:7 detect\[0\]\.sysObjectID\[0\]: must be a numeric OID with a leading dot/);
-  assert.match(bad(`${base}detect: []\nprocessors:\n  - oid: IF-MIB::ifInOctets\n`), /^broken\.yaml:8 processors\[0\]\.oid: must be a numeric OID/);
-  assert.match(bad(`${base}detect: []\nfields:\n  version:\n    - from: sysDescr\n      match: '(unclosed'\n`), /^broken\.yaml:10 fields\.version\[0\]\.match: bad regular expression/);
-  assert.match(bad(`${base}detect: []\nsensors:\n  - oid: 1.3.6.1.2\n    class: wattage\n`), /^broken\.yaml:9 sensors\[0\]\.class: must be one of/);
+  assert.match(
+    bad(`${base}detect:\n  - sysObjectID: [1.3.6.1.4.1.9]\n`),
+    /^broken\.yaml:7 detect\[0\]\.sysObjectID\[0\]: must be a numeric OID with a leading dot/,
+  );
+  assert.match(
+    bad(`${base}detect: []\nprocessors:\n  - oid: IF-MIB::ifInOctets\n`),
+    /^broken\.yaml:8 processors\[0\]\.oid: must be a numeric OID/,
+  );
+  assert.match(
+    bad(`${base}detect: []\nfields:\n  version:\n    - from: sysDescr\n      match: '(unclosed'\n`),
+    /^broken\.yaml:10 fields\.version\[0\]\.match: bad regular expression/,
+  );
+  assert.match(
+    bad(`${base}detect: []\nsensors:\n  - oid: 1.3.6.1.2\n    class: wattage\n`),
+    /^broken\.yaml:9 sensors\[0\]\.class: must be one of/,
+  );
   assert.match(bad(`${base}detect: []\ncolour: red\n`), /^broken\.yaml:1 \(top\): unknown field "colour"/);
   assert.match(bad(`${base}detect: [\n`), /^broken\.yaml:\d+: YAML syntax/);
   assert.match(bad(base.replace('os: broken', 'os: other') + 'detect: []\n'), /os: must equal the file name/);
@@ -47,7 +64,8 @@ for (const f of readdirSync(`${TESTDATA}recordings`).sort()) {
     const g = await r.get(['1.3.6.1.2.1.1.1.0', '1.3.6.1.2.1.1.2.0']);
     const sys = { sysDescr: str(g.get('1.3.6.1.2.1.1.1.0')) ?? '', sysObjectID: str(g.get('1.3.6.1.2.1.1.2.0')) ?? '' };
     const rec = await osRecord(set, await detectOs(set, sys, r), sys, r);
-    const want = (expectedOf(name).os as { discovery: { devices: Record<string, string | null>[] } }).discovery.devices[0];
+    const want = (expectedOf(name).os as { discovery: { devices: Record<string, string | null>[] } }).discovery
+      .devices[0];
     assert.equal(rec.os, want.os);
     assert.equal(rec.icon, want.icon);
     assert.equal(rec.sysObjectID, want.sysObjectID);

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { agentProcessAlive } from '../../agent/doctor/process.js';
 
 test('a running nms-agent process is alive; killed, it is not', async () => {
-  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', '/opt/nms/nms-agent.mjs', 'run'], { stdio: 'ignore' });
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', '/opt/nms/nms-agent.mjs', 'run'], {
+    stdio: 'ignore',
+  });
   await once(child, 'spawn');
   try {
     assert.equal(agentProcessAlive(child.pid!), true);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { systemCollector } from '../../agent/collectors/index.js';
 import { collectFromRecording, expectedRows, recordingNames } from '../helpers/snmprec.js';
 
-test('system: sysDescr and sysObjectID of all 55 recordings equal LibreNMS\'s', () => {
+test("system: sysDescr and sysObjectID of all 55 recordings equal LibreNMS's", () => {
   const names = recordingNames();
   assert.equal(names.length, 55);
   for (const name of names) {

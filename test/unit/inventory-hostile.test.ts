@@ -57,7 +57,27 @@ before(() => {
   cpSync(join(ROOT, 'test/fixtures/inventories/base'), base, { recursive: true });
   // Every optional string field set, so each can be tried.
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(base, 'id_ed25519')]);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=nms.example.net', '-keyout', join(base, 'tls.key'), '-out', join(base, 'tls.crt')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=nms.example.net',
+      '-keyout',
+      join(base, 'tls.key'),
+      '-out',
+      join(base, 'tls.crt'),
+    ],
+    { stdio: 'ignore' },
+  );
   const hosts = parseDocument(readFileSync(join(base, 'hosts.yaml'), 'utf8'));
   hosts.setIn(['cluster', 'mariadb'], { port: 3306, database: 'nms' });
   hosts.setIn(['cluster', 'rrdcached'], { base_dir: '/var/lib/nms/rrd' });
@@ -90,7 +110,17 @@ function stringFields(text: string): FieldPath[] {
 
 function plans(inv: Inventory): HostPlan[] {
   return inv.hosts.map((host) =>
-    buildPlan({ inventory: inv, host, profile: DEBIAN, renderer, systemd: false, existingNodeId: `node-${host.name}`, hostNode: '/usr/bin/node', agentBundle: Buffer.from('// bundle'), localNodePath: process.execPath }),
+    buildPlan({
+      inventory: inv,
+      host,
+      profile: DEBIAN,
+      renderer,
+      systemd: false,
+      existingNodeId: `node-${host.name}`,
+      hostNode: '/usr/bin/node',
+      agentBundle: Buffer.from('// bundle'),
+      localNodePath: process.execPath,
+    }),
   );
 }
 
@@ -124,7 +154,27 @@ function remoteCheck(check: string, content: string): string | undefined {
   try {
     let text = content;
     if (tool === 'nginx') {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=t', '-keyout', join(dir, 'k'), '-out', join(dir, 'c')], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '2',
+          '-subj',
+          '/CN=t',
+          '-keyout',
+          join(dir, 'k'),
+          '-out',
+          join(dir, 'c'),
+        ],
+        { stdio: 'ignore' },
+      );
       text = text.replace('/etc/nms/tls/nms.crt', join(dir, 'c')).replace('/etc/nms/tls/nms.key', join(dir, 'k'));
     }
     writeFileSync(join(dir, 'f'), text);
@@ -161,7 +211,10 @@ function checkRendered(inv: Inventory, value: string, where: string): void {
       if (count(content, value) <= count(before, value)) continue;
       assert.equal(f.localCheck?.(content), undefined, `${where}: ${f.path} fails its check`);
       if (f.remoteCheck) assert.equal(remoteCheck(f.remoteCheck, content), undefined, `${where}: ${f.path}`);
-      assert.ok(oneToken(f.path, content, before, value), `${where}: ${JSON.stringify(value)} is not one token in ${p.host.name}:${f.path}`);
+      assert.ok(
+        oneToken(f.path, content, before, value),
+        `${where}: ${JSON.stringify(value)} is not one token in ${p.host.name}:${f.path}`,
+      );
     }
   const sql = sqlLiterals(deviceChanges(inv, [], false).sql).outside;
   assert.ok(!(sql.includes(value) && value.length > 2), `${where}: value outside a SQL literal`);
@@ -179,40 +232,57 @@ function withValue(file: string, path: FieldPath, value: string, dir = join(work
 
 test('the full base inventory is valid and its rendered files pass their validators', async () => {
   const inv = await loadInventory(base);
-  baseFiles = new Map(plans(inv).flatMap((p) => p.files.map((f) => [`${p.host.name}:${f.path}`, f.content.toString('utf8')] as const)));
-  for (const p of plans(inv)) for (const f of p.files) if (f.remoteCheck) assert.equal(remoteCheck(f.remoteCheck, f.content.toString('utf8')), undefined, f.path);
-  const nginx = plans(inv).flatMap((p) => p.files).find((f) => f.path.endsWith('nginx.conf'));
+  baseFiles = new Map(
+    plans(inv).flatMap((p) => p.files.map((f) => [`${p.host.name}:${f.path}`, f.content.toString('utf8')] as const)),
+  );
+  for (const p of plans(inv))
+    for (const f of p.files)
+      if (f.remoteCheck) assert.equal(remoteCheck(f.remoteCheck, f.content.toString('utf8')), undefined, f.path);
+  const nginx = plans(inv)
+    .flatMap((p) => p.files)
+    .find((f) => f.path.endsWith('nginx.conf'));
   assert.ok(nginx && nginx.content.toString().includes('server_name nms.example.net;'));
 });
 
-test('every hostile string in every string field: refused at that field, or one valid token', { timeout: 300_000 }, async () => {
-  let refused = 0;
-  let accepted = 0;
-  for (const file of FILES) {
-    const fields = stringFields(originals[file]);
-    assert.ok(fields.length >= (file === 'hosts.yaml' ? 15 : 3), `${file}: ${fields.length} string fields`);
-    for (const path of fields)
-      for (const value of HOSTILE) {
-        const where = `${file} ${formatPath(path)} = ${JSON.stringify(value).slice(0, 50)}`;
-        const dir = withValue(file, path, value);
-        let inv: Inventory | undefined;
-        try {
-          inv = await loadInventory(dir);
-        } catch (err) {
-          assert.ok(err instanceof InventoryError, `${where}: ${String(err)}`);
-          const at = err.problems.find((p) => p.file === join(dir, file) && p.path === formatPath(path) && p.line !== undefined);
-          assert.ok(at, `${where}: no problem located at the field:\n${err.message}`);
-          refused++;
-          continue;
+test(
+  'every hostile string in every string field: refused at that field, or one valid token',
+  { timeout: 300_000 },
+  async () => {
+    let refused = 0;
+    let accepted = 0;
+    for (const file of FILES) {
+      const fields = stringFields(originals[file]);
+      assert.ok(fields.length >= (file === 'hosts.yaml' ? 15 : 3), `${file}: ${fields.length} string fields`);
+      for (const path of fields)
+        for (const value of HOSTILE) {
+          const where = `${file} ${formatPath(path)} = ${JSON.stringify(value).slice(0, 50)}`;
+          const dir = withValue(file, path, value);
+          let inv: Inventory | undefined;
+          try {
+            inv = await loadInventory(dir);
+          } catch (err) {
+            assert.ok(err instanceof InventoryError, `${where}: ${String(err)}`);
+            const at = err.problems.find(
+              (p) => p.file === join(dir, file) && p.path === formatPath(path) && p.line !== undefined,
+            );
+            assert.ok(at, `${where}: no problem located at the field:\n${err.message}`);
+            refused++;
+            continue;
+          }
+          checkRendered(inv, value, where);
+          accepted++;
         }
-        checkRendered(inv, value, where);
-        accepted++;
-      }
-  }
-  assert.ok(refused > 0 && refused + accepted > 300, `${refused} refused, ${accepted} accepted`);
-});
+    }
+    assert.ok(refused > 0 && refused + accepted > 300, `${refused} refused, ${accepted} accepted`);
+  },
+);
 
 test("the issue's server_name is refused by `nms inventory check` with its place", async () => {
   const dir = withValue('hosts.yaml', ['cluster', 'web', 'server_name'], 'nms.lab; } server { listen 8081; root /; #');
-  await assert.rejects(loadInventory(dir), (e: unknown) => e instanceof InventoryError && /hosts\.yaml:\d+:\d+ cluster\.web\.server_name: must be an IP address or DNS name/.test(e.message));
+  await assert.rejects(
+    loadInventory(dir),
+    (e: unknown) =>
+      e instanceof InventoryError &&
+      /hosts\.yaml:\d+:\d+ cluster\.web\.server_name: must be an IP address or DNS name/.test(e.message),
+  );
 });

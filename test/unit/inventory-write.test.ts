@@ -5,7 +5,16 @@ import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadInventory } from '../../cli/inventory/load.js';
-import { addDevice, addHost, generateSecrets, readSecrets, removeDevice, removeHost, setDbPassword, writeInventory } from '../../cli/inventory/write.js';
+import {
+  addDevice,
+  addHost,
+  generateSecrets,
+  readSecrets,
+  removeDevice,
+  removeHost,
+  setDbPassword,
+  writeInventory,
+} from '../../cli/inventory/write.js';
 import { isValidAppKey } from '../../lib/crypto.js';
 import { InventoryError } from '../../lib/errors.js';
 import { writeTestKey } from '../helpers/ssh-key.js';
@@ -35,14 +44,26 @@ test('writeInventory: hosts.yaml with the schema comment, secrets.yaml 0600, and
     hosts: {
       cluster: { name: 'new' },
       defaults: { ssh: { key } },
-      hosts: { m: { address: '192.0.2.1', roles: ['web', 'mariadb', 'rrdcached', 'redis', 'memcached', 'poller', 'discovery'] } },
+      hosts: {
+        m: {
+          address: '192.0.2.1',
+          roles: ['web', 'mariadb', 'rrdcached', 'redis', 'memcached', 'poller', 'discovery'],
+        },
+      },
     },
     devices: [{ hostname: '192.0.2.50', snmp: { version: 'v2c', community: 'c0mmunity' } }],
     secrets: generateSecrets(['m']),
   });
   assert.equal(statSync(join(dir, 'secrets.yaml')).mode & 0o777, 0o600);
-  assert.match(readFileSync(join(dir, 'hosts.yaml'), 'utf8'), /^# yaml-language-server: \$schema=.*docs\/inventory\.schema\.json\n/);
-  assert.deepEqual(readdirSync(dir).sort(), ['devices.yaml', 'hosts.yaml', 'secrets.yaml'], 'no temporary file left behind');
+  assert.match(
+    readFileSync(join(dir, 'hosts.yaml'), 'utf8'),
+    /^# yaml-language-server: \$schema=.*docs\/inventory\.schema\.json\n/,
+  );
+  assert.deepEqual(
+    readdirSync(dir).sort(),
+    ['devices.yaml', 'hosts.yaml', 'secrets.yaml'],
+    'no temporary file left behind',
+  );
   const inv = await loadInventory(dir);
   assert.equal(inv.devices.length, 1);
 });
@@ -66,8 +87,16 @@ test('addHost/removeHost/addDevice/removeDevice keep comments and keep db_passwo
   assert.ok(after.db_passwords.nms85.length >= 24);
   assert.throws(() => addHost(dir, 'nms85', { address: '192.0.2.86', roles: ['poller'] }), /already/);
 
-  addDevice(dir, { hostname: '192.0.2.120', port: 16100, poller_group: 1, snmp: { version: 'v2c', community: 'public' } });
-  assert.throws(() => addDevice(dir, { hostname: '192.0.2.120', port: 16100, snmp: { version: 'v2c', community: 'x' } }), /already/);
+  addDevice(dir, {
+    hostname: '192.0.2.120',
+    port: 16100,
+    poller_group: 1,
+    snmp: { version: 'v2c', community: 'public' },
+  });
+  assert.throws(
+    () => addDevice(dir, { hostname: '192.0.2.120', port: 16100, snmp: { version: 'v2c', community: 'x' } }),
+    /already/,
+  );
   let inv = await loadInventory(dir);
   assert.equal(inv.hosts.length, 4);
   assert.equal(inv.devices.length, 4);
@@ -84,5 +113,9 @@ test('addHost/removeHost/addDevice/removeDevice keep comments and keep db_passwo
   // Removing the only poller of group 1 leaves devices of group 1 unserved: the loader says so.
   removeHost(dir, 'nms84');
   removeHost(dir, 'nms83');
-  await assert.rejects(loadInventory(dir), (e: unknown) => e instanceof InventoryError && /poller group 1 has devices but no host with role poller/.test(e.message));
+  await assert.rejects(
+    loadInventory(dir),
+    (e: unknown) =>
+      e instanceof InventoryError && /poller group 1 has devices but no host with role poller/.test(e.message),
+  );
 });

@@ -30,7 +30,12 @@ test('the written inventory loads: hosts, groups, devices, fresh secrets, known_
   const inv = await loadInventory(dir, { checkFiles: false });
   assert.deepEqual(
     inv.hosts.map((h) => [h.name, h.address, h.agent.distributed_poller_group]),
-    [['master', '198.18.0.10', [0]], ['poller1', '198.18.0.11', [0, 1]], ['poller2', '198.18.0.12', [0, 1]], ['poller3', '198.18.0.13', [0, 1]]],
+    [
+      ['master', '198.18.0.10', [0]],
+      ['poller1', '198.18.0.11', [0, 1]],
+      ['poller2', '198.18.0.12', [0, 1]],
+      ['poller3', '198.18.0.13', [0, 1]],
+    ],
   );
   assert.equal(inv.services.redis.name, 'master');
   assert.equal(inv.hosts[0].ssh.keyPath, '/var/lib/nms-lab/id_ed25519');
@@ -44,7 +49,10 @@ test('the written inventory loads: hosts, groups, devices, fresh secrets, known_
   assert.deepEqual(Object.keys(inv.secrets.db_passwords).sort(), ['master', 'poller1', 'poller2', 'poller3']);
   assert.equal(statSync(join(dir, 'secrets.yaml')).mode & 0o777, 0o600);
   const known = readFileSync(inv.knownHostsPath, 'utf8').trim().split('\n');
-  assert.deepEqual(known.map((l) => l.split(' ')[0]), ['198.18.0.10', '198.18.0.11', '198.18.0.12', '198.18.0.13', '198.18.0.200']);
+  assert.deepEqual(
+    known.map((l) => l.split(' ')[0]),
+    ['198.18.0.10', '198.18.0.11', '198.18.0.12', '198.18.0.13', '198.18.0.200'],
+  );
   assert.match(known[0], /^198\.18\.0\.10 ssh-ed25519 AAAA\S+$/);
   // a second run makes new secrets
   const first = inv.secrets.app_key;
@@ -57,7 +65,10 @@ test('devices.yaml for no devices is an empty list', () => {
 });
 
 test('address plan: master .10, pollers .11.., devices .200, extras from .50, short link names', () => {
-  assert.deepEqual(planHosts(2).map((h) => h.address), ['198.18.0.10', '198.18.0.11', '198.18.0.12', '198.18.0.200']);
+  assert.deepEqual(
+    planHosts(2).map((h) => h.address),
+    ['198.18.0.10', '198.18.0.11', '198.18.0.12', '198.18.0.200'],
+  );
   assert.equal(nextExtraAddress(['198.18.0.10', '198.18.0.50']), '198.18.0.51');
   assert.ok(vethName('198.18.0.200').length <= 15);
   assert.throws(() => checkShape(40, 10), /--pollers/);
@@ -66,7 +77,10 @@ test('address plan: master .10, pollers .11.., devices .200, extras from .50, sh
 });
 
 test('device addresses: 250 per /24 from 198.19.0.1, and back to the index', () => {
-  assert.deepEqual([0, 1, 249, 250, 9999].map((i) => deviceAddress(i)), ['198.19.0.1', '198.19.0.2', '198.19.0.250', '198.19.1.1', '198.19.39.250']);
+  assert.deepEqual(
+    [0, 1, 249, 250, 9999].map((i) => deviceAddress(i)),
+    ['198.19.0.1', '198.19.0.2', '198.19.0.250', '198.19.1.1', '198.19.39.250'],
+  );
   for (const i of [0, 1, 249, 250, 9999, 19999]) assert.equal(deviceIndexOf(deviceAddress(i)), i);
   assert.equal(deviceIndexOf('198.19.0.0'), undefined);
   assert.equal(deviceIndexOf('198.19.0.251'), undefined);
@@ -79,7 +93,13 @@ test('nms lab device: references by index or address, nft scripts that never fai
   assert.throws(() => parseDeviceRefs(['198.18.0.200'], 10), /no simulated device/);
   assert.equal(deviceFilterScript('down', ['198.19.0.1']), 'add element ip nmslab down { 198.19.0.1 }\n');
   const up = deviceFilterScript('up', ['198.19.0.1', '198.19.0.2']).trim().split('\n');
-  assert.deepEqual(up.map((l) => l.split(' ').slice(0, 5).join(' ')), [
-    'add element ip nmslab down', 'delete element ip nmslab down', 'add element ip nmslab snmpdown', 'delete element ip nmslab snmpdown',
-  ]);
+  assert.deepEqual(
+    up.map((l) => l.split(' ').slice(0, 5).join(' ')),
+    [
+      'add element ip nmslab down',
+      'delete element ip nmslab down',
+      'add element ip nmslab snmpdown',
+      'delete element ip nmslab snmpdown',
+    ],
+  );
 });

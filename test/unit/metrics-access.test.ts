@@ -10,8 +10,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { Metrics, MetricsServer } from '../../agent/service/metrics.js';
-import { MetricsAccess } from '../../agent/service/metrics-access.js';
+import { Metrics, MetricsServer } from '../../agent/daemon/metrics.js';
+import { MetricsAccess } from '../../agent/daemon/metrics-access.js';
 import { loadInventory } from '../../cli/inventory/load.js';
 import { buildPlan } from '../../cli/deploy/plan.js';
 import { DEBIAN } from '../../cli/deploy/profile.js';
@@ -69,13 +69,36 @@ test('deploy: config.yaml lists the nodes and metrics_allow; nft accepts the met
   const inv = join(work, 'inv');
   cpSync(join(ROOT, 'inventories', 'seed-example'), inv, { recursive: true });
   const hosts = join(inv, 'hosts.yaml');
-  writeFileSync(hosts, readFileSync(hosts, 'utf8').replace('  firewall: true\n', '  firewall: true\n  metrics_allow: [203.0.113.9, 198.51.100.0/24, "2001:db8::/64"]\n'));
+  writeFileSync(
+    hosts,
+    readFileSync(hosts, 'utf8').replace(
+      '  firewall: true\n',
+      '  firewall: true\n  metrics_allow: [203.0.113.9, 198.51.100.0/24, "2001:db8::/64"]\n',
+    ),
+  );
   const loaded = await loadInventory(inv, { checkFiles: false });
   const renderer = new TemplateRenderer(join(ROOT, 'templates'));
-  const plans = loaded.hosts.map((host) => buildPlan({ inventory: loaded, host, profile: DEBIAN, renderer, systemd: false, existingNodeId: `n-${host.name}`, hostNode: '/usr/bin/node', agentBundle: Buffer.from('//'), localNodePath: process.execPath }));
+  const plans = loaded.hosts.map((host) =>
+    buildPlan({
+      inventory: loaded,
+      host,
+      profile: DEBIAN,
+      renderer,
+      systemd: false,
+      existingNodeId: `n-${host.name}`,
+      hostNode: '/usr/bin/node',
+      agentBundle: Buffer.from('//'),
+      localNodePath: process.execPath,
+    }),
+  );
   const file = (i: number, path: string) => plans[i].files.find((f) => f.path === path)!.content.toString('utf8');
   const settings = validateSettings(parseYaml(file(1, '/etc/nms/config.yaml')), 'config.yaml');
-  assert.deepEqual(settings.metrics_allow, [...loaded.hosts.map((h) => h.address), '203.0.113.9', '198.51.100.0/24', '2001:db8::/64']);
+  assert.deepEqual(settings.metrics_allow, [
+    ...loaded.hosts.map((h) => h.address),
+    '203.0.113.9',
+    '198.51.100.0/24',
+    '2001:db8::/64',
+  ]);
   const nft = file(0, '/etc/nftables.conf');
   assert.match(nft, /tcp dport 9273 ip saddr @metrics4 accept/);
   assert.match(nft, /elements = \{ 192\.0\.2\.82, .*203\.0\.113\.9, 198\.51\.100\.0\/24 \}/);

@@ -6,12 +6,34 @@ import { portsCollector, systemCollector } from '../../agent/collectors/index.js
 import type { PortRecord } from '../../agent/collectors/types.js';
 import { collectFromRecording, expectedRows, recordingNames } from '../helpers/snmprec.js';
 
-const NAMES = ['ifName', 'ifDescr', 'ifAlias', 'ifType', 'ifSpeed', 'ifOperStatus', 'ifAdminStatus', 'ifMtu',
-  'ifPhysAddress'] as const;
-const COUNTERS = ['ifInOctets', 'ifOutOctets', 'ifInUcastPkts', 'ifOutUcastPkts', 'ifInBroadcastPkts',
-  'ifOutBroadcastPkts', 'ifInMulticastPkts',
-  'ifOutMulticastPkts', 'ifInNUcastPkts', 'ifOutNUcastPkts', 'ifInErrors', 'ifOutErrors', 'ifInDiscards',
-    'ifOutDiscards', 'ifInUnknownProtos'] as const;
+const NAMES = [
+  'ifName',
+  'ifDescr',
+  'ifAlias',
+  'ifType',
+  'ifSpeed',
+  'ifOperStatus',
+  'ifAdminStatus',
+  'ifMtu',
+  'ifPhysAddress',
+] as const;
+const COUNTERS = [
+  'ifInOctets',
+  'ifOutOctets',
+  'ifInUcastPkts',
+  'ifOutUcastPkts',
+  'ifInBroadcastPkts',
+  'ifOutBroadcastPkts',
+  'ifInMulticastPkts',
+  'ifOutMulticastPkts',
+  'ifInNUcastPkts',
+  'ifOutNUcastPkts',
+  'ifInErrors',
+  'ifOutErrors',
+  'ifInDiscards',
+  'ifOutDiscards',
+  'ifInUnknownProtos',
+] as const;
 /**
  * Floors per field over all compared ports. ifName and ifAlias miss on two devices whose names
  * LibreNMS takes from vendor MIBs (zynos_ges1316's ZYXEL port names, moxa's port names).
@@ -41,18 +63,23 @@ function compare(): { rate: Map<string, [number, number]>; misses: string[] } {
   return { rate, misses };
 }
 
-test('ports of 29 recorded devices: every compared field equals LibreNMS\'s on ≥ 99 % of ports', () => {
+test("ports of 29 recorded devices: every compared field equals LibreNMS's on ≥ 99 % of ports", () => {
   const { rate, misses } = compare();
   assert.ok((rate.get('ifDescr')?.[1] ?? 0) > 700, 'the recordings hold more than 700 ports to compare');
   for (const [f, [ok, all]] of rate) {
-    assert.ok(ok / all >= (FLOOR[f] ?? 0.99),
-      `${f}: ${ok}/${all} equal\n${misses.filter((m) => m.includes(` ${f}:`)).slice(0, 10).join('\n')}`);
+    assert.ok(
+      ok / all >= (FLOOR[f] ?? 0.99),
+      `${f}: ${ok}/${all} equal\n${misses
+        .filter((m) => m.includes(` ${f}:`))
+        .slice(0, 10)
+        .join('\n')}`,
+    );
   }
 });
 
 test('ifType names, MAC addresses, speeds and names as LibreNMS stores them', () => {
-  const ports = (n: string) => new Map(portsCollector.process(collectFromRecording(n,
-    portsCollector)).map((p) => [p.ifIndex, p]));
+  const ports = (n: string) =>
+    new Map(portsCollector.process(collectFromRecording(n, portsCollector)).map((p) => [p.ifIndex, p]));
   // IANAifType-MIB names beyond the common few
   assert.equal(ports('dlink_dgs-3120-24tc').get(1)?.ifType, 'gigabitEthernet');
   assert.equal(ports('ciscosb_c1200').get(8000)?.ifType, 'propPointToPointSerial');
@@ -69,7 +96,7 @@ test('ifType names, MAC addresses, speeds and names as LibreNMS stores them', ()
   assert.equal(ports('jetstream').get(49154)?.ifSpeed, 0);
 });
 
-test('sysDescr equals LibreNMS\'s on all 55 recordings (no surrounding double quotes)', () => {
+test("sysDescr equals LibreNMS's on all 55 recordings (no surrounding double quotes)", () => {
   let compared = 0;
   for (const name of recordingNames()) {
     const want = expectedRows(name, 'os', 'devices')?.[0]?.sysDescr;

@@ -41,7 +41,8 @@ test('0 and the largest 53-bit hash are ordinary members', () => {
 
 test('half a million files fit in 8 MiB off the heap', { timeout: 20_000 }, () => {
   const s = new HashSet53();
-  for (let d = 0; d < 10_000; d++) for (let p = 0; p < 52; p++) s.add(pathHash(`127.0.0.1_${17000 + d}/port-id${d * 52 + p}.rrd`));
+  for (let d = 0; d < 10_000; d++)
+    for (let p = 0; p < 52; p++) s.add(pathHash(`127.0.0.1_${17000 + d}/port-id${d * 52 + p}.rrd`));
   assert.ok(s.size > 519_990, `size ${s.size}`); // a collision or two among 520,000 is allowed
   assert.ok(s.bytes <= 8 * 2 ** 20, `bytes ${s.bytes}`);
 });

@@ -1,13 +1,21 @@
 // The simulator's SNMP engine driven with bytes (no sockets): requests are encoded by asn1-ber
-// and responses decoded by a separate generic decoder (lab/simulator/testing.ts).
+// and responses decoded by a separate generic decoder (simulator/testing.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SimAgent } from '../../lab/simulator/agent.js';
-import { BerReader, BerWriter, TAG } from '../../lab/simulator/ber.js';
-import { compareOid, layoutFor } from '../../lab/simulator/mib.js';
-import { counterValue } from '../../lab/simulator/model.js';
-import { authDigest, engineId, userKeys } from '../../lab/simulator/usm.js';
-import { buildRequest, buildV3Discovery, buildV3Get, decodeCommunityMessage, decodeV3Plain, PDU, type RequestSpec } from '../../lab/simulator/testing.js';
+import { SimAgent } from '../../simulator/agent.js';
+import { BerReader, BerWriter, TAG } from '../../simulator/ber.js';
+import { compareOid, layoutFor } from '../../simulator/mib.js';
+import { counterValue } from '../../simulator/model.js';
+import { authDigest, engineId, userKeys } from '../../simulator/usm.js';
+import {
+  buildRequest,
+  buildV3Discovery,
+  buildV3Get,
+  decodeCommunityMessage,
+  decodeV3Plain,
+  PDU,
+  type RequestSpec,
+} from '../../simulator/testing.js';
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 const START = NOW - 3_600_000;
@@ -41,7 +49,10 @@ test('BER writer: integers, unsigned and OIDs round-trip through the reader', ()
 
 test('a request captured from Debian snmpget (v2c GET sysName.0) is answered', () => {
   // snmpget -v2c -c public -d 127.0.0.1:30100 1.3.6.1.2.1.1.5.0
-  const req = Buffer.from('302902010104067075626c6963a01c020433e628d3020100020100300e300c06082b060102010105000500', 'hex');
+  const req = Buffer.from(
+    '302902010104067075626c6963a01c020433e628d3020100020100300e300c06082b060102010105000500',
+    'hex',
+  );
   const out = agent.handle(0, req);
   assert.ok(out);
   const m = decodeCommunityMessage(out);
@@ -51,7 +62,11 @@ test('a request captured from Debian snmpget (v2c GET sysName.0) is answered', (
 });
 
 test('GET: values from the model, noSuchInstance and noSuchObject', () => {
-  const m = ask(5, { version: 1, pduType: PDU.get, oids: ['1.3.6.1.2.1.1.3.0', `${IF_HC_IN}.1`, `${IF_IN_OCTETS}.1`, `${IF_IN_OCTETS}.99`, '1.3.6.1.9.9.9'] });
+  const m = ask(5, {
+    version: 1,
+    pduType: PDU.get,
+    oids: ['1.3.6.1.2.1.1.3.0', `${IF_HC_IN}.1`, `${IF_IN_OCTETS}.1`, `${IF_IN_OCTETS}.99`, '1.3.6.1.9.9.9'],
+  });
   const [up, hc, c32, noInst, noObj] = m.pdu.varbinds;
   assert.deepEqual(up, { oid: '1.3.6.1.2.1.1.3.0', type: 0x43, value: 360000n });
   assert.deepEqual(hc, { oid: `${IF_HC_IN}.1`, type: 0x46, value: BigInt(counterValue(5, 1, 'ifHCInOctets', NOW)) });
@@ -80,7 +95,13 @@ test('SNMPv1: no Counter64, noSuchName errors, no GETBULK', () => {
 });
 
 test('GETBULK: every requested column in every repetition, after the non-repeaters', () => {
-  const m = ask(0, { version: 1, pduType: PDU.getBulk, nonRepeaters: 1, maxRepetitions: 5, oids: ['1.3.6.1.2.1.1.3', IF_DESCR, IF_HC_IN, IF_HC_OUT] });
+  const m = ask(0, {
+    version: 1,
+    pduType: PDU.getBulk,
+    nonRepeaters: 1,
+    maxRepetitions: 5,
+    oids: ['1.3.6.1.2.1.1.3', IF_DESCR, IF_HC_IN, IF_HC_OUT],
+  });
   const vbs = m.pdu.varbinds;
   assert.equal(vbs.length, 1 + 3 * 5);
   assert.equal(vbs[0].oid, '1.3.6.1.2.1.1.3.0');
@@ -96,7 +117,11 @@ test('GETBULK: every requested column in every repetition, after the non-repeate
 test('GETBULK stops at the message size, on whole repetitions', () => {
   for (const maxSize of [1472, 600]) {
     const a = new SimAgent({ startMs: START, now: () => NOW, maxMessageSize: maxSize });
-    const m = ask(0, { version: 1, pduType: PDU.getBulk, maxRepetitions: 500, oids: [IF_DESCR, IF_HC_IN, IF_HC_OUT, IF_IN_OCTETS] }, a);
+    const m = ask(
+      0,
+      { version: 1, pduType: PDU.getBulk, maxRepetitions: 500, oids: [IF_DESCR, IF_HC_IN, IF_HC_OUT, IF_IN_OCTETS] },
+      a,
+    );
     assert.ok(m.size <= maxSize, `response of ${m.size} bytes within ${maxSize}`);
     assert.ok(m.size > maxSize - 120, `response of ${m.size} bytes is filled close to ${maxSize}`);
     assert.equal(m.pdu.errorStatus, 0);
@@ -114,13 +139,21 @@ test('oversized answers: tooBig for GET, a partial first row for a very wide GET
   const b = ask(0, { version: 1, pduType: PDU.getBulk, maxRepetitions: 3, oids: wide });
   assert.equal(b.pdu.errorStatus, 0);
   assert.ok(b.size <= 1472);
-  assert.ok(b.pdu.varbinds.length > 5 && b.pdu.varbinds.length < 100, `${b.pdu.varbinds.length} varbinds of a row that cannot fit`);
+  assert.ok(
+    b.pdu.varbinds.length > 5 && b.pdu.varbinds.length < 100,
+    `${b.pdu.varbinds.length} varbinds of a row that cannot fit`,
+  );
   const set = ask(0, { version: 1, pduType: PDU.set, oids: ['1.3.6.1.2.1.1.5.0'] });
   assert.equal(set.pdu.errorStatus, 6, 'read-only: noAccess');
 });
 
 test('GETBULK past the end of the MIB gives endOfMibView in each column', () => {
-  const m = ask(0, { version: 1, pduType: PDU.getBulk, maxRepetitions: 10, oids: ['1.3.6.1.2.1.99.1.1.1.8.1006', '1.3.6.1.2.1.99.1.1.1.8.1005'] });
+  const m = ask(0, {
+    version: 1,
+    pduType: PDU.getBulk,
+    maxRepetitions: 10,
+    oids: ['1.3.6.1.2.1.99.1.1.1.8.1006', '1.3.6.1.2.1.99.1.1.1.8.1005'],
+  });
   const vbs = m.pdu.varbinds;
   assert.deepEqual(vbs[0], { oid: '1.3.6.1.2.1.99.1.1.1.8.1006', type: 0x82, value: null });
   assert.equal(vbs[1].oid, '1.3.6.1.2.1.99.1.1.1.8.1006');
@@ -129,7 +162,10 @@ test('GETBULK past the end of the MIB gives endOfMibView in each column', () => 
 });
 
 test('wrong community and v2c to a v3-only device get no answer', () => {
-  assert.equal(agent.handle(0, buildRequest({ version: 1, community: 'private', pduType: PDU.get, oids: ['1.3.6.1.2.1.1.5.0'] })), null);
+  assert.equal(
+    agent.handle(0, buildRequest({ version: 1, community: 'private', pduType: PDU.get, oids: ['1.3.6.1.2.1.1.5.0'] })),
+    null,
+  );
   assert.equal(agent.handle(9, buildRequest({ version: 1, pduType: PDU.get, oids: ['1.3.6.1.2.1.1.5.0'] })), null);
   assert.equal(agent.handle(0, Buffer.from('3003020101', 'hex')), null, 'truncated packet is dropped');
 });
@@ -155,7 +191,17 @@ test('SNMPv3 discovery: a report with usmStatsUnknownEngineIDs and the device en
 test('SNMPv3 authNoPriv: digest checked, time window enforced, lab user needs authPriv', () => {
   const engine = engineId(9, 1);
   const keys = userKeys(engine);
-  const base = { msgId: 5, flags: 1 | 4, engineId: engine, boots: agent.engineBoots, time: 3600, user: 'nmsv3', authKey: keys.auth, reqId: 31, oids: ['1.3.6.1.2.1.1.5.0'] };
+  const base = {
+    msgId: 5,
+    flags: 1 | 4,
+    engineId: engine,
+    boots: agent.engineBoots,
+    time: 3600,
+    user: 'nmsv3',
+    authKey: keys.auth,
+    reqId: 31,
+    oids: ['1.3.6.1.2.1.1.5.0'],
+  };
   // right key, right time: the request is authentic but below authPriv -> authorizationError, authenticated
   const ok = agent.handle(9, buildV3Get(base, authDigest))!;
   const okMsg = decodeV3Plain(ok);
@@ -165,7 +211,11 @@ test('SNMPv3 authNoPriv: digest checked, time window enforced, lab user needs au
   const at = ok.indexOf(Buffer.from([0x04, 12])) + 2; // the auth parameters: the only 12-byte OCTET STRING
   const copy = Buffer.from(ok);
   copy.fill(0, at, at + 12);
-  assert.deepEqual(ok.subarray(at, at + 12), authDigest(keys.auth, copy), 'the response carries a valid HMAC-SHA-96 digest');
+  assert.deepEqual(
+    ok.subarray(at, at + 12),
+    authDigest(keys.auth, copy),
+    'the response carries a valid HMAC-SHA-96 digest',
+  );
   // outside the time window: notInTimeWindows, authenticated, with the engine's real time
   const late = decodeV3Plain(agent.handle(9, buildV3Get({ ...base, time: 3600 + 1000 }, authDigest))!);
   assert.equal(late.pdu.pduType, PDU.report);
@@ -199,7 +249,8 @@ test('one sorted OID layout per device shape, shared by all devices of that shap
   assert.equal(layoutFor(0), layoutFor(4), 'same shape, same object');
   assert.notEqual(layoutFor(0), layoutFor(3), '32-bit-only devices have their own');
   for (const layout of seen as Set<ReturnType<typeof layoutFor>>) {
-    for (let k = 1; k < layout.oids.length; k++) assert.ok(compareOid(layout.oids[k - 1], layout.oids[k]) < 0, 'strictly increasing');
+    for (let k = 1; k < layout.oids.length; k++)
+      assert.ok(compareOid(layout.oids[k - 1], layout.oids[k]) < 0, 'strictly increasing');
   }
   assert.ok(layoutFor(0).oids.length > 2000);
 });

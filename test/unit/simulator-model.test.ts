@@ -18,8 +18,8 @@ import {
   sensorValue,
   storages,
   storageUsed,
-} from '../../lab/simulator/model.js';
-import { passwordToKey, localizeKey, engineId } from '../../lab/simulator/usm.js';
+} from '../../simulator/model.js';
+import { passwordToKey, localizeKey, engineId } from '../../simulator/usm.js';
 
 const T = Date.UTC(2026, 10, 25, 12, 0, 0);
 
@@ -28,7 +28,12 @@ test('device classes: every 10th is v3-only, i % 7 == 3 has only 32-bit counters
   assert.deepEqual(deviceCredentials(0), { version: 'v2c', community: 'public' });
   const v3 = deviceCredentials(9);
   assert.equal(v3.version, 'v3');
-  assert.ok(v3.version === 'v3' && v3.authname === 'nmsv3' && v3.authpass === 'nmsv3authpass' && v3.cryptopass === 'nmsv3privpass');
+  assert.ok(
+    v3.version === 'v3' &&
+      v3.authname === 'nmsv3' &&
+      v3.authpass === 'nmsv3authpass' &&
+      v3.cryptopass === 'nmsv3privpass',
+  );
   assert.deepEqual([0, 3, 10, 17, 4].map(has64BitCounters), [true, false, false, false, true]);
   assert.deepEqual([0, 1, 2, 3].map(cpuCount), [2, 4, 1, 8]);
 });
@@ -48,7 +53,8 @@ test('counters grow linearly at portRate and are deterministic', () => {
   // a different seed gives different data
   assert.notEqual(portRate(0, 1, 'ifHCInOctets', 1), portRate(0, 1, 'ifHCInOctets', 2));
   // rates fit the port: at most 30 % of 1G, 15 % of 10G
-  for (let i = 1; i <= PORTS; i++) assert.ok(portRate(7, i, 'ifHCOutOctets') <= (i >= 45 ? 0.15 * 1.25e9 : 0.3 * 1.25e8) + 1);
+  for (let i = 1; i <= PORTS; i++)
+    assert.ok(portRate(7, i, 'ifHCOutOctets') <= (i >= 45 ? 0.15 * 1.25e9 : 0.3 * 1.25e8) + 1);
 });
 
 test('down ports exist and count nothing; port 1 and uplinks are always up', () => {
@@ -94,7 +100,10 @@ test('ifInNUcastPkts is multicast + broadcast', () => {
   const sum = portRate(0, 2, 'ifInMulticastPkts') + portRate(0, 2, 'ifInBroadcastPkts');
   assert.ok(Math.abs(portRate(0, 2, 'ifInNUcastPkts') - sum) < 1e-9);
   assert.ok(portRate(0, 2, 'ifInUcastPkts') > portRate(0, 2, 'ifInNUcastPkts'));
-  assert.equal(counterValue(0, 2, 'ifHCInOctets', COUNTER_EPOCH_MS - 1000), counterValue(0, 2, 'ifHCInOctets', COUNTER_EPOCH_MS));
+  assert.equal(
+    counterValue(0, 2, 'ifHCInOctets', COUNTER_EPOCH_MS - 1000),
+    counterValue(0, 2, 'ifHCInOctets', COUNTER_EPOCH_MS),
+  );
 });
 
 test('host resources and sensors stay in range and move', () => {

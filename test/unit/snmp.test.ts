@@ -31,7 +31,18 @@ test('OIDs compare numerically, not as text', () => {
   assert.ok(compareOids('1.3.6.1.2.1.2.2.1.2.10', '1.3.6.1.2.1.2.2.1.2.9') > 0);
   assert.ok(compareOids('1.3.6.1.2', '1.3.6.1.2.1') < 0);
   assert.equal(compareOids('1.3.6', '1.3.6'), 0);
-  const sorted = ['1.3.6', '1.3.6.1', '1.3.6.1.2', '1.3.6.1.3', '1.3.6.1.10', '1.3.6.1.20', '1.3.6.5', '1.3.6.12', '1.3.61.5', '2'];
+  const sorted = [
+    '1.3.6',
+    '1.3.6.1',
+    '1.3.6.1.2',
+    '1.3.6.1.3',
+    '1.3.6.1.10',
+    '1.3.6.1.20',
+    '1.3.6.5',
+    '1.3.6.12',
+    '1.3.61.5',
+    '2',
+  ];
   for (let i = 0; i < sorted.length; i++) {
     for (let j = 0; j < sorted.length; j++) {
       assert.equal(Math.sign(compareOids(sorted[i], sorted[j])), Math.sign(i - j), `${sorted[i]} vs ${sorted[j]}`);

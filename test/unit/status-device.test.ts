@@ -28,7 +28,10 @@ describe('nms device', () => {
     process.env.NMS_SNMP_COMMUNITY = 'env-community';
     try {
       const d = await deviceAdd({ inventory: dir, hostname: '192.0.2.150', port: 1161, group: 1 });
-      assert.deepEqual([d.hostname, d.port, d.poller_group, d.snmp], ['192.0.2.150', 1161, 1, { version: 'v2c', community: 'env-community' }]);
+      assert.deepEqual(
+        [d.hostname, d.port, d.poller_group, d.snmp],
+        ['192.0.2.150', 1161, 1, { version: 'v2c', community: 'env-community' }],
+      );
     } finally {
       delete process.env.NMS_SNMP_COMMUNITY;
     }
@@ -38,14 +41,26 @@ describe('nms device', () => {
   });
 
   it('refuses a duplicate and a v2c device without a community', async () => {
-    await assert.rejects(deviceAdd({ inventory: dir, hostname: '192.0.2.150', port: 1161, community: 'x' }), UsageError);
+    await assert.rejects(
+      deviceAdd({ inventory: dir, hostname: '192.0.2.150', port: 1161, community: 'x' }),
+      UsageError,
+    );
     assert.throws(() => rawDevice({ inventory: dir, hostname: 'a' }, {}), /needs a community/);
   });
 
   it('undoes an add that leaves the inventory invalid (v3 passphrase too short)', async () => {
     const text = readFileSync(join(dir, 'devices.yaml'), 'utf8');
     await assert.rejects(
-      deviceAdd({ inventory: dir, hostname: 'sw9.example.net', version: 'v3', authname: 'u', authpass: 'short', authalgo: 'SHA', cryptopass: 'alsoshort', cryptoalgo: 'AES' }),
+      deviceAdd({
+        inventory: dir,
+        hostname: 'sw9.example.net',
+        version: 'v3',
+        authname: 'u',
+        authpass: 'short',
+        authalgo: 'SHA',
+        cryptopass: 'alsoshort',
+        cryptoalgo: 'AES',
+      }),
       (err: unknown) => err instanceof InventoryError && /not added/.test(err.message) && /authpass/.test(err.message),
     );
     assert.equal(readFileSync(join(dir, 'devices.yaml'), 'utf8'), text, 'devices.yaml as before');
@@ -55,7 +70,10 @@ describe('nms device', () => {
     const list = await deviceList(dir);
     assert.equal(list.length, 4);
     assert.ok(!JSON.stringify(list).includes('community'), 'no secret field');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'device', 'list', '-i', dir, '--json'], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'device', 'list', '-i', dir, '--json'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), list);
     assert.ok(!r.stdout.includes('fixture-community') && !r.stdout.includes('env-community'));

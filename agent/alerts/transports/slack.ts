@@ -10,7 +10,8 @@ export function slackTransport(c: TransportConfig): Transport {
       postJson(
         c.url ?? '',
         {
-          text: `${p.state === 'alert' ? ':red_circle:' : ':large_green_circle:'} ${summary(p)}` +
+          text:
+            `${p.state === 'alert' ? ':red_circle:' : ':large_green_circle:'} ${summary(p)}` +
             ` (${p.hostname}, alert ${p.alert_id}, ${p.timestamp})`,
           ...(c.channel ? { channel: c.channel } : {}),
           ...(c.username ? { username: c.username } : {}),

@@ -78,6 +78,8 @@ export const ALERT_MIGRATIONS: Migration[] = [
     name: 'index_ports_status_for_alerts',
     // the port-down rule reads the few ports that are down instead of scanning every port each
     // minute; the index changes only when a port's status does
-    statements: ['ALTER TABLE ports ADD INDEX IF NOT EXISTS ports_ifoperstatus_ifadminstatus_index (ifOperStatus, ifAdminStatus)'],
+    statements: [
+      'ALTER TABLE ports ADD INDEX IF NOT EXISTS ports_ifoperstatus_ifadminstatus_index (ifOperStatus, ifAdminStatus)',
+    ],
   },
 ];

@@ -10,12 +10,20 @@ import type { WebContext } from '../routes.js';
 export const PAGE_SIZE = 50;
 
 const SORTS: Record<string, string> = {
-  hostname: 'd.hostname', sysName: 'd.sysName', os: 'd.os', location: 'd.location', status: 'd.status',
-  uptime: 'd.uptime', last_polled: 'd.last_polled', poller_group: 'd.poller_group',
+  hostname: 'd.hostname',
+  sysName: 'd.sysName',
+  os: 'd.os',
+  location: 'd.location',
+  status: 'd.status',
+  uptime: 'd.uptime',
+  last_polled: 'd.last_polled',
+  poller_group: 'd.poller_group',
 };
 const STATUS: Record<string, string> = {
-  up: 'd.status = 1 AND d.`ignore` = 0 AND d.disabled = 0', down: 'd.status = 0 AND d.`ignore` = 0 AND d.disabled = 0',
-  ignored: 'd.`ignore` = 1', disabled: 'd.disabled = 1',
+  up: 'd.status = 1 AND d.`ignore` = 0 AND d.disabled = 0',
+  down: 'd.status = 0 AND d.`ignore` = 0 AND d.disabled = 0',
+  ignored: 'd.`ignore` = 1',
+  disabled: 'd.disabled = 1',
 };
 
 export interface DeviceListQuery {
@@ -80,14 +88,18 @@ export async function devicesPage(ctx: WebContext, req: WebRequest): Promise<Rep
   // the type column comes with the OS definitions: without it there is no type filter
   const types = await maybe(
     ctx.db,
-    "SELECT DISTINCT type FROM devices WHERE type IS NOT NULL AND type <> '' ORDER BY type LIMIT 50");
+    "SELECT DISTINCT type FROM devices WHERE type IS NOT NULL AND type <> '' ORDER BY type LIMIT 50",
+  );
   if (types === null) o.type = '';
   const w = deviceWhere(o);
   const order = `ORDER BY ${SORTS[o.sort]} ${o.dir}, d.device_id ${o.dir}`;
   const [[count], list, oses, groups] = await Promise.all([
     rows(ctx.db, `SELECT COUNT(*) AS n FROM devices d ${w.sql}`, w.values),
-    rows(ctx.db, `SELECT ${DEVICE_COLUMNS} FROM devices d ${w.sql} ${order} LIMIT ? OFFSET ?`,
-      [...w.values, PAGE_SIZE, (o.page - 1) * PAGE_SIZE]),
+    rows(ctx.db, `SELECT ${DEVICE_COLUMNS} FROM devices d ${w.sql} ${order} LIMIT ? OFFSET ?`, [
+      ...w.values,
+      PAGE_SIZE,
+      (o.page - 1) * PAGE_SIZE,
+    ]),
     rows(ctx.db, "SELECT DISTINCT os FROM devices WHERE os IS NOT NULL AND os <> '' ORDER BY os LIMIT 200"),
     rows(ctx.db, 'SELECT DISTINCT poller_group FROM devices ORDER BY poller_group LIMIT 200'),
   ]);
@@ -108,26 +120,39 @@ export async function devicesPage(ctx: WebContext, req: WebRequest): Promise<Rep
     return html`<a href="${link({ sort: key, dir, page: 1 })}">${label}${mark}</a>`;
   };
   const column = (r: Row[], k: string) => r.map((x) => String(x[k]));
-  const headers = [sortable('status', 'Status'), sortable('hostname', 'Device'), sortable('os', 'OS / hardware'),
-    sortable('location', 'Location'), sortable('uptime', 'Uptime'), sortable('poller_group', 'Group'),
-    sortable('last_polled', 'Last polled')];
+  const headers = [
+    sortable('status', 'Status'),
+    sortable('hostname', 'Device'),
+    sortable('os', 'OS / hardware'),
+    sortable('location', 'Location'),
+    sortable('uptime', 'Uptime'),
+    sortable('poller_group', 'Group'),
+    sortable('last_polled', 'Last polled'),
+  ];
   const cells = list.map((d) => [
     statusBadge(d),
-    html`<a href="/device/${Number(d.device_id)}">${deviceName(d)}</a>
-      <br><small>${d.hostname}${d.ip ? html` · ${d.ip}` : ''}</small>`,
-    html`${osIcon(d.os)}${d.os ?? ''}<br><small>${d.hardware ?? ''}</small>`,
-    d.location, duration(d.uptime), d.poller_group, when(d.last_polled),
+    html`<a href="/device/${Number(d.device_id)}">${deviceName(d)}</a> <br /><small
+        >${d.hostname}${d.ip ? html` · ${d.ip}` : ''}</small
+      >`,
+    html`${osIcon(d.os)}${d.os ?? ''}<br /><small>${d.hardware ?? ''}</small>`,
+    d.location,
+    duration(d.uptime),
+    d.poller_group,
+    when(d.last_polled),
   ]);
   const body = html`<h1>Devices <small>(${total})</small></h1>
-<form class="filters" method="get" action="/devices">
-<label>Search <input type="search" name="q" value="${o.q}" placeholder="hostname, sysName or IP"></label>
-${selectBox('Status', 'status', Object.keys(STATUS), o.status)}${selectBox('OS', 'os', column(oses, 'os'), o.os)}
-${types?.length ? selectBox('Type', 'type', column(types, 'type'), o.type) : ''}
-${selectBox('Poller group', 'poller_group', column(groups, 'poller_group'), o.poller_group)}
-<button type="submit">Filter</button></form>
-${table(headers, cells, 'no device matches')}
-<p class="pager">${o.page > 1 ? html`<a href="${link({ page: o.page - 1 })}">← previous</a>` : ''}
-<span>page ${o.page} of ${pages}</span>
-${o.page < pages ? html`<a href="${link({ page: o.page + 1 })}">next →</a>` : ''}</p>`;
+    <form class="filters" method="get" action="/devices">
+      <label>Search <input type="search" name="q" value="${o.q}" placeholder="hostname, sysName or IP" /></label>
+      ${selectBox('Status', 'status', Object.keys(STATUS), o.status)}${selectBox('OS', 'os', column(oses, 'os'), o.os)}
+      ${types?.length ? selectBox('Type', 'type', column(types, 'type'), o.type) : ''}
+      ${selectBox('Poller group', 'poller_group', column(groups, 'poller_group'), o.poller_group)}
+      <button type="submit">Filter</button>
+    </form>
+    ${table(headers, cells, 'no device matches')}
+    <p class="pager">
+      ${o.page > 1 ? html`<a href="${link({ page: o.page - 1 })}">← previous</a>` : ''}
+      <span>page ${o.page} of ${pages}</span>
+      ${o.page < pages ? html`<a href="${link({ page: o.page + 1 })}">next →</a>` : ''}
+    </p>`;
   return htmlReply(page(req, 'Devices', body));
 }

@@ -19,7 +19,11 @@ export interface Ran {
 export function sh(cmd: string, args: string[], timeoutMs = 60_000): Promise<Ran> {
   return new Promise((resolve) => {
     execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : 1) : 0;
+      const code = err
+        ? typeof (err as NodeJS.ErrnoException).code === 'number'
+          ? Number((err as NodeJS.ErrnoException).code)
+          : 1
+        : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
@@ -27,7 +31,8 @@ export function sh(cmd: string, args: string[], timeoutMs = 60_000): Promise<Ran
 
 /** Runs the built CLI (`node dist/nms.mjs …`; from source through tsx when NMS_TEST_FROM_SOURCE=1). */
 export function nms(args: string[], timeoutMs = 300_000): Promise<Ran> {
-  if (process.env.NMS_TEST_FROM_SOURCE === '1') return sh(process.execPath, ['--import', 'tsx', join(REPO, 'cli', 'main.ts'), ...args], timeoutMs);
+  if (process.env.NMS_TEST_FROM_SOURCE === '1')
+    return sh(process.execPath, ['--import', 'tsx', join(REPO, 'cli', 'main.ts'), ...args], timeoutMs);
   if (!existsSync(NMS)) throw new Error(`${NMS} is missing: run node scripts/build.mjs first`);
   return sh(process.execPath, [NMS, ...args], timeoutMs);
 }
@@ -75,8 +80,8 @@ export interface MachineSnapshot {
 
 export async function snapshot(): Promise<MachineSnapshot> {
   const netns = (await sh('ip', ['netns', 'list'])).stdout.split('\n').filter(Boolean).sort();
-  const links = (await sh('ip', ['-o', 'link', 'show']))
-    .stdout.split('\n')
+  const links = (await sh('ip', ['-o', 'link', 'show'])).stdout
+    .split('\n')
     .map((l) => /^\d+: ([^:@\s]+)/.exec(l)?.[1])
     .filter((n): n is string => !!n)
     .sort();

@@ -189,7 +189,9 @@ export type CounterName = keyof typeof COUNTER_COLUMNS;
 export function baseRate(device: number, ifIndex: number, counter: BaseCounter, seed = DEFAULT_SEED): number {
   if (!portUp(device, ifIndex, seed)) return 0;
   const key = ifIndex * 16 + (counter.startsWith('in') ? 1 : 2);
-  const octets = Math.round((portSpeed(ifIndex) / 8) * (0.005 + (ifIndex >= FIRST_UPLINK ? 0.145 : 0.295) * unit(seed, device, key, 1)));
+  const octets = Math.round(
+    (portSpeed(ifIndex) / 8) * (0.005 + (ifIndex >= FIRST_UPLINK ? 0.145 : 0.295) * unit(seed, device, key, 1)),
+  );
   const ucast = octets / (120 + 1200 * unit(seed, device, key, 2));
   switch (counter) {
     case 'inOctets':
@@ -222,7 +224,13 @@ export function baseOffset(device: number, ifIndex: number, counter: BaseCounter
 }
 
 /** Full-width (not wrapped) value of a base counter at `timeMs` (ms since the Unix epoch). */
-export function baseValue(device: number, ifIndex: number, counter: BaseCounter, timeMs: number, seed = DEFAULT_SEED): number {
+export function baseValue(
+  device: number,
+  ifIndex: number,
+  counter: BaseCounter,
+  timeMs: number,
+  seed = DEFAULT_SEED,
+): number {
   const seconds = Math.max(0, timeMs - COUNTER_EPOCH_MS) / 1000;
   return baseOffset(device, ifIndex, counter, seed) + Math.floor(baseRate(device, ifIndex, counter, seed) * seconds);
 }
@@ -231,14 +239,25 @@ export function baseValue(device: number, ifIndex: number, counter: BaseCounter,
  * Rate of an IF-MIB counter column in units per second, e.g.
  * `portRate(5, 1, 'ifHCInOctets')`. 32-bit columns have the same rate (they wrap, see counterValue).
  */
-export function portRate(device: number, ifIndex: number, counter: CounterName = 'ifHCInOctets', seed = DEFAULT_SEED): number {
+export function portRate(
+  device: number,
+  ifIndex: number,
+  counter: CounterName = 'ifHCInOctets',
+  seed = DEFAULT_SEED,
+): number {
   let r = 0;
   for (const b of COUNTER_COLUMNS[counter][1]) r += baseRate(device, ifIndex, b, seed);
   return r;
 }
 
 /** Value the simulator reports for a counter column at `timeMs`; 32-bit columns wrap at 2^32. */
-export function counterValue(device: number, ifIndex: number, counter: CounterName, timeMs: number, seed = DEFAULT_SEED): number {
+export function counterValue(
+  device: number,
+  ifIndex: number,
+  counter: CounterName,
+  timeMs: number,
+  seed = DEFAULT_SEED,
+): number {
   const [bits, bases] = COUNTER_COLUMNS[counter];
   let v = 0;
   for (const b of bases) v += baseValue(device, ifIndex, b, timeMs, seed);
@@ -311,12 +330,72 @@ export interface SensorInfo {
 
 /** Temperature, voltage and fan sensors (the same set on every device). */
 export const SENSORS: readonly SensorInfo[] = [
-  { index: 1001, descr: 'CPU temperature sensor', name: 'CPU temp', type: 8, scale: 9, precision: 1, units: 'C', mean: 520, swing: 60 },
-  { index: 1002, descr: 'Inlet temperature sensor', name: 'Inlet temp', type: 8, scale: 9, precision: 1, units: 'C', mean: 280, swing: 20 },
-  { index: 1003, descr: 'Power supply 1 12V rail', name: 'PSU1 12V', type: 4, scale: 8, precision: 0, units: 'mV', mean: 12050, swing: 80 },
-  { index: 1004, descr: 'Power supply 1 3.3V rail', name: 'PSU1 3.3V', type: 4, scale: 8, precision: 0, units: 'mV', mean: 3310, swing: 20 },
-  { index: 1005, descr: 'Fan tray 1 fan 1', name: 'Fan 1', type: 10, scale: 9, precision: 0, units: 'rpm', mean: 6200, swing: 400 },
-  { index: 1006, descr: 'Fan tray 1 fan 2', name: 'Fan 2', type: 10, scale: 9, precision: 0, units: 'rpm', mean: 6100, swing: 400 },
+  {
+    index: 1001,
+    descr: 'CPU temperature sensor',
+    name: 'CPU temp',
+    type: 8,
+    scale: 9,
+    precision: 1,
+    units: 'C',
+    mean: 520,
+    swing: 60,
+  },
+  {
+    index: 1002,
+    descr: 'Inlet temperature sensor',
+    name: 'Inlet temp',
+    type: 8,
+    scale: 9,
+    precision: 1,
+    units: 'C',
+    mean: 280,
+    swing: 20,
+  },
+  {
+    index: 1003,
+    descr: 'Power supply 1 12V rail',
+    name: 'PSU1 12V',
+    type: 4,
+    scale: 8,
+    precision: 0,
+    units: 'mV',
+    mean: 12050,
+    swing: 80,
+  },
+  {
+    index: 1004,
+    descr: 'Power supply 1 3.3V rail',
+    name: 'PSU1 3.3V',
+    type: 4,
+    scale: 8,
+    precision: 0,
+    units: 'mV',
+    mean: 3310,
+    swing: 20,
+  },
+  {
+    index: 1005,
+    descr: 'Fan tray 1 fan 1',
+    name: 'Fan 1',
+    type: 10,
+    scale: 9,
+    precision: 0,
+    units: 'rpm',
+    mean: 6200,
+    swing: 400,
+  },
+  {
+    index: 1006,
+    descr: 'Fan tray 1 fan 2',
+    name: 'Fan 2',
+    type: 10,
+    scale: 9,
+    precision: 0,
+    units: 'rpm',
+    mean: 6100,
+    swing: 400,
+  },
 ];
 
 /** entPhySensorValue of a sensor at `timeMs` (an integer in the sensor's scale/precision). */

@@ -13,7 +13,11 @@ export function familyOf(device: number): Family {
 }
 
 /** What the writer knows of the request (mib.ts's DeviceView). */
-export interface FamilyView { index: number; seed: number; nowMs: number }
+export interface FamilyView {
+  index: number;
+  seed: number;
+  nowMs: number;
+}
 
 export interface FamilyObject {
   oid: number[];
@@ -39,17 +43,26 @@ export function familySysDescr(device: number): string {
     case 'ios':
       return `Cisco IOS Software, C3750 Software (C3750-IPSERVICESK9-M), Version 15.2(${v})E, RELEASE SOFTWARE (fc1)`;
     case 'junos':
-      return `Juniper Networks, Inc. mx80 internet router, kernel JUNOS 21.4R${device % 3 + 1}.${device % 9}, Build date: 2024-01-01 00:00:00 UTC`;
+      return `Juniper Networks, Inc. mx80 internet router, kernel JUNOS 21.4R${(device % 3) + 1}.${device % 9}, Build date: 2024-01-01 00:00:00 UTC`;
     case 'routeros':
       return 'RouterOS CCR2004-16G-2S+';
   }
 }
 
 /** A slowly moving value in [lo, hi] (same for a device and key within a minute). */
-const level = (d: FamilyView, key: number, lo: number, hi: number) => lo + (hi - lo) * unit(d.seed ?? DEFAULT_SEED, d.index, key, Math.floor(d.nowMs / 60_000));
+const level = (d: FamilyView, key: number, lo: number, hi: number) =>
+  lo + (hi - lo) * unit(d.seed ?? DEFAULT_SEED, d.index, key, Math.floor(d.nowMs / 60_000));
 
-const scalar = (oid: number[], write: FamilyObject['write']): FamilyObject => ({ oid: [...oid, 0], baseLen: oid.length, write });
-const cell = (column: number[], row: number[], write: FamilyObject['write']): FamilyObject => ({ oid: [...column, ...row], baseLen: column.length, write });
+const scalar = (oid: number[], write: FamilyObject['write']): FamilyObject => ({
+  oid: [...oid, 0],
+  baseLen: oid.length,
+  write,
+});
+const cell = (column: number[], row: number[], write: FamilyObject['write']): FamilyObject => ({
+  oid: [...column, ...row],
+  baseLen: column.length,
+  write,
+});
 
 const CPM = [1, 3, 6, 1, 4, 1, 9, 9, 109, 1, 1, 1, 1]; // CISCO-PROCESS-MIB cpmCPUTotalEntry
 const MEMPOOL = [1, 3, 6, 1, 4, 1, 9, 9, 48, 1, 1, 1]; // CISCO-MEMORY-POOL-MIB ciscoMemoryPoolEntry
@@ -72,10 +85,17 @@ const OBJECTS: Record<Family, FamilyObject[]> = {
   ios: [
     cell([...CPM, 2], [1], (w) => w.int(1)),
     cell([...CPM, 8], [1], (w, d) => w.uint(TAG.Gauge32, processorLoad(d.index, 0, d.nowMs, d.seed))),
-    ...[[1, 'Processor', 512], [2, 'I/O', 64]].flatMap(([i, name, mb]) => [
+    ...[
+      [1, 'Processor', 512],
+      [2, 'I/O', 64],
+    ].flatMap(([i, name, mb]) => [
       cell([...MEMPOOL, 2], [i as number], (w) => w.ascii(name as string)),
-      cell([...MEMPOOL, 5], [i as number], (w, d) => w.uint(TAG.Gauge32, Math.round((mb as number) * 1048576 * level(d, 700 + (i as number), 0.3, 0.6)))),
-      cell([...MEMPOOL, 6], [i as number], (w, d) => w.uint(TAG.Gauge32, Math.round((mb as number) * 1048576 * (1 - level(d, 700 + (i as number), 0.3, 0.6))))),
+      cell([...MEMPOOL, 5], [i as number], (w, d) =>
+        w.uint(TAG.Gauge32, Math.round((mb as number) * 1048576 * level(d, 700 + (i as number), 0.3, 0.6))),
+      ),
+      cell([...MEMPOOL, 6], [i as number], (w, d) =>
+        w.uint(TAG.Gauge32, Math.round((mb as number) * 1048576 * (1 - level(d, 700 + (i as number), 0.3, 0.6)))),
+      ),
     ]),
     cell([...ENVMON_TEMP, 2], [1], (w) => w.ascii('SW#1, Sensor#1')),
     cell([...ENVMON_TEMP, 3], [1], (w, d) => w.uint(TAG.Gauge32, Math.round(level(d, 710, 32, 45)))),

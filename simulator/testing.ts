@@ -29,7 +29,10 @@ export interface RequestSpec {
   oids: string[];
 }
 
-function writePdu(w: AsnWriter, r: { pduType: number; reqId?: number; nonRepeaters?: number; maxRepetitions?: number; oids: string[] }): void {
+function writePdu(
+  w: AsnWriter,
+  r: { pduType: number; reqId?: number; nonRepeaters?: number; maxRepetitions?: number; oids: string[] },
+): void {
   w.startSequence(r.pduType);
   w.writeInt(r.reqId ?? 1234);
   w.writeInt(r.nonRepeaters ?? 0);
@@ -161,7 +164,7 @@ export function decodeTlv(buf: Buffer, pos = 0): Tlv {
   const tlv: Tlv = { tag, bytes, size: p + len - pos };
   if (tag & 0x20) {
     tlv.children = [];
-    for (let q = 0; q < len; ) {
+    for (let q = 0; q < len;) {
       const child = decodeTlv(bytes, q);
       tlv.children.push(child);
       q += child.size;
@@ -217,7 +220,13 @@ export function decodePdu(t: Tlv): DecodedPdu {
       const [name, value] = vb.children!;
       const type = value.tag;
       const v =
-        type === 0x04 ? value.bytes.toString('latin1') : type === 0x06 ? tlvOid(value) : type === 0x05 || type >= 0x80 ? null : tlvInt(value);
+        type === 0x04
+          ? value.bytes.toString('latin1')
+          : type === 0x06
+            ? tlvOid(value)
+            : type === 0x05 || type >= 0x80
+              ? null
+              : tlvInt(value);
       return { oid: tlvOid(name), type, value: v };
     }),
   };
@@ -232,7 +241,16 @@ export function decodeCommunityMessage(buf: Buffer): { version: number; communit
 }
 
 /** Decodes an unencrypted v3 message (reports, discovery answers). */
-export function decodeV3Plain(buf: Buffer): { msgId: number; flags: number; engineId: Buffer; boots: number; time: number; user: string; contextEngineId: Buffer; pdu: DecodedPdu } {
+export function decodeV3Plain(buf: Buffer): {
+  msgId: number;
+  flags: number;
+  engineId: Buffer;
+  boots: number;
+  time: number;
+  user: string;
+  contextEngineId: Buffer;
+  pdu: DecodedPdu;
+} {
   const top = decodeTlv(buf);
   const [, global, sec, data] = top.children!;
   const usm = decodeTlv(sec.bytes).children!;

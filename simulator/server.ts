@@ -2,8 +2,8 @@
 // ownAddresses on an address of its own and port firstPort), all served by one SimAgent in this
 // process. Owns the sockets; start() binds them all or none, close() frees them.
 import dgram from 'node:dgram';
-import { LabError } from '../../lib/errors.js';
-import { createLogger } from '../../lib/log.js';
+import { LabError } from '../lib/errors.js';
+import { createLogger } from '../lib/log.js';
 import { deviceAddress, MAX_OWN_ADDRESSES } from './addresses.js';
 import { SimAgent, type AgentStats } from './agent.js';
 
@@ -55,13 +55,18 @@ export class Simulator {
     if (!Number.isInteger(o.devices) || o.devices < 1 || o.devices > MAX_DEVICES) {
       throw new LabError(`--devices must be an integer from 1 to ${MAX_DEVICES}, got ${o.devices}`);
     }
-    if (!Number.isInteger(o.firstPort) || o.firstPort < 1 || o.firstPort + (o.ownAddresses ? 0 : o.devices - 1) > 65535) {
+    if (
+      !Number.isInteger(o.firstPort) ||
+      o.firstPort < 1 ||
+      o.firstPort + (o.ownAddresses ? 0 : o.devices - 1) > 65535
+    ) {
       throw new LabError(`--first-port ${o.firstPort} with ${o.devices} devices runs past port 65535`);
     }
     if (o.ownAddresses && o.devices > MAX_OWN_ADDRESSES) {
       throw new LabError(`at most ${MAX_OWN_ADDRESSES} devices have addresses of their own`);
     }
-    if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new LabError(`--seed must be an integer from 0 to 4294967295, got ${o.seed}`);
+    if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff)
+      throw new LabError(`--seed must be an integer from 0 to 4294967295, got ${o.seed}`);
     this.options = o;
     this.agent = new SimAgent({ seed: o.seed, maxMessageSize: o.maxMessageSize });
   }
@@ -111,7 +116,10 @@ export class Simulator {
       const onError = (err: NodeJS.ErrnoException) => {
         reject(
           new LabError(`cannot bind UDP ${address}:${port} for device ${device}: ${err.code ?? err.message}`, {
-            hint: err.code === 'EMFILE' ? 'raise the open-files limit (ulimit -n) above the number of devices' : 'choose another --first-port or --address',
+            hint:
+              err.code === 'EMFILE'
+                ? 'raise the open-files limit (ulimit -n) above the number of devices'
+                : 'choose another --first-port or --address',
           }),
         );
       };
@@ -122,7 +130,12 @@ export class Simulator {
           out = agent.handle(device, msg);
         } catch (err) {
           // one odd packet must not take every simulated device down with it
-          if (++this.bugs <= LOGGED_BUGS) log.error('request failed', { device, packet: msg.toString('hex'), error: (err as Error).stack ?? String(err) });
+          if (++this.bugs <= LOGGED_BUGS)
+            log.error('request failed', {
+              device,
+              packet: msg.toString('hex'),
+              error: (err as Error).stack ?? String(err),
+            });
           return;
         }
         if (out) socket.send(out, rinfo.port, rinfo.address);

@@ -2,10 +2,37 @@
 // datagram (or nothing), for v1, v2c and v3 (USM authPriv). No sockets here, so unit tests can
 // drive it with bytes. One instance serves every device; its buffers are reused per request.
 import { timingSafeEqual } from 'node:crypto';
-import { BerError, BerReader, BerWriter, intContentSize, oidContentSize, TAG, tlvSize, uintContentSize } from './ber.js';
-import { compareOid, isKnownObject, layoutFor, lowerBound, upperBound, writeValue, type DeviceView, type Layout } from './mib.js';
+import {
+  BerError,
+  BerReader,
+  BerWriter,
+  intContentSize,
+  oidContentSize,
+  TAG,
+  tlvSize,
+  uintContentSize,
+} from './ber.js';
+import {
+  compareOid,
+  isKnownObject,
+  layoutFor,
+  lowerBound,
+  upperBound,
+  writeValue,
+  type DeviceView,
+  type Layout,
+} from './mib.js';
 import { COMMUNITY, COUNTER_EPOCH_MS, isV3Only, V3_USER } from './model.js';
-import { aesDecrypt, aesEncrypt, AUTH_PARAMS_LEN, authDigest, engineId, PRIV_PARAMS_LEN, userKeys, type UserKeys } from './usm.js';
+import {
+  aesDecrypt,
+  aesEncrypt,
+  AUTH_PARAMS_LEN,
+  authDigest,
+  engineId,
+  PRIV_PARAMS_LEN,
+  userKeys,
+  type UserKeys,
+} from './usm.js';
 
 export interface AgentOptions {
   /** Seed of the deterministic data (model.ts). Default 1. */
@@ -92,7 +119,14 @@ export class SimAgent {
     responses: 0,
     dropped: 0,
     badCommunity: 0,
-    reports: { unsupportedSecLevels: 0, notInTimeWindows: 0, unknownUserNames: 0, unknownEngineIDs: 0, wrongDigests: 0, decryptionErrors: 0 },
+    reports: {
+      unsupportedSecLevels: 0,
+      notInTimeWindows: 0,
+      unknownUserNames: 0,
+      unknownEngineIDs: 0,
+      wrongDigests: 0,
+      decryptionErrors: 0,
+    },
   };
   private readonly now: () => number;
   private readonly reader = new BerReader(Buffer.alloc(0));
@@ -154,7 +188,12 @@ export class SimAgent {
       const r = this.reader.reset(msg);
       r.expect(TAG.Sequence);
       const version = r.int();
-      const out = version === 3 ? this.handleV3(device, msg) : version === 0 || version === 1 ? this.handleCommunity(device, version) : null;
+      const out =
+        version === 3
+          ? this.handleV3(device, msg)
+          : version === 0 || version === 1
+            ? this.handleCommunity(device, version)
+            : null;
       if (out) this.stats.responses++;
       else this.stats.dropped++;
       return out;
@@ -193,7 +232,8 @@ export class SimAgent {
   private readPdu(r: BerReader): void {
     const req = this.req;
     req.pduType = r.peekTag();
-    if (req.pduType < TAG.GetRequest || req.pduType > TAG.GetBulkRequest || req.pduType === TAG.Response) throw new BerError('not a request');
+    if (req.pduType < TAG.GetRequest || req.pduType > TAG.GetBulkRequest || req.pduType === TAG.Response)
+      throw new BerError('not a request');
     r.pos++;
     r.length();
     req.reqId = r.int();
@@ -220,7 +260,8 @@ export class SimAgent {
       case TAG.GetRequest:
       case TAG.GetNextRequest:
         for (let i = 0; i < req.oids.length; i++) {
-          const found = req.pduType === TAG.GetRequest ? this.get(layout, req.oids[i], v1) : this.next(layout, req.oids[i], v1);
+          const found =
+            req.pduType === TAG.GetRequest ? this.get(layout, req.oids[i], v1) : this.next(layout, req.oids[i], v1);
           if (!found) return this.fail(E_NO_SUCH_NAME, i + 1);
           // checked per varbind so a request of thousands of OIDs cannot outgrow the buffers
           if (this.overSize()) return this.fail(E_TOO_BIG, 0);
@@ -338,7 +379,10 @@ export class SimAgent {
         } else {
           ended++;
           // the name of an endOfMibView is the one that was asked for at this step
-          this.varbindNull(k === upperBound(layout, req.oids[nonRep + j]) ? req.oids[nonRep + j] : Array.from(layout.oids[n - 1]), TAG.EndOfMibView);
+          this.varbindNull(
+            k === upperBound(layout, req.oids[nonRep + j]) ? req.oids[nonRep + j] : Array.from(layout.oids[n - 1]),
+            TAG.EndOfMibView,
+          );
         }
         if (this.overSize()) {
           this.vb.pos = rep === 0 ? before : rowStart;
@@ -352,7 +396,12 @@ export class SimAgent {
   // ---- message sizes and wrapping ----
 
   private pduContentSize(vbLen: number, reqId: number): number {
-    return tlvSize(intContentSize(reqId)) + tlvSize(intContentSize(this.errorStatus)) + tlvSize(intContentSize(this.errorIndex)) + tlvSize(vbLen);
+    return (
+      tlvSize(intContentSize(reqId)) +
+      tlvSize(intContentSize(this.errorStatus)) +
+      tlvSize(intContentSize(this.errorIndex)) +
+      tlvSize(vbLen)
+    );
   }
 
   private pduSize(vbLen: number, reqId: number): number {
@@ -455,7 +504,8 @@ export class SimAgent {
 
     if (plain) this.readScoped(r);
     if (!req.engine.equals(ours)) return reportable ? this.report(device, 'unknownEngineIDs', 0) : null;
-    if (!isV3Only(device) || !req.user.equals(this.v3User)) return reportable ? this.report(device, 'unknownUserNames', 0) : null;
+    if (!isV3Only(device) || !req.user.equals(this.v3User))
+      return reportable ? this.report(device, 'unknownUserNames', 0) : null;
     const keys = this.keysOf(device);
     if (req.flags & FLAG_AUTH) {
       if (authLen !== AUTH_PARAMS_LEN) return reportable ? this.report(device, 'wrongDigests', 0) : null;

@@ -3,7 +3,7 @@
 // (the Poller marks it down and the due rule retries it); a poll cut short by our signal is.
 import { PollError } from '../../lib/errors.js';
 import { RrdcachedClient } from '../../lib/rrdcached.js';
-import { Poller } from '../poll/index.js';
+import { Poller } from '../poll/poller.js';
 import { rrdStepOf } from '../poll/context.js';
 import { RrdSpool } from '../rrd/spool.js';
 import { RrdWriter } from '../rrd/writer.js';
@@ -25,12 +25,30 @@ export function pollerHandler(): HandlerFactory {
     try {
       spool = new RrdSpool({ dir: s.spool_dir, maxBytes: s.spool_max_bytes });
     } catch (err) {
-      log.warn('spool_unavailable', { dir: s.spool_dir, err: (err as Error).message, hint: 'RRD updates are lost while rrdcached is unreachable' });
+      log.warn('spool_unavailable', {
+        dir: s.spool_dir,
+        err: (err as Error).message,
+        hint: 'RRD updates are lost while rrdcached is unreachable',
+      });
     }
     const groups = Math.max(1, s.distributed_poller_group.length);
     // a device's spooled updates may sit on several pollers: Redis keeps their order cluster-wide
-    const order = redis && spool ? new RedisSpoolOrder({ redis, keys: new CoordKeys(keyPrefix), nodeId: config.env.NODE_ID, logger: log.child('rrd') }) : undefined;
-    const writer = new RrdWriter({ client: rrdClient, spool, order, step: rrdStepOf(config), logger: log.child('rrd') });
+    const order =
+      redis && spool
+        ? new RedisSpoolOrder({
+            redis,
+            keys: new CoordKeys(keyPrefix),
+            nodeId: config.env.NODE_ID,
+            logger: log.child('rrd'),
+          })
+        : undefined;
+    const writer = new RrdWriter({
+      client: rrdClient,
+      spool,
+      order,
+      step: rrdStepOf(config),
+      logger: log.child('rrd'),
+    });
     writer.start();
     const poller = new Poller({
       db,
@@ -52,8 +70,10 @@ export function pollerHandler(): HandlerFactory {
         if (type === 'services') return void (await checkGroupServices(services, deviceId, signal));
         const freq = type === 'poller' ? s.service_poller_frequency : s.service_discovery_frequency;
         const opts = { signal, deadlineMs: Math.max(1000, freq * 1000 * POLLER_DEADLINE_FRACTION) };
-        const r = type === 'poller' ? await poller.pollDevice(deviceId, opts) : await poller.discoverDevice(deviceId, opts);
-        if (r.status === 'aborted') throw new PollError(`${type} of device ${deviceId} aborted: ${r.error ?? 'cancelled'}`);
+        const r =
+          type === 'poller' ? await poller.pollDevice(deviceId, opts) : await poller.discoverDevice(deviceId, opts);
+        if (r.status === 'aborted')
+          throw new PollError(`${type} of device ${deviceId} aborted: ${r.error ?? 'cancelled'}`);
       },
       spoolBytes: () => spool?.size ?? 0,
       close: async () => {

@@ -25,20 +25,24 @@ export function dryRunHandler(workMs = 0): HandlerFactory {
       handle: async (type, deviceId, signal) => {
         const startedAt = new Date();
         if (workMs > 0) await sleep(workMs, undefined, { signal });
-        const [rows] = await db.query<RowDataPacket[]>('SELECT device_id, status, status_reason FROM devices WHERE device_id = ?', [deviceId]);
+        const [rows] = await db.query<RowDataPacket[]>(
+          'SELECT device_id, status, status_reason FROM devices WHERE device_id = ?',
+          [deviceId],
+        );
         if (rows.length === 0) return; // deleted since it was queued
-        const before = { device_id: deviceId, status: Number(rows[0].status), status_reason: String(rows[0].status_reason) };
+        const before = {
+          device_id: deviceId,
+          status: Number(rows[0].status),
+          status_reason: String(rows[0].status_reason),
+        };
         const seconds = (Date.now() - startedAt.getTime()) / 1000;
         const kind = type === 'discovery' ? 'discovery' : 'poll';
-        if (type === 'poller' || type === 'discovery') await recordPoll(db, before, { startedAt, seconds, up: true, reason: '' }, kind);
-        await db.query(`INSERT INTO ${DRY_RUN_TABLE} (device_id, poller_type, node_id, poller_name, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?)`, [
-          deviceId,
-          type,
-          config.env.NODE_ID,
-          config.settings.distributed_poller_name,
-          startedAt,
-          new Date(),
-        ]);
+        if (type === 'poller' || type === 'discovery')
+          await recordPoll(db, before, { startedAt, seconds, up: true, reason: '' }, kind);
+        await db.query(
+          `INSERT INTO ${DRY_RUN_TABLE} (device_id, poller_type, node_id, poller_name, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?)`,
+          [deviceId, type, config.env.NODE_ID, config.settings.distributed_poller_name, startedAt, new Date()],
+        );
       },
       close: async () => {},
     };

@@ -123,7 +123,8 @@ export { compareOid };
 
 function buildLayout(has64: boolean, cpus: number, family: Family): Layout {
   const items: { oid: number[]; code: number; row: number; baseLen: number }[] = [];
-  const scalar = (base: number[], code: number) => items.push({ oid: [...base, 0], code, row: 0, baseLen: base.length });
+  const scalar = (base: number[], code: number) =>
+    items.push({ oid: [...base, 0], code, row: 0, baseLen: base.length });
   const column = (table: number[], col: number, code: number, rows: number[]) => {
     for (const r of rows) items.push({ oid: [...table, col, r], code, row: r, baseLen: table.length + 1 });
   };
@@ -146,7 +147,9 @@ function buildLayout(has64: boolean, cpus: number, family: Family): Layout {
   for (let col = 2; col <= 7; col++) column(ENT_PHYSICAL, col, C_ENT_PHYSICAL + col, physRows);
   const sensorRows = SENSORS.map((s) => s.index);
   for (let col = 1; col <= 8; col++) column(ENT_SENSOR, col, C_ENT_SENSOR + col, sensorRows);
-  familyObjects(family).forEach((o, k) => items.push({ oid: o.oid, code: C_FAMILY + 100 * FAMILIES.indexOf(family) + k, row: 0, baseLen: o.baseLen }));
+  familyObjects(family).forEach((o, k) =>
+    items.push({ oid: o.oid, code: C_FAMILY + 100 * FAMILIES.indexOf(family) + k, row: 0, baseLen: o.baseLen }),
+  );
 
   items.sort((a, b) => compareOid(a.oid, b.oid));
   const n = items.length;
@@ -225,7 +228,9 @@ const MAC_PREFIX = [0x02, 0x5e];
 const mac = Buffer.alloc(6);
 
 function ifDescr(ifIndex: number): string {
-  return ifIndex >= FIRST_UPLINK ? `TenGigabitEthernet1/1/${ifIndex - FIRST_UPLINK + 1}` : `GigabitEthernet1/0/${ifIndex}`;
+  return ifIndex >= FIRST_UPLINK
+    ? `TenGigabitEthernet1/1/${ifIndex - FIRST_UPLINK + 1}`
+    : `GigabitEthernet1/0/${ifIndex}`;
 }
 function ifName(ifIndex: number): string {
   return ifIndex >= FIRST_UPLINK ? `Te1/1/${ifIndex - FIRST_UPLINK + 1}` : `Gi1/0/${ifIndex}`;
@@ -286,7 +291,10 @@ export function writeValue(w: BerWriter, code: number, row: number, d: DeviceVie
       return w.int(portStatus(d.index, row, d.seed).oper);
     case C_IF + 9:
       // down ports changed state a little after boot; up ports have been up since boot
-      return w.uint(TAG.TimeTicks, portStatus(d.index, row, d.seed).oper === 1 ? 0 : Math.min(d.uptimeTicks, 500 + row * 37));
+      return w.uint(
+        TAG.TimeTicks,
+        portStatus(d.index, row, d.seed).oper === 1 ? 0 : Math.min(d.uptimeTicks, 500 + row * 37),
+      );
     case C_IF + 21:
       return w.uint(TAG.Gauge32, 0);
     case C_IF + 22:

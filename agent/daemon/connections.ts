@@ -30,7 +30,12 @@ function where(env: NodeEnv): RedisOptions {
     const [host, port] = s.trim().split(':');
     return { host, port: Number(port) };
   });
-  return { sentinels, name: env.REDIS_SENTINEL_SERVICE, sentinelRetryStrategy: (n) => Math.min(100 * n, 1000), connectTimeout: 3000 };
+  return {
+    sentinels,
+    name: env.REDIS_SENTINEL_SERVICE,
+    sentinelRetryStrategy: (n) => Math.min(100 * n, 1000),
+    connectTimeout: 3000,
+  };
 }
 
 /**

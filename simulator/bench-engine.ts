@@ -1,4 +1,4 @@
-// CPU cost of the SNMP engine alone (no sockets): `node --import tsx lab/simulator/bench-engine.ts`.
+// CPU cost of the SNMP engine alone (no sockets): `node --import tsx simulator/bench-engine.ts`.
 // A benchmark, not a test: prints microseconds per request for three request kinds.
 import { SimAgent } from './agent.js';
 import { buildRequest, PDU } from './testing.js';
@@ -8,7 +8,10 @@ const kinds = {
   'get 9 objects': buildRequest({
     version: 1,
     pduType: PDU.get,
-    oids: ['1.3.6.1.2.1.1.3.0', ...[1, 2, 3, 4].flatMap((p) => [`1.3.6.1.2.1.31.1.1.1.6.${p}`, `1.3.6.1.2.1.31.1.1.1.10.${p}`])],
+    oids: [
+      '1.3.6.1.2.1.1.3.0',
+      ...[1, 2, 3, 4].flatMap((p) => [`1.3.6.1.2.1.31.1.1.1.6.${p}`, `1.3.6.1.2.1.31.1.1.1.10.${p}`]),
+    ],
   }),
   'bulk 4 columns x 10': buildRequest({
     version: 1,
@@ -16,7 +19,12 @@ const kinds = {
     maxRepetitions: 10,
     oids: ['1.3.6.1.2.1.2.2.1.2', '1.3.6.1.2.1.2.2.1.8', '1.3.6.1.2.1.31.1.1.1.6', '1.3.6.1.2.1.31.1.1.1.10'],
   }),
-  'bulk to 1472 bytes': buildRequest({ version: 1, pduType: PDU.getBulk, maxRepetitions: 50, oids: ['1.3.6.1.2.1.31.1.1.1.6', '1.3.6.1.2.1.31.1.1.1.10'] }),
+  'bulk to 1472 bytes': buildRequest({
+    version: 1,
+    pduType: PDU.getBulk,
+    maxRepetitions: 50,
+    oids: ['1.3.6.1.2.1.31.1.1.1.6', '1.3.6.1.2.1.31.1.1.1.10'],
+  }),
 };
 for (const [name, req] of Object.entries(kinds)) {
   for (let i = 0; i < 2000; i++) agent.handle(i % 1000, req); // warm up

@@ -38,7 +38,13 @@ export interface HandlerHandle {
 }
 
 /** What a handler gets: `redis` and `keyPrefix` (the command connection and CoordKeys.prefix) for cluster-wide order. */
-export type HandlerFactory = (ctx: { db: Db; config: NodeConfig; log: Logger; redis?: Redis; keyPrefix?: string }) => Promise<HandlerHandle>;
+export type HandlerFactory = (ctx: {
+  db: Db;
+  config: NodeConfig;
+  log: Logger;
+  redis?: Redis;
+  keyPrefix?: string;
+}) => Promise<HandlerHandle>;
 
 export interface AgentOptions {
   /** Path of the node .env (config.yaml beside it). */
@@ -112,13 +118,21 @@ export class AgentService {
 
   private frequency(type: JobType): number {
     if (type === 'services') return this.s.service_services_frequency;
-    return type === 'poller' ? this.s.service_poller_frequency : type === 'discovery' ? this.s.service_discovery_frequency : this.s.service_ping_frequency;
+    return type === 'poller'
+      ? this.s.service_poller_frequency
+      : type === 'discovery'
+        ? this.s.service_discovery_frequency
+        : this.s.service_ping_frequency;
   }
 
   private workerCount(type: JobType): number {
     // a services job is a whole group's round: its checks run service_services_workers at a time inside it
     if (type === 'services') return 1;
-    return type === 'poller' ? this.s.service_poller_workers : type === 'discovery' ? this.s.service_discovery_workers : this.s.service_ping_workers;
+    return type === 'poller'
+      ? this.s.service_poller_workers
+      : type === 'discovery'
+        ? this.s.service_discovery_workers
+        : this.s.service_ping_workers;
   }
 
   private get types(): JobType[] {
@@ -128,46 +142,91 @@ export class AgentService {
   }
 
   async start(): Promise<void> {
-    this.server = new MetricsServer(this.metrics, this.s.cluster_address, this.s.metrics_port, new MetricsAccess(this.s.metrics_allow));
+    this.server = new MetricsServer(
+      this.metrics,
+      this.s.cluster_address,
+      this.s.metrics_port,
+      new MetricsAccess(this.s.metrics_allow),
+    );
     try {
       this.metricsPort = await this.server.start();
     } catch (err) {
-      throw new ConfigError(`cannot listen for /metrics on ${this.s.cluster_address}:${this.s.metrics_port}: ${(err as NodeJS.ErrnoException).code ?? err}`, {
-        hint: 'set cluster_address / metrics_port in config.yaml to an address of this node and a free port',
-      });
+      throw new ConfigError(
+        `cannot listen for /metrics on ${this.s.cluster_address}:${this.s.metrics_port}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+        {
+          hint: 'set cluster_address / metrics_port in config.yaml to an address of this node and a free port',
+        },
+      );
     }
     this.registerGauges();
     // under systemd (Type=notify) the watchdog also says READY=1, so it starts even when its
     // self-check is off
     const enabled = this.s.service_watchdog_enabled;
     if (enabled || process.env.NOTIFY_SOCKET) {
-      this.watchdog = new Watchdog({ log: this.log.child('watchdog'), check: enabled ? () => this.stuckReason() : () => undefined });
+      this.watchdog = new Watchdog({
+        log: this.log.child('watchdog'),
+        check: enabled ? () => this.stuckReason() : () => undefined,
+      });
       this.watchdog.start();
     }
     await this.startComponents();
     await this.pollerEvent('joined');
-    this.log.info('started', { node_id: this.cfg.env.NODE_ID, poller_name: this.s.distributed_poller_name, groups: this.s.distributed_poller_group, roles: this.s.roles, metrics_port: this.metricsPort });
+    this.log.info('started', {
+      node_id: this.cfg.env.NODE_ID,
+      poller_name: this.s.distributed_poller_name,
+      groups: this.s.distributed_poller_group,
+      roles: this.s.roles,
+      metrics_port: this.metricsPort,
+    });
   }
 
   private async startComponents(): Promise<void> {
     const env = this.cfg.env;
     this.stopping = false;
-    this.redis = openCommandRedis(env, throttled((err, n) => this.log.warn('redis_error', { err, repeats: n })));
-    this.registry = new Registry({ host: this.s.distributed_poller_memcached_host, port: this.s.distributed_poller_memcached_port, keys: this.keys });
+    this.redis = openCommandRedis(
+      env,
+      throttled((err, n) => this.log.warn('redis_error', { err, repeats: n })),
+    );
+    this.registry = new Registry({
+      host: this.s.distributed_poller_memcached_host,
+      port: this.s.distributed_poller_memcached_port,
+      keys: this.keys,
+    });
     this.startHeartbeat();
     this.db = await this.connectDb();
     if (!this.db) return; // closing while waiting for MariaDB
     if (this.s.roles.includes('api')) {
       const registry = this.registry;
-      const web = new WebApp({ db: this.db, rrdcached: this.s.rrdcached, rrdDir: this.s.rrd_dir, logger: this.log.child('web') });
-      this.api = apiServerFromConfig(this.cfg, this.db, { redis: this.redis, memcached: { get: (k) => registry.get(k) }, logger: this.log.child('api'), web });
+      const web = new WebApp({
+        db: this.db,
+        rrdcached: this.s.rrdcached,
+        rrdDir: this.s.rrd_dir,
+        logger: this.log.child('web'),
+      });
+      this.api = apiServerFromConfig(this.cfg, this.db, {
+        redis: this.redis,
+        memcached: { get: (k) => registry.get(k) },
+        logger: this.log.child('api'),
+        web,
+      });
       await this.api.start();
     }
     if (this.s.roles.includes('syslog')) {
-      this.syslog = new SyslogReceiver({ db: this.db, log: this.log.child('syslog'), port: this.s.syslog_port, purgeDays: this.s.syslog_purge });
+      this.syslog = new SyslogReceiver({
+        db: this.db,
+        log: this.log.child('syslog'),
+        port: this.s.syslog_port,
+        purgeDays: this.s.syslog_purge,
+      });
       await this.syslog.start();
     }
-    this.handler = await this.o.makeHandler({ db: this.db, config: this.cfg, log: this.log.child('poll'), redis: this.redis, keyPrefix: this.keys.prefix });
+    this.handler = await this.o.makeHandler({
+      db: this.db,
+      config: this.cfg,
+      log: this.log.child('poll'),
+      redis: this.redis,
+      keyPrefix: this.keys.prefix,
+    });
     const connection = redisOptions(env) as ConnectionOptions;
     const bgError = throttled((err, n) => this.log.warn('coord_error', { err, repeats: n }));
     this.stats = new QueueStats(connection, this.keys, bgError);
@@ -182,12 +241,20 @@ export class AgentService {
     try {
       await checkAppKey(db, this.cfg.env.APP_KEY);
     } catch (err) {
-      const why = err instanceof AppKeyMismatchError ? 'app_key_mismatch' : err instanceof NmsError ? 'no_schema' : 'database_unreachable';
+      const why =
+        err instanceof AppKeyMismatchError
+          ? 'app_key_mismatch'
+          : err instanceof NmsError
+            ? 'no_schema'
+            : 'database_unreachable';
       this.setState(why);
       this.log.error('refusing_work', { reason: why, detail: (err as Error).message, hint: (err as NmsError).hint });
       await this.report();
       if (!this.stopping) {
-        const t = setTimeout(() => void this.gateAndRun(connection, bgError), Math.min(30_000, this.s.service_poller_frequency * 1000));
+        const t = setTimeout(
+          () => void this.gateAndRun(connection, bgError),
+          Math.min(30_000, this.s.service_poller_frequency * 1000),
+        );
         this.timers.push(t);
       }
       return;
@@ -226,7 +293,11 @@ export class AgentService {
       types: this.types,
       handler: this.handler!.handle,
       log: this.log.child('worker'),
-      settings: { workers: (t) => this.workerCount(t), frequency: (t) => this.frequency(t), downRetry: () => this.s.service_poller_down_retry },
+      settings: {
+        workers: (t) => this.workerCount(t),
+        frequency: (t) => this.frequency(t),
+        downRetry: () => this.s.service_poller_down_retry,
+      },
     });
     this.pool.on('error', bgError);
     this.pool.on('job', (r: JobRecord) => this.onJob(r));
@@ -263,7 +334,13 @@ export class AgentService {
     this.period.set(r.type, p);
     if (r.type === 'ping' || r.type === 'services') return; // a group's round: no device record
     this.registry
-      ?.recordDevice(r.type, r.deviceId, { node_id: this.cfg.env.NODE_ID, poller_name: this.s.distributed_poller_name, at: r.startedAt, duration_ms: r.durationMs, outcome: r.outcome })
+      ?.recordDevice(r.type, r.deviceId, {
+        node_id: this.cfg.env.NODE_ID,
+        poller_name: this.s.distributed_poller_name,
+        at: r.startedAt,
+        duration_ms: r.durationMs,
+        outcome: r.outcome,
+      })
       .catch(throttled((err) => this.log.warn('memcached_error', { err })));
   }
 
@@ -313,10 +390,17 @@ export class AgentService {
     const period = this.period;
     this.period = new Map();
     try {
-      const depth = this.pool && this.stats ? await this.stats.counts(this.pool.servedQueues, 1500).catch(() => ({}) as Record<string, { waiting: number }>) : {};
+      const depth =
+        this.pool && this.stats
+          ? await this.stats
+              .counts(this.pool.servedQueues, 1500)
+              .catch(() => ({}) as Record<string, { waiting: number }>)
+          : {};
       const stats: TypeStats[] = this.types.map((type) => ({
         type,
-        depth: Object.entries(depth).filter(([q]) => q.startsWith(`${type}-`)).reduce((n, [, c]) => n + c.waiting, 0),
+        depth: Object.entries(depth)
+          .filter(([q]) => q.startsWith(`${type}-`))
+          .reduce((n, [, c]) => n + c.waiting, 0),
         devices: period.get(type)?.devices ?? 0,
         workerSeconds: (period.get(type)?.workerMs ?? 0) / 1000,
         workers: this.pool?.slots(type) ?? 0,
@@ -324,7 +408,13 @@ export class AgentService {
       }));
       await reportCluster(
         this.db,
-        { nodeId: this.cfg.env.NODE_ID, pollerName: this.s.distributed_poller_name, version: AGENT_VERSION, groups: this.s.distributed_poller_group, master: this.dispatcher?.isMaster ?? false },
+        {
+          nodeId: this.cfg.env.NODE_ID,
+          pollerName: this.s.distributed_poller_name,
+          version: AGENT_VERSION,
+          groups: this.s.distributed_poller_group,
+          master: this.dispatcher?.isMaster ?? false,
+        },
         stats,
       );
     } catch (err) {
@@ -336,16 +426,33 @@ export class AgentService {
     this.metrics.gauge('nms_agent_queue_depth', 'Jobs in the queues this agent serves, by state.', async () => {
       if (!this.pool || !this.stats) return [];
       const counts = await this.stats.counts(this.pool.servedQueues);
-      return Object.entries(counts).flatMap(([queue, c]) => (['waiting', 'active', 'delayed'] as const).map((state) => [{ queue, state }, c[state]] as [Record<string, string>, number]));
+      return Object.entries(counts).flatMap(([queue, c]) =>
+        (['waiting', 'active', 'delayed'] as const).map(
+          (state) => [{ queue, state }, c[state]] as [Record<string, string>, number],
+        ),
+      );
     });
-    this.metrics.gauge('nms_agent_dispatcher', '1 while this agent is the elected dispatcher.', () => [[{}, this.dispatcher?.isMaster ? 1 : 0]]);
-    this.metrics.gauge('nms_agent_dispatched_jobs_total', 'Jobs this agent queued as dispatcher since start.', () => [[{}, this.dispatcher?.dispatched ?? 0]], 'counter');
-    this.metrics.gauge('nms_agent_jobs_running', 'Jobs running now.', () => [[{}, this.pool?.active ?? 0]]);
-    this.metrics.gauge('nms_agent_working', '1 while the agent takes work (0: refusing, see logs).', () => [[{ state: this.state }, this.state === 'working' ? 1 : 0]]);
-    this.metrics.gauge('nms_agent_spool_bytes', 'RRD updates spooled on local disk while rrdcached is unreachable.', () =>
-      this.handler?.spoolBytes ? [[{}, this.handler.spoolBytes()]] : [],
+    this.metrics.gauge('nms_agent_dispatcher', '1 while this agent is the elected dispatcher.', () => [
+      [{}, this.dispatcher?.isMaster ? 1 : 0],
+    ]);
+    this.metrics.gauge(
+      'nms_agent_dispatched_jobs_total',
+      'Jobs this agent queued as dispatcher since start.',
+      () => [[{}, this.dispatcher?.dispatched ?? 0]],
+      'counter',
     );
-    this.metrics.gauge('nms_agent_resident_memory_bytes', 'Resident set size of the agent.', () => [[{}, process.memoryUsage.rss()]]);
+    this.metrics.gauge('nms_agent_jobs_running', 'Jobs running now.', () => [[{}, this.pool?.active ?? 0]]);
+    this.metrics.gauge('nms_agent_working', '1 while the agent takes work (0: refusing, see logs).', () => [
+      [{ state: this.state }, this.state === 'working' ? 1 : 0],
+    ]);
+    this.metrics.gauge(
+      'nms_agent_spool_bytes',
+      'RRD updates spooled on local disk while rrdcached is unreachable.',
+      () => (this.handler?.spoolBytes ? [[{}, this.handler.spoolBytes()]] : []),
+    );
+    this.metrics.gauge('nms_agent_resident_memory_bytes', 'Resident set size of the agent.', () => [
+      [{}, process.memoryUsage.rss()],
+    ]);
   }
 
   /** Why the watchdog should restart us, or undefined (set by {@link probeWorkers}). */
@@ -368,7 +475,13 @@ export class AgentService {
     } catch {
       return;
     }
-    this.stuck = stuckWorkers(this.types, counts, (t) => pool.lastProgress(t), (t) => pool.deadlineMs(t), Date.now());
+    this.stuck = stuckWorkers(
+      this.types,
+      counts,
+      (t) => pool.lastProgress(t),
+      (t) => pool.deadlineMs(t),
+      Date.now(),
+    );
   }
 
   /** Re-reads the configuration. A bad file is logged and the running configuration kept. */
@@ -385,13 +498,25 @@ export class AgentService {
     try {
       next = loadNodeConfig(this.o.envPath);
     } catch (err) {
-      this.log.error('reload_failed', { err: (err as Error).message, hint: (err as NmsError).hint, kept: 'previous configuration' });
+      this.log.error('reload_failed', {
+        err: (err as Error).message,
+        hint: (err as NmsError).hint,
+        kept: 'previous configuration',
+      });
       return false;
     }
     this.watchdog?.notify('RELOADING=1');
     const prev = this.cfg;
     const structural = (c: NodeConfig) =>
-      JSON.stringify([c.env, c.settings.distributed_poller_group, c.settings.roles, c.settings.distributed_poller_memcached_host, c.settings.distributed_poller_memcached_port, c.settings.distributed_poller_name, c.settings.api_port]);
+      JSON.stringify([
+        c.env,
+        c.settings.distributed_poller_group,
+        c.settings.roles,
+        c.settings.distributed_poller_memcached_host,
+        c.settings.distributed_poller_memcached_port,
+        c.settings.distributed_poller_name,
+        c.settings.api_port,
+      ]);
     this.cfg = next;
     setLogLevel(next.settings.service_loglevel);
     const restart = structural(prev) !== structural(next);
@@ -401,7 +526,11 @@ export class AgentService {
         await this.startComponents();
       } catch (err) {
         // e.g. the new api_port is taken: go back to what worked rather than run half-started
-        this.log.error('reload_failed', { err: (err as Error).message, hint: (err as NmsError).hint, kept: 'previous configuration' });
+        this.log.error('reload_failed', {
+          err: (err as Error).message,
+          hint: (err as NmsError).hint,
+          kept: 'previous configuration',
+        });
         this.cfg = prev;
         setLogLevel(prev.settings.service_loglevel);
         await this.stopComponents();
@@ -424,7 +553,8 @@ export class AgentService {
       let timer: NodeJS.Timeout | undefined;
       try {
         const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), budgetMs)));
-        if ((await Promise.race([Promise.resolve(fn()), timeout])) === 'timeout') this.log.warn('close_step_timeout', { step: name, ms: budgetMs });
+        if ((await Promise.race([Promise.resolve(fn()), timeout])) === 'timeout')
+          this.log.warn('close_step_timeout', { step: name, ms: budgetMs });
       } catch (err) {
         this.log.warn('close_step_failed', { step: name, err });
       } finally {
@@ -446,7 +576,16 @@ export class AgentService {
     await step('mariadb', () => this.db?.end());
     await step('redis', () => (this.redis?.status === 'ready' ? this.redis.quit() : this.redis?.disconnect()));
     this.alerts = undefined;
-    this.dispatcher = this.pool = this.stats = this.handler = this.registry = this.db = this.redis = this.api = this.syslog = undefined;
+    this.dispatcher =
+      this.pool =
+      this.stats =
+      this.handler =
+      this.registry =
+      this.db =
+      this.redis =
+      this.api =
+      this.syslog =
+        undefined;
     this.stuck = undefined;
   }
 
@@ -457,10 +596,11 @@ export class AgentService {
   private async pollerEvent(what: 'joined' | 'left'): Promise<void> {
     if (!this.db) return;
     const s = this.s;
-    const detail = what === 'joined' ? ` (groups ${s.distributed_poller_group.join(',')}; roles ${s.roles.join(',')})` : '';
+    const detail =
+      what === 'joined' ? ` (groups ${s.distributed_poller_group.join(',')}; roles ${s.roles.join(',')})` : '';
     const name = s.distributed_poller_name;
-    await logEvent(this.db, null, 'poller', `Poller ${name} ${what}${detail}`, Severity.info, name.slice(0, 64)).catch((err) =>
-      this.log.warn('eventlog_failed', { err }),
+    await logEvent(this.db, null, 'poller', `Poller ${name} ${what}${detail}`, Severity.info, name.slice(0, 64)).catch(
+      (err) => this.log.warn('eventlog_failed', { err }),
     );
   }
 
@@ -492,7 +632,8 @@ export function stuckWorkers(
       .filter(([q]) => q.startsWith(`${type}-`))
       .reduce((n, [, c]) => n + c.waiting, 0);
     const idle = now - lastProgress(type);
-    if (waiting > 0 && idle > deadlineMs(type) + 60_000) return `${waiting} ${type} job(s) waiting and none taken for ${Math.round(idle / 1000)} s`;
+    if (waiting > 0 && idle > deadlineMs(type) + 60_000)
+      return `${waiting} ${type} job(s) waiting and none taken for ${Math.round(idle / 1000)} s`;
   }
   return undefined;
 }

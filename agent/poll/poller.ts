@@ -5,13 +5,39 @@
 // APP_KEY, unknown device) throws. Many polls may run at once; `maxConcurrent` bounds them.
 import { AppKeyMismatchError, PollError } from '../../lib/errors.js';
 import { createLogger, type Logger } from '../../lib/log.js';
-import { checkAppKey, getDeviceState, logEvent, recordPoll, Severity, snmpTargetOf, syncPorts, type Db, type DeviceRow, type EntityState } from '../db/index.js';
-import { detectReboot, portsCollector, portStatsCollector, runCollector, systemCollector, type CollectedData, type Collector, type SystemRecord } from '../collectors/index.js';
+import {
+  checkAppKey,
+  getDeviceState,
+  logEvent,
+  recordPoll,
+  Severity,
+  snmpTargetOf,
+  syncPorts,
+  type Db,
+  type DeviceRow,
+  type EntityState,
+} from '../db/index.js';
+import {
+  detectReboot,
+  portsCollector,
+  portStatsCollector,
+  runCollector,
+  systemCollector,
+  type CollectedData,
+  type Collector,
+  type SystemRecord,
+} from '../collectors/index.js';
 import { definitions } from '../definitions/loader.js';
 import { dotted } from '../definitions/detect.js';
 import { sessionReader } from '../definitions/reader.js';
 import type { OsDefinition } from '../definitions/types.js';
-import { DEVICE_MODULES, moduleEnabled, parseAttribs, type ModuleAttribs, type ModuleContext } from '../modules/index.js';
+import {
+  DEVICE_MODULES,
+  moduleEnabled,
+  parseAttribs,
+  type ModuleAttribs,
+  type ModuleContext,
+} from '../modules/index.js';
 import { discoverOs, saveOs } from '../modules/os.js';
 import { SnmpError } from '../snmp/errors.js';
 import { logPortChanges } from '../db/status.js';
@@ -46,7 +72,12 @@ export interface PollerOptions {
   logger?: Logger;
 }
 
-export const DEFAULT_POLLER_OPTIONS = { snmpTimeoutMs: 1500, snmpRetries: 1, maxConcurrent: 24, defaultDeadlineMs: 240_000 };
+export const DEFAULT_POLLER_OPTIONS = {
+  snmpTimeoutMs: 1500,
+  snmpRetries: 1,
+  maxConcurrent: 24,
+  defaultDeadlineMs: 240_000,
+};
 
 export interface RunOptions {
   signal?: AbortSignal;
@@ -153,17 +184,43 @@ export class Poller {
     const { device, entities, attribs } = await getDeviceState(this.o.db, ref);
     const switches = parseAttribs(attribs);
     const target = snmpTargetOf(device, this.o.appKey);
-    const res: RunResult = { kind, deviceId: device.device_id, hostname: device.hostname, status: 'up', reason: '', startedAt: started.toISOString(), seconds: 0, snmpRequests: 0, rebooted: false, modules: [] };
+    const res: RunResult = {
+      kind,
+      deviceId: device.device_id,
+      hostname: device.hostname,
+      status: 'up',
+      reason: '',
+      startedAt: started.toISOString(),
+      seconds: 0,
+      snmpRequests: 0,
+      rebooted: false,
+      modules: [],
+    };
     let session: SnmpSession | undefined;
     let sys: SystemRecord | undefined;
     const points: RrdPoint[] = [];
     try {
       // inside the try: a device configured with an unknown v3 algorithm is that device's failure
-      session = new SnmpSession(target, { timeoutMs: this.o.snmpTimeoutMs, retries: this.o.snmpRetries, signal: opts.signal, deadline: Date.now() + (opts.deadlineMs ?? this.o.defaultDeadlineMs) });
+      session = new SnmpSession(target, {
+        timeoutMs: this.o.snmpTimeoutMs,
+        retries: this.o.snmpRetries,
+        signal: opts.signal,
+        deadline: Date.now() + (opts.deadlineMs ?? this.o.defaultDeadlineMs),
+      });
       sys = await this.module(res, session, systemCollector, async () => 1);
       const set = definitions();
       let def = set.byOs.get(device.os ?? '') ?? set.byOs.get('generic')!;
-      const ctx: ModuleContext = { db: this.o.db, reader: sessionReader(session, this.o.walk), device, set, def, host: rrdHost(device), points, log: this.log, invalid: this.invalidOf(device.device_id) };
+      const ctx: ModuleContext = {
+        db: this.o.db,
+        reader: sessionReader(session, this.o.walk),
+        device,
+        set,
+        def,
+        host: rrdHost(device),
+        points,
+        log: this.log,
+        invalid: this.invalidOf(device.device_id),
+      };
       if (kind === 'discovery') {
         if (moduleEnabled('os', kind, def, switches)) ctx.def = def = await this.osModule(res, ctx, sys);
         await this.discover(res, session, ctx, entities, switches);
@@ -189,16 +246,43 @@ export class Poller {
     res.seconds = (performance.now() - t0) / 1000;
     if (res.status === 'aborted') return res; // cancelled by us: says nothing about the device
     const up = res.status === 'up';
-    await recordPoll(this.o.db, device, { startedAt: started, seconds: res.seconds, up, reason: res.reason, detail: res.error, ...(up && sys ? { sysName: sys.sysName, sysDescr: sys.sysDescr, sysObjectID: dotted(sys.sysObjectID), location: sys.sysLocation, uptime: sys.uptime ?? undefined } : {}) }, kind);
+    await recordPoll(
+      this.o.db,
+      device,
+      {
+        startedAt: started,
+        seconds: res.seconds,
+        up,
+        reason: res.reason,
+        detail: res.error,
+        ...(up && sys
+          ? {
+              sysName: sys.sysName,
+              sysDescr: sys.sysDescr,
+              sysObjectID: dotted(sys.sysObjectID),
+              location: sys.sysLocation,
+              uptime: sys.uptime ?? undefined,
+            }
+          : {}),
+      },
+      kind,
+    );
     if (up && sys && detectReboot(device.uptime, sys.uptime)) {
       res.rebooted = true;
-      await logEvent(this.o.db, device.device_id, 'reboot', `Device rebooted after ${device.uptime} s`, Severity.warning);
+      await logEvent(
+        this.o.db,
+        device.device_id,
+        'reboot',
+        `Device rebooted after ${device.uptime} s`,
+        Severity.warning,
+      );
     }
     if (kind === 'poll' && up && this.o.rrd) {
       const host = rrdHost(device);
       const now = Date.now() / 1000;
       points.push({ def: rrdFiles.pollerPerf(host), time: now, values: [res.seconds] });
-      if (sys?.uptime !== null && sys?.uptime !== undefined) points.push({ def: rrdFiles.uptime(host), time: now, values: [sys.uptime] });
+      if (sys?.uptime !== null && sys?.uptime !== undefined)
+        points.push({ def: rrdFiles.uptime(host), time: now, values: [sys.uptime] });
       await this.writeRrd(res, points);
     }
     this.log.debug('device_done', { kind, device_id: device.device_id, status: res.status, seconds: res.seconds });
@@ -206,7 +290,12 @@ export class Poller {
   }
 
   /** Runs one collector, times it, and lets `save` write what it found (returning the count). */
-  private async module<R>(res: RunResult, session: SnmpSession, c: Collector<R>, save: (r: R, data: CollectedData) => Promise<number>): Promise<R> {
+  private async module<R>(
+    res: RunResult,
+    session: SnmpSession,
+    c: Collector<R>,
+    save: (r: R, data: CollectedData) => Promise<number>,
+  ): Promise<R> {
     const m: ModuleResult = { module: c.name, status: 'ok', items: 0, snmpMs: 0, dbMs: 0, rrdMs: 0 };
     res.modules.push(m);
     try {
@@ -254,7 +343,12 @@ export class Poller {
    * failure is recorded in its result and the next one runs; a device that stops answering
    * (SnmpError) ends the run.
    */
-  private async runModules(res: RunResult, ctx: ModuleContext, kind: 'poll' | 'discovery', switches: ModuleAttribs): Promise<void> {
+  private async runModules(
+    res: RunResult,
+    ctx: ModuleContext,
+    kind: 'poll' | 'discovery',
+    switches: ModuleAttribs,
+  ): Promise<void> {
     for (const mod of DEVICE_MODULES) {
       const fn = kind === 'poll' ? mod.poll : mod.discover;
       if (!fn) continue;
@@ -277,31 +371,59 @@ export class Poller {
     }
   }
 
-  private async discover(res: RunResult, session: SnmpSession, ctx: ModuleContext, e: EntityState, switches: ModuleAttribs): Promise<void> {
+  private async discover(
+    res: RunResult,
+    session: SnmpSession,
+    ctx: ModuleContext,
+    e: EntityState,
+    switches: ModuleAttribs,
+  ): Promise<void> {
     const id = ctx.device.device_id;
     const now = Math.floor(Date.now() / 1000);
     if (moduleEnabled('ports', 'discovery', ctx.def, switches)) {
-      await this.tolerant(id, 'ports', () => this.module(res, session, portsCollector, async (r) => (await syncPorts(this.o.db, id, r, now, true, e.ids.ports)).size));
+      await this.tolerant(id, 'ports', () =>
+        this.module(
+          res,
+          session,
+          portsCollector,
+          async (r) => (await syncPorts(this.o.db, id, r, now, true, e.ids.ports)).size,
+        ),
+      );
     }
     await this.runModules(res, ctx, 'discovery', switches);
   }
 
   /** Runs the poll modules and returns the RRD points they made (written once, with the rest). */
-  private async poll(res: RunResult, session: SnmpSession, ctx: ModuleContext, counts: EntityState, switches: ModuleAttribs): Promise<RrdPoint[]> {
+  private async poll(
+    res: RunResult,
+    session: SnmpSession,
+    ctx: ModuleContext,
+    counts: EntityState,
+    switches: ModuleAttribs,
+  ): Promise<RrdPoint[]> {
     const id = ctx.device.device_id;
     const host = ctx.host;
     const points: RrdPoint[] = [];
     // never discovered ports (or all gone): walk the full tables so new ones are seen
     const ports = counts.ports > 0 ? portStatsCollector(counts.counterBits) : portsCollector;
     if (moduleEnabled('ports', 'poll', ctx.def, switches)) {
-      await this.tolerant(id, 'ports', () => this.module(res, session, ports, async (r, data) => {
-        const now = Date.now();
-        const ids = await syncPorts(this.o.db, id, r, Math.round(now / 1000), false, counts.ids.ports);
-        if (counts.ports > 0) await logPortChanges(this.o.db, id);
-        const octets = [data.columns.get(IF_HC_IN_OCTETS), data.columns.get(IF_IN_OCTETS)];
-        points.push(...portPoints(host, r, ids, (ifIndex) => octets[0]?.get(String(ifIndex))?.at ?? octets[1]?.get(String(ifIndex))?.at ?? now));
-        return r.length;
-      }));
+      await this.tolerant(id, 'ports', () =>
+        this.module(res, session, ports, async (r, data) => {
+          const now = Date.now();
+          const ids = await syncPorts(this.o.db, id, r, Math.round(now / 1000), false, counts.ids.ports);
+          if (counts.ports > 0) await logPortChanges(this.o.db, id);
+          const octets = [data.columns.get(IF_HC_IN_OCTETS), data.columns.get(IF_IN_OCTETS)];
+          points.push(
+            ...portPoints(
+              host,
+              r,
+              ids,
+              (ifIndex) => octets[0]?.get(String(ifIndex))?.at ?? octets[1]?.get(String(ifIndex))?.at ?? now,
+            ),
+          );
+          return r.length;
+        }),
+      );
     }
     await this.runModules(res, ctx, 'poll', switches);
     return points;
@@ -312,9 +434,18 @@ export class Poller {
     const t = performance.now();
     const w = await this.o.rrd.write(points);
     res.rrd = { sent: w.sent, spooled: w.spooled, dropped: w.dropped, errors: w.errors.length };
-    if (w.errors.length) this.log.warn('rrd_errors', { device_id: res.deviceId, count: w.errors.length, first: w.errors[0] });
+    if (w.errors.length)
+      this.log.warn('rrd_errors', { device_id: res.deviceId, count: w.errors.length, first: w.errors[0] });
     const ms = round1(performance.now() - t);
-    res.modules.push({ module: 'rrd', status: w.errors.length ? 'error' : 'ok', items: points.length, snmpMs: 0, dbMs: 0, rrdMs: ms, ...(w.errors.length ? { error: w.errors[0] } : {}) });
+    res.modules.push({
+      module: 'rrd',
+      status: w.errors.length ? 'error' : 'ok',
+      items: points.length,
+      snmpMs: 0,
+      dbMs: 0,
+      rrdMs: ms,
+      ...(w.errors.length ? { error: w.errors[0] } : {}),
+    });
   }
 }
 

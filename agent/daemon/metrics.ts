@@ -10,7 +10,9 @@ const BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 type Labels = Record<string, string | number>;
 
 function labelText(l: Labels): string {
-  const parts = Object.entries(l).map(([k, v]) => `${k}="${String(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
+  const parts = Object.entries(l).map(
+    ([k, v]) => `${k}="${String(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`,
+  );
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 
@@ -54,7 +56,10 @@ export class Metrics {
       if (le === '+Inf' || seconds <= Number(le)) s.value++;
       f.samples.set(`_bucket${k}`, s);
     }
-    for (const [suffix, add] of [['_sum', seconds], ['_count', 1]] as const) {
+    for (const [suffix, add] of [
+      ['_sum', seconds],
+      ['_count', 1],
+    ] as const) {
       const k = `${suffix}${labelText(labels)}`;
       const s = f.samples.get(k) ?? { labels, value: 0 };
       s.value += add;
@@ -71,7 +76,8 @@ export class Metrics {
   recordJob(r: JobRecord): void {
     const l = { type: r.type, group: r.group };
     this.inc('nms_agent_jobs_total', 'Jobs finished by this agent, by outcome.', { ...l, outcome: r.outcome });
-    if (r.outcome !== 'skipped') this.observe('nms_agent_job_duration_seconds', 'Time a job took, lock to result.', l, r.durationMs / 1000);
+    if (r.outcome !== 'skipped')
+      this.observe('nms_agent_job_duration_seconds', 'Time a job took, lock to result.', l, r.durationMs / 1000);
   }
 
   async render(): Promise<string> {

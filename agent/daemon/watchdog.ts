@@ -63,7 +63,9 @@ export class Watchdog {
     const buf = new SharedArrayBuffer(8);
     this.beat = new Float64Array(buf);
     this.beat[0] = Date.now();
-    this.thread = new Worker(new URL(`data:text/javascript,${encodeURIComponent(THREAD_SRC)}`), { workerData: { buf, stuckMs: this.o.loopStuckMs, pid: process.pid } });
+    this.thread = new Worker(new URL(`data:text/javascript,${encodeURIComponent(THREAD_SRC)}`), {
+      workerData: { buf, stuckMs: this.o.loopStuckMs, pid: process.pid },
+    });
     this.thread.unref();
     this.thread.on('error', (err) => this.o.log.warn('watchdog_thread_error', { err }));
     this.beatTimer = setInterval(() => {

@@ -44,7 +44,13 @@ export interface LoadResult {
 function requestTemplate(kind: 'get' | 'bulk'): Buffer {
   const oids =
     kind === 'get'
-      ? [[1, 3, 6, 1, 2, 1, 1, 3, 0], ...[1, 2, 3, 4].flatMap((p) => [[1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 6, p], [1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 10, p]])]
+      ? [
+          [1, 3, 6, 1, 2, 1, 1, 3, 0],
+          ...[1, 2, 3, 4].flatMap((p) => [
+            [1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 6, p],
+            [1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 10, p],
+          ]),
+        ]
       : [
           [1, 3, 6, 1, 2, 1, 2, 2, 1, 2],
           [1, 3, 6, 1, 2, 1, 2, 2, 1, 8],
@@ -106,7 +112,10 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
   return o.client === 'net-snmp' ? runNetSnmpLoad(o) : runRawLoad(o);
 }
 
-const GET_OIDS = ['1.3.6.1.2.1.1.3.0', ...[1, 2, 3, 4].flatMap((p) => [`1.3.6.1.2.1.31.1.1.1.6.${p}`, `1.3.6.1.2.1.31.1.1.1.10.${p}`])];
+const GET_OIDS = [
+  '1.3.6.1.2.1.1.3.0',
+  ...[1, 2, 3, 4].flatMap((p) => [`1.3.6.1.2.1.31.1.1.1.6.${p}`, `1.3.6.1.2.1.31.1.1.1.10.${p}`]),
+];
 const BULK_OIDS = ['1.3.6.1.2.1.2.2.1.2', '1.3.6.1.2.1.2.2.1.8', '1.3.6.1.2.1.31.1.1.1.6', '1.3.6.1.2.1.31.1.1.1.10'];
 
 async function runNetSnmpLoad(o: Required<LoadOptions>): Promise<LoadResult> {
@@ -121,7 +130,14 @@ async function runNetSnmpLoad(o: Required<LoadOptions>): Promise<LoadResult> {
           ? snmp.createSession(o.address, c.community, { ...options, version: snmp.Version2c })
           : snmp.createV3Session(
               o.address,
-              { name: c.authname, level: snmp.SecurityLevel.authPriv, authProtocol: snmp.AuthProtocols.sha, authKey: c.authpass, privProtocol: snmp.PrivProtocols.aes, privKey: c.cryptopass },
+              {
+                name: c.authname,
+                level: snmp.SecurityLevel.authPriv,
+                authProtocol: snmp.AuthProtocols.sha,
+                authKey: c.authpass,
+                privProtocol: snmp.PrivProtocols.aes,
+                privKey: c.cryptopass,
+              },
               { ...options, version: snmp.Version3 },
             );
       s.on('error', () => undefined);
