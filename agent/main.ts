@@ -1,7 +1,7 @@
 // Entry of `nms-agent`: the daemon (`run`) and its one-shot helpers. Each command module
 // exports `register(program)`.
 import { Command } from 'commander';
-import { runMain } from '../cli/run.js';
+import { runMain } from '../lib/run.js';
 import { register as registerRun } from './commands/run.js';
 import { register as registerMigrate } from './commands/migrate.js';
 import { register as registerPoll } from './commands/poll.js';

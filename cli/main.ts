@@ -2,7 +2,7 @@
 // error and exits. Each command module exports `register(program)`; its action calls a plain
 // async function that returns data, so --json output and tests need no terminal.
 import { Command } from 'commander';
-import { runMain } from './run.js';
+import { runMain } from '../lib/run.js';
 import { register as registerLab } from './commands/lab.js';
 import { register as registerInit } from './commands/init.js';
 import { register as registerInventory } from './commands/inventory.js';

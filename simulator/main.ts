@@ -1,7 +1,7 @@
 // Entry of the lab's SNMP device simulator (bundled to dist/nms-simulator.mjs). Wires the
 // command line to Simulator and prints the one `ready:` line the lab waits for.
 import { Command, Option } from 'commander';
-import { runMain } from '../cli/run.js';
+import { runMain } from '../lib/run.js';
 import { UsageError } from '../lib/errors.js';
 import { deviceCredentials, has64BitCounters, pollerGroup, sysName } from './model.js';
 import { runLoad } from './load.js';

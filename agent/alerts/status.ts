@@ -1,7 +1,7 @@
 // Active alerts as the cluster view (`nms-agent cluster-status`, read by `nms status`) shows
 // them: a short summary per alert; the API has the full rows.
 import type { Db } from '../db/index.js';
-import type { AlertSummary } from '../cluster-view/types.js';
+import type { AlertSummary } from '../../lib/contracts/cluster-view.js';
 import { listAlerts } from './store.js';
 
 export async function alertSummaries(db: Pick<Db, 'query'>, limit = 20, timeoutMs = 3000): Promise<AlertSummary[]> {

@@ -2,7 +2,7 @@
 // database access (`nms alert` runs it on the master over SSH). An acknowledged alert sends no
 // more notifications until it recovers; the recovery is still sent.
 import type { Command } from 'commander';
-import { output } from '../../cli/run.js';
+import { output } from '../../lib/run.js';
 import { UsageError } from '../../lib/errors.js';
 import { alertLine } from '../../lib/alerts.js';
 import { loadNodeConfig } from '../../lib/node-config.js';

@@ -1,15 +1,23 @@
 // `nms-agent cluster-status [--json]`: the cluster as the master sees it (agent/cluster-view),
 // read by `nms status` over SSH. Exit 0 healthy, 1 not.
 import type { Command } from 'commander';
-import { output } from '../../cli/run.js';
-import { gatherClusterStatus } from '../cluster-view/gather.js';
+import { output } from '../../lib/run.js';
+import type { ClusterView } from '../../lib/contracts/cluster-view.js';
+import { gatherClusterStatus, type ClusterStatusOptions } from '../cluster-view/gather.js';
 import { formatClusterView } from '../cluster-view/format.js';
+import { redisOptions } from '../daemon/connections.js';
+
+/** The cluster view, reaching Redis the way this node's agent does. */
+export function clusterStatus(o: Omit<ClusterStatusOptions, 'redisOptions'>): Promise<ClusterView> {
+  return gatherClusterStatus({ ...o, redisOptions });
+}
 
 export function register(program: Command): void {
   program
     .command('cluster-status')
     .description(
-      'the cluster as seen from here (run it on the master): dispatcher, registered agents, poller groups served, queue depths, overdue devices, last errors',
+      'the cluster as seen from here (run it on the master): dispatcher, registered agents, ' +
+        'poller groups served, queue depths, overdue devices, last errors',
     )
     .option('--json', 'print the view as JSON (schema nms-agent-cluster/1, read by `nms status`)')
     .option('--timeout <ms>', 'per-source timeout', (v) => Number(v), 3000)
@@ -30,7 +38,7 @@ Examples:
   nms-agent --env /etc/nms/.env cluster-status --grace 120`,
     )
     .action(async (opts: { json?: boolean; timeout: number; grace?: number; device?: string }, cmd: Command) => {
-      const view = await gatherClusterStatus({
+      const view = await clusterStatus({
         envPath: cmd.optsWithGlobals().env as string,
         timeoutMs: opts.timeout > 0 ? opts.timeout : 3000,
         device: opts.device,

@@ -1,6 +1,6 @@
 // `nms-agent doctor [--json]`: this node's health (see agent/doctor). Exit 0 healthy, 1 not.
 import type { Command } from 'commander';
-import { output } from '../../cli/run.js';
+import { output } from '../../lib/run.js';
 import { formatDoctor, runDoctor } from '../doctor/doctor.js';
 
 export function register(program: Command): void {

@@ -1,6 +1,6 @@
 // `nms-agent migrate`: applies the database migrations and writes the APP_KEY check value.
 import type { Command } from 'commander';
-import { output } from '../../cli/run.js';
+import { output } from '../../lib/run.js';
 import { loadNodeConfig } from '../../lib/node-config.js';
 import { migrate, openDb, type MigrateResult } from '../db/index.js';
 

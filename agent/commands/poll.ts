@@ -1,7 +1,7 @@
 // `nms-agent poll <device>` and `nms-agent discover <device>`: run one device once, now, and
 // print each step with its timing (people, and `nms status --probe` through --json).
 import type { Command } from 'commander';
-import { output } from '../../cli/run.js';
+import { output } from '../../lib/run.js';
 import { UsageError } from '../../lib/errors.js';
 import { loadNodeConfig } from '../../lib/node-config.js';
 import { getDevice } from '../db/index.js';

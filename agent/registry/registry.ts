@@ -5,27 +5,9 @@
 // caller and never stops polling.
 import memjs from 'memjs';
 import type { CoordKeys, JobType } from '../coord/keys.js';
+import type { NodeEntry } from '../../lib/contracts/registry.js';
 
-export interface NodeEntry {
-  node_id: string;
-  poller_name: string;
-  version: string;
-  pid: number;
-  groups: number[];
-  roles: string[];
-  /** Queues this node's workers take jobs from. */
-  queues: string[];
-  /** This node holds the dispatcher lock. */
-  dispatcher: boolean;
-  /** 'working', or why the node refuses work (e.g. 'app_key_mismatch'). */
-  state: string;
-  started_at: number;
-  /** Epoch ms of this heartbeat. */
-  heartbeat_at: number;
-  heartbeat_interval_ms: number;
-  jobs_ok: number;
-  jobs_failed: number;
-}
+export type { NodeEntry };
 
 export interface DeviceRecord {
   node_id: string;

@@ -6,7 +6,7 @@ import { alertLine } from '../../lib/alerts.js';
 import { loadInventory } from '../inventory/load.js';
 import { shq } from '../ssh/connection.js';
 import { AGENT_CMD, sshFor } from '../status/collect.js';
-import { output } from '../run.js';
+import { output } from '../../lib/run.js';
 
 interface AckAnswer {
   acknowledged: boolean;

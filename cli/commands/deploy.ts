@@ -6,7 +6,8 @@ import { Listr } from 'listr2';
 import { loadInventory } from '../inventory/load.js';
 import { formatRecap } from '../deploy/recap.js';
 import { deploy, selectHosts, type DeployResult, type HostResult } from '../deploy/runner.js';
-import { inventoryOption, toJson } from '../run.js';
+import { toJson } from '../../lib/run.js';
+import { inventoryOption } from './options.js';
 
 export interface DeployCommandOptions {
   inventory: string;

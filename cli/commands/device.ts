@@ -10,7 +10,8 @@ import { addDevice, privateDevicesFile, removeDevice } from '../inventory/write.
 import type { DeviceSpec } from '../inventory/types.js';
 import { deploy, type DeployResult } from '../deploy/runner.js';
 import { formatRecap } from '../deploy/recap.js';
-import { output, inventoryOption } from '../run.js';
+import { output } from '../../lib/run.js';
+import { inventoryOption } from './options.js';
 
 export interface DeviceAddOptions {
   inventory: string;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../../lib/errors.js';
-import { output } from '../run.js';
+import { output } from '../../lib/run.js';
 import { HOSTS_FILE, loadInventory, SECRETS_FILE } from '../inventory/load.js';
 import { generateSecrets, readSecrets, writeInventory } from '../inventory/write.js';
 import { Asker, flattenAnswers, runWizard } from '../inventory/wizard.js';

@@ -2,7 +2,8 @@
 // holds a secret) and `nms inventory schema` (the JSON Schema editors use).
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { output, inventoryOption } from '../run.js';
+import { output } from '../../lib/run.js';
+import { inventoryOption } from './options.js';
 import { loadInventory } from '../inventory/load.js';
 import { editorSchema } from '../inventory/schema.js';
 import type { Inventory } from '../inventory/types.js';

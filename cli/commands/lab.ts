@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { Listr } from 'listr2';
 import { UsageError } from '../../lib/errors.js';
-import { output } from '../run.js';
+import { output } from '../../lib/run.js';
 import { deviceAddress } from '../lab/plan.js';
 import { DEVICE_ACTIONS, type DeviceAction } from '../lab/devices.js';
 import {

@@ -5,7 +5,8 @@ import { UsageError } from '../../lib/errors.js';
 import type { Role } from '../inventory/types.js';
 import { addPoller, type AddPollerResult } from '../pollers/add.js';
 import { removePoller, type RemovePollerResult } from '../pollers/remove.js';
-import { output, inventoryOption } from '../run.js';
+import { output } from '../../lib/run.js';
+import { inventoryOption } from './options.js';
 
 function intList(flag: string) {
   return (v: string): number[] => {

@@ -3,7 +3,8 @@
 // prints (table or JSON) and sets the exit code.
 import type { Command } from 'commander';
 import { UsageError } from '../../lib/errors.js';
-import { output, inventoryOption, toJson } from '../run.js';
+import { output, toJson } from '../../lib/run.js';
+import { inventoryOption } from './options.js';
 import { formatStatus } from '../status/format.js';
 import { formatProbe, runProbe } from '../status/probe.js';
 import { runStatus } from '../status/status.js';

@@ -16,7 +16,7 @@ import {
   passwdSql,
   removeUserSql,
 } from '../users/sql.js';
-import { output } from '../run.js';
+import { output } from '../../lib/run.js';
 
 interface Common {
   inventory: string;

@@ -13,7 +13,7 @@ import { addHost, writeFileAtomic } from '../inventory/write.js';
 import type { HostSpec, Inventory, Role } from '../inventory/types.js';
 import { deploy, type HostResult } from '../deploy/runner.js';
 import { AGENT_CMD, parseAgentJson, sshFor } from '../status/collect.js';
-import type { DoctorReport } from '../../agent/doctor/doctor.js';
+import type { DoctorReport } from '../../lib/contracts/doctor.js';
 import { waitForJoin, type WaitResult } from './wait.js';
 
 export interface AddPollerOptions {

@@ -1,6 +1,6 @@
 // Watching the cluster from the master while a poller joins or leaves: `nms-agent
 // cluster-status --json` over one SSH connection, asked again until a condition holds.
-import type { ClusterNode, ClusterView } from '../../agent/cluster-view/types.js';
+import type { ClusterNode, ClusterView } from '../../lib/contracts/cluster-view.js';
 import type { SshHost } from '../ssh/connection.js';
 import { AGENT_CMD, parseAgentJson } from '../status/collect.js';
 

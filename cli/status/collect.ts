@@ -1,8 +1,8 @@
 // Asks every node over SSH, all in parallel, one connection each: `nms-agent doctor --json`
 // everywhere, and on the master also `nms-agent cluster-status --json` and the API through
 // nginx (curl on the master itself, the token on curl's stdin so it is in no argv).
-import type { DoctorReport } from '../../agent/doctor/doctor.js';
-import type { ClusterView } from '../../agent/cluster-view/types.js';
+import type { DoctorReport } from '../../lib/contracts/doctor.js';
+import type { ClusterView } from '../../lib/contracts/cluster-view.js';
 import type { HostSpec, Inventory } from '../inventory/types.js';
 import { SshHost, sshForHost } from '../ssh/connection.js';
 import type { NodeAnswers } from './types.js';

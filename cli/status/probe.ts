@@ -2,7 +2,7 @@
 // shows the time spent at each hop: the workstation's SSH to that node, the node's SNMP
 // requests to the device, its writes to MariaDB and rrdcached, and the master reading back the
 // device's new last_polled.
-import type { DeviceLookup, ClusterView } from '../../agent/cluster-view/types.js';
+import type { DeviceLookup, ClusterView } from '../../lib/contracts/cluster-view.js';
 import { NmsError, UsageError } from '../../lib/errors.js';
 import { loadInventory } from '../inventory/load.js';
 import type { HostSpec, Inventory } from '../inventory/types.js';

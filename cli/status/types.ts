@@ -1,22 +1,13 @@
 // The report of `nms status` (schema `nms-status/1`, docs/status.schema.json): each node's own
 // view (nms-agent doctor), the cluster's view from the master (nms-agent cluster-status), the
 // HTTPS API through nginx, and every problem found with the next step to take.
-import type { DoctorCheck, DoctorReport } from '../../agent/doctor/doctor.js';
-import type { ClusterView } from '../../agent/cluster-view/types.js';
+import type { DoctorCheck, DoctorReport } from '../../lib/contracts/doctor.js';
+import type { ClusterView } from '../../lib/contracts/cluster-view.js';
+import type { Problem } from '../../lib/contracts/problem.js';
 
 export const STATUS_SCHEMA = 'nms-status/1';
 
 export const STATUS_EXIT = { healthy: 0, unhealthy: 1, unreachable: 4 } as const;
-
-export interface StatusProblem {
-  /** Stable name of the kind of problem (docs/status.md lists them). */
-  code: string;
-  /** What it is about: a host, a service, a poller group. */
-  subject: string;
-  message: string;
-  /** The next step to take. */
-  fix: string;
-}
 
 export interface NodeStatus {
   name: string;
@@ -61,7 +52,7 @@ export interface StatusReport {
   nodes: NodeStatus[];
   api: ApiStatus | null;
   cluster: ClusterView | null;
-  problems: StatusProblem[];
+  problems: Problem[];
 }
 
 /** What one node answered: raw material for the analysis (collect.ts → analyse.ts). */

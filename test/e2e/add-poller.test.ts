@@ -12,7 +12,7 @@ import { REPO, ensureLab, inHost, labStatus, nms } from './helpers/lab.js';
 import type { StatusReport } from '../../cli/status/types.js';
 import type { AddPollerResult } from '../../cli/pollers/add.js';
 import type { RemovePollerResult } from '../../cli/pollers/remove.js';
-import type { JsonOf } from '../../cli/run.js';
+import type { JsonOf } from '../../lib/run.js';
 
 const LAB_INV = join(REPO, 'inventories', 'lab');
 const work = mkdtempSync(join(tmpdir(), 'nms-addpoller-e2e-'));

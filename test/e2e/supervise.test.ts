@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, ensureLab, inHost, nms } from './helpers/lab.js';
 import type { StatusReport } from '../../cli/status/types.js';
-import type { DoctorReport } from '../../agent/doctor/doctor.js';
+import type { DoctorReport } from '../../lib/contracts/doctor.js';
 import { parseSupervisorState, SUPERVISOR_STATE, type SupervisorState } from '../../lib/supervisor.js';
 
 const work = mkdtempSync(join(tmpdir(), 'nms-supervise-e2e-'));

@@ -13,8 +13,8 @@ import { Redis } from 'ioredis';
 import { addDevice, logEvent, migrate, openDb, Severity, type Db } from '../../agent/db/index.js';
 import { AgentService } from '../../agent/daemon/agent.js';
 import { dryRunHandler } from '../../agent/daemon/dry-run.js';
-import { gatherClusterStatus } from '../../agent/cluster-view/gather.js';
-import type { ClusterView } from '../../agent/cluster-view/types.js';
+import { clusterStatus } from '../../agent/commands/cluster.js';
+import type { ClusterView } from '../../lib/contracts/cluster-view.js';
 import { generateAppKey } from '../../lib/crypto.js';
 import { setLogSink } from '../../lib/log.js';
 
@@ -76,7 +76,7 @@ async function waitFor(
   const end = Date.now() + ms;
   let last: ClusterView | undefined;
   while (Date.now() < end) {
-    last = await gatherClusterStatus({ envPath, timeoutMs: 2000 });
+    last = await clusterStatus({ envPath, timeoutMs: 2000 });
     if (ok(last)) return last;
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -131,7 +131,7 @@ after(async () => {
 
 describe('cluster-status against real services and agents', { timeout: 180_000 }, () => {
   it('reports no dispatcher and unserved groups before any agent runs', async () => {
-    const v = await gatherClusterStatus({ envPath: envA, timeoutMs: 2000 });
+    const v = await clusterStatus({ envPath: envA, timeoutMs: 2000 });
     assert.equal(v.schema, 'nms-agent-cluster/1');
     assert.equal(v.healthy, false);
     assert.deepEqual(
@@ -177,7 +177,7 @@ describe('cluster-status against real services and agents', { timeout: 180_000 }
 
   it('lists recent eventlog errors without calling the cluster unhealthy', async () => {
     await logEvent(db, ids[0], 'poller', 'snmp timeout on 192.0.2.1:16100', Severity.error);
-    const v = await gatherClusterStatus({ envPath: envA, timeoutMs: 2000 });
+    const v = await clusterStatus({ envPath: envA, timeoutMs: 2000 });
     assert.equal(v.errors[0]?.message, 'snmp timeout on 192.0.2.1:16100');
     assert.equal(v.errors[0]?.hostname, '192.0.2.1');
     assert.equal(v.healthy, true, JSON.stringify(v.problems));
@@ -185,11 +185,11 @@ describe('cluster-status against real services and agents', { timeout: 180_000 }
   });
 
   it('looks up one device by hostname:port, by id, and says null for an unknown one', async () => {
-    const byPort = await gatherClusterStatus({ envPath: envA, timeoutMs: 2000, device: '192.0.2.1:16101' });
+    const byPort = await clusterStatus({ envPath: envA, timeoutMs: 2000, device: '192.0.2.1:16101' });
     assert.deepEqual([byPort.device?.device_id, byPort.device?.poller_group, byPort.device?.port], [ids[1], 1, 16101]);
-    const byId = await gatherClusterStatus({ envPath: envA, timeoutMs: 2000, device: String(ids[2]) });
+    const byId = await clusterStatus({ envPath: envA, timeoutMs: 2000, device: String(ids[2]) });
     assert.equal(byId.device?.port, 16102);
-    const none = await gatherClusterStatus({ envPath: envA, timeoutMs: 2000, device: 'nope.example:161' });
+    const none = await clusterStatus({ envPath: envA, timeoutMs: 2000, device: 'nope.example:161' });
     assert.equal(none.device, null);
   });
 
@@ -217,7 +217,7 @@ describe('cluster-status against real services and agents', { timeout: 180_000 }
 
   it('says which source it could not read when memcached does not answer', async () => {
     const envBad = nodeConfig('viewer', [0], { distributed_poller_memcached_port: 1 });
-    const v = await gatherClusterStatus({ envPath: envBad, timeoutMs: 1500 });
+    const v = await clusterStatus({ envPath: envBad, timeoutMs: 1500 });
     assert.equal(v.sources.memcached.ok, false);
     assert.ok(v.sources.mariadb.ok && v.sources.redis.ok);
     const p = v.problems.find((x) => x.code === 'service_down');

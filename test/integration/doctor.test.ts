@@ -13,7 +13,7 @@ import { createServer } from 'node:net';
 import { onLogLine } from '../helpers/log-lines.js';
 import { generateAppKey } from '../../lib/crypto.js';
 import { migrate, openDb } from '../../agent/db/index.js';
-import type { DoctorReport } from '../../agent/doctor/doctor.js';
+import type { DoctorReport } from '../../lib/contracts/doctor.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const DB_NAME = `nms_doctor_${process.pid}`;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { jsonKeys } from '../../cli/run.js';
+import { jsonKeys } from '../../lib/run.js';
 import { join, resolve } from 'node:path';
 import { writeTestKey } from '../helpers/ssh-key.js';
 

@@ -14,8 +14,8 @@ import { colours, formatStatus } from '../../cli/status/format.js';
 import type { NodeAnswers, StatusReport } from '../../cli/status/types.js';
 import { analyse } from '../../agent/cluster-view/analyse.js';
 import type { ClusterFacts } from '../../agent/cluster-view/types.js';
-import type { DoctorCheck, DoctorReport } from '../../agent/doctor/doctor.js';
-import type { NodeEntry } from '../../agent/registry/registry.js';
+import type { DoctorCheck, DoctorReport } from '../../lib/contracts/doctor.js';
+import type { NodeEntry } from '../../lib/contracts/registry.js';
 
 const NOW = Date.parse('2026-11-25T17:00:00Z');
 const schema = JSON.parse(readFileSync(new URL('../../docs/status.schema.json', import.meta.url), 'utf8'));

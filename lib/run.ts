@@ -1,11 +1,11 @@
-// Runs the program and turns errors into exit codes: a user's mistake (NmsError) is one clear
-// line plus a hint; anything else is our bug, printed with its stack and a request to report it.
-// The conventions every command shares live here too: exit 2 for bad flags, NO_COLOR, a JSON
-// error object on stdout under --json, and the inventory option (-i or $NMS_INVENTORY).
-import { Command, CommanderError, Option } from 'commander';
+// The runner both entry points (`nms`, `nms-agent`, and the simulator's) share: it runs the
+// program and turns errors into exit codes. A user's mistake (NmsError) is one clear line plus a
+// hint; anything else is our bug, printed with its stack and a request to report it. The output
+// conventions every command shares live here too: exit 2 for bad flags, NO_COLOR, a JSON error
+// object on stdout under --json, snake_case keys in --json output.
+import { Command, CommanderError } from 'commander';
 import chalk from 'chalk';
-import { InventoryError, NmsError } from '../lib/errors.js';
-import { inventoryDirOf } from './inventory/load.js';
+import { InventoryError, NmsError } from './errors.js';
 
 /** no-color.org: NO_COLOR set to anything but the empty string turns colour off. */
 export function noColor(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -100,15 +100,4 @@ export function toJson(data: unknown, indent: number | undefined = 2): string {
 /** Prints a command's result: JSON when asked, otherwise through the given formatter. */
 export function output<T>(data: T, json: boolean | undefined, human: (d: T) => string): void {
   process.stdout.write(json ? toJson(data) : human(data));
-}
-
-/**
- * `-i, --inventory <dir>`, required, or $NMS_INVENTORY: no command guesses which cluster it acts
- * on (only `nms lab ...` knows the lab's). A file of the inventory stands for its directory.
- */
-export function inventoryOption(description = 'inventory directory'): Option {
-  return new Option('-i, --inventory <dir>', `${description} (or set NMS_INVENTORY)`)
-    .env('NMS_INVENTORY')
-    .makeOptionMandatory()
-    .argParser(inventoryDirOf);
 }
