@@ -4,7 +4,10 @@
 // within those few seconds would pass; the heartbeat age catches that one a moment later.
 import { readFileSync } from 'node:fs';
 
-/** true: the process runs; false: no such process, or a zombie (killed, not yet reaped); undefined: cannot tell (no /proc). */
+/**
+ * true: the process runs; false: no such process, or a zombie (killed, not yet reaped);
+ * undefined: cannot tell (no /proc).
+ */
 export function agentProcessAlive(pid: number, proc = '/proc'): boolean | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {

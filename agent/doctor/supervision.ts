@@ -45,7 +45,8 @@ export async function checkSupervision(o: SupervisionOptions = {}): Promise<Supe
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    const detail = `not supervised here (no systemd, no ${path}): the agent was not started by the deployed init script`;
+    const detail =
+      `not supervised here (no systemd, no ${path}): ` + 'the agent was not started by the deployed init script';
     return { ok: true, crashLoop: false, detail };
   }
   const s = parseSupervisorState(text);
