@@ -53,7 +53,8 @@ export function parseAgentJson<T extends { schema?: string }>(
   }
   if (parsed?.schema !== schema)
     throw new Error(
-      `${what}: answered schema ${JSON.stringify(parsed?.schema)}, expected ${schema} (agent version differs: redeploy it)`,
+      `${what}: answered schema ${JSON.stringify(parsed?.schema)}, expected ${schema} ` +
+        '(agent version differs: redeploy it)',
     );
   return parsed;
 }

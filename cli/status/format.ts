@@ -3,6 +3,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import chalk from 'chalk';
 import type { StatusReport } from './types.js';
+import type { ClusterView } from '../../lib/contracts/cluster-view.js';
 import { alertLine } from '../../lib/alerts.js';
 
 export function colours(env: NodeJS.ProcessEnv = process.env): ChalkInstance {
@@ -23,12 +24,7 @@ function table(rows: string[][], c: ChalkInstance): string[] {
 
 const stripLen = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '').length;
 
-export function formatStatus(r: StatusReport, c: ChalkInstance = colours()): string {
-  const l: string[] = [];
-  const verdict = r.healthy ? c.green('healthy') : r.exit_code === 4 ? c.red('UNREACHABLE NODE') : c.red('UNHEALTHY');
-  l.push(
-    `${c.bold('nms status')} ${r.inventory}: ${verdict} (${(r.duration_ms / 1000).toFixed(1)} s, ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'})`,
-  );
+function nodeRows(r: StatusReport, c: ChalkInstance): string[][] {
   const rows = [['host', 'address', 'roles', 'doctor', 'agent', 'groups', 'polled', 'ms']];
   for (const n of r.nodes) {
     const doctor = !n.reachable
@@ -50,33 +46,48 @@ export function formatStatus(r: StatusReport, c: ChalkInstance = colours()): str
       String(n.ms),
     ]);
   }
-  l.push(...table(rows, c));
-  const v = r.cluster;
-  if (v) {
-    const d = v.dispatcher;
-    l.push(
-      `  dispatcher ${c.cyan('*')}: ${d.poller_name ?? c.red('none')}${d.last_tick_age_ms !== null ? `, last tick ${(d.last_tick_age_ms / 1000).toFixed(0)} s ago (${d.due ?? '?'} due, ${d.queued ?? '?'} queued)` : ''}`,
-    );
-    for (const g of v.groups)
-      l.push(
-        `  group ${g.group}: ${g.devices} device${g.devices === 1 ? '' : 's'}, pollers ${g.pollers.length ? g.pollers.join(', ') : c.red('none')}${g.queue ? `, queue ${g.queue.waiting} waiting / ${g.queue.active} active` : ''}`,
-      );
-    const dv = v.devices;
-    l.push(
-      `  devices: ${dv.total} (${dv.up} up, ${dv.down ? c.yellow(`${dv.down} down`) : '0 down'}, ${dv.overdue ? c.red(`${dv.overdue} overdue`) : '0 overdue'}, ${dv.never_polled} never polled)`,
-    );
-    const alerts = v.alerts ?? [];
-    l.push(`  alerts: ${alerts.length ? c.yellow(`${alerts.length} active`) : '0 active'}`);
-    for (const a of alerts) {
-      const urgent = a.severity === 'critical' && a.state === 'alerting';
-      l.push(`    ${urgent ? c.red(alertLine(a)) : alertLine(a)}`);
-    }
-    for (const e of v.errors.slice(0, 5)) l.push(c.dim(`  event ${e.datetime ?? ''} ${e.hostname ?? ''} ${e.message}`));
+  return rows;
+}
+
+/** The cluster's shape as the master's agent sees it: dispatcher, groups, devices, alerts, events. */
+function clusterLines(v: ClusterView, c: ChalkInstance): string[] {
+  const l: string[] = [];
+  const d = v.dispatcher;
+  const tick =
+    d.last_tick_age_ms !== null
+      ? `, last tick ${(d.last_tick_age_ms / 1000).toFixed(0)} s ago (${d.due ?? '?'} due, ${d.queued ?? '?'} queued)`
+      : '';
+  l.push(`  dispatcher ${c.cyan('*')}: ${d.poller_name ?? c.red('none')}${tick}`);
+  for (const g of v.groups) {
+    const pollers = g.pollers.length ? g.pollers.join(', ') : c.red('none');
+    const queue = g.queue ? `, queue ${g.queue.waiting} waiting / ${g.queue.active} active` : '';
+    l.push(`  group ${g.group}: ${g.devices} device${g.devices === 1 ? '' : 's'}, pollers ${pollers}${queue}`);
   }
-  if (r.api)
-    l.push(
-      `  api: ${r.api.url} ${r.api.ok ? c.green(`HTTP ${r.api.http_status}`) : c.red(r.api.error ?? `HTTP ${r.api.http_status}`)} (${r.api.ms} ms)`,
-    );
+  const dv = v.devices;
+  const down = dv.down ? c.yellow(`${dv.down} down`) : '0 down';
+  const overdue = dv.overdue ? c.red(`${dv.overdue} overdue`) : '0 overdue';
+  l.push(`  devices: ${dv.total} (${dv.up} up, ${down}, ${overdue}, ${dv.never_polled} never polled)`);
+  const alerts = v.alerts ?? [];
+  l.push(`  alerts: ${alerts.length ? c.yellow(`${alerts.length} active`) : '0 active'}`);
+  for (const a of alerts) {
+    const urgent = a.severity === 'critical' && a.state === 'alerting';
+    l.push(`    ${urgent ? c.red(alertLine(a)) : alertLine(a)}`);
+  }
+  for (const e of v.errors.slice(0, 5)) l.push(c.dim(`  event ${e.datetime ?? ''} ${e.hostname ?? ''} ${e.message}`));
+  return l;
+}
+
+export function formatStatus(r: StatusReport, c: ChalkInstance = colours()): string {
+  const l: string[] = [];
+  const verdict = r.healthy ? c.green('healthy') : r.exit_code === 4 ? c.red('UNREACHABLE NODE') : c.red('UNHEALTHY');
+  const count = `${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`;
+  l.push(`${c.bold('nms status')} ${r.inventory}: ${verdict} (${(r.duration_ms / 1000).toFixed(1)} s, ${count})`);
+  l.push(...table(nodeRows(r, c), c));
+  if (r.cluster) l.push(...clusterLines(r.cluster, c));
+  if (r.api) {
+    const answer = r.api.ok ? c.green(`HTTP ${r.api.http_status}`) : c.red(r.api.error ?? `HTTP ${r.api.http_status}`);
+    l.push(`  api: ${r.api.url} ${answer} (${r.api.ms} ms)`);
+  }
   if (r.problems.length) {
     l.push(c.bold('problems:'));
     for (const p of r.problems) {

@@ -58,14 +58,93 @@ export function pollersOf(inv: Inventory, group: number): HostSpec[] {
   return inv.hosts.filter((h) => h.roles.includes('poller') && h.agent.distributed_poller_group.includes(group));
 }
 
-export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
-  const inv = await loadInventory(o.inventory);
+/** The runs `nms-agent poll --json` printed in order (a discovery first when the device never had one). */
+function parseRuns(stdout: string): Array<Record<string, unknown>> | null {
+  try {
+    const parsed = JSON.parse(stdout) as unknown;
+    return (Array.isArray(parsed) ? parsed : [parsed]) as Array<Record<string, unknown>>;
+  } catch {
+    return null;
+  }
+}
+
+/** The hops of one agent run: SNMP to the device, then writes to MariaDB and (polls) rrdcached. */
+function runHops(node: string, device: DeviceLookup, run: Record<string, unknown>): ProbeHop[] {
+  const kind = String(run.kind ?? 'poll');
+  const modules = (Array.isArray(run.modules) ? run.modules : []) as ModuleTimes[];
+  const sum = (k: keyof ModuleTimes) =>
+    Math.round(modules.reduce((acc, x) => acc + (typeof x[k] === 'number' ? (x[k] as number) : 0), 0));
+  const up = run.status === 'up';
+  const hops: ProbeHop[] = [
+    {
+      from: node,
+      to: `${device.hostname}:${device.port}`,
+      what: `${kind}: SNMP (${run.snmpRequests ?? '?'} requests)`,
+      ms: sum('snmpMs'),
+      ok: up,
+      ...(up ? {} : { detail: String(run.error ?? run.status) }),
+    },
+    { from: node, to: 'mariadb', what: `${kind}: write device and entities`, ms: sum('dbMs'), ok: true },
+  ];
+  const rrd = run.rrd as { errors?: number; sent?: number } | undefined;
+  if (kind === 'poll')
+    hops.push({
+      from: node,
+      to: 'rrdcached',
+      what: `${kind}: write RRD updates${rrd?.sent !== undefined ? ` (${rrd.sent} commands)` : ''}`,
+      ms: sum('rrdMs'),
+      ok: !rrd?.errors,
+      ...(rrd?.errors ? { detail: `${rrd.errors} refused` } : {}),
+    });
+  return hops;
+}
+
+/** Runs `nms-agent poll` for the device on `node`; its runs and the hops they took. */
+async function pollOn(ssh: SshHost, node: string, device: DeviceLookup) {
+  const t = Date.now();
+  const r = await ssh.run(`${AGENT_CMD} poll ${device.device_id} --json </dev/null`);
+  const cmdMs = Date.now() - t;
+  const runs = parseRuns(r.stdout);
+  if (!runs || runs.length === 0) {
+    const detail = (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ') || `exit ${r.code}`;
+    const to = `${device.hostname}:${device.port}`;
+    return { runs, hops: [{ from: node, to, what: 'nms-agent poll', ms: cmdMs, ok: false, detail }] };
+  }
+  const seconds = runs.reduce((s, x) => s + (typeof x.seconds === 'number' ? x.seconds : 0), 0);
+  const start: ProbeHop = {
+    from: node,
+    to: 'nms-agent',
+    what: 'agent start (node runtime, config, connections)',
+    ms: Math.max(0, cmdMs - Math.round(seconds * 1000)),
+    ok: true,
+  };
+  return { runs, hops: [start, ...runs.flatMap((run) => runHops(node, device, run))] };
+}
+
+/** The device to probe: named, or the inventory's first. */
+function deviceRef(inv: Inventory, given: string | undefined): string {
   const first = inv.devices[0];
-  const ref = o.device ?? (first ? `${first.hostname}:${first.port}` : undefined);
+  const ref = given ?? (first ? `${first.hostname}:${first.port}` : undefined);
   if (!ref)
     throw new UsageError(`the inventory ${inv.name} has no devices to probe`, {
       hint: 'name one: `nms status --probe HOST[:PORT]`, or add one with `nms device add`',
     });
+  return ref;
+}
+
+/** The node to poll from: one that serves the device's group, not the master when another does. */
+function pollingNode(inv: Inventory, master: HostSpec, device: DeviceLookup): HostSpec {
+  const candidates = pollersOf(inv, device.poller_group);
+  if (!candidates.length)
+    throw new NmsError(`no host in the inventory serves poller group ${device.poller_group}`, {
+      hint: `add one: \`nms add-poller NAME --address ADDR --group ${device.poller_group}\``,
+    });
+  return candidates.find((h) => h.name !== master.name) ?? candidates[0];
+}
+
+export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
+  const inv = await loadInventory(o.inventory);
+  const ref = deviceRef(inv, o.device);
   const master = masterOf(inv);
   const hops: ProbeHop[] = [];
   const t0 = Date.now();
@@ -88,115 +167,41 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
       throw new UsageError(`no device ${JSON.stringify(ref)} in the cluster's database`, {
         hint: "list them with `nms device list`; deploy adds the inventory's devices",
       });
-    hops.push({
-      from: master.name,
-      to: 'mariadb',
-      what: `look up device ${device.device_id}`,
-      ms: Date.now() - t,
-      ok: true,
-    });
-    const candidates = pollersOf(inv, device.poller_group);
-    if (!candidates.length)
-      throw new NmsError(`no host in the inventory serves poller group ${device.poller_group}`, {
-        hint: `add one: \`nms add-poller NAME --address ADDR --group ${device.poller_group}\``,
-      });
-    const node = candidates.find((h) => h.name !== master.name) ?? candidates[0];
-    const n = await connect(node);
-    t = Date.now();
-    const r = await n.run(`${AGENT_CMD} poll ${device.device_id} --json </dev/null`);
-    const cmdMs = Date.now() - t;
-    let runs: Array<Record<string, unknown>> | null = null;
-    try {
-      const parsed = JSON.parse(r.stdout) as unknown;
-      // `nms-agent poll --json` prints its runs in order: a discovery first when the device never had one
-      runs = (Array.isArray(parsed) ? parsed : [parsed]) as Array<Record<string, unknown>>;
-    } catch {
-      runs = null;
-    }
-    if (!runs || runs.length === 0) {
-      hops.push({
-        from: node.name,
-        to: `${device.hostname}:${device.port}`,
-        what: 'nms-agent poll',
-        ms: cmdMs,
-        ok: false,
-        detail: (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ') || `exit ${r.code}`,
-      });
-    } else {
-      const seconds = runs.reduce((s, x) => s + (typeof x.seconds === 'number' ? x.seconds : 0), 0);
-      hops.push({
-        from: node.name,
-        to: 'nms-agent',
-        what: 'agent start (node runtime, config, connections)',
-        ms: Math.max(0, cmdMs - Math.round(seconds * 1000)),
-        ok: true,
-      });
-      for (const run of runs) {
-        const kind = String(run.kind ?? 'poll');
-        const modules = (Array.isArray(run.modules) ? run.modules : []) as ModuleTimes[];
-        const sum = (k: keyof ModuleTimes) =>
-          Math.round(modules.reduce((acc, x) => acc + (typeof x[k] === 'number' ? (x[k] as number) : 0), 0));
-        const up = run.status === 'up';
-        hops.push({
-          from: node.name,
-          to: `${device.hostname}:${device.port}`,
-          what: `${kind}: SNMP (${run.snmpRequests ?? '?'} requests)`,
-          ms: sum('snmpMs'),
-          ok: up,
-          ...(up ? {} : { detail: String(run.error ?? run.status) }),
-        });
-        hops.push({
-          from: node.name,
-          to: 'mariadb',
-          what: `${kind}: write device and entities`,
-          ms: sum('dbMs'),
-          ok: true,
-        });
-        const rrd = run.rrd as { errors?: number; sent?: number } | undefined;
-        if (kind === 'poll')
-          hops.push({
-            from: node.name,
-            to: 'rrdcached',
-            what: `${kind}: write RRD updates${rrd?.sent !== undefined ? ` (${rrd.sent} commands)` : ''}`,
-            ms: sum('rrdMs'),
-            ok: !rrd?.errors,
-            ...(rrd?.errors ? { detail: `${rrd.errors} refused` } : {}),
-          });
-      }
-    }
+    const what = `look up device ${device.device_id}`;
+    hops.push({ from: master.name, to: 'mariadb', what, ms: Date.now() - t, ok: true });
+    const node = pollingNode(inv, master, device);
+    const polled = await pollOn(await connect(node), node.name, device);
+    hops.push(...polled.hops);
     t = Date.now();
     const after = await lookup(m, String(device.device_id));
     const fresh = !!after?.last_polled && (!device.last_polled || after.last_polled !== device.last_polled);
+    const detail = after?.last_polled ?? 'never polled';
     hops.push({
       from: master.name,
       to: 'mariadb',
       what: 'read back last_polled',
       ms: Date.now() - t,
       ok: fresh,
-      detail: after?.last_polled ?? 'never polled',
+      detail,
     });
-    return {
-      schema: PROBE_SCHEMA,
-      ok: hops.every((h) => h.ok),
-      device,
-      node: node.name,
-      hops,
-      total_ms: Date.now() - t0,
-      runs,
-    };
+    const ok = hops.every((h) => h.ok);
+    return { schema: PROBE_SCHEMA, ok, device, node: node.name, hops, total_ms: Date.now() - t0, runs: polled.runs };
   } finally {
     for (const c of conns.values()) c.close();
   }
 }
 
 export function formatProbe(p: ProbeReport): string {
+  const d = p.device;
   const l = [
-    `probe of ${p.device.hostname}:${p.device.port} (device ${p.device.device_id}, group ${p.device.poller_group}) from ${p.node}: ${p.ok ? 'ok' : 'FAILED'} in ${p.total_ms} ms`,
+    `probe of ${d.hostname}:${d.port} (device ${d.device_id}, group ${d.poller_group}) from ${p.node}: ` +
+      `${p.ok ? 'ok' : 'FAILED'} in ${p.total_ms} ms`,
   ];
   const w = Math.max(...p.hops.map((h) => `${h.from} → ${h.to}`.length));
-  for (const h of p.hops)
-    l.push(
-      `  ${h.ok ? 'ok  ' : 'FAIL'} ${`${h.from} → ${h.to}`.padEnd(w)}  ${String(h.ms).padStart(6)} ms  ${h.what}${h.detail ? `: ${h.detail}` : ''}`,
-    );
+  for (const h of p.hops) {
+    const where = `${h.from} → ${h.to}`.padEnd(w);
+    const what = `${h.what}${h.detail ? `: ${h.detail}` : ''}`;
+    l.push(`  ${h.ok ? 'ok  ' : 'FAIL'} ${where}  ${String(h.ms).padStart(6)} ms  ${what}`);
+  }
   return l.join('\n') + '\n';
 }

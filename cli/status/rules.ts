@@ -101,15 +101,15 @@ function serviceProblems(ctx: StatusContext, check: string, role: MasterService)
       },
     ];
   }
-  return failing.map((x) => ({
-    code: 'service_unreachable',
-    subject: `${check}@${x.node}`,
-    message: `${x.node} cannot reach ${check} on ${host.name}: ${x.c.detail}`,
-    fix: `${x.c.fix ?? ''}; ${ctx.deploy(`${host.name},${x.node}`)} rewrites its settings, grants and the firewall`.replace(
-      /^; /,
-      '',
-    ),
-  }));
+  return failing.map((x) => {
+    const redeploy = `${ctx.deploy(`${host.name},${x.node}`)} rewrites its settings, grants and the firewall`;
+    return {
+      code: 'service_unreachable',
+      subject: `${check}@${x.node}`,
+      message: `${x.node} cannot reach ${check} on ${host.name}: ${x.c.detail}`,
+      fix: `${x.c.fix ?? ''}; ${redeploy}`.replace(/^; /, ''),
+    };
+  });
 }
 
 const services: StatusRule = (ctx) =>
