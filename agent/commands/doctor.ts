@@ -7,7 +7,8 @@ export function register(program: Command): void {
   program
     .command('doctor')
     .description(
-      "check this node: configuration, APP_KEY, Redis/memcached/MariaDB/rrdcached from here, clock skew, the agent's heartbeat",
+      'check this node: configuration, APP_KEY, Redis/memcached/MariaDB/rrdcached from here, clock skew, ' +
+        "the agent's heartbeat",
     )
     .option('--json', 'print the report as JSON (schema nms-agent-doctor/1, read by `nms status`)')
     .option('--timeout <ms>', 'per-check timeout', (v) => Number(v), 3000)

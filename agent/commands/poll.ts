@@ -44,15 +44,20 @@ export async function runDeviceCommand(
 }
 
 export function formatRun(r: RunResult): string {
-  const head = `${r.kind} of device ${r.deviceId} (${r.hostname}): ${r.status}${r.reason ? ` (${r.reason})` : ''} in ${r.seconds.toFixed(2)} s, ${r.snmpRequests} SNMP requests\n`;
+  const status = `${r.status}${r.reason ? ` (${r.reason})` : ''}`;
+  const head =
+    `${r.kind} of device ${r.deviceId} (${r.hostname}): ${status} in ${r.seconds.toFixed(2)} s, ` +
+    `${r.snmpRequests} SNMP requests\n`;
   const lines = r.modules.map((m) => {
     const t = [m.snmpMs && `snmp ${m.snmpMs} ms`, m.dbMs && `db ${m.dbMs} ms`, m.rrdMs && `rrd ${m.rrdMs} ms`]
       .filter(Boolean)
       .join(', ');
-    return `  ${m.module.padEnd(11)} ${m.status.padEnd(7)} ${String(m.items).padStart(5)} ${m.module === 'rrd' ? 'files' : 'items'}  ${t}${m.error ? `  ${m.error}` : ''}\n`;
+    const items = `${String(m.items).padStart(5)} ${m.module === 'rrd' ? 'files' : 'items'}`;
+    return `  ${m.module.padEnd(11)} ${m.status.padEnd(7)} ${items}  ${t}${m.error ? `  ${m.error}` : ''}\n`;
   });
   const rrd = r.rrd
-    ? `  rrd: ${r.rrd.sent} commands sent, ${r.rrd.spooled} spooled, ${r.rrd.dropped} dropped, ${r.rrd.errors} refused\n`
+    ? `  rrd: ${r.rrd.sent} commands sent, ${r.rrd.spooled} spooled, ${r.rrd.dropped} dropped, ` +
+      `${r.rrd.errors} refused\n`
     : '';
   return (
     head +
@@ -87,7 +92,8 @@ export function register(program: Command): void {
       )
       .addHelpText(
         'after',
-        `\nThe device is a device_id or a hostname.\nExamples:\n  nms-agent ${kind} 12\n  nms-agent ${kind} core-sw1.example.net --json\n`,
+        '\nThe device is a device_id or a hostname.\nExamples:\n' +
+          `  nms-agent ${kind} 12\n  nms-agent ${kind} core-sw1.example.net --json\n`,
       )
       .action(async (device: string, o: { json?: boolean; deadline?: number }, cmd: Command) => {
         const results = await runDeviceCommand(kind, device, {

@@ -143,6 +143,12 @@ export function register(program: Command): void {
   const device = program
     .command('device')
     .description('Add, list or remove devices in <inventory>/devices.yaml (the inventory stays the source of truth)');
+  registerAdd(device);
+  registerList(device);
+  registerRemove(device);
+}
+
+function registerAdd(device: Command): void {
   device
     .command('add <hostname>')
     .description('add a device to devices.yaml (validated; undone if the inventory would not validate)')
@@ -191,6 +197,17 @@ Examples:
         );
       },
     );
+}
+
+function formatList(l: Awaited<ReturnType<typeof deviceList>>): string {
+  if (l.length === 0) return 'no devices (add one with `nms device add`)\n';
+  const row = (d: (typeof l)[number]) =>
+    `${d.hostname.padEnd(18)}  ${String(d.port).padEnd(5)}  ${String(d.poller_group).padEnd(5)}  ${d.version}`;
+  const head = 'hostname            port   group  snmp';
+  return [head, ...l.map(row)].join('\n') + `\n${l.length} device${l.length === 1 ? '' : 's'}\n`;
+}
+
+function registerList(device: Command): void {
   device
     .command('list')
     .description('list the devices of the inventory (no secrets)')
@@ -202,18 +219,11 @@ Examples:
     )
     .action(async (o: { inventory: string; json?: boolean }) => {
       const list = await deviceList(o.inventory);
-      output(list, o.json, (l) =>
-        l.length === 0
-          ? 'no devices (add one with `nms device add`)\n'
-          : [
-              'hostname            port   group  snmp',
-              ...l.map(
-                (d) =>
-                  `${d.hostname.padEnd(18)}  ${String(d.port).padEnd(5)}  ${String(d.poller_group).padEnd(5)}  ${d.version}`,
-              ),
-            ].join('\n') + `\n${l.length} device${l.length === 1 ? '' : 's'}\n`,
-      );
+      output(list, o.json, formatList);
     });
+}
+
+function registerRemove(device: Command): void {
   device
     .command('remove <hostname>')
     .description('remove a device (every port of that hostname unless --port is given)')
@@ -222,7 +232,8 @@ Examples:
     .option('--deploy', 'remove it from the database now (deploy of the database host with --prune)')
     .addHelpText(
       'after',
-      '\nExamples:\n  nms device remove 198.19.0.21 -i inventories/lab\n  nms device remove sw1.example.net -i inventories/prod --deploy',
+      '\nExamples:\n  nms device remove 198.19.0.21 -i inventories/lab\n' +
+        '  nms device remove sw1.example.net -i inventories/prod --deploy',
     )
     .action(async (hostname: string, o: { inventory: string; port?: number; deploy?: boolean }) => {
       const n = await deviceRemove({ inventory: o.inventory, hostname, port: o.port });

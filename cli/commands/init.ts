@@ -148,7 +148,8 @@ function pollerFlags(list: string[], preset: Map<string, unknown>): void {
 export function parsePollerSpec(spec: string): { name: string; address: string; groups?: string; roles?: string } {
   const bad = (): UsageError =>
     new UsageError(
-      `--poller ${spec}: expected NAME=ADDRESS[:GROUPS[:ROLES]], e.g. nms83=192.0.2.83:0,1:poller,discovery or nms83=[2001:db8::83]:0,1`,
+      `--poller ${spec}: expected NAME=ADDRESS[:GROUPS[:ROLES]], ` +
+        'e.g. nms83=192.0.2.83:0,1:poller,discovery or nms83=[2001:db8::83]:0,1',
     );
   const eq = spec.indexOf('=');
   if (eq < 1) throw bad();
@@ -255,7 +256,9 @@ Examples:
         r,
         o.json,
         (x) =>
-          `wrote ${x.dir}/ (hosts.yaml; secrets.yaml mode 0600${x.keptSecrets ? ', existing secrets kept' : ', fresh secrets'})\n${formatSummary(x.summary)}next: nms deploy -i ${x.dir}\n`,
+          `wrote ${x.dir}/ (hosts.yaml; secrets.yaml mode 0600` +
+          `${x.keptSecrets ? ', existing secrets kept' : ', fresh secrets'})\n` +
+          `${formatSummary(x.summary)}next: nms deploy -i ${x.dir}\n`,
       );
     });
 }

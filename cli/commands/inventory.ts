@@ -68,9 +68,9 @@ export function formatSummary(s: InventorySummary): string {
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
   lines.push(`  services: ${svc}`);
-  lines.push(
-    `  poller groups: ${s.poller_groups.map((g) => `${g.group} (${g.pollers.join(', ') || 'no poller'}; ${g.devices} device${g.devices === 1 ? '' : 's'})`).join(', ') || 'none'}`,
-  );
+  const group = (g: (typeof s.poller_groups)[number]) =>
+    `${g.group} (${g.pollers.join(', ') || 'no poller'}; ${g.devices} device${g.devices === 1 ? '' : 's'})`;
+  lines.push(`  poller groups: ${s.poller_groups.map(group).join(', ') || 'none'}`);
   lines.push(`  devices: ${s.devices}`);
   lines.push(`  tls: ${s.tls}, firewall: ${s.firewall ? 'on' : 'off'}`);
   return lines.join('\n') + '\n';

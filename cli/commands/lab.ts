@@ -54,18 +54,21 @@ function count(value: string, name: string): number {
 }
 
 function upText(r: LabUpResult): string {
+  const c = r.cleaned;
+  const last = deviceAddress(Math.max(0, r.simulator.devices - 1));
   const lines = [
     r.already
       ? `The lab is already up (${r.pollers} pollers, ${r.devices} devices).`
       : `The lab is up in ${r.seconds} s: ${r.hosts.map((h) => `${h.name} ${h.address}`).join(', ')}.`,
-    ...(r.cleaned.processes.length + r.cleaned.netns.length + r.cleaned.links.length + r.cleaned.mounts.length > 0
+    ...(c.processes.length + c.netns.length + c.links.length + c.mounts.length > 0
       ? [
-          `Removed first what an earlier lab left: ${r.cleaned.processes.length} processes, ${r.cleaned.netns.length} namespaces, ${r.cleaned.links.length} links, ${r.cleaned.mounts.length} mounts.`,
+          `Removed first what an earlier lab left: ${c.processes.length} processes, ` +
+            `${c.netns.length} namespaces, ${c.links.length} links, ${c.mounts.length} mounts.`,
         ]
       : []),
     `Inventory: ${r.inventory}`,
     r.simulator.running
-      ? `Simulated devices: ${r.simulator.devices}, ${deviceAddress(0)}..${deviceAddress(Math.max(0, r.simulator.devices - 1))} udp 161`
+      ? `Simulated devices: ${r.simulator.devices}, ${deviceAddress(0)}..${last} udp 161`
       : `Simulated devices: none${r.simulator.note ? ` (${r.simulator.note})` : ''}`,
     'Next: nms lab status · nms lab exec master -- hostname · nms lab down',
   ];
@@ -80,15 +83,18 @@ function statusText(s: LabStatus): string {
       ? `The lab is down but left ${stray} things behind (run \`nms lab down\` to remove them).\n`
       : 'The lab is down.\n';
   }
-  const rows = s.hosts.map(
-    (h) =>
-      `  ${h.name.padEnd(10)} ${h.address.padEnd(14)} ${h.running ? 'running' : 'STOPPED'}  ssh ${h.ssh ? 'ok' : 'NO ANSWER'}`,
-  );
+  const rows = s.hosts.map((h) => {
+    const ssh = `ssh ${h.ssh ? 'ok' : 'NO ANSWER'}`;
+    return `  ${h.name.padEnd(10)} ${h.address.padEnd(14)} ${h.running ? 'running' : 'STOPPED'}  ${ssh}`;
+  });
+  const mib = (kib: number | undefined) => Math.round((kib ?? 0) / 1024);
   const sim = s.simulator
-    ? `  simulator: ${s.simulator.running ? 'running' : 'STOPPED'}, ${s.simulator.devices} devices, ${Math.round((s.simulator.rssKiB ?? 0) / 1024)} MiB`
+    ? `  simulator: ${s.simulator.running ? 'running' : 'STOPPED'}, ${s.simulator.devices} devices, ` +
+      `${mib(s.simulator.rssKiB)} MiB`
     : '  simulator: not started';
+  const health = s.healthy ? 'up and healthy' : 'up but NOT healthy';
   return [
-    `The lab is ${s.healthy ? 'up and healthy' : 'up but NOT healthy'} (${s.pollers} pollers, ${s.devices} devices, ${Math.round(s.rssKiB / 1024)} MiB resident).`,
+    `The lab is ${health} (${s.pollers} pollers, ${s.devices} devices, ${mib(s.rssKiB)} MiB resident).`,
     ...rows,
     sim,
     `  inventory: ${s.inventory}   key: ${s.keyPath}`,
@@ -114,7 +120,20 @@ Examples:
   nms lab remove-host poller9
   nms lab down                        remove every namespace, link, mount and process`,
     );
+  registerLifecycle(lab);
+  registerHosts(lab);
+  registerDevice(lab);
+  lab
+    .command('exec <host> <command...>')
+    .description('run a command inside a lab host; its exit code is passed through')
+    .usage('<host> -- <command...>')
+    .action(async (host: string, argv: string[]) => {
+      process.exitCode = await labExec(host, argv);
+    });
+}
 
+/** up, status, down. */
+function registerLifecycle(lab: Command): void {
   lab
     .command('up')
     .description('build the lab (harmless when it is up; cleans what a crashed lab left)')
@@ -152,13 +171,21 @@ Examples:
     .option('--json', 'print the result as JSON')
     .action(async (opts: { json?: boolean }) => {
       const r = await labDown();
-      output(r, opts.json, (d) =>
-        d.removed
-          ? `The lab is down: stopped ${d.found.processes.length} processes, removed ${d.found.netns.length} namespaces, ${d.found.links.length} links, ${d.found.mounts.length} mounts.\n`
-          : 'The lab was not up: nothing to remove.\n',
-      );
+      output(r, opts.json, downText);
     });
+}
 
+function downText(d: Awaited<ReturnType<typeof labDown>>): string {
+  if (!d.removed) return 'The lab was not up: nothing to remove.\n';
+  const f = d.found;
+  return (
+    `The lab is down: stopped ${f.processes.length} processes, removed ${f.netns.length} namespaces, ` +
+    `${f.links.length} links, ${f.mounts.length} mounts.\n`
+  );
+}
+
+/** add-host, remove-host: hosts outside the inventory. */
+function registerHosts(lab: Command): void {
   lab
     .command('add-host <name>')
     .description('add a host that is not in the inventory (for add-poller and firewall tests)')
@@ -183,7 +210,9 @@ Examples:
         (d) => `Host ${d.removed} is gone (${d.processes} processes stopped).\n`,
       );
     });
+}
 
+function registerDevice(lab: Command): void {
   lab
     .command('device <action> [devices...]')
     .description('cut simulated devices off (down: no ICMP/SNMP; snmp-down: no SNMP) or back (up, snmp-up); list')
@@ -213,13 +242,5 @@ Examples:
           '',
         ].join('\n'),
       );
-    });
-
-  lab
-    .command('exec <host> <command...>')
-    .description('run a command inside a lab host; its exit code is passed through')
-    .usage('<host> -- <command...>')
-    .action(async (host: string, argv: string[]) => {
-      process.exitCode = await labExec(host, argv);
     });
 }

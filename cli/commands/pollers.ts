@@ -32,23 +32,67 @@ const progress = (json?: boolean) => (m: string) => process.stderr.write(json ? 
 
 function formatAdded(r: AddPollerResult): string {
   const w = r.wait;
+  const s = (ms: number | null | undefined) => ((ms ?? 0) / 1000).toFixed(1);
+  const jobs = (n: number | null) => `${n} job${n === 1 ? '' : 's'} done`;
   const tail = !w
     ? 'not waiting for its agent (--no-wait): check with `nms status`'
     : w.stage === 'polling'
-      ? `registered after ${((w.registeredAfterMs ?? 0) / 1000).toFixed(1)} s and polling (first device after ${((w.pollingAfterMs ?? 0) / 1000).toFixed(1)} s, ${w.jobsOk} job${w.jobsOk === 1 ? '' : 's'} done)`
-      : `registered after ${((w.registeredAfterMs ?? 0) / 1000).toFixed(1)} s; its groups have no devices yet`;
+      ? `registered after ${s(w.registeredAfterMs)} s and polling ` +
+        `(first device after ${s(w.pollingAfterMs)} s, ${jobs(w.jobsOk)})`
+      : `registered after ${s(w.registeredAfterMs)} s; its groups have no devices yet`;
   return `${r.name} (${r.address}) joined the cluster serving group ${r.groups.join(',')}: ${tail}\n`;
 }
 
 function formatRemoved(r: RemovePollerResult): string {
-  const l = [
-    `${r.name} removed from the cluster${r.agentRemoved ? ' (agent drained, stopped and removed)' : ''}${r.accountDropped ? '; its database account dropped' : ''}`,
-  ];
+  const agent = r.agentRemoved ? ' (agent drained, stopped and removed)' : '';
+  const l = [`${r.name} removed from the cluster${agent}${r.accountDropped ? '; its database account dropped' : ''}`];
   for (const w of r.warnings) l.push(`warning: ${w}`);
   return l.join('\n') + '\n';
 }
 
 export function register(program: Command): void {
+  registerAdd(program);
+  registerRemove(program);
+}
+
+interface AddFlags {
+  address: string;
+  inventory: string;
+  group: number[];
+  roles: string;
+  sshUser?: string;
+  sshPort?: number;
+  sshKey?: string;
+  wait: boolean;
+  timeout?: number;
+  strictHostKeys?: boolean;
+  json?: boolean;
+}
+
+async function add(name: string, o: AddFlags): Promise<void> {
+  if (o.timeout !== undefined && (!Number.isFinite(o.timeout) || o.timeout <= 0))
+    throw new UsageError('--timeout must be a positive number of seconds');
+  const r = await addPoller({
+    inventory: o.inventory,
+    name,
+    address: o.address,
+    groups: o.group,
+    roles: o.roles
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean) as Role[],
+    sshUser: o.sshUser,
+    sshPort: o.sshPort,
+    sshKey: o.sshKey,
+    noWait: !o.wait,
+    waitTimeoutMs: o.timeout !== undefined ? o.timeout * 1000 : undefined,
+    strictHostKeys: o.strictHostKeys,
+    onProgress: progress(o.json),
+  });
+  output(r, o.json, formatAdded);
+}
+
+function registerAdd(program: Command): void {
   program
     .command('add-poller <name>')
     .description(
@@ -77,50 +121,15 @@ Examples:
   nms lab add-host poller3 && nms add-poller poller3 --address 198.18.0.50 --group 0,1 -i inventories/lab
   nms add-poller nms85 --address 10.0.0.85 --group 2 --ssh-user admin -i inventories/prod`,
     )
-    .action(
-      async (
-        name: string,
-        o: {
-          address: string;
-          inventory: string;
-          group: number[];
-          roles: string;
-          sshUser?: string;
-          sshPort?: number;
-          sshKey?: string;
-          wait: boolean;
-          timeout?: number;
-          strictHostKeys?: boolean;
-          json?: boolean;
-        },
-      ) => {
-        if (o.timeout !== undefined && (!Number.isFinite(o.timeout) || o.timeout <= 0))
-          throw new UsageError('--timeout must be a positive number of seconds');
-        const r = await addPoller({
-          inventory: o.inventory,
-          name,
-          address: o.address,
-          groups: o.group,
-          roles: o.roles
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean) as Role[],
-          sshUser: o.sshUser,
-          sshPort: o.sshPort,
-          sshKey: o.sshKey,
-          noWait: !o.wait,
-          waitTimeoutMs: o.timeout !== undefined ? o.timeout * 1000 : undefined,
-          strictHostKeys: o.strictHostKeys,
-          onProgress: progress(o.json),
-        });
-        output(r, o.json, formatAdded);
-      },
-    );
+    .action(add);
+}
 
+function registerRemove(program: Command): void {
   program
     .command('remove-poller <name>')
     .description(
-      'Remove a poller: drain and remove its agent, revoke its database account and firewall rule, update the inventory',
+      'Remove a poller: drain and remove its agent, revoke its database account and firewall rule, ' +
+        'update the inventory',
     )
     .addOption(inventoryOption())
     .option(

@@ -28,7 +28,8 @@ export function register(program: Command): void {
   program
     .command('status')
     .description(
-      'Check the whole cluster: every node (nms-agent doctor), the cluster from the master, the HTTPS API; each problem with its fix',
+      'Check the whole cluster: every node (nms-agent doctor), the cluster from the master, the HTTPS API; ' +
+        'each problem with its fix',
     )
     .addOption(inventoryOption())
     .option('--json', 'print the report as JSON (schema nms-status/1, docs/status.schema.json)')
