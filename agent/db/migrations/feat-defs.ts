@@ -1,7 +1,7 @@
 // Migrations 10-19 (OS definitions and device modules, issue 12), with LibreNMS's names:
 // the device's OS fields, mempools (memory moves out of storage), state sensors and their
 // translations, sensor limits and the per-device module switches (devices_attribs).
-import type { Migration } from '../schema.js';
+import type { Migration } from './migration.js';
 
 const TABLE_OPTS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci';
 
