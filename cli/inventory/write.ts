@@ -15,10 +15,10 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Document, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import { generateAppKey, generateSecret } from '../../lib/crypto.js';
 import { UsageError } from '../../lib/errors.js';
+import { repoRoot } from '../../lib/repo-root.js';
 import { DEVICES_FILE, HOSTS_FILE, SECRETS_FILE, type RawDevice, type RawHost, type RawHostsFile } from './load.js';
 import type { Secrets } from './types.js';
 
@@ -51,16 +51,8 @@ export function writeFileAtomic(file: string, text: string, mode = 0o644): void 
 
 /** The `$schema` comment for YAML files in `dir`, pointing at docs/inventory.schema.json. */
 export function schemaComment(dir: string): string {
-  let here = dirname(fileURLToPath(import.meta.url));
-  let schema = 'docs/inventory.schema.json';
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(here, 'docs', 'inventory.schema.json');
-    if (existsSync(candidate)) {
-      schema = relative(resolve(dir), candidate);
-      break;
-    }
-    here = dirname(here);
-  }
+  const file = join(repoRoot(), 'docs', 'inventory.schema.json');
+  const schema = existsSync(file) ? relative(resolve(dir), file) : 'docs/inventory.schema.json';
   return ` yaml-language-server: $schema=${schema}`;
 }
 
