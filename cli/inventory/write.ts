@@ -57,7 +57,8 @@ export function schemaComment(dir: string): string {
 }
 
 const SECRETS_HEADER =
-  " Secrets of this cluster: keep this file mode 0600 and out of version control.\n nms never prints these values. Lose app_key and devices' stored credentials cannot be read.";
+  ' Secrets of this cluster: keep this file mode 0600 and out of version control.\n' +
+  " nms never prints these values. Lose app_key and devices' stored credentials cannot be read.";
 
 export function writeSecrets(dir: string, secrets: Secrets): void {
   const doc = new Document(secrets);
