@@ -1,14 +1,34 @@
 // Client for rrdcached's line protocol over TCP or a unix socket, shared by the agent (writes)
 // and the CLI (doctor/status checks). Commands are pipelined: each is written at once and
 // replies are matched in order. A lost connection fails what was in flight with
-// RrdcachedUnavailableError and the next command reconnects.
+// RrdcachedUnavailableError and the next command reconnects. The protocol itself (formats,
+// reply parsing, error kinds) is in rrdcached-protocol.ts.
 //
-// Protocol: every reply starts `<n> <message>`; n < 0 is an error, n >= 0 lines follow.
-// BATCH answers `0 Go ahead` and, after the closing `.`, `<k> errors` plus k lines.
 // UPDATE takes absolute timestamps only, and rrdcached accepts a wrong number of values,
 // failing later in its own log: the value count is checked here against the file's DS count.
 import { connect, type Socket } from 'node:net';
 import { RrdError } from './errors.js';
+import {
+  checkPath,
+  formatCreate,
+  formatUpdate,
+  parseAddress,
+  parseBatchErrors,
+  parseFetch,
+  parseInfoDsCount,
+  parseStats,
+  parseStatusLine,
+  replyError,
+  RrdcachedError,
+  RrdcachedUnavailableError,
+  type RrdBatchResult,
+  type RrdCreateSpec,
+  type RrdFetchResult,
+  type RrdReply,
+  type RrdUpdate,
+} from './rrdcached-protocol.js';
+
+export * from './rrdcached-protocol.js';
 
 export interface RrdcachedClientOptions {
   /** `host:port`, `unix:/path` or `/path`. Default `127.0.0.1:42217`. */
@@ -33,50 +53,6 @@ export const DEFAULT_RRDCACHED_CLIENT_OPTIONS: Required<RrdcachedClientOptions> 
   maxBatchCommands: 20000,
   maxKnownFiles: 10000,
 };
-
-/** rrdcached could not be reached or the connection broke: the caller may spool and retry. */
-export class RrdcachedUnavailableError extends RrdError {}
-
-/** One reply: status (< 0 error), its message and the lines that followed. */
-export interface RrdReply {
-  status: number;
-  message: string;
-  lines: string[];
-}
-
-export interface RrdCreateSpec {
-  /** Step in seconds. */
-  step: number;
-  /** Start time (seconds since the epoch); the first update must be later. Default now − 10 s. */
-  start?: number;
-  /** Fail instead of replacing an existing file. Default true. */
-  noOverwrite?: boolean;
-  /** `DS:name:TYPE:heartbeat:min:max` strings. */
-  ds: string[];
-  /** `RRA:CF:xff:steps:rows` strings. */
-  rra: string[];
-}
-
-export interface RrdUpdate {
-  path: string;
-  /** Seconds since the epoch, fractions allowed (absolute: `N:` is rejected by rrdcached). */
-  time: number;
-  /** One value per DS; null is unknown. */
-  values: (number | bigint | null)[];
-}
-
-export interface RrdBatchResult {
-  sent: number;
-  /** Per-command failures reported by rrdcached: index into the commands sent. */
-  errors: { index: number; message: string }[];
-}
-
-export interface RrdFetchResult {
-  start: number;
-  step: number;
-  ds: string[];
-  rows: { time: number; values: (number | null)[] }[];
-}
 
 interface Pending {
   resolve: (r: RrdReply) => void;
@@ -141,20 +117,12 @@ export class RrdcachedClient {
 
   /** STATS as numbers: QueueLength, UpdatesReceived, DataSetsWritten, ... */
   async stats(): Promise<Record<string, number>> {
-    const r = await this.command('STATS');
-    const out: Record<string, number> = {};
-    for (const l of r.lines) {
-      const m = /^(\w+):\s*(-?\d+)/.exec(l);
-      if (m) out[m[1]] = Number(m[2]);
-    }
-    return out;
+    return parseStats((await this.command('STATS')).lines);
   }
 
   async create(path: string, spec: RrdCreateSpec): Promise<void> {
     const start = spec.start ?? Math.floor(Date.now() / 1000) - 10;
-    const parts = ['CREATE', checkPath(path), '-s', String(spec.step), '-b', String(start)];
-    if (spec.noOverwrite ?? true) parts.push('-O');
-    await this.command([...parts, ...spec.ds, ...spec.rra].join(' '));
+    await this.command(formatCreate(path, spec, start));
     this.setDsCount(path, spec.ds.length);
   }
 
@@ -164,7 +132,7 @@ export class RrdcachedClient {
       await this.create(path, { ...spec, noOverwrite: true });
       return true;
     } catch (err) {
-      if (err instanceof RrdError && !(err instanceof RrdcachedUnavailableError) && /exist/i.test(err.message)) {
+      if (err instanceof RrdcachedError && err.kind === 'file-exists') {
         this.setDsCount(path, spec.ds.length);
         return false;
       }
@@ -176,14 +144,9 @@ export class RrdcachedClient {
   async dsCount(path: string): Promise<number> {
     const known = this.dsCounts.get(path);
     if (known !== undefined) return known;
-    const r = await this.command(`INFO ${checkPath(path)}`);
-    const names = new Set<string>();
-    for (const l of r.lines) {
-      const m = /^ds\[([^\]]+)\]\.type /.exec(l);
-      if (m) names.add(m[1]);
-    }
-    this.setDsCount(path, names.size);
-    return names.size;
+    const count = parseInfoDsCount((await this.command(`INFO ${checkPath(path)}`)).lines);
+    this.setDsCount(path, count);
+    return count;
   }
 
   /** Formats one UPDATE command after checking its value count against the file's DS count. */
@@ -219,10 +182,7 @@ export class RrdcachedClient {
       await goAhead;
       const r = await done;
       result.sent += chunk.length;
-      for (const l of r.lines) {
-        const m = /^(\d+)\s+(.*)$/.exec(l);
-        if (m) result.errors.push({ index: off + Number(m[1]) - 1, message: m[2] });
-      }
+      result.errors.push(...parseBatchErrors(r.lines, off));
     }
     return result;
   }
@@ -242,36 +202,17 @@ export class RrdcachedClient {
     start: number,
     end: number,
   ): Promise<RrdFetchResult> {
-    const r = await this.command(`FETCH ${checkPath(path)} ${cf} ${start} ${end}`);
-    const out: RrdFetchResult = { start: 0, step: 0, ds: [], rows: [] };
-    for (const l of r.lines) {
-      const kv = /^(\w+):\s*(.*)$/.exec(l);
-      if (kv && kv[1] === 'Start') out.start = Number(kv[2]);
-      else if (kv && kv[1] === 'Step') out.step = Number(kv[2]);
-      else if (kv && kv[1] === 'DSName') out.ds = kv[2].trim().split(/\s+/);
-      else {
-        const row = /^(\d+):\s*(.*)$/.exec(l);
-        if (row)
-          out.rows.push({
-            time: Number(row[1]),
-            values: row[2]
-              .trim()
-              .split(/\s+/)
-              .map((v) => (/nan/i.test(v) ? null : Number(v))),
-          });
-      }
-    }
-    return out;
+    return parseFetch((await this.command(`FETCH ${checkPath(path)} ${cf} ${start} ${end}`)).lines);
   }
 
-  /** Sends one command and waits for its reply; RrdError when rrdcached answers with an error. */
+  /** Sends one command and waits for its reply; RrdcachedError (with its kind) on an error reply. */
   async command(line: string): Promise<RrdReply> {
     if (line.includes('\n')) throw new RrdError('an rrdcached command must be one line');
     const socket = await this.ensureSocket();
     const p = this.expectReply();
     socket.write(line + '\n');
     const r = await p;
-    if (r.status < 0) throw new RrdError(`rrdcached refused ${line.split(' ').slice(0, 2).join(' ')}: ${r.message}`);
+    if (r.status < 0) throw replyError(line, r);
     return r;
   }
 
@@ -285,15 +226,9 @@ export class RrdcachedClient {
   private armTimer(): void {
     if (this.timer) clearTimeout(this.timer);
     if (this.pending.length === 0) return ((this.timer = undefined), undefined);
-    this.timer = setTimeout(
-      () =>
-        this.dropConnection(
-          new RrdcachedUnavailableError(
-            `rrdcached at ${this.options.address} did not answer within ${this.options.commandTimeoutMs} ms (commandTimeoutMs)`,
-          ),
-        ),
-      this.options.commandTimeoutMs,
-    );
+    const { address, commandTimeoutMs } = this.options;
+    const late = `rrdcached at ${address} did not answer within ${commandTimeoutMs} ms (commandTimeoutMs)`;
+    this.timer = setTimeout(() => this.dropConnection(new RrdcachedUnavailableError(late)), commandTimeoutMs);
     this.timer.unref();
   }
 
@@ -359,11 +294,13 @@ export class RrdcachedClient {
       const p = this.pending[0];
       if (!p) continue; // nothing asked: ignore stray output
       if (p.remaining < 0) {
-        const m = /^(-?\d+)\s?(.*)$/.exec(line);
-        if (!m) return this.dropConnection(new RrdError(`rrdcached sent an unexpected line: ${line.slice(0, 80)}`));
-        const status = Number(m[1]);
-        p.reply = { status, message: m[2], lines: [] };
-        p.remaining = status > 0 ? status : 0;
+        const head = parseStatusLine(line);
+        if (!head)
+          return this.dropConnection(
+            new RrdcachedError('protocol', `rrdcached sent an unexpected line: ${line.slice(0, 80)}`),
+          );
+        p.reply = { ...head, lines: [] };
+        p.remaining = head.status > 0 ? head.status : 0;
       } else {
         p.reply!.lines.push(line);
         p.remaining--;
@@ -375,29 +312,4 @@ export class RrdcachedClient {
       }
     }
   }
-}
-
-/** `UPDATE path time:v1:v2...` with unknowns as U; times to the millisecond. */
-export function formatUpdate(u: RrdUpdate): string {
-  // the agent formats half a million of these a cycle: one string grown in place, no arrays
-  let line = `UPDATE ${checkPath(u.path)} ${Number.isInteger(u.time) ? String(u.time) : u.time.toFixed(3)}`;
-  for (const v of u.values) line += v === null ? ':U' : `:${v}`;
-  return line;
-}
-
-const BAD_PATH = /\s|\.\./;
-
-function checkPath(path: string): string {
-  if (!path || BAD_PATH.test(path))
-    throw new RrdError(`RRD path ${JSON.stringify(path)} must be non-empty, without spaces or ".."`);
-  return path;
-}
-
-export function parseAddress(address: string): { host: string; port: number } | { path: string } {
-  if (address.startsWith('unix:')) return { path: address.slice(5) };
-  if (address.startsWith('/')) return { path: address };
-  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address);
-  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535)
-    throw new RrdError(`rrdcached address ${JSON.stringify(address)} must be host:port, unix:/path or /path`);
-  return { host: m[1], port: Number(m[2]) };
 }

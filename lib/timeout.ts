@@ -1,5 +1,6 @@
 // One deadline for a promise: the checks of `nms-agent doctor` and the sources of the cluster view
 // each get a bounded wait, so one silent service never holds up the whole answer.
+import { NmsError } from './errors.js';
 
 /**
  * Settles like `p`, or rejects with "`what`: no answer within `ms` ms" when `p` takes longer.
@@ -8,7 +9,7 @@
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    t = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    t = setTimeout(() => reject(new NmsError(`${what}: no answer within ${ms} ms`)), ms);
   });
   return Promise.race([p, late]).finally(() => clearTimeout(t));
 }

@@ -2,7 +2,7 @@
 // otherwise; admin/oper status as words; speed from ifHighSpeed when ifSpeed saturates.
 // Discovery walks every column; a poll walks only status and the counters the device has
 // (portStatsCollector), which halves the varbinds and so the requests of a poll.
-import { PORT_COUNTERS, type PortCounter } from '../db/schema.js';
+import { PORT_COUNTERS, type PortCounter } from './port-counters.js';
 import { big, num, str } from '../snmp/values.js';
 import { IF_TYPES } from './iftypes.js';
 import type { Cell } from '../snmp/types.js';
@@ -78,7 +78,10 @@ const STATS_64 = [
   ...Object.values(HC),
 ] as const;
 
-/** What a poll walks: status, speed and counters; 64-bit devices skip the 32-bit twins and NUcast (the sum of multicast and broadcast). */
+/**
+ * What a poll walks: status, speed and counters; 64-bit devices skip the 32-bit twins and NUcast
+ * (the sum of multicast and broadcast).
+ */
 export function portStatsCollector(bits: 32 | 64): Collector<PortRecord[]> {
   return { name: 'ports', columns: (bits === 64 ? STATS_64 : STATS_32).map((c) => C[c]), process: processPorts };
 }

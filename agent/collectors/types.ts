@@ -1,7 +1,7 @@
 // Collectors are declarations: the OIDs they need and a `process` that turns the varbinds
 // into a typed record. One generic runner (runner.ts) fetches and feeds them.
 import type { Cell, Varbind } from '../snmp/types.js';
-import type { PortCounter } from '../db/schema.js';
+import type { PortCounter } from './port-counters.js';
 
 /** What a collector gets: scalars by OID, and table columns by column OID then row index. */
 export interface CollectedData {

@@ -1,11 +1,11 @@
-// Repository functions for `devices` and `eventlog`: read a device and its decrypted SNMP
-// target, add one (secrets encrypted with APP_KEY), and record poll/discovery outcomes.
+// Repository functions for `devices`: read a device and its decrypted SNMP target, add one
+// (secrets encrypted with APP_KEY), and record poll/discovery outcomes.
 import type mysql from 'mysql2/promise';
 import { decrypt, encrypt } from '../../lib/crypto.js';
 import { PollError } from '../../lib/errors.js';
 import type { AuthLevel, SnmpTarget, SnmpVersion } from '../snmp/types.js';
-import { ENTITY_STATE_COLUMNS, entityStateOf, type EntityState } from './entities.js';
-import { withRetry, type Db } from './index.js';
+import { withRetry, type Db } from './connection.js';
+import { ENTITY_STATE_COLUMNS, entityStateOf, type EntityState } from './entity-state.js';
 import { applyStatus, statusDiffers } from './status.js';
 
 /** The columns of `devices` the agent reads. */
@@ -41,8 +41,13 @@ export interface DeviceRow {
   os: string | null;
 }
 
-const DEVICE_COLUMNS =
-  'device_id, hostname, sysName, sysDescr, sysObjectID, uptime, snmpver, community, port, transport, timeout, retries, authlevel, authname, authpass, authalgo, cryptopass, cryptoalgo, poller_group, status, status_reason, disabled, `ignore`, last_polled, last_polled_timetaken, last_discovered, last_discovered_timetaken, os';
+const DEVICE_COLUMNS = [
+  'device_id, hostname, sysName, sysDescr, sysObjectID, uptime',
+  'snmpver, community, port, transport, timeout, retries',
+  'authlevel, authname, authpass, authalgo, cryptopass, cryptoalgo',
+  'poller_group, status, status_reason, disabled, `ignore`',
+  'last_polled, last_polled_timetaken, last_discovered, last_discovered_timetaken, os',
+].join(', ');
 
 /** Reads a device by id (a number or digits) or by hostname; PollError when there is none. */
 export async function getDevice(db: Db, ref: number | string): Promise<DeviceRow> {
@@ -69,15 +74,20 @@ export async function getDeviceState(
   };
 }
 
-/** The device's module switches (devices_attribs poll_<module> / discover_<module>) as `type=value,...`. */
+/**
+ * The device's module switches (devices_attribs poll_<module> / discover_<module>) as
+ * `type=value,...`.
+ */
 const MODULE_ATTRIBS = `(SELECT GROUP_CONCAT(attrib_type, '=', attrib_value) FROM devices_attribs a
-  WHERE a.device_id = d.device_id AND (a.attrib_type LIKE 'poll\\_%' OR a.attrib_type LIKE 'discover\\_%')) AS e_modules`;
+  WHERE a.device_id = d.device_id
+    AND (a.attrib_type LIKE 'poll\\_%' OR a.attrib_type LIKE 'discover\\_%')) AS e_modules`;
 
-/** The one row of a device by id or name, with `extra` columns after DEVICE_COLUMNS (table alias `d`). */
+/** The one row of a device by id or name, with `extra` columns after DEVICE_COLUMNS (table `d`). */
 async function selectDevice(db: Db, ref: number | string, extra: string): Promise<mysql.RowDataPacket> {
   const byId = typeof ref === 'number' || /^\d+$/.test(ref);
+  const where = byId ? 'device_id = ?' : 'hostname = ? OR sysName = ?';
   const [rows] = await db.query<mysql.RowDataPacket[]>(
-    `SELECT ${DEVICE_COLUMNS}${extra} FROM devices d WHERE ${byId ? 'device_id = ?' : 'hostname = ? OR sysName = ?'} ORDER BY device_id LIMIT 2`,
+    `SELECT ${DEVICE_COLUMNS}${extra} FROM devices d WHERE ${where} ORDER BY device_id LIMIT 2`,
     byId ? [Number(ref)] : [ref, ref],
   );
   if (rows.length === 0)
@@ -129,11 +139,13 @@ export async function addDevice(db: Db, appKey: string, d: NewDevice): Promise<n
   const enc = (v: string | undefined) => (v ? encrypt(appKey, v) : null);
   const s = d.snmp;
   const [res] = await db.query<mysql.ResultSetHeader>(
-    `INSERT INTO devices (hostname, port, transport, poller_group, snmpver, community, authlevel, authname, authpass, authalgo, cryptopass, cryptoalgo, timeout, retries)
+    `INSERT INTO devices (hostname, port, transport, poller_group, snmpver, community, authlevel, authname,
+       authpass, authalgo, cryptopass, cryptoalgo, timeout, retries)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON DUPLICATE KEY UPDATE device_id = LAST_INSERT_ID(device_id), transport = VALUES(transport), poller_group = VALUES(poller_group),
-       snmpver = VALUES(snmpver), community = VALUES(community), authlevel = VALUES(authlevel), authname = VALUES(authname),
-       authpass = VALUES(authpass), authalgo = VALUES(authalgo), cryptopass = VALUES(cryptopass), cryptoalgo = VALUES(cryptoalgo),
+     ON DUPLICATE KEY UPDATE device_id = LAST_INSERT_ID(device_id), transport = VALUES(transport),
+       poller_group = VALUES(poller_group), snmpver = VALUES(snmpver), community = VALUES(community),
+       authlevel = VALUES(authlevel), authname = VALUES(authname), authpass = VALUES(authpass),
+       authalgo = VALUES(authalgo), cryptopass = VALUES(cryptopass), cryptoalgo = VALUES(cryptoalgo),
        timeout = VALUES(timeout), retries = VALUES(retries)`,
     [
       d.hostname,
@@ -153,23 +165,6 @@ export async function addDevice(db: Db, appKey: string, d: NewDevice): Promise<n
     ],
   );
   return res.insertId;
-}
-
-/** Severity numbers as LibreNMS uses them (eventlog.severity). */
-export const Severity = { ok: 1, info: 2, notice: 3, warning: 4, error: 5 } as const;
-
-export async function logEvent(
-  db: Db,
-  deviceId: number | null,
-  type: string,
-  message: string,
-  severity: number = Severity.info,
-  reference: string | null = null,
-): Promise<void> {
-  await db.query(
-    'INSERT INTO eventlog (device_id, datetime, message, type, reference, severity) VALUES (?, UTC_TIMESTAMP(), ?, ?, ?, ?)',
-    [deviceId, message, type, reference, severity],
-  );
 }
 
 /** What a finished poll (or failed attempt) changes on the device row. */

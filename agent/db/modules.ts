@@ -3,7 +3,7 @@
 // upserted by their key, rows no longer seen are deleted.
 import type mysql from 'mysql2/promise';
 import type { DiskIoRecord, EntPhysicalRecord, Ipv4AddressRecord, LinkRecord } from '../collectors/types.js';
-import { withRetry, type Db } from './index.js';
+import { withRetry, type Db } from './connection.js';
 
 const ENT_COLS = [
   'entPhysicalIndex',

@@ -7,37 +7,17 @@ import { DEFS_MIGRATIONS } from './migrations/feat-defs.js';
 import { MODULE_MIGRATIONS } from './migrations/feat-modules.js';
 import { SEED_MIGRATIONS } from './migrations/seed.js';
 import { WEB_MIGRATIONS } from './migrations/web.js';
+import { PORT_COUNTERS } from '../collectors/port-counters.js';
+import type { Migration } from './migrations/migration.js';
 
-/** One schema step. */
-export interface Migration {
-  version: number;
-  name: string;
-  statements: string[];
-}
+// Re-exported for importers from before the type and the counters moved (agent/poll/probe.ts,
+// migrations written on other branches); new code imports migration.ts and agent/collectors.
+export type { Migration } from './migrations/migration.js';
+export { PORT_COUNTERS, type PortCounter } from '../collectors/port-counters.js';
 
-/** The 15 port counters LibreNMS keeps (current value, previous, delta and rate each). */
-export const PORT_COUNTERS = [
-  'ifInUcastPkts',
-  'ifOutUcastPkts',
-  'ifInErrors',
-  'ifOutErrors',
-  'ifInOctets',
-  'ifOutOctets',
-  'ifInNUcastPkts',
-  'ifOutNUcastPkts',
-  'ifInDiscards',
-  'ifOutDiscards',
-  'ifInUnknownProtos',
-  'ifInBroadcastPkts',
-  'ifOutBroadcastPkts',
-  'ifInMulticastPkts',
-  'ifOutMulticastPkts',
-] as const;
-export type PortCounter = (typeof PORT_COUNTERS)[number];
-
-const counterColumns = PORT_COUNTERS.map(
-  (c) =>
-    `\`${c}\` BIGINT UNSIGNED NULL, \`${c}_prev\` BIGINT UNSIGNED NULL, \`${c}_delta\` BIGINT UNSIGNED NULL, \`${c}_rate\` BIGINT UNSIGNED NULL`,
+// each counter with its _prev, _delta and _rate, as LibreNMS's ports table has them
+const counterColumns = PORT_COUNTERS.map((c) =>
+  [c, `${c}_prev`, `${c}_delta`, `${c}_rate`].map((n) => `\`${n}\` BIGINT UNSIGNED NULL`).join(', '),
 ).join(',\n  ');
 
 const TABLE_OPTS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci';

@@ -5,8 +5,8 @@
 // row are one conditional UPDATE away from each other: of two pollers reporting the same change,
 // only the one whose UPDATE changed the row writes the event, so each change is one row.
 import type mysql from 'mysql2/promise';
-import { logEvent, Severity } from './devices.js';
-import { withRetry, type Db } from './index.js';
+import { withRetry, type Db } from './connection.js';
+import { logEvent, Severity } from './eventlog.js';
 
 export type StatusReason = '' | 'icmp' | 'snmp';
 

@@ -1,13 +1,14 @@
 // A local disk spool of rrdcached commands for while rrdcached is unreachable. Each device poll
 // is one record (a header with the device key and poll time, then its commands) appended to
 // segment files; the replay sends records oldest poll first, so updates stay in order, and lets
-// a record wait while another node holds an older update of its device (agent/rrd/order.ts). The spool is bounded: when full, new commands are dropped with one warning per
-// episode, because a poller's disk filling up (LibreNMS's failure mode) is worse than a gap.
+// a record wait while another node holds an older update of its device (agent/rrd/order.ts).
+// The spool is bounded: when full, new commands are dropped with one warning per episode,
+// because a poller's disk filling up (LibreNMS's failure mode) is worse than a gap.
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { RrdError } from '../../lib/errors.js';
 import { createLogger, type Logger } from '../../lib/log.js';
-import type { RrdBatchResult } from '../../lib/rrdcached.js';
+import type { RrdBatchResult, RrdcachedErrorKind } from '../../lib/rrdcached.js';
 
 export interface RrdSpoolOptions {
   /** Directory of the segment files (created when missing). */
@@ -59,7 +60,7 @@ export interface ReplayResult {
   /** Records left for a later pass because another node holds an older update of their device. */
   waiting: number;
   /** Commands rrdcached refused, with its reason. */
-  errors: { command: string; message: string }[];
+  errors: { command: string; message: string; kind: RrdcachedErrorKind }[];
 }
 
 export class RrdSpool {
@@ -149,7 +150,7 @@ export class RrdSpool {
       if (batch.length === 0) return;
       const cmds = batch.flatMap((r) => r.lines);
       const res = await send(cmds);
-      for (const e of res.errors) out.errors.push({ command: cmds[e.index] ?? '', message: e.message });
+      for (const e of res.errors) out.errors.push({ command: cmds[e.index] ?? '', message: e.message, kind: e.kind });
       out.commands += cmds.length;
       out.records += batch.length;
       for (const r of batch) {

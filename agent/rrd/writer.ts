@@ -120,13 +120,14 @@ export class RrdWriter {
       const r = await this.client.batch(commands);
       res.sent += r.sent;
       for (const e of r.errors) {
-        if (/exist/i.test(e.message)) continue;
+        if (e.kind === 'file-exists') continue;
         const [verb, path] = (commands[e.index] ?? '').split(' ');
-        if (verb === 'UPDATE' && /no such file/i.test(e.message)) this.known.delete(pathHash(path));
+        if (verb === 'UPDATE' && e.kind === 'no-such-file') this.known.delete(pathHash(path));
         res.errors.push(`${verb} ${path}: ${e.message}`);
         this.log.warn('rrd_update_rejected', {
           command: commandHead(commands[e.index]),
           reason: e.message,
+          kind: e.kind,
           replay: false,
         });
       }
@@ -178,9 +179,14 @@ export class RrdWriter {
       const r = await this.spool.replay((c) => this.client.batch(c), hooks);
       total += r.commands;
       // CREATEs of files that exist by now are expected in a replay; everything else is logged
-      const rejected = r.errors.filter((e) => !(e.command.startsWith('CREATE ') && /exist/i.test(e.message)));
+      const rejected = r.errors.filter((e) => !(e.command.startsWith('CREATE ') && e.kind === 'file-exists'));
       for (const e of rejected)
-        this.log.warn('rrd_update_rejected', { command: commandHead(e.command), reason: e.message, replay: true });
+        this.log.warn('rrd_update_rejected', {
+          command: commandHead(e.command),
+          reason: e.message,
+          kind: e.kind,
+          replay: true,
+        });
       if (r.commands > 0 || rejected.length)
         this.log.info('spool_replayed', {
           commands: r.commands,

@@ -40,7 +40,10 @@ export interface Cell {
   /** net-snmp's ObjectType number. */
   type: number;
   value: SnmpValue;
-  /** When the agent read it, as best known: midway between request and response (ms since the epoch, sub-ms precision); absent in golden files. */
+  /**
+   * When the agent read it, as best known: midway between request and response (ms since the
+   * epoch, sub-ms precision); absent in golden files.
+   */
   at?: number;
 }
 

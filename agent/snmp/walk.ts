@@ -9,7 +9,10 @@ import type { Cell } from './types.js';
 import { compareOids, decodeValue } from './values.js';
 
 export interface WalkOptions {
-  /** Most varbinds asked for in one GETBULK (repetitions × open columns); a device that cannot fit them answers short or tooBig, both handled. Default 120. */
+  /**
+   * Most varbinds asked for in one GETBULK (repetitions × open columns); a device that cannot fit
+   * them answers short or tooBig, both handled. Default 120.
+   */
   maxVarbindsPerRequest?: number;
   /** Most repetitions per column in one GETBULK. Default 50. */
   maxRepetitions?: number;
@@ -66,48 +69,21 @@ export async function walkColumns(
         throw err;
       }
     }
-    // Per varbind work stays small: a poll walks some 800 of them.
     let progress = 0;
     let ended = 0;
     const nextOpen: string[] = [];
     const nextRows: Map<string, Cell>[] = [];
     const nextLast: string[] = [];
     for (let i = 0; i < open.length; i++) {
-      const col = open[i];
-      const colRows = rows[i];
-      let prev = last[i];
-      let done = false;
       const list = i < asked ? results.columns[i] : undefined;
-      if (list) {
-        const plen = col.length;
-        for (let j = 0; j < list.length; j++) {
-          const vb = list[j];
-          const oid = vb.oid;
-          const value = decodeValue(vb.type, vb.value);
-          // past the column (or the end of the MIB view): this column is done
-          if (value === null || oid.length <= plen + 1 || oid.charCodeAt(plen) !== 46 || !oid.startsWith(col)) {
-            done = true;
-            break;
-          }
-          if (compareOids(oid, prev) <= 0) {
-            throw new SnmpError(
-              'walk',
-              `walk of ${col} ${oid === prev ? 'repeated' : 'went backwards to'} ${oid} after ${prev}: the device's SNMP agent loops`,
-            );
-          }
-          colRows.set(oid.slice(plen + 1), { type: vb.type, value, at: vb.at ?? results.at });
-          prev = oid;
-          progress++;
-        }
-        if (colRows.size > o.maxRows)
-          throw new SnmpError('walk', `walk of ${col} passed ${o.maxRows} rows (maxRows): stopped as runaway`);
-      }
-      if (done) {
+      const r = list ? takeRows(open[i], rows[i], last[i], list, results.at, o.maxRows) : { prev: last[i], added: 0 };
+      progress += r.added;
+      if (r.done) {
         ended++;
       } else {
-        nextOpen.push(col);
-        nextRows.push(colRows);
-        nextLast.push(prev);
+        nextOpen.push(open[i]);
+        nextRows.push(rows[i]);
+        nextLast.push(r.prev);
       }
     }
     open = nextOpen;
@@ -117,6 +93,45 @@ export async function walkColumns(
     if (stalls >= o.maxStalls) throw new SnmpError('walk', `walk of ${open[0]} made no progress in ${stalls} requests`);
   }
   return out;
+}
+
+/**
+ * Adds the varbinds one request brought for column `col` to its rows, after `prev` (the last OID
+ * it got to). Returns the new last OID, how many rows were added and whether the column ended
+ * (a varbind past it, or the end of the MIB view). Per varbind work stays small: a poll walks
+ * some 800 of them.
+ */
+function takeRows(
+  col: string,
+  colRows: Map<string, Cell>,
+  prev: string,
+  list: Answer['columns'][number],
+  at: number | undefined,
+  maxRows: number,
+): { prev: string; added: number; done?: boolean } {
+  const plen = col.length;
+  let added = 0;
+  let done = false;
+  for (let j = 0; j < list.length; j++) {
+    const vb = list[j];
+    const oid = vb.oid;
+    const value = decodeValue(vb.type, vb.value);
+    // past the column (or the end of the MIB view): this column is done
+    if (value === null || oid.length <= plen + 1 || oid.charCodeAt(plen) !== 46 || !oid.startsWith(col)) {
+      done = true;
+      break;
+    }
+    if (compareOids(oid, prev) <= 0) {
+      const how = oid === prev ? 'repeated' : 'went backwards to';
+      throw new SnmpError('walk', `walk of ${col} ${how} ${oid} after ${prev}: the device's SNMP agent loops`);
+    }
+    colRows.set(oid.slice(plen + 1), { type: vb.type, value, at: vb.at ?? at });
+    prev = oid;
+    added++;
+  }
+  if (colRows.size > maxRows)
+    throw new SnmpError('walk', `walk of ${col} passed ${maxRows} rows (maxRows): stopped as runaway`);
+  return { prev, added, done };
 }
 
 /** SNMPv1 has no GETBULK: one GETNEXT per column, each answered or ended on its own. */

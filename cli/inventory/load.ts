@@ -10,6 +10,7 @@ import { checkSchema, parseSource, type FieldPath, type SourceFile } from './sou
 import { devicesFileSchema, hostsFileSchema, secretsFileSchema } from './schema.js';
 import { checkRules } from './rules.js';
 import { ALERTS_FILE, loadAlerts } from './alerts.js';
+import type { HostOrigins, LoadContext, RawDevice, RawHostsFile, RawSsh } from './load-context.js';
 import {
   MASTER_SERVICES,
   type AgentSettings,
@@ -18,7 +19,6 @@ import {
   type HostSpec,
   type Inventory,
   type MasterService,
-  type Role,
   type Secrets,
   type ServiceSpec,
   type SnmpSpec,
@@ -59,71 +59,7 @@ export const DEFAULT_SSH = { user: 'root', port: 22 } as const;
 /** Keys tried, in order, when no `ssh.key` is given (as OpenSSH does). */
 export const DEFAULT_KEY_FILES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'];
 
-// Shapes after the schema step has passed.
-export interface RawSsh {
-  user?: string;
-  port?: number;
-  key?: string;
-  sudo?: boolean;
-}
-export interface RawHost {
-  address: string;
-  roles: Role[];
-  os?: string;
-  ssh?: RawSsh;
-  agent?: Partial<AgentSettings>;
-}
-export interface RawHostsFile {
-  cluster: {
-    name: string;
-    redis?: { port?: number; db?: number };
-    mariadb?: { port?: number; database?: string };
-    rrdcached?: { port?: number; write_threads?: number; journal?: boolean; base_dir?: string };
-    memcached?: { port?: number; memory_mb?: number };
-    web?: { https_port?: number; http_port?: number; server_name?: string; admin_user?: string };
-    tls?: { cert?: string; key?: string };
-    firewall?: boolean;
-    metrics_allow?: string[];
-    syslog?: { networks?: string[]; purge_days?: number };
-  };
-  defaults?: { ssh?: RawSsh; agent?: Partial<AgentSettings>; os?: string };
-  hosts: Record<string, RawHost>;
-}
-export interface RawDevice {
-  hostname: string;
-  port?: number;
-  transport?: 'udp' | 'udp6';
-  poller_group?: number;
-  snmp: Record<string, string>;
-  services?: unknown;
-}
-
-/** Where each merged host setting came from, so a rule can point at the line that set it. */
-export interface HostOrigins {
-  os: FieldPath;
-  ssh: Record<keyof RawSsh, FieldPath>;
-  /** True when no key was configured and one of DEFAULT_KEY_FILES was picked. */
-  keyGuessed: boolean;
-}
-
-/** What the rules step sees. */
-export interface LoadContext {
-  dir: string;
-  checkFiles: boolean;
-  hostsSrc: SourceFile;
-  devicesSrc?: SourceFile;
-  secretsSrc?: SourceFile;
-  /** Path of secrets.yaml as shown to the user. */
-  secretsFile: string;
-  raw: RawHostsFile;
-  /** Holes where the schema step removed a device. */
-  rawDevices?: (RawDevice | undefined)[];
-  secrets?: Secrets;
-  hosts: HostSpec[];
-  origins: Map<string, HostOrigins>;
-  cluster: ClusterSettings;
-  devices: DeviceSpec[];
-}
+export type { HostOrigins, LoadContext, RawDevice, RawHost, RawHostsFile, RawSsh } from './load-context.js';
 
 export function expandHome(p: string): string {
   return p === '~' ? homedir() : p.startsWith('~/') ? join(homedir(), p.slice(2)) : p;

@@ -9,7 +9,7 @@ import { problemAt, type FieldPath } from './source.js';
 import { HOST_NAME_HINT, HOST_NAME_PATTERN } from './schema.js';
 import { MASTER_SERVICES } from './types.js';
 import { sshKeyProblem, tlsProblems } from './files.js';
-import type { LoadContext } from './load.js';
+import type { LoadContext } from './load-context.js';
 
 /** Platforms nms deploys to (the agent needs Node 20: glibc >= 2.28, systemd or sysv init). */
 export const SUPPORTED_OS = ['debian', 'ubuntu', 'el8', 'el9'] as const;
@@ -17,12 +17,18 @@ export const SUPPORTED_OS = ['debian', 'ubuntu', 'el8', 'el9'] as const;
 /** Platforms users ask for that nms refuses, with the reason. */
 const UNSUPPORTED_OS: Record<string, string> = {
   centos7:
-    'CentOS 7 is not supported: it reached end of life on 2024-06-30 (no security updates, its mirrors moved to vault.centos.org), and its glibc 2.17 cannot run Node.js 20, which nms-agent needs (glibc >= 2.28). Move the host to EL 8/9 (Rocky, Alma, RHEL), Debian or Ubuntu',
-  el7: 'EL 7 is not supported: its glibc 2.17 cannot run Node.js 20, which nms-agent needs (glibc >= 2.28), and it is past end of life. Use el8 or el9',
+    'CentOS 7 is not supported: it reached end of life on 2024-06-30 (no security updates, its mirrors moved ' +
+    'to vault.centos.org), and its glibc 2.17 cannot run Node.js 20, which nms-agent needs (glibc >= 2.28). ' +
+    'Move the host to EL 8/9 (Rocky, Alma, RHEL), Debian or Ubuntu',
+  el7:
+    'EL 7 is not supported: its glibc 2.17 cannot run Node.js 20, which nms-agent needs (glibc >= 2.28), ' +
+    'and it is past end of life. Use el8 or el9',
   centos8:
-    'CentOS 8 is not supported: it reached end of life on 2021-12-31. Use an EL 8 rebuild (Rocky, Alma) and write os: el8',
+    'CentOS 8 is not supported: it reached end of life on 2021-12-31. ' +
+    'Use an EL 8 rebuild (Rocky, Alma) and write os: el8',
   centos6:
-    'CentOS 6 is not supported: end of life since 2020 and its glibc 2.12 cannot run Node.js 20. Use el8, el9, Debian or Ubuntu',
+    'CentOS 6 is not supported: end of life since 2020 and its glibc 2.12 cannot run Node.js 20. ' +
+    'Use el8, el9, Debian or Ubuntu',
 };
 for (const alias of ['rhel7', 'centos-7', 'centos_7']) UNSUPPORTED_OS[alias] = UNSUPPORTED_OS.centos7;
 
@@ -222,7 +228,8 @@ function pollerGroups(ctx: LoadContext): InventoryProblem[] {
         problemAt(
           ctx.devicesSrc!,
           path,
-          `poller group ${g} has devices but no host with role poller serves it${also}: add ${g} to a poller's agent.distributed_poller_group`,
+          `poller group ${g} has devices but no host with role poller serves it${also}: ` +
+            `add ${g} to a poller's agent.distributed_poller_group`,
         ),
       );
     }
@@ -232,7 +239,8 @@ function pollerGroups(ctx: LoadContext): InventoryProblem[] {
         problemAt(
           ctx.devicesSrc!,
           path,
-          `poller group ${g} has devices but no host with role discovery serves it: a device is discovered before its first poll, so these would never be polled (give a host of group ${g} the discovery role)`,
+          `poller group ${g} has devices but no host with role discovery serves it: a device is discovered ` +
+            `before its first poll, so these would never be polled (give a host of group ${g} the discovery role)`,
         ),
       );
     }

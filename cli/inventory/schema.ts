@@ -4,11 +4,9 @@
 // Cross-field rules (one host per master service, unique addresses, ...) live in rules.ts.
 import { AGENT_ROLES, MASTER_SERVICES } from './types.js';
 import { alertSecretsSchema } from './alerts-schema.js';
+import { HINT_KEYWORD } from './source.js';
 
 type Schema = Record<string, unknown>;
-
-/** Custom keyword: the human words for a `pattern`, used in error messages. */
-export const HINT_KEYWORD = 'x-hint';
 
 /** An IPv4 or IPv6 address with an optional prefix length (checked exactly by the agent's BlockList). */
 const METRICS_ALLOW_PATTERN =
@@ -132,7 +130,8 @@ const host = obj(
       minItems: 1,
       uniqueItems: true,
       description:
-        'master services (web, mariadb, rrdcached, redis, memcached: one host each) and agent roles (poller, discovery, ping, syslog)',
+        'master services (web, mariadb, rrdcached, redis, memcached: one host each) ' +
+        'and agent roles (poller, discovery, ping, syslog)',
     },
     os,
     ssh,
@@ -191,7 +190,8 @@ const cluster = obj(
         [HINT_KEYWORD]: 'an IPv4 or IPv6 address, optionally with a /prefix',
       },
       description:
-        "addresses (or networks) of Prometheus servers allowed to scrape the agents' /metrics port besides the cluster's nodes (default none)",
+        "addresses (or networks) of Prometheus servers allowed to scrape the agents' /metrics port " +
+        "besides the cluster's nodes (default none)",
     },
     syslog: obj({
       networks: {

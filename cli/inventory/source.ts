@@ -5,7 +5,9 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import jsYaml from 'js-yaml';
 import type { InventoryProblem } from '../../lib/errors.js';
-import { HINT_KEYWORD } from './schema.js';
+
+/** Custom schema keyword: the human words for a `pattern`, used in error messages. */
+export const HINT_KEYWORD = 'x-hint';
 
 export type FieldPath = (string | number)[];
 
@@ -65,7 +67,9 @@ export function parseSource(
     } catch (err) {
       // The yaml library refuses an alias that expands too often (a "billion laughs" file).
       if (!(err instanceof ReferenceError)) throw err;
-      const message = `YAML aliases expand too much (limit ${MAX_ALIAS_COUNT} copies per alias): write the values out instead of nesting aliases`;
+      const message =
+        `YAML aliases expand too much (limit ${MAX_ALIAS_COUNT} copies per alias): ` +
+        'write the values out instead of nesting aliases';
       problems.push({ file, ...firstAlias(doc, lineCounter), message });
     }
   }

@@ -173,7 +173,7 @@ export interface WizardResult {
   hostNames: string[];
 }
 
-/** Asks every question and builds hosts.yaml's content. */
+/** Asks every question, in this order, and builds hosts.yaml's content. */
 export async function runWizard(a: Asker, inventoryName: string): Promise<WizardResult> {
   const clusterName = await a.input(
     'cluster',
@@ -181,7 +181,26 @@ export async function runWizard(a: Asker, inventoryName: string): Promise<Wizard
     nameRe.test(inventoryName) ? inventoryName : 'nms',
     validName([]),
   );
+  const { masterName, masterAddress, hosts } = await askMaster(a);
+  const ssh = await askSsh(a);
+  await askPollers(a, hosts);
+  await placeServices(a, hosts, masterName);
+  const agent = await askAgentSettings(a);
+  const web = await askWeb(a, hosts, masterAddress || clusterName);
+  return {
+    hostNames: Object.keys(hosts),
+    hosts: {
+      cluster: { name: clusterName, ...web },
+      defaults: { ssh, ...(Object.keys(agent).length ? { agent } : {}) },
+      hosts,
+    },
+  };
+}
 
+/** The master host: its name, address, roles and (when it polls) poller groups. */
+async function askMaster(
+  a: Asker,
+): Promise<{ masterName: string; masterAddress: string; hosts: Record<string, RawHost> }> {
   const masterName = await a.input('master.name', 'Name of the master host (its hostname)', 'master', validName([]));
   const masterAddress = await a.input(
     'master.address',
@@ -196,7 +215,6 @@ export async function runWizard(a: Asker, inventoryName: string): Promise<Wizard
     [...MASTER_SERVICES, 'poller', 'discovery'],
     (xs) => (xs.length ? true : 'choose at least one'),
   );
-  const hosts: Record<string, RawHost> = {};
   const master: RawHost = { address: masterAddress, roles: masterRoles as Role[] };
   if (masterRoles.includes('poller'))
     master.agent = {
@@ -204,8 +222,11 @@ export async function runWizard(a: Asker, inventoryName: string): Promise<Wizard
         await a.input('master.groups', `Poller groups ${masterName} polls`, '0', validGroups),
       ),
     };
-  hosts[masterName] = master;
+  return { masterName, masterAddress, hosts: { [masterName]: master } };
+}
 
+/** SSH user, port and key shared by every host (defaults.ssh). */
+async function askSsh(a: Asker): Promise<{ user: string; port: number; key: string }> {
   const keyDefault = DEFAULT_KEY_FILES.find((k) => validFile('')(k) === true) ?? DEFAULT_KEY_FILES[0];
   const user = await a.input(
     'ssh.user',
@@ -215,7 +236,11 @@ export async function runWizard(a: Asker, inventoryName: string): Promise<Wizard
   );
   const port = Number(await a.input('ssh.port', 'SSH port', '22', validPort));
   const key = absolutePath(await a.input('ssh.key', 'SSH private key file', keyDefault, validFile('key file')));
+  return { user, port, key };
+}
 
+/** Poller hosts, added to `hosts`: a given number of them, or one at a time while the user says yes. */
+async function askPollers(a: Asker, hosts: Record<string, RawHost>): Promise<void> {
   const count = a.has('pollers')
     ? Number(await a.input('pollers', 'Number of pollers', '0', validCount(0, 500)))
     : undefined;
@@ -242,6 +267,10 @@ export async function runWizard(a: Asker, inventoryName: string): Promise<Wizard
       };
     hosts[name] = host;
   }
+}
+
+/** Each master service no host took yet goes where the user says (exactly one host runs each). */
+async function placeServices(a: Asker, hosts: Record<string, RawHost>, masterName: string): Promise<void> {
   for (const s of MASTER_SERVICES) {
     if (Object.values(hosts).some((h) => h.roles.includes(s))) continue;
     const on = await a.select(
@@ -252,29 +281,36 @@ export async function runWizard(a: Asker, inventoryName: string): Promise<Wizard
     );
     hosts[on]?.roles.push(s);
   }
+}
 
+/** Worker counts and frequencies: LibreNMS's unless the user wants others (defaults.agent). */
+async function askAgentSettings(a: Asker): Promise<Partial<AgentSettings>> {
   const agent: Partial<AgentSettings> = {};
-  if (
-    !(await a.confirm(
-      'agent.librenms_defaults',
-      "Keep LibreNMS's worker counts and frequencies (poller 24 every 300 s, discovery 16 every 21600 s, ping 8 every 120 s)?",
-      true,
-    ))
-  ) {
-    const settings: [keyof AgentSettings, string, number, number][] = [
-      ['service_poller_workers', 'Poller workers per host', 1, 1024],
-      ['service_poller_frequency', 'Seconds between polls of a device', 10, 86400],
-      ['service_discovery_workers', 'Discovery workers per host', 1, 1024],
-      ['service_discovery_frequency', 'Seconds between discoveries of a device', 60, 604800],
-      ['service_ping_workers', 'Ping workers per host', 1, 1024],
-      ['service_ping_frequency', 'Seconds between pings of a device', 10, 86400],
-    ];
-    for (const [k, msg, lo, hi] of settings)
-      (agent as Record<string, number>)[k] = Number(
-        await a.input(`agent.${k}`, msg, String(DEFAULT_AGENT_SETTINGS[k]), validCount(lo, hi)),
-      );
-  }
+  const keep =
+    "Keep LibreNMS's worker counts and frequencies " +
+    '(poller 24 every 300 s, discovery 16 every 21600 s, ping 8 every 120 s)?';
+  if (await a.confirm('agent.librenms_defaults', keep, true)) return agent;
+  const settings: [keyof AgentSettings, string, number, number][] = [
+    ['service_poller_workers', 'Poller workers per host', 1, 1024],
+    ['service_poller_frequency', 'Seconds between polls of a device', 10, 86400],
+    ['service_discovery_workers', 'Discovery workers per host', 1, 1024],
+    ['service_discovery_frequency', 'Seconds between discoveries of a device', 60, 604800],
+    ['service_ping_workers', 'Ping workers per host', 1, 1024],
+    ['service_ping_frequency', 'Seconds between pings of a device', 10, 86400],
+  ];
+  for (const [k, msg, lo, hi] of settings)
+    (agent as Record<string, number>)[k] = Number(
+      await a.input(`agent.${k}`, msg, String(DEFAULT_AGENT_SETTINGS[k]), validCount(lo, hi)),
+    );
+  return agent;
+}
 
+/** The web/API: its certificate, server name and the master's firewall (cluster.web, tls, firewall). */
+async function askWeb(
+  a: Asker,
+  hosts: Record<string, RawHost>,
+  fallbackName: string,
+): Promise<Pick<RawHostsFile['cluster'], 'web' | 'tls' | 'firewall'>> {
   const tlsMode = await a.select('tls', 'TLS certificate for the web/API', ['self-signed', 'files'], 'self-signed');
   const tls: { cert?: string; key?: string } = {};
   if (tlsMode === 'files') {
@@ -285,7 +321,7 @@ export async function runWizard(a: Asker, inventoryName: string): Promise<Wizard
   const serverName = await a.input(
     'server_name',
     'Server name for the web/API (certificate name)',
-    webHost?.address || masterAddress || clusterName,
+    webHost?.address || fallbackName,
     (s) => (s ? true : 'a name is required'),
   );
   const firewall = await a.confirm(
@@ -293,15 +329,7 @@ export async function runWizard(a: Asker, inventoryName: string): Promise<Wizard
     'Open the master ports to cluster members only (nftables firewall)?',
     true,
   );
-
-  return {
-    hostNames: Object.keys(hosts),
-    hosts: {
-      cluster: { name: clusterName, web: { https_port: 443, http_port: 80, server_name: serverName }, tls, firewall },
-      defaults: { ssh: { user, port, key }, ...(Object.keys(agent).length ? { agent } : {}) },
-      hosts,
-    },
-  };
+  return { web: { https_port: 443, http_port: 80, server_name: serverName }, tls, firewall };
 }
 
 /** Flattens an answers file into question keys (`master: {address: x}` → `master.address`). */

@@ -15,10 +15,10 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Document, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import { generateAppKey, generateSecret } from '../../lib/crypto.js';
 import { UsageError } from '../../lib/errors.js';
+import { repoRoot } from '../../lib/repo-root.js';
 import { DEVICES_FILE, HOSTS_FILE, SECRETS_FILE, type RawDevice, type RawHost, type RawHostsFile } from './load.js';
 import type { Secrets } from './types.js';
 
@@ -51,21 +51,14 @@ export function writeFileAtomic(file: string, text: string, mode = 0o644): void 
 
 /** The `$schema` comment for YAML files in `dir`, pointing at docs/inventory.schema.json. */
 export function schemaComment(dir: string): string {
-  let here = dirname(fileURLToPath(import.meta.url));
-  let schema = 'docs/inventory.schema.json';
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(here, 'docs', 'inventory.schema.json');
-    if (existsSync(candidate)) {
-      schema = relative(resolve(dir), candidate);
-      break;
-    }
-    here = dirname(here);
-  }
+  const file = join(repoRoot(), 'docs', 'inventory.schema.json');
+  const schema = existsSync(file) ? relative(resolve(dir), file) : 'docs/inventory.schema.json';
   return ` yaml-language-server: $schema=${schema}`;
 }
 
 const SECRETS_HEADER =
-  " Secrets of this cluster: keep this file mode 0600 and out of version control.\n nms never prints these values. Lose app_key and devices' stored credentials cannot be read.";
+  ' Secrets of this cluster: keep this file mode 0600 and out of version control.\n' +
+  " nms never prints these values. Lose app_key and devices' stored credentials cannot be read.";
 
 export function writeSecrets(dir: string, secrets: Secrets): void {
   const doc = new Document(secrets);

@@ -14,12 +14,9 @@ import {
   openDb,
   recordPoll,
   syncPorts,
-  syncProcessors,
-  syncSensors,
-  syncStorage,
   type Db,
 } from '../../agent/db/index.js';
-import { PORT_COUNTERS, type PortCounter } from '../../agent/db/schema.js';
+import { PORT_COUNTERS, type PortCounter } from '../../agent/collectors/port-counters.js';
 import type { PortRecord } from '../../agent/collectors/types.js';
 
 const url = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
@@ -155,7 +152,8 @@ test(
     await syncPorts(db, dev, [port(1, big + 1000n, true), port(2, 10n, true), port(3, 120n, true)], t1 + 7 + 301);
     r = (
       await q(
-        'SELECT CAST(ifInUcastPkts AS CHAR) AS v, CAST(ifInUcastPkts_prev AS CHAR) AS p, ifInUcastPkts_delta AS d, ifInUcastPkts_rate AS rt, poll_period FROM ports WHERE device_id = ? AND ifIndex = 1',
+        'SELECT CAST(ifInUcastPkts AS CHAR) AS v, CAST(ifInUcastPkts_prev AS CHAR) AS p, ifInUcastPkts_delta AS d, ' +
+          'ifInUcastPkts_rate AS rt, poll_period FROM ports WHERE device_id = ? AND ifIndex = 1',
         [dev],
       )
     )[0];
@@ -181,7 +179,8 @@ test(
     await syncPorts(db, dev, [port(1, big, true), port(2, 10n, true), port(3, edge + 1000n, true)], t1 + 7 + 301 + 600);
     r = (
       await q(
-        'SELECT CAST(ifInOctets AS CHAR) AS v, CAST(ifInOctets_prev AS CHAR) AS p, CAST(ifInOctets_delta AS CHAR) AS d FROM ports WHERE device_id = ? AND ifIndex = 3',
+        'SELECT CAST(ifInOctets AS CHAR) AS v, CAST(ifInOctets_prev AS CHAR) AS p, ' +
+          'CAST(ifInOctets_delta AS CHAR) AS d FROM ports WHERE device_id = ? AND ifIndex = 3',
         [dev],
       )
     )[0];
@@ -231,114 +230,7 @@ test(
 );
 
 test(
-  'processors, storage and sensors: polls update values (sensor_prev), discovery removes or flags what is gone',
-  { timeout: 30_000 },
-  async () => {
-    const proc = (index: string, usage: number) => ({ index, descr: `cpu ${index}`, usage });
-    const stor = (index: string, used: number) => ({
-      index,
-      type: 'hrStorageFixedDisk',
-      descr: `/d${index}`,
-      units: 4096,
-      size: 1000,
-      used,
-      free: 1000 - used,
-      perc: used / 10,
-    });
-    const sens = (index: string, value: number) => ({
-      index,
-      sensorClass: 'temperature',
-      descr: `t${index}`,
-      value,
-      oid: `.1.3.6.1.2.1.99.1.1.1.4.${index}`,
-      divisor: 1,
-      multiplier: 1,
-    });
-    await syncProcessors(db, dev, [proc('1', 10), proc('2', 20)], true);
-    await syncStorage(db, dev, [stor('31', 100), stor('32', 200)], true);
-    await syncSensors(db, dev, [sens('1001', 40), sens('1002', 50)], true);
-    const ids = async () => ({
-      p: (await q('SELECT processor_id AS id FROM processors WHERE device_id = ? ORDER BY processor_index', [dev])).map(
-        (x) => x.id,
-      ),
-      s: (await q('SELECT storage_id AS id FROM storage WHERE device_id = ? ORDER BY storage_index', [dev])).map(
-        (x) => x.id,
-      ),
-      n: (await q('SELECT sensor_id AS id FROM sensors WHERE device_id = ? ORDER BY sensor_index', [dev])).map(
-        (x) => x.id,
-      ),
-    });
-    const first = await ids();
-    await syncProcessors(db, dev, [proc('1', 11.6), proc('2', 21)]);
-    await syncStorage(db, dev, [stor('31', 150), stor('32', 250)]);
-    await syncSensors(db, dev, [sens('1001', 41.5), sens('1002', 52)]);
-    assert.deepEqual(await ids(), first);
-    assert.deepEqual(
-      (await q('SELECT processor_usage AS u FROM processors WHERE device_id = ? ORDER BY processor_index', [dev])).map(
-        (x) => x.u,
-      ),
-      [12, 21],
-    );
-    assert.deepEqual(
-      (
-        await q(
-          'SELECT storage_used AS u, storage_free AS f, storage_perc AS p, storage_deleted AS d FROM storage WHERE device_id = ? ORDER BY storage_index',
-          [dev],
-        )
-      ).map((x) => [Number(x.u), Number(x.f), x.p, x.d]),
-      [
-        [150, 850, 15, 0],
-        [250, 750, 25, 0],
-      ],
-    );
-    assert.deepEqual(
-      (
-        await q('SELECT sensor_current AS c, sensor_prev AS p FROM sensors WHERE device_id = ? ORDER BY sensor_index', [
-          dev,
-        ])
-      ).map((x) => [x.c, x.p]),
-      [
-        [41.5, 40],
-        [52, 50],
-      ],
-    );
-    // discovery: processor 2, storage 32 and sensor 1002 are gone
-    await syncProcessors(db, dev, [proc('1', 5)], true);
-    await syncStorage(db, dev, [stor('31', 100)], true);
-    await syncSensors(db, dev, [sens('1001', 40)], true);
-    assert.deepEqual(
-      (await q('SELECT processor_index AS i FROM processors WHERE device_id = ?', [dev])).map((x) => x.i),
-      ['1'],
-    );
-    assert.deepEqual(
-      (
-        await q(
-          'SELECT storage_index AS i, storage_deleted AS d FROM storage WHERE device_id = ? ORDER BY storage_index',
-          [dev],
-        )
-      ).map((x) => [x.i, x.d]),
-      [
-        ['31', 0],
-        ['32', 1],
-      ],
-    );
-    assert.deepEqual(
-      (
-        await q(
-          'SELECT sensor_index AS i, sensor_deleted AS d FROM sensors WHERE device_id = ? ORDER BY sensor_index',
-          [dev],
-        )
-      ).map((x) => [x.i, x.d]),
-      [
-        ['1001', 0],
-        ['1002', 1],
-      ],
-    );
-  },
-);
-
-test(
-  'getDeviceState: the device, its live entity counts and every row id in one query; upserts by id spend no AUTO_INCREMENT values',
+  'getDeviceState: the device, live entity counts and every row id in one query; upserts by id spend no AUTO_INCREMENT',
   { timeout: 30_000 },
   async () => {
     const d2 = await addDevice(db, appKey, { hostname: '192.0.2.2', snmp: { version: 'v2c', community: 'public' } });
@@ -359,34 +251,27 @@ test(
     const t = 1_900_000_000;
     const ports = [port(1, 1n, false), port(2, 1n, false), port(7, 1n, false, { counterBits: 32 })];
     const found = await syncPorts(db, d2, ports, t, true, empty.entities.ids.ports);
-    await syncProcessors(db, d2, [{ index: '196608', descr: 'cpu', usage: 5 }], true);
-    await syncStorage(
-      db,
-      d2,
-      [
-        { index: '1', type: 'hrStorageRam', descr: 'RAM', units: 1024, size: 100, used: 10, free: 90, perc: 10 },
-        { index: '31', type: 'hrStorageFixedDisk', descr: '/', units: 4096, size: 100, used: 1, free: 99, perc: 1 },
-      ],
-      true,
+    // processors, storage and sensors as the definition modules write them (agent/modules), one
+    // storage row flagged deleted by a later discovery
+    await q(
+      'INSERT INTO processors (device_id, processor_oid, processor_index, processor_type, processor_descr) ' +
+        "VALUES (?, '.1.3.6.1.2.1.25.3.3.1.2.196608', '196608', 'hr', 'cpu')",
+      [d2],
     );
-    const sensor = (index: string, sensorClass: string) => ({
-      index,
-      sensorClass,
-      descr: `${sensorClass} ${index}`,
-      value: 1,
-      oid: `.1.3.6.1.2.1.99.1.1.1.4.${index}`,
-      divisor: 1,
-      multiplier: 1,
-    });
-    await syncSensors(db, d2, [sensor('1001', 'temperature'), sensor('1002', 'voltage')], true);
+    await q(
+      'INSERT INTO storage (device_id, storage_mib, storage_index, storage_type, storage_descr, storage_size, ' +
+        "storage_units, storage_deleted) VALUES (?, 'hrstorage', '1', 'hrStorageRam', 'RAM', 100, 1024, 0), " +
+        "(?, 'hrstorage', '31', 'hrStorageFixedDisk', '/', 100, 4096, 1)",
+      [d2, d2],
+    );
+    await q(
+      'INSERT INTO sensors (device_id, sensor_class, sensor_oid, sensor_index, sensor_type, sensor_descr) VALUES ' +
+        "(?, 'temperature', '.1.3.6.1.2.1.99.1.1.1.4.1001', '1001', 'entity-sensor', 'temperature 1001'), " +
+        "(?, 'voltage', '.1.3.6.1.2.1.99.1.1.1.4.1002', '1002', 'entity-sensor', 'voltage 1002')",
+      [d2, d2],
+    );
     // a port gone at the next discovery still has its id in the state, and no longer counts
     await syncPorts(db, d2, ports.slice(0, 2), t + 1, true);
-    await syncStorage(
-      db,
-      d2,
-      [{ index: '1', type: 'hrStorageRam', descr: 'RAM', units: 1024, size: 100, used: 10, free: 90, perc: 10 }],
-      true,
-    );
 
     const s = await getDeviceState(db, String(d2));
     assert.equal(s.device.hostname, '192.0.2.2');
@@ -421,7 +306,9 @@ test(
     const autoInc = async () =>
       (
         await q(
-          "SELECT TABLE_NAME AS t, AUTO_INCREMENT AS a FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('ports', 'processors', 'storage', 'sensors') ORDER BY TABLE_NAME",
+          'SELECT TABLE_NAME AS t, AUTO_INCREMENT AS a FROM information_schema.TABLES ' +
+            'WHERE TABLE_SCHEMA = DATABASE() ' +
+            "AND TABLE_NAME IN ('ports', 'processors', 'storage', 'sensors') ORDER BY TABLE_NAME",
         )
       ).map((r) => [r.t, Number(r.a)]);
     const before = await autoInc();
@@ -436,32 +323,6 @@ test(
         e.ids.ports,
       );
       assert.deepEqual([...polled].sort(), [...found].sort());
-      await syncProcessors(db, d2, [{ index: '196608', descr: 'cpu', usage: 5 + n }], false, e.ids.processors);
-      await syncStorage(
-        db,
-        d2,
-        [
-          {
-            index: '1',
-            type: 'hrStorageRam',
-            descr: 'RAM',
-            units: 1024,
-            size: 100,
-            used: 10 + n,
-            free: 90 - n,
-            perc: 10,
-          },
-        ],
-        false,
-        e.ids.storage,
-      );
-      await syncSensors(
-        db,
-        d2,
-        [sensor('1001', 'temperature'), { ...sensor('1002', 'voltage'), value: n }],
-        false,
-        e.ids.sensors,
-      );
     }
     assert.deepEqual(await autoInc(), before);
     assert.deepEqual(
@@ -473,19 +334,6 @@ test(
         [2, 0, 300],
         [7, 0, 300],
       ],
-    );
-    assert.deepEqual(
-      (
-        await q(
-          "SELECT sensor_current AS c, sensor_prev AS p FROM sensors WHERE device_id = ? AND sensor_class = 'voltage'",
-          [d2],
-        )
-      )[0],
-      { c: 3, p: 2 },
-    );
-    assert.equal(
-      (await q('SELECT storage_used AS u FROM storage WHERE device_id = ? AND storage_index = ?', [d2, '1']))[0].u,
-      13,
     );
   },
 );
@@ -552,7 +400,8 @@ test(
       [0, 'snmp', '2030-01-01T00:05:00.000Z'],
     );
     const ev = await q(
-      "SELECT message, severity, reference FROM eventlog WHERE device_id = ? AND type = 'availability' ORDER BY event_id",
+      'SELECT message, severity, reference FROM eventlog ' +
+        "WHERE device_id = ? AND type = 'availability' ORDER BY event_id",
       [d3],
     );
     assert.deepEqual(

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RrdError } from '../../lib/errors.js';
-import { RrdcachedClient, RrdcachedUnavailableError } from '../../lib/rrdcached.js';
+import { RrdcachedClient, RrdcachedError, RrdcachedUnavailableError } from '../../lib/rrdcached.js';
 import { RrdWriter } from '../../agent/rrd/writer.js';
 import { rrdFiles } from '../../agent/rrd/layout.js';
 
@@ -64,6 +64,40 @@ test('TCP and unix socket: PING, STATS, CREATE, BATCH of UPDATEs, FLUSH, FETCH',
   const rates = f.rows.filter((row) => row.values[0] !== null).map((row) => row.values[0]);
   assert.ok(rates.length >= 5, JSON.stringify(f.rows));
   for (const v of rates) assert.ok(Math.abs(v! - 100) < 1e-6, `rate ${v}`); // 1000 per 10 s
+});
+
+test('error replies carry a kind decided from what rrdcached answered', { timeout: 30_000 }, async () => {
+  const c = open(tcp);
+  const path = `${prefix}/kinds.rrd`;
+  const now = Math.floor(Date.now() / 1000);
+  const kindOf = (p: Promise<unknown>) =>
+    p.then(
+      () => 'no error',
+      (err: unknown) => (err instanceof RrdcachedError ? err.kind : `not an RrdcachedError: ${err}`),
+    );
+  await c.create(path, spec(now - 200));
+  assert.equal(await kindOf(c.create(path, spec(now - 200))), 'file-exists');
+  assert.equal(await c.createIfMissing(path, spec(now - 200)), false);
+  assert.equal(await kindOf(c.command(`UPDATE ${prefix}/missing.rrd ${now}:1:1`)), 'no-such-file');
+  assert.equal(await kindOf(c.command(`INFO ${prefix}/missing.rrd`)), 'no-such-file');
+  assert.equal(await kindOf(c.fetch(`${prefix}/missing.rrd`, 'AVERAGE', now - 100, now)), 'no-such-file');
+  assert.equal(await kindOf(c.command('UPDATE /etc/passwd 1:1')), 'permission');
+  assert.equal(await kindOf(c.command('NO-SUCH-COMMAND')), 'unknown-command');
+  const r = await c.batch([
+    `UPDATE ${path} ${now - 100}:1:1`,
+    `UPDATE ${path} ${now - 150}:1:1`,
+    `UPDATE ${prefix}/missing.rrd ${now}:1:1`,
+    `CREATE ${path} -s 10 -O DS:in:GAUGE:20:0:U RRA:AVERAGE:0.5:1:10`,
+  ]);
+  assert.deepEqual(
+    r.errors.map((e) => [e.index, e.kind]),
+    [
+      [1, 'illegal-update'],
+      [2, 'no-such-file'],
+      [3, 'file-exists'],
+    ],
+  );
+  await c.command(`FORGET ${path}`);
 });
 
 test('value counts are checked on the client, against CREATE or INFO', { timeout: 30_000 }, async () => {

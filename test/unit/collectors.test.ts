@@ -14,7 +14,7 @@ import {
   portsCollector,
   portStatsCollector,
 } from '../../agent/collectors/index.js';
-import type { PortCounter } from '../../agent/db/schema.js';
+import type { PortCounter } from '../../agent/collectors/port-counters.js';
 import { collectFromRecording } from '../helpers/snmprec.js';
 import { decodeVarbind, jsonable, readGolden } from '../golden/golden.js';
 

@@ -1,7 +1,7 @@
 // entityStateOf: how the GROUP_CONCAT columns of getDeviceState become counts and row ids.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { entityStateOf, sensorKey } from '../../agent/db/entities.js';
+import { entityStateOf, sensorKey } from '../../agent/db/entity-state.js';
 
 test('entity state: live counts, counter width, ids of every row (deleted ones too)', () => {
   const s = entityStateOf({

@@ -88,7 +88,7 @@ test('spool: a failed replay keeps what was not sent', async () => {
   assert.equal(s.pending, false);
 });
 
-test('spool: records replay oldest poll first; a blocked record waits, its segment stays until it is sent', async () => {
+test('spool: records replay oldest poll first; a blocked record waits, its segment stays till it is sent', async () => {
   const d = join(dir, 'spool3');
   const s = new RrdSpool({ dir: d, segmentBytes: 10 });
   s.append(['UPDATE h1/a.rrd 120:1'], { key: 'h1', time: 120 });
@@ -98,7 +98,10 @@ test('spool: records replay oldest poll first; a blocked record waits, its segme
   const done: string[] = [];
   const send = async (c: string[]) => (
     sent.push(...c),
-    { sent: c.length, errors: c.map((x, i) => ({ index: i, message: `no ${x.split(' ')[2]}` })).slice(0, 1) }
+    {
+      sent: c.length,
+      errors: c.map((x, i) => ({ index: i, message: `no ${x.split(' ')[2]}`, kind: 'refused' as const })).slice(0, 1),
+    }
   );
   // h1 is held by another node (an older poll of it there): only h2 goes
   const r1 = await s.replay(send, {
@@ -108,7 +111,7 @@ test('spool: records replay oldest poll first; a blocked record waits, its segme
   assert.deepEqual([r1.records, r1.waiting, sent], [1, 2, ['UPDATE h2/a.rrd 100:1']]);
   assert.deepEqual(
     r1.errors,
-    [{ command: 'UPDATE h2/a.rrd 100:1', message: 'no 100:1' }],
+    [{ command: 'UPDATE h2/a.rrd 100:1', message: 'no 100:1', kind: 'refused' }],
     'each refusal with its command and reason',
   );
   assert.equal(readdirSync(d).length, 2, "the sent record's segment is gone, the waiting ones stay");

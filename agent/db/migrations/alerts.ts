@@ -3,7 +3,7 @@
 // rather than one per device and rule), `alerts.pending_since` (the rule's delay) and the
 // outbox `alert_notifications`, written in the same transaction as the state change and marked
 // sent after delivery, so a new dispatcher resumes what the old one left.
-import type { Migration } from '../schema.js';
+import type { Migration } from './migration.js';
 
 const TABLE_OPTS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci';
 

@@ -2,7 +2,7 @@
 // round) and services (one row per service check), and devices.status_at, which is ours: when
 // the observation behind the current status was made, so that an older result from another
 // poller never overwrites a newer one (agent/db/status.ts).
-import type { Migration } from '../schema.js';
+import type { Migration } from './migration.js';
 
 const TABLE_OPTS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci';
 

@@ -1,7 +1,7 @@
 // Migrations 10-19 (OS definitions and device modules, issue 12), with LibreNMS's names:
 // the device's OS fields, mempools (memory moves out of storage), state sensors and their
 // translations, sensor limits and the per-device module switches (devices_attribs).
-import type { Migration } from '../schema.js';
+import type { Migration } from './migration.js';
 
 const TABLE_OPTS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci';
 
@@ -10,8 +10,12 @@ export const DEFS_MIGRATIONS: Migration[] = [
     version: 10,
     name: 'devices_os_fields',
     statements: [
-      'ALTER TABLE devices ADD COLUMN IF NOT EXISTS features TEXT NULL, ADD COLUMN IF NOT EXISTS serial TEXT NULL, ADD COLUMN IF NOT EXISTS icon VARCHAR(255) NULL',
-      'ALTER TABLE storage ADD COLUMN IF NOT EXISTS storage_used_oid VARCHAR(255) NULL, ADD COLUMN IF NOT EXISTS storage_size_oid VARCHAR(255) NULL, ADD COLUMN IF NOT EXISTS storage_free_oid VARCHAR(255) NULL, ADD COLUMN IF NOT EXISTS storage_perc_oid VARCHAR(255) NULL',
+      'ALTER TABLE devices ADD COLUMN IF NOT EXISTS features TEXT NULL, ADD COLUMN IF NOT EXISTS serial TEXT NULL, ' +
+        'ADD COLUMN IF NOT EXISTS icon VARCHAR(255) NULL',
+      'ALTER TABLE storage ADD COLUMN IF NOT EXISTS storage_used_oid VARCHAR(255) NULL, ' +
+        'ADD COLUMN IF NOT EXISTS storage_size_oid VARCHAR(255) NULL, ' +
+        'ADD COLUMN IF NOT EXISTS storage_free_oid VARCHAR(255) NULL, ' +
+        'ADD COLUMN IF NOT EXISTS storage_perc_oid VARCHAR(255) NULL',
     ],
   },
   {
@@ -47,7 +51,10 @@ export const DEFS_MIGRATIONS: Migration[] = [
     version: 12,
     name: 'state_sensors_and_limits',
     statements: [
-      "ALTER TABLE sensors ADD COLUMN IF NOT EXISTS sensor_limit_warn DOUBLE NULL, ADD COLUMN IF NOT EXISTS sensor_limit_low_warn DOUBLE NULL, ADD COLUMN IF NOT EXISTS `group` VARCHAR(255) NULL, ADD COLUMN IF NOT EXISTS rrd_type VARCHAR(16) NOT NULL DEFAULT 'GAUGE'",
+      'ALTER TABLE sensors ADD COLUMN IF NOT EXISTS sensor_limit_warn DOUBLE NULL, ' +
+        'ADD COLUMN IF NOT EXISTS sensor_limit_low_warn DOUBLE NULL, ' +
+        'ADD COLUMN IF NOT EXISTS `group` VARCHAR(255) NULL, ' +
+        "ADD COLUMN IF NOT EXISTS rrd_type VARCHAR(16) NOT NULL DEFAULT 'GAUGE'",
       `CREATE TABLE IF NOT EXISTS state_indexes (
   state_index_id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
   state_name VARCHAR(64) NOT NULL,

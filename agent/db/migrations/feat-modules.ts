@@ -1,6 +1,6 @@
 // Tables of the entity-physical, ipv4-addresses, discovery-protocols and ucd-diskio modules,
 // with LibreNMS's table and column names (versions 20-29 belong to this set).
-import type { Migration } from '../schema.js';
+import type { Migration } from './migration.js';
 
 const TABLE_OPTS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci';
 

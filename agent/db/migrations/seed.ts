@@ -1,5 +1,5 @@
 // Migrations of the syslog, config-backup and supervision work (versions 60-69).
-import type { Migration } from '../schema.js';
+import type { Migration } from './migration.js';
 
 const TABLE_OPTS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci';
 

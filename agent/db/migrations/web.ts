@@ -1,7 +1,7 @@
 // The web UI's tables (versions 30-39): LibreNMS's `users` (its column names; `level` 10 is an
 // administrator) and `sessions` (Laravel's shape). A session row holds the SHA-256 of the cookie
 // value, never the value itself, and its CSRF token in `payload`.
-import type { Migration } from '../schema.js';
+import type { Migration } from './migration.js';
 
 const TABLE_OPTS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci';
 
