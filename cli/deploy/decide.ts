@@ -4,7 +4,6 @@
 // runs the operations, or under --check only lists them. Handlers (restarts, migrations) are
 // tracked here as the list is built: a changed file owes its service a restart, the service's
 // operation pays it; a handler left over from an interrupted run (facts) is owed from the start.
-import type { Inventory } from '../inventory/types.js';
 import { databaseOperations, type DatabaseDecision, type DatabaseOptions } from './decide-db.js';
 import type { Facts } from './facts.js';
 import {
