@@ -50,6 +50,8 @@ export interface FileRule {
   remoteCheck?: string;
   secret?: boolean;
   binary?: boolean;
+  /** Written only when missing (a file its service rewrites). */
+  createOnce?: boolean;
 }
 
 const ENV_PATH = `${ENV_DIR}/.env`;

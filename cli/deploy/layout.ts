@@ -28,6 +28,8 @@ export interface FileSpec {
   secret?: boolean;
   /** Binary or large: never diffed. */
   binary?: boolean;
+  /** Written only when missing: the service rewrites it itself, so present is as wanted. */
+  createOnce?: boolean;
 }
 
 /** A file before its contents exist: a template to render, or bytes to read. */
@@ -146,6 +148,7 @@ function fileLayout(r: FileRule, c: LayoutContext): FileLayout {
   if (r.remoteCheck) out.remoteCheck = r.remoteCheck;
   if (r.secret) out.secret = true;
   if (r.binary) out.binary = true;
+  if (r.createOnce) out.createOnce = true;
   return out;
 }
 

@@ -211,6 +211,22 @@ test('drifted host: exactly the ops that fix one changed file, one stopped servi
       operations(master, left, check(inv)).ops.map((o) => o.title),
       ['restart nginx', 'forget pending rsyslog (not on this host any more)'],
     );
+
+    // a file its service rewrites (createOnce) is written when missing, then left as it is
+    const once = {
+      ...master,
+      files: master.files.map((f) => ({ ...f, createOnce: f.path === '/etc/redis/redis.conf' })),
+    };
+    assert.deepEqual(
+      operations(once, facts, check(inv)).ops.map((o) => o.title),
+      ['/etc/nms/.env: owner/mode root:nms 640', 'start memcached'],
+    );
+    const missing = convergedFacts(inv, once);
+    delete missing.files['/etc/redis/redis.conf'];
+    assert.deepEqual(
+      operations(once, missing, check(inv)).ops.map((o) => o.title),
+      ['create /etc/redis/redis.conf (notifies redis)', 'restart redis-server'],
+    );
   } finally {
     done();
   }
