@@ -1,5 +1,5 @@
 // Shell commands that change a host, one builder per kind of operation. Each is idempotent on
-// its own and small enough to read; the runner only calls one when facts showed a difference.
+// its own and small enough to read; decide.ts uses one only when facts showed a difference.
 // File contents and SQL are never part of a command: they travel on the command's stdin.
 import { shq } from '../ssh/connection.js';
 import type { HandlerKey } from './profile.js';
