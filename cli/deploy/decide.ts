@@ -1,9 +1,10 @@
 // Deciding, apart from doing: operations(plan, facts) compares the wanted state of a host with
 // its facts and returns the operations that close the difference, in order, and the names of
-// the checks that found the host as wanted. Pure: no SSH, no clock, no randomness; execute.ts
-// runs the operations, or under --check only lists them. Handlers (restarts, migrations) are
-// tracked here as the list is built: a changed file owes its service a restart, the service's
-// operation pays it; a handler left over from an interrupted run (facts) is owed from the start.
+// the checks that found the host as wanted. Pure: no SSH, no clock (the one random part is the
+// IV of the device credentials it encrypts, decide-db.ts); execute.ts runs the operations, or
+// under --check only lists them. Handlers (restarts, migrations) are tracked here as the list
+// is built: a changed file owes its service a restart, the service's operation pays it; a
+// handler left over from an interrupted run (facts) is owed from the start.
 import { databaseOperations, type DatabaseDecision, type DatabaseOptions } from './decide-db.js';
 import type { Facts } from './facts.js';
 import {
@@ -29,8 +30,8 @@ export interface Decision {
   ok: Check[];
   warnings: string[];
   /**
-   * The devices table does not exist yet: the devices are compared after the schema operation
-   * made it (deviceOperations), or under --check listed as all new.
+   * The devices table does not exist yet (and this is no --check): the devices are compared
+   * once the schema operation made it (deviceOperations). Under --check they are listed as new.
    */
   devicesAfterSchema: boolean;
 }
