@@ -33,7 +33,7 @@ export async function deployCommand(o: DeployCommandOptions): Promise<DeployResu
     inventory,
     check: o.check,
     diff: o.diff,
-    limit,
+    hosts,
     prune: o.prune,
     strictHostKeys: o.strictHostKeys,
     templatesDir: o.templates ?? process.env.NMS_TEMPLATES,

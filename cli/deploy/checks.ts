@@ -48,8 +48,10 @@ export function checkRedisConf(text: string): string | undefined {
   for (const [k, v] of directives(text)) {
     const rule = REDIS_RULES[k];
     if (!rule) return `redis.conf: unknown directive "${k}"`;
-    if (!rule(v))
-      return `redis.conf: bad value for "${k}"${k === 'requirepass' ? ' (password must be one word of at least 8 characters)' : `: ${v.join(' ')}`}`;
+    if (!rule(v)) {
+      const why = k === 'requirepass' ? ' (password must be one word of at least 8 characters)' : `: ${v.join(' ')}`;
+      return `redis.conf: bad value for "${k}"${why}`;
+    }
     seen.add(k);
   }
   for (const k of ['bind', 'port', 'requirepass', 'protected-mode', 'maxmemory-policy'])

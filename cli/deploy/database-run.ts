@@ -20,6 +20,24 @@ export function mysqlPrelude(withPassword: boolean): string {
   ].join('\n');
 }
 
+/**
+ * The command and stdin that run SQL through `mysql` on the host. The script is short and
+ * secret-free: it goes through `sh -c`; stdin carries the password and the SQL. `before` runs
+ * first (a failure stops the script).
+ */
+export function sqlCommand(
+  sql: string,
+  adminPassword: string | undefined,
+  batchArgs = '',
+  before?: string,
+): { command: string; stdin: string } {
+  const first = before ? `{ ${before}; } || exit 1\n` : '';
+  return {
+    command: `${first}${mysqlPrelude(!!adminPassword)}\n$MYSQL ${batchArgs}`,
+    stdin: (adminPassword ? adminPassword + '\n' : '') + sql + '\n',
+  };
+}
+
 /** Runs SQL through `mysql` on the host; throws DbError with mysql's own message. */
 export async function runSql(
   h: SshHost,
@@ -28,10 +46,8 @@ export async function runSql(
   what: string,
   batchArgs = '',
 ): Promise<string> {
-  const script = `${mysqlPrelude(!!adminPassword)}\n$MYSQL ${batchArgs}`;
-  // the script is short and secret-free: it goes through `sh -c`; stdin carries password + SQL
-  const stdin = (adminPassword ? adminPassword + '\n' : '') + sql + '\n';
-  const r = await h.run(script, { stdin });
+  const { command, stdin } = sqlCommand(sql, adminPassword, batchArgs);
+  const r = await h.run(command, { stdin });
   if (r.code !== 0)
     throw new DeployError(`${what}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
   return r.stdout;

@@ -114,14 +114,16 @@ export function factsScript(req: FactsRequest): string {
       ),
       ...req.users.map((g) => `getent group ${shq(g)} >/dev/null && printf 'group${T}%s\\n' ${shq(g)}`),
     ].join('\n'),
-    `n=$(command -v node 2>/dev/null); [ -n "$n" ] && printf 'node${T}%s${T}%s\\n' "$(readlink -f "$n")" "$("$n" -v 2>/dev/null)"`,
+    'n=$(command -v node 2>/dev/null); ' +
+      `[ -n "$n" ] && printf 'node${T}%s${T}%s\\n' "$(readlink -f "$n")" "$("$n" -v 2>/dev/null)"`,
     req.packageFactsCommand(req.packages),
   ];
   if (req.paths.length) {
     const ps = req.paths.map(shq).join(' ');
     // one stat and one sha256sum for every path; missing paths and directories only warn
     sections.push(
-      `stat -c 'stat${T}%n${T}%a${T}%U${T}%G' ${ps} 2>/dev/null\nsha256sum ${ps} 2>/dev/null | sed 's/^\\([0-9a-f]*\\)  /sha${T}\\1${T}/'`,
+      `stat -c 'stat${T}%n${T}%a${T}%U${T}%G' ${ps} 2>/dev/null\n` +
+        `sha256sum ${ps} 2>/dev/null | sed 's/^\\([0-9a-f]*\\)  /sha${T}\\1${T}/'`,
     );
   }
   for (const svc of req.services) {
@@ -130,14 +132,18 @@ export function factsScript(req: FactsRequest): string {
     const running = svc.process ? `pidof ${shq(svc.process)}` : `/etc/init.d/${svc.name} status`;
     sections.push(
       `if [ -d /run/systemd/system ]; then` +
-        ` p=0; systemctl cat ${q} >/dev/null 2>&1 && p=1; r=0; systemctl is-active -q ${q} && r=1; e=0; systemctl is-enabled -q ${q} 2>/dev/null && e=1;` +
-        ` else p=0; r=0; e=0; if [ -x /etc/init.d/${svc.name} ]; then p=1; ${running} </dev/null >/dev/null 2>&1 && r=1; ls /etc/rc2.d/S*${svc.name} >/dev/null 2>&1 && e=1; fi; fi;` +
+        ` p=0; systemctl cat ${q} >/dev/null 2>&1 && p=1; r=0; systemctl is-active -q ${q} && r=1;` +
+        ` e=0; systemctl is-enabled -q ${q} 2>/dev/null && e=1;` +
+        ` else p=0; r=0; e=0; if [ -x /etc/init.d/${svc.name} ]; then p=1;` +
+        ` ${running} </dev/null >/dev/null 2>&1 && r=1; ls /etc/rc2.d/S*${svc.name} >/dev/null 2>&1 && e=1; fi; fi;` +
         ` printf 'svc${T}%s${T}%s${T}%s${T}%s\\n' ${q} $p $r $e`,
     );
   }
   if (req.firewall) {
     sections.push(
-      `r=0; nft list table inet nms >/dev/null 2>&1 && r=1; e=1; if [ -d /run/systemd/system ]; then systemctl is-enabled -q nftables 2>/dev/null || e=0; fi; printf 'svc${T}nftables${T}1${T}%s${T}%s\\n' $r $e`,
+      'r=0; nft list table inet nms >/dev/null 2>&1 && r=1; e=1; ' +
+        'if [ -d /run/systemd/system ]; then systemctl is-enabled -q nftables 2>/dev/null || e=0; fi; ' +
+        `printf 'svc${T}nftables${T}1${T}%s${T}%s\\n' $r $e`,
     );
   }
   if (req.database) {
@@ -148,8 +154,10 @@ export function factsScript(req: FactsRequest): string {
       `SELECT 'dbok';`,
       `SELECT 'dbname', SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${db}';`,
       `SELECT 'acct', CONCAT(User, '@', Host), authentication_string FROM mysql.user WHERE User LIKE 'nms\\\\_%';`,
-      `SELECT 'priv', CONCAT(User, '@', Host), CONCAT_WS(',', ${PRIV_COLUMNS.join(', ')}) FROM mysql.db WHERE Db = '${db}';`,
-      `SELECT 'table', TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${db}' AND TABLE_NAME IN ('devices', 'config', 'migrations');`,
+      `SELECT 'priv', CONCAT(User, '@', Host), CONCAT_WS(',', ${PRIV_COLUMNS.join(', ')}) ` +
+        `FROM mysql.db WHERE Db = '${db}';`,
+      `SELECT 'table', TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${db}' ` +
+        "AND TABLE_NAME IN ('devices', 'config', 'migrations');",
       `SELECT 'device', ${cols} FROM \`${req.database.replace(/`/g, '')}\`.devices ORDER BY device_id;`,
       serviceDigestSql(req.database),
     ].join(' ');

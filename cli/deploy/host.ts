@@ -1,46 +1,79 @@
-// One host's deploy: facts once, then each kind of operation compares the plan with them and
-// acts only on a difference. Handlers (restarts, migrations) are written to the host's
-// pending list before anything acts on them and removed only after they ran, so a run that is
-// killed half-way restarts the right services on the next run.
-import { Readable } from 'node:stream';
+// One host's deploy: facts once (the request built from the layout, nothing rendered), the plan
+// rendered once, the decision (decide.ts, pure), then the executor (execute.ts) runs it in three
+// stages: the system, the database (on the MariaDB host, which then opens the pollers' barrier)
+// and the agent. Handlers are written to the host's pending list before anything acts on them
+// and removed only after they ran, so a killed run restarts the right services on the next one.
 import { DeployError } from '../../lib/errors.js';
 import type { HostSpec } from '../inventory/types.js';
-import { shq, type SshHost } from '../ssh/connection.js';
-import { accountChanges, deviceChanges } from './database.js';
-import { queryDevices, runSql } from './database-run.js';
-import { ensureAdminSecret, firstAdminSql } from '../users/sql.js';
+import type { SshHost } from '../ssh/connection.js';
+import type { DeployContext, HostResult } from './context.js';
+import { queryDevices } from './database-run.js';
+import { deviceOperations } from './decide-db.js';
+import { leftoverHandlers, operations } from './decide.js';
+import { Executor } from './execute.js';
 import { factsScript, parseFacts, type Facts } from './facts.js';
-import {
-  CHECK_FAILED_EXIT,
-  clearPendingCommand,
-  ensureDirCommand,
-  ensureUserCommand,
-  fileAttrsCommand,
-  recordPendingCommand,
-  selfSignedCertCommand,
-  selfSignedMarker,
-  serviceCommand,
-  writeFileCommand,
-} from './operations.js';
-import { buildPlan, type FileSpec, type HostPlan, type ServiceSpec } from './plan.js';
-import { DEBIAN, HANDLER_KEYS, profileFor, type HandlerKey, type OsProfile } from './profile.js';
-import type { DeployContext, HostResult } from './runner.js';
-import { AGENT_NODE, NMS_USER } from './values.js';
-
-const DIFF_MAX_BYTES = 256 * 1024;
+import { planLayout, type LayoutInputs } from './layout.js';
+import { selfSignedMarker } from './operations.js';
+import { buildPlan, checkRendered, type HostPlan } from './plan.js';
+import { DEBIAN, profileFor, type OsProfile } from './profile.js';
+import { NMS_USER } from './values.js';
+import { ensureAdminSecret, firstAdminSql } from './web-admin.js';
 
 export class HostDeploy {
-  /** Handlers owed on this host: left over from an earlier run, plus those this run notifies. */
-  private pending = new Set<HandlerKey>();
+  private readonly exec: Executor;
 
   constructor(
     private readonly ctx: DeployContext,
     private readonly host: HostSpec,
     private readonly ssh: SshHost,
     private readonly r: HostResult,
-  ) {}
+  ) {
+    this.exec = new Executor(ctx, host.name, ssh, r);
+  }
 
   async run(): Promise<void> {
+    const { profile, facts } = await this.factsAndProfile();
+    const plan = buildPlan({
+      ...this.layoutInputs(profile),
+      renderer: this.ctx.renderer,
+      systemd: facts.systemd,
+      existingNodeId: facts.nodeId,
+      hostNode: facts.node && facts.node.major >= 20 ? facts.node.path : undefined,
+    });
+    checkRendered(plan);
+    const left = leftoverHandlers(facts);
+    if (left.length) this.exec.note(`restarts left over from an interrupted run: ${left.join(', ')}`);
+
+    const d = operations(plan, facts, {
+      inventory: this.ctx.inventory,
+      prune: this.ctx.prune,
+      check: this.ctx.check,
+      firstAdminSql: await this.firstAdmin(plan),
+    });
+    await this.exec.stage(d, 'system');
+    if (plan.database) {
+      this.r.warnings.push(...d.warnings);
+      await this.exec.stage(d, 'database');
+      if (d.devicesAfterSchema) await this.devicesAfterSchema();
+      this.ctx.databaseReady.open();
+    } else {
+      await this.ctx.databaseReady.done;
+    }
+    await this.exec.stage(d, 'agent');
+  }
+
+  private layoutInputs(profile: OsProfile): Omit<LayoutInputs, 'systemd'> {
+    return {
+      inventory: this.ctx.inventory,
+      host: this.host,
+      profile,
+      agentBundle: this.ctx.agentBundle,
+      localNodePath: process.execPath,
+    };
+  }
+
+  /** Facts with the inventory's OS profile, or the detected one (a second round trip). */
+  private async factsAndProfile(): Promise<{ profile: OsProfile; facts: Facts }> {
     let profile = this.host.os ? profileFor(this.host.os) : DEBIAN;
     let facts = await this.gather(profile);
     const detected = profileFor(facts.os.id, facts.os.idLike);
@@ -48,265 +81,59 @@ export class HostDeploy {
       profile = detected;
       facts = await this.gather(profile);
     }
-    const plan = buildPlan({
-      inventory: this.ctx.inventory,
-      host: this.host,
-      profile,
-      renderer: this.ctx.renderer,
-      systemd: facts.systemd,
-      existingNodeId: facts.nodeId,
-      hostNode: facts.node && facts.node.major >= 20 ? facts.node.path : undefined,
-      agentBundle: this.ctx.agentBundle,
-      localNodePath: process.execPath,
-    });
-    for (const f of plan.files) {
-      const problem = f.localCheck?.(f.content.toString('utf8'));
-      if (problem) throw new DeployError(`${f.path} (from ${f.source}) is not valid: ${problem}`);
-    }
-    for (const p of facts.pendingRestarts)
-      if ((HANDLER_KEYS as readonly string[]).includes(p)) this.pending.add(p as HandlerKey);
-    if (this.pending.size) this.note(`restarts left over from an interrupted run: ${[...this.pending].join(', ')}`);
-
-    await this.packages(plan, facts);
-    await this.user(facts);
-    await this.dirs(plan, facts);
-    await this.certificate(plan, facts);
-    for (const f of plan.files) await this.file(f, facts, plan);
-    for (const s of plan.services) await this.service(s, plan, facts);
-    if (plan.database) {
-      await this.database(plan, facts);
-      this.ctx.databaseReady.open();
-    } else {
-      await this.ctx.databaseReady.done;
-    }
-    await this.service({ key: 'agent', name: profile.serviceNames.agent }, plan, facts);
-    // a restart owed to a service this host no longer runs (its role moved) is forgotten
-    for (const stale of this.pending)
-      await this.act(`forget pending ${stale} (not on this host any more)`, clearPendingCommand(stale));
+    return { profile, facts };
   }
 
   private async gather(profile: OsProfile): Promise<Facts> {
-    // a throwaway plan gives the paths; NODE_ID and the Node runtime do not change them
-    const pre = buildPlan({
-      inventory: this.ctx.inventory,
-      host: this.host,
-      profile,
-      renderer: this.ctx.renderer,
-      systemd: false,
-      hostNode: '/usr/bin/node',
-      agentBundle: this.ctx.agentBundle,
-      localNodePath: process.execPath,
-    });
-    const paths = [
-      ...pre.dirs.map((d) => d.path),
-      ...pre.files.map((f) => f.path),
-      AGENT_NODE,
-      '/etc/systemd/system/nms-agent.service',
-    ];
-    if (pre.selfSignedCert)
-      paths.push(pre.selfSignedCert.cert, pre.selfSignedCert.key, selfSignedMarker(pre.selfSignedCert.cert));
+    // the init system and the Node runtime are facts still to learn: ask about the paths of both
+    const inputs = this.layoutInputs(profile);
+    const sysv = planLayout({ ...inputs, systemd: false });
+    const withSystemd = planLayout({ ...inputs, systemd: true });
+    const paths = new Set([...sysv.dirs, ...sysv.files, ...withSystemd.files].map((f) => f.path));
+    if (sysv.selfSignedCert) {
+      const c = sysv.selfSignedCert;
+      for (const p of [c.cert, c.key, selfSignedMarker(c.cert)]) paths.add(p);
+    }
     const script = factsScript({
-      packages: pre.packages,
+      packages: sysv.packages,
       users: [NMS_USER],
-      paths,
+      paths: [...paths],
       services: [
-        ...pre.services
+        ...sysv.services
           .filter((s) => s.key !== 'firewall')
           .map((s) => ({ name: s.name, process: profile.processNames[s.key] })),
         { name: profile.serviceNames.agent },
       ],
-      firewall: pre.firewall,
+      firewall: sysv.firewall,
       envPath: '/etc/nms/.env',
-      database: pre.database ? this.ctx.inventory.cluster.mariadb.database : undefined,
+      database: sysv.database ? this.ctx.inventory.cluster.mariadb.database : undefined,
       dbAdminPassword: this.ctx.inventory.secrets.db_admin_password,
       packageFactsCommand: (p) => profile.packageFactsCommand(p),
     });
     const t0 = Date.now();
     const r = await this.ssh.run('sh -s', { stdin: script });
     this.r.timings.factsMs += Date.now() - t0;
-    if (r.code !== 0)
-      throw new DeployError(
-        `gathering facts failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`,
-      );
+    if (r.code !== 0) {
+      const said = r.stderr.trim().split('\n').slice(-3).join(' | ');
+      throw new DeployError(`gathering facts failed (exit ${r.code}): ${said}`);
+    }
     return parseFacts(r.stdout);
   }
 
-  private note(message: string): void {
-    this.ctx.emit(this.host.name, message);
+  /** The first administrator's SQL on the MariaDB host (not under --check: it may write secrets.yaml). */
+  private async firstAdmin(plan: HostPlan): Promise<string | undefined> {
+    if (!plan.database || this.ctx.check) return undefined;
+    ensureAdminSecret(this.ctx.inventory);
+    return firstAdminSql(this.ctx.inventory);
   }
 
-  private ok(): void {
-    this.r.ok++;
-  }
-
-  /** Counts a change (the caller acts on it unless --check). */
-  private record(title: string): void {
-    this.r.changed++;
-    this.r.changes.push(this.ctx.masker.mask(title));
-    if (!this.ctx.check) this.note(title);
-  }
-
-  /** Records a change and, unless --check, runs it (a non-zero exit fails the host). */
-  private async act(title: string, command: string, stdin?: string | Buffer): Promise<void> {
-    this.record(title);
-    if (this.ctx.check) return;
-    const input = Buffer.isBuffer(stdin) ? Readable.from([stdin]) : stdin;
-    const res = await this.ssh.run(command, { stdin: input });
-    if (res.code !== 0)
-      throw new DeployError(
-        `${title}: ${(res.stderr || res.stdout).trim().split('\n').slice(-6).join('\n  ') || `exit ${res.code}`}`,
-      );
-  }
-
-  private async packages(plan: HostPlan, facts: Facts): Promise<void> {
-    const missing = plan.packages.filter((p) => !facts.packages[p]);
-    if (!missing.length) return this.ok();
-    await this.act(`install packages ${missing.join(' ')}`, plan.profile.installCommand(missing));
-  }
-
-  private async user(facts: Facts): Promise<void> {
-    if (facts.users[NMS_USER] && facts.groups.includes(NMS_USER)) return this.ok();
-    await this.act(`create service user ${NMS_USER}`, ensureUserCommand(NMS_USER));
-  }
-
-  private async dirs(plan: HostPlan, facts: Facts): Promise<void> {
-    for (const d of plan.dirs) {
-      const f = facts.files[d.path];
-      if (f && f.mode === d.mode && f.owner === d.owner && f.group === d.group) {
-        this.ok();
-        continue;
-      }
-      await this.act(`directory ${d.path} (${d.owner}:${d.group} ${d.mode.toString(8)})`, ensureDirCommand(d));
-    }
-  }
-
-  private async certificate(plan: HostPlan, facts: Facts): Promise<void> {
-    const c = plan.selfSignedCert;
-    if (!c) return;
-    if (facts.files[c.cert]?.sha256 && facts.files[c.key]?.sha256 && facts.files[selfSignedMarker(c.cert)])
-      return this.ok();
-    await this.act(
-      `self-signed certificate for ${c.serverName}`,
-      selfSignedCertCommand(c.cert, c.key, c.serverName) + '\n' + recordPendingCommand(['nginx']),
-    );
-    this.pending.add('nginx');
-  }
-
-  private async file(f: FileSpec, facts: Facts, plan: HostPlan): Promise<void> {
-    const have = facts.files[f.path];
-    if (have?.sha256 === f.sha256) {
-      if (have.mode === f.mode && have.owner === f.owner && have.group === f.group) return this.ok();
-      await this.act(`${f.path}: owner/mode ${f.owner}:${f.group} ${f.mode.toString(8)}`, fileAttrsCommand(f));
-      return;
-    }
-    const notify = (f.notify ?? []).filter((h) => h !== 'migrate' || plan.database);
-    if (this.ctx.diff) await this.showDiff(f, !!have?.sha256);
-    const title = `${have?.sha256 ? 'update' : 'create'} ${f.path}${notify.length ? ` (notifies ${notify.join(', ')})` : ''}`;
-    this.record(title);
-    for (const h of notify) this.pending.add(h);
-    if (this.ctx.check) return;
-    const res = await this.ssh.run(writeFileCommand(f, notify), { stdin: Readable.from([f.content]) });
-    if (res.code === CHECK_FAILED_EXIT) {
-      for (const h of notify) if (!this.ctx.check) this.pending.delete(h);
-      throw new DeployError(
-        `${f.path} (from ${f.source}) was rejected by \`${f.remoteCheck?.replace('{}', f.path + '.nms-new')}\`; the old file is unchanged:\n  ${this.ctx.masker.mask(res.stderr.trim()).split('\n').join('\n  ')}`,
-      );
-    }
-    if (res.code !== 0)
-      throw new DeployError(`${title}: ${(res.stderr || res.stdout).trim().split('\n').slice(-6).join('\n  ')}`);
-  }
-
-  private async showDiff(f: FileSpec, exists: boolean): Promise<void> {
-    let text: string;
-    if (f.secret) text = `--- ${f.path}\n+++ ${f.path}\n(secret contents changed)\n`;
-    else if (f.binary || f.content.length > DIFF_MAX_BYTES)
-      text = `--- ${f.path}\n+++ ${f.path}\n(binary or large file changed: ${f.content.length} bytes, sha256 ${f.sha256.slice(0, 16)}…)\n`;
-    else {
-      let old = '';
-      if (exists) {
-        const r = await this.ssh.run(`cat ${shq(f.path)}`);
-        old = r.code === 0 ? r.stdout : '';
-      }
-      text = this.ctx.masker.diff(old, f.content.toString('utf8'), f.path);
-    }
-    this.r.diffs.push(this.ctx.masker.mask(text));
-  }
-
-  /** Restart when a handler is owed, start when stopped, enable when not enabled. */
-  private async service(s: ServiceSpec, plan: HostPlan, facts: Facts): Promise<void> {
-    const fact = facts.services[s.key === 'firewall' ? 'nftables' : s.name];
-    const systemd = facts.systemd;
-    const fw = s.key === 'firewall' ? plan.profile.paths.nftablesConf : undefined;
-    let acted = false;
-    if (this.pending.has(s.key)) {
-      await this.act(
-        `restart ${s.name}`,
-        serviceCommand(s.name, 'restart', systemd, fw) + ' && ' + clearPendingCommand(s.key),
-      );
-      this.pending.delete(s.key);
-      acted = true;
-    } else if (!fact?.running) {
-      await this.act(`start ${s.name}`, serviceCommand(s.name, 'start', systemd, fw));
-      acted = true;
-    }
-    if (!fact?.enabled && !fw) {
-      await this.act(`enable ${s.name}`, serviceCommand(s.name, 'enable', systemd));
-      acted = true;
-    }
-    if (!acted) this.ok();
-  }
-
-  /** The web UI's first administrator (`web.admin_user`), created once; its password is in secrets.yaml. */
-  private async webAdmin(admin: string | undefined): Promise<void> {
+  /** The schema did not exist when the facts were read: read the devices now that it does. */
+  private async devicesAfterSchema(): Promise<void> {
     const inv = this.ctx.inventory;
-    ensureAdminSecret(inv);
-    const out = await runSql(this.ssh, await firstAdminSql(inv), admin, 'web administrator', '-N -B');
-    if (out.trim() === '1') this.record(`web: administrator ${inv.cluster.web.adminUser} (password in secrets.yaml)`);
-    else this.ok();
-  }
-
-  private async database(plan: HostPlan, facts: Facts): Promise<void> {
-    const inv = this.ctx.inventory;
-    const admin = inv.secrets.db_admin_password;
-    const changes = accountChanges(inv, facts.db, this.ctx.prune);
-    if (changes.length) {
-      // the schema follows the accounts: migrations run as this node's own account
-      this.pending.add('migrate');
-      await this.act(`database: ${changes.map((c) => c.what).join(', ')}`, recordPendingCommand(['migrate']));
-      if (!this.ctx.check) await runSql(this.ssh, changes.map((c) => c.sql).join('\n'), admin, 'database accounts');
-    } else this.ok();
-
-    const hasSchema = facts.db?.tables.includes('devices') ?? false;
-    if (!hasSchema) this.pending.add('migrate');
-    if (this.pending.has('migrate')) {
-      await this.act(
-        'schema: nms-agent migrate',
-        `/usr/local/bin/nms-agent migrate </dev/null 2>&1 && ${clearPendingCommand('migrate')}`,
-      );
-      this.pending.delete('migrate');
-    } else this.ok();
-
-    if (!this.ctx.check) await this.webAdmin(admin);
-    if (this.ctx.check && !hasSchema) {
-      if (inv.devices.length) this.record(`devices: add ${inv.devices.length}`);
-      return;
-    }
-    const fromFacts = hasSchema && !!facts.db;
-    const rows = fromFacts ? facts.db!.devices : await queryDevices(this.ssh, inv.cluster.mariadb.database, admin);
-    const dc = deviceChanges(inv, rows, this.ctx.prune, fromFacts ? facts.db!.serviceDigests : undefined);
-    if (dc.extra.length)
-      this.r.warnings.push(
-        `${dc.extra.length} device(s) in the database are not in the inventory (kept; --prune removes them): ${dc.extra.slice(0, 5).join(', ')}${dc.extra.length > 5 ? ', …' : ''}`,
-      );
-    if (!dc.sql) return this.ok();
-    const parts = [
-      dc.added.length && `add ${dc.added.length}`,
-      dc.updated.length && `update ${dc.updated.length}`,
-      dc.removed.length && `remove ${dc.removed.length}`,
-      dc.services.length && `service checks of ${dc.services.length}`,
-    ].filter(Boolean);
-    this.record(`devices: ${parts.join(', ')}`);
-    if (!this.ctx.check)
-      await runSql(this.ssh, `USE \`${inv.cluster.mariadb.database.replace(/`/g, '')}\`;\n${dc.sql}`, admin, 'devices');
+    const rows = await queryDevices(this.ssh, inv.cluster.mariadb.database, inv.secrets.db_admin_password);
+    const dev = deviceOperations(inv, rows, this.ctx.prune);
+    this.r.warnings.push(...dev.warnings);
+    this.r.ok += dev.ok.length;
+    await this.exec.run(dev.ops.map((o) => ({ stage: 'database' as const, ...o })));
   }
 }

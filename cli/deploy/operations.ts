@@ -1,5 +1,5 @@
 // Shell commands that change a host, one builder per kind of operation. Each is idempotent on
-// its own and small enough to read; the runner only calls one when facts showed a difference.
+// its own and small enough to read; decide.ts uses one only when facts showed a difference.
 // File contents and SQL are never part of a command: they travel on the command's stdin.
 import { shq } from '../ssh/connection.js';
 import type { HandlerKey } from './profile.js';
@@ -16,7 +16,8 @@ export function ensureUserCommand(user = NMS_USER): string {
   const u = shq(user);
   return [
     `getent group ${u} >/dev/null || groupadd --system ${u}`,
-    `id -u ${u} >/dev/null 2>&1 || useradd --system --gid ${u} --home-dir ${STATE_DIR} --no-create-home --shell /usr/sbin/nologin ${u}`,
+    `id -u ${u} >/dev/null 2>&1 || ` +
+      `useradd --system --gid ${u} --home-dir ${STATE_DIR} --no-create-home --shell /usr/sbin/nologin ${u}`,
   ].join(' && ');
 }
 
@@ -60,7 +61,8 @@ export function writeFileCommand(f: FileSpec, notify: HandlerKey[]): string {
   ];
   if (f.remoteCheck) {
     lines.push(
-      `if ! out=$(${f.remoteCheck.replace(/\{\}/g, tmp)} 2>&1); then rm -f ${tmp}; printf '%s\\n' "$out" >&2; exit ${CHECK_FAILED_EXIT}; fi`,
+      `if ! out=$(${f.remoteCheck.replace(/\{\}/g, tmp)} 2>&1); ` +
+        `then rm -f ${tmp}; printf '%s\\n' "$out" >&2; exit ${CHECK_FAILED_EXIT}; fi`,
     );
   }
   // pending first: killed after this line, the next run restarts anyway
@@ -91,7 +93,9 @@ export function selfSignedCertCommand(cert: string, key: string, serverName: str
     'set -e',
     'umask 077',
     `mkdir -p ${shq(cert.slice(0, cert.lastIndexOf('/')))}`,
-    `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 825 -subj ${shq(`/CN=${serverName}`)} -addext ${shq(`subjectAltName=DNS:${serverName}`)} -keyout ${shq(key + '.nms-new')} -out ${shq(cert + '.nms-new')} 2>&1`,
+    'openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 825 ' +
+      `-subj ${shq(`/CN=${serverName}`)} -addext ${shq(`subjectAltName=DNS:${serverName}`)} ` +
+      `-keyout ${shq(key + '.nms-new')} -out ${shq(cert + '.nms-new')} 2>&1`,
     `chmod 600 ${shq(key + '.nms-new')} && chmod 644 ${shq(cert + '.nms-new')}`,
     `rm -f ${shq(selfSignedMarker(cert))}`,
     `mv -f ${shq(key + '.nms-new')} ${shq(key)}`,
@@ -114,8 +118,14 @@ export function serviceCommand(name: string, action: ServiceAction, systemd: boo
   if (systemd)
     return action === 'enable' ? `systemctl enable -q ${n}` : `systemctl daemon-reload && systemctl ${action} ${n}`;
   if (action === 'enable')
-    return `update-rc.d ${n} defaults >/dev/null 2>&1; update-rc.d ${n} enable >/dev/null 2>&1; ls /etc/rc2.d/S*${name} >/dev/null 2>&1`;
+    return (
+      `update-rc.d ${n} defaults >/dev/null 2>&1; update-rc.d ${n} enable >/dev/null 2>&1; ` +
+      `ls /etc/rc2.d/S*${name} >/dev/null 2>&1`
+    );
   // init scripts print to stdout; </dev/null so a daemon does not hold the SSH channel open
   // a subshell, so that `&& <next step>` after it still runs
-  return `(/etc/init.d/${n} ${action} </dev/null >/tmp/.nms-svc.$$ 2>&1; rc=$?; [ $rc = 0 ] || cat /tmp/.nms-svc.$$ >&2; rm -f /tmp/.nms-svc.$$; exit $rc)`;
+  return (
+    `(/etc/init.d/${n} ${action} </dev/null >/tmp/.nms-svc.$$ 2>&1; rc=$?; ` +
+    '[ $rc = 0 ] || cat /tmp/.nms-svc.$$ >&2; rm -f /tmp/.nms-svc.$$; exit $rc)'
+  );
 }

@@ -102,12 +102,14 @@ export const DEBIAN: OsProfile = {
   installCommand(pkgs) {
     const list = pkgs.map(shq).join(' ');
     // the package lists may be missing on a fresh host: update once and retry
-    return `export DEBIAN_FRONTEND=noninteractive; apt-get install -y -q --no-install-recommends ${list} || { apt-get update -q && apt-get install -y -q --no-install-recommends ${list}; }`;
+    const install = `apt-get install -y -q --no-install-recommends ${list}`;
+    return `export DEBIAN_FRONTEND=noninteractive; ${install} || { apt-get update -q && ${install}; }`;
   },
   packageFactsCommand(pkgs) {
     if (!pkgs.length) return ':';
     // one dpkg-query for all; packages it does not know print nothing (= not installed)
-    return `dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\n' ${pkgs.map(shq).join(' ')} 2>/dev/null | awk -F'\\t' '{ printf "pkg\\t%s\\t%d\\n", $1, ($2 ~ /^ii/) }'`;
+    const query = `dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\n' ${pkgs.map(shq).join(' ')} 2>/dev/null`;
+    return `${query} | awk -F'\\t' '{ printf "pkg\\t%s\\t%d\\n", $1, ($2 ~ /^ii/) }'`;
   },
 };
 

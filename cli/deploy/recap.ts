@@ -19,9 +19,10 @@ export function formatRecap(res: DeployResult, opts: { verbose?: boolean; diff?:
   for (const h of res.hosts) {
     const colour =
       h.status === 'failed' || h.status === 'unreachable' ? chalk.red : h.changed ? chalk.yellow : chalk.green;
-    out.push(
-      `${colour(h.host.padEnd(width))}  ok=${String(h.ok).padEnd(3)} changed=${String(h.changed).padEnd(3)} failed=${h.status === 'failed' ? 1 : 0} unreachable=${h.status === 'unreachable' ? 1 : 0}  ${(h.durationMs / 1000).toFixed(2)}s`,
-    );
+    const counts =
+      `ok=${String(h.ok).padEnd(3)} changed=${String(h.changed).padEnd(3)} ` +
+      `failed=${h.status === 'failed' ? 1 : 0} unreachable=${h.status === 'unreachable' ? 1 : 0}`;
+    out.push(`${colour(h.host.padEnd(width))}  ${counts}  ${(h.durationMs / 1000).toFixed(2)}s`);
   }
   out.push(`done in ${(res.durationMs / 1000).toFixed(2)}s, exit code ${res.exitCode}`);
   return out.join('\n') + '\n';

@@ -7,9 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { DeployError, HostKeyError, NmsError, UsageError } from '../../lib/errors.js';
 import type { HostSpec, Inventory } from '../inventory/types.js';
 import { ConnectionLostError, sshForHost } from '../ssh/connection.js';
+import { Barrier, emptyHostResult, type DeployContext, type HostResult } from './context.js';
 import { SecretMasker } from './diff.js';
 import { HostDeploy } from './host.js';
 import { TemplateRenderer, defaultTemplatesDir } from './render.js';
+
+export type { DeployContext, HostResult, HostStatus } from './context.js';
+export { Barrier } from './context.js';
 
 export interface DeployOptions {
   inventory: Inventory;
@@ -23,6 +27,8 @@ export interface DeployOptions {
   diff?: boolean;
   /** Only these inventory hosts. Default: all. */
   limit?: string[];
+  /** The hosts, already chosen with selectHosts (instead of `limit`, so it runs once). */
+  hosts?: HostSpec[];
   /** Remove devices and accounts that are no longer in the inventory. Default false. */
   prune?: boolean;
   /** Refuse hosts whose key is not in known_hosts yet. Default false (accept-new). */
@@ -33,25 +39,6 @@ export interface DeployOptions {
 
 /** The defaults of the optional DeployOptions flags (paths default to this checkout's). */
 export const DEFAULT_DEPLOY_OPTIONS = { check: false, diff: false, prune: false, strictHostKeys: false } as const;
-
-export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable';
-
-export interface HostResult {
-  host: string;
-  status: HostStatus;
-  /** Operations that found the host as wanted. */
-  ok: number;
-  /** Operations that changed (or in --check would change) something. */
-  changed: number;
-  changes: string[];
-  /** Unified diffs (--diff), secrets masked. */
-  diffs: string[];
-  warnings: string[];
-  error?: string;
-  durationMs: number;
-  /** Where the time went: SSH connection and handshake, the facts round trip. */
-  timings: { connectMs: number; factsMs: number };
-}
 
 export interface DeployResult {
   check: boolean;
@@ -74,28 +61,6 @@ function repoFile(...parts: string[]): string {
   return join(root, ...parts);
 }
 
-/** A promise with its resolve exposed: pollers wait on the database host's readiness. */
-export class Barrier {
-  readonly done: Promise<void>;
-  open!: () => void;
-  constructor() {
-    this.done = new Promise((r) => (this.open = r));
-  }
-}
-
-export interface DeployContext {
-  inventory: Inventory;
-  renderer: TemplateRenderer;
-  masker: SecretMasker;
-  agentBundle: Buffer;
-  check: boolean;
-  diff: boolean;
-  prune: boolean;
-  /** Opens when the database host has its accounts, schema and devices (or gave up). */
-  databaseReady: Barrier;
-  emit: (host: string, message: string) => void;
-}
-
 export function selectHosts(inv: Inventory, limit?: string[]): HostSpec[] {
   if (!limit?.length) return inv.hosts;
   const names = new Set(inv.hosts.map((h) => h.name));
@@ -108,10 +73,8 @@ export function selectHosts(inv: Inventory, limit?: string[]): HostSpec[] {
   return inv.hosts.filter((h) => limit.includes(h.name));
 }
 
-export async function deploy(opts: DeployOptions): Promise<DeployResult> {
-  const t0 = Date.now();
-  const inv = opts.inventory;
-  const hosts = selectHosts(inv, opts.limit);
+/** Reads the agent bundle and checks the templates folder: bad input stops before any SSH. */
+function prepare(opts: DeployOptions): { agentBundle: Buffer; templatesDir: string } {
   const bundlePath = opts.agentBundlePath ?? repoFile('dist', 'nms-agent.mjs');
   let agentBundle: Buffer;
   try {
@@ -124,6 +87,14 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     throw new UsageError(`${templatesDir} is not a templates folder (no nms/env.hbs in it)`, {
       hint: 'check --templates or NMS_TEMPLATES',
     });
+  return { agentBundle, templatesDir };
+}
+
+export async function deploy(opts: DeployOptions): Promise<DeployResult> {
+  const t0 = Date.now();
+  const inv = opts.inventory;
+  const hosts = opts.hosts ?? selectHosts(inv, opts.limit);
+  const { agentBundle, templatesDir } = prepare(opts);
   const masker = SecretMasker.forInventory(inv);
   const ctx: DeployContext = {
     inventory: inv,
@@ -139,58 +110,48 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   };
   // nothing to wait for when the database host is not part of this run
   if (!hosts.some((h) => h.name === inv.services.mariadb.name) || ctx.check) ctx.databaseReady.open();
-
-  const results = await Promise.all(
-    hosts.map(async (host): Promise<HostResult> => {
-      const started = Date.now();
-      const ssh = sshForHost(inv, host, {
-        strictHostKeys: opts.strictHostKeys ?? DEFAULT_DEPLOY_OPTIONS.strictHostKeys,
-        onNewHostKey: (name, fp) => ctx.emit(name, `new host key for ${name} recorded in known_hosts: ${fp}`),
-      });
-      const base: HostResult = {
-        host: host.name,
-        status: 'ok',
-        ok: 0,
-        changed: 0,
-        changes: [],
-        diffs: [],
-        warnings: [],
-        durationMs: 0,
-        timings: { connectMs: 0, factsMs: 0 },
-      };
-      const isDbHost = host.name === inv.services.mariadb.name;
-      try {
-        await ssh.start();
-        base.timings.connectMs = Date.now() - started;
-      } catch (err) {
-        if (isDbHost) ctx.databaseReady.open();
-        const unreachable = !(err instanceof HostKeyError);
-        return {
-          ...base,
-          status: unreachable ? 'unreachable' : 'failed',
-          error: masker.mask((err as Error).message),
-          durationMs: Date.now() - started,
-        };
-      }
-      const hd = new HostDeploy(ctx, host, ssh, base);
-      try {
-        await hd.run();
-        base.status = base.changed > 0 ? 'changed' : 'ok';
-      } catch (err) {
-        base.status = 'failed';
-        base.error = masker.mask(
-          err instanceof NmsError ? err.message : `internal error (a bug in nms): ${(err as Error)?.stack ?? err}`,
-        );
-        if (err instanceof ConnectionLostError) base.status = 'unreachable';
-      } finally {
-        if (isDbHost) ctx.databaseReady.open();
-        ssh.close();
-      }
-      base.durationMs = Date.now() - started;
-      return base;
-    }),
-  );
+  const strictHostKeys = opts.strictHostKeys ?? DEFAULT_DEPLOY_OPTIONS.strictHostKeys;
+  const results = await Promise.all(hosts.map((host) => deployHost(ctx, host, strictHostKeys)));
   return { check: ctx.check, hosts: results, exitCode: exitCodeFor(results), durationMs: Date.now() - t0 };
+}
+
+/** One host, start to end; whatever happens it returns its result (and opens the barrier). */
+async function deployHost(ctx: DeployContext, host: HostSpec, strictHostKeys: boolean): Promise<HostResult> {
+  const inv = ctx.inventory;
+  const started = Date.now();
+  const ssh = sshForHost(inv, host, {
+    strictHostKeys,
+    onNewHostKey: (name, fp) => ctx.emit(name, `new host key for ${name} recorded in known_hosts: ${fp}`),
+  });
+  const base = emptyHostResult(host.name);
+  const isDbHost = host.name === inv.services.mariadb.name;
+  try {
+    await ssh.start();
+    base.timings.connectMs = Date.now() - started;
+  } catch (err) {
+    if (isDbHost) ctx.databaseReady.open();
+    const unreachable = !(err instanceof HostKeyError);
+    return {
+      ...base,
+      status: unreachable ? 'unreachable' : 'failed',
+      error: ctx.masker.mask((err as Error).message),
+      durationMs: Date.now() - started,
+    };
+  }
+  try {
+    await new HostDeploy(ctx, host, ssh, base).run();
+    base.status = base.changed > 0 ? 'changed' : 'ok';
+  } catch (err) {
+    base.status = err instanceof ConnectionLostError ? 'unreachable' : 'failed';
+    base.error = ctx.masker.mask(
+      err instanceof NmsError ? err.message : `internal error (a bug in nms): ${(err as Error)?.stack ?? err}`,
+    );
+  } finally {
+    if (isDbHost) ctx.databaseReady.open();
+    ssh.close();
+  }
+  base.durationMs = Date.now() - started;
+  return base;
 }
 
 export { DeployError };

@@ -13,6 +13,9 @@ export const AGENT_BUNDLE = `${AGENT_DIR}/nms-agent.mjs`;
 export const AGENT_NODE = `${AGENT_DIR}/node`;
 export const ENV_DIR = '/etc/nms';
 export const TLS_DIR = '/etc/nms/tls';
+/** The web host's certificate and key (the inventory's, or a self-signed pair made there). */
+export const CERT_PATH = `${TLS_DIR}/nms.crt`;
+export const KEY_PATH = `${TLS_DIR}/nms.key`;
 export const STATE_DIR = '/var/lib/nms';
 export const LOG_DIR = '/var/log/nms';
 /** Where devices send syslog (udp and tcp). */
@@ -165,8 +168,8 @@ export function buildValues(v: ValueInputs): TemplateValues {
       httpPort: c.web.httpPort,
       httpsPort: c.web.httpsPort,
       httpsPortSuffix: c.web.httpsPort === 443 ? '' : `:${c.web.httpsPort}`,
-      certPath: `${TLS_DIR}/nms.crt`,
-      keyPath: `${TLS_DIR}/nms.key`,
+      certPath: CERT_PATH,
+      keyPath: KEY_PATH,
       apiPort: settings.api_port,
     },
     redis: {

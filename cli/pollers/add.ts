@@ -76,6 +76,25 @@ export async function addPoller(o: AddPollerOptions): Promise<AddPollerResult> {
       hint: 'the cluster services (web, mariadb, redis, ...) stay on the master',
     });
   const groups = o.groups ?? [0];
+  // 1. the inventory, validated as a whole; undone (byte for byte) when it does not validate
+  const { inv, host, restore } = await addToInventory(o, roles, groups);
+  say(`${o.name} added to ${inv.name}/hosts.yaml (database password generated in secrets.yaml)`);
+  // 2. SSH and the host key (accept-new: the fingerprint is shown)
+  const newHostKey = await checkSsh(o, inv, host, restore, say);
+  // 3. deploy the new host and what the master needs for it
+  const limit = [...new Set([...masterHosts(inv), o.name])];
+  const summary = await deployFor(o, inv, limit, say);
+  // 4. wait for its agent to register and do its first job
+  const hasDevices = inv.devices.some((d) => groups.includes(d.poller_group));
+  const wait = o.noWait ? null : await waitForAgent(o, inv, host, { limit, hasDevices, say });
+  return { name: o.name, address: host.address, groups, newHostKey, deploy: summary, wait, hasDevices };
+}
+
+async function addToInventory(
+  o: AddPollerOptions,
+  roles: Role[],
+  groups: number[],
+): Promise<{ inv: Inventory; host: HostSpec; restore: () => void }> {
   const before = await loadInventory(o.inventory);
   const raw: RawHost = { address: o.address, roles, agent: { distributed_poller_group: groups } };
   if (o.sshUser !== undefined || o.sshPort !== undefined || o.sshKey !== undefined)
@@ -84,8 +103,6 @@ export async function addPoller(o: AddPollerOptions): Promise<AddPollerResult> {
       ...(o.sshPort !== undefined ? { port: o.sshPort } : {}),
       ...(o.sshKey !== undefined ? { key: o.sshKey } : {}),
     };
-
-  // 1. the inventory, validated as a whole; undone (byte for byte) when it does not validate
   const restore = snapshotInventory(before.dir);
   addHost(before.dir, o.name, raw);
   let inv: Inventory;
@@ -97,10 +114,17 @@ export async function addPoller(o: AddPollerOptions): Promise<AddPollerResult> {
       throw new InventoryError(err.problems.map((p) => ({ ...p, message: `${p.message} (${o.name} was not added)` })));
     throw err;
   }
-  const host = inv.hosts.find((h) => h.name === o.name) as HostSpec;
-  say(`${o.name} added to ${inv.name}/hosts.yaml (database password generated in secrets.yaml)`);
+  return { inv, host: inv.hosts.find((h) => h.name === o.name) as HostSpec, restore };
+}
 
-  // 2. SSH and the host key (accept-new: the fingerprint is shown)
+/** Connects once; the fingerprint of a newly recorded host key, or null when it was known. */
+async function checkSsh(
+  o: AddPollerOptions,
+  inv: Inventory,
+  host: HostSpec,
+  restore: () => void,
+  say: (m: string) => void,
+): Promise<string | null> {
   let newHostKey: string | null = null;
   const ssh = sshFor(inv, host, {
     strictHostKeys: o.strictHostKeys,
@@ -116,15 +140,25 @@ export async function addPoller(o: AddPollerOptions): Promise<AddPollerResult> {
   } catch (err) {
     restore();
     throw new NmsError(`cannot reach ${o.name} over SSH: ${(err as Error).message}`, {
-      hint: `${o.name} was taken out of the inventory again; check the address, --ssh-user/--ssh-port/--ssh-key and that the key is in its authorized_keys`,
+      hint:
+        `${o.name} was taken out of the inventory again; check the address, --ssh-user/--ssh-port/--ssh-key ` +
+        'and that the key is in its authorized_keys',
       cause: err,
     });
   } finally {
     ssh.close();
   }
+  return newHostKey;
+}
 
-  // 3. deploy the new host and what the master needs for it
-  const limit = [...new Set([...masterHosts(inv), o.name])];
+type DeploySummary = AddPollerResult['deploy'];
+
+async function deployFor(
+  o: AddPollerOptions,
+  inv: Inventory,
+  limit: string[],
+  say: (m: string) => void,
+): Promise<DeploySummary> {
   say(`deploying ${limit.join(', ')} ...`);
   const res = await deploy({
     inventory: inv,
@@ -133,64 +167,77 @@ export async function addPoller(o: AddPollerOptions): Promise<AddPollerResult> {
     agentBundlePath: o.agentBundlePath,
     onEvent: (h, m) => say(`  [${h}] ${m}`),
   });
-  const summary = res.hosts.map((h) => ({
-    host: h.host,
-    status: h.status,
-    changed: h.changed,
-    ...(h.error ? { error: h.error } : {}),
-  }));
+  const summary = summarise(res.hosts);
   const failed = res.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable');
   if (failed.length)
     throw new DeployError(
       `deploy for ${o.name} failed: ${failed.map((h) => `${h.host}: ${h.error ?? h.status}`).join('; ')}`,
       {
-        hint: `${o.name} stays in the inventory: fix the cause and run \`nms deploy -i ${o.inventory} --limit ${limit.join(',')}\`, or undo with \`nms remove-poller ${o.name} --force -i ${o.inventory}\``,
+        hint:
+          `${o.name} stays in the inventory: fix the cause and run ` +
+          `\`nms deploy -i ${o.inventory} --limit ${limit.join(',')}\`, ` +
+          `or undo with \`nms remove-poller ${o.name} --force -i ${o.inventory}\``,
       },
     );
-  say(
-    `deploy done: ${summary.map((h) => `${h.host} ${h.status}${h.changed ? ` (${h.changed} changed)` : ''}`).join(', ')}`,
-  );
+  const done = summary.map((h) => `${h.host} ${h.status}${h.changed ? ` (${h.changed} changed)` : ''}`);
+  say(`deploy done: ${done.join(', ')}`);
+  return summary;
+}
 
-  // 4. wait for its agent to register and do its first job
-  const hasDevices = inv.devices.some((d) => groups.includes(d.poller_group));
-  let wait: WaitResult | null = null;
-  if (!o.noWait) {
-    const master = sshFor(inv, inv.services.web, { strictHostKeys: o.strictHostKeys });
-    await master.start();
-    try {
-      const timeoutMs = o.waitTimeoutMs ?? (host.agent.service_poller_frequency + 120) * 1000;
-      say(
-        `waiting up to ${Math.round(timeoutMs / 1000)} s for ${o.name}'s agent to register${hasDevices ? ' and poll its first device' : ''} ...`,
-      );
-      wait = await waitForJoin(master, o.name, {
-        timeoutMs,
-        registeredIsEnough: !hasDevices,
-        onStage: (stage, ms) =>
-          say(
-            stage === 'registered'
-              ? `${o.name} registered after ${(ms / 1000).toFixed(1)} s`
-              : `${o.name} polled its first device after ${(ms / 1000).toFixed(1)} s`,
-          ),
-      });
-    } finally {
-      master.close();
-    }
-    if (wait.refusing)
-      throw new NmsError(`${o.name} registered but refuses work: ${wait.refusing}`, {
-        hint: `read /var/log/nms/agent.log on ${o.name}; \`nms status -i ${o.inventory}\` names the fix`,
-      });
-    const goal = hasDevices ? 'polling' : 'registered';
-    if (wait.stage !== goal && !(goal === 'registered' && wait.stage === 'polling')) {
-      const why = await doctorFailures(inv, host, o.strictHostKeys);
-      throw new NmsError(
-        `${o.name} was deployed but ${wait.stage === 'waiting' ? 'its agent has not registered' : 'has not polled a device yet'} after ${Math.round((o.waitTimeoutMs ?? (host.agent.service_poller_frequency + 120) * 1000) / 1000)} s${wait.lastError ? ` (${wait.lastError})` : ''}${why ? `; its doctor says: ${why}` : ''}`,
-        {
-          hint: `it stays in the inventory; \`nms status -i ${o.inventory}\` says what is wrong, \`nms deploy -i ${o.inventory} --limit ${limit.join(',')}\` repairs settings, grants and firewall`,
-        },
-      );
-    }
+/** The deploy's result per host, as add-poller and remove-poller report it. */
+export function summarise(hosts: HostResult[]): DeploySummary {
+  return hosts.map((h) => ({
+    host: h.host,
+    status: h.status,
+    changed: h.changed,
+    ...(h.error ? { error: h.error } : {}),
+  }));
+}
+
+/** Watches the master until the new agent registered (and polled, when it has devices). */
+async function waitForAgent(
+  o: AddPollerOptions,
+  inv: Inventory,
+  host: HostSpec,
+  w: { limit: string[]; hasDevices: boolean; say: (m: string) => void },
+): Promise<WaitResult> {
+  const { say, hasDevices } = w;
+  const timeoutMs = o.waitTimeoutMs ?? (host.agent.service_poller_frequency + 120) * 1000;
+  const master = sshFor(inv, inv.services.web, { strictHostKeys: o.strictHostKeys });
+  await master.start();
+  let wait: WaitResult;
+  try {
+    const what = hasDevices ? ' and poll its first device' : '';
+    say(`waiting up to ${Math.round(timeoutMs / 1000)} s for ${o.name}'s agent to register${what} ...`);
+    wait = await waitForJoin(master, o.name, {
+      timeoutMs,
+      registeredIsEnough: !hasDevices,
+      onStage: (stage, ms) =>
+        say(
+          stage === 'registered'
+            ? `${o.name} registered after ${(ms / 1000).toFixed(1)} s`
+            : `${o.name} polled its first device after ${(ms / 1000).toFixed(1)} s`,
+        ),
+    });
+  } finally {
+    master.close();
   }
-  return { name: o.name, address: host.address, groups, newHostKey, deploy: summary, wait, hasDevices };
+  if (wait.refusing)
+    throw new NmsError(`${o.name} registered but refuses work: ${wait.refusing}`, {
+      hint: `read /var/log/nms/agent.log on ${o.name}; \`nms status -i ${o.inventory}\` names the fix`,
+    });
+  const goal = hasDevices ? 'polling' : 'registered';
+  if (wait.stage !== goal && !(goal === 'registered' && wait.stage === 'polling')) {
+    const why = await doctorFailures(inv, host, o.strictHostKeys);
+    const state = wait.stage === 'waiting' ? 'its agent has not registered' : 'has not polled a device yet';
+    const detail = `${wait.lastError ? ` (${wait.lastError})` : ''}${why ? `; its doctor says: ${why}` : ''}`;
+    throw new NmsError(`${o.name} was deployed but ${state} after ${Math.round(timeoutMs / 1000)} s${detail}`, {
+      hint:
+        `it stays in the inventory; \`nms status -i ${o.inventory}\` says what is wrong, ` +
+        `\`nms deploy -i ${o.inventory} --limit ${w.limit.join(',')}\` repairs settings, grants and firewall`,
+    });
+  }
+  return wait;
 }
 
 /** The failing checks of `nms-agent doctor` on the host, in one line (empty when it cannot tell). */

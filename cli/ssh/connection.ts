@@ -105,7 +105,8 @@ export class SshHost {
           return true;
         case 'changed':
           keyProblem = new HostKeyError(
-            `${hostName}: HOST KEY CHANGED: it presented ${verdict.fingerprint}, ${this.opts.knownHostsPath} has ${verdict.expected}`,
+            `${hostName}: HOST KEY CHANGED: it presented ${verdict.fingerprint}, ` +
+              `${this.opts.knownHostsPath} has ${verdict.expected}`,
             {
               hint: `if the host was rebuilt on purpose, remove its line from ${this.opts.knownHostsPath}`,
             },
@@ -113,7 +114,8 @@ export class SshHost {
           return false;
         case 'unknown-strict':
           keyProblem = new HostKeyError(
-            `${hostName}: host key ${verdict.fingerprint} is not in ${this.opts.knownHostsPath} and --strict-host-keys is on`,
+            `${hostName}: host key ${verdict.fingerprint} is not in ${this.opts.knownHostsPath} ` +
+              'and --strict-host-keys is on',
             {
               hint: 'run once without --strict-host-keys to record it, or add it with ssh-keyscan after checking it',
             },

@@ -1,12 +1,10 @@
-// Web users in the cluster's `users` table, from the workstation: the SQL for `nms user` and for
-// the first administrator `nms deploy` creates. Passwords are hashed here (scrypt) and travel
-// only as hashes, inside SQL sent to `mysql` on stdin (database-run.ts), never on a command line.
-import { generateSecret } from '../../lib/crypto.js';
+// Web users in the cluster's `users` table, from the workstation: the SQL for `nms user` (the
+// first administrator, which `nms deploy` creates, is in cli/deploy/web-admin.ts). Passwords
+// are hashed here (scrypt) and travel only as hashes, inside SQL sent to `mysql` on stdin
+// (database-run.ts), never on a command line.
 import { UsageError } from '../../lib/errors.js';
 import { hashPassword, MAX_PASSWORD_LENGTH } from '../../lib/password.js';
 import { sqlIdent, sqlString } from '../deploy/database.js';
-import { readSecrets, writeSecrets } from '../inventory/write.js';
-import type { Inventory } from '../inventory/types.js';
 
 /** LibreNMS's levels: 10 administrator, 5 global read, 1 normal user. */
 export const LEVELS: Record<string, number> = { admin: 10, read: 5, user: 1 };
@@ -59,21 +57,5 @@ export function listUsersSql(db: string): string {
   return `SELECT username, level, enabled FROM ${sqlIdent(db)}.users ORDER BY username;`;
 }
 
-/** The first administrator, created only when no user of that name exists (a changed password stays). */
-export async function firstAdminSql(inv: Inventory): Promise<string> {
-  const db = inv.cluster.mariadb.database;
-  const name = inv.cluster.web.adminUser;
-  const hash = await hashPassword(inv.secrets.web_admin_password ?? '');
-  return `INSERT INTO ${sqlIdent(db)}.users (auth_type, username, password, level)
-SELECT 'mysql', ${sqlString(name)}, ${sqlString(hash)}, 10 FROM DUAL
-WHERE NOT EXISTS (SELECT 1 FROM ${sqlIdent(db)}.users WHERE username = ${sqlString(name)});\nSELECT ROW_COUNT();`;
-}
-
-/** Gives the inventory a web admin password in secrets.yaml when it has none yet (older inventories). */
-export function ensureAdminSecret(inv: Inventory): void {
-  if (inv.secrets.web_admin_password) return;
-  const secrets = readSecrets(inv.dir);
-  secrets.web_admin_password = generateSecret(18);
-  writeSecrets(inv.dir, secrets);
-  inv.secrets.web_admin_password = secrets.web_admin_password;
-}
+// the first administrator is the deploy's (it creates it): kept importable from here too
+export { firstAdminSql } from '../deploy/web-admin.js';
