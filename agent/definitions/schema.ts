@@ -28,6 +28,7 @@ const tableProps = {
   idle: { type: 'boolean' },
   skip_values: { type: 'array', items: { type: 'number' } },
   skip_descr: { type: 'array', items: REGEX },
+  keep_descr: { type: 'array', items: REGEX },
   skip_zero: { type: 'array', items: OID },
   where: {
     type: 'object',
@@ -59,6 +60,7 @@ const sensor = {
   required: ['oid', 'class'],
   properties: {
     ...tableProps,
+    count_rows: { type: 'boolean' },
     class: {
       enum: [
         'temperature',

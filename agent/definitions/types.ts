@@ -69,6 +69,8 @@ export interface TableDef {
   skip_values?: number[];
   /** Regexes over the description that leave a row out. */
   skip_descr?: string[];
+  /** Regexes over the description: when given, a row stays only if one matches. */
+  keep_descr?: string[];
   /** Columns (same index) that must hold a non-zero number for the row to count. */
   skip_zero?: string[];
   /** Keep only rows whose `oid` column (same index) holds one of `in` (e.g. a unit or kind column). */
@@ -93,6 +95,11 @@ export type MempoolDef = PoolDef;
 
 export interface SensorDef extends TableDef {
   class: string;
+  /**
+   * One sensor whose value is the number of rows of `oid` (e.g. a cluster's members), counted at
+   * discovery: a poll leaves it as it is.
+   */
+  count_rows?: boolean;
   /** Texts of a state sensor: raw value → text and generic state (0 ok, 1 warning, 2 critical, 3 unknown). */
   states?: { value: number; descr: string; generic: 0 | 1 | 2 | 3 }[];
   low_limit?: number | string;

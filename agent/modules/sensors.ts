@@ -65,7 +65,30 @@ function limitOf(
   return raw === null ? null : scaled(raw, divisor, multiplier);
 }
 
+/** A `count_rows` table: one sensor, the number of rows the table has (none when it has none). */
+async function countRows(ctx: ModuleContext, t: SensorDef, position: number): Promise<SensorRow[]> {
+  const data = await readTable(ctx.reader, t.oid, []);
+  if (data.indexes.length === 0) return [];
+  return [
+    {
+      ...NO_LIMITS,
+      sensor_class: t.class,
+      sensor_type: t.type ?? ctx.def.os,
+      sensor_index: String(position),
+      sensor_oid: `.${t.oid}`,
+      sensor_descr: t.descr ?? `${t.class} ${position}`,
+      sensor_divisor: 1,
+      sensor_multiplier: 1,
+      sensor_current: data.indexes.length,
+      entPhysicalIndex: null,
+    },
+  ];
+}
+
+const NO_LIMITS = { sensor_limit: null, sensor_limit_low: null, sensor_limit_warn: null, sensor_limit_low_warn: null };
+
 async function fromDefinition(ctx: ModuleContext, t: SensorDef, position: number): Promise<SensorRow[]> {
+  if (t.count_rows) return countRows(ctx, t, position);
   const data = await readTable(ctx.reader, t.oid, [...extraColumns(t), ...limitOids(t)], String(position));
   const out: SensorRow[] = [];
   const divisor = t.divisor ?? 1;

@@ -99,7 +99,7 @@ export async function updateRows(
   await withRetry(() => db.query(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${pk} IN (?)`, args));
 }
 
-/** False when the row fails the table's skip_zero, skip_descr or skip_values rules. */
+/** False when the row fails the table's skip_zero, skip_descr, keep_descr, where or skip_values rules. */
 export function keepRow(
   ctx: Pick<ModuleContext, 'set'>,
   t: TableDef,
@@ -110,6 +110,7 @@ export function keepRow(
 ): boolean {
   if (t.skip_values?.includes(value)) return false;
   if (t.skip_descr?.some((r) => ctx.set.regex.get(r)!.test(descr))) return false;
+  if (t.keep_descr && !t.keep_descr.some((r) => ctx.set.regex.get(r)!.test(descr))) return false;
   if (t.where && !t.where.in.includes(num(data.cell(t.where.oid, index)) ?? NaN)) return false;
   return !(t.skip_zero ?? []).some((c) => !num(data.cell(c, index)));
 }
