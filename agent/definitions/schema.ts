@@ -116,6 +116,17 @@ const rule = {
   },
 };
 
+const portName = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['from'],
+  properties: {
+    from: { anyOf: [OID, { enum: ['ifIndex', 'ifName', 'ifDescr', 'ifAlias'] }] },
+    match: REGEX,
+    template: { type: 'string' },
+  },
+};
+
 export const definitionSchema = {
   type: 'object',
   additionalProperties: false,
@@ -155,5 +166,12 @@ export const definitionSchema = {
     mempools: { type: 'array', items: mempool },
     storage: { type: 'array', items: mempool },
     sensors: { type: 'array', items: sensor },
+    ports: {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(
+        ['ifName', 'ifDescr', 'ifAlias'].map((f) => [f, { type: 'array', minItems: 1, items: portName }]),
+      ),
+    },
   },
 } as const;

@@ -51,6 +51,23 @@ export interface OsDefinition {
   mempools?: MempoolDef[];
   storage?: PoolDef[];
   sensors?: SensorDef[];
+  /** Port names from the OS's own MIB instead of IF-MIB's (LibreNMS's names per field). */
+  ports?: Partial<Record<PortNameField, PortNameSource[]>>;
+}
+
+export type PortNameField = 'ifName' | 'ifDescr' | 'ifAlias';
+
+/**
+ * One source of a port's name, tried in order: the first that gives a non-empty text wins; when
+ * none does the IF-MIB name stays.
+ */
+export interface PortNameSource {
+  /** A column OID read per port (its index is the ifIndex), or the port's ifIndex or IF-MIB name. */
+  from: string;
+  /** A regular expression the value must match; its groups feed `template`. */
+  match?: string;
+  /** The result, with `$1`... replaced by the match's groups. Default the value itself. */
+  template?: string;
 }
 
 /** A table walked at discovery: one row per index of `oid` (a column). */
