@@ -118,6 +118,7 @@ function forEachRegex(d: OsDefinition, fn: (src: string, path: (string | number)
     d[m]?.forEach((t, i) => {
       t.skip_descr?.forEach((s, j) => fn(s, [m, i, 'skip_descr', j]));
       t.keep_descr?.forEach((s, j) => fn(s, [m, i, 'keep_descr', j]));
+      if (t.value_match) fn(t.value_match, [m, i, 'value_match']);
     });
   }
 }

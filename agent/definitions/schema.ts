@@ -29,6 +29,7 @@ const tableProps = {
   skip_values: { type: 'array', items: { type: 'number' } },
   skip_descr: { type: 'array', items: REGEX },
   keep_descr: { type: 'array', items: REGEX },
+  value_match: REGEX,
   skip_zero: { type: 'array', items: OID },
   where: {
     type: 'object',

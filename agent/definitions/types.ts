@@ -90,6 +90,11 @@ export interface TableDef {
   keep_descr?: string[];
   /** Columns (same index) that must hold a non-zero number for the row to count. */
   skip_zero?: string[];
+  /**
+   * For a value given as text (`5 Secs ( 96.49%) ...`): a regular expression whose first group
+   * (or whole match) is the number. Processors and sensors.
+   */
+  value_match?: string;
   /** Keep only rows whose `oid` column (same index) holds one of `in` (e.g. a unit or kind column). */
   where?: { oid: string; in: number[] };
 }

@@ -74,6 +74,28 @@ export function numberOf(
   return n;
 }
 
+/**
+ * The number of a cell of table `t`: read from its text with the table's `value_match` when it
+ * has one and the cell is text, else as numberOf does.
+ */
+export function valueOf(
+  ctx: Pick<ModuleContext, 'log' | 'invalid' | 'device' | 'set'>,
+  cell: Cell | undefined,
+  oid: string,
+  t: TableDef | undefined,
+): number | null {
+  if (t?.value_match && cell && Buffer.isBuffer(cell.value)) {
+    const m = ctx.set.regex.get(t.value_match)?.exec(str(cell) ?? '');
+    const n = m ? Number(m[1] ?? m[0]) : NaN;
+    if (Number.isFinite(n)) return n;
+  }
+  return numberOf(ctx, cell, oid);
+}
+
+/** The table of `list` a stored OID (leading dot) was discovered from. */
+export const tableOf = <T extends TableDef>(list: T[] | undefined, stored: string): T | undefined =>
+  list?.find((t) => stored === `.${t.oid}` || stored.startsWith(`.${t.oid}.`));
+
 /** GETs stored OIDs (leading dot) for a poll; values by the same dotted OID. */
 export async function getStored(reader: SnmpReader, oids: (string | null | undefined)[]): Promise<Map<string, Cell>> {
   const want = [...new Set(oids.filter((o): o is string => !!o).map((o) => o.replace(/^\./, '')))];
