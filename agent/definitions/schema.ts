@@ -62,6 +62,7 @@ const sensor = {
   properties: {
     ...tableProps,
     count_rows: { type: 'boolean' },
+    convert: { enum: ['mw_to_dbm', 'uw_to_dbm'] },
     class: {
       enum: [
         'temperature',

@@ -122,6 +122,8 @@ export interface SensorDef extends TableDef {
    * discovery: a poll leaves it as it is.
    */
   count_rows?: boolean;
+  /** A conversion after divisor/multiplier: an optical power in mW or µW shown in dBm. */
+  convert?: 'mw_to_dbm' | 'uw_to_dbm';
   /** Texts of a state sensor: raw value → text and generic state (0 ok, 1 warning, 2 critical, 3 unknown). */
   states?: { value: number; descr: string; generic: 0 | 1 | 2 | 3 }[];
   low_limit?: number | string;

@@ -134,8 +134,9 @@ async function save(ctx: ModuleContext, rows: ProcessorRow[]): Promise<void> {
   if (rows.length) {
     await withRetry(() =>
       ctx.db.query(
-        `INSERT INTO processors (${COLS.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE processor_oid = VALUES(processor_oid),
-       processor_descr = VALUES(processor_descr), processor_precision = VALUES(processor_precision), processor_usage = VALUES(processor_usage)`,
+        `INSERT INTO processors (${COLS.join(', ')}) VALUES ?
+         ON DUPLICATE KEY UPDATE processor_oid = VALUES(processor_oid), processor_descr = VALUES(processor_descr),
+         processor_precision = VALUES(processor_precision), processor_usage = VALUES(processor_usage)`,
         [
           rows.map((r) => [
             id,
@@ -166,7 +167,8 @@ async function save(ctx: ModuleContext, rows: ProcessorRow[]): Promise<void> {
 
 async function poll(ctx: ModuleContext): Promise<number> {
   const [rows] = await ctx.db.query<mysql.RowDataPacket[]>(
-    'SELECT processor_id, processor_type, processor_index, processor_oid, processor_precision FROM processors WHERE device_id = ?',
+    `SELECT processor_id, processor_type, processor_index, processor_oid, processor_precision
+     FROM processors WHERE device_id = ?`,
     [ctx.device.device_id],
   );
   if (rows.length === 0) return 0;

@@ -105,7 +105,10 @@ export async function getStored(reader: SnmpReader, oids: (string | null | undef
   return out;
 }
 
-/** Updates several columns of several rows by primary key in one statement (`rows`: [id, ...values in `cols` order]). */
+/**
+ * Updates several columns of several rows by primary key in one statement (`rows`: [id, ...values
+ * in `cols` order]).
+ */
 export async function updateRows(
   db: Db,
   table: string,
