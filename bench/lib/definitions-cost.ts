@@ -1,0 +1,75 @@
+// The poll bench's figure for the OS definitions (issue 12): what the definition modules
+// (processors, mempools, storage, sensors) add to the CPU of a poll of the simulator's 48-port
+// devices (a full poll against system + ports only), and what loading every definition costs
+// (bench/lib/definitions-load.ts in a fresh process). The machine's load is recorded beside
+// them: it is shared, and the figures move with it.
+import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fmt, now, ROOT, table } from './report.js';
+
+export interface LoadCost {
+  files: number;
+  yamlMs: number;
+  bundleMs: number;
+  heapMiB: number;
+}
+
+/** Loading every definition in a fresh process. */
+export function loadCost(): LoadCost {
+  const out = execFileSync(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', join(ROOT, 'bench/lib/definitions-load.ts')],
+    { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return JSON.parse(out.trim().split('\n').pop()!) as LoadCost;
+}
+
+/** The machine's 1-minute load average, as text for the report. */
+export const loadNow = () => loadavg()[0].toFixed(2);
+
+export interface PollCpu {
+  /** CPU ms per poll, system + ports only. */
+  portsOnly: number;
+  /** CPU ms per poll with the definition modules. */
+  full: number;
+  polls: number;
+  devices: number;
+}
+
+/** The section `poll-definitions` of docs/benchmarks.md. */
+export function definitionsSection(cpu: PollCpu, load: LoadCost, loadBefore: string, loadAfter: string): string {
+  const rise = (cpu.full / cpu.portsOnly - 1) * 100;
+  return `### poll: what the OS definitions cost
+
+Run ${now()}: ${fmt(cpu.devices)} simulated devices × 48 ports, ${fmt(cpu.polls)} polls on each side (the nms
+rows of the poll bench, \`NMS_BENCH_POLL_ONLY=defs\`): a full poll (system, ports and the definition
+modules processors, mempools, storage, sensors) against system + ports only, the same devices
+discovered with every definition loaded. Loading: every definition file read, parsed, checked
+and compiled in a fresh process (the agent started from the sources), and the agent bundle's way
+(the list checked at build time, regexes compiled). Machine load (1-minute average) ${loadBefore}
+before, ${loadAfter} after, on 2 cores shared with other engineers: the CPU figures move with it.
+
+${table(
+  ['', '', 'budget', 'met'],
+  [
+    ['CPU ms / poll, system + ports', fmt(cpu.portsOnly, 2), '', ''],
+    ['CPU ms / poll, with the definition modules', fmt(cpu.full, 2), '', ''],
+    ['rise', `${fmt(rise, 1)} %`, '≤ 10 %', rise <= 10 ? 'yes' : 'NO'],
+    [
+      `loading ${load.files} definitions from YAML`,
+      `${fmt(load.yamlMs, 1)} ms`,
+      '≤ 200 ms',
+      load.yamlMs <= 200 ? 'yes' : 'NO',
+    ],
+    [
+      'loading them in the agent bundle',
+      `${fmt(load.bundleMs, 1)} ms`,
+      '≤ 200 ms',
+      load.bundleMs <= 200 ? 'yes' : 'NO',
+    ],
+    ['heap they hold', `${fmt(load.heapMiB, 1)} MiB`, '≤ 20 MiB', load.heapMiB <= 20 ? 'yes' : 'NO'],
+  ],
+)}
+`;
+}
