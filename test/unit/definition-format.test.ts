@@ -30,7 +30,7 @@ async function contextOf(name: string): Promise<ModuleContext> {
 }
 
 /** Rows per class of LibreNMS's sensors for a recording. */
-function classCounts(rows: { sensor_class: unknown }[]): Record<string, number> {
+function classCounts(rows: { sensor_class?: unknown }[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const r of rows) out[String(r.sensor_class)] = (out[String(r.sensor_class)] ?? 0) + 1;
   return out;
