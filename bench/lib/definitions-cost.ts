@@ -47,7 +47,9 @@ rows of the poll bench, \`NMS_BENCH_POLL_ONLY=defs\`): a full poll (system, port
 modules processors, mempools, storage, sensors) against system + ports only, the same devices
 discovered with every definition loaded. Loading: every definition file read, parsed, checked
 and compiled in a fresh process (the agent started from the sources), and the agent bundle's way
-(the list checked at build time, regexes compiled). Machine load (1-minute average) ${loadBefore}
+(the list checked at build time, regexes compiled): the agent loads them the bundle's way; the
+YAML way, which compiles the schema on first use, is what a run from the sources and the build
+pay. Machine load (1-minute average) ${loadBefore}
 before, ${loadAfter} after, on 2 cores shared with other engineers: the CPU figures move with it.
 
 ${table(
