@@ -34,8 +34,17 @@ const tableProps = {
   where: {
     type: 'object',
     additionalProperties: false,
-    required: ['oid', 'in'],
-    properties: { oid: OID, in: { type: 'array', minItems: 1, items: { type: 'number' } } },
+    required: ['in'],
+    // a column, or a part of the index: one of the two
+    oneOf: [
+      { required: ['oid'], properties: { oid: OID } },
+      { required: ['part'], properties: { part: { type: 'integer', minimum: 1 } } },
+    ],
+    properties: {
+      oid: OID,
+      part: { type: 'integer', minimum: 1 },
+      in: { type: 'array', minItems: 1, items: { type: 'number' } },
+    },
   },
 };
 const table = { type: 'object', additionalProperties: false, required: ['oid'], properties: tableProps };

@@ -95,8 +95,11 @@ export interface TableDef {
    * (or whole match) is the number. Processors and sensors.
    */
   value_match?: string;
-  /** Keep only rows whose `oid` column (same index) holds one of `in` (e.g. a unit or kind column). */
-  where?: { oid: string; in: number[] };
+  /**
+   * Keep only rows whose `oid` column (same index) holds one of `in` (e.g. a unit or kind
+   * column), or whose index's `part` (1-based: PDU2-MIB's sensor type, the last of three) does.
+   */
+  where?: { oid?: string; part?: number; in: number[] };
 }
 
 /**

@@ -124,6 +124,12 @@ export async function updateRows(
   await withRetry(() => db.query(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${pk} IN (?)`, args));
 }
 
+/** What a table's `where` tests for a row: its column's number, or a part of its index. */
+function whereValue(w: NonNullable<TableDef['where']>, data: TableData, index: string): number {
+  if (w.part) return Number(index.split('.')[w.part - 1]);
+  return num(data.cell(w.oid!, index)) ?? NaN;
+}
+
 /** False when the row fails the table's skip_zero, skip_descr, keep_descr, where or skip_values rules. */
 export function keepRow(
   ctx: Pick<ModuleContext, 'set'>,
@@ -136,7 +142,7 @@ export function keepRow(
   if (t.skip_values?.includes(value)) return false;
   if (t.skip_descr?.some((r) => ctx.set.regex.get(r)!.test(descr))) return false;
   if (t.keep_descr && !t.keep_descr.some((r) => ctx.set.regex.get(r)!.test(descr))) return false;
-  if (t.where && !t.where.in.includes(num(data.cell(t.where.oid, index)) ?? NaN)) return false;
+  if (t.where && !t.where.in.includes(whereValue(t.where, data, index))) return false;
   return !(t.skip_zero ?? []).some((c) => !num(data.cell(c, index)));
 }
 
@@ -144,5 +150,5 @@ export function keepRow(
 export const extraColumns = (t: TableDef): string[] => [
   ...templateColumns(t.descr),
   ...(t.skip_zero ?? []),
-  ...(t.where ? [t.where.oid] : []),
+  ...(t.where?.oid ? [t.where.oid] : []),
 ];

@@ -36,7 +36,7 @@ function classCounts(rows: { sensor_class?: unknown }[]): Record<string, number>
   return out;
 }
 
-for (const name of ['fortigate_webfilter', 'qnap', 'timos_7750-esa', 'eaton-mgeups_9pxle', 'vrp_power']) {
+for (const name of ['fortigate_webfilter', 'qnap', 'timos_7750-esa', 'eaton-mgeups_9pxle', 'vrp_power', 'drac_r540']) {
   test(`sensors of ${name}: as many per class as LibreNMS found, the same values`, async () => {
     const got = await discoverSensors(await contextOf(name));
     const want = (expectedOf(name).sensors as { discovery: { sensors: Record<string, unknown>[] } }).discovery.sensors;
@@ -48,6 +48,13 @@ for (const name of ['fortigate_webfilter', 'qnap', 'timos_7750-esa', 'eaton-mgeu
     }
   });
 }
+
+test('where by a part of the index: the PDU2-MIB measurements of a Raritan PDU by sensor type', async () => {
+  const got = await discoverSensors(await contextOf('raritan-pdu_px4'));
+  const want = (expectedOf('raritan-pdu_px4').sensors as { discovery: { sensors: Record<string, unknown>[] } })
+    .discovery.sensors;
+  assert.deepEqual(classCounts(got), classCounts(want.filter((w) => w.sensor_class !== 'state')));
+});
 
 test('convert: µW and mW to dBm after divisor and multiplier; nothing for a reading of 0', () => {
   assert.equal(scaled(345, 1, 1, 'uw_to_dbm'), -4.6218);
@@ -106,4 +113,8 @@ test('the schema refuses a bad conversion, keep_descr regex or port name source,
     /^broken\.yaml:8 sensors\[0\]\.keep_descr\[0\]: bad regular expression/,
   );
   assert.match(refused('ports:\n  ifName:\n    - from: ifWhatever\n'), /^broken\.yaml:9 ports\.ifName\[0\]\.from: /);
+  assert.match(
+    refused('sensors:\n  - { class: power, oid: 1.3.6.1.4.1.1, where: { part: 3, oid: 1.3.6.1.4.1.2, in: [5] } }\n'),
+    /^broken\.yaml:8 sensors\[0\]\.where: /,
+  );
 });
