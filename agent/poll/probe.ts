@@ -250,5 +250,10 @@ export function formatProbe(r: ProbeResult): string {
   const id = sys
     ? `  sysName ${String(sys.sysName)}, sysObjectID ${String(sys.sysObjectID)}\n` + `  sysDescr ${descr}\n`
     : '';
-  return head + id + lines.join('') + (r.error ? `  error: ${r.error}\n` : '');
+  const os = r.modules.find((m) => m.module === 'os')?.tables?.devices?.[0] as Record<string, unknown> | undefined;
+  const show = (v: unknown) => (v === null || v === undefined || v === '' ? '-' : String(v));
+  const osLine = os
+    ? `  os ${show(os.os)}, hardware ${show(os.hardware)}, version ${show(os.version)}, serial ${show(os.serial)}\n`
+    : '';
+  return head + id + osLine + lines.join('') + (r.error ? `  error: ${r.error}\n` : '');
 }

@@ -108,6 +108,7 @@ test(
     assert.match(human.out, /^probe of 127\.0\.0\.1:\d+ \(v2c\): up in [\d.]+ s, \d+ SNMP requests\n/);
     assert.match(human.out, /\n {2}discovery entity-physical +ok +entPhysical: 31 rows\n/);
     assert.match(human.out, /\n {2}discovery sensors +ok +sensors: 2 rows\n/);
+    assert.match(human.out, /\n {2}os fs-switch, hardware /);
   },
 );
 
