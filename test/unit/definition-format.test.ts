@@ -13,6 +13,7 @@ import { namedPorts } from '../../agent/modules/port-names.js';
 import { discoverProcessors } from '../../agent/modules/processors.js';
 import { discoverSensors } from '../../agent/modules/sensors.js';
 import { scaled } from '../../agent/modules/sensor-rows.js';
+import { tableOf, valueOf } from '../../agent/modules/table.js';
 import type { ModuleContext } from '../../agent/modules/types.js';
 import { str } from '../../agent/snmp/values.js';
 import { expectedOf, recordingReader } from '../helpers/recording-reader.js';
@@ -74,6 +75,17 @@ test('value_match: the processor of a PowerConnect given as text; unifi by its l
     unifi.map((p) => p.processor_usage),
     expectedRows('unifi', 'processors', 'processors')!.map((p) => p.processor_usage),
   );
+});
+
+test('a poll reads a text value with the table it was discovered from (tableOf, valueOf)', async () => {
+  const ctx = await contextOf('powerconnect_3011');
+  const oid = '.1.3.6.1.4.1.674.10895.5000.2.6132.1.1.1.1.4.4.0';
+  const t = tableOf(ctx.def.processors, oid);
+  assert.ok(t?.value_match);
+  const cell = { type: 4, value: Buffer.from('    5 Secs ( 12.5%)   60 Secs ( 54.2271%)  300 Secs ( 38.2591%)') };
+  assert.equal(valueOf(ctx, cell, oid, t), 12.5);
+  assert.equal(valueOf(ctx, cell, oid, undefined), null, 'without its table the text is no number');
+  assert.equal(tableOf(ctx.def.processors, '.1.3.6.1.4.1.674.10895.5000.2.6132.1.1.1.1.4.4.00'), undefined);
 });
 
 test("ports named from the OS's own MIB: zynos slot/port names, moxa's port names as ifAlias", () => {
