@@ -173,6 +173,7 @@ export const definitionSchema = {
     },
     disabled_modules: { type: 'array', items: { type: 'string' } },
     skip_generic: { type: 'array', items: { enum: ['hr', 'hrstorage', 'ucd', 'entity-sensor'] } },
+    use_generic: { type: 'array', items: { enum: ['cisco-entity-sensor'] } },
     processors: { type: 'array', items: table },
     mempools: { type: 'array', items: mempool },
     storage: { type: 'array', items: mempool },

@@ -47,6 +47,8 @@ export interface OsDefinition {
   disabled_modules?: ModuleName[];
   /** Generic MIB tables not to use for this OS (e.g. hrstorage when the vendor's is better). */
   skip_generic?: string[];
+  /** Vendor tables of a generic shape to read as well (`cisco-entity-sensor`: CISCO-ENTITY-SENSOR-MIB). */
+  use_generic?: string[];
   processors?: TableDef[];
   mempools?: MempoolDef[];
   storage?: PoolDef[];

@@ -1,12 +1,33 @@
-// ENTITY-SENSOR-MIB sensors (type entity-sensor) for every device that answers it: class from
-// entPhySensorType, value scaled by entPhySensorScale and entPhySensorPrecision, named after the entity.
+// ENTITY-SENSOR-MIB sensors (type entity-sensor) for every device that answers it, and
+// CISCO-ENTITY-SENSOR-MIB's table of the same shape (type cisco-entity-sensor) for the OSes that
+// ask for it: class from the sensor's type, value scaled by its scale and precision, named after
+// the entity.
 import { num, str } from '../snmp/values.js';
 import { numberOf, readTable, valueOid } from './table.js';
 import { DEFAULT_LIMITS, scale, type SensorRow } from './sensor-rows.js';
 import type { ModuleContext } from './types.js';
 
-const ES = '1.3.6.1.2.1.99.1.1.1';
-const ESC = { type: `${ES}.1`, scale: `${ES}.2`, precision: `${ES}.3`, value: `${ES}.4`, status: `${ES}.5` };
+/** A sensor table of ENTITY-SENSOR-MIB's shape: type, scale, precision, value, status (columns 1-5). */
+export interface SensorMib {
+  base: string;
+  /** sensor_type of its rows. */
+  type: string;
+  /** A row without a status counts (CISCO-ENTITY-SENSOR-MIB agents often leave it out). */
+  statusOptional: boolean;
+}
+export const ENTITY_SENSOR: SensorMib = { base: '1.3.6.1.2.1.99.1.1.1', type: 'entity-sensor', statusOptional: false };
+export const CISCO_ENTITY_SENSOR: SensorMib = {
+  base: '1.3.6.1.4.1.9.9.91.1.1.1.1',
+  type: 'cisco-entity-sensor',
+  statusOptional: true,
+};
+const columns = (b: string) => ({
+  type: `${b}.1`,
+  scale: `${b}.2`,
+  precision: `${b}.3`,
+  value: `${b}.4`,
+  status: `${b}.5`,
+});
 const ENT_DESCR = '1.3.6.1.2.1.47.1.1.1.1.2';
 const ENT_NAME = '1.3.6.1.2.1.47.1.1.1.1.7';
 /** entPhySensorType → LibreNMS sensor class. */
@@ -23,8 +44,18 @@ const ES_CLASS: Record<number, string> = {
   14: 'dbm',
 };
 
-/** ENTITY-SENSOR-MIB: values scaled by their scale (units = 9, each step ×1000) and precision. */
-export async function entitySensors(ctx: ModuleContext): Promise<SensorRow[]> {
+/**
+ * The sensors of one table, values scaled by their scale (units = 9, each step ×1000) and
+ * precision. `typeHint`: for a row whose type says "other", the type another table gives the
+ * same entity (IOS-XE's optics are "other" in ENTITY-SENSOR-MIB, dBm in Cisco's). Returns the
+ * rows and every row's type.
+ */
+export async function entitySensors(
+  ctx: ModuleContext,
+  mib: SensorMib = ENTITY_SENSOR,
+  typeHint?: Map<string, number>,
+): Promise<{ rows: SensorRow[]; types: Map<string, number> }> {
+  const ESC = columns(mib.base);
   const data = await readTable(ctx.reader, ESC.value, [
     ESC.type,
     ESC.scale,
@@ -34,9 +65,14 @@ export async function entitySensors(ctx: ModuleContext): Promise<SensorRow[]> {
     ENT_NAME,
   ]);
   const out: SensorRow[] = [];
+  const types = new Map<string, number>();
   for (const index of data.indexes) {
-    const cls = ES_CLASS[num(data.cell(ESC.type, index)) ?? 0];
-    if (!cls || num(data.cell(ESC.status, index)) !== 1) continue; // other/unknown types, or not ok
+    let type = num(data.cell(ESC.type, index)) ?? 0;
+    if (type === 1) type = typeHint?.get(index) ?? type;
+    types.set(index, type);
+    const cls = ES_CLASS[type];
+    const status = num(data.cell(ESC.status, index));
+    if (!cls || (status === null ? !mib.statusOptional : status !== 1)) continue; // other/unknown types, not ok
     const raw = numberOf(ctx, data.cell(ESC.value, index), ESC.value);
     if (raw === null) continue;
     const exponent = ((num(data.cell(ESC.scale, index)) ?? 9) - 9) * 3 - (num(data.cell(ESC.precision, index)) ?? 0);
@@ -47,7 +83,7 @@ export async function entitySensors(ctx: ModuleContext): Promise<SensorRow[]> {
     const dflt = DEFAULT_LIMITS[cls]?.(current);
     out.push({
       sensor_class: cls,
-      sensor_type: 'entity-sensor',
+      sensor_type: mib.type,
       sensor_index: index,
       sensor_oid: valueOid(ESC.value, index),
       sensor_descr: descr,
@@ -61,5 +97,5 @@ export async function entitySensors(ctx: ModuleContext): Promise<SensorRow[]> {
       entPhysicalIndex: index,
     });
   }
-  return out;
+  return { rows: out, types };
 }

@@ -4,7 +4,7 @@
 import type { Cell } from '../snmp/types.js';
 import { str } from '../snmp/values.js';
 import type { SensorDef } from '../definitions/types.js';
-import { entitySensors } from './entity-sensors.js';
+import { CISCO_ENTITY_SENSOR, ENTITY_SENSOR, entitySensors } from './entity-sensors.js';
 import { DEFAULT_LIMITS, NO_LIMITS, scaled, type SensorRow } from './sensor-rows.js';
 import { extraColumns, keepRow, numberOf, readTable, render, valueOf, valueOid, type TableData } from './table.js';
 import type { ModuleContext } from './types.js';
@@ -95,6 +95,13 @@ export async function discoverSensors(ctx: ModuleContext): Promise<SensorRow[]> 
       rows.push(r);
     }
   }
-  if (!(ctx.def.skip_generic ?? []).includes('entity-sensor')) rows.push(...(await entitySensors(ctx)));
+  let hint: Map<string, number> | undefined;
+  if ((ctx.def.use_generic ?? []).includes('cisco-entity-sensor')) {
+    const cisco = await entitySensors(ctx, CISCO_ENTITY_SENSOR);
+    rows.push(...cisco.rows);
+    hint = cisco.types;
+  }
+  if (!(ctx.def.skip_generic ?? []).includes('entity-sensor'))
+    rows.push(...(await entitySensors(ctx, ENTITY_SENSOR, hint)).rows);
   return rows;
 }
