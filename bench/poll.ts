@@ -16,7 +16,7 @@ import { PollWorker, SimulatorProcess } from './lib/fleet.js';
 import { CpuMeter, peakRssMiB, sleep } from './lib/proc.js';
 import { fmt, now, ROOT, table, writeSection } from './lib/report.js';
 import type { CycleResult } from './lib/poll-worker.js';
-import { definitionsSection, loadCost, loadNow } from './lib/definitions-cost.js';
+import { definitionsSection, loadCost, loadNow, type PollCpu } from './lib/definitions-cost.js';
 
 const DEVICES = Number(process.env.NMS_BENCH_POLL_DEVICES ?? 1000);
 const CYCLES = Number(process.env.NMS_BENCH_POLL_CYCLES ?? 2);
@@ -30,6 +30,8 @@ const ONLY_NMS = process.env.NMS_BENCH_POLL_ONLY === 'nms';
  * as the section poll-definitions (a short run: NMS_BENCH_POLL_DEVICES=100 is enough).
  */
 const ONLY_DEFS = process.env.NMS_BENCH_POLL_ONLY === 'defs';
+/** NMS_BENCH_DEFS_ROUNDS: pairs (system + ports, full) measured for the definitions' figure (default 3). */
+const DEFS_ROUNDS = Number(process.env.NMS_BENCH_DEFS_ROUNDS ?? 3);
 const DB_URL = process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306';
 const MARIADB_PID_FILE = '/tmp/nms-test-services/mariadb.pid';
 const V2C = Array.from({ length: DEVICES }, (_, i) => i).filter((i) => i % 10 !== 9);
@@ -238,10 +240,17 @@ async function main(): Promise<void> {
     if (ONLY_DEFS) {
       const before = loadNow();
       const load = loadCost();
-      const [same, full] = [await nmsSide(sim, true), await nmsSide(sim, false)];
       const perPoll = (r: SideResult) => (r.cpu * 1000) / r.polls;
-      const cpu = { portsOnly: perPoll(same), full: perPoll(full), polls: full.polls, devices: V2C.length };
-      const text = definitionsSection(cpu, load, before, loadNow());
+      const rounds: PollCpu[] = [];
+      // the pair in turn one way and the other, so that a change in the machine's load between
+      // the two halves of a round does not always favour the same side
+      for (let i = 0; i < DEFS_ROUNDS; i++) {
+        const first = await nmsSide(sim, i % 2 === 0);
+        const second = await nmsSide(sim, i % 2 !== 0);
+        const [same, full] = i % 2 === 0 ? [first, second] : [second, first];
+        rounds.push({ portsOnly: perPoll(same), full: perPoll(full), polls: full.polls, devices: V2C.length });
+      }
+      const text = definitionsSection(rounds, load, before, loadNow());
       console.log(text);
       writeSection('poll-definitions', text);
       return;
