@@ -4,7 +4,8 @@
 // the simulator's CPU (shown, excluded), rrdcached's and MariaDB's (the nms side also writes
 // what it polled; snmp_exporter only answers an HTTP scrape), peak RSS (VmHWM).
 // NMS_BENCH_POLL_DEVICES (default 1000; v2c devices only: every 10th simulated device is v3),
-// NMS_BENCH_POLL_CYCLES timed cycles after one warm-up (default 2).
+// NMS_BENCH_POLL_CYCLES timed cycles after one warm-up (default 2). NMS_BENCH_POLL_ONLY=nms|defs:
+// the nms side only (defs: with the OS definitions' cost, written to its own section).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -15,6 +16,7 @@ import { PollWorker, SimulatorProcess } from './lib/fleet.js';
 import { CpuMeter, peakRssMiB, sleep } from './lib/proc.js';
 import { fmt, now, ROOT, table, writeSection } from './lib/report.js';
 import type { CycleResult } from './lib/poll-worker.js';
+import { definitionsSection, loadCost, loadNow, type PollCpu } from './lib/definitions-cost.js';
 
 const DEVICES = Number(process.env.NMS_BENCH_POLL_DEVICES ?? 1000);
 const CYCLES = Number(process.env.NMS_BENCH_POLL_CYCLES ?? 2);
@@ -23,6 +25,13 @@ const EXPORTER_PORT = Number(process.env.NMS_BENCH_EXPORTER_PORT ?? 19116);
 const CONCURRENCY = 24;
 /** NMS_BENCH_POLL_ONLY=nms: the two nms rows only, printed and not written (for profiling and before/after). */
 const ONLY_NMS = process.env.NMS_BENCH_POLL_ONLY === 'nms';
+/**
+ * NMS_BENCH_POLL_ONLY=defs: the two nms rows and the cost of loading the OS definitions, written
+ * as the section poll-definitions (a short run: NMS_BENCH_POLL_DEVICES=100 is enough).
+ */
+const ONLY_DEFS = process.env.NMS_BENCH_POLL_ONLY === 'defs';
+/** NMS_BENCH_DEFS_ROUNDS: pairs (system + ports, full) measured for the definitions' figure (default 3). */
+const DEFS_ROUNDS = Number(process.env.NMS_BENCH_DEFS_ROUNDS ?? 3);
 const DB_URL = process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306';
 const MARIADB_PID_FILE = '/tmp/nms-test-services/mariadb.pid';
 const V2C = Array.from({ length: DEVICES }, (_, i) => i).filter((i) => i % 10 !== 9);
@@ -228,6 +237,24 @@ async function main(): Promise<void> {
   await sim.start();
   const rows: SideResult[] = [];
   try {
+    if (ONLY_DEFS) {
+      const before = loadNow();
+      const load = loadCost();
+      const perPoll = (r: SideResult) => (r.cpu * 1000) / r.polls;
+      const rounds: PollCpu[] = [];
+      // the pair in turn one way and the other, so that a change in the machine's load between
+      // the two halves of a round does not always favour the same side
+      for (let i = 0; i < DEFS_ROUNDS; i++) {
+        const first = await nmsSide(sim, i % 2 === 0);
+        const second = await nmsSide(sim, i % 2 !== 0);
+        const [same, full] = i % 2 === 0 ? [first, second] : [second, first];
+        rounds.push({ portsOnly: perPoll(same), full: perPoll(full), polls: full.polls, devices: V2C.length });
+      }
+      const text = definitionsSection(rounds, load, before, loadNow());
+      console.log(text);
+      writeSection('poll-definitions', text);
+      return;
+    }
     if (ONLY_NMS) {
       rows.push(await nmsSide(sim, true));
       rows.push(await nmsSide(sim, false));

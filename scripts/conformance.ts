@@ -20,6 +20,5 @@ if (!arg('only')) writeFileSync('docs/conformance.md', markdown(report));
 else process.stdout.write(markdown(report));
 for (const [k, v] of Object.entries(figures(report)))
   if (!k.startsWith('ports.')) console.log(`${k.padEnd(26)} ${v[0]}/${v[1]} ${Math.floor(ratio(v) * 1000) / 10} %`);
-console.log(
-  `${report.results.length} recordings in ${report.seconds.toFixed(1)} s${arg('only') ? '' : '; docs/conformance.md written'}`,
-);
+const written = arg('only') ? '' : '; docs/conformance.md written';
+console.log(`${report.results.length} recordings in ${report.seconds.toFixed(1)} s${written}`);

@@ -112,8 +112,14 @@ function forEachRegex(d: OsDefinition, fn: (src: string, path: (string | number)
   });
   for (const [f, list] of Object.entries(d.fields ?? {}))
     list?.forEach((s, j) => s.match && fn(s.match, ['fields', f, j, 'match']));
+  for (const [f, list] of Object.entries(d.ports ?? {}))
+    list?.forEach((s, j) => s.match && fn(s.match, ['ports', f, j, 'match']));
   for (const m of ['processors', 'mempools', 'storage', 'sensors'] as const) {
-    d[m]?.forEach((t, i) => t.skip_descr?.forEach((s, j) => fn(s, [m, i, 'skip_descr', j])));
+    d[m]?.forEach((t, i) => {
+      t.skip_descr?.forEach((s, j) => fn(s, [m, i, 'skip_descr', j]));
+      t.keep_descr?.forEach((s, j) => fn(s, [m, i, 'keep_descr', j]));
+      if (t.value_match) fn(t.value_match, [m, i, 'value_match']);
+    });
   }
 }
 

@@ -28,12 +28,23 @@ const tableProps = {
   idle: { type: 'boolean' },
   skip_values: { type: 'array', items: { type: 'number' } },
   skip_descr: { type: 'array', items: REGEX },
+  keep_descr: { type: 'array', items: REGEX },
+  value_match: REGEX,
   skip_zero: { type: 'array', items: OID },
   where: {
     type: 'object',
     additionalProperties: false,
-    required: ['oid', 'in'],
-    properties: { oid: OID, in: { type: 'array', minItems: 1, items: { type: 'number' } } },
+    required: ['in'],
+    // a column, or a part of the index: one of the two
+    oneOf: [
+      { required: ['oid'], properties: { oid: OID } },
+      { required: ['part'], properties: { part: { type: 'integer', minimum: 1 } } },
+    ],
+    properties: {
+      oid: OID,
+      part: { type: 'integer', minimum: 1 },
+      in: { type: 'array', minItems: 1, items: { type: 'number' } },
+    },
   },
 };
 const table = { type: 'object', additionalProperties: false, required: ['oid'], properties: tableProps };
@@ -59,6 +70,8 @@ const sensor = {
   required: ['oid', 'class'],
   properties: {
     ...tableProps,
+    count_rows: { type: 'boolean' },
+    convert: { enum: ['mw_to_dbm', 'uw_to_dbm'] },
     class: {
       enum: [
         'temperature',
@@ -114,6 +127,17 @@ const rule = {
   },
 };
 
+const portName = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['from'],
+  properties: {
+    from: { anyOf: [OID, { enum: ['ifIndex', 'ifName', 'ifDescr', 'ifAlias'] }] },
+    match: REGEX,
+    template: { type: 'string' },
+  },
+};
+
 export const definitionSchema = {
   type: 'object',
   additionalProperties: false,
@@ -149,9 +173,17 @@ export const definitionSchema = {
     },
     disabled_modules: { type: 'array', items: { type: 'string' } },
     skip_generic: { type: 'array', items: { enum: ['hr', 'hrstorage', 'ucd', 'entity-sensor'] } },
+    use_generic: { type: 'array', items: { enum: ['cisco-entity-sensor'] } },
     processors: { type: 'array', items: table },
     mempools: { type: 'array', items: mempool },
     storage: { type: 'array', items: mempool },
     sensors: { type: 'array', items: sensor },
+    ports: {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(
+        ['ifName', 'ifDescr', 'ifAlias'].map((f) => [f, { type: 'array', minItems: 1, items: portName }]),
+      ),
+    },
   },
 } as const;

@@ -47,10 +47,29 @@ export interface OsDefinition {
   disabled_modules?: ModuleName[];
   /** Generic MIB tables not to use for this OS (e.g. hrstorage when the vendor's is better). */
   skip_generic?: string[];
+  /** Vendor tables of a generic shape to read as well (`cisco-entity-sensor`: CISCO-ENTITY-SENSOR-MIB). */
+  use_generic?: string[];
   processors?: TableDef[];
   mempools?: MempoolDef[];
   storage?: PoolDef[];
   sensors?: SensorDef[];
+  /** Port names from the OS's own MIB instead of IF-MIB's (LibreNMS's names per field). */
+  ports?: Partial<Record<PortNameField, PortNameSource[]>>;
+}
+
+export type PortNameField = 'ifName' | 'ifDescr' | 'ifAlias';
+
+/**
+ * One source of a port's name, tried in order: the first that gives a non-empty text wins; when
+ * none does the IF-MIB name stays.
+ */
+export interface PortNameSource {
+  /** A column OID read per port (its index is the ifIndex), or the port's ifIndex or IF-MIB name. */
+  from: string;
+  /** A regular expression the value must match; its groups feed `template`. */
+  match?: string;
+  /** The result, with `$1`... replaced by the match's groups. Default the value itself. */
+  template?: string;
 }
 
 /** A table walked at discovery: one row per index of `oid` (a column). */
@@ -69,10 +88,20 @@ export interface TableDef {
   skip_values?: number[];
   /** Regexes over the description that leave a row out. */
   skip_descr?: string[];
+  /** Regexes over the description: when given, a row stays only if one matches. */
+  keep_descr?: string[];
   /** Columns (same index) that must hold a non-zero number for the row to count. */
   skip_zero?: string[];
-  /** Keep only rows whose `oid` column (same index) holds one of `in` (e.g. a unit or kind column). */
-  where?: { oid: string; in: number[] };
+  /**
+   * For a value given as text (`5 Secs ( 96.49%) ...`): a regular expression whose first group
+   * (or whole match) is the number. Processors and sensors.
+   */
+  value_match?: string;
+  /**
+   * Keep only rows whose `oid` column (same index) holds one of `in` (e.g. a unit or kind
+   * column), or whose index's `part` (1-based: PDU2-MIB's sensor type, the last of three) does.
+   */
+  where?: { oid?: string; part?: number; in: number[] };
 }
 
 /**
@@ -93,6 +122,13 @@ export type MempoolDef = PoolDef;
 
 export interface SensorDef extends TableDef {
   class: string;
+  /**
+   * One sensor whose value is the number of rows of `oid` (e.g. a cluster's members), counted at
+   * discovery: a poll leaves it as it is.
+   */
+  count_rows?: boolean;
+  /** A conversion after divisor/multiplier: an optical power in mW or µW shown in dBm. */
+  convert?: 'mw_to_dbm' | 'uw_to_dbm';
   /** Texts of a state sensor: raw value → text and generic state (0 ok, 1 warning, 2 critical, 3 unknown). */
   states?: { value: number; descr: string; generic: 0 | 1 | 2 | 3 }[];
   low_limit?: number | string;

@@ -174,8 +174,10 @@ export async function pollPools<R extends StoredPool>(
 
 async function poll(ctx: ModuleContext): Promise<number> {
   const [rows] = await ctx.db.query<mysql.RowDataPacket[]>(
-    `SELECT mempool_id AS id, mempool_type AS type, mempool_class AS cls, mempool_descr AS descr, mempool_index AS idx, mempool_perc_oid AS perc, mempool_used_oid AS used,
-     mempool_free_oid AS free, mempool_total_oid AS totalOid, mempool_precision AS prec, mempool_total AS total FROM mempools WHERE device_id = ? AND mempool_deleted = 0`,
+    `SELECT mempool_id AS id, mempool_type AS type, mempool_class AS cls, mempool_descr AS descr,
+     mempool_index AS idx, mempool_perc_oid AS perc, mempool_used_oid AS used, mempool_free_oid AS free,
+     mempool_total_oid AS totalOid, mempool_precision AS prec, mempool_total AS total
+     FROM mempools WHERE device_id = ? AND mempool_deleted = 0`,
     [ctx.device.device_id],
   );
   const stored = rows.map((r) => ({

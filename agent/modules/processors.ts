@@ -7,7 +7,18 @@ import { str } from '../snmp/values.js';
 import { withRetry } from '../db/index.js';
 import { rrdFiles } from '../rrd/layout.js';
 import type { TableDef } from '../definitions/types.js';
-import { extraColumns, getStored, keepRow, numberOf, readTable, render, updateRows, valueOid } from './table.js';
+import {
+  extraColumns,
+  getStored,
+  keepRow,
+  numberOf,
+  readTable,
+  render,
+  tableOf,
+  updateRows,
+  valueOf,
+  valueOid,
+} from './table.js';
 import type { DeviceModule, ModuleContext } from './types.js';
 
 export interface ProcessorRow {
@@ -44,7 +55,7 @@ async function fromDefinition(ctx: ModuleContext, t: TableDef, position: number)
   const out: ProcessorRow[] = [];
   const precision = (t.divisor ?? 1) * (t.idle ? -1 : 1);
   for (const index of data.indexes) {
-    const raw = numberOf(ctx, data.cell(t.oid, index), t.oid);
+    const raw = valueOf(ctx, data.cell(t.oid, index), t.oid, t);
     if (raw === null) continue;
     const descr = t.descr ? render(t.descr, index, data) : 'Processor';
     if (!keepRow(ctx, t, data, index, raw, descr)) continue;
@@ -123,8 +134,9 @@ async function save(ctx: ModuleContext, rows: ProcessorRow[]): Promise<void> {
   if (rows.length) {
     await withRetry(() =>
       ctx.db.query(
-        `INSERT INTO processors (${COLS.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE processor_oid = VALUES(processor_oid),
-       processor_descr = VALUES(processor_descr), processor_precision = VALUES(processor_precision), processor_usage = VALUES(processor_usage)`,
+        `INSERT INTO processors (${COLS.join(', ')}) VALUES ?
+         ON DUPLICATE KEY UPDATE processor_oid = VALUES(processor_oid), processor_descr = VALUES(processor_descr),
+         processor_precision = VALUES(processor_precision), processor_usage = VALUES(processor_usage)`,
         [
           rows.map((r) => [
             id,
@@ -155,7 +167,8 @@ async function save(ctx: ModuleContext, rows: ProcessorRow[]): Promise<void> {
 
 async function poll(ctx: ModuleContext): Promise<number> {
   const [rows] = await ctx.db.query<mysql.RowDataPacket[]>(
-    'SELECT processor_id, processor_type, processor_index, processor_oid, processor_precision FROM processors WHERE device_id = ?',
+    `SELECT processor_id, processor_type, processor_index, processor_oid, processor_precision
+     FROM processors WHERE device_id = ?`,
     [ctx.device.device_id],
   );
   if (rows.length === 0) return 0;
@@ -166,7 +179,8 @@ async function poll(ctx: ModuleContext): Promise<number> {
   const updates: [number, number][] = [];
   const now = Date.now() / 1000;
   for (const r of rows) {
-    const raw = numberOf(ctx, values.get(r.processor_oid), r.processor_oid);
+    const oid = String(r.processor_oid);
+    const raw = valueOf(ctx, values.get(oid), oid, tableOf(ctx.def.processors, oid));
     if (raw === null) continue;
     const usage = usageOf(raw, Number(r.processor_precision));
     updates.push([Number(r.processor_id), Math.round(usage)]);

@@ -77,8 +77,9 @@ async function save(ctx: ModuleContext, rows: PoolRow[]): Promise<void> {
 
 async function poll(ctx: ModuleContext): Promise<number> {
   const [rows] = await ctx.db.query<mysql.RowDataPacket[]>(
-    `SELECT storage_id AS id, storage_mib AS mib, storage_descr AS descr, storage_perc_oid AS perc, storage_used_oid AS used, storage_free_oid AS free,
-     storage_size_oid AS totalOid, storage_units AS prec, storage_size AS total FROM storage WHERE device_id = ? AND storage_deleted = 0`,
+    `SELECT storage_id AS id, storage_mib AS mib, storage_descr AS descr, storage_perc_oid AS perc,
+     storage_used_oid AS used, storage_free_oid AS free, storage_size_oid AS totalOid, storage_units AS prec,
+     storage_size AS total FROM storage WHERE device_id = ? AND storage_deleted = 0`,
     [ctx.device.device_id],
   );
   const stored = rows.map((r) => ({

@@ -74,6 +74,28 @@ export function numberOf(
   return n;
 }
 
+/**
+ * The number of a cell of table `t`: read from its text with the table's `value_match` when it
+ * has one and the cell is text, else as numberOf does.
+ */
+export function valueOf(
+  ctx: Pick<ModuleContext, 'log' | 'invalid' | 'device' | 'set'>,
+  cell: Cell | undefined,
+  oid: string,
+  t: TableDef | undefined,
+): number | null {
+  if (t?.value_match && cell && Buffer.isBuffer(cell.value)) {
+    const m = ctx.set.regex.get(t.value_match)?.exec(str(cell) ?? '');
+    const n = m ? Number(m[1] ?? m[0]) : NaN;
+    if (Number.isFinite(n)) return n;
+  }
+  return numberOf(ctx, cell, oid);
+}
+
+/** The table of `list` a stored OID (leading dot) was discovered from. */
+export const tableOf = <T extends TableDef>(list: T[] | undefined, stored: string): T | undefined =>
+  list?.find((t) => stored === `.${t.oid}` || stored.startsWith(`.${t.oid}.`));
+
 /** GETs stored OIDs (leading dot) for a poll; values by the same dotted OID. */
 export async function getStored(reader: SnmpReader, oids: (string | null | undefined)[]): Promise<Map<string, Cell>> {
   const want = [...new Set(oids.filter((o): o is string => !!o).map((o) => o.replace(/^\./, '')))];
@@ -83,7 +105,10 @@ export async function getStored(reader: SnmpReader, oids: (string | null | undef
   return out;
 }
 
-/** Updates several columns of several rows by primary key in one statement (`rows`: [id, ...values in `cols` order]). */
+/**
+ * Updates several columns of several rows by primary key in one statement (`rows`: [id, ...values
+ * in `cols` order]).
+ */
 export async function updateRows(
   db: Db,
   table: string,
@@ -99,7 +124,13 @@ export async function updateRows(
   await withRetry(() => db.query(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${pk} IN (?)`, args));
 }
 
-/** False when the row fails the table's skip_zero, skip_descr or skip_values rules. */
+/** What a table's `where` tests for a row: its column's number, or a part of its index. */
+function whereValue(w: NonNullable<TableDef['where']>, data: TableData, index: string): number {
+  if (w.part) return Number(index.split('.')[w.part - 1]);
+  return num(data.cell(w.oid!, index)) ?? NaN;
+}
+
+/** False when the row fails the table's skip_zero, skip_descr, keep_descr, where or skip_values rules. */
 export function keepRow(
   ctx: Pick<ModuleContext, 'set'>,
   t: TableDef,
@@ -110,7 +141,8 @@ export function keepRow(
 ): boolean {
   if (t.skip_values?.includes(value)) return false;
   if (t.skip_descr?.some((r) => ctx.set.regex.get(r)!.test(descr))) return false;
-  if (t.where && !t.where.in.includes(num(data.cell(t.where.oid, index)) ?? NaN)) return false;
+  if (t.keep_descr && !t.keep_descr.some((r) => ctx.set.regex.get(r)!.test(descr))) return false;
+  if (t.where && !t.where.in.includes(whereValue(t.where, data, index))) return false;
   return !(t.skip_zero ?? []).some((c) => !num(data.cell(c, index)));
 }
 
@@ -118,5 +150,5 @@ export function keepRow(
 export const extraColumns = (t: TableDef): string[] => [
   ...templateColumns(t.descr),
   ...(t.skip_zero ?? []),
-  ...(t.where ? [t.where.oid] : []),
+  ...(t.where?.oid ? [t.where.oid] : []),
 ];

@@ -39,6 +39,7 @@ import {
   type ModuleContext,
 } from '../modules/index.js';
 import { discoverOs, saveOs } from '../modules/os.js';
+import { namedPorts } from '../modules/port-names.js';
 import { SnmpError } from '../snmp/errors.js';
 import { logPortChanges } from '../db/status.js';
 import { SnmpSession } from '../snmp/session.js';
@@ -385,7 +386,7 @@ export class Poller {
         this.module(
           res,
           session,
-          portsCollector,
+          namedPorts(portsCollector, ctx.def, ctx.set),
           async (r) => (await syncPorts(this.o.db, id, r, now, true, e.ids.ports)).size,
         ),
       );
@@ -405,7 +406,8 @@ export class Poller {
     const host = ctx.host;
     const points: RrdPoint[] = [];
     // never discovered ports (or all gone): walk the full tables so new ones are seen
-    const ports = counts.ports > 0 ? portStatsCollector(counts.counterBits) : portsCollector;
+    const ports =
+      counts.ports > 0 ? portStatsCollector(counts.counterBits) : namedPorts(portsCollector, ctx.def, ctx.set);
     if (moduleEnabled('ports', 'poll', ctx.def, switches)) {
       await this.tolerant(id, 'ports', () =>
         this.module(res, session, ports, async (r, data) => {

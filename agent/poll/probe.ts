@@ -1,19 +1,23 @@
 // `nms-agent probe`: discovery and one poll of a device that need not be in the database,
-// writing nowhere. Runs every collector of the list (COLLECTORS) once as discovery does, then
-// a poll of ports (with LibreNMS's _prev/_delta/_rate from the two readings) and ucd-diskio,
-// and reports what each module found as rows of LibreNMS's tables. A collector that says how
-// its record maps to LibreNMS's tables (`tables`) is shown that way; the others as the record.
+// writing nowhere. Runs every collector of the list (COLLECTORS) once as discovery does, with
+// the OS detected from the definitions and its modules (os, processors, mempools, storage,
+// sensors: what they would store) after system; then a poll of ports (with LibreNMS's
+// _prev/_delta/_rate from the two readings) and ucd-diskio. Each module's findings are rows of
+// LibreNMS's tables; a collector without a mapping to them (`tables`) is shown as its record.
 import {
   COLLECTORS,
+  portsCollector,
   portStatsCollector,
   runCollector,
   type Collector,
   type PortRecord,
-  type ProcessorRecord,
-  type SensorRecord,
-  type StorageRecord,
   type SystemRecord,
 } from '../collectors/index.js';
+import { definitions } from '../definitions/loader.js';
+import { sessionReader } from '../definitions/reader.js';
+import type { OsDefinition } from '../definitions/types.js';
+import { namedPorts } from '../modules/port-names.js';
+import { definitionRows } from '../modules/probe-rows.js';
 import { ucdDiskioCollector } from '../collectors/ucd-diskio.js';
 import { SnmpError } from '../snmp/errors.js';
 import { SnmpSession } from '../snmp/session.js';
@@ -62,15 +66,8 @@ export async function runProbe(target: SnmpTarget, o: ProbeOptions = {}): Promis
   };
   const session = new SnmpSession(target, { timeoutMs: o.timeoutMs ?? 2000, retries: o.retries ?? 1 });
   try {
-    const found = new Map<string, unknown>();
-    for (const c of COLLECTORS) {
-      const m = await probeModule(session, c, 'discovery');
-      if (m.status === 'ok') found.set(c.name, m.record);
-      res.modules.push(withTables(c, m));
-    }
-    onKnownPorts(res.modules, (found.get('ports') ?? []) as PortRecord[]);
+    const ports = await discovery(session, res.modules);
     if ((o.intervalS ?? 0) > 0) await new Promise((r) => setTimeout(r, o.intervalS! * 1000));
-    const ports = (found.get('ports') ?? []) as PortRecord[];
     const bits = ports.some((p) => p.counterBits === 64) ? 64 : 32;
     const polled = await probeModule(session, portStatsCollector(bits), 'poll');
     res.modules.push({
@@ -95,6 +92,36 @@ export async function runProbe(target: SnmpTarget, o: ProbeOptions = {}): Promis
   res.seconds = Math.round(performance.now() - t0) / 1000;
   return res;
 }
+
+/**
+ * Discovery as the poller runs it: system, the OS and the definition modules (os, processors,
+ * mempools, storage, sensors), then the other collectors, ports named as the OS names them.
+ * Returns the ports found.
+ */
+async function discovery(session: SnmpSession, out: ProbeModule[]): Promise<PortRecord[]> {
+  const found = new Map<string, unknown>();
+  let def: OsDefinition | undefined;
+  for (const c of COLLECTORS) {
+    const m = await probeModule(
+      session,
+      c.name === 'ports' ? namedPorts(portsCollector, def, definitions()) : c,
+      'discovery',
+    );
+    if (m.status === 'ok') found.set(c.name, m.record);
+    out.push(withTables(c, m));
+    if (c.name === 'system' && m.status === 'ok') {
+      const d = await definitionRows(sessionReader(session), m.record as SystemRecord, isFatal);
+      def = d.def;
+      out.push(...d.rows.map((r) => ({ ...r, phase: 'discovery' as const })));
+    }
+  }
+  const ports = (found.get('ports') ?? []) as PortRecord[];
+  onKnownPorts(out, ports);
+  return ports;
+}
+
+/** The device's silence or refusal ends the probe; any other failure is the module's own. */
+const isFatal = (err: unknown) => err instanceof SnmpError && DEVICE_FAILURES.has(err.failure);
 
 async function probeModule(
   session: SnmpSession,
@@ -123,7 +150,7 @@ async function probeModule(
   } catch (err) {
     // the device's silence or refusal ends the probe; a module's own failure (a walk that
     // loops, a value process() cannot read) is reported and the others still run
-    if (err instanceof SnmpError && DEVICE_FAILURES.has(err.failure)) throw err;
+    if (isFatal(err)) throw err;
     return {
       module: c.name,
       phase,
@@ -157,40 +184,6 @@ const LEGACY: Partial<Record<string, (r: unknown) => Record<string, unknown[]>>>
     return { devices: [{ sysName, sysDescr, sysObjectID, sysContact, location, uptime }] };
   },
   ports: (r) => ({ ports: (r as PortRecord[]).map(portRow) }),
-  processors: (r) => ({
-    processors: (r as ProcessorRecord[]).map((p) => ({
-      processor_type: 'hr',
-      processor_index: p.index,
-      processor_oid: `.1.3.6.1.2.1.25.3.3.1.2.${p.index}`,
-      processor_descr: p.descr,
-      processor_usage: p.usage,
-    })),
-  }),
-  storage: (r) => ({
-    storage: (r as StorageRecord[]).map((x) => ({
-      storage_mib: 'hrstorage',
-      storage_index: x.index,
-      storage_type: x.type,
-      storage_descr: x.descr,
-      storage_size: x.size,
-      storage_units: x.units,
-      storage_used: x.used,
-      storage_free: x.free,
-      storage_perc: x.perc,
-    })),
-  }),
-  sensors: (r) => ({
-    sensors: (r as SensorRecord[]).map((x) => ({
-      sensor_class: x.sensorClass,
-      sensor_type: 'entity-sensor',
-      sensor_index: x.index,
-      sensor_oid: x.oid,
-      sensor_descr: x.descr,
-      sensor_divisor: x.divisor,
-      sensor_multiplier: x.multiplier,
-      sensor_current: x.value,
-    })),
-  }),
 };
 
 function portRow(p: PortRecord): Record<string, unknown> {
@@ -257,5 +250,10 @@ export function formatProbe(r: ProbeResult): string {
   const id = sys
     ? `  sysName ${String(sys.sysName)}, sysObjectID ${String(sys.sysObjectID)}\n` + `  sysDescr ${descr}\n`
     : '';
-  return head + id + lines.join('') + (r.error ? `  error: ${r.error}\n` : '');
+  const os = r.modules.find((m) => m.module === 'os')?.tables?.devices?.[0] as Record<string, unknown> | undefined;
+  const show = (v: unknown) => (v === null || v === undefined || v === '' ? '-' : String(v));
+  const osLine = os
+    ? `  os ${show(os.os)}, hardware ${show(os.hardware)}, version ${show(os.version)}, serial ${show(os.serial)}\n`
+    : '';
+  return head + id + osLine + lines.join('') + (r.error ? `  error: ${r.error}\n` : '');
 }

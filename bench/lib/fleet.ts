@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { compileDefinitions, readDefinitionTexts } from '../../agent/definitions/loader.js';
 import { ROOT } from './report.js';
 import type { CycleResult, WorkerSetup } from './poll-worker.js';
 
@@ -71,6 +72,8 @@ function bundleWorker(): Promise<string> {
       format: 'esm',
       logLevel: 'warning',
       external: ['cpu-features', '*.node'],
+      // the OS definitions inside the bundle, checked, as scripts/build.mjs puts them in the agent's
+      define: { __NMS_DEFINITIONS__: JSON.stringify(compileDefinitions(readDefinitionTexts())) },
       banner: {
         js: "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __fu(new URL('.', import.meta.url));",
       },

@@ -28,7 +28,10 @@ export interface WorkerSetup {
   devices: number[];
   firstPort: number;
   maxConcurrent: number;
-  /** Poll only what snmp_exporter's if_mib walks (system + ports): processors/storage/sensors forgotten after discovery. */
+  /**
+   * Poll only what snmp_exporter's if_mib walks (system + ports): the definition modules' rows
+   * (processors, mempools, storage, sensors) forgotten after discovery.
+   */
   portsOnly: boolean;
   step: number;
   /**
@@ -157,7 +160,7 @@ async function onSetup(s: WorkerSetup): Promise<void> {
       }),
     );
   const discovery = await runAll('discovery');
-  if (s.portsOnly) for (const t of ['processors', 'storage', 'sensors']) await db.query(`DELETE FROM ${t}`);
+  if (s.portsOnly) for (const t of ['processors', 'mempools', 'storage', 'sensors']) await db.query(`DELETE FROM ${t}`);
   process.send!({ type: 'ready', discovery });
 }
 

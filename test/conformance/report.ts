@@ -66,9 +66,8 @@ export function markdown(r: ConformanceReport): string {
       continue;
     }
     const t = TARGETS[k] ?? (k.startsWith('ports.') ? 0.99 : undefined);
-    lines.push(
-      `| ${k} | ${f[k][0]} | ${f[k][1]} | ${pct(ratio(f[k]))}${t !== undefined && ratio(f[k]) < t ? ' ✗' : ''} | ${t !== undefined ? pct(t) : ''} |`,
-    );
+    const short = t !== undefined && ratio(f[k]) < t ? ' ✗' : '';
+    lines.push(`| ${k} | ${f[k][0]} | ${f[k][1]} | ${pct(ratio(f[k]))}${short} | ${t !== undefined ? pct(t) : ''} |`);
   }
   lines.push(
     '',

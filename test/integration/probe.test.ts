@@ -87,6 +87,17 @@ test(
         .map((x) => x.remote_port)
         .sort(),
     );
+    // the definition modules: the OS as LibreNMS detects it, and what processors, mempools and
+    // sensors would store (as many rows as LibreNMS has, the same values; the recording has no mempools)
+    assert.equal(table(p, 'os', 'devices')?.[0].os, expectedRows(name, 'os', 'devices')![0].os);
+    for (const [module, tableName, value] of [
+      ['processors', 'processors', 'processor_usage'],
+      ['sensors', 'sensors', 'sensor_current'],
+    ] as const) {
+      const want = expectedRows(name, module, tableName, 'poller')!;
+      const got = table(p, module, tableName) ?? [];
+      assert.deepEqual(got.map((x) => Number(x[value])).sort(), want.map((x) => Number(x[value])).sort(), module);
+    }
     // the poll: the same ports, counters with LibreNMS's _prev/_delta (a recording does not move: 0)
     const polled = table(p, 'ports', 'ports', 'poll')!;
     assert.equal(polled.length, want.length);
@@ -96,6 +107,8 @@ test(
     assert.equal(human.code, 0, human.err);
     assert.match(human.out, /^probe of 127\.0\.0\.1:\d+ \(v2c\): up in [\d.]+ s, \d+ SNMP requests\n/);
     assert.match(human.out, /\n {2}discovery entity-physical +ok +entPhysical: 31 rows\n/);
+    assert.match(human.out, /\n {2}discovery sensors +ok +sensors: 2 rows\n/);
+    assert.match(human.out, /\n {2}os fs-switch, hardware /);
   },
 );
 
