@@ -22,7 +22,7 @@ import { ucdDiskioCollector } from '../collectors/ucd-diskio.js';
 import { SnmpError } from '../snmp/errors.js';
 import { SnmpSession } from '../snmp/session.js';
 import type { SnmpTarget } from '../snmp/types.js';
-import { PORT_COUNTERS } from '../db/schema.js';
+import { PORT_COUNTERS } from '../collectors/port-counters.js';
 import { unorderedWalk } from '../modules/tables.js';
 
 export interface ProbeModule {
