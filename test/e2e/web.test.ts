@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { parse } from 'yaml';
 import { REPO, ensureLab, nms } from './helpers/lab.js';
-import { HOSTILE_DEVICE, HOSTILE_TEXT, SENSORS } from '../../simulator/model.js';
+import { HOSTILE_DEVICE, HOSTILE_TEXT } from '../../simulator/model.js';
+import { SENSORS } from '../../simulator/health.js';
 
 const BASE = 'https://198.18.0.10';
 const SHOTS = process.env.NMS_WEB_SCREENSHOTS ?? '/tmp/nms-web-e2e';

@@ -19,7 +19,8 @@ import { RrdWriter } from '../../agent/rrd/writer.js';
 import { RrdSpool } from '../../agent/rrd/spool.js';
 import { Simulator } from '../../simulator/server.js';
 import { familyOf } from '../../simulator/families.js';
-import { cpuCount, deviceCredentials, PORTS, portRate, portUp, SENSORS, storages } from '../../simulator/model.js';
+import { cpuCount, deviceCredentials, PORTS, portRate, portUp } from '../../simulator/model.js';
+import { SENSORS, storages } from '../../simulator/health.js';
 
 const STEP = 10;
 const url = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
