@@ -72,7 +72,13 @@ function bundleWorker(): Promise<string> {
       logLevel: 'warning',
       external: ['cpu-features', '*.node'],
       banner: {
-        js: "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __fu(new URL('.', import.meta.url));",
+        js: [
+          "import { createRequire as __cr } from 'node:module';",
+          "import { fileURLToPath as __fu } from 'node:url';",
+          'const require = __cr(import.meta.url);',
+          'const __filename = __fu(import.meta.url);',
+          "const __dirname = __fu(new URL('.', import.meta.url));",
+        ].join(' '),
       },
     });
     return outfile;

@@ -28,7 +28,10 @@ export interface WorkerSetup {
   devices: number[];
   firstPort: number;
   maxConcurrent: number;
-  /** Poll only what snmp_exporter's if_mib walks (system + ports): processors/storage/sensors forgotten after discovery. */
+  /**
+   * Poll only what snmp_exporter's if_mib walks (system + ports): processors/storage/sensors
+   * forgotten after discovery.
+   */
   portsOnly: boolean;
   step: number;
   /**

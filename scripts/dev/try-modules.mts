@@ -59,7 +59,8 @@ for (const f of readdirSync(TESTDATA + 'recordings').sort()) {
         bad
           .map(
             (c) =>
-              `${c}: want ${want.filter((w) => w.sensor_class === c).length} got ${have.filter((h) => h.sensor_class === c).length}`,
+              `${c}: want ${want.filter((w) => w.sensor_class === c).length} ` +
+              `got ${have.filter((h) => h.sensor_class === c).length}`,
           )
           .join(', '),
       );
