@@ -11,10 +11,10 @@ import { addDevice, migrate, openDb, type Db } from '../../agent/db/index.js';
 import { generateAppKey, generateSecret } from '../../lib/crypto.js';
 import { NmsError } from '../../lib/errors.js';
 import { setLogSink } from '../../lib/log.js';
+import { SERVICES, address } from '../helpers/services.js';
 
-const dbUrl = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
-const [redisHost, redisPort] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379').split(':');
-const memcachedAddr = process.env.NMS_TEST_MEMCACHED ?? '127.0.0.1:11311';
+const { host: redisHost, port: redisPort } = SERVICES.redis;
+const memcachedAddr = address(SERVICES.memcached);
 const database = `nms_api_${process.pid}_${Date.now() % 100000}`;
 
 const TOKEN = generateSecret(24);
@@ -62,10 +62,7 @@ before(async () => {
   setLogSink((line) => logLines.push(line));
   db = await openDb(
     {
-      host: dbUrl.hostname,
-      port: Number(dbUrl.port),
-      user: decodeURIComponent(dbUrl.username),
-      password: decodeURIComponent(dbUrl.password),
+      ...SERVICES.db,
       database,
     },
     { createDatabase: true, connectionLimit: 4 },
@@ -370,10 +367,7 @@ describe('web/API failures', { timeout: 60000 }, () => {
     const name = `${database}_empty`;
     const empty = await openDb(
       {
-        host: dbUrl.hostname,
-        port: Number(dbUrl.port),
-        user: decodeURIComponent(dbUrl.username),
-        password: decodeURIComponent(dbUrl.password),
+        ...SERVICES.db,
         database: name,
       },
       { createDatabase: true, connectionLimit: 2 },

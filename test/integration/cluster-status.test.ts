@@ -17,10 +17,10 @@ import { gatherClusterStatus } from '../../agent/cluster-view/gather.js';
 import type { ClusterView } from '../../agent/cluster-view/types.js';
 import { generateAppKey } from '../../lib/crypto.js';
 import { setLogSink } from '../../lib/log.js';
+import { SERVICES } from '../helpers/services.js';
 
-const dbUrl = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
-const [redisHost, redisPort] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379').split(':');
-const [mcHost, mcPort] = (process.env.NMS_TEST_MEMCACHED ?? '127.0.0.1:11311').split(':');
+const { host: redisHost, port: redisPort } = SERVICES.redis;
+const { host: mcHost, port: mcPort } = SERVICES.memcached;
 const database = `nms_cstat_${process.pid}`;
 const prefix = `nmstest-cstat-${process.pid}`;
 process.env.NMS_KEY_PREFIX = prefix;
@@ -34,11 +34,11 @@ function nodeConfig(name: string, groups: number[], overrides: Record<string, un
   writeFileSync(
     join(d, '.env'),
     [
-      `DB_HOST=${dbUrl.hostname}`,
-      `DB_PORT=${dbUrl.port}`,
+      `DB_HOST=${SERVICES.db.host}`,
+      `DB_PORT=${SERVICES.db.port}`,
       `DB_DATABASE=${database}`,
-      `DB_USERNAME=${decodeURIComponent(dbUrl.username)}`,
-      `DB_PASSWORD=${decodeURIComponent(dbUrl.password)}`,
+      `DB_USERNAME=${SERVICES.db.user}`,
+      `DB_PASSWORD=${SERVICES.db.password}`,
       `REDIS_HOST=${redisHost}`,
       `REDIS_PORT=${redisPort}`,
       'REDIS_PASSWORD=',
@@ -95,10 +95,7 @@ before(async () => {
   setLogSink((l) => logs.push(l));
   db = await openDb(
     {
-      host: dbUrl.hostname,
-      port: Number(dbUrl.port),
-      user: decodeURIComponent(dbUrl.username),
-      password: decodeURIComponent(dbUrl.password),
+      ...SERVICES.db,
       database,
     },
     { createDatabase: true, connectionLimit: 4 },

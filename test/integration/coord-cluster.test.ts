@@ -20,6 +20,8 @@ import { generateAppKey } from '../../lib/crypto.js';
 import { migrate, openDb, type Db } from '../../agent/db/index.js';
 import { CoordKeys } from '../../agent/coord/keys.js';
 import { Registry } from '../../agent/registry/registry.js';
+import { waitFor } from '../helpers/wait.js';
+import { SERVICES } from '../helpers/services.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const FREQ = 5;
@@ -28,8 +30,8 @@ const DEVICES = 300;
 const DB_NAME = `nms_coord_${process.pid}`;
 const PREFIX = `coordtest${process.pid}`;
 const APP_KEY = generateAppKey();
-const [REDIS_HOST, REDIS_PORT] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379').split(':');
-const [MC_HOST, MC_PORT] = (process.env.NMS_TEST_MEMCACHED ?? '127.0.0.1:11311').split(':');
+const { host: REDIS_HOST, port: REDIS_PORT } = SERVICES.redis;
+const { host: MC_HOST, port: MC_PORT } = SERVICES.memcached;
 const DB = { host: '127.0.0.1', port: 13306, user: 'nmstest', password: 'nmstest', database: DB_NAME };
 
 interface Agent {
@@ -117,20 +119,6 @@ function startAgent(a: Agent): void {
 function kill(a: Agent, signal: NodeJS.Signals): void {
   (a.proc as ChildProcess & { expectedExit?: boolean }).expectedExit = true;
   a.proc!.kill(signal);
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const v = await fn().catch((err) => void (last = err));
-    if (v) return v;
-    if (Date.now() > end)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
-      );
-    await sleep(250);
-  }
 }
 
 interface PollRow {

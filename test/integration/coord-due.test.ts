@@ -8,9 +8,10 @@ import { generateAppKey } from '../../lib/crypto.js';
 import { migrate, openDb } from '../../agent/db/index.js';
 import { findDueDevices } from '../../agent/coord/due.js';
 import { acquireLock, releaseLock, renewLock, renewOrRetakeLock } from '../../agent/coord/lock.js';
+import { SERVICES } from '../helpers/services.js';
 
 const DB_NAME = `nms_coord_due_${process.pid}`;
-const [REDIS_HOST, REDIS_PORT] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379').split(':');
+const { host: REDIS_HOST, port: REDIS_PORT } = SERVICES.redis;
 
 test(
   'due rule: discovery first, frequency - 1 after the start, down retry, disabled, slowest first',

@@ -15,16 +15,17 @@ import { generateAppKey } from '../../lib/crypto.js';
 import { addDevice, migrate, openDb } from '../../agent/db/index.js';
 import { CoordKeys } from '../../agent/coord/keys.js';
 import { Registry } from '../../agent/registry/registry.js';
+import { SERVICES } from '../helpers/services.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const DB_NAME = `nms_coord_poller_${process.pid}`;
 const PREFIX = `coordpoll${process.pid}`;
 const APP_KEY = generateAppKey();
 const FREQ = 10;
-const [REDIS_HOST, REDIS_PORT] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379').split(':');
-const [MC_HOST, MC_PORT] = (process.env.NMS_TEST_MEMCACHED ?? '127.0.0.1:11311').split(':');
-const [SNMPD_HOST, SNMPD_PORT] = (process.env.NMS_TEST_SNMPD ?? '127.0.0.1:16161').split(':');
-const [SIM_HOST, SIM_PORT] = (process.env.NMS_TEST_SNMPSIM ?? '127.0.0.1:16162').split(':');
+const { host: REDIS_HOST, port: REDIS_PORT } = SERVICES.redis;
+const { host: MC_HOST, port: MC_PORT } = SERVICES.memcached;
+const { host: SNMPD_HOST, port: SNMPD_PORT } = SERVICES.snmpd;
+const { host: SIM_HOST, port: SIM_PORT } = SERVICES.snmpsim;
 
 test(
   'nms-agent run polls real SNMP agents into rrdcached, retries a dead one, records in memcached',

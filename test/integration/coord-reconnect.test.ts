@@ -14,6 +14,8 @@ import { generateAppKey } from '../../lib/crypto.js';
 import { migrate, openDb } from '../../agent/db/index.js';
 import { CoordKeys } from '../../agent/coord/keys.js';
 import { Registry } from '../../agent/registry/registry.js';
+import { waitFor } from '../helpers/wait.js';
+import { SERVICES } from '../helpers/services.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const DB_NAME = `nms_coord_reconnect_${process.pid}`;
@@ -21,19 +23,8 @@ const PREFIX = `coordrec${process.pid}`;
 const APP_KEY = generateAppKey();
 const FREQ = 4;
 const DEVICES = 20;
-const [REDIS_HOST, REDIS_PORT] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379').split(':');
-const [MC_HOST, MC_PORT] = (process.env.NMS_TEST_MEMCACHED ?? '127.0.0.1:11311').split(':');
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const v = await fn().catch((err) => void (last = err));
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(200);
-  }
-}
+const { host: REDIS_HOST, port: REDIS_PORT } = SERVICES.redis;
+const { host: MC_HOST, port: MC_PORT } = SERVICES.memcached;
 
 test(
   'the agent rides out MariaDB dropping its connections and a memcached restart',

@@ -14,14 +14,15 @@ import { onLogLine } from '../helpers/log-lines.js';
 import { generateAppKey } from '../../lib/crypto.js';
 import { migrate, openDb } from '../../agent/db/index.js';
 import type { DoctorReport } from '../../agent/doctor/doctor.js';
+import { SERVICES } from '../helpers/services.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const DB_NAME = `nms_doctor_${process.pid}`;
 const PREFIX = `doctortest${process.pid}`;
 const APP_KEY = generateAppKey();
-const [REDIS_HOST, REDIS_PORT] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379').split(':');
-const [MC_HOST, MC_PORT] = (process.env.NMS_TEST_MEMCACHED ?? '127.0.0.1:11311').split(':');
-const RRDCACHED = process.env.NMS_TEST_RRDCACHED ?? '127.0.0.1:42227';
+const { host: REDIS_HOST, port: REDIS_PORT } = SERVICES.redis;
+const { host: MC_HOST, port: MC_PORT } = SERVICES.memcached;
+const RRDCACHED = SERVICES.rrdcached;
 
 const API_TOKEN = 'doctor-test-token-0123456789abcdef';
 

@@ -9,14 +9,15 @@ import { createRequire } from 'node:module';
 import type mysql from 'mysql2/promise';
 import { generateAppKey } from '../../lib/crypto.js';
 import { AppKeyMismatchError } from '../../lib/errors.js';
-import { addDevice, migrate, openDb, type Db } from '../../agent/db/index.js';
+import { addDevice, type Db } from '../../agent/db/index.js';
 import { Poller, type PollResult } from '../../agent/poll/poller.js';
+import { freshName, openTestDb, type TestDb, SERVICES } from '../helpers/services.js';
 
-const url = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
-const database = `nms_pollfault_${process.pid}`;
-const snmpdPort = Number((process.env.NMS_TEST_SNMPD ?? '127.0.0.1:16161').split(':')[1]);
+const database = freshName('pollfault');
+const snmpdPort = SERVICES.snmpd.port;
 const appKey = generateAppKey();
 let db: Db;
+let testDb: TestDb | undefined;
 let looper: dgram.Socket;
 let silent: dgram.Socket;
 const ids: Record<string, number> = {};
@@ -96,11 +97,8 @@ async function bind(sock: dgram.Socket): Promise<number> {
 }
 
 before(async () => {
-  db = await openDb(
-    { host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database },
-    { createDatabase: true },
-  );
-  await migrate(db, { appKey });
+  testDb = await openTestDb(database, appKey);
+  db = testDb.db;
   looper = dgram.createSocket('udp4');
   looper.on('message', (m, rinfo) => looper.send(loopingAgent(m), rinfo.port, rinfo.address));
   silent = dgram.createSocket('udp4'); // bound, so nothing else takes the port, and never answers
@@ -144,8 +142,7 @@ before(async () => {
 after(async () => {
   looper?.close();
   silent?.close();
-  await db?.query(`DROP DATABASE IF EXISTS \`${database}\``);
-  await db?.end();
+  await testDb?.drop();
 });
 
 const q = async (sql: string, args: unknown[] = []) => (await db.query<mysql.RowDataPacket[]>(sql, args))[0];

@@ -15,9 +15,9 @@ import { setLogSink } from '../../lib/log.js';
 import { countColour, decodePng } from '../helpers/png.js';
 import { addUserSql, firstAdminSql, passwdSql, removeUserSql } from '../../cli/users/sql.js';
 import type { Inventory } from '../../cli/inventory/types.js';
+import { SERVICES } from '../helpers/services.js';
 
-const dbUrl = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
-const RRDCACHED = process.env.NMS_TEST_RRDCACHED ?? '127.0.0.1:42227';
+const RRDCACHED = SERVICES.rrdcached;
 const database = `nms_web_${process.pid}_${Date.now() % 100000}`;
 const APP_KEY = generateAppKey();
 const COMMUNITY = 'web-test-community-' + generateSecret(6);
@@ -83,10 +83,7 @@ before(async () => {
   setLogSink(() => undefined);
   db = await openDb(
     {
-      host: dbUrl.hostname,
-      port: Number(dbUrl.port),
-      user: decodeURIComponent(dbUrl.username),
-      password: decodeURIComponent(dbUrl.password),
+      ...SERVICES.db,
       database,
     },
     { createDatabase: true, connectionLimit: 4 },
@@ -320,11 +317,11 @@ describe('with a session', () => {
   });
 
   it('draws through the unix socket of rrdcached too (absolute file names, as the master is deployed)', async () => {
-    const sock = process.env.NMS_TEST_RRDCACHED_SOCK ?? '/tmp/nms-test-services/rrdcached.sock';
+    const sock = SERVICES.rrdcachedSocket;
     const web = new WebApp({
       db,
       rrdcached: `unix:${sock}`,
-      rrdDir: process.env.NMS_TEST_RRD_DIR ?? '/tmp/nms-test-services/rrd',
+      rrdDir: SERVICES.rrdDir,
     });
     const other = new ApiServer({ db, token: generateSecret(24), port: 0, closeTimeoutMs: 500, web });
     await other.start();
