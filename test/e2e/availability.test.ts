@@ -6,12 +6,12 @@
 // how long each change took is printed, not asserted (timing belongs in benchmarks).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, ensureLab, inHost, nms } from './helpers/lab.js';
+import { ensureLab, inHost, nms } from './helpers/lab.js';
+import { copyLabInventory, deployOrFail, editFile, writeDevices } from './helpers/deploy.js';
 
-const LAB_INV = join(REPO, 'inventories', 'lab');
 const work = mkdtempSync(join(tmpdir(), 'nms-avail-e2e-'));
 const INV = join(work, 'inv');
 const PING = 10;
@@ -60,16 +60,10 @@ describe('availability on the lab', { timeout: 600_000 }, () => {
   let baseline = 0;
   before(async () => {
     await ensureLab(2, 10);
-    cpSync(LAB_INV, INV, { recursive: true });
-    chmodSync(join(INV, 'secrets.yaml'), 0o600);
-    const hosts = join(INV, 'hosts.yaml');
+    copyLabInventory(INV);
     const agent = `agent: { service_poller_workers: 24, service_poller_frequency: 20, service_ping_frequency: ${PING}, service_poller_down_retry: ${RETRY}, service_services_frequency: 10 }`;
-    writeFileSync(
-      hosts,
-      readFileSync(hosts, 'utf8').replace(
-        /agent: \{ service_poller_workers: \d+, service_poller_frequency: \d+ \}/,
-        agent,
-      ),
+    editFile(join(INV, 'hosts.yaml'), (t) =>
+      t.replace(/agent: \{ service_poller_workers: \d+, service_poller_frequency: \d+ \}/, agent),
     );
     const devices = Array.from({ length: DEVICES }, (_, i) => {
       const svc =
@@ -78,18 +72,8 @@ describe('availability on the lab', { timeout: 600_000 }, () => {
           : '';
       return `  - { hostname: ${addr(i)}, poller_group: ${i % 2}, snmp: { version: v2c, community: public }${svc} }`;
     });
-    writeFileSync(join(INV, 'devices.yaml'), `devices:\n${devices.join('\n')}\n`);
-    chmodSync(join(INV, 'devices.yaml'), 0o600); // it holds communities
-    const d = await nms(['deploy', '-i', INV], 900_000);
-    assert.equal(
-      d.code,
-      0,
-      `deploy failed: ${(d.stdout + d.stderr)
-        .split('\n')
-        .filter((l) => /FAILED|UNREACHABLE|error/.test(l))
-        .slice(0, 8)
-        .join(' | ')}`,
-    );
+    writeDevices(INV, devices);
+    await deployOrFail(INV);
     await until(
       'every device up after deploy',
       async () => (allAre(await statuses(), () => '1') ? true : undefined),

@@ -9,11 +9,12 @@
 // Needs root, the lab and `node scripts/build.mjs` (scripts/test.sh e2e takes the lab lock).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, ensureLab, inHost, nms } from './helpers/lab.js';
+import { ensureLab, inHost, nms } from './helpers/lab.js';
 import type { StatusReport } from '../../cli/status/types.js';
+import { copyLabInventory, deployOrFail, editFile, writeDevices } from './helpers/deploy.js';
 
 const STEP = 10;
 const POLLERS = ['poller1', 'poller2', 'poller3'];
@@ -55,31 +56,21 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
   before(async () => {
     if (skip) return;
     await ensureLab(3, 12);
-    cpSync(join(REPO, 'inventories', 'lab'), INV, { recursive: true });
-    chmodSync(join(INV, 'secrets.yaml'), 0o600);
-    const hosts = join(INV, 'hosts.yaml');
-    const text = readFileSync(hosts, 'utf8')
-      .replace(/service_poller_frequency: \d+/, `service_poller_frequency: ${STEP}`)
-      .replace(/(\n\s*firewall: true\n)/, `$1  metrics_allow: [${LISTED}]\n`);
+    copyLabInventory(INV);
+    const text = editFile(join(INV, 'hosts.yaml'), (t) =>
+      t
+        .replace(/service_poller_frequency: \d+/, `service_poller_frequency: ${STEP}`)
+        .replace(/(\n\s*firewall: true\n)/, `$1  metrics_allow: [${LISTED}]\n`),
+    );
     assert.match(text, /metrics_allow/, 'the setting went in');
-    writeFileSync(hosts, text);
     // every device in groups every poller serves, so jobs move between the three pollers
     const devices = Array.from(
       { length: 12 },
       (_, i) => `  - { hostname: 198.19.0.${1 + i}, poller_group: 1, snmp: { version: v2c, community: public } }`,
     );
-    writeFileSync(join(INV, 'devices.yaml'), `devices:\n${devices.join('\n')}\n`);
-    chmodSync(join(INV, 'devices.yaml'), 0o600); // it holds communities
+    writeDevices(INV, devices);
     // a failed setup is a failed test
-    const d = await nms(['deploy', '-i', INV], 900_000);
-    if (d.code !== 0)
-      throw new Error(
-        `deploy failed (${d.code}): ${(d.stdout + d.stderr)
-          .split('\n')
-          .filter((l) => /FAILED|UNREACHABLE|error/.test(l))
-          .slice(0, 5)
-          .join(' | ')}`,
-      );
+    await deployOrFail(INV);
     const h = await nms(['lab', 'add-host', OUTSIDER, '--json'], 120_000);
     if (h.code !== 0) throw new Error(`nms lab add-host failed: ${h.stderr}`);
     outsiderAddress = (JSON.parse(h.stdout) as { address: string }).address;

@@ -188,7 +188,7 @@ describe('nms lab', { timeout: 600_000 }, () => {
 
   test("from poller1, snmpbulkwalk reads a simulated device at the model's counter rates", async (t) => {
     if (skip) return t.skip(skip);
-    const modelFile = join(REPO, 'lab', 'simulator', 'model.ts');
+    const modelFile = join(REPO, 'simulator', 'model.ts');
     // a missing model or a simulator that did not start is a failed setup, not a skip
     assert.ok(existsSync(modelFile), 'simulator/model.ts exists');
     assert.ok(status.simulator?.running, 'the simulator is running (dist/nms-simulator.mjs built)');

@@ -5,13 +5,14 @@
 // One lab (1 poller, 4 devices, poller frequency 10 s) and one deploy for the file.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, ensureLab, inHost, nms } from './helpers/lab.js';
+import { ensureLab, inHost, nms } from './helpers/lab.js';
 import type { StatusReport } from '../../cli/status/types.js';
 import type { DoctorReport } from '../../agent/doctor/doctor.js';
 import { parseSupervisorState, SUPERVISOR_STATE, type SupervisorState } from '../../lib/supervisor.js';
+import { copyLabInventory, deployOrFail, editFile } from './helpers/deploy.js';
 
 const work = mkdtempSync(join(tmpdir(), 'nms-supervise-e2e-'));
 const INV = join(work, 'inv');
@@ -46,15 +47,11 @@ describe('the agent supervised without systemd', { timeout: 900_000 }, () => {
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'the lab needs root');
     await ensureLab(1, 4);
-    cpSync(join(REPO, 'inventories', 'lab'), INV, { recursive: true });
-    chmodSync(join(INV, 'secrets.yaml'), 0o600);
-    const hosts = join(INV, 'hosts.yaml');
-    writeFileSync(
-      hosts,
-      readFileSync(hosts, 'utf8').replace(/service_poller_frequency: \d+/, 'service_poller_frequency: 10'),
+    copyLabInventory(INV);
+    editFile(join(INV, 'hosts.yaml'), (t) =>
+      t.replace(/service_poller_frequency: \d+/, 'service_poller_frequency: 10'),
     );
-    const d = await nms(['deploy', '-i', INV], 900_000);
-    assert.equal(d.code, 0, `deploy: ${d.stdout.slice(-2000)}${d.stderr.slice(-2000)}`);
+    await deployOrFail(INV);
     await until(
       'poller1 polling',
       async () => {

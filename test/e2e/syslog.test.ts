@@ -7,11 +7,12 @@
 // addresses of lab devices 0-3) and the declared networks NMS_SYSLOG_NETWORKS (default the senders, /32 each).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, ensureLab, inHost, nms } from './helpers/lab.js';
+import { ensureLab, inHost, nms } from './helpers/lab.js';
 import type { StatusReport } from '../../cli/status/types.js';
+import { copyLabInventory, deployOrFail, editFile } from './helpers/deploy.js';
 
 const SENDERS = (process.env.NMS_SYSLOG_SENDERS ?? '198.19.0.1,198.19.0.2,198.19.0.3,198.19.0.4')
   .split(',')
@@ -73,21 +74,18 @@ describe('syslog on the lab', { timeout: 900_000 }, () => {
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'the lab needs root');
     await ensureLab(1, 4);
-    cpSync(join(REPO, 'inventories', 'lab'), INV, { recursive: true });
-    chmodSync(join(INV, 'secrets.yaml'), 0o600);
-    const hosts = join(INV, 'hosts.yaml');
-    const text = readFileSync(hosts, 'utf8');
-    const edited = text
-      .replace(/^( {2}firewall: true\n)/m, `$1  syslog: { networks: [${NETWORKS.join(', ')}], purge_days: 30 }\n`)
-      .replace(
-        /roles: \[ ?web, mariadb, rrdcached, redis, memcached, poller ?\]/,
-        'roles: [web, mariadb, rrdcached, redis, memcached, poller, syslog]',
-      );
+    copyLabInventory(INV);
+    const edited = editFile(join(INV, 'hosts.yaml'), (text) =>
+      text
+        .replace(/^( {2}firewall: true\n)/m, `$1  syslog: { networks: [${NETWORKS.join(', ')}], purge_days: 30 }\n`)
+        .replace(
+          /roles: \[ ?web, mariadb, rrdcached, redis, memcached, poller ?\]/,
+          'roles: [web, mariadb, rrdcached, redis, memcached, poller, syslog]',
+        ),
+    );
     assert.match(edited, /syslog: \{ networks/);
     assert.match(edited, /poller, syslog\]/, 'the master got role syslog');
-    writeFileSync(hosts, edited);
-    const d = await nms(['deploy', '-i', INV], 900_000);
-    assert.equal(d.code, 0, `deploy: ${d.stdout.slice(-2000)}${d.stderr.slice(-2000)}`);
+    await deployOrFail(INV);
   });
   after(async () => {
     rmSync(work, { recursive: true, force: true });

@@ -5,13 +5,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { createRequire } from 'node:module';
 import type mysql from 'mysql2/promise';
 import { generateAppKey } from '../../lib/crypto.js';
 import { AppKeyMismatchError } from '../../lib/errors.js';
 import { addDevice, type Db } from '../../agent/db/index.js';
 import { Poller, type PollResult } from '../../agent/poll/poller.js';
 import { freshName, openTestDb, type TestDb, SERVICES } from '../helpers/services.js';
+import { parseRequest, writeResponse } from '../helpers/snmp-request.js';
 
 const database = freshName('pollfault');
 const snmpdPort = SERVICES.snmpd.port;
@@ -22,73 +22,25 @@ let looper: dgram.Socket;
 let silent: dgram.Socket;
 const ids: Record<string, number> = {};
 
-interface BerReader {
-  readByte(): number;
-  readSequence(tag?: number): number | null;
-  readInt(): number;
-  readString(tag?: number, buf?: boolean): string | Buffer;
-  readOID(): string;
-  peek(): number;
-  offset: number;
-  length: number;
-}
-interface BerWriter {
-  startSequence(tag?: number): void;
-  endSequence(): void;
-  writeInt(i: number, tag?: number): void;
-  writeString(s: string, tag?: number): void;
-  writeOID(s: string): void;
-  buffer: Buffer;
-}
-const { Ber } = createRequire(import.meta.url)('asn1-ber') as {
-  Ber: { Reader: new (b: Buffer) => BerReader; Writer: new () => BerWriter };
-};
-
 /**
  * An SNMPv2c agent that answers GET normally, and GETBULK with row 1 below any OID it has not
  * answered before and with the very OID asked for once it has: its walks never advance.
  */
 const answered = new Set<string>();
 function loopingAgent(msg: Buffer): Buffer {
-  const r = new Ber.Reader(msg);
-  r.readSequence();
-  const version = r.readInt();
-  const community = r.readString() as string;
-  const pduType = r.peek();
-  r.readSequence(pduType);
-  const reqId = r.readInt();
-  r.readInt();
-  r.readInt();
-  r.readSequence();
-  const oids: string[] = [];
-  while (r.offset < msg.length) {
-    r.readSequence();
-    oids.push(r.readOID());
-    r.readByte(); // the NULL value: tag
-    r.readByte(); // and length
-  }
-  const w = new Ber.Writer();
-  w.startSequence();
-  w.writeInt(version);
-  w.writeString(community);
-  w.startSequence(0xa2);
-  w.writeInt(reqId);
-  w.writeInt(0);
-  w.writeInt(0);
-  w.startSequence();
-  for (const asked of oids) {
-    const oid = pduType === 0xa5 && !answered.has(asked) ? `${asked}.1` : asked;
-    answered.add(oid);
-    w.startSequence();
-    w.writeOID(oid);
-    if (oid === '1.3.6.1.2.1.1.3.0') w.writeInt(12345, 0x43);
-    else w.writeString(pduType === 0xa5 ? 'again' : 'looper');
-    w.endSequence();
-  }
-  w.endSequence();
-  w.endSequence();
-  w.endSequence();
-  return w.buffer;
+  const req = parseRequest(msg);
+  const { pduType, oids } = req;
+  return writeResponse(req, 0, (w) => {
+    for (const asked of oids) {
+      const oid = pduType === 0xa5 && !answered.has(asked) ? `${asked}.1` : asked;
+      answered.add(oid);
+      w.startSequence();
+      w.writeOID(oid);
+      if (oid === '1.3.6.1.2.1.1.3.0') w.writeInt(12345, 0x43);
+      else w.writeString(pduType === 0xa5 ? 'again' : 'looper');
+      w.endSequence();
+    }
+  });
 }
 
 async function bind(sock: dgram.Socket): Promise<number> {
