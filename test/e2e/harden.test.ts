@@ -52,6 +52,10 @@ async function until(what: string, ok: (r: StatusReport) => boolean, ms = 150_00
 const polling = (r: StatusReport) =>
   r.exit_code === 0 && POLLERS.every((p) => (r.nodes.find((n) => n.name === p)?.jobs_ok ?? 0) > 0);
 
+const LOG_TAIL =
+  'grep -v \'"INFO"\' /var/log/nms/agent.log | tail -40 | cut -c1-400; ' +
+  "grep -E 'spool_replayed' /var/log/nms/agent.log | tail -10 | cut -c1-300";
+
 describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead agent', { timeout: 900_000 }, () => {
   before(async () => {
     if (skip) return;
@@ -81,42 +85,45 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('deploy --check --diff masks a rotated redis_password and a drifted APP_KEY on both sides, text and --json', async (t) => {
-    if (skip) return t.skip(skip);
-    const secretsFile = join(INV, 'secrets.yaml');
-    const original = readFileSync(secretsFile, 'utf8');
-    const live = /^redis_password: (\S+)$/m.exec(original)![1];
-    const appKey = /^app_key: (\S+)$/m.exec(original)![1];
-    const rotated = `rotated${Date.now()}x`;
-    const drifted = 'base64:' + Buffer.alloc(32, 9).toString('base64');
-    const envLine = (await exec('poller2', 'grep ^APP_KEY= /etc/nms/.env')).trim();
-    writeFileSync(secretsFile, original.replace(/^redis_password: .*$/m, `redis_password: ${rotated}`), {
-      mode: 0o600,
-    });
-    await exec('poller2', `sed -i 's|^APP_KEY=.*|APP_KEY=${drifted}|' /etc/nms/.env`);
-    try {
-      for (const json of [false, true]) {
-        const r = await nms(['deploy', '-i', INV, '--check', '--diff', ...(json ? ['--json'] : [])], 300_000);
-        const out = r.stdout + r.stderr;
-        for (const [name, v] of [
-          ['live redis_password', live],
-          ['rotated redis_password', rotated],
-          ['drifted APP_KEY', drifted],
-          ['APP_KEY', appKey],
-          ['APP_KEY body', appKey.replace(/^base64:/, '')],
-          ['drifted body', drifted.replace(/^base64:/, '')],
-        ])
-          assert.ok(!out.includes(v), `${json ? '--json' : 'text'}: the ${name} is printed`);
-        const text = json ? JSON.stringify(JSON.parse(r.stdout)) : out;
-        assert.match(text, /REDIS_PASSWORD=\*{8} \(changed\)/, `${json ? '--json' : 'text'}: the rotation shows`);
-        assert.match(text, /APP_KEY=\*{8} \(changed\)/, `${json ? '--json' : 'text'}: the drift shows`);
-        assert.match(text, /requirepass \*{8} \(changed\)/, `${json ? '--json' : 'text'}: redis.conf too`);
+  it(
+    'deploy --check --diff masks a rotated redis_password and a drifted APP_KEY on both sides, text and ' + '--json',
+    async (t) => {
+      if (skip) return t.skip(skip);
+      const secretsFile = join(INV, 'secrets.yaml');
+      const original = readFileSync(secretsFile, 'utf8');
+      const live = /^redis_password: (\S+)$/m.exec(original)![1];
+      const appKey = /^app_key: (\S+)$/m.exec(original)![1];
+      const rotated = `rotated${Date.now()}x`;
+      const drifted = 'base64:' + Buffer.alloc(32, 9).toString('base64');
+      const envLine = (await exec('poller2', 'grep ^APP_KEY= /etc/nms/.env')).trim();
+      writeFileSync(secretsFile, original.replace(/^redis_password: .*$/m, `redis_password: ${rotated}`), {
+        mode: 0o600,
+      });
+      await exec('poller2', `sed -i 's|^APP_KEY=.*|APP_KEY=${drifted}|' /etc/nms/.env`);
+      try {
+        for (const json of [false, true]) {
+          const r = await nms(['deploy', '-i', INV, '--check', '--diff', ...(json ? ['--json'] : [])], 300_000);
+          const out = r.stdout + r.stderr;
+          for (const [name, v] of [
+            ['live redis_password', live],
+            ['rotated redis_password', rotated],
+            ['drifted APP_KEY', drifted],
+            ['APP_KEY', appKey],
+            ['APP_KEY body', appKey.replace(/^base64:/, '')],
+            ['drifted body', drifted.replace(/^base64:/, '')],
+          ])
+            assert.ok(!out.includes(v), `${json ? '--json' : 'text'}: the ${name} is printed`);
+          const text = json ? JSON.stringify(JSON.parse(r.stdout)) : out;
+          assert.match(text, /REDIS_PASSWORD=\*{8} \(changed\)/, `${json ? '--json' : 'text'}: the rotation shows`);
+          assert.match(text, /APP_KEY=\*{8} \(changed\)/, `${json ? '--json' : 'text'}: the drift shows`);
+          assert.match(text, /requirepass \*{8} \(changed\)/, `${json ? '--json' : 'text'}: redis.conf too`);
+        }
+      } finally {
+        writeFileSync(secretsFile, original, { mode: 0o600 });
+        await exec('poller2', `sed -i 's|^APP_KEY=.*|${envLine}|' /etc/nms/.env`);
       }
-    } finally {
-      writeFileSync(secretsFile, original, { mode: 0o600 });
-      await exec('poller2', `sed -i 's|^APP_KEY=.*|${envLine}|' /etc/nms/.env`);
-    }
-  });
+    },
+  );
 
   it('a hostile cluster.web.server_name is refused with its place; the master keeps its nginx (16.4)', async (t) => {
     if (skip) return t.skip(skip);
@@ -188,7 +195,8 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
       (k) => [...spooled.values()].filter((v) => v.includes(k)).length > 1,
     );
     process.stderr.write(
-      `spooled device keys per node: ${JSON.stringify(Object.fromEntries(spooled))}; on several nodes: ${moved.length}\n`,
+      `spooled device keys per node: ${JSON.stringify(Object.fromEntries(spooled))}; on several nodes: ` +
+        `${moved.length}\n`,
     );
     assert.ok(POLLERS.filter((p) => (spooled.get(p) ?? []).length > 0).length >= 2, 'at least two pollers spooled');
     assert.ok(moved.length > 0, 'some device was polled by more than one poller during the outage');
@@ -208,7 +216,8 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
     );
     const { files, nan, sample } = await nanRows(stopped, started);
     process.stderr.write(
-      `refused updates per node: ${rejected.map((n) => n.trim()).join(' ')}; port files checked: ${files}; NaN rows: ${nan}\n`,
+      `refused updates per node: ${rejected.map((n) => n.trim()).join(' ')}; port files checked: ${files}; NaN ` +
+        `rows: ${nan}\n`,
     );
     assert.deepEqual(
       rejected.map((n) => n.trim()),
@@ -220,10 +229,7 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
     );
     if (nan > 0) {
       process.stderr.write(`NaN rows by device: ${JSON.stringify(sample)}\n`);
-      for (const h of POLLERS)
-        process.stderr.write(
-          `== ${h}\n${await exec(h, "grep -v '\"INFO\"' /var/log/nms/agent.log | tail -40 | cut -c1-400; grep -E 'spool_replayed' /var/log/nms/agent.log | tail -10 | cut -c1-300")}\n`,
-        );
+      for (const h of POLLERS) process.stderr.write(`== ${h}\n${await exec(h, LOG_TAIL)}\n`);
     }
     assert.ok(files >= 12, `port files with data before the outage: ${files}`);
     assert.equal(nan, 0, `NaN rows: ${JSON.stringify(sample)}`);
@@ -265,7 +271,8 @@ async function nanRows(
   const to = started + 2 * STEP;
   const out = await exec(
     'master',
-    `cd /var/lib/nms/rrd && for f in */port-id*.rrd; do echo "FILE $f"; rrdtool fetch "$f" AVERAGE -r ${STEP} -s ${from} -e ${to} --daemon unix:/var/run/rrdcached.sock; done`,
+    `cd /var/lib/nms/rrd && for f in */port-id*.rrd; do echo "FILE $f"; rrdtool fetch "$f" AVERAGE -r ${STEP} ` +
+      `-s ${from} -e ${to} --daemon unix:/var/run/rrdcached.sock; done`,
     300_000,
   );
   let files = 0;

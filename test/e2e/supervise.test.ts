@@ -103,7 +103,8 @@ describe('the agent supervised without systemd', { timeout: 900_000 }, () => {
     );
     const pollingMs = Date.now() - t0;
     process.stderr.write(
-      `kill -9 → new process ${restartedMs} ms, working ${workingMs} ms, first poll done ${pollingMs} ms (pid ${before.child} → ${reg.pid})\n`,
+      `kill -9 → new process ${restartedMs} ms, working ${workingMs} ms, first poll done ${pollingMs} ms (pid ` +
+        `${before.child} → ${reg.pid})\n`,
     );
     assert.ok(workingMs <= 10_000, `working again after ${workingMs} ms`);
     assert.equal(s.restarts, before.restarts + 1);
@@ -113,7 +114,8 @@ describe('the agent supervised without systemd', { timeout: 900_000 }, () => {
   it('an agent that dies on start: growing delays and `nms status` says "crash loop"', async () => {
     // the agent's /metrics port taken by sshd's: the agent exits at start (a ConfigError)
     await run(
-      'cp /etc/nms/config.yaml /root/config.yaml.good && sed -i "s/^metrics_port: .*/metrics_port: 22/" /etc/nms/config.yaml',
+      'cp /etc/nms/config.yaml /root/config.yaml.good && sed -i "s/^metrics_port: .*/metrics_port: 22/" ' +
+        '/etc/nms/config.yaml',
     );
     try {
       const start = await supState();

@@ -56,7 +56,10 @@ const tick = setInterval(() => {
   }
 }, 10);`;
   // through base64: the script reaches the lab host's shell untouched
-  return `echo ${Buffer.from(js).toString('base64')} | base64 -d > /tmp/.nms-syslog-send.js && node /tmp/.nms-syslog-send.js`;
+  return (
+    `echo ${Buffer.from(js).toString('base64')} | base64 -d > /tmp/.nms-syslog-send.js && node ` +
+    `/tmp/.nms-syslog-send.js`
+  );
 }
 
 async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms: number, pauseMs = 1000): Promise<T> {
@@ -110,7 +113,8 @@ describe('syslog on the lab', { timeout: 900_000 }, () => {
     } catch (err) {
       const why = await inHost(
         'master',
-        'ps -eo pid,user,args | grep -E "[r]syslogd|[n]ode"; ss -lntup | grep -E ":514|:5514"; tail -n 20 /var/log/nms/agent.log; cat /etc/rsyslog.d/60-nms.conf | head -3',
+        'ps -eo pid,user,args | grep -E "[r]syslogd|[n]ode"; ss -lntup | grep -E ":514|:5514"; tail -n 20 ' +
+          '/var/log/nms/agent.log; cat /etc/rsyslog.d/60-nms.conf | head -3',
       );
       throw new Error(
         `${(err as Error).message}\nlast check: ${JSON.stringify(last)}\non master:\n${why.stdout}${why.stderr}`,
@@ -136,12 +140,14 @@ describe('syslog on the lab', { timeout: 900_000 }, () => {
       120_000,
     );
     process.stderr.write(
-      `syslog: ${TOTAL} sent in ${sentMs} ms (${Math.round((TOTAL * 1000) / sentMs)}/s), all stored ${Date.now() - t0} ms after the sender started\n`,
+      `syslog: ${TOTAL} sent in ${sentMs} ms (${Math.round((TOTAL * 1000) / sentMs)}/s), all stored ` +
+        `${Date.now() - t0} ms after the sender started\n`,
     );
     assert.equal(stored, TOTAL);
     // message i came from SENDERS[i % n]: its device
     const rows = await sql(
-      `SELECT CAST(SUBSTRING_INDEX(msg, '-', -1) AS UNSIGNED) % ${SENDERS.length} AS k, device_id, COUNT(*) FROM syslog WHERE msg LIKE '${RUN}-burst-%' GROUP BY k, device_id`,
+      `SELECT CAST(SUBSTRING_INDEX(msg, '-', -1) AS UNSIGNED) % ${SENDERS.length} AS k, device_id, COUNT(*) ` +
+        `FROM syslog WHERE msg LIKE '${RUN}-burst-%' GROUP BY k, device_id`,
     );
     const got = rows.split('\n').map((l) => l.split('\t').map(Number));
     assert.equal(got.length, SENDERS.length, rows);
@@ -151,7 +157,8 @@ describe('syslog on the lab', { timeout: 900_000 }, () => {
     }
     const api = await run(
       'master',
-      `sed -n 's/^API_TOKEN=/X-Auth-Token: /p' /etc/nms/.env > /tmp/.h; curl -sk -H @/tmp/.h 'https://127.0.0.1/api/v0/logs/syslog/${expected.get(SENDERS[0])}?limit=2&sortorder=DESC'; rm -f /tmp/.h`,
+      `sed -n 's/^API_TOKEN=/X-Auth-Token: /p' /etc/nms/.env > /tmp/.h; curl -sk -H @/tmp/.h ` +
+        `'https://127.0.0.1/api/v0/logs/syslog/${expected.get(SENDERS[0])}?limit=2&sortorder=DESC'; rm -f /tmp/.h`,
     );
     const page = JSON.parse(api) as {
       status: string;

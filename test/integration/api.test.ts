@@ -48,7 +48,8 @@ async function get(path: string, headers: Record<string, string> = { 'X-Auth-Tok
   const text = await res.text();
   bodies.push(text);
   assert.match(res.headers.get('content-type') ?? '', /^application\/json/, `${path}: JSON content type`);
-  return { status: res.status, headers: res.headers, body: JSON.parse(text) as Record<string, any>, text }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return { status: res.status, headers: res.headers, body: JSON.parse(text) as Record<string, any>, text };
 }
 
 function assertJsonError(r: { status: number; body: Record<string, unknown>; text: string }, status: number) {
@@ -99,13 +100,15 @@ before(async () => {
     COMMUNITY,
   ]);
   await db.query(
-    "UPDATE devices SET status = 1, sysName = 'sim-0', last_polled = UTC_TIMESTAMP() - INTERVAL 30 SECOND, last_polled_timetaken = 1.25 WHERE device_id IN (?, ?)",
+    "UPDATE devices SET status = 1, sysName = 'sim-0', last_polled = UTC_TIMESTAMP() - INTERVAL 30 SECOND, " +
+      'last_polled_timetaken = 1.25 WHERE device_id IN (?, ?)',
     [ids.up0, ids.up1],
   );
   await db.query("UPDATE devices SET status = 0, status_reason = 'snmp' WHERE device_id = ?", [ids.down1]);
   for (let i = 1; i <= 3; i++) {
     await db.query(
-      `INSERT INTO ports (device_id, ifIndex, ifName, ifDescr, ifOperStatus, ifAdminStatus, ifSpeed, ifHighSpeed, ifInOctets, ifInOctets_rate, deleted)
+      `INSERT INTO ports (device_id, ifIndex, ifName, ifDescr, ifOperStatus, ifAdminStatus, ifSpeed, ifHighSpeed,
+         ifInOctets, ifInOctets_rate, deleted)
        VALUES (?, ?, ?, ?, ?, ?, 1000000000, 1000, ?, ?, 0)`,
       [
         ids.up0,
@@ -120,19 +123,25 @@ before(async () => {
     );
   }
   await db.query(
-    "INSERT INTO ports (device_id, ifIndex, ifName, ifOperStatus, ifAdminStatus) VALUES (?, 1, 'ge-0/0/0', 'down', 'down')",
+    "INSERT INTO ports (device_id, ifIndex, ifName, ifOperStatus, ifAdminStatus) VALUES (?, 1, 'ge-0/0/0', " +
+      "'down', 'down')",
     [ids.up1],
   );
 
   // One poller reporting now, one silent for longer than its frequency.
   const [fresh] = await db.query<mysql.ResultSetHeader>(
-    "INSERT INTO poller_cluster (node_id, poller_name, poller_version, poller_groups, last_report, master) VALUES ('node-a', 'master', '0.1.0', '0,1', UTC_TIMESTAMP(), 1)",
+    'INSERT INTO poller_cluster (node_id, poller_name, poller_version, poller_groups, last_report, master) ' +
+      "VALUES ('node-a', 'master', '0.1.0', '0,1', UTC_TIMESTAMP(), 1)",
   );
   const [stale] = await db.query<mysql.ResultSetHeader>(
-    "INSERT INTO poller_cluster (node_id, poller_name, poller_version, poller_groups, last_report, master, poller_frequency) VALUES ('node-b', 'poller1', '0.1.0', '1', UTC_TIMESTAMP() - INTERVAL 400 SECOND, 0, 300)",
+    'INSERT INTO poller_cluster (node_id, poller_name, poller_version, poller_groups, last_report, master, ' +
+      "poller_frequency) VALUES ('node-b', 'poller1', '0.1.0', '1', UTC_TIMESTAMP() - INTERVAL 400 SECOND, 0, 300)",
   );
   await db.query(
-    "INSERT INTO poller_cluster_stats (parent_poller, poller_type, depth, devices, worker_seconds, workers, frequency) VALUES (?, 'poller', 2, 3, 4.5, 24, 300), (?, 'discovery', 0, 3, 1, 16, 21600), (?, 'poller', 0, 1, 0.5, 24, 300)",
+    'INSERT INTO poller_cluster_stats (parent_poller, poller_type, depth, devices, worker_seconds, workers, ' +
+      ("frequency) VALUES (?, 'poller', 2, 3, 4.5, 24, 300), (?, 'discovery', 0, 3, 1, 16, 21600), (?, " +
+        "'poller', 0, 1, " +
+        '0.5, 24, 300)'),
     [fresh.insertId, fresh.insertId, stale.insertId],
   );
 

@@ -132,7 +132,8 @@ async function polls(db: Db, from: number, to: number): Promise<PollRow[]> {
   const [rows] = await db.query<RowDataPacket[]>(
     `SELECT p.device_id, d.poller_group, p.poller_name, UNIX_TIMESTAMP(p.started_at) * 1000 AS t
      FROM dry_run_polls p JOIN devices d USING (device_id)
-     WHERE p.poller_type = 'poller' AND p.started_at >= FROM_UNIXTIME(?) AND p.started_at < FROM_UNIXTIME(?) ORDER BY p.device_id, p.started_at`,
+     WHERE p.poller_type = 'poller' AND p.started_at >= FROM_UNIXTIME(?) AND p.started_at < FROM_UNIXTIME(?)
+     ORDER BY p.device_id, p.started_at`,
     [from / 1000, to / 1000],
   );
   return rows.map((r) => ({

@@ -44,7 +44,8 @@ test(
     const ago = (s: number | null) => (s === null ? 'NULL' : `UTC_TIMESTAMP() - INTERVAL ${s} SECOND`);
     for (const [host, group, status, disabled, disc, polled, attempted, taken] of rows) {
       await db.query(
-        `INSERT INTO devices (hostname, poller_group, status, disabled, last_discovered, last_polled, last_poll_attempted, last_polled_timetaken)
+        `INSERT INTO devices (hostname, poller_group, status, disabled, last_discovered, last_polled,
+         last_poll_attempted, last_polled_timetaken)
        VALUES (?, ?, ?, ?, ${ago(disc)}, ${ago(polled)}, ${ago(attempted)}, ?)`,
         [host, group, status, disabled, taken],
       );

@@ -76,7 +76,8 @@ test(
     writeFileSync(
       join(dir, '.env'),
       `DB_HOST=127.0.0.1\nDB_PORT=13306\nDB_DATABASE=${DB_NAME}\nDB_USERNAME=nmstest\nDB_PASSWORD=nmstest\n` +
-        `REDIS_HOST=${REDIS_HOST}\nREDIS_PORT=${REDIS_PORT}\nREDIS_PASSWORD=\nREDIS_DB=0\nAPP_KEY=${APP_KEY}\nNODE_ID=poll-node\nNMS_USER=nms\n`,
+        (`REDIS_HOST=${REDIS_HOST}\nREDIS_PORT=${REDIS_PORT}\nREDIS_PASSWORD=\nREDIS_DB=0\nAPP_KEY=${APP_KEY}\n` +
+          `NODE_ID=poll-node\nNMS_USER=nms\n`),
     );
     writeFileSync(
       join(dir, 'config.yaml'),
@@ -117,7 +118,8 @@ test(
     const end = Date.now() + 60_000;
     for (;;) {
       const [rows] = await db.query<RowDataPacket[]>(
-        'SELECT device_id, status, UNIX_TIMESTAMP(last_polled) AS lp, UNIX_TIMESTAMP(last_poll_attempted) AS la FROM devices',
+        'SELECT device_id, status, UNIX_TIMESTAMP(last_polled) AS lp, UNIX_TIMESTAMP(last_poll_attempted) AS la ' +
+          'FROM devices',
       );
       for (const r of rows) {
         const id = Number(r.device_id);
@@ -129,7 +131,8 @@ test(
       if (done) break;
       assert.ok(
         Date.now() < end,
-        `not polled in time: ${JSON.stringify([...seen].map(([k, v]) => [k, v.size]))} attempts ${JSON.stringify([...attempts].map(([k, v]) => [k, v.size]))}; logs ${JSON.stringify(logs.slice(-5))}`,
+        `not polled in time: ${JSON.stringify([...seen].map(([k, v]) => [k, v.size]))} attempts ` +
+          `${JSON.stringify([...attempts].map(([k, v]) => [k, v.size]))}; logs ${JSON.stringify(logs.slice(-5))}`,
       );
       await sleep(500);
     }

@@ -59,12 +59,15 @@ test(
     writeFileSync(
       join(dir, '.env'),
       `DB_HOST=127.0.0.1\nDB_PORT=13306\nDB_DATABASE=${DB_NAME}\nDB_USERNAME=nmstest\nDB_PASSWORD=nmstest\n` +
-        `REDIS_HOST=${REDIS_HOST}\nREDIS_PORT=${REDIS_PORT}\nREDIS_PASSWORD=\nREDIS_DB=0\nAPP_KEY=${APP_KEY}\nNODE_ID=rec-node\nNMS_USER=nms\n`,
+        (`REDIS_HOST=${REDIS_HOST}\nREDIS_PORT=${REDIS_PORT}\nREDIS_PASSWORD=\nREDIS_DB=0\nAPP_KEY=${APP_KEY}\n` +
+          `NODE_ID=rec-node\nNMS_USER=nms\n`),
     );
     writeFileSync(
       join(dir, 'config.yaml'),
-      `distributed_poller_name: rec\ndistributed_poller_group: [0]\ncluster_address: 127.0.0.1\ndistributed_poller_memcached_host: ${MC_HOST}\n` +
-        `distributed_poller_memcached_port: ${MC_PORT}\nservice_poller_frequency: ${FREQ}\nservice_master_timeout: 4\nmetrics_port: 0\n`,
+      `distributed_poller_name: rec\ndistributed_poller_group: [0]\ncluster_address: ` +
+        `127.0.0.1\ndistributed_poller_memcached_host: ${MC_HOST}\n` +
+        (`distributed_poller_memcached_port: ${MC_PORT}\nservice_poller_frequency: ` +
+          `${FREQ}\nservice_master_timeout: 4\nmetrics_port: 0\n`),
     );
     const agent = spawn(
       process.execPath,
@@ -80,7 +83,8 @@ test(
     agent.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const polledSince = async (since: number) => {
       const [rows] = await db.query<RowDataPacket[]>(
-        "SELECT COUNT(DISTINCT device_id) AS n FROM dry_run_polls WHERE poller_type = 'poller' AND started_at >= FROM_UNIXTIME(?)",
+        "SELECT COUNT(DISTINCT device_id) AS n FROM dry_run_polls WHERE poller_type = 'poller' AND started_at " +
+          '>= FROM_UNIXTIME(?)',
         [since / 1000],
       );
       return Number(rows[0].n) === DEVICES;

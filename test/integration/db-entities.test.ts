@@ -150,7 +150,8 @@ test(
     await syncPorts(db, dev, [port(1, big + 1000n, true), port(2, 10n, true), port(3, 120n, true)], t1 + 7 + 301);
     r = (
       await q(
-        'SELECT CAST(ifInUcastPkts AS CHAR) AS v, CAST(ifInUcastPkts_prev AS CHAR) AS p, ifInUcastPkts_delta AS d, ifInUcastPkts_rate AS rt, poll_period FROM ports WHERE device_id = ? AND ifIndex = 1',
+        'SELECT CAST(ifInUcastPkts AS CHAR) AS v, CAST(ifInUcastPkts_prev AS CHAR) AS p, ifInUcastPkts_delta AS ' +
+          'd, ifInUcastPkts_rate AS rt, poll_period FROM ports WHERE device_id = ? AND ifIndex = 1',
         [dev],
       )
     )[0];
@@ -176,7 +177,8 @@ test(
     await syncPorts(db, dev, [port(1, big, true), port(2, 10n, true), port(3, edge + 1000n, true)], t1 + 7 + 301 + 600);
     r = (
       await q(
-        'SELECT CAST(ifInOctets AS CHAR) AS v, CAST(ifInOctets_prev AS CHAR) AS p, CAST(ifInOctets_delta AS CHAR) AS d FROM ports WHERE device_id = ? AND ifIndex = 3',
+        'SELECT CAST(ifInOctets AS CHAR) AS v, CAST(ifInOctets_prev AS CHAR) AS p, CAST(ifInOctets_delta AS ' +
+          'CHAR) AS d FROM ports WHERE device_id = ? AND ifIndex = 3',
         [dev],
       )
     )[0];
@@ -277,7 +279,8 @@ test(
     assert.deepEqual(
       (
         await q(
-          'SELECT storage_used AS u, storage_free AS f, storage_perc AS p, storage_deleted AS d FROM storage WHERE device_id = ? ORDER BY storage_index',
+          'SELECT storage_used AS u, storage_free AS f, storage_perc AS p, storage_deleted AS d FROM storage ' +
+            'WHERE device_id = ? ORDER BY storage_index',
           [dev],
         )
       ).map((x) => [Number(x.u), Number(x.f), x.p, x.d]),
@@ -333,7 +336,8 @@ test(
 );
 
 test(
-  'getDeviceState: the device, its live entity counts and every row id in one query; upserts by id spend no AUTO_INCREMENT values',
+  'getDeviceState: the device, its live entity counts and every row id in one query; upserts by id spend no ' +
+    'AUTO_INCREMENT values',
   { timeout: 30_000 },
   async () => {
     const d2 = await addDevice(db, appKey, { hostname: '192.0.2.2', snmp: { version: 'v2c', community: 'public' } });
@@ -416,7 +420,8 @@ test(
     const autoInc = async () =>
       (
         await q(
-          "SELECT TABLE_NAME AS t, AUTO_INCREMENT AS a FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('ports', 'processors', 'storage', 'sensors') ORDER BY TABLE_NAME",
+          'SELECT TABLE_NAME AS t, AUTO_INCREMENT AS a FROM information_schema.TABLES WHERE TABLE_SCHEMA = ' +
+            "DATABASE() AND TABLE_NAME IN ('ports', 'processors', 'storage', 'sensors') ORDER BY TABLE_NAME",
         )
       ).map((r) => [r.t, Number(r.a)]);
     const before = await autoInc();
@@ -547,7 +552,8 @@ test(
       [0, 'snmp', '2030-01-01T00:05:00.000Z'],
     );
     const ev = await q(
-      "SELECT message, severity, reference FROM eventlog WHERE device_id = ? AND type = 'availability' ORDER BY event_id",
+      "SELECT message, severity, reference FROM eventlog WHERE device_id = ? AND type = 'availability' ORDER BY " +
+        'event_id',
       [d3],
     );
     assert.deepEqual(

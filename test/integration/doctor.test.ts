@@ -40,7 +40,8 @@ function nodeDir(nodeId: string, appKey: string, extra: string[] = []): string {
   writeFileSync(
     join(dir, '.env'),
     `DB_HOST=127.0.0.1\nDB_PORT=13306\nDB_DATABASE=${DB_NAME}\nDB_USERNAME=nmstest\nDB_PASSWORD=nmstest\n` +
-      `REDIS_HOST=${REDIS_HOST}\nREDIS_PORT=${REDIS_PORT}\nREDIS_PASSWORD=\nREDIS_DB=0\nAPP_KEY=${appKey}\nNODE_ID=${nodeId}\nNMS_USER=nms\nAPI_TOKEN=${API_TOKEN}\n`,
+      (`REDIS_HOST=${REDIS_HOST}\nREDIS_PORT=${REDIS_PORT}\nREDIS_PASSWORD=\nREDIS_DB=0\nAPP_KEY=${appKey}\n` +
+        `NODE_ID=${nodeId}\nNMS_USER=nms\nAPI_TOKEN=${API_TOKEN}\n`),
   );
   writeFileSync(join(dir, 'config.yaml'), settings(nodeId, extra));
   return dir;

@@ -108,7 +108,8 @@ test(
       const d = await poller.discoverDevice(id, { deadlineMs: 8000 });
       assert.equal(d.status, 'up', `device ${i}: ${d.error}`);
       const items = Object.fromEntries(d.modules.map((m) => [m.module, m.items]));
-      // linux (device 0): HOST-RESOURCES processors and memory; ios (device 9): CISCO-PROCESS-MIB and CISCO-MEMORY-POOL-MIB, one more sensor
+      // linux (device 0): HOST-RESOURCES processors and memory; ios (device 9): CISCO-PROCESS-MIB and
+      // CISCO-MEMORY-POOL-MIB, one more sensor
       const ios = familyOf(i) === 'ios';
       const disks = storages(i).filter((s) => s.kind === 'disk').length;
       assert.deepEqual(
@@ -119,7 +120,8 @@ test(
     }
     // sensors scaled by their scale and precision: millivolts become volts, tenths of °C become °C
     const [sensors] = await db.query<mysql.RowDataPacket[]>(
-      "SELECT sensor_class, sensor_index, sensor_descr, sensor_current FROM sensors WHERE device_id = ? AND sensor_type = 'entity-sensor' ORDER BY sensor_index",
+      'SELECT sensor_class, sensor_index, sensor_descr, sensor_current FROM sensors WHERE device_id = ? AND ' +
+        "sensor_type = 'entity-sensor' ORDER BY sensor_index",
       [ids.get(0)],
     );
     const [os] = await db.query<mysql.RowDataPacket[]>('SELECT device_id, os FROM devices ORDER BY device_id');

@@ -188,7 +188,8 @@ test(
     );
     writeFileSync(
       join(dir, 'config.yaml'),
-      `distributed_poller_name: poll-test\ncluster_address: 127.0.0.1\nrrdcached: unix:${dir}/sock\nspool_dir: ${dir}/spool\nservice_poller_frequency: 10\n`,
+      `distributed_poller_name: poll-test\ncluster_address: 127.0.0.1\nrrdcached: unix:${dir}/sock\nspool_dir: ` +
+        `${dir}/spool\nservice_poller_frequency: 10\n`,
     );
     const agent = (...args: string[]) => {
       try {

@@ -125,7 +125,8 @@ async function outage(prefix: string | undefined, host: string): Promise<{ t0: n
 }
 
 test(
-  'with the order book: spools replay on their own as soon as rrdcached answers, in per-file order; no refusal, no NaN row',
+  'with the order book: spools replay on their own as soon as rrdcached answers, in per-file order; no refusal, ' +
+    'no NaN row',
   { timeout: 60_000 },
   async () => {
     const prefix = `spoolorder-${process.pid}-${Date.now()}`;

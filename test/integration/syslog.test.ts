@@ -47,11 +47,13 @@ before(async () => {
   testDb = await openTestDb(database, generateAppKey());
   db = testDb.db;
   const [r] = await db.query<mysql.ResultSetHeader>(
-    "INSERT INTO devices (hostname, sysName, community, snmpver, port, transport, poller_group) VALUES ('127.0.0.1', 'loop', 'x', 'v2c', 161, 'udp', 0)",
+    'INSERT INTO devices (hostname, sysName, community, snmpver, port, transport, poller_group) VALUES ' +
+      "('127.0.0.1', 'loop', 'x', 'v2c', 161, 'udp', 0)",
   );
   deviceId = r.insertId;
   await db.query(
-    "INSERT INTO devices (hostname, community, snmpver, port, transport, poller_group) VALUES ('10.9.9.9', 'x', 'v2c', 161, 'udp', 0)",
+    "INSERT INTO devices (hostname, community, snmpver, port, transport, poller_group) VALUES ('10.9.9.9', 'x', " +
+      "'v2c', 161, 'udp', 0)",
   );
   receiver = new SyslogReceiver({ db, log: createLogger('test.syslog'), port: 0, flushMs: 100 });
   const agentPort = await receiver.start();
@@ -131,7 +133,8 @@ test("the API lists one device's messages in LibreNMS's shape, paged", { timeout
 
 test('the purge removes messages older than syslog_purge days, not the others', { timeout: 20_000 }, async () => {
   await db.query(
-    "INSERT INTO syslog (device_id, timestamp, msg) VALUES (?, NOW() - INTERVAL 31 DAY, 'old'), (?, NOW() - INTERVAL 29 DAY, 'recent')",
+    "INSERT INTO syslog (device_id, timestamp, msg) VALUES (?, NOW() - INTERVAL 31 DAY, 'old'), (?, NOW() - " +
+      "INTERVAL 29 DAY, 'recent')",
     [deviceId, deviceId],
   );
   assert.equal(await receiver.purge(), 1);

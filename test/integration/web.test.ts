@@ -103,11 +103,13 @@ before(async () => {
     snmp: { version: 'v2c', community: COMMUNITY },
   });
   await db.query(
-    'UPDATE devices SET status = 1, sysName = ?, location = ?, os = ?, last_polled = UTC_TIMESTAMP() WHERE device_id = ?',
+    'UPDATE devices SET status = 1, sysName = ?, location = ?, os = ?, last_polled = UTC_TIMESTAMP() WHERE ' +
+      'device_id = ?',
     [XSS, XSS, 'linux', ids.dev],
   );
   await db.query(
-    'INSERT INTO ports (device_id, ifIndex, ifName, ifDescr, ifAlias, ifOperStatus, ifAdminStatus, ifInOctets_rate) VALUES (?, 1, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO ports (device_id, ifIndex, ifName, ifDescr, ifAlias, ifOperStatus, ifAdminStatus, ' +
+      'ifInOctets_rate) VALUES (?, 1, ?, ?, ?, ?, ?, ?)',
     [ids.dev, 'eth0', 'eth0', XSS, 'up', 'up', 125000],
   );
   const [[p]] = await db.query<import('mysql2').RowDataPacket[]>('SELECT port_id FROM ports WHERE device_id = ?', [
@@ -115,7 +117,8 @@ before(async () => {
   ]);
   ids.port = Number(p.port_id);
   await db.query(
-    "INSERT INTO sensors (device_id, sensor_class, sensor_oid, sensor_index, sensor_type, sensor_descr, sensor_current) VALUES (?, 'temperature', '.1.3', '1', 'entity-sensor', ?, 41.5)",
+    'INSERT INTO sensors (device_id, sensor_class, sensor_oid, sensor_index, sensor_type, sensor_descr, ' +
+      "sensor_current) VALUES (?, 'temperature', '.1.3', '1', 'entity-sensor', ?, 41.5)",
     [ids.dev, `CPU ${XSS}`],
   );
   await db.query("INSERT INTO eventlog (device_id, datetime, message, type) VALUES (?, UTC_TIMESTAMP(), ?, 'system')", [
@@ -192,22 +195,26 @@ describe('without a session', () => {
     );
   });
 
-  it('ten wrong passwords in a row are slowed down: from the fifth the client must wait (429), even with the right one', async () => {
-    const ip = '192.0.2.77';
-    const statuses: number[] = [];
-    for (let i = 0; i < 10; i++) statuses.push((await login('admin', `wrong-${i}`, ip)).res.status);
-    assert.deepEqual(statuses.slice(0, 5), [401, 401, 401, 401, 401]);
-    assert.ok(
-      statuses.slice(5).every((s) => s === 429),
-      `later attempts refused: ${statuses.join(',')}`,
-    );
-    const right = await login('admin', PASSWORD, ip);
-    assert.equal(right.res.status, 429);
-    assert.ok(Number(right.res.headers.get('retry-after')) >= 1);
-    assert.equal(right.cookie, undefined);
-    // another client is not affected
-    assert.ok((await login('admin', PASSWORD, '192.0.2.78')).cookie);
-  });
+  it(
+    'ten wrong passwords in a row are slowed down: from the fifth the client must wait (429), even with the ' +
+      'right one',
+    async () => {
+      const ip = '192.0.2.77';
+      const statuses: number[] = [];
+      for (let i = 0; i < 10; i++) statuses.push((await login('admin', `wrong-${i}`, ip)).res.status);
+      assert.deepEqual(statuses.slice(0, 5), [401, 401, 401, 401, 401]);
+      assert.ok(
+        statuses.slice(5).every((s) => s === 429),
+        `later attempts refused: ${statuses.join(',')}`,
+      );
+      const right = await login('admin', PASSWORD, ip);
+      assert.equal(right.res.status, 429);
+      assert.ok(Number(right.res.headers.get('retry-after')) >= 1);
+      assert.equal(right.cookie, undefined);
+      // another client is not affected
+      assert.ok((await login('admin', PASSWORD, '192.0.2.78')).cookie);
+    },
+  );
 });
 
 describe('with a session', () => {

@@ -88,42 +88,45 @@ test('spool: a failed replay keeps what was not sent', async () => {
   assert.equal(s.pending, false);
 });
 
-test('spool: records replay oldest poll first; a blocked record waits, its segment stays until it is sent', async () => {
-  const d = join(dir, 'spool3');
-  const s = new RrdSpool({ dir: d, segmentBytes: 10 });
-  s.append(['UPDATE h1/a.rrd 120:1'], { key: 'h1', time: 120 });
-  s.append(['UPDATE h2/a.rrd 100:1'], { key: 'h2', time: 100 });
-  s.append(['UPDATE h1/a.rrd 140:1'], { key: 'h1', time: 140 });
-  const sent: string[] = [];
-  const done: string[] = [];
-  const send = async (c: string[]) => (
-    sent.push(...c),
-    { sent: c.length, errors: c.map((x, i) => ({ index: i, message: `no ${x.split(' ')[2]}` })).slice(0, 1) }
-  );
-  // h1 is held by another node (an older poll of it there): only h2 goes
-  const r1 = await s.replay(send, {
-    blocked: async (k) => k === 'h1',
-    sent: async (k, t) => void done.push(`${k}@${t}`),
-  });
-  assert.deepEqual([r1.records, r1.waiting, sent], [1, 2, ['UPDATE h2/a.rrd 100:1']]);
-  assert.deepEqual(
-    r1.errors,
-    [{ command: 'UPDATE h2/a.rrd 100:1', message: 'no 100:1' }],
-    'each refusal with its command and reason',
-  );
-  assert.equal(readdirSync(d).length, 2, "the sent record's segment is gone, the waiting ones stay");
-  // a restart finds the waiting records; unblocked, they go in poll-time order
-  const again = new RrdSpool({ dir: d });
-  const r2 = await again.replay(send, {
-    blocked: async () => false,
-    sent: async (k, t) => void done.push(`${k}@${t}`),
-  });
-  assert.equal(r2.records, 2);
-  assert.deepEqual(sent.slice(1), ['UPDATE h1/a.rrd 120:1', 'UPDATE h1/a.rrd 140:1']);
-  assert.deepEqual(done, ['h2@100', 'h1@120', 'h1@140']);
-  assert.equal(again.pending, false);
-  assert.deepEqual(readdirSync(d), []);
-});
+test(
+  'spool: records replay oldest poll first; a blocked record waits, its segment stays until it is ' + 'sent',
+  async () => {
+    const d = join(dir, 'spool3');
+    const s = new RrdSpool({ dir: d, segmentBytes: 10 });
+    s.append(['UPDATE h1/a.rrd 120:1'], { key: 'h1', time: 120 });
+    s.append(['UPDATE h2/a.rrd 100:1'], { key: 'h2', time: 100 });
+    s.append(['UPDATE h1/a.rrd 140:1'], { key: 'h1', time: 140 });
+    const sent: string[] = [];
+    const done: string[] = [];
+    const send = async (c: string[]) => (
+      sent.push(...c),
+      { sent: c.length, errors: c.map((x, i) => ({ index: i, message: `no ${x.split(' ')[2]}` })).slice(0, 1) }
+    );
+    // h1 is held by another node (an older poll of it there): only h2 goes
+    const r1 = await s.replay(send, {
+      blocked: async (k) => k === 'h1',
+      sent: async (k, t) => void done.push(`${k}@${t}`),
+    });
+    assert.deepEqual([r1.records, r1.waiting, sent], [1, 2, ['UPDATE h2/a.rrd 100:1']]);
+    assert.deepEqual(
+      r1.errors,
+      [{ command: 'UPDATE h2/a.rrd 100:1', message: 'no 100:1' }],
+      'each refusal with its command and reason',
+    );
+    assert.equal(readdirSync(d).length, 2, "the sent record's segment is gone, the waiting ones stay");
+    // a restart finds the waiting records; unblocked, they go in poll-time order
+    const again = new RrdSpool({ dir: d });
+    const r2 = await again.replay(send, {
+      blocked: async () => false,
+      sent: async (k, t) => void done.push(`${k}@${t}`),
+    });
+    assert.equal(r2.records, 2);
+    assert.deepEqual(sent.slice(1), ['UPDATE h1/a.rrd 120:1', 'UPDATE h1/a.rrd 140:1']);
+    assert.deepEqual(done, ['h2@100', 'h1@120', 'h1@140']);
+    assert.equal(again.pending, false);
+    assert.deepEqual(readdirSync(d), []);
+  },
+);
 
 test('writer: CREATE once per file before its first UPDATE; value counts checked', () => {
   const w = new RrdWriter({ client: new RrdcachedClient(), step: 10 });
