@@ -96,3 +96,34 @@ export async function startPrivateRrdcached(dir: string): Promise<PrivateRrdcach
   for (let i = 0; i < 50 && !existsSync(`${dir}/sock`); i++) await new Promise((r) => setTimeout(r, 100));
   return { address: `unix:${dir}/sock`, child, stop: () => child.kill('SIGTERM') };
 }
+
+export interface AgentEnv {
+  database: string;
+  appKey: string;
+  nodeId: string;
+  /** NMS_USER (default nms). */
+  user?: string;
+  /** More KEY=value lines. */
+  extra?: string[];
+}
+
+/** The text of an agent's .env pointing at the shared MariaDB (this database) and Redis. */
+export function agentEnv(o: AgentEnv): string {
+  return (
+    [
+      `DB_HOST=${SERVICES.db.host}`,
+      `DB_PORT=${SERVICES.db.port}`,
+      `DB_DATABASE=${o.database}`,
+      `DB_USERNAME=${SERVICES.db.user}`,
+      `DB_PASSWORD=${SERVICES.db.password}`,
+      `REDIS_HOST=${SERVICES.redis.host}`,
+      `REDIS_PORT=${SERVICES.redis.port}`,
+      'REDIS_PASSWORD=',
+      'REDIS_DB=0',
+      `APP_KEY=${o.appKey}`,
+      `NODE_ID=${o.nodeId}`,
+      `NMS_USER=${o.user ?? 'nms'}`,
+      ...(o.extra ?? []),
+    ].join('\n') + '\n'
+  );
+}

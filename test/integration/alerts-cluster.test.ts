@@ -21,7 +21,7 @@ import { CoordKeys } from '../../agent/coord/keys.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { SmtpSink } from '../helpers/smtp-sink.js';
 import { waitFor } from '../helpers/wait.js';
-import { SERVICES } from '../helpers/services.js';
+import { SERVICES, agentEnv } from '../helpers/services.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const DB_NAME = `nms_alerts_cluster_${process.pid}`;
@@ -41,23 +41,8 @@ interface Agent {
 }
 
 function writeConfig(a: Agent, alerts: unknown, secrets: unknown): void {
-  const env = [
-    'DB_HOST=127.0.0.1',
-    'DB_PORT=13306',
-    `DB_DATABASE=${DB_NAME}`,
-    'DB_USERNAME=nmstest',
-    'DB_PASSWORD=nmstest',
-    `REDIS_HOST=${REDIS_HOST}`,
-    `REDIS_PORT=${REDIS_PORT}`,
-    'REDIS_PASSWORD=',
-    'REDIS_DB=0',
-    `APP_KEY=${APP_KEY}`,
-    `NODE_ID=node-${a.name}`,
-    'NMS_USER=nms',
-    `ALERT_SECRETS=${JSON.stringify(secrets)}`,
-    '',
-  ];
-  writeFileSync(join(a.dir, '.env'), env.join('\n'));
+  const extra = [`ALERT_SECRETS=${JSON.stringify(secrets)}`];
+  writeFileSync(join(a.dir, '.env'), agentEnv({ database: DB_NAME, appKey: APP_KEY, nodeId: `node-${a.name}`, extra }));
   const settings = [
     `distributed_poller_name: ${a.name}`,
     'distributed_poller_group: [0]',

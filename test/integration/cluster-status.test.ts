@@ -17,7 +17,7 @@ import { gatherClusterStatus } from '../../agent/cluster-view/gather.js';
 import type { ClusterView } from '../../agent/cluster-view/types.js';
 import { generateAppKey } from '../../lib/crypto.js';
 import { setLogSink } from '../../lib/log.js';
-import { SERVICES } from '../helpers/services.js';
+import { SERVICES, agentEnv } from '../helpers/services.js';
 
 const { host: redisHost, port: redisPort } = SERVICES.redis;
 const { host: mcHost, port: mcPort } = SERVICES.memcached;
@@ -31,23 +31,7 @@ const logs: string[] = [];
 function nodeConfig(name: string, groups: number[], overrides: Record<string, unknown> = {}): string {
   const d = join(dir, name);
   mkdirSync(d, { recursive: true });
-  writeFileSync(
-    join(d, '.env'),
-    [
-      `DB_HOST=${SERVICES.db.host}`,
-      `DB_PORT=${SERVICES.db.port}`,
-      `DB_DATABASE=${database}`,
-      `DB_USERNAME=${SERVICES.db.user}`,
-      `DB_PASSWORD=${SERVICES.db.password}`,
-      `REDIS_HOST=${redisHost}`,
-      `REDIS_PORT=${redisPort}`,
-      'REDIS_PASSWORD=',
-      'REDIS_DB=0',
-      `APP_KEY=${APP_KEY}`,
-      `NODE_ID=${randomUUID()}`,
-      'NMS_USER=nms',
-    ].join('\n') + '\n',
-  );
+  writeFileSync(join(d, '.env'), agentEnv({ database, appKey: APP_KEY, nodeId: randomUUID() }));
   const settings = {
     distributed_poller_name: name,
     distributed_poller_group: groups,

@@ -21,7 +21,7 @@ import { migrate, openDb, type Db } from '../../agent/db/index.js';
 import { CoordKeys } from '../../agent/coord/keys.js';
 import { Registry } from '../../agent/registry/registry.js';
 import { waitFor } from '../helpers/wait.js';
-import { SERVICES } from '../helpers/services.js';
+import { SERVICES, agentEnv } from '../helpers/services.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const FREQ = 5;
@@ -46,24 +46,7 @@ interface Agent {
 }
 
 function writeConfig(a: Agent): void {
-  writeFileSync(
-    join(a.dir, '.env'),
-    [
-      'DB_HOST=127.0.0.1',
-      'DB_PORT=13306',
-      `DB_DATABASE=${DB_NAME}`,
-      'DB_USERNAME=nmstest',
-      'DB_PASSWORD=nmstest',
-      `REDIS_HOST=${REDIS_HOST}`,
-      `REDIS_PORT=${REDIS_PORT}`,
-      'REDIS_PASSWORD=',
-      'REDIS_DB=0',
-      `APP_KEY=${APP_KEY}`,
-      `NODE_ID=${a.nodeId}`,
-      'NMS_USER=nms',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(join(a.dir, '.env'), agentEnv({ database: DB_NAME, appKey: APP_KEY, nodeId: a.nodeId }));
   writeFileSync(
     join(a.dir, 'config.yaml'),
     [

@@ -15,14 +15,13 @@ import { generateAppKey } from '../../lib/crypto.js';
 import { addDevice, migrate, openDb } from '../../agent/db/index.js';
 import { CoordKeys } from '../../agent/coord/keys.js';
 import { Registry } from '../../agent/registry/registry.js';
-import { SERVICES } from '../helpers/services.js';
+import { SERVICES, agentEnv } from '../helpers/services.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const DB_NAME = `nms_coord_poller_${process.pid}`;
 const PREFIX = `coordpoll${process.pid}`;
 const APP_KEY = generateAppKey();
 const FREQ = 10;
-const { host: REDIS_HOST, port: REDIS_PORT } = SERVICES.redis;
 const { host: MC_HOST, port: MC_PORT } = SERVICES.memcached;
 const { host: SNMPD_HOST, port: SNMPD_PORT } = SERVICES.snmpd;
 const { host: SIM_HOST, port: SIM_PORT } = SERVICES.snmpsim;
@@ -73,12 +72,7 @@ test(
       retries: 0,
       snmp: { version: 'v2c', community: 'public' },
     });
-    writeFileSync(
-      join(dir, '.env'),
-      `DB_HOST=127.0.0.1\nDB_PORT=13306\nDB_DATABASE=${DB_NAME}\nDB_USERNAME=nmstest\nDB_PASSWORD=nmstest\n` +
-        (`REDIS_HOST=${REDIS_HOST}\nREDIS_PORT=${REDIS_PORT}\nREDIS_PASSWORD=\nREDIS_DB=0\nAPP_KEY=${APP_KEY}\n` +
-          `NODE_ID=poll-node\nNMS_USER=nms\n`),
-    );
+    writeFileSync(join(dir, '.env'), agentEnv({ database: DB_NAME, appKey: APP_KEY, nodeId: 'poll-node' }));
     writeFileSync(
       join(dir, 'config.yaml'),
       [

@@ -15,7 +15,7 @@ import { migrate, openDb } from '../../agent/db/index.js';
 import { CoordKeys } from '../../agent/coord/keys.js';
 import { Registry } from '../../agent/registry/registry.js';
 import { waitFor } from '../helpers/wait.js';
-import { SERVICES } from '../helpers/services.js';
+import { SERVICES, agentEnv } from '../helpers/services.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const DB_NAME = `nms_coord_reconnect_${process.pid}`;
@@ -23,7 +23,6 @@ const PREFIX = `coordrec${process.pid}`;
 const APP_KEY = generateAppKey();
 const FREQ = 4;
 const DEVICES = 20;
-const { host: REDIS_HOST, port: REDIS_PORT } = SERVICES.redis;
 const { host: MC_HOST, port: MC_PORT } = SERVICES.memcached;
 
 test(
@@ -56,12 +55,7 @@ test(
     await db.query('INSERT INTO devices (hostname, poller_group) VALUES ?', [
       Array.from({ length: DEVICES }, (_, i) => [`10.7.0.${i}`, 0]),
     ]);
-    writeFileSync(
-      join(dir, '.env'),
-      `DB_HOST=127.0.0.1\nDB_PORT=13306\nDB_DATABASE=${DB_NAME}\nDB_USERNAME=nmstest\nDB_PASSWORD=nmstest\n` +
-        (`REDIS_HOST=${REDIS_HOST}\nREDIS_PORT=${REDIS_PORT}\nREDIS_PASSWORD=\nREDIS_DB=0\nAPP_KEY=${APP_KEY}\n` +
-          `NODE_ID=rec-node\nNMS_USER=nms\n`),
-    );
+    writeFileSync(join(dir, '.env'), agentEnv({ database: DB_NAME, appKey: APP_KEY, nodeId: 'rec-node' }));
     writeFileSync(
       join(dir, 'config.yaml'),
       `distributed_poller_name: rec\ndistributed_poller_group: [0]\ncluster_address: ` +

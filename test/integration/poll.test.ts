@@ -21,6 +21,7 @@ import {
   startPrivateRrdcached,
   type PrivateRrdcached,
   SERVICES,
+  agentEnv,
 } from '../helpers/services.js';
 
 const database = freshName('poll');
@@ -171,20 +172,7 @@ test(
     const env = join(dir, '.env');
     writeFileSync(
       env,
-      [
-        `DB_HOST=${SERVICES.db.host}`,
-        `DB_PORT=${SERVICES.db.port}`,
-        `DB_DATABASE=${database}`,
-        `DB_USERNAME=${SERVICES.db.user}`,
-        `DB_PASSWORD=${SERVICES.db.password}`,
-        'REDIS_HOST=127.0.0.1',
-        'REDIS_PORT=16379',
-        'REDIS_DB=0',
-        `APP_KEY=${appKey}`,
-        'NODE_ID=poll-test',
-        'NMS_USER=nobody',
-        'API_TOKEN=poll-test',
-      ].join('\n') + '\n',
+      agentEnv({ database, appKey, nodeId: 'poll-test', user: 'nobody', extra: ['API_TOKEN=poll-test'] }),
     );
     writeFileSync(
       join(dir, 'config.yaml'),
