@@ -178,6 +178,18 @@ interface CleanResult {
   error?: string;
 }
 
+/** What differs between the hosts' files as nms and as Ansible left them, in words. */
+function layerDiff(layers: NonNullable<CleanResult['layers']>): string {
+  const expected =
+    Object.entries(layers.expected)
+      .map(([why, n]) => `${n} path(s): ${why}`)
+      .join('; ') || 'nothing';
+  const other = layers.other.length
+    ? `; and, unexplained, ${layers.other.length}: ${layers.other.slice(0, 8).join(', ')}`
+    : '; nothing else';
+  return expected + other;
+}
+
 /**
  * Both tools from clean hosts: three extra lab hosts deployed by nms (and once more, no change),
  * then made again clean at the same addresses and deployed by Ansible (and once more), then nms
@@ -406,11 +418,8 @@ then nms deploy once more on what Ansible left: ${
       }.
 ${
   cr.layers
-    ? `The hosts' files (their overlay upper layers, daemons' data and logs aside) as nms left them and as Ansible left them differ in ${
-        Object.entries(cr.layers.expected)
-          .map(([why, n]) => `${n} path(s): ${why}`)
-          .join('; ') || 'nothing'
-      }${cr.layers.other.length ? `; and, unexplained, ${cr.layers.other.length}: ${cr.layers.other.slice(0, 8).join(', ')}` : '; nothing else'}.`
+    ? "The hosts' files (their overlay upper layers, daemons' data and logs aside) as nms left them and as " +
+      `Ansible left them differ in ${layerDiff(cr.layers)}.`
     : ''
 }
 Packages are in the lab's lower layer, so neither tool installs any.${cleanRatio ? ` From clean hosts Ansible took ${fmt(cleanRatio, 1)}× nms's time.` : ''}${cr.error ? ` A failure: ${cr.error.replace(/\s+/g, ' ').slice(0, 600)}` : ''}`

@@ -20,7 +20,8 @@ function devicesYaml(n: number): string {
     out.push(`  - hostname: ${host}`, `    port: 161`, `    poller_group: ${i % 2}`);
     if (i % 4 === 3)
       out.push(
-        `    snmp: { version: v3, authlevel: authPriv, authname: nms-user-${i % 97}, authpass: auth-pass-${i}, authalgo: SHA, cryptopass: priv-pass-${i}, cryptoalgo: AES }`,
+        `    snmp: { version: v3, authlevel: authPriv, authname: nms-user-${i % 97}, authpass: auth-pass-${i}, ` +
+          `authalgo: SHA, cryptopass: priv-pass-${i}, cryptoalgo: AES }`,
       );
     else out.push(`    snmp: { version: v2c, community: community-${String(i).padStart(6, '0')} }`);
   }
@@ -64,10 +65,11 @@ function main(): void {
     const rss = runs.map((r) => r.maxRssMiB).sort((a, b) => a - b);
     const cpu = runs.map((r) => r.cpu).sort((a, b) => a - b);
     const median = (xs: number[]): number => xs[Math.floor(xs.length / 2)];
+    const mib = fmt(size / 2 ** 20, 1);
     const text = `## inventory: nms inventory check on ${fmt(DEVICES)} devices
 
 Run ${now()}: \`nms inventory check --json\` on a generated inventory (the test fixture's 3 hosts
-and ${fmt(DEVICES)} devices, three in four v2c and one in four v3; devices.yaml ${fmt(size / 2 ** 20, 1)} MiB), ${RUNS} runs
+and ${fmt(DEVICES)} devices, three in four v2c and one in four v3; devices.yaml ${mib} MiB), ${RUNS} runs
 after 1 warm-up, each the whole command (Node start included) under /usr/bin/time.
 
 ${table(

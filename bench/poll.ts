@@ -77,7 +77,8 @@ async function nmsSide(sim: SimulatorProcess, portsOnly: boolean): Promise<SideR
       smallRras: true,
     });
     console.error(
-      `nms: discovered ${disc.up}/${V2C.length} in ${disc.wall.toFixed(1)} s${disc.firstError ? ` (first error: ${disc.firstError})` : ''}`,
+      `nms: discovered ${disc.up}/${V2C.length} in ${disc.wall.toFixed(1)} s` +
+        (disc.firstError ? ` (first error: ${disc.firstError})` : ''),
     );
     await worker.cycle(); // warm-up: the first poll after discovery
     const db = mariadbPid();
@@ -215,6 +216,21 @@ async function exporterSide(sim: SimulatorProcess, module: 'if_mib' | 'if_counte
   }
 }
 
+const SIDE_COLUMNS = [
+  'poller',
+  'polls',
+  'failed',
+  'wall s',
+  'CPU s',
+  'CPU ms / poll',
+  'varbinds / poll',
+  'varbinds / CPU s',
+  'peak RSS MiB',
+  'simulator CPU ms / poll',
+  'rrdcached CPU ms / poll',
+  'MariaDB CPU ms / poll',
+];
+
 export function sideRows(rows: SideResult[]): (string | number)[][] {
   return rows.map((r) => [
     r.name,
@@ -320,7 +336,7 @@ ${table(
   ],
 )}
 
-${table(['poller', 'polls', 'failed', 'wall s', 'CPU s', 'CPU ms / poll', 'varbinds / poll', 'varbinds / CPU s', 'peak RSS MiB', 'simulator CPU ms / poll', 'rrdcached CPU ms / poll', 'MariaDB CPU ms / poll'], sideRows(rows))}
+${table(SIDE_COLUMNS, sideRows(rows))}
 ${
   rows.some((r) => r.note)
     ? `\nFirst failure seen: ${rows

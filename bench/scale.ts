@@ -3,7 +3,8 @@
 // simulator, rrdcached and poller process. Discovery and one warm-up cycle first, then timed
 // cycles: every device polled once, service_poller_workers (24) at a time. Reported: cycle wall
 // time, poller CPU per device, peak RSS of the poller process (VmHWM over its whole life,
-// discovery included, and reset through clear_refs before the timed cycles). The dispatcher and BullMQ queue are not in this loop (bench/poll.ts's worker).
+// discovery included, and reset through clear_refs before the timed cycles). The dispatcher and
+// BullMQ queue are not in this loop (bench/poll.ts's worker).
 // The poller process starts Node as templates/nms/nms-agent.service.hbs does (flags, environment:
 // bench/lib/fleet.ts); its resident memory is sampled every 200 ms and printed per phase.
 // NMS_BENCH_SCALE_SIZES (default "100 1000 10000"), NMS_BENCH_SCALE_CYCLES (default 1),
@@ -79,12 +80,13 @@ async function runSize(n: number): Promise<SizeResult> {
     for (let c = 0; c < CYCLES; c++) cycles.push(await worker.cycle());
     const cpu = meter.stop();
     const mem = Object.fromEntries(sampler.stop());
+    const peaks = Object.entries(mem)
+      .map(([k, m]) => `${k} ${fmt(m.rss)}/${fmt(m.anon)}/${fmt(m.file)}`)
+      .join(', ');
+    const last = cycles.at(-1)!;
     console.error(
-      `scale ${n}: resident MiB peaks (total/anon/file): ${Object.entries(mem)
-        .map(([k, m]) => `${k} ${fmt(m.rss)}/${fmt(m.anon)}/${fmt(m.file)}`)
-        .join(
-          ', ',
-        )}; end of cycle: heap used ${fmt(cycles.at(-1)!.heapUsed)}, external ${fmt(cycles.at(-1)!.external)}, rss ${fmt(cycles.at(-1)!.rssEnd)}`,
+      `scale ${n}: resident MiB peaks (total/anon/file): ${peaks}; ` +
+        `end of cycle: heap used ${fmt(last.heapUsed)}, external ${fmt(last.external)}, rss ${fmt(last.rssEnd)}`,
     );
     const sum = (f: (c: CycleResult) => number) => cycles.reduce((a, c) => a + f(c), 0);
     return {
@@ -127,12 +129,14 @@ async function main(): Promise<void> {
     verdict.push(['10,000: cycle wall', `${fmt(big.wall, 1)} s (${big.wall <= 300 ? 'inside' : 'OVER'} 300 s)`]);
     verdict.push([
       '10,000: peak RSS',
-      `${fmt(big.rss)} MiB over the process's life, ${big.cycleRss < 0 ? 'n/a' : fmt(big.cycleRss)} MiB during the timed cycle (${Math.max(big.rss, big.cycleRss) <= 256 ? 'within' : 'OVER'} 256 MiB)`,
+      `${fmt(big.rss)} MiB over the process's life, ${big.cycleRss < 0 ? 'n/a' : fmt(big.cycleRss)} MiB ` +
+        `during the timed cycle (${Math.max(big.rss, big.cycleRss) <= 256 ? 'within' : 'OVER'} 256 MiB)`,
     ]);
     if (base)
       verdict.push([
         'CPU per device 10,000 / 1,000',
-        `${fmt(perDev(big) / perDev(base), 2)} (${Math.abs(perDev(big) / perDev(base) - 1) <= 0.2 ? 'flat within 20 %' : 'NOT within 20 %'})`,
+        `${fmt(perDev(big) / perDev(base), 2)} ` +
+          `(${Math.abs(perDev(big) / perDev(base) - 1) <= 0.2 ? 'flat within 20 %' : 'NOT within 20 %'})`,
       ]);
   } else verdict.push(['10,000', 'not run this time']);
   const text = `## scale: one poller, 100 to 10,000 devices end to end

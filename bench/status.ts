@@ -27,7 +27,8 @@ function main(): void {
     });
     if (d.status !== 0)
       throw new Error(
-        `nms deploy of the lab failed (exit ${d.status}): ${(d.stderr || d.stdout).trim().split('\n').slice(-3).join(' | ')}`,
+        `nms deploy of the lab failed (exit ${d.status}): ` +
+          (d.stderr || d.stdout).trim().split('\n').slice(-3).join(' | '),
       );
     measure(inv, lab.inventory);
   } finally {
@@ -44,9 +45,11 @@ function measure(INV: string, INV_SRC: string): void {
   const verdict = (probe.stdout.trim().split('\n')[0] ?? '').slice(0, 160);
   // nms status exits non-zero when the cluster is unhealthy: still timed (-i), and said below
   const h = hyperfine('nms-status', `${CMD}${probe.status === 0 ? '' : ' || true'}`, RUNS, 1);
+  const invName = INV_SRC.replace(ROOT, '');
+  const stats = [RUNS, fmt(h.mean, 2), fmt(h.stddev, 2), fmt(h.median, 2), fmt(h.min, 2), fmt(h.max, 2)];
   const text = `## status: nms status on the lab
 
-Run ${now()}: \`nms status\` with a private copy of ${INV_SRC.replace(ROOT, '')} on the deployed lab (master + 2 pollers), ${RUNS}
+Run ${now()}: \`nms status\` with a private copy of ${invName} on the deployed lab (master + 2 pollers), ${RUNS}
 runs after 1 warm-up, hyperfine (wall of the whole command). Exit code of a run just before:
 ${probe.status} (${probe.status === 0 ? 'healthy' : 'the cluster reported problems; the time still covers every check'}); its first line: \`${verdict.replace(/`/g, "'")}\`.
 
@@ -58,7 +61,7 @@ ${table(
   ],
 )}
 
-${table(['runs', 'mean s', 'stddev s', 'median s', 'min s', 'max s'], [[RUNS, fmt(h.mean, 2), fmt(h.stddev, 2), fmt(h.median, 2), fmt(h.min, 2), fmt(h.max, 2)]])}
+${table(['runs', 'mean s', 'stddev s', 'median s', 'min s', 'max s'], [stats])}
 `;
   console.log(text);
   writeSection('status', text);

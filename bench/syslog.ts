@@ -107,6 +107,8 @@ async function main(): Promise<void> {
     rmSync(work, { recursive: true, force: true });
   }
   const last = firstLoss === null ? RATES[RATES.length - 1] : RATES[RATES.indexOf(firstLoss) - 1];
+  const highest = last === undefined ? 'none' : `${fmt(last)} a second`;
+  const lossNote = firstLoss === null ? ' (the highest tried)' : `; first loss at ${fmt(firstLoss)} a second`;
   const text = `## syslog: sustained rate until the first loss
 
 Run ${now()}: rsyslogd ${'(Debian 12)'} with templates/rsyslog/60-nms.conf.hbs on a free port, the agent's
@@ -115,7 +117,7 @@ SyslogReceiver and MariaDB, all on loopback; UDP messages at each rate for ${STE
 
 ${table(['rate /s', 'sent', 'stored', 'lost'], rows)}
 
-Highest rate without loss: ${last === undefined ? 'none' : `${fmt(last)} a second`}${firstLoss === null ? ' (the highest tried)' : `; first loss at ${fmt(firstLoss)} a second`}.
+Highest rate without loss: ${highest}${lossNote}.
 `;
   console.log(text);
   writeSection('syslog', text);

@@ -85,7 +85,8 @@ async function main(): Promise<void> {
       125000 * (k + 1),
     ]);
     await db.query(
-      'INSERT INTO ports (device_id, ifIndex, ifName, ifDescr, ifAlias, ifOperStatus, ifAdminStatus, ifSpeed, ifInOctets_rate) VALUES ?',
+      'INSERT INTO ports (device_id, ifIndex, ifName, ifDescr, ifAlias, ifOperStatus, ifAdminStatus, ifSpeed, ' +
+        'ifInOctets_rate) VALUES ?',
       [ports],
     );
     const [[port]] = await db.query<import('mysql2').RowDataPacket[]>(

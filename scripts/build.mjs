@@ -5,7 +5,13 @@ import { build } from 'esbuild';
 const banner = {
   // CommonJS dependencies bundled into ESM expect require, __filename and __dirname (ssh2
   // resolves a path with __dirname when it loads)
-  js: "import { createRequire as __nmsCreateRequire } from 'node:module'; import { fileURLToPath as __nmsFileURLToPath } from 'node:url'; const require = __nmsCreateRequire(import.meta.url); const __filename = __nmsFileURLToPath(import.meta.url); const __dirname = __nmsFileURLToPath(new URL('.', import.meta.url));",
+  js: [
+    "import { createRequire as __nmsCreateRequire } from 'node:module';",
+    "import { fileURLToPath as __nmsFileURLToPath } from 'node:url';",
+    'const require = __nmsCreateRequire(import.meta.url);',
+    'const __filename = __nmsFileURLToPath(import.meta.url);',
+    "const __dirname = __nmsFileURLToPath(new URL('.', import.meta.url));",
+  ].join(' '),
 };
 const common = {
   bundle: true,

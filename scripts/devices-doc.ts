@@ -38,7 +38,8 @@ const count = (d: OsDefinition) => {
 const set = buildSet(readDefinitionTexts());
 const rows = set.list.map(
   (d) =>
-    `| \`${d.os}\` | ${d.text} | ${d.vendor} | ${d.type} | ${Object.keys(d.fields ?? {}).join(', ') || '—'} | ${count(d)} | ${detectText(d)} |`,
+    `| \`${d.os}\` | ${d.text} | ${d.vendor} | ${d.type} | ${Object.keys(d.fields ?? {}).join(', ') || '—'} | ` +
+    `${count(d)} | ${detectText(d)} |`,
 );
 const table = [
   START,

@@ -3,7 +3,8 @@
 // i % 4. Each family has its sysObjectID and sysDescr (the facts our OS definitions recognise)
 // and a few objects of its vendor's MIB, computed from model.ts like the rest of the simulator.
 import { TAG, type BerWriter } from './ber.js';
-import { processorLoad, sysName, unit, DEFAULT_SEED } from './model.js';
+import { sysName, unit, DEFAULT_SEED } from './model.js';
+import { processorLoad } from './health.js';
 
 export const FAMILIES = ['linux', 'ios', 'junos', 'routeros'] as const;
 export type Family = (typeof FAMILIES)[number];
@@ -43,7 +44,10 @@ export function familySysDescr(device: number): string {
     case 'ios':
       return `Cisco IOS Software, C3750 Software (C3750-IPSERVICESK9-M), Version 15.2(${v})E, RELEASE SOFTWARE (fc1)`;
     case 'junos':
-      return `Juniper Networks, Inc. mx80 internet router, kernel JUNOS 21.4R${(device % 3) + 1}.${device % 9}, Build date: 2024-01-01 00:00:00 UTC`;
+      return (
+        `Juniper Networks, Inc. mx80 internet router, kernel JUNOS 21.4R${(device % 3) + 1}.${device % 9}, ` +
+        'Build date: 2024-01-01 00:00:00 UTC'
+      );
     case 'routeros':
       return 'RouterOS CCR2004-16G-2S+';
   }

@@ -40,7 +40,7 @@ program
   .addOption(
     new Option(
       '--own-addresses',
-      'device i on an address of its own (from --address, the base, by addresses.ts), all on --first-port',
+      'device i on an address of its own (from --address, the base, by lib/device-addresses.ts), all on --first-port',
     ),
   )
   .addOption(new Option('--seed <s>', 'seed of the deterministic data').default(d.seed).argParser(int('--seed')))

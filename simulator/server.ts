@@ -4,7 +4,7 @@
 import dgram from 'node:dgram';
 import { LabError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
-import { deviceAddress, MAX_OWN_ADDRESSES } from './addresses.js';
+import { deviceAddress, MAX_OWN_ADDRESSES } from '../lib/device-addresses.js';
 import { SimAgent, type AgentStats } from './agent.js';
 
 export interface SimulatorOptions {
@@ -15,7 +15,7 @@ export interface SimulatorOptions {
   /** UDP port of device 0; device i answers on firstPort + i. Default 16100. */
   firstPort?: number;
   /**
-   * Every device on an address of its own (addresses.ts's deviceAddress(i, address)), all on
+   * Every device on an address of its own (lib/device-addresses.ts's deviceAddress(i, address)), all on
    * port firstPort; `address` is then the network's base. Default false (one address).
    */
   ownAddresses?: boolean;

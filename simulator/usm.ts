@@ -81,3 +81,18 @@ export function aesDecrypt(key: Buffer, boots: number, time: number, salt: Uint8
   const d = createDecipheriv('aes-128-cfb', key, aesIv(boots, time, salt));
   return Buffer.concat([d.update(data), d.final()]);
 }
+
+/** RFC 3826: the salt must not repeat under one key; a counter from a random start does. */
+export class SaltSequence {
+  private counter = 0;
+  private readonly salt = Buffer.alloc(PRIV_PARAMS_LEN);
+
+  /** The next salt (the same buffer, overwritten on each call). */
+  next(): Buffer {
+    if (this.counter === 0) this.counter = Math.floor(Math.random() * 2 ** 40) + 1;
+    this.counter++;
+    this.salt.writeUInt32BE(Math.floor(this.counter / 2 ** 32) >>> 0, 0);
+    this.salt.writeUInt32BE(this.counter >>> 0, 4);
+    return this.salt;
+  }
+}

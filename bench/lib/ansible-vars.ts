@@ -76,7 +76,8 @@ function handlerTarget(plan: HostPlan, key: string): string {
 function databaseVars(inv: Inventory): Record<string, string> {
   if (inv.secrets.db_admin_password)
     throw new Error(
-      'the Ansible side reaches MariaDB as root over its socket: an inventory with db_admin_password is not supported by this bench',
+      'the Ansible side reaches MariaDB as root over its socket: ' +
+        'an inventory with db_admin_password is not supported by this bench',
     );
   const db = inv.cluster.mariadb.database;
   const q = sqlString(db);
@@ -97,7 +98,8 @@ function databaseVars(inv: Inventory): Record<string, string> {
     query: [
       `SELECT CONCAT('db ', SCHEMA_NAME) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${q};`,
       `SELECT CONCAT('acct ', User, '@', Host, ' ', authentication_string) FROM mysql.user WHERE User IN (${users});`,
-      `SELECT CONCAT('priv ', User, '@', Host, ' ', CONCAT_WS(',', ${PRIV_COLUMNS.join(', ')})) FROM mysql.db WHERE Db = ${q} AND User IN (${users});`,
+      `SELECT CONCAT('priv ', User, '@', Host, ' ', CONCAT_WS(',', ${PRIV_COLUMNS.join(', ')})) ` +
+        `FROM mysql.db WHERE Db = ${q} AND User IN (${users});`,
     ].join(' '),
     // byte order, as `LC_ALL=C sort` on the host
     want: want.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).join('\n'),
@@ -173,10 +175,14 @@ export async function writeAnsibleWork(invDir: string, buildDir = ROOT): Promise
     mkdirSync(join(dir, 'host_vars'), { recursive: true });
     writeFileSync(join(dir, 'host_vars', `${h.name}.yml`), stringify(vars), { mode: 0o600 });
     lines.push(
-      `${h.name} ansible_host=${h.address} ansible_port=${h.ssh.port} ansible_user=${h.ssh.user} ansible_ssh_private_key_file=${h.ssh.keyPath}`,
+      `${h.name} ansible_host=${h.address} ansible_port=${h.ssh.port} ansible_user=${h.ssh.user} ` +
+        `ansible_ssh_private_key_file=${h.ssh.keyPath}`,
     );
   }
   const inventoryFile = join(dir, 'inventory.ini');
+  const knownHosts = join(invDir, 'known_hosts');
+  const sshArgs =
+    `-o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=${knownHosts} ` + '-o StrictHostKeyChecking=yes';
   writeFileSync(inventoryFile, lines.join('\n') + '\n');
   writeFileSync(
     join(dir, 'ansible.cfg'),
@@ -190,7 +196,7 @@ stdout_callback = default
 [ssh_connection]
 pipelining = True
 control_path_dir = ${join(dir, 'cp')}
-ssh_args = -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=${join(invDir, 'known_hosts')} -o StrictHostKeyChecking=yes
+ssh_args = ${sshArgs}
 `,
   );
   return { dir, inventoryFile, hosts: inv.hosts.map((h) => h.name) };

@@ -35,7 +35,10 @@ export interface TimedRun {
   cpu: number;
 }
 
-/** Runs a command under /usr/bin/time: the CPU a tool spends on the workstation, which the load of others' benches moves less than wall time. */
+/**
+ * Runs a command under /usr/bin/time: the CPU a tool spends on the workstation, which the load of
+ * others' benches moves less than wall time.
+ */
 export function timedSpawn(
   cmd: string,
   args: string[],
@@ -101,7 +104,10 @@ export class CleanCluster {
 
   private addresses: Record<string, string> = {};
 
-  /** `labInventory`: the lab's inventory, whose cluster settings and secrets are reused; `buildDir`: where dist/nms.mjs is. */
+  /**
+   * `labInventory`: the lab's inventory, whose cluster settings and secrets are reused; `buildDir`:
+   * where dist/nms.mjs is.
+   */
   constructor(
     private readonly labInventory: string,
     buildDir = ROOT,

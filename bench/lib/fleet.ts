@@ -75,7 +75,13 @@ function bundleWorker(): Promise<string> {
       // the OS definitions inside the bundle, checked, as scripts/build.mjs puts them in the agent's
       define: { __NMS_DEFINITIONS__: JSON.stringify(compileDefinitions(readDefinitionTexts())) },
       banner: {
-        js: "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __fu(new URL('.', import.meta.url));",
+        js: [
+          "import { createRequire as __cr } from 'node:module';",
+          "import { fileURLToPath as __fu } from 'node:url';",
+          'const require = __cr(import.meta.url);',
+          'const __filename = __fu(import.meta.url);',
+          "const __dirname = __fu(new URL('.', import.meta.url));",
+        ].join(' '),
       },
     });
     return outfile;

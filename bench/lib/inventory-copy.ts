@@ -85,7 +85,9 @@ export function readyLab(): LabReady {
   if (!inventory)
     return {
       ok: false,
-      why: `no inventory of the running lab (tried ${candidates.filter(Boolean).join(', ')}); NMS_BENCH_INVENTORY=DIR names one`,
+      why:
+        `no inventory of the running lab (tried ${candidates.filter(Boolean).join(', ')}); ` +
+        'NMS_BENCH_INVENTORY=DIR names one',
     };
   return { ok: true, inventory, rebuilt };
 }

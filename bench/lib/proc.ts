@@ -61,7 +61,10 @@ export function reapedChildrenCpuSeconds(): number {
   return (Number(f[13]) + Number(f[14])) / TICKS;
 }
 
-/** Resident memory of a process from /proc/PID/status, MiB: total, anonymous (heap, malloc), file-backed (code, libraries). */
+/**
+ * Resident memory of a process from /proc/PID/status, MiB: total, anonymous (heap, malloc),
+ * file-backed (code, libraries).
+ */
 export interface MemStatus {
   rss: number;
   anon: number;

@@ -42,12 +42,14 @@ export function machineBlock(): string {
     'memcached',
   ];
   const netSnmp = JSON.parse(readFileSync(join(ROOT, 'node_modules/net-snmp/package.json'), 'utf8')).version as string;
+  const osName = sh('sh', ['-c', '. /etc/os-release && echo $PRETTY_NAME']);
   const lines = [
     `- CPU: ${cpus().length} × ${cpus()[0]?.model ?? '?'} (nproc ${sh('nproc', [])})`,
-    `- memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB; kernel ${sh('uname', ['-r'])}; ${sh('sh', ['-c', '. /etc/os-release && echo $PRETTY_NAME'])}`,
+    `- memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB; kernel ${sh('uname', ['-r'])}; ${osName}`,
     `- Node ${process.version}; net-snmp ${netSnmp}; nms ${sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'])}`,
     `- Debian packages: ${pkgs.map((p) => `${p} ${debVersion(p)}`).join(', ')}`,
-    `- the machine is shared with other engineers' builds and tests: figures are from one run each, not an idle-machine best`,
+    "- the machine is shared with other engineers' builds and tests: " +
+      'figures are from one run each, not an idle-machine best',
   ];
   return lines.join('\n');
 }

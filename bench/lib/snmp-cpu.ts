@@ -90,7 +90,10 @@ try {
   // on a busy machine the quietest cycle is the better estimate: report it beside the mean
   const per = rs.map((r) => (r.cpu * 1000) / devices.length).sort((a, b) => a - b);
   console.log(
-    `${n} polls: ${((cpu * 1000) / n).toFixed(3)} ms CPU / poll, best cycle ${per[0].toFixed(3)}, median ${per[Math.floor(per.length / 2)].toFixed(3)}; ${(rs[0].varbinds / devices.length).toFixed(0)} varbinds, ${(rs[0].requests / devices.length).toFixed(1)} requests / poll`,
+    `${n} polls: ${((cpu * 1000) / n).toFixed(3)} ms CPU / poll, best cycle ${per[0].toFixed(3)}, ` +
+      `median ${per[Math.floor(per.length / 2)].toFixed(3)}; ` +
+      `${(rs[0].varbinds / devices.length).toFixed(0)} varbinds, ` +
+      `${(rs[0].requests / devices.length).toFixed(1)} requests / poll`,
   );
 } finally {
   await sim.close();

@@ -42,7 +42,8 @@ name=$1 dir=$2
 fail() { echo "lab-init $name: $*" >&2; exit 1; }
 hostname "$name" || fail "cannot set the hostname"
 for d in ${OVERLAID.join(' ')}; do
-  mount -t overlay "nmslab-$d" -o "lowerdir=/$d,upperdir=$dir/upper/$d,workdir=$dir/work/$d" "/$d" || fail "cannot overlay /$d"
+  mount -t overlay "nmslab-$d" -o "lowerdir=/$d,upperdir=$dir/upper/$d,workdir=$dir/work/$d" "/$d" \\
+    || fail "cannot overlay /$d"
 done
 # The lab's state (other hosts' layers, the lab key) is no business of the hosts.
 mount -t tmpfs -o ro,mode=0755,size=4k nmslab-hide ${STATE_DIR} || fail "cannot hide ${STATE_DIR}"

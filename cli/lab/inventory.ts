@@ -57,7 +57,8 @@ function hostsYaml(hosts: HostRecord[]): string {
     },
   });
   return (
-    '# yaml-language-server: $schema=../../docs/inventory.schema.json\n# Written by `nms lab up`; rewritten on each run.\n' +
+    '# yaml-language-server: $schema=../../docs/inventory.schema.json\n' +
+    '# Written by `nms lab up`; rewritten on each run.\n' +
     yaml.toString({ lineWidth: 0 })
   );
 }
@@ -68,7 +69,8 @@ export function devicesYaml(count: number): string {
   for (let i = 0; i < count; i++) {
     const snmp =
       i % 10 === 9
-        ? `{ version: v3, authlevel: authPriv, authname: ${V3.authname}, authpass: ${V3.authpass}, authalgo: SHA, cryptopass: ${V3.cryptopass}, cryptoalgo: AES }`
+        ? `{ version: v3, authlevel: authPriv, authname: ${V3.authname}, authpass: ${V3.authpass}, authalgo: SHA, ` +
+          `cryptopass: ${V3.cryptopass}, cryptoalgo: AES }`
         : '{ version: v2c, community: public }';
     lines.push(`  - { hostname: ${deviceAddress(i)}, poller_group: ${i % 2}, snmp: ${snmp} }`);
   }

@@ -2,9 +2,9 @@
 // up, down, status, add-host and exec. See docs/lab.md for what a lab host is made of.
 import { spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { LabError, UsageError } from '../../lib/errors.js';
+import { repoRoot } from '../../lib/repo-root.js';
 import { cleanupLab, findLeftovers, labProcesses, removeHost, type Leftovers } from './cleanup.js';
 import { mkdirLike, nsenterArgs, startHost, tcpOpen, waitForSsh, writeInitScript, type HostRecord } from './host.js';
 import { applyDeviceAction, type DeviceAction, type LabDevicesResult } from './devices.js';
@@ -52,20 +52,6 @@ export interface LabUpResult {
   /** What an earlier, crashed or interrupted lab had left and this run removed. */
   cleaned: Leftovers;
   seconds: number;
-}
-
-/** The repository this nms runs from (dist/nms.mjs or cli/lab/lab.ts inside it). */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    try {
-      if ((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'nms') return dir;
-    } catch {
-      // not here
-    }
-    dir = dirname(dir);
-  }
-  return process.cwd();
 }
 
 /** True when every recorded host's init is the very process `up` started, in its namespace. */

@@ -22,9 +22,9 @@ export const OVERLAID = ['etc', 'opt', 'usr', 'root', 'home', 'srv', 'var'] as c
 
 /** The devices host; it answers for every simulated device's own address (DEVICE_NETWORK). */
 export const DEVICES_ADDRESS = '198.18.0.200';
-/** Every simulated device listens on its own address (simulator/addresses.ts), this port. */
+/** Every simulated device listens on its own address (lib/device-addresses.ts), this port. */
 export const DEVICE_PORT = 161;
-export { DEVICE_NETWORK, DEVICE_NETWORK_BASE, deviceAddress, deviceIndexOf } from '../../simulator/addresses.js';
+export { DEVICE_NETWORK, DEVICE_NETWORK_BASE, deviceAddress, deviceIndexOf } from '../../lib/device-addresses.js';
 export const FIRST_EXTRA_OCTET = 50;
 export const MAX_POLLERS = FIRST_EXTRA_OCTET - 11;
 /** The simulator's own limit (one UDP socket per device). */

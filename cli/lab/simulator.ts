@@ -92,7 +92,13 @@ function logTail(): string {
 export async function startSimulator(host: HostRecord, devices: number, bundle: string): Promise<SimulatorRecord> {
   // Containers often forbid raising the hard limit: take what is allowed, refuse if too low.
   const need = devices + 256;
-  const script = `ulimit -n ${FD_LIMIT} 2>/dev/null || ulimit -n $(ulimit -Hn); n=$(ulimit -n); if [ "$n" != unlimited ] && [ "$n" -lt ${need} ]; then echo "the open-file limit is $n, the simulator needs ${need}" >&2; exit 3; fi; exec setsid node ${IN_HOST_BUNDLE} serve --address ${DEVICE_NETWORK_BASE} --own-addresses --first-port ${DEVICE_PORT} --devices ${devices} >${SIMULATOR_LOG} 2>&1 </dev/null &`;
+  const script = [
+    `ulimit -n ${FD_LIMIT} 2>/dev/null || ulimit -n $(ulimit -Hn); n=$(ulimit -n);`,
+    `if [ "$n" != unlimited ] && [ "$n" -lt ${need} ]; then`,
+    `echo "the open-file limit is $n, the simulator needs ${need}" >&2; exit 3; fi;`,
+    `exec setsid node ${IN_HOST_BUNDLE} serve --address ${DEVICE_NETWORK_BASE} --own-addresses`,
+    `--first-port ${DEVICE_PORT} --devices ${devices} >${SIMULATOR_LOG} 2>&1 </dev/null &`,
+  ].join(' ');
   await must('nsenter', nsenterArgs(host, ['/bin/bash', '-c', script]), 'starting the simulator');
   let pid: number | undefined;
   for (let i = 0; i < 50 && pid === undefined; i++) {

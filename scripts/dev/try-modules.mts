@@ -2,9 +2,10 @@
 // Dev aid: runs discovery of processors, mempools and storage against each recording in memory
 // and prints where the counts differ from LibreNMS's expected rows.
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildSet, readDefinitionTexts } from '../../agent/definitions/loader.js';
 import { detectOs } from '../../agent/definitions/detect.js';
-import { recordingReader, expectedOf, TESTDATA } from '../../test/helpers/recording-reader.js';
+import { recordingReader, readExpected as expectedOf, TESTDATA } from '../../test/helpers/snmprec.js';
 import { str } from '../../agent/snmp/values.js';
 import { discoverProcessors } from '../../agent/modules/processors.js';
 import { discoverMempools } from '../../agent/modules/mempools.js';
@@ -19,7 +20,7 @@ const score: Record<string, [number, number]> = {
   storage: [0, 0],
   sensors: [0, 0],
 };
-for (const f of readdirSync(TESTDATA + 'recordings').sort()) {
+for (const f of readdirSync(join(TESTDATA, 'recordings')).sort()) {
   const name = f.replace('.snmprec', '');
   if (only && !name.startsWith(only)) continue;
   const r = recordingReader(name);
@@ -59,7 +60,8 @@ for (const f of readdirSync(TESTDATA + 'recordings').sort()) {
         bad
           .map(
             (c) =>
-              `${c}: want ${want.filter((w) => w.sensor_class === c).length} got ${have.filter((h) => h.sensor_class === c).length}`,
+              `${c}: want ${want.filter((w) => w.sensor_class === c).length} ` +
+              `got ${have.filter((h) => h.sensor_class === c).length}`,
           )
           .join(', '),
       );

@@ -1,15 +1,16 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- a dev aid reading the expected JSON loosely */
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildSet, readDefinitionTexts } from '../../agent/definitions/loader.js';
 import { detectOs, osRecord } from '../../agent/definitions/detect.js';
-import { recordingReader, expectedOf, TESTDATA } from '../../test/helpers/recording-reader.js';
+import { recordingReader, readExpected as expectedOf, TESTDATA } from '../../test/helpers/snmprec.js';
 import { str } from '../../agent/snmp/values.js';
 const set = buildSet(readDefinitionTexts());
 const only = process.argv[2];
 let ok = 0,
   tot = 0;
 const fields = ['os', 'hardware', 'version', 'serial', 'features'] as const;
-for (const f of readdirSync(TESTDATA + 'recordings').sort()) {
+for (const f of readdirSync(join(TESTDATA, 'recordings')).sort()) {
   const name = f.replace('.snmprec', '');
   if (only && !name.startsWith(only)) continue;
   const r = recordingReader(name);

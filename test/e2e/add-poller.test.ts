@@ -85,7 +85,8 @@ describe('add-poller and remove-poller on the lab', { timeout: 1_800_000 }, () =
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const res = JSON.parse(r.stdout) as JsonOf<AddPollerResult>;
     process.stderr.write(
-      `add-poller took ${Date.now() - t0} ms; registered after ${res.wait?.registered_after_ms} ms, first poll after ${res.wait?.polling_after_ms} ms\n`,
+      `add-poller took ${Date.now() - t0} ms; registered after ${res.wait?.registered_after_ms} ms, first poll ` +
+        `after ${res.wait?.polling_after_ms} ms\n`,
     );
     assert.equal(res.wait?.stage, 'polling');
     assert.match(res.new_host_key ?? '', /^SHA256:/, 'the new host key was recorded and shown');
@@ -115,13 +116,15 @@ describe('add-poller and remove-poller on the lab', { timeout: 1_800_000 }, () =
     assert.doesNotMatch(readFileSync(join(INV, 'hosts.yaml'), 'utf8'), new RegExp(`${NAME}:`));
     const gone = await inHost(
       NAME,
-      "ls /etc/nms /opt/nms /etc/init.d/nms-agent 2>&1; ps -eo pid,args | grep '[n]ms-agent[.]mjs run' || echo no-agent",
+      "ls /etc/nms /opt/nms /etc/init.d/nms-agent 2>&1; ps -eo pid,args | grep '[n]ms-agent[.]mjs run' || echo " +
+        'no-agent',
     );
     assert.match(gone.stdout, /no-agent/);
     assert.doesNotMatch(gone.stdout, /^\/etc\/init.d\/nms-agent$/m);
     const master = await inHost(
       'master',
-      `mysql -N -B -e "SELECT COUNT(*) FROM mysql.user WHERE User = 'nms_${NAME}'; SELECT COUNT(*) FROM nms.poller_cluster WHERE poller_name = '${NAME}'"; nft list ruleset | grep -c '${address}' || true`,
+      `mysql -N -B -e "SELECT COUNT(*) FROM mysql.user WHERE User = 'nms_${NAME}'; SELECT COUNT(*) FROM ` +
+        `nms.poller_cluster WHERE poller_name = '${NAME}'"; nft list ruleset | grep -c '${address}' || true`,
     );
     assert.deepEqual(master.stdout.trim().split('\n'), ['0', '0', '0'], master.stdout + master.stderr);
     const s = await until('healthy without poller3', (x) => x.exit_code === 0);

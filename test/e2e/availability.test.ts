@@ -6,12 +6,12 @@
 // how long each change took is printed, not asserted (timing belongs in benchmarks).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, ensureLab, inHost, nms } from './helpers/lab.js';
+import { ensureLab, inHost, nms } from './helpers/lab.js';
+import { copyLabInventory, deployOrFail, editFile, writeDevices } from './helpers/deploy.js';
 
-const LAB_INV = join(REPO, 'inventories', 'lab');
 const work = mkdtempSync(join(tmpdir(), 'nms-avail-e2e-'));
 const INV = join(work, 'inv');
 const PING = 10;
@@ -60,36 +60,23 @@ describe('availability on the lab', { timeout: 600_000 }, () => {
   let baseline = 0;
   before(async () => {
     await ensureLab(2, 10);
-    cpSync(LAB_INV, INV, { recursive: true });
-    chmodSync(join(INV, 'secrets.yaml'), 0o600);
-    const hosts = join(INV, 'hosts.yaml');
-    const agent = `agent: { service_poller_workers: 24, service_poller_frequency: 20, service_ping_frequency: ${PING}, service_poller_down_retry: ${RETRY}, service_services_frequency: 10 }`;
-    writeFileSync(
-      hosts,
-      readFileSync(hosts, 'utf8').replace(
-        /agent: \{ service_poller_workers: \d+, service_poller_frequency: \d+ \}/,
-        agent,
-      ),
+    copyLabInventory(INV);
+    const agent =
+      `agent: { service_poller_workers: 24, service_poller_frequency: 20, service_ping_frequency: ` +
+      `${PING}, service_poller_down_retry: ${RETRY}, service_services_frequency: 10 }`;
+    editFile(join(INV, 'hosts.yaml'), (t) =>
+      t.replace(/agent: \{ service_poller_workers: \d+, service_poller_frequency: \d+ \}/, agent),
     );
     const devices = Array.from({ length: DEVICES }, (_, i) => {
       const svc =
         i === 0
-          ? `, services: [{ type: http, name: master-https, ip: 198.18.0.10, args: ['-S', '-p', '443', '-e', 'HTTP/', '-t', '5'] }]`
+          ? `, services: [{ type: http, name: master-https, ip: 198.18.0.10, args: ['-S', '-p', '443', '-e', ` +
+            `'HTTP/', '-t', '5'] }]`
           : '';
       return `  - { hostname: ${addr(i)}, poller_group: ${i % 2}, snmp: { version: v2c, community: public }${svc} }`;
     });
-    writeFileSync(join(INV, 'devices.yaml'), `devices:\n${devices.join('\n')}\n`);
-    chmodSync(join(INV, 'devices.yaml'), 0o600); // it holds communities
-    const d = await nms(['deploy', '-i', INV], 900_000);
-    assert.equal(
-      d.code,
-      0,
-      `deploy failed: ${(d.stdout + d.stderr)
-        .split('\n')
-        .filter((l) => /FAILED|UNREACHABLE|error/.test(l))
-        .slice(0, 8)
-        .join(' | ')}`,
-    );
+    writeDevices(INV, devices);
+    await deployOrFail(INV);
     await until(
       'every device up after deploy',
       async () => (allAre(await statuses(), () => '1') ? true : undefined),
@@ -115,7 +102,8 @@ describe('availability on the lab', { timeout: 600_000 }, () => {
       'device_perf for every device',
       async () => {
         const r = await sql(
-          'SELECT d.hostname, MAX(p.rcv) FROM devices d JOIN device_perf p ON p.device_id = d.device_id GROUP BY d.device_id',
+          'SELECT d.hostname, MAX(p.rcv) FROM devices d JOIN device_perf p ON p.device_id = d.device_id GROUP ' +
+            'BY d.device_id',
         );
         return r.length === DEVICES ? r : undefined;
         // + 60 s: a round left active by an agent of an earlier test's cluster (the lab is reused)
@@ -127,44 +115,54 @@ describe('availability on the lab', { timeout: 600_000 }, () => {
     assert.equal((await sql('SELECT COUNT(*) FROM devices WHERE last_ping IS NULL'))[0][0], '0');
   });
 
-  it('down → reason icmp, snmp-down → reason snmp with ping answering, up → all up; one eventlog row per change', async () => {
-    assert.equal((await nms(['lab', 'device', 'down', ...ICMP_DOWN.map(String)])).code, 0);
-    assert.equal((await nms(['lab', 'device', 'snmp-down', ...SNMP_DOWN.map(String)])).code, 0);
-    const cutAt = new Date();
-    const want = (i: number) => (ICMP_DOWN.includes(i) ? '0:icmp' : SNMP_DOWN.includes(i) ? '0:snmp' : '1');
-    await until(
-      'down with the right reasons',
-      async () => (allAre(await statuses(), want) ? true : undefined),
-      (PING + RETRY) * 3 * 1000,
-    );
-    // the snmp-down devices still answer ping: a round after the cut has them answering
-    await until(
-      'snmp-down devices answer ping after the cut',
-      async () => {
-        const since = cutAt.toISOString().slice(0, 19).replace('T', ' ');
-        const r = await sql(
-          `SELECT d.hostname, MAX(p.rcv) FROM devices d JOIN device_perf p ON p.device_id = d.device_id WHERE p.timestamp > '${since}' AND d.hostname IN (${SNMP_DOWN.map((i) => `'${addr(i)}'`).join(',')}) GROUP BY d.device_id`,
-        );
-        return r.length === SNMP_DOWN.length && r.every(([, rcv]) => Number(rcv) > 0) ? true : undefined;
-      },
-      PING * 3 * 1000,
-    );
-    assert.equal((await nms(['lab', 'device', 'up', ...[...ICMP_DOWN, ...SNMP_DOWN].map(String)])).code, 0);
-    await until('all back up', async () => (allAre(await statuses(), () => '1') ? true : undefined), RETRY * 3 * 1000);
-    const events = await sql(
-      `SELECT d.hostname, e.message FROM eventlog e JOIN devices d ON d.device_id = e.device_id WHERE e.event_id > ${baseline} AND e.type = 'availability' ORDER BY e.event_id`,
-    );
-    for (let i = 0; i < DEVICES; i++) {
-      const mine = events.filter(([h]) => h === addr(i)).map(([, m]) => m);
-      if (!ICMP_DOWN.includes(i) && !SNMP_DOWN.includes(i)) assert.deepEqual(mine, [], `device ${i} did not change`);
-      else {
-        const reason = ICMP_DOWN.includes(i) ? 'icmp' : 'snmp';
-        assert.equal(mine.length, 2, `device ${i}: ${JSON.stringify(mine)}`);
-        assert.match(mine[0], new RegExp(`^Device status changed to Down from ${reason} check`));
-        assert.equal(mine[1], 'Device status changed to Up');
+  it(
+    'down → reason icmp, snmp-down → reason snmp with ping answering, up → all up; one eventlog row per ' + 'change',
+    async () => {
+      assert.equal((await nms(['lab', 'device', 'down', ...ICMP_DOWN.map(String)])).code, 0);
+      assert.equal((await nms(['lab', 'device', 'snmp-down', ...SNMP_DOWN.map(String)])).code, 0);
+      const cutAt = new Date();
+      const want = (i: number) => (ICMP_DOWN.includes(i) ? '0:icmp' : SNMP_DOWN.includes(i) ? '0:snmp' : '1');
+      await until(
+        'down with the right reasons',
+        async () => (allAre(await statuses(), want) ? true : undefined),
+        (PING + RETRY) * 3 * 1000,
+      );
+      // the snmp-down devices still answer ping: a round after the cut has them answering
+      await until(
+        'snmp-down devices answer ping after the cut',
+        async () => {
+          const since = cutAt.toISOString().slice(0, 19).replace('T', ' ');
+          const names = SNMP_DOWN.map((i) => `'${addr(i)}'`).join(',');
+          const r = await sql(
+            `SELECT d.hostname, MAX(p.rcv) FROM devices d JOIN device_perf p ON p.device_id = d.device_id WHERE ` +
+              `p.timestamp > '${since}' AND d.hostname IN (${names}) GROUP BY d.device_id`,
+          );
+          return r.length === SNMP_DOWN.length && r.every(([, rcv]) => Number(rcv) > 0) ? true : undefined;
+        },
+        PING * 3 * 1000,
+      );
+      assert.equal((await nms(['lab', 'device', 'up', ...[...ICMP_DOWN, ...SNMP_DOWN].map(String)])).code, 0);
+      await until(
+        'all back up',
+        async () => (allAre(await statuses(), () => '1') ? true : undefined),
+        RETRY * 3 * 1000,
+      );
+      const events = await sql(
+        `SELECT d.hostname, e.message FROM eventlog e JOIN devices d ON d.device_id = e.device_id WHERE ` +
+          `e.event_id > ${baseline} AND e.type = 'availability' ORDER BY e.event_id`,
+      );
+      for (let i = 0; i < DEVICES; i++) {
+        const mine = events.filter(([h]) => h === addr(i)).map(([, m]) => m);
+        if (!ICMP_DOWN.includes(i) && !SNMP_DOWN.includes(i)) assert.deepEqual(mine, [], `device ${i} did not change`);
+        else {
+          const reason = ICMP_DOWN.includes(i) ? 'icmp' : 'snmp';
+          assert.equal(mine.length, 2, `device ${i}: ${JSON.stringify(mine)}`);
+          assert.match(mine[0], new RegExp(`^Device status changed to Down from ${reason} check`));
+          assert.equal(mine[1], 'Device status changed to Up');
+        }
       }
-    }
-  });
+    },
+  );
 
   it("a service check of the master's HTTPS site is OK, CRITICAL while nginx is stopped, OK again after", async () => {
     const state = async () =>

@@ -61,9 +61,10 @@ async function stamps(host: string, paths: string[]): Promise<string> {
 
 // Two devices of our own (an address nothing answers on) after the lab's: the lab's database is
 // shared with other tests, so --prune must not remove the devices the lab's inventory has.
-const OWN = `  - { hostname: 198.18.0.201, port: 16100, poller_group: 0, snmp: { version: v2c, community: public } }
-  - { hostname: 198.18.0.201, port: 16109, poller_group: 1, snmp: { version: v3, authlevel: authPriv, authname: nmsv3, authpass: nmsv3authpass, authalgo: SHA, cryptopass: nmsv3privpass, cryptoalgo: AES } }
-`;
+const OWN =
+  '  - { hostname: 198.18.0.201, port: 16100, poller_group: 0, snmp: { version: v2c, community: public } }\n' +
+  '  - { hostname: 198.18.0.201, port: 16109, poller_group: 1, snmp: { version: v3, authlevel: authPriv, ' +
+  'authname: nmsv3, authpass: nmsv3authpass, authalgo: SHA, cryptopass: nmsv3privpass, cryptoalgo: AES } }\n';
 let DEVICES = '';
 
 /** Device changes of the master (other engineers' tests may stop services in the shared lab meanwhile). */
@@ -74,7 +75,8 @@ function deviceChangesOf(r: { json?: ResultJson }): string[] {
 async function deviceRows(): Promise<string[]> {
   const r = await inHost(
     'master',
-    "mysql -N -B -e \"SELECT CONCAT_WS(' ', hostname, port, snmpver, poller_group, LEFT(IFNULL(community, '-'), 3), LEFT(IFNULL(authpass, '-'), 3)) FROM nms.devices WHERE hostname = '198.18.0.201' ORDER BY port\"",
+    "mysql -N -B -e \"SELECT CONCAT_WS(' ', hostname, port, snmpver, poller_group, LEFT(IFNULL(community, '-'), " +
+      "3), LEFT(IFNULL(authpass, '-'), 3)) FROM nms.devices WHERE hostname = '198.18.0.201' ORDER BY port\"",
   );
   return r.stdout.split('\n').filter(Boolean);
 }
@@ -136,11 +138,15 @@ test(
     );
     await inHost(
       'master',
-      "[ -f /etc/redis/redis.conf ] && sed -i 's/^requirepass .*/requirepass wrongwrong/' /etc/redis/redis.conf; mysql -e \"DROP USER IF EXISTS 'nms_poller2'@'198.18.0.12'\" 2>/dev/null; true",
+      "[ -f /etc/redis/redis.conf ] && sed -i 's/^requirepass .*/requirepass wrongwrong/' " +
+        "/etc/redis/redis.conf; mysql -e \"DROP USER IF EXISTS 'nms_poller2'@'198.18.0.12'\" 2>/dev/null; true",
     );
     // sample /proc/*/cmdline on every host while the deploy runs
     const sampler =
-      "end=$(($(date +%s)+40)); while [ $(date +%s) -lt $end ]; do for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $f 2>/dev/null; echo; done >> /tmp/nms-cmdlines; [ -f /tmp/nms-sampler-stop ] && break; sleep 0.05; done; sort -u /tmp/nms-cmdlines; rm -f /tmp/nms-cmdlines /tmp/nms-sampler-stop";
+      "end=$(($(date +%s)+40)); while [ $(date +%s) -lt $end ]; do for f in /proc/[0-9]*/cmdline; do tr '\\0' ' " +
+      ("' < $f 2>/dev/null; echo; done >> /tmp/nms-cmdlines; [ -f /tmp/nms-sampler-stop ] && break; sleep 0.05; " +
+        'done; ' +
+        'sort -u /tmp/nms-cmdlines; rm -f /tmp/nms-cmdlines /tmp/nms-sampler-stop');
     const samples = ['master', 'poller1', 'poller2'].map((h) => inHost(h, sampler, 120_000));
     const r = await deploy();
     await Promise.all(['master', 'poller1', 'poller2'].map((h) => inHost(h, 'touch /tmp/nms-sampler-stop')));
@@ -154,8 +160,12 @@ test(
       [
         `REDISCLI_AUTH=${pw.redis} redis-cli -h ${MASTER} ping`,
         `MYSQL_PWD=${pw.db.poller1} mysql -h ${MASTER} -u nms_poller1 -N -e 'SELECT CURRENT_USER()' nms`,
-        `printf 'stats\\r\\nquit\\r\\n' | timeout 5 bash -c 'exec 3<>/dev/tcp/${MASTER}/11211; cat >&3; cat <&3' | grep -c '^STAT '`,
-        `rrdtool create --daemon ${MASTER}:42217 e2e-deploy.rrd --step 300 DS:x:GAUGE:600:U:U RRA:AVERAGE:0.5:1:10 && rrdtool update --daemon ${MASTER}:42217 e2e-deploy.rrd $(date +%s):5 && rrdtool fetch --daemon ${MASTER}:42217 e2e-deploy.rrd AVERAGE -s -600 >/dev/null && echo rrd-ok`,
+        `printf 'stats\\r\\nquit\\r\\n' | timeout 5 bash -c 'exec 3<>/dev/tcp/${MASTER}/11211; cat >&3; cat ` +
+          `<&3' | grep -c '^STAT '`,
+        `rrdtool create --daemon ${MASTER}:42217 e2e-deploy.rrd --step 300 DS:x:GAUGE:600:U:U ` +
+          (`RRA:AVERAGE:0.5:1:10 && rrdtool update --daemon ${MASTER}:42217 e2e-deploy.rrd $(date +%s):5 && ` +
+            `rrdtool fetch ` +
+            `--daemon ${MASTER}:42217 e2e-deploy.rrd AVERAGE -s -600 >/dev/null && echo rrd-ok`),
         `curl -sk -o /dev/null -D - https://${MASTER}/ | tr -d '\\r' | grep -i '^strict-transport-security'`,
         `curl -s -o /dev/null -w '%{http_code}\\n' http://${MASTER}/`,
         `curl -sk --tlsv1.3 -o /dev/null -w '%{ssl_verify_result} tls13\\n' https://${MASTER}/ || echo tls13-refused`,
@@ -458,7 +468,8 @@ test('killed at random points, the deploy converges on the next run', { timeout:
     mc = (
       await inHost(
         'master',
-        `printf 'stats\\r\\nquit\\r\\n' | timeout 5 bash -c 'exec 3<>/dev/tcp/${MASTER}/11211; cat >&3; cat <&3' | grep limit_maxbytes`,
+        `printf 'stats\\r\\nquit\\r\\n' | timeout 5 bash -c 'exec 3<>/dev/tcp/${MASTER}/11211; cat >&3; cat ` +
+          `<&3' | grep limit_maxbytes`,
       )
     ).stdout;
   }

@@ -9,11 +9,12 @@
 // Needs root, the lab and `node scripts/build.mjs` (scripts/test.sh e2e takes the lab lock).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, ensureLab, inHost, nms } from './helpers/lab.js';
+import { ensureLab, inHost, nms } from './helpers/lab.js';
 import type { StatusReport } from '../../cli/status/types.js';
+import { copyLabInventory, deployOrFail, editFile, writeDevices } from './helpers/deploy.js';
 
 const STEP = 10;
 const POLLERS = ['poller1', 'poller2', 'poller3'];
@@ -51,35 +52,29 @@ async function until(what: string, ok: (r: StatusReport) => boolean, ms = 150_00
 const polling = (r: StatusReport) =>
   r.exit_code === 0 && POLLERS.every((p) => (r.nodes.find((n) => n.name === p)?.jobs_ok ?? 0) > 0);
 
+const LOG_TAIL =
+  'grep -v \'"INFO"\' /var/log/nms/agent.log | tail -40 | cut -c1-400; ' +
+  "grep -E 'spool_replayed' /var/log/nms/agent.log | tail -10 | cut -c1-300";
+
 describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead agent', { timeout: 900_000 }, () => {
   before(async () => {
     if (skip) return;
     await ensureLab(3, 12);
-    cpSync(join(REPO, 'inventories', 'lab'), INV, { recursive: true });
-    chmodSync(join(INV, 'secrets.yaml'), 0o600);
-    const hosts = join(INV, 'hosts.yaml');
-    const text = readFileSync(hosts, 'utf8')
-      .replace(/service_poller_frequency: \d+/, `service_poller_frequency: ${STEP}`)
-      .replace(/(\n\s*firewall: true\n)/, `$1  metrics_allow: [${LISTED}]\n`);
+    copyLabInventory(INV);
+    const text = editFile(join(INV, 'hosts.yaml'), (t) =>
+      t
+        .replace(/service_poller_frequency: \d+/, `service_poller_frequency: ${STEP}`)
+        .replace(/(\n\s*firewall: true\n)/, `$1  metrics_allow: [${LISTED}]\n`),
+    );
     assert.match(text, /metrics_allow/, 'the setting went in');
-    writeFileSync(hosts, text);
     // every device in groups every poller serves, so jobs move between the three pollers
     const devices = Array.from(
       { length: 12 },
       (_, i) => `  - { hostname: 198.19.0.${1 + i}, poller_group: 1, snmp: { version: v2c, community: public } }`,
     );
-    writeFileSync(join(INV, 'devices.yaml'), `devices:\n${devices.join('\n')}\n`);
-    chmodSync(join(INV, 'devices.yaml'), 0o600); // it holds communities
+    writeDevices(INV, devices);
     // a failed setup is a failed test
-    const d = await nms(['deploy', '-i', INV], 900_000);
-    if (d.code !== 0)
-      throw new Error(
-        `deploy failed (${d.code}): ${(d.stdout + d.stderr)
-          .split('\n')
-          .filter((l) => /FAILED|UNREACHABLE|error/.test(l))
-          .slice(0, 5)
-          .join(' | ')}`,
-      );
+    await deployOrFail(INV);
     const h = await nms(['lab', 'add-host', OUTSIDER, '--json'], 120_000);
     if (h.code !== 0) throw new Error(`nms lab add-host failed: ${h.stderr}`);
     outsiderAddress = (JSON.parse(h.stdout) as { address: string }).address;
@@ -90,42 +85,45 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('deploy --check --diff masks a rotated redis_password and a drifted APP_KEY on both sides, text and --json', async (t) => {
-    if (skip) return t.skip(skip);
-    const secretsFile = join(INV, 'secrets.yaml');
-    const original = readFileSync(secretsFile, 'utf8');
-    const live = /^redis_password: (\S+)$/m.exec(original)![1];
-    const appKey = /^app_key: (\S+)$/m.exec(original)![1];
-    const rotated = `rotated${Date.now()}x`;
-    const drifted = 'base64:' + Buffer.alloc(32, 9).toString('base64');
-    const envLine = (await exec('poller2', 'grep ^APP_KEY= /etc/nms/.env')).trim();
-    writeFileSync(secretsFile, original.replace(/^redis_password: .*$/m, `redis_password: ${rotated}`), {
-      mode: 0o600,
-    });
-    await exec('poller2', `sed -i 's|^APP_KEY=.*|APP_KEY=${drifted}|' /etc/nms/.env`);
-    try {
-      for (const json of [false, true]) {
-        const r = await nms(['deploy', '-i', INV, '--check', '--diff', ...(json ? ['--json'] : [])], 300_000);
-        const out = r.stdout + r.stderr;
-        for (const [name, v] of [
-          ['live redis_password', live],
-          ['rotated redis_password', rotated],
-          ['drifted APP_KEY', drifted],
-          ['APP_KEY', appKey],
-          ['APP_KEY body', appKey.replace(/^base64:/, '')],
-          ['drifted body', drifted.replace(/^base64:/, '')],
-        ])
-          assert.ok(!out.includes(v), `${json ? '--json' : 'text'}: the ${name} is printed`);
-        const text = json ? JSON.stringify(JSON.parse(r.stdout)) : out;
-        assert.match(text, /REDIS_PASSWORD=\*{8} \(changed\)/, `${json ? '--json' : 'text'}: the rotation shows`);
-        assert.match(text, /APP_KEY=\*{8} \(changed\)/, `${json ? '--json' : 'text'}: the drift shows`);
-        assert.match(text, /requirepass \*{8} \(changed\)/, `${json ? '--json' : 'text'}: redis.conf too`);
+  it(
+    'deploy --check --diff masks a rotated redis_password and a drifted APP_KEY on both sides, text and ' + '--json',
+    async (t) => {
+      if (skip) return t.skip(skip);
+      const secretsFile = join(INV, 'secrets.yaml');
+      const original = readFileSync(secretsFile, 'utf8');
+      const live = /^redis_password: (\S+)$/m.exec(original)![1];
+      const appKey = /^app_key: (\S+)$/m.exec(original)![1];
+      const rotated = `rotated${Date.now()}x`;
+      const drifted = 'base64:' + Buffer.alloc(32, 9).toString('base64');
+      const envLine = (await exec('poller2', 'grep ^APP_KEY= /etc/nms/.env')).trim();
+      writeFileSync(secretsFile, original.replace(/^redis_password: .*$/m, `redis_password: ${rotated}`), {
+        mode: 0o600,
+      });
+      await exec('poller2', `sed -i 's|^APP_KEY=.*|APP_KEY=${drifted}|' /etc/nms/.env`);
+      try {
+        for (const json of [false, true]) {
+          const r = await nms(['deploy', '-i', INV, '--check', '--diff', ...(json ? ['--json'] : [])], 300_000);
+          const out = r.stdout + r.stderr;
+          for (const [name, v] of [
+            ['live redis_password', live],
+            ['rotated redis_password', rotated],
+            ['drifted APP_KEY', drifted],
+            ['APP_KEY', appKey],
+            ['APP_KEY body', appKey.replace(/^base64:/, '')],
+            ['drifted body', drifted.replace(/^base64:/, '')],
+          ])
+            assert.ok(!out.includes(v), `${json ? '--json' : 'text'}: the ${name} is printed`);
+          const text = json ? JSON.stringify(JSON.parse(r.stdout)) : out;
+          assert.match(text, /REDIS_PASSWORD=\*{8} \(changed\)/, `${json ? '--json' : 'text'}: the rotation shows`);
+          assert.match(text, /APP_KEY=\*{8} \(changed\)/, `${json ? '--json' : 'text'}: the drift shows`);
+          assert.match(text, /requirepass \*{8} \(changed\)/, `${json ? '--json' : 'text'}: redis.conf too`);
+        }
+      } finally {
+        writeFileSync(secretsFile, original, { mode: 0o600 });
+        await exec('poller2', `sed -i 's|^APP_KEY=.*|${envLine}|' /etc/nms/.env`);
       }
-    } finally {
-      writeFileSync(secretsFile, original, { mode: 0o600 });
-      await exec('poller2', `sed -i 's|^APP_KEY=.*|${envLine}|' /etc/nms/.env`);
-    }
-  });
+    },
+  );
 
   it('a hostile cluster.web.server_name is refused with its place; the master keeps its nginx (16.4)', async (t) => {
     if (skip) return t.skip(skip);
@@ -197,7 +195,8 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
       (k) => [...spooled.values()].filter((v) => v.includes(k)).length > 1,
     );
     process.stderr.write(
-      `spooled device keys per node: ${JSON.stringify(Object.fromEntries(spooled))}; on several nodes: ${moved.length}\n`,
+      `spooled device keys per node: ${JSON.stringify(Object.fromEntries(spooled))}; on several nodes: ` +
+        `${moved.length}\n`,
     );
     assert.ok(POLLERS.filter((p) => (spooled.get(p) ?? []).length > 0).length >= 2, 'at least two pollers spooled');
     assert.ok(moved.length > 0, 'some device was polled by more than one poller during the outage');
@@ -217,7 +216,8 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
     );
     const { files, nan, sample } = await nanRows(stopped, started);
     process.stderr.write(
-      `refused updates per node: ${rejected.map((n) => n.trim()).join(' ')}; port files checked: ${files}; NaN rows: ${nan}\n`,
+      `refused updates per node: ${rejected.map((n) => n.trim()).join(' ')}; port files checked: ${files}; NaN ` +
+        `rows: ${nan}\n`,
     );
     assert.deepEqual(
       rejected.map((n) => n.trim()),
@@ -229,10 +229,7 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
     );
     if (nan > 0) {
       process.stderr.write(`NaN rows by device: ${JSON.stringify(sample)}\n`);
-      for (const h of POLLERS)
-        process.stderr.write(
-          `== ${h}\n${await exec(h, "grep -v '\"INFO\"' /var/log/nms/agent.log | tail -40 | cut -c1-400; grep -E 'spool_replayed' /var/log/nms/agent.log | tail -10 | cut -c1-300")}\n`,
-        );
+      for (const h of POLLERS) process.stderr.write(`== ${h}\n${await exec(h, LOG_TAIL)}\n`);
     }
     assert.ok(files >= 12, `port files with data before the outage: ${files}`);
     assert.equal(nan, 0, `NaN rows: ${JSON.stringify(sample)}`);
@@ -274,7 +271,8 @@ async function nanRows(
   const to = started + 2 * STEP;
   const out = await exec(
     'master',
-    `cd /var/lib/nms/rrd && for f in */port-id*.rrd; do echo "FILE $f"; rrdtool fetch "$f" AVERAGE -r ${STEP} -s ${from} -e ${to} --daemon unix:/var/run/rrdcached.sock; done`,
+    `cd /var/lib/nms/rrd && for f in */port-id*.rrd; do echo "FILE $f"; rrdtool fetch "$f" AVERAGE -r ${STEP} ` +
+      `-s ${from} -e ${to} --daemon unix:/var/run/rrdcached.sock; done`,
     300_000,
   );
   let files = 0;

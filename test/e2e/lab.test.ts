@@ -166,7 +166,8 @@ describe('nms lab', { timeout: 600_000 }, () => {
     // Waiting is polled (up to 10 s): the machine is shared and may be slow.
     const start = await inHost(
       'devices',
-      '/etc/init.d/redis-server start >/dev/null && for i in $(seq 50); do redis-cli ping 2>/dev/null | grep PONG && break; sleep 0.2; done',
+      '/etc/init.d/redis-server start >/dev/null && for i in $(seq 50); do redis-cli ping 2>/dev/null | grep ' +
+        'PONG && break; sleep 0.2; done',
     );
     assert.equal(start.stdout.trim(), 'PONG', start.stderr);
     assert.equal(
@@ -181,14 +182,15 @@ describe('nms lab', { timeout: 600_000 }, () => {
     );
     const stop = await inHost(
       'devices',
-      '/etc/init.d/redis-server stop >/dev/null; for i in $(seq 50); do pgrep -x redis-server >/dev/null || break; sleep 0.2; done; pgrep -x redis-server',
+      '/etc/init.d/redis-server stop >/dev/null; for i in $(seq 50); do pgrep -x redis-server >/dev/null || ' +
+        'break; sleep 0.2; done; pgrep -x redis-server',
     );
     assert.notEqual(stop.code, 0, 'redis-server still runs after its init script stopped it');
   });
 
   test("from poller1, snmpbulkwalk reads a simulated device at the model's counter rates", async (t) => {
     if (skip) return t.skip(skip);
-    const modelFile = join(REPO, 'lab', 'simulator', 'model.ts');
+    const modelFile = join(REPO, 'simulator', 'model.ts');
     // a missing model or a simulator that did not start is a failed setup, not a skip
     assert.ok(existsSync(modelFile), 'simulator/model.ts exists');
     assert.ok(status.simulator?.running, 'the simulator is running (dist/nms-simulator.mjs built)');
@@ -223,14 +225,16 @@ describe('nms lab', { timeout: 600_000 }, () => {
       const high = Math.ceil((rate * (e2 - s1)) / 1000) + 1;
       assert.ok(
         delta >= low && delta <= high,
-        `ifIndex ${ifIndex}: moved ${delta} in about ${(s2 - s1) / 1000} s, the model's ${rate}/s gives ${low}..${high}`,
+        `ifIndex ${ifIndex}: moved ${delta} in about ${(s2 - s1) / 1000} s, the model's ${rate}/s gives ` +
+          `${low}..${high}`,
       );
       if (rate > 0) moving++;
     }
     assert.ok(moving > model.PORTS / 2, 'most ports should carry traffic');
     const v3 = await inHost(
       'poller1',
-      'snmpget -v3 -l authPriv -u nmsv3 -a SHA -A nmsv3authpass -x AES -X nmsv3privpass -Ovq 198.19.0.10 1.3.6.1.2.1.1.5.0',
+      'snmpget -v3 -l authPriv -u nmsv3 -a SHA -A nmsv3authpass -x AES -X nmsv3privpass -Ovq 198.19.0.10 ' +
+        '1.3.6.1.2.1.1.5.0',
     );
     assert.equal(v3.stdout.trim(), '"sim-9"', v3.stderr);
   });

@@ -212,7 +212,8 @@ describe('nms status on the lab', { timeout: 2_400_000 }, () => {
     try {
       await exec(
         'master',
-        'mysql nms -e "UPDATE devices SET last_polled = NOW() - INTERVAL 3600 SECOND, last_poll_attempted = NOW() - INTERVAL 3600 SECOND WHERE poller_group = 1"',
+        'mysql nms -e "UPDATE devices SET last_polled = NOW() - INTERVAL 3600 SECOND, last_poll_attempted = ' +
+          'NOW() - INTERVAL 3600 SECOND WHERE poller_group = 1"',
       );
       const r = await until(
         'group 1 unserved and devices overdue',

@@ -5,13 +5,14 @@
 // One lab (1 poller, 4 devices, poller frequency 10 s) and one deploy for the file.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, ensureLab, inHost, nms } from './helpers/lab.js';
+import { ensureLab, inHost, nms } from './helpers/lab.js';
 import type { StatusReport } from '../../cli/status/types.js';
 import type { DoctorReport } from '../../lib/contracts/doctor.js';
 import { parseSupervisorState, SUPERVISOR_STATE, type SupervisorState } from '../../lib/supervisor.js';
+import { copyLabInventory, deployOrFail, editFile } from './helpers/deploy.js';
 
 const work = mkdtempSync(join(tmpdir(), 'nms-supervise-e2e-'));
 const INV = join(work, 'inv');
@@ -46,15 +47,11 @@ describe('the agent supervised without systemd', { timeout: 900_000 }, () => {
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'the lab needs root');
     await ensureLab(1, 4);
-    cpSync(join(REPO, 'inventories', 'lab'), INV, { recursive: true });
-    chmodSync(join(INV, 'secrets.yaml'), 0o600);
-    const hosts = join(INV, 'hosts.yaml');
-    writeFileSync(
-      hosts,
-      readFileSync(hosts, 'utf8').replace(/service_poller_frequency: \d+/, 'service_poller_frequency: 10'),
+    copyLabInventory(INV);
+    editFile(join(INV, 'hosts.yaml'), (t) =>
+      t.replace(/service_poller_frequency: \d+/, 'service_poller_frequency: 10'),
     );
-    const d = await nms(['deploy', '-i', INV], 900_000);
-    assert.equal(d.code, 0, `deploy: ${d.stdout.slice(-2000)}${d.stderr.slice(-2000)}`);
+    await deployOrFail(INV);
     await until(
       'poller1 polling',
       async () => {
@@ -106,7 +103,8 @@ describe('the agent supervised without systemd', { timeout: 900_000 }, () => {
     );
     const pollingMs = Date.now() - t0;
     process.stderr.write(
-      `kill -9 → new process ${restartedMs} ms, working ${workingMs} ms, first poll done ${pollingMs} ms (pid ${before.child} → ${reg.pid})\n`,
+      `kill -9 → new process ${restartedMs} ms, working ${workingMs} ms, first poll done ${pollingMs} ms (pid ` +
+        `${before.child} → ${reg.pid})\n`,
     );
     assert.ok(workingMs <= 10_000, `working again after ${workingMs} ms`);
     assert.equal(s.restarts, before.restarts + 1);
@@ -116,7 +114,8 @@ describe('the agent supervised without systemd', { timeout: 900_000 }, () => {
   it('an agent that dies on start: growing delays and `nms status` says "crash loop"', async () => {
     // the agent's /metrics port taken by sshd's: the agent exits at start (a ConfigError)
     await run(
-      'cp /etc/nms/config.yaml /root/config.yaml.good && sed -i "s/^metrics_port: .*/metrics_port: 22/" /etc/nms/config.yaml',
+      'cp /etc/nms/config.yaml /root/config.yaml.good && sed -i "s/^metrics_port: .*/metrics_port: 22/" ' +
+        '/etc/nms/config.yaml',
     );
     try {
       const start = await supState();

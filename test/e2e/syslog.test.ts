@@ -7,11 +7,12 @@
 // addresses of lab devices 0-3) and the declared networks NMS_SYSLOG_NETWORKS (default the senders, /32 each).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, ensureLab, inHost, nms } from './helpers/lab.js';
+import { ensureLab, inHost, nms } from './helpers/lab.js';
 import type { StatusReport } from '../../cli/status/types.js';
+import { copyLabInventory, deployOrFail, editFile } from './helpers/deploy.js';
 
 const SENDERS = (process.env.NMS_SYSLOG_SENDERS ?? '198.19.0.1,198.19.0.2,198.19.0.3,198.19.0.4')
   .split(',')
@@ -55,7 +56,10 @@ const tick = setInterval(() => {
   }
 }, 10);`;
   // through base64: the script reaches the lab host's shell untouched
-  return `echo ${Buffer.from(js).toString('base64')} | base64 -d > /tmp/.nms-syslog-send.js && node /tmp/.nms-syslog-send.js`;
+  return (
+    `echo ${Buffer.from(js).toString('base64')} | base64 -d > /tmp/.nms-syslog-send.js && node ` +
+    `/tmp/.nms-syslog-send.js`
+  );
 }
 
 async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms: number, pauseMs = 1000): Promise<T> {
@@ -73,21 +77,18 @@ describe('syslog on the lab', { timeout: 900_000 }, () => {
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'the lab needs root');
     await ensureLab(1, 4);
-    cpSync(join(REPO, 'inventories', 'lab'), INV, { recursive: true });
-    chmodSync(join(INV, 'secrets.yaml'), 0o600);
-    const hosts = join(INV, 'hosts.yaml');
-    const text = readFileSync(hosts, 'utf8');
-    const edited = text
-      .replace(/^( {2}firewall: true\n)/m, `$1  syslog: { networks: [${NETWORKS.join(', ')}], purge_days: 30 }\n`)
-      .replace(
-        /roles: \[ ?web, mariadb, rrdcached, redis, memcached, poller ?\]/,
-        'roles: [web, mariadb, rrdcached, redis, memcached, poller, syslog]',
-      );
+    copyLabInventory(INV);
+    const edited = editFile(join(INV, 'hosts.yaml'), (text) =>
+      text
+        .replace(/^( {2}firewall: true\n)/m, `$1  syslog: { networks: [${NETWORKS.join(', ')}], purge_days: 30 }\n`)
+        .replace(
+          /roles: \[ ?web, mariadb, rrdcached, redis, memcached, poller ?\]/,
+          'roles: [web, mariadb, rrdcached, redis, memcached, poller, syslog]',
+        ),
+    );
     assert.match(edited, /syslog: \{ networks/);
     assert.match(edited, /poller, syslog\]/, 'the master got role syslog');
-    writeFileSync(hosts, edited);
-    const d = await nms(['deploy', '-i', INV], 900_000);
-    assert.equal(d.code, 0, `deploy: ${d.stdout.slice(-2000)}${d.stderr.slice(-2000)}`);
+    await deployOrFail(INV);
   });
   after(async () => {
     rmSync(work, { recursive: true, force: true });
@@ -112,7 +113,8 @@ describe('syslog on the lab', { timeout: 900_000 }, () => {
     } catch (err) {
       const why = await inHost(
         'master',
-        'ps -eo pid,user,args | grep -E "[r]syslogd|[n]ode"; ss -lntup | grep -E ":514|:5514"; tail -n 20 /var/log/nms/agent.log; cat /etc/rsyslog.d/60-nms.conf | head -3',
+        'ps -eo pid,user,args | grep -E "[r]syslogd|[n]ode"; ss -lntup | grep -E ":514|:5514"; tail -n 20 ' +
+          '/var/log/nms/agent.log; cat /etc/rsyslog.d/60-nms.conf | head -3',
       );
       throw new Error(
         `${(err as Error).message}\nlast check: ${JSON.stringify(last)}\non master:\n${why.stdout}${why.stderr}`,
@@ -138,12 +140,14 @@ describe('syslog on the lab', { timeout: 900_000 }, () => {
       120_000,
     );
     process.stderr.write(
-      `syslog: ${TOTAL} sent in ${sentMs} ms (${Math.round((TOTAL * 1000) / sentMs)}/s), all stored ${Date.now() - t0} ms after the sender started\n`,
+      `syslog: ${TOTAL} sent in ${sentMs} ms (${Math.round((TOTAL * 1000) / sentMs)}/s), all stored ` +
+        `${Date.now() - t0} ms after the sender started\n`,
     );
     assert.equal(stored, TOTAL);
     // message i came from SENDERS[i % n]: its device
     const rows = await sql(
-      `SELECT CAST(SUBSTRING_INDEX(msg, '-', -1) AS UNSIGNED) % ${SENDERS.length} AS k, device_id, COUNT(*) FROM syslog WHERE msg LIKE '${RUN}-burst-%' GROUP BY k, device_id`,
+      `SELECT CAST(SUBSTRING_INDEX(msg, '-', -1) AS UNSIGNED) % ${SENDERS.length} AS k, device_id, COUNT(*) ` +
+        `FROM syslog WHERE msg LIKE '${RUN}-burst-%' GROUP BY k, device_id`,
     );
     const got = rows.split('\n').map((l) => l.split('\t').map(Number));
     assert.equal(got.length, SENDERS.length, rows);
@@ -153,7 +157,8 @@ describe('syslog on the lab', { timeout: 900_000 }, () => {
     }
     const api = await run(
       'master',
-      `sed -n 's/^API_TOKEN=/X-Auth-Token: /p' /etc/nms/.env > /tmp/.h; curl -sk -H @/tmp/.h 'https://127.0.0.1/api/v0/logs/syslog/${expected.get(SENDERS[0])}?limit=2&sortorder=DESC'; rm -f /tmp/.h`,
+      `sed -n 's/^API_TOKEN=/X-Auth-Token: /p' /etc/nms/.env > /tmp/.h; curl -sk -H @/tmp/.h ` +
+        `'https://127.0.0.1/api/v0/logs/syslog/${expected.get(SENDERS[0])}?limit=2&sortorder=DESC'; rm -f /tmp/.h`,
     );
     const page = JSON.parse(api) as {
       status: string;

@@ -7,13 +7,15 @@
 // /tmp/nms-web-e2e). Needs root and `node scripts/build.mjs`; the e2e tier holds the lab lock.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { parse } from 'yaml';
-import { REPO, ensureLab, nms } from './helpers/lab.js';
-import { HOSTILE_DEVICE, HOSTILE_TEXT, SENSORS } from '../../simulator/model.js';
+import { ensureLab } from './helpers/lab.js';
+import { HOSTILE_DEVICE, HOSTILE_TEXT } from '../../simulator/model.js';
+import { SENSORS } from '../../simulator/health.js';
+import { copyLabInventory, deployOrFail, editFile, writeDevices } from './helpers/deploy.js';
 
 const BASE = 'https://198.18.0.10';
 const SHOTS = process.env.NMS_WEB_SCREENSHOTS ?? '/tmp/nms-web-e2e';
@@ -65,22 +67,17 @@ describe('the web UI in chromium', { timeout: 600_000 }, () => {
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     await ensureLab(1, HOSTILE_DEVICE + 1);
-    cpSync(join(REPO, 'inventories', 'lab'), INV, { recursive: true });
-    chmodSync(join(INV, 'secrets.yaml'), 0o600);
-    const hosts = join(INV, 'hosts.yaml');
+    copyLabInventory(INV);
     // short polls (and RRD steps) so that graphs have data within a minute
-    writeFileSync(
-      hosts,
-      readFileSync(hosts, 'utf8').replace(/service_poller_frequency: \d+/, 'service_poller_frequency: 10'),
+    editFile(join(INV, 'hosts.yaml'), (t) =>
+      t.replace(/service_poller_frequency: \d+/, 'service_poller_frequency: 10'),
     );
     // device i answers on 198.19.(i div 250).(1 + i mod 250), port 161 (docs/lab.md)
     const devices = DEVICES.map(
       (i) => `  - { hostname: 198.19.0.${1 + i}, poller_group: 0, snmp: { version: v2c, community: public } }`,
     );
-    writeFileSync(join(INV, 'devices.yaml'), `devices:\n${devices.join('\n')}\n`);
-    chmodSync(join(INV, 'devices.yaml'), 0o600); // it holds communities
-    const d = await nms(['deploy', '-i', INV], 600_000);
-    assert.equal(d.code, 0, `deploy: ${d.stdout}\n${d.stderr}`);
+    writeDevices(INV, devices);
+    await deployOrFail(INV, 600_000);
     password = (parse(readFileSync(join(INV, 'secrets.yaml'), 'utf8')) as { web_admin_password: string })
       .web_admin_password;
     assert.ok(password, 'deploy wrote the admin password into secrets.yaml');

@@ -20,7 +20,8 @@ export interface GoldenFile {
 
 export function encodeVarbind(vb: Varbind): GoldenVarbind {
   const v = vb.value;
-  return { oid: vb.oid, type: vb.type, value: Buffer.isBuffer(v) ? { hex: v.toString('hex') } : typeof v === 'bigint' ? v.toString() : v };
+  const value = Buffer.isBuffer(v) ? { hex: v.toString('hex') } : typeof v === 'bigint' ? v.toString() : v;
+  return { oid: vb.oid, type: vb.type, value };
 }
 
 export function decodeVarbind(g: GoldenVarbind): Varbind {

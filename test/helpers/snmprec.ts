@@ -3,17 +3,19 @@
 // recordings without a simulator. Tags: 2 integer, 4 string, 4x hex string, 5 null, 6 OID,
 // 64 / 64x IpAddress, 65 Counter32, 66 Gauge32, 67 TimeTicks, 70 Counter64, 128-130 holes.
 // A value that is not valid for its tag (LibreNMS's recordings hold a few) becomes a hole
-// (value null), as the simulator could not serve it either.
+// (value null), as the simulator could not serve it either. The one reader of recordings in the
+// tests: collectors take its varbinds, the definitions engine its SnmpReader (recordingReader).
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { collectedFromList } from '../../agent/collectors/runner.js';
 import type { CollectedData, Collector } from '../../agent/collectors/types.js';
-import { compareOids, T } from '../../agent/snmp/values.js';
-import type { Varbind } from '../../agent/snmp/types.js';
+import type { SnmpReader } from '../../agent/definitions/reader.js';
+import { compareOids, isUnder, T } from '../../agent/snmp/values.js';
+import type { Cell, Varbind } from '../../agent/snmp/types.js';
+import { repoRoot } from '../../lib/repo-root.js';
 
 /** ../shared/librenms-testdata from the worktree root. */
-export const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'librenms-testdata');
+export const TESTDATA = join(repoRoot(), '..', 'shared', 'librenms-testdata');
 
 /** Names of the recordings (file names without .snmprec), sorted. */
 export function recordingNames(): string[] {
@@ -83,6 +85,29 @@ export function readRecording(name: string): Varbind[] {
 /** What a collector would get from the recorded device. */
 export function collectFromRecording(name: string, c: Collector<unknown>): CollectedData {
   return collectedFromList(c, readRecording(name));
+}
+
+/** A recording as the definitions engine reads a device (get, next, walk), without a network. */
+export function recordingReader(name: string): SnmpReader & { varbinds: Varbind[] } {
+  const varbinds = readRecording(name);
+  const byOid = new Map(varbinds.map((v) => [v.oid, v]));
+  return {
+    varbinds,
+    async get(oids) {
+      const m = new Map<string, Cell>();
+      for (const o of oids) if (byOid.has(o)) m.set(o, byOid.get(o)!);
+      return m;
+    },
+    async next(oid) {
+      return varbinds.find((v) => compareOids(v.oid, oid) > 0) ?? null;
+    },
+    async walk(columns) {
+      const out = new Map(columns.map((c) => [c, new Map<string, Cell>()]));
+      for (const v of varbinds)
+        for (const c of columns) if (isUnder(v.oid, c)) out.get(c)!.set(v.oid.slice(c.length + 1), v);
+      return out;
+    },
+  };
 }
 
 /** expected/<name>.json: LibreNMS's rows per module. */

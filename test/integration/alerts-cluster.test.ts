@@ -20,13 +20,15 @@ import { migrate, openDb, type Db } from '../../agent/db/index.js';
 import { CoordKeys } from '../../agent/coord/keys.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { SmtpSink } from '../helpers/smtp-sink.js';
+import { waitFor } from '../helpers/wait.js';
+import { SERVICES, agentEnv } from '../helpers/services.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const DB_NAME = `nms_alerts_cluster_${process.pid}`;
 const PREFIX = `alerttest${process.pid}`;
 const APP_KEY = generateAppKey();
-const [REDIS_HOST, REDIS_PORT] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379').split(':');
-const [MC_HOST, MC_PORT] = (process.env.NMS_TEST_MEMCACHED ?? '127.0.0.1:11311').split(':');
+const { host: REDIS_HOST, port: REDIS_PORT } = SERVICES.redis;
+const { host: MC_HOST, port: MC_PORT } = SERVICES.memcached;
 const DB = { host: '127.0.0.1', port: 13306, user: 'nmstest', password: 'nmstest', database: DB_NAME };
 /** In the webhook path and the SMTP password: must never show in a log line. */
 const SECRET = `s3cret${randomBytes(8).toString('hex')}`;
@@ -39,23 +41,8 @@ interface Agent {
 }
 
 function writeConfig(a: Agent, alerts: unknown, secrets: unknown): void {
-  const env = [
-    'DB_HOST=127.0.0.1',
-    'DB_PORT=13306',
-    `DB_DATABASE=${DB_NAME}`,
-    'DB_USERNAME=nmstest',
-    'DB_PASSWORD=nmstest',
-    `REDIS_HOST=${REDIS_HOST}`,
-    `REDIS_PORT=${REDIS_PORT}`,
-    'REDIS_PASSWORD=',
-    'REDIS_DB=0',
-    `APP_KEY=${APP_KEY}`,
-    `NODE_ID=node-${a.name}`,
-    'NMS_USER=nms',
-    `ALERT_SECRETS=${JSON.stringify(secrets)}`,
-    '',
-  ];
-  writeFileSync(join(a.dir, '.env'), env.join('\n'));
+  const extra = [`ALERT_SECRETS=${JSON.stringify(secrets)}`];
+  writeFileSync(join(a.dir, '.env'), agentEnv({ database: DB_NAME, appKey: APP_KEY, nodeId: `node-${a.name}`, extra }));
   const settings = [
     `distributed_poller_name: ${a.name}`,
     'distributed_poller_group: [0]',
@@ -84,14 +71,6 @@ function startAgent(a: Agent): void {
   });
   a.proc = proc;
   for (const s of [proc.stdout!, proc.stderr!]) s.on('data', (c: Buffer) => a.log.push(c.toString('utf8')));
-}
-
-async function waitFor(what: string, fn: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
-  }
 }
 
 /** Runs a one-shot agent command with an agent's config; returns exit code and stdout. */

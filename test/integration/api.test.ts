@@ -11,10 +11,10 @@ import { addDevice, migrate, openDb, type Db } from '../../agent/db/index.js';
 import { generateAppKey, generateSecret } from '../../lib/crypto.js';
 import { NmsError } from '../../lib/errors.js';
 import { setLogSink } from '../../lib/log.js';
+import { SERVICES, address } from '../helpers/services.js';
 
-const dbUrl = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
-const [redisHost, redisPort] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379').split(':');
-const memcachedAddr = process.env.NMS_TEST_MEMCACHED ?? '127.0.0.1:11311';
+const { host: redisHost, port: redisPort } = SERVICES.redis;
+const memcachedAddr = address(SERVICES.memcached);
 const database = `nms_api_${process.pid}_${Date.now() % 100000}`;
 
 const TOKEN = generateSecret(24);
@@ -48,7 +48,8 @@ async function get(path: string, headers: Record<string, string> = { 'X-Auth-Tok
   const text = await res.text();
   bodies.push(text);
   assert.match(res.headers.get('content-type') ?? '', /^application\/json/, `${path}: JSON content type`);
-  return { status: res.status, headers: res.headers, body: JSON.parse(text) as Record<string, any>, text }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return { status: res.status, headers: res.headers, body: JSON.parse(text) as Record<string, any>, text };
 }
 
 function assertJsonError(r: { status: number; body: Record<string, unknown>; text: string }, status: number) {
@@ -62,10 +63,7 @@ before(async () => {
   setLogSink((line) => logLines.push(line));
   db = await openDb(
     {
-      host: dbUrl.hostname,
-      port: Number(dbUrl.port),
-      user: decodeURIComponent(dbUrl.username),
-      password: decodeURIComponent(dbUrl.password),
+      ...SERVICES.db,
       database,
     },
     { createDatabase: true, connectionLimit: 4 },
@@ -102,13 +100,15 @@ before(async () => {
     COMMUNITY,
   ]);
   await db.query(
-    "UPDATE devices SET status = 1, sysName = 'sim-0', last_polled = UTC_TIMESTAMP() - INTERVAL 30 SECOND, last_polled_timetaken = 1.25 WHERE device_id IN (?, ?)",
+    "UPDATE devices SET status = 1, sysName = 'sim-0', last_polled = UTC_TIMESTAMP() - INTERVAL 30 SECOND, " +
+      'last_polled_timetaken = 1.25 WHERE device_id IN (?, ?)',
     [ids.up0, ids.up1],
   );
   await db.query("UPDATE devices SET status = 0, status_reason = 'snmp' WHERE device_id = ?", [ids.down1]);
   for (let i = 1; i <= 3; i++) {
     await db.query(
-      `INSERT INTO ports (device_id, ifIndex, ifName, ifDescr, ifOperStatus, ifAdminStatus, ifSpeed, ifHighSpeed, ifInOctets, ifInOctets_rate, deleted)
+      `INSERT INTO ports (device_id, ifIndex, ifName, ifDescr, ifOperStatus, ifAdminStatus, ifSpeed, ifHighSpeed,
+         ifInOctets, ifInOctets_rate, deleted)
        VALUES (?, ?, ?, ?, ?, ?, 1000000000, 1000, ?, ?, 0)`,
       [
         ids.up0,
@@ -123,19 +123,25 @@ before(async () => {
     );
   }
   await db.query(
-    "INSERT INTO ports (device_id, ifIndex, ifName, ifOperStatus, ifAdminStatus) VALUES (?, 1, 'ge-0/0/0', 'down', 'down')",
+    "INSERT INTO ports (device_id, ifIndex, ifName, ifOperStatus, ifAdminStatus) VALUES (?, 1, 'ge-0/0/0', " +
+      "'down', 'down')",
     [ids.up1],
   );
 
   // One poller reporting now, one silent for longer than its frequency.
   const [fresh] = await db.query<mysql.ResultSetHeader>(
-    "INSERT INTO poller_cluster (node_id, poller_name, poller_version, poller_groups, last_report, master) VALUES ('node-a', 'master', '0.1.0', '0,1', UTC_TIMESTAMP(), 1)",
+    'INSERT INTO poller_cluster (node_id, poller_name, poller_version, poller_groups, last_report, master) ' +
+      "VALUES ('node-a', 'master', '0.1.0', '0,1', UTC_TIMESTAMP(), 1)",
   );
   const [stale] = await db.query<mysql.ResultSetHeader>(
-    "INSERT INTO poller_cluster (node_id, poller_name, poller_version, poller_groups, last_report, master, poller_frequency) VALUES ('node-b', 'poller1', '0.1.0', '1', UTC_TIMESTAMP() - INTERVAL 400 SECOND, 0, 300)",
+    'INSERT INTO poller_cluster (node_id, poller_name, poller_version, poller_groups, last_report, master, ' +
+      "poller_frequency) VALUES ('node-b', 'poller1', '0.1.0', '1', UTC_TIMESTAMP() - INTERVAL 400 SECOND, 0, 300)",
   );
   await db.query(
-    "INSERT INTO poller_cluster_stats (parent_poller, poller_type, depth, devices, worker_seconds, workers, frequency) VALUES (?, 'poller', 2, 3, 4.5, 24, 300), (?, 'discovery', 0, 3, 1, 16, 21600), (?, 'poller', 0, 1, 0.5, 24, 300)",
+    'INSERT INTO poller_cluster_stats (parent_poller, poller_type, depth, devices, worker_seconds, workers, ' +
+      ("frequency) VALUES (?, 'poller', 2, 3, 4.5, 24, 300), (?, 'discovery', 0, 3, 1, 16, 21600), (?, " +
+        "'poller', 0, 1, " +
+        '0.5, 24, 300)'),
     [fresh.insertId, fresh.insertId, stale.insertId],
   );
 
@@ -370,10 +376,7 @@ describe('web/API failures', { timeout: 60000 }, () => {
     const name = `${database}_empty`;
     const empty = await openDb(
       {
-        host: dbUrl.hostname,
-        port: Number(dbUrl.port),
-        user: decodeURIComponent(dbUrl.username),
-        password: decodeURIComponent(dbUrl.password),
+        ...SERVICES.db,
         database: name,
       },
       { createDatabase: true, connectionLimit: 2 },

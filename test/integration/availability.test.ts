@@ -18,9 +18,9 @@ import { matchRoute } from '../../agent/api/routes.js';
 import { pingGroup } from '../../agent/availability/ping.js';
 import { checkGroupServices } from '../../agent/availability/services.js';
 import { RrdWriter } from '../../agent/rrd/writer.js';
+import { dbTarget, freshName, SERVICES } from '../helpers/services.js';
 
-const url = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
-const database = `nms_avail_${process.pid}`;
+const database = freshName('avail');
 const appKey = generateAppKey();
 const dir = mkdtempSync(join(tmpdir(), 'nms-avail-'));
 let db: Db;
@@ -57,7 +57,7 @@ before(async () => {
   const args = ['-g', '-b', dir, '-B', '-R', '-F', '-w', '3600', '-l', `unix:${dir}/sock`, '-p', `${dir}/pid`];
   rrdcached = spawn('rrdcached', args, { stdio: 'ignore' });
   for (let i = 0; i < 50 && !existsSync(`${dir}/sock`); i++) await new Promise((r) => setTimeout(r, 100));
-  const target = { host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database };
+  const target = dbTarget(database);
   db = await openDb(target, { createDatabase: true });
   await migrate(db, { appKey });
   client = new RrdcachedClient({ address: `unix:${dir}/sock` });
@@ -147,7 +147,7 @@ test('service checks: check_tcp OK on a listening port, CRITICAL on a closed one
       JSON.stringify(args),
       name,
     ]);
-  await add(['-p', url.port || '3306'], 'mariadb');
+  await add(['-p', String(SERVICES.db.port || 3306)], 'mariadb');
   await add(['-p', String(closed), '-t', '3'], 'closed');
   const r = await checkGroupServices({ db, rrd, workers: 2 }, 3);
   assert.deepEqual(r, { checks: 2, changed: 1 });

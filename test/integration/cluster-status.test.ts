@@ -17,10 +17,10 @@ import { clusterStatus } from '../../agent/commands/cluster.js';
 import type { ClusterView } from '../../lib/contracts/cluster-view.js';
 import { generateAppKey } from '../../lib/crypto.js';
 import { setLogSink } from '../../lib/log.js';
+import { SERVICES, agentEnv } from '../helpers/services.js';
 
-const dbUrl = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
-const [redisHost, redisPort] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379').split(':');
-const [mcHost, mcPort] = (process.env.NMS_TEST_MEMCACHED ?? '127.0.0.1:11311').split(':');
+const { host: redisHost, port: redisPort } = SERVICES.redis;
+const { host: mcHost, port: mcPort } = SERVICES.memcached;
 const database = `nms_cstat_${process.pid}`;
 const prefix = `nmstest-cstat-${process.pid}`;
 process.env.NMS_KEY_PREFIX = prefix;
@@ -31,23 +31,7 @@ const logs: string[] = [];
 function nodeConfig(name: string, groups: number[], overrides: Record<string, unknown> = {}): string {
   const d = join(dir, name);
   mkdirSync(d, { recursive: true });
-  writeFileSync(
-    join(d, '.env'),
-    [
-      `DB_HOST=${dbUrl.hostname}`,
-      `DB_PORT=${dbUrl.port}`,
-      `DB_DATABASE=${database}`,
-      `DB_USERNAME=${decodeURIComponent(dbUrl.username)}`,
-      `DB_PASSWORD=${decodeURIComponent(dbUrl.password)}`,
-      `REDIS_HOST=${redisHost}`,
-      `REDIS_PORT=${redisPort}`,
-      'REDIS_PASSWORD=',
-      'REDIS_DB=0',
-      `APP_KEY=${APP_KEY}`,
-      `NODE_ID=${randomUUID()}`,
-      'NMS_USER=nms',
-    ].join('\n') + '\n',
-  );
+  writeFileSync(join(d, '.env'), agentEnv({ database, appKey: APP_KEY, nodeId: randomUUID() }));
   const settings = {
     distributed_poller_name: name,
     distributed_poller_group: groups,
@@ -95,10 +79,7 @@ before(async () => {
   setLogSink((l) => logs.push(l));
   db = await openDb(
     {
-      host: dbUrl.hostname,
-      port: Number(dbUrl.port),
-      user: decodeURIComponent(dbUrl.username),
-      password: decodeURIComponent(dbUrl.password),
+      ...SERVICES.db,
       database,
     },
     { createDatabase: true, connectionLimit: 4 },

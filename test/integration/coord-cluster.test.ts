@@ -20,6 +20,8 @@ import { generateAppKey } from '../../lib/crypto.js';
 import { migrate, openDb, type Db } from '../../agent/db/index.js';
 import { CoordKeys } from '../../agent/coord/keys.js';
 import { Registry } from '../../agent/registry/registry.js';
+import { waitFor } from '../helpers/wait.js';
+import { SERVICES, agentEnv } from '../helpers/services.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const FREQ = 5;
@@ -28,8 +30,8 @@ const DEVICES = 300;
 const DB_NAME = `nms_coord_${process.pid}`;
 const PREFIX = `coordtest${process.pid}`;
 const APP_KEY = generateAppKey();
-const [REDIS_HOST, REDIS_PORT] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379').split(':');
-const [MC_HOST, MC_PORT] = (process.env.NMS_TEST_MEMCACHED ?? '127.0.0.1:11311').split(':');
+const { host: REDIS_HOST, port: REDIS_PORT } = SERVICES.redis;
+const { host: MC_HOST, port: MC_PORT } = SERVICES.memcached;
 const DB = { host: '127.0.0.1', port: 13306, user: 'nmstest', password: 'nmstest', database: DB_NAME };
 
 interface Agent {
@@ -44,24 +46,7 @@ interface Agent {
 }
 
 function writeConfig(a: Agent): void {
-  writeFileSync(
-    join(a.dir, '.env'),
-    [
-      'DB_HOST=127.0.0.1',
-      'DB_PORT=13306',
-      `DB_DATABASE=${DB_NAME}`,
-      'DB_USERNAME=nmstest',
-      'DB_PASSWORD=nmstest',
-      `REDIS_HOST=${REDIS_HOST}`,
-      `REDIS_PORT=${REDIS_PORT}`,
-      'REDIS_PASSWORD=',
-      'REDIS_DB=0',
-      `APP_KEY=${APP_KEY}`,
-      `NODE_ID=${a.nodeId}`,
-      'NMS_USER=nms',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(join(a.dir, '.env'), agentEnv({ database: DB_NAME, appKey: APP_KEY, nodeId: a.nodeId }));
   writeFileSync(
     join(a.dir, 'config.yaml'),
     [
@@ -119,20 +104,6 @@ function kill(a: Agent, signal: NodeJS.Signals): void {
   a.proc!.kill(signal);
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const v = await fn().catch((err) => void (last = err));
-    if (v) return v;
-    if (Date.now() > end)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
-      );
-    await sleep(250);
-  }
-}
-
 interface PollRow {
   device_id: number;
   poller_group: number;
@@ -144,7 +115,8 @@ async function polls(db: Db, from: number, to: number): Promise<PollRow[]> {
   const [rows] = await db.query<RowDataPacket[]>(
     `SELECT p.device_id, d.poller_group, p.poller_name, UNIX_TIMESTAMP(p.started_at) * 1000 AS t
      FROM dry_run_polls p JOIN devices d USING (device_id)
-     WHERE p.poller_type = 'poller' AND p.started_at >= FROM_UNIXTIME(?) AND p.started_at < FROM_UNIXTIME(?) ORDER BY p.device_id, p.started_at`,
+     WHERE p.poller_type = 'poller' AND p.started_at >= FROM_UNIXTIME(?) AND p.started_at < FROM_UNIXTIME(?)
+     ORDER BY p.device_id, p.started_at`,
     [from / 1000, to / 1000],
   );
   return rows.map((r) => ({

@@ -8,9 +8,10 @@ import { generateAppKey } from '../../lib/crypto.js';
 import { migrate, openDb } from '../../agent/db/index.js';
 import { findDueDevices } from '../../agent/coord/due.js';
 import { acquireLock, releaseLock, renewLock, renewOrRetakeLock } from '../../agent/coord/lock.js';
+import { SERVICES } from '../helpers/services.js';
 
 const DB_NAME = `nms_coord_due_${process.pid}`;
-const [REDIS_HOST, REDIS_PORT] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379').split(':');
+const { host: REDIS_HOST, port: REDIS_PORT } = SERVICES.redis;
 
 test(
   'due rule: discovery first, frequency - 1 after the start, down retry, disabled, slowest first',
@@ -43,7 +44,8 @@ test(
     const ago = (s: number | null) => (s === null ? 'NULL' : `UTC_TIMESTAMP() - INTERVAL ${s} SECOND`);
     for (const [host, group, status, disabled, disc, polled, attempted, taken] of rows) {
       await db.query(
-        `INSERT INTO devices (hostname, poller_group, status, disabled, last_discovered, last_polled, last_poll_attempted, last_polled_timetaken)
+        `INSERT INTO devices (hostname, poller_group, status, disabled, last_discovered, last_polled,
+         last_poll_attempted, last_polled_timetaken)
        VALUES (?, ?, ?, ?, ${ago(disc)}, ${ago(polled)}, ${ago(attempted)}, ?)`,
         [host, group, status, disabled, taken],
       );

@@ -15,16 +15,16 @@ import { generateAppKey } from '../../lib/crypto.js';
 import { addDevice, migrate, openDb } from '../../agent/db/index.js';
 import { CoordKeys } from '../../agent/coord/keys.js';
 import { Registry } from '../../agent/registry/registry.js';
+import { SERVICES, agentEnv } from '../helpers/services.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const DB_NAME = `nms_coord_poller_${process.pid}`;
 const PREFIX = `coordpoll${process.pid}`;
 const APP_KEY = generateAppKey();
 const FREQ = 10;
-const [REDIS_HOST, REDIS_PORT] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379').split(':');
-const [MC_HOST, MC_PORT] = (process.env.NMS_TEST_MEMCACHED ?? '127.0.0.1:11311').split(':');
-const [SNMPD_HOST, SNMPD_PORT] = (process.env.NMS_TEST_SNMPD ?? '127.0.0.1:16161').split(':');
-const [SIM_HOST, SIM_PORT] = (process.env.NMS_TEST_SNMPSIM ?? '127.0.0.1:16162').split(':');
+const { host: MC_HOST, port: MC_PORT } = SERVICES.memcached;
+const { host: SNMPD_HOST, port: SNMPD_PORT } = SERVICES.snmpd;
+const { host: SIM_HOST, port: SIM_PORT } = SERVICES.snmpsim;
 
 test(
   'nms-agent run polls real SNMP agents into rrdcached, retries a dead one, records in memcached',
@@ -72,11 +72,7 @@ test(
       retries: 0,
       snmp: { version: 'v2c', community: 'public' },
     });
-    writeFileSync(
-      join(dir, '.env'),
-      `DB_HOST=127.0.0.1\nDB_PORT=13306\nDB_DATABASE=${DB_NAME}\nDB_USERNAME=nmstest\nDB_PASSWORD=nmstest\n` +
-        `REDIS_HOST=${REDIS_HOST}\nREDIS_PORT=${REDIS_PORT}\nREDIS_PASSWORD=\nREDIS_DB=0\nAPP_KEY=${APP_KEY}\nNODE_ID=poll-node\nNMS_USER=nms\n`,
-    );
+    writeFileSync(join(dir, '.env'), agentEnv({ database: DB_NAME, appKey: APP_KEY, nodeId: 'poll-node' }));
     writeFileSync(
       join(dir, 'config.yaml'),
       [
@@ -116,7 +112,8 @@ test(
     const end = Date.now() + 60_000;
     for (;;) {
       const [rows] = await db.query<RowDataPacket[]>(
-        'SELECT device_id, status, UNIX_TIMESTAMP(last_polled) AS lp, UNIX_TIMESTAMP(last_poll_attempted) AS la FROM devices',
+        'SELECT device_id, status, UNIX_TIMESTAMP(last_polled) AS lp, UNIX_TIMESTAMP(last_poll_attempted) AS la ' +
+          'FROM devices',
       );
       for (const r of rows) {
         const id = Number(r.device_id);
@@ -128,7 +125,8 @@ test(
       if (done) break;
       assert.ok(
         Date.now() < end,
-        `not polled in time: ${JSON.stringify([...seen].map(([k, v]) => [k, v.size]))} attempts ${JSON.stringify([...attempts].map(([k, v]) => [k, v.size]))}; logs ${JSON.stringify(logs.slice(-5))}`,
+        `not polled in time: ${JSON.stringify([...seen].map(([k, v]) => [k, v.size]))} attempts ` +
+          `${JSON.stringify([...attempts].map(([k, v]) => [k, v.size]))}; logs ${JSON.stringify(logs.slice(-5))}`,
       );
       await sleep(500);
     }

@@ -14,6 +14,8 @@ import { generateAppKey } from '../../lib/crypto.js';
 import { migrate, openDb } from '../../agent/db/index.js';
 import { CoordKeys } from '../../agent/coord/keys.js';
 import { Registry } from '../../agent/registry/registry.js';
+import { waitFor } from '../helpers/wait.js';
+import { SERVICES, agentEnv } from '../helpers/services.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const DB_NAME = `nms_coord_reconnect_${process.pid}`;
@@ -21,19 +23,7 @@ const PREFIX = `coordrec${process.pid}`;
 const APP_KEY = generateAppKey();
 const FREQ = 4;
 const DEVICES = 20;
-const [REDIS_HOST, REDIS_PORT] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379').split(':');
-const [MC_HOST, MC_PORT] = (process.env.NMS_TEST_MEMCACHED ?? '127.0.0.1:11311').split(':');
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const v = await fn().catch((err) => void (last = err));
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(200);
-  }
-}
+const { host: MC_HOST, port: MC_PORT } = SERVICES.memcached;
 
 test(
   'the agent rides out MariaDB dropping its connections and a memcached restart',
@@ -65,15 +55,13 @@ test(
     await db.query('INSERT INTO devices (hostname, poller_group) VALUES ?', [
       Array.from({ length: DEVICES }, (_, i) => [`10.7.0.${i}`, 0]),
     ]);
-    writeFileSync(
-      join(dir, '.env'),
-      `DB_HOST=127.0.0.1\nDB_PORT=13306\nDB_DATABASE=${DB_NAME}\nDB_USERNAME=nmstest\nDB_PASSWORD=nmstest\n` +
-        `REDIS_HOST=${REDIS_HOST}\nREDIS_PORT=${REDIS_PORT}\nREDIS_PASSWORD=\nREDIS_DB=0\nAPP_KEY=${APP_KEY}\nNODE_ID=rec-node\nNMS_USER=nms\n`,
-    );
+    writeFileSync(join(dir, '.env'), agentEnv({ database: DB_NAME, appKey: APP_KEY, nodeId: 'rec-node' }));
     writeFileSync(
       join(dir, 'config.yaml'),
-      `distributed_poller_name: rec\ndistributed_poller_group: [0]\ncluster_address: 127.0.0.1\ndistributed_poller_memcached_host: ${MC_HOST}\n` +
-        `distributed_poller_memcached_port: ${MC_PORT}\nservice_poller_frequency: ${FREQ}\nservice_master_timeout: 4\nmetrics_port: 0\n`,
+      `distributed_poller_name: rec\ndistributed_poller_group: [0]\ncluster_address: ` +
+        `127.0.0.1\ndistributed_poller_memcached_host: ${MC_HOST}\n` +
+        (`distributed_poller_memcached_port: ${MC_PORT}\nservice_poller_frequency: ` +
+          `${FREQ}\nservice_master_timeout: 4\nmetrics_port: 0\n`),
     );
     const agent = spawn(
       process.execPath,
@@ -89,7 +77,8 @@ test(
     agent.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const polledSince = async (since: number) => {
       const [rows] = await db.query<RowDataPacket[]>(
-        "SELECT COUNT(DISTINCT device_id) AS n FROM dry_run_polls WHERE poller_type = 'poller' AND started_at >= FROM_UNIXTIME(?)",
+        "SELECT COUNT(DISTINCT device_id) AS n FROM dry_run_polls WHERE poller_type = 'poller' AND started_at " +
+          '>= FROM_UNIXTIME(?)',
         [since / 1000],
       );
       return Number(rows[0].n) === DEVICES;

@@ -12,8 +12,9 @@ import { WorkerPool, type JobHandler, type JobRecord } from '../../agent/coord/w
 import { jobIdOf } from '../../agent/coord/dispatcher.js';
 import { redisNow } from '../../agent/coord/device-claim.js';
 import { createLogger } from '../../lib/log.js';
+import { SERVICES } from '../helpers/services.js';
 
-const [REDIS_HOST, REDIS_PORT] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379').split(':');
+const { host: REDIS_HOST, port: REDIS_PORT } = SERVICES.redis;
 const connection = { host: REDIS_HOST, port: Number(REDIS_PORT), maxRetriesPerRequest: null };
 
 function setup(handler: JobHandler, freq = 4) {

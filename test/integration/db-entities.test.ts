@@ -10,33 +10,28 @@ import {
   entityCounts,
   getDevice,
   getDeviceState,
-  migrate,
-  openDb,
   recordPoll,
   syncPorts,
   type Db,
 } from '../../agent/db/index.js';
 import { PORT_COUNTERS, type PortCounter } from '../../agent/collectors/port-counters.js';
 import type { PortRecord } from '../../agent/collectors/types.js';
+import { freshName, openTestDb, type TestDb } from '../helpers/services.js';
 
-const url = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
-const database = `nms_dbent_${process.pid}`;
+const database = freshName('dbent');
 const appKey = generateAppKey();
 let db: Db;
+let testDb: TestDb | undefined;
 let dev: number;
 
 before(async () => {
-  db = await openDb(
-    { host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database },
-    { createDatabase: true },
-  );
-  await migrate(db, { appKey });
+  testDb = await openTestDb(database, appKey);
+  db = testDb.db;
   dev = await addDevice(db, appKey, { hostname: '192.0.2.1', snmp: { version: 'v2c', community: 'public' } });
 });
 
 after(async () => {
-  await db?.query(`DROP DATABASE IF EXISTS \`${database}\``);
-  await db?.end();
+  await testDb?.drop();
 });
 
 const q = async (sql: string, args: unknown[] = []) => (await db.query<mysql.RowDataPacket[]>(sql, args))[0];

@@ -14,14 +14,14 @@ import { onLogLine } from '../helpers/log-lines.js';
 import { generateAppKey } from '../../lib/crypto.js';
 import { migrate, openDb } from '../../agent/db/index.js';
 import type { DoctorReport } from '../../lib/contracts/doctor.js';
+import { SERVICES, agentEnv } from '../helpers/services.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const DB_NAME = `nms_doctor_${process.pid}`;
 const PREFIX = `doctortest${process.pid}`;
 const APP_KEY = generateAppKey();
-const [REDIS_HOST, REDIS_PORT] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379').split(':');
-const [MC_HOST, MC_PORT] = (process.env.NMS_TEST_MEMCACHED ?? '127.0.0.1:11311').split(':');
-const RRDCACHED = process.env.NMS_TEST_RRDCACHED ?? '127.0.0.1:42227';
+const { host: MC_HOST, port: MC_PORT } = SERVICES.memcached;
+const RRDCACHED = SERVICES.rrdcached;
 
 const API_TOKEN = 'doctor-test-token-0123456789abcdef';
 
@@ -36,11 +36,7 @@ async function freePort(): Promise<number> {
 
 function nodeDir(nodeId: string, appKey: string, extra: string[] = []): string {
   const dir = mkdtempSync(join(tmpdir(), `nms-doctor-${nodeId}-`));
-  writeFileSync(
-    join(dir, '.env'),
-    `DB_HOST=127.0.0.1\nDB_PORT=13306\nDB_DATABASE=${DB_NAME}\nDB_USERNAME=nmstest\nDB_PASSWORD=nmstest\n` +
-      `REDIS_HOST=${REDIS_HOST}\nREDIS_PORT=${REDIS_PORT}\nREDIS_PASSWORD=\nREDIS_DB=0\nAPP_KEY=${appKey}\nNODE_ID=${nodeId}\nNMS_USER=nms\nAPI_TOKEN=${API_TOKEN}\n`,
-  );
+  writeFileSync(join(dir, '.env'), agentEnv({ database: DB_NAME, appKey, nodeId, extra: [`API_TOKEN=${API_TOKEN}`] }));
   writeFileSync(join(dir, 'config.yaml'), settings(nodeId, extra));
   return dir;
 }

@@ -5,10 +5,10 @@ import type mysql from 'mysql2/promise';
 import { generateAppKey } from '../../lib/crypto.js';
 import { AppKeyMismatchError } from '../../lib/errors.js';
 import { checkAppKey, migrate, MIGRATIONS, openDb, schemaVersion, type Db } from '../../agent/db/index.js';
+import { freshName, dbTarget } from '../helpers/services.js';
 
-const url = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
-const database = `nms_migrate_${process.pid}`;
-const target = { host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database };
+const database = freshName('migrate');
+const target = dbTarget(database);
 const appKey = generateAppKey();
 let db: Db;
 

@@ -4,26 +4,33 @@
 // data sources) to a private rrdcached; links find the remote device when it is known.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type mysql from 'mysql2/promise';
 import { generateAppKey } from '../../lib/crypto.js';
 import { RrdcachedClient } from '../../lib/rrdcached.js';
-import { addDevice, migrate, moduleRows, openDb, type Db } from '../../agent/db/index.js';
+import { addDevice, moduleRows, type Db } from '../../agent/db/index.js';
 import { Poller } from '../../agent/poll/poller.js';
 import { RrdWriter } from '../../agent/rrd/writer.js';
 import { expectedRows } from '../helpers/snmprec.js';
 import { startRecordingSim, type RecordingSim } from '../helpers/snmpsim.js';
+import {
+  freshName,
+  openTestDb,
+  type TestDb,
+  startPrivateRrdcached,
+  type PrivateRrdcached,
+} from '../helpers/services.js';
 
-const url = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
-const database = `nms_modules_${process.pid}`;
+const database = freshName('modules');
 const appKey = generateAppKey();
 const dir = mkdtempSync(join(tmpdir(), 'nms-modules-'));
 let db: Db;
+let testDb: TestDb | undefined;
 let sim: RecordingSim;
-let rrdcached: ChildProcess;
+let rrdcached: PrivateRrdcached;
 let client: RrdcachedClient;
 let poller: Poller;
 const ids: Record<string, number> = {};
@@ -31,18 +38,10 @@ const NAMES = ['fs-switch_s3900', 'voss_8608', 'cumulus_mellanox', 'edgeos', 'ar
 
 before(async () => {
   sim = await startRecordingSim('fs-switch_s3900', NAMES.length);
-  rrdcached = spawn(
-    'rrdcached',
-    ['-g', '-b', dir, '-B', '-R', '-F', '-w', '3600', '-l', `unix:${dir}/sock`, '-p', `${dir}/pid`],
-    { stdio: 'ignore' },
-  );
-  for (let i = 0; i < 50 && !existsSync(`${dir}/sock`); i++) await new Promise((r) => setTimeout(r, 100));
-  db = await openDb(
-    { host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database },
-    { createDatabase: true },
-  );
-  await migrate(db, { appKey });
-  client = new RrdcachedClient({ address: `unix:${dir}/sock` });
+  rrdcached = await startPrivateRrdcached(dir);
+  testDb = await openTestDb(database, appKey);
+  db = testDb.db;
+  client = new RrdcachedClient({ address: rrdcached.address });
   poller = new Poller({ db, appKey, rrd: new RrdWriter({ client, step: 10 }), snmpTimeoutMs: 3000, maxConcurrent: 2 });
   // each recording on an address of its own (hostname and port are a device's key)
   for (const [k, n] of NAMES.entries())
@@ -56,9 +55,8 @@ before(async () => {
 after(async () => {
   sim?.stop();
   await client?.close();
-  rrdcached?.kill('SIGTERM');
-  await db?.query(`DROP DATABASE IF EXISTS \`${database}\``);
-  await db?.end();
+  rrdcached?.stop();
+  await testDb?.drop();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -5,43 +5,22 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { createRequire } from 'node:module';
 import type mysql from 'mysql2/promise';
 import { generateAppKey } from '../../lib/crypto.js';
 import { AppKeyMismatchError } from '../../lib/errors.js';
-import { addDevice, migrate, openDb, type Db } from '../../agent/db/index.js';
+import { addDevice, type Db } from '../../agent/db/index.js';
 import { Poller, type PollResult } from '../../agent/poll/poller.js';
+import { freshName, openTestDb, type TestDb, SERVICES } from '../helpers/services.js';
+import { parseRequest, writeResponse } from '../helpers/snmp-request.js';
 
-const url = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
-const database = `nms_pollfault_${process.pid}`;
-const snmpdPort = Number((process.env.NMS_TEST_SNMPD ?? '127.0.0.1:16161').split(':')[1]);
+const database = freshName('pollfault');
+const snmpdPort = SERVICES.snmpd.port;
 const appKey = generateAppKey();
 let db: Db;
+let testDb: TestDb | undefined;
 let looper: dgram.Socket;
 let silent: dgram.Socket;
 const ids: Record<string, number> = {};
-
-interface BerReader {
-  readByte(): number;
-  readSequence(tag?: number): number | null;
-  readInt(): number;
-  readString(tag?: number, buf?: boolean): string | Buffer;
-  readOID(): string;
-  peek(): number;
-  offset: number;
-  length: number;
-}
-interface BerWriter {
-  startSequence(tag?: number): void;
-  endSequence(): void;
-  writeInt(i: number, tag?: number): void;
-  writeString(s: string, tag?: number): void;
-  writeOID(s: string): void;
-  buffer: Buffer;
-}
-const { Ber } = createRequire(import.meta.url)('asn1-ber') as {
-  Ber: { Reader: new (b: Buffer) => BerReader; Writer: new () => BerWriter };
-};
 
 /**
  * An SNMPv2c agent that answers GET normally, and GETBULK with row 1 below any OID it has not
@@ -49,45 +28,19 @@ const { Ber } = createRequire(import.meta.url)('asn1-ber') as {
  */
 const answered = new Set<string>();
 function loopingAgent(msg: Buffer): Buffer {
-  const r = new Ber.Reader(msg);
-  r.readSequence();
-  const version = r.readInt();
-  const community = r.readString() as string;
-  const pduType = r.peek();
-  r.readSequence(pduType);
-  const reqId = r.readInt();
-  r.readInt();
-  r.readInt();
-  r.readSequence();
-  const oids: string[] = [];
-  while (r.offset < msg.length) {
-    r.readSequence();
-    oids.push(r.readOID());
-    r.readByte(); // the NULL value: tag
-    r.readByte(); // and length
-  }
-  const w = new Ber.Writer();
-  w.startSequence();
-  w.writeInt(version);
-  w.writeString(community);
-  w.startSequence(0xa2);
-  w.writeInt(reqId);
-  w.writeInt(0);
-  w.writeInt(0);
-  w.startSequence();
-  for (const asked of oids) {
-    const oid = pduType === 0xa5 && !answered.has(asked) ? `${asked}.1` : asked;
-    answered.add(oid);
-    w.startSequence();
-    w.writeOID(oid);
-    if (oid === '1.3.6.1.2.1.1.3.0') w.writeInt(12345, 0x43);
-    else w.writeString(pduType === 0xa5 ? 'again' : 'looper');
-    w.endSequence();
-  }
-  w.endSequence();
-  w.endSequence();
-  w.endSequence();
-  return w.buffer;
+  const req = parseRequest(msg);
+  const { pduType, oids } = req;
+  return writeResponse(req, 0, (w) => {
+    for (const asked of oids) {
+      const oid = pduType === 0xa5 && !answered.has(asked) ? `${asked}.1` : asked;
+      answered.add(oid);
+      w.startSequence();
+      w.writeOID(oid);
+      if (oid === '1.3.6.1.2.1.1.3.0') w.writeInt(12345, 0x43);
+      else w.writeString(pduType === 0xa5 ? 'again' : 'looper');
+      w.endSequence();
+    }
+  });
 }
 
 async function bind(sock: dgram.Socket): Promise<number> {
@@ -96,11 +49,8 @@ async function bind(sock: dgram.Socket): Promise<number> {
 }
 
 before(async () => {
-  db = await openDb(
-    { host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database },
-    { createDatabase: true },
-  );
-  await migrate(db, { appKey });
+  testDb = await openTestDb(database, appKey);
+  db = testDb.db;
   looper = dgram.createSocket('udp4');
   looper.on('message', (m, rinfo) => looper.send(loopingAgent(m), rinfo.port, rinfo.address));
   silent = dgram.createSocket('udp4'); // bound, so nothing else takes the port, and never answers
@@ -144,8 +94,7 @@ before(async () => {
 after(async () => {
   looper?.close();
   silent?.close();
-  await db?.query(`DROP DATABASE IF EXISTS \`${database}\``);
-  await db?.end();
+  await testDb?.drop();
 });
 
 const q = async (sql: string, args: unknown[] = []) => (await db.query<mysql.RowDataPacket[]>(sql, args))[0];

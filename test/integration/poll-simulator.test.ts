@@ -13,22 +13,24 @@ import { join } from 'node:path';
 import type mysql from 'mysql2/promise';
 import { generateAppKey } from '../../lib/crypto.js';
 import { RrdcachedClient } from '../../lib/rrdcached.js';
-import { addDevice, migrate, openDb, type Db } from '../../agent/db/index.js';
+import { addDevice, type Db } from '../../agent/db/index.js';
 import { Poller, rrdHost, type PollResult } from '../../agent/poll/poller.js';
 import { RrdWriter } from '../../agent/rrd/writer.js';
 import { RrdSpool } from '../../agent/rrd/spool.js';
 import { Simulator } from '../../simulator/server.js';
 import { familyOf } from '../../simulator/families.js';
-import { cpuCount, deviceCredentials, PORTS, portRate, portUp, SENSORS, storages } from '../../simulator/model.js';
+import { cpuCount, deviceCredentials, PORTS, portRate, portUp } from '../../simulator/model.js';
+import { SENSORS, storages } from '../../simulator/health.js';
+import { freshName, openTestDb, type TestDb } from '../helpers/services.js';
 
 const STEP = 10;
-const url = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
-const database = `nms_pollsim_${process.pid}`;
+const database = freshName('pollsim');
 const firstPort = 27000 + (process.pid % 400) * 10;
 const appKey = generateAppKey();
 const dir = mkdtempSync(join(tmpdir(), 'nms-pollsim-'));
 const sock = join(dir, 'sock');
 let db: Db;
+let testDb: TestDb | undefined;
 let sim: Simulator;
 let rrdcached: ChildProcess | undefined;
 let client: RrdcachedClient;
@@ -74,11 +76,8 @@ before(async () => {
   await startRrdcached();
   sim = new Simulator({ address: '127.0.0.1', devices: 10, firstPort });
   await sim.start();
-  db = await openDb(
-    { host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database },
-    { createDatabase: true },
-  );
-  await migrate(db, { appKey });
+  testDb = await openTestDb(database, appKey);
+  db = testDb.db;
   client = new RrdcachedClient({ address: `unix:${sock}`, connectTimeoutMs: 1000 });
   const writer = new RrdWriter({
     client,
@@ -95,8 +94,7 @@ after(async () => {
   await client?.close();
   await sim?.close();
   if (rrdcached) await stopRrdcached();
-  await db?.query(`DROP DATABASE IF EXISTS \`${database}\``);
-  await db?.end();
+  await testDb?.drop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -110,7 +108,8 @@ test(
       const d = await poller.discoverDevice(id, { deadlineMs: 8000 });
       assert.equal(d.status, 'up', `device ${i}: ${d.error}`);
       const items = Object.fromEntries(d.modules.map((m) => [m.module, m.items]));
-      // linux (device 0): HOST-RESOURCES processors and memory; ios (device 9): CISCO-PROCESS-MIB and CISCO-MEMORY-POOL-MIB, one more sensor
+      // linux (device 0): HOST-RESOURCES processors and memory; ios (device 9): CISCO-PROCESS-MIB and
+      // CISCO-MEMORY-POOL-MIB, one more sensor
       const ios = familyOf(i) === 'ios';
       const disks = storages(i).filter((s) => s.kind === 'disk').length;
       assert.deepEqual(
@@ -121,7 +120,8 @@ test(
     }
     // sensors scaled by their scale and precision: millivolts become volts, tenths of °C become °C
     const [sensors] = await db.query<mysql.RowDataPacket[]>(
-      "SELECT sensor_class, sensor_index, sensor_descr, sensor_current FROM sensors WHERE device_id = ? AND sensor_type = 'entity-sensor' ORDER BY sensor_index",
+      'SELECT sensor_class, sensor_index, sensor_descr, sensor_current FROM sensors WHERE device_id = ? AND ' +
+        "sensor_type = 'entity-sensor' ORDER BY sensor_index",
       [ids.get(0)],
     );
     const [os] = await db.query<mysql.RowDataPacket[]>('SELECT device_id, os FROM devices ORDER BY device_id');

@@ -3,32 +3,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { createRequire } from 'node:module';
 import { SnmpSession } from '../../agent/snmp/session.js';
 import { walkColumns } from '../../agent/snmp/walk.js';
 import { compareOids } from '../../agent/snmp/values.js';
-
-interface BerReader {
-  readByte(): number;
-  readSequence(tag?: number): number | null;
-  readInt(): number;
-  readString(tag?: number, buf?: boolean): string | Buffer;
-  readOID(): string;
-  peek(): number;
-  offset: number;
-}
-interface BerWriter {
-  startSequence(tag?: number): void;
-  endSequence(): void;
-  writeInt(i: number, tag?: number): void;
-  writeString(s: string, tag?: number): void;
-  writeOID(s: string): void;
-  writeByte(b: number): void;
-  buffer: Buffer;
-}
-const { Ber } = createRequire(import.meta.url)('asn1-ber') as {
-  Ber: { Reader: new (b: Buffer) => BerReader; Writer: new () => BerWriter };
-};
+import { parseRequest, writeResponse } from '../helpers/snmp-request.js';
 
 const COLS = ['1.3.6.1.2.1.2.2.1.2', '1.3.6.1.2.1.2.2.1.10', '1.3.6.1.2.1.31.1.1.1.6'];
 const ROWS = [1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233];
@@ -44,23 +22,9 @@ interface Behaviour {
 function agent(b: Behaviour, seen: { requests: number; tooBig: number }): (msg: Buffer) => Buffer {
   return (msg) => {
     seen.requests++;
-    const r = new Ber.Reader(msg);
-    r.readSequence();
-    const version = r.readInt();
-    const community = r.readString() as string;
-    const pduType = r.peek();
-    r.readSequence(pduType);
-    const reqId = r.readInt();
-    r.readInt();
-    const maxRep = r.readInt();
-    r.readSequence();
-    const oids: string[] = [];
-    while (r.offset < msg.length) {
-      r.readSequence();
-      oids.push(r.readOID());
-      r.readByte();
-      r.readByte();
-    }
+    const req = parseRequest(msg);
+    const { pduType, oids } = req;
+    const maxRep = req.maxRepetitions;
     const next = (oid: string) => TABLE.find((t) => compareOids(t, oid) > 0);
     const out: (string | undefined)[] = [];
     const cur = [...oids];
@@ -74,28 +38,17 @@ function agent(b: Behaviour, seen: { requests: number; tooBig: number }): (msg: 
     const tooBig = b.tooBigAbove !== undefined && out.length > b.tooBigAbove;
     if (tooBig) seen.tooBig++;
     const answer = tooBig ? [] : out.slice(0, b.shortAt ?? out.length);
-    const w = new Ber.Writer();
-    w.startSequence();
-    w.writeInt(version);
-    w.writeString(community);
-    w.startSequence(0xa2);
-    w.writeInt(reqId);
-    w.writeInt(tooBig ? 1 : 0);
-    w.writeInt(0);
-    w.startSequence();
-    answer.forEach((oid, i) => {
-      w.startSequence();
-      w.writeOID(oid ?? oids[i % oids.length]);
-      if (oid === undefined) {
-        w.writeByte(0x82); // endOfMibView
-        w.writeByte(0);
-      } else w.writeInt(ROWS[TABLE.indexOf(oid) % ROWS.length]);
-      w.endSequence();
-    });
-    w.endSequence();
-    w.endSequence();
-    w.endSequence();
-    return w.buffer;
+    return writeResponse(req, tooBig ? 1 : 0, (w) =>
+      answer.forEach((oid, i) => {
+        w.startSequence();
+        w.writeOID(oid ?? oids[i % oids.length]);
+        if (oid === undefined) {
+          w.writeByte(0x82); // endOfMibView
+          w.writeByte(0);
+        } else w.writeInt(ROWS[TABLE.indexOf(oid) % ROWS.length]);
+        w.endSequence();
+      }),
+    );
   };
 }
 

@@ -2,7 +2,7 @@
 // the 59-interface cisco_16_switch recording), real MariaDB and a private real rrdcached.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,36 +11,37 @@ import { readFileSync } from 'node:fs';
 import type mysql from 'mysql2/promise';
 import { generateAppKey } from '../../lib/crypto.js';
 import { RrdcachedClient } from '../../lib/rrdcached.js';
-import { addDevice, migrate, openDb, type Db } from '../../agent/db/index.js';
+import { addDevice, type Db } from '../../agent/db/index.js';
 import { Poller, rrdHost } from '../../agent/poll/poller.js';
 import { RrdWriter } from '../../agent/rrd/writer.js';
+import {
+  freshName,
+  openTestDb,
+  type TestDb,
+  startPrivateRrdcached,
+  type PrivateRrdcached,
+  SERVICES,
+  agentEnv,
+} from '../helpers/services.js';
 
-const url = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
-const database = `nms_poll_${process.pid}`;
-const [snmpdHost, snmpdPort] = (process.env.NMS_TEST_SNMPD ?? '127.0.0.1:16161').split(':');
-const [simHost, simPort] = (process.env.NMS_TEST_SNMPSIM ?? '127.0.0.1:16162').split(':');
+const database = freshName('poll');
+const { host: snmpdHost, port: snmpdPort } = SERVICES.snmpd;
+const { host: simHost, port: simPort } = SERVICES.snmpsim;
 const appKey = generateAppKey();
 const dir = mkdtempSync(join(tmpdir(), 'nms-poll-'));
 let db: Db;
-let rrdcached: ChildProcess;
+let testDb: TestDb | undefined;
+let rrdcached: PrivateRrdcached;
 let client: RrdcachedClient;
 let poller: Poller;
 const ids: Record<string, number> = {};
 
 before(async () => {
   // a private rrdcached: file names (port-id<N>) must not meet those of other test databases
-  rrdcached = spawn(
-    'rrdcached',
-    ['-g', '-b', dir, '-B', '-R', '-F', '-w', '3600', '-l', `unix:${dir}/sock`, '-p', `${dir}/pid`],
-    { stdio: 'ignore' },
-  );
-  for (let i = 0; i < 50 && !existsSync(`${dir}/sock`); i++) await new Promise((r) => setTimeout(r, 100));
-  db = await openDb(
-    { host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database },
-    { createDatabase: true },
-  );
-  await migrate(db, { appKey });
-  client = new RrdcachedClient({ address: `unix:${dir}/sock` });
+  rrdcached = await startPrivateRrdcached(dir);
+  testDb = await openTestDb(database, appKey);
+  db = testDb.db;
+  client = new RrdcachedClient({ address: rrdcached.address });
   poller = new Poller({ db, appKey, rrd: new RrdWriter({ client, step: 10 }), snmpTimeoutMs: 2000, maxConcurrent: 4 });
   ids.v2c = await addDevice(db, appKey, {
     hostname: snmpdHost,
@@ -74,9 +75,8 @@ before(async () => {
 
 after(async () => {
   await client?.close();
-  rrdcached?.kill('SIGTERM');
-  await db?.query(`DROP DATABASE IF EXISTS \`${database}\``);
-  await db?.end();
+  rrdcached?.stop();
+  await testDb?.drop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -172,24 +172,12 @@ test(
     const env = join(dir, '.env');
     writeFileSync(
       env,
-      [
-        `DB_HOST=${url.hostname}`,
-        `DB_PORT=${url.port}`,
-        `DB_DATABASE=${database}`,
-        `DB_USERNAME=${url.username}`,
-        `DB_PASSWORD=${url.password}`,
-        'REDIS_HOST=127.0.0.1',
-        'REDIS_PORT=16379',
-        'REDIS_DB=0',
-        `APP_KEY=${appKey}`,
-        'NODE_ID=poll-test',
-        'NMS_USER=nobody',
-        'API_TOKEN=poll-test',
-      ].join('\n') + '\n',
+      agentEnv({ database, appKey, nodeId: 'poll-test', user: 'nobody', extra: ['API_TOKEN=poll-test'] }),
     );
     writeFileSync(
       join(dir, 'config.yaml'),
-      `distributed_poller_name: poll-test\ncluster_address: 127.0.0.1\nrrdcached: unix:${dir}/sock\nspool_dir: ${dir}/spool\nservice_poller_frequency: 10\n`,
+      `distributed_poller_name: poll-test\ncluster_address: 127.0.0.1\nrrdcached: unix:${dir}/sock\nspool_dir: ` +
+        `${dir}/spool\nservice_poller_frequency: 10\n`,
     );
     const agent = (...args: string[]) => {
       try {

@@ -6,28 +6,25 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
 import { generateAppKey } from '../../lib/crypto.js';
-import { addDevice, migrate, openDb, syncPorts, type Db } from '../../agent/db/index.js';
+import { addDevice, syncPorts, type Db } from '../../agent/db/index.js';
 import { portsCollector, portStatsCollector } from '../../agent/collectors/index.js';
 import { collectFromRecording, expectedRows } from '../helpers/snmprec.js';
+import { freshName, openTestDb, type TestDb } from '../helpers/services.js';
 
-const url = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
-const database = `nms_portrec_${process.pid}`;
+const database = freshName('portrec');
 const appKey = generateAppKey();
 let db: Db;
+let testDb: TestDb | undefined;
 let dev: number;
 
 before(async () => {
-  db = await openDb(
-    { host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database },
-    { createDatabase: true },
-  );
-  await migrate(db, { appKey });
+  testDb = await openTestDb(database, appKey);
+  db = testDb.db;
   dev = await addDevice(db, appKey, { hostname: '192.0.2.7', snmp: { version: 'v2c', community: 'iosxe_asr920' } });
 });
 
 after(async () => {
-  await db?.query(`DROP DATABASE IF EXISTS \`${database}\``);
-  await db?.end();
+  await testDb?.drop();
 });
 
 const FIELDS = [

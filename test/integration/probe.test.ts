@@ -7,9 +7,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { expectedRows } from '../helpers/snmprec.js';
 import { startRecordingSim, type RecordingSim } from '../helpers/snmpsim.js';
+import { SERVICES } from '../helpers/services.js';
 
 let sim: RecordingSim;
-const [snmpdHost, snmpdPort] = (process.env.NMS_TEST_SNMPD ?? '127.0.0.1:16161').split(':');
+const snmpdHost = SERVICES.snmpd.host;
+const snmpdPort = String(SERVICES.snmpd.port);
 
 before(async () => {
   sim = await startRecordingSim('fs-switch_s3900');

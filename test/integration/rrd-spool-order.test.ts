@@ -20,8 +20,9 @@ import { RrdWriter, type RrdPoint } from '../../agent/rrd/writer.js';
 import { RedisSpoolOrder } from '../../agent/rrd/order.js';
 import { rrdFiles } from '../../agent/rrd/layout.js';
 import { CoordKeys } from '../../agent/coord/keys.js';
+import { SERVICES } from '../helpers/services.js';
 
-const [REDIS_HOST, REDIS_PORT] = (process.env.NMS_TEST_REDIS ?? '127.0.0.1:16379').split(':');
+const { host: REDIS_HOST, port: REDIS_PORT } = SERVICES.redis;
 const STEP = 10;
 const dir = mkdtempSync(join(tmpdir(), 'nms-spool-order-'));
 const sock = join(dir, 'rrdcached.sock');
@@ -124,7 +125,8 @@ async function outage(prefix: string | undefined, host: string): Promise<{ t0: n
 }
 
 test(
-  'with the order book: spools replay on their own as soon as rrdcached answers, in per-file order; no refusal, no NaN row',
+  'with the order book: spools replay on their own as soon as rrdcached answers, in per-file order; no refusal, ' +
+    'no NaN row',
   { timeout: 60_000 },
   async () => {
     const prefix = `spoolorder-${process.pid}-${Date.now()}`;

@@ -11,9 +11,10 @@ import { RrdError } from '../../lib/errors.js';
 import { RrdcachedClient, RrdcachedError, RrdcachedUnavailableError } from '../../lib/rrdcached.js';
 import { RrdWriter } from '../../agent/rrd/writer.js';
 import { rrdFiles } from '../../agent/rrd/layout.js';
+import { SERVICES } from '../helpers/services.js';
 
-const tcp = process.env.NMS_TEST_RRDCACHED ?? '127.0.0.1:42227';
-const unix = `unix:${process.env.NMS_TEST_RRDCACHED_SOCK ?? '/tmp/nms-test-services/rrdcached.sock'}`;
+const tcp = SERVICES.rrdcached;
+const unix = `unix:${SERVICES.rrdcachedSocket}`;
 const prefix = `rrdclient-${process.pid}`;
 const dir = mkdtempSync(join(tmpdir(), 'nms-rrdclient-'));
 const clients: RrdcachedClient[] = [];
@@ -28,7 +29,7 @@ after(async () => {
   const cleanup = open(unix);
   await cleanup.command(`FORGET ${prefix}/a.rrd`).catch(() => undefined);
   await cleanup.close();
-  rmSync(join(process.env.NMS_TEST_RRD_DIR ?? '/tmp/nms-test-services/rrd', prefix), { recursive: true, force: true });
+  rmSync(join(SERVICES.rrdDir, prefix), { recursive: true, force: true });
 });
 
 const spec = (start: number) => ({
@@ -166,7 +167,7 @@ test('writer: a file removed behind its back is created again on the next write'
   const now = Math.floor(Date.now() / 1000);
   assert.deepEqual((await w.write([{ def, time: now - 30, values: [1] }])).errors, []);
   await c.command(`FORGET ${def.path}`).catch(() => undefined);
-  rmSync(join(process.env.NMS_TEST_RRD_DIR ?? '/tmp/nms-test-services/rrd', `${prefix}-gone`), {
+  rmSync(join(SERVICES.rrdDir, `${prefix}-gone`), {
     recursive: true,
     force: true,
   });
@@ -175,7 +176,7 @@ test('writer: a file removed behind its back is created again on the next write'
   assert.match(refused.errors[0], /^UPDATE .*uptime\.rrd: No such file/);
   assert.deepEqual((await w.write([{ def, time: now - 10, values: [3] }])).errors, []);
   await c.command(`FORGET ${def.path}`).catch(() => undefined);
-  rmSync(join(process.env.NMS_TEST_RRD_DIR ?? '/tmp/nms-test-services/rrd', `${prefix}-gone`), {
+  rmSync(join(SERVICES.rrdDir, `${prefix}-gone`), {
     recursive: true,
     force: true,
   });

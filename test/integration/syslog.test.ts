@@ -13,16 +13,17 @@ import { join } from 'node:path';
 import type mysql from 'mysql2/promise';
 import { generateAppKey } from '../../lib/crypto.js';
 import { createLogger } from '../../lib/log.js';
-import { migrate, openDb, type Db } from '../../agent/db/index.js';
+import { type Db } from '../../agent/db/index.js';
 import { SyslogReceiver } from '../../agent/syslog/receiver.js';
 import { listSyslog } from '../../agent/syslog/api.js';
 import { probeSyslogPath } from '../../agent/doctor/syslog-path.js';
+import { freshName, openTestDb, type TestDb } from '../helpers/services.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const url = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
-const database = `nms_syslog_${process.pid}`;
+const database = freshName('syslog');
 const work = mkdtempSync(join(tmpdir(), 'nms-syslog-'));
 let db: Db;
+let testDb: TestDb | undefined;
 let receiver: SyslogReceiver;
 let rsyslog: ChildProcess;
 let inPort = 0;
@@ -43,17 +44,16 @@ async function count(where = '1'): Promise<number> {
 }
 
 before(async () => {
-  db = await openDb(
-    { host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database },
-    { createDatabase: true },
-  );
-  await migrate(db, { appKey: generateAppKey() });
+  testDb = await openTestDb(database, generateAppKey());
+  db = testDb.db;
   const [r] = await db.query<mysql.ResultSetHeader>(
-    "INSERT INTO devices (hostname, sysName, community, snmpver, port, transport, poller_group) VALUES ('127.0.0.1', 'loop', 'x', 'v2c', 161, 'udp', 0)",
+    'INSERT INTO devices (hostname, sysName, community, snmpver, port, transport, poller_group) VALUES ' +
+      "('127.0.0.1', 'loop', 'x', 'v2c', 161, 'udp', 0)",
   );
   deviceId = r.insertId;
   await db.query(
-    "INSERT INTO devices (hostname, community, snmpver, port, transport, poller_group) VALUES ('10.9.9.9', 'x', 'v2c', 161, 'udp', 0)",
+    "INSERT INTO devices (hostname, community, snmpver, port, transport, poller_group) VALUES ('10.9.9.9', 'x', " +
+      "'v2c', 161, 'udp', 0)",
   );
   receiver = new SyslogReceiver({ db, log: createLogger('test.syslog'), port: 0, flushMs: 100 });
   const agentPort = await receiver.start();
@@ -80,8 +80,7 @@ before(async () => {
 after(async () => {
   rsyslog?.kill('SIGTERM');
   await receiver?.close();
-  await db?.query(`DROP DATABASE IF EXISTS \`${database}\``);
-  await db?.end();
+  await testDb?.drop();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -134,7 +133,8 @@ test("the API lists one device's messages in LibreNMS's shape, paged", { timeout
 
 test('the purge removes messages older than syslog_purge days, not the others', { timeout: 20_000 }, async () => {
   await db.query(
-    "INSERT INTO syslog (device_id, timestamp, msg) VALUES (?, NOW() - INTERVAL 31 DAY, 'old'), (?, NOW() - INTERVAL 29 DAY, 'recent')",
+    "INSERT INTO syslog (device_id, timestamp, msg) VALUES (?, NOW() - INTERVAL 31 DAY, 'old'), (?, NOW() - " +
+      "INTERVAL 29 DAY, 'recent')",
     [deviceId, deviceId],
   );
   assert.equal(await receiver.purge(), 1);

@@ -15,9 +15,9 @@ import { setLogSink } from '../../lib/log.js';
 import { countColour, decodePng } from '../helpers/png.js';
 import { addUserSql, firstAdminSql, passwdSql, removeUserSql } from '../../cli/users/sql.js';
 import type { Inventory } from '../../cli/inventory/types.js';
+import { SERVICES } from '../helpers/services.js';
 
-const dbUrl = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
-const RRDCACHED = process.env.NMS_TEST_RRDCACHED ?? '127.0.0.1:42227';
+const RRDCACHED = SERVICES.rrdcached;
 const database = `nms_web_${process.pid}_${Date.now() % 100000}`;
 const APP_KEY = generateAppKey();
 const COMMUNITY = 'web-test-community-' + generateSecret(6);
@@ -83,10 +83,7 @@ before(async () => {
   setLogSink(() => undefined);
   db = await openDb(
     {
-      host: dbUrl.hostname,
-      port: Number(dbUrl.port),
-      user: decodeURIComponent(dbUrl.username),
-      password: decodeURIComponent(dbUrl.password),
+      ...SERVICES.db,
       database,
     },
     { createDatabase: true, connectionLimit: 4 },
@@ -106,11 +103,13 @@ before(async () => {
     snmp: { version: 'v2c', community: COMMUNITY },
   });
   await db.query(
-    'UPDATE devices SET status = 1, sysName = ?, location = ?, os = ?, last_polled = UTC_TIMESTAMP() WHERE device_id = ?',
+    'UPDATE devices SET status = 1, sysName = ?, location = ?, os = ?, last_polled = UTC_TIMESTAMP() WHERE ' +
+      'device_id = ?',
     [XSS, XSS, 'linux', ids.dev],
   );
   await db.query(
-    'INSERT INTO ports (device_id, ifIndex, ifName, ifDescr, ifAlias, ifOperStatus, ifAdminStatus, ifInOctets_rate) VALUES (?, 1, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO ports (device_id, ifIndex, ifName, ifDescr, ifAlias, ifOperStatus, ifAdminStatus, ' +
+      'ifInOctets_rate) VALUES (?, 1, ?, ?, ?, ?, ?, ?)',
     [ids.dev, 'eth0', 'eth0', XSS, 'up', 'up', 125000],
   );
   const [[p]] = await db.query<import('mysql2').RowDataPacket[]>('SELECT port_id FROM ports WHERE device_id = ?', [
@@ -118,7 +117,8 @@ before(async () => {
   ]);
   ids.port = Number(p.port_id);
   await db.query(
-    "INSERT INTO sensors (device_id, sensor_class, sensor_oid, sensor_index, sensor_type, sensor_descr, sensor_current) VALUES (?, 'temperature', '.1.3', '1', 'entity-sensor', ?, 41.5)",
+    'INSERT INTO sensors (device_id, sensor_class, sensor_oid, sensor_index, sensor_type, sensor_descr, ' +
+      "sensor_current) VALUES (?, 'temperature', '.1.3', '1', 'entity-sensor', ?, 41.5)",
     [ids.dev, `CPU ${XSS}`],
   );
   await db.query("INSERT INTO eventlog (device_id, datetime, message, type) VALUES (?, UTC_TIMESTAMP(), ?, 'system')", [
@@ -195,22 +195,26 @@ describe('without a session', () => {
     );
   });
 
-  it('ten wrong passwords in a row are slowed down: from the fifth the client must wait (429), even with the right one', async () => {
-    const ip = '192.0.2.77';
-    const statuses: number[] = [];
-    for (let i = 0; i < 10; i++) statuses.push((await login('admin', `wrong-${i}`, ip)).res.status);
-    assert.deepEqual(statuses.slice(0, 5), [401, 401, 401, 401, 401]);
-    assert.ok(
-      statuses.slice(5).every((s) => s === 429),
-      `later attempts refused: ${statuses.join(',')}`,
-    );
-    const right = await login('admin', PASSWORD, ip);
-    assert.equal(right.res.status, 429);
-    assert.ok(Number(right.res.headers.get('retry-after')) >= 1);
-    assert.equal(right.cookie, undefined);
-    // another client is not affected
-    assert.ok((await login('admin', PASSWORD, '192.0.2.78')).cookie);
-  });
+  it(
+    'ten wrong passwords in a row are slowed down: from the fifth the client must wait (429), even with the ' +
+      'right one',
+    async () => {
+      const ip = '192.0.2.77';
+      const statuses: number[] = [];
+      for (let i = 0; i < 10; i++) statuses.push((await login('admin', `wrong-${i}`, ip)).res.status);
+      assert.deepEqual(statuses.slice(0, 5), [401, 401, 401, 401, 401]);
+      assert.ok(
+        statuses.slice(5).every((s) => s === 429),
+        `later attempts refused: ${statuses.join(',')}`,
+      );
+      const right = await login('admin', PASSWORD, ip);
+      assert.equal(right.res.status, 429);
+      assert.ok(Number(right.res.headers.get('retry-after')) >= 1);
+      assert.equal(right.cookie, undefined);
+      // another client is not affected
+      assert.ok((await login('admin', PASSWORD, '192.0.2.78')).cookie);
+    },
+  );
 });
 
 describe('with a session', () => {
@@ -320,11 +324,11 @@ describe('with a session', () => {
   });
 
   it('draws through the unix socket of rrdcached too (absolute file names, as the master is deployed)', async () => {
-    const sock = process.env.NMS_TEST_RRDCACHED_SOCK ?? '/tmp/nms-test-services/rrdcached.sock';
+    const sock = SERVICES.rrdcachedSocket;
     const web = new WebApp({
       db,
       rrdcached: `unix:${sock}`,
-      rrdDir: process.env.NMS_TEST_RRD_DIR ?? '/tmp/nms-test-services/rrd',
+      rrdDir: SERVICES.rrdDir,
     });
     const other = new ApiServer({ db, token: generateSecret(24), port: 0, closeTimeoutMs: 500, web });
     await other.start();

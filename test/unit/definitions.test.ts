@@ -4,17 +4,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildSet, parseDefinition, readDefinitionTexts } from '../../agent/definitions/loader.js';
 import { detectOs, osRecord } from '../../agent/definitions/detect.js';
 import { DefinitionError } from '../../lib/errors.js';
 import { str } from '../../agent/snmp/values.js';
-import { expectedOf, recordingReader, TESTDATA } from '../helpers/recording-reader.js';
+import { readExpected as expectedOf, recordingReader, TESTDATA } from '../helpers/snmprec.js';
 
 const set = buildSet(readDefinitionTexts());
 
 test('every definition loads: 46 families of the test data plus generic', () => {
   const families = new Set(
-    readdirSync(`${TESTDATA}expected`).map(
+    readdirSync(join(TESTDATA, 'expected')).map(
       (f) =>
         (expectedOf(f.replace('.json', '')).os as { discovery: { devices: { os: string }[] } }).discovery.devices[0].os,
     ),
@@ -57,7 +58,7 @@ test('a bad definition names file, line and field', () => {
   assert.match(bad(base.replace('os: broken', 'os: other') + 'detect: []\n'), /os: must equal the file name/);
 });
 
-for (const f of readdirSync(`${TESTDATA}recordings`).sort()) {
+for (const f of readdirSync(join(TESTDATA, 'recordings')).sort()) {
   const name = f.replace('.snmprec', '');
   test(`os of ${name} as LibreNMS has it`, async () => {
     const r = recordingReader(name);

@@ -15,7 +15,7 @@ import { discoverStorage } from '../../agent/modules/storage.js';
 import { discoverSensors } from '../../agent/modules/sensors.js';
 import type { ModuleContext } from '../../agent/modules/types.js';
 import { str } from '../../agent/snmp/values.js';
-import { expectedOf, recordingReader } from '../helpers/recording-reader.js';
+import { readExpected as expectedOf, recordingReader } from '../helpers/snmprec.js';
 
 const set = buildSet(readDefinitionTexts());
 

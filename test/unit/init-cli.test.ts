@@ -73,33 +73,39 @@ test('--poller takes IPv6 addresses, in brackets or alone', () => {
   assert.equal(hosts.hosts.p2.address, '2001:db8::84');
 });
 
-test('init writes a .gitignore that keeps the secrets, devices and private keys out of git, and keeps an existing one', () => {
-  const r = init('gi', '--master-address', '192.0.2.82');
-  assert.equal(r.code, 0, r.stdout + r.stderr);
-  const ignore = readFileSync(join(work, 'gi/.gitignore'), 'utf8').split('\n');
-  for (const line of ['secrets.yaml', 'devices.yaml', 'id_*', '!id_*.pub']) assert.ok(ignore.includes(line), line);
-  // git itself agrees
-  const git = spawnSync('git', ['-c', 'init.defaultBranch=main', 'init', '-q', join(work, 'gi')], { encoding: 'utf8' });
-  assert.equal(git.status, 0, git.stderr);
-  const ignored = spawnSync(
-    'git',
-    [
-      '-C',
-      join(work, 'gi'),
-      'check-ignore',
-      'secrets.yaml',
-      'devices.yaml',
-      'id_ed25519',
-      'id_ed25519.pub',
-      'hosts.yaml',
-    ],
-    { encoding: 'utf8' },
-  );
-  assert.deepEqual(ignored.stdout.trim().split('\n'), ['secrets.yaml', 'devices.yaml', 'id_ed25519']);
-  const again = init('gi', '--master-address', '192.0.2.82', '--force');
-  assert.equal(again.code, 0, again.stderr);
-  assert.equal(JSON.parse(again.stdout).wrote_gitignore, false, "an existing .gitignore is the user's");
-});
+test(
+  'init writes a .gitignore that keeps the secrets, devices and private keys out of git, and keeps an ' +
+    'existing one',
+  () => {
+    const r = init('gi', '--master-address', '192.0.2.82');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const ignore = readFileSync(join(work, 'gi/.gitignore'), 'utf8').split('\n');
+    for (const line of ['secrets.yaml', 'devices.yaml', 'id_*', '!id_*.pub']) assert.ok(ignore.includes(line), line);
+    // git itself agrees
+    const git = spawnSync('git', ['-c', 'init.defaultBranch=main', 'init', '-q', join(work, 'gi')], {
+      encoding: 'utf8',
+    });
+    assert.equal(git.status, 0, git.stderr);
+    const ignored = spawnSync(
+      'git',
+      [
+        '-C',
+        join(work, 'gi'),
+        'check-ignore',
+        'secrets.yaml',
+        'devices.yaml',
+        'id_ed25519',
+        'id_ed25519.pub',
+        'hosts.yaml',
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.deepEqual(ignored.stdout.trim().split('\n'), ['secrets.yaml', 'devices.yaml', 'id_ed25519']);
+    const again = init('gi', '--master-address', '192.0.2.82', '--force');
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(JSON.parse(again.stdout).wrote_gitignore, false, "an existing .gitignore is the user's");
+  },
+);
 
 test('--json keys are snake_case', () => {
   const r = init('keys', '--master-address', '192.0.2.90');

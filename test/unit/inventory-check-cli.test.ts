@@ -82,7 +82,8 @@ const CASES: { name: string; expect: string[]; setup?: (dir: string) => void }[]
   {
     name: 'bad-yaml',
     expect: [
-      'bad-yaml/hosts.yaml:18:5 hosts.nms83.roles[0]: YAML syntax: Flow sequence in block collection must be sufficiently indented and end with a ]',
+      'bad-yaml/hosts.yaml:18:5 hosts.nms83.roles[0]: YAML syntax: Flow sequence in block collection must be ' +
+        'sufficiently indented and end with a ]',
     ],
   },
   {
@@ -106,26 +107,31 @@ const CASES: { name: string; expect: string[]; setup?: (dir: string) => void }[]
   {
     name: 'two-redis',
     expect: [
-      'two-redis/hosts.yaml:22:32 hosts.nms84.roles[2]: role redis is already on host nms82: exactly one host may run it',
+      'two-redis/hosts.yaml:22:32 hosts.nms84.roles[2]: role redis is already on host nms82: exactly one host ' +
+        'may run it',
     ],
   },
   {
     name: 'unknown-role',
     expect: [
-      'unknown-role/hosts.yaml:17:21 hosts.nms83.roles[1]: must be one of web, mariadb, rrdcached, redis, memcached, poller, discovery, ping, syslog (got "oxidized")',
+      'unknown-role/hosts.yaml:17:21 hosts.nms83.roles[1]: must be one of web, mariadb, rrdcached, redis, ' +
+        'memcached, poller, discovery, ping, syslog (got "oxidized")',
     ],
   },
   {
     name: 'group-without-discovery',
     expect: [
-      'group-without-discovery/devices.yaml:2:44 devices[0].poller_group: poller group 0 has devices but no host with role discovery serves it: a device is discovered before its first poll',
-      'group-without-discovery/devices.yaml:3:64 devices[1].poller_group: poller group 1 has devices but no host with role discovery serves it',
+      'group-without-discovery/devices.yaml:2:44 devices[0].poller_group: poller group 0 has devices but no ' +
+        'host with role discovery serves it: a device is discovered before its first poll',
+      'group-without-discovery/devices.yaml:3:64 devices[1].poller_group: poller group 1 has devices but no ' +
+        'host with role discovery serves it',
     ],
   },
   {
     name: 'group-without-poller',
     expect: [
-      'group-without-poller/devices.yaml:7:44 devices[3].poller_group: poller group 7 has devices but no host with role poller serves it',
+      'group-without-poller/devices.yaml:7:44 devices[3].poller_group: poller group 7 has devices but no host ' +
+        'with role poller serves it',
     ],
   },
   {
@@ -143,7 +149,8 @@ const CASES: { name: string; expect: string[]; setup?: (dir: string) => void }[]
     name: 'world-readable-secrets',
     setup: (dir) => chmodSync(join(dir, 'secrets.yaml'), 0o644),
     expect: [
-      'world-readable-secrets/secrets.yaml: secrets file is readable or writable by group or others (mode 0644): run `chmod 600 world-readable-secrets/secrets.yaml`',
+      'world-readable-secrets/secrets.yaml: secrets file is readable or writable by group or others (mode ' +
+        '0644): run `chmod 600 world-readable-secrets/secrets.yaml`',
     ],
   },
   {
@@ -186,7 +193,8 @@ const CASES: { name: string; expect: string[]; setup?: (dir: string) => void }[]
   {
     name: 'bad-loglevel',
     expect: [
-      'bad-loglevel/hosts.yaml:9:58 defaults.agent.service_loglevel: must be one of DEBUG, INFO, WARNING, ERROR (got "LOUD")',
+      'bad-loglevel/hosts.yaml:9:58 defaults.agent.service_loglevel: must be one of DEBUG, INFO, WARNING, ERROR ' +
+        '(got "LOUD")',
     ],
   },
   { name: 'tls-cert-only', expect: ['tls-cert-only/hosts.yaml:7:8 cluster.tls: give both cert and key, or neither'] },
@@ -211,7 +219,8 @@ const CASES: { name: string; expect: string[]; setup?: (dir: string) => void }[]
     name: 'misplaced-keys',
     expect: [
       'misplaced-keys/hosts.yaml:4:3 cluster.server_name: unknown field: "server_name" belongs under cluster.web;',
-      'misplaced-keys/hosts.yaml:13:14 hosts.nms82.agent.distributed-poller-group: unknown field: did you mean "distributed_poller_group"?',
+      'misplaced-keys/hosts.yaml:13:14 hosts.nms82.agent.distributed-poller-group: unknown field: did you mean ' +
+        '"distributed_poller_group"?',
       'misplaced-keys/hosts.yaml:16:5 hosts.nms83.Roles: unknown field: did you mean "roles"?',
     ],
   },
@@ -274,7 +283,8 @@ const CASES: { name: string; expect: string[]; setup?: (dir: string) => void }[]
     name: 'world-readable-devices',
     setup: (dir) => chmodSync(join(dir, 'devices.yaml'), 0o644),
     expect: [
-      'world-readable-devices/devices.yaml: devices file (it holds SNMP communities and passphrases) is readable or writable by group or others (mode 0644): run `chmod 600 world-readable-devices/devices.yaml`',
+      'world-readable-devices/devices.yaml: devices file (it holds SNMP communities and passphrases) is ' +
+        'readable or writable by group or others (mode 0644): run `chmod 600 world-readable-devices/devices.yaml`',
     ],
   },
   {

@@ -13,12 +13,8 @@ import {
   PORTS,
   portRate,
   portStatus,
-  processorLoad,
-  SENSORS,
-  sensorValue,
-  storages,
-  storageUsed,
 } from '../../simulator/model.js';
+import { processorLoad, SENSORS, sensorValue, storages, storageUsed } from '../../simulator/health.js';
 import { passwordToKey, localizeKey, engineId } from '../../simulator/usm.js';
 
 const T = Date.UTC(2026, 10, 25, 12, 0, 0);

@@ -49,7 +49,8 @@ async function rig(mode: 'run' | 'crash'): Promise<Rig> {
   // the trap before the pid: once the test sees the pid, a SIGTERM is always recorded
   writeFileSync(
     fake,
-    `#!/bin/sh\ntrap 'echo "term $*" >> ${dir}/events; exit 0' TERM\necho $$ >> ${dir}/pids\n[ "$(cat ${dir}/mode)" = crash ] && exit 3\nwhile :; do sleep 0.1; done\n`,
+    `#!/bin/sh\ntrap 'echo "term $*" >> ${dir}/events; exit 0' TERM\necho $$ >> ${dir}/pids\n[ "$(cat ` +
+      `${dir}/mode)" = crash ] && exit 3\nwhile :; do sleep 0.1; done\n`,
   );
   chmodSync(fake, 0o755);
   const script = (await initScript())
@@ -140,7 +141,8 @@ test(
 
 test('a dead supervisor and systemd states are judged too', async () => {
   const s = parseSupervisorState(
-    'pid=999999\nchild=\nstate=running\nstarted_at=100\nrestarts=0\nfailures=0\nlast_exit=\nlast_exit_at=\ndelay=0\nupdated_at=100\n',
+    'pid=999999\nchild=\nstate=running\nstarted_at=100\nrestarts=0\nfailures=0\nlast_exit=\nlast_exit_at=\n' +
+      'delay=0\nupdated_at=100\n',
   );
   assert.equal(s.child, null);
   const dead = judgeSupervisor(s, false, 200);
@@ -148,7 +150,8 @@ test('a dead supervisor and systemd states are judged too', async () => {
   assert.match(dead.detail, /supervisor \(pid 999999\) is gone/);
   // stopped on purpose (`/etc/init.d/nms-agent stop`): not a supervision fault; doctor then names the agent down
   const stopped = parseSupervisorState(
-    'pid=999999\nchild=\nstate=stopped\nstarted_at=100\nrestarts=0\nfailures=0\nlast_exit=\nlast_exit_at=\ndelay=0\nupdated_at=100\n',
+    'pid=999999\nchild=\nstate=stopped\nstarted_at=100\nrestarts=0\nfailures=0\nlast_exit=\nlast_exit_at=\n' +
+      'delay=0\nupdated_at=100\n',
   );
   assert.equal(judgeSupervisor(stopped, false, 200).ok, true);
   assert.equal(

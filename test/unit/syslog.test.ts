@@ -135,7 +135,8 @@ test("rsyslog's JSON line becomes a syslog row: device by address, LibreNMS widt
   });
   const row = parseSyslogLine(line, (a) => (a === '198.51.100.9' ? 42 : null))!;
   const d = new Date('2026-12-06T04:00:00Z');
-  const local = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')} ${String(d.getHours()).padStart(2, '0')}:00:00`;
+  const two = (n: number) => String(n).padStart(2, '0');
+  const local = `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:00:00`;
   assert.deepEqual(row, {
     device_id: 42,
     facility: 'local7',

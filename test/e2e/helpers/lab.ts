@@ -2,10 +2,10 @@
 // and snapshot what the lab may change on the machine (namespaces, links, mounts, processes).
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { repoRoot } from '../../../lib/repo-root.js';
 
-export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const REPO = repoRoot();
 export const NMS = join(REPO, 'dist', 'nms.mjs');
 export const LAB_KEY = '/var/lib/nms-lab/id_ed25519';
 

@@ -1,7 +1,8 @@
 // Where each simulated device listens. Two layouts: every device on one address, device i on
 // UDP port firstPort + i (tests and benchmarks on 127.0.0.1); or every device on an address of
 // its own, all on one port (the lab: 198.19.0.0/16, port 161, so a device can be pinged and
-// cut off alone). The lab, its inventory and the simulator all take device addresses from here.
+// cut off alone). The lab, its inventory and the simulator all take device addresses from here,
+// in lib/ because the lab (cli/lab) and the simulator import nothing of each other.
 
 /** The lab's device network: the devices host answers for all of it (a local route). */
 export const DEVICE_NETWORK = '198.19.0.0/16';
