@@ -1,5 +1,6 @@
-// Connection settings shared by the daemon and doctor: one place decides how the agent talks to
-// Redis (reconnect for ever, queue commands while down, BullMQ's maxRetriesPerRequest: null).
+// Connection settings shared by the daemon, doctor and the cluster view: one place decides how the
+// agent talks to Redis (reconnect for ever, queue commands while down, BullMQ's
+// maxRetriesPerRequest: null); and the throttle for the background errors of such connections.
 import { Redis, type RedisOptions } from 'ioredis';
 import type { NodeEnv } from '../../lib/node-config.js';
 
