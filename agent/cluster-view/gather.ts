@@ -10,7 +10,7 @@ import { openDb, type Db } from '../db/index.js';
 import { CoordKeys, keyPrefixFromEnv } from '../coord/keys.js';
 import { QueueStats } from '../coord/queue-stats.js';
 import { Registry } from '../registry/registry.js';
-import { redisOptions } from '../coord/connections.js';
+import { redisOptions } from '../daemon/connections.js';
 import { analyse } from './analyse.js';
 import type {
   ClusterFacts,

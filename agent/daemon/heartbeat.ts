@@ -2,7 +2,7 @@
 // of three intervals, so a dead agent disappears by itself (docs/agent-coordination.md). A
 // failed write is logged (throttled) and never stops the agent.
 import type { Logger } from '../../lib/log.js';
-import { throttled } from '../coord/connections.js';
+import { throttled } from '../../lib/throttle.js';
 import type { NodeEntry, Registry } from '../registry/registry.js';
 
 /** Longest interval between two heartbeats; a node is stale after three (docs/agent-coordination.md). */

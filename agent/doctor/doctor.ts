@@ -10,7 +10,7 @@ import { RrdcachedClient } from '../../lib/rrdcached.js';
 import { openDb, APP_KEY_CHECK_NAME, type Db } from '../db/index.js';
 import { CoordKeys, keyPrefixFromEnv } from '../coord/keys.js';
 import { Registry, type NodeEntry } from '../registry/registry.js';
-import { redisOptions } from '../coord/connections.js';
+import { redisOptions } from '../daemon/connections.js';
 import { AGENT_VERSION } from '../daemon/agent.js';
 import { agentProcessAlive } from './process.js';
 import { checkSupervision, type SupervisionOptions } from './supervision.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { redisOptions } from '../../agent/coord/connections.js';
+import { redisOptions } from '../../agent/daemon/connections.js';
 import type { NodeEnv } from '../../lib/node-config.js';
 
 const PW = 'sentinel-test-pw';

@@ -7,7 +7,7 @@ import { dueQuery } from '../../agent/coord/due.js';
 import { defaultLockDurationMs, doneMarkerMs } from '../../agent/coord/worker-pool.js';
 import { jobIdOf } from '../../agent/coord/dispatcher.js';
 import { Metrics } from '../../agent/daemon/metrics.js';
-import { throttled } from '../../agent/coord/connections.js';
+import { throttled } from '../../lib/throttle.js';
 import { stuckWorkers } from '../../agent/daemon/worker-check.js';
 
 test('key names share one prefix and queue names round-trip', () => {
