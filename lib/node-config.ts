@@ -39,6 +39,9 @@ export interface NodeEnv {
 
 export type AgentRole = 'poller' | 'discovery' | 'ping' | 'api' | 'syslog';
 
+/** The kinds of work the agent queues (LibreNMS's dispatcher service types); the agent's JobType. */
+export type ServiceType = 'poller' | 'discovery' | 'ping' | 'services';
+
 /** What `/etc/nms/config.yaml` holds. Names follow LibreNMS's config.php. */
 export interface NodeSettings {
   distributed_poller_name: string;
@@ -54,6 +57,8 @@ export interface NodeSettings {
   rrdcached: string;
   /** Directory for RRD files as rrdcached sees it (relative paths are sent). */
   rrd_dir: string;
+  /** RRD step in seconds of new files; absent: service_poller_frequency (LibreNMS keeps them equal). */
+  rrd_step?: number;
   /** Local directory for spooled RRD updates while rrdcached is unreachable. */
   spool_dir: string;
   /** Maximum bytes of spooled updates before new ones are dropped with a warning. */
@@ -120,6 +125,62 @@ export const DEFAULT_NODE_SETTINGS: Omit<NodeSettings, 'distributed_poller_name'
   syslog_port: 5514,
   syslog_purge: 30,
 };
+
+/** A job may run this fraction of its type's frequency; then its worker aborts it. */
+export const JOB_DEADLINE_FRACTION = 0.75;
+/**
+ * The fraction of the frequency the Poller gives one device (SNMP stops then): under
+ * JOB_DEADLINE_FRACTION, so a device's run ends cleanly before its worker has to abort it.
+ */
+export const DEVICE_DEADLINE_FRACTION = 0.7;
+
+/** How one job type runs on a node, from its service_<type>_* settings. */
+export interface ServiceSettings {
+  /** Jobs of this type run at once per poller group (BullMQ's concurrency). */
+  workers: number;
+  /** Seconds between two runs of a device (or of a group's round, for ping and services). */
+  frequency: number;
+  /** Time a job may run, in ms, before its worker aborts it. */
+  deadlineMs: number;
+  /** Time the Poller gives one device, in ms (at least 1 s): under deadlineMs. */
+  deviceDeadlineMs: number;
+}
+
+type ServiceFields = Pick<
+  NodeSettings,
+  | 'service_poller_workers'
+  | 'service_poller_frequency'
+  | 'service_discovery_workers'
+  | 'service_discovery_frequency'
+  | 'service_ping_workers'
+  | 'service_ping_frequency'
+  | 'service_services_frequency'
+>;
+
+/** Workers, frequency and deadlines of one job type: the one place that maps settings to them. */
+export function serviceOf(settings: ServiceFields, type: ServiceType): ServiceSettings {
+  const s = settings;
+  const [workers, frequency] =
+    type === 'poller'
+      ? [s.service_poller_workers, s.service_poller_frequency]
+      : type === 'discovery'
+        ? [s.service_discovery_workers, s.service_discovery_frequency]
+        : type === 'ping'
+          ? [s.service_ping_workers, s.service_ping_frequency]
+          : // a services job is a group's whole round: its checks run service_services_workers at a time inside it
+            [1, s.service_services_frequency];
+  return {
+    workers,
+    frequency,
+    deadlineMs: frequency * 1000 * JOB_DEADLINE_FRACTION,
+    deviceDeadlineMs: Math.max(1000, frequency * 1000 * DEVICE_DEADLINE_FRACTION),
+  };
+}
+
+/** The RRD step of new files: `rrd_step` when set, else the poller frequency. */
+export function rrdStepOf(settings: Pick<NodeSettings, 'rrd_step' | 'service_poller_frequency'>): number {
+  return settings.rrd_step ?? settings.service_poller_frequency;
+}
 
 export interface NodeConfig {
   env: NodeEnv;
@@ -217,6 +278,9 @@ export function validateSettings(raw: unknown, file: string): NodeSettings {
   const groups = merged.distributed_poller_group;
   if (!Array.isArray(groups) || !groups.every((g) => Number.isInteger(g) && g >= 0))
     problems.push('distributed_poller_group must be a list of group numbers');
+  const step = merged.rrd_step;
+  if (step !== undefined && (typeof step !== 'number' || !Number.isInteger(step) || step < 1))
+    problems.push('rrd_step must be a whole number of seconds, at least 1');
   if (problems.length) throw new ConfigError(`${file}: ${problems.join('; ')}`);
   return merged as unknown as NodeSettings;
 }

@@ -13,7 +13,7 @@ import { alertKey, changeState, clearPending, lastInfo, markPending, openAlerts,
 import type { AlertRow } from './store.js';
 import { deliverDue } from './outbox.js';
 import { makeTransport, type Transport } from './transports/index.js';
-import { throttled } from '../daemon/connections.js';
+import { throttled } from '../../lib/throttle.js';
 
 export interface AlertEngineOptions {
   db: Db;

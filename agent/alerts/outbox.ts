@@ -10,7 +10,7 @@ import type { Logger } from '../../lib/log.js';
 import type { TransportConfig } from '../../lib/alerts.js';
 import { DeliveryError, type Transport } from './transports/index.js';
 import { retryDelayMs } from './state.js';
-import type { AlertPayload } from './store.js';
+import type { AlertPayload } from './transports/index.js';
 
 export interface OutboxOptions {
   db: Db;

@@ -7,21 +7,7 @@ import type { Db } from '../db/index.js';
 import type { AlertRuleConfig } from '../../lib/alerts.js';
 import { ALERT_STATE, STATE_NAMES, type StoredAlert } from './state.js';
 import type { Fault } from './rules.js';
-
-/** What a transport receives (stored in the outbox as JSON, so a retry sends the same). */
-export interface AlertPayload {
-  alert_id: number;
-  log_id: number;
-  rule: string;
-  severity: string;
-  /** `alert` when raised, `recovered` when it cleared. */
-  state: 'alert' | 'recovered';
-  device_id: number;
-  hostname: string;
-  entity: string;
-  message: string;
-  timestamp: string;
-}
+import type { AlertPayload } from './transports/common.js';
 
 /** Writes the rules into alert_rules (by name) and returns name → id. */
 export async function syncRules(db: Db, rules: AlertRuleConfig[]): Promise<Map<string, number>> {

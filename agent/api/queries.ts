@@ -34,8 +34,11 @@ function num(v: unknown): number | string | null {
 // ---- devices ----------------------------------------------------------------------------
 
 const DEVICE_LIST_COLUMNS =
-  'device_id, hostname, sysName, display, os, status, status_reason, disabled, `ignore`, poller_group, last_polled, last_polled_timetaken, last_discovered, last_discovered_timetaken, last_poll_attempted, uptime';
-const DEVICE_DETAIL_COLUMNS = `${DEVICE_LIST_COLUMNS}, inserted, sysDescr, sysObjectID, sysContact, location, hardware, version, snmpver, port, transport`;
+  'device_id, hostname, sysName, display, os, status, status_reason, disabled, `ignore`, poller_group, ' +
+  'last_polled, last_polled_timetaken, last_discovered, last_discovered_timetaken, last_poll_attempted, uptime';
+const DEVICE_DETAIL_COLUMNS =
+  `${DEVICE_LIST_COLUMNS}, inserted, sysDescr, sysObjectID, sysContact, location, hardware, version, ` +
+  'snmpver, port, transport';
 
 export interface DeviceFilter {
   poller_group?: number;
@@ -90,7 +93,8 @@ export async function listDevices(db: ApiDb, f: DeviceFilter, timeoutMs: number)
     where.push('status = ?');
     values.push(f.status);
   }
-  const sql = `SELECT ${DEVICE_LIST_COLUMNS} FROM devices${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY device_id`;
+  const filter = where.length ? ` WHERE ${where.join(' AND ')}` : '';
+  const sql = `SELECT ${DEVICE_LIST_COLUMNS} FROM devices${filter} ORDER BY device_id`;
   return (await rows(db, sql, values, timeoutMs)).map(deviceJson);
 }
 
@@ -183,7 +187,8 @@ export async function listPollers(db: ApiDb, timeoutMs: number): Promise<Record<
   );
   const stats = await rows(
     db,
-    'SELECT parent_poller, poller_type, depth, devices, worker_seconds, workers, frequency FROM poller_cluster_stats ORDER BY parent_poller, poller_type',
+    'SELECT parent_poller, poller_type, depth, devices, worker_seconds, workers, frequency ' +
+      'FROM poller_cluster_stats ORDER BY parent_poller, poller_type',
     [],
     timeoutMs,
   );

@@ -1,8 +1,8 @@
 // The web/API's routes: path patterns, the query parameters each accepts, and handlers that
 // turn a request into a JSON body (shapes documented in docs/api.md). HTTP plumbing, the token
 // and error mapping live in server.ts.
-import { NmsError } from '../../lib/errors.js';
-import { alertRoutes } from '../alerts/api.js';
+import { alertRoutes } from './alerts.js';
+import { HttpError, type Route, type RouteContext, type RouteRequest } from './route.js';
 import { listEventlog, listServices } from './availability.js';
 import { listSyslog, type SyslogFilter } from '../syslog/api.js';
 import {
@@ -12,52 +12,8 @@ import {
   listPollers,
   listPorts,
   systemCounts,
-  type ApiDb,
   type DeviceFilter,
 } from './queries.js';
-
-/** An answer other than 200, with the message the client sees. */
-export class HttpError extends NmsError {
-  readonly status: number;
-  readonly headers: Record<string, string>;
-  constructor(status: number, message: string, headers: Record<string, string> = {}) {
-    super(message);
-    this.status = status;
-    this.headers = headers;
-  }
-}
-
-export interface RedisProbe {
-  ping(): Promise<unknown>;
-}
-export interface MemcachedProbe {
-  get(key: string): Promise<unknown>;
-}
-
-/** What handlers get besides the request. */
-export interface RouteContext {
-  db: ApiDb;
-  version: string;
-  nodeName: string;
-  redis?: RedisProbe;
-  memcached?: MemcachedProbe;
-  queryTimeoutMs: number;
-  probeTimeoutMs: number;
-}
-
-export interface RouteRequest {
-  params: Record<string, string>;
-  query: URLSearchParams;
-}
-
-export interface Route {
-  pattern: RegExp;
-  /** Names of the pattern's capture groups, in order. */
-  params: string[];
-  /** Query parameters accepted; any other is refused with 400 so a typo never widens a filter. */
-  query: string[];
-  handle(ctx: RouteContext, req: RouteRequest): Promise<Record<string, unknown>>;
-}
 
 function deviceId(raw: string): number {
   const id = Number(raw);

@@ -10,11 +10,12 @@ import pkg from '../../package.json' with { type: 'json' };
 import { ConfigError, NmsError } from '../../lib/errors.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import type { NodeConfig } from '../../lib/node-config.js';
-import { HttpError, matchRoute, type MemcachedProbe, type RedisProbe, type RouteContext } from './routes.js';
+import { matchRoute } from './routes.js';
+import { HttpError, type MemcachedProbe, type RedisProbe, type RouteContext } from './route.js';
 import type { ApiDb } from './queries.js';
 
 export type { ApiDb } from './queries.js';
-export type { MemcachedProbe, RedisProbe } from './routes.js';
+export type { MemcachedProbe, RedisProbe } from './route.js';
 
 export interface ApiServerOptions {
   /**
@@ -105,7 +106,9 @@ export class ApiServer {
       throw new ConfigError('ApiServer: option db must be a mysql2/promise pool');
     if (typeof options.token !== 'string' || options.token.length < MIN_TOKEN_LENGTH) {
       throw new ConfigError(`the web/API needs API_TOKEN (option token) of at least ${MIN_TOKEN_LENGTH} characters`, {
-        hint: 'set api_token in the inventory secrets.yaml and run `nms deploy` to write it to /etc/nms/.env on the master',
+        hint:
+          'set api_token in the inventory secrets.yaml and run `nms deploy` to write it to /etc/nms/.env ' +
+          'on the master',
       });
     }
     if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)

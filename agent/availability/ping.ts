@@ -8,7 +8,7 @@ import type mysql from 'mysql2/promise';
 import type { Logger } from '../../lib/log.js';
 import { withRetry, type Db } from '../db/index.js';
 import { applyStatus } from '../db/status.js';
-import { rrdHost } from '../poll/poller.js';
+import { rrdHost } from '../poll/result.js';
 import { rrdFiles } from '../rrd/layout.js';
 import type { RrdPoint, RrdWriter } from '../rrd/writer.js';
 import { fping, type FpingOptions, type PingResult } from './fping.js';

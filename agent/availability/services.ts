@@ -6,7 +6,7 @@
 import type mysql from 'mysql2/promise';
 import type { Logger } from '../../lib/log.js';
 import { logEvent, Severity, withRetry, type Db } from '../db/index.js';
-import { rrdHost } from '../poll/poller.js';
+import { rrdHost } from '../poll/result.js';
 import { safeName, type RrdDs } from '../rrd/layout.js';
 import type { RrdWriter } from '../rrd/writer.js';
 import { runPlugin, STATE_NAMES, type PluginResult } from './plugin.js';

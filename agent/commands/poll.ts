@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { output } from '../../lib/run.js';
 import { UsageError } from '../../lib/errors.js';
-import { loadNodeConfig } from '../../lib/node-config.js';
+import { DEVICE_DEADLINE_FRACTION, loadNodeConfig } from '../../lib/node-config.js';
 import { getDevice } from '../db/index.js';
 import { openPollContext } from '../poll/context.js';
 import type { RunResult } from '../poll/poller.js';
@@ -87,7 +87,7 @@ export function register(program: Command): void {
       .option('--json', 'print the result as JSON')
       .option(
         '--deadline <seconds>',
-        'time allowed for the device (default: 0.8 × service_poller_frequency)',
+        `time allowed for the device (default: ${DEVICE_DEADLINE_FRACTION} × service_poller_frequency)`,
         parseSeconds,
       )
       .addHelpText(

@@ -34,10 +34,15 @@ export interface DueDevice {
 export function dueQuery(o: DueOptions): { sql: string; params: unknown[] } {
   // Epoch arithmetic: no DATETIME interval rounding, and the session time zone does not matter.
   const now = 'UNIX_TIMESTAMP()';
-  const recentAttempt = `(\`last_poll_attempted\` IS NOT NULL AND UNIX_TIMESTAMP(\`last_poll_attempted\`) + ? > ${now})`;
+  const recentAttempt =
+    '(`last_poll_attempted` IS NOT NULL AND ' + `UNIX_TIMESTAMP(\`last_poll_attempted\`) + ? > ${now})`;
   const never = '(`last_discovered` IS NULL)';
-  const pollDue = `(NOT ${never} AND IF(\`status\` = 1, \`last_polled\` IS NULL OR UNIX_TIMESTAMP(\`last_polled\`) + ? <= ${now}, NOT ${recentAttempt}))`;
-  const discDue = `IF(${never}, NOT (\`status\` = 0 AND ${recentAttempt}), \`status\` = 1 AND UNIX_TIMESTAMP(\`last_discovered\`) + ? <= ${now})`;
+  const pollDue =
+    `(NOT ${never} AND IF(\`status\` = 1, ` +
+    `\`last_polled\` IS NULL OR UNIX_TIMESTAMP(\`last_polled\`) + ? <= ${now}, NOT ${recentAttempt}))`;
+  const discDue =
+    `IF(${never}, NOT (\`status\` = 0 AND ${recentAttempt}), ` +
+    `\`status\` = 1 AND UNIX_TIMESTAMP(\`last_discovered\`) + ? <= ${now})`;
   const params: unknown[] = [o.pollerFrequency - 1, o.downRetry, o.downRetry, o.discoveryFrequency - 1];
   let where = '`disabled` = 0';
   if (o.groups) {
@@ -48,7 +53,8 @@ export function dueQuery(o: DueOptions): { sql: string; params: unknown[] } {
     }
   }
   const sql =
-    `SELECT \`device_id\`, \`poller_group\`, ${never} AS never_discovered, ${pollDue} AS poll_due, ${discDue} AS disc_due ` +
+    'SELECT `device_id`, `poller_group`, ' +
+    `${never} AS never_discovered, ${pollDue} AS poll_due, ${discDue} AS disc_due ` +
     `FROM \`devices\` WHERE ${where} HAVING poll_due OR disc_due ` +
     'ORDER BY never_discovered DESC, `last_polled_timetaken` DESC, `device_id`';
   return { sql, params };

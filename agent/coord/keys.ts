@@ -1,8 +1,9 @@
 // Every Redis and memcached key name the agent uses, in one place, so docs/agent-coordination.md,
 // `nms status` and the code cannot drift apart. All names start with one prefix (default `nms`;
 // tests set NMS_KEY_PREFIX to keep runs apart on shared servers).
+import type { ServiceType } from '../../lib/node-config.js';
 
-export type JobType = 'poller' | 'discovery' | 'ping' | 'services';
+export type JobType = ServiceType;
 export const JOB_TYPES: readonly JobType[] = ['poller', 'discovery', 'ping', 'services'];
 /** Job types whose job is a whole poller group (its id is the group number), not one device. */
 export const GROUP_JOB_TYPES: readonly JobType[] = ['ping', 'services'];
@@ -47,7 +48,10 @@ export class CoordKeys {
     return `${type}-${group}`;
   }
 
-  /** Sorted set of the spooled RRD records of one device key (its RRD directory): `<node_id>|<time>`, score the poll time. */
+  /**
+   * Sorted set of the spooled RRD records of one device key (its RRD directory): `<node_id>|<time>`,
+   * score the poll time.
+   */
   rrdSpoolDevice(deviceKey: string): string {
     return `${this.prefix}:rrdspool:dev:${deviceKey}`;
   }

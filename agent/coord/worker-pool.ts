@@ -8,6 +8,7 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ConnectionOptions } from 'bullmq';
 import type { Logger } from '../../lib/log.js';
+import type { ServiceSettings } from '../../lib/node-config.js';
 import type { CoordKeys, JobType } from './keys.js';
 import { closeOrDisconnect } from './bounded.js';
 import { ownerToken, releaseLock, renewOrRetakeLock } from './lock.js';
@@ -25,17 +26,15 @@ export interface JobRecord {
   outcome: JobOutcome;
   startedAt: number;
   durationMs: number;
-  /** Why it failed ('error', 'timeout') or was skipped ('busy': running elsewhere; 'stale': queued before its last run ended). */
+  /**
+   * Why it failed ('error', 'timeout') or was skipped ('busy': running elsewhere; 'stale': queued
+   * before its last run ended).
+   */
   error?: string;
 }
 
-export interface PoolSettings {
-  workers: (type: JobType) => number;
-  /** Frequency of the job type in seconds. */
-  frequency: (type: JobType) => number;
-  /** service_poller_down_retry in seconds. */
-  downRetry: () => number;
-}
+/** What the pool needs of a job type's settings: lib/node-config's serviceOf gives it. */
+export type JobService = Pick<ServiceSettings, 'workers' | 'frequency' | 'deadlineMs'>;
 
 export interface WorkerPoolOptions {
   connection: ConnectionOptions;
@@ -46,11 +45,10 @@ export interface WorkerPoolOptions {
   pollerName: string;
   groups: number[];
   types: JobType[];
-  settings: PoolSettings;
+  /** Workers, frequency (s) and deadline (ms) of a job type, read again at each use (a reload changes them). */
+  service: (type: JobType) => JobService;
   handler: JobHandler;
   log: Logger;
-  /** Deadline of one job as a fraction of its type's frequency. Default 0.75. */
-  deadlineFraction?: number;
   /** How long a handler may run on after its signal aborted before the job is given up. Default 2000 ms. */
   abortGraceMs?: number;
   /**
@@ -63,7 +61,7 @@ export interface WorkerPoolOptions {
   stalledIntervalMs?: (type: JobType) => number;
 }
 
-export const DEFAULT_WORKER_POOL_OPTIONS = { deadlineFraction: 0.75, abortGraceMs: 2000 };
+export const DEFAULT_WORKER_POOL_OPTIONS = { abortGraceMs: 2000 };
 
 export function defaultLockDurationMs(frequencySeconds: number): number {
   return Math.min(30_000, Math.max(2_000, Math.round((frequencySeconds * 1000) / 10)));
@@ -92,12 +90,10 @@ export class WorkerPool extends EventEmitter {
     this.o = { ...DEFAULT_WORKER_POOL_OPTIONS, ...options };
     // Every running job listens on the shutdown signal: hundreds are normal, not a leak.
     setMaxListeners(0, this.shutdown.signal);
-    if (!(this.o.deadlineFraction > 0 && this.o.deadlineFraction < 1))
-      throw new Error(`WorkerPoolOptions.deadlineFraction must be between 0 and 1 (got ${this.o.deadlineFraction})`);
   }
 
   private lockMs(type: JobType): number {
-    return this.o.lockDurationMs?.(type) ?? defaultLockDurationMs(this.o.settings.frequency(type));
+    return this.o.lockDurationMs?.(type) ?? defaultLockDurationMs(this.o.service(type).frequency);
   }
 
   start(): void {
@@ -111,7 +107,7 @@ export class WorkerPool extends EventEmitter {
             connection: this.o.connection,
             prefix: this.o.keys.bullPrefix,
             name: `${this.o.pollerName}/${this.o.nodeId}`,
-            concurrency: Math.max(1, this.o.settings.workers(type)),
+            concurrency: Math.max(1, this.o.service(type).workers),
             lockDuration,
             stalledInterval: this.o.stalledIntervalMs?.(type) ?? lockDuration,
             // A job stalls once per lost worker; several in a row is a sick job, not a sick worker.
@@ -140,12 +136,12 @@ export class WorkerPool extends EventEmitter {
 
   /** A job's deadline in ms, after which it is aborted (and given up abortGraceMs later). */
   deadlineMs(type: JobType): number {
-    return this.o.settings.frequency(type) * 1000 * this.o.deadlineFraction;
+    return this.o.service(type).deadlineMs;
   }
 
   /** Applies a changed service_<type>_workers without restarting. */
   applyConcurrency(): void {
-    for (const w of this.workers) w.worker.concurrency = Math.max(1, this.o.settings.workers(w.type));
+    for (const w of this.workers) w.worker.concurrency = Math.max(1, this.o.service(w.type).workers);
   }
 
   /** Total configured worker slots of a job type on this node (LibreNMS's `workers`). */
@@ -161,40 +157,68 @@ export class WorkerPool extends EventEmitter {
     const deviceId = Number(job.data?.deviceId);
     const startedAt = Date.now();
     this.progress.set(type, startedAt);
-    const record = (outcome: JobOutcome, error?: string) => {
-      this.progress.set(type, Date.now());
-      this.emit('job', {
-        type,
-        group,
-        deviceId,
-        outcome,
-        startedAt,
-        durationMs: Date.now() - startedAt,
-        error,
-      } satisfies JobRecord);
-    };
-    if (!Number.isInteger(deviceId)) {
-      record('error', 'job without a device id');
-      return;
-    }
-    const key = this.o.keys.deviceLock(type, deviceId);
+    const record = (outcome: JobOutcome, error?: string) =>
+      this.record(type, group, deviceId, startedAt, outcome, error);
+    if (!Number.isInteger(deviceId)) return record('error', 'job without a device id');
     const token = ownerToken(this.o.nodeId);
     const lockMs = this.lockMs(type);
-    const claim = await claimDevice(
-      this.o.redis,
-      this.o.keys,
-      type,
-      deviceId,
-      token,
-      lockMs,
-      Number(job.data?.readAt) || 0,
-    );
-    if (claim !== 'claimed') {
-      // Running elsewhere, or queued from a read taken before its last run ended: not twice.
-      record('skipped', claim);
-      return;
-    }
+    const readAt = Number(job.data?.readAt) || 0;
+    const claim = await claimDevice(this.o.redis, this.o.keys, type, deviceId, token, lockMs, readAt);
+    // Running elsewhere, or queued from a read taken before its last run ended: not twice.
+    if (claim !== 'claimed') return record('skipped', claim);
     this.active++;
+    const watch = this.watch(type, deviceId, token, lockMs, bullSignal);
+    let outcome: JobOutcome = 'error';
+    let error: string | undefined;
+    let returned = false;
+    try {
+      await this.runHandler(type, deviceId, watch.signal);
+      outcome = 'ok';
+      returned = true;
+    } catch (err) {
+      returned = finishedHandler.has(watch.signal);
+      outcome = watch.signal.reason instanceof JobTimeout ? 'timeout' : 'error';
+      error = (err as Error)?.message ?? String(err);
+      throw err;
+    } finally {
+      watch.dispose();
+      this.active--;
+      // A failed run leaves no done marker, so the device is queued again while still due; a
+      // handler still running past its grace keeps the lock until it expires on its own.
+      const freq = this.o.service(type).frequency;
+      if (outcome === 'ok')
+        await finishDevice(this.o.redis, this.o.keys, type, deviceId, token, doneMarkerMs(freq)).catch(() => {});
+      else if (returned) await releaseLock(this.o.redis, this.o.keys.deviceLock(type, deviceId), token).catch(() => {});
+      // Reported once the device is released, so listeners see the finished state.
+      record(outcome, error);
+    }
+  }
+
+  /** Emits a job's record and marks progress for the watchdog. */
+  private record(
+    type: JobType,
+    group: number,
+    deviceId: number,
+    startedAt: number,
+    outcome: JobOutcome,
+    error?: string,
+  ): void {
+    this.progress.set(type, Date.now());
+    const durationMs = Date.now() - startedAt;
+    this.emit('job', { type, group, deviceId, outcome, startedAt, durationMs, error } satisfies JobRecord);
+  }
+
+  /**
+   * What a claimed job runs under: one signal that aborts on shutdown, on BullMQ's cancel or at
+   * the deadline, and the renewal of the device lock. dispose() ends all of it.
+   */
+  private watch(
+    type: JobType,
+    deviceId: number,
+    token: string,
+    lockMs: number,
+    bullSignal?: AbortSignal,
+  ): { signal: AbortSignal; dispose(): void } {
     const ac = new AbortController();
     const abort = (reason: unknown) => {
       if (!ac.signal.aborted) ac.abort(reason);
@@ -203,49 +227,28 @@ export class WorkerPool extends EventEmitter {
     const onBull = () => abort(new Error('job cancelled'));
     this.shutdown.signal.addEventListener('abort', onShutdown, { once: true });
     bullSignal?.addEventListener('abort', onBull, { once: true });
-    const freq = this.o.settings.frequency(type);
+    const deadlineMs = this.o.service(type).deadlineMs;
     const deadline = setTimeout(
-      () => abort(new JobTimeout(`deadline of ${Math.round(freq * this.o.deadlineFraction)} s passed`)),
-      freq * 1000 * this.o.deadlineFraction,
+      () => abort(new JobTimeout(`deadline of ${Math.round(deadlineMs / 1000)} s passed`)),
+      deadlineMs,
     );
+    const key = this.o.keys.deviceLock(type, deviceId);
     const renew = setInterval(() => {
       renewOrRetakeLock(this.o.redis, key, token, lockMs)
-        .then(
-          (r) =>
-            r !== 'renewed' &&
-            this.o.log.warn(r === 'retaken' ? 'device_lock_retaken' : 'device_lock_lost', {
-              type,
-              device_id: deviceId,
-            }),
-        )
+        .then((r) => {
+          if (r === 'renewed') return;
+          const event = r === 'retaken' ? 'device_lock_retaken' : 'device_lock_lost';
+          this.o.log.warn(event, { type, device_id: deviceId });
+        })
         .catch(() => {});
     }, lockMs / 2);
-    let outcome: JobOutcome = 'error';
-    let error: string | undefined;
-    let returned = false;
-    try {
-      await this.runHandler(type, deviceId, ac.signal);
-      outcome = 'ok';
-      returned = true;
-    } catch (err) {
-      returned = finishedHandler.has(ac.signal);
-      outcome = ac.signal.reason instanceof JobTimeout ? 'timeout' : 'error';
-      error = (err as Error)?.message ?? String(err);
-      throw err;
-    } finally {
+    const dispose = () => {
       clearTimeout(deadline);
       clearInterval(renew);
       this.shutdown.signal.removeEventListener('abort', onShutdown);
       bullSignal?.removeEventListener('abort', onBull);
-      this.active--;
-      // A failed run leaves no done marker, so the device is queued again while still due; a
-      // handler still running past its grace keeps the lock until it expires on its own.
-      if (outcome === 'ok')
-        await finishDevice(this.o.redis, this.o.keys, type, deviceId, token, doneMarkerMs(freq)).catch(() => {});
-      else if (returned) await releaseLock(this.o.redis, key, token).catch(() => {});
-      // Reported once the device is released, so listeners see the finished state.
-      record(outcome, error);
-    }
+    };
+    return { signal: ac.signal, dispose };
   }
 
   /** Runs the handler; after an abort it gets abortGraceMs to return before the job is given up. */

@@ -1,5 +1,6 @@
-// Connection settings shared by the daemon and doctor: one place decides how the agent talks to
-// Redis (reconnect for ever, queue commands while down, BullMQ's maxRetriesPerRequest: null).
+// Connection settings shared by the daemon, doctor and the cluster view: one place decides how the
+// agent talks to Redis (reconnect for ever, queue commands while down, BullMQ's
+// maxRetriesPerRequest: null).
 import { Redis, type RedisOptions } from 'ioredis';
 import type { NodeEnv } from '../../lib/node-config.js';
 
@@ -46,18 +47,4 @@ export function openCommandRedis(env: NodeEnv, onError: (err: Error) => void): R
   const r = new Redis({ ...redisOptions(env), maxRetriesPerRequest: 2, commandTimeout: 5000 });
   r.on('error', onError);
   return r;
-}
-
-/** Logs a repeating background error at most once per interval, with how many were folded in. */
-export function throttled(fn: (err: Error, repeats: number) => void, intervalMs = 10_000): (err: Error) => void {
-  let last = 0;
-  let folded = 0;
-  return (err) => {
-    const now = Date.now();
-    if (now - last >= intervalMs) {
-      fn(err, folded);
-      last = now;
-      folded = 0;
-    } else folded++;
-  };
 }

@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RowDataPacket } from 'mysql2/promise';
 import { recordPoll } from '../db/index.js';
-import type { HandlerFactory } from './agent.js';
+import type { HandlerFactory } from './handler.js';
 
 export const DRY_RUN_TABLE = 'dry_run_polls';
 
@@ -40,7 +40,8 @@ export function dryRunHandler(workMs = 0): HandlerFactory {
         if (type === 'poller' || type === 'discovery')
           await recordPoll(db, before, { startedAt, seconds, up: true, reason: '' }, kind);
         await db.query(
-          `INSERT INTO ${DRY_RUN_TABLE} (device_id, poller_type, node_id, poller_name, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO ${DRY_RUN_TABLE} (device_id, poller_type, node_id, poller_name, started_at, ended_at) ` +
+            'VALUES (?, ?, ?, ?, ?, ?)',
           [deviceId, type, config.env.NODE_ID, config.settings.distributed_poller_name, startedAt, new Date()],
         );
       },

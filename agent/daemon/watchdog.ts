@@ -32,7 +32,9 @@ const beat = new Float64Array(workerData.buf);
 setInterval(() => {
   const age = Date.now() - beat[0];
   if (age > workerData.stuckMs) {
-    writeSync(2, JSON.stringify({ t: new Date().toISOString(), level: 'ERROR', c: 'agent.watchdog', event: 'event_loop_stuck', ms: age }) + '\\n');
+    const line = { t: new Date().toISOString(), level: 'ERROR', c: 'agent.watchdog' };
+    Object.assign(line, { event: 'event_loop_stuck', ms: age });
+    writeSync(2, JSON.stringify(line) + '\\n');
     process.kill(workerData.pid, 'SIGKILL');
   }
 }, Math.min(1000, workerData.stuckMs / 4)); // not unref'd: it is what keeps this thread alive

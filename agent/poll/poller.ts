@@ -5,6 +5,7 @@
 // APP_KEY, unknown device) throws. Many polls may run at once; `maxConcurrent` bounds them.
 import { AppKeyMismatchError, PollError } from '../../lib/errors.js';
 import { createLogger, type Logger } from '../../lib/log.js';
+import { DEFAULT_NODE_SETTINGS, serviceOf } from '../../lib/node-config.js';
 import {
   checkAppKey,
   getDeviceState,
@@ -30,24 +31,29 @@ import {
 import { definitions } from '../definitions/loader.js';
 import { dotted } from '../definitions/detect.js';
 import { sessionReader } from '../definitions/reader.js';
-import type { OsDefinition } from '../definitions/types.js';
-import {
-  DEVICE_MODULES,
-  moduleEnabled,
-  parseAttribs,
-  type ModuleAttribs,
-  type ModuleContext,
-} from '../modules/index.js';
-import { discoverOs, saveOs } from '../modules/os.js';
+import { moduleEnabled, parseAttribs, type ModuleAttribs, type ModuleContext } from '../modules/index.js';
 import { namedPorts } from '../modules/port-names.js';
 import { SnmpError } from '../snmp/errors.js';
 import { logPortChanges } from '../db/status.js';
 import { SnmpSession } from '../snmp/session.js';
 import type { WalkOptions } from '../snmp/walk.js';
 import { rrdFiles } from '../rrd/layout.js';
-import type { RrdPoint, RrdWriter, RrdWriteResult } from '../rrd/writer.js';
+import type { RrdPoint, RrdWriter } from '../rrd/writer.js';
 import { portPoints } from './points.js';
 import { Semaphore } from './semaphore.js';
+import { osModule, runModules, writeRrd } from './steps.js';
+import {
+  rrdHost,
+  round1,
+  type DiscoveryResult,
+  type ModuleResult,
+  type PollResult,
+  type RunOptions,
+  type RunResult,
+} from './result.js';
+
+export { rrdHost };
+export type { DiscoveryResult, ModuleResult, PollResult, RunOptions, RunResult };
 
 export interface PollerOptions {
   db: Db;
@@ -61,7 +67,7 @@ export interface PollerOptions {
   snmpRetries?: number;
   /** Devices worked on at once; more wait. Default 24 (service_poller_workers). */
   maxConcurrent?: number;
-  /** Deadline of one device when the caller gives none, in ms. Default 240000 (0.8 × 300 s). */
+  /** Deadline of one device when the caller gives none, in ms. Default 210000 (0.7 × 300 s: serviceOf). */
   defaultDeadlineMs?: number;
   /** GETBULK sizes and walk limits. Default DEFAULT_WALK_OPTIONS. */
   walk?: WalkOptions;
@@ -73,56 +79,16 @@ export interface PollerOptions {
   logger?: Logger;
 }
 
+/** From the node settings' defaults: what a Poller built without them does. */
 export const DEFAULT_POLLER_OPTIONS = {
-  snmpTimeoutMs: 1500,
-  snmpRetries: 1,
-  maxConcurrent: 24,
-  defaultDeadlineMs: 240_000,
+  snmpTimeoutMs: DEFAULT_NODE_SETTINGS.snmp_timeout_ms,
+  snmpRetries: DEFAULT_NODE_SETTINGS.snmp_retries,
+  maxConcurrent: DEFAULT_NODE_SETTINGS.service_poller_workers,
+  defaultDeadlineMs: serviceOf(DEFAULT_NODE_SETTINGS, 'poller').deviceDeadlineMs,
 };
 
-export interface RunOptions {
-  signal?: AbortSignal;
-  /** Time allowed for the whole device, in ms. */
-  deadlineMs?: number;
-}
-
-export interface ModuleResult {
-  module: string;
-  status: 'ok' | 'error' | 'skipped';
-  /** Entities found (ports, processors...). */
-  items: number;
-  snmpMs: number;
-  dbMs: number;
-  rrdMs: number;
-  error?: string;
-}
-
-export interface RunResult {
-  kind: 'poll' | 'discovery';
-  deviceId: number;
-  hostname: string;
-  /**
-   * 'up' when the device answered; 'down' (reason 'snmp', or 'icmp' when ping fails too) when it
-   * did not; 'aborted' when cancelled.
-   */
-  status: 'up' | 'down' | 'aborted';
-  reason: '' | 'snmp' | 'icmp';
-  /** The device's failure in one line, when down or aborted. */
-  error?: string;
-  startedAt: string;
-  seconds: number;
-  snmpRequests: number;
-  rebooted: boolean;
-  modules: ModuleResult[];
-  rrd?: Omit<RrdWriteResult, 'errors'> & { errors: number };
-}
-export type PollResult = RunResult;
-export type DiscoveryResult = RunResult;
-
-/** The RRD directory of a device: its hostname, plus the port when not 161 (simulated devices share an address). */
-export function rrdHost(d: Pick<DeviceRow, 'hostname' | 'port'>): string {
-  return d.port === 161 ? d.hostname : `${d.hostname}_${d.port}`;
-}
+/** What a run reads of its device before it starts. */
+type DeviceState = Awaited<ReturnType<typeof getDeviceState>>;
 
 export class Poller {
   private readonly o: Required<Omit<PollerOptions, 'rrd' | 'walk' | 'logger' | 'icmpCheck'>> &
@@ -182,9 +148,8 @@ export class Poller {
     await this.start();
     const started = new Date();
     const t0 = performance.now();
-    const { device, entities, attribs } = await getDeviceState(this.o.db, ref);
-    const switches = parseAttribs(attribs);
-    const target = snmpTargetOf(device, this.o.appKey);
+    const state = await getDeviceState(this.o.db, ref);
+    const { device } = state;
     const res: RunResult = {
       kind,
       deviceId: device.device_id,
@@ -197,9 +162,38 @@ export class Poller {
       rebooted: false,
       modules: [],
     };
+    const points: RrdPoint[] = [];
+    const sys = await this.collect(res, state, points, opts);
+    if (res.status === 'down') await this.icmpReason(res, device, opts.signal);
+    res.seconds = (performance.now() - t0) / 1000;
+    if (res.status === 'aborted') return res; // cancelled by us: says nothing about the device
+    await this.recordRun(res, device, started, sys);
+    if (kind === 'poll' && res.status === 'up' && this.o.rrd) {
+      const host = rrdHost(device);
+      const now = Date.now() / 1000;
+      points.push({ def: rrdFiles.pollerPerf(host), time: now, values: [res.seconds] });
+      if (sys?.uptime !== null && sys?.uptime !== undefined)
+        points.push({ def: rrdFiles.uptime(host), time: now, values: [sys.uptime] });
+      if (points.length) await writeRrd(this.o.rrd, res, points, this.log);
+    }
+    this.log.debug('device_done', { kind, device_id: device.device_id, status: res.status, seconds: res.seconds });
+    return res;
+  }
+
+  /**
+   * The SNMP part of a run: the system group, then discovery's or the poll's modules. A device
+   * that stops answering ends it (status 'down' or 'aborted' in `res`); our own failures throw.
+   */
+  private async collect(
+    res: RunResult,
+    { device, entities, attribs }: DeviceState,
+    points: RrdPoint[],
+    opts: RunOptions,
+  ): Promise<SystemRecord | undefined> {
+    const switches = parseAttribs(attribs);
+    const target = snmpTargetOf(device, this.o.appKey);
     let session: SnmpSession | undefined;
     let sys: SystemRecord | undefined;
-    const points: RrdPoint[] = [];
     try {
       // inside the try: a device configured with an unknown v3 algorithm is that device's failure
       session = new SnmpSession(target, {
@@ -222,8 +216,8 @@ export class Poller {
         log: this.log,
         invalid: this.invalidOf(device.device_id),
       };
-      if (kind === 'discovery') {
-        if (moduleEnabled('os', kind, def, switches)) ctx.def = def = await this.osModule(res, ctx, sys);
+      if (res.kind === 'discovery') {
+        if (moduleEnabled('os', res.kind, def, switches)) ctx.def = def = await osModule(res, ctx, sys);
         await this.discover(res, session, ctx, entities, switches);
       } else points.push(...(await this.poll(res, session, ctx, entities, switches)));
     } catch (err) {
@@ -235,59 +229,47 @@ export class Poller {
       res.snmpRequests = session?.requests ?? 0;
       session?.close();
     }
-    // no SNMP answer: does it answer ping? A check that cannot run tells nothing (reason snmp). A
-    // device already down for icmp stays so even when it answers now: the SNMP failure came first,
-    // so it does not show "ICMP yes, SNMP no" at one time (a recovery under way); the next poll
-    // or ping round decides.
+    return sys;
+  }
+
+  /**
+   * No SNMP answer: does it answer ping? A check that cannot run tells nothing (reason snmp). A
+   * device already down for icmp stays so even when it answers now: the SNMP failure came first,
+   * so it does not show "ICMP yes, SNMP no" at one time (a recovery under way); the next poll
+   * or ping round decides.
+   */
+  private async icmpReason(res: RunResult, device: DeviceRow, signal?: AbortSignal): Promise<void> {
     const icmp = this.o.icmpCheck;
-    if (res.status === 'down' && icmp) {
-      const answered = await icmp(device.hostname, opts.signal).catch(() => undefined);
-      if (answered === false || (device.status === 0 && device.status_reason === 'icmp')) res.reason = 'icmp';
-    }
-    res.seconds = (performance.now() - t0) / 1000;
-    if (res.status === 'aborted') return res; // cancelled by us: says nothing about the device
+    if (!icmp) return;
+    const answered = await icmp(device.hostname, signal).catch(() => undefined);
+    if (answered === false || (device.status === 0 && device.status_reason === 'icmp')) res.reason = 'icmp';
+  }
+
+  /** The device row (status, times, system fields) and a reboot's eventlog entry. */
+  private async recordRun(
+    res: RunResult,
+    device: DeviceRow,
+    started: Date,
+    sys: SystemRecord | undefined,
+  ): Promise<void> {
     const up = res.status === 'up';
-    await recordPoll(
-      this.o.db,
-      device,
-      {
-        startedAt: started,
-        seconds: res.seconds,
-        up,
-        reason: res.reason,
-        detail: res.error,
-        ...(up && sys
-          ? {
-              sysName: sys.sysName,
-              sysDescr: sys.sysDescr,
-              sysObjectID: dotted(sys.sysObjectID),
-              location: sys.sysLocation,
-              uptime: sys.uptime ?? undefined,
-            }
-          : {}),
-      },
-      kind,
-    );
+    const system =
+      up && sys
+        ? {
+            sysName: sys.sysName,
+            sysDescr: sys.sysDescr,
+            sysObjectID: dotted(sys.sysObjectID),
+            location: sys.sysLocation,
+            uptime: sys.uptime ?? undefined,
+          }
+        : {};
+    const outcome = { startedAt: started, seconds: res.seconds, up, reason: res.reason, detail: res.error };
+    await recordPoll(this.o.db, device, { ...outcome, ...system }, res.kind);
     if (up && sys && detectReboot(device.uptime, sys.uptime)) {
       res.rebooted = true;
-      await logEvent(
-        this.o.db,
-        device.device_id,
-        'reboot',
-        `Device rebooted after ${device.uptime} s`,
-        Severity.warning,
-      );
+      const text = `Device rebooted after ${device.uptime} s`;
+      await logEvent(this.o.db, device.device_id, 'reboot', text, Severity.warning);
     }
-    if (kind === 'poll' && up && this.o.rrd) {
-      const host = rrdHost(device);
-      const now = Date.now() / 1000;
-      points.push({ def: rrdFiles.pollerPerf(host), time: now, values: [res.seconds] });
-      if (sys?.uptime !== null && sys?.uptime !== undefined)
-        points.push({ def: rrdFiles.uptime(host), time: now, values: [sys.uptime] });
-      await this.writeRrd(res, points);
-    }
-    this.log.debug('device_done', { kind, device_id: device.device_id, status: res.status, seconds: res.seconds });
-    return res;
   }
 
   /** Runs one collector, times it, and lets `save` write what it found (returning the count). */
@@ -326,52 +308,6 @@ export class Poller {
     }
   }
 
-  /** The os module: detects the OS and stores its fields; returns the definition the other modules use. */
-  private async osModule(res: RunResult, ctx: ModuleContext, sys: SystemRecord): Promise<OsDefinition> {
-    const m: ModuleResult = { module: 'os', status: 'ok', items: 1, snmpMs: 0, dbMs: 0, rrdMs: 0 };
-    res.modules.push(m);
-    const t0 = performance.now();
-    const { def, record } = await discoverOs(ctx.set, sys, ctx.reader);
-    const t1 = performance.now();
-    await saveOs(this.o.db, ctx.device.device_id, record);
-    m.snmpMs = round1(t1 - t0);
-    m.dbMs = round1(performance.now() - t1);
-    return def;
-  }
-
-  /**
-   * Runs the generic device modules (DEVICE_MODULES) that are switched on. A module's own
-   * failure is recorded in its result and the next one runs; a device that stops answering
-   * (SnmpError) ends the run.
-   */
-  private async runModules(
-    res: RunResult,
-    ctx: ModuleContext,
-    kind: 'poll' | 'discovery',
-    switches: ModuleAttribs,
-  ): Promise<void> {
-    for (const mod of DEVICE_MODULES) {
-      const fn = kind === 'poll' ? mod.poll : mod.discover;
-      if (!fn) continue;
-      const m: ModuleResult = { module: mod.name, status: 'ok', items: 0, snmpMs: 0, dbMs: 0, rrdMs: 0 };
-      res.modules.push(m);
-      if (!moduleEnabled(mod.name, kind, ctx.def, switches)) {
-        m.status = 'skipped';
-        continue;
-      }
-      const t = performance.now();
-      try {
-        m.items = await fn.call(mod, ctx);
-      } catch (err) {
-        if (err instanceof SnmpError) throw err;
-        m.status = 'error';
-        m.error = (err as Error).message;
-        this.log.warn('module_failed', { device_id: ctx.device.device_id, module: mod.name, error: m.error });
-      }
-      m.snmpMs = round1(performance.now() - t);
-    }
-  }
-
   private async discover(
     res: RunResult,
     session: SnmpSession,
@@ -391,7 +327,7 @@ export class Poller {
         ),
       );
     }
-    await this.runModules(res, ctx, 'discovery', switches);
+    await runModules(res, ctx, 'discovery', switches);
   }
 
   /** Runs the poll modules and returns the RRD points they made (written once, with the rest). */
@@ -427,31 +363,11 @@ export class Poller {
         }),
       );
     }
-    await this.runModules(res, ctx, 'poll', switches);
+    await runModules(res, ctx, 'poll', switches);
     return points;
-  }
-
-  private async writeRrd(res: RunResult, points: RrdPoint[]): Promise<void> {
-    if (!this.o.rrd || points.length === 0) return;
-    const t = performance.now();
-    const w = await this.o.rrd.write(points);
-    res.rrd = { sent: w.sent, spooled: w.spooled, dropped: w.dropped, errors: w.errors.length };
-    if (w.errors.length)
-      this.log.warn('rrd_errors', { device_id: res.deviceId, count: w.errors.length, first: w.errors[0] });
-    const ms = round1(performance.now() - t);
-    res.modules.push({
-      module: 'rrd',
-      status: w.errors.length ? 'error' : 'ok',
-      items: points.length,
-      snmpMs: 0,
-      dbMs: 0,
-      rrdMs: ms,
-      ...(w.errors.length ? { error: w.errors[0] } : {}),
-    });
   }
 }
 
-const round1 = (x: number) => Math.round(x * 10) / 10;
 const IF_HC_IN_OCTETS = '1.3.6.1.2.1.31.1.1.1.6';
 const IF_IN_OCTETS = '1.3.6.1.2.1.2.2.1.10';
 

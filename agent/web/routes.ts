@@ -4,12 +4,10 @@
 //   session-401  a logged-in user; without a session the answer is 401 (graphs: images, no redirect)
 // and, for forms (POST), the CSRF token checked before the handler runs: `session` (the
 // session's token) or `login` (the login form's double-submit cookie).
-import type { Logger } from '../../lib/log.js';
-import { ASSETS } from './assets.js';
-import type { LoginThrottle, WebDb } from './auth.js';
-import type { GraphRunner } from './graphs.js';
-import { graphRoute } from './graphs.js';
-import { HttpError, type Reply, type WebRequest } from './http.js';
+import { ASSETS } from './common/assets.js';
+import type { WebContext } from './common/context.js';
+import { HttpError, type Reply, type WebRequest } from './common/http.js';
+import { graphRoute } from './pages/graph.js';
 import { loginPage, loginPost, logoutPost } from './pages/login.js';
 import { overviewPage } from './pages/overview.js';
 import { devicesPage } from './pages/devices.js';
@@ -17,13 +15,6 @@ import { devicePage } from './pages/device.js';
 import { portPage } from './pages/port.js';
 import { pollersPage } from './pages/pollers.js';
 import { eventlogPage } from './pages/eventlog.js';
-
-export interface WebContext {
-  db: WebDb;
-  throttle: LoginThrottle;
-  graphs: GraphRunner;
-  log: Logger;
-}
 
 export interface WebRoute {
   method: 'GET' | 'POST';

@@ -5,10 +5,19 @@
 import type http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { createLogger, type Logger } from '../../lib/log.js';
-import { findSession, LoginThrottle, sameToken, SESSION_COOKIE, LOGIN_COOKIE, type WebDb } from './auth.js';
-import { clientAddress, HttpError, parseCookies, readForm, redirect, type Reply, type WebRequest } from './http.js';
-import { WEB_ROUTES, type WebContext } from './routes.js';
-import { GraphRunner } from './graphs.js';
+import { findSession, LoginThrottle, sameToken, SESSION_COOKIE, LOGIN_COOKIE, type WebDb } from './common/auth.js';
+import {
+  clientAddress,
+  HttpError,
+  parseCookies,
+  readForm,
+  redirect,
+  type Reply,
+  type WebRequest,
+} from './common/http.js';
+import { WEB_ROUTES } from './routes.js';
+import type { WebContext } from './common/context.js';
+import { GraphRunner } from './common/graphs.js';
 
 export interface WebAppOptions {
   db: WebDb;

@@ -28,10 +28,9 @@ function setup(handler: JobHandler, freq = 4) {
     pollerName: 'tester',
     groups: [0],
     types: ['poller'],
-    settings: { workers: () => 4, frequency: () => freq, downRetry: () => 60 },
+    service: () => ({ workers: 4, frequency: freq, deadlineMs: freq * 1000 * 0.25 }), // 1 s at freq 4
     handler,
     log: createLogger('test'),
-    deadlineFraction: 0.25, // 1 s at freq 4
     abortGraceMs: 300,
   });
   const queue = new Queue(keys.queueName('poller', 0), {

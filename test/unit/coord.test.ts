@@ -7,8 +7,8 @@ import { dueQuery } from '../../agent/coord/due.js';
 import { defaultLockDurationMs, doneMarkerMs } from '../../agent/coord/worker-pool.js';
 import { jobIdOf } from '../../agent/coord/dispatcher.js';
 import { Metrics } from '../../agent/daemon/metrics.js';
-import { throttled } from '../../agent/daemon/connections.js';
-import { stuckWorkers } from '../../agent/daemon/agent.js';
+import { throttled } from '../../lib/throttle.js';
+import { stuckWorkers } from '../../agent/daemon/worker-check.js';
 
 test('key names share one prefix and queue names round-trip', () => {
   const k = new CoordKeys('p1');

@@ -2,10 +2,10 @@
 // slowdown, password hashes, the post-login redirect and cookie parsing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { escapeHtml, html, raw } from '../../agent/web/html.js';
-import { graphArgs, parseGraphQuery, parseTime } from '../../agent/web/graphs.js';
-import { FREE_FAILURES, LoginThrottle } from '../../agent/web/auth.js';
-import { parseCookies, safeNext } from '../../agent/web/http.js';
+import { escapeHtml, html, raw } from '../../agent/web/common/html.js';
+import { graphArgs, parseGraphQuery, parseTime } from '../../agent/web/common/graphs.js';
+import { FREE_FAILURES, LoginThrottle } from '../../agent/web/common/auth.js';
+import { parseCookies, safeNext } from '../../agent/web/common/http.js';
 import { hashPassword, verifyPassword } from '../../lib/password.js';
 import { WEB_ROUTES } from '../../agent/web/routes.js';
 

@@ -1,9 +1,23 @@
 // What every transport shares: the interface, the error whose message is safe to log and
 // store (never the URL, headers or passwords), a one-line summary and a JSON POST with a timeout.
 import { NmsError } from '../../../lib/errors.js';
-import type { AlertPayload } from '../store.js';
 
 export class DeliveryError extends NmsError {}
+
+/** What a transport receives (stored in the outbox as JSON, so a retry sends the same). */
+export interface AlertPayload {
+  alert_id: number;
+  log_id: number;
+  rule: string;
+  severity: string;
+  /** `alert` when raised, `recovered` when it cleared. */
+  state: 'alert' | 'recovered';
+  device_id: number;
+  hostname: string;
+  entity: string;
+  message: string;
+  timestamp: string;
+}
 
 export interface Transport {
   readonly name: string;

@@ -6,7 +6,7 @@ import { webhookTransport } from './webhook.js';
 import { slackTransport } from './slack.js';
 import { emailTransport } from './email.js';
 
-export { DeliveryError, type Transport } from './common.js';
+export { DeliveryError, type AlertPayload, type Transport } from './common.js';
 
 export function makeTransport(c: TransportConfig): Transport {
   switch (c.type) {

@@ -1,10 +1,10 @@
 // The tabs of a device page other than its overview. Each reads with `maybe`, so a table not
 // created yet by its owner shows "not collected" instead of an error.
-import { maybe, rows, type Row } from '../db.js';
-import { html, type Html } from '../html.js';
-import { graphImg, notCollected, portStatus, si, table, when } from '../layout.js';
-import type { WebContext } from '../routes.js';
-import { SENSOR_UNITS } from '../graph-types.js';
+import { maybe, rows, type Row } from '../common/db.js';
+import { html, type Html } from '../common/html.js';
+import { graphImg, notCollected, portStatus, si, table, when } from '../common/layout.js';
+import type { WebContext } from '../common/context.js';
+import { SENSOR_UNITS } from '../common/graph-types.js';
 
 export async function portsTab(ctx: WebContext, d: Row): Promise<Html> {
   const id = Number(d.device_id);

@@ -1,13 +1,13 @@
 // `/device/<id>[/<tab>]`: the header (name, OS with icon, hardware, version, serial, uptime,
 // location, poller group, last poll) and one tab: overview graphs, ports, health, inventory,
 // neighbours, events. Tabs read tables other parts of nms fill; a missing one shows "not collected".
-import { DEVICE_COLUMNS, deviceName, maybe, rows, type Row } from '../db.js';
-import { html, raw, type Html } from '../html.js';
-import { HttpError, htmlReply, type Reply, type WebRequest } from '../http.js';
-import { duration, graphImg, osIcon, page, rangeBar, statusBadge, when } from '../layout.js';
-import type { WebContext } from '../routes.js';
+import { DEVICE_COLUMNS, deviceName, maybe, rows, type Row } from '../common/db.js';
+import { html, raw, type Html } from '../common/html.js';
+import { HttpError, htmlReply, type Reply, type WebRequest } from '../common/http.js';
+import { duration, graphImg, osIcon, page, rangeBar, statusBadge, when } from '../common/layout.js';
+import type { WebContext } from '../common/context.js';
 import { eventsTab, healthTab, inventoryTab, neighboursTab, portsTab } from './device-tabs.js';
-import { parseTime } from '../graphs.js';
+import { parseTime } from '../common/graphs.js';
 
 const TABS: [string, string][] = [
   ['', 'Overview'],

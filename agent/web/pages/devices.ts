@@ -1,11 +1,11 @@
 // `/devices`: search by name, IP or sysName; filters (status, OS, poller group); sortable;
 // paginated on the server (LIMIT/OFFSET with one COUNT), so 10,000 devices cost one page of rows.
 import { isIP } from 'node:net';
-import { DEVICE_COLUMNS, deviceName, likeEscape, maybe, rows, type Row } from '../db.js';
-import { html, qs } from '../html.js';
-import { HttpError, htmlReply, type Reply, type WebRequest } from '../http.js';
-import { duration, osIcon, page, selectBox, statusBadge, table, when } from '../layout.js';
-import type { WebContext } from '../routes.js';
+import { DEVICE_COLUMNS, deviceName, likeEscape, maybe, rows, type Row } from '../common/db.js';
+import { html, qs } from '../common/html.js';
+import { HttpError, htmlReply, type Reply, type WebRequest } from '../common/http.js';
+import { duration, osIcon, page, selectBox, statusBadge, table, when } from '../common/layout.js';
+import type { WebContext } from '../common/context.js';
 
 export const PAGE_SIZE = 50;
 

@@ -1,9 +1,9 @@
 // `/eventlog`: LibreNMS's event log, filtered by device (hostname or id), type and time, paginated.
-import { deviceName, rows } from '../db.js';
-import { html, qs } from '../html.js';
-import { HttpError, htmlReply, type Reply, type WebRequest } from '../http.js';
-import { page, selectBox, table, when } from '../layout.js';
-import type { WebContext } from '../routes.js';
+import { deviceName, rows } from '../common/db.js';
+import { html, qs } from '../common/html.js';
+import { HttpError, htmlReply, type Reply, type WebRequest } from '../common/http.js';
+import { page, selectBox, table, when } from '../common/layout.js';
+import type { WebContext } from '../common/context.js';
 
 const SINCE: Record<string, number> = { '1h': 3600, '6h': 6 * 3600, '1d': 86400, '1w': 7 * 86400, '1m': 30 * 86400 };
 const PAGE = 100;

@@ -9,11 +9,11 @@ import {
   newToken,
   SESSION_COOKIE,
   SESSION_IDLE_SECONDS,
-} from '../auth.js';
-import { html } from '../html.js';
-import { cookie, htmlReply, redirect, safeNext, type Reply, type WebRequest } from '../http.js';
-import { page } from '../layout.js';
-import type { WebContext } from '../routes.js';
+} from '../common/auth.js';
+import { html } from '../common/html.js';
+import { cookie, htmlReply, redirect, safeNext, type Reply, type WebRequest } from '../common/http.js';
+import { page } from '../common/layout.js';
+import type { WebContext } from '../common/context.js';
 
 function form(
   req: WebRequest,

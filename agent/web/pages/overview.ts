@@ -1,9 +1,9 @@
 // `/`: devices up/down/ignored, the pollers and the dispatcher, the last events, the busiest ports.
-import { deviceName, rows, type Row } from '../db.js';
-import { html } from '../html.js';
-import { htmlReply, type Reply, type WebRequest } from '../http.js';
-import { page, si, table, when } from '../layout.js';
-import type { WebContext } from '../routes.js';
+import { deviceName, rows, type Row } from '../common/db.js';
+import { html } from '../common/html.js';
+import { htmlReply, type Reply, type WebRequest } from '../common/http.js';
+import { page, si, table, when } from '../common/layout.js';
+import type { WebContext } from '../common/context.js';
 import { pollerRows } from './pollers.js';
 
 const COUNTS = `SELECT COUNT(*) AS total,

@@ -1,11 +1,11 @@
 // `/pollers`: LibreNMS's poller page: every node with its last report, groups and workers, the
 // dispatcher, and per kind of work its queue depth, devices and the time they took.
-import { rows, type Row } from '../db.js';
-import type { WebDb } from '../auth.js';
-import { html } from '../html.js';
-import { htmlReply, type Reply, type WebRequest } from '../http.js';
-import { page, table, when } from '../layout.js';
-import type { WebContext } from '../routes.js';
+import { rows, type Row } from '../common/db.js';
+import type { WebDb } from '../common/auth.js';
+import { html } from '../common/html.js';
+import { htmlReply, type Reply, type WebRequest } from '../common/http.js';
+import { page, table, when } from '../common/layout.js';
+import type { WebContext } from '../common/context.js';
 
 export function pollerRows(db: WebDb): Promise<Row[]> {
   return rows(

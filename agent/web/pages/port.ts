@@ -1,9 +1,9 @@
 // `/device/<id>/port/<port_id>`: a port's details and its bits, packets, errors and discards graphs.
-import { rows } from '../db.js';
-import { html } from '../html.js';
-import { HttpError, htmlReply, type Reply, type WebRequest } from '../http.js';
-import { graphImg, page, portStatus, rangeBar, si, when } from '../layout.js';
-import type { WebContext } from '../routes.js';
+import { rows } from '../common/db.js';
+import { html } from '../common/html.js';
+import { HttpError, htmlReply, type Reply, type WebRequest } from '../common/http.js';
+import { graphImg, page, portStatus, rangeBar, si, when } from '../common/layout.js';
+import type { WebContext } from '../common/context.js';
 import { deviceHeader, headItem, loadDevice, pageRange } from './device.js';
 
 const GRAPHS: [string, string][] = [

@@ -138,7 +138,8 @@ export const GRAPH_TYPES: Record<string, GraphDef> = {
     name: 'device_bits',
     what: 'device',
     sql:
-      'SELECT d.hostname, d.port, p.port_id FROM devices d JOIN ports p ON p.device_id = d.device_id AND p.deleted = 0 ' +
+      'SELECT d.hostname, d.port, p.port_id FROM devices d ' +
+      'JOIN ports p ON p.device_id = d.device_id AND p.deleted = 0 ' +
       'WHERE d.device_id = ? ORDER BY p.ifIndex LIMIT 512',
     file: portFile,
     unit: 'bits/s',

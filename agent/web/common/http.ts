@@ -1,7 +1,7 @@
 // The web's request and reply shapes, cookies and form bodies. Pages return a Reply; server.ts
 // writes it with the security headers every answer carries.
 import type http from 'node:http';
-import { HttpError } from '../api/routes.js';
+import { HttpError } from '../../api/route.js';
 import type { Html } from './html.js';
 
 export { HttpError };

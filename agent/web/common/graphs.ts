@@ -1,18 +1,11 @@
-// /graph?type=<type>&id=<id>&from=<…>&to=<…>: PNG graphs drawn by `rrdtool graph --daemon`, which
-// asks rrdcached to flush the file before it reads it (as LibreNMS's web does) and fetches the
-// data through the daemon, so the web needs no access to the RRD directory. Every parameter is
-// checked here; rrdtool gets only numbers we computed, our own legend texts, and RRD paths built
-// from the database with safeName() (no `:` or `/` from device text can reach it).
+// PNG graphs drawn by `rrdtool graph --daemon`, which asks rrdcached to flush the file before it
+// reads it (as LibreNMS's web does) and fetches the data through the daemon, so the web needs no
+// access to the RRD directory. Every parameter is checked here; rrdtool gets only numbers we
+// computed, our own legend texts, and RRD paths built from the database with safeName() (no `:`
+// or `/` from device text can reach it): the route is pages/graph.ts.
 import { execFile } from 'node:child_process';
-import type mysql from 'mysql2/promise';
-import { safeName } from '../rrd/layout.js';
-import { rrdHost } from '../poll/poller.js';
-import { HttpError, type Reply, type WebRequest } from './http.js';
-import type { WebContext } from './routes.js';
-import type { WebDb } from './auth.js';
+import { HttpError } from './http.js';
 import { GRAPH_TYPES, type GraphDef } from './graph-types.js';
-
-type Row = mysql.RowDataPacket;
 
 const UNITS: Record<string, number> = { h: 3600, d: 86400, w: 7 * 86400, m: 30 * 86400, y: 365 * 86400 };
 const MAX_SPAN = 10 * 365 * 86400;
@@ -72,28 +65,6 @@ export function parseGraphQuery(q: URLSearchParams, now = Math.floor(Date.now() 
   const width = intParam(q, 'width', 700, 50, 2000);
   const height = intParam(q, 'height', 180, 20, 800);
   return { def, id: Number(idRaw), from, to, width, height, legend: legendRaw === 'yes' };
-}
-
-/** The RRD files (relative to rrdcached's base directory) behind a graph, from the database. */
-async function rrdFilesOf(db: WebDb, def: GraphDef, id: number): Promise<string[]> {
-  let rows: Row[];
-  try {
-    [rows] = await db.query<Row[]>(def.sql, [id]);
-  } catch (err) {
-    // a table another part of nms has not created yet: nothing to draw
-    const code = (err as { code?: string }).code;
-    if (code === 'ER_NO_SUCH_TABLE') throw new HttpError(404, 'nothing collected for this graph yet');
-    throw err;
-  }
-  if (!rows.length) throw new HttpError(404, `no ${def.what} with id ${id}`);
-  return rows.map((r) => {
-    const dir = safeName(rrdHost({ hostname: String(r.hostname), port: Number(r.port) }));
-    if (dir === '.' || dir === '..') throw new HttpError(404, 'no RRD directory for this device');
-    return `${dir}/${def
-      .file(r)
-      .map((p) => safeName(String(p)))
-      .join('-')}.rrd`;
-  });
 }
 
 /** rrdtool graph's arguments: options, then the type's DEF/CDEF/drawing statements. */
@@ -169,27 +140,4 @@ export class GraphRunner {
       this.waiting.shift()?.();
     }
   }
-}
-
-export async function graphRoute(ctx: WebContext, req: WebRequest): Promise<Reply> {
-  const g = parseGraphQuery(req.query);
-  const files = await rrdFilesOf(ctx.db, g.def, g.id);
-  let png: Buffer;
-  try {
-    png = await ctx.graphs.draw(
-      graphArgs(
-        g,
-        files.map((f) => ctx.graphs.path(f)),
-        ctx.graphs.daemon,
-      ),
-    );
-  } catch (err) {
-    const msg = (err as Error).message;
-    if (/No such file|opening '|does not exist|realpath/i.test(msg)) {
-      throw new HttpError(404, 'no data for this graph yet (its RRD file does not exist)');
-    }
-    ctx.log.error('graph_failed', { type: g.def.name, id: g.id, error: msg.slice(0, 300) });
-    throw new HttpError(503, 'the graph could not be drawn (rrdtool or rrdcached failed; details in the agent log)');
-  }
-  return { type: 'image/png', body: png, headers: { 'Cache-Control': 'private, max-age=60' } };
 }

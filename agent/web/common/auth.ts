@@ -3,7 +3,7 @@
 // session yet) and the per-client slowdown of failed logins.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type mysql from 'mysql2/promise';
-import { UNKNOWN_USER_HASH, verifyPassword } from '../../lib/password.js';
+import { UNKNOWN_USER_HASH, verifyPassword } from '../../../lib/password.js';
 import type { WebUser } from './http.js';
 
 export type WebDb = Pick<mysql.Pool, 'query'>;

@@ -1,8 +1,8 @@
 // `/api/v0/alerts` (LibreNMS's list_alerts and get_alert): the active alerts by default, or
 // one state (`state=0|1|2`) or severity; one alert by id whatever its state. Read only: an
 // acknowledgement goes through `nms alert ack` (agent command `alert ack`).
-import { HttpError, type Route } from '../api/routes.js';
-import { listAlerts } from './store.js';
+import { HttpError, type Route } from './route.js';
+import { listAlerts } from '../alerts/store.js';
 
 const SEVERITIES = ['ok', 'warning', 'critical'];
 const got = (v: string) => ` (got ${JSON.stringify(v)})`;
