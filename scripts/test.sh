@@ -16,7 +16,7 @@ if [ "$tier" = all ] || [ "$tier" = unit ]; then
   # Both run before the tests; a failure fails the run but the tests still run, so one
   # report shows everything that is wrong.
   echo "== typecheck"; npx tsc --noEmit -p tsconfig.json || { echo "typecheck failed"; status=1; }
-  echo "== lint"; npx eslint . || { echo "lint failed"; status=1; }
+  echo "== lint (eslint, prettier, import cycles)"; npm run -s lint || { echo "lint failed"; status=1; }
 fi
 
 results=$(mktemp -d)

@@ -16,12 +16,7 @@ import { scaled } from '../../agent/modules/sensor-rows.js';
 import { tableOf, valueOf } from '../../agent/modules/table.js';
 import type { ModuleContext } from '../../agent/modules/types.js';
 import { str } from '../../agent/snmp/values.js';
-import {
-  collectFromRecording,
-  expectedRows,
-  readExpected as expectedOf,
-  recordingReader,
-} from '../helpers/snmprec.js';
+import { collectFromRecording, expectedRows, readExpected as expectedOf, recordingReader } from '../helpers/snmprec.js';
 
 const set = buildSet(readDefinitionTexts());
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
