@@ -24,6 +24,7 @@ import {
 } from './values.js';
 import { checkMemcachedConf, checkRedisConf, checkRrdcachedDefaults } from './checks.js';
 import { SUPERVISOR_DIR } from '../../lib/supervisor.js';
+import { sentinelPlan } from './sentinel.js';
 
 export interface FileSpec {
   path: string;
@@ -44,6 +45,8 @@ export interface FileSpec {
   secret?: boolean;
   /** Binary or large: never diffed. */
   binary?: boolean;
+  /** Written only when missing: the service rewrites it itself (Redis Sentinel, cli/deploy/sentinel.ts). */
+  createOnce?: boolean;
 }
 
 export interface DirSpec {
@@ -92,7 +95,7 @@ export interface PlanInputs {
   localNodePath: string;
 }
 
-const ORDER: ServiceKey[] = ['firewall', 'mariadb', 'redis', 'memcached', 'rrdcached', 'nginx', 'rsyslog'];
+const ORDER: ServiceKey[] = ['firewall', 'mariadb', 'redis', 'sentinel', 'memcached', 'rrdcached', 'nginx', 'rsyslog'];
 
 export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
@@ -132,7 +135,14 @@ export function buildPlan(p: PlanInputs): HostPlan {
   const render = (name: string) => renderer.render(name, values);
   const paths = profile.paths;
   const syslog = host.roles.includes('syslog');
-  const firewall = inv.cluster.firewall && (mine.length > 0 || syslog);
+  const sentinel = sentinelPlan({
+    values: values.sentinel,
+    profile,
+    render,
+    systemd: p.systemd,
+    redisHere: mine.includes('redis'),
+  });
+  const firewall = inv.cluster.firewall && (mine.length > 0 || syslog || sentinel.firewall);
 
   const packages = new Set<string>();
   for (const s of mine) for (const pkg of profile.packages[s]) packages.add(pkg);
@@ -142,6 +152,7 @@ export function buildPlan(p: PlanInputs): HostPlan {
   const checks = host.roles.some((r) => r === 'poller' || r === 'ping');
   if (mine.length > 0 && checks) for (const pkg of profile.packages.availability) packages.add(pkg);
   if (syslog) for (const pkg of profile.packages.syslog) packages.add(pkg);
+  for (const pkg of sentinel.packages) packages.add(pkg);
 
   const dirs: DirSpec[] = [
     { path: ENV_DIR, mode: 0o750, owner: 'root', group: NMS_USER },
@@ -196,6 +207,7 @@ export function buildPlan(p: PlanInputs): HostPlan {
         localCheck: checkRedisConf,
       }),
     );
+  files.push(...sentinel.files.map((f) => file(f)));
   if (mine.includes('memcached')) {
     const tpl = profile.family === 'el' ? 'memcached/memcached.sysconfig.hbs' : 'memcached/memcached.conf.hbs';
     files.push(
@@ -396,6 +408,7 @@ export function buildPlan(p: PlanInputs): HostPlan {
   const wanted = new Set<ServiceKey>([
     ...(firewall ? ['firewall' as const] : []),
     ...(syslog ? ['rsyslog' as const] : []),
+    ...sentinel.services,
     ...mine.map((s) => (s === 'web' ? 'nginx' : s) as ServiceKey),
   ]);
   const services = ORDER.filter((k) => wanted.has(k)).map((key) => ({ key, name: profile.serviceNames[key] }));

@@ -76,7 +76,7 @@ export interface RawHost {
 export interface RawHostsFile {
   cluster: {
     name: string;
-    redis?: { port?: number; db?: number };
+    redis?: { port?: number; db?: number; sentinel?: boolean };
     mariadb?: { port?: number; database?: string };
     rrdcached?: { port?: number; write_threads?: number; journal?: boolean; base_dir?: string };
     memcached?: { port?: number; memory_mb?: number };
@@ -217,7 +217,7 @@ function normaliseCluster(raw: RawHostsFile, hosts: HostSpec[], dir: string): Cl
   const webHost = hosts.find((h) => h.roles.includes('web'));
   return {
     name: c.name,
-    redis: { port: c.redis?.port ?? 6379, db: c.redis?.db ?? 0 },
+    redis: { port: c.redis?.port ?? 6379, db: c.redis?.db ?? 0, sentinel: c.redis?.sentinel ?? false },
     mariadb: { port: c.mariadb?.port ?? 3306, database: c.mariadb?.database ?? 'nms' },
     rrdcached: {
       port: c.rrdcached?.port ?? 42217,
