@@ -4,6 +4,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import chalk from 'chalk';
 import type { StatusReport } from './types.js';
 import { alertLine } from '../../lib/alerts.js';
+import { redisTopologyLines } from './redis-topology.js';
 
 export function colours(env: NodeJS.ProcessEnv = process.env): ChalkInstance {
   return new Chalk({ level: env.NO_COLOR ? 0 : chalk.level });
@@ -77,6 +78,7 @@ export function formatStatus(r: StatusReport, c: ChalkInstance = colours()): str
     l.push(
       `  api: ${r.api.url} ${r.api.ok ? c.green(`HTTP ${r.api.http_status}`) : c.red(r.api.error ?? `HTTP ${r.api.http_status}`)} (${r.api.ms} ms)`,
     );
+  if (r.redis) l.push(...redisTopologyLines(r.redis, c));
   if (r.problems.length) {
     l.push(c.bold('problems:'));
     for (const p of r.problems) {

@@ -3,6 +3,7 @@
 // HTTPS API through nginx, and every problem found with the next step to take.
 import type { DoctorCheck, DoctorReport } from '../../agent/doctor/doctor.js';
 import type { ClusterView } from '../../agent/cluster-view/types.js';
+import type { RedisTopology } from './redis-types.js';
 
 export const STATUS_SCHEMA = 'nms-status/1';
 
@@ -62,6 +63,8 @@ export interface StatusReport {
   api: ApiStatus | null;
   cluster: ClusterView | null;
   problems: StatusProblem[];
+  /** Redis Sentinel's view (cluster.redis.sentinel only): master, replicas with their lag, sentinels. */
+  redis?: RedisTopology;
 }
 
 /** What one node answered: raw material for the analysis (collect.ts → analyse.ts). */
