@@ -109,57 +109,79 @@ export async function collectRedisTopology(
   };
 }
 
-/** The rule: a sentinel down, no master, sentinels that disagree, no replica in sync, a lagging one. */
-export function redisTopologyProblems(r: RedisTopology, inventoryArg: string): StatusProblem[] {
-  const out: StatusProblem[] = [];
-  const deploy = `\`nms deploy -i ${inventoryArg}\``;
-  for (const s of r.sentinels.filter((x) => !x.ok))
-    out.push({
+const SENTINEL_LOG = '/var/log/redis/redis-sentinel.log';
+
+/** Sentinels that do not answer, sentinels that name different masters, no quorum. */
+function sentinelProblems(r: RedisTopology, deploy: string): StatusProblem[] {
+  const out: StatusProblem[] = r.sentinels
+    .filter((x) => !x.ok)
+    .map((s) => ({
       code: 'redis_sentinel_down',
       subject: s.host,
       message: `the Redis sentinel on ${s.host} does not answer: ${s.error}`,
-      fix: `start it on ${s.host} (\`/etc/init.d/redis-sentinel start\` or \`systemctl start redis-sentinel\`; ${deploy} starts it too); see /var/log/redis/redis-sentinel.log`,
-    });
+      fix:
+        `start it on ${s.host} (\`/etc/init.d/redis-sentinel start\` or \`systemctl start redis-sentinel\`; ` +
+        `${deploy} starts it too); see ${SENTINEL_LOG}`,
+    }));
   const up = r.sentinels.filter((x) => x.ok);
-  const masters = new Set(up.map((x) => x.master));
-  if (masters.size > 1)
+  if (new Set(up.map((x) => x.master)).size > 1)
     out.push({
       code: 'redis_sentinels_disagree',
       subject: 'redis',
       message: `the sentinels name different Redis masters: ${up.map((x) => `${x.host} → ${x.master}`).join(', ')}`,
-      fix: 'a failover may be under way: check again in 30 s; if it stays, read /var/log/redis/redis-sentinel.log on each',
+      fix: `a failover may be under way: check again in 30 s; if it stays, read ${SENTINEL_LOG} on each`,
     });
-  const down = up.find((x) => /\b[os]_down\b/.test(x.master_flags ?? ''));
+  if (up.length && up.length === r.sentinels.length && up.every((x) => !x.quorum_ok))
+    out.push({
+      code: 'redis_sentinel_quorum',
+      subject: 'redis',
+      message: 'the sentinels cannot authorise a failover (SENTINEL CKQUORUM)',
+      fix: `check that every sentinel reaches the others on port ${SENTINEL_PORT} (firewall); see ${SENTINEL_LOG}`,
+    });
+  return out;
+}
+
+/** No master, no replica in sync, a replica lagging. */
+function replicationProblems(r: RedisTopology, deploy: string): StatusProblem[] {
+  const out: StatusProblem[] = [];
+  const down = r.sentinels.find((x) => x.ok && /\b[os]_down\b/.test(x.master_flags ?? ''));
   if (!r.master_address || down)
     out.push({
       code: 'redis_no_master',
       subject: 'redis',
-      message: `no Redis master is up${down ? `: ${down.host}'s sentinel flags ${down.master} ${down.master_flags}` : ''}`,
-      fix: `start redis-server on the Redis hosts (${deploy} starts stopped services); the sentinels promote a replica once one is in sync`,
+      message:
+        'no Redis master is up' + (down ? `: ${down.host}'s sentinel flags ${down.master} ${down.master_flags}` : ''),
+      fix:
+        `start redis-server on the Redis hosts (${deploy} starts stopped services); ` +
+        'the sentinels promote a replica once one is in sync',
     });
+  const master = r.master ?? r.master_address;
   const online = r.replicas.filter((x) => x.state === 'online');
   if (r.master_address && !online.length)
     out.push({
       code: 'redis_replica_missing',
       subject: 'redis',
-      message: `Redis's master ${r.master ?? r.master_address} has no replica in sync: a failover is impossible`,
-      fix: `start redis-server on the other Redis host (\`/etc/init.d/redis-server start\` or ${deploy}); the sentinels make it a replica`,
+      message: `Redis's master ${master} has no replica in sync: a failover is impossible`,
+      fix:
+        `start redis-server on the other Redis host (\`/etc/init.d/redis-server start\` or ${deploy}); ` +
+        'the sentinels make it a replica',
     });
-  for (const x of online.filter((y) => (y.lag_s ?? 0) > REPLICA_LAG_LIMIT_S))
+  for (const x of online.filter((y) => (y.lag_s ?? 0) > REPLICA_LAG_LIMIT_S)) {
+    const who = x.host ?? x.address;
     out.push({
       code: 'redis_replica_lag',
-      subject: x.host ?? x.address,
-      message: `the Redis replica on ${x.host ?? x.address} last acknowledged ${x.lag_s} s ago (${x.lag_bytes ?? '?'} bytes behind)`,
-      fix: `check the network between ${x.host ?? x.address} and ${r.master ?? r.master_address} and the replica's log (/var/log/redis/redis-server.log)`,
+      subject: who,
+      message: `the Redis replica on ${who} last acknowledged ${x.lag_s} s ago (${x.lag_bytes ?? '?'} bytes behind)`,
+      fix: `check the network between ${who} and ${master}, and the replica's /var/log/redis/redis-server.log`,
     });
-  if (up.length && up.every((x) => !x.quorum_ok) && !out.some((p) => p.code === 'redis_sentinel_down'))
-    out.push({
-      code: 'redis_sentinel_quorum',
-      subject: 'redis',
-      message: 'the sentinels cannot authorise a failover (SENTINEL CKQUORUM)',
-      fix: 'check that every sentinel reaches the others on port 26379 (firewall) and see /var/log/redis/redis-sentinel.log',
-    });
+  }
   return out;
+}
+
+/** The rule: a sentinel down, no master, sentinels that disagree, no replica in sync, a lagging one. */
+export function redisTopologyProblems(r: RedisTopology, inventoryArg: string): StatusProblem[] {
+  const deploy = `\`nms deploy -i ${inventoryArg}\``;
+  return [...sentinelProblems(r, deploy), ...replicationProblems(r, deploy)];
 }
 
 /** Adds the topology and its problems to a report (unhealthy when there are some). */
@@ -177,17 +199,11 @@ export function withRedisTopology(report: StatusReport, topo: RedisTopology | un
 /** The human lines: who is master, each replica with its lag, the sentinels that answer. */
 export function redisTopologyLines(t: RedisTopology, c: ChalkInstance): string[] {
   const master = t.master_address ? `${t.master ?? '?'} (${t.master_address})` : c.red('none');
-  const replicas = t.replicas.length
-    ? t.replicas
-        .map(
-          (x) =>
-            `${x.host ?? x.address} ${x.state === 'online' ? c.green(x.state) : c.red(x.state)}, lag ${x.lag_s ?? '?'} s`,
-        )
-        .join('; ')
-    : c.red('none');
+  const replica = (x: ReplicaState) =>
+    `${x.host ?? x.address} ${x.state === 'online' ? c.green(x.state) : c.red(x.state)}, lag ${x.lag_s ?? '?'} s`;
+  const replicas = t.replicas.length ? t.replicas.map(replica).join('; ') : c.red('none');
   const up = t.sentinels.filter((s) => s.ok).length;
-  const sentinels = `${up}/${t.sentinels.length}`;
-  return [
-    `  redis: master ${master}, replicas ${replicas}, sentinels ${up === t.sentinels.length ? c.green(sentinels) : c.red(sentinels)}`,
-  ];
+  const count = `${up}/${t.sentinels.length}`;
+  const sentinels = up === t.sentinels.length ? c.green(count) : c.red(count);
+  return [`  redis: master ${master}, replicas ${replicas}, sentinels ${sentinels}`];
 }
