@@ -150,7 +150,8 @@ const cluster = obj(
       sentinel: {
         type: 'boolean',
         description:
-          'Redis Sentinel: a replica on the first poller and three sentinels (the Redis host and the first two pollers; default false)',
+          'Redis Sentinel: a replica on the first poller and three sentinels ' +
+          '(the Redis host and the first two pollers; default false)',
       },
     }),
     mariadb: obj({
