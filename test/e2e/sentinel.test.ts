@@ -223,6 +223,7 @@ describe('Redis Sentinel in the lab', { timeout: 900_000 }, () => {
       2000,
     );
     assert.equal(s.exit_code, 0);
+    process.stderr.write(`sentinel e2e: nms status with the Redis topology took ${s.duration_ms} ms\n`);
     assert.ok(s.redis!.sentinels.every((x) => x.ok && x.master === '198.18.0.11:6379'));
     const human = await nms(['status', '-i', INV], 60_000);
     assert.match(human.stdout, /redis: master poller1 \(198\.18\.0\.11:6379\), replicas master online, lag \d+ s/);
