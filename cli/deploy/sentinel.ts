@@ -35,13 +35,16 @@ export interface SentinelValues {
   bind: string[];
   /** The deploy-owned redis.conf the runtime file includes. */
   baseConf: string;
+  /** systemd unit names (their drop-ins). */
+  redisUnit: string;
+  sentinelUnit: string;
   runtimeConf: string;
   sentinelConf: string;
   /** Extra ports the firewall opens to members on this host (the sentinel's). */
   ports: number[];
 }
 
-export function sentinelValues(inv: Inventory, host: HostSpec): SentinelValues {
+export function sentinelValues(inv: Inventory, host: HostSpec, profile: OsProfile): SentinelValues {
   const t = sentinelTopology(inv);
   const r = sentinelRoles(inv, host);
   return {
@@ -54,7 +57,9 @@ export function sentinelValues(inv: Inventory, host: HostSpec): SentinelValues {
     masterAddress: inv.services.redis.address,
     redisPort: inv.cluster.redis.port,
     bind: [host.address, '127.0.0.1'],
-    baseConf: '/etc/redis/redis.conf',
+    baseConf: profile.paths.redisConf,
+    redisUnit: profile.serviceNames.redis,
+    sentinelUnit: profile.serviceNames.sentinel,
     runtimeConf: REDIS_RUNTIME_CONF,
     sentinelConf: SENTINEL_CONF,
     ports: r.sentinel ? [SENTINEL_PORT] : [],
@@ -127,7 +132,7 @@ function redisFiles(v: SentinelValues, render: (name: string) => string, systemd
     systemd
       ? {
           ...base,
-          path: '/etc/systemd/system/redis-server.service.d/nms.conf',
+          path: `/etc/systemd/system/${v.redisUnit}.service.d/nms.conf`,
           source: 'redis/redis-server.override.conf.hbs',
           content: render('redis/redis-server.override.conf.hbs'),
           mode: 0o644,
@@ -169,7 +174,7 @@ function sentinelFiles(
     systemd
       ? {
           ...base,
-          path: '/etc/systemd/system/redis-sentinel.service.d/nms.conf',
+          path: `/etc/systemd/system/${v.sentinelUnit}.service.d/nms.conf`,
           source: 'redis/redis-sentinel.override.conf.hbs',
           content: render('redis/redis-sentinel.override.conf.hbs'),
         }

@@ -158,7 +158,7 @@ export function buildValues(v: ValueInputs): TemplateValues {
   const c = inv.cluster;
   const settings = nodeSettings(inv, host, profile);
   const rrdOnHost = inv.services.rrdcached;
-  const sentinel = sentinelValues(inv, host);
+  const sentinel = sentinelValues(inv, host, profile);
   return {
     host: { name: host.name, address: host.address, roles: host.roles },
     cluster: { name: c.name, members: [...new Set(inv.hosts.map((h) => h.address))] },

@@ -5,7 +5,8 @@
 // device is polled once per cycle (from the agents' own poll records: no gap of two cycles, no
 // two polls within half a cycle); `nms status` names the missing replica, then, once the old
 // master's Redis is started again (the sentinels make it a replica), reports the new topology
-// healthy; a second deploy changes nothing and leaves poller1 the master.
+// healthy, and names a stopped sentinel; a second deploy changes nothing and leaves poller1 the
+// master.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -230,6 +231,30 @@ describe('Redis Sentinel in the lab', { timeout: 900_000 }, () => {
     // Redis rewrote the files it owns: poller1 is master, master follows it
     assert.doesNotMatch(await run('poller1', 'cat /etc/redis/nms-redis.conf'), /^replicaof/m);
     assert.match(await run('master', 'cat /etc/redis/nms-redis.conf'), /^replicaof 198\.18\.0\.11 6379$/m);
+  });
+
+  it('nms status: a sentinel down is a problem with its fix', async () => {
+    await run('poller2', '/etc/init.d/redis-sentinel stop');
+    try {
+      const s = await status();
+      const p = s.problems.find((x) => x.code === 'redis_sentinel_down');
+      assert.ok(p, JSON.stringify(s.problems));
+      assert.equal(p.subject, 'poller2');
+      assert.match(p.fix, /redis-sentinel start/);
+      assert.equal(s.exit_code, 1);
+      assert.equal(s.redis?.master, 'poller1', 'the other two sentinels still name the master');
+    } finally {
+      await run('poller2', '/etc/init.d/redis-sentinel start');
+    }
+    await until(
+      'status healthy again',
+      async () => {
+        const x = await status();
+        return x.healthy && x.redis?.sentinels.every((y) => y.ok) ? x : undefined;
+      },
+      60_000,
+      2000,
+    );
   });
 
   it('a second deploy after the failover changes nothing and keeps poller1 the master', async () => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadInventory } from '../../cli/inventory/load.js';
 import { buildPlan, type HostPlan } from '../../cli/deploy/plan.js';
-import { DEBIAN } from '../../cli/deploy/profile.js';
+import { DEBIAN, EL, type OsProfile } from '../../cli/deploy/profile.js';
 import { TemplateRenderer } from '../../cli/deploy/render.js';
 import { checkRedisConf } from '../../cli/deploy/checks.js';
 import { checkRuntimeConf, REDIS_RUNTIME_CONF, SENTINEL_CONF } from '../../cli/deploy/sentinel.js';
@@ -32,17 +32,17 @@ function inventoryDir(edit: (hosts: string) => string): string {
 const withSentinel = (h: string) =>
   h.replace('redis: { port: 6379, db: 0 }', 'redis: { port: 6379, db: 0, sentinel: true }');
 
-async function plans(dir: string, systemd = false): Promise<Map<string, HostPlan>> {
+async function plans(dir: string, systemd = false, profile: OsProfile = DEBIAN, only?: string) {
   const inv = await loadInventory(dir, { checkFiles: false });
   const renderer = new TemplateRenderer(TEMPLATES);
   const out = new Map<string, HostPlan>();
-  for (const host of inv.hosts)
+  for (const host of inv.hosts.filter((h) => !only || h.name === only))
     out.set(
       host.name,
       buildPlan({
         inventory: inv,
         host,
-        profile: DEBIAN,
+        profile,
         renderer,
         systemd,
         existingNodeId: `node-${host.name}`,
@@ -144,6 +144,14 @@ test('systemd hosts get drop-ins that start Redis and Sentinel with the files th
     const sent = text(p1, '/etc/systemd/system/redis-sentinel.service.d/nms.conf');
     assert.match(sent, /^ExecStart=\/usr\/bin\/redis-sentinel \/etc\/redis\/nms-sentinel\.conf /m);
     assert.ok(!p1.files.some((f) => f.path.startsWith('/etc/default/redis')));
+    // EL: its units are redis and redis-sentinel
+    const el = (await plans(dir, true, EL, 'poller1')).get('poller1')!;
+    assert.match(text(el, '/etc/systemd/system/redis.service.d/nms.conf'), /^ExecStart=\/usr\/bin\/redis-server /m);
+    assert.ok(el.files.some((f) => f.path === '/etc/systemd/system/redis-sentinel.service.d/nms.conf'));
+    assert.deepEqual(
+      el.services.map((s) => s.name),
+      ['nftables', 'redis', 'redis-sentinel'],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
