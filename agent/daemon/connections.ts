@@ -22,8 +22,7 @@ export function redisOptions(env: NodeEnv): RedisOptions {
 
 /**
  * Sentinels (asked for the current master at each connect, so a reconnect after a failover finds
- * the promoted replica) or the one Redis. Nothing writes REDIS_SENTINEL yet: `nms deploy` does not
- * build a Sentinel cluster (docs/agent-coordination.md).
+ * the promoted replica) or the one Redis.
  */
 function where(env: NodeEnv): RedisOptions {
   if (!env.REDIS_SENTINEL) return { host: env.REDIS_HOST, port: env.REDIS_PORT };

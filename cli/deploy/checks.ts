@@ -25,6 +25,8 @@ const REDIS_RULES: Record<string, (v: string[]) => boolean> = {
   'protected-mode': (v) => v[0] === 'yes',
   port: (v) => portOk(v[0]),
   requirepass: (v) => v.length === 1 && v[0].length >= 8,
+  // Redis Sentinel: a Redis that may become a replica logs in to the master with it
+  masterauth: (v) => v.length === 1 && v[0].length >= 8,
   databases: (v) => /^\d+$/.test(v[0] ?? ''),
   'maxmemory-policy': (v) => v[0] === 'noeviction',
   'tcp-backlog': (v) => /^\d+$/.test(v[0] ?? ''),

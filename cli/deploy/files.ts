@@ -9,6 +9,7 @@ import type { HostSpec, Inventory, MasterService } from '../inventory/types.js';
 import { checkMemcachedConf, checkRedisConf, checkRrdcachedDefaults } from './checks.js';
 import type { HandlerKey, OsProfile } from './profile.js';
 import { AGENT_BUNDLE, AGENT_NODE, CERT_PATH, ENV_DIR, KEY_PATH, NMS_USER } from './values.js';
+import { checkRuntimeConf, checkSentinelConf, REDIS_RUNTIME_CONF, SENTINEL_CONF } from './sentinel.js';
 
 /** What a rule may look at: the host, its services and roles, the OS and what is local. */
 export interface LayoutContext {
@@ -22,6 +23,8 @@ export interface LayoutContext {
   roles: Set<string>;
   /** The host gets the `inet nms` table. */
   firewall: boolean;
+  /** Redis Sentinel (cluster.redis.sentinel): on, and what this host runs for it. */
+  sentinel: { enabled: boolean; replica: boolean; sentinel: boolean };
   systemd: boolean;
   /** Node ≥ 20 on the host (else ours is pushed). */
   hostNode?: string;
@@ -60,6 +63,67 @@ const el = (c: LayoutContext) => c.profile.family === 'el';
 const tls = (c: LayoutContext) => c.inv.cluster.tls;
 const ownTls = (c: LayoutContext) => c.mine.has('web') && !!tls(c).certPath && !!tls(c).keyPath;
 
+/** Redis with Sentinel: the master's and the replica's Redis. */
+const sentinelRedis = (c: LayoutContext) => c.sentinel.enabled && (c.mine.has('redis') || c.sentinel.replica);
+const sentinelHere = (c: LayoutContext) => c.sentinel.sentinel;
+
+/**
+ * Redis Sentinel's files (cli/deploy/sentinel.ts): the files Redis and Sentinel are started with,
+ * which they rewrite (created once), and the drop-in or defaults file that names them.
+ */
+const SENTINEL_FILES: FileRule[] = [
+  {
+    when: sentinelRedis,
+    path: REDIS_RUNTIME_CONF,
+    template: 'redis/nms-redis.conf.hbs',
+    mode: 0o640,
+    owner: (c) => c.paths.redisOwner,
+    notify: ['redis'],
+    localCheck: checkRuntimeConf,
+    createOnce: true,
+  },
+  {
+    when: (c) => sentinelRedis(c) && c.systemd,
+    path: (c) => `/etc/systemd/system/${c.profile.serviceNames.redis}.service.d/nms.conf`,
+    template: 'redis/redis-server.override.conf.hbs',
+    mode: 0o644,
+    notify: ['redis'],
+  },
+  {
+    when: (c) => sentinelRedis(c) && !c.systemd,
+    path: '/etc/default/redis-server',
+    template: 'redis/redis-server.default.hbs',
+    mode: 0o644,
+    notify: ['redis'],
+    remoteCheck: 'sh -n {}',
+  },
+  {
+    when: sentinelHere,
+    path: SENTINEL_CONF,
+    template: 'redis/nms-sentinel.conf.hbs',
+    mode: 0o640,
+    owner: (c) => c.paths.redisOwner,
+    notify: ['sentinel'],
+    localCheck: checkSentinelConf,
+    createOnce: true,
+  },
+  {
+    when: (c) => sentinelHere(c) && c.systemd,
+    path: (c) => `/etc/systemd/system/${c.profile.serviceNames.sentinel}.service.d/nms.conf`,
+    template: 'redis/redis-sentinel.override.conf.hbs',
+    mode: 0o644,
+    notify: ['sentinel'],
+  },
+  {
+    when: (c) => sentinelHere(c) && !c.systemd,
+    path: '/etc/default/redis-sentinel',
+    template: 'redis/redis-sentinel.default.hbs',
+    mode: 0o644,
+    notify: ['sentinel'],
+    remoteCheck: 'sh -n {}',
+  },
+];
+
 /** The master services' and roles' files. */
 export const SERVICE_FILES: FileRule[] = [
   {
@@ -79,7 +143,8 @@ export const SERVICE_FILES: FileRule[] = [
     remoteCheck: 'mariadbd --defaults-file={} --help --verbose >/dev/null',
   },
   {
-    when: (c) => c.mine.has('redis'),
+    // the Redis Sentinel replica gets the same redis.conf (bound to its own address)
+    when: (c) => c.mine.has('redis') || c.sentinel.replica,
     path: (c) => c.paths.redisConf,
     template: 'redis/redis.conf.hbs',
     mode: 0o640,
@@ -87,6 +152,7 @@ export const SERVICE_FILES: FileRule[] = [
     notify: ['redis'],
     localCheck: checkRedisConf,
   },
+  ...SENTINEL_FILES,
   {
     when: (c) => c.mine.has('memcached') && !el(c),
     path: (c) => c.paths.memcachedConf,

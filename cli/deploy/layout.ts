@@ -5,6 +5,7 @@
 import type { HostSpec, Inventory, MasterService } from '../inventory/types.js';
 import { DeployError } from '../../lib/errors.js';
 import { SUPERVISOR_DIR } from '../../lib/supervisor.js';
+import { sentinelRoles, sentinelTopology } from '../inventory/sentinel.js';
 import { AGENT_FILES, SERVICE_FILES, type FileRule, type LayoutContext } from './files.js';
 import type { HandlerKey, OsProfile, ServiceKey } from './profile.js';
 import { AGENT_DIR, CERT_PATH, ENV_DIR, KEY_PATH, LOG_DIR, NMS_USER, STATE_DIR, TLS_DIR } from './values.js';
@@ -81,6 +82,7 @@ export const SERVICE_ORDER: ServiceKey[] = [
   'firewall',
   'mariadb',
   'redis',
+  'sentinel',
   'memcached',
   'rrdcached',
   'nginx',
@@ -95,6 +97,7 @@ export function planLayout(p: LayoutInputs): HostLayout {
   const { inventory: inv, host, profile } = p;
   const mine = new Set(hostMasterServices(inv, host));
   const syslog = host.roles.includes('syslog');
+  const sentinel = { enabled: !!sentinelTopology(inv), ...sentinelRoles(inv, host) };
   const c: LayoutContext = {
     inv,
     host,
@@ -102,7 +105,9 @@ export function planLayout(p: LayoutInputs): HostLayout {
     paths: profile.paths,
     mine,
     roles: new Set(host.roles),
-    firewall: inv.cluster.firewall && (mine.size > 0 || syslog),
+    // a sentinel listens for the cluster too
+    firewall: inv.cluster.firewall && (mine.size > 0 || syslog || sentinel.sentinel),
+    sentinel,
     systemd: p.systemd,
     hostNode: p.hostNode,
     agentBundle: p.agentBundle,
@@ -163,6 +168,9 @@ function hostPackages(c: LayoutContext): string[] {
   const checks = host.roles.some((r) => r === 'poller' || r === 'ping');
   if (mine.size > 0 && checks) for (const pkg of profile.packages.availability) packages.add(pkg);
   if (c.roles.has('syslog')) for (const pkg of profile.packages.syslog) packages.add(pkg);
+  // Redis Sentinel: the replica's Redis, the sentinel
+  if (c.sentinel.replica) for (const pkg of profile.packages.redis) packages.add(pkg);
+  if (c.sentinel.sentinel) for (const pkg of profile.packages.sentinel) packages.add(pkg);
   return [...packages];
 }
 
@@ -186,6 +194,8 @@ function hostServices(c: LayoutContext): ServiceSpec[] {
   const wanted = new Set<ServiceKey>([
     ...(c.firewall ? ['firewall' as const] : []),
     ...(c.roles.has('syslog') ? ['rsyslog' as const] : []),
+    ...(c.sentinel.replica ? ['redis' as const] : []),
+    ...(c.sentinel.sentinel ? ['sentinel' as const] : []),
     ...[...c.mine].map((s) => (s === 'web' ? 'nginx' : s) as ServiceKey),
   ]);
   return SERVICE_ORDER.filter((k) => wanted.has(k)).map((key) => ({ key, name: c.profile.serviceNames[key] }));

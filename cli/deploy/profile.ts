@@ -4,13 +4,15 @@
 import { shq } from '../ssh/connection.js';
 import type { MasterService } from '../inventory/types.js';
 
-export type ServiceKey = 'nginx' | 'redis' | 'mariadb' | 'rrdcached' | 'memcached' | 'firewall' | 'rsyslog' | 'agent';
+export type ServiceKey =
+  'nginx' | 'redis' | 'sentinel' | 'mariadb' | 'rrdcached' | 'memcached' | 'firewall' | 'rsyslog' | 'agent';
 /** Things a change can ask for afterwards: a service restart, or the schema migrations. */
 export type HandlerKey = ServiceKey | 'migrate';
 export const HANDLER_KEYS: readonly HandlerKey[] = [
   'firewall',
   'mariadb',
   'redis',
+  'sentinel',
   'memcached',
   'rrdcached',
   'nginx',
@@ -28,6 +30,8 @@ export interface OsProfile {
     tls: string[];
     availability: string[];
     syslog: string[];
+    /** Redis Sentinel (cluster.redis.sentinel). */
+    sentinel: string[];
   };
   /** Init/systemd names of the services. */
   serviceNames: Record<ServiceKey, string>;
@@ -66,10 +70,12 @@ export const DEBIAN: OsProfile = {
     tls: ['openssl'],
     availability: ['fping', 'monitoring-plugins-basic'],
     syslog: ['rsyslog'],
+    sentinel: ['redis-sentinel'],
   },
   serviceNames: {
     nginx: 'nginx',
     redis: 'redis-server',
+    sentinel: 'redis-sentinel',
     mariadb: 'mariadb',
     rrdcached: 'rrdcached',
     memcached: 'memcached',
@@ -80,6 +86,7 @@ export const DEBIAN: OsProfile = {
   processNames: {
     nginx: 'nginx',
     redis: 'redis-server',
+    sentinel: 'redis-sentinel',
     mariadb: 'mariadbd',
     rrdcached: 'rrdcached',
     memcached: 'memcached',
@@ -127,10 +134,13 @@ export const EL: OsProfile = {
     // from EPEL, which the host must have enabled
     availability: ['fping', 'nagios-plugins-http', 'nagios-plugins-tcp', 'nagios-plugins-ping', 'nagios-plugins-dns'],
     syslog: ['rsyslog'],
+    // EL's redis package carries redis-sentinel
+    sentinel: ['redis'],
   },
   serviceNames: {
     nginx: 'nginx',
     redis: 'redis',
+    sentinel: 'redis-sentinel',
     mariadb: 'mariadb',
     rrdcached: 'rrdcached',
     memcached: 'memcached',
@@ -141,6 +151,7 @@ export const EL: OsProfile = {
   processNames: {
     nginx: 'nginx',
     redis: 'redis-server',
+    sentinel: 'redis-sentinel',
     mariadb: 'mariadbd',
     rrdcached: 'rrdcached',
     memcached: 'memcached',

@@ -6,6 +6,8 @@ import type { HostSpec, Inventory } from '../inventory/types.js';
 import { DEFAULT_NODE_SETTINGS, type AgentRole, type NodeEnv, type NodeSettings } from '../../lib/node-config.js';
 import type { OsProfile } from './profile.js';
 import { SUPERVISOR_STATE } from '../../lib/supervisor.js';
+import { sentinelValues, type SentinelValues } from './sentinel.js';
+import { sentinelAddresses, SENTINEL_SERVICE } from '../inventory/sentinel.js';
 
 export const NMS_USER = 'nms';
 export const AGENT_DIR = '/opt/nms';
@@ -43,6 +45,8 @@ export interface TemplateValues {
     apiPort: number;
   };
   redis: { bind: string[]; port: number; password: string; databases: number };
+  /** Redis Sentinel (cluster.redis.sentinel; cli/deploy/sentinel.ts): `enabled` false when off. */
+  sentinel: SentinelValues;
   mariadb: { bindAddress: string; port: number };
   rrdcached: {
     address: string;
@@ -141,9 +145,9 @@ export function nodeEnv(inv: Inventory, host: HostSpec, nodeId: string): NodeEnv
     API_TOKEN: host.roles.includes('web') ? inv.secrets.api_token : '',
     // every node may become the dispatcher, which sends the alerts
     ALERT_SECRETS: inv.alerts && Object.keys(inv.alerts.secrets).length ? JSON.stringify(inv.alerts.secrets) : '',
-    // Sentinel: the agent side exists (agent/daemon/connections.ts); deploy does not set it up yet
-    REDIS_SENTINEL: '',
-    REDIS_SENTINEL_SERVICE: '',
+    // with cluster.redis.sentinel the agents ask the sentinels for the master (agent/daemon/connections.ts)
+    REDIS_SENTINEL: sentinelAddresses(inv),
+    REDIS_SENTINEL_SERVICE: inv.cluster.redis.sentinel ? SENTINEL_SERVICE : '',
   };
 }
 
@@ -157,6 +161,7 @@ export function buildValues(v: ValueInputs): TemplateValues {
   const c = inv.cluster;
   const settings = nodeSettings(inv, host, profile);
   const rrdOnHost = inv.services.rrdcached;
+  const sentinel = sentinelValues(inv, host, profile);
   return {
     host: { name: host.name, address: host.address, roles: host.roles },
     cluster: { name: c.name, members: [...new Set(inv.hosts.map((h) => h.address))] },
@@ -173,11 +178,13 @@ export function buildValues(v: ValueInputs): TemplateValues {
       apiPort: settings.api_port,
     },
     redis: {
-      bind: [inv.services.redis.address, '127.0.0.1'],
+      // the replica listens on its own host's address
+      bind: [sentinel.replica ? host.address : inv.services.redis.address, '127.0.0.1'],
       port: c.redis.port,
       password: inv.secrets.redis_password,
       databases: Math.max(16, c.redis.db + 1),
     },
+    sentinel,
     mariadb: { bindAddress: inv.services.mariadb.address, port: c.mariadb.port },
     rrdcached: {
       address: rrdOnHost.address,
@@ -190,7 +197,7 @@ export function buildValues(v: ValueInputs): TemplateValues {
     },
     memcached: { address: inv.services.memcached.address, port: c.memcached.port, memoryMb: c.memcached.memoryMb },
     firewall: {
-      tcpPorts: [c.mariadb.port, c.redis.port, c.memcached.port, c.rrdcached.port].filter(
+      tcpPorts: [c.mariadb.port, c.redis.port, c.memcached.port, c.rrdcached.port, ...sentinel.ports].filter(
         (p, i, a) => a.indexOf(p) === i,
       ),
       webPorts: [c.web.httpPort, c.web.httpsPort].filter((p, i, a) => a.indexOf(p) === i),

@@ -20,7 +20,7 @@ export interface RawHost {
 export interface RawHostsFile {
   cluster: {
     name: string;
-    redis?: { port?: number; db?: number };
+    redis?: { port?: number; db?: number; sentinel?: boolean };
     mariadb?: { port?: number; database?: string };
     rrdcached?: { port?: number; write_threads?: number; journal?: boolean; base_dir?: string };
     memcached?: { port?: number; memory_mb?: number };

@@ -153,7 +153,7 @@ function normaliseCluster(raw: RawHostsFile, hosts: HostSpec[], dir: string): Cl
   const webHost = hosts.find((h) => h.roles.includes('web'));
   return {
     name: c.name,
-    redis: { port: c.redis?.port ?? 6379, db: c.redis?.db ?? 0 },
+    redis: { port: c.redis?.port ?? 6379, db: c.redis?.db ?? 0, sentinel: c.redis?.sentinel ?? false },
     mariadb: { port: c.mariadb?.port ?? 3306, database: c.mariadb?.database ?? 'nms' },
     rrdcached: {
       port: c.rrdcached?.port ?? 42217,

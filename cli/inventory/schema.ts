@@ -143,7 +143,16 @@ const host = obj(
 const cluster = obj(
   {
     name: { type: 'string', pattern: HOST_NAME_PATTERN, [HINT_KEYWORD]: HOST_NAME_HINT, description: 'cluster name' },
-    redis: obj({ port: port('Redis port (default 6379)'), db: count('Redis database number (default 0)', 0, 15) }),
+    redis: obj({
+      port: port('Redis port (default 6379)'),
+      db: count('Redis database number (default 0)', 0, 15),
+      sentinel: {
+        type: 'boolean',
+        description:
+          'Redis Sentinel: a replica on the first poller and three sentinels ' +
+          '(the Redis host and the first two pollers; default false)',
+      },
+    }),
     mariadb: obj({
       port: port('MariaDB port (default 3306)'),
       database: text('sqlName', 'database name (default nms)'),

@@ -59,7 +59,8 @@ export interface TlsSettings {
 
 export interface ClusterSettings {
   name: string;
-  redis: { port: number; db: number };
+  /** `sentinel`: a replica and three sentinels (cli/inventory/sentinel.ts picks the hosts). */
+  redis: { port: number; db: number; sentinel: boolean };
   mariadb: { port: number; database: string };
   rrdcached: { port: number; writeThreads: number; journal: boolean; baseDir: string };
   memcached: { port: number; memoryMb: number };

@@ -5,6 +5,7 @@ import type { Problem } from '../../lib/contracts/problem.js';
 import type { HostSpec, Inventory } from '../inventory/types.js';
 import { RULES, apiOk, apiUrl, type StatusContext } from './rules.js';
 import { STATUS_EXIT, STATUS_SCHEMA, type NodeAnswers, type NodeStatus, type StatusReport } from './types.js';
+import type { RedisTopology } from './redis-types.js';
 
 /** Problems about a node's agent, whichever side (doctor or cluster view) saw them. */
 const AGENT_FAMILY = new Set([
@@ -25,6 +26,8 @@ export interface AnalyseInput {
   answers: NodeAnswers[];
   checkedAt: Date;
   durationMs: number;
+  /** Redis Sentinel's view (cluster.redis.sentinel only; redis-topology.ts). */
+  redis?: RedisTopology;
 }
 
 /** The first problem of each kind per subject (an agent's problems count as one kind). */
@@ -72,6 +75,8 @@ export function analyseStatus(i: AnalyseInput): StatusReport {
     masterAnswers,
     cluster: masterAnswers?.cluster ?? null,
     deploy: (limit) => `\`nms deploy -i ${i.inventoryArg} --limit ${limit}\``,
+    inventoryArg: i.inventoryArg,
+    redis: i.redis,
   };
   const problems = once(RULES.flatMap((rule) => rule(ctx)));
   const nodes = inv.hosts.map((h) => nodeStatus(ctx, h));
@@ -98,5 +103,6 @@ export function analyseStatus(i: AnalyseInput): StatusReport {
       : null,
     cluster: ctx.cluster,
     problems,
+    ...(i.redis ? { redis: i.redis } : {}),
   };
 }

@@ -5,6 +5,7 @@ import chalk from 'chalk';
 import type { StatusReport } from './types.js';
 import type { ClusterView } from '../../lib/contracts/cluster-view.js';
 import { alertLine } from '../../lib/alerts.js';
+import { redisTopologyLines } from './redis-topology.js';
 
 export function colours(env: NodeJS.ProcessEnv = process.env): ChalkInstance {
   return new Chalk({ level: env.NO_COLOR ? 0 : chalk.level });
@@ -88,6 +89,7 @@ export function formatStatus(r: StatusReport, c: ChalkInstance = colours()): str
     const answer = r.api.ok ? c.green(`HTTP ${r.api.http_status}`) : c.red(r.api.error ?? `HTTP ${r.api.http_status}`);
     l.push(`  api: ${r.api.url} ${answer} (${r.api.ms} ms)`);
   }
+  if (r.redis) l.push(...redisTopologyLines(r.redis, c));
   if (r.problems.length) {
     l.push(c.bold('problems:'));
     for (const p of r.problems) {

@@ -8,6 +8,8 @@ import type { Problem } from '../../lib/contracts/problem.js';
 import type { HostSpec, Inventory, MasterService } from '../inventory/types.js';
 import { profileFor } from '../deploy/profile.js';
 import type { NodeAnswers } from './types.js';
+import type { RedisTopology } from './redis-types.js';
+import { redisTopologyProblems } from './redis-topology.js';
 
 /** The doctor checks that test a central service, and the inventory role that runs it. */
 export const SERVICE_CHECKS: Record<string, MasterService> = {
@@ -32,6 +34,10 @@ export interface StatusContext {
   cluster: ClusterView | null;
   /** The deploy command that mends `limit`, with the inventory as the user typed it. */
   deploy: (limit: string) => string;
+  /** The inventory as the user typed it. */
+  inventoryArg: string;
+  /** Redis Sentinel's view (cluster.redis.sentinel only). */
+  redis: RedisTopology | undefined;
 }
 
 export type StatusRule = (ctx: StatusContext) => Problem[];
@@ -264,5 +270,8 @@ export function apiOk(a: NonNullable<NodeAnswers['api']>): boolean {
   }
 }
 
+/** Redis Sentinel: a sentinel down, no master, no replica in sync, a lagging one (redis-topology.ts). */
+const redisTopology: StatusRule = (ctx) => (ctx.redis ? redisTopologyProblems(ctx.redis, ctx.inventoryArg) : []);
+
 /** The rules, in the order their problems are listed. */
-export const RULES: StatusRule[] = [reachability, services, nodeChecks, clusterView, api];
+export const RULES: StatusRule[] = [reachability, services, nodeChecks, clusterView, api, redisTopology];

@@ -3,7 +3,8 @@
 import { loadInventory } from '../inventory/load.js';
 import type { HostSpec, Inventory } from '../inventory/types.js';
 import { analyseStatus } from './analyse.js';
-import { collectStatus } from './collect.js';
+import { collectStatus, sshFor } from './collect.js';
+import { collectRedisTopology } from './redis-topology.js';
 import type { StatusReport } from './types.js';
 
 export interface StatusOptions {
@@ -24,13 +25,11 @@ export async function runStatus(o: StatusOptions, loaded?: Inventory): Promise<S
   const inventory = loaded ?? (await loadInventory(o.inventory));
   const master = masterOf(inventory);
   const t0 = Date.now();
-  const answers = await collectStatus({
-    inventory,
-    master,
-    checkTimeoutMs: o.checkTimeoutMs,
-    strictHostKeys: o.strictHostKeys,
-    onNewHostKey: o.onNewHostKey,
-  });
+  const keys = { strictHostKeys: o.strictHostKeys, onNewHostKey: o.onNewHostKey };
+  const [answers, redis] = await Promise.all([
+    collectStatus({ inventory, master, checkTimeoutMs: o.checkTimeoutMs, ...keys }),
+    collectRedisTopology(inventory, (h) => sshFor(inventory, h, keys)),
+  ]);
   return analyseStatus({
     inventory,
     inventoryArg: o.inventory,
@@ -38,5 +37,6 @@ export async function runStatus(o: StatusOptions, loaded?: Inventory): Promise<S
     answers,
     checkedAt: new Date(t0),
     durationMs: Date.now() - t0,
+    redis,
   });
 }

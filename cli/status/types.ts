@@ -4,6 +4,7 @@
 import type { DoctorCheck, DoctorReport } from '../../lib/contracts/doctor.js';
 import type { ClusterView } from '../../lib/contracts/cluster-view.js';
 import type { Problem } from '../../lib/contracts/problem.js';
+import type { RedisTopology } from './redis-types.js';
 
 export const STATUS_SCHEMA = 'nms-status/1';
 
@@ -53,6 +54,8 @@ export interface StatusReport {
   api: ApiStatus | null;
   cluster: ClusterView | null;
   problems: Problem[];
+  /** Redis Sentinel's view (cluster.redis.sentinel only): master, replicas with their lag, sentinels. */
+  redis?: RedisTopology;
 }
 
 /** What one node answered: raw material for the analysis (collect.ts → analyse.ts). */
