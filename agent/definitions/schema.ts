@@ -1,5 +1,6 @@
 // The JSON schema every definition file is checked against when loaded (ajv). Numeric OIDs
 // only: nothing resolves MIB names at run time.
+import { configSchema } from './config-schema.js';
 const OID = { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)+$' };
 const DOTTED_OID = { type: 'string', pattern: '^\\.[0-9]+(\\.[0-9]+)*$' };
 // regexes are compiled (and their errors placed) by the loader
@@ -153,5 +154,6 @@ export const definitionSchema = {
     mempools: { type: 'array', items: mempool },
     storage: { type: 'array', items: mempool },
     sensors: { type: 'array', items: sensor },
+    config: configSchema,
   },
 } as const;

@@ -1,5 +1,6 @@
 // The shape of an OS definition (agent/definitions/os/<os>.yaml) after loading: plain data
 // as written, plus regular expressions compiled once when the files are loaded.
+import type { ConfigDef } from './config-schema.js';
 
 /** Where one value (hardware, version, a processor's usage...) comes from. */
 export interface ValueSource {
@@ -51,6 +52,8 @@ export interface OsDefinition {
   mempools?: MempoolDef[];
   storage?: PoolDef[];
   sensors?: SensorDef[];
+  /** Config backup over SSH (config-schema.ts). */
+  config?: ConfigDef;
 }
 
 /** A table walked at discovery: one row per index of `oid` (a column). */
