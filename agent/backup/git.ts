@@ -21,7 +21,16 @@ const IDENTITY = ['-c', 'user.name=nms config backup', '-c', 'user.email=nms@loc
 const MAX_BUFFER = 64 * 1024 * 1024;
 
 export class GitStore {
+  /** git takes a lock on its index: one operation at a time, in order. */
+  private queue: Promise<unknown> = Promise.resolve();
+
   constructor(readonly dir: string) {}
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
 
   private git(args: string[]): Promise<string> {
     return new Promise((resolve, reject) => {
@@ -43,7 +52,11 @@ export class GitStore {
    * Writes `file` and commits it when it differs from the last version; returns the commit, or
    * undefined when nothing changed.
    */
-  async save(file: string, text: string, message: string): Promise<string | undefined> {
+  save(file: string, text: string, message: string): Promise<string | undefined> {
+    return this.serial(() => this.saveNow(file, text, message));
+  }
+
+  private async saveNow(file: string, text: string, message: string): Promise<string | undefined> {
     await writeFile(join(this.dir, file), text, { mode: 0o640 });
     await this.git(['add', '--', file]);
     const status = await this.git(['status', '--porcelain', '--', file]);
@@ -54,7 +67,7 @@ export class GitStore {
 
   /** The versions of `file`, newest first. */
   async versions(file: string): Promise<ConfigVersion[]> {
-    const out = await this.git(['log', '--format=%H%x09%cI%x09%s', '--', file]).catch(() => '');
+    const out = await this.serial(() => this.git(['log', '--format=%H%x09%cI%x09%s', '--', file])).catch(() => '');
     return out
       .split('\n')
       .filter(Boolean)
@@ -67,7 +80,7 @@ export class GitStore {
   /** The text of `file` at `commit`. */
   show(commit: string, file: string): Promise<string> {
     if (!/^[0-9a-f]{7,40}$/.test(commit)) return Promise.reject(new GitError(`not a commit: ${commit}`));
-    return this.git(['show', `${commit}:${file}`]);
+    return this.serial(() => this.git(['show', `${commit}:${file}`]));
   }
 
   /** The unified diff of `file` between two commits (from undefined: the whole file as added). */
@@ -75,6 +88,6 @@ export class GitStore {
     const args = from
       ? ['diff', '--no-color', from, to, '--', file]
       : ['show', '--no-color', '--format=', to, '--', file];
-    return this.git(args);
+    return this.serial(() => this.git(args));
   }
 }
