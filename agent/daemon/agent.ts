@@ -20,6 +20,7 @@ import { Metrics, MetricsServer } from './metrics.js';
 import { MetricsAccess } from './metrics-access.js';
 import { Watchdog } from './watchdog.js';
 import { SyslogReceiver } from '../syslog/receiver.js';
+import { ConfigBackup } from '../backup/backup.js';
 import { apiServerFromConfig, type ApiServer } from '../api/server.js';
 import { attachAlerts } from '../alerts/attach.js';
 import type { AlertEngine } from '../alerts/engine.js';
@@ -83,6 +84,7 @@ export class AgentService {
   /** Alert rules, run by this agent while it is the dispatcher (agent/alerts). */
   private alerts?: AlertEngine;
   private syslog?: SyslogReceiver;
+  private backup?: ConfigBackup;
   private timers: NodeJS.Timeout[] = [];
   private state = 'starting';
   private readonly startedAt = Date.now();
@@ -219,6 +221,17 @@ export class AgentService {
         purgeDays: this.s.syslog_purge,
       });
       await this.syslog.start();
+    }
+    if (this.s.roles.includes('config-backup')) {
+      this.backup = new ConfigBackup({
+        db: this.db,
+        appKey: env.APP_KEY,
+        log: this.log.child('config-backup'),
+        node: this.s.distributed_poller_name,
+        dir: this.s.config_backup_dir,
+        intervalS: this.s.config_backup_interval,
+      });
+      this.backup.start();
     }
     this.handler = await this.o.makeHandler({
       db: this.db,
@@ -570,6 +583,7 @@ export class AgentService {
     await step('deregister', () => this.registry?.deregister(this.cfg.env.NODE_ID));
     await step('api', () => this.api?.close());
     await step('syslog', () => this.syslog?.close());
+    await step('config_backup', () => this.backup?.close());
     await step('handler', () => this.handler?.close());
     await step('queue_stats', () => this.stats?.close());
     await step('memcached', () => this.registry?.close());
@@ -585,6 +599,7 @@ export class AgentService {
       this.redis =
       this.api =
       this.syslog =
+      this.backup =
         undefined;
     this.stuck = undefined;
   }

@@ -293,7 +293,13 @@ export class HostDeploy {
     }
     const fromFacts = hasSchema && !!facts.db;
     const rows = fromFacts ? facts.db!.devices : await queryDevices(this.ssh, inv.cluster.mariadb.database, admin);
-    const dc = deviceChanges(inv, rows, this.ctx.prune, fromFacts ? facts.db!.serviceDigests : undefined);
+    const dc = deviceChanges(
+      inv,
+      rows,
+      this.ctx.prune,
+      fromFacts ? facts.db!.serviceDigests : undefined,
+      fromFacts ? facts.db!.sshLogins : undefined,
+    );
     if (dc.extra.length)
       this.r.warnings.push(
         `${dc.extra.length} device(s) in the database are not in the inventory (kept; --prune removes them): ${dc.extra.slice(0, 5).join(', ')}${dc.extra.length > 5 ? ', …' : ''}`,
@@ -304,6 +310,7 @@ export class HostDeploy {
       dc.updated.length && `update ${dc.updated.length}`,
       dc.removed.length && `remove ${dc.removed.length}`,
       dc.services.length && `service checks of ${dc.services.length}`,
+      dc.sshLogins.length && `SSH logins of ${dc.sshLogins.length}`,
     ].filter(Boolean);
     this.record(`devices: ${parts.join(', ')}`);
     if (!this.ctx.check)

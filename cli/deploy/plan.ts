@@ -142,6 +142,9 @@ export function buildPlan(p: PlanInputs): HostPlan {
   const checks = host.roles.some((r) => r === 'poller' || r === 'ping');
   if (mine.length > 0 && checks) for (const pkg of profile.packages.availability) packages.add(pkg);
   if (syslog) for (const pkg of profile.packages.syslog) packages.add(pkg);
+  // role config-backup keeps the configurations' history with Debian's git (docs/config-backup.md)
+  const backup = host.roles.includes('config-backup');
+  if (backup) packages.add('git');
 
   const dirs: DirSpec[] = [
     { path: ENV_DIR, mode: 0o750, owner: 'root', group: NMS_USER },
@@ -155,6 +158,7 @@ export function buildPlan(p: PlanInputs): HostPlan {
   if (mine.includes('rrdcached'))
     dirs.push({ path: inv.cluster.rrdcached.baseDir, mode: 0o755, owner: NMS_USER, group: NMS_USER });
   if (mine.includes('web')) dirs.push({ path: TLS_DIR, mode: 0o750, owner: 'root', group: 'root' });
+  if (backup) dirs.push({ path: `${STATE_DIR}/config-backup`, mode: 0o750, owner: NMS_USER, group: NMS_USER });
 
   const files: FileSpec[] = [];
   if (firewall)

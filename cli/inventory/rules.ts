@@ -10,6 +10,7 @@ import { HOST_NAME_HINT, HOST_NAME_PATTERN } from './schema.js';
 import { MASTER_SERVICES } from './types.js';
 import { sshKeyProblem, tlsProblems } from './files.js';
 import type { LoadContext } from './load.js';
+import { configBackup } from './config-backup.js';
 
 /** Platforms nms deploys to (the agent needs Node 20: glibc >= 2.28, systemd or sysv init). */
 export const SUPPORTED_OS = ['debian', 'ubuntu', 'el8', 'el9'] as const;
@@ -345,6 +346,7 @@ const RULES = [
   devices,
   devicesFileMode,
   secrets,
+  configBackup,
 ];
 
 export function checkRules(ctx: LoadContext): InventoryProblem[] {
