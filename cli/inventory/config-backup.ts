@@ -2,26 +2,20 @@
 // secrets.yaml (`device_ssh`, by device hostname) and the rules around role `config-backup`:
 // one host at most, and every login for a device of devices.yaml.
 import type { InventoryProblem } from '../../lib/errors.js';
-import type { LoadContext } from './load.js';
-import { problemAt } from './source.js';
+import { problemAt, type SourceFile } from './source.js';
+import type { DeviceSpec, HostSpec, Secrets } from './types.js';
 
-/** `device_ssh` of secrets.yaml. SSH user names and passwords: printable ASCII, no spaces. */
-export const deviceSshSchema = {
-  type: 'object',
-  description: 'SSH logins for config backup (role config-backup), by device hostname as in devices.yaml',
-  additionalProperties: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['username', 'password'],
-    properties: {
-      username: { type: 'string', minLength: 1, pattern: '^[!-~]+$', 'x-hint': 'printable ASCII without spaces' },
-      password: { type: 'string', minLength: 1, pattern: '^[!-~]+$', 'x-hint': 'printable ASCII without spaces' },
-      port: { type: 'integer', minimum: 1, maximum: 65535, description: 'SSH port of the device (default 22)' },
-    },
-  },
-};
+/** The part of load.ts's LoadContext this rule reads (by shape: no import of the loader). */
+export interface ConfigBackupRuleInput {
+  hosts: HostSpec[];
+  raw: { hosts: Record<string, { roles: readonly string[] }> };
+  hostsSrc: SourceFile;
+  secretsSrc?: SourceFile;
+  secrets?: Secrets;
+  devices: DeviceSpec[];
+}
 
-export function configBackup(ctx: LoadContext): InventoryProblem[] {
+export function configBackup(ctx: ConfigBackupRuleInput): InventoryProblem[] {
   const out: InventoryProblem[] = [];
   const on = ctx.hosts.filter((h) => h.roles.includes('config-backup'));
   for (const h of on.slice(1))

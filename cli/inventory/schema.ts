@@ -4,7 +4,7 @@
 // Cross-field rules (one host per master service, unique addresses, ...) live in rules.ts.
 import { AGENT_ROLES, MASTER_SERVICES } from './types.js';
 import { alertSecretsSchema } from './alerts-schema.js';
-import { deviceSshSchema } from './config-backup.js';
+import { deviceSshSchema } from './device-ssh-schema.js';
 
 type Schema = Record<string, unknown>;
 

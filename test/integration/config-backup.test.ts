@@ -15,6 +15,7 @@ import { createLogger, setLogSink } from '../../lib/log.js';
 import { migrate, openDb, type Db } from '../../agent/db/index.js';
 import { ConfigBackup } from '../../agent/backup/backup.js';
 import { setSshLogin } from '../../agent/backup/store.js';
+import { matchRoute } from '../../agent/api/routes.js';
 import { deviceAddress } from '../../simulator/addresses.js';
 import { familyOf } from '../../simulator/families.js';
 import { SshCli } from '../../simulator/ssh-cli.js';
@@ -175,4 +176,48 @@ test('no SSH password appears in a log line, an event or the stored rows', async
     assert.ok(!stored.includes(p), 'a row holds a password in clear');
   }
   assert.ok(cli.refused >= 2, 'the simulator refused the wrong password');
+});
+
+async function api(path: string): Promise<unknown> {
+  const url = new URL(path, 'http://x');
+  const m = matchRoute(url.pathname, url.searchParams);
+  assert.ok(m, `no route for ${path}`);
+  const ctx = { db, version: 'test', nodeName: 'test', queryTimeoutMs: 5000, probeTimeoutMs: 1000 };
+  return m.route.handle(ctx, m.req);
+}
+
+test("the API lists versions, serves a version with its diff, and answers as Oxidized's node source", async () => {
+  const id = ids.get(2)!;
+  const list = (await api(`/api/v0/devices/${id}/configs`)) as {
+    count: number;
+    backup: { status: string; last_success: string };
+    versions: { version_id: number; commit: string; created_at: string }[];
+  };
+  assert.equal(list.count, 2);
+  assert.equal(list.backup.status, 'ok');
+  assert.match(list.backup.last_success, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  const [newest, first] = list.versions;
+  assert.ok(newest.version_id > first.version_id);
+  const latest = (await api(`/api/v0/devices/${id}/configs/latest`)) as {
+    version_id: number;
+    config: string;
+    diff: string;
+  };
+  assert.equal(latest.version_id, newest.version_id);
+  assert.match(latest.config, /config generation 1/);
+  assert.match(latest.diff, /^\+set system login message "config generation 1"$/m);
+  const old = (await api(`/api/v0/devices/${id}/configs/${first.version_id}`)) as { config: string };
+  assert.match(old.config, /config generation 0/);
+  await assert.rejects(api(`/api/v0/devices/${id}/configs/abc`), /version must be/);
+  const nodes = (await api('/api/v0/oxidized')) as { hostname: string; os: string; ip: string }[];
+  assert.ok(Array.isArray(nodes));
+  assert.deepEqual(
+    nodes.map((n) => [n.hostname, n.os]),
+    DEVICES.map((i) => [deviceAddress(i, BASE), familyOf(i)]),
+  );
+  const one = (await api(`/api/v0/oxidized/${deviceAddress(3, BASE)}`)) as { os: string }[];
+  assert.deepEqual(
+    one.map((n) => n.os),
+    ['routeros'],
+  );
 });

@@ -4,7 +4,13 @@
 // secrets, and the last run's status), and `config_versions`, one row per stored version with
 // its text and its diff from the one before, so that the master serves them without reaching
 // the backup node (the node's git repository holds the same history).
-import type { Migration } from '../schema.js';
+
+/** schema.ts's Migration, by shape (no import: the migration files stay out of schema.ts's cycle). */
+interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
 
 const TABLE_OPTS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci';
 
