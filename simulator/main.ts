@@ -6,7 +6,10 @@ import { UsageError } from '../lib/errors.js';
 import { deviceCredentials, has64BitCounters, pollerGroup, sysName } from './model.js';
 import { runLoad } from './load.js';
 import { DEFAULT_SIMULATOR_OPTIONS, MAX_DEVICES, Simulator } from './server.js';
-import { SshCli } from './ssh-cli.js';
+import { hostKeyFile, SshCli } from './ssh-cli.js';
+
+/** Where the lab's simulator keeps its SSH host key, so a restart keeps the devices' key. */
+const DEFAULT_LAB_HOST_KEY = '/var/lib/nms-simulator/ssh_host_ecdsa_key';
 
 function int(name: string) {
   return (v: string): number => {
@@ -56,6 +59,13 @@ program
       .default(100)
       .argParser(int('--ssh-devices')),
   )
+  .addOption(
+    new Option(
+      '--ssh-host-key <file>',
+      'host key of the SSH CLI, made there when missing (default with --own-addresses: ' +
+        `${DEFAULT_LAB_HOST_KEY}; else a new key per start)`,
+    ),
+  )
   .addOption(new Option('--no-ssh', 'no SSH CLI at all'))
   .addOption(
     new Option('--max-message-size <bytes>', 'largest response (UDP payload)')
@@ -89,6 +99,7 @@ Examples:
       maxMessageSize: number;
       sshFirstPort?: number;
       sshDevices: number;
+      sshHostKey?: string;
       ssh: boolean;
     }) => {
       const started = Date.now();
@@ -102,6 +113,7 @@ Examples:
               ownAddresses,
               sshFirstPort,
               seed: opts.seed,
+              hostKey: hostKeyFile(opts.sshHostKey ?? (ownAddresses ? DEFAULT_LAB_HOST_KEY : undefined)),
             })
           : undefined;
       const sim = new Simulator({

@@ -4,6 +4,8 @@
 // command, and the control commands `nms-sim config-change` (bump the configuration's
 // generation) and `nms-sim config-generation`. Owns its servers: start() binds all or none.
 import { generateKeyPairSync, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import ssh2 from 'ssh2';
 import { LabError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
@@ -75,6 +77,27 @@ interface SshServer {
 type ServerCtor = new (cfg: { hostKeys: string[] }, fn: (c: ServerConnection) => void) => SshServer;
 const Server = (ssh2 as unknown as { Server: ServerCtor }).Server;
 
+function newHostKey(): string {
+  return generateKeyPairSync('ec', {
+    namedCurve: 'prime256v1',
+    privateKeyEncoding: { type: 'sec1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  }).privateKey;
+}
+
+/** The host key kept in `file` (made there when missing); undefined file: undefined (a key per start). */
+export function hostKeyFile(file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    const key = newHostKey();
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, key, { mode: 0o600 });
+    return key;
+  }
+}
+
 function same(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -96,13 +119,7 @@ export class SshCli {
     const { sshFirstPort, devices, ownAddresses } = this.options;
     if (!Number.isInteger(sshFirstPort) || sshFirstPort < 1 || sshFirstPort + (ownAddresses ? 0 : devices - 1) > 65535)
       throw new LabError(`--ssh-first-port ${sshFirstPort} with ${devices} devices runs past port 65535`);
-    this.hostKey =
-      options.hostKey ??
-      generateKeyPairSync('ec', {
-        namedCurve: 'prime256v1',
-        privateKeyEncoding: { type: 'sec1', format: 'pem' },
-        publicKeyEncoding: { type: 'spki', format: 'pem' },
-      }).privateKey;
+    this.hostKey = options.hostKey ?? newHostKey();
   }
 
   /** Devices that answer SSH. */
