@@ -35,10 +35,17 @@ export class GitStore {
   private git(args: string[]): Promise<string> {
     return new Promise((resolve, reject) => {
       const env = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', HOME: this.dir };
-      execFile('git', ['-C', this.dir, ...IDENTITY, ...args], { env, maxBuffer: MAX_BUFFER }, (err, stdout, stderr) => {
-        if (err) reject(new GitError(`git ${args[0]} in ${this.dir}: ${String(stderr).trim() || err.message}`));
-        else resolve(String(stdout));
-      });
+      // safe.directory: the repository may belong to another user than the agent's (made by hand)
+      const own = ['-c', `safe.directory=${this.dir}`];
+      execFile(
+        'git',
+        ['-C', this.dir, ...own, ...IDENTITY, ...args],
+        { env, maxBuffer: MAX_BUFFER },
+        (err, stdout, stderr) => {
+          if (err) reject(new GitError(`git ${args[0]} in ${this.dir}: ${String(stderr).trim() || err.message}`));
+          else resolve(String(stdout));
+        },
+      );
     });
   }
 
