@@ -58,6 +58,14 @@ export interface NewVersion {
   diff: string;
 }
 
+/** eventlog.message is a TEXT (64 KiB, up to 4 bytes a character): a longer diff is cut; config_versions has it all. */
+const EVENT_DIFF_MAX = 15_000;
+export function eventDiff(diff: string): string {
+  if (diff.length <= EVENT_DIFF_MAX) return diff;
+  const kept = diff.slice(0, EVENT_DIFF_MAX);
+  return `${kept.slice(0, kept.lastIndexOf('\n') + 1)}… (${diff.length} characters; the whole diff is in the API)`;
+}
+
 /** Records a successful fetch, and the new version when there is one, with its event. */
 export async function recordSuccess(
   db: Db,
@@ -72,7 +80,8 @@ export async function recordSuccess(
       [t.deviceId, version.commit, node, version.config, version.diff],
     );
     const what = t.lastCommit ? 'Configuration changed' : 'Configuration stored (first version)';
-    await logEvent(db, t.deviceId, 'config', `${what}:\n${version.diff}`, Severity.notice, version.commit.slice(0, 12));
+    const message = `${what}:\n${eventDiff(version.diff)}`;
+    await logEvent(db, t.deviceId, 'config', message, Severity.notice, version.commit.slice(0, 12));
   }
   await db.query(
     `UPDATE config_backups SET status = 'ok', status_reason = NULL, node = ?, last_attempt = UTC_TIMESTAMP(),

@@ -10,6 +10,7 @@ import { deviceConfig, sshCredentials, CONFIG_COMMANDS } from '../../simulator/s
 import { familyOf } from '../../simulator/families.js';
 import { configBackup, type ConfigBackupRuleInput } from '../../cli/inventory/config-backup.js';
 import { sshLoginChanges } from '../../cli/deploy/device-ssh.js';
+import { eventDiff } from '../../agent/backup/store.js';
 import { encrypt, generateAppKey } from '../../lib/crypto.js';
 import type { Inventory } from '../../cli/inventory/types.js';
 import { parseSource } from '../../cli/inventory/source.js';
@@ -141,4 +142,12 @@ test('deploy writes a login only when it differs, encrypted, and removes one tak
     gone.sql,
     /^DELETE FROM config_backups WHERE device_id = \(SELECT device_id FROM devices WHERE hostname = '198\.19\.0\.3'/,
   );
+});
+
+test('an event keeps a long diff short, cut at a line end', () => {
+  const diff = Array.from({ length: 5000 }, (_, i) => `+line ${i} of a long configuration`).join('\n') + '\n';
+  const cut = eventDiff(diff);
+  assert.ok(cut.length < 15_100);
+  assert.match(cut, /\n… \(\d+ characters; the whole diff is in the API\)$/);
+  assert.equal(eventDiff('+a\n'), '+a\n');
 });
