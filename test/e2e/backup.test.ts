@@ -33,7 +33,13 @@ async function run(host: string, script: string, ms = 120_000): Promise<string> 
   return r.stdout;
 }
 
-const sql = async (q: string) => (await run('master', `mysql -N -B nms -e ${JSON.stringify(q)}`)).trim();
+// the master's mysql client may announce its pager first ("PAGER set to stdout"): not a row
+const sql = async (q: string) =>
+  (await run('master', `mysql -N -B nms -e ${JSON.stringify(q)}`))
+    .split('\n')
+    .filter((l) => !/^PAGER set to /.test(l))
+    .join('\n')
+    .trim();
 const lines = async (q: string) => (await sql(q)).split('\n').filter(Boolean);
 
 async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms: number, pauseMs = 2000): Promise<T> {
