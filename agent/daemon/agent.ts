@@ -529,6 +529,8 @@ export class AgentService {
         c.settings.distributed_poller_memcached_port,
         c.settings.distributed_poller_name,
         c.settings.api_port,
+        c.settings.config_backup_dir,
+        c.settings.config_backup_interval,
       ]);
     this.cfg = next;
     setLogLevel(next.settings.service_loglevel);
