@@ -37,7 +37,7 @@ export interface NodeEnv {
   REDIS_SENTINEL_SERVICE: string;
 }
 
-export type AgentRole = 'poller' | 'discovery' | 'ping' | 'api' | 'syslog';
+export type AgentRole = 'poller' | 'discovery' | 'ping' | 'api' | 'syslog' | 'config-backup';
 
 /** The kinds of work the agent queues (LibreNMS's dispatcher service types); the agent's JobType. */
 export type ServiceType = 'poller' | 'discovery' | 'ping' | 'services';
@@ -93,6 +93,10 @@ export interface NodeSettings {
   syslog_port: number;
   /** Days syslog messages are kept (LibreNMS's setting). */
   syslog_purge: number;
+  /** Role `config-backup`: the git repository of the devices' configurations (docs/config-backup.md). */
+  config_backup_dir: string;
+  /** Role `config-backup`: seconds between two backups of every device (Oxidized's interval). */
+  config_backup_interval: number;
 }
 
 /** LibreNMS's defaults where it has the setting; ours otherwise. */
@@ -124,6 +128,8 @@ export const DEFAULT_NODE_SETTINGS: Omit<NodeSettings, 'distributed_poller_name'
   snmp_retries: 1,
   syslog_port: 5514,
   syslog_purge: 30,
+  config_backup_dir: '/var/lib/nms/config-backup',
+  config_backup_interval: 3600,
 };
 
 /** A job may run this fraction of its type's frequency; then its worker aborts it. */

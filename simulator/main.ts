@@ -6,6 +6,10 @@ import { UsageError } from '../lib/errors.js';
 import { deviceCredentials, has64BitCounters, pollerGroup, sysName } from './model.js';
 import { runLoad } from './load.js';
 import { DEFAULT_SIMULATOR_OPTIONS, MAX_DEVICES, Simulator } from './server.js';
+import { hostKeyFile, SshCli } from './ssh-cli.js';
+
+/** Where the lab's simulator keeps its SSH host key, so a restart keeps the devices' key. */
+const DEFAULT_LAB_HOST_KEY = '/var/lib/nms-simulator/ssh_host_ecdsa_key';
 
 function int(name: string) {
   return (v: string): number => {
@@ -45,6 +49,25 @@ program
   )
   .addOption(new Option('--seed <s>', 'seed of the deterministic data').default(d.seed).argParser(int('--seed')))
   .addOption(
+    new Option(
+      '--ssh-first-port <port>',
+      'SSH CLI of device 0 (default: 22 with --own-addresses, else no SSH)',
+    ).argParser(int('--ssh-first-port')),
+  )
+  .addOption(
+    new Option('--ssh-devices <n>', 'devices 0..n-1 of the SSH families (ios, junos, routeros) answer SSH')
+      .default(100)
+      .argParser(int('--ssh-devices')),
+  )
+  .addOption(
+    new Option(
+      '--ssh-host-key <file>',
+      'host key of the SSH CLI, made there when missing (default with --own-addresses: ' +
+        `${DEFAULT_LAB_HOST_KEY}; else a new key per start)`,
+    ),
+  )
+  .addOption(new Option('--no-ssh', 'no SSH CLI at all'))
+  .addOption(
     new Option('--max-message-size <bytes>', 'largest response (UDP payload)')
       .default(d.maxMessageSize)
       .argParser(int('--max-message-size')),
@@ -56,6 +79,9 @@ Prints "ready: M devices on A:P..Q" on stdout once every socket is bound.
 Device i: sysName sim-<i>; v2c/v1 community "public", except i % 10 == 9, which answers only
 SNMPv3 (user nmsv3, authPriv, SHA "nmsv3authpass", AES "nmsv3privpass"); i % 7 == 3 has
 32-bit interface counters only. Rates and values: simulator/model.ts and docs/simulator.md.
+Devices of the ios, junos and routeros families (i % 4 = 1, 2, 3) among the first --ssh-devices
+also answer SSH (user nmsbackup, a password per device: simulator/ssh-model.ts) with their
+configuration; \`nms-sim config-change\` over that SSH changes it (docs/config-backup.md).
 
 Examples:
   nms-simulator serve --address 198.19.0.0 --own-addresses --first-port 161 --devices 10000
@@ -71,9 +97,25 @@ Examples:
       ownAddresses?: boolean;
       seed: number;
       maxMessageSize: number;
+      sshFirstPort?: number;
+      sshDevices: number;
+      sshHostKey?: string;
+      ssh: boolean;
     }) => {
       const started = Date.now();
       const ownAddresses = !!opts.ownAddresses;
+      const sshFirstPort = opts.sshFirstPort ?? (ownAddresses ? 22 : undefined);
+      const cli =
+        opts.ssh && sshFirstPort !== undefined && opts.sshDevices > 0
+          ? new SshCli({
+              address: opts.address,
+              devices: Math.min(opts.devices, opts.sshDevices),
+              ownAddresses,
+              sshFirstPort,
+              seed: opts.seed,
+              hostKey: hostKeyFile(opts.sshHostKey ?? (ownAddresses ? DEFAULT_LAB_HOST_KEY : undefined)),
+            })
+          : undefined;
       const sim = new Simulator({
         address: opts.address,
         devices: opts.devices,
@@ -83,6 +125,7 @@ Examples:
         maxMessageSize: opts.maxMessageSize,
       });
       await sim.start();
+      await cli?.start();
       const where = ownAddresses
         ? `${sim.endpoint(0).address}..${sim.endpoint(opts.devices - 1).address} port ${opts.firstPort}`
         : `${opts.address}:${opts.firstPort}..${sim.lastPort}`;
@@ -94,6 +137,7 @@ Examples:
           c: 'simulator',
           event: 'ready',
           devices: opts.devices,
+          ssh_devices: cli?.devices.length ?? 0,
           startup_ms: Date.now() - started,
           rss_mib: Math.round(process.memoryUsage().rss / 1048576),
         }) + '\n',
@@ -103,6 +147,7 @@ Examples:
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
       });
+      await cli?.close();
       await sim.close();
       process.stderr.write(
         JSON.stringify({ t: new Date().toISOString(), level: 'INFO', c: 'simulator', event: 'stopped', ...sim.stats }) +

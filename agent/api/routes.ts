@@ -5,6 +5,7 @@ import { alertRoutes } from './alerts.js';
 import { HttpError, type Route, type RouteContext, type RouteRequest } from './route.js';
 import { listEventlog, listServices } from './availability.js';
 import { listSyslog, type SyslogFilter } from '../syslog/api.js';
+import { getConfig, listConfigs, oxidizedNodes } from '../backup/api.js';
 import {
   databaseInfo,
   getDevice,
@@ -175,6 +176,52 @@ async function syslog(ctx: RouteContext, req: RouteRequest): Promise<Record<stri
   return r;
 }
 
+/** Config backup (docs/config-backup.md): versions and diffs, and Oxidized's node source. */
+const CONFIG_ROUTES: Route[] = [
+  {
+    pattern: /^\/api\/v0\/devices\/([^/]+)\/configs$/,
+    params: ['id'],
+    query: [],
+    handle: async (ctx, req) => {
+      const id = deviceId(req.params.id);
+      const r = await listConfigs(ctx.db, id, ctx.queryTimeoutMs);
+      if (!r) throw new HttpError(404, `device ${id} has no config backup (no SSH login in secrets.yaml)`);
+      return { status: 'ok', ...r };
+    },
+  },
+  {
+    pattern: /^\/api\/v0\/devices\/([^/]+)\/configs\/([^/]+)$/,
+    params: ['id', 'version'],
+    query: [],
+    handle: async (ctx, req) => {
+      const id = deviceId(req.params.id);
+      const v = req.params.version;
+      if (v !== 'latest' && !/^[1-9]\d{0,9}$/.test(v))
+        throw new HttpError(400, `version must be a version_id or "latest" (got ${JSON.stringify(v)})`);
+      const r = await getConfig(ctx.db, id, v === 'latest' ? 'latest' : Number(v), ctx.queryTimeoutMs);
+      if (!r) throw new HttpError(404, `device ${id} has no config version ${v}`);
+      return { status: 'ok', ...r };
+    },
+  },
+  {
+    pattern: /^\/api\/v0\/oxidized$/,
+    params: [],
+    query: [],
+    handle: async (ctx) =>
+      (await oxidizedNodes(ctx.db, undefined, ctx.queryTimeoutMs)) as unknown as Record<string, unknown>,
+  },
+  {
+    pattern: /^\/api\/v0\/oxidized\/([^/]+)$/,
+    params: ['hostname'],
+    query: [],
+    handle: async (ctx, req) => {
+      const r = await oxidizedNodes(ctx.db, req.params.hostname, ctx.queryTimeoutMs);
+      if (!r.length) throw new HttpError(404, `no device ${JSON.stringify(req.params.hostname)}`);
+      return r as unknown as Record<string, unknown>;
+    },
+  },
+];
+
 export const ROUTES: Route[] = [
   { pattern: /^\/api\/v0\/logs\/eventlog$/, params: [], query: ['start', 'limit'], handle: eventlog },
   { pattern: /^\/api\/v0\/logs\/eventlog\/([^/]+)$/, params: ['device'], query: ['start', 'limit'], handle: eventlog },
@@ -222,6 +269,7 @@ export const ROUTES: Route[] = [
     },
   },
   ...alertRoutes(),
+  ...CONFIG_ROUTES,
   { pattern: /^\/api\/v0\/logs\/syslog$/, params: [], query: SYSLOG_QUERY, handle: (ctx, req) => syslog(ctx, req) },
   {
     pattern: /^\/api\/v0\/logs\/syslog\/([^/]+)$/,

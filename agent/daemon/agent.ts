@@ -187,5 +187,7 @@ function structural(c: NodeConfig): string {
     s.distributed_poller_memcached_port,
     s.distributed_poller_name,
     s.api_port,
+    s.config_backup_dir,
+    s.config_backup_interval,
   ]);
 }

@@ -1,8 +1,8 @@
 // Everything one configuration of the agent runs, started in order and stopped in reverse with
 // every step bounded: the Redis command connection, the registry and its heartbeat, MariaDB,
-// the web/API and syslog roles, the job handler, the cluster report, and, once the APP_KEY is
-// known to be the cluster's, the dispatcher (with the alert engine) and the workers. A reload
-// that changes connections or roles stops one Components and starts another.
+// the web/API, syslog and config-backup roles, the job handler, the cluster report, and, once
+// the APP_KEY is known to be the cluster's, the dispatcher (with the alert engine) and the
+// workers. A reload that changes connections or roles stops one Components and starts another.
 import type { Redis } from 'ioredis';
 import type { ConnectionOptions } from 'bullmq';
 import { serviceOf, type NodeConfig, type NodeSettings } from '../../lib/node-config.js';
@@ -17,6 +17,7 @@ import { throttled } from '../../lib/throttle.js';
 import { openCommandRedis, redisOptions } from './connections.js';
 import { Registry } from '../registry/registry.js';
 import { SyslogReceiver } from '../syslog/receiver.js';
+import { ConfigBackup } from '../backup/backup.js';
 import { apiServerFromConfig, type ApiServer } from '../api/server.js';
 import { attachAlerts } from '../alerts/attach.js';
 import type { AlertEngine } from '../alerts/engine.js';
@@ -66,6 +67,8 @@ export class Components {
   /** The web/API of the `api` role (the master), on 127.0.0.1:api_port behind nginx. */
   private api?: ApiServer;
   private syslog?: SyslogReceiver;
+  /** Device configurations over SSH into git (role `config-backup`, agent/backup). */
+  private backup?: ConfigBackup;
   /** Alert rules, run by this agent while it is the dispatcher (agent/alerts). */
   private alerts?: AlertEngine;
   db?: Db;
@@ -149,7 +152,7 @@ export class Components {
     this.heartbeat.start();
   }
 
-  /** The web/API (role `api`) and the syslog receiver (role `syslog`). */
+  /** The web/API (role `api`), the syslog receiver (`syslog`) and the config backup (`config-backup`). */
   private async startRoles(db: Db, redis: Redis, registry: Registry): Promise<void> {
     const log = this.o.log;
     if (this.s.roles.includes('api')) {
@@ -170,6 +173,17 @@ export class Components {
         purgeDays: this.s.syslog_purge,
       });
       await this.syslog.start();
+    }
+    if (this.s.roles.includes('config-backup')) {
+      this.backup = new ConfigBackup({
+        db,
+        appKey: this.o.config().env.APP_KEY,
+        log: log.child('config-backup'),
+        node: this.s.distributed_poller_name,
+        dir: this.s.config_backup_dir,
+        intervalS: this.s.config_backup_interval,
+      });
+      this.backup.start();
     }
   }
 
@@ -336,13 +350,15 @@ export class Components {
     await step('deregister', () => this.registry?.deregister(this.o.config().env.NODE_ID));
     await step('api', () => this.api?.close());
     await step('syslog', () => this.syslog?.close());
+    await step('config_backup', () => this.backup?.close());
     await step('handler', () => this.handler?.close());
     await step('queue_stats', () => this.stats?.close());
     await step('memcached', () => this.registry?.close());
     await step('mariadb', () => this.db?.end());
     await step('redis', () => (this.redis?.status === 'ready' ? this.redis.quit() : this.redis?.disconnect()));
     this.alerts = this.dispatcher = this.pool = this.stats = this.handler = this.reporter = undefined;
-    this.registry = this.db = this.redis = this.api = this.syslog = this.check = this.heartbeat = undefined;
+    this.registry = this.db = this.redis = this.check = this.heartbeat = undefined;
+    this.api = this.syslog = this.backup = undefined;
   }
 }
 

@@ -3,6 +3,7 @@
 // recorded in `migrations`; never edit one that has shipped: add the next version instead.
 import { ALERT_MIGRATIONS } from './migrations/alerts.js';
 import { AVAIL_MIGRATIONS } from './migrations/feat-avail.js';
+import { BACKUP_MIGRATIONS } from './migrations/backup.js';
 import { DEFS_MIGRATIONS } from './migrations/feat-defs.js';
 import { MODULE_MIGRATIONS } from './migrations/feat-modules.js';
 import { SEED_MIGRATIONS } from './migrations/seed.js';
@@ -243,4 +244,5 @@ export const MIGRATIONS: Migration[] = [
   ...AVAIL_MIGRATIONS,
   ...ALERT_MIGRATIONS,
   ...SEED_MIGRATIONS,
+  ...BACKUP_MIGRATIONS,
 ];

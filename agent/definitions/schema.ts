@@ -1,5 +1,6 @@
 // The JSON schema every definition file is checked against when loaded (ajv). Numeric OIDs
 // only: nothing resolves MIB names at run time.
+import { configSchema } from './config-schema.js';
 const OID = { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)+$' };
 const DOTTED_OID = { type: 'string', pattern: '^\\.[0-9]+(\\.[0-9]+)*$' };
 // regexes are compiled (and their errors placed) by the loader
@@ -185,5 +186,6 @@ export const definitionSchema = {
         ['ifName', 'ifDescr', 'ifAlias'].map((f) => [f, { type: 'array', minItems: 1, items: portName }]),
       ),
     },
+    config: configSchema,
   },
 } as const;

@@ -1,5 +1,6 @@
 // The shape of an OS definition (agent/definitions/os/<os>.yaml) after loading: plain data
 // as written, plus regular expressions compiled once when the files are loaded.
+import type { ConfigDef } from './config-schema.js';
 
 /** Where one value (hardware, version, a processor's usage...) comes from. */
 export interface ValueSource {
@@ -55,6 +56,8 @@ export interface OsDefinition {
   sensors?: SensorDef[];
   /** Port names from the OS's own MIB instead of IF-MIB's (LibreNMS's names per field). */
   ports?: Partial<Record<PortNameField, PortNameSource[]>>;
+  /** Config backup over SSH (config-schema.ts). */
+  config?: ConfigDef;
 }
 
 export type PortNameField = 'ifName' | 'ifDescr' | 'ifAlias';

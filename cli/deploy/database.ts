@@ -8,6 +8,7 @@ import type { DeviceSpec, Inventory } from '../inventory/types.js';
 import { PRIV_COLUMNS, type DbFacts } from './facts.js';
 import { dbUser } from './values.js';
 import { serviceSql } from './services.js';
+import { sshLoginChanges, type StoredSshLogin } from './device-ssh.js';
 
 /** DML for every node; the MariaDB host's own account also runs the migrations (DDL). */
 const DML = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
@@ -165,6 +166,8 @@ export interface DeviceChanges {
   extra: string[];
   /** Devices whose service checks are written anew (cli/deploy/services.ts). */
   services: string[];
+  /** Devices whose SSH login for config backup is written or removed (cli/deploy/device-ssh.ts). */
+  sshLogins: string[];
   sql: string;
 }
 
@@ -173,10 +176,11 @@ export function deviceChanges(
   rows: Array<Record<string, string | null>>,
   prune: boolean,
   serviceDigests: Record<string, string> = {},
+  sshLogins?: Record<string, StoredSshLogin>,
 ): DeviceChanges {
   const appKey = inv.secrets.app_key;
   const byKey = new Map(rows.map((r) => [`${r.hostname}:${r.port}`, r]));
-  const out: DeviceChanges = { added: [], updated: [], removed: [], extra: [], services: [], sql: '' };
+  const out: DeviceChanges = { added: [], updated: [], removed: [], extra: [], services: [], sshLogins: [], sql: '' };
   const serviceStmts: string[] = [];
   const stmts: string[] = [];
   const wantedKeys = new Set<string>();
@@ -217,6 +221,8 @@ export function deviceChanges(
     stmts.push(`DELETE FROM devices WHERE hostname = ${sqlString(r.hostname ?? '')} AND port = ${Number(r.port)};`);
   }
   // after the devices, whose ids the service rows take
-  out.sql = [...stmts, ...serviceStmts].join('\n');
+  const ssh = sshLoginChanges(inv, sshLogins, sqlString);
+  out.sshLogins = ssh.changed;
+  out.sql = [...stmts, ...serviceStmts, ...(ssh.sql ? [ssh.sql] : [])].join('\n');
   return out;
 }

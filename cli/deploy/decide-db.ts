@@ -1,11 +1,13 @@
 // The MariaDB host's part of the decision: the database and the nodes' accounts, the schema
-// (nms-agent migrate), the web UI's first administrator and the inventory's devices. Pure like
-// decide.ts (the one random part is the IV of the credentials encrypted for the devices table).
+// (nms-agent migrate), the web UI's first administrator and the inventory's devices (with their
+// service checks and SSH logins for config backup). Pure like decide.ts (the one random part is
+// the IV of the credentials encrypted for the devices table and config_backups).
 import type { Inventory } from '../inventory/types.js';
 import { accountChanges, deviceChanges } from './database.js';
 import { sqlCommand } from './database-run.js';
 import type { Op } from './op.js';
 import type { DbFacts } from './facts.js';
+import type { StoredSshLogin } from './device-ssh.js';
 import { clearPendingCommand, recordPendingCommand } from './operations.js';
 import type { HandlerKey } from './profile.js';
 
@@ -70,7 +72,7 @@ export function databaseOperations(
     out.devicesAfterSchema = true;
     return out;
   }
-  const dev = deviceOperations(inv, hasSchema ? db!.devices : undefined, o.prune, db?.serviceDigests);
+  const dev = deviceOperations(inv, hasSchema ? db!.devices : undefined, o.prune, db?.serviceDigests, db?.sshLogins);
   out.ops.push(...dev.ops);
   out.ok.push(...dev.ok);
   out.warnings.push(...dev.warnings);
@@ -80,13 +82,15 @@ export function databaseOperations(
 /**
  * The devices table made like the inventory's devices. `rows` undefined: there is no table yet
  * (under --check), so every device is new. Service checks are compared by their digests when
- * the facts have them, else written anew.
+ * the facts have them, else written anew; so are the devices' SSH logins for config backup
+ * (cli/deploy/device-ssh.ts).
  */
 export function deviceOperations(
   inv: Inventory,
   rows: DbFacts['devices'] | undefined,
   prune: boolean,
   serviceDigests?: Record<string, string>,
+  sshLogins?: Record<string, StoredSshLogin>,
 ): Omit<DatabaseDecision, 'devicesAfterSchema'> {
   const out: Omit<DatabaseDecision, 'devicesAfterSchema'> = { ops: [], ok: [], warnings: [] };
   const use = `USE \`${inv.cluster.mariadb.database.replace(/`/g, '')}\`;\n`;
@@ -99,7 +103,7 @@ export function deviceOperations(
       });
     return out;
   }
-  const dc = deviceChanges(inv, rows, prune, serviceDigests);
+  const dc = deviceChanges(inv, rows, prune, serviceDigests, sshLogins);
   if (dc.extra.length) {
     const some = dc.extra.slice(0, 5).join(', ') + (dc.extra.length > 5 ? ', …' : '');
     out.warnings.push(
@@ -115,6 +119,7 @@ export function deviceOperations(
     dc.updated.length && `update ${dc.updated.length}`,
     dc.removed.length && `remove ${dc.removed.length}`,
     dc.services.length && `service checks of ${dc.services.length}`,
+    dc.sshLogins.length && `SSH logins of ${dc.sshLogins.length}`,
   ].filter(Boolean);
   out.ops.push({ title: `devices: ${parts.join(', ')}`, ...sqlCommand(use + dc.sql, admin) });
   return out;

@@ -5,6 +5,7 @@
 import { shq } from '../ssh/connection.js';
 import { PENDING_RESTARTS } from './values.js';
 import { serviceDigestSql } from './services.js';
+import { parseSshLoginFact, sshLoginFactsSql, type StoredSshLogin } from './device-ssh.js';
 
 export interface FileFact {
   sha256?: string;
@@ -33,6 +34,8 @@ export interface DbFacts {
   devices: Array<Record<string, string | null>>;
   /** Digest of each device's inventory service checks, by `hostname:port` (cli/deploy/services.ts). */
   serviceDigests?: Record<string, string>;
+  /** Devices' SSH logins for config backup, by `hostname:port` (cli/deploy/device-ssh.ts). */
+  sshLogins?: Record<string, StoredSshLogin>;
 }
 
 export interface Facts {
@@ -160,6 +163,7 @@ export function factsScript(req: FactsRequest): string {
         "AND TABLE_NAME IN ('devices', 'config', 'migrations');",
       `SELECT 'device', ${cols} FROM \`${req.database.replace(/`/g, '')}\`.devices ORDER BY device_id;`,
       serviceDigestSql(req.database),
+      sshLoginFactsSql(req.database),
     ].join(' ');
     let mysql = 'mysql';
     let prelude = '';
@@ -249,6 +253,7 @@ function parseDbLine(db: DbFacts, a: string[]): void {
   else if (kind === 'priv') db.privileges[v[0]] = v[1] ?? '';
   else if (kind === 'table') db.tables.push(v[0]);
   else if (kind === 'svcsum') (db.serviceDigests ??= {})[`${v[0]}:${v[1]}`] = v[2] ?? '';
+  else if (kind === 'sshlogin') parseSshLoginFact((db.sshLogins ??= {}), v);
   else if (kind === 'device') {
     const row: Record<string, string | null> = {};
     DEVICE_FACT_COLUMNS.forEach((c, i) => (row[c] = v[i] === NULL_MARK || v[i] === undefined ? null : v[i]));

@@ -171,6 +171,8 @@ function hostPackages(c: LayoutContext): string[] {
   // Redis Sentinel: the replica's Redis, the sentinel
   if (c.sentinel.replica) for (const pkg of profile.packages.redis) packages.add(pkg);
   if (c.sentinel.sentinel) for (const pkg of profile.packages.sentinel) packages.add(pkg);
+  // role config-backup keeps the configurations' history with Debian's git (docs/config-backup.md)
+  if (c.roles.has('config-backup')) packages.add('git');
   return [...packages];
 }
 
@@ -187,6 +189,8 @@ function hostDirs(c: LayoutContext): DirSpec[] {
   if (c.mine.has('rrdcached'))
     dirs.push({ path: c.inv.cluster.rrdcached.baseDir, mode: 0o755, owner: NMS_USER, group: NMS_USER });
   if (c.mine.has('web')) dirs.push({ path: TLS_DIR, mode: 0o750, owner: 'root', group: 'root' });
+  if (c.roles.has('config-backup'))
+    dirs.push({ path: `${STATE_DIR}/config-backup`, mode: 0o750, owner: NMS_USER, group: NMS_USER });
   return dirs;
 }
 

@@ -99,7 +99,7 @@ export interface ValueInputs {
 export function nodeSettings(inv: Inventory, host: HostSpec, profile: OsProfile): NodeSettings {
   const rrdHost = inv.services.rrdcached;
   const roles = host.roles.filter(
-    (r) => r === 'poller' || r === 'discovery' || r === 'ping' || r === 'syslog',
+    (r) => r === 'poller' || r === 'discovery' || r === 'ping' || r === 'syslog' || r === 'config-backup',
   ) as AgentRole[];
   if (host.roles.includes('web')) roles.push('api');
   return {

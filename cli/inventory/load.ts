@@ -53,6 +53,7 @@ export const DEFAULT_AGENT_SETTINGS: AgentSettings = {
   service_master_timeout: DEFAULT_NODE_SETTINGS.service_master_timeout,
   service_loglevel: DEFAULT_NODE_SETTINGS.service_loglevel,
   service_watchdog_enabled: DEFAULT_NODE_SETTINGS.service_watchdog_enabled,
+  config_backup_interval: DEFAULT_NODE_SETTINGS.config_backup_interval,
 };
 
 export const DEFAULT_SSH = { user: 'root', port: 22 } as const;

@@ -11,6 +11,7 @@ import { MASTER_SERVICES } from './types.js';
 import { sshKeyProblem, tlsProblems } from './files.js';
 import type { LoadContext } from './load-context.js';
 import { sentinelProblems } from './sentinel.js';
+import { configBackup } from './config-backup.js';
 
 /** Platforms nms deploys to (the agent needs Node 20: glibc >= 2.28, systemd or sysv init). */
 export const SUPPORTED_OS = ['debian', 'ubuntu', 'el8', 'el9'] as const;
@@ -355,6 +356,7 @@ const RULES = [
   devicesFileMode,
   secrets,
   sentinelProblems,
+  configBackup,
 ];
 
 export function checkRules(ctx: LoadContext): InventoryProblem[] {

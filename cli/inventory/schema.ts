@@ -5,6 +5,7 @@
 import { AGENT_ROLES, MASTER_SERVICES } from './types.js';
 import { alertSecretsSchema } from './alerts-schema.js';
 import { HINT_KEYWORD } from './source.js';
+import { deviceSshSchema } from './device-ssh-schema.js';
 
 type Schema = Record<string, unknown>;
 
@@ -112,6 +113,11 @@ const agent = obj({
   service_master_timeout: count('seconds the dispatcher lock lives without renewal (default 20)', 2, 3600),
   service_loglevel: { enum: ['DEBUG', 'INFO', 'WARNING', 'ERROR'], description: 'agent log level (default INFO)' },
   service_watchdog_enabled: { type: 'boolean', description: 'restart a stuck agent (default true)' },
+  config_backup_interval: count(
+    'role config-backup: seconds between backups of every device (default 3600)',
+    10,
+    604800,
+  ),
 });
 
 // checked by rules.ts (a located problem with the reason a platform is refused)
@@ -131,7 +137,7 @@ const host = obj(
       uniqueItems: true,
       description:
         'master services (web, mariadb, rrdcached, redis, memcached: one host each) ' +
-        'and agent roles (poller, discovery, ping, syslog)',
+        'and agent roles (poller, discovery, ping, syslog, config-backup)',
     },
     os,
     ssh,
@@ -291,6 +297,7 @@ export const secretsFileSchema: Schema = obj(
     db_passwords: { type: 'object', additionalProperties: text('secret', undefined, { minLength: 8 }) },
     alert_transports: alertSecretsSchema,
     web_admin_password: text('secret', undefined, { minLength: 12 }),
+    device_ssh: deviceSshSchema,
   },
   { required: ['app_key', 'redis_password', 'api_token', 'db_passwords'] },
 );

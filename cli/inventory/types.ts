@@ -8,7 +8,7 @@ import type { InventoryAlerts } from './alerts.js';
 export const MASTER_SERVICES = ['web', 'mariadb', 'rrdcached', 'redis', 'memcached'] as const;
 export type MasterService = (typeof MASTER_SERVICES)[number];
 /** Roles of the nms agent on a host. */
-export const AGENT_ROLES = ['poller', 'discovery', 'ping', 'syslog'] as const;
+export const AGENT_ROLES = ['poller', 'discovery', 'ping', 'syslog', 'config-backup'] as const;
 export type AgentRoleName = (typeof AGENT_ROLES)[number];
 export type Role = MasterService | AgentRoleName;
 
@@ -37,6 +37,7 @@ export type AgentSettings = Pick<
   | 'service_master_timeout'
   | 'service_loglevel'
   | 'service_watchdog_enabled'
+  | 'config_backup_interval'
 >;
 
 export interface HostSpec {
@@ -117,6 +118,16 @@ export interface Secrets {
   alert_transports?: TransportSecrets;
   /** Password of the web UI's first administrator (`cluster.web.admin_user`); deploy generates one when absent. */
   web_admin_password?: string;
+  /** Devices' SSH logins for config backup (role `config-backup`), by device hostname. */
+  device_ssh?: Record<string, DeviceSshLogin>;
+}
+
+/** A device's SSH login for config backup (secrets.yaml `device_ssh`). */
+export interface DeviceSshLogin {
+  username: string;
+  password: string;
+  /** Default 22. */
+  port?: number;
 }
 
 export interface Inventory {

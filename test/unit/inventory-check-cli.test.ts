@@ -115,7 +115,7 @@ const CASES: { name: string; expect: string[]; setup?: (dir: string) => void }[]
     name: 'unknown-role',
     expect: [
       'unknown-role/hosts.yaml:17:21 hosts.nms83.roles[1]: must be one of web, mariadb, rrdcached, redis, ' +
-        'memcached, poller, discovery, ping, syslog (got "oxidized")',
+        'memcached, poller, discovery, ping, syslog, config-backup (got "oxidized")',
     ],
   },
   {
