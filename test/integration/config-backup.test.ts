@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type mysql from 'mysql2/promise';
 import { generateAppKey } from '../../lib/crypto.js';
 import { createLogger, setLogSink } from '../../lib/log.js';
-import { migrate, openDb, type Db } from '../../agent/db/index.js';
+import type { Db } from '../../agent/db/index.js';
 import { ConfigBackup } from '../../agent/backup/backup.js';
 import { setSshLogin } from '../../agent/backup/store.js';
 import { matchRoute } from '../../agent/api/routes.js';
@@ -20,9 +20,8 @@ import { deviceAddress } from '../../lib/device-addresses.js';
 import { familyOf } from '../../simulator/families.js';
 import { SshCli } from '../../simulator/ssh-cli.js';
 import { sshCredentials } from '../../simulator/ssh-model.js';
+import { freshName, openTestDb, type TestDb } from '../helpers/services.js';
 
-const url = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.0.1:13306');
-const database = `nms_backup_${process.pid}`;
 const work = mkdtempSync(join(tmpdir(), 'nms-backup-'));
 const BASE = '127.77.0.0';
 const SEED = 7;
@@ -32,6 +31,7 @@ const WRONG = 6;
 const appKey = generateAppKey();
 const logLines: string[] = [];
 const ids = new Map<number, number>();
+let testDb: TestDb | undefined;
 let db: Db;
 let cli: SshCli;
 let backup: ConfigBackup;
@@ -55,11 +55,8 @@ const versions = () => rows('SELECT device_id, `commit`, config, diff FROM confi
 
 before(async () => {
   setLogSink((line) => logLines.push(line));
-  db = await openDb(
-    { host: url.hostname, port: Number(url.port), user: url.username, password: url.password, database },
-    { createDatabase: true },
-  );
-  await migrate(db, { appKey });
+  testDb = await openTestDb(freshName('backup'), appKey);
+  db = testDb.db;
   const port = await freePort();
   cli = new SshCli({ address: BASE, ownAddresses: true, devices: 7, sshFirstPort: port, seed: SEED });
   await cli.start();
@@ -87,8 +84,7 @@ before(async () => {
 after(async () => {
   await backup?.close();
   await cli?.close();
-  await db?.query(`DROP DATABASE IF EXISTS \`${database}\``).catch(() => undefined);
-  await db?.end();
+  await testDb?.drop();
   rmSync(work, { recursive: true, force: true });
 });
 
