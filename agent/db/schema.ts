@@ -11,11 +11,6 @@ import { WEB_MIGRATIONS } from './migrations/web.js';
 import { PORT_COUNTERS } from '../collectors/port-counters.js';
 import type { Migration } from './migrations/migration.js';
 
-// Re-exported for importers from before the type and the counters moved (agent/poll/probe.ts,
-// migrations written on other branches); new code imports migration.ts and agent/collectors.
-export type { Migration } from './migrations/migration.js';
-export { PORT_COUNTERS, type PortCounter } from '../collectors/port-counters.js';
-
 // each counter with its _prev, _delta and _rate, as LibreNMS's ports table has them
 const counterColumns = PORT_COUNTERS.map((c) =>
   [c, `${c}_prev`, `${c}_delta`, `${c}_rate`].map((n) => `\`${n}\` BIGINT UNSIGNED NULL`).join(', '),
