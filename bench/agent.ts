@@ -43,6 +43,8 @@ interface RunResult {
   cpu: { agents: number[]; mariadb: number; rrdcached: number; redis: number; memcached: number; simulator: number };
   rss: number[];
   elected: number;
+  /** Redis commands run over the timed cycles (everything: queue, locks, claims, heartbeats). */
+  redisCalls: number;
   errors: string[];
 }
 
@@ -111,10 +113,12 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
     const mariadbPid = Number(readFileSync(MARIADB_PID_FILE, 'utf8').trim());
     const pids = [...agents.map((a) => a.pid), mariadbPid, rrd.pid, redis.pid, mc.pid, sim.pid];
     const meter = new CpuMeter(pids).start();
+    const redisCalls0 = redis.commandCalls();
     const t0 = Math.floor(Date.now() / 1000);
     await sleep(FREQ * CYCLES * 1000);
     const t1 = Math.floor(Date.now() / 1000);
     const cpu = meter.stop();
+    const redisCalls = redis.commandCalls() - redisCalls0;
     await watch.stop();
     const rss = agents.map((a) => peakRssMiB(a.pid));
     const c = (pid: number) => cpu.get(pid) ?? 0;
@@ -140,6 +144,7 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
       },
       rss,
       elected,
+      redisCalls,
       errors: errors.slice(0, 5),
     };
   } finally {
@@ -206,6 +211,7 @@ function report(results: RunResult[], poller: number[], started: string, loadBef
       fmt(perDev(r.cpu.mariadb, p), 2),
       fmt(perDev(r.cpu.rrdcached, p), 2),
       fmt(perDev(r.cpu.redis, p), 2),
+      fmt(p ? r.redisCalls / p : 0, 1),
       fmt(perDev(r.cpu.memcached, p), 3),
       r.rss.map((x) => fmt(x)).join(', '),
     ];
@@ -221,6 +227,7 @@ function report(results: RunResult[], poller: number[], started: string, loadBef
     'MariaDB ms / device',
     'rrdcached ms / device',
     'Redis ms / device',
+    'Redis commands / poll',
     'memcached ms / device',
     'peak RSS MiB',
   ];
@@ -247,7 +254,8 @@ function report(results: RunResult[], poller: number[], started: string, loadBef
 async function main(): Promise<void> {
   const started = now();
   const loadBefore = loadavg();
-  const poller = await pollerOnly();
+  // NMS_BENCH_AGENT_NO_POLLER=1: leave the Poller-alone runs out (a trial or profiling run)
+  const poller = process.env.NMS_BENCH_AGENT_NO_POLLER ? [NaN] : await pollerOnly();
   console.error(`agent: Poller alone ${poller.map((x) => x.toFixed(2)).join(', ')} ms / device`);
   const results: RunResult[] = [];
   for (const [n, a] of RUNS) {

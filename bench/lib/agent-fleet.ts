@@ -1,7 +1,7 @@
 // The processes of the agent bench: real `nms-agent run` daemons (the bundle in dist/, started
 // with the unit's Node flags and environment), each with its own .env and config.yaml, and a
 // private Redis and memcached so that their CPU is the bench's own. Stopped by their pids.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -55,6 +55,11 @@ export class BenchRedis extends Daemon {
       'no',
     ]);
     await waitForLine(this.child!, /Ready to accept connections/, 'redis-server');
+  }
+  /** Commands this server has run so far (INFO commandstats, summed). */
+  commandCalls(): number {
+    const out = execFileSync('redis-cli', ['-p', String(this.port), 'info', 'commandstats'], { encoding: 'utf8' });
+    return [...out.matchAll(/calls=(\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
   }
 }
 
@@ -135,9 +140,11 @@ export class BenchAgent extends Daemon {
     const envFile = this.writeConfig();
     const unit = agentNodeStart();
     const env = { ...process.env, ...unit.env, NMS_KEY_PREFIX: this.spec.keyPrefix, NMS_RRD_RRAS: this.spec.rras };
+    // NMS_BENCH_AGENT_NODE_FLAGS: extra flags to look inside (e.g. --cpu-prof); not for figures
+    const extra = (process.env.NMS_BENCH_AGENT_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
     const c = this.launch(
       process.execPath,
-      [...unit.flags, join(ROOT, 'dist/nms-agent.mjs'), '--env', envFile, 'run'],
+      [...unit.flags, ...extra, join(ROOT, 'dist/nms-agent.mjs'), '--env', envFile, 'run'],
       env,
     );
     createInterface({ input: c.stderr! }).on('line', (line) => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { ROOT } from './report.js';
 import type { CycleResult, WorkerSetup } from './poll-worker.js';
+import { compileDefinitions, readDefinitionTexts } from '../../agent/definitions/loader.js';
 
 export class SimulatorProcess {
   private child?: ChildProcess;
@@ -71,6 +72,8 @@ function bundleWorker(): Promise<string> {
       format: 'esm',
       logLevel: 'warning',
       external: ['cpu-features', '*.node'],
+      // the OS definitions travel inside the bundle, as in scripts/build.mjs's agent bundle
+      define: { __NMS_DEFINITIONS__: JSON.stringify(compileDefinitions(readDefinitionTexts())) },
       banner: {
         js: "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __fu(new URL('.', import.meta.url));",
       },
