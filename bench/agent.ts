@@ -15,7 +15,8 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { generateAppKey } from '../lib/crypto.js';
 import { addDevice, migrate, openDb, type Db } from '../agent/db/index.js';
 import { deviceCredentials } from '../simulator/model.js';
-import { BenchAgent, BenchMemcached, BenchRedis } from './lib/agent-fleet.js';
+import { BenchAgent, BenchMemcached, BenchRedis, OwnAddressSimulator } from './lib/agent-fleet.js';
+import { deviceAddress } from '../simulator/addresses.js';
 import { PollWorker, SimulatorProcess } from './lib/fleet.js';
 import { countPolls, PollWatch, type PollCounts } from './lib/poll-watch.js';
 import { CpuMeter, peakRssMiB, sleep } from './lib/proc.js';
@@ -29,7 +30,8 @@ const RUNS = (process.env.NMS_BENCH_AGENT_RUNS ?? '1000:1 10000:1 30000:3')
   .map((r) => r.split(':').map(Number) as [number, number]);
 const FREQ = Number(process.env.NMS_BENCH_AGENT_FREQUENCY ?? 300);
 const CYCLES = Number(process.env.NMS_BENCH_AGENT_CYCLES ?? 3);
-const FIRST_PORT = Number(process.env.NMS_BENCH_AGENT_FIRST_PORT ?? 17000);
+// the Poller-alone runs use the port layout (bench/lib/poll-worker.ts): 1,000 ports from here
+const FIRST_PORT = Number(process.env.NMS_BENCH_AGENT_FIRST_PORT ?? 51000);
 const WORKERS = 24;
 const DB = { port: 13306, user: 'nmstest', password: 'nmstest' };
 const SMALL_RRA = 'RRA:AVERAGE:0.5:1:12';
@@ -48,12 +50,12 @@ interface RunResult {
   errors: string[];
 }
 
-async function addFleet(db: Db, appKey: string, n: number): Promise<number[]> {
+async function addFleet(db: Db, appKey: string, sim: OwnAddressSimulator): Promise<number[]> {
   const ids: number[] = [];
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < sim.devices; i++) {
     const id = await addDevice(db, appKey, {
-      hostname: '127.0.0.1',
-      port: FIRST_PORT + i,
+      hostname: deviceAddress(i, sim.base),
+      port: sim.port,
       poller_group: 0,
       snmp: deviceCredentials(i),
     });
@@ -78,7 +80,7 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'nms-bench-agent-'));
   const tag = `${process.pid}_${n}`;
   const database = `nms_bench_agent_${tag}`;
-  const sim = new SimulatorProcess(n, FIRST_PORT);
+  const sim = new OwnAddressSimulator(n);
   const rrd = new BenchRrdcached({ port: 42313 });
   const redis = new BenchRedis(16399);
   const mc = new BenchMemcached(11399);
@@ -88,7 +90,7 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
     await Promise.all([sim.start(), rrd.start(), redis.start(), mc.start()]);
     const appKey = generateAppKey();
     await migrate(db, { appKey });
-    const ids = await addFleet(db, appKey, n);
+    const ids = await addFleet(db, appKey, sim);
     console.error(`agent ${n}/${agentsN}: ${n} devices added`);
     for (let a = 0; a < agentsN; a++) {
       const agent = new BenchAgent({
@@ -149,7 +151,7 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
     };
   } finally {
     for (const a of agents) await a.stop().catch(() => {});
-    await Promise.all([sim.close(), rrd.close(), redis.stop(), mc.stop()].map((p) => p.catch(() => {})));
+    await Promise.all([sim.stop(), rrd.close(), redis.stop(), mc.stop()].map((p) => p.catch(() => {})));
     await db.query(`DROP DATABASE IF EXISTS \`${database}\``).catch(() => {});
     await db.end();
     rmSync(dir, { recursive: true, force: true });

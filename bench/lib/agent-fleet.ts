@@ -38,6 +38,26 @@ export class Daemon {
   }
 }
 
+/**
+ * The simulator with every device on a loopback address of its own (127.77.0.0/16 by
+ * simulator/addresses.ts), all on one port: no port range to collide with other benches or with
+ * the ephemeral ports of the agents' own sockets, however many devices.
+ */
+export class OwnAddressSimulator extends Daemon {
+  constructor(
+    readonly devices: number,
+    readonly base = '127.77.0.0',
+    readonly port = 1161,
+  ) {
+    super();
+  }
+  async start(): Promise<void> {
+    const args = ['serve', '--address', this.base, '--own-addresses', '--first-port', String(this.port)];
+    this.launch(process.execPath, [join(ROOT, 'dist/nms-simulator.mjs'), ...args, '--devices', String(this.devices)]);
+    await waitForLine(this.child!, /^ready:/m, 'simulator', 120_000);
+  }
+}
+
 /** redis-server in the foreground on a loopback port, no persistence. */
 export class BenchRedis extends Daemon {
   constructor(readonly port: number) {
