@@ -30,8 +30,9 @@ const RUNS = (process.env.NMS_BENCH_AGENT_RUNS ?? '1000:1 10000:1 30000:3')
   .map((r) => r.split(':').map(Number) as [number, number]);
 const FREQ = Number(process.env.NMS_BENCH_AGENT_FREQUENCY ?? 300);
 const CYCLES = Number(process.env.NMS_BENCH_AGENT_CYCLES ?? 3);
-// the Poller-alone runs use the port layout (bench/lib/poll-worker.ts): 1,000 ports from here
-const FIRST_PORT = Number(process.env.NMS_BENCH_AGENT_FIRST_PORT ?? 51000);
+// the Poller-alone runs use the port layout (bench/lib/poll-worker.ts): 1,000 ports from here, below
+// the ephemeral range (32768 up) where client sockets would take them
+const FIRST_PORT = Number(process.env.NMS_BENCH_AGENT_FIRST_PORT ?? 23000);
 const WORKERS = 24;
 const DB = { port: 13306, user: 'nmstest', password: 'nmstest' };
 const SMALL_RRA = 'RRA:AVERAGE:0.5:1:12';
