@@ -87,13 +87,20 @@ export const rrdFiles = {
   icmpPerf: (host: string): RrdFileDef => ({ path: `${safeName(host)}/icmp-perf.rrd`, ds: DS.icmp }),
 };
 
-/** LibreNMS's RRAs: a week of steps, then 6-, 24- and 288-step consolidations, for AVERAGE/MIN/MAX, and LAST. */
-export const RRAS: string[] = [
-  ...['AVERAGE', 'MIN', 'MAX'].flatMap((cf) =>
-    ['1:2016', '6:1440', '24:1440', '288:1440'].map((r) => `RRA:${cf}:0.5:${r}`),
-  ),
-  'RRA:LAST:0.5:1:2016',
-];
+/**
+ * LibreNMS's RRAs: a week of steps, then 6-, 24- and 288-step consolidations, for AVERAGE/MIN/MAX,
+ * and LAST. NMS_RRD_RRAS (RRA specs separated by ';') replaces them: only for benchmarks, whose
+ * hundreds of thousands of files of 2.5 MB each would not fit the disk.
+ */
+const RRAS_FROM_ENV = (process.env.NMS_RRD_RRAS ?? '').split(';').filter(Boolean);
+export const RRAS: string[] = RRAS_FROM_ENV.length
+  ? RRAS_FROM_ENV
+  : [
+      ...['AVERAGE', 'MIN', 'MAX'].flatMap((cf) =>
+        ['1:2016', '6:1440', '24:1440', '288:1440'].map((r) => `RRA:${cf}:0.5:${r}`),
+      ),
+      'RRA:LAST:0.5:1:2016',
+    ];
 
 /** CREATE arguments for a file; `start` must be before the first update. */
 export function createSpec(def: RrdFileDef, step: number, start: number): RrdCreateSpec {

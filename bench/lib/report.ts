@@ -2,7 +2,7 @@
 // run separately keep each other's results; the machine block at the top is refreshed each run.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
@@ -64,13 +64,31 @@ function replaceBlock(doc: string, name: string, body: string): string {
   return doc.trimEnd() + '\n\n' + block + '\n';
 }
 
-/** Replaces (or appends) the section `name`; the notes block below it, if any, is kept. */
+const LOAD_AT_START = loadavg();
+
+/** Which code measured, whether the tree held uncommitted changes, and the load around the run. */
+export function provenance(): string {
+  const commit = sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']);
+  const dirty = sh('git', ['-C', ROOT, 'status', '--porcelain', '--untracked-files=no']);
+  const tree = dirty === '' ? 'clean tree' : dirty === 'n/a' ? 'tree state unknown' : 'UNCOMMITTED CHANGES in the tree';
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  const loads = `at the bench's start ${load(LOAD_AT_START)}, at its end ${load(loadavg())}`;
+  return `Commit ${commit} (${tree}); load average (1, 5, 15 min) ${loads}.`;
+}
+
+/**
+ * Replaces (or appends) the section `name`; the notes block below it, if any, is kept. The
+ * section's heading is followed by its provenance line (commit, clean tree, load).
+ */
 export function writeSection(name: string, body: string): void {
   // NMS_BENCH_NO_WRITE=1: a trial or profiling run that must not replace the recorded results
   if (process.env.NMS_BENCH_NO_WRITE) return;
   let doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : HEAD;
   doc = replaceBlock(doc, 'machine', `## Machine\n\n${machineBlock()}`);
-  doc = replaceBlock(doc, name, body);
+  const lines = body.trim().split('\n');
+  const at = lines[0].startsWith('#') ? 1 : 0;
+  lines.splice(at, 0, ...(at ? ['', provenance()] : [provenance(), '']));
+  doc = replaceBlock(doc, name, lines.join('\n'));
   writeFileSync(DOC, doc.trimEnd() + '\n');
 }
 

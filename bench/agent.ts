@@ -1,0 +1,277 @@
+// agent bench: the real daemon end to end. `nms-agent run` processes (dist/nms-agent.mjs with the
+// unit's Node flags and environment), their elected dispatcher, BullMQ on a private Redis, a
+// private memcached and rrdcached, MariaDB (the shared test instance, a database of its own) and
+// the simulator's device mix on 127.0.0.1. The agents discover the devices themselves; once every
+// device has been polled once, the bench watches `devices.last_polled` over NMS_BENCH_AGENT_CYCLES
+// (3) cycles of NMS_BENCH_AGENT_FREQUENCY (300) seconds and reports polls on time / late /
+// missed / doubled, the cycle spread, CPU per device of each process and peak RSS of each agent.
+// Beside it, the Poller alone (bench/lib/poll-worker.ts: no queue, no lock, no dispatcher) polls
+// 1,000 devices of the same mix three times: the agent's overhead per job is the difference.
+// NMS_BENCH_AGENT_RUNS: "devices:agents" pairs (default "1000:1 10000:1 30000:3").
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, loadavg } from 'node:os';
+import { join } from 'node:path';
+import type { RowDataPacket } from 'mysql2/promise';
+import { generateAppKey } from '../lib/crypto.js';
+import { addDevice, migrate, openDb, type Db } from '../agent/db/index.js';
+import { deviceCredentials } from '../simulator/model.js';
+import { BenchAgent, BenchMemcached, BenchRedis, OwnAddressSimulator } from './lib/agent-fleet.js';
+import { deviceAddress } from '../lib/device-addresses.js';
+import { PollWorker, SimulatorProcess } from './lib/fleet.js';
+import { countPolls, PollWatch, type PollCounts } from './lib/poll-watch.js';
+import { CpuMeter, peakRssMiB, sleep } from './lib/proc.js';
+import { BenchRrdcached } from './lib/rrdcached-daemon.js';
+import { fmt, now, table, writeSection } from './lib/report.js';
+import { readFileSync } from 'node:fs';
+
+const RUNS = (process.env.NMS_BENCH_AGENT_RUNS ?? '1000:1 10000:1 30000:3')
+  .split(/\s+/)
+  .filter(Boolean)
+  .map((r) => r.split(':').map(Number) as [number, number]);
+const FREQ = Number(process.env.NMS_BENCH_AGENT_FREQUENCY ?? 300);
+const CYCLES = Number(process.env.NMS_BENCH_AGENT_CYCLES ?? 3);
+// the Poller-alone runs use the port layout (bench/lib/poll-worker.ts): 1,000 ports from here, below
+// the ephemeral range (32768 up) where client sockets would take them
+const FIRST_PORT = Number(process.env.NMS_BENCH_AGENT_FIRST_PORT ?? 23000);
+const WORKERS = 24;
+const DB = { port: 13306, user: 'nmstest', password: 'nmstest' };
+const SMALL_RRA = 'RRA:AVERAGE:0.5:1:12';
+const MARIADB_PID_FILE = '/tmp/nms-test-services/mariadb-run/mariadb.pid';
+
+interface RunResult {
+  devices: number;
+  agents: number;
+  warmupS: number;
+  counts: PollCounts;
+  cpu: { agents: number[]; mariadb: number; rrdcached: number; redis: number; memcached: number; simulator: number };
+  rss: number[];
+  elected: number;
+  /** Redis commands run over the timed cycles (everything: queue, locks, claims, heartbeats). */
+  redisCalls: number;
+  errors: string[];
+}
+
+async function addFleet(db: Db, appKey: string, sim: OwnAddressSimulator): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < sim.devices; i++) {
+    const id = await addDevice(db, appKey, {
+      hostname: deviceAddress(i, sim.base),
+      port: sim.port,
+      poller_group: 0,
+      snmp: deviceCredentials(i),
+    });
+    ids.push(id);
+  }
+  return ids;
+}
+
+/** Waits until every device has a poll on record (discovery and the first poll done). */
+async function waitAllPolled(db: Db, n: number, limitS: number): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    const [r] = await db.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM devices WHERE last_polled IS NOT NULL');
+    const done = Number(r[0].n);
+    if (done >= n) return (Date.now() - t0) / 1000;
+    if ((Date.now() - t0) / 1000 > limitS) throw new Error(`only ${done}/${n} devices polled after ${limitS} s`);
+    await sleep(5000);
+  }
+}
+
+async function runOne(n: number, agentsN: number): Promise<RunResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'nms-bench-agent-'));
+  const tag = `${process.pid}_${n}`;
+  const database = `nms_bench_agent_${tag}`;
+  const sim = new OwnAddressSimulator(n);
+  const rrd = new BenchRrdcached({ port: 42313 });
+  const redis = new BenchRedis(16399);
+  const mc = new BenchMemcached(11399);
+  const agents: BenchAgent[] = [];
+  const db = await openDb({ host: '127.0.0.1', ...DB, database }, { createDatabase: true, connectionLimit: 4 });
+  try {
+    await Promise.all([sim.start(), rrd.start(), redis.start(), mc.start()]);
+    const appKey = generateAppKey();
+    await migrate(db, { appKey });
+    const ids = await addFleet(db, appKey, sim);
+    console.error(`agent ${n}/${agentsN}: ${n} devices added`);
+    for (let a = 0; a < agentsN; a++) {
+      const agent = new BenchAgent({
+        name: `bench${a + 1}`,
+        dir: join(dir, `agent${a + 1}`),
+        db: { ...DB, database },
+        redisPort: redis.port,
+        memcachedPort: mc.port,
+        rrdcached: rrd.address,
+        appKey,
+        frequency: FREQ,
+        workers: WORKERS,
+        keyPrefix: `benchagent${tag}`,
+        rras: SMALL_RRA,
+      });
+      await agent.start();
+      agents.push(agent);
+    }
+    const watch = new PollWatch(db).start();
+    const warmupS = await waitAllPolled(db, n, FREQ * 3 + 600);
+    console.error(`agent ${n}/${agentsN}: all devices discovered and polled once in ${warmupS.toFixed(0)} s`);
+    const mariadbPid = Number(readFileSync(MARIADB_PID_FILE, 'utf8').trim());
+    const pids = [...agents.map((a) => a.pid), mariadbPid, rrd.pid, redis.pid, mc.pid, sim.pid];
+    const meter = new CpuMeter(pids).start();
+    const redisCalls0 = redis.commandCalls();
+    const t0 = Math.floor(Date.now() / 1000);
+    await sleep(FREQ * CYCLES * 1000);
+    const t1 = Math.floor(Date.now() / 1000);
+    const cpu = meter.stop();
+    const redisCalls = redis.commandCalls() - redisCalls0;
+    await watch.stop();
+    const rss = agents.map((a) => peakRssMiB(a.pid));
+    const c = (pid: number) => cpu.get(pid) ?? 0;
+    const counts = countPolls(watch.polls, ids, t0, t1, FREQ);
+    const errors = agents.flatMap((a) =>
+      a.events
+        .filter((e) => /error|fail/i.test(e.event))
+        .map((e) => `${a.spec.name}: ${JSON.stringify(e).slice(0, 200)}`),
+    );
+    const elected = agents.filter((a) => a.events.some((e) => e.event === 'dispatcher_elected')).length;
+    return {
+      devices: n,
+      agents: agentsN,
+      warmupS,
+      counts,
+      cpu: {
+        agents: agents.map((a) => c(a.pid)),
+        mariadb: c(mariadbPid),
+        rrdcached: c(rrd.pid),
+        redis: c(redis.pid),
+        memcached: c(mc.pid),
+        simulator: c(sim.pid),
+      },
+      rss,
+      elected,
+      redisCalls,
+      errors: errors.slice(0, 5),
+    };
+  } finally {
+    for (const a of agents) await a.stop().catch(() => {});
+    await Promise.all([sim.stop(), rrd.close(), redis.stop(), mc.stop()].map((p) => p.catch(() => {})));
+    await db.query(`DROP DATABASE IF EXISTS \`${database}\``).catch(() => {});
+    await db.end();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The Poller alone on 1,000 devices: median CPU ms per device of three cycles. */
+async function pollerOnly(): Promise<number[]> {
+  const n = 1000;
+  const sim = new SimulatorProcess(n, FIRST_PORT);
+  const rrd = new BenchRrdcached({ port: 42313 });
+  const worker = new PollWorker();
+  try {
+    await sim.start();
+    await rrd.start();
+    await worker.start();
+    await worker.setup({
+      dbUrl: `mysql://${DB.user}:${DB.password}@127.0.0.1:${DB.port}`,
+      database: `nms_bench_agent_poller_${process.pid}`,
+      rrdcached: rrd.address,
+      devices: Array.from({ length: n }, (_, i) => i),
+      firstPort: FIRST_PORT,
+      maxConcurrent: WORKERS,
+      portsOnly: false,
+      step: 300,
+      smallRras: true,
+    });
+    await worker.cycle();
+    const out: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await worker.cycle();
+      out.push((r.cpu * 1000) / n);
+    }
+    return out;
+  } finally {
+    await worker.close().catch(() => {});
+    await sim.close().catch(() => {});
+    await rrd.close().catch(() => {});
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const perDev = (cpuS: number, polls: number) => (polls ? (cpuS * 1000) / polls : 0);
+
+function report(results: RunResult[], poller: number[], started: string, loadBefore: number[]): string {
+  const pollerMs = median(poller);
+  const rows = results.map((r) => {
+    const p = r.counts.polls;
+    const agentCpu = r.cpu.agents.reduce((a, b) => a + b, 0);
+    const spread = Math.max(...r.counts.cycles.map((c) => c.spread));
+    return [
+      `${fmt(r.devices)} / ${r.agents}`,
+      fmt(r.warmupS),
+      fmt(p),
+      `${r.counts.onTime} / ${r.counts.late} / ${r.counts.missed} / ${r.counts.doubled}`,
+      fmt(spread),
+      r.cpu.agents.map((x) => fmt(perDev(x, p / r.agents), 2)).join(', '),
+      fmt(perDev(agentCpu, p) - pollerMs, 2),
+      fmt(perDev(r.cpu.mariadb, p), 2),
+      fmt(perDev(r.cpu.rrdcached, p), 2),
+      fmt(perDev(r.cpu.redis, p), 2),
+      fmt(p ? r.redisCalls / p : 0, 1),
+      fmt(perDev(r.cpu.memcached, p), 3),
+      r.rss.map((x) => fmt(x)).join(', '),
+    ];
+  });
+  const head = [
+    'devices / agents',
+    'warm-up s',
+    'polls timed',
+    'on time / late / missed / doubled',
+    'cycle spread s',
+    'agent CPU ms / device',
+    'queue + lock overhead ms / job',
+    'MariaDB ms / device',
+    'rrdcached ms / device',
+    'Redis ms / device',
+    'Redis commands / poll',
+    'memcached ms / device',
+    'peak RSS MiB',
+  ];
+  const errs = results.flatMap((r) => r.errors.map((e) => `- ${r.devices}: ${e}`));
+  return [
+    '## agent: nms-agent end to end',
+    '',
+    `Run ${started}: real \`nms-agent run\` processes (dist/nms-agent.mjs, the unit's Node flags and`,
+    `environment), BullMQ on a private Redis, private memcached and rrdcached, MariaDB the shared test`,
+    `instance (its CPU includes whatever else ran on it: an upper bound). ${CYCLES} timed cycles of ${FREQ} s`,
+    'after every device was discovered and polled once; polls read from `devices.last_polled`',
+    '(bench/lib/poll-watch.ts says how an interval is judged). RRD files with one small RRA (NMS_RRD_RRAS;',
+    "LibreNMS's 13 would need 2.5 MB a port file). Poller alone on 1,000 devices (three cycles, CPU ms a",
+    `device): ${poller.map((x) => fmt(x, 2)).join(', ')}; median ${fmt(pollerMs, 2)}.`,
+    `Load average before: ${loadBefore.map((x) => x.toFixed(2)).join(' ')}; after: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}.`,
+    '',
+    table(head, rows),
+    ...(errs.length ? ['', 'Agent errors seen (first five a run):', ...errs] : []),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const started = now();
+  const loadBefore = loadavg();
+  // NMS_BENCH_AGENT_NO_POLLER=1: leave the Poller-alone runs out (a trial or profiling run)
+  const poller = process.env.NMS_BENCH_AGENT_NO_POLLER ? [NaN] : await pollerOnly();
+  console.error(`agent: Poller alone ${poller.map((x) => x.toFixed(2)).join(', ')} ms / device`);
+  const results: RunResult[] = [];
+  for (const [n, a] of RUNS) {
+    const r = await runOne(n, a);
+    console.error(`agent ${n}/${a}: ${JSON.stringify({ counts: r.counts, cpu: r.cpu, rss: r.rss })}`);
+    results.push(r);
+  }
+  const body = report(results, poller, started, loadBefore);
+  console.log(body);
+  writeSection('agent', body);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

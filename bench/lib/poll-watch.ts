@@ -1,0 +1,111 @@
+// Watches `devices.last_polled` (when each successful poll started, second resolution) every few
+// seconds, and turns what it saw into per-device poll times: the bench's record of which device
+// was polled when, read from what the agents store rather than from what they say.
+import type { RowDataPacket } from 'mysql2/promise';
+import type { Db } from '../../agent/db/index.js';
+
+export class PollWatch {
+  /** device_id → poll start times (unix seconds), ascending, distinct. */
+  readonly polls = new Map<number, number[]>();
+  private timer?: NodeJS.Timeout;
+  private since = 0;
+  private busy = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly everyMs = 3000,
+  ) {}
+
+  start(): this {
+    this.timer = setInterval(() => void this.sample(), this.everyMs);
+    return this;
+  }
+
+  async sample(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const cutoff = this.since;
+      this.since = Math.floor(Date.now() / 1000) - 5;
+      const [rows] = await this.db.query<RowDataPacket[]>(
+        'SELECT device_id, UNIX_TIMESTAMP(last_polled) AS t FROM devices WHERE last_polled >= FROM_UNIXTIME(?)',
+        [cutoff],
+      );
+      for (const r of rows) this.record(Number(r.device_id), Number(r.t));
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private record(id: number, t: number): void {
+    const list = this.polls.get(id) ?? [];
+    if (!list.includes(t)) {
+      list.push(t);
+      list.sort((a, b) => a - b);
+    }
+    this.polls.set(id, list);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    while (this.busy) await new Promise((r) => setTimeout(r, 50));
+    await this.sample();
+  }
+}
+
+export interface PollCounts {
+  /** Polls inside the timed span. */
+  polls: number;
+  onTime: number;
+  late: number;
+  missed: number;
+  doubled: number;
+  /** Per cycle window [t0 + k·F, t0 + (k+1)·F): polls, and first to last poll in seconds. */
+  cycles: { polls: number; spread: number }[];
+}
+
+/**
+ * Judges each interval between two consecutive polls of a device inside [t0, t1]: on time when
+ * it is at most 1.1 × the frequency, late up to 2 ×, then one missed poll per whole frequency
+ * beyond the first; doubled when under half the frequency. A device with no poll in the span
+ * counts its whole span as missed; one overdue at the end of the span is late (or missed).
+ */
+export function countPolls(
+  polls: Map<number, number[]>,
+  ids: number[],
+  t0: number,
+  t1: number,
+  freq: number,
+): PollCounts {
+  const out: PollCounts = { polls: 0, onTime: 0, late: 0, missed: 0, doubled: 0, cycles: [] };
+  const windows = Math.max(1, Math.round((t1 - t0) / freq));
+  const cyc = Array.from({ length: windows }, () => ({ polls: 0, first: Infinity, last: -Infinity }));
+  for (const id of ids) {
+    const all = polls.get(id) ?? [];
+    const inSpan = all.filter((t) => t >= t0 && t < t1);
+    out.polls += inSpan.length;
+    if (inSpan.length === 0) out.missed += windows;
+    // the interval into the span counts too: from the last poll before t0
+    const before = all.filter((t) => t < t0).pop();
+    const seq = before === undefined ? inSpan : [before, ...inSpan];
+    for (let i = 1; i < seq.length; i++) {
+      const gap = seq[i] - seq[i - 1];
+      if (gap < freq / 2) out.doubled++;
+      else if (gap <= freq * 1.1) out.onTime++;
+      else if (gap < freq * 2) out.late++;
+      else out.missed += Math.floor(gap / freq) - 1;
+    }
+    // overdue at the end of the span: the poll that should have come is late, or missed
+    const tail = inSpan.length ? t1 - inSpan[inSpan.length - 1] : 0;
+    if (tail > freq * 1.1 && tail < freq * 2) out.late++;
+    else if (tail >= freq * 2) out.missed += Math.floor(tail / freq) - 1;
+    for (const t of inSpan) {
+      const w = cyc[Math.min(windows - 1, Math.floor((t - t0) / freq))];
+      w.polls++;
+      w.first = Math.min(w.first, t);
+      w.last = Math.max(w.last, t);
+    }
+  }
+  out.cycles = cyc.map((w) => ({ polls: w.polls, spread: w.polls ? w.last - w.first : 0 }));
+  return out;
+}
