@@ -15,7 +15,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { generateAppKey } from '../lib/crypto.js';
 import { addDevice, migrate, openDb, type Db } from '../agent/db/index.js';
 import { deviceCredentials } from '../simulator/model.js';
-import { BenchAgent, BenchMemcached, BenchRedis, OwnAddressSimulator } from './lib/agent-fleet.js';
+import { BenchAgent, BenchMemcached, BenchRedis, OwnAddressSimulator, type AgentSpec } from './lib/agent-fleet.js';
 import { deviceAddress } from '../lib/device-addresses.js';
 import { PollWorker, SimulatorProcess } from './lib/fleet.js';
 import { countPolls, PollWatch, type PollCounts } from './lib/poll-watch.js';
@@ -77,6 +77,30 @@ async function waitAllPolled(db: Db, n: number, limitS: number): Promise<number>
   }
 }
 
+/** One agent's files and services: all the agents of a run share the database, Redis and the rest. */
+function agentSpecs(
+  count: number,
+  dir: string,
+  database: string,
+  tag: string,
+  appKey: string,
+  svc: { redis: BenchRedis; mc: BenchMemcached; rrd: BenchRrdcached },
+): AgentSpec[] {
+  return Array.from({ length: count }, (_, a) => ({
+    name: `bench${a + 1}`,
+    dir: join(dir, `agent${a + 1}`),
+    db: { ...DB, database },
+    redisPort: svc.redis.port,
+    memcachedPort: svc.mc.port,
+    rrdcached: svc.rrd.address,
+    appKey,
+    frequency: FREQ,
+    workers: WORKERS,
+    keyPrefix: `benchagent${tag}`,
+    rras: SMALL_RRA,
+  }));
+}
+
 async function runOne(n: number, agentsN: number): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'nms-bench-agent-'));
   const tag = `${process.pid}_${n}`;
@@ -93,20 +117,8 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
     await migrate(db, { appKey });
     const ids = await addFleet(db, appKey, sim);
     console.error(`agent ${n}/${agentsN}: ${n} devices added`);
-    for (let a = 0; a < agentsN; a++) {
-      const agent = new BenchAgent({
-        name: `bench${a + 1}`,
-        dir: join(dir, `agent${a + 1}`),
-        db: { ...DB, database },
-        redisPort: redis.port,
-        memcachedPort: mc.port,
-        rrdcached: rrd.address,
-        appKey,
-        frequency: FREQ,
-        workers: WORKERS,
-        keyPrefix: `benchagent${tag}`,
-        rras: SMALL_RRA,
-      });
+    for (const spec of agentSpecs(agentsN, dir, database, tag, appKey, { redis, mc, rrd })) {
+      const agent = new BenchAgent(spec);
       await agent.start();
       agents.push(agent);
     }

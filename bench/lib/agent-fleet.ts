@@ -40,7 +40,7 @@ export class Daemon {
 
 /**
  * The simulator with every device on a loopback address of its own (127.77.0.0/16 by
- * simulator/addresses.ts), all on one port: no port range to collide with other benches or with
+ * lib/device-addresses.ts), all on one port: no port range to collide with other benches or with
  * the ephemeral ports of the agents' own sockets, however many devices.
  */
 export class OwnAddressSimulator extends Daemon {
