@@ -7,9 +7,10 @@
 // never takes a lab down. NMS_BENCH_DEPLOY_RUNS (default 10) nms no-change runs,
 // NMS_BENCH_ANSIBLE_RUNS (default 3), NMS_BENCH_DEPLOY_CLEAN=0 skips the clean-host runs.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { ansibleRecap } from './lib/ansible-run.js';
+import { hyperfine, stats, type Hyper } from './lib/hyperfine.js';
 import { removeAnsibleWork, writeAnsibleWork } from './lib/ansible-vars.js';
 import { CleanCluster, compareSnapshots, snapshotHosts, timedSpawn } from './lib/clean-hosts.js';
 import { copyInventory, pinBuild, readyLab } from './lib/inventory-copy.js';
@@ -22,58 +23,6 @@ let BUILD = ROOT;
 const NMS = [process.execPath, join(ROOT, 'dist/nms.mjs')];
 const RUNS = Number(process.env.NMS_BENCH_DEPLOY_RUNS ?? 10);
 const ANSIBLE_RUNS = Number(process.env.NMS_BENCH_ANSIBLE_RUNS ?? 3);
-
-interface Hyper {
-  mean: number;
-  stddev: number;
-  min: number;
-  max: number;
-  median: number;
-  /** hyperfine: mean user and system CPU seconds of the command's process tree. */
-  user?: number;
-  system?: number;
-}
-
-/** hyperfine's statistics of one command, in seconds. */
-export function hyperfine(
-  name: string,
-  command: string,
-  runs: number,
-  warmup: number,
-  env: Record<string, string> = {},
-): Hyper {
-  const out = join(ROOT, `.bench-${name}-${process.pid}.json`);
-  try {
-    execFileSync(
-      'hyperfine',
-      [
-        '--style',
-        'basic',
-        '--warmup',
-        String(warmup),
-        '--runs',
-        String(runs),
-        '--export-json',
-        out,
-        '-n',
-        name,
-        command,
-      ],
-      { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env }, timeout: 1800_000 },
-    );
-    const r = JSON.parse(readFileSync(out, 'utf8')).results[0] as Hyper;
-    return r;
-  } finally {
-    rmSync(out, { force: true });
-  }
-}
-
-function stats(xs: number[]): Hyper {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sorted = [...xs].sort((a, b) => a - b);
-  const stddev = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / Math.max(1, xs.length - 1));
-  return { mean, stddev, min: sorted[0], max: sorted.at(-1)!, median: sorted[Math.floor(sorted.length / 2)] };
-}
 
 /** `host: change` for every change of a `nms deploy --json` result. */
 function changeTitles(json: unknown): string[] {
@@ -102,69 +51,6 @@ function masterDeployed(): boolean {
     timeout: 60_000,
   });
   return r.status === 0;
-}
-
-let failedRuns = 0;
-
-function ansibleRecap(dir: string): {
-  code: number;
-  changed: number;
-  ok: number;
-  failed: number;
-  cpu: number;
-  out: string;
-  error?: string;
-} {
-  // CPU: ansible-playbook and its forks; not the ssh control masters, which leave the tree
-  const r = timedSpawn('ansible-playbook', [join(ROOT, 'bench/ansible/deploy.yml')], {
-    cwd: dir,
-    env: { ...process.env, ANSIBLE_CONFIG: join(dir, 'ansible.cfg') },
-  });
-  let changed = 0;
-  let ok = 0;
-  let failed = 0;
-  for (const m of (r.stdout ?? '').matchAll(/ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/g)) {
-    ok += Number(m[1]);
-    changed += Number(m[2]);
-    failed += Number(m[3]) + Number(m[4]);
-  }
-  const out = (r.stdout ?? '') + (r.stderr ?? '');
-  const code = r.code;
-  const cpu = r.cpu;
-  if (code === 0) return { code, changed, ok, failed, cpu, out };
-  // the whole output is kept (secret items are no_log): a failure is read, not guessed at
-  const log = join(tmpdir(), `nms-bench-ansible-failed-${process.pid}-${++failedRuns}.log`);
-  writeFileSync(log, out, { mode: 0o600 });
-  return {
-    code,
-    changed,
-    ok,
-    failed,
-    cpu,
-    out,
-    error: `${ansibleFailure(out) || `exit ${code}`} (whole output: ${log})`,
-  };
-}
-
-/** `fatal: [host]: UNREACHABLE! … "msg": "…"` lines of a failed run, with the task each was in. */
-function ansibleFailure(out: string): string {
-  const found: string[] = [];
-  let task = '';
-  for (const line of out.split('\n')) {
-    const t = /^TASK \[(.*)\]/.exec(line);
-    if (t) task = t[1];
-    const f = /^(fatal|failed): \[([^\]]+)\]: ([A-Z!]+)/.exec(line);
-    if (!f) continue;
-    const msg = /"msg": "((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? '';
-    // ssh's warnings come framed in @ lines with JSON \r\n escapes: keep the words
-    const words = msg
-      .replace(/\\[rn]/g, ' ')
-      .replace(/@+/g, ' ')
-      .replace(/\s+/g, ' ')
-      .trim();
-    found.push(`${f[2]} ${f[3]} at "${task}": ${words.slice(0, 300)}`);
-  }
-  return found.slice(0, 3).join(' / ');
 }
 
 interface CleanResult {
@@ -264,9 +150,11 @@ async function main(): Promise<void> {
   }
 }
 
-async function measure(): Promise<void> {
-  const rows: (string | number)[][] = [];
-  let clean: { seconds: number; cpu: number; changed: number; code: number } | undefined;
+type Run = { seconds: number; cpu: number; changed: number; code: number };
+
+/** The lab itself from clean hosts, when it has never been deployed: its one run. */
+function cleanLabRun(): Run | undefined {
+  let clean: Run | undefined;
   if (!masterDeployed()) {
     const t = performance.now();
     const r = deployJson();
@@ -275,6 +163,11 @@ async function measure(): Promise<void> {
     if (r.code !== 0)
       throw new Error(`nms deploy from clean hosts failed (exit ${r.code}): ${JSON.stringify(r.json).slice(0, 2000)}`);
   }
+  return clean;
+}
+
+/** nms deploy with nothing to change, timed by hyperfine once the lab has settled. */
+function nmsNoChange(): Hyper {
   const check = deployJson();
   if (check.code !== 0) throw new Error(`nms deploy failed (exit ${check.code}); fix the lab first`);
   if (check.changed !== 0) {
@@ -283,8 +176,17 @@ async function measure(): Promise<void> {
     if (again.changed !== 0)
       throw new Error(`nms deploy keeps changing things (${again.changed} changes): no "no-change" run to measure`);
   }
-  const nms = hyperfine('nms-deploy-no-change', `${NMS.join(' ')} deploy -i ${INV}`, RUNS, 1);
+  return hyperfine('nms-deploy-no-change', `${NMS.join(' ')} deploy -i ${INV}`, RUNS, 1);
+}
 
+interface AnsibleNoChange {
+  ansible: Hyper;
+  settle: ReturnType<typeof ansibleRecap>;
+  verify: ReturnType<typeof ansibleRecap>;
+}
+
+/** ansible-playbook on the lab: one settling run, one checked, then ANSIBLE_RUNS timed. */
+async function ansibleNoChange(): Promise<AnsibleNoChange> {
   const work = await writeAnsibleWork(INV, BUILD);
   let ansible: Hyper = stats([0]);
   let settle: ReturnType<typeof ansibleRecap> | undefined;
@@ -313,10 +215,20 @@ async function measure(): Promise<void> {
   } finally {
     removeAnsibleWork(work);
   }
-  // Ansible must have left nothing for nms to change: the two describe the same state
-  const after = deployJson();
-  const cr = process.env.NMS_BENCH_DEPLOY_CLEAN === '0' ? undefined : await cleanRuns();
+  return { ansible, settle, verify };
+}
 
+interface Measured extends AnsibleNoChange {
+  clean?: Run;
+  nms: Hyper;
+  /** nms deploy after the Ansible runs. */
+  after: ReturnType<typeof deployJson>;
+  cr?: CleanResult;
+}
+
+/** The table's rows: single runs from clean hosts first, then the no-change means. */
+function deployRows({ clean, cr, nms, ansible, verify }: Measured): (string | number)[][] {
+  const rows: (string | number)[][] = [];
   const one = (label: string, r: { seconds: number; cpu: number }, changes: string): (string | number)[] => [
     label,
     fmt(r.seconds, 2),
@@ -375,6 +287,13 @@ async function measure(): Promise<void> {
     cpu(ansible),
     `${verify.changed} tasks`,
   ]);
+  return rows;
+}
+
+/** The deploy section: how both tools were run, what they left, the budget and the table. */
+function deployReport(m: Measured): void {
+  const { clean, cr, nms, ansible, settle, verify, after } = m;
+  const rows = deployRows(m);
   const ratio = ansible.mean / nms.mean;
   const cleanRatio = cr?.ansible && !cr.ansible.code && !cr.nms.code ? cr.ansible.seconds / cr.nms.seconds : undefined;
   const leftByAnsible = cr?.nmsAfterAnsible?.changes ?? [];
@@ -439,6 +358,16 @@ ${table(['run', 'mean s', 'stddev s', 'min s', 'max s', 'CPU s (workstation, mea
 `;
   console.log(text);
   writeSection('deploy', text);
+}
+
+async function measure(): Promise<void> {
+  const clean = cleanLabRun();
+  const nms = nmsNoChange();
+  const { ansible, settle, verify } = await ansibleNoChange();
+  // Ansible must have left nothing for nms to change: the two describe the same state
+  const after = deployJson();
+  const cr = process.env.NMS_BENCH_DEPLOY_CLEAN === '0' ? undefined : await cleanRuns();
+  deployReport({ clean, nms, ansible, settle, verify, after, cr });
 }
 
 if (process.argv[1]?.endsWith('deploy.ts')) await main();

@@ -248,60 +248,53 @@ export function sideRows(rows: SideResult[]): (string | number)[][] {
   ]);
 }
 
-async function main(): Promise<void> {
-  const sim = new SimulatorProcess(DEVICES, FIRST_PORT);
-  await sim.start();
-  const rows: SideResult[] = [];
-  try {
-    if (ONLY_DEFS) {
-      const before = loadNow();
-      const load = loadCost();
-      const perPoll = (r: SideResult) => (r.cpu * 1000) / r.polls;
-      const rounds: PollCpu[] = [];
-      // the pair in turn one way and the other, so that a change in the machine's load between
-      // the two halves of a round does not always favour the same side
-      for (let i = 0; i < DEFS_ROUNDS; i++) {
-        const first = await nmsSide(sim, i % 2 === 0);
-        const second = await nmsSide(sim, i % 2 !== 0);
-        const [same, full] = i % 2 === 0 ? [first, second] : [second, first];
-        rounds.push({ portsOnly: perPoll(same), full: perPoll(full), polls: full.polls, devices: V2C.length });
-      }
-      const text = definitionsSection(rounds, load, before, loadNow());
-      console.log(text);
-      writeSection('poll-definitions', text);
-      return;
-    }
-    if (ONLY_NMS) {
-      rows.push(await nmsSide(sim, true));
-      rows.push(await nmsSide(sim, false));
-      console.log(
-        table(
-          [
-            'poller',
-            'polls',
-            'failed',
-            'wall s',
-            'CPU s',
-            'CPU ms / poll',
-            'varbinds / poll',
-            'varbinds / CPU s',
-            'peak RSS MiB',
-            'simulator CPU ms / poll',
-            'rrdcached CPU ms / poll',
-            'MariaDB CPU ms / poll',
-          ],
-          sideRows(rows),
-        ),
-      );
-      return;
-    }
-    rows.push(await exporterSide(sim, 'if_mib'));
-    rows.push(await exporterSide(sim, 'if_counters'));
-    rows.push(await nmsSide(sim, true));
-    rows.push(await nmsSide(sim, false));
-  } finally {
-    await sim.close();
+/** NMS_BENCH_POLL_ONLY=defs: the nms side with and without the OS definitions, round by round. */
+async function definitionsRun(sim: SimulatorProcess): Promise<void> {
+  const before = loadNow();
+  const load = loadCost();
+  const perPoll = (r: SideResult) => (r.cpu * 1000) / r.polls;
+  const rounds: PollCpu[] = [];
+  // the pair in turn one way and the other, so that a change in the machine's load between
+  // the two halves of a round does not always favour the same side
+  for (let i = 0; i < DEFS_ROUNDS; i++) {
+    const first = await nmsSide(sim, i % 2 === 0);
+    const second = await nmsSide(sim, i % 2 !== 0);
+    const [same, full] = i % 2 === 0 ? [first, second] : [second, first];
+    rounds.push({ portsOnly: perPoll(same), full: perPoll(full), polls: full.polls, devices: V2C.length });
   }
+  const text = definitionsSection(rounds, load, before, loadNow());
+  console.log(text);
+  writeSection('poll-definitions', text);
+}
+
+/** NMS_BENCH_POLL_ONLY=nms: the two nms rows, printed only. */
+async function nmsOnlyRun(sim: SimulatorProcess): Promise<void> {
+  const rows: SideResult[] = [];
+  rows.push(await nmsSide(sim, true));
+  rows.push(await nmsSide(sim, false));
+  console.log(
+    table(
+      [
+        'poller',
+        'polls',
+        'failed',
+        'wall s',
+        'CPU s',
+        'CPU ms / poll',
+        'varbinds / poll',
+        'varbinds / CPU s',
+        'peak RSS MiB',
+        'simulator CPU ms / poll',
+        'rrdcached CPU ms / poll',
+        'MariaDB CPU ms / poll',
+      ],
+      sideRows(rows),
+    ),
+  );
+}
+
+/** The poll section: the budget against snmp_exporter, then every side's row. */
+function pollReport(rows: SideResult[]): void {
   const [exp, expSame, same, full] = rows;
   const perDev = (r: SideResult) => r.cpu / r.polls;
   const less = (theirs: SideResult, ours: SideResult) => {
@@ -347,6 +340,23 @@ ${
 }`;
   console.log(text);
   writeSection('poll', text);
+}
+
+async function main(): Promise<void> {
+  const sim = new SimulatorProcess(DEVICES, FIRST_PORT);
+  await sim.start();
+  const rows: SideResult[] = [];
+  try {
+    if (ONLY_DEFS) return await definitionsRun(sim);
+    if (ONLY_NMS) return await nmsOnlyRun(sim);
+    rows.push(await exporterSide(sim, 'if_mib'));
+    rows.push(await exporterSide(sim, 'if_counters'));
+    rows.push(await nmsSide(sim, true));
+    rows.push(await nmsSide(sim, false));
+  } finally {
+    await sim.close();
+  }
+  pollReport(rows);
 }
 
 if (process.argv[1]?.endsWith('poll.ts')) await main();

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { copyInventory, readyLab } from './lib/inventory-copy.js';
 import { join } from 'node:path';
-import { hyperfine } from './deploy.js';
+import { hyperfine } from './lib/hyperfine.js';
 import { fmt, now, ROOT, table, writeSection } from './lib/report.js';
 
 const RUNS = Number(process.env.NMS_BENCH_STATUS_RUNS ?? 10);

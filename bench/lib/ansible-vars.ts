@@ -106,79 +106,66 @@ function databaseVars(inv: Inventory): Record<string, string> {
   };
 }
 
-/** Builds the work directory for the deployed lab inventory at `invDir`; templates and agent bundle from `buildDir`. */
-export async function writeAnsibleWork(invDir: string, buildDir = ROOT): Promise<AnsibleWork> {
-  const inv = await loadInventory(invDir);
-  const dir = mkdtempSync(join(tmpdir(), 'nms-bench-ansible-'));
-  chmodSync(dir, 0o700);
-  const renderer = new TemplateRenderer(join(buildDir, 'templates'));
-  const agentBundle = readFileSync(join(buildDir, 'dist/nms-agent.mjs'));
-  const lines = ['[all]'];
-  for (const h of inv.hosts) {
-    const env = ssh(inv, invDir, h, 'cat /etc/nms/.env 2>/dev/null || true');
-    const nodeId = /^NODE_ID=(.*)$/m.exec(env)?.[1]?.replace(/^["']|["']$/g, '');
-    if (!nodeId) throw new Error(`${h.name}: no NODE_ID in /etc/nms/.env: run nms deploy first`);
-    const hostNode = ssh(
-      inv,
-      invDir,
-      h,
-      'command -v node && node -e "process.exit(+process.versions.node.split(\\".\\")[0] >= 20 ? 0 : 1)" || true',
-    )
-      .trim()
-      .split('\n')[0];
-    const plan = buildPlan({
-      inventory: inv,
-      host: h,
-      profile: DEBIAN,
-      renderer,
-      systemd: false,
-      existingNodeId: nodeId,
-      hostNode: hostNode || undefined,
-      agentBundle,
-      localNodePath: process.execPath,
-    });
-    const files = plan.files.map((f, i) => {
-      const src = join(dir, 'files', h.name, `${i}-${f.path.replace(/\//g, '_')}`);
-      mkdirSync(dirname(src), { recursive: true });
-      writeFileSync(src, f.content, { mode: 0o600 });
-      // what a change of this file restarts (service names) or runs (migrate), as nms's handlers
-      const notify = (f.notify ?? [])
-        .filter((k) => k !== 'migrate' || plan.database)
-        .map((k) => handlerTarget(plan, k));
-      return {
-        path: f.path,
-        src,
-        owner: f.owner,
-        group: f.group,
-        mode: '0' + f.mode.toString(8),
-        notify,
-        ...(f.secret ? { secret: true } : {}),
-      };
-    });
-    const vars: Record<string, unknown> = {
-      nms_packages: plan.packages,
-      nms_dirs: plan.dirs.map((d) => ({
-        path: d.path,
-        owner: d.owner,
-        group: d.group,
-        mode: '0' + d.mode.toString(8),
-      })),
-      nms_files: files,
-      nms_services: plan.services.filter((s) => s.key !== 'firewall').map((s) => s.name),
-      nms_firewall: plan.firewall,
+/** The NODE_ID nms gave the host, and the host's own Node when it is recent enough to run the agent. */
+function hostFacts(inv: Inventory, invDir: string, h: HostSpec): { nodeId: string; hostNode?: string } {
+  const env = ssh(inv, invDir, h, 'cat /etc/nms/.env 2>/dev/null || true');
+  const nodeId = /^NODE_ID=(.*)$/m.exec(env)?.[1]?.replace(/^["']|["']$/g, '');
+  if (!nodeId) throw new Error(`${h.name}: no NODE_ID in /etc/nms/.env: run nms deploy first`);
+  const hostNode = ssh(
+    inv,
+    invDir,
+    h,
+    'command -v node && node -e "process.exit(+process.versions.node.split(\\".\\")[0] >= 20 ? 0 : 1)" || true',
+  )
+    .trim()
+    .split('\n')[0];
+  return { nodeId, hostNode: hostNode || undefined };
+}
+
+/** Writes the plan's rendered files under the work directory; the playbook's list of them. */
+function planFiles(plan: HostPlan, dir: string, host: string): Record<string, unknown>[] {
+  return plan.files.map((f, i) => {
+    const src = join(dir, 'files', host, `${i}-${f.path.replace(/\//g, '_')}`);
+    mkdirSync(dirname(src), { recursive: true });
+    writeFileSync(src, f.content, { mode: 0o600 });
+    // what a change of this file restarts (service names) or runs (migrate), as nms's handlers
+    const notify = (f.notify ?? []).filter((k) => k !== 'migrate' || plan.database).map((k) => handlerTarget(plan, k));
+    return {
+      path: f.path,
+      src,
+      owner: f.owner,
+      group: f.group,
+      mode: '0' + f.mode.toString(8),
+      notify,
+      ...(f.secret ? { secret: true } : {}),
     };
-    // nms's own command (EC P-256 with a subjectAltName, then a marker once both files are in place)
-    const c = plan.selfSignedCert;
-    if (c)
-      vars.nms_cert = { command: selfSignedCertCommand(c.cert, c.key, c.serverName), marker: selfSignedMarker(c.cert) };
-    if (plan.database) vars.nms_db = databaseVars(inv);
-    mkdirSync(join(dir, 'host_vars'), { recursive: true });
-    writeFileSync(join(dir, 'host_vars', `${h.name}.yml`), stringify(vars), { mode: 0o600 });
-    lines.push(
-      `${h.name} ansible_host=${h.address} ansible_port=${h.ssh.port} ansible_user=${h.ssh.user} ` +
-        `ansible_ssh_private_key_file=${h.ssh.keyPath}`,
-    );
-  }
+  });
+}
+
+/** bench/ansible/deploy.yml's vars for one host, from its plan. */
+function planVars(inv: Inventory, plan: HostPlan, files: Record<string, unknown>[]): Record<string, unknown> {
+  const vars: Record<string, unknown> = {
+    nms_packages: plan.packages,
+    nms_dirs: plan.dirs.map((d) => ({
+      path: d.path,
+      owner: d.owner,
+      group: d.group,
+      mode: '0' + d.mode.toString(8),
+    })),
+    nms_files: files,
+    nms_services: plan.services.filter((s) => s.key !== 'firewall').map((s) => s.name),
+    nms_firewall: plan.firewall,
+  };
+  // nms's own command (EC P-256 with a subjectAltName, then a marker once both files are in place)
+  const c = plan.selfSignedCert;
+  if (c)
+    vars.nms_cert = { command: selfSignedCertCommand(c.cert, c.key, c.serverName), marker: selfSignedMarker(c.cert) };
+  if (plan.database) vars.nms_db = databaseVars(inv);
+  return vars;
+}
+
+/** The inventory and ansible.cfg: the lab's known_hosts with strict checking, pipelining, forks ≥ hosts. */
+function writeAnsibleConfig(dir: string, invDir: string, lines: string[]): string {
   const inventoryFile = join(dir, 'inventory.ini');
   const knownHosts = join(invDir, 'known_hosts');
   const sshArgs =
@@ -199,6 +186,39 @@ control_path_dir = ${join(dir, 'cp')}
 ssh_args = ${sshArgs}
 `,
   );
+  return inventoryFile;
+}
+
+/** Builds the work directory for the deployed lab inventory at `invDir`; templates and agent bundle from `buildDir`. */
+export async function writeAnsibleWork(invDir: string, buildDir = ROOT): Promise<AnsibleWork> {
+  const inv = await loadInventory(invDir);
+  const dir = mkdtempSync(join(tmpdir(), 'nms-bench-ansible-'));
+  chmodSync(dir, 0o700);
+  const renderer = new TemplateRenderer(join(buildDir, 'templates'));
+  const agentBundle = readFileSync(join(buildDir, 'dist/nms-agent.mjs'));
+  const lines = ['[all]'];
+  for (const h of inv.hosts) {
+    const { nodeId, hostNode } = hostFacts(inv, invDir, h);
+    const plan = buildPlan({
+      inventory: inv,
+      host: h,
+      profile: DEBIAN,
+      renderer,
+      systemd: false,
+      existingNodeId: nodeId,
+      hostNode,
+      agentBundle,
+      localNodePath: process.execPath,
+    });
+    const vars = planVars(inv, plan, planFiles(plan, dir, h.name));
+    mkdirSync(join(dir, 'host_vars'), { recursive: true });
+    writeFileSync(join(dir, 'host_vars', `${h.name}.yml`), stringify(vars), { mode: 0o600 });
+    lines.push(
+      `${h.name} ansible_host=${h.address} ansible_port=${h.ssh.port} ansible_user=${h.ssh.user} ` +
+        `ansible_ssh_private_key_file=${h.ssh.keyPath}`,
+    );
+  }
+  const inventoryFile = writeAnsibleConfig(dir, invDir, lines);
   return { dir, inventoryFile, hosts: inv.hosts.map((h) => h.name) };
 }
 
