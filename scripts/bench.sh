@@ -9,6 +9,8 @@
 #   web     web UI pages and graphs (test services, chromium)
 #   ping    one poller's ping round of 1,000 and 10,000 devices (fping, MariaDB, rrdcached)
 #   inventory  nms inventory check on a generated 40,000-device inventory (≤ 1 s, ≤ 200 MiB)
+#   agent   real nms-agent processes end to end: 1,000 and 10,000 devices on one agent, 30,000 on
+#           three, three 300 s cycles each (over an hour; not in the default list)
 # Sizes: NMS_BENCH_POLL_DEVICES, NMS_BENCH_SCALE_SIZES (e.g. "100 1000 10000"); see bench/*.ts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
