@@ -2,19 +2,17 @@
 // after the file it becomes) with the typed values from values.ts. No HTML escaping: these are
 // configuration files. Strict mode: a name the values do not have is an error, not "".
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import Handlebars from 'handlebars';
 import { DeployError } from '../../lib/errors.js';
+import { repoRoot } from '../../lib/repo-root.js';
 import type { TemplateValues } from './values.js';
 
 /** templates/ of this checkout (source tree or dist/ bundle), unless NMS_TEMPLATES says otherwise. */
 export function defaultTemplatesDir(): string {
   if (process.env.NMS_TEMPLATES) return resolve(process.env.NMS_TEMPLATES);
   // cli/deploy/render.ts and dist/nms.mjs both sit below the repository root
-  const here = dirname(fileURLToPath(import.meta.url));
-  const up = here.endsWith(join('cli', 'deploy')) ? join(here, '..', '..') : join(here, '..');
-  return join(up, 'templates');
+  return join(repoRoot(), 'templates');
 }
 
 export class TemplateRenderer {

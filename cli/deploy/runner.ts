@@ -2,9 +2,9 @@
 // facts round trip, then only the operations whose facts differ from the plan). One host's
 // failure never stops the others; the result is a recap per host and an exit code.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { DeployError, HostKeyError, NmsError, UsageError } from '../../lib/errors.js';
+import { repoRoot } from '../../lib/repo-root.js';
 import type { HostSpec, Inventory } from '../inventory/types.js';
 import { ConnectionLostError, sshForHost } from '../ssh/connection.js';
 import { Barrier, emptyHostResult, type DeployContext, type HostResult } from './context.js';
@@ -56,9 +56,7 @@ export function exitCodeFor(hosts: HostResult[]): number {
 }
 
 function repoFile(...parts: string[]): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const root = here.endsWith(join('cli', 'deploy')) ? join(here, '..', '..') : join(here, '..');
-  return join(root, ...parts);
+  return join(repoRoot(), ...parts);
 }
 
 export function selectHosts(inv: Inventory, limit?: string[]): HostSpec[] {
