@@ -30,7 +30,7 @@ async function staticFile(_ctx: WebContext, req: WebRequest): Promise<Reply> {
   return { type: asset.type, body: asset.body, headers: { 'Cache-Control': 'public, max-age=3600' } };
 }
 
-export const DEVICE_TABS = ['ports', 'health', 'inventory', 'neighbours', 'events'] as const;
+export const DEVICE_TABS = ['ports', 'health', 'inventory', 'neighbours', 'events', 'syslog'] as const;
 
 export const WEB_ROUTES: WebRoute[] = [
   { method: 'GET', pattern: /^\/login$/, guard: 'public', handle: loginPage },

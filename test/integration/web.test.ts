@@ -161,6 +161,7 @@ describe('without a session', () => {
       '/devices?q=x',
       `/device/${ids.dev}`,
       `/device/${ids.dev}/ports`,
+      `/device/${ids.dev}/syslog`,
       `/device/${ids.dev}/port/${ids.port}`,
       '/pollers',
       '/eventlog',
@@ -240,6 +241,7 @@ describe('with a session', () => {
       `/device/${ids.dev}/inventory`,
       `/device/${ids.dev}/neighbours`,
       `/device/${ids.dev}/events`,
+      `/device/${ids.dev}/syslog`,
       `/device/${ids.dev}/port/${ids.port}`,
       '/pollers',
       '/eventlog',
@@ -283,6 +285,31 @@ describe('with a session', () => {
     const missing = await request(`/device/${ids.dev}/inventory`, { cookie });
     assert.equal(missing.status, 200);
     assert.match(missing.text, /not collected/);
+  });
+
+  it('the syslog tab lists the device messages newest first, as text, paginated', async () => {
+    await db.query(
+      'INSERT INTO syslog (device_id, facility, priority, level, timestamp, program, msg) VALUES ' +
+        "(?, 'daemon', 'info', '6', '2026-01-01 10:00:00', 'sshd', 'older message'), " +
+        "(?, 'kern', 'warning', '4', '2026-01-01 11:00:00', ?, ?), " +
+        "(?, 'kern', 'err', '3', '2026-01-01 12:00:00', 'other', 'of another device')",
+      [ids.dev, ids.dev, `k<b>x</b>`, `newer <script>x</script> "q"`, ids.other],
+    );
+    const r = await request(`/device/${ids.dev}/syslog`, { cookie });
+    assert.equal(r.status, 200, r.text.slice(0, 200));
+    assert.match(r.text, /class="active"[^>]*>Syslog|>Syslog</);
+    const newer = r.text.indexOf('newer &lt;script&gt;x&lt;/script&gt; &quot;q&quot;');
+    const older = r.text.indexOf('older message');
+    assert.ok(newer > 0 && older > newer, 'both messages, newest first, markup as text');
+    assert.ok(!r.text.includes('<script>x') && !r.text.includes('<b>x'), 'no markup from the messages');
+    assert.ok(r.text.includes('k&lt;b&gt;x&lt;/b&gt;') && r.text.includes('warning (4)'));
+    assert.ok(r.text.includes('2026-01-01 11:00:00') && r.text.includes('sshd'));
+    assert.ok(!r.text.includes('of another device'), "another device's message is not listed");
+    assert.ok(!r.text.includes('older →'), 'one page');
+    const empty = await request(`/device/${ids.dev}/syslog?page=2`, { cookie });
+    assert.match(empty.text, /no syslog messages/);
+    assert.match(empty.text, /← newer/);
+    assert.equal((await request(`/device/${ids.dev}/syslog?page=0`, { cookie })).status, 400);
   });
 
   it('graph parameters are checked before anything reaches rrdtool', async () => {

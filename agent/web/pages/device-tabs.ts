@@ -1,7 +1,8 @@
 // The tabs of a device page other than its overview. Each reads with `maybe`, so a table not
 // created yet by its owner shows "not collected" instead of an error.
 import { maybe, rows, type Row } from '../common/db.js';
-import { html, type Html } from '../common/html.js';
+import { html, qs, type Html } from '../common/html.js';
+import { HttpError, type WebRequest } from '../common/http.js';
 import { graphImg, notCollected, portStatus, si, table, when } from '../common/layout.js';
 import type { WebContext } from '../common/context.js';
 import { SENSOR_UNITS } from '../common/graph-types.js';
@@ -157,4 +158,29 @@ export async function eventsTab(ctx: WebContext, d: Row): Promise<Html> {
   );
   const cells = list.map((e) => [when(e.datetime), e.type, e.severity, e.message]);
   return table(['Time', 'Type', 'Severity', 'Message'], cells, 'no events');
+}
+
+const SYSLOG_PAGE = 100;
+
+/** The device's syslog (LibreNMS's `syslog` table), newest first, 100 a page (`?page=`). */
+export async function syslogTab(ctx: WebContext, d: Row, req: WebRequest): Promise<Html> {
+  const id = Number(d.device_id);
+  const pageNo = Number(req.query.get('page') ?? 1);
+  if (!Number.isSafeInteger(pageNo) || pageNo < 1) throw new HttpError(400, 'page must be a positive number');
+  // the timestamp is the database's local time as the receiver wrote it: shown as stored
+  const list = await maybe(
+    ctx.db,
+    `SELECT DATE_FORMAT(timestamp, '%Y-%m-%d %H:%i:%s') AS ts, priority, level, program, msg FROM syslog
+    WHERE device_id = ? ORDER BY timestamp DESC, seq DESC LIMIT ? OFFSET ?`,
+    [id, SYSLOG_PAGE + 1, (pageNo - 1) * SYSLOG_PAGE],
+  );
+  if (list === null) return notCollected('Syslog');
+  const level = (s: Row) => [s.priority, s.level === null ? '' : `(${s.level})`].filter(Boolean).join(' ');
+  const cells = list.slice(0, SYSLOG_PAGE).map((s) => [s.ts, level(s), s.program, s.msg]);
+  const link = (p: number) => `/device/${id}/syslog${qs({ page: p })}`;
+  return html`${table(['Time', 'Priority', 'Program', 'Message'], cells, 'no syslog messages')}
+    <p class="pager">
+      ${pageNo > 1 ? html`<a href="${link(pageNo - 1)}">← newer</a>` : ''}<span>page ${pageNo}</span>
+      ${list.length > SYSLOG_PAGE ? html`<a href="${link(pageNo + 1)}">older →</a>` : ''}
+    </p>`;
 }

@@ -1,12 +1,12 @@
 // `/device/<id>[/<tab>]`: the header (name, OS with icon, hardware, version, serial, uptime,
 // location, poller group, last poll) and one tab: overview graphs, ports, health, inventory,
-// neighbours, events. Tabs read tables other parts of nms fill; a missing one shows "not collected".
+// neighbours, events, syslog. Tabs read tables other parts of nms fill; a missing one shows "not collected".
 import { DEVICE_COLUMNS, deviceName, maybe, rows, type Row } from '../common/db.js';
 import { html, raw, type Html } from '../common/html.js';
 import { HttpError, htmlReply, type Reply, type WebRequest } from '../common/http.js';
 import { duration, graphImg, osIcon, page, rangeBar, statusBadge, when } from '../common/layout.js';
 import type { WebContext } from '../common/context.js';
-import { eventsTab, healthTab, inventoryTab, neighboursTab, portsTab } from './device-tabs.js';
+import { eventsTab, healthTab, inventoryTab, neighboursTab, portsTab, syslogTab } from './device-tabs.js';
 import { parseTime } from '../common/graphs.js';
 
 const TABS: [string, string][] = [
@@ -16,6 +16,7 @@ const TABS: [string, string][] = [
   ['inventory', 'Inventory'],
   ['neighbours', 'Neighbours'],
   ['events', 'Events'],
+  ['syslog', 'Syslog'],
 ];
 
 export async function loadDevice(ctx: WebContext, id: number): Promise<Row> {
@@ -119,22 +120,19 @@ export async function devicePage(ctx: WebContext, req: WebRequest): Promise<Repl
   const id = Number(req.params[0]);
   const tab = req.params[1] ?? '';
   const d = await loadDevice(ctx, id);
-  const content =
-    tab === 'ports'
-      ? await portsTab(ctx, d)
-      : tab === 'health'
-        ? await healthTab(ctx, d)
-        : tab === 'inventory'
-          ? await inventoryTab(ctx, d)
-          : tab === 'neighbours'
-            ? await neighboursTab(ctx, d)
-            : tab === 'events'
-              ? await eventsTab(ctx, d)
-              : await overviewTab(ctx, d, req);
+  const tabs: Record<string, () => Promise<Html>> = {
+    ports: () => portsTab(ctx, d),
+    health: () => healthTab(ctx, d),
+    inventory: () => inventoryTab(ctx, d),
+    neighbours: () => neighboursTab(ctx, d),
+    events: () => eventsTab(ctx, d),
+    syslog: () => syslogTab(ctx, d, req),
+  };
+  const content = Object.hasOwn(tabs, tab) ? await tabs[tab]() : await overviewTab(ctx, d, req);
   const links = TABS.map(([t, label]) => {
     const active = t === tab ? raw(' class="active"') : '';
     return html`<a href="/device/${id}${t ? `/${t}` : ''}" ${active}>${label}</a>`;
   });
-  const tabs = html`<nav class="tabs">${links}</nav>`;
-  return htmlReply(page(req, deviceName(d), html`${deviceHeader(d)}${tabs}${content}`));
+  const nav = html`<nav class="tabs">${links}</nav>`;
+  return htmlReply(page(req, deviceName(d), html`${deviceHeader(d)}${nav}${content}`));
 }
