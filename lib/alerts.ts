@@ -5,7 +5,15 @@
 // ALERT_SECRETS (JSON) and are merged over the transports here, on the agent only.
 
 /** What a rule looks at. Each kind is one query in agent/alerts/rules.ts. */
-export const RULE_KINDS = ['device_down', 'port_down', 'sensor', 'storage', 'service', 'poller_down'] as const;
+export const RULE_KINDS = [
+  'device_down',
+  'port_down',
+  'sensor',
+  'storage',
+  'service',
+  'poller_down',
+  'syslog',
+] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 export const SEVERITIES = ['ok', 'warning', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -26,6 +34,41 @@ export interface AlertRuleConfig {
   threshold?: number;
   /** poller_down: poller cycles without a report before it alerts (default 2). */
   cycles?: number;
+  /** syslog: a regular expression matched against `syslog.msg` (MariaDB REGEXP; required). */
+  match?: string;
+  /** syslog: only messages of this program (`syslog.program`). */
+  program?: string;
+  /** syslog: only messages of this severity or a more severe one (name or number 0-7). */
+  level?: SyslogLevel;
+  /** syslog: seconds back from now in which a matching message keeps the alert up (default 300). */
+  within?: number;
+}
+
+/** Syslog severities by number (rsyslog's names, as `syslog.priority` holds them). */
+export const SYSLOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
+export type SyslogLevel = (typeof SYSLOG_LEVELS)[number] | 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
+export const DEFAULT_SYSLOG_WITHIN = 300;
+
+/** The severity number (0-7) of a rule's `level`; undefined when it is none. */
+export function syslogLevelNumber(level: unknown): number | undefined {
+  if (typeof level === 'number') return Number.isInteger(level) && level >= 0 && level <= 7 ? level : undefined;
+  const i = SYSLOG_LEVELS.indexOf(level as (typeof SYSLOG_LEVELS)[number]);
+  return i < 0 ? undefined : i;
+}
+
+/**
+ * Why a syslog rule's `match` cannot be used, or undefined when it can. The pattern is matched
+ * by MariaDB (REGEXP, PCRE); JavaScript's reading of it catches the syntax errors both share
+ * (unbalanced brackets, a quantifier with nothing before it) before the pattern leaves the CLI.
+ */
+export function syslogPatternProblem(match: unknown): string | undefined {
+  if (typeof match !== 'string' || match === '') return 'needs match (a regular expression)';
+  try {
+    new RegExp(match);
+  } catch (err) {
+    return `match is not a valid regular expression: ${(err as Error).message}`;
+  }
+  return undefined;
 }
 
 export interface TransportConfig {
@@ -127,6 +170,11 @@ export function alertsFromSettings(raw: unknown, secretsJson: string): { config:
   for (const r of Array.isArray(raw.rules) ? raw.rules : []) {
     if (!isObject(r) || typeof r.name !== 'string' || !RULE_KINDS.includes(r.kind as RuleKind)) {
       problems.push(`alerts.rules: ignored an entry without a name or a known kind`);
+      continue;
+    }
+    const bad = r.kind === 'syslog' ? syslogPatternProblem(r.match) : undefined;
+    if (bad) {
+      problems.push(`alerts.rules: ignored rule ${r.name}: ${bad}`);
       continue;
     }
     const severity = SEVERITIES.includes(r.severity as Severity) ? (r.severity as Severity) : 'critical';

@@ -79,7 +79,7 @@ export class AlertEngine {
   async evaluate(cfg: AlertsConfig, now = Date.now()): Promise<EvaluationResult> {
     await this.applyConfig(cfg);
     const tables = await existingTables(this.o.db);
-    const ctx: RuleContext = { db: this.o.db, pollerFrequency: this.o.pollerFrequency(), tables };
+    const ctx: RuleContext = { db: this.o.db, pollerFrequency: this.o.pollerFrequency(), tables, now, log: this.o.log };
     const result: EvaluationResult = { rules: 0, raised: 0, recovered: 0 };
     for (const rule of cfg.rules) {
       const ruleId = this.ruleIds.get(rule.name);

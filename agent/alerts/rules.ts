@@ -2,11 +2,14 @@
 // whose table does not exist (services before the service checks ran, the state tables
 // before sensor definitions write them) answers `undefined`: its alerts are left as they are
 // rather than recovered. Devices that are disabled or ignored never alert; entities of a
-// device that is down are left out (their values are stale) except by device_down itself.
+// device that is down are left out (their values are stale) except by device_down itself
+// (and syslog: a device that is down may have said why before it went).
 import type { RowDataPacket } from 'mysql2/promise';
 import type { Db } from '../db/index.js';
-import { DEFAULT_POLLER_CYCLES, DEFAULT_STORAGE_THRESHOLD } from '../../lib/alerts.js';
-import type { AlertRuleConfig, RuleKind } from '../../lib/alerts.js';
+import type { Logger } from '../../lib/log.js';
+import { DEFAULT_POLLER_CYCLES, DEFAULT_STORAGE_THRESHOLD, DEFAULT_SYSLOG_WITHIN } from '../../lib/alerts.js';
+import { syslogLevelNumber, type AlertRuleConfig, type RuleKind } from '../../lib/alerts.js';
+import { localDatetime } from '../syslog/record.js';
 
 /** One faulty thing: a device (entity '') or an entity of it (`port:12`, `poller:<node_id>`). */
 export interface Fault {
@@ -22,6 +25,10 @@ export interface RuleContext {
   pollerFrequency: number;
   /** Table names that exist in the database. */
   tables: Set<string>;
+  /** The evaluation's time (ms): the end of syslog's window. */
+  now: number;
+  /** Where a rule that cannot run (MariaDB refusing a syslog pattern) says so. */
+  log?: Logger;
 }
 
 type RuleQuery = (ctx: RuleContext, rule: AlertRuleConfig) => Promise<Fault[] | undefined>;
@@ -120,6 +127,53 @@ const pollerDown: RuleQuery = async ({ db, pollerFrequency }, rule) => {
   });
 };
 
+/** MariaDB's ER_REGEXP_ERROR: a pattern JavaScript accepted and PCRE does not. */
+const ER_REGEXP_ERROR = 1139;
+
+/** The window's conditions on `syslog s` (the timestamp range first: syslog_timestamp_index). */
+function syslogWhere(rule: AlertRuleConfig, now: number): { where: string; args: unknown[] } {
+  const within = rule.within ?? DEFAULT_SYSLOG_WITHIN;
+  // timestamps are written in the agent's local time (agent/syslog/record.ts), so is the bound
+  const where = ['s.timestamp >= ?', 's.device_id IS NOT NULL', 's.msg REGEXP ?'];
+  const args: unknown[] = [localDatetime(new Date(now - within * 1000)), rule.match ?? ''];
+  if (rule.program !== undefined) {
+    where.push('s.program = ?');
+    args.push(rule.program);
+  }
+  const level = syslogLevelNumber(rule.level);
+  if (level !== undefined) {
+    // `level` holds the severity number as text; lower is more severe
+    const levels = Array.from({ length: level + 1 }, (_, i) => String(i));
+    where.push(`s.level IN (${levels.map(() => '?').join(', ')})`);
+    args.push(...levels);
+  }
+  return { where: where.join(' AND '), args };
+}
+
+const syslog: RuleQuery = async ({ db, tables, now, log }, rule) => {
+  if (!tables.has('syslog')) return undefined;
+  const within = rule.within ?? DEFAULT_SYSLOG_WITHIN;
+  const { where, args } = syslogWhere(rule, now);
+  // per device: how many matched and the last one stored (its text goes into the message)
+  const sql = `SELECT m.device_id, m.n, ${HOST}, l.program, l.msg
+    FROM (SELECT s.device_id, COUNT(*) AS n, MAX(s.seq) AS seq FROM syslog s WHERE ${where} GROUP BY s.device_id) m
+    JOIN syslog l ON l.seq = m.seq JOIN devices d ON d.device_id = m.device_id
+    WHERE ${DEVICE_OK}`;
+  let found: RowDataPacket[];
+  try {
+    found = await rows(db, sql, args);
+  } catch (err) {
+    if ((err as { errno?: number }).errno !== ER_REGEXP_ERROR) throw err;
+    log?.warn('alert_rule_failed', { rule: rule.name, err: (err as Error).message });
+    return undefined;
+  }
+  return found.map((r) => {
+    const count = Number(r.n) === 1 ? '1 syslog message' : `${r.n} syslog messages`;
+    const last = `${r.program ? `${r.program}: ` : ''}${String(r.msg ?? '').slice(0, 200)}`;
+    return fault(r, '', `${count} from ${r.hostname} matched /${rule.match}/ in ${within} s, the last: ${last}`);
+  });
+};
+
 export const RULE_QUERIES: Record<RuleKind, RuleQuery> = {
   device_down: deviceDown,
   port_down: portDown,
@@ -127,6 +181,7 @@ export const RULE_QUERIES: Record<RuleKind, RuleQuery> = {
   storage,
   service,
   poller_down: pollerDown,
+  syslog,
 };
 
 /** The tables of the current database (to skip rules whose table is missing). */

@@ -12,8 +12,17 @@ import type { AlertPayload } from './transports/common.js';
 /** Writes the rules into alert_rules (by name) and returns name → id. */
 export async function syncRules(db: Db, rules: AlertRuleConfig[]): Promise<Map<string, number>> {
   for (const r of rules) {
-    const { delay, threshold, cycles } = r;
-    const extra = JSON.stringify({ delay, transports: r.transports ?? [], threshold, cycles });
+    const { delay, threshold, cycles, match, program, level, within } = r;
+    const extra = JSON.stringify({
+      delay,
+      transports: r.transports ?? [],
+      threshold,
+      cycles,
+      match,
+      program,
+      level,
+      within,
+    });
     await db.query(
       `INSERT INTO alert_rules (rule, severity, extra, disabled, name, query, builder, notes)
        VALUES (?, ?, ?, ?, ?, '', '{}', 'nms built-in kind')

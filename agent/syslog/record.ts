@@ -30,7 +30,8 @@ interface RsyslogJson {
 const cut = (v: unknown, n: number): string | null => (typeof v === 'string' && v !== '' ? v.slice(0, n) : null);
 const pad = (n: number) => String(n).padStart(2, '0');
 
-function localDatetime(d: Date): string {
+/** `YYYY-MM-DD hh:mm:ss` in this node's local time: how `syslog.timestamp` is written and compared. */
+export function localDatetime(d: Date): string {
   const day = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
   return `${day} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }

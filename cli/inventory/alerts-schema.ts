@@ -1,6 +1,6 @@
 // The JSON Schemas of alerts.yaml and of secrets.yaml's `alert_transports` (the schema step;
 // the cross-field rules are in alerts.ts). Kept apart so schema.ts can use it without a cycle.
-import { RULE_KINDS, SEVERITIES, TRANSPORT_TYPES } from '../../lib/alerts.js';
+import { RULE_KINDS, SEVERITIES, SYSLOG_LEVELS, TRANSPORT_TYPES } from '../../lib/alerts.js';
 
 type Schema = Record<string, unknown>;
 const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({
@@ -33,6 +33,18 @@ const rule = obj(
     transports: { type: 'array', items: NAME, uniqueItems: true, description: 'transports to notify (default: all)' },
     threshold: int(1, 100, 'storage: percent used above which it alerts (default 90)'),
     cycles: { type: 'integer', minimum: 1, maximum: 100, description: 'poller_down: missed poller cycles (default 2)' },
+    match: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 1000,
+      description: 'syslog (required): a regular expression (MariaDB REGEXP, case-insensitive) for the message',
+    },
+    program: { type: 'string', minLength: 1, maxLength: 32, description: 'syslog: only messages of this program' },
+    level: {
+      enum: [...SYSLOG_LEVELS, 0, 1, 2, 3, 4, 5, 6, 7],
+      description: 'syslog: only messages of this severity or a more severe one (name or number 0-7)',
+    },
+    within: int(1, 86400, 'syslog: seconds a matching message keeps the alert up (default 300)'),
   },
   { required: ['name'] },
 );

@@ -5,7 +5,8 @@
 // config.yaml (`alerts`), the secrets into .env (ALERT_SECRETS). Built-in rules: lib/alerts.ts.
 import { readFileSync } from 'node:fs';
 import type { InventoryProblem } from '../../lib/errors.js';
-import { DEFAULT_ALERT_RULES, RULE_KINDS, type AlertRuleConfig, type TransportSecrets } from '../../lib/alerts.js';
+import { DEFAULT_ALERT_RULES, RULE_KINDS, syslogPatternProblem } from '../../lib/alerts.js';
+import type { AlertRuleConfig, TransportSecrets } from '../../lib/alerts.js';
 import { alertsFileSchema } from './alerts-schema.js';
 import { checkSchema, parseSource, problemAt, type SourceFile } from './source.js';
 
@@ -92,6 +93,24 @@ function checkTransports(
   return names;
 }
 
+const SYSLOG_FIELDS = ['match', 'program', 'level', 'within'] as const;
+
+/** A syslog rule needs a match that is a regular expression; false when it has none usable. */
+function checkSyslogRule(
+  src: SourceFile,
+  i: number,
+  r: Partial<AlertRuleConfig>,
+  at: (message: string, ...path: string[]) => void,
+): boolean {
+  const problem = syslogPatternProblem(r.match);
+  if (!problem) return true;
+  // a match the schema step refused (not a string, empty) is gone from `r` and was reported
+  const original = (src.data as RawAlerts | undefined)?.rules?.[i];
+  if (r.match === undefined && original?.match !== undefined) return false;
+  at(`rule ${r.name} of kind syslog ${problem}`, 'match');
+  return false;
+}
+
 /** Complete rules: a rule named like a built-in one inherits what it leaves out. */
 function normaliseRules(src: SourceFile, raw: RawAlerts, problems: InventoryProblem[]): AlertRuleConfig[] {
   const out: AlertRuleConfig[] = [];
@@ -111,6 +130,9 @@ function normaliseRules(src: SourceFile, raw: RawAlerts, problems: InventoryProb
     }
     if (r.threshold !== undefined && kind !== 'storage') at('threshold applies to kind storage only', 'threshold');
     if (r.cycles !== undefined && kind !== 'poller_down') at('cycles applies to kind poller_down only', 'cycles');
+    for (const k of SYSLOG_FIELDS)
+      if (r[k] !== undefined && kind !== 'syslog') at(`${k} applies to kind syslog only`, k);
+    if (kind === 'syslog' && !checkSyslogRule(src, i, r, at)) return;
     const inherited = base?.kind === kind ? base : {};
     const defaults = { severity: 'critical', delay: 0, disabled: false };
     out.push({ ...defaults, ...inherited, ...r, name: r.name, kind } as AlertRuleConfig);

@@ -100,6 +100,58 @@ transports:
   });
 });
 
+test('syslog rules: the fields kept; a missing or bad match, a wrong level and misplaced fields refused', async () => {
+  const good = `rules:
+  - { name: bgp-down, kind: syslog, match: "BGP_.*(Idle|Down)", program: rpd, level: err, within: 600 }
+  - { name: any-panic, kind: syslog, match: panic }
+`;
+  const inv = await loadInventory(inventory('syslog-good', good), { checkFiles: false });
+  const base = { severity: 'critical', delay: 0, disabled: false };
+  const bgp = {
+    name: 'bgp-down',
+    kind: 'syslog',
+    match: 'BGP_.*(Idle|Down)',
+    program: 'rpd',
+    level: 'err',
+    within: 600,
+  };
+  assert.deepEqual(inv.alerts!.settings.rules, [
+    { ...base, ...bgp },
+    { ...base, name: 'any-panic', kind: 'syslog', match: 'panic' },
+  ]);
+  const bad = `rules:
+  - { name: no-match, kind: syslog, program: sshd }
+  - name: bad-pattern
+    kind: syslog
+    match: "link (down"
+  - { name: empty, kind: syslog, match: "" }
+  - { name: loud, kind: syslog, match: x, level: error, within: 0 }
+  - { name: disk, kind: storage, match: x, within: 60 }
+`;
+  await assert.rejects(loadInventory(inventory('syslog-bad', bad), { checkFiles: false }), (err: unknown) => {
+    assert.ok(err instanceof InventoryError);
+    const got = err.problems
+      .filter((p) => p.file.endsWith('alerts.yaml'))
+      .map((p) => `${p.line} ${p.path}: ${p.message}`);
+    const text = got.join('\n');
+    assert.equal(got.length, 7, text);
+    assert.match(text, /^2 rules\[0\]\.match: rule no-match of kind syslog needs match \(a regular expression\)/m);
+    assert.match(
+      text,
+      /^5 rules\[1\]\.match: rule bad-pattern of kind syslog match is not a valid regular expression/m,
+    );
+    assert.match(text, /^6 rules\[2\]\.match: must not be empty/m);
+    assert.match(
+      text,
+      /^7 rules\[3\]\.level: must be one of emerg, alert, crit, err, warning, notice, info, debug, 0/m,
+    );
+    assert.match(text, /^7 rules\[3\]\.within: must be from 1 to 86400/m);
+    assert.match(text, /^8 rules\[4\]\.match: match applies to kind syslog only/m);
+    assert.match(text, /^8 rules\[4\]\.within: within applies to kind syslog only/m);
+    return true;
+  });
+});
+
 test('deploy: rules in config.yaml, secrets only in .env, both accepted by the agent; --diff masks them', async () => {
   const inv = await loadInventory(inventory('deploy', GOOD, GOOD_SECRETS), { checkFiles: false });
   const host = inv.hosts[1];

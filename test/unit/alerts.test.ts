@@ -2,9 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decide, retryDelayMs, ALERT_STATE } from '../../agent/alerts/state.js';
-import { alertsFromSettings, DEFAULT_ALERT_RULES, mergeRules } from '../../lib/alerts.js';
+import { alertsFromSettings, DEFAULT_ALERT_RULES, mergeRules, RULE_KINDS } from '../../lib/alerts.js';
+import { syslogLevelNumber, syslogPatternProblem } from '../../lib/alerts.js';
 import { summary } from '../../agent/alerts/transports/common.js';
 
+const u = undefined;
 const T0 = Date.parse('2026-12-06T00:00:00Z');
 
 test('state machine: ok → alerting → recovered without a delay', () => {
@@ -48,6 +50,24 @@ test('defaults: the six built-in rules; a same-named user rule replaces its defa
   assert.equal(merged.length, 6);
   assert.equal(merged.find((r) => r.name === 'device-down')?.delay, 120);
   assert.deepEqual(mergeRules([], false), []);
+  assert.ok(RULE_KINDS.includes('syslog') && !kinds.includes('syslog'), 'syslog is user-defined only');
+});
+
+test('syslog rules: the pattern, the level, and the agent dropping a rule without a usable match', () => {
+  assert.equal(syslogPatternProblem('link (down|flap)'), undefined);
+  assert.equal(syslogPatternProblem(undefined), 'needs match (a regular expression)');
+  assert.equal(syslogPatternProblem(''), 'needs match (a regular expression)');
+  assert.match(String(syslogPatternProblem('link (down')), /^match is not a valid regular expression: /);
+  assert.deepEqual([syslogLevelNumber('emerg'), syslogLevelNumber('warning'), syslogLevelNumber(7)], [0, 4, 7]);
+  assert.deepEqual([syslogLevelNumber('error'), syslogLevelNumber(8), syslogLevelNumber(undefined)], [u, u, u]);
+  const good = { name: 'bgp', kind: 'syslog', match: 'BGP.*Down', program: 'rpd', level: 'err', within: 600 };
+  const rules = [good, { name: 'nomatch', kind: 'syslog' }, { name: 'broken', kind: 'syslog', match: '[a-' }];
+  const { config, problems } = alertsFromSettings({ defaults: false, rules }, '');
+  const base = { severity: 'critical', delay: 0, disabled: false };
+  assert.deepEqual(config.rules, [{ ...base, ...good }]);
+  assert.equal(problems.length, 2);
+  assert.match(problems[0], /ignored rule nomatch: needs match/);
+  assert.match(problems[1], /ignored rule broken: match is not a valid regular expression/);
 });
 
 test('agent side: secrets merge over transports and never need to be in config.yaml', () => {
