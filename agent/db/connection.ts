@@ -130,3 +130,13 @@ export async function withRetry<T>(fn: () => Promise<T>, attempts = 4): Promise<
     }
   }
 }
+
+/**
+ * `INSERT INTO table (cols) VALUES ? ON DUPLICATE KEY UPDATE …` for rows given as arrays in
+ * `cols` order (mysql2 expands `VALUES ?`): the first `keyCount` columns identify the row and
+ * are left alone on a duplicate, every other column takes the new value.
+ */
+export function upsertSql(table: string, cols: readonly string[], keyCount: number): string {
+  const updates = cols.slice(keyCount).map((c) => `${c} = VALUES(${c})`);
+  return `INSERT INTO ${table} (${cols.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${updates.join(', ')}`;
+}

@@ -3,7 +3,7 @@
 // upserted by their key, rows no longer seen are deleted.
 import type mysql from 'mysql2/promise';
 import type { DiskIoRecord, EntPhysicalRecord, Ipv4AddressRecord, LinkRecord } from '../collectors/types.js';
-import { withRetry, type Db } from './connection.js';
+import { upsertSql, withRetry, type Db } from './connection.js';
 
 const ENT_COLS = [
   'entPhysicalIndex',
@@ -39,15 +39,7 @@ const cut = (v: unknown, n: number | undefined) => (typeof v === 'string' && n !
 export async function syncEntPhysical(db: Db, deviceId: number, rows: EntPhysicalRecord[]): Promise<number> {
   if (rows.length > 0) {
     const values = rows.map((r) => [deviceId, ...ENT_COLS.map((c) => cut(r[c], SHORT[c]))]);
-    await withRetry(() =>
-      db.query(
-        `INSERT INTO entPhysical (device_id, ${ENT_COLS.join(', ')}) VALUES ?
-       ON DUPLICATE KEY UPDATE ${ENT_COLS.slice(1)
-         .map((c) => `${c} = VALUES(${c})`)
-         .join(', ')}`,
-        [values],
-      ),
-    );
+    await withRetry(() => db.query(upsertSql('entPhysical', ['device_id', ...ENT_COLS], 2), [values]));
   }
   await deleteUnseen(
     db,

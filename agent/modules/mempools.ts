@@ -1,7 +1,7 @@
 // mempools: memory pools, out of storage as LibreNMS keeps them. The OS's tables; else
 // hrStorageTable's memory rows (type hrstorage); else UCD-SNMP-MIB memory (type ucd).
 import mysql from 'mysql2/promise';
-import { withRetry } from '../db/index.js';
+import { upsertSql, withRetry } from '../db/index.js';
 import { rrdFiles } from '../rrd/layout.js';
 import { getStored, numberOf, updateRows } from './table.js';
 import {
@@ -104,30 +104,25 @@ async function save(ctx: ModuleContext, rows: PoolRow[]): Promise<void> {
   const id = ctx.device.device_id;
   if (rows.length) {
     await withRetry(() =>
-      ctx.db.query(
-        `INSERT INTO mempools (${COLS.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${COLS.slice(3)
-          .map((c) => `${c} = VALUES(${c})`)
-          .join(', ')}`,
-        [
-          rows.map((r) => [
-            id,
-            r.index,
-            r.type,
-            r.cls,
-            r.descr.slice(0, 255),
-            r.precision,
-            r.percOid,
-            r.usedOid,
-            r.freeOid,
-            r.totalOid,
-            r.total,
-            r.used,
-            r.free,
-            Math.round(r.perc),
-            0,
-          ]),
-        ],
-      ),
+      ctx.db.query(upsertSql('mempools', COLS, 3), [
+        rows.map((r) => [
+          id,
+          r.index,
+          r.type,
+          r.cls,
+          r.descr.slice(0, 255),
+          r.precision,
+          r.percOid,
+          r.usedOid,
+          r.freeOid,
+          r.totalOid,
+          r.total,
+          r.used,
+          r.free,
+          Math.round(r.perc),
+          0,
+        ]),
+      ]),
     );
   }
   const keep = rows.map((r) => `${r.type} ${r.index}`);

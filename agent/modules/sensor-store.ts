@@ -3,7 +3,7 @@
 // value_match and conversion applied again, one UPDATE, one RRD point per sensor.
 import mysql from 'mysql2/promise';
 import { str } from '../snmp/values.js';
-import { withRetry } from '../db/index.js';
+import { upsertSql, withRetry } from '../db/index.js';
 import { rrdFiles } from '../rrd/layout.js';
 import { scaled, type SensorRow } from './sensor-rows.js';
 import { getStored, tableOf, valueOf } from './table.js';
@@ -32,31 +32,26 @@ export async function save(ctx: ModuleContext, rows: SensorRow[]): Promise<void>
   const id = ctx.device.device_id;
   if (rows.length) {
     await withRetry(() =>
-      ctx.db.query(
-        `INSERT INTO sensors (${COLS.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${COLS.slice(4)
-          .map((c) => `${c} = VALUES(${c})`)
-          .join(', ')}`,
-        [
-          rows.map((r) => [
-            id,
-            r.sensor_class,
-            r.sensor_type,
-            r.sensor_index,
-            'snmp',
-            r.sensor_oid,
-            r.sensor_descr.slice(0, 255),
-            r.sensor_divisor,
-            r.sensor_multiplier,
-            r.sensor_current,
-            r.sensor_limit,
-            r.sensor_limit_low,
-            r.sensor_limit_warn,
-            r.sensor_limit_low_warn,
-            r.entPhysicalIndex,
-            0,
-          ]),
-        ],
-      ),
+      ctx.db.query(upsertSql('sensors', COLS, 4), [
+        rows.map((r) => [
+          id,
+          r.sensor_class,
+          r.sensor_type,
+          r.sensor_index,
+          'snmp',
+          r.sensor_oid,
+          r.sensor_descr.slice(0, 255),
+          r.sensor_divisor,
+          r.sensor_multiplier,
+          r.sensor_current,
+          r.sensor_limit,
+          r.sensor_limit_low,
+          r.sensor_limit_warn,
+          r.sensor_limit_low_warn,
+          r.entPhysicalIndex,
+          0,
+        ]),
+      ]),
     );
   }
   const keep = rows.map((r) => `${r.sensor_class} ${r.sensor_type} ${r.sensor_index}`);

@@ -1,7 +1,7 @@
 // storage: disks only (memory is in mempools). The OS's tables from its definition; else
 // hrStorageTable's disk types (fixed, network, removable, flash).
 import mysql from 'mysql2/promise';
-import { withRetry } from '../db/index.js';
+import { upsertSql, withRetry } from '../db/index.js';
 import { rrdFiles } from '../rrd/layout.js';
 import { updateRows } from './table.js';
 import { hrPool, hrStorage, isDisk, poolsFromDefinition, type PoolRow } from './pools.js';
@@ -39,29 +39,24 @@ async function save(ctx: ModuleContext, rows: PoolRow[]): Promise<void> {
   const id = ctx.device.device_id;
   if (rows.length) {
     await withRetry(() =>
-      ctx.db.query(
-        `INSERT INTO storage (${COLS.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${COLS.slice(3)
-          .map((c) => `${c} = VALUES(${c})`)
-          .join(', ')}`,
-        [
-          rows.map((r) => [
-            id,
-            r.type,
-            r.index,
-            r.cls,
-            r.descr,
-            r.precision,
-            r.total,
-            r.used,
-            r.free,
-            Math.round(r.perc),
-            r.usedOid,
-            r.freeOid,
-            r.percOid,
-            0,
-          ]),
-        ],
-      ),
+      ctx.db.query(upsertSql('storage', COLS, 3), [
+        rows.map((r) => [
+          id,
+          r.type,
+          r.index,
+          r.cls,
+          r.descr,
+          r.precision,
+          r.total,
+          r.used,
+          r.free,
+          Math.round(r.perc),
+          r.usedOid,
+          r.freeOid,
+          r.percOid,
+          0,
+        ]),
+      ]),
     );
   }
   const keep = rows.map((r) => `${r.type} ${r.index}`);
