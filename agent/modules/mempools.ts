@@ -3,7 +3,9 @@
 import mysql from 'mysql2/promise';
 import { upsertSql, withRetry } from '../db/index.js';
 import { rrdFiles } from '../rrd/layout.js';
-import { getStored, numberOf, updateRows } from './table.js';
+import { numberOf, pollOf, updateRows } from './table.js';
+import { storedRows } from './stored.js';
+import type { Cell } from '../snmp/types.js';
 import {
   hrPool,
   hrStorage,
@@ -13,7 +15,7 @@ import {
   separateBuffers,
   type PoolRow,
 } from './pools.js';
-import type { DeviceModule, ModuleContext } from './types.js';
+import type { DeviceModule, ModuleContext, PollStep } from './types.js';
 
 const UCD = '1.3.6.1.4.1.2021.4';
 const U = {
@@ -147,15 +149,15 @@ export interface StoredPool {
   total: number;
 }
 
-/** Re-reads the stored OIDs of pools (mempools or storage rows). */
-export async function pollPools<R extends StoredPool>(
+/** The OIDs a poll of stored pools reads. */
+export const poolOids = (rows: StoredPool[]) => rows.flatMap((r) => [r.perc, r.used, r.free, r.totalOid]);
+
+/** The stored pools' values from a poll's GET (mempools or storage rows). */
+export function pollPools<R extends StoredPool>(
   ctx: ModuleContext,
   rows: R[],
-): Promise<{ row: R; v: NonNullable<ReturnType<typeof poolValues>> }[]> {
-  const values = await getStored(
-    ctx.reader,
-    rows.flatMap((r) => [r.perc, r.used, r.free, r.totalOid]),
-  );
+  values: Map<string, Cell>,
+): { row: R; v: NonNullable<ReturnType<typeof poolValues>> }[] {
   const n = (oid: string | null) => (oid ? numberOf(ctx, values.get(oid), oid) : null);
   const out = [];
   for (const row of rows) {
@@ -167,7 +169,14 @@ export async function pollPools<R extends StoredPool>(
   return out;
 }
 
-async function poll(ctx: ModuleContext): Promise<number> {
+interface StoredMempool extends StoredPool {
+  type: string;
+  cls: string;
+  descr: string;
+  idx: string;
+}
+
+async function storedMempools(ctx: ModuleContext): Promise<StoredMempool[]> {
   const [rows] = await ctx.db.query<mysql.RowDataPacket[]>(
     `SELECT mempool_id AS id, mempool_type AS type, mempool_class AS cls, mempool_descr AS descr,
      mempool_index AS idx, mempool_perc_oid AS perc, mempool_used_oid AS used, mempool_free_oid AS free,
@@ -175,7 +184,7 @@ async function poll(ctx: ModuleContext): Promise<number> {
      FROM mempools WHERE device_id = ? AND mempool_deleted = 0`,
     [ctx.device.device_id],
   );
-  const stored = rows.map((r) => ({
+  return rows.map((r) => ({
     id: Number(r.id),
     type: String(r.type),
     cls: String(r.cls),
@@ -188,27 +197,39 @@ async function poll(ctx: ModuleContext): Promise<number> {
     precision: Number(r.prec),
     total: Number(r.total),
   }));
-  const got = await pollPools(ctx, stored);
-  const flat = got.map(({ row, v }) => ({ row, type: row.type, cls: row.cls, descr: row.descr, ...v }));
-  separateBuffers(flat);
-  got.forEach((g, i) =>
-    Object.assign(g.v, { total: flat[i].total, used: flat[i].used, free: flat[i].free, perc: flat[i].perc }),
-  );
-  const now = Date.now() / 1000;
-  for (const { row, v } of got)
-    ctx.points.push({
-      def: rrdFiles.mempool(ctx.host, row.type, row.cls, row.idx),
-      time: now,
-      values: [v.used, v.free],
-    });
-  await updateRows(
-    ctx.db,
-    'mempools',
-    'mempool_id',
-    ['mempool_used', 'mempool_free', 'mempool_total', 'mempool_perc'],
-    got.map(({ row, v }) => [row.id, v.used, v.free, v.total, Math.round(v.perc)]),
-  );
-  return got.length;
+}
+
+async function pollStep(ctx: ModuleContext): Promise<PollStep | null> {
+  const stored = await storedRows(ctx, 'mempools', () => storedMempools(ctx));
+  if (stored.length === 0) return null;
+  return {
+    oids: poolOids(stored),
+    async finish(values) {
+      const got = pollPools(ctx, stored, values);
+      const flat = got.map(({ row, v }) => ({ row, type: row.type, cls: row.cls, descr: row.descr, ...v }));
+      separateBuffers(flat);
+      got.forEach((g, i) =>
+        Object.assign(g.v, { total: flat[i].total, used: flat[i].used, free: flat[i].free, perc: flat[i].perc }),
+      );
+      const now = Date.now() / 1000;
+      for (const { row, v } of got)
+        ctx.points.push({
+          def: rrdFiles.mempool(ctx.host, row.type, row.cls, row.idx),
+          time: now,
+          values: [v.used, v.free],
+        });
+      await updateRows(
+        ctx.db,
+        'mempools',
+        'mempool_id',
+        ['mempool_used', 'mempool_free', 'mempool_total', 'mempool_perc'],
+        got.map(({ row, v }) => [row.id, v.used, v.free, v.total, Math.round(v.perc)]),
+      );
+      // the stored total, as the row now holds it (a pool without a total OID falls back on it)
+      for (const { row, v } of got) row.total = v.total;
+      return got.length;
+    },
+  };
 }
 
 export const mempoolsModule: DeviceModule = {
@@ -218,5 +239,6 @@ export const mempoolsModule: DeviceModule = {
     await save(ctx, rows);
     return rows.length;
   },
-  poll,
+  poll: pollOf(pollStep),
+  pollStep,
 };

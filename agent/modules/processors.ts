@@ -9,9 +9,9 @@ import { rrdFiles } from '../rrd/layout.js';
 import type { TableDef } from '../definitions/types.js';
 import {
   extraColumns,
-  getStored,
   keepRow,
   numberOf,
+  pollOf,
   readTable,
   render,
   tableOf,
@@ -19,7 +19,8 @@ import {
   valueOf,
   valueOid,
 } from './table.js';
-import type { DeviceModule, ModuleContext } from './types.js';
+import { storedRows } from './stored.js';
+import type { DeviceModule, ModuleContext, PollStep } from './types.js';
 
 export interface ProcessorRow {
   processor_index: string;
@@ -165,33 +166,50 @@ async function save(ctx: ModuleContext, rows: ProcessorRow[]): Promise<void> {
   );
 }
 
-async function poll(ctx: ModuleContext): Promise<number> {
+interface StoredProcessor {
+  id: number;
+  type: string;
+  index: string;
+  oid: string;
+  precision: number;
+  table: TableDef | undefined;
+}
+
+async function storedProcessors(ctx: ModuleContext): Promise<StoredProcessor[]> {
   const [rows] = await ctx.db.query<mysql.RowDataPacket[]>(
     `SELECT processor_id, processor_type, processor_index, processor_oid, processor_precision
      FROM processors WHERE device_id = ?`,
     [ctx.device.device_id],
   );
-  if (rows.length === 0) return 0;
-  const values = await getStored(
-    ctx.reader,
-    rows.map((r) => r.processor_oid as string),
-  );
-  const updates: [number, number][] = [];
-  const now = Date.now() / 1000;
-  for (const r of rows) {
-    const oid = String(r.processor_oid);
-    const raw = valueOf(ctx, values.get(oid), oid, tableOf(ctx.def.processors, oid));
-    if (raw === null) continue;
-    const usage = usageOf(raw, Number(r.processor_precision));
-    updates.push([Number(r.processor_id), Math.round(usage)]);
-    ctx.points.push({
-      def: rrdFiles.processor(ctx.host, String(r.processor_index), String(r.processor_type)),
-      time: now,
-      values: [usage],
-    });
-  }
-  await updateRows(ctx.db, 'processors', 'processor_id', ['processor_usage'], updates);
-  return updates.length;
+  return rows.map((r) => ({
+    id: Number(r.processor_id),
+    type: String(r.processor_type),
+    index: String(r.processor_index),
+    oid: String(r.processor_oid),
+    precision: Number(r.processor_precision),
+    table: tableOf(ctx.def.processors, String(r.processor_oid)),
+  }));
+}
+
+async function pollStep(ctx: ModuleContext): Promise<PollStep | null> {
+  const rows = await storedRows(ctx, 'processors', () => storedProcessors(ctx));
+  if (rows.length === 0) return null;
+  return {
+    oids: rows.map((r) => r.oid),
+    async finish(values) {
+      const updates: [number, number][] = [];
+      const now = Date.now() / 1000;
+      for (const r of rows) {
+        const raw = valueOf(ctx, values.get(r.oid), r.oid, r.table);
+        if (raw === null) continue;
+        const usage = usageOf(raw, r.precision);
+        updates.push([r.id, Math.round(usage)]);
+        ctx.points.push({ def: rrdFiles.processor(ctx.host, r.index, r.type), time: now, values: [usage] });
+      }
+      await updateRows(ctx.db, 'processors', 'processor_id', ['processor_usage'], updates);
+      return updates.length;
+    },
+  };
 }
 
 export const processorsModule: DeviceModule = {
@@ -201,5 +219,6 @@ export const processorsModule: DeviceModule = {
     await save(ctx, rows);
     return rows.length;
   },
-  poll,
+  poll: pollOf(pollStep),
+  pollStep,
 };

@@ -6,8 +6,11 @@ import { str } from '../snmp/values.js';
 import { upsertSql, withRetry } from '../db/index.js';
 import { rrdFiles } from '../rrd/layout.js';
 import { scaled, type SensorRow } from './sensor-rows.js';
-import { getStored, tableOf, valueOf } from './table.js';
-import type { ModuleContext } from './types.js';
+import { pollOf, tableOf, valueOf } from './table.js';
+import { storedRows } from './stored.js';
+import type { SensorDef } from '../definitions/types.js';
+import type { Cell } from '../snmp/types.js';
+import type { ModuleContext, PollStep } from './types.js';
 
 const COLS = [
   'device_id',
@@ -103,44 +106,60 @@ async function saveStates(ctx: ModuleContext, rows: SensorRow[]): Promise<void> 
     );
 }
 
-export async function poll(ctx: ModuleContext): Promise<number> {
+interface StoredSensor {
+  id: number;
+  cls: string;
+  type: string;
+  index: string;
+  oid: string;
+  divisor: number;
+  multiplier: number;
+  /** The definition table it was discovered from (value_match, convert). */
+  table: SensorDef | undefined;
+}
+
+async function storedSensors(ctx: ModuleContext): Promise<StoredSensor[]> {
   const [rows] = await ctx.db.query<mysql.RowDataPacket[]>(
     `SELECT sensor_id, sensor_class, sensor_type, sensor_index, sensor_oid, sensor_divisor, sensor_multiplier
      FROM sensors WHERE device_id = ? AND sensor_deleted = 0`,
     [ctx.device.device_id],
   );
-  if (rows.length === 0) return 0;
-  const values = await getStored(
-    ctx.reader,
-    rows.map((r) => r.sensor_oid as string),
-  );
-  const texts = await stateTexts(
-    ctx,
-    rows
-      .filter((r) => r.sensor_class === 'state' && Buffer.isBuffer(values.get(r.sensor_oid)?.value))
-      .map((r) => Number(r.sensor_id)),
-  );
-  const updates: (number | null)[][] = [];
+  const byClass = new Map<string, SensorDef[]>();
+  for (const d of ctx.def.sensors ?? []) byClass.set(d.class, [...(byClass.get(d.class) ?? []), d]);
+  return rows.map((r) => ({
+    id: Number(r.sensor_id),
+    cls: String(r.sensor_class),
+    type: String(r.sensor_type),
+    index: String(r.sensor_index),
+    oid: String(r.sensor_oid),
+    divisor: Number(r.sensor_divisor) || 1,
+    multiplier: Number(r.sensor_multiplier) || 1,
+    table: tableOf(byClass.get(String(r.sensor_class)), String(r.sensor_oid)),
+  }));
+}
+
+async function pollStep(ctx: ModuleContext): Promise<PollStep | null> {
+  const rows = await storedRows(ctx, 'sensors', () => storedSensors(ctx));
+  if (rows.length === 0) return null;
+  return { oids: rows.map((r) => r.oid), finish: (values) => finish(ctx, rows, values) };
+}
+
+async function finish(ctx: ModuleContext, rows: StoredSensor[], values: Map<string, Cell>): Promise<number> {
+  const texts = rows.some((r) => r.cls === 'state' && Buffer.isBuffer(values.get(r.oid)?.value))
+    ? await storedRows(ctx, 'stateTexts', () => stateTexts(ctx, rows))
+    : undefined;
+  const updates: number[][] = [];
   const now = Date.now() / 1000;
   for (const r of rows) {
-    const cell = values.get(r.sensor_oid);
-    const t = tableOf(
-      ctx.def.sensors?.filter((d) => d.class === r.sensor_class),
-      String(r.sensor_oid),
-    );
-    const raw = texts.get(`${r.sensor_id} ${str(cell)}`) ?? valueOf(ctx, cell, r.sensor_oid, t);
+    const cell = values.get(r.oid);
+    const text =
+      texts && r.cls === 'state' && Buffer.isBuffer(cell?.value) ? texts.get(`${r.id} ${str(cell)}`) : undefined;
+    const raw = text ?? valueOf(ctx, cell, r.oid, r.table);
     if (raw === null) continue;
-    const v =
-      r.sensor_class === 'state'
-        ? raw
-        : scaled(raw, Number(r.sensor_divisor) || 1, Number(r.sensor_multiplier) || 1, t?.convert);
+    const v = r.cls === 'state' ? raw : scaled(raw, r.divisor, r.multiplier, r.table?.convert);
     if (v === null) continue;
-    updates.push([Number(r.sensor_id), v]);
-    ctx.points.push({
-      def: rrdFiles.sensor(ctx.host, String(r.sensor_class), String(r.sensor_index), String(r.sensor_type)),
-      time: now,
-      values: [v],
-    });
+    updates.push([r.id, v]);
+    ctx.points.push({ def: rrdFiles.sensor(ctx.host, r.cls, r.index, r.type), time: now, values: [v] });
   }
   if (updates.length) {
     // assignments run left to right: sensor_prev takes the value before this poll's
@@ -156,9 +175,16 @@ export async function poll(ctx: ModuleContext): Promise<number> {
   return updates.length;
 }
 
-/** For state sensors answered as text: `<sensor_id> <text>` → state value, from their translations. */
-async function stateTexts(ctx: ModuleContext, ids: number[]): Promise<Map<string, number>> {
+export const poll = pollOf(pollStep);
+export { pollStep };
+
+/**
+ * The texts of the device's state sensors: `<sensor_id> <text>` → state value, from their
+ * translations (written by discovery, so kept with the rows).
+ */
+async function stateTexts(ctx: ModuleContext, sensors: StoredSensor[]): Promise<Map<string, number>> {
   const m = new Map<string, number>();
+  const ids = sensors.filter((r) => r.cls === 'state').map((r) => r.id);
   if (ids.length === 0) return m;
   const [rows] = await ctx.db.query<mysql.RowDataPacket[]>(
     `SELECT l.sensor_id, t.state_descr, t.state_value FROM sensors_to_state_indexes l

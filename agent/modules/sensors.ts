@@ -3,7 +3,7 @@
 // (type entity-sensor) for every device that answers it. State sensors keep LibreNMS's
 // state_indexes / state_translations / sensors_to_state_indexes. A poll GETs the stored OIDs.
 import { discoverSensors } from './sensor-defs.js';
-import { poll, save } from './sensor-store.js';
+import { poll, pollStep, save } from './sensor-store.js';
 import type { DeviceModule } from './types.js';
 
 export { discoverSensors } from './sensor-defs.js';
@@ -17,4 +17,5 @@ export const sensorsModule: DeviceModule = {
     return rows.length;
   },
   poll,
+  pollStep,
 };

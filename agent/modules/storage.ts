@@ -3,10 +3,11 @@
 import mysql from 'mysql2/promise';
 import { upsertSql, withRetry } from '../db/index.js';
 import { rrdFiles } from '../rrd/layout.js';
-import { updateRows } from './table.js';
+import { pollOf, updateRows } from './table.js';
+import { storedRows } from './stored.js';
 import { hrPool, hrStorage, isDisk, poolsFromDefinition, type PoolRow } from './pools.js';
-import { pollPools } from './mempools.js';
-import type { DeviceModule, ModuleContext } from './types.js';
+import { poolOids, pollPools, type StoredPool } from './mempools.js';
+import type { DeviceModule, ModuleContext, PollStep } from './types.js';
 
 export async function discoverStorage(ctx: ModuleContext): Promise<PoolRow[]> {
   const rows: PoolRow[] = [];
@@ -70,14 +71,19 @@ async function save(ctx: ModuleContext, rows: PoolRow[]): Promise<void> {
   );
 }
 
-async function poll(ctx: ModuleContext): Promise<number> {
+interface StoredStorage extends StoredPool {
+  mib: string;
+  descr: string;
+}
+
+async function storedStorage(ctx: ModuleContext): Promise<StoredStorage[]> {
   const [rows] = await ctx.db.query<mysql.RowDataPacket[]>(
     `SELECT storage_id AS id, storage_mib AS mib, storage_descr AS descr, storage_perc_oid AS perc,
      storage_used_oid AS used, storage_free_oid AS free, storage_size_oid AS totalOid, storage_units AS prec,
      storage_size AS total FROM storage WHERE device_id = ? AND storage_deleted = 0`,
     [ctx.device.device_id],
   );
-  const stored = rows.map((r) => ({
+  return rows.map((r) => ({
     id: Number(r.id),
     mib: String(r.mib),
     descr: String(r.descr),
@@ -88,18 +94,30 @@ async function poll(ctx: ModuleContext): Promise<number> {
     precision: Number(r.prec),
     total: Number(r.total),
   }));
-  const got = await pollPools(ctx, stored);
-  const now = Date.now() / 1000;
-  for (const { row, v } of got)
-    ctx.points.push({ def: rrdFiles.storage(ctx.host, row.descr, row.mib), time: now, values: [v.used, v.free] });
-  await updateRows(
-    ctx.db,
-    'storage',
-    'storage_id',
-    ['storage_used', 'storage_free', 'storage_size', 'storage_perc'],
-    got.map(({ row, v }) => [row.id, v.used, v.free, v.total, Math.round(v.perc)]),
-  );
-  return got.length;
+}
+
+async function pollStep(ctx: ModuleContext): Promise<PollStep | null> {
+  const stored = await storedRows(ctx, 'storage', () => storedStorage(ctx));
+  if (stored.length === 0) return null;
+  return {
+    oids: poolOids(stored),
+    async finish(values) {
+      const got = pollPools(ctx, stored, values);
+      const now = Date.now() / 1000;
+      for (const { row, v } of got)
+        ctx.points.push({ def: rrdFiles.storage(ctx.host, row.descr, row.mib), time: now, values: [v.used, v.free] });
+      await updateRows(
+        ctx.db,
+        'storage',
+        'storage_id',
+        ['storage_used', 'storage_free', 'storage_size', 'storage_perc'],
+        got.map(({ row, v }) => [row.id, v.used, v.free, v.total, Math.round(v.perc)]),
+      );
+      // the stored size, as the row now holds it (a disk without a size OID falls back on it)
+      for (const { row, v } of got) row.total = v.total;
+      return got.length;
+    },
+  };
 }
 
 export const storageModule: DeviceModule = {
@@ -109,5 +127,6 @@ export const storageModule: DeviceModule = {
     await save(ctx, rows);
     return rows.length;
   },
-  poll,
+  poll: pollOf(pollStep),
+  pollStep,
 };

@@ -6,7 +6,7 @@ import type { Cell } from '../snmp/types.js';
 import type { SnmpReader } from '../definitions/reader.js';
 import type { TableDef } from '../definitions/types.js';
 import { withRetry, type Db } from '../db/index.js';
-import type { ModuleContext } from './types.js';
+import type { ModuleContext, PollStep } from './types.js';
 
 export interface TableData {
   /** Row indexes in walk order. */
@@ -104,6 +104,14 @@ export async function getStored(reader: SnmpReader, oids: (string | null | undef
   for (const [k, v] of got) out.set(`.${k}`, v);
   return out;
 }
+
+/** A module's whole poll from its two halves: its own GET between them. */
+export const pollOf =
+  (step: (ctx: ModuleContext) => Promise<PollStep | null>) =>
+  async (ctx: ModuleContext): Promise<number> => {
+    const s = await step(ctx);
+    return s ? s.finish(await getStored(ctx.reader, s.oids)) : 0;
+  };
 
 /**
  * Updates several columns of several rows by primary key in one statement (`rows`: [id, ...values

@@ -9,6 +9,8 @@ import type { SnmpReader } from '../definitions/reader.js';
 import type { OsDefinition } from '../definitions/types.js';
 import type { RrdPoint } from '../rrd/writer.js';
 import type { Logger } from '../../lib/log.js';
+import type { Cell } from '../snmp/types.js';
+import type { StoredRows } from './stored.js';
 
 export interface ModuleContext {
   db: Db;
@@ -24,6 +26,18 @@ export interface ModuleContext {
   log: Logger;
   /** Values invalid for their type already reported for this device (each logged once). */
   invalid: Set<string>;
+  /** The rows polls read back, kept between polls (the Poller's); none: read every poll. */
+  stored?: StoredRows;
+}
+
+/**
+ * The first half of a module's poll: its rows read and the OIDs they need. The values of one
+ * GET round shared by the poll's modules are then handed to `finish`, which computes, updates
+ * the rows and adds the RRD points; it returns how many entities it updated.
+ */
+export interface PollStep {
+  oids: (string | null | undefined)[];
+  finish(values: Map<string, Cell>): Promise<number>;
 }
 
 export interface DeviceModule {
@@ -33,4 +47,6 @@ export interface DeviceModule {
   discover?(ctx: ModuleContext): Promise<number>;
   /** Updates the stored entities from the device; returns how many. */
   poll?(ctx: ModuleContext): Promise<number>;
+  /** The poll split in two around a shared GET (see PollStep); null: nothing to poll. */
+  pollStep?(ctx: ModuleContext): Promise<PollStep | null>;
 }

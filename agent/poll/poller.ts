@@ -42,6 +42,7 @@ import type { RrdPoint, RrdWriter } from '../rrd/writer.js';
 import { portPoints } from './points.js';
 import { Semaphore } from './semaphore.js';
 import { osModule, runModules, writeRrd } from './steps.js';
+import { StoredRows } from '../modules/stored.js';
 import {
   rrdHost,
   round1,
@@ -98,6 +99,8 @@ export class Poller {
   private keyChecked?: Promise<void>;
   /** OIDs whose values were invalid for their type, per device: each is logged once per process. */
   private readonly invalid = new Map<number, Set<string>>();
+  /** The module rows polls read back, kept until the device is discovered again. */
+  private readonly stored = new StoredRows();
 
   constructor(options: PollerOptions) {
     this.o = { ...DEFAULT_POLLER_OPTIONS, ...options };
@@ -215,6 +218,7 @@ export class Poller {
         points,
         log: this.log,
         invalid: this.invalidOf(device.device_id),
+        stored: this.stored,
       };
       if (res.kind === 'discovery') {
         if (moduleEnabled('os', res.kind, def, switches)) ctx.def = def = await osModule(res, ctx, sys);
