@@ -248,6 +248,8 @@ export class Dispatcher extends EventEmitter {
         connection: this.o.connection,
         prefix: this.o.keys.bullPrefix,
         defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 1 },
+        // Nothing reads BullMQ's event stream (no QueueEvents): keep it short in Redis (default 10,000).
+        streams: { events: { maxLen: 100 } },
       });
       q.on('error', (err) => this.emit('error', err));
       this.queues.set(name, q);
