@@ -54,7 +54,6 @@ await Promise.all(
 for (const [src, out] of entries) {
   if (!existsSync(src)) continue;
   const text = readFileSync(out, 'utf8');
-  // eslint-disable-next-line no-control-regex
   if (/[^\x00-\x7f]/.test(text))
     writeFileSync(
       out,
