@@ -50,6 +50,9 @@ export interface DispatcherOptions {
 
 export const DEFAULT_DISPATCHER_OPTIONS = { tickMs: 1000 };
 
+/** Jobs added in one BullMQ addBulk. */
+const ADD_SLICE = 500;
+
 export interface TickResult {
   master: boolean;
   due: number;
@@ -176,15 +179,20 @@ export class Dispatcher extends EventEmitter {
     for (const [name, { type, ids }] of byQueue) {
       if (ids.length === 0) continue;
       const recent = this.recent.get(name)!;
-      for (const id of ids) recent.set(id, now);
-      try {
-        await this.queue(name).addBulk(
-          ids.map((id) => ({ name: type, data: { deviceId: id, readAt }, opts: { jobId: jobIdOf(id) } })),
-        );
-        n += ids.length;
-      } catch (err) {
-        for (const id of ids) recent.delete(id);
-        throw err;
+      // In slices: a whole fleet due at once (start, a new cycle) is not one pipeline of
+      // 10,000 jobs held in memory together.
+      for (let i = 0; i < ids.length; i += ADD_SLICE) {
+        const slice = ids.slice(i, i + ADD_SLICE);
+        for (const id of slice) recent.set(id, now);
+        try {
+          await this.queue(name).addBulk(
+            slice.map((id) => ({ name: type, data: { deviceId: id, readAt }, opts: { jobId: jobIdOf(id) } })),
+          );
+          n += slice.length;
+        } catch (err) {
+          for (const id of slice) recent.delete(id);
+          throw err;
+        }
       }
     }
     this.dispatched += n;
