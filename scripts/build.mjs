@@ -21,6 +21,8 @@ const common = {
   banner,
   sourcemap: 'linked',
   legalComments: 'none',
+  // non-ASCII escaped (strings, regexes, names): see asciiOnly below
+  charset: 'ascii',
   external: ['cpu-features', '*.node'],
   logLevel: 'warning',
 };
@@ -29,7 +31,7 @@ const entries = [
   ['agent/main.ts', 'dist/nms-agent.mjs'],
   ['simulator/main.ts', 'dist/nms-simulator.mjs'],
 ];
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 // The OS definitions travel inside the agent bundle, parsed and checked here (a bad file fails
 // the build with its file, line and field): agent/definitions/loader.ts takes them from
@@ -44,3 +46,17 @@ await Promise.all(
     .filter(([src]) => existsSync(src))
     .map(([entryPoints, outfile]) => build({ ...common, define, entryPoints: [entryPoints], outfile })),
 );
+
+// V8 keeps a script's source text for the process's life, two bytes a character as soon as one
+// character is outside Latin-1: 13 MiB instead of 6.5 for the agent. esbuild's charset 'ascii'
+// escapes strings, regexes and names but leaves the comments it keeps; escape those too (a \uXXXX
+// in a comment is only text, anywhere else it is the same character).
+for (const [src, out] of entries) {
+  if (!existsSync(src)) continue;
+  const text = readFileSync(out, 'utf8');
+  if (/[^\x00-\x7f]/.test(text))
+    writeFileSync(
+      out,
+      text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    );
+}

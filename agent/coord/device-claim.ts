@@ -7,32 +7,39 @@
 // releases the lock.
 import type { Redis } from 'ioredis';
 import type { CoordKeys, JobType } from './keys.js';
+import { LuaScript } from './script.js';
 
 /**
  * KEYS[1] device lock; KEYS[2] done marker (epoch ms of the last successful run's end).
  * ARGV[1] owner token; ARGV[2] lock ttl ms; ARGV[3] epoch ms of the due-read (0: unknown).
  * Result: 1 claimed, 0 busy (locked by another), -1 stale (a run ended after the read).
  */
-const CLAIM_LUA = `local readAt = tonumber(ARGV[3])
+const CLAIM = new LuaScript(
+  `local readAt = tonumber(ARGV[3])
 if readAt > 0 then
   local done = tonumber(redis.call('GET', KEYS[2]) or '0')
   if done >= readAt then return -1 end
 end
 if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
-return 0`;
+return 0`,
+  2,
+);
 
 /**
  * KEYS[1] device lock; KEYS[2] done marker. ARGV[1] owner token; ARGV[2] marker ttl ms.
  * Sets the marker to Redis's time now and deletes the lock if it is still the caller's.
  * Result: 1 when the lock was released, 0 when it was no longer the caller's.
  */
-const FINISH_LUA = `local t = redis.call('TIME')
+const FINISH = new LuaScript(
+  `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('SET', KEYS[2], now, 'PX', ARGV[2])
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
-return 0`;
+return 0`,
+  2,
+);
 
 export type ClaimResult = 'claimed' | 'busy' | 'stale';
 
@@ -45,9 +52,8 @@ export async function claimDevice(
   lockMs: number,
   readAt: number,
 ): Promise<ClaimResult> {
-  const r = await redis.eval(
-    CLAIM_LUA,
-    2,
+  const r = await CLAIM.run(
+    redis,
     keys.deviceLock(type, deviceId),
     keys.deviceDone(type, deviceId),
     token,
@@ -66,9 +72,8 @@ export async function finishDevice(
   token: string,
   markerMs: number,
 ): Promise<void> {
-  await redis.eval(
-    FINISH_LUA,
-    2,
+  await FINISH.run(
+    redis,
     keys.deviceLock(type, deviceId),
     keys.deviceDone(type, deviceId),
     token,

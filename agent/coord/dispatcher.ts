@@ -50,6 +50,9 @@ export interface DispatcherOptions {
 
 export const DEFAULT_DISPATCHER_OPTIONS = { tickMs: 1000 };
 
+/** Jobs added in one BullMQ addBulk. */
+const ADD_SLICE = 500;
+
 export interface TickResult {
   master: boolean;
   due: number;
@@ -61,7 +64,8 @@ export class Dispatcher extends EventEmitter {
   readonly token: string;
   private readonly o: DispatcherOptions & { tickMs: number };
   private readonly queues = new Map<string, Queue>();
-  private readonly recent = new Map<string, number>();
+  /** Per queue: device id -> when it was last offered (or found still queued). */
+  private readonly recent = new Map<string, Map<number, number>>();
   /** When each group job type was last offered (ping and services rounds). */
   private readonly groupRounds = new Map<JobType, number>();
   private timer?: NodeJS.Timeout;
@@ -150,36 +154,71 @@ export class Dispatcher extends EventEmitter {
   private async enqueue(due: DueDevice[], s: DispatchSettings, readAt: number): Promise<number> {
     const now = Date.now();
     const window = this.o.redispatchMs ?? Math.min(30_000, s.pollerFrequency * 500, s.downRetry * 500);
-    for (const [k, at] of this.recent) if (now - at >= window) this.recent.delete(k);
-    const byQueue = new Map<string, { type: JobType; ids: number[] }>();
+    const byQueue = new Map<string, { type: JobType; ids: number[]; recheck: number[] }>();
     const add = (type: JobType, d: DueDevice) => {
       const name = this.o.keys.queueName(type, d.group);
-      const rk = `${name}/${d.deviceId}`;
-      if (this.recent.has(rk)) return;
-      this.recent.set(rk, now);
+      let recent = this.recent.get(name);
+      if (!recent) this.recent.set(name, (recent = new Map()));
+      const at = recent.get(d.deviceId);
+      if (at !== undefined && now - at < window) return;
       let e = byQueue.get(name);
-      if (!e) byQueue.set(name, (e = { type, ids: [] }));
-      e.ids.push(d.deviceId);
+      if (!e) byQueue.set(name, (e = { type, ids: [], recheck: [] }));
+      (at === undefined ? e.ids : e.recheck).push(d.deviceId);
     };
     for (const d of due) {
       if (d.discover) add('discovery', d);
       if (d.poll) add('poller', d);
     }
+    // Offered before and still due: whose job is gone (failed, skipped, lost with Redis's data)?
+    // One EXISTS a device instead of BullMQ's add script; a job still there is left alone.
+    for (const [name, e] of byQueue) {
+      if (e.recheck.length > 0) e.ids.push(...(await this.gone(name, e.recheck, now)));
+    }
+    this.forget(now, window);
     let n = 0;
     for (const [name, { type, ids }] of byQueue) {
-      const queue = this.queue(name);
-      try {
-        await queue.addBulk(
-          ids.map((id) => ({ name: type, data: { deviceId: id, readAt }, opts: { jobId: jobIdOf(id) } })),
-        );
-        n += ids.length;
-      } catch (err) {
-        for (const id of ids) this.recent.delete(`${name}/${id}`);
-        throw err;
+      if (ids.length === 0) continue;
+      const recent = this.recent.get(name)!;
+      // In slices: a whole fleet due at once (start, a new cycle) is not one pipeline of
+      // 10,000 jobs held in memory together.
+      for (let i = 0; i < ids.length; i += ADD_SLICE) {
+        const slice = ids.slice(i, i + ADD_SLICE);
+        for (const id of slice) recent.set(id, now);
+        try {
+          await this.queue(name).addBulk(
+            slice.map((id) => ({ name: type, data: { deviceId: id, readAt }, opts: { jobId: jobIdOf(id) } })),
+          );
+          n += slice.length;
+        } catch (err) {
+          for (const id of slice) recent.delete(id);
+          throw err;
+        }
       }
     }
     this.dispatched += n;
     return n;
+  }
+
+  /** Of these devices offered before, those whose job is no longer in Redis; the others are stamped `now`. */
+  private async gone(name: string, ids: number[], now: number): Promise<number[]> {
+    const queue = this.queue(name);
+    const pipe = this.o.redis.pipeline();
+    for (const id of ids) pipe.exists(queue.toKey(jobIdOf(id)));
+    const res = (await pipe.exec()) ?? [];
+    const recent = this.recent.get(name)!;
+    const out: number[] = [];
+    ids.forEach((id, i) => {
+      const [err, n] = res[i] ?? [new Error('no reply'), 0];
+      if (err) throw err;
+      if (n === 0) out.push(id);
+      else recent.set(id, now);
+    });
+    return out;
+  }
+
+  /** Drops the stamps of devices not offered for a while (no longer due: their runs are done). */
+  private forget(now: number, window: number): void {
+    for (const recent of this.recent.values()) for (const [id, at] of recent) if (now - at >= window) recent.delete(id);
   }
 
   /**
@@ -217,6 +256,8 @@ export class Dispatcher extends EventEmitter {
         connection: this.o.connection,
         prefix: this.o.keys.bullPrefix,
         defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 1 },
+        // Nothing reads BullMQ's event stream (no QueueEvents): keep it short in Redis (default 10,000).
+        streams: { events: { maxLen: 100 } },
       });
       q.on('error', (err) => this.emit('error', err));
       this.queues.set(name, q);

@@ -62,14 +62,18 @@ export function dueQuery(o: DueOptions): { sql: string; params: unknown[] } {
 
 export async function findDueDevices(db: Pool, o: DueOptions): Promise<DueDevice[]> {
   const { sql, params } = dueQuery(o);
-  const [rows] = await db.query<RowDataPacket[]>({ sql, timeout: o.timeoutMs ?? 10_000 }, params);
-  return rows.map((r) => {
-    const never = Number(r.never_discovered) === 1;
-    return {
-      deviceId: Number(r.device_id),
-      group: Number(r.poller_group ?? 0),
-      poll: !never && Number(r.poll_due) === 1,
-      discover: never || Number(r.disc_due) === 1,
+  // Arrays, not one object a row: the dispatcher reads this list every second.
+  const [rows] = await db.query<RowDataPacket[]>({ sql, timeout: o.timeoutMs ?? 10_000, rowsAsArray: true }, params);
+  const out = new Array<DueDevice>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const [id, group, never, poll, disc] = rows[i] as unknown as unknown[];
+    const isNew = Number(never) === 1;
+    out[i] = {
+      deviceId: Number(id),
+      group: Number(group ?? 0),
+      poll: !isNew && Number(poll) === 1,
+      discover: isNew || Number(disc) === 1,
     };
-  });
+  }
+  return out;
 }

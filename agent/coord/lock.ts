@@ -3,24 +3,31 @@
 // dispatcher election and for the per-device second guard.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { LuaScript } from './script.js';
 
 /**
  * KEYS[1] lock key; ARGV[1] owner token; ARGV[2] ttl in ms.
  * Result: 1 when the caller owns the lock and its ttl was set, 0 otherwise.
  */
-const RENEW_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+const RENEW = new LuaScript(
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
-return 0`;
+return 0`,
+  1,
+);
 
 /**
  * KEYS[1] lock key; ARGV[1] owner token.
  * Result: 1 when the caller owned the lock and it was deleted, 0 otherwise.
  */
-const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+const RELEASE = new LuaScript(
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
-return 0`;
+return 0`,
+  1,
+);
 
 /** A fresh owner token: readable in `redis-cli GET` (who holds it) and unique per holder. */
 export function ownerToken(name: string): string {
@@ -32,7 +39,8 @@ export function ownerToken(name: string): string {
  * Result: 1 extended (still ours), 2 taken again (the key had vanished, e.g. Redis restarted
  * empty), 0 someone else holds it.
  */
-const RENEW_OR_RETAKE_LUA = `local v = redis.call('GET', KEYS[1])
+const RENEW_OR_RETAKE = new LuaScript(
+  `local v = redis.call('GET', KEYS[1])
 if v == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
@@ -40,7 +48,9 @@ if not v then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   return 2
 end
-return 0`;
+return 0`,
+  1,
+);
 
 /** Takes the lock when free. True when the caller holds it now (also when it already did). */
 export async function acquireLock(redis: Redis, key: string, token: string, ttlMs: number): Promise<boolean> {
@@ -52,13 +62,13 @@ export async function acquireLock(redis: Redis, key: string, token: string, ttlM
 
 /** Extends the lock's ttl when the caller still owns it. */
 export async function renewLock(redis: Redis, key: string, token: string, ttlMs: number): Promise<boolean> {
-  const res = await redis.eval(RENEW_LUA, 1, key, token, Math.max(1, Math.round(ttlMs)));
+  const res = await RENEW.run(redis, key, token, Math.max(1, Math.round(ttlMs)));
   return res === 1;
 }
 
 /** Drops the lock when the caller owns it; someone else's lock is left alone. */
 export async function releaseLock(redis: Redis, key: string, token: string): Promise<boolean> {
-  const res = await redis.eval(RELEASE_LUA, 1, key, token);
+  const res = await RELEASE.run(redis, key, token);
   return res === 1;
 }
 
@@ -72,6 +82,6 @@ export async function renewOrRetakeLock(
   token: string,
   ttlMs: number,
 ): Promise<'renewed' | 'retaken' | 'lost'> {
-  const res = await redis.eval(RENEW_OR_RETAKE_LUA, 1, key, token, Math.max(1, Math.round(ttlMs)));
+  const res = await RENEW_OR_RETAKE.run(redis, key, token, Math.max(1, Math.round(ttlMs)));
   return res === 1 ? 'renewed' : res === 2 ? 'retaken' : 'lost';
 }
