@@ -1,13 +1,17 @@
 // agent bench: the real daemon end to end. `nms-agent run` processes (dist/nms-agent.mjs with the
 // unit's Node flags and environment), their elected dispatcher, BullMQ on a private Redis, a
 // private memcached and rrdcached, MariaDB (the shared test instance, a database of its own) and
-// the simulator's device mix on 127.0.0.1. The agents discover the devices themselves; once every
-// device has been polled once, the bench watches `devices.last_polled` over NMS_BENCH_AGENT_CYCLES
+// the simulator's device mix on 127.0.0.1. The Poller discovers the devices in bulk first; once the
+// agents have polled every device once, the bench watches `devices.last_polled` over NMS_BENCH_AGENT_CYCLES
 // (3) cycles of NMS_BENCH_AGENT_FREQUENCY (300) seconds and reports polls on time / late /
 // missed / doubled, the cycle spread, CPU per device of each process and peak RSS of each agent.
 // Beside it, the Poller alone (bench/lib/poll-worker.ts: no queue, no lock, no dispatcher) polls
 // 1,000 devices of the same mix three times: the agent's overhead per job is the difference.
-// NMS_BENCH_AGENT_RUNS: "devices:agents" pairs (default "1000:1 10000:1 30000:3").
+// NMS_BENCH_AGENT_RUNS: "devices:agents" pairs (default "1000:1 10000:1 30000:3"; "" for none).
+// Each run's fleet is discovered in bulk by the Poller (bench/lib/bulk-discover.ts) before the
+// agents start; the agents then only poll, and the timed cycles begin once every device has been
+// polled once. NMS_BENCH_AGENT_COMPARE=N: the agent-vs-exporter section (bench/agent-compare.ts)
+// on the simulator's first N devices, before the runs.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +22,8 @@ import { deviceCredentials } from '../simulator/model.js';
 import { BenchAgent, BenchMemcached, BenchRedis, OwnAddressSimulator, type AgentSpec } from './lib/agent-fleet.js';
 import { deviceAddress } from '../lib/device-addresses.js';
 import { PollWorker, SimulatorProcess } from './lib/fleet.js';
+import { discoverUndiscovered } from './lib/bulk-discover.js';
+import { runCompare } from './agent-compare.js';
 import { countPolls, PollWatch, type PollCounts } from './lib/poll-watch.js';
 import { CpuMeter, peakRssMiB, sleep } from './lib/proc.js';
 import { BenchRrdcached } from './lib/rrdcached-daemon.js';
@@ -41,6 +47,8 @@ const MARIADB_PID_FILE = '/tmp/nms-test-services/mariadb-run/mariadb.pid';
 interface RunResult {
   devices: number;
   agents: number;
+  /** Bulk discovery by the Poller, then the agents' first poll round (seconds each). */
+  discoveryS: number;
   warmupS: number;
   counts: PollCounts;
   cpu: { agents: number[]; mariadb: number; rrdcached: number; redis: number; memcached: number; simulator: number };
@@ -65,7 +73,7 @@ async function addFleet(db: Db, appKey: string, sim: OwnAddressSimulator): Promi
   return ids;
 }
 
-/** Waits until every device has a poll on record (discovery and the first poll done). */
+/** Waits until every device has a poll on record (the agents' first round done). */
 async function waitAllPolled(db: Db, n: number, limitS: number): Promise<number> {
   const t0 = Date.now();
   for (;;) {
@@ -117,6 +125,15 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
     await migrate(db, { appKey });
     const ids = await addFleet(db, appKey, sim);
     console.error(`agent ${n}/${agentsN}: ${n} devices added`);
+    const disc = await discoverUndiscovered(db, {
+      appKey,
+      rrdcached: rrd.address,
+      concurrency: WORKERS,
+      rras: SMALL_RRA,
+    });
+    console.error(
+      `agent ${n}/${agentsN}: ${disc.up}/${disc.devices} discovered in bulk in ${disc.seconds.toFixed(0)} s`,
+    );
     for (const spec of agentSpecs(agentsN, dir, database, tag, appKey, { redis, mc, rrd })) {
       const agent = new BenchAgent(spec);
       await agent.start();
@@ -124,7 +141,7 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
     }
     const watch = new PollWatch(db).start();
     const warmupS = await waitAllPolled(db, n, FREQ * 3 + 600);
-    console.error(`agent ${n}/${agentsN}: all devices discovered and polled once in ${warmupS.toFixed(0)} s`);
+    console.error(`agent ${n}/${agentsN}: every device polled once ${warmupS.toFixed(0)} s after the start`);
     const mariadbPid = Number(readFileSync(MARIADB_PID_FILE, 'utf8').trim());
     const pids = [...agents.map((a) => a.pid), mariadbPid, rrd.pid, redis.pid, mc.pid, sim.pid];
     const meter = new CpuMeter(pids).start();
@@ -147,6 +164,7 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
     return {
       devices: n,
       agents: agentsN,
+      discoveryS: disc.seconds,
       warmupS,
       counts,
       cpu: {
@@ -217,6 +235,7 @@ function report(results: RunResult[], poller: number[], started: string, loadBef
     const spread = Math.max(...r.counts.cycles.map((c) => c.spread));
     return [
       `${fmt(r.devices)} / ${r.agents}`,
+      fmt(r.discoveryS),
       fmt(r.warmupS),
       fmt(p),
       `${r.counts.onTime} / ${r.counts.late} / ${r.counts.missed} / ${r.counts.doubled}`,
@@ -233,7 +252,8 @@ function report(results: RunResult[], poller: number[], started: string, loadBef
   });
   const head = [
     'devices / agents',
-    'warm-up s',
+    'bulk discovery s',
+    'first poll round s',
     'polls timed',
     'on time / late / missed / doubled',
     'cycle spread s',
@@ -252,8 +272,9 @@ function report(results: RunResult[], poller: number[], started: string, loadBef
     '',
     `Run ${started}: real \`nms-agent run\` processes (dist/nms-agent.mjs, the unit's Node flags and`,
     `environment), BullMQ on a private Redis, private memcached and rrdcached, MariaDB the shared test`,
-    `instance (its CPU includes whatever else ran on it: an upper bound). ${CYCLES} timed cycles of ${FREQ} s`,
-    'after every device was discovered and polled once; polls read from `devices.last_polled`',
+    `instance (its CPU includes whatever else ran on it: an upper bound). The fleet discovered in bulk by`,
+    'the Poller (24 at a time) before the agents start; they poll every device once (the first round, not',
+    `timed), then ${CYCLES} timed cycles of ${FREQ} s; polls read from \`devices.last_polled\``,
     '(bench/lib/poll-watch.ts says how an interval is judged). RRD files with one small RRA (NMS_RRD_RRAS;',
     "LibreNMS's 13 would need 2.5 MB a port file). Poller alone on 1,000 devices (three cycles, CPU ms a",
     `device): ${poller.map((x) => fmt(x, 2)).join(', ')}; median ${fmt(pollerMs, 2)}.`,
@@ -267,6 +288,13 @@ function report(results: RunResult[], poller: number[], started: string, loadBef
 }
 
 async function main(): Promise<void> {
+  const compareN = Number(process.env.NMS_BENCH_AGENT_COMPARE ?? 0);
+  if (compareN > 0) {
+    const text = await runCompare(compareN);
+    console.log(text);
+    writeSection('agent-vs-exporter', text);
+  }
+  if (RUNS.length === 0) return;
   const started = now();
   const loadBefore = loadavg();
   // NMS_BENCH_AGENT_NO_POLLER=1: leave the Poller-alone runs out (a trial or profiling run)
