@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
 import { generateAppKey } from '../lib/crypto.js';
+import { RrdcachedClient } from '../lib/rrdcached.js';
 import { deviceAddress } from '../lib/device-addresses.js';
 import { addDevice, migrate, openDb, type Db } from '../agent/db/index.js';
 import { DEVICE_MODULES } from '../agent/modules/index.js';
@@ -19,7 +20,7 @@ import { BenchAgent, BenchMemcached, BenchRedis, OwnAddressSimulator } from './l
 import { discoverUndiscovered } from './lib/bulk-discover.js';
 import { ensureExporter, ExporterProcess, generateExporterConfig, ifCountersDifference } from './lib/exporter.js';
 import { countPolls, PollWatch } from './lib/poll-watch.js';
-import { CpuMeter, peakRssMiB, sleep } from './lib/proc.js';
+import { cpuSeconds, CpuMeter, peakRssMiB, sleep } from './lib/proc.js';
 import { BenchRrdcached } from './lib/rrdcached-daemon.js';
 import { fmt, now, table } from './lib/report.js';
 
@@ -30,6 +31,8 @@ const CYCLES = Number(process.env.NMS_BENCH_COMPARE_CYCLES ?? 3);
 const ROUNDS = 3;
 const WORKERS = 24;
 const EXPORTER_PORT = Number(process.env.NMS_BENCH_EXPORTER_PORT ?? 19117);
+/** The simulator's one UDP port on its 127.77.x.y addresses: not the agent runs' 1161. */
+const SIM_PORT = Number(process.env.NMS_BENCH_COMPARE_SIM_PORT ?? 1163);
 const DB = { port: 13306, user: 'nmstest', password: 'nmstest' };
 const SMALL_RRA = 'RRA:AVERAGE:0.5:1:12';
 const MARIADB_PID_FILE = '/tmp/nms-test-services/mariadb-run/mariadb.pid';
@@ -91,6 +94,21 @@ async function waitRound(db: Db, n: number, since: number, limitS: number): Prom
   }
 }
 
+/**
+ * Has rrdcached write every value it holds (FLUSHALL) and waits for its queue to empty: rrdcached
+ * writes back every 300 s or so, so without this a short window would count whatever write-back
+ * happened to fall into it.
+ */
+async function drainRrd(address: string): Promise<void> {
+  const client = new RrdcachedClient({ address });
+  try {
+    await client.flushAll();
+    for (let i = 0; i < 600 && ((await client.stats()).QueueLength ?? 0) > 0; i++) await sleep(100);
+  } finally {
+    await client.close();
+  }
+}
+
 /** The agent polls every device once (not timed), then CYCLES cycles of FREQ are timed. */
 async function nmsRun(s: Services, kind: 'nms-same' | 'nms-full'): Promise<Run> {
   await setModules(s, kind === 'nms-same');
@@ -114,11 +132,16 @@ async function nmsRun(s: Services, kind: 'nms-same' | 'nms-full'): Promise<Run> 
     const watch = new PollWatch(s.db, 1000).start();
     const mariadb = Number(readFileSync(MARIADB_PID_FILE, 'utf8').trim());
     const pids = [agent.pid, mariadb, s.rrd.pid, s.redis.pid, s.mc.pid, s.sim.pid];
+    await drainRrd(s.rrd.address);
+    const rrd0 = cpuSeconds(s.rrd.pid);
     const meter = new CpuMeter(pids).start();
     const t0 = Math.floor(Date.now() / 1000);
     await sleep(FREQ * CYCLES * 1000);
     const t1 = Math.floor(Date.now() / 1000);
     const cpu = meter.stop();
+    // rrdcached's part: what it received in the window and the write-back of it
+    await drainRrd(s.rrd.address);
+    cpu.set(s.rrd.pid, cpuSeconds(s.rrd.pid) - rrd0);
     await watch.stop();
     const counts = countPolls(watch.polls, s.ids, t0, t1, FREQ);
     const c = (pid: number) => cpu.get(pid) ?? 0;
@@ -175,7 +198,7 @@ async function exporterRun(s: Services, config: string, kind: 'if_counters' | 'i
 async function setUp(n: number): Promise<Services> {
   const dir = mkdtempSync(join(tmpdir(), 'nms-bench-compare-'));
   const database = `nms_bench_compare_${process.pid}`;
-  const sim = new OwnAddressSimulator(n);
+  const sim = new OwnAddressSimulator(n, '127.77.0.0', SIM_PORT);
   const rrd = new BenchRrdcached({ port: 42314 });
   const redis = new BenchRedis(16398);
   const mc = new BenchMemcached(11398);
@@ -336,8 +359,9 @@ function compareReport(runs: Run[], o: { n: number; devices: number; started: st
     '(its CPU includes whatever else ran on it: an upper bound); the fleet discovered in bulk before, then',
     `the agent started, its first poll round left out, and ${CYCLES} cycles of a short polling frequency`,
     `(${FREQ} s, for a steady window in little time; the agent's idle work weighs less per poll than at 300 s)`,
-    'timed. System + ports: every definition module switched off per device (devices_attribs poll_<module> = 0),',
-    `so the poll walks what if_counters walks. ${o.diff ? `if_counters DIFFERS: ${o.diff}.` : SAME_COLUMNS}`,
+    'timed; rrdcached flushed (FLUSHALL, queue empty) before the window and after it, so that its column is',
+    'the updates of the window and their write-back. System + ports: every definition module switched off',
+    `per device (devices_attribs poll_<module> = 0), so the poll walks what if_counters walks. ${o.diff ? `if_counters DIFFERS: ${o.diff}.` : SAME_COLUMNS}`,
     `snmp_exporter: a process of this bench on 127.0.0.1:${EXPORTER_PORT}, one warm-up scrape of every device`,
     `then ${CYCLES} timed, back to back (the scraping client's CPU is not counted). ${ROUNDS} rounds, the sides in`,
     'alternating order; medians. Ratios: the median of the per-round ratios against if_counters.',
