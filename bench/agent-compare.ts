@@ -135,8 +135,14 @@ async function nmsRun(s: Services, kind: 'nms-same' | 'nms-full'): Promise<Run> 
     await drainRrd(s.rrd.address);
     const rrd0 = cpuSeconds(s.rrd.pid);
     const meter = new CpuMeter(pids).start();
-    const t0 = Math.floor(Date.now() / 1000);
-    await sleep(FREQ * CYCLES * 1000);
+    const t0ms = Date.now();
+    const t0 = Math.floor(t0ms / 1000);
+    // a write-back after every cycle: each file written once a poll, as rrdcached's 300 s timer
+    // does when the agent polls every 300 s
+    for (let c = 1; c <= CYCLES; c++) {
+      await sleep(Math.max(0, t0ms + c * FREQ * 1000 - Date.now()));
+      if (c < CYCLES) await drainRrd(s.rrd.address);
+    }
     const t1 = Math.floor(Date.now() / 1000);
     const cpu = meter.stop();
     // rrdcached's part: what it received in the window and the write-back of it
@@ -196,29 +202,35 @@ async function exporterRun(s: Services, config: string, kind: 'if_counters' | 'i
 }
 
 async function setUp(n: number): Promise<Services> {
-  const dir = mkdtempSync(join(tmpdir(), 'nms-bench-compare-'));
   const database = `nms_bench_compare_${process.pid}`;
-  const sim = new OwnAddressSimulator(n, '127.77.0.0', SIM_PORT);
-  const rrd = new BenchRrdcached({ port: 42314 });
-  const redis = new BenchRedis(16398);
-  const mc = new BenchMemcached(11398);
   const db = await openDb({ host: '127.0.0.1', ...DB, database }, { createDatabase: true, connectionLimit: 4 });
-  await Promise.all([sim.start(), rrd.start(), redis.start(), mc.start()]);
-  const appKey = generateAppKey();
-  await migrate(db, { appKey });
-  const v2c = Array.from({ length: n }, (_, i) => i).filter((i) => !isV3Only(i));
-  const ids: number[] = [];
-  for (const i of v2c)
-    ids.push(
-      await addDevice(db, appKey, {
-        hostname: deviceAddress(i, sim.base),
-        port: sim.port,
-        poller_group: 0,
-        snmp: deviceCredentials(i),
-      }),
-    );
-  const targets = v2c.map((i) => `${deviceAddress(i, sim.base)}:${sim.port}`);
-  return { sim, rrd, redis, mc, db, database, appKey, ids, targets, dir };
+  const s: Services = {
+    sim: new OwnAddressSimulator(n, '127.77.0.0', SIM_PORT),
+    rrd: new BenchRrdcached({ port: 42314 }),
+    redis: new BenchRedis(16398),
+    mc: new BenchMemcached(11398),
+    db,
+    database,
+    appKey: generateAppKey(),
+    ids: [],
+    targets: [],
+    dir: mkdtempSync(join(tmpdir(), 'nms-bench-compare-')),
+  };
+  try {
+    await Promise.all([s.sim.start(), s.rrd.start(), s.redis.start(), s.mc.start()]);
+    await migrate(db, { appKey: s.appKey });
+    const v2c = Array.from({ length: n }, (_, i) => i).filter((i) => !isV3Only(i));
+    for (const i of v2c) {
+      const hostname = deviceAddress(i, s.sim.base);
+      const snmp = deviceCredentials(i);
+      s.ids.push(await addDevice(db, s.appKey, { hostname, port: s.sim.port, poller_group: 0, snmp }));
+      s.targets.push(`${hostname}:${s.sim.port}`);
+    }
+    return s;
+  } catch (err) {
+    await tearDown(s);
+    throw err;
+  }
 }
 
 async function tearDown(s: Services): Promise<void> {
@@ -359,8 +371,9 @@ function compareReport(runs: Run[], o: { n: number; devices: number; started: st
     '(its CPU includes whatever else ran on it: an upper bound); the fleet discovered in bulk before, then',
     `the agent started, its first poll round left out, and ${CYCLES} cycles of a short polling frequency`,
     `(${FREQ} s, for a steady window in little time; the agent's idle work weighs less per poll than at 300 s)`,
-    'timed; rrdcached flushed (FLUSHALL, queue empty) before the window and after it, so that its column is',
-    'the updates of the window and their write-back. System + ports: every definition module switched off',
+    'timed; rrdcached flushed (FLUSHALL, until its queue is empty) before the window and after every cycle:',
+    'its column is the updates of the window and their write-back, each file written once a poll as at 300 s.',
+    'System + ports: every definition module switched off',
     'per device (devices_attribs poll_<module> = 0), so the poll walks what if_counters walks.',
     o.diff ? `if_counters DIFFERS: ${o.diff}.` : SAME_COLUMNS,
     `snmp_exporter: a process of this bench on 127.0.0.1:${EXPORTER_PORT}, one warm-up scrape of every device`,
