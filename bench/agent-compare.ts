@@ -27,7 +27,7 @@ import { fmt, now, table } from './lib/report.js';
 /** Poll frequency of the agent in this section (short, for a steady window in little time). */
 const FREQ = Number(process.env.NMS_BENCH_COMPARE_FREQUENCY ?? 30);
 /** Timed cycles of FREQ per agent run; the exporter scrapes every device as many times. */
-const CYCLES = Number(process.env.NMS_BENCH_COMPARE_CYCLES ?? 3);
+const CYCLES = Number(process.env.NMS_BENCH_COMPARE_CYCLES ?? 2);
 const ROUNDS = 3;
 const WORKERS = 24;
 const EXPORTER_PORT = Number(process.env.NMS_BENCH_EXPORTER_PORT ?? 19117);
