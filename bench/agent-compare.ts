@@ -1,6 +1,6 @@
 // agent-vs-exporter: a real `nms-agent run` against Prometheus snmp_exporter on the same work.
-// Same devices (the v2c ones of the simulator's first N, each on a loopback address of its own),
-// same columns (snmp_exporter's if_counters module, checked against what an nms poll walks; the
+// Same devices (the v2c ones with 64-bit counters of the simulator's first N, each on a loopback
+// address of its own), same columns (snmp_exporter's if_counters module, checked against what an nms poll walks; the
 // agent with its definition modules switched off per device, devices_attribs poll_<module> = 0,
 // so that its poll is system + ports), same concurrency (24 polls in flight: service_poller_workers,
 // and 24 scrapes at a time). Rows: the agent on system + ports and on the full poll, snmp_exporter
@@ -15,7 +15,7 @@ import { RrdcachedClient } from '../lib/rrdcached.js';
 import { deviceAddress } from '../lib/device-addresses.js';
 import { addDevice, migrate, openDb, type Db } from '../agent/db/index.js';
 import { DEVICE_MODULES } from '../agent/modules/index.js';
-import { deviceCredentials, isV3Only } from '../simulator/model.js';
+import { deviceCredentials, has64BitCounters, isV3Only } from '../simulator/model.js';
 import { BenchAgent, BenchMemcached, BenchRedis, OwnAddressSimulator } from './lib/agent-fleet.js';
 import { discoverUndiscovered } from './lib/bulk-discover.js';
 import { ensureExporter, ExporterProcess, generateExporterConfig, ifCountersDifference } from './lib/exporter.js';
@@ -219,7 +219,9 @@ async function setUp(n: number): Promise<Services> {
   try {
     await Promise.all([s.sim.start(), s.rrd.start(), s.redis.start(), s.mc.start()]);
     await migrate(db, { appKey: s.appKey });
-    const v2c = Array.from({ length: n }, (_, i) => i).filter((i) => !isV3Only(i));
+    // v2c (snmp_exporter's module carries one community) with 64-bit counters (what if_counters walks;
+    // an nms poll of a 32-bit-only device walks the 32-bit columns instead)
+    const v2c = Array.from({ length: n }, (_, i) => i).filter((i) => !isV3Only(i) && has64BitCounters(i));
     for (const i of v2c) {
       const hostname = deviceAddress(i, s.sim.base);
       const snmp = deviceCredentials(i);
@@ -364,17 +366,17 @@ function compareReport(runs: Run[], o: { n: number; devices: number; started: st
   return [
     '## agent-vs-exporter: nms-agent vs snmp_exporter on the same work',
     '',
-    `Run ${o.started}: ${fmt(o.devices)} devices (the v2c ones of the simulator's first ${fmt(o.n)}, 48 ports`,
-    'each, every device on a loopback address of its own), the same set on both sides, 24 polls in flight on',
-    "both (service_poller_workers; 24 scrapes at a time). nms: a real `nms-agent run` (the unit's Node flags",
-    'and environment) with a private Redis, memcached and rrdcached and MariaDB the shared test instance',
-    '(its CPU includes whatever else ran on it: an upper bound); the fleet discovered in bulk before, then',
-    `the agent started, its first poll round left out, and ${CYCLES} cycles of a short polling frequency`,
-    `(${FREQ} s, for a steady window in little time; the agent's idle work weighs less per poll than at 300 s)`,
-    'timed; rrdcached flushed (FLUSHALL, until its queue is empty) before the window and after every cycle:',
-    'its column is the updates of the window and their write-back, each file written once a poll as at 300 s.',
-    'System + ports: every definition module switched off',
-    'per device (devices_attribs poll_<module> = 0), so the poll walks what if_counters walks.',
+    `Run ${o.started}: ${fmt(o.devices)} devices (the v2c ones with 64-bit counters of the simulator's first`,
+    `${fmt(o.n)}, 48 ports each, every device on a loopback address of its own), the same set on both sides,`,
+    '24 polls in flight on both (service_poller_workers; 24 scrapes at a time). nms: a real `nms-agent run`',
+    "(the unit's Node flags and environment) with a private Redis, memcached and rrdcached and MariaDB the",
+    'shared test instance (its CPU includes whatever else ran on it: an upper bound); the fleet discovered',
+    `in bulk before, then the agent started, its first poll round left out, and ${CYCLES} cycles of a short`,
+    `polling frequency (${FREQ} s, for a steady window in little time; the agent's idle work weighs less`,
+    'per poll than at 300 s) timed; rrdcached flushed (FLUSHALL, until its queue is empty) before the',
+    'window and after every cycle: its column is the updates of the window and their write-back, each file',
+    'written once a poll as at 300 s. System + ports: every definition module switched off per device',
+    '(devices_attribs poll_<module> = 0), so the poll walks what if_counters walks.',
     o.diff ? `if_counters DIFFERS: ${o.diff}.` : SAME_COLUMNS,
     `snmp_exporter: a process of this bench on 127.0.0.1:${EXPORTER_PORT}, one warm-up scrape of every device`,
     `then ${CYCLES} timed, back to back (the scraping client's CPU is not counted). ${ROUNDS} rounds, the sides in`,
