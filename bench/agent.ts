@@ -1,23 +1,27 @@
 // agent bench: the real daemon end to end. `nms-agent run` processes (dist/nms-agent.mjs with the
 // unit's Node flags and environment), their elected dispatcher, BullMQ on a private Redis, a
 // private memcached and rrdcached, MariaDB (the shared test instance, a database of its own) and
-// the simulator's device mix on 127.0.0.1. The agents discover the devices themselves; once every
-// device has been polled once, the bench watches `devices.last_polled` over NMS_BENCH_AGENT_CYCLES
+// the simulator's device mix on 127.0.0.1. The Poller discovers the devices in bulk first; once the
+// agents have polled every device once, the bench watches `devices.last_polled` over NMS_BENCH_AGENT_CYCLES
 // (3) cycles of NMS_BENCH_AGENT_FREQUENCY (300) seconds and reports polls on time / late /
 // missed / doubled, the cycle spread, CPU per device of each process and peak RSS of each agent.
 // Beside it, the Poller alone (bench/lib/poll-worker.ts: no queue, no lock, no dispatcher) polls
 // 1,000 devices of the same mix three times: the agent's overhead per job is the difference.
-// NMS_BENCH_AGENT_RUNS: "devices:agents" pairs (default "1000:1 10000:1 30000:3").
+// NMS_BENCH_AGENT_RUNS: "devices:agents" pairs (default "1000:1 10000:1 30000:3"; "" for none).
+// Each run's fleet is discovered in bulk by the Poller (bench/lib/bulk-discover.ts) before the
+// agents start (a larger run re-uses the previous run's database: bench/lib/agent-db.ts); the
+// agents then only poll, and the timed cycles begin once every device has been polled once.
+// NMS_BENCH_AGENT_COMPARE=N: the agent-vs-exporter section (bench/agent-compare.ts) on the
+// simulator's first N devices, before the runs.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
-import { generateAppKey } from '../lib/crypto.js';
-import { addDevice, migrate, openDb, type Db } from '../agent/db/index.js';
-import { deviceCredentials } from '../simulator/model.js';
+import type { Db } from '../agent/db/index.js';
 import { BenchAgent, BenchMemcached, BenchRedis, OwnAddressSimulator, type AgentSpec } from './lib/agent-fleet.js';
-import { deviceAddress } from '../lib/device-addresses.js';
 import { PollWorker, SimulatorProcess } from './lib/fleet.js';
+import { AgentFleetDb } from './lib/agent-db.js';
+import { runCompare } from './agent-compare.js';
 import { countPolls, PollWatch, type PollCounts } from './lib/poll-watch.js';
 import { CpuMeter, peakRssMiB, sleep } from './lib/proc.js';
 import { BenchRrdcached } from './lib/rrdcached-daemon.js';
@@ -34,6 +38,9 @@ const CYCLES = Number(process.env.NMS_BENCH_AGENT_CYCLES ?? 3);
 // the ephemeral range (32768 up) where client sockets would take them
 const FIRST_PORT = Number(process.env.NMS_BENCH_AGENT_FIRST_PORT ?? 23000);
 const WORKERS = 24;
+// NMS_BENCH_AGENT_PORT_OFFSET: added to every port of the runs (Redis 16399, memcached 11399,
+// rrdcached 42313, the simulator's 1161), for a second bench beside one already running
+const OFF = Number(process.env.NMS_BENCH_AGENT_PORT_OFFSET ?? 0);
 const DB = { port: 13306, user: 'nmstest', password: 'nmstest' };
 const SMALL_RRA = 'RRA:AVERAGE:0.5:1:12';
 const MARIADB_PID_FILE = '/tmp/nms-test-services/mariadb-run/mariadb.pid';
@@ -41,6 +48,8 @@ const MARIADB_PID_FILE = '/tmp/nms-test-services/mariadb-run/mariadb.pid';
 interface RunResult {
   devices: number;
   agents: number;
+  /** Bulk discovery by the Poller, then the agents' first poll round (seconds each). */
+  discoveryS: number;
   warmupS: number;
   counts: PollCounts;
   cpu: { agents: number[]; mariadb: number; rrdcached: number; redis: number; memcached: number; simulator: number };
@@ -51,25 +60,14 @@ interface RunResult {
   errors: string[];
 }
 
-async function addFleet(db: Db, appKey: string, sim: OwnAddressSimulator): Promise<number[]> {
-  const ids: number[] = [];
-  for (let i = 0; i < sim.devices; i++) {
-    const id = await addDevice(db, appKey, {
-      hostname: deviceAddress(i, sim.base),
-      port: sim.port,
-      poller_group: 0,
-      snmp: deviceCredentials(i),
-    });
-    ids.push(id);
-  }
-  return ids;
-}
-
-/** Waits until every device has a poll on record (discovery and the first poll done). */
-async function waitAllPolled(db: Db, n: number, limitS: number): Promise<number> {
+/** Waits until every device has a poll that started since `since` (unix s): the agents' first round. */
+async function waitAllPolled(db: Db, n: number, since: number, limitS: number): Promise<number> {
   const t0 = Date.now();
   for (;;) {
-    const [r] = await db.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM devices WHERE last_polled IS NOT NULL');
+    const [r] = await db.query<RowDataPacket[]>(
+      'SELECT COUNT(*) AS n FROM devices WHERE last_polled >= FROM_UNIXTIME(?)',
+      [since],
+    );
     const done = Number(r[0].n);
     if (done >= n) return (Date.now() - t0) / 1000;
     if ((Date.now() - t0) / 1000 > limitS) throw new Error(`only ${done}/${n} devices polled after ${limitS} s`);
@@ -101,30 +99,47 @@ function agentSpecs(
   }));
 }
 
+/** The fleet of the previous run, grown for the next one when it is larger (bench/lib/agent-db.ts). */
+let fleet: AgentFleetDb | undefined;
+
+async function fleetFor(n: number): Promise<AgentFleetDb> {
+  if (fleet && fleet.devices > n) {
+    await fleet.close();
+    fleet = undefined;
+  }
+  fleet ??= await AgentFleetDb.open(`nms_bench_agent_${process.pid}_${n}`, {
+    db: DB,
+    rrdcachedPort: 42313 + OFF,
+    concurrency: WORKERS,
+    rras: SMALL_RRA,
+  });
+  return fleet;
+}
+
 async function runOne(n: number, agentsN: number): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'nms-bench-agent-'));
   const tag = `${process.pid}_${n}`;
-  const database = `nms_bench_agent_${tag}`;
-  const sim = new OwnAddressSimulator(n);
-  const rrd = new BenchRrdcached({ port: 42313 });
-  const redis = new BenchRedis(16399);
-  const mc = new BenchMemcached(11399);
+  const sim = new OwnAddressSimulator(n, '127.77.0.0', 1161 + OFF);
+  const redis = new BenchRedis(16399 + OFF);
+  const mc = new BenchMemcached(11399 + OFF);
   const agents: BenchAgent[] = [];
-  const db = await openDb({ host: '127.0.0.1', ...DB, database }, { createDatabase: true, connectionLimit: 4 });
   try {
-    await Promise.all([sim.start(), rrd.start(), redis.start(), mc.start()]);
-    const appKey = generateAppKey();
-    await migrate(db, { appKey });
-    const ids = await addFleet(db, appKey, sim);
-    console.error(`agent ${n}/${agentsN}: ${n} devices added`);
-    for (const spec of agentSpecs(agentsN, dir, database, tag, appKey, { redis, mc, rrd })) {
+    await Promise.all([sim.start(), redis.start(), mc.start()]);
+    const f = await fleetFor(n);
+    const { db, rrd, appKey } = f;
+    const { ids, discovery: disc } = await f.grow(n, sim.base, sim.port);
+    console.error(
+      `agent ${n}/${agentsN}: ${disc.up}/${disc.devices} new devices discovered in ${disc.seconds.toFixed(0)} s`,
+    );
+    const since = Math.floor(Date.now() / 1000);
+    for (const spec of agentSpecs(agentsN, dir, f.database, tag, appKey, { redis, mc, rrd })) {
       const agent = new BenchAgent(spec);
       await agent.start();
       agents.push(agent);
     }
     const watch = new PollWatch(db).start();
-    const warmupS = await waitAllPolled(db, n, FREQ * 3 + 600);
-    console.error(`agent ${n}/${agentsN}: all devices discovered and polled once in ${warmupS.toFixed(0)} s`);
+    const warmupS = await waitAllPolled(db, n, since, FREQ * 3 + 600);
+    console.error(`agent ${n}/${agentsN}: every device polled once ${warmupS.toFixed(0)} s after the start`);
     const mariadbPid = Number(readFileSync(MARIADB_PID_FILE, 'utf8').trim());
     const pids = [...agents.map((a) => a.pid), mariadbPid, rrd.pid, redis.pid, mc.pid, sim.pid];
     const meter = new CpuMeter(pids).start();
@@ -147,6 +162,7 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
     return {
       devices: n,
       agents: agentsN,
+      discoveryS: disc.seconds,
       warmupS,
       counts,
       cpu: {
@@ -164,9 +180,7 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
     };
   } finally {
     for (const a of agents) await a.stop().catch(() => {});
-    await Promise.all([sim.stop(), rrd.close(), redis.stop(), mc.stop()].map((p) => p.catch(() => {})));
-    await db.query(`DROP DATABASE IF EXISTS \`${database}\``).catch(() => {});
-    await db.end();
+    await Promise.all([sim.stop(), redis.stop(), mc.stop()].map((p) => p.catch(() => {})));
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -175,7 +189,7 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
 async function pollerOnly(): Promise<number[]> {
   const n = 1000;
   const sim = new SimulatorProcess(n, FIRST_PORT);
-  const rrd = new BenchRrdcached({ port: 42313 });
+  const rrd = new BenchRrdcached({ port: 42313 + OFF });
   const worker = new PollWorker();
   try {
     await sim.start();
@@ -217,6 +231,7 @@ function report(results: RunResult[], poller: number[], started: string, loadBef
     const spread = Math.max(...r.counts.cycles.map((c) => c.spread));
     return [
       `${fmt(r.devices)} / ${r.agents}`,
+      fmt(r.discoveryS),
       fmt(r.warmupS),
       fmt(p),
       `${r.counts.onTime} / ${r.counts.late} / ${r.counts.missed} / ${r.counts.doubled}`,
@@ -233,7 +248,8 @@ function report(results: RunResult[], poller: number[], started: string, loadBef
   });
   const head = [
     'devices / agents',
-    'warm-up s',
+    'bulk discovery s',
+    'first poll round s',
     'polls timed',
     'on time / late / missed / doubled',
     'cycle spread s',
@@ -252,8 +268,10 @@ function report(results: RunResult[], poller: number[], started: string, loadBef
     '',
     `Run ${started}: real \`nms-agent run\` processes (dist/nms-agent.mjs, the unit's Node flags and`,
     `environment), BullMQ on a private Redis, private memcached and rrdcached, MariaDB the shared test`,
-    `instance (its CPU includes whatever else ran on it: an upper bound). ${CYCLES} timed cycles of ${FREQ} s`,
-    'after every device was discovered and polled once; polls read from `devices.last_polled`',
+    `instance (its CPU includes whatever else ran on it: an upper bound). The fleet discovered in bulk by`,
+    "the Poller (24 at a time) before the agents start (a larger run keeps the previous one's database and",
+    'discovers only the devices it adds); the agents poll every device once (the first round, not',
+    `timed), then ${CYCLES} timed cycles of ${FREQ} s; polls read from \`devices.last_polled\``,
     '(bench/lib/poll-watch.ts says how an interval is judged). RRD files with one small RRA (NMS_RRD_RRAS;',
     "LibreNMS's 13 would need 2.5 MB a port file). Poller alone on 1,000 devices (three cycles, CPU ms a",
     `device): ${poller.map((x) => fmt(x, 2)).join(', ')}; median ${fmt(pollerMs, 2)}.`,
@@ -267,16 +285,27 @@ function report(results: RunResult[], poller: number[], started: string, loadBef
 }
 
 async function main(): Promise<void> {
+  const compareN = Number(process.env.NMS_BENCH_AGENT_COMPARE ?? 0);
+  if (compareN > 0) {
+    const text = await runCompare(compareN);
+    console.log(text);
+    writeSection('agent-vs-exporter', text);
+  }
+  if (RUNS.length === 0) return;
   const started = now();
   const loadBefore = loadavg();
   // NMS_BENCH_AGENT_NO_POLLER=1: leave the Poller-alone runs out (a trial or profiling run)
   const poller = process.env.NMS_BENCH_AGENT_NO_POLLER ? [NaN] : await pollerOnly();
   console.error(`agent: Poller alone ${poller.map((x) => x.toFixed(2)).join(', ')} ms / device`);
   const results: RunResult[] = [];
-  for (const [n, a] of RUNS) {
-    const r = await runOne(n, a);
-    console.error(`agent ${n}/${a}: ${JSON.stringify({ counts: r.counts, cpu: r.cpu, rss: r.rss })}`);
-    results.push(r);
+  try {
+    for (const [n, a] of RUNS) {
+      const r = await runOne(n, a);
+      console.error(`agent ${n}/${a}: ${JSON.stringify({ counts: r.counts, cpu: r.cpu, rss: r.rss })}`);
+      results.push(r);
+    }
+  } finally {
+    await fleet?.close();
   }
   const body = report(results, poller, started, loadBefore);
   console.log(body);

@@ -6,17 +6,18 @@
 // NMS_BENCH_POLL_DEVICES (default 1000; v2c devices only: every 10th simulated device is v3),
 // NMS_BENCH_POLL_CYCLES timed cycles after one warm-up (default 2). NMS_BENCH_POLL_ONLY=nms|defs:
 // the nms side only (defs: with the OS definitions' cost, written to its own section).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BenchRrdcached } from './lib/rrdcached-daemon.js';
 import { PollWorker, SimulatorProcess } from './lib/fleet.js';
 import { CpuMeter, peakRssMiB, sleep } from './lib/proc.js';
-import { fmt, now, ROOT, table, writeSection } from './lib/report.js';
+import { fmt, now, table, writeSection } from './lib/report.js';
 import type { CycleResult } from './lib/poll-worker.js';
 import { definitionsSection, loadCost, loadNow, type PollCpu } from './lib/definitions-cost.js';
+import { ensureExporter, generateExporterConfig } from './lib/exporter.js';
 
 const DEVICES = Number(process.env.NMS_BENCH_POLL_DEVICES ?? 1000);
 const CYCLES = Number(process.env.NMS_BENCH_POLL_CYCLES ?? 2);
@@ -107,18 +108,6 @@ async function nmsSide(sim: SimulatorProcess, portsOnly: boolean): Promise<SideR
     await worker.close();
     await rrd.close();
   }
-}
-
-/** Generates snmp.yml from bench/generator.yml with the MIBs net-snmp (npm) ships. */
-function generateExporterConfig(dir: string): string {
-  copyFileSync(join(ROOT, 'bench/generator.yml'), join(dir, 'generator.yml'));
-  execFileSync('prometheus-snmp-generator', ['generate'], {
-    cwd: dir,
-    env: { ...process.env, MIBDIRS: join(ROOT, 'node_modules/net-snmp/lib/mibs') },
-    stdio: ['ignore', 'ignore', 'pipe'],
-    timeout: 120_000,
-  });
-  return join(dir, 'snmp.yml');
 }
 
 function scrape(agent: http.Agent, target: string, module: string): Promise<{ ok: boolean; pdus: number }> {
@@ -349,6 +338,7 @@ async function main(): Promise<void> {
   try {
     if (ONLY_DEFS) return await definitionsRun(sim);
     if (ONLY_NMS) return await nmsOnlyRun(sim);
+    ensureExporter();
     rows.push(await exporterSide(sim, 'if_mib'));
     rows.push(await exporterSide(sim, 'if_counters'));
     rows.push(await nmsSide(sim, true));

@@ -10,7 +10,8 @@
 #   ping    one poller's ping round of 1,000 and 10,000 devices (fping, MariaDB, rrdcached)
 #   inventory  nms inventory check on a generated 40,000-device inventory (≤ 1 s, ≤ 200 MiB)
 #   agent   real nms-agent processes end to end: 1,000 and 10,000 devices on one agent, 30,000 on
-#           three, three 300 s cycles each (over an hour; not in the default list)
+#           three, three 300 s cycles each (not in the default list); NMS_BENCH_AGENT_COMPARE=1000 adds
+#           agent-vs-exporter (nms-agent vs snmp_exporter on the same work; alone with NMS_BENCH_AGENT_RUNS="")
 # Sizes: NMS_BENCH_POLL_DEVICES, NMS_BENCH_SCALE_SIZES (e.g. "100 1000 10000"); see bench/*.ts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
