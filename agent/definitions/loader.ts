@@ -167,3 +167,11 @@ export function definitions(): DefinitionSet {
   loaded ??= typeof __NMS_DEFINITIONS__ !== 'undefined' ? setOf(__NMS_DEFINITIONS__) : buildSet(readDefinitionTexts());
   return loaded;
 }
+
+/**
+ * Replaces the definitions this process uses by `list` (checked already: e.g. a subset of
+ * `definitions().list`). For benches and tests that compare against fewer definitions.
+ */
+export function useDefinitions(list: OsDefinition[]): void {
+  loaded = setOf(list);
+}

@@ -14,6 +14,7 @@ import { setLogLevel } from '../../lib/log.js';
 import { RrdcachedClient } from '../../lib/rrdcached.js';
 import { addDevice, migrate, openDb, type Db } from '../../agent/db/index.js';
 import { Poller, type RunResult } from '../../agent/poll/poller.js';
+import { definitions, useDefinitions } from '../../agent/definitions/loader.js';
 import { RrdWriter } from '../../agent/rrd/writer.js';
 import { RRAS } from '../../agent/rrd/layout.js';
 import { SnmpSession } from '../../agent/snmp/session.js';
@@ -33,6 +34,11 @@ export interface WorkerSetup {
    * (processors, mempools, storage, sensors) forgotten after discovery.
    */
   portsOnly: boolean;
+  /**
+   * 'generic': only the generic fallback definition loaded (nms as it was before the OS
+   * definitions: the generic MIBs on every device), set before anything reads them. Default: every definition.
+   */
+  definitions?: 'all' | 'generic';
   step: number;
   /**
    * One small RRA instead of LibreNMS's 13 (2.5 MB per port file): 1,000 devices would need
@@ -132,6 +138,9 @@ async function runAll(kind: 'poll' | 'discovery'): Promise<CycleResult> {
 
 async function onSetup(s: WorkerSetup): Promise<void> {
   setup = s;
+  if (s.definitions === 'generic') {
+    useDefinitions(definitions().list.filter((d) => d.os === 'generic'));
+  }
   if (s.smallRras) RRAS.splice(0, RRAS.length, 'RRA:AVERAGE:0.5:1:12');
   const url = new URL(s.dbUrl);
   const appKey = generateAppKey();
