@@ -10,7 +10,7 @@ import { SimAgent, type AgentStats } from './agent.js';
 export interface SimulatorOptions {
   /** IPv4 address to bind. Default 127.0.0.1. */
   address?: string;
-  /** Number of devices, 1..20000. Default 10. */
+  /** Number of devices, 1..50000 (one socket each: the open-files limit must be above it). Default 10. */
   devices?: number;
   /** UDP port of device 0; device i answers on firstPort + i. Default 16100. */
   firstPort?: number;
@@ -37,7 +37,7 @@ export const DEFAULT_SIMULATOR_OPTIONS: Required<SimulatorOptions> = {
   recvBufferSize: 0,
 };
 
-export const MAX_DEVICES = 20000;
+export const MAX_DEVICES = 50000;
 const log = createLogger('simulator');
 /** Internal errors logged in full before the rest are only counted. */
 const LOGGED_BUGS = 10;
