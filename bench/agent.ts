@@ -223,7 +223,13 @@ async function pollerOnly(): Promise<number[]> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const perDev = (cpuS: number, polls: number) => (polls ? (cpuS * 1000) / polls : 0);
 
-function report(results: RunResult[], poller: number[], started: string, loadBefore: number[]): string {
+function report(
+  results: RunResult[],
+  poller: number[],
+  started: string,
+  loadBefore: number[],
+  stopped?: string,
+): string {
   const pollerMs = median(poller);
   const rows = results.map((r) => {
     const p = r.counts.polls;
@@ -281,6 +287,7 @@ function report(results: RunResult[], poller: number[], started: string, loadBef
     '',
     table(head, rows),
     ...(errs.length ? ['', 'Agent errors seen (first five a run):', ...errs] : []),
+    ...(stopped ? ['', `The bench stopped before the next run: ${stopped}`] : []),
   ].join('\n');
 }
 
@@ -298,18 +305,27 @@ async function main(): Promise<void> {
   const poller = process.env.NMS_BENCH_AGENT_NO_POLLER ? [NaN] : await pollerOnly();
   console.error(`agent: Poller alone ${poller.map((x) => x.toFixed(2)).join(', ')} ms / device`);
   const results: RunResult[] = [];
+  // the section is written after every run, so that a later run failing keeps the earlier ones
+  const write = (stopped?: string) => {
+    const body = report(results, poller, started, loadBefore, stopped);
+    console.log(body);
+    writeSection('agent', body);
+  };
   try {
     for (const [n, a] of RUNS) {
-      const r = await runOne(n, a);
-      console.error(`agent ${n}/${a}: ${JSON.stringify({ counts: r.counts, cpu: r.cpu, rss: r.rss })}`);
-      results.push(r);
+      try {
+        const r = await runOne(n, a);
+        console.error(`agent ${n}/${a}: ${JSON.stringify({ counts: r.counts, cpu: r.cpu, rss: r.rss })}`);
+        results.push(r);
+      } catch (err) {
+        if (results.length) write(`${fmt(n)} devices on ${a} agent(s): ${(err as Error).message.split('\n')[0]}`);
+        throw err;
+      }
+      write();
     }
   } finally {
     await fleet?.close();
   }
-  const body = report(results, poller, started, loadBefore);
-  console.log(body);
-  writeSection('agent', body);
 }
 
 main().catch((err) => {

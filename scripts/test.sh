@@ -46,6 +46,9 @@ e2e_tier() {
   exec 9>/var/lock/nms-lab.lock; flock 9
   node bin/nms.js lab down >/dev/null 2>&1 || true
   run_tier e2e test/e2e "$@"; local rc=$?
+  # and leave none behind (its agents and simulator would go on using the machine);
+  # NMS_TEST_KEEP_LAB=1 keeps it for a look after a failure
+  [ "${NMS_TEST_KEEP_LAB:-}" = 1 ] || node bin/nms.js lab down >/dev/null 2>&1 || true
   flock -u 9
   return $rc
 }
