@@ -17,7 +17,7 @@ import { CpuMeter, peakRssMiB, sleep } from './lib/proc.js';
 import { fmt, now, table, writeSection } from './lib/report.js';
 import type { CycleResult } from './lib/poll-worker.js';
 import { definitionsSection, loadCost, loadNow, type PollCpu } from './lib/definitions-cost.js';
-import { ensureExporter, generateExporterConfig } from './lib/exporter.js';
+import { ensureExporter, generateExporterConfig, scrapeExporter } from './lib/exporter.js';
 
 const DEVICES = Number(process.env.NMS_BENCH_POLL_DEVICES ?? 1000);
 const CYCLES = Number(process.env.NMS_BENCH_POLL_CYCLES ?? 2);
@@ -115,33 +115,8 @@ async function nmsSide(
   }
 }
 
-function scrape(agent: http.Agent, target: string, module: string): Promise<{ ok: boolean; pdus: number }> {
-  return new Promise((resolve) => {
-    const req = http.get(
-      {
-        host: '127.0.0.1',
-        port: EXPORTER_PORT,
-        path: `/snmp?module=${module}&target=${encodeURIComponent(target)}`,
-        agent,
-        timeout: 30_000,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (body += d));
-        res.on('end', () => {
-          const m = /^snmp_scrape_pdus_returned (\d+)/m.exec(body);
-          resolve({
-            ok: res.statusCode === 200 && Boolean(m) && /^ifOperStatus\{/m.test(body),
-            pdus: m ? Number(m[1]) : 0,
-          });
-        });
-      },
-    );
-    req.on('error', () => resolve({ ok: false, pdus: 0 }));
-    req.on('timeout', () => req.destroy());
-  });
-}
+const scrape = (agent: http.Agent, target: string, module: string) =>
+  scrapeExporter(agent, EXPORTER_PORT, target, module);
 
 async function scrapeAll(
   agent: http.Agent,

@@ -104,31 +104,7 @@ export class ExporterProcess {
   }
 
   scrape(target: string, module: string): Promise<{ ok: boolean; pdus: number }> {
-    return new Promise((resolve) => {
-      const req = http.get(
-        {
-          host: '127.0.0.1',
-          port: this.port,
-          path: `/snmp?module=${module}&target=${encodeURIComponent(target)}`,
-          agent: this.agent,
-          timeout: 30_000,
-        },
-        (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (d) => (body += d));
-          res.on('end', () => {
-            const m = /^snmp_scrape_pdus_returned (\d+)/m.exec(body);
-            resolve({
-              ok: res.statusCode === 200 && Boolean(m) && /^ifOperStatus\{/m.test(body),
-              pdus: m ? Number(m[1]) : 0,
-            });
-          });
-        },
-      );
-      req.on('error', () => resolve({ ok: false, pdus: 0 }));
-      req.on('timeout', () => req.destroy());
-    });
+    return scrapeExporter(this.agent, this.port, target, module);
   }
 
   /** Scrapes every target once, `concurrency` at a time. */
@@ -157,4 +133,38 @@ export class ExporterProcess {
     c.kill('SIGTERM');
     await gone;
   }
+}
+
+/** One scrape of `target` through the exporter on 127.0.0.1:`port`: answered with interface metrics, and its PDUs. */
+export function scrapeExporter(
+  agent: http.Agent,
+  port: number,
+  target: string,
+  module: string,
+): Promise<{ ok: boolean; pdus: number }> {
+  return new Promise((resolve) => {
+    const req = http.get(
+      {
+        host: '127.0.0.1',
+        port,
+        path: `/snmp?module=${module}&target=${encodeURIComponent(target)}`,
+        agent,
+        timeout: 30_000,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (body += d));
+        res.on('end', () => {
+          const m = /^snmp_scrape_pdus_returned (\d+)/m.exec(body);
+          resolve({
+            ok: res.statusCode === 200 && Boolean(m) && /^ifOperStatus\{/m.test(body),
+            pdus: m ? Number(m[1]) : 0,
+          });
+        });
+      },
+    );
+    req.on('error', () => resolve({ ok: false, pdus: 0 }));
+    req.on('timeout', () => req.destroy());
+  });
 }
