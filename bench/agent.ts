@@ -18,7 +18,14 @@ import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
 import type { Db } from '../agent/db/index.js';
-import { BenchAgent, BenchMemcached, BenchRedis, OwnAddressSimulator, type AgentSpec } from './lib/agent-fleet.js';
+import {
+  BenchAgent,
+  BenchMemcached,
+  BenchRedis,
+  DEVICES_PER_SIMULATOR,
+  SimulatorSet,
+  type AgentSpec,
+} from './lib/agent-fleet.js';
 import { PollWorker, SimulatorProcess } from './lib/fleet.js';
 import { AgentFleetDb } from './lib/agent-db.js';
 import { runCompare } from './agent-compare.js';
@@ -119,7 +126,13 @@ async function fleetFor(n: number): Promise<AgentFleetDb> {
 async function runOne(n: number, agentsN: number): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'nms-bench-agent-'));
   const tag = `${process.pid}_${n}`;
-  const sim = new OwnAddressSimulator(n, '127.77.0.0', 1161 + OFF);
+  // NMS_BENCH_AGENT_SIM_SPLIT: devices per simulator process (default DEVICES_PER_SIMULATOR), to try the split small
+  const sim = new SimulatorSet(
+    n,
+    '127.77.0.0',
+    1161 + OFF,
+    Number(process.env.NMS_BENCH_AGENT_SIM_SPLIT ?? DEVICES_PER_SIMULATOR),
+  );
   const redis = new BenchRedis(16399 + OFF);
   const mc = new BenchMemcached(11399 + OFF);
   const agents: BenchAgent[] = [];
@@ -141,7 +154,7 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
     const warmupS = await waitAllPolled(db, n, since, FREQ * 3 + 600);
     console.error(`agent ${n}/${agentsN}: every device polled once ${warmupS.toFixed(0)} s after the start`);
     const mariadbPid = Number(readFileSync(MARIADB_PID_FILE, 'utf8').trim());
-    const pids = [...agents.map((a) => a.pid), mariadbPid, rrd.pid, redis.pid, mc.pid, sim.pid];
+    const pids = [...agents.map((a) => a.pid), mariadbPid, rrd.pid, redis.pid, mc.pid, ...sim.pids];
     const meter = new CpuMeter(pids).start();
     const redisCalls0 = redis.commandCalls();
     const t0 = Math.floor(Date.now() / 1000);
@@ -171,7 +184,7 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
         rrdcached: c(rrd.pid),
         redis: c(redis.pid),
         memcached: c(mc.pid),
-        simulator: c(sim.pid),
+        simulator: sim.pids.reduce((a, p) => a + c(p), 0),
       },
       rss,
       elected,

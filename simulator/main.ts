@@ -47,6 +47,11 @@ program
       'device i on an address of its own (from --address, the base, by lib/device-addresses.ts), all on --first-port',
     ),
   )
+  .addOption(
+    new Option('--first-device <k>', 'serve devices k..k+m-1 (a fleet split over simulators; SSH only with 0)')
+      .default(0)
+      .argParser(int('--first-device')),
+  )
   .addOption(new Option('--seed <s>', 'seed of the deterministic data').default(d.seed).argParser(int('--seed')))
   .addOption(
     new Option(
@@ -95,6 +100,7 @@ Examples:
       devices: number;
       firstPort: number;
       ownAddresses?: boolean;
+      firstDevice: number;
       seed: number;
       maxMessageSize: number;
       sshFirstPort?: number;
@@ -106,7 +112,8 @@ Examples:
       const ownAddresses = !!opts.ownAddresses;
       const sshFirstPort = opts.sshFirstPort ?? (ownAddresses ? 22 : undefined);
       const cli =
-        opts.ssh && sshFirstPort !== undefined && opts.sshDevices > 0
+        // the SSH CLI serves devices 0..n-1: only the simulator that serves device 0 runs it
+        opts.ssh && sshFirstPort !== undefined && opts.sshDevices > 0 && opts.firstDevice === 0
           ? new SshCli({
               address: opts.address,
               devices: Math.min(opts.devices, opts.sshDevices),
@@ -121,13 +128,15 @@ Examples:
         devices: opts.devices,
         firstPort: opts.firstPort,
         ownAddresses,
+        firstDevice: opts.firstDevice,
         seed: opts.seed,
         maxMessageSize: opts.maxMessageSize,
       });
       await sim.start();
       await cli?.start();
       const where = ownAddresses
-        ? `${sim.endpoint(0).address}..${sim.endpoint(opts.devices - 1).address} port ${opts.firstPort}`
+        ? `${sim.endpoint(opts.firstDevice).address}..${sim.endpoint(opts.firstDevice + opts.devices - 1).address} ` +
+          `port ${opts.firstPort}`
         : `${opts.address}:${opts.firstPort}..${sim.lastPort}`;
       process.stdout.write(`ready: ${opts.devices} devices on ${where}\n`);
       process.stderr.write(

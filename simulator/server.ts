@@ -19,6 +19,11 @@ export interface SimulatorOptions {
    * port firstPort; `address` is then the network's base. Default false (one address).
    */
   ownAddresses?: boolean;
+  /**
+   * Index of the first device served: devices firstDevice..firstDevice+devices-1, each with the data
+   * and credentials of its index (a large fleet split over several simulator processes). Default 0.
+   */
+  firstDevice?: number;
   /** Seed of the deterministic data. Default 1. */
   seed?: number;
   /** Largest response in bytes. Default 1472. */
@@ -32,6 +37,7 @@ export const DEFAULT_SIMULATOR_OPTIONS: Required<SimulatorOptions> = {
   devices: 10,
   firstPort: 16100,
   ownAddresses: false,
+  firstDevice: 0,
   seed: 1,
   maxMessageSize: 1472,
   recvBufferSize: 0,
@@ -62,8 +68,10 @@ export class Simulator {
     ) {
       throw new LabError(`--first-port ${o.firstPort} with ${o.devices} devices runs past port 65535`);
     }
-    if (o.ownAddresses && o.devices > MAX_OWN_ADDRESSES) {
-      throw new LabError(`at most ${MAX_OWN_ADDRESSES} devices have addresses of their own`);
+    if (!Number.isInteger(o.firstDevice) || o.firstDevice < 0)
+      throw new LabError(`--first-device must be a non-negative integer, got ${o.firstDevice}`);
+    if (o.ownAddresses && o.firstDevice + o.devices > MAX_OWN_ADDRESSES) {
+      throw new LabError(`at most ${MAX_OWN_ADDRESSES} devices have addresses of their own (the last one counts)`);
     }
     if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff)
       throw new LabError(`--seed must be an integer from 0 to 4294967295, got ${o.seed}`);
@@ -80,23 +88,26 @@ export class Simulator {
     return this.options.ownAddresses ? this.options.firstPort : this.options.firstPort + this.options.devices - 1;
   }
 
-  /** Where device i listens. */
+  /** Where device i (its index in the whole fleet) listens. */
   endpoint(i: number): { address: string; port: number } {
-    const { address, firstPort, ownAddresses } = this.options;
-    return ownAddresses ? { address: deviceAddress(i, address), port: firstPort } : { address, port: firstPort + i };
+    const { address, firstPort, ownAddresses, firstDevice } = this.options;
+    return ownAddresses
+      ? { address: deviceAddress(i, address), port: firstPort }
+      : { address, port: firstPort + i - firstDevice };
   }
 
   /** Binds every device's socket; on any failure closes those already bound and throws. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const { devices } = this.options;
+    const { devices, firstDevice } = this.options;
+    const end = firstDevice + devices;
     // bind in batches: all at once would open every socket before the first bind fails
     const batch = 500;
     try {
-      for (let first = 0; first < devices; first += batch) {
+      for (let first = firstDevice; first < end; first += batch) {
         const binds: Promise<void>[] = [];
-        for (let i = first; i < Math.min(devices, first + batch); i++) {
+        for (let i = first; i < Math.min(end, first + batch); i++) {
           const at = this.endpoint(i);
           binds.push(this.bindOne(i, at.address, at.port));
         }

@@ -41,20 +41,53 @@ export class Daemon {
 /**
  * The simulator with every device on a loopback address of its own (127.77.0.0/16 by
  * lib/device-addresses.ts), all on one port: no port range to collide with other benches or with
- * the ephemeral ports of the agents' own sockets, however many devices.
+ * the ephemeral ports of the agents' own sockets, however many devices. Serves devices
+ * firstDevice..firstDevice+devices-1 (a share of a larger fleet: see SimulatorSet).
  */
 export class OwnAddressSimulator extends Daemon {
   constructor(
     readonly devices: number,
     readonly base = '127.77.0.0',
     readonly port = 1161,
+    readonly firstDevice = 0,
   ) {
     super();
   }
   async start(): Promise<void> {
-    const args = ['serve', '--address', this.base, '--own-addresses', '--first-port', String(this.port)];
+    // no SSH CLI: the benches poll SNMP only (and two benches side by side would share port 22)
+    const args = ['serve', '--address', this.base, '--own-addresses', '--first-port', String(this.port), '--no-ssh'];
+    if (this.firstDevice > 0) args.push('--first-device', String(this.firstDevice));
     this.launch(process.execPath, [join(ROOT, 'dist/nms-simulator.mjs'), ...args, '--devices', String(this.devices)]);
     await waitForLine(this.child!, /^ready:/m, 'simulator', 120_000);
+  }
+}
+
+/**
+ * Devices a simulator process serves at most: one socket each, and this machine's open-files hard
+ * limit is 20,000 a process (root may not raise it here), so a larger fleet is split.
+ */
+export const DEVICES_PER_SIMULATOR = 15_000;
+
+/** The fleet's devices served by as many own-address simulators as the open-files limit needs. */
+export class SimulatorSet {
+  readonly parts: OwnAddressSimulator[] = [];
+  constructor(
+    readonly devices: number,
+    readonly base = '127.77.0.0',
+    readonly port = 1161,
+    perProcess = DEVICES_PER_SIMULATOR,
+  ) {
+    for (let first = 0; first < devices; first += perProcess)
+      this.parts.push(new OwnAddressSimulator(Math.min(perProcess, devices - first), base, port, first));
+  }
+  get pids(): number[] {
+    return this.parts.map((p) => p.pid);
+  }
+  async start(): Promise<void> {
+    await Promise.all(this.parts.map((p) => p.start()));
+  }
+  async stop(): Promise<void> {
+    await Promise.all(this.parts.map((p) => p.stop().catch(() => {})));
   }
 }
 

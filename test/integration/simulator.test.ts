@@ -327,3 +327,20 @@ test('start fails with one clear error when a port is taken, and frees the ports
   assert.throws(() => new Simulator({ devices: 0 }), LabError);
   assert.throws(() => new Simulator({ devices: 10, firstPort: 65530 }), /past port 65535/);
 });
+
+test('a simulator from --first-device k serves devices k.. with their own identities (a fleet split)', async () => {
+  // devices 18 and 19 on ports FIRST+18 and FIRST+19 (free in this test's block of 20)
+  const sim = new Simulator({ address: ADDRESS, devices: 2, firstDevice: 18, firstPort: FIRST + 18 });
+  await sim.start();
+  try {
+    assert.deepEqual(sim.endpoint(19), { address: ADDRESS, port: FIRST + 19 });
+    const get = (args: string[], port: number) => tool('snmpget', [...args, `${ADDRESS}:${port}`, '1.3.6.1.2.1.1.5.0']);
+    assert.match(await get(['-v2c', '-c', 'public'], FIRST + 18), /STRING: "sim-18"/);
+    // device 19 is one of the v3-only devices (i % 10 == 9), as it is in a simulator from device 0
+    assert.match(await get(V3, FIRST + 19), /STRING: "sim-19"/);
+    await assert.rejects(get(['-v2c', '-c', 'public'], FIRST + 19), /Timeout/);
+  } finally {
+    await sim.close();
+  }
+  assert.throws(() => new Simulator({ devices: 2, firstDevice: -1 }), /--first-device/);
+});
