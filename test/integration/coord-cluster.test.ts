@@ -276,7 +276,9 @@ test(
     assert.deepEqual(a.missing, [], 'every device polled in steady state');
     assert.deepEqual(a.doubles, [], 'no device polled twice within a cycle');
     assert.deepEqual(a.wrongGroup, [], 'each poll by an agent serving the device group');
-    assert.ok(a.maxGap <= (FREQ + 2) * 1000, `no cycle skipped (largest gap ${a.maxGap} ms)`);
+    // a skipped cycle is a gap of two periods (less the 1 s of the TIMESTAMP's truncation); a poll
+    // merely late on a loaded machine is not one (timing belongs in benchmarks)
+    assert.ok(a.maxGap < (2 * FREQ - 1) * 1000, `no cycle skipped (largest gap ${a.maxGap} ms)`);
     // Each agent did a share of the work.
     const names = new Set((await polls(admin, from, to)).map((r) => r.poller_name));
     assert.deepEqual([...names].sort(), ['pollerA', 'pollerB', 'pollerC']);
