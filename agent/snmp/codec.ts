@@ -197,29 +197,51 @@ function counter64(b: Buffer, p: number, len: number): bigint {
   return hi === 0 ? BigInt(lo) : (BigInt(hi) << 48n) | BigInt(lo);
 }
 
-/** An OBJECT IDENTIFIER TLV as dotted text, built once. */
+/** Where oidText writes an OID's digits: the text is then made from it in one piece. */
+const text = Buffer.allocUnsafe(128 * 11);
+
+/**
+ * An OBJECT IDENTIFIER TLV as dotted text. The digits go into a scratch buffer and become one
+ * flat string: built by `+=`, the text was a chain of pieces the walk's compares had to flatten.
+ */
 function oidText(r: BerReader): string {
   const len = r.expect(TAG.Oid);
   const b = r.buf;
   const end = r.pos + len;
-  if (len === 0) throw new BerError('empty oid');
-  let s = '';
+  if (len === 0 || b[end - 1] & 0x80) throw new BerError('bad oid');
+  let n = 0;
   let v = 0;
-  let first = true;
   let arcs = 0;
   for (let p = r.pos; p < end; p++) {
     const c = b[p];
     v = v * 128 + (c & 0x7f);
     if (c & 0x80) continue;
-    if (first) {
+    if (++arcs > 127) throw new BerError('oid too long');
+    if (arcs === 1) {
       const a = v < 40 ? 0 : v < 80 ? 1 : 2;
-      s = a + '.' + (v - a * 40);
-      first = false;
-    } else s += '.' + v;
+      text[n++] = 48 + a;
+      text[n++] = 46;
+      v -= a * 40;
+    } else text[n++] = 46;
+    n = digits(v, n);
     v = 0;
-    if (++arcs > 128) throw new BerError('oid too long');
   }
-  if (b[end - 1] & 0x80) throw new BerError('bad oid');
   r.pos = end;
-  return s;
+  return text.toString('latin1', 0, n);
+}
+
+/** Writes v's decimal digits into `text` at n; returns the position after them. */
+function digits(v: number, n: number): number {
+  if (v < 10) {
+    text[n] = 48 + v;
+    return n + 1;
+  }
+  let e = n;
+  for (let x = v; x >= 1; x = Math.floor(x / 10)) e++;
+  for (let i = e - 1; i >= n; i--) {
+    const q = Math.floor(v / 10);
+    text[i] = 48 + (v - q * 10);
+    v = q;
+  }
+  return e;
 }

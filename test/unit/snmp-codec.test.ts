@@ -136,3 +136,12 @@ test('malformed or truncated packets throw BerError; bad OIDs are refused before
     assert.throws(() => parseOid(bad), BerError, bad);
   assert.deepEqual(parseOid('.1.3.6.1.2.1.1.1.0'), [1, 3, 6, 1, 2, 1, 1, 1, 0]);
 });
+
+test('OID text survives encode and decode for arcs of every size', () => {
+  const oids = ['0.0', '1.3.6.1.4.1.2636.0.4294967295.10.99.100.1000.127.128.16383.16384', '2.999.1', '1.39.9'];
+  const back = decodeResponse(encodeRequest(0, Buffer.from('x'), PDU.Get, 1, 0, 0, oids)).varbinds;
+  assert.deepEqual(
+    back.map((v) => [v.oid, v.type, v.value]),
+    oids.map((o) => [o, 5, null]),
+  );
+});
