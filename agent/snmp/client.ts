@@ -2,7 +2,7 @@
 // community and version encoded per request, the device's address looked up once, error-status
 // turned into RequestFailed as net-snmp did (the walk reads `status`).
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { isIP, SocketAddress } from 'node:net';
 import { encodeRequest, type Response, type WireVersion } from './codec.js';
 import { type Pending, RequestFailed, udpTransport, type UdpTransport } from './transport.js';
 import type { SnmpTarget, Varbind } from './types.js';
@@ -56,7 +56,10 @@ export class OwnClient {
     this.version = target.version === 'v1' ? 0 : 1;
     this.host = target.host;
     this.port = target.port ?? 161;
-    if (isIP(target.host)) this.address = target.host;
+    // answers are matched on the address as the kernel reports it: IPv6 in its canonical form
+    const ip = isIP(target.host);
+    if (ip === 4 || (ip === 6 && target.host.includes('%'))) this.address = target.host;
+    else if (ip === 6) this.address = new SocketAddress({ address: target.host, family: 'ipv6' }).address;
   }
 
   /** Sends one request (a PDU tag of codec.ts's PDU); `done` gets the response or the error. */
