@@ -1,5 +1,5 @@
-// One UDP socket per address family for every v1/v2c session of the process (net-snmp made,
-// bound and closed one per session, that is per poll). Responses are matched by request-id and
+// A few UDP sockets per address family shared by every v1/v2c session of the process
+// (net-snmp made, bound and closed one per session, that is per poll). Responses are matched by request-id and
 // by the address and port the request went to; anything else (strays, late answers to a request
 // already done, duplicates, answers from another address) is dropped. Each request has its own
 // timeout and retries; the session cancels what it has in flight on its deadline or abort.
@@ -138,9 +138,26 @@ export class UdpTransport {
   }
 }
 
-const transports: Partial<Record<'udp4' | 'udp6', UdpTransport>> = {};
+/**
+ * Sockets per address family: sessions are spread over them in turn. One would do for the
+ * matching; a few give the kernel more room to queue answers while the event loop is busy (the
+ * receive buffer asked for is capped by net.core.rmem_max, 208 KiB on a default Linux).
+ */
+export const SOCKETS_PER_FAMILY = 4;
 
-/** The process's transport for one address family. */
+const transports: Record<'udp4' | 'udp6', UdpTransport[]> = { udp4: [], udp6: [] };
+const turn = { udp4: 0, udp6: 0 };
+
+/** One of the process's transports for an address family, in turn (a session keeps its own). */
 export function udpTransport(type: 'udp4' | 'udp6'): UdpTransport {
-  return (transports[type] ??= new UdpTransport(type));
+  const list = transports[type];
+  const i = turn[type]++ % SOCKETS_PER_FAMILY;
+  return (list[i] ??= new UdpTransport(type));
+}
+
+/** Requests in flight over every transport of the process (tests, statistics). */
+export function requestsInFlight(): number {
+  let n = 0;
+  for (const list of Object.values(transports)) for (const t of list) n += t.inFlight;
+  return n;
 }
