@@ -1,7 +1,7 @@
 // One SNMP session to one device for the length of a poll: v1, v2c or v3, with a deadline and
 // an AbortSignal that cancel whatever is in flight. v1 and v2c go through our own codec and the
-// process's shared UDP socket (codec.ts, transport.ts); v3 through net-snmp, whose UDP socket is
-// closed by close(). The caller runs close() in `finally` (it is safe to call twice).
+// UDP sockets the process shares (codec.ts, client.ts, transport.ts); v3 through net-snmp, whose
+// socket of its own is closed by close(). The caller runs close() in `finally` (it is safe to call twice).
 import snmp from 'net-snmp';
 import type { RawVarbind, Session } from 'net-snmp';
 import { byColumn, flat, OwnClient } from './client.js';
@@ -44,7 +44,7 @@ export class SnmpSession {
   readonly version: SnmpTarget['version'];
   /** v3 only: net-snmp's session. */
   private readonly session?: Session;
-  /** v1/v2c: our own requests, on the process's shared socket. */
+  /** v1/v2c: our own requests, on the process's shared sockets. */
   private readonly own?: OwnClient;
   private failed?: SnmpError;
   private readonly timer?: NodeJS.Timeout;
