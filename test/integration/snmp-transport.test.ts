@@ -20,11 +20,11 @@ interface Relay {
   close(): void;
 }
 
-type Mode = 'drop-first' | 'duplicate' | 'stray' | 'other-port' | 'drop-all';
+type Mode = 'drop-first' | 'duplicate' | 'stray' | 'other-port' | 'drop-all' | 'ipv6';
 
 /** A UDP relay to snmpd that misbehaves as `mode` says. */
 async function relay(mode: Mode): Promise<Relay> {
-  const front = dgram.createSocket('udp4');
+  const front = dgram.createSocket(mode === 'ipv6' ? 'udp6' : 'udp4');
   const back = dgram.createSocket('udp4');
   const other = dgram.createSocket('udp4');
   let client: dgram.RemoteInfo | undefined;
@@ -52,7 +52,12 @@ async function relay(mode: Mode): Promise<Relay> {
     front.send(msg, ...to);
     if (mode === 'duplicate') front.send(msg, ...to);
   });
-  await Promise.all([front, back, other].map((s) => new Promise<void>((res) => s.bind(0, '127.0.0.1', res))));
+  const bind = (s: dgram.Socket, host: string) => new Promise<void>((res) => s.bind(0, host, res));
+  await Promise.all([
+    bind(front, mode === 'ipv6' ? '::1' : '127.0.0.1'),
+    bind(back, '127.0.0.1'),
+    bind(other, '127.0.0.1'),
+  ]);
   r.port = front.address().port;
   return r;
 }
@@ -104,6 +109,19 @@ test('a lost request is sent again; duplicate and stray answers are dropped', as
     } finally {
       s.close();
     }
+  }
+});
+
+test('IPv6: a udp6 session to ::1 written the long way (relayed to snmpd)', async () => {
+  const r = await relay('ipv6');
+  relays.push(r);
+  const target = { host: '0:0::1', port: r.port, transport: 'udp6', version: 'v2c', community: 'public' } as const;
+  const s = new SnmpSession({ ...target, timeoutMs: 300, retries: 0 });
+  try {
+    const [vb] = await s.get([SYSNAME]);
+    assert.equal(text(vb.value), 'nms-test-snmpd');
+  } finally {
+    s.close();
   }
 });
 
