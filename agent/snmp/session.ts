@@ -1,9 +1,13 @@
 // One SNMP session to one device for the length of a poll: v1, v2c or v3, with a deadline and
-// an AbortSignal that cancel whatever is in flight. The UDP socket is closed by close(), which
-// the caller runs in `finally` (close is safe to call twice).
+// an AbortSignal that cancel whatever is in flight. v1 and v2c go through our own codec and the
+// UDP sockets the process shares (codec.ts, client.ts, transport.ts); v3 through net-snmp, whose
+// socket of its own is closed by close(). The caller runs close() in `finally` (it is safe to call twice).
 import snmp from 'net-snmp';
 import type { RawVarbind, Session } from 'net-snmp';
+import { byColumn, flat, OwnClient } from './client.js';
+import { PDU } from './codec.js';
 import { SnmpError } from './errors.js';
+import { RequestFailed, RequestTimedOut } from './transport.js';
 import { decodeValue } from './values.js';
 import type { SnmpTarget, Varbind } from './types.js';
 
@@ -38,7 +42,10 @@ const PRIV: Record<string, number> = {
 export class SnmpSession {
   readonly target: SnmpTarget;
   readonly version: SnmpTarget['version'];
-  private readonly session: Session;
+  /** v3 only: net-snmp's session. */
+  private readonly session?: Session;
+  /** v1/v2c: our own requests, on the process's shared sockets. */
+  private readonly own?: OwnClient;
   private failed?: SnmpError;
   private readonly timer?: NodeJS.Timeout;
   private readonly onAbort?: () => void;
@@ -92,16 +99,13 @@ export class SnmpSession {
         user.privKey = target.cryptopass ?? '';
       }
       this.session = snmp.createV3Session(target.host, user, { ...opts, version: snmp.Version3 });
+      // A socket error with no listener would crash the process: make it fail the requests instead.
+      this.session.on('error', (err: Error) =>
+        this.fail(new SnmpError('protocol', `SNMP socket error: ${err.message}`, { cause: err })),
+      );
     } else {
-      this.session = snmp.createSession(target.host, target.community ?? 'public', {
-        ...opts,
-        version: target.version === 'v1' ? snmp.Version1 : snmp.Version2c,
-      });
+      this.own = new OwnClient(target, opts.transport, opts.timeout, opts.retries);
     }
-    // A socket error with no listener would crash the process: make it fail the requests instead.
-    this.session.on('error', (err: Error) =>
-      this.fail(new SnmpError('protocol', `SNMP socket error: ${err.message}`, { cause: err })),
-    );
     if (options.deadline !== undefined) {
       const left = Math.max(0, options.deadline - Date.now());
       this.timer = setTimeout(() => this.fail(new SnmpError('timeout', `poll deadline of the device passed`)), left);
@@ -118,19 +122,24 @@ export class SnmpSession {
   private fail(err: SnmpError): void {
     if (this.failed) return;
     this.failed = err;
-    this.session.cancelRequests(err);
+    if (this.session) this.session.cancelRequests(err);
+    else this.own!.cancelAll(err);
   }
 
   async get(oids: string[]): Promise<Varbind[]> {
     const sent = nowMs();
-    const raw = await this.call<RawVarbind[]>((cb) => this.session.get(oids, cb));
+    const raw = await this.call<RawVarbind[]>((cb) =>
+      this.session ? this.session.get(oids, cb) : this.own!.request(PDU.Get, oids, 0, 0, flat(cb)),
+    );
     // the agent read its counters somewhere between send and arrival: the midpoint errs least
     return convertAll(raw, (sent + nowMs()) / 2);
   }
 
   async getNext(oids: string[]): Promise<Varbind[]> {
     const sent = nowMs();
-    const raw = await this.call<RawVarbind[]>((cb) => this.session.getNext(oids, cb));
+    const raw = await this.call<RawVarbind[]>((cb) =>
+      this.session ? this.session.getNext(oids, cb) : this.own!.request(PDU.GetNext, oids, 0, 0, flat(cb)),
+    );
     return convertAll(raw, (sent + nowMs()) / 2);
   }
 
@@ -146,8 +155,14 @@ export class SnmpSession {
    */
   async getBulkRaw(oids: string[], maxRepetitions: number): Promise<{ at: number; columns: RawVarbind[][] }> {
     const sent = nowMs();
+    if (this.own) {
+      const cols = await this.call<RawVarbind[][]>((cb) =>
+        this.own!.request(PDU.GetBulk, oids, 0, maxRepetitions, byColumn(oids.length, cb)),
+      );
+      return { at: (sent + nowMs()) / 2, columns: cols };
+    }
     const raw = await this.call<(RawVarbind | RawVarbind[])[]>((cb) =>
-      this.session.getBulk(oids, 0, maxRepetitions, cb),
+      this.session!.getBulk(oids, 0, maxRepetitions, cb),
     );
     const at = (sent + nowMs()) / 2;
     for (let i = 0; i < raw.length; i++) if (!Array.isArray(raw[i])) raw[i] = [raw[i] as RawVarbind];
@@ -180,8 +195,12 @@ export class SnmpSession {
     if (this.signal && this.onAbort) this.signal.removeEventListener('abort', this.onAbort);
     // an error object (with its stack) only when a request is still waiting to be told
     if (!this.failed && this.inFlight > 0) this.failed = new SnmpError('aborted', 'SNMP session closed');
+    if (this.own) {
+      if (this.failed) this.own.cancelAll(this.failed);
+      return;
+    }
     try {
-      this.session.close();
+      this.session!.close();
     } catch {
       // already closed by a socket error: nothing left to release
     }
@@ -208,7 +227,7 @@ const nowMs = () => performance.timeOrigin + performance.now();
 function classify(err: Error, t: SnmpTarget): SnmpError {
   if (err instanceof SnmpError) return err;
   const where = `${t.host}:${t.port ?? 161}`;
-  if (err instanceof snmp.RequestTimedOutError) {
+  if (err instanceof snmp.RequestTimedOutError || err instanceof RequestTimedOut) {
     return new SnmpError(
       'timeout',
       `no SNMP answer from ${where} (${t.version}${t.version === 'v3' ? '' : '; wrong community?'})`,
@@ -218,7 +237,7 @@ function classify(err: Error, t: SnmpTarget): SnmpError {
   if (err instanceof snmp.ResponseInvalidError && err.code === snmp.ResponseInvalidCode.EAuthFailure) {
     return new SnmpError('auth', `SNMPv3 authentication failed at ${where}: ${err.message}`, { cause: err });
   }
-  if (err instanceof snmp.RequestFailedError)
+  if (err instanceof snmp.RequestFailedError || err instanceof RequestFailed)
     return new SnmpError('protocol', `${where} answered with an error: ${err.message}`, { cause: err });
   return new SnmpError('protocol', `SNMP exchange with ${where} failed: ${err.message}`, { cause: err });
 }
