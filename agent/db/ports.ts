@@ -84,7 +84,9 @@ let returning = true;
  * Upserts the ports seen (counters with _prev/_delta/_rate computed in SQL from the stored
  * ones) and, when `markMissing` (discovery), flags ports no longer present as deleted.
  * `known` (EntityIds.ports) names the rows by primary key; ports not in it get new ids.
- * Returns port_id by ifIndex of the ports seen.
+ * Returns port_id by ifIndex of the ports seen. The upsert is sent on its own, prepared, even
+ * in a poll that batches its other writes (WriteBatch): measured, the binary protocol's 1,600
+ * values cost MariaDB and the agent less than the same statement as text in the batch.
  */
 export async function syncPorts(
   db: Db,
