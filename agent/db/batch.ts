@@ -60,9 +60,20 @@ export class WriteBatch {
         return (res as unknown[]).slice(1, -1);
       } catch (err) {
         if (!refused(err)) throw err;
-        // one refused statement: the others on their own, as they would have been sent
+        // a refused statement: each on its own, as they would have been sent; a refusal nobody
+        // handles is thrown once all have run
         const out: unknown[] = [];
-        for (const s of stmts) out.push(await this.one(conn, s));
+        let first: unknown;
+        for (const s of stmts) {
+          try {
+            out.push(await this.one(conn, s));
+          } catch (e) {
+            if (!refused(e)) throw e;
+            first ??= e;
+            out.push(undefined);
+          }
+        }
+        if (first) throw first;
         return out;
       }
     } finally {
