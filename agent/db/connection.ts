@@ -77,6 +77,11 @@ export async function openDb(target: NodeEnv | DbTarget, options: OpenDbOptions 
     // the ports upsert is prepared once per port count; bound them so that every agent's
     // connections together stay far below MariaDB's max_prepared_stmt_count (16382)
     maxPreparedStatements: 64,
+    // a poll's writes go as one multi-statement transaction (WriteBatch, batch.ts). Safe with our
+    // SQL: every value travels as a placeholder escaped by mysql2 (or by WriteBatch with the same
+    // escaping), and what is spliced into statement text is our own constants (table and
+    // column names); the server runs without NO_BACKSLASH_ESCAPES, which that escaping assumes.
+    multipleStatements: true,
     // the promise wrapper captures a stack for every query when tracing: a measurable share
     // of the poller's CPU (a poll makes half a dozen queries). Errors still say what failed.
     trace: false,

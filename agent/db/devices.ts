@@ -5,6 +5,7 @@ import { decrypt, encrypt } from '../../lib/crypto.js';
 import { PollError } from '../../lib/errors.js';
 import type { AuthLevel, SnmpTarget, SnmpVersion } from '../snmp/types.js';
 import { withRetry, type Db } from './connection.js';
+import type { WriteBatch } from './batch.js';
 import { ENTITY_STATE_COLUMNS, entityStateOf, type EntityState } from './entity-state.js';
 import { applyStatus, statusDiffers } from './status.js';
 
@@ -189,6 +190,7 @@ export interface PollOutcome {
  * change through applyStatus (agent/db/status.ts: newer results only, one eventlog row each).
  * A down device keeps its last_polled (LibreNMS's due rule reads it).
  * sysName, sysDescr and sysObjectID equal to those of `before` (when given) are left alone.
+ * With `writes` (a poll's batch) the UPDATE goes last into it and the batch is sent.
  */
 export async function recordPoll(
   db: Db,
@@ -196,6 +198,7 @@ export async function recordPoll(
     Partial<Pick<DeviceRow, 'sysName' | 'sysDescr' | 'sysObjectID'>>,
   o: PollOutcome,
   kind: 'poll' | 'discovery' = 'poll',
+  writes?: WriteBatch,
 ): Promise<void> {
   const sets = ['last_poll_attempted = ?'];
   const args: unknown[] = [o.startedAt];
@@ -213,7 +216,11 @@ export async function recordPoll(
   if (o.uptime !== undefined) set('uptime', o.uptime);
   if (o.location !== undefined) set('location', o.location.slice(0, 255));
   args.push(before.device_id);
-  await withRetry(() => db.query(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = ?`, args));
+  const sql = `UPDATE devices SET ${sets.join(', ')} WHERE device_id = ?`;
+  if (writes) {
+    writes.add(sql, args);
+    await writes.flush();
+  } else await withRetry(() => db.query(sql, args));
   const change = {
     deviceId: before.device_id,
     observedAt: o.startedAt,

@@ -3,6 +3,7 @@
 // repository functions for devices, the eventlog, status, entities and the discovery modules.
 // This file only gathers them.
 export * from './connection.js';
+export * from './batch.js';
 export * from './migrate.js';
 export type { Migration } from './migrations/migration.js';
 export { MIGRATIONS } from './schema.js';

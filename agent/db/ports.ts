@@ -19,51 +19,78 @@ const PORT_COLS = [
   'ifOperStatus',
   'ifLastChange',
 ] as const;
-const PORT_INSERT_COLS = [
-  'port_id',
-  'device_id',
-  ...PORT_COLS,
-  'counter_bits',
-  ...PORT_COUNTERS,
-  'poll_time',
-  'deleted',
-];
-const PORT_UPSERT_HEAD = `INSERT INTO ports (${PORT_INSERT_COLS.join(', ')}) VALUES`;
-const PORT_ROW = `(${PORT_INSERT_COLS.map(() => '?').join(',')})`;
-// Assignments run left to right: the previous values are read before being replaced.
-const PORT_UPSERT_TAIL =
-  'ON DUPLICATE KEY UPDATE ' +
-  [
+type PortCol = (typeof PORT_COLS)[number];
+type Counter = (typeof PORT_COUNTERS)[number];
+
+/** The columns an upsert writes: all of them, or those a poll's walk read (see shapeOf). */
+interface Shape {
+  cols: readonly PortCol[];
+  counters: readonly Counter[];
+  key: string;
+}
+const FULL: Shape = { cols: PORT_COLS, counters: PORT_COUNTERS, key: 'full' };
+
+/**
+ * What a poll of known ports writes: only the columns some port has a value for. A column no
+ * port has (a poll walks statuses, speed and counters, not names) is left out of the statement
+ * instead of being sent as NULL and kept by COALESCE: the same row after it, about a third fewer
+ * values to send and expressions for MariaDB to evaluate.
+ */
+function shapeOf(ports: PortRecord[]): Shape {
+  const cols = PORT_COLS.filter((c) => c === 'ifIndex' || ports.some((p) => p[c] !== null));
+  const counters = PORT_COUNTERS.filter((c) => ports.some((p) => p.counters[c] !== null));
+  if (cols.length === PORT_COLS.length && counters.length === PORT_COUNTERS.length) return FULL;
+  const bits = (all: readonly string[], some: readonly string[]) => all.map((c) => (some.includes(c) ? 1 : 0)).join('');
+  return { cols, counters, key: `${bits(PORT_COLS, cols)}.${bits(PORT_COUNTERS, counters)}` };
+}
+
+/**
+ * The upsert's text for `n` ports of a shape. Assignments run left to right: previous values
+ * are read before being replaced.
+ */
+function buildUpsert(shape: Shape, n: number): string {
+  const insertCols = ['port_id', 'device_id', ...shape.cols, 'counter_bits', ...shape.counters, 'poll_time', 'deleted'];
+  const row = `(${insertCols.map(() => '?').join(',')})`;
+  const left = PORT_COUNTERS.filter((c) => !shape.counters.includes(c));
+  const updates = [
     'ifOperStatus_prev = ifOperStatus',
     'ifAdminStatus_prev = ifAdminStatus',
     'ifSpeed_prev = ifSpeed',
     'ifHighSpeed_prev = ifHighSpeed',
     // a poll walks fewer columns than discovery: what it did not read stays as it was
-    ...PORT_COLS.filter((c) => c !== 'ifIndex').map((c) => `${c} = COALESCE(VALUES(${c}), ${c})`),
+    ...shape.cols.filter((c) => c !== 'ifIndex').map((c) => `${c} = COALESCE(VALUES(${c}), ${c})`),
     'counter_bits = VALUES(counter_bits)',
     'deleted = 0',
     'poll_prev = poll_time',
     'poll_time = VALUES(poll_time)',
     'poll_period = IF(poll_prev IS NULL OR poll_time <= poll_prev, NULL, poll_time - poll_prev)',
     // a counter the walk did not read (NULL) keeps its stored value and _prev, with no delta
-    ...PORT_COUNTERS.flatMap((c) => [
+    ...shape.counters.flatMap((c) => [
       `${c}_prev = IF(VALUES(${c}) IS NULL, ${c}_prev, ${c})`,
       `${c} = COALESCE(VALUES(${c}), ${c})`,
       `${c}_delta = IF(VALUES(${c}) IS NULL OR ${c}_prev IS NULL OR ${c} < ${c}_prev, NULL, ${c} - ${c}_prev)`,
       `${c}_rate = IF(${c}_delta IS NULL OR poll_period IS NULL, NULL, ${c}_delta DIV poll_period)`,
     ]),
-  ].join(', ');
+    // ... as one left out of the statement does (no port had it)
+    ...left.flatMap((c) => [`${c}_delta = NULL`, `${c}_rate = NULL`]),
+  ];
+  return (
+    `INSERT INTO ports (${insertCols.join(', ')}) VALUES ${Array(n).fill(row).join(',')} ` +
+    `ON DUPLICATE KEY UPDATE ${updates.join(', ')}`
+  );
+}
 
-/** The upsert of `n` ports (10 kB of text at 48), built once per port count instead of per poll. */
-function portUpsertSql(n: number): string {
-  let sql = portSql.get(n);
+/** The upsert of `n` ports (10 kB of text at 48), built once per shape and port count instead of per poll. */
+function portUpsertSql(shape: Shape, n: number): string {
+  const key = `${shape.key} ${n}`;
+  let sql = portSql.get(key);
   if (sql === undefined) {
-    sql = `${PORT_UPSERT_HEAD} ${Array(n).fill(PORT_ROW).join(',')} ${PORT_UPSERT_TAIL}`;
-    if (portSql.size < 256) portSql.set(n, sql);
+    sql = buildUpsert(shape, n);
+    if (portSql.size < 256) portSql.set(key, sql);
   }
   return sql;
 }
-const portSql = new Map<number, string>();
+const portSql = new Map<string, string>();
 
 /**
  * A counter as a bind value: a number (8 bytes, no text to encode) while a double holds it
@@ -84,7 +111,9 @@ let returning = true;
  * Upserts the ports seen (counters with _prev/_delta/_rate computed in SQL from the stored
  * ones) and, when `markMissing` (discovery), flags ports no longer present as deleted.
  * `known` (EntityIds.ports) names the rows by primary key; ports not in it get new ids.
- * Returns port_id by ifIndex of the ports seen.
+ * Returns port_id by ifIndex of the ports seen. The upsert is sent on its own, prepared, even
+ * in a poll that batches its other writes (WriteBatch): measured, the binary protocol's 1,600
+ * values cost MariaDB and the agent less than the same statement as text in the batch.
  */
 export async function syncPorts(
   db: Db,
@@ -96,21 +125,23 @@ export async function syncPorts(
 ): Promise<Map<number, number>> {
   const ids = new Map<number, number>();
   if (ports.length > 0) {
-    const params: (string | number | null)[] = [];
     let unknown = 0;
+    for (const p of ports) if (known?.get(p.ifIndex) === undefined) unknown++;
+    // a new port is inserted: every column then
+    const shape = unknown === 0 ? shapeOf(ports) : FULL;
+    const params: (string | number | null)[] = [];
     for (const p of ports) {
       const id = known?.get(p.ifIndex);
-      if (id === undefined) unknown++;
-      else ids.set(p.ifIndex, id);
+      if (id !== undefined) ids.set(p.ifIndex, id);
       params.push(id ?? null, deviceId);
-      for (const c of PORT_COLS) params.push(p[c]);
+      for (const c of shape.cols) params.push(p[c]);
       params.push(p.counterBits);
-      for (const c of PORT_COUNTERS) params.push(counterParam(p.counters[c]));
+      for (const c of shape.counters) params.push(counterParam(p.counters[c]));
       params.push(pollTime, 0);
     }
-    // A prepared statement per port count: the long update clause is sent once per connection
-    // and the values travel binary.
-    const sql = portUpsertSql(ports.length);
+    // A prepared statement per shape and port count: the long update clause is sent once per
+    // connection and the values travel binary.
+    const sql = portUpsertSql(shape, ports.length);
     // RETURNING (MariaDB >= 10.5) hands back the ids with the upsert; older servers (EL 8's
     // 10.3) get a SELECT after it
     if (unknown === 0) {

@@ -6,6 +6,7 @@
 // only the one whose UPDATE changed the row writes the event, so each change is one row.
 import type mysql from 'mysql2/promise';
 import { withRetry, type Db } from './connection.js';
+import type { WriteBatch } from './batch.js';
 import { logEvent, Severity } from './eventlog.js';
 
 export type StatusReason = '' | 'icmp' | 'snmp';
@@ -69,18 +70,29 @@ export async function applyStatus(db: Db, c: StatusChange): Promise<'changed' | 
   return 'stale';
 }
 
+const PORT_CHANGES = `SELECT port_id, ifName, ifDescr, ifOperStatus, ifOperStatus_prev FROM ports
+  WHERE device_id = ? AND deleted = 0 AND ifAdminStatus = 'up'
+    AND ifOperStatus_prev IS NOT NULL AND ifOperStatus <> ifOperStatus_prev`;
+
 /**
  * Eventlog rows for the device's ports whose operational status changed in the poll just
  * written (the ports upsert keeps the previous value in ifOperStatus_prev) while
- * administratively up; returns how many. A port an operator shut down is no news.
+ * administratively up; returns how many. A port an operator shut down is no news. With
+ * `writes` (the poll's batch holding the upsert) the read is queued after it and the rows are
+ * written once the batch is sent; it then returns 0.
  */
-export async function logPortChanges(db: Db, deviceId: number): Promise<number> {
-  const [rows] = await db.query<mysql.RowDataPacket[]>(
-    `SELECT port_id, ifName, ifDescr, ifOperStatus, ifOperStatus_prev FROM ports
-      WHERE device_id = ? AND deleted = 0 AND ifAdminStatus = 'up'
-        AND ifOperStatus_prev IS NOT NULL AND ifOperStatus <> ifOperStatus_prev`,
-    [deviceId],
-  );
+export async function logPortChanges(db: Db, deviceId: number, writes?: WriteBatch): Promise<number> {
+  if (writes) {
+    writes.add(PORT_CHANGES, [deviceId], {
+      onResult: (rows) => portEvents(db, deviceId, rows as mysql.RowDataPacket[]),
+    });
+    return 0;
+  }
+  const [rows] = await db.query<mysql.RowDataPacket[]>(PORT_CHANGES, [deviceId]);
+  return portEvents(db, deviceId, rows);
+}
+
+async function portEvents(db: Db, deviceId: number, rows: mysql.RowDataPacket[]): Promise<number> {
   for (const r of rows) {
     const name = r.ifName || r.ifDescr || `port ${r.port_id}`;
     const down = r.ifOperStatus !== 'up';

@@ -1,9 +1,10 @@
 // mempools: memory pools, out of storage as LibreNMS keeps them. The OS's tables; else
 // hrStorageTable's memory rows (type hrstorage); else UCD-SNMP-MIB memory (type ucd).
 import mysql from 'mysql2/promise';
-import { upsertSql, withRetry } from '../db/index.js';
+import { upsertSql } from '../db/index.js';
+import type { RrdPoint } from '../rrd/writer.js';
 import { rrdFiles } from '../rrd/layout.js';
-import { numberOf, pollOf, updateRows } from './table.js';
+import { numberOf, pollOf, replaceRows, updateRows } from './table.js';
 import { storedRows } from './stored.js';
 import type { Cell } from '../snmp/types.js';
 import {
@@ -104,37 +105,29 @@ const COLS = [
 
 async function save(ctx: ModuleContext, rows: PoolRow[]): Promise<void> {
   const id = ctx.device.device_id;
-  if (rows.length) {
-    await withRetry(() =>
-      ctx.db.query(upsertSql('mempools', COLS, 3), [
-        rows.map((r) => [
-          id,
-          r.index,
-          r.type,
-          r.cls,
-          r.descr.slice(0, 255),
-          r.precision,
-          r.percOid,
-          r.usedOid,
-          r.freeOid,
-          r.totalOid,
-          r.total,
-          r.used,
-          r.free,
-          Math.round(r.perc),
-          0,
-        ]),
-      ]),
-    );
-  }
-  const keep = rows.map((r) => `${r.type} ${r.index}`);
-  await withRetry(() =>
-    ctx.db.query(
-      keep.length
-        ? "DELETE FROM mempools WHERE device_id = ? AND CONCAT(mempool_type, ' ', mempool_index) NOT IN (?)"
-        : 'DELETE FROM mempools WHERE device_id = ?',
-      keep.length ? [id, keep] : [id],
-    ),
+  await replaceRows(
+    ctx,
+    'mempools',
+    upsertSql('mempools', COLS, 3),
+    rows.map((r) => [
+      id,
+      r.index,
+      r.type,
+      r.cls,
+      r.descr.slice(0, 255),
+      r.precision,
+      r.percOid,
+      r.usedOid,
+      r.freeOid,
+      r.totalOid,
+      r.total,
+      r.used,
+      r.free,
+      Math.round(r.perc),
+      0,
+    ]),
+    "CONCAT(mempool_type, ' ', mempool_index)",
+    rows.map((r) => `${r.type} ${r.index}`),
   );
 }
 
@@ -167,6 +160,29 @@ export function pollPools<R extends StoredPool>(
     if (v) out.push({ row, v });
   }
   return out;
+}
+
+const POOL_COLS = ['mempool_used', 'mempool_free', 'mempool_total', 'mempool_perc'];
+
+/**
+ * The end of a pool poll (mempools or storage): the RRD points (used, free), the rows' used,
+ * free, total and percentage (`cols`, in that order) in one UPDATE, and the total carried back
+ * into the kept rows, as the row now holds it (a pool without a total OID falls back on it).
+ */
+export async function storePools<R extends StoredPool>(
+  ctx: ModuleContext,
+  table: string,
+  pk: string,
+  cols: string[],
+  got: { row: R; v: NonNullable<ReturnType<typeof poolValues>> }[],
+  fileOf: (row: R) => RrdPoint['def'],
+): Promise<number> {
+  const now = Date.now() / 1000;
+  for (const { row, v } of got) ctx.points.push({ def: fileOf(row), time: now, values: [v.used, v.free] });
+  const rows = got.map(({ row, v }) => [row.id, v.used, v.free, v.total, Math.round(v.perc)]);
+  await updateRows(ctx, table, pk, cols, rows);
+  for (const { row, v } of got) row.total = v.total;
+  return got.length;
 }
 
 interface StoredMempool extends StoredPool {
@@ -211,23 +227,9 @@ async function pollStep(ctx: ModuleContext): Promise<PollStep | null> {
       got.forEach((g, i) =>
         Object.assign(g.v, { total: flat[i].total, used: flat[i].used, free: flat[i].free, perc: flat[i].perc }),
       );
-      const now = Date.now() / 1000;
-      for (const { row, v } of got)
-        ctx.points.push({
-          def: rrdFiles.mempool(ctx.host, row.type, row.cls, row.idx),
-          time: now,
-          values: [v.used, v.free],
-        });
-      await updateRows(
-        ctx.db,
-        'mempools',
-        'mempool_id',
-        ['mempool_used', 'mempool_free', 'mempool_total', 'mempool_perc'],
-        got.map(({ row, v }) => [row.id, v.used, v.free, v.total, Math.round(v.perc)]),
+      return storePools(ctx, 'mempools', 'mempool_id', POOL_COLS, got, (r) =>
+        rrdFiles.mempool(ctx.host, r.type, r.cls, r.idx),
       );
-      // the stored total, as the row now holds it (a pool without a total OID falls back on it)
-      for (const { row, v } of got) row.total = v.total;
-      return got.length;
     },
   };
 }

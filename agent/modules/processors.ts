@@ -4,7 +4,6 @@
 // a poll GETs those OIDs.
 import mysql from 'mysql2/promise';
 import { str } from '../snmp/values.js';
-import { withRetry } from '../db/index.js';
 import { rrdFiles } from '../rrd/layout.js';
 import type { TableDef } from '../definitions/types.js';
 import {
@@ -15,6 +14,7 @@ import {
   readTable,
   render,
   tableOf,
+  replaceRows,
   updateRows,
   valueOf,
   valueOid,
@@ -132,37 +132,26 @@ const COLS = [
 
 async function save(ctx: ModuleContext, rows: ProcessorRow[]): Promise<void> {
   const id = ctx.device.device_id;
-  if (rows.length) {
-    await withRetry(() =>
-      ctx.db.query(
-        `INSERT INTO processors (${COLS.join(', ')}) VALUES ?
-         ON DUPLICATE KEY UPDATE processor_oid = VALUES(processor_oid), processor_descr = VALUES(processor_descr),
-         processor_precision = VALUES(processor_precision), processor_usage = VALUES(processor_usage)`,
-        [
-          rows.map((r) => [
-            id,
-            r.processor_index,
-            r.processor_type,
-            r.processor_oid,
-            r.processor_descr.slice(0, 64),
-            r.processor_precision,
-            Math.round(r.processor_usage),
-            r.hrDeviceIndex,
-            0,
-          ]),
-        ],
-      ),
-    );
-  }
   // processors discovery no longer finds are removed, as LibreNMS does
-  const keep = rows.map((r) => `${r.processor_type} ${r.processor_index}`);
-  await withRetry(() =>
-    ctx.db.query(
-      keep.length
-        ? "DELETE FROM processors WHERE device_id = ? AND CONCAT(processor_type, ' ', processor_index) NOT IN (?)"
-        : 'DELETE FROM processors WHERE device_id = ?',
-      keep.length ? [id, keep] : [id],
-    ),
+  await replaceRows(
+    ctx,
+    'processors',
+    `INSERT INTO processors (${COLS.join(', ')}) VALUES ?
+     ON DUPLICATE KEY UPDATE processor_oid = VALUES(processor_oid), processor_descr = VALUES(processor_descr),
+     processor_precision = VALUES(processor_precision), processor_usage = VALUES(processor_usage)`,
+    rows.map((r) => [
+      id,
+      r.processor_index,
+      r.processor_type,
+      r.processor_oid,
+      r.processor_descr.slice(0, 64),
+      r.processor_precision,
+      Math.round(r.processor_usage),
+      r.hrDeviceIndex,
+      0,
+    ]),
+    "CONCAT(processor_type, ' ', processor_index)",
+    rows.map((r) => `${r.processor_type} ${r.processor_index}`),
   );
 }
 
@@ -206,7 +195,7 @@ async function pollStep(ctx: ModuleContext): Promise<PollStep | null> {
         updates.push([r.id, Math.round(usage)]);
         ctx.points.push({ def: rrdFiles.processor(ctx.host, r.index, r.type), time: now, values: [usage] });
       }
-      await updateRows(ctx.db, 'processors', 'processor_id', ['processor_usage'], updates);
+      await updateRows(ctx, 'processors', 'processor_id', ['processor_usage'], updates);
       return updates.length;
     },
   };

@@ -6,7 +6,7 @@ import { str } from '../snmp/values.js';
 import { upsertSql, withRetry } from '../db/index.js';
 import { rrdFiles } from '../rrd/layout.js';
 import { scaled, type SensorRow } from './sensor-rows.js';
-import { pollOf, tableOf, valueOf } from './table.js';
+import { moduleWrite, pollOf, replaceRows, tableOf, valueOf } from './table.js';
 import { storedRows } from './stored.js';
 import type { SensorDef } from '../definitions/types.js';
 import type { Cell } from '../snmp/types.js';
@@ -33,39 +33,30 @@ const COLS = [
 
 export async function save(ctx: ModuleContext, rows: SensorRow[]): Promise<void> {
   const id = ctx.device.device_id;
-  if (rows.length) {
-    await withRetry(() =>
-      ctx.db.query(upsertSql('sensors', COLS, 4), [
-        rows.map((r) => [
-          id,
-          r.sensor_class,
-          r.sensor_type,
-          r.sensor_index,
-          'snmp',
-          r.sensor_oid,
-          r.sensor_descr.slice(0, 255),
-          r.sensor_divisor,
-          r.sensor_multiplier,
-          r.sensor_current,
-          r.sensor_limit,
-          r.sensor_limit_low,
-          r.sensor_limit_warn,
-          r.sensor_limit_low_warn,
-          r.entPhysicalIndex,
-          0,
-        ]),
-      ]),
-    );
-  }
-  const keep = rows.map((r) => `${r.sensor_class} ${r.sensor_type} ${r.sensor_index}`);
-  await withRetry(() =>
-    ctx.db.query(
-      keep.length
-        ? `DELETE FROM sensors
-           WHERE device_id = ? AND CONCAT(sensor_class, ' ', sensor_type, ' ', sensor_index) NOT IN (?)`
-        : 'DELETE FROM sensors WHERE device_id = ?',
-      keep.length ? [id, keep] : [id],
-    ),
+  await replaceRows(
+    ctx,
+    'sensors',
+    upsertSql('sensors', COLS, 4),
+    rows.map((r) => [
+      id,
+      r.sensor_class,
+      r.sensor_type,
+      r.sensor_index,
+      'snmp',
+      r.sensor_oid,
+      r.sensor_descr.slice(0, 255),
+      r.sensor_divisor,
+      r.sensor_multiplier,
+      r.sensor_current,
+      r.sensor_limit,
+      r.sensor_limit_low,
+      r.sensor_limit_warn,
+      r.sensor_limit_low_warn,
+      r.entPhysicalIndex,
+      0,
+    ]),
+    "CONCAT(sensor_class, ' ', sensor_type, ' ', sensor_index)",
+    rows.map((r) => `${r.sensor_class} ${r.sensor_type} ${r.sensor_index}`),
   );
   await saveStates(
     ctx,
@@ -163,13 +154,13 @@ async function finish(ctx: ModuleContext, rows: StoredSensor[], values: Map<stri
   }
   if (updates.length) {
     // assignments run left to right: sensor_prev takes the value before this poll's
-    await withRetry(() =>
-      ctx.db.query(
-        `UPDATE sensors SET sensor_prev = sensor_current,
-         sensor_current = CASE sensor_id ${updates.map(() => 'WHEN ? THEN ?').join(' ')} END
-         WHERE sensor_id IN (?)`,
-        [...updates.flat(), updates.map((u) => u[0])],
-      ),
+    await moduleWrite(
+      ctx,
+      'sensors',
+      `UPDATE sensors SET sensor_prev = sensor_current,
+       sensor_current = CASE sensor_id ${updates.map(() => 'WHEN ? THEN ?').join(' ')} END
+       WHERE sensor_id IN (?)`,
+      [...updates.flat(), updates.map((u) => u[0])],
     );
   }
   return updates.length;

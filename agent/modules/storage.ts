@@ -1,12 +1,12 @@
 // storage: disks only (memory is in mempools). The OS's tables from its definition; else
 // hrStorageTable's disk types (fixed, network, removable, flash).
 import mysql from 'mysql2/promise';
-import { upsertSql, withRetry } from '../db/index.js';
+import { upsertSql } from '../db/index.js';
 import { rrdFiles } from '../rrd/layout.js';
-import { pollOf, updateRows } from './table.js';
+import { pollOf, replaceRows } from './table.js';
 import { storedRows } from './stored.js';
 import { hrPool, hrStorage, isDisk, poolsFromDefinition, type PoolRow } from './pools.js';
-import { poolOids, pollPools, type StoredPool } from './mempools.js';
+import { poolOids, pollPools, storePools, type StoredPool } from './mempools.js';
 import type { DeviceModule, ModuleContext, PollStep } from './types.js';
 
 export async function discoverStorage(ctx: ModuleContext): Promise<PoolRow[]> {
@@ -38,38 +38,32 @@ const COLS = [
 
 async function save(ctx: ModuleContext, rows: PoolRow[]): Promise<void> {
   const id = ctx.device.device_id;
-  if (rows.length) {
-    await withRetry(() =>
-      ctx.db.query(upsertSql('storage', COLS, 3), [
-        rows.map((r) => [
-          id,
-          r.type,
-          r.index,
-          r.cls,
-          r.descr,
-          r.precision,
-          r.total,
-          r.used,
-          r.free,
-          Math.round(r.perc),
-          r.usedOid,
-          r.freeOid,
-          r.percOid,
-          0,
-        ]),
-      ]),
-    );
-  }
-  const keep = rows.map((r) => `${r.type} ${r.index}`);
-  await withRetry(() =>
-    ctx.db.query(
-      keep.length
-        ? "DELETE FROM storage WHERE device_id = ? AND CONCAT(storage_mib, ' ', storage_index) NOT IN (?)"
-        : 'DELETE FROM storage WHERE device_id = ?',
-      keep.length ? [id, keep] : [id],
-    ),
+  await replaceRows(
+    ctx,
+    'storage',
+    upsertSql('storage', COLS, 3),
+    rows.map((r) => [
+      id,
+      r.type,
+      r.index,
+      r.cls,
+      r.descr,
+      r.precision,
+      r.total,
+      r.used,
+      r.free,
+      Math.round(r.perc),
+      r.usedOid,
+      r.freeOid,
+      r.percOid,
+      0,
+    ]),
+    "CONCAT(storage_mib, ' ', storage_index)",
+    rows.map((r) => `${r.type} ${r.index}`),
   );
 }
+
+const POOL_COLS = ['storage_used', 'storage_free', 'storage_size', 'storage_perc'];
 
 interface StoredStorage extends StoredPool {
   mib: string;
@@ -103,19 +97,9 @@ async function pollStep(ctx: ModuleContext): Promise<PollStep | null> {
     oids: poolOids(stored),
     async finish(values) {
       const got = pollPools(ctx, stored, values);
-      const now = Date.now() / 1000;
-      for (const { row, v } of got)
-        ctx.points.push({ def: rrdFiles.storage(ctx.host, row.descr, row.mib), time: now, values: [v.used, v.free] });
-      await updateRows(
-        ctx.db,
-        'storage',
-        'storage_id',
-        ['storage_used', 'storage_free', 'storage_size', 'storage_perc'],
-        got.map(({ row, v }) => [row.id, v.used, v.free, v.total, Math.round(v.perc)]),
+      return storePools(ctx, 'storage', 'storage_id', POOL_COLS, got, (r) =>
+        rrdFiles.storage(ctx.host, r.descr, r.mib),
       );
-      // the stored size, as the row now holds it (a disk without a size OID falls back on it)
-      for (const { row, v } of got) row.total = v.total;
-      return got.length;
     },
   };
 }

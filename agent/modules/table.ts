@@ -5,7 +5,7 @@ import { num, str } from '../snmp/values.js';
 import type { Cell } from '../snmp/types.js';
 import type { SnmpReader } from '../definitions/reader.js';
 import type { TableDef } from '../definitions/types.js';
-import { withRetry, type Db } from '../db/index.js';
+import { withRetry } from '../db/index.js';
 import type { ModuleContext, PollStep } from './types.js';
 
 export interface TableData {
@@ -114,11 +114,30 @@ export const pollOf =
   };
 
 /**
+ * A module's write during a poll: queued in the poll's batch when it has one (a statement the
+ * server refuses is then logged as the module's failure), else sent now.
+ */
+export async function moduleWrite(
+  ctx: Pick<ModuleContext, 'db' | 'writes' | 'log' | 'device'>,
+  module: string,
+  sql: string,
+  args: unknown[],
+): Promise<void> {
+  if (!ctx.writes) {
+    await withRetry(() => ctx.db.query(sql, args));
+    return;
+  }
+  ctx.writes.add(sql, args, {
+    onError: (err) => ctx.log.warn('module_failed', { device_id: ctx.device.device_id, module, error: err.message }),
+  });
+}
+
+/**
  * Updates several columns of several rows by primary key in one statement (`rows`: [id, ...values
- * in `cols` order]).
+ * in `cols` order]), through moduleWrite.
  */
 export async function updateRows(
-  db: Db,
+  ctx: Pick<ModuleContext, 'db' | 'writes' | 'log' | 'device'>,
   table: string,
   pk: string,
   cols: string[],
@@ -129,7 +148,33 @@ export async function updateRows(
   const args: unknown[] = [];
   cols.forEach((_, i) => rows.forEach((r) => args.push(r[0], r[i + 1])));
   args.push(rows.map((r) => r[0]));
-  await withRetry(() => db.query(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${pk} IN (?)`, args));
+  await moduleWrite(ctx, table, `UPDATE ${table} SET ${sets.join(', ')} WHERE ${pk} IN (?)`, args);
+}
+
+/**
+ * What a discovery found of a device module: `values` (rows in the column order of `upsert`,
+ * an INSERT ... VALUES ? ON DUPLICATE KEY UPDATE) upserted, then the device's rows whose key
+ * (`keyExpr`, SQL over the row) is not among `keys` deleted, as LibreNMS removes what its
+ * discovery no longer finds.
+ */
+export async function replaceRows(
+  ctx: Pick<ModuleContext, 'db' | 'device'>,
+  table: string,
+  upsert: string,
+  values: unknown[][],
+  keyExpr: string,
+  keys: string[],
+): Promise<void> {
+  const id = ctx.device.device_id;
+  if (values.length) await withRetry(() => ctx.db.query(upsert, [values]));
+  await withRetry(() =>
+    ctx.db.query(
+      keys.length
+        ? `DELETE FROM ${table} WHERE device_id = ? AND ${keyExpr} NOT IN (?)`
+        : `DELETE FROM ${table} WHERE device_id = ?`,
+      keys.length ? [id, keys] : [id],
+    ),
+  );
 }
 
 /** What a table's `where` tests for a row: its column's number, or a part of its index. */

@@ -2,7 +2,7 @@
 // does at discovery (find the device's entities, store them with the OIDs to poll) and at each
 // poll (read those OIDs, update the rows, make RRD points). Modules are listed in index.ts and
 // can be switched off per OS (definition `disabled_modules`) and per device (devices_attribs).
-import type { Db } from '../db/index.js';
+import type { Db, WriteBatch } from '../db/index.js';
 import type { DeviceRow } from '../db/devices.js';
 import type { DefinitionSet } from '../definitions/loader.js';
 import type { SnmpReader } from '../definitions/reader.js';
@@ -28,6 +28,8 @@ export interface ModuleContext {
   invalid: Set<string>;
   /** The rows polls read back, kept between polls (the Poller's); none: read every poll. */
   stored?: StoredRows;
+  /** A poll's batch: the modules' writes are queued there and sent with the device row. */
+  writes?: WriteBatch;
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   type Db,
   type DeviceRow,
   type EntityState,
+  WriteBatch,
 } from '../db/index.js';
 import {
   detectReboot,
@@ -166,11 +167,19 @@ export class Poller {
       modules: [],
     };
     const points: RrdPoint[] = [];
-    const sys = await this.collect(res, state, points, opts);
+    // a poll's writes, sent in one round trip with the device row
+    const writes = kind === 'poll' ? new WriteBatch(this.o.db) : undefined;
+    const sys = await this.collect(res, state, points, opts, writes).catch(async (err) => {
+      await writes?.flush().catch(() => undefined);
+      throw err;
+    });
     if (res.status === 'down') await this.icmpReason(res, device, opts.signal);
     res.seconds = (performance.now() - t0) / 1000;
-    if (res.status === 'aborted') return res; // cancelled by us: says nothing about the device
-    await this.recordRun(res, device, started, sys);
+    if (res.status === 'aborted') {
+      await writes?.flush();
+      return res; // cancelled by us: says nothing about the device
+    }
+    await this.recordRun(res, device, started, sys, writes);
     if (kind === 'poll' && res.status === 'up' && this.o.rrd) {
       const host = rrdHost(device);
       const now = Date.now() / 1000;
@@ -192,6 +201,7 @@ export class Poller {
     { device, entities, attribs }: DeviceState,
     points: RrdPoint[],
     opts: RunOptions,
+    writes?: WriteBatch,
   ): Promise<SystemRecord | undefined> {
     const switches = parseAttribs(attribs);
     const target = snmpTargetOf(device, this.o.appKey);
@@ -219,6 +229,7 @@ export class Poller {
         log: this.log,
         invalid: this.invalidOf(device.device_id),
         stored: this.stored,
+        writes,
       };
       if (res.kind === 'discovery') {
         if (moduleEnabled('os', res.kind, def, switches)) ctx.def = def = await osModule(res, ctx, sys);
@@ -255,6 +266,7 @@ export class Poller {
     device: DeviceRow,
     started: Date,
     sys: SystemRecord | undefined,
+    writes?: WriteBatch,
   ): Promise<void> {
     const up = res.status === 'up';
     const system =
@@ -268,7 +280,7 @@ export class Poller {
           }
         : {};
     const outcome = { startedAt: started, seconds: res.seconds, up, reason: res.reason, detail: res.error };
-    await recordPoll(this.o.db, device, { ...outcome, ...system }, res.kind);
+    await recordPoll(this.o.db, device, { ...outcome, ...system }, res.kind, writes);
     if (up && sys && detectReboot(device.uptime, sys.uptime)) {
       res.rebooted = true;
       const text = `Device rebooted after ${device.uptime} s`;
@@ -353,7 +365,7 @@ export class Poller {
         this.module(res, session, ports, async (r, data) => {
           const now = Date.now();
           const ids = await syncPorts(this.o.db, id, r, Math.round(now / 1000), false, counts.ids.ports);
-          if (counts.ports > 0) await logPortChanges(this.o.db, id);
+          if (counts.ports > 0) await logPortChanges(this.o.db, id, ctx.writes);
           const octets = [data.columns.get(IF_HC_IN_OCTETS), data.columns.get(IF_IN_OCTETS)];
           points.push(
             ...portPoints(
