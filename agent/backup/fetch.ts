@@ -3,7 +3,6 @@
 // their standard output joined. Host keys: the first one seen is kept (accept-new), a changed
 // one is refused (known-hosts.ts).
 import { createHash } from 'node:crypto';
-import ssh2 from 'ssh2';
 import { NmsError } from '../../lib/errors.js';
 
 /** A failure to fetch one device's configuration; `reason` is safe to show and store. */
@@ -48,7 +47,16 @@ interface SshClient {
   exec(command: string, cb: (err: Error | undefined, stream: ExecStream) => void): void;
   end(): void;
 }
-const Client = (ssh2 as unknown as { Client: new () => SshClient }).Client;
+type SshClientClass = new () => SshClient;
+// Loaded at the first fetch, not with the agent: ssh2 costs some 13 MiB of RSS (its poly1305
+// module reserves 16 MiB), which an agent without the config-backup role never needs. The
+// bundle keeps it inside (a dynamic import of a package is bundled and run on first use).
+let sshClass: Promise<SshClientClass> | undefined;
+const loadClient = (): Promise<SshClientClass> =>
+  (sshClass ??= import('ssh2').then((m) => {
+    const mod = ((m as { default?: unknown }).default ?? m) as { Client: SshClientClass };
+    return mod.Client;
+  }));
 
 export function fingerprintOf(key: Buffer): string {
   return 'SHA256:' + createHash('sha256').update(key).digest('base64').replace(/=+$/, '');
@@ -72,8 +80,13 @@ function run(client: SshClient, command: string): Promise<string> {
 }
 
 /** Runs `commands` on the device and returns their output joined; ConfigFetchError on failure. */
-export function fetchConfig(target: FetchTarget, commands: string[], options: FetchOptions = {}): Promise<string> {
+export async function fetchConfig(
+  target: FetchTarget,
+  commands: string[],
+  options: FetchOptions = {},
+): Promise<string> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_FETCH_OPTIONS.timeoutMs;
+  const Client = await loadClient();
   const client = new Client();
   let hostKeyRefused = false;
   return new Promise<string>((resolve, reject) => {

@@ -202,17 +202,21 @@ export class Dispatcher extends EventEmitter {
   /** Of these devices offered before, those whose job is no longer in Redis; the others are stamped `now`. */
   private async gone(name: string, ids: number[], now: number): Promise<number[]> {
     const queue = this.queue(name);
-    const pipe = this.o.redis.pipeline();
-    for (const id of ids) pipe.exists(queue.toKey(jobIdOf(id)));
-    const res = (await pipe.exec()) ?? [];
     const recent = this.recent.get(name)!;
     const out: number[] = [];
-    ids.forEach((id, i) => {
-      const [err, n] = res[i] ?? [new Error('no reply'), 0];
-      if (err) throw err;
-      if (n === 0) out.push(id);
-      else recent.set(id, now);
-    });
+    // in slices, as the adds: a fleet-wide backlog is not one pipeline of 10,000 commands in memory
+    for (let i = 0; i < ids.length; i += ADD_SLICE) {
+      const slice = ids.slice(i, i + ADD_SLICE);
+      const pipe = this.o.redis.pipeline();
+      for (const id of slice) pipe.exists(queue.toKey(jobIdOf(id)));
+      const res = (await pipe.exec()) ?? [];
+      slice.forEach((id, j) => {
+        const [err, n] = res[j] ?? [new Error('no reply'), 0];
+        if (err) throw err;
+        if (n === 0) out.push(id);
+        else recent.set(id, now);
+      });
+    }
     return out;
   }
 

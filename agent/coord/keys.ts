@@ -59,6 +59,10 @@ export class CoordKeys {
   rrdSpoolNode(nodeId: string): string {
     return `${this.prefix}:rrdspool:node:${nodeId}`;
   }
+  /** Set with every node marker (same TTL): absent, no node holds spooled RRD records. */
+  get rrdSpoolAny(): string {
+    return `${this.prefix}:rrdspool:any`;
+  }
 
   // ---- memcached ----
   /** Registry entry of one node (JSON {@link import('../registry/registry.js').NodeEntry}), TTL = 3 heartbeats. */

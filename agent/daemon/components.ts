@@ -27,6 +27,7 @@ import type { HandlerFactory, HandlerHandle } from './handler.js';
 import { Heartbeat, heartbeatMs } from './heartbeat.js';
 import { AGENT_VERSION } from './version.js';
 import { WorkerCheck } from './worker-check.js';
+import { DeviceRecords } from './device-records.js';
 
 /** What the agent says about itself in the registry and /metrics; outlives a reload. */
 export interface AgentStatus {
@@ -61,6 +62,7 @@ export function servedTypes(s: Pick<NodeSettings, 'roles'>): JobType[] {
 export class Components {
   private redis?: Redis;
   private registry?: Registry;
+  private records?: DeviceRecords;
   private heartbeat?: Heartbeat;
   private reporter?: ClusterReporter;
   private check?: WorkerCheck;
@@ -109,6 +111,8 @@ export class Components {
       port: this.s.distributed_poller_memcached_port,
       keys: this.o.keys,
     });
+    const mcError = throttled((err) => this.o.log.warn('memcached_error', { err }));
+    this.records = new DeviceRecords(this.registry, mcError);
     this.startHeartbeat(this.registry);
     this.db = await this.connectDb();
     if (!this.db) return; // stopped while waiting for MariaDB
@@ -304,15 +308,13 @@ export class Components {
     }
     this.reporter?.recordJob(r);
     if (r.type === 'ping' || r.type === 'services') return; // a group's round: no device record
-    this.registry
-      ?.recordDevice(r.type, r.deviceId, {
-        node_id: this.o.config().env.NODE_ID,
-        poller_name: this.s.distributed_poller_name,
-        at: r.startedAt,
-        duration_ms: r.durationMs,
-        outcome: r.outcome,
-      })
-      .catch(throttled((err) => this.o.log.warn('memcached_error', { err })));
+    this.records?.add(r.type, r.deviceId, {
+      node_id: this.o.config().env.NODE_ID,
+      poller_name: this.s.distributed_poller_name,
+      at: r.startedAt,
+      duration_ms: r.durationMs,
+      outcome: r.outcome,
+    });
   }
 
   /** An eventlog row (no device, type 'poller') when this node joins or leaves the cluster; never throws. */
@@ -347,6 +349,7 @@ export class Components {
     await step('report', () => this.reporter?.report());
     await step('report_stopped', () => this.db && reportStopped(this.db, this.o.config().env.NODE_ID));
     if (leaving) await step('eventlog', () => this.pollerEvent('left'));
+    await step('device_records', () => this.records?.flush());
     await step('deregister', () => this.registry?.deregister(this.o.config().env.NODE_ID));
     await step('api', () => this.api?.close());
     await step('syslog', () => this.syslog?.close());
@@ -357,7 +360,7 @@ export class Components {
     await step('mariadb', () => this.db?.end());
     await step('redis', () => (this.redis?.status === 'ready' ? this.redis.quit() : this.redis?.disconnect()));
     this.alerts = this.dispatcher = this.pool = this.stats = this.handler = this.reporter = undefined;
-    this.registry = this.db = this.redis = this.check = this.heartbeat = undefined;
+    this.registry = this.records = this.db = this.redis = this.check = this.heartbeat = undefined;
     this.api = this.syslog = this.backup = undefined;
   }
 }

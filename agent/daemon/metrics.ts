@@ -22,12 +22,22 @@ interface Family {
   samples: Map<string, { labels: Labels; value: number }>;
 }
 
+type Sample = { labels: Labels; value: number };
+interface Histogram {
+  buckets: Sample[];
+  inf: Sample;
+  sum: Sample;
+  count: Sample;
+}
+
 /** A gauge sampled at scrape time: returns [labels, value] pairs. */
 export type GaugeReader = () => Promise<[Labels, number][]> | [Labels, number][];
 
 export class Metrics {
   private readonly families = new Map<string, Family>();
   private readonly readers = new Map<string, { help: string; read: GaugeReader; type: 'gauge' | 'counter' }>();
+  /** The samples of each histogram and label set (name + label text), so observe() only counts. */
+  private readonly histograms = new Map<string, Histogram>();
 
   private family(name: string, help: string, type: Family['type']): Family {
     let f = this.families.get(name);
@@ -48,23 +58,30 @@ export class Metrics {
   }
 
   observe(name: string, help: string, labels: Labels, seconds: number): void {
-    const f = this.family(name, help, 'histogram');
-    for (const le of [...BUCKETS.map(String), '+Inf']) {
+    // a job's histogram: its samples are made once per label set, then only counted (one call a job)
+    const key = `${name}${labelText(labels)}`;
+    let h = this.histograms.get(key);
+    if (!h) this.histograms.set(key, (h = this.histogram(this.family(name, help, 'histogram'), labels)));
+    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) h.buckets[i].value++;
+    h.inf.value++;
+    h.sum.value += seconds;
+    h.count.value++;
+  }
+
+  private histogram(f: Family, labels: Labels): Histogram {
+    const sample = (k: string, l: Labels) => {
+      let s = f.samples.get(k);
+      if (!s) f.samples.set(k, (s = { labels: l, value: 0 }));
+      return s;
+    };
+    const bucket = (le: string) => {
       const l = { ...labels, le };
-      const k = labelText(l);
-      const s = f.samples.get(`_bucket${k}`) ?? { labels: l, value: 0 };
-      if (le === '+Inf' || seconds <= Number(le)) s.value++;
-      f.samples.set(`_bucket${k}`, s);
-    }
-    for (const [suffix, add] of [
-      ['_sum', seconds],
-      ['_count', 1],
-    ] as const) {
-      const k = `${suffix}${labelText(labels)}`;
-      const s = f.samples.get(k) ?? { labels, value: 0 };
-      s.value += add;
-      f.samples.set(k, s);
-    }
+      return sample(`_bucket${labelText(l)}`, l);
+    };
+    const buckets = BUCKETS.map((b) => bucket(String(b)));
+    const inf = bucket('+Inf');
+    const text = labelText(labels);
+    return { buckets, inf, sum: sample(`_sum${text}`, labels), count: sample(`_count${text}`, labels) };
   }
 
   /** A value read at scrape time; `counter` for totals kept elsewhere. */

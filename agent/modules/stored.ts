@@ -1,10 +1,14 @@
 // The rows a poll reads back (processors, mempools, storage, sensors, and the texts of state
 // sensors), kept in the process between polls and read again only when the device's
 // last_discovered changes: discovery is what rewrites them, and the device row that holds the
-// time is read at the start of every run. Bounded by the rows kept (the devices least recently
-// polled are dropped first): about 180 bytes of heap a row, so the default of 100,000 rows holds
-// some 17 MiB, the rows of 2,000-3,000 typical devices. A module's rows are read on its first
-// poll after a change.
+// time is read at the start of every run. Bounded by the rows kept: about 180 bytes of heap a row,
+// so the default of 100,000 rows holds some 17 MiB, the rows of 7,000 simulated devices (14 rows
+// each) or 2,000-3,000 typical ones. A module's rows are read on its first poll after a change.
+// Past the bound, a device idle for `idleMs` (polled elsewhere now) makes room, least recently
+// polled first; a device still polled here does not: polls come round in a cycle, and dropping
+// the least recently polled would drop the very device due next (every poll a miss once the
+// devices' rows pass the bound). The devices that do not fit are read from the database each
+// poll, the others keep their rows.
 export type StoredKind = 'processors' | 'mempools' | 'storage' | 'sensors' | 'stateTexts';
 
 interface Entry {
@@ -12,6 +16,8 @@ interface Entry {
   rows: Partial<Record<StoredKind, unknown>>;
   /** Rows (and state texts) held. */
   count: number;
+  /** When the device's rows were last asked for (ms). */
+  usedAt: number;
 }
 
 const countOf = (v: unknown): number => (Array.isArray(v) ? v.length : v instanceof Map ? v.size : 1);
@@ -29,14 +35,23 @@ export class StoredRows {
   private readonly entries = new Map<number, Entry>();
   private total = 0;
 
-  constructor(private readonly maxRows = 100_000) {}
+  /**
+   * `maxRows`: the bound. `idleMs`: how long a device must have gone unpolled before its rows
+   * make room for another's (default 15 min: three 5-minute cycles).
+   */
+  constructor(
+    private readonly maxRows = 100_000,
+    private readonly idleMs = 15 * 60_000,
+  ) {}
 
   /** The device's rows of `kind`: kept ones while its last_discovered is the same, else `load()`'s. */
   async rows<T>(device: StoredDevice, kind: StoredKind, load: () => Promise<T>): Promise<T> {
     const key = keyOf(device);
+    const now = Date.now();
     let e = this.entries.get(device.device_id);
     this.forget(device.device_id); // re-entered last: the map's order is the order of use
-    if (!e || e.key !== key) e = { key, rows: {}, count: 0 };
+    if (!e || e.key !== key) e = { key, rows: {}, count: 0, usedAt: now };
+    e.usedAt = now;
     this.entries.set(device.device_id, e);
     this.total += e.count;
     if (kind in e.rows) return e.rows[kind] as T;
@@ -45,8 +60,18 @@ export class StoredRows {
     e.rows[kind] = v;
     e.count += countOf(v);
     this.total += countOf(v);
-    while (this.total > this.maxRows && this.entries.size > 0) this.forget(this.entries.keys().next().value!);
+    if (this.total > this.maxRows) this.makeRoom(device.device_id, Date.now());
     return v;
+  }
+
+  /** Drops idle devices, least recently polled first, until the rows fit; else drops `deviceId`'s own. */
+  private makeRoom(deviceId: number, now: number): void {
+    for (const [id, e] of this.entries) {
+      if (this.total <= this.maxRows) return;
+      if (id === deviceId || now - e.usedAt < this.idleMs) break; // the map is in order of use
+      this.forget(id);
+    }
+    if (this.total > this.maxRows) this.forget(deviceId);
   }
 
   /** Drops a device's rows (after its discovery, which rewrites them). */

@@ -89,6 +89,23 @@ export class Registry {
     });
   }
 
+  /**
+   * Several device records at once: their requests leave in one socket write (memjs writes each
+   * request on its own; the socket is corked for the loop) instead of one write a job.
+   */
+  async recordDevices(recs: { type: JobType; deviceId: number; rec: DeviceRecord }[]): Promise<void> {
+    const servers = (this.client as unknown as { servers?: { _socket?: { cork(): void; uncork(): void } }[] }).servers;
+    const socket = servers?.length === 1 ? servers[0]._socket : undefined;
+    socket?.cork();
+    let sets: Promise<void>[];
+    try {
+      sets = recs.map((r) => this.recordDevice(r.type, r.deviceId, r.rec));
+    } finally {
+      socket?.uncork();
+    }
+    await Promise.all(sets);
+  }
+
   async device(type: JobType, deviceId: number): Promise<DeviceRecord | undefined> {
     const { value } = await this.client.get(this.o.keys.deviceRecord(type, deviceId));
     return value ? (JSON.parse(value.toString('utf8')) as DeviceRecord) : undefined;

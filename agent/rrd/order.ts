@@ -6,7 +6,11 @@
 //   a live write for a device that any node still holds is spooled behind it (`held`),
 //   a replayed record waits while another node holds an older one for its device (`blockedBy`).
 // Records of a node whose liveness marker expired (an agent that died with a spool) are ignored,
-// so a lost node cannot hold a device back for longer than the marker's TTL.
+// so a lost node cannot hold a device back for longer than the marker's TTL. Every marker also
+// sets one cluster-wide key with the same TTL: while it is absent nobody holds anything, and a
+// live write asks Redis that (one EXISTS a second, shared by the node's polls) instead of reading
+// its device's records at every poll. The answer is at most `anyCacheMs` old: a node that starts
+// spooling is seen that late, far less than the time between two polls of one device.
 import type { Redis } from 'ioredis';
 import { createLogger, type Logger } from '../../lib/log.js';
 import type { CoordKeys } from '../coord/keys.js';
@@ -19,10 +23,12 @@ export interface SpoolOrderOptions {
   markerTtlMs?: number;
   /** Longest wait for one Redis answer before the book is treated as unavailable (ms). Default 1000. */
   timeoutMs?: number;
+  /** How long an answer to "does any node hold records?" is used (ms). Default 1000. */
+  anyCacheMs?: number;
   logger?: Logger;
 }
 
-export const DEFAULT_SPOOL_ORDER_OPTIONS = { markerTtlMs: 30_000, timeoutMs: 1000 };
+export const DEFAULT_SPOOL_ORDER_OPTIONS = { markerTtlMs: 30_000, timeoutMs: 1000, anyCacheMs: 1000 };
 
 /** What the writer needs from the order book (the tests give a real one on a private prefix). */
 export interface SpoolOrderBook {
@@ -38,6 +44,8 @@ export class RedisSpoolOrder implements SpoolOrderBook {
   private readonly o: Required<Omit<SpoolOrderOptions, 'logger'>>;
   private readonly log: Logger;
   private warned = 0;
+  /** The last "does any node hold records?" asked, and when. */
+  private anyCheck?: { at: number; held: Promise<boolean> };
 
   constructor(options: SpoolOrderOptions) {
     this.o = { ...DEFAULT_SPOOL_ORDER_OPTIONS, ...options } as Required<Omit<SpoolOrderOptions, 'logger'>>;
@@ -52,10 +60,12 @@ export class RedisSpoolOrder implements SpoolOrderBook {
   }
 
   async add(key: string, time: number): Promise<void> {
+    this.anyCheck = { at: Date.now(), held: Promise.resolve(true) };
     await this.run(async (r) => {
       await r
         .multi()
         .set(this.marker(this.o.nodeId), '1', 'PX', this.o.markerTtlMs)
+        .set(this.o.keys.rrdSpoolAny, '1', 'PX', this.o.markerTtlMs)
         .zadd(this.deviceKey(key), time, `${this.o.nodeId}|${time}`)
         .exec();
     }, undefined);
@@ -69,13 +79,26 @@ export class RedisSpoolOrder implements SpoolOrderBook {
 
   async touch(): Promise<void> {
     await this.run(async (r) => {
-      await r.set(this.marker(this.o.nodeId), '1', 'PX', this.o.markerTtlMs);
+      await r
+        .multi()
+        .set(this.marker(this.o.nodeId), '1', 'PX', this.o.markerTtlMs)
+        .set(this.o.keys.rrdSpoolAny, '1', 'PX', this.o.markerTtlMs)
+        .exec();
     }, undefined);
   }
 
   /** Whether a live node holds any record for the device (Redis unavailable: false). */
   async held(key: string): Promise<boolean> {
+    if (!(await this.anyHeld())) return false;
     return this.run(async () => (await this.liveHolders(key, '+inf', false)) > 0, false);
+  }
+
+  /** Whether some node may hold records: one EXISTS per anyCacheMs, shared by the callers meanwhile. */
+  private anyHeld(): Promise<boolean> {
+    const now = Date.now();
+    if (!this.anyCheck || now - this.anyCheck.at >= this.o.anyCacheMs)
+      this.anyCheck = { at: now, held: this.run(async (r) => (await r.exists(this.o.keys.rrdSpoolAny)) > 0, true) };
+    return this.anyCheck.held;
   }
 
   /** Whether another live node holds an older record for the device (Redis unavailable: false). */
