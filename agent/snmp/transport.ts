@@ -106,7 +106,11 @@ export class UdpTransport {
     s.on('error', (err) => {
       // the socket is unusable: every request on it fails, the next one opens a new socket
       if (this.socket === s) this.socket = undefined;
-      s.close();
+      try {
+        s.close();
+      } catch {
+        // already closed
+      }
       for (const p of [...this.pending.values()]) this.cancel(p, err);
     });
     // requests keep the process alive through their timers, an idle socket does not

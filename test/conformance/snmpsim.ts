@@ -33,7 +33,9 @@ export async function startSnmpsim(
   recordingsDir: string,
   names: string[],
   processes = 3,
-  work = '/tmp/nms-conformance',
+  // NMS_CONFORMANCE_WORK: a directory of one's own when several checkouts run this at once
+  // (they shared snmpsim's cache files, and a run broke the other's)
+  work = process.env.NMS_CONFORMANCE_WORK ?? '/tmp/nms-conformance',
 ): Promise<Snmpsim> {
   const data = join(work, 'data');
   mkdirSync(data, { recursive: true });
