@@ -2,7 +2,7 @@
 // (snmpsim answers some 300 requests/s each), one loopback address per recording
 // (127.0.0.<n>, all on one free UDP port), so that every device has its own hostname and port pair.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, chmodSync, chownSync, readdirSync } from 'node:fs';
+import { cpSync, mkdirSync, chmodSync, chownSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
@@ -44,32 +44,47 @@ export async function startSnmpsim(
   chmodSync(work, 0o755);
   const port = await freePort();
   const devices = names.map((name, i) => ({ name, host: `127.0.0.${i + 2}`, port }));
-  const children: ChildProcess[] = [];
   const asRoot = process.getuid?.() === 0;
-  for (let k = 0; k < processes; k++) {
-    const cache = join(work, `cache-${k}`);
-    mkdirSync(cache, { recursive: true });
-    if (asRoot) chownSync(cache, 65534, 65534);
-    const endpoints = devices
-      .filter((_, i) => i % processes === k)
-      .map((d) => `--agent-udpv4-endpoint=${d.host}:${d.port}`);
-    const args = [
-      `--data-dir=${data}`,
-      `--cache-dir=${cache}`,
-      ...endpoints,
-      ...(asRoot ? ['--process-user=nobody', '--process-group=nogroup'] : []),
-    ];
-    children.push(spawn('snmpsimd', args, { stdio: 'ignore', detached: false }));
-  }
+  const caches = Array.from({ length: processes }, (_, k) => join(work, `cache-${k}`));
+  const spawnAll = (): ChildProcess[] =>
+    caches.map((cache, k) => {
+      mkdirSync(cache, { recursive: true });
+      // a run killed while snmpsim built its index leaves an empty index file that stops the next
+      // snmpsimd at start: drop those (snmpsim rebuilds what is missing)
+      for (const f of readdirSync(cache)) if (statSync(join(cache, f)).size === 0) rmSync(join(cache, f));
+      if (asRoot) chownSync(cache, 65534, 65534);
+      const endpoints = devices
+        .filter((_, i) => i % processes === k)
+        .map((d) => `--agent-udpv4-endpoint=${d.host}:${d.port}`);
+      const args = [
+        `--data-dir=${data}`,
+        `--cache-dir=${cache}`,
+        ...endpoints,
+        ...(asRoot ? ['--process-user=nobody', '--process-group=nogroup'] : []),
+      ];
+      return spawn('snmpsimd', args, { stdio: 'ignore', detached: false });
+    });
+  let children = spawnAll();
   const close = async () => {
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r)))));
   };
-  try {
+  const ready = async () => {
     for (const d of devices.filter((_, i) => i < processes)) await waitFor(d);
-  } catch (err) {
+  };
+  try {
+    await ready();
+  } catch {
+    // once more from empty caches: a cache another run broke in some other way must not fail this one
     await close();
-    throw err;
+    for (const cache of caches) rmSync(cache, { recursive: true, force: true });
+    children = spawnAll();
+    try {
+      await ready();
+    } catch (err) {
+      await close();
+      throw err;
+    }
   }
   return { devices, close };
 }
