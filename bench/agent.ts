@@ -30,7 +30,7 @@ import { PollWorker, SimulatorProcess } from './lib/fleet.js';
 import { AgentFleetDb } from './lib/agent-db.js';
 import { runCompare } from './agent-compare.js';
 import { countPolls, PollWatch, type PollCounts } from './lib/poll-watch.js';
-import { CpuMeter, peakRssMiB, sleep } from './lib/proc.js';
+import { CpuMeter, cpuSeconds, peakRssMiB, sleep } from './lib/proc.js';
 import { BenchRrdcached } from './lib/rrdcached-daemon.js';
 import { fmt, now, table, writeSection } from './lib/report.js';
 import { readFileSync } from 'node:fs';
@@ -61,6 +61,8 @@ interface RunResult {
   counts: PollCounts;
   cpu: { agents: number[]; mariadb: number; rrdcached: number; redis: number; memcached: number; simulator: number };
   rss: number[];
+  /** The agents' CPU seconds (summed) in each timed cycle. */
+  agentCycles: number[];
   elected: number;
   /** Redis commands run over the timed cycles (everything: queue, locks, claims, heartbeats). */
   redisCalls: number;
@@ -158,7 +160,12 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
     const meter = new CpuMeter(pids).start();
     const redisCalls0 = redis.commandCalls();
     const t0 = Math.floor(Date.now() / 1000);
-    await sleep(FREQ * CYCLES * 1000);
+    // the agents' CPU at each cycle's end too, so that the report shows whether the cycles agree
+    const agentMarks = [agents.reduce((a, x) => a + cpuSeconds(x.pid), 0)];
+    for (let k = 1; k <= CYCLES; k++) {
+      await sleep(Math.max(0, (t0 + k * FREQ) * 1000 - Date.now()));
+      agentMarks.push(agents.reduce((a, x) => a + cpuSeconds(x.pid), 0));
+    }
     const t1 = Math.floor(Date.now() / 1000);
     const cpu = meter.stop();
     const redisCalls = redis.commandCalls() - redisCalls0;
@@ -187,6 +194,7 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
         simulator: sim.pids.reduce((a, p) => a + c(p), 0),
       },
       rss,
+      agentCycles: agentMarks.slice(1).map((m, k) => m - agentMarks[k]),
       elected,
       redisCalls,
       errors: errors.slice(0, 5),
@@ -235,6 +243,19 @@ async function pollerOnly(): Promise<number[]> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const perDev = (cpuS: number, polls: number) => (polls ? (cpuS * 1000) / polls : 0);
+
+/** One run's agent CPU a device cycle by cycle, and the whole span's against the Poller alone. */
+function cycleLine(r: RunResult, pollerMs: number): string {
+  const per = r.agentCycles.map((cpuS, k) => fmt(perDev(cpuS, r.counts.cycles[k]?.polls ?? 0), 2));
+  const all = perDev(
+    r.agentCycles.reduce((a, b) => a + b, 0),
+    r.counts.polls,
+  );
+  return (
+    `- ${fmt(r.devices)} / ${r.agents}: agent CPU ms a device cycle by cycle ${per.join(', ')} ` +
+    `(agents summed, polls of the cycle); all cycles ${fmt(all, 2)} = ${fmt(all / pollerMs, 2)}x the Poller alone.`
+  );
+}
 
 function report(
   results: RunResult[],
@@ -299,6 +320,8 @@ function report(
       .join(' ')}.`,
     '',
     table(head, rows),
+    '',
+    ...results.map((r) => cycleLine(r, pollerMs)),
     ...(errs.length ? ['', 'Agent errors seen (first five a run):', ...errs] : []),
     ...(stopped ? ['', `The bench stopped before the next run: ${stopped}`] : []),
   ].join('\n');

@@ -2,7 +2,7 @@
 // with the unit's Node flags and environment), each with its own .env and config.yaml, and a
 // private Redis and memcached so that their CPU is the bench's own. Stopped by their pids.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { agentNodeStart } from './fleet.js';
@@ -200,6 +200,9 @@ export class BenchAgent extends Daemon {
       [...unit.flags, ...extra, join(ROOT, 'dist/nms-agent.mjs'), '--env', envFile, 'run'],
       env,
     );
+    // NMS_BENCH_AGENT_STDOUT: a file the agents' standard output is appended to (e.g. --trace-gc's lines)
+    const out = process.env.NMS_BENCH_AGENT_STDOUT;
+    if (out) c.stdout!.pipe(createWriteStream(`${out}.${this.spec.name}`, { flags: 'a' }));
     createInterface({ input: c.stderr! }).on('line', (line) => {
       if (!line.startsWith('{')) return;
       try {

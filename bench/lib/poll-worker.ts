@@ -174,20 +174,37 @@ async function onSetup(s: WorkerSetup): Promise<void> {
 }
 
 // NMS_BENCH_CPU_PROF=DIR: a V8 CPU profile of each poll cycle after the first (the warm-up)
+// NMS_BENCH_HEAP_PROF=DIR: a sampling profile of what each such cycle allocates, the garbage too
+// (cycle-N.heapprofile, for Chrome's DevTools or a script)
 const profDir = process.env.NMS_BENCH_CPU_PROF;
+const heapDir = process.env.NMS_BENCH_HEAP_PROF;
 let cycleNo = 0;
 async function profiled<T>(fn: () => Promise<T>): Promise<T> {
-  if (!profDir || cycleNo++ === 0) return fn();
+  if ((!profDir && !heapDir) || cycleNo++ === 0) return fn();
   const s = new Session();
   s.connect();
-  await s.post('Profiler.enable');
-  await s.post('Profiler.setSamplingInterval', { interval: 500 });
-  await s.post('Profiler.start');
+  if (profDir) {
+    await s.post('Profiler.enable');
+    await s.post('Profiler.setSamplingInterval', { interval: 500 });
+    await s.post('Profiler.start');
+  }
+  if (heapDir)
+    await s.post('HeapProfiler.startSampling', {
+      samplingInterval: 16384,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
   try {
     return await fn();
   } finally {
-    const { profile } = await s.post('Profiler.stop');
-    writeFileSync(join(profDir, `cycle-${cycleNo}.cpuprofile`), JSON.stringify(profile));
+    if (profDir) {
+      const { profile } = await s.post('Profiler.stop');
+      writeFileSync(join(profDir, `cycle-${cycleNo}.cpuprofile`), JSON.stringify(profile));
+    }
+    if (heapDir) {
+      const { profile } = await s.post('HeapProfiler.stopSampling');
+      writeFileSync(join(heapDir, `cycle-${cycleNo}.heapprofile`), JSON.stringify(profile));
+    }
     s.disconnect();
   }
 }
