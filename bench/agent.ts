@@ -6,7 +6,8 @@
 // (3) cycles of NMS_BENCH_AGENT_FREQUENCY (300) seconds and reports polls on time / late /
 // missed / doubled, the cycle spread, CPU per device of each process and peak RSS of each agent.
 // Beside it, the Poller alone (bench/lib/poll-worker.ts: no queue, no lock, no dispatcher) polls
-// 1,000 devices of the same mix three times: the agent's overhead per job is the difference.
+// 1,000 devices of the same mix three times before the agent runs and three times after: the
+// agent's overhead per job is the difference from the median of the six.
 // NMS_BENCH_AGENT_RUNS: "devices:agents" pairs (default "1000:1 10000:1 30000:3"; "" for none).
 // Each run's fleet is discovered in bulk by the Poller (bench/lib/bulk-discover.ts) before the
 // agents start (a larger run re-uses the previous run's database: bench/lib/agent-db.ts); the
@@ -259,11 +260,12 @@ function cycleLine(r: RunResult, pollerMs: number): string {
 
 function report(
   results: RunResult[],
-  poller: number[],
+  pollerRuns: { before: number[]; after: number[] },
   started: string,
   loadBefore: number[],
   stopped?: string,
 ): string {
+  const poller = [...pollerRuns.before, ...pollerRuns.after];
   const pollerMs = median(poller);
   const rows = results.map((r) => {
     const p = r.counts.polls;
@@ -313,8 +315,10 @@ function report(
     'discovers only the devices it adds); the agents poll every device once (the first round, not',
     `timed), then ${CYCLES} timed cycles of ${FREQ} s; polls read from \`devices.last_polled\``,
     '(bench/lib/poll-watch.ts says how an interval is judged). RRD files with one small RRA (NMS_RRD_RRAS;',
-    "LibreNMS's 13 would need 2.5 MB a port file). Poller alone on 1,000 devices (three cycles, CPU ms a",
-    `device): ${poller.map((x) => fmt(x, 2)).join(', ')}; median ${fmt(pollerMs, 2)}.`,
+    "LibreNMS's 13 would need 2.5 MB a port file). Poller alone on 1,000 devices (three cycles before the",
+    `agent runs and three after them, CPU ms a device): ${pollerRuns.before.map((x) => fmt(x, 2)).join(', ')}; ` +
+      `after: ${pollerRuns.after.length ? pollerRuns.after.map((x) => fmt(x, 2)).join(', ') : 'not run'}; ` +
+      `median ${fmt(pollerMs, 2)}.`,
     `Load average before: ${loadBefore.map((x) => x.toFixed(2)).join(' ')}; after: ${loadavg()
       .map((x) => x.toFixed(2))
       .join(' ')}.`,
@@ -342,8 +346,9 @@ async function main(): Promise<void> {
   console.error(`agent: Poller alone ${poller.map((x) => x.toFixed(2)).join(', ')} ms / device`);
   const results: RunResult[] = [];
   // the section is written after every run, so that a later run failing keeps the earlier ones
+  let after: number[] = [];
   const write = (stopped?: string) => {
-    const body = report(results, poller, started, loadBefore, stopped);
+    const body = report(results, { before: poller, after }, started, loadBefore, stopped);
     console.log(body);
     writeSection('agent', body);
   };
@@ -361,6 +366,12 @@ async function main(): Promise<void> {
     }
   } finally {
     await fleet?.close();
+  }
+  // the Poller alone again after the agents, so that a machine slower or faster meanwhile shows
+  if (!process.env.NMS_BENCH_AGENT_NO_POLLER) {
+    after = await pollerOnly();
+    console.error(`agent: Poller alone after the runs ${after.map((x) => x.toFixed(2)).join(', ')} ms / device`);
+    write();
   }
 }
 
