@@ -2,6 +2,7 @@
 // exports `register(program)`.
 import { Command } from 'commander';
 import { runMain } from '../lib/run.js';
+import { settlePrototypes } from '../lib/v8-prototypes.js';
 import { register as registerRun } from './commands/run.js';
 import { register as registerMigrate } from './commands/migrate.js';
 import { register as registerPoll } from './commands/poll.js';
@@ -34,4 +35,6 @@ for (const register of [
   register(program);
 }
 
+// after every module has loaded (ioredis among them): lib/v8-prototypes.ts says why
+settlePrototypes();
 await runMain(program);
