@@ -450,9 +450,11 @@ test('killed at random points, the deploy converges on the next run', { timeout:
     setSetting(/memory_mb: \d+/, `memory_mb: ${i % 2 ? 96 : 80}`);
     setSetting(/service_poller_workers: \d+/, `service_poller_workers: ${20 + i}`);
     const child = spawn(process.execPath, [NMS, 'deploy', '-i', INV, ...BUNDLE_ARGS], { stdio: 'ignore' });
+    // listened for from the start: a run that ends before the kill (a quick converged deploy)
+    // has emitted 'exit' already, and a listener added after it would wait for ever
+    const exited = new Promise((r) => child.once('exit', r));
     const delay = 200 + Math.floor(Math.random() * 2500);
     await new Promise((r) => setTimeout(r, delay));
-    const exited = new Promise((r) => child.once('exit', r));
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited.catch(() => {});
   }
