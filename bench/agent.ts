@@ -162,10 +162,10 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
     const redisCalls0 = redis.commandCalls();
     const t0 = Math.floor(Date.now() / 1000);
     // the agents' CPU at each cycle's end too, so that the report shows whether the cycles agree
-    const agentMarks = [agents.reduce((a, x) => a + cpuSeconds(x.pid), 0)];
+    const agentMarks = [agentsCpu(agents)];
     for (let k = 1; k <= CYCLES; k++) {
       await sleep(Math.max(0, (t0 + k * FREQ) * 1000 - Date.now()));
-      agentMarks.push(agents.reduce((a, x) => a + cpuSeconds(x.pid), 0));
+      agentMarks.push(agentsCpu(agents));
     }
     const t1 = Math.floor(Date.now() / 1000);
     const cpu = meter.stop();
@@ -245,11 +245,14 @@ async function pollerOnly(): Promise<number[]> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const perDev = (cpuS: number, polls: number) => (polls ? (cpuS * 1000) / polls : 0);
 
+/** CPU seconds the agents have used so far, summed. */
+const agentsCpu = (agents: BenchAgent[]) => agents.reduce((a, x) => a + cpuSeconds(x.pid), 0);
+
 /** One run's agent CPU a device cycle by cycle, and the whole span's against the Poller alone. */
 function cycleLine(r: RunResult, pollerMs: number): string {
   const per = r.agentCycles.map((cpuS, k) => fmt(perDev(cpuS, r.counts.cycles[k]?.polls ?? 0), 2));
   const all = perDev(
-    r.agentCycles.reduce((a, b) => a + b, 0),
+    r.cpu.agents.reduce((a, b) => a + b, 0),
     r.counts.polls,
   );
   return (
