@@ -4,7 +4,8 @@
 // the simulator's device mix on 127.0.0.1. The Poller discovers the devices in bulk first; once the
 // agents have polled every device once, the bench watches `devices.last_polled` over NMS_BENCH_AGENT_CYCLES
 // (3) cycles of NMS_BENCH_AGENT_FREQUENCY (300) seconds and reports polls on time / late /
-// missed / doubled, the cycle spread, CPU per device of each process and peak RSS of each agent.
+// missed / doubled, the cycle spread, CPU per device of each process and peak RSS of each agent
+// (in the first round and in the timed cycles).
 // Beside it, the Poller alone (bench/lib/poll-worker.ts: no queue, no lock, no dispatcher) polls
 // 1,000 devices of the same mix three times before the agent runs and three times after: the
 // agent's overhead per job is the difference from the median of the six.
@@ -20,10 +21,12 @@ import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
 import type { Db } from '../agent/db/index.js';
 import {
+  agentErrors,
   BenchAgent,
   BenchMemcached,
   BenchRedis,
   DEVICES_PER_SIMULATOR,
+  firstRoundPeaks,
   SimulatorSet,
   type AgentSpec,
 } from './lib/agent-fleet.js';
@@ -61,7 +64,10 @@ interface RunResult {
   warmupS: number;
   counts: PollCounts;
   cpu: { agents: number[]; mariadb: number; rrdcached: number; redis: number; memcached: number; simulator: number };
+  /** Peak RSS of each agent over the timed cycles (MiB). */
   rss: number[];
+  /** Peak RSS of each agent from its start to the end of the first round (MiB). */
+  rssFirst: number[];
   /** The agents' CPU seconds (summed) in each timed cycle. */
   agentCycles: number[];
   elected: number;
@@ -160,6 +166,7 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
     const pids = [...agents.map((a) => a.pid), mariadbPid, rrd.pid, redis.pid, mc.pid, ...sim.pids];
     const meter = new CpuMeter(pids).start();
     const redisCalls0 = redis.commandCalls();
+    const rssFirst = firstRoundPeaks(agents);
     const t0 = Math.floor(Date.now() / 1000);
     // the agents' CPU at each cycle's end too, so that the report shows whether the cycles agree
     const agentMarks = [agentsCpu(agents)];
@@ -174,11 +181,7 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
     const rss = agents.map((a) => peakRssMiB(a.pid));
     const c = (pid: number) => cpu.get(pid) ?? 0;
     const counts = countPolls(watch.polls, ids, t0, t1, FREQ);
-    const errors = agents.flatMap((a) =>
-      a.events
-        .filter((e) => /error|fail/i.test(e.event))
-        .map((e) => `${a.spec.name}: ${JSON.stringify(e).slice(0, 200)}`),
-    );
+    const errors = agentErrors(agents);
     const elected = agents.filter((a) => a.events.some((e) => e.event === 'dispatcher_elected')).length;
     return {
       devices: n,
@@ -195,6 +198,7 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
         simulator: sim.pids.reduce((a, p) => a + c(p), 0),
       },
       rss,
+      rssFirst,
       agentCycles: agentMarks.slice(1).map((m, k) => m - agentMarks[k]),
       elected,
       redisCalls,
@@ -288,7 +292,7 @@ function report(
       fmt(perDev(r.cpu.redis, p), 2),
       fmt(p ? r.redisCalls / p : 0, 1),
       fmt(perDev(r.cpu.memcached, p), 3),
-      r.rss.map((x) => fmt(x)).join(', '),
+      r.rss.map((x, i) => `${fmt(r.rssFirst[i])} / ${fmt(x)}`).join(', '),
     ];
   });
   const head = [
@@ -305,7 +309,7 @@ function report(
     'Redis ms / device',
     'Redis commands / poll',
     'memcached ms / device',
-    'peak RSS MiB',
+    'peak RSS MiB (first round / timed cycles)',
   ];
   const errs = results.flatMap((r) => r.errors.map((e) => `- ${r.devices}: ${e}`));
   return [
@@ -359,7 +363,9 @@ async function main(): Promise<void> {
     for (const [n, a] of RUNS) {
       try {
         const r = await runOne(n, a);
-        console.error(`agent ${n}/${a}: ${JSON.stringify({ counts: r.counts, cpu: r.cpu, rss: r.rss })}`);
+        console.error(
+          `agent ${n}/${a}: ${JSON.stringify({ counts: r.counts, cpu: r.cpu, rss: r.rss, rssFirst: r.rssFirst })}`,
+        );
         results.push(r);
       } catch (err) {
         if (results.length) write(`${fmt(n)} devices on ${a} agent(s): ${(err as Error).message.split('\n')[0]}`);

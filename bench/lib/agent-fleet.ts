@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { agentNodeStart } from './fleet.js';
 import { ROOT } from './report.js';
-import { sleep } from './proc.js';
+import { peakRssMiB, resetPeakRss, sleep } from './proc.js';
 
 /** A daemon we started, stopped by its pid (SIGTERM, then SIGKILL after `graceMs`). */
 export class Daemon {
@@ -237,4 +237,20 @@ function waitForLine(c: ChildProcess, re: RegExp, what: string, timeoutMs = 15_0
       reject(new Error(`${what} exited ${code}: ${seen.slice(-800)}`));
     });
   });
+}
+
+/** Each agent's peak RSS so far (MiB), then reset: the first round, when every device is due at once, apart. */
+export function firstRoundPeaks(agents: BenchAgent[]): number[] {
+  const peaks = agents.map((a) => peakRssMiB(a.pid));
+  for (const a of agents) resetPeakRss(a.pid);
+  return peaks;
+}
+
+/** The agents' logged errors and failures, a line each. */
+export function agentErrors(agents: BenchAgent[]): string[] {
+  return agents.flatMap((a) =>
+    a.events
+      .filter((e) => /error|fail/i.test(e.event))
+      .map((e) => `${a.spec.name}: ${JSON.stringify(e).slice(0, 200)}`),
+  );
 }
