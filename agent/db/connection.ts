@@ -3,6 +3,7 @@
 import mysql from 'mysql2/promise';
 import type { NodeEnv } from '../../lib/node-config.js';
 import { ConfigError, NmsError } from '../../lib/errors.js';
+import { compactStatementCache } from './statement-hints.js';
 
 export type Db = mysql.Pool;
 
@@ -95,6 +96,8 @@ export async function openDb(target: NodeEnv | DbTarget, options: OpenDbOptions 
     // (one statement: the GROUP_CONCATs of getDeviceState must never be cut at the default 1 MiB)
     conn.query("SET time_zone = '+00:00', group_concat_max_len = 67108864", () => undefined);
     conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', () => undefined);
+    // prepared statements keep two fields of each parameter's definition (statement-hints.ts)
+    compactStatementCache(c);
   });
   try {
     await connectOrExplain(async () => (await pool.getConnection()).release(), t);
