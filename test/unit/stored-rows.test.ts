@@ -47,3 +47,38 @@ test('past the bound, devices still polled keep their rows; the ones that do not
   assert.equal(reads, 2 + 2 * 3);
   assert.deepEqual(c.size, { devices: 2, rows: 4 });
 });
+
+test('kept rows share one copy of the texts they repeat; values stay the same', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { join } = await import('node:path');
+  // In a child with --expose-gc: 20,000 devices' rows, each with texts of its own (as rows read
+  // from the database come), against the same rows holding one shared copy from the start.
+  const script = `
+    const { StoredRows } = await import('./agent/modules/stored.ts');
+    const fresh = (s) => s.split('').join('');
+    const heap = () => (gc(), gc(), process.memoryUsage().heapUsed);
+    async function fill(own) {
+      const c = new StoredRows(1e6);
+      const h0 = heap();
+      for (let id = 1; id <= 20000; id++) {
+        const cls = own ? fresh('temperature') : 'temperature';
+        const oid = own ? fresh('.1.3.6.1.4.1.2636.3.1.13.1.7.9.1.0.0') : '.1.3.6.1.4.1.2636.3.1.13.1.7.9.1.0.0';
+        await c.rows({ device_id: id, last_discovered: null }, 'sensors', async () => [{ id, cls, oid, divisor: 1 }]);
+      }
+      const bytes = heap() - h0;
+      const row = await c.rows({ device_id: 77, last_discovered: null }, 'sensors', async () => []);
+      return { bytes, row, c };
+    }
+    const own = await fill(true);
+    const one = await fill(false);
+    console.log(JSON.stringify({ own: own.bytes, one: one.bytes, row: own.row }));`;
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: join(import.meta.dirname, '..', '..'),
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.deepEqual(out.row, [{ id: 77, cls: 'temperature', oid: '.1.3.6.1.4.1.2636.3.1.13.1.7.9.1.0.0', divisor: 1 }]);
+  // 40,000 texts of their own would hold ~2.2 MB more (32 and 56 bytes each); shared, about none
+  assert.ok(out.own - out.one < 300_000, `rows with texts of their own held ${out.own - out.one} bytes more`);
+});
