@@ -239,11 +239,15 @@ function waitForLine(c: ChildProcess, re: RegExp, what: string, timeoutMs = 15_0
   });
 }
 
-/** Each agent's peak RSS so far (MiB), then reset: the first round, when every device is due at once, apart. */
+/**
+ * Each agent's peak RSS so far (MiB), then reset: the first round, when every device is due at
+ * once, apart. NaN for an agent whose peak could not be reset (its later peak is then the run's).
+ */
 export function firstRoundPeaks(agents: BenchAgent[]): number[] {
-  const peaks = agents.map((a) => peakRssMiB(a.pid));
-  for (const a of agents) resetPeakRss(a.pid);
-  return peaks;
+  return agents.map((a) => {
+    const peak = peakRssMiB(a.pid);
+    return resetPeakRss(a.pid) ? peak : NaN;
+  });
 }
 
 /** The agents' logged errors and failures, a line each. */
