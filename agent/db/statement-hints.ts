@@ -24,7 +24,7 @@ function hintOf(def: ParamHint): ParamHint {
 }
 
 /** The definitions of a statement's parameters reduced to the shared hints (same order). */
-export function compactHints(defs: readonly ParamHint[]): ParamHint[] {
+function compactHints(defs: readonly ParamHint[]): ParamHint[] {
   return defs.map(hintOf);
 }
 

@@ -58,11 +58,12 @@ export class StoredRows {
     if (kind in e.rows) return e.rows[kind] as T;
     const v = await load();
     if (this.entries.get(device.device_id) !== e) return v; // dropped or replaced meanwhile
-    shareTexts(v);
     e.rows[kind] = v;
     e.count += countOf(v);
     this.total += countOf(v);
     if (this.total > this.maxRows) this.makeRoom(device.device_id, Date.now());
+    // only rows that stay kept: a device that did not fit reads them again next poll anyway
+    if (this.entries.get(device.device_id) === e) shareTexts(v);
     return v;
   }
 
@@ -102,7 +103,7 @@ const MAX_SHARED = 50_000;
 const MAX_SHARED_LENGTH = 128;
 
 /** The string fields of an array of plain rows replaced by their shared copies (in place). */
-export function shareTexts(v: unknown): void {
+function shareTexts(v: unknown): void {
   if (!Array.isArray(v)) return;
   for (const row of v) {
     if (row === null || typeof row !== 'object' || Object.isFrozen(row)) continue;
