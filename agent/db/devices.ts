@@ -77,9 +77,11 @@ export async function getDeviceState(
 
 /**
  * The device's module switches (devices_attribs poll_<module> / discover_<module>) as
- * `type=value,...`.
+ * `type=value,...`. A switch is '0' or '1': its value is read as a short text, because a TEXT
+ * column inside GROUP_CONCAT makes MariaDB build an on-disk temporary table for every poll
+ * (measured: 0.4 ms of the server's CPU against 0.13 ms, most of what reading a device cost it).
  */
-const MODULE_ATTRIBS = `(SELECT GROUP_CONCAT(attrib_type, '=', attrib_value) FROM devices_attribs a
+const MODULE_ATTRIBS = `(SELECT GROUP_CONCAT(attrib_type, '=', LEFT(attrib_value, 16)) FROM devices_attribs a
   WHERE a.device_id = d.device_id
     AND (a.attrib_type LIKE 'poll\\_%' OR a.attrib_type LIKE 'discover\\_%')) AS e_modules`;
 

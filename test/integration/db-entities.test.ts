@@ -408,3 +408,30 @@ test(
     );
   },
 );
+
+test(
+  'getDeviceState: module switches read without an on-disk temporary table (a TEXT column in GROUP_CONCAT makes one)',
+  { timeout: 30_000 },
+  async () => {
+    const d3 = await addDevice(db, appKey, { hostname: '192.0.2.3', snmp: { version: 'v2c', community: 'public' } });
+    await q(
+      "INSERT INTO devices_attribs (device_id, attrib_type, attrib_value) VALUES (?, 'poll_ports', '0'), " +
+        "(?, 'discover_sensors', '1'), (?, 'override_sysLocation_string', ?)",
+      [d3, d3, d3, 'x'.repeat(300)],
+    );
+    const conn = await db.getConnection();
+    try {
+      const diskTables = async () =>
+        Number(
+          (await conn.query<mysql.RowDataPacket[]>("SHOW SESSION STATUS LIKE 'Created_tmp_disk_tables'"))[0][0].Value,
+        );
+      const before = await diskTables();
+      const s = await getDeviceState(conn as unknown as Db, d3);
+      assert.equal(await diskTables(), before, 'no on-disk temporary table');
+      // only the module switches, whole
+      assert.deepEqual((s.attribs ?? '').split(',').sort(), ['discover_sensors=1', 'poll_ports=0']);
+    } finally {
+      conn.release();
+    }
+  },
+);
