@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
 import { generateAppKey } from '../lib/crypto.js';
-import { RrdcachedClient } from '../lib/rrdcached.js';
 import { deviceAddress } from '../lib/device-addresses.js';
 import { addDevice, migrate, openDb, type Db } from '../agent/db/index.js';
 import { DEVICE_MODULES } from '../agent/modules/index.js';
@@ -20,14 +19,21 @@ import { BenchAgent, BenchMemcached, BenchRedis, OwnAddressSimulator } from './l
 import { discoverUndiscovered } from './lib/bulk-discover.js';
 import { ensureExporter, ExporterProcess, generateExporterConfig, ifCountersDifference } from './lib/exporter.js';
 import { countPolls, PollWatch } from './lib/poll-watch.js';
-import { cpuSeconds, CpuMeter, peakRssMiB, sleep } from './lib/proc.js';
-import { BenchRrdcached } from './lib/rrdcached-daemon.js';
+import { CpuMeter, peakRssMiB, sleep } from './lib/proc.js';
+import { BenchRrdcached, writeTimers } from './lib/rrdcached-daemon.js';
 import { fmt, now, table } from './lib/report.js';
 
 /** Poll frequency of the agent in this section (short, for a steady window in little time). */
 const FREQ = Number(process.env.NMS_BENCH_COMPARE_FREQUENCY ?? 30);
+/**
+ * Polls a file gets between two write-backs as deployed: rrdcached's -w (1800 s with the journal,
+ * templates/rrdcached) over LibreNMS's 300 s polling step. The window flushes rrdcached after
+ * every WRITE_EVERY cycles, so each file is written once per WRITE_EVERY polls as in production
+ * (where -z adds up to as many again: the least write-backs are not assumed).
+ */
+const WRITE_EVERY = writeTimers(true).timeout / 300;
 /** Timed cycles of FREQ per agent run; the exporter scrapes every device as many times. */
-const CYCLES = Number(process.env.NMS_BENCH_COMPARE_CYCLES ?? 2);
+const CYCLES = Number(process.env.NMS_BENCH_COMPARE_CYCLES ?? WRITE_EVERY);
 const ROUNDS = 3;
 const WORKERS = 24;
 const EXPORTER_PORT = Number(process.env.NMS_BENCH_EXPORTER_PORT ?? 19117);
@@ -94,21 +100,6 @@ async function waitRound(db: Db, n: number, since: number, limitS: number): Prom
   }
 }
 
-/**
- * Has rrdcached write every value it holds (FLUSHALL) and waits for its queue to empty: rrdcached
- * writes back every 300 s or so, so without this a short window would count whatever write-back
- * happened to fall into it.
- */
-async function drainRrd(address: string): Promise<void> {
-  const client = new RrdcachedClient({ address });
-  try {
-    await client.flushAll();
-    for (let i = 0; i < 600 && ((await client.stats()).QueueLength ?? 0) > 0; i++) await sleep(100);
-  } finally {
-    await client.close();
-  }
-}
-
 /** The agent polls every device once (not timed), then CYCLES cycles of FREQ are timed. */
 async function nmsRun(s: Services, kind: 'nms-same' | 'nms-full'): Promise<Run> {
   await setModules(s, kind === 'nms-same');
@@ -132,22 +123,20 @@ async function nmsRun(s: Services, kind: 'nms-same' | 'nms-full'): Promise<Run> 
     const watch = new PollWatch(s.db, 1000).start();
     const mariadb = Number(readFileSync(MARIADB_PID_FILE, 'utf8').trim());
     const pids = [agent.pid, mariadb, s.rrd.pid, s.redis.pid, s.mc.pid, s.sim.pid];
-    await drainRrd(s.rrd.address);
-    const rrd0 = cpuSeconds(s.rrd.pid);
+    const rrdWindow = await s.rrd.window();
     const meter = new CpuMeter(pids).start();
     const t0ms = Date.now();
     const t0 = Math.floor(t0ms / 1000);
-    // a write-back after every cycle: each file written once a poll, as rrdcached's 300 s timer
-    // does when the agent polls every 300 s
+    // a write-back after every WRITE_EVERY cycles: each file written as often as rrdcached's
+    // timer writes it when the agent polls every 300 s
     for (let c = 1; c <= CYCLES; c++) {
       await sleep(Math.max(0, t0ms + c * FREQ * 1000 - Date.now()));
-      if (c < CYCLES) await drainRrd(s.rrd.address);
+      if (c < CYCLES && c % WRITE_EVERY === 0) await s.rrd.drain();
     }
     const t1 = Math.floor(Date.now() / 1000);
     const cpu = meter.stop();
     // rrdcached's part: what it received in the window and the write-back of it
-    await drainRrd(s.rrd.address);
-    cpu.set(s.rrd.pid, cpuSeconds(s.rrd.pid) - rrd0);
+    cpu.set(s.rrd.pid, await rrdWindow());
     await watch.stop();
     const counts = countPolls(watch.polls, s.ids, t0, t1, FREQ);
     const c = (pid: number) => cpu.get(pid) ?? 0;
@@ -374,8 +363,9 @@ function compareReport(runs: Run[], o: { n: number; devices: number; started: st
     `in bulk before, then the agent started, its first poll round left out, and ${CYCLES} cycles of a short`,
     `polling frequency (${FREQ} s, for a steady window in little time; the agent's idle work weighs less`,
     'per poll than at 300 s) timed; rrdcached flushed (FLUSHALL, until its queue is empty) before the',
-    'window and after every cycle: its column is the updates of the window and their write-back, each file',
-    'written once a poll as at 300 s. System + ports: every definition module switched off per device',
+    `window and after every ${WRITE_EVERY} cycles: its column is the updates of the window and their write-back, each`,
+    `file written once every ${WRITE_EVERY} polls, as the deployed rrdcached (-w ${writeTimers(true).timeout} with`,
+    'its journal) does at 300 s polls. System + ports: every definition module switched off per device',
     '(devices_attribs poll_<module> = 0), so the poll walks what if_counters walks.',
     o.diff ? `if_counters DIFFERS: ${o.diff}.` : SAME_COLUMNS,
     `snmp_exporter: a process of this bench on 127.0.0.1:${EXPORTER_PORT}, one warm-up scrape of every device`,

@@ -35,7 +35,7 @@ import { AgentFleetDb } from './lib/agent-db.js';
 import { runCompare } from './agent-compare.js';
 import { countPolls, PollWatch, type PollCounts } from './lib/poll-watch.js';
 import { CpuMeter, cpuSeconds, peakRssMiB, sleep } from './lib/proc.js';
-import { BenchRrdcached } from './lib/rrdcached-daemon.js';
+import { BenchRrdcached, writeTimers } from './lib/rrdcached-daemon.js';
 import { fmt, now, table, writeSection } from './lib/report.js';
 import { readFileSync } from 'node:fs';
 
@@ -164,6 +164,7 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
     console.error(`agent ${n}/${agentsN}: every device polled once ${warmupS.toFixed(0)} s after the start`);
     const mariadbPid = Number(readFileSync(MARIADB_PID_FILE, 'utf8').trim());
     const pids = [...agents.map((a) => a.pid), mariadbPid, rrd.pid, redis.pid, mc.pid, ...sim.pids];
+    const rrdWindow = await rrd.window();
     const meter = new CpuMeter(pids).start();
     const redisCalls0 = redis.commandCalls();
     const rssFirst = firstRoundPeaks(agents);
@@ -177,6 +178,7 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
     const t1 = Math.floor(Date.now() / 1000);
     const cpu = meter.stop();
     const redisCalls = redis.commandCalls() - redisCalls0;
+    cpu.set(rrd.pid, await rrdWindow());
     await watch.stop();
     const rss = agents.map((a) => peakRssMiB(a.pid));
     const c = (pid: number) => cpu.get(pid) ?? 0;
@@ -322,7 +324,10 @@ function report(
     'discovers only the devices it adds); the agents poll every device once (the first round, not',
     `timed), then ${CYCLES} timed cycles of ${FREQ} s; polls read from \`devices.last_polled\``,
     '(bench/lib/poll-watch.ts says how an interval is judged). RRD files with one small RRA (NMS_RRD_RRAS;',
-    "LibreNMS's 13 would need 2.5 MB a port file). Poller alone on 1,000 devices (three cycles before the",
+    "LibreNMS's 13 would need 2.5 MB a port file); rrdcached flushed before the timed window and once after",
+    `it (its column: the window's updates and one write-back of each file for its ${CYCLES} polls; deployed,`,
+    `with -w ${writeTimers(true).timeout} and the journal, a file waits ${writeTimers(true).timeout / FREQ} polls ` +
+      'or more). Poller alone on 1,000 devices (three cycles before the',
     `agent runs and three after them, CPU ms a device): ${pollerRuns.before.map((x) => fmt(x, 2)).join(', ')}; ` +
       `after: ${pollerRuns.after.length ? pollerRuns.after.map((x) => fmt(x, 2)).join(', ') : 'not run'}; ` +
       `median ${fmt(pollerMs, 2)}.`,

@@ -8,7 +8,7 @@ import { setLogLevel } from '../lib/log.js';
 import { RrdcachedClient } from '../lib/rrdcached.js';
 import { createSpec, rrdFiles, type RrdFileDef } from '../agent/rrd/layout.js';
 import { RrdWriter, type RrdPoint } from '../agent/rrd/writer.js';
-import { BenchRrdcached } from './lib/rrdcached-daemon.js';
+import { BenchRrdcached, writeTimers } from './lib/rrdcached-daemon.js';
 import { CpuMeter, reapedChildrenCpuSeconds, selfCpuSeconds } from './lib/proc.js';
 import { fmt, now, table, writeSection } from './lib/report.js';
 
@@ -251,7 +251,7 @@ function report(rows: Row[]): void {
   const pipe = rows.find((r) => r.name.startsWith('rrdtool -'))!;
   const text = `## rrd: values per second into rrdcached over TCP
 
-Run ${now()}: a private rrdcached 1.7.2 on 127.0.0.1 (-t 4 write threads, journal on, -w 300
+Run ${now()}: a private rrdcached 1.7.2 on 127.0.0.1 (-t 4 write threads, journal on, -w ${writeTimers(true).timeout}
 as deployed), ${fmt(FILES)} port files of ${DS} DERIVE sources (LibreNMS's layout and RRAs) per
 writer, ${ROUNDS} rounds of one update per file (absolute times, one step apart). Timed: from the
 first update sent to the last reply (rrdcached has taken every value into its cache; its write

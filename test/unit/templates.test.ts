@@ -217,6 +217,25 @@ test(
     assert.equal(checkRrdcachedDefaults(rrd), undefined);
     assert.match(rrd, /BASE_OPTIONS="-B -F -R"/);
     assert.match(rrd, /JOURNAL_PATH=/);
+    // with the journal, write-back every 30 to 60 min (LibreNMS's advice); without it, 5 to 6 min
+    assert.match(rrd, /^WRITE_TIMEOUT=1800\nWRITE_JITTER=1800$/m);
+    const inv = await loadInventory(INV, { checkFiles: false });
+    inv.cluster.rrdcached.journal = false;
+    const bare = buildPlan({
+      inventory: inv,
+      host: inv.hosts[0],
+      profile: DEBIAN,
+      renderer: new TemplateRenderer(TEMPLATES),
+      systemd: false,
+      existingNodeId: 'node-x',
+      hostNode: '/usr/bin/node',
+      agentBundle: Buffer.from('// bundle'),
+      localNodePath: process.execPath,
+    });
+    const rrdBare = fileOf(bare, '/etc/default/rrdcached');
+    assert.doesNotMatch(rrdBare, /JOURNAL_PATH=/);
+    assert.match(rrdBare, /^WRITE_TIMEOUT=300\nWRITE_JITTER=60$/m);
+    assert.equal(checkRrdcachedDefaults(rrdBare), undefined);
     assert.match(checkRrdcachedDefaults(rrd.replace('-B -F -R', '-B -F')) ?? '', /-R/);
     assert.match(checkRrdcachedDefaults(rrd + 'X=$(reboot)\n') ?? '', /plain assignment/);
     assert.equal(spawnSync('sh', ['-n'], { input: rrd }).status, 0);
