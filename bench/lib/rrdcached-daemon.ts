@@ -79,15 +79,19 @@ export class BenchRrdcached {
   }
 
   /**
-   * Has rrdcached write every value it holds (FLUSHALL) and waits until its queue is empty: a
-   * measured window then holds the write-back of its own values only, whenever the timer would
-   * have done it.
+   * Has rrdcached write every value it holds (FLUSHALL) and waits until its queue is empty (at
+   * 30,000 devices some 1.5 million files: it may take minutes), so that a measured window holds
+   * the write-back of its own values only, whenever the timer would have done it.
    */
   async drain(): Promise<void> {
     const client = new RrdcachedClient({ address: this.address });
     try {
       await client.flushAll();
-      for (let i = 0; i < 600 && ((await client.stats()).QueueLength ?? 0) > 0; i++) await sleep(100);
+      const until = Date.now() + 900_000;
+      while (((await client.stats()).QueueLength ?? 0) > 0) {
+        if (Date.now() > until) throw new Error(`rrdcached on ${this.address} did not write its queue in 900 s`);
+        await sleep(100);
+      }
     } finally {
       await client.close();
     }
