@@ -21,7 +21,7 @@ import { ensureExporter, ExporterProcess, generateExporterConfig, ifCountersDiff
 import { countPolls, PollWatch } from './lib/poll-watch.js';
 import { CpuMeter, peakRssMiB, sleep } from './lib/proc.js';
 import { BenchRrdcached, writeTimers } from './lib/rrdcached-daemon.js';
-import { fmt, now, table } from './lib/report.js';
+import { fmt, median, now, table } from './lib/report.js';
 
 /** Poll frequency of the agent in this section (short, for a steady window in little time). */
 const FREQ = Number(process.env.NMS_BENCH_COMPARE_FREQUENCY ?? 30);
@@ -268,7 +268,6 @@ export async function runCompare(n: number): Promise<string> {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (cpuS: number, polls: number) => (polls ? (cpuS * 1000) / polls : NaN);
 type Cpu = Run['cpu'];
 const nmsTotal = (c: Cpu) => c.main + c.mariadb + c.rrdcached;

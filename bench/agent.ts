@@ -36,7 +36,7 @@ import { runCompare } from './agent-compare.js';
 import { countPolls, PollWatch, type PollCounts } from './lib/poll-watch.js';
 import { CpuMeter, cpuSeconds, peakRssMiB, sleep } from './lib/proc.js';
 import { BenchRrdcached, writeTimers } from './lib/rrdcached-daemon.js';
-import { fmt, now, table, writeSection } from './lib/report.js';
+import { fmt, median, now, table, writeSection } from './lib/report.js';
 import { readFileSync } from 'node:fs';
 
 const RUNS = (process.env.NMS_BENCH_AGENT_RUNS ?? '1000:1 10000:1 30000:3')
@@ -248,7 +248,6 @@ async function pollerOnly(): Promise<number[]> {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const perDev = (cpuS: number, polls: number) => (polls ? (cpuS * 1000) / polls : 0);
 
 /** CPU seconds the agents have used so far, summed. */

@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fmt, now, ROOT, table, writeSection } from './lib/report.js';
+import { fmt, median, now, ROOT, table, writeSection } from './lib/report.js';
 
 const DEVICES = Number(process.env.NMS_BENCH_INVENTORY_DEVICES ?? 40_000);
 const RUNS = Number(process.env.NMS_BENCH_INVENTORY_RUNS ?? 5);
@@ -64,7 +64,6 @@ function main(): void {
     const secs = runs.map((r) => r.seconds).sort((a, b) => a - b);
     const rss = runs.map((r) => r.maxRssMiB).sort((a, b) => a - b);
     const cpu = runs.map((r) => r.cpu).sort((a, b) => a - b);
-    const median = (xs: number[]): number => xs[Math.floor(xs.length / 2)];
     const mib = fmt(size / 2 ** 20, 1);
     const text = `## inventory: nms inventory check on ${fmt(DEVICES)} devices
 

@@ -14,7 +14,7 @@ import { createSpec, PORT_DS, rrdFiles } from '../agent/rrd/layout.js';
 import { generateAppKey, generateSecret } from '../lib/crypto.js';
 import { hashPassword } from '../lib/password.js';
 import { setLogSink } from '../lib/log.js';
-import { fmt, now, table, writeSection } from './lib/report.js';
+import { fmt, median, now, table, writeSection } from './lib/report.js';
 
 const N = Number(process.env.NMS_BENCH_WEB_DEVICES ?? 10_000);
 const RUNS = Number(process.env.NMS_BENCH_WEB_RUNS ?? 20);
@@ -22,8 +22,6 @@ const dbUrl = new URL(process.env.NMS_TEST_DB ?? 'mysql://nmstest:nmstest@127.0.
 const RRDCACHED = process.env.NMS_TEST_RRDCACHED ?? '127.0.0.1:42227';
 const database = `nms_bench_web_${process.pid}`;
 const HOST = `bench-web-${process.pid}.lab`;
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function timed(url: string, cookie: string): Promise<number[]> {
   const out: number[] = [];

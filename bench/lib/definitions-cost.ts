@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fmt, now, ROOT, table } from './report.js';
+import { fmt, median, now, ROOT, table } from './report.js';
 
 export interface LoadCost {
   files: number;
@@ -39,8 +39,6 @@ export interface PollCpu {
   polls: number;
   devices: number;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The section `poll-definitions` of docs/benchmarks.md: every round, and the median rises. */
 export function definitionsSection(rounds: PollCpu[], load: LoadCost, loadBefore: string, loadAfter: string): string {

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './report.js';
+import { median, ROOT } from './report.js';
 
 export interface Hyper {
   mean: number;
@@ -54,5 +54,5 @@ export function stats(xs: number[]): Hyper {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
   const sorted = [...xs].sort((a, b) => a - b);
   const stddev = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / Math.max(1, xs.length - 1));
-  return { mean, stddev, min: sorted[0], max: sorted.at(-1)!, median: sorted[Math.floor(sorted.length / 2)] };
+  return { mean, stddev, min: sorted[0], max: sorted.at(-1)!, median: median(xs) };
 }
