@@ -9,7 +9,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RowDataPacket } from 'mysql2/promise';
 import { generateAppKey } from '../lib/crypto.js';
 import { deviceAddress } from '../lib/device-addresses.js';
 import { addDevice, migrate, openDb, type Db } from '../agent/db/index.js';
@@ -18,7 +17,7 @@ import { deviceCredentials, has64BitCounters, isV3Only } from '../simulator/mode
 import { BenchAgent, BenchMemcached, BenchRedis, OwnAddressSimulator } from './lib/agent-fleet.js';
 import { discoverUndiscovered } from './lib/bulk-discover.js';
 import { ensureExporter, ExporterProcess, generateExporterConfig, ifCountersDifference } from './lib/exporter.js';
-import { countPolls, PollWatch } from './lib/poll-watch.js';
+import { countPolls, PollWatch, waitAllPolled } from './lib/poll-watch.js';
 import { CpuMeter, peakRssMiB, sleep } from './lib/proc.js';
 import { BenchRrdcached, writeTimers } from './lib/rrdcached-daemon.js';
 import { fmt, median, now, table } from './lib/report.js';
@@ -86,20 +85,6 @@ async function setModules(s: Services, same: boolean): Promise<void> {
     ]);
 }
 
-/** Waits until every device has a poll that started at or after `since` (unix seconds). */
-async function waitRound(db: Db, n: number, since: number, limitS: number): Promise<void> {
-  const t0 = Date.now();
-  for (;;) {
-    const [r] = await db.query<RowDataPacket[]>(
-      'SELECT COUNT(*) AS n FROM devices WHERE last_polled >= FROM_UNIXTIME(?)',
-      [since],
-    );
-    if (Number(r[0].n) >= n) return;
-    if (Date.now() - t0 > limitS * 1000) throw new Error(`only ${r[0].n}/${n} devices polled in ${limitS} s`);
-    await sleep(1000);
-  }
-}
-
 /** The agent polls every device once (not timed), then CYCLES cycles of FREQ are timed. */
 async function nmsRun(s: Services, kind: 'nms-same' | 'nms-full'): Promise<Run> {
   await setModules(s, kind === 'nms-same');
@@ -119,7 +104,7 @@ async function nmsRun(s: Services, kind: 'nms-same' | 'nms-full'): Promise<Run> 
   const since = Math.floor(Date.now() / 1000);
   await agent.start();
   try {
-    await waitRound(s.db, s.ids.length, since, 600);
+    await waitAllPolled(s.db, s.ids.length, since, 600, 1000);
     const watch = new PollWatch(s.db, 1000).start();
     const mariadb = Number(readFileSync(MARIADB_PID_FILE, 'utf8').trim());
     const pids = [agent.pid, mariadb, s.rrd.pid, s.redis.pid, s.mc.pid, s.sim.pid];

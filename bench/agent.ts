@@ -16,10 +16,8 @@
 // NMS_BENCH_AGENT_COMPARE=N: the agent-vs-exporter section (bench/agent-compare.ts) on the
 // simulator's first N devices, before the runs.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, loadavg } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RowDataPacket } from 'mysql2/promise';
-import type { Db } from '../agent/db/index.js';
 import {
   agentErrors,
   BenchAgent,
@@ -33,8 +31,8 @@ import {
 import { PollWorker, SimulatorProcess } from './lib/fleet.js';
 import { AgentFleetDb } from './lib/agent-db.js';
 import { runCompare } from './agent-compare.js';
-import { countPolls, PollWatch, type PollCounts } from './lib/poll-watch.js';
-import { CpuMeter, cpuSeconds, peakRssMiB, sleep } from './lib/proc.js';
+import { countPolls, PollWatch, waitAllPolled, type PollCounts } from './lib/poll-watch.js';
+import { CpuMeter, cpuSeconds, peakRssMiB, sleep, type MachineCpu } from './lib/proc.js';
 import { BenchRrdcached, writeTimers } from './lib/rrdcached-daemon.js';
 import { fmt, median, now, table, writeSection } from './lib/report.js';
 import { readFileSync } from 'node:fs';
@@ -73,22 +71,9 @@ interface RunResult {
   elected: number;
   /** Redis commands run over the timed cycles (everything: queue, locks, claims, heartbeats). */
   redisCalls: number;
+  /** The whole machine's CPU seconds over the timed cycles, and the cycles' seconds. */
+  machine: MachineCpu & { seconds: number };
   errors: string[];
-}
-
-/** Waits until every device has a poll that started since `since` (unix s): the agents' first round. */
-async function waitAllPolled(db: Db, n: number, since: number, limitS: number): Promise<number> {
-  const t0 = Date.now();
-  for (;;) {
-    const [r] = await db.query<RowDataPacket[]>(
-      'SELECT COUNT(*) AS n FROM devices WHERE last_polled >= FROM_UNIXTIME(?)',
-      [since],
-    );
-    const done = Number(r[0].n);
-    if (done >= n) return (Date.now() - t0) / 1000;
-    if ((Date.now() - t0) / 1000 > limitS) throw new Error(`only ${done}/${n} devices polled after ${limitS} s`);
-    await sleep(5000);
-  }
 }
 
 /** One agent's files and services: all the agents of a run share the database, Redis and the rest. */
@@ -160,7 +145,7 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
       agents.push(agent);
     }
     const watch = new PollWatch(db).start();
-    const warmupS = await waitAllPolled(db, n, since, FREQ * 3 + 600);
+    const warmupS = await waitAllPolled(db, n, since, FREQ * 3 + 600, 5000);
     console.error(`agent ${n}/${agentsN}: every device polled once ${warmupS.toFixed(0)} s after the start`);
     const mariadbPid = Number(readFileSync(MARIADB_PID_FILE, 'utf8').trim());
     const pids = [...agents.map((a) => a.pid), mariadbPid, rrd.pid, redis.pid, mc.pid, ...sim.pids];
@@ -180,7 +165,6 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
     const redisCalls = redis.commandCalls() - redisCalls0;
     cpu.set(rrd.pid, await rrdWindow());
     await watch.stop();
-    const rss = agents.map((a) => peakRssMiB(a.pid));
     const c = (pid: number) => cpu.get(pid) ?? 0;
     const counts = countPolls(watch.polls, ids, t0, t1, FREQ);
     const errors = agentErrors(agents);
@@ -199,11 +183,12 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
         memcached: c(mc.pid),
         simulator: sim.pids.reduce((a, p) => a + c(p), 0),
       },
-      rss,
+      rss: agents.map((a) => peakRssMiB(a.pid)),
       rssFirst,
       agentCycles: agentMarks.slice(1).map((m, k) => m - agentMarks[k]),
       elected,
       redisCalls,
+      machine: { ...meter.machine!, seconds: t1 - t0 },
       errors: errors.slice(0, 5),
     };
   } finally {
@@ -262,7 +247,19 @@ function cycleLine(r: RunResult, pollerMs: number): string {
   );
   return (
     `- ${fmt(r.devices)} / ${r.agents}: agent CPU ms a device cycle by cycle ${per.join(', ')} ` +
-    `(agents summed, polls of the cycle); all cycles ${fmt(all, 2)} = ${fmt(all / pollerMs, 2)}x the Poller alone.`
+    `(agents summed, polls of the cycle); all cycles ${fmt(all, 2)} = ${fmt(all / pollerMs, 2)}x the Poller alone. ` +
+    machineLine(r)
+  );
+}
+
+/** The whole machine's CPU over the timed cycles against the processes the bench measures. */
+function machineLine(r: RunResult): string {
+  const c = r.cpu;
+  const measured = [...c.agents, c.mariadb, c.redis, c.memcached, c.simulator].reduce((a, b) => a + b, 0);
+  const cores = (x: number) => fmt(x / r.machine.seconds, 2);
+  return (
+    `The whole machine over those cycles: ${cores(r.machine.busy)} of ${cpus().length} cores busy (softirq ` +
+    `${cores(r.machine.softirq)}); the measured processes but rrdcached ${cores(measured)}.`
   );
 }
 

@@ -109,3 +109,27 @@ export function countPolls(
   out.cycles = cyc.map((w) => ({ polls: w.polls, spread: w.polls ? w.last - w.first : 0 }));
   return out;
 }
+
+/**
+ * Waits until every device (n of them) has a poll that started at or after `since` (unix s), e.g.
+ * the agents' first round, looking every `everyMs`; returns the seconds it took.
+ */
+export async function waitAllPolled(
+  db: Db,
+  n: number,
+  since: number,
+  limitS: number,
+  everyMs: number,
+): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    const [r] = await db.query<RowDataPacket[]>(
+      'SELECT COUNT(*) AS n FROM devices WHERE last_polled >= FROM_UNIXTIME(?)',
+      [since],
+    );
+    const done = Number(r[0].n);
+    if (done >= n) return (Date.now() - t0) / 1000;
+    if ((Date.now() - t0) / 1000 > limitS) throw new Error(`only ${done}/${n} devices polled after ${limitS} s`);
+    await new Promise((res) => setTimeout(res, everyMs));
+  }
+}

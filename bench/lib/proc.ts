@@ -38,16 +38,38 @@ export function selfCpuSeconds(): number {
 /** A CPU meter over a set of pids: start(), then stop() returns the seconds each used. */
 export class CpuMeter {
   private readonly before = new Map<number, number>();
+  private machine0 = machineCpu();
+  /** The whole machine's CPU over the span, set by stop(). */
+  machine?: MachineCpu;
   constructor(private readonly pids: number[]) {}
   start(): this {
     for (const p of this.pids) this.before.set(p, cpuSeconds(p));
+    this.machine0 = machineCpu();
     return this;
   }
   stop(): Map<number, number> {
     const out = new Map<number, number>();
     for (const p of this.pids) out.set(p, cpuSeconds(p) - (this.before.get(p) ?? 0));
+    const m = machineCpu();
+    this.machine = { busy: m.busy - this.machine0.busy, softirq: m.softirq - this.machine0.softirq };
     return out;
   }
+}
+
+/** CPU seconds of the whole machine (all cores) since boot: busy (user, system, irq, softirq, steal), softirq alone. */
+export interface MachineCpu {
+  busy: number;
+  softirq: number;
+}
+
+export function machineCpu(): MachineCpu {
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return { busy: (user + nice + system + irq + softirq + steal) / TICKS, softirq: softirq / TICKS };
 }
 
 export function sleep(ms: number): Promise<void> {
