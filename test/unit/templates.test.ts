@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadInventory } from '../../cli/inventory/load.js';
+import type { Inventory } from '../../cli/inventory/types.js';
 import { buildPlan, type HostPlan } from '../../cli/deploy/plan.js';
 import { DEBIAN, EL } from '../../cli/deploy/profile.js';
 import { TemplateRenderer } from '../../cli/deploy/render.js';
@@ -20,8 +21,13 @@ const TEMPLATES = join(import.meta.dirname, '..', '..', 'templates');
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const isRoot = process.getuid?.() === 0;
 
-async function plans(templatesDir = TEMPLATES, systemd = false): Promise<HostPlan[]> {
+async function plans(
+  templatesDir = TEMPLATES,
+  systemd = false,
+  edit: (inv: Inventory) => void = () => {},
+): Promise<HostPlan[]> {
   const inv = await loadInventory(INV, { checkFiles: false });
+  edit(inv);
   const renderer = new TemplateRenderer(templatesDir);
   return inv.hosts.map((host) =>
     buildPlan({
@@ -219,18 +225,8 @@ test(
     assert.match(rrd, /JOURNAL_PATH=/);
     // with the journal, write-back every 30 to 60 min (LibreNMS's advice); without it, 5 to 6 min
     assert.match(rrd, /^WRITE_TIMEOUT=1800\nWRITE_JITTER=1800$/m);
-    const inv = await loadInventory(INV, { checkFiles: false });
-    inv.cluster.rrdcached.journal = false;
-    const bare = buildPlan({
-      inventory: inv,
-      host: inv.hosts[0],
-      profile: DEBIAN,
-      renderer: new TemplateRenderer(TEMPLATES),
-      systemd: false,
-      existingNodeId: 'node-x',
-      hostNode: '/usr/bin/node',
-      agentBundle: Buffer.from('// bundle'),
-      localNodePath: process.execPath,
+    const [bare] = await plans(TEMPLATES, false, (inv) => {
+      inv.cluster.rrdcached.journal = false;
     });
     const rrdBare = fileOf(bare, '/etc/default/rrdcached');
     assert.doesNotMatch(rrdBare, /JOURNAL_PATH=/);
