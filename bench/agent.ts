@@ -9,14 +9,15 @@
 // Beside it, the Poller alone (bench/lib/poll-worker.ts: no queue, no lock, no dispatcher) polls
 // 1,000 devices of the same mix three times before the agent runs and three times after: the
 // agent's overhead per job is the difference from the median of the six.
-// NMS_BENCH_AGENT_RUNS: "devices:agents" pairs (default "1000:1 10000:1 30000:3"; "" for none).
+// NMS_BENCH_AGENT_RUNS: "devices:agents" or "devices:agents:workers" (default "1000:1 10000:1 30000:3", 24 workers;
+// "" for none).
 // Each run's fleet is discovered in bulk by the Poller (bench/lib/bulk-discover.ts) before the
 // agents start (a larger run re-uses the previous run's database: bench/lib/agent-db.ts); the
 // agents then only poll, and the timed cycles begin once every device has been polled once.
 // NMS_BENCH_AGENT_COMPARE=N: the agent-vs-exporter section (bench/agent-compare.ts) on the
 // simulator's first N devices, before the runs.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   agentErrors,
@@ -31,21 +32,23 @@ import {
 import { PollWorker, SimulatorProcess } from './lib/fleet.js';
 import { AgentFleetDb } from './lib/agent-db.js';
 import { runCompare } from './agent-compare.js';
-import { countPolls, PollWatch, waitAllPolled, type PollCounts } from './lib/poll-watch.js';
-import { CpuMeter, cpuSeconds, peakRssMiB, sleep, type MachineCpu } from './lib/proc.js';
-import { BenchRrdcached, writeTimers } from './lib/rrdcached-daemon.js';
-import { fmt, median, now, table, writeSection } from './lib/report.js';
+import { report, type RunResult } from './lib/agent-report.js';
+import { countPolls, pollTimes, PollWatch, waitAllPolled } from './lib/poll-watch.js';
+import { CpuMeter, cpuSeconds, peakRssMiB, sleep } from './lib/proc.js';
+import { BenchRrdcached } from './lib/rrdcached-daemon.js';
+import { fmt, now, writeSection } from './lib/report.js';
 import { readFileSync } from 'node:fs';
 
 const RUNS = (process.env.NMS_BENCH_AGENT_RUNS ?? '1000:1 10000:1 30000:3')
   .split(/\s+/)
   .filter(Boolean)
-  .map((r) => r.split(':').map(Number) as [number, number]);
+  .map((r) => r.split(':').map(Number) as [number, number, number?]);
 const FREQ = Number(process.env.NMS_BENCH_AGENT_FREQUENCY ?? 300);
 const CYCLES = Number(process.env.NMS_BENCH_AGENT_CYCLES ?? 3);
 // the Poller-alone runs use the port layout (bench/lib/poll-worker.ts): 1,000 ports from here, below
 // the ephemeral range (32768 up) where client sockets would take them
 const FIRST_PORT = Number(process.env.NMS_BENCH_AGENT_FIRST_PORT ?? 23000);
+// service_poller_workers of the agents, unless a run says (devices:agents:workers)
 const WORKERS = 24;
 // NMS_BENCH_AGENT_PORT_OFFSET: added to every port of the runs (Redis 16399, memcached 11399,
 // rrdcached 42313, the simulator's 1161), for a second bench beside one already running
@@ -54,31 +57,10 @@ const DB = { port: 13306, user: 'nmstest', password: 'nmstest' };
 const SMALL_RRA = 'RRA:AVERAGE:0.5:1:12';
 const MARIADB_PID_FILE = '/tmp/nms-test-services/mariadb-run/mariadb.pid';
 
-interface RunResult {
-  devices: number;
-  agents: number;
-  /** Bulk discovery by the Poller, then the agents' first poll round (seconds each). */
-  discoveryS: number;
-  warmupS: number;
-  counts: PollCounts;
-  cpu: { agents: number[]; mariadb: number; rrdcached: number; redis: number; memcached: number; simulator: number };
-  /** Peak RSS of each agent over the timed cycles (MiB). */
-  rss: number[];
-  /** Peak RSS of each agent from its start to the end of the first round (MiB). */
-  rssFirst: number[];
-  /** The agents' CPU seconds (summed) in each timed cycle. */
-  agentCycles: number[];
-  elected: number;
-  /** Redis commands run over the timed cycles (everything: queue, locks, claims, heartbeats). */
-  redisCalls: number;
-  /** The whole machine's CPU seconds over the timed cycles, and the cycles' seconds. */
-  machine: MachineCpu & { seconds: number };
-  errors: string[];
-}
-
 /** One agent's files and services: all the agents of a run share the database, Redis and the rest. */
 function agentSpecs(
   count: number,
+  workers: number,
   dir: string,
   database: string,
   tag: string,
@@ -94,7 +76,7 @@ function agentSpecs(
     rrdcached: svc.rrd.address,
     appKey,
     frequency: FREQ,
-    workers: WORKERS,
+    workers,
     keyPrefix: `benchagent${tag}`,
     rras: SMALL_RRA,
   }));
@@ -117,16 +99,12 @@ async function fleetFor(n: number): Promise<AgentFleetDb> {
   return fleet;
 }
 
-async function runOne(n: number, agentsN: number): Promise<RunResult> {
+async function runOne(n: number, agentsN: number, workers: number): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'nms-bench-agent-'));
   const tag = `${process.pid}_${n}`;
   // NMS_BENCH_AGENT_SIM_SPLIT: devices per simulator process (default DEVICES_PER_SIMULATOR), to try the split small
-  const sim = new SimulatorSet(
-    n,
-    '127.77.0.0',
-    1161 + OFF,
-    Number(process.env.NMS_BENCH_AGENT_SIM_SPLIT ?? DEVICES_PER_SIMULATOR),
-  );
+  const split = Number(process.env.NMS_BENCH_AGENT_SIM_SPLIT ?? DEVICES_PER_SIMULATOR);
+  const sim = new SimulatorSet(n, '127.77.0.0', 1161 + OFF, split);
   const redis = new BenchRedis(16399 + OFF);
   const mc = new BenchMemcached(11399 + OFF);
   const agents: BenchAgent[] = [];
@@ -139,7 +117,7 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
       `agent ${n}/${agentsN}: ${disc.up}/${disc.devices} new devices discovered in ${disc.seconds.toFixed(0)} s`,
     );
     const since = Math.floor(Date.now() / 1000);
-    for (const spec of agentSpecs(agentsN, dir, f.database, tag, appKey, { redis, mc, rrd })) {
+    for (const spec of agentSpecs(agentsN, workers, dir, f.database, tag, appKey, { redis, mc, rrd })) {
       const agent = new BenchAgent(spec);
       await agent.start();
       agents.push(agent);
@@ -167,14 +145,15 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
     await watch.stop();
     const c = (pid: number) => cpu.get(pid) ?? 0;
     const counts = countPolls(watch.polls, ids, t0, t1, FREQ);
-    const errors = agentErrors(agents);
     const elected = agents.filter((a) => a.events.some((e) => e.event === 'dispatcher_elected')).length;
     return {
       devices: n,
       agents: agentsN,
+      workers,
       discoveryS: disc.seconds,
       warmupS,
       counts,
+      times: pollTimes(watch, ids, t0, t1, FREQ),
       cpu: {
         agents: agents.map((a) => c(a.pid)),
         mariadb: c(mariadbPid),
@@ -189,7 +168,7 @@ async function runOne(n: number, agentsN: number): Promise<RunResult> {
       elected,
       redisCalls,
       machine: { ...meter.machine!, seconds: t1 - t0 },
-      errors: errors.slice(0, 5),
+      errors: agentErrors(agents).slice(0, 5),
     };
   } finally {
     for (const a of agents) await a.stop().catch(() => {});
@@ -233,111 +212,8 @@ async function pollerOnly(): Promise<number[]> {
   }
 }
 
-const perDev = (cpuS: number, polls: number) => (polls ? (cpuS * 1000) / polls : 0);
-
 /** CPU seconds the agents have used so far, summed. */
 const agentsCpu = (agents: BenchAgent[]) => agents.reduce((a, x) => a + cpuSeconds(x.pid), 0);
-
-/** One run's agent CPU a device cycle by cycle, and the whole span's against the Poller alone. */
-function cycleLine(r: RunResult, pollerMs: number): string {
-  const per = r.agentCycles.map((cpuS, k) => fmt(perDev(cpuS, r.counts.cycles[k]?.polls ?? 0), 2));
-  const all = perDev(
-    r.cpu.agents.reduce((a, b) => a + b, 0),
-    r.counts.polls,
-  );
-  return (
-    `- ${fmt(r.devices)} / ${r.agents}: agent CPU ms a device cycle by cycle ${per.join(', ')} ` +
-    `(agents summed, polls of the cycle); all cycles ${fmt(all, 2)} = ${fmt(all / pollerMs, 2)}x the Poller alone. ` +
-    machineLine(r)
-  );
-}
-
-/** The whole machine's CPU over the timed cycles against the processes the bench measures. */
-function machineLine(r: RunResult): string {
-  const c = r.cpu;
-  const measured = [...c.agents, c.mariadb, c.redis, c.memcached, c.simulator].reduce((a, b) => a + b, 0);
-  const cores = (x: number) => fmt(x / r.machine.seconds, 2);
-  return (
-    `The whole machine over those cycles: ${cores(r.machine.busy)} of ${cpus().length} cores busy (softirq ` +
-    `${cores(r.machine.softirq)}); the measured processes but rrdcached ${cores(measured)}.`
-  );
-}
-
-function report(
-  results: RunResult[],
-  pollerRuns: { before: number[]; after: number[] },
-  started: string,
-  loadBefore: number[],
-  stopped?: string,
-): string {
-  const poller = [...pollerRuns.before, ...pollerRuns.after];
-  const pollerMs = median(poller);
-  const rows = results.map((r) => {
-    const p = r.counts.polls;
-    const agentCpu = r.cpu.agents.reduce((a, b) => a + b, 0);
-    const spread = Math.max(...r.counts.cycles.map((c) => c.spread));
-    return [
-      `${fmt(r.devices)} / ${r.agents}`,
-      fmt(r.discoveryS),
-      fmt(r.warmupS),
-      fmt(p),
-      `${r.counts.onTime} / ${r.counts.late} / ${r.counts.missed} / ${r.counts.doubled}`,
-      fmt(spread),
-      r.cpu.agents.map((x) => fmt(perDev(x, p / r.agents), 2)).join(', '),
-      fmt(perDev(agentCpu, p) - pollerMs, 2),
-      fmt(perDev(r.cpu.mariadb, p), 2),
-      fmt(perDev(r.cpu.rrdcached, p), 2),
-      fmt(perDev(r.cpu.redis, p), 2),
-      fmt(p ? r.redisCalls / p : 0, 1),
-      fmt(perDev(r.cpu.memcached, p), 3),
-      r.rss.map((x, i) => `${fmt(r.rssFirst[i])} / ${fmt(x)}`).join(', '),
-    ];
-  });
-  const head = [
-    'devices / agents',
-    'bulk discovery s',
-    'first poll round s',
-    'polls timed',
-    'on time / late / missed / doubled',
-    'cycle spread s',
-    'agent CPU ms / device',
-    'queue + lock overhead ms / job',
-    'MariaDB ms / device',
-    'rrdcached ms / device',
-    'Redis ms / device',
-    'Redis commands / poll',
-    'memcached ms / device',
-    'peak RSS MiB (first round / timed cycles)',
-  ];
-  const errs = results.flatMap((r) => r.errors.map((e) => `- ${r.devices}: ${e}`));
-  return [
-    '## agent: nms-agent end to end',
-    '',
-    `Run ${started}: real \`nms-agent run\` processes (dist/nms-agent.mjs, the unit's Node flags and`,
-    `environment), BullMQ on a private Redis, private memcached and rrdcached, MariaDB the shared test`,
-    `instance (its CPU includes whatever else ran on it: an upper bound). The fleet discovered in bulk by`,
-    "the Poller (24 at a time) before the agents start (a larger run keeps the previous one's database and",
-    'discovers only the devices it adds); the agents poll every device once (the first round, not',
-    `timed), then ${CYCLES} timed cycles of ${FREQ} s; polls read from \`devices.last_polled\``,
-    '(bench/lib/poll-watch.ts says how an interval is judged). RRD files with one small RRA (NMS_RRD_RRAS;',
-    "LibreNMS's 13 would need 2.5 MB a port file); rrdcached flushed before the timed window and once after",
-    `it (its column: the window's updates and one write-back of each file for its ${CYCLES} polls; deployed,`,
-    `with -w ${writeTimers(true).timeout} and the journal, a file waits ${writeTimers(true).timeout / FREQ} polls ` +
-      'or more). Poller alone on 1,000 devices (three cycles before the',
-    `agent runs and three after them, CPU ms a device): ${pollerRuns.before.map((x) => fmt(x, 2)).join(', ')}; ` +
-      `after: ${pollerRuns.after.length ? pollerRuns.after.map((x) => fmt(x, 2)).join(', ') : 'not run'}; ` +
-      `median ${fmt(pollerMs, 2)}.`,
-    `Load average before: ${loadBefore.map((x) => x.toFixed(2)).join(' ')}; after: ${loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' ')}.`,
-    '',
-    table(head, rows),
-    '',
-    ...results.map((r) => cycleLine(r, pollerMs)),
-    ...(errs.length ? ['', 'Agent errors seen (first five a run):', ...errs] : []),
-    ...(stopped ? ['', `The bench stopped before the next run: ${stopped}`] : []),
-  ].join('\n');
-}
 
 async function main(): Promise<void> {
   const compareN = Number(process.env.NMS_BENCH_AGENT_COMPARE ?? 0);
@@ -356,14 +232,15 @@ async function main(): Promise<void> {
   // the section is written after every run, so that a later run failing keeps the earlier ones
   let after: number[] = [];
   const write = (stopped?: string) => {
-    const body = report(results, { before: poller, after }, started, loadBefore, stopped);
+    const plan = { cycles: CYCLES, freq: FREQ };
+    const body = report(results, { before: poller, after }, started, loadBefore, plan, stopped);
     console.log(body);
     writeSection('agent', body);
   };
   try {
-    for (const [n, a] of RUNS) {
+    for (const [n, a, w] of RUNS) {
       try {
-        const r = await runOne(n, a);
+        const r = await runOne(n, a, w || WORKERS);
         console.error(
           `agent ${n}/${a}: ${JSON.stringify({ counts: r.counts, cpu: r.cpu, rss: r.rss, rssFirst: r.rssFirst })}`,
         );

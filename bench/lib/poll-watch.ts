@@ -7,6 +7,8 @@ import type { Db } from '../../agent/db/index.js';
 export class PollWatch {
   /** device_id → poll start times (unix seconds), ascending, distinct. */
   readonly polls = new Map<number, number[]>();
+  /** device_id → poll start time → the poll's wall time in seconds (`last_polled_timetaken`). */
+  readonly took = new Map<number, Map<number, number>>();
   private timer?: NodeJS.Timeout;
   private since = 0;
   private busy = false;
@@ -28,16 +30,20 @@ export class PollWatch {
       const cutoff = this.since;
       this.since = Math.floor(Date.now() / 1000) - 5;
       const [rows] = await this.db.query<RowDataPacket[]>(
-        'SELECT device_id, UNIX_TIMESTAMP(last_polled) AS t FROM devices WHERE last_polled >= FROM_UNIXTIME(?)',
+        'SELECT device_id, UNIX_TIMESTAMP(last_polled) AS t, last_polled_timetaken AS took FROM devices ' +
+          'WHERE last_polled >= FROM_UNIXTIME(?)',
         [cutoff],
       );
-      for (const r of rows) this.record(Number(r.device_id), Number(r.t));
+      for (const r of rows) this.record(Number(r.device_id), Number(r.t), Number(r.took));
     } finally {
       this.busy = false;
     }
   }
 
-  private record(id: number, t: number): void {
+  private record(id: number, t: number, took: number): void {
+    let times = this.took.get(id);
+    if (!times) this.took.set(id, (times = new Map()));
+    if (Number.isFinite(took)) times.set(t, took);
     const list = this.polls.get(id) ?? [];
     if (!list.includes(t)) {
       list.push(t);
@@ -132,4 +138,44 @@ export async function waitAllPolled(
     if ((Date.now() - t0) / 1000 > limitS) throw new Error(`only ${done}/${n} devices polled after ${limitS} s`);
     await new Promise((res) => setTimeout(res, everyMs));
   }
+}
+
+export interface PollTimes {
+  /** A poll's wall time (s): mean, 95th percentile, longest. */
+  mean: number;
+  p95: number;
+  max: number;
+  /** Polls in flight on average over the span: the polls' wall time summed over the span's length. */
+  inFlight: number;
+  /** How long after it was due (frequency - 1 s after the device's previous poll) a poll started (s). */
+  delay: { median: number; p95: number; max: number };
+}
+
+const pct = (sorted: number[], q: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0;
+
+/** The wall time of the polls that started inside [t0, t1], and how late after being due they started. */
+export function pollTimes(watch: PollWatch, ids: number[], t0: number, t1: number, freq: number): PollTimes {
+  const took: number[] = [];
+  const delay: number[] = [];
+  for (const id of ids) {
+    const all = watch.polls.get(id) ?? [];
+    const times = watch.took.get(id);
+    for (let i = 0; i < all.length; i++) {
+      if (all[i] < t0 || all[i] >= t1) continue;
+      const w = times?.get(all[i]);
+      if (w !== undefined) took.push(w);
+      if (i > 0) delay.push(Math.max(0, all[i] - all[i - 1] - (freq - 1)));
+    }
+  }
+  took.sort((a, b) => a - b);
+  delay.sort((a, b) => a - b);
+  const sum = took.reduce((a, b) => a + b, 0);
+  return {
+    mean: took.length ? sum / took.length : 0,
+    p95: pct(took, 0.95),
+    max: took.at(-1) ?? 0,
+    inFlight: sum / Math.max(1, t1 - t0),
+    delay: { median: pct(delay, 0.5), p95: pct(delay, 0.95), max: delay.at(-1) ?? 0 },
+  };
 }
