@@ -36,6 +36,7 @@ import { report, type RunResult } from './lib/agent-report.js';
 import { countPolls, pollTimes, PollWatch, waitAllPolled } from './lib/poll-watch.js';
 import { CpuMeter, cpuSeconds, peakRssMiB, sleep } from './lib/proc.js';
 import { BenchRrdcached } from './lib/rrdcached-daemon.js';
+import { innodbCounters, innodbSizes, innodbWindow, setBufferPool, sizeBufferPool } from './lib/innodb.js';
 import { fmt, now, writeSection } from './lib/report.js';
 import { readFileSync } from 'node:fs';
 
@@ -96,8 +97,13 @@ async function fleetFor(n: number): Promise<AgentFleetDb> {
     concurrency: WORKERS,
     rras: SMALL_RRA,
   });
+  // NMS_BENCH_AGENT_BUFFER_POOL: the test instance's InnoDB buffer pool for the runs (bench/lib/innodb.ts)
+  if (poolWas === undefined) poolWas = (await sizeBufferPool(fleet.db)) ?? 0;
   return fleet;
 }
+
+/** The buffer pool size to put back after the runs (0: not changed). */
+let poolWas: number | undefined;
 
 async function runOne(n: number, agentsN: number, workers: number): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'nms-bench-agent-'));
@@ -128,6 +134,7 @@ async function runOne(n: number, agentsN: number, workers: number): Promise<RunR
     const mariadbPid = Number(readFileSync(MARIADB_PID_FILE, 'utf8').trim());
     const pids = [...agents.map((a) => a.pid), mariadbPid, rrd.pid, redis.pid, mc.pid, ...sim.pids];
     const rrdWindow = await rrd.window();
+    const innodb0 = await innodbCounters(db);
     const meter = new CpuMeter(pids).start();
     const redisCalls0 = redis.commandCalls();
     const rssFirst = firstRoundPeaks(agents);
@@ -140,6 +147,7 @@ async function runOne(n: number, agentsN: number, workers: number): Promise<RunR
     }
     const t1 = Math.floor(Date.now() / 1000);
     const cpu = meter.stop();
+    const innodb1 = await innodbCounters(db);
     const redisCalls = redis.commandCalls() - redisCalls0;
     cpu.set(rrd.pid, await rrdWindow());
     await watch.stop();
@@ -168,6 +176,7 @@ async function runOne(n: number, agentsN: number, workers: number): Promise<RunR
       elected,
       redisCalls,
       machine: { ...meter.machine!, seconds: t1 - t0 },
+      innodb: innodbWindow(innodb0, innodb1, await innodbSizes(db, f.database), counts.polls, t1 - t0),
       errors: agentErrors(agents).slice(0, 5),
     };
   } finally {
@@ -252,6 +261,7 @@ async function main(): Promise<void> {
       write();
     }
   } finally {
+    if (poolWas && fleet) await setBufferPool(fleet.db, poolWas);
     await fleet?.close();
   }
   // the Poller alone again after the agents, so that a machine slower or faster meanwhile shows

@@ -2,6 +2,7 @@
 // whole machine's CPU and the polls' wall time.
 import { cpus, loadavg } from 'node:os';
 import type { MachineCpu } from './proc.js';
+import { innodbLine, type InnodbWindow } from './innodb.js';
 import type { PollCounts, PollTimes } from './poll-watch.js';
 import { writeTimers } from './rrdcached-daemon.js';
 import { fmt, median, table } from './report.js';
@@ -28,6 +29,8 @@ export interface RunResult {
   redisCalls: number;
   /** The whole machine's CPU seconds over the timed cycles, and the cycles' seconds. */
   machine: MachineCpu & { seconds: number };
+  /** MariaDB's buffer pool against the bench database, and its disk reads over the timed cycles. */
+  innodb: InnodbWindow;
   errors: string[];
 }
 
@@ -131,7 +134,7 @@ export function report(
     table(head, rows),
     '',
     ...results.map((r) => cycleLine(r, pollerMs)),
-    ...results.map((r) => timesLine(r)),
+    ...results.map((r) => timesLine(r, FREQ)),
     ...(errs.length ? ['', 'Agent errors seen (first five a run):', ...errs] : []),
     ...(stopped ? ['', `The bench stopped before the next run: ${stopped}`] : []),
   ].join('\n');
@@ -143,13 +146,16 @@ function label(r: RunResult): string {
 }
 
 /** How long the timed polls took and waited: whether the agents' workers were all busy. */
-function timesLine(r: RunResult): string {
+function timesLine(r: RunResult, freq: number): string {
   const t = r.times;
   const slots = r.agents * r.workers;
   return (
     `- ${label(r)}: a poll's wall time (devices.last_polled_timetaken) ${fmt(t.mean, 2)} s on average, ` +
     `95th percentile ${fmt(t.p95, 2)}, longest ${fmt(t.max, 2)}; polls in flight on average ` +
     `${fmt(t.inFlight, 1)} of ${slots} worker slots; a poll started after it was due by ${fmt(t.delay.median)} s ` +
-    `(median), ${fmt(t.delay.p95)} (95th percentile), ${fmt(t.delay.max)} (longest).`
+    `(median), ${fmt(t.delay.p95)} (95th percentile), ${fmt(t.delay.max)} (longest); late polls cycle by cycle ` +
+    `${r.counts.cycles.map((c) => fmt(c.late)).join(', ')}; polls started ${fmt(t.rate.mean, 1)} a second on ` +
+    `average, ${fmt(t.rate.peakMinute, 1)} in the busiest minute (${fmt(r.devices / freq, 1)} needed). ` +
+    innodbLine(r.innodb)
   );
 }

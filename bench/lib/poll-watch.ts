@@ -66,8 +66,8 @@ export interface PollCounts {
   late: number;
   missed: number;
   doubled: number;
-  /** Per cycle window [t0 + k·F, t0 + (k+1)·F): polls, and first to last poll in seconds. */
-  cycles: { polls: number; spread: number }[];
+  /** Per cycle window [t0 + k·F, t0 + (k+1)·F): polls, first to last poll in seconds, and late polls. */
+  cycles: { polls: number; spread: number; late: number }[];
 }
 
 /**
@@ -85,7 +85,8 @@ export function countPolls(
 ): PollCounts {
   const out: PollCounts = { polls: 0, onTime: 0, late: 0, missed: 0, doubled: 0, cycles: [] };
   const windows = Math.max(1, Math.round((t1 - t0) / freq));
-  const cyc = Array.from({ length: windows }, () => ({ polls: 0, first: Infinity, last: -Infinity }));
+  const cyc = Array.from({ length: windows }, () => ({ polls: 0, first: Infinity, last: -Infinity, late: 0 }));
+  const windowOf = (t: number) => cyc[Math.max(0, Math.min(windows - 1, Math.floor((t - t0) / freq)))];
   for (const id of ids) {
     const all = polls.get(id) ?? [];
     const inSpan = all.filter((t) => t >= t0 && t < t1);
@@ -98,21 +99,23 @@ export function countPolls(
       const gap = seq[i] - seq[i - 1];
       if (gap < freq / 2) out.doubled++;
       else if (gap <= freq * 1.1) out.onTime++;
-      else if (gap < freq * 2) out.late++;
-      else out.missed += Math.floor(gap / freq) - 1;
+      else if (gap < freq * 2) {
+        out.late++;
+        windowOf(seq[i]).late++;
+      } else out.missed += Math.floor(gap / freq) - 1;
     }
     // overdue at the end of the span: the poll that should have come is late, or missed
     const tail = inSpan.length ? t1 - inSpan[inSpan.length - 1] : 0;
     if (tail > freq * 1.1 && tail < freq * 2) out.late++;
     else if (tail >= freq * 2) out.missed += Math.floor(tail / freq) - 1;
     for (const t of inSpan) {
-      const w = cyc[Math.min(windows - 1, Math.floor((t - t0) / freq))];
+      const w = windowOf(t);
       w.polls++;
       w.first = Math.min(w.first, t);
       w.last = Math.max(w.last, t);
     }
   }
-  out.cycles = cyc.map((w) => ({ polls: w.polls, spread: w.polls ? w.last - w.first : 0 }));
+  out.cycles = cyc.map((w) => ({ polls: w.polls, spread: w.polls ? w.last - w.first : 0, late: w.late }));
   return out;
 }
 
@@ -149,6 +152,8 @@ export interface PollTimes {
   inFlight: number;
   /** How long after it was due (frequency - 1 s after the device's previous poll) a poll started (s). */
   delay: { median: number; p95: number; max: number };
+  /** Polls started a second: over the span, and in its busiest minute. */
+  rate: { mean: number; peakMinute: number };
 }
 
 const pct = (sorted: number[], q: number) =>
@@ -158,11 +163,13 @@ const pct = (sorted: number[], q: number) =>
 export function pollTimes(watch: PollWatch, ids: number[], t0: number, t1: number, freq: number): PollTimes {
   const took: number[] = [];
   const delay: number[] = [];
+  const perMinute = new Array<number>(Math.max(1, Math.ceil((t1 - t0) / 60))).fill(0);
   for (const id of ids) {
     const all = watch.polls.get(id) ?? [];
     const times = watch.took.get(id);
     for (let i = 0; i < all.length; i++) {
       if (all[i] < t0 || all[i] >= t1) continue;
+      perMinute[Math.floor((all[i] - t0) / 60)]++;
       const w = times?.get(all[i]);
       if (w !== undefined) took.push(w);
       if (i > 0) delay.push(Math.max(0, all[i] - all[i - 1] - (freq - 1)));
@@ -171,11 +178,13 @@ export function pollTimes(watch: PollWatch, ids: number[], t0: number, t1: numbe
   took.sort((a, b) => a - b);
   delay.sort((a, b) => a - b);
   const sum = took.reduce((a, b) => a + b, 0);
+  const started = perMinute.reduce((a, b) => a + b, 0);
   return {
     mean: took.length ? sum / took.length : 0,
     p95: pct(took, 0.95),
     max: took.at(-1) ?? 0,
     inFlight: sum / Math.max(1, t1 - t0),
     delay: { median: pct(delay, 0.5), p95: pct(delay, 0.95), max: delay.at(-1) ?? 0 },
+    rate: { mean: started / Math.max(1, t1 - t0), peakMinute: Math.max(...perMinute) / 60 },
   };
 }

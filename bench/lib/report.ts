@@ -46,7 +46,7 @@ export function machineBlock(): string {
   const lines = [
     `- CPU: ${cpus().length} × ${cpus()[0]?.model ?? '?'} (nproc ${sh('nproc', [])})`,
     `- memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB; kernel ${sh('uname', ['-r'])}; ${osName}`,
-    `- Node ${process.version}; net-snmp ${netSnmp}; nms ${sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'])}`,
+    `- Node ${process.version}; net-snmp ${netSnmp}; nms ${COMMIT_AT_START}`,
     `- Debian packages: ${pkgs.map((p) => `${p} ${debVersion(p)}`).join(', ')}`,
     "- the machine is shared with other engineers' builds and tests: " +
       'figures are from one run each, not an idle-machine best',
@@ -65,6 +65,8 @@ function replaceBlock(doc: string, name: string, body: string): string {
 }
 
 const LOAD_AT_START = loadavg();
+// The commit as the bench found it: one made while a long bench runs is not what it measured.
+const COMMIT_AT_START = sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']);
 
 // The tree as the bench found it: what it measures. docs/benchmarks.md is left out, so that a
 // section an earlier part of the same bench wrote does not count as a change to the code.
@@ -81,7 +83,7 @@ const TREE_AT_START = sh('git', [
 
 /** Which code measured, whether the tree held uncommitted changes, and the load around the run. */
 export function provenance(): string {
-  const commit = sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']);
+  const commit = COMMIT_AT_START;
   const dirty = TREE_AT_START;
   const tree = dirty === '' ? 'clean tree' : dirty === 'n/a' ? 'tree state unknown' : 'UNCOMMITTED CHANGES in the tree';
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
