@@ -47,7 +47,7 @@ export interface TemplateValues {
   redis: { bind: string[]; port: number; password: string; databases: number };
   /** Redis Sentinel (cluster.redis.sentinel; cli/deploy/sentinel.ts): `enabled` false when off. */
   sentinel: SentinelValues;
-  mariadb: { bindAddress: string; port: number };
+  mariadb: { bindAddress: string; port: number; bufferPoolMb: number };
   rrdcached: {
     address: string;
     port: number;
@@ -185,7 +185,7 @@ export function buildValues(v: ValueInputs): TemplateValues {
       databases: Math.max(16, c.redis.db + 1),
     },
     sentinel,
-    mariadb: { bindAddress: inv.services.mariadb.address, port: c.mariadb.port },
+    mariadb: { bindAddress: inv.services.mariadb.address, port: c.mariadb.port, bufferPoolMb: c.mariadb.bufferPoolMb },
     rrdcached: {
       address: rrdOnHost.address,
       port: c.rrdcached.port,

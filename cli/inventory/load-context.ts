@@ -21,7 +21,7 @@ export interface RawHostsFile {
   cluster: {
     name: string;
     redis?: { port?: number; db?: number; sentinel?: boolean };
-    mariadb?: { port?: number; database?: string };
+    mariadb?: { port?: number; database?: string; buffer_pool_mb?: number };
     rrdcached?: { port?: number; write_threads?: number; journal?: boolean; base_dir?: string };
     memcached?: { port?: number; memory_mb?: number };
     web?: { https_port?: number; http_port?: number; server_name?: string; admin_user?: string };

@@ -155,7 +155,11 @@ function normaliseCluster(raw: RawHostsFile, hosts: HostSpec[], dir: string): Cl
   return {
     name: c.name,
     redis: { port: c.redis?.port ?? 6379, db: c.redis?.db ?? 0, sentinel: c.redis?.sentinel ?? false },
-    mariadb: { port: c.mariadb?.port ?? 3306, database: c.mariadb?.database ?? 'nms' },
+    mariadb: {
+      port: c.mariadb?.port ?? 3306,
+      database: c.mariadb?.database ?? 'nms',
+      bufferPoolMb: c.mariadb?.buffer_pool_mb ?? 1024,
+    },
     rrdcached: {
       port: c.rrdcached?.port ?? 42217,
       writeThreads: c.rrdcached?.write_threads ?? 4,

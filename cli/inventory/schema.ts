@@ -162,6 +162,7 @@ const cluster = obj(
     mariadb: obj({
       port: port('MariaDB port (default 3306)'),
       database: text('sqlName', 'database name (default nms)'),
+      buffer_pool_mb: count('InnoDB buffer pool in MiB (default 1024)', 128, 1048576),
     }),
     rrdcached: obj({
       port: port('rrdcached TCP port (default 42217)'),

@@ -62,7 +62,8 @@ export interface ClusterSettings {
   name: string;
   /** `sentinel`: a replica and three sentinels (cli/inventory/sentinel.ts picks the hosts). */
   redis: { port: number; db: number; sentinel: boolean };
-  mariadb: { port: number; database: string };
+  /** bufferPoolMb: innodb_buffer_pool_size in MiB. */
+  mariadb: { port: number; database: string; bufferPoolMb: number };
   rrdcached: { port: number; writeThreads: number; journal: boolean; baseDir: string };
   memcached: { port: number; memoryMb: number };
   web: { httpsPort: number; httpPort: number; serverName: string; adminUser: string };

@@ -34,7 +34,7 @@ test('the base fixture normalises with LibreNMS defaults, merged defaults and re
   assert.equal(inv.dir, dir);
   assert.equal(inv.knownHostsPath, join(dir, 'known_hosts'));
   assert.equal(inv.cluster.name, 'fixture');
-  assert.deepEqual(inv.cluster.mariadb, { port: 3306, database: 'nms' });
+  assert.deepEqual(inv.cluster.mariadb, { port: 3306, database: 'nms', bufferPoolMb: 1024 });
   assert.deepEqual(inv.cluster.rrdcached, { port: 42217, writeThreads: 4, journal: true, baseDir: '/var/lib/nms/rrd' });
   assert.equal(inv.cluster.web.serverName, '192.0.2.82', 'server name defaults to the web host address');
   assert.deepEqual(inv.cluster.tls, {});

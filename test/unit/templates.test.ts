@@ -204,6 +204,16 @@ test(
   },
 );
 
+test('MariaDB buffer pool: 1024 MiB unless the inventory sets cluster.mariadb.buffer_pool_mb', async () => {
+  const path = '/etc/mysql/mariadb.conf.d/90-nms.cnf';
+  const [master] = await plans();
+  assert.match(fileOf(master, path), /^innodb_buffer_pool_size = 1024M$/m);
+  const [sized] = await plans(TEMPLATES, false, (inv) => {
+    inv.cluster.mariadb.bufferPoolMb = 3072;
+  });
+  assert.match(fileOf(sized, path), /^innodb_buffer_pool_size = 3072M$/m);
+});
+
 test(
   'redis, memcached and rrdcached files pass our parsers, which reject broken ones',
   { timeout: 20_000 },
