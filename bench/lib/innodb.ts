@@ -10,7 +10,6 @@ const COUNTERS = [
   'Innodb_buffer_pool_read_requests',
   'Innodb_data_read',
   'Innodb_data_written',
-  'Innodb_buffer_pool_wait_free',
 ];
 
 export type InnodbCounters = Record<string, number>;

@@ -38,7 +38,7 @@ export function selfCpuSeconds(): number {
 /** A CPU meter over a set of pids: start(), then stop() returns the seconds each used. */
 export class CpuMeter {
   private readonly before = new Map<number, number>();
-  private machine0 = machineCpu();
+  private machine0: MachineCpu = { busy: 0, softirq: 0 };
   /** The whole machine's CPU over the span, set by stop(). */
   machine?: MachineCpu;
   constructor(private readonly pids: number[]) {}
