@@ -219,6 +219,12 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
       `refused updates per node: ${rejected.map((n) => n.trim()).join(' ')}; port files checked: ${files}; NaN ` +
         `rows: ${nan}\n`,
     );
+    if (rejected.some((n) => n.trim() !== '0'))
+      for (const h of AGENTS) {
+        const pattern = 'rrd_update_rejected|illegal attempt|"errors":[1-9]|spool_|rrdcached_unreachable';
+        const lines = await exec(h, `grep -E '${pattern}' /var/log/nms/agent.log | head -n 40 || true`);
+        process.stderr.write(`== ${h}: refused updates and spool events\n${lines}\n`);
+      }
     assert.deepEqual(
       rejected.map((n) => n.trim()),
       AGENTS.map(() => '0'),
