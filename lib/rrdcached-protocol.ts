@@ -13,7 +13,9 @@ import { RrdError } from './errors.js';
  * - `unavailable`: no connection, the connection broke, or no reply in time (spool and retry);
  * - `no-such-file`: the file does not exist (UPDATE, INFO, FETCH, FLUSH, FORGET);
  * - `file-exists`: CREATE without overwrite of a file that exists;
- * - `illegal-update`: an UPDATE not later than the file's last one;
+ * - `already-updated`: an UPDATE in the same second as the file's last one: the file has a value for
+ *   that second (a batch applied just before its connection broke, sent again from the spool);
+ * - `illegal-update`: an UPDATE earlier than the file's last one;
  * - `busy`: the file is locked by another process;
  * - `permission`: outside the daemon's base directory, or not a file it may write;
  * - `unknown-command`: a command this rrdcached does not know;
@@ -24,6 +26,7 @@ export type RrdcachedErrorKind =
   | 'unavailable'
   | 'no-such-file'
   | 'file-exists'
+  | 'already-updated'
   | 'illegal-update'
   | 'busy'
   | 'permission'
@@ -51,6 +54,7 @@ export class RrdcachedUnavailableError extends RrdcachedError {
 
 // rrdcached's own replies and librrd's errors it passes on, as rrdcached 1.7/1.8 word them
 const KINDS: [RegExp, RrdcachedErrorKind][] = [
+  [/^illegal attempt to update using time (\S+) when last update time is \1 /i, 'already-updated'],
   [/^illegal attempt to update/i, 'illegal-update'],
   [/no such file/i, 'no-such-file'],
   [/file exists/i, 'file-exists'],

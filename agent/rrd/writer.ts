@@ -178,8 +178,13 @@ export class RrdWriter {
       await this.order?.touch(); // our records stay ours while we wait for others
       const r = await this.spool.replay((c) => this.client.batch(c), hooks);
       total += r.commands;
-      // CREATEs of files that exist by now are expected in a replay; everything else is logged
-      const rejected = r.errors.filter((e) => !(e.command.startsWith('CREATE ') && e.kind === 'file-exists'));
+      // expected in a replay: CREATEs of files that exist by now, and UPDATEs the file already has
+      // (a batch rrdcached applied just before the connection broke was spooled whole); the rest
+      // is logged
+      const expected = (e: { command: string; kind: string }) =>
+        (e.command.startsWith('CREATE ') && e.kind === 'file-exists') || e.kind === 'already-updated';
+      const rejected = r.errors.filter((e) => !expected(e));
+      const already = r.errors.filter((e) => e.kind === 'already-updated').length;
       for (const e of rejected)
         this.log.warn('rrd_update_rejected', {
           command: commandHead(e.command),
@@ -192,6 +197,7 @@ export class RrdWriter {
           commands: r.commands,
           records: r.records,
           rejected: rejected.length,
+          already_applied: already,
           waiting: r.waiting,
         });
       if (r.waiting === 0) break;

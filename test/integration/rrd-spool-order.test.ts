@@ -174,3 +174,40 @@ test(
     );
   },
 );
+
+test(
+  'a spooled batch rrdcached had already applied (its connection broke before the answer) replays without a refusal',
+  { timeout: 30_000 },
+  async () => {
+    await stopRrdcached();
+    await startRrdcached();
+    const host = `applied-${process.pid}`;
+    const client = new RrdcachedClient({ address: `unix:${sock}` });
+    const spool = new RrdSpool({ dir: join(dir, 'spool-applied') });
+    const w = new RrdWriter({ client, step: STEP, spool });
+    closers.push(
+      () => w.close(),
+      () => client.close(),
+    );
+    const t0 = Math.floor(Date.now() / 1000 / STEP) * STEP - 5 * STEP;
+    assert.deepEqual((await w.write([point(host, t0)])).errors, []);
+    const p = point(host, t0 + STEP);
+    const commands = w.commandsFor([p]);
+    assert.deepEqual((await client.batch(commands)).errors, [], 'rrdcached took the batch');
+    // the writer never heard the answer: the same batch is in its spool
+    assert.ok(spool.append(commands, { key: host, time: p.time }));
+    logs.length = 0;
+    assert.equal(await w.replayNow(), commands.length);
+    assert.ok(!w.spoolPending(), 'the spool is empty');
+    assert.deepEqual(
+      logs.filter((l) => l.includes('rrd_update_rejected')),
+      [],
+      'an update the file already has is not a refusal',
+    );
+    const replayed = logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.event === 'spool_replayed');
+    assert.equal(replayed?.already_applied, 1, JSON.stringify(logs));
+    assert.equal(replayed?.rejected, 0);
+  },
+);

@@ -58,6 +58,7 @@ test('TCP and unix socket: PING, STATS, CREATE, BATCH of UPDATEs, FLUSH, FETCH',
   const again = await c.updateBatch([updates[9]]);
   assert.equal(again.errors.length, 1); // the same time twice: refused by rrdcached, reported per command
   assert.match(again.errors[0].message, /illegal attempt to update/);
+  assert.equal(again.errors[0].kind, 'already-updated', 'the same second again: the file has it');
   await c.flush(path);
   const f = await open(unix).fetch(path, 'AVERAGE', now - 140, now - 70);
   assert.deepEqual(f.ds, ['in', 'out']);
