@@ -7,8 +7,9 @@
 // missed / doubled, the cycle spread, CPU per device of each process and peak RSS of each agent
 // (in the first round and in the timed cycles).
 // Beside it, the Poller alone (bench/lib/poll-worker.ts: no queue, no lock, no dispatcher) polls
-// 1,000 devices of the same mix three times before the agent runs and three times after: the
-// agent's overhead per job is the difference from the median of the six.
+// 1,000 devices of the same mix before the agent runs and after: three cycles started all at once
+// and three paced at the agents' polls a second, alternating; the agent's overhead per job is the
+// difference from the median of the paced ones (the same work at the same pace).
 // NMS_BENCH_AGENT_RUNS: "devices:agents" or "devices:agents:workers" (default "1000:1 10000:1 30000:3", 24 workers;
 // "" for none).
 // Each run's fleet is discovered in bulk by the Poller (bench/lib/bulk-discover.ts) before the
@@ -32,7 +33,7 @@ import {
 import { PollWorker, SimulatorProcess } from './lib/fleet.js';
 import { AgentFleetDb } from './lib/agent-db.js';
 import { runCompare } from './agent-compare.js';
-import { report, type RunResult } from './lib/agent-report.js';
+import { report, type PollerRuns, type RunResult } from './lib/agent-report.js';
 import { countPolls, pollTimes, PollWatch, waitAllPolled } from './lib/poll-watch.js';
 import { CpuMeter, cpuSeconds, peakRssMiB, sleep } from './lib/proc.js';
 import { BenchRrdcached } from './lib/rrdcached-daemon.js';
@@ -187,7 +188,12 @@ async function runOne(n: number, agentsN: number, workers: number): Promise<RunR
 }
 
 /** The Poller alone on 1,000 devices: median CPU ms per device of three cycles. */
-async function pollerOnly(): Promise<number[]> {
+/**
+ * The Poller alone on 1,000 devices, CPU ms a device: cycles of every device started at once
+ * (`burst`) and cycles paced at `rate` polls a second (`paced`: the agents' rate, a poll started
+ * every 1/rate s as the dispatcher spreads a cycle), three of each, alternating.
+ */
+async function pollerOnly(rate: number): Promise<{ burst: number[]; paced: number[] }> {
   const n = 1000;
   const sim = new SimulatorProcess(n, FIRST_PORT);
   const rrd = new BenchRrdcached({ port: 42313 + OFF });
@@ -208,10 +214,10 @@ async function pollerOnly(): Promise<number[]> {
       smallRras: true,
     });
     await worker.cycle();
-    const out: number[] = [];
+    const out = { burst: [] as number[], paced: [] as number[] };
     for (let i = 0; i < 3; i++) {
-      const r = await worker.cycle();
-      out.push((r.cpu * 1000) / n);
+      out.burst.push(((await worker.cycle()).cpu * 1000) / n);
+      out.paced.push(((await worker.cycle(rate)).cpu * 1000) / n);
     }
     return out;
   } finally {
@@ -234,14 +240,23 @@ async function main(): Promise<void> {
   if (RUNS.length === 0) return;
   const started = now();
   const loadBefore = loadavg();
+  // the Poller alone paced at the agents' rate: each agent's share of the first run's devices a frequency
+  const rate = RUNS[0][0] / RUNS[0][1] / FREQ;
   // NMS_BENCH_AGENT_NO_POLLER=1: leave the Poller-alone runs out (a trial or profiling run)
-  const poller = process.env.NMS_BENCH_AGENT_NO_POLLER ? [NaN] : await pollerOnly();
-  console.error(`agent: Poller alone ${poller.map((x) => x.toFixed(2)).join(', ')} ms / device`);
+  const none = { burst: [NaN], paced: [NaN] };
+  const poller = process.env.NMS_BENCH_AGENT_NO_POLLER ? none : await pollerOnly(rate);
+  const show = (p: PollerRuns) =>
+    `${p.burst.map((x) => x.toFixed(2)).join(', ')} at once; ${p.paced
+      .map((x) => x.toFixed(2))
+      .join(', ')} at ${rate.toFixed(1)} a second`;
+  console.error(`agent: Poller alone ${show(poller)} (ms / device)`);
+  // NMS_BENCH_AGENT_POLLER_ONLY=1: the Poller-alone cycles only (trying the reference)
+  if (process.env.NMS_BENCH_AGENT_POLLER_ONLY) return;
   const results: RunResult[] = [];
   // the section is written after every run, so that a later run failing keeps the earlier ones
-  let after: number[] = [];
+  let after: PollerRuns | undefined;
   const write = (stopped?: string) => {
-    const plan = { cycles: CYCLES, freq: FREQ };
+    const plan = { cycles: CYCLES, freq: FREQ, rate };
     const body = report(results, { before: poller, after }, started, loadBefore, plan, stopped);
     console.log(body);
     writeSection('agent', body);
@@ -266,8 +281,8 @@ async function main(): Promise<void> {
   }
   // the Poller alone again after the agents, so that a machine slower or faster meanwhile shows
   if (!process.env.NMS_BENCH_AGENT_NO_POLLER) {
-    after = await pollerOnly();
-    console.error(`agent: Poller alone after the runs ${after.map((x) => x.toFixed(2)).join(', ')} ms / device`);
+    after = await pollerOnly(rate);
+    console.error(`agent: Poller alone after the runs ${show(after)} (ms / device)`);
     write();
   }
 }

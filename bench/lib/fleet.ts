@@ -148,9 +148,10 @@ export class PollWorker {
     return (await p).discovery;
   }
 
-  async cycle(): Promise<CycleResult> {
+  /** Polls every device once: all at once, or one started every 1/rate s. */
+  async cycle(rate = 0): Promise<CycleResult> {
     const p = this.next<CycleResult>();
-    this.child!.send({ type: 'cycle' });
+    this.child!.send({ type: 'cycle', rate });
     return p;
   }
 

@@ -2,7 +2,7 @@
 // are its own: a Poller writing to MariaDB and rrdcached, as the agent builds it. The parent
 // (bench/poll.ts, bench/scale.ts) drives it over IPC:
 //   parent → {setup}   add the devices, discover them (not timed)    → {ready, discovery}
-//   parent → {cycle}   poll every device once, 24 at a time           → {cycle result}
+//   parent → {cycle}   poll every device once, 24 at a time (all at once, or `rate` a second) → {cycle result}
 //   parent → {close}   drop the database, exit
 // Varbinds are counted by wrapping SnmpSession's three request methods (a counter add per
 // response: noise next to what is measured).
@@ -96,17 +96,25 @@ const cpuNow = () => {
   return (u.user + u.system) / 1e6;
 };
 
-async function runAll(kind: 'poll' | 'discovery'): Promise<CycleResult> {
+/**
+ * Every device once, at most maxConcurrent at a time (the Poller's own bound): all started at
+ * once, or with `rate` one poll started every 1/rate s, as a dispatcher spreads a cycle.
+ */
+async function runAll(kind: 'poll' | 'discovery', rate = 0): Promise<CycleResult> {
   const v0 = varbinds;
   const c0 = cpuNow();
   const t0 = performance.now();
-  const results: RunResult[] = await Promise.all(
-    ids.map((id) =>
-      kind === 'poll'
-        ? poller!.pollDevice(id, { deadlineMs: 120_000 })
-        : poller!.discoverDevice(id, { deadlineMs: 120_000 }),
-    ),
-  );
+  const run = (id: number) =>
+    kind === 'poll'
+      ? poller!.pollDevice(id, { deadlineMs: 120_000 })
+      : poller!.discoverDevice(id, { deadlineMs: 120_000 });
+  const started: Promise<RunResult>[] = [];
+  for (let i = 0; i < ids.length; i++) {
+    const wait = rate > 0 ? t0 + (i * 1000) / rate - performance.now() : 0;
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    started.push(run(ids[i]));
+  }
+  const results = await Promise.all(started);
   const mem = process.memoryUsage();
   const mib = (b: number) => b / 2 ** 20;
   const out: CycleResult = {
@@ -209,10 +217,10 @@ async function profiled<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-process.on('message', (m: { type: string } & Partial<WorkerSetup>) => {
+process.on('message', (m: { type: string; rate?: number } & Partial<WorkerSetup>) => {
   const run = async () => {
     if (m.type === 'setup') await onSetup(m as WorkerSetup);
-    else if (m.type === 'cycle') process.send!(await profiled(() => runAll('poll')));
+    else if (m.type === 'cycle') process.send!(await profiled(() => runAll('poll', Number(m.rate) || 0)));
     else if (m.type === 'close') {
       await db?.query(`DROP DATABASE IF EXISTS \`${setup.database}\``);
       await db?.end();
