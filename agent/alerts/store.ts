@@ -75,14 +75,13 @@ async function inTransaction<T>(db: Db, fn: (c: PoolConnection) => Promise<T>): 
 
 /** Makes sure the row exists (ok, not pending) and returns its id. */
 async function ensureRow(c: PoolConnection | Db, ruleId: number, f: Fault): Promise<number> {
-  await c.query(
+  // LAST_INSERT_ID(id) on the duplicate: the statement's insertId is the existing row's id too
+  const [r] = await c.query<ResultSetHeader>(
     `INSERT INTO alerts (device_id, rule_id, entity, state, alerted, open, info) VALUES (?, ?, ?, 0, 0, 0, ?)
-     ON DUPLICATE KEY UPDATE id = id`,
+     ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)`,
     [f.deviceId, ruleId, f.entity, JSON.stringify({ hostname: f.hostname, message: f.message })],
   );
-  const sql = 'SELECT id FROM alerts WHERE rule_id = ? AND device_id = ? AND entity = ?';
-  const [r] = await c.query<RowDataPacket[]>(sql, [ruleId, f.deviceId, f.entity]);
-  return Number(r[0].id);
+  return Number(r.insertId);
 }
 
 export async function markPending(db: Db, ruleId: number, f: Fault): Promise<void> {
