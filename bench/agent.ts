@@ -37,6 +37,7 @@ import { report, type PollerRuns, type RunResult } from './lib/agent-report.js';
 import { countPolls, pollTimes, PollWatch, waitAllPolled } from './lib/poll-watch.js';
 import { CpuMeter, cpuSeconds, peakRssMiB, sleep } from './lib/proc.js';
 import { BenchRrdcached } from './lib/rrdcached-daemon.js';
+import { missedDetail } from './lib/missed.js';
 import { innodbCounters, innodbSizes, innodbWindow, setBufferPool, sizeBufferPool } from './lib/innodb.js';
 import { fmt, now, writeSection } from './lib/report.js';
 import { readFileSync } from 'node:fs';
@@ -56,6 +57,8 @@ const WORKERS = 24;
 // rrdcached 42313, the simulator's 1161), for a second bench beside one already running
 const OFF = Number(process.env.NMS_BENCH_AGENT_PORT_OFFSET ?? 0);
 const DB = { port: 13306, user: 'nmstest', password: 'nmstest' };
+// NMS_BENCH_AGENT_SIM_SPLIT: devices per simulator process (default DEVICES_PER_SIMULATOR), to try the split small
+const SIM_SPLIT = Number(process.env.NMS_BENCH_AGENT_SIM_SPLIT ?? DEVICES_PER_SIMULATOR);
 const SMALL_RRA = 'RRA:AVERAGE:0.5:1:12';
 const MARIADB_PID_FILE = '/tmp/nms-test-services/mariadb-run/mariadb.pid';
 
@@ -109,9 +112,7 @@ let poolWas: number | undefined;
 async function runOne(n: number, agentsN: number, workers: number): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'nms-bench-agent-'));
   const tag = `${process.pid}_${n}`;
-  // NMS_BENCH_AGENT_SIM_SPLIT: devices per simulator process (default DEVICES_PER_SIMULATOR), to try the split small
-  const split = Number(process.env.NMS_BENCH_AGENT_SIM_SPLIT ?? DEVICES_PER_SIMULATOR);
-  const sim = new SimulatorSet(n, '127.77.0.0', 1161 + OFF, split);
+  const sim = new SimulatorSet(n, '127.77.0.0', 1161 + OFF, SIM_SPLIT);
   const redis = new BenchRedis(16399 + OFF);
   const mc = new BenchMemcached(11399 + OFF);
   const agents: BenchAgent[] = [];
@@ -162,6 +163,7 @@ async function runOne(n: number, agentsN: number, workers: number): Promise<RunR
       discoveryS: disc.seconds,
       warmupS,
       counts,
+      missed: await missedDetail(db, counts.missedDevices, t0, t1),
       times: pollTimes(watch, ids, t0, t1, FREQ),
       cpu: {
         agents: agents.map((a) => c(a.pid)),

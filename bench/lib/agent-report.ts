@@ -16,6 +16,8 @@ export interface RunResult {
   discoveryS: number;
   warmupS: number;
   counts: PollCounts;
+  /** The devices with a missed poll and their state (bench/lib/missed.ts), when any missed. */
+  missed?: string;
   times: PollTimes;
   cpu: { agents: number[]; mariadb: number; rrdcached: number; redis: number; memcached: number; simulator: number };
   /** Peak RSS of each agent over the timed cycles (MiB). */
@@ -146,6 +148,7 @@ export function report(
     '',
     ...results.map((r) => cycleLine(r, pollerMs, burstMs)),
     ...results.map((r) => timesLine(r, FREQ)),
+    ...results.filter((r) => r.missed).map((r) => `- ${label(r)}: ${r.missed}`),
     ...(errs.length ? ['', 'Agent errors seen (first five a run):', ...errs] : []),
     ...(stopped ? ['', `The bench stopped before the next run: ${stopped}`] : []),
   ].join('\n');

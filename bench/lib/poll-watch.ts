@@ -66,6 +66,8 @@ export interface PollCounts {
   late: number;
   missed: number;
   doubled: number;
+  /** Devices with a missed poll (any interval of 2 x the frequency or more, or no poll in the span). */
+  missedDevices: number[];
   /** Per cycle window [t0 + k·F, t0 + (k+1)·F): polls, first to last poll in seconds, and late polls. */
   cycles: { polls: number; spread: number; late: number }[];
 }
@@ -83,11 +85,12 @@ export function countPolls(
   t1: number,
   freq: number,
 ): PollCounts {
-  const out: PollCounts = { polls: 0, onTime: 0, late: 0, missed: 0, doubled: 0, cycles: [] };
+  const out: PollCounts = { polls: 0, onTime: 0, late: 0, missed: 0, doubled: 0, missedDevices: [], cycles: [] };
   const windows = Math.max(1, Math.round((t1 - t0) / freq));
   const cyc = Array.from({ length: windows }, () => ({ polls: 0, first: Infinity, last: -Infinity, late: 0 }));
   const windowOf = (t: number) => cyc[Math.max(0, Math.min(windows - 1, Math.floor((t - t0) / freq)))];
   for (const id of ids) {
+    const missedBefore = out.missed;
     const all = polls.get(id) ?? [];
     const inSpan = all.filter((t) => t >= t0 && t < t1);
     out.polls += inSpan.length;
@@ -108,6 +111,7 @@ export function countPolls(
     const tail = inSpan.length ? t1 - inSpan[inSpan.length - 1] : 0;
     if (tail > freq * 1.1 && tail < freq * 2) out.late++;
     else if (tail >= freq * 2) out.missed += Math.floor(tail / freq) - 1;
+    if (out.missed > missedBefore) out.missedDevices.push(id);
     for (const t of inSpan) {
       const w = windowOf(t);
       w.polls++;
