@@ -33,7 +33,7 @@ import {
 import { PollWorker, SimulatorProcess } from './lib/fleet.js';
 import { AgentFleetDb } from './lib/agent-db.js';
 import { runCompare } from './agent-compare.js';
-import { report, type PollerRuns, type RunResult } from './lib/agent-report.js';
+import { msList, report, type PollerRuns, type RunResult } from './lib/agent-report.js';
 import { countPolls, pollTimes, PollWatch, waitAllPolled } from './lib/poll-watch.js';
 import { CpuMeter, cpuSeconds, peakRssMiB, sleep } from './lib/proc.js';
 import { BenchRrdcached } from './lib/rrdcached-daemon.js';
@@ -189,13 +189,12 @@ async function runOne(n: number, agentsN: number, workers: number): Promise<RunR
   }
 }
 
-/** The Poller alone on 1,000 devices: median CPU ms per device of three cycles. */
 /**
  * The Poller alone on 1,000 devices, CPU ms a device: cycles of every device started at once
  * (`burst`) and cycles paced at `rate` polls a second (`paced`: the agents' rate, a poll started
  * every 1/rate s as the dispatcher spreads a cycle), three of each, alternating.
  */
-async function pollerOnly(rate: number): Promise<{ burst: number[]; paced: number[] }> {
+async function pollerOnly(rate: number): Promise<PollerRuns> {
   const n = 1000;
   const sim = new SimulatorProcess(n, FIRST_PORT);
   const rrd = new BenchRrdcached({ port: 42313 + OFF });
@@ -216,7 +215,7 @@ async function pollerOnly(rate: number): Promise<{ burst: number[]; paced: numbe
       smallRras: true,
     });
     await worker.cycle();
-    const out = { burst: [] as number[], paced: [] as number[] };
+    const out: PollerRuns = { burst: [], paced: [] };
     for (let i = 0; i < 3; i++) {
       out.burst.push(((await worker.cycle()).cpu * 1000) / n);
       out.paced.push(((await worker.cycle(rate)).cpu * 1000) / n);
@@ -247,10 +246,7 @@ async function main(): Promise<void> {
   // NMS_BENCH_AGENT_NO_POLLER=1: leave the Poller-alone runs out (a trial or profiling run)
   const none = { burst: [NaN], paced: [NaN] };
   const poller = process.env.NMS_BENCH_AGENT_NO_POLLER ? none : await pollerOnly(rate);
-  const show = (p: PollerRuns) =>
-    `${p.burst.map((x) => x.toFixed(2)).join(', ')} at once; ${p.paced
-      .map((x) => x.toFixed(2))
-      .join(', ')} at ${rate.toFixed(1)} a second`;
+  const show = (p: PollerRuns) => `${msList(p.burst)} at once; ${msList(p.paced)} at ${rate.toFixed(1)} a second`;
   console.error(`agent: Poller alone ${show(poller)} (ms / device)`);
   // NMS_BENCH_AGENT_POLLER_ONLY=1: the Poller-alone cycles only (trying the reference)
   if (process.env.NMS_BENCH_AGENT_POLLER_ONLY) return;

@@ -42,6 +42,9 @@ export interface PollerRuns {
   paced: number[];
 }
 
+/** CPU ms figures, two decimals, comma-separated. */
+export const msList = (x: number[]) => x.map((v) => fmt(v, 2)).join(', ');
+
 export const perDev = (cpuS: number, polls: number) => (polls ? (cpuS * 1000) / polls : 0);
 
 /** One run's agent CPU a device cycle by cycle, and the whole span's against the Poller alone. */
@@ -99,7 +102,6 @@ export function report(
   const { before, after } = pollerRuns;
   const pollerMs = median([...before.paced, ...(after?.paced ?? [])]);
   const burstMs = median([...before.burst, ...(after?.burst ?? [])]);
-  const list = (x: number[]) => x.map((v) => fmt(v, 2)).join(', ');
   const rows = results.map((r) => {
     const p = r.counts.polls;
     const agentCpu = r.cpu.agents.reduce((a, b) => a + b, 0);
@@ -137,9 +139,9 @@ export function report(
     `with -w ${writeTimers(true).timeout} and the journal, a file waits ${writeTimers(true).timeout / FREQ} polls ` +
       'or more). Poller alone on 1,000 devices (no queue, no lock, no dispatcher; CPU ms a device), before',
     `the agent runs and after them, alternating three cycles paced at the agents' rate (${fmt(plan.rate, 1)} polls`,
-    `started a second): ${list(before.paced)}; after: ${after ? list(after.paced) : 'not run'}; median ` +
+    `started a second): ${msList(before.paced)}; after: ${after ? msList(after.paced) : 'not run'}; median ` +
       `${fmt(pollerMs, 2)} (the reference of the overhead column); and three cycles started all at once: ` +
-      `${list(before.burst)}; after: ${after ? list(after.burst) : 'not run'}; median ${fmt(burstMs, 2)}.`,
+      `${msList(before.burst)}; after: ${after ? msList(after.burst) : 'not run'}; median ${fmt(burstMs, 2)}.`,
     `Load average before: ${loadBefore.map((x) => x.toFixed(2)).join(' ')}; after: ${loadavg()
       .map((x) => x.toFixed(2))
       .join(' ')}.`,

@@ -22,7 +22,10 @@ export async function missedDetail(db: Db, ids: number[], t0: number, t1: number
   );
   const down = rows.filter((r) => Number(r.status) === 0);
   const reasons = new Map<string, number>();
-  for (const r of down) reasons.set(String(r.reason || '?'), (reasons.get(String(r.reason || '?')) ?? 0) + 1);
+  for (const r of down) {
+    const why = String(r.reason || '?');
+    reasons.set(why, (reasons.get(why) ?? 0) + 1);
+  }
   const logged = rows.filter((r) => Number(r.downs) > 0).length;
   const tried = rows.filter((r) => Number(r.attempted) > Number(r.polled)).length;
   const named = rows
