@@ -9,7 +9,8 @@ import type { Logger } from '../../lib/log.js';
 import type { AlertRuleConfig, AlertsConfig, TransportConfig } from '../../lib/alerts.js';
 import { decide } from './state.js';
 import { existingTables, RULE_QUERIES, type Fault, type RuleContext } from './rules.js';
-import { alertKey, changeState, clearPending, lastInfo, markPending, openAlerts, syncRules } from './store.js';
+import { alertKey, openAlerts, syncRules } from './store.js';
+import { applyChanges, type RuleChanges } from './changes.js';
 import type { AlertRow } from './store.js';
 import { deliverDue } from './outbox.js';
 import { makeTransport, type Transport } from './transports/index.js';
@@ -108,6 +109,7 @@ export class AlertEngine {
     return rule.transports?.length ? all.filter((n) => rule.transports!.includes(n)) : all;
   }
 
+  /** The rule's transitions (state.ts) from its faults now and its open alerts, written in batches. */
   private async applyRule(
     rule: AlertRuleConfig,
     ruleId: number,
@@ -117,33 +119,23 @@ export class AlertEngine {
   ): Promise<{ raised: number; recovered: number }> {
     const rows = await openAlerts(this.o.db, ruleId);
     const open = new Map<string, AlertRow>(rows.map((a) => [alertKey(a.deviceId, a.entity), a]));
-    let raised = 0;
-    let recovered = 0;
+    const x: RuleChanges = { rule, ruleId, transports, pend: [], unpend: [], raise: [], recover: [] };
     const seen = new Set<string>();
     for (const f of faults) {
       const key = alertKey(f.deviceId, f.entity);
+      if (seen.has(key)) continue;
       seen.add(key);
-      const row = open.get(key);
-      const t = decide(row, true, now, rule.delay);
-      if (t === 'pend') await markPending(this.o.db, ruleId, f);
-      else if (t === 'alert') {
-        const logId = await changeState(this.o.db, 'alert', { rule, ruleId, fault: f, transports }, row?.id);
-        if (logId !== undefined) raised++;
-      }
+      const t = decide(open.get(key), true, now, rule.delay);
+      if (t === 'pend') x.pend.push(f);
+      else if (t === 'alert') x.raise.push(f);
     }
     for (const [key, row] of open) {
       if (seen.has(key)) continue;
       const t = decide(row, false, now, rule.delay);
-      if (t === 'unpend') await clearPending(this.o.db, row.id);
-      else if (t === 'recover') {
-        const fallback = { hostname: '', message: `${rule.name} on device ${row.deviceId}` };
-        const info = (await lastInfo(this.o.db, row.id)) ?? fallback;
-        const fault: Fault = { deviceId: row.deviceId, entity: row.entity, ...info };
-        const logId = await changeState(this.o.db, 'recover', { rule, ruleId, fault, transports }, row.id);
-        if (logId !== undefined) recovered++;
-      }
+      if (t === 'unpend') x.unpend.push(row.id);
+      else if (t === 'recover') x.recover.push(row.id);
     }
-    return { raised, recovered };
+    return applyChanges(this.o.db, x);
   }
 
   /** Stops taking ticks and waits (bounded) for a round in progress. Safe to call twice. */

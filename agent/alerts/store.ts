@@ -1,13 +1,10 @@
-// The alert tables as the evaluator and the API use them. Every state change is one
-// transaction: a conditional UPDATE of the alert row (so two evaluators racing through a
-// dispatcher failover cannot both make the same change), its alert_log row and one outbox row
-// per transport. Delivery happens later (outbox.ts), from the rows.
+// The alert tables as the evaluator and the API use them: the rules, the open alerts, the list
+// `nms status` and the API show, acknowledgement. The evaluator's state changes are written by
+// changes.ts; delivery happens later (outbox.ts), from the outbox rows.
 import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Db } from '../db/index.js';
 import type { AlertRuleConfig } from '../../lib/alerts.js';
-import { ALERT_STATE, STATE_NAMES, type StoredAlert } from './state.js';
-import type { Fault } from './rules.js';
-import type { AlertPayload } from './transports/common.js';
+import { STATE_NAMES, type StoredAlert } from './state.js';
 
 /** Writes the rules into alert_rules (by name) and returns name → id. */
 export async function syncRules(db: Db, rules: AlertRuleConfig[]): Promise<Map<string, number>> {
@@ -58,7 +55,8 @@ export async function openAlerts(db: Db, ruleId: number): Promise<AlertRow[]> {
 
 export const alertKey = (deviceId: number, entity: string) => `${deviceId}/${entity}`;
 
-async function inTransaction<T>(db: Db, fn: (c: PoolConnection) => Promise<T>): Promise<T> {
+/** One transaction on a pooled connection: committed when `fn` resolves, rolled back when it throws. */
+export async function inTransaction<T>(db: Db, fn: (c: PoolConnection) => Promise<T>): Promise<T> {
   const c = await db.getConnection();
   try {
     await c.beginTransaction();
@@ -70,105 +68,6 @@ async function inTransaction<T>(db: Db, fn: (c: PoolConnection) => Promise<T>): 
     throw err;
   } finally {
     c.release();
-  }
-}
-
-/** Makes sure the row exists (ok, not pending) and returns its id. */
-async function ensureRow(c: PoolConnection | Db, ruleId: number, f: Fault): Promise<number> {
-  // LAST_INSERT_ID(id) on the duplicate: the statement's insertId is the existing row's id too
-  const [r] = await c.query<ResultSetHeader>(
-    `INSERT INTO alerts (device_id, rule_id, entity, state, alerted, open, info) VALUES (?, ?, ?, 0, 0, 0, ?)
-     ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)`,
-    [f.deviceId, ruleId, f.entity, JSON.stringify({ hostname: f.hostname, message: f.message })],
-  );
-  return Number(r.insertId);
-}
-
-export async function markPending(db: Db, ruleId: number, f: Fault): Promise<void> {
-  const id = await ensureRow(db, ruleId, f);
-  const sql = 'UPDATE alerts SET pending_since = UTC_TIMESTAMP() WHERE id = ? AND state = 0 AND pending_since IS NULL';
-  await db.query(sql, [id]);
-}
-
-export async function clearPending(db: Db, id: number): Promise<void> {
-  await db.query('UPDATE alerts SET pending_since = NULL WHERE id = ? AND state = 0', [id]);
-}
-
-const LOG_INSERT = `INSERT INTO alert_log (rule_id, device_id, alert_id, entity, state, details)
-  VALUES (?, ?, ?, ?, ?, ?)`;
-
-export interface ChangeInput {
-  rule: AlertRuleConfig;
-  ruleId: number;
-  fault: Fault;
-  /** Transport names to notify. */
-  transports: string[];
-}
-
-/**
- * ok → alerting (raise) or alerting/acknowledged → ok (recover), with its log row and outbox
- * rows. Returns the log id, or undefined when another evaluator made the change first.
- */
-export async function changeState(
-  db: Db,
-  kind: 'alert' | 'recover',
-  x: ChangeInput,
-  alertId?: number,
-): Promise<number | undefined> {
-  return inTransaction(db, async (c) => {
-    const id = alertId ?? (await ensureRow(c, x.ruleId, x.fault));
-    const info = JSON.stringify({ hostname: x.fault.hostname, message: x.fault.message });
-    const [u] =
-      kind === 'alert'
-        ? await c.query<ResultSetHeader>(
-            `UPDATE alerts SET state = 1, alerted = 1, open = 1, pending_since = NULL, note = NULL, info = ?,
-               timestamp = CURRENT_TIMESTAMP WHERE id = ? AND state = 0`,
-            [info, id],
-          )
-        : await c.query<ResultSetHeader>(
-            `UPDATE alerts SET state = 0, open = 0, pending_since = NULL, timestamp = CURRENT_TIMESTAMP
-             WHERE id = ? AND state IN (1, 2)`,
-            [id],
-          );
-    if (u.affectedRows !== 1) return undefined;
-    const state = kind === 'alert' ? ALERT_STATE.alerting : ALERT_STATE.ok;
-    const [l] = await c.query<ResultSetHeader>(LOG_INSERT, [
-      x.ruleId,
-      x.fault.deviceId,
-      id,
-      x.fault.entity,
-      state,
-      info,
-    ]);
-    const payload: AlertPayload = {
-      alert_id: id,
-      log_id: l.insertId,
-      rule: x.rule.name,
-      severity: x.rule.severity,
-      state: kind === 'alert' ? 'alert' : 'recovered',
-      device_id: x.fault.deviceId,
-      hostname: x.fault.hostname,
-      entity: x.fault.entity,
-      message: x.fault.message,
-      timestamp: new Date().toISOString(),
-    };
-    for (const t of x.transports)
-      await c.query(
-        `INSERT INTO alert_notifications (alert_log_id, alert_id, transport, payload, next_attempt)
-         VALUES (?, ?, ?, ?, UTC_TIMESTAMP(3))`,
-        [l.insertId, id, t, JSON.stringify(payload)],
-      );
-    return l.insertId;
-  });
-}
-
-/** The info of the last raise of an alert (what a recovery reports about). */
-export async function lastInfo(db: Db, id: number): Promise<{ hostname: string; message: string } | undefined> {
-  const [r] = await db.query<RowDataPacket[]>('SELECT info FROM alerts WHERE id = ?', [id]);
-  try {
-    return r[0] ? (JSON.parse(String(r[0].info)) as { hostname: string; message: string }) : undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -226,3 +226,89 @@ test(
     assert.deepEqual(await engine.evaluate(pcre.config, now), { rules: 0, raised: 0, recovered: 0 });
   },
 );
+
+/** One device with `n` ports administratively up; the first `down` of them operationally down. */
+async function manyPorts(db: Db, n: number, down: number): Promise<void> {
+  await db.query("INSERT INTO devices (device_id, hostname, status, status_reason) VALUES (1, 'core', 1, '')");
+  const rows = Array.from({ length: n }, (_, i) => [i + 1, 1, i + 1, `et-${i + 1}`, i < down ? 'down' : 'up', 'up']);
+  await db.query('INSERT INTO ports (port_id, device_id, ifIndex, ifName, ifOperStatus, ifAdminStatus) VALUES ?', [
+    rows,
+  ]);
+}
+
+test(
+  'a storm of faults: written in batches, each change logged and notified once with two evaluators racing',
+  { timeout: 120_000 },
+  async (t) => {
+    const name = `${DB_NAME}_storm`;
+    const db = await openDb({ ...DB, database: name }, { createDatabase: true });
+    t.after(async () => {
+      await db.query(`DROP DATABASE IF EXISTS \`${name}\``).catch(() => {});
+      await db.end();
+    });
+    await migrate(db, { appKey: generateAppKey() });
+    // more than two batches of alerts (CHANGE_BATCH is 500)
+    const N = 1234;
+    await manyPorts(db, N, N);
+    const rules = [{ name: 'port-down', kind: 'port_down', severity: 'warning' }];
+    const raw = { interval: 1, defaults: false, rules, transports: [{ name: 'hook', type: 'webhook' }] };
+    const cfg = alertsFromSettings(raw, JSON.stringify({ hook: { url: 'http://127.0.0.1:9/' } })).config;
+    const log = createLogger('test.alerts.storm');
+    const engine = (owner: string) =>
+      new AlertEngine({ db, log, owner, config: () => cfg, pollerFrequency: () => 300 });
+    const [a, b] = [engine('a'), engine('b')];
+    /** Both at once (one may lose a deadlock and leave the rest to the next round), then each again. */
+    const race = async (field: 'raised' | 'recovered') => {
+      let n = 0;
+      for (const r of await Promise.allSettled([a.evaluate(cfg), b.evaluate(cfg)]))
+        if (r.status === 'fulfilled') n += r.value[field];
+      for (const e of [a, b]) n += (await e.evaluate(cfg))[field];
+      return n;
+    };
+    const count = async (sql: string) => Number((await one(db, sql)).n);
+
+    assert.equal(await race('raised'), N, 'each alert raised by one evaluator');
+    assert.equal(await count('SELECT COUNT(*) AS n FROM alerts WHERE state = 1'), N);
+    assert.equal(await count('SELECT COUNT(DISTINCT alert_id) AS n FROM alert_log WHERE state = 1'), N);
+    assert.equal(await count('SELECT COUNT(*) AS n FROM alert_log'), N);
+    // every notification names its own log row and port
+    const [notes] = await db.query<RowDataPacket[]>(
+      `SELECT n.payload, l.id AS log_id, l.entity FROM alert_notifications n JOIN alert_log l ON l.id = n.alert_log_id`,
+    );
+    assert.equal(notes.length, N);
+    for (const r of notes) {
+      const p = JSON.parse(String(r.payload)) as { log_id: number; entity: string; message: string; state: string };
+      assert.deepEqual([p.log_id, p.entity, p.state], [Number(r.log_id), String(r.entity), 'alert']);
+    }
+    const sample = JSON.parse(String(notes[0].payload)) as { entity: string; message: string };
+    assert.match(sample.message, /^Port et-\d+ on core is down while administratively up$/);
+
+    // all come back up: each recovery once, reporting what its raise said
+    await db.query("UPDATE ports SET ifOperStatus = 'up'");
+    assert.equal(await race('recovered'), N);
+    assert.equal(await count('SELECT COUNT(*) AS n FROM alerts WHERE state <> 0'), 0);
+    assert.equal(await count('SELECT COUNT(*) AS n FROM alert_log WHERE state = 0'), N);
+    const [back] = await db.query<RowDataPacket[]>(
+      "SELECT payload FROM alert_notifications WHERE JSON_VALUE(payload, '$.state') = 'recovered'",
+    );
+    assert.equal(back.length, N);
+    const again = back.map((r) => JSON.parse(String(r.payload)) as { entity: string; message: string });
+    const port = Number(sample.entity.slice('port:'.length));
+    assert.equal(
+      again.find((p) => p.entity === sample.entity)?.message,
+      `Port et-${port} on core is down while administratively up`,
+    );
+
+    // with a delay: 700 go down and wait; 300 of them come back before it passes; the rest alert
+    const delayed = alertsFromSettings({ ...raw, rules: [{ ...rules[0], delay: 60 }] }, '').config;
+    await db.query("UPDATE ports SET ifOperStatus = 'down' WHERE port_id <= 700");
+    const now = Date.now();
+    assert.equal((await a.evaluate(delayed, now)).raised, 0);
+    assert.equal(await count('SELECT COUNT(*) AS n FROM alerts WHERE pending_since IS NOT NULL'), 700);
+    await db.query("UPDATE ports SET ifOperStatus = 'up' WHERE port_id <= 300");
+    assert.equal((await a.evaluate(delayed, now + 1000)).raised, 0);
+    assert.equal(await count('SELECT COUNT(*) AS n FROM alerts WHERE pending_since IS NOT NULL'), 400);
+    assert.deepEqual(await a.evaluate(delayed, now + 61_000), { rules: 1, raised: 400, recovered: 0 });
+    assert.equal(await count('SELECT COUNT(*) AS n FROM alerts WHERE state = 1 AND pending_since IS NULL'), 400);
+  },
+);
