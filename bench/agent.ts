@@ -163,7 +163,7 @@ async function runOne(n: number, agentsN: number, workers: number): Promise<RunR
       discoveryS: disc.seconds,
       warmupS,
       counts,
-      missed: await missedDetail(db, counts.missedDevices, t0, t1),
+      missed: await missedDetail(db, counts.missedDevices, t0, t1, { watch, agents }),
       times: pollTimes(watch, ids, t0, t1, FREQ),
       cpu: {
         agents: agents.map((a) => c(a.pid)),
