@@ -299,7 +299,12 @@ export class Components {
 
   private onJob(r: JobRecord): void {
     this.o.onJob(r);
-    if (r.outcome === 'skipped') return;
+    if (r.outcome === 'skipped') {
+      // rare (a race with the device's last run, or a job BullMQ handed out twice): a device that
+      // misses its polls can then be traced to the guard that held it back
+      this.o.log.info('job_skipped', { type: r.type, device_id: r.deviceId, reason: r.error });
+      return;
+    }
     const counts = this.o.status.counts;
     if (r.outcome === 'ok') counts.ok++;
     else {

@@ -19,8 +19,8 @@ export interface MissedContext {
 }
 
 /**
- * The agents' warnings and errors logged in [t0, t1], counted by event, and those naming one
- * of the devices.
+ * The agents' warnings and errors logged in [t0, t1], and the jobs their device guard skipped
+ * (job_skipped, busy or stale), counted by event, and those naming one of the devices.
  */
 export function windowWarnings(records: AgentRecord[][], ids: number[], t0: number, t1: number): string {
   const want = new Set(ids);
@@ -29,14 +29,16 @@ export function windowWarnings(records: AgentRecord[][], ids: number[], t0: numb
   records.forEach((recs, agent) => {
     for (const r of recs) {
       const at = Date.parse(String(r.t ?? '')) / 1000;
-      if (!(at >= t0 && at < t1) || !/^(WARNING|ERROR|CRITICAL)$/.test(String(r.level ?? ''))) continue;
+      const warned = /^(WARNING|ERROR|CRITICAL)$/.test(String(r.level ?? '')) || r.event === 'job_skipped';
+      if (!(at >= t0 && at < t1) || !warned) continue;
       byEvent.set(r.event, (byEvent.get(r.event) ?? 0) + 1);
       if (want.has(Number(r.device_id)))
         naming.push(`agent ${agent + 1} ${r.event} ${r.device_id} at +${Math.round(at - t0)} s`);
     }
   });
   const counts = [...byEvent].map(([e, n]) => `${e} ${n}`).join(', ') || 'none';
-  return `agents' warnings in the window: ${counts}; naming these devices: ${naming.slice(0, 10).join(', ') || 'none'}`;
+  const named = naming.slice(0, 10).join(', ') || 'none';
+  return `agents' warnings and skipped jobs in the window: ${counts}; naming these devices: ${named}`;
 }
 
 /** One line on the missed devices (the first 20 by id named), or undefined when none missed. */
