@@ -1,17 +1,16 @@
 // The alert engine: run by the elected dispatcher only (agent/daemon wires it to the
 // dispatcher's tick), so rules are evaluated once per cluster whatever the number of agents.
 // Every `interval` seconds it evaluates the rules (rules.ts), applies the state machine
-// (state.ts) through the store (store.ts), and on every tick delivers the outbox (outbox.ts),
-// which also finishes what a previous dispatcher left unsent.
+// (state.ts) and writes each rule's changes in batches (changes.ts); on every tick it delivers
+// the outbox (outbox.ts), which also finishes what a previous dispatcher left unsent.
 import type { ResultSetHeader } from 'mysql2/promise';
 import type { Db } from '../db/index.js';
 import type { Logger } from '../../lib/log.js';
 import type { AlertRuleConfig, AlertsConfig, TransportConfig } from '../../lib/alerts.js';
 import { decide } from './state.js';
 import { existingTables, RULE_QUERIES, type Fault, type RuleContext } from './rules.js';
-import { alertKey, openAlerts, syncRules } from './store.js';
+import { alertKey, openAlerts, syncRules, type AlertRow } from './store.js';
 import { applyChanges, type RuleChanges } from './changes.js';
-import type { AlertRow } from './store.js';
 import { deliverDue } from './outbox.js';
 import { makeTransport, type Transport } from './transports/index.js';
 import { throttled } from '../../lib/throttle.js';

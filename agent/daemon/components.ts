@@ -302,7 +302,9 @@ export class Components {
     if (r.outcome === 'skipped') {
       // rare (a race with the device's last run, or a job BullMQ handed out twice): a device that
       // misses its polls can then be traced to the guard that held it back
-      this.o.log.info('job_skipped', { type: r.type, device_id: r.deviceId, reason: r.error });
+      const round = r.type === 'ping' || r.type === 'services'; // a group's round: no device
+      const who = round ? {} : { device_id: r.deviceId };
+      this.o.log.info('job_skipped', { type: r.type, group: r.group, ...who, reason: r.error });
       return;
     }
     const counts = this.o.status.counts;
