@@ -28,6 +28,18 @@ async function one(db: Db, sql: string, args: unknown[] = []): Promise<RowDataPa
   return r[0];
 }
 
+/** A database of the test's own (DB_NAME_<suffix>), migrated, dropped after the test. */
+async function scratchDb(t: TestContext, suffix: string): Promise<Db> {
+  const name = `${DB_NAME}_${suffix}`;
+  const db = await openDb({ ...DB, database: name }, { createDatabase: true });
+  t.after(async () => {
+    await db.query(`DROP DATABASE IF EXISTS \`${name}\``).catch(() => {});
+    await db.end();
+  });
+  await migrate(db, { appKey: generateAppKey() });
+  return db;
+}
+
 /** What pollers would have written: two devices up, one never polled, one disabled and down. */
 async function seed(db: Db): Promise<void> {
   await db.query(`INSERT INTO devices (device_id, hostname, status, status_reason, disabled)
@@ -180,13 +192,7 @@ test(
   'a syslog rule: the matching device alerts, the others do not; it recovers after the window',
   { timeout: 60_000 },
   async (t) => {
-    const name = `${DB_NAME}_syslog`;
-    const db = await openDb({ ...DB, database: name }, { createDatabase: true });
-    t.after(async () => {
-      await db.query(`DROP DATABASE IF EXISTS \`${name}\``).catch(() => {});
-      await db.end();
-    });
-    await migrate(db, { appKey: generateAppKey() });
+    const db = await scratchDb(t, 'syslog');
     await db.query(`INSERT INTO devices (device_id, hostname, status, status_reason, disabled)
     VALUES (1, 'sw1', 1, '', 0), (2, 'sw2', 1, '', 0), (3, 'sw3', 1, '', 0), (4, 'off', 1, '', 1)`);
     const now = Date.now();
@@ -240,13 +246,7 @@ test(
   'a storm of faults: written in batches, each change logged and notified once with two evaluators racing',
   { timeout: 120_000 },
   async (t) => {
-    const name = `${DB_NAME}_storm`;
-    const db = await openDb({ ...DB, database: name }, { createDatabase: true });
-    t.after(async () => {
-      await db.query(`DROP DATABASE IF EXISTS \`${name}\``).catch(() => {});
-      await db.end();
-    });
-    await migrate(db, { appKey: generateAppKey() });
+    const db = await scratchDb(t, 'storm');
     // more than two batches of alerts (CHANGE_BATCH is 500)
     const N = 1234;
     await manyPorts(db, N, N);
