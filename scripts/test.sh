@@ -78,6 +78,8 @@ for f in "$results"/*.tap; do
 done
 # Skips are listed; in CI (CI=true) one not on test/allowed-skips.txt (with its reason) fails the run.
 node scripts/check-skips.mjs test/allowed-skips.txt "$results"/*.tap || status=1
+# the failures again, with their errors, at the end where a truncated log still shows them
+node scripts/failures.mjs "$results"/*.tap
 rm -rf "$results"
 [ "$fail" -gt 0 ] && status=1
 echo "tests: $pass passed, $fail failed, $skip skipped"
