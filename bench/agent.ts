@@ -2,7 +2,8 @@
 // unit's Node flags and environment), their elected dispatcher, BullMQ on a private Redis, a
 // private memcached and rrdcached, MariaDB (the shared test instance, a database of its own) and
 // the simulator's device mix on 127.0.0.1. The Poller discovers the devices in bulk first; once the
-// agents have polled every device once, the bench watches `devices.last_polled` over NMS_BENCH_AGENT_CYCLES
+// agents have polled every device once (and one untimed cycle more when that first round took
+// longer than a cycle), the bench watches `devices.last_polled` over NMS_BENCH_AGENT_CYCLES
 // (3) cycles of NMS_BENCH_AGENT_FREQUENCY (300) seconds and reports polls on time / late /
 // missed / doubled, the cycle spread, CPU per device of each process and peak RSS of each agent
 // (in the first round and in the timed cycles).
@@ -133,13 +134,14 @@ async function runOne(n: number, agentsN: number, workers: number): Promise<RunR
     const watch = new PollWatch(db).start();
     const warmupS = await waitAllPolled(db, n, since, FREQ * 3 + 600, 5000);
     console.error(`agent ${n}/${agentsN}: every device polled once ${warmupS.toFixed(0)} s after the start`);
+    const rssFirst = firstRoundPeaks(agents);
+    const settle = warmupS > FREQ ? await settleCycle(watch, ids, `${n}/${agentsN}`) : undefined;
     const mariadbPid = Number(readFileSync(MARIADB_PID_FILE, 'utf8').trim());
     const pids = [...agents.map((a) => a.pid), mariadbPid, rrd.pid, redis.pid, mc.pid, ...sim.pids];
     const rrdWindow = await rrd.window();
     const innodb0 = await innodbCounters(db);
     const meter = new CpuMeter(pids).start();
     const redisCalls0 = redis.commandCalls();
-    const rssFirst = firstRoundPeaks(agents);
     const t0 = Math.floor(Date.now() / 1000);
     // the agents' CPU at each cycle's end too, so that the report shows whether the cycles agree
     const agentMarks = [agentsCpu(agents)];
@@ -155,13 +157,13 @@ async function runOne(n: number, agentsN: number, workers: number): Promise<RunR
     await watch.stop();
     const c = (pid: number) => cpu.get(pid) ?? 0;
     const counts = countPolls(watch.polls, ids, t0, t1, FREQ);
-    const elected = agents.filter((a) => a.events.some((e) => e.event === 'dispatcher_elected')).length;
     return {
       devices: n,
       agents: agentsN,
       workers,
       discoveryS: disc.seconds,
       warmupS,
+      settle,
       counts,
       missed: await missedDetail(db, counts.missedDevices, t0, t1, { watch, agents }),
       times: pollTimes(watch, ids, t0, t1, FREQ),
@@ -176,7 +178,7 @@ async function runOne(n: number, agentsN: number, workers: number): Promise<RunR
       rss: agents.map((a) => peakRssMiB(a.pid)),
       rssFirst,
       agentCycles: agentMarks.slice(1).map((m, k) => m - agentMarks[k]),
-      elected,
+      elected: agents.filter((a) => a.events.some((e) => e.event === 'dispatcher_elected')).length,
       redisCalls,
       machine: { ...meter.machine!, seconds: t1 - t0 },
       innodb: innodbWindow(innodb0, innodb1, await innodbSizes(db, f.database), counts.polls, t1 - t0),
@@ -187,6 +189,20 @@ async function runOne(n: number, agentsN: number, workers: number): Promise<RunR
     await Promise.all([sim.stop(), redis.stop(), mc.stop()].map((p) => p.catch(() => {})));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A first round longer than a cycle leaves a backlog: the devices it polled first are due again
+ * before it ends. One more cycle, untimed (its polls counted on their own), lets the cycles settle
+ * before the timed ones ("as many cycles as it takes to be steady").
+ */
+async function settleCycle(watch: PollWatch, ids: number[], run: string): Promise<RunResult['settle']> {
+  console.error(`agent ${run}: the first round took longer than a cycle: one untimed cycle first`);
+  const s0 = Math.floor(Date.now() / 1000);
+  await sleep(FREQ * 1000);
+  const s1 = Math.floor(Date.now() / 1000);
+  await watch.sample(true);
+  return { seconds: s1 - s0, counts: countPolls(watch.polls, ids, s0, s1, FREQ) };
 }
 
 /**

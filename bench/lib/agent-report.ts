@@ -15,6 +15,8 @@ export interface RunResult {
   /** Bulk discovery by the Poller, then the agents' first poll round (seconds each). */
   discoveryS: number;
   warmupS: number;
+  /** The untimed cycle after a first round longer than a cycle, and its polls. */
+  settle?: { seconds: number; counts: PollCounts };
   counts: PollCounts;
   /** The devices with a missed poll and their state (bench/lib/missed.ts), when any missed. */
   missed?: string;
@@ -132,7 +134,8 @@ export function report(
     `instance (its CPU includes whatever else ran on it: an upper bound). The fleet discovered in bulk by`,
     "the Poller (24 at a time) before the agents start (a larger run keeps the previous one's database and",
     'discovers only the devices it adds); the agents poll every device once (the first round, not',
-    `timed), then ${CYCLES} timed cycles of ${FREQ} s; polls read from \`devices.last_polled\``,
+    'timed; when it takes longer than a cycle, one more untimed cycle follows, counted in its own line),',
+    `then ${CYCLES} timed cycles of ${FREQ} s; polls read from \`devices.last_polled\``,
     '(bench/lib/poll-watch.ts says how an interval is judged). RRD files with one small RRA (NMS_RRD_RRAS;',
     "LibreNMS's 13 would need 2.5 MB a port file); rrdcached flushed before the timed window and once after",
     `it (its column: the window's updates and one write-back of each file for its ${CYCLES} polls; deployed,`,
@@ -150,10 +153,21 @@ export function report(
     '',
     ...results.map((r) => cycleLine(r, pollerMs, burstMs)),
     ...results.map((r) => timesLine(r, FREQ)),
+    ...results.filter((r) => r.settle).map((r) => settleLine(r)),
     ...results.filter((r) => r.missed).map((r) => `- ${label(r)}: ${r.missed}`),
     ...(errs.length ? ['', 'Agent errors seen (first five a run):', ...errs] : []),
     ...(stopped ? ['', `The bench stopped before the next run: ${stopped}`] : []),
   ].join('\n');
+}
+
+/** The untimed cycle between a first round longer than a cycle and the timed cycles. */
+function settleLine(r: RunResult): string {
+  const c = r.settle!.counts;
+  return (
+    `- ${label(r)}: the first round took ${fmt(r.warmupS)} s, longer than a cycle, so one untimed cycle ` +
+    `(${fmt(r.settle!.seconds)} s) ran before the timed ones: ${fmt(c.polls)} polls in it, on time / late / ` +
+    `missed / doubled ${c.onTime} / ${c.late} / ${c.missed} / ${c.doubled}.`
+  );
 }
 
 /** A run's name in the section: devices / agents, and the workers when not the default 24. */

@@ -54,7 +54,7 @@ export async function missedDetail(
   // eventlog.datetime is UTC (UTC_TIMESTAMP()); last_polled is read as the bench reads it everywhere
   const [rows] = await db.query<RowDataPacket[]>(
     `SELECT d.device_id AS id, d.status, d.status_reason AS reason, UNIX_TIMESTAMP(d.last_polled) AS polled,
-       UNIX_TIMESTAMP(d.last_poll_attempted) AS attempted,
+       UNIX_TIMESTAMP(d.last_poll_attempted) AS attempted, d.last_polled_timetaken AS took,
        (SELECT COUNT(*) FROM eventlog e WHERE e.device_id = d.device_id AND e.message LIKE 'Device%Down%'
          AND e.datetime >= TIMESTAMPADD(SECOND, ?, '1970-01-01') AND e.datetime < TIMESTAMPADD(SECOND, ?, '1970-01-01'))
          AS downs
@@ -79,7 +79,8 @@ export async function missedDetail(
         return d >= 0 ? `${d} s before the end` : `${-d} s after the end`;
       };
       const state = Number(r.status) ? 'up' : `down: ${r.reason || '?'}`;
-      const when = `last polled ${ago(r.polled)}, tried ${ago(r.attempted)}`;
+      const took = r.took === null ? '' : ` (took ${Number(r.took).toFixed(1)} s)`;
+      const when = `last polled ${ago(r.polled)}${took}, tried ${ago(r.attempted)}`;
       const seen = ctx.watch?.polls.get(Number(r.id))?.filter((t) => t >= t0 && t <= t1);
       const polls = seen ? `; polls in the window at +${seen.map((t) => t - t0).join(', +') || ' none'} s` : '';
       return `${r.id} (${state}, ${when}, ${r.downs} Down events${polls})`;

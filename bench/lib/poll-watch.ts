@@ -11,11 +11,22 @@ export class PollWatch {
   readonly took = new Map<number, Map<number, number>>();
   private timer?: NodeJS.Timeout;
   private since = 0;
+  private longSince = 0;
+  private samples = 0;
   private busy = false;
 
+  /**
+   * `longestPollS`: the longest a poll may take (the agent's per-device deadline, 0.7 × the
+   * frequency). The row is written when the poll ends but holds when it started, so a sample
+   * reading only the last few seconds of `last_polled` never sees a poll that took longer than
+   * that: every `longEvery`-th sample reads back `longestPollS` further (rows written since the
+   * last such sample: a start time plus its time taken at or after its cutoff).
+   */
   constructor(
     private readonly db: Db,
     private readonly everyMs = 3000,
+    private readonly longestPollS = 240,
+    private readonly longEvery = 20,
   ) {}
 
   start(): this {
@@ -23,16 +34,21 @@ export class PollWatch {
     return this;
   }
 
-  async sample(): Promise<void> {
+  async sample(long = this.samples % this.longEvery === 0): Promise<void> {
     if (this.busy) return;
     this.busy = true;
+    this.samples++;
     try {
-      const cutoff = this.since;
-      this.since = Math.floor(Date.now() / 1000) - 5;
+      const nowS = Math.floor(Date.now() / 1000);
+      const cutoff = long ? this.longSince : this.since;
+      this.since = nowS - 5;
+      if (long) this.longSince = nowS - 5;
+      // the index on last_polled bounds the read; the written-since test drops rows seen before
       const [rows] = await this.db.query<RowDataPacket[]>(
         'SELECT device_id, UNIX_TIMESTAMP(last_polled) AS t, last_polled_timetaken AS took FROM devices ' +
-          'WHERE last_polled >= FROM_UNIXTIME(?)',
-        [cutoff],
+          'WHERE last_polled >= FROM_UNIXTIME(?) ' +
+          'AND UNIX_TIMESTAMP(last_polled) + COALESCE(last_polled_timetaken, 0) >= ?',
+        [Math.max(0, cutoff - (long ? this.longestPollS : 0)), cutoff],
       );
       for (const r of rows) this.record(Number(r.device_id), Number(r.t), Number(r.took));
     } finally {
@@ -55,7 +71,7 @@ export class PollWatch {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     while (this.busy) await new Promise((r) => setTimeout(r, 50));
-    await this.sample();
+    await this.sample(true);
   }
 }
 
