@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 
-const MAX_LINES = 40;
+const MAX_LINES = 60;
 const MAX_CHARS = 600;
 
 /** Failed tests of one TAP text: name, location, failure type and error lines. */
