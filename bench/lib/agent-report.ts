@@ -153,7 +153,7 @@ export function report(
     '',
     ...results.map((r) => cycleLine(r, pollerMs, burstMs)),
     ...results.map((r) => timesLine(r, FREQ)),
-    ...results.filter((r) => r.settle).map((r) => settleLine(r)),
+    ...results.flatMap((r) => (r.settle ? [settleLine(r, r.settle)] : [])),
     ...results.filter((r) => r.missed).map((r) => `- ${label(r)}: ${r.missed}`),
     ...(errs.length ? ['', 'Agent errors seen (first five a run):', ...errs] : []),
     ...(stopped ? ['', `The bench stopped before the next run: ${stopped}`] : []),
@@ -161,11 +161,11 @@ export function report(
 }
 
 /** The untimed cycle between a first round longer than a cycle and the timed cycles. */
-function settleLine(r: RunResult): string {
-  const c = r.settle!.counts;
+function settleLine(r: RunResult, settle: NonNullable<RunResult['settle']>): string {
+  const c = settle.counts;
   return (
     `- ${label(r)}: the first round took ${fmt(r.warmupS)} s, longer than a cycle, so one untimed cycle ` +
-    `(${fmt(r.settle!.seconds)} s) ran before the timed ones: ${fmt(c.polls)} polls in it, on time / late / ` +
+    `(${fmt(settle.seconds)} s) ran before the timed ones: ${fmt(c.polls)} polls in it, on time / late / ` +
     `missed / doubled ${c.onTime} / ${c.late} / ${c.missed} / ${c.doubled}.`
   );
 }

@@ -55,6 +55,9 @@ const polling = (r: StatusReport) =>
 const LOG_TAIL =
   'grep -v \'"INFO"\' /var/log/nms/agent.log | tail -40 | cut -c1-400; ' +
   "grep -E 'spool_replayed' /var/log/nms/agent.log | tail -10 | cut -c1-300";
+/** Each host's agent log tail (LOG_TAIL) under its name: the evidence a failure message carries. */
+const logTails = async (hosts: string[]): Promise<string> =>
+  (await Promise.all(hosts.map(async (h) => `== ${h}\n${await exec(h, LOG_TAIL)}\n`))).join('');
 
 describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead agent', { timeout: 900_000 }, () => {
   before(async () => {
@@ -213,10 +216,8 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
     }
     process.stderr.write(`every spool empty ${drainedAfter} s after rrdcached started\n`);
     if (drainedAfter < 0) {
-      const tails = await Promise.all(AGENTS.map(async (h) => `== ${h}\n${await exec(h, LOG_TAIL)}`));
-      assert.fail(
-        `spool files left per node (${AGENTS.join(' ')}): ${left.map((n) => n.trim()).join(' ')}\n${tails.join('\n')}`,
-      );
+      const tails = await logTails(AGENTS);
+      assert.fail(`spool files left per node (${AGENTS.join(' ')}): ${left.map((n) => n.trim()).join(' ')}\n${tails}`);
     }
     await sleep(2 * STEP * 1000 + 2000); // polls after the outage close the window
     const rejected = await Promise.all(
@@ -254,7 +255,7 @@ describe('hardening on the lab: diff masking, /metrics access, RRD outage, dead 
     let tails = '';
     if (nan > 0) {
       process.stderr.write(`NaN rows by device: ${JSON.stringify(sample)}\n`);
-      for (const h of POLLERS) tails += `== ${h}\n${await exec(h, LOG_TAIL)}\n`;
+      tails = await logTails(POLLERS);
       process.stderr.write(tails);
     }
     assert.ok(files >= 12, `port files with data before the outage: ${files}`);
