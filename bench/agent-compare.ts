@@ -33,7 +33,9 @@ const FREQ = Number(process.env.NMS_BENCH_COMPARE_FREQUENCY ?? 30);
 const WRITE_EVERY = writeTimers(true).timeout / 300;
 /** Timed cycles of FREQ per agent run; the exporter scrapes every device as many times. */
 const CYCLES = Number(process.env.NMS_BENCH_COMPARE_CYCLES ?? WRITE_EVERY);
-const ROUNDS = 3;
+const ROUNDS = Number(process.env.NMS_BENCH_COMPARE_ROUNDS ?? 3);
+/** Trials: only these rows (comma-separated kinds, e.g. `nms-same,if_counters`); the section needs them all. */
+const ONLY = (process.env.NMS_BENCH_COMPARE_ONLY ?? '').split(',').filter(Boolean);
 const WORKERS = 24;
 const EXPORTER_PORT = Number(process.env.NMS_BENCH_EXPORTER_PORT ?? 19117);
 /** The simulator's one UDP port on its 127.77.x.y addresses: not the agent runs' 1161. */
@@ -241,7 +243,7 @@ export async function runCompare(n: number): Promise<string> {
     if (disc.up < disc.devices) throw new Error(`discovery failed: ${disc.firstError}`);
     const runs: Run[] = [];
     for (let r = 0; r < ROUNDS; r++)
-      for (const kind of order(r)) {
+      for (const kind of order(r).filter((k) => !ONLY.length || ONLY.includes(k))) {
         const run =
           kind === 'nms-same' || kind === 'nms-full' ? await nmsRun(s, kind) : await exporterRun(s, config, kind);
         console.error(`compare round ${r + 1}: ${JSON.stringify(run)}`);
@@ -302,7 +304,9 @@ function ratiosTable(runs: Run[]): string {
   const of = (k: RowKind) => runs.filter((r) => r.kind === k);
   const ratio = (ours: RowKind, f: (c: Cpu) => number) => {
     const theirs = of('if_counters');
-    return median(of(ours).map((r, i) => ms(f(r.cpu), r.polls) / ms(theirs[i].cpu.main, theirs[i].polls)));
+    // a trial without the exporter's rows (NMS_BENCH_COMPARE_ONLY) has no ratio
+    const theirsMs = (i: number) => ms(theirs[i]?.cpu.main ?? NaN, theirs[i]?.polls ?? 0);
+    return median(of(ours).map((r, i) => ms(f(r.cpu), r.polls) / theirsMs(i)));
   };
   const verdict = (x: number, budget: number) =>
     `${fmt(x, 2)} (budget ≤ ${fmt(budget, 1)}: ${x <= budget ? 'met' : 'NOT met'})`;
