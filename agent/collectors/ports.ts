@@ -90,6 +90,30 @@ type Rows = Map<string, Cell> | undefined;
 /** Where each counter comes from: its HC twin (when it has one) first, then the 32-bit column. */
 const COUNTER_SOURCES = PORT_COUNTERS.map((c) => [c, HC[c] ? C[HC[c]!] : undefined, C[c]] as const);
 
+/**
+ * A port's counters, every one null to start with: one literal, so that all of a poll's records
+ * share one object shape instead of growing one key at a time (48 ports a poll).
+ */
+function noCounters(): Record<PortCounter, bigint | null> {
+  return {
+    ifInUcastPkts: null,
+    ifOutUcastPkts: null,
+    ifInErrors: null,
+    ifOutErrors: null,
+    ifInOctets: null,
+    ifOutOctets: null,
+    ifInNUcastPkts: null,
+    ifOutNUcastPkts: null,
+    ifInDiscards: null,
+    ifOutDiscards: null,
+    ifInUnknownProtos: null,
+    ifInBroadcastPkts: null,
+    ifOutBroadcastPkts: null,
+    ifInMulticastPkts: null,
+    ifOutMulticastPkts: null,
+  } satisfies Record<PortCounter, null>;
+}
+
 /** What one counter is made of in this walk: the rows of its sources, and whether every source was walked. */
 type CounterSource = readonly [PortCounter, Rows, Rows, boolean];
 
@@ -118,7 +142,7 @@ function processPorts({ columns }: CollectedData): PortRecord[] {
   if (!index) return [];
   const out: PortRecord[] = [];
   for (const i of index.keys()) {
-    const counters = {} as Record<PortCounter, bigint | null>;
+    const counters = noCounters();
     // a counter the device lacks is 0, as LibreNMS stores it; one this walk did not read is
     // null, which the database leaves as it was. An HC counter at 0 beside a 32-bit one that
     // counts is an agent that fills only the latter: the 32-bit value wins, as in LibreNMS.
@@ -126,9 +150,12 @@ function processPorts({ columns }: CollectedData): PortRecord[] {
       const h = big(hcRows?.get(i));
       counters[c] = (h === 0n ? (big(rows?.get(i)) ?? h) : (h ?? big(rows?.get(i)))) ?? (all ? 0n : null);
     }
+    const n = descr === undefined ? NO_NAMES : names(descr, name, alias, i);
     out.push({
       ifIndex: Number(i),
-      ...names(descr, name, alias, i),
+      ifDescr: n.ifDescr,
+      ifName: n.ifName,
+      ifAlias: n.ifAlias,
       ifType: ifTypeName(num(type?.get(i))),
       ifMtu: num(mtu?.get(i)),
       ifSpeed: speedOf(num(speedCol?.get(i)), num(highCol?.get(i))),
@@ -149,8 +176,8 @@ function processPorts({ columns }: CollectedData): PortRecord[] {
  * ifDescr is ifName, an empty ifAlias is ifDescr. A column the walk did not read stays null.
  */
 type Names = Pick<PortRecord, 'ifDescr' | 'ifName' | 'ifAlias'>;
-function names(descrCol: Rows, nameCol: Rows, aliasCol: Rows, i: string): Names {
-  if (descrCol === undefined) return { ifDescr: null, ifName: null, ifAlias: null };
+const NO_NAMES: Names = { ifDescr: null, ifName: null, ifAlias: null };
+function names(descrCol: Map<string, Cell>, nameCol: Rows, aliasCol: Rows, i: string): Names {
   let ifDescr = str(descrCol.get(i));
   const ifName = str(nameCol?.get(i)) || ifDescr;
   if (!ifDescr) ifDescr = ifName;

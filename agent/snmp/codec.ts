@@ -171,7 +171,8 @@ function readVarbind(r: BerReader): Varbind {
       // OctetString, Opaque and anything else: the bytes, a view into the packet
       value = b.subarray(p, p + len);
   }
-  return { oid, type, value };
+  // `at` from the start (the walk sets it when it keeps the varbind as its cell): one object shape
+  return { oid, type, value, at: undefined };
 }
 
 function signed(b: Buffer, p: number, len: number): number {

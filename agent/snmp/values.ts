@@ -84,11 +84,12 @@ export function hex(vb: Cell | undefined): string | null {
 /**
  * Compares dotted OIDs numerically: < 0 when a sorts before b. Called for every varbind of a
  * walk, so it skips the common prefix and compares only the first arc that differs, without
- * allocating.
+ * allocating. `from`: a position where both are known to agree before it and a new arc starts
+ * (after a shared prefix and its dot), where the scan may begin.
  */
-export function compareOids(a: string, b: string): number {
+export function compareOids(a: string, b: string, from = 0): number {
   if (a === b) return 0;
-  let i = 0;
+  let i = from;
   const n = Math.min(a.length, b.length);
   while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
   if (i === a.length) return b.charCodeAt(i) === 46 ? -1 : arcCmp(a, b, i); // a is a prefix

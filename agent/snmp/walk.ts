@@ -121,11 +121,19 @@ function takeRows(
       done = true;
       break;
     }
-    if (compareOids(oid, prev) <= 0) {
+    // prev is the column itself (every OID under it is past it) or an OID under it: both agree
+    // up to the column's dot, so the compare starts after it
+    if (prev.length !== plen && compareOids(oid, prev, plen + 1) <= 0) {
       const how = oid === prev ? 'repeated' : 'went backwards to';
       throw new SnmpError('walk', `walk of ${col} ${how} ${oid} after ${prev}: the device's SNMP agent loops`);
     }
-    colRows.set(oid.slice(plen + 1), { type: vb.type, value, at: vb.at ?? at });
+    // the varbind becomes the cell in place (no copy a varbind: a poll keeps some 800); its OID
+    // text is dropped, the row key holds what is needed of it
+    const cell = vb as Cell & { oid: string };
+    cell.value = value;
+    cell.at ??= at;
+    cell.oid = '';
+    colRows.set(oid.slice(plen + 1), cell);
     prev = oid;
     added++;
   }

@@ -48,6 +48,11 @@ test('OIDs compare numerically, not as text', () => {
       assert.equal(Math.sign(compareOids(sorted[i], sorted[j])), Math.sign(i - j), `${sorted[i]} vs ${sorted[j]}`);
     }
   }
+  // from a shared prefix's end (the walk's column and its dot): the same order as from the start
+  const under = sorted.filter((o) => o.startsWith('1.3.6.'));
+  for (const a of under)
+    for (const b of under)
+      assert.equal(Math.sign(compareOids(a, b, 6)), Math.sign(compareOids(a, b)), `${a} vs ${b} from 6`);
   assert.ok(isUnder('1.3.6.1.2.1.2.2.1.2.1', '1.3.6.1.2.1.2.2.1.2'));
   assert.ok(!isUnder('1.3.6.1.2.1.2.2.1.20.1', '1.3.6.1.2.1.2.2.1.2'));
 });
