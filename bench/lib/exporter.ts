@@ -125,6 +125,32 @@ export class ExporterProcess {
     return out;
   }
 
+  /**
+   * Scrapes every target once every `periodS` seconds for `cycles` periods, the targets spread
+   * evenly over the period (as Prometheus spreads its scrapes), at most `concurrency` at a time.
+   */
+  async scrapePaced(targets: string[], module: string, periodS: number, cycles: number): Promise<ScrapeRound> {
+    const t = performance.now();
+    const out = { polls: 0, failed: 0, varbinds: 0, wall: 0 };
+    const running = new Set<Promise<void>>();
+    const stepMs = (periodS * 1000) / targets.length;
+    for (let k = 0; k < cycles * targets.length; k++) {
+      const wait = t + k * stepMs - performance.now();
+      if (wait > 0) await sleep(wait);
+      while (running.size >= this.concurrency) await Promise.race(running);
+      const p: Promise<void> = this.scrape(targets[k % targets.length], module).then((r) => {
+        out.polls++;
+        if (!r.ok) out.failed++;
+        out.varbinds += r.pdus;
+        running.delete(p);
+      });
+      running.add(p);
+    }
+    await Promise.all(running);
+    out.wall = (performance.now() - t) / 1000;
+    return out;
+  }
+
   async stop(): Promise<void> {
     this.agent.destroy();
     const c = this.child;
