@@ -270,6 +270,7 @@ export async function runCompare(n: number): Promise<string> {
 const ms = (cpuS: number, polls: number) => (polls ? (cpuS * 1000) / polls : NaN);
 type Cpu = Run['cpu'];
 const nmsTotal = (c: Cpu) => c.main + c.mariadb + c.rrdcached;
+const agentOnly = (c: Cpu) => c.main;
 
 const HEAD = [
   'row',
@@ -326,29 +327,24 @@ function ratiosTable(runs: Run[]): string {
     ['ratio (median of the rounds)', ''],
     [
       [
-        'nms-agent CPU / snmp_exporter CPU (system + ports vs if_counters)',
-        verdict(
-          ratio('nms-same', (c) => c.main),
-          0.5,
-        ),
+        `nms-agent / snmp_exporter CPU, each device once every ${FREQ} s on both (system + ports vs if_counters)`,
+        verdict(ratio('nms-same', agentOnly, 'if_counters_paced'), 0.5),
       ],
       [
-        '(nms-agent + MariaDB + rrdcached) / snmp_exporter (system + ports vs if_counters)',
+        '(nms-agent + MariaDB + rrdcached) / snmp_exporter, the same schedule',
+        verdict(ratio('nms-same', nmsTotal, 'if_counters_paced'), 1),
+      ],
+      [
+        'nms-agent CPU / snmp_exporter CPU scraping back to back (its cheapest; the agent on its schedule)',
+        verdict(ratio('nms-same', agentOnly), 0.5),
+      ],
+      [
+        '(nms-agent + MariaDB + rrdcached) / snmp_exporter scraping back to back',
         verdict(ratio('nms-same', nmsTotal), 1),
       ],
       [
-        'the same two against snmp_exporter scraping each device once a cycle, as the agent polls (not budgets)',
-        `${fmt(
-          ratio('nms-same', (c) => c.main, 'if_counters_paced'),
-          2,
-        )}; ` + fmt(ratio('nms-same', nmsTotal, 'if_counters_paced'), 2),
-      ],
-      [
-        'nms-agent full poll / snmp_exporter if_counters',
-        fmt(
-          ratio('nms-full', (c) => c.main),
-          2,
-        ),
+        'nms-agent full poll / snmp_exporter if_counters: the same schedule; back to back',
+        `${fmt(ratio('nms-full', agentOnly, 'if_counters_paced'), 2)}; ${fmt(ratio('nms-full', agentOnly), 2)}`,
       ],
     ],
   );
@@ -378,8 +374,8 @@ function compareReport(runs: Run[], o: { n: number; devices: number; started: st
     `snmp_exporter: a process of this bench on 127.0.0.1:${EXPORTER_PORT}, one warm-up scrape of every device`,
     `then ${CYCLES} timed, back to back (the scraping client's CPU is not counted); and paced: every device`,
     `scraped once every ${FREQ} s for ${CYCLES} cycles, the scrapes spread evenly over the cycle (as Prometheus`,
-    'spreads them, and as the agent polls). The budgets are against the back-to-back scrapes, the',
-    "exporter's cheapest way of working. " +
+    'spreads them, and as the agent polls): the same polls a second on both sides, at most 24 at a time.',
+    "Budgets checked on both schedules; back to back is the exporter's cheapest way of working. " +
       `${ROUNDS} rounds, the sides in alternating order; medians. Ratios: the median of the per-round ratios.`,
     '',
     ratiosTable(runs),
