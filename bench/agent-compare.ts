@@ -16,7 +16,13 @@ import { DEVICE_MODULES } from '../agent/modules/index.js';
 import { deviceCredentials, has64BitCounters, isV3Only } from '../simulator/model.js';
 import { BenchAgent, BenchMemcached, BenchRedis, OwnAddressSimulator } from './lib/agent-fleet.js';
 import { discoverUndiscovered } from './lib/bulk-discover.js';
-import { ensureExporter, ExporterProcess, generateExporterConfig, ifCountersDifference } from './lib/exporter.js';
+import {
+  ensureExporter,
+  ExporterProcess,
+  generateExporterConfig,
+  ifCountersDifference,
+  type ScrapeRound,
+} from './lib/exporter.js';
 import { countPolls, PollWatch, waitAllPolled } from './lib/poll-watch.js';
 import { CpuMeter, peakRssMiB, sleep } from './lib/proc.js';
 import { BenchRrdcached, writeTimers } from './lib/rrdcached-daemon.js';
@@ -123,10 +129,11 @@ async function nmsRun(s: Services, kind: 'nms-same' | 'nms-full'): Promise<Run> 
     // a write-back after every WRITE_EVERY cycles: each file written as often as rrdcached's
     // timer writes it when the agent polls every 300 s
     if (WINDOW_S > 0) await sleep(WINDOW_S * 1000);
-    for (let c = 1; c <= (WINDOW_S > 0 ? 0 : CYCLES); c++) {
-      await sleep(Math.max(0, t0ms + c * FREQ * 1000 - Date.now()));
-      if (c < CYCLES && c % WRITE_EVERY === 0) await s.rrd.drain();
-    }
+    else
+      for (let c = 1; c <= CYCLES; c++) {
+        await sleep(Math.max(0, t0ms + c * FREQ * 1000 - Date.now()));
+        if (c < CYCLES && c % WRITE_EVERY === 0) await s.rrd.drain();
+      }
     const t1 = Math.floor(Date.now() / 1000);
     const cpu = meter.stop();
     // rrdcached's part: what it received in the window and the write-back of it
@@ -165,15 +172,9 @@ async function exporterRun(s: Services, config: string, kind: Exclude<RowKind, '
     const t = performance.now();
     let polls = 0;
     let failed = 0;
-    const rounds =
-      kind === 'if_counters_paced'
-        ? [() => exp.scrapePaced(s.targets, module, FREQ, CYCLES)]
-        : Array.from({ length: CYCLES }, () => () => exp.scrapeAll(s.targets, module));
-    for (const round of rounds) {
-      const r = await round();
-      polls += r.polls;
-      failed += r.failed;
-    }
+    const add = (r: ScrapeRound) => ((polls += r.polls), (failed += r.failed));
+    if (kind === 'if_counters_paced') add(await exp.scrapePaced(s.targets, module, FREQ, CYCLES));
+    else for (let c = 0; c < CYCLES; c++) add(await exp.scrapeAll(s.targets, module));
     const cpu = meter.stop();
     const zero = { mariadb: 0, rrdcached: 0, redis: 0, memcached: 0 };
     return {

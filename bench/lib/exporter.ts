@@ -114,10 +114,7 @@ export class ExporterProcess {
     const out = { polls: 0, failed: 0, varbinds: 0, wall: 0 };
     const worker = async () => {
       while (next < targets.length) {
-        const r = await this.scrape(targets[next++], module);
-        out.polls++;
-        if (!r.ok) out.failed++;
-        out.varbinds += r.pdus;
+        tally(out, await this.scrape(targets[next++], module));
       }
     };
     await Promise.all(Array.from({ length: this.concurrency }, worker));
@@ -139,9 +136,7 @@ export class ExporterProcess {
       if (wait > 0) await sleep(wait);
       while (running.size >= this.concurrency) await Promise.race(running);
       const p: Promise<void> = this.scrape(targets[k % targets.length], module).then((r) => {
-        out.polls++;
-        if (!r.ok) out.failed++;
-        out.varbinds += r.pdus;
+        tally(out, r);
         running.delete(p);
       });
       running.add(p);
@@ -159,6 +154,13 @@ export class ExporterProcess {
     c.kill('SIGTERM');
     await gone;
   }
+}
+
+/** Counts one scrape's outcome into a round's totals. */
+function tally(out: ScrapeRound, r: { ok: boolean; pdus: number }): void {
+  out.polls++;
+  if (!r.ok) out.failed++;
+  out.varbinds += r.pdus;
 }
 
 /** One scrape of `target` through the exporter on 127.0.0.1:`port`: answered with interface metrics, and its PDUs. */
