@@ -6,6 +6,7 @@ import { PORT_COUNTERS, type PortCounter } from './port-counters.js';
 import { big, num, str } from '../snmp/values.js';
 import { IF_TYPES } from './iftypes.js';
 import type { Cell } from '../snmp/types.js';
+import { inRowsOf, rowKeys } from '../snmp/column-rows.js';
 import type { CollectedData, Collector, PortRecord } from './types.js';
 
 const IF = '1.3.6.1.2.1.2.2.1';
@@ -87,6 +88,8 @@ export function portStatsCollector(bits: 32 | 64): Collector<PortRecord[]> {
 }
 
 type Rows = Map<string, Cell> | undefined;
+/** A column's cells at the positions of the ports (see inRowsOf). */
+type Cells = readonly (Cell | undefined)[] | undefined;
 /** Where each counter comes from: its HC twin (when it has one) first, then the 32-bit column. */
 const COUNTER_SOURCES = PORT_COUNTERS.map((c) => [c, HC[c] ? C[HC[c]!] : undefined, C[c]] as const);
 
@@ -114,13 +117,17 @@ function noCounters(): Record<PortCounter, bigint | null> {
   } satisfies Record<PortCounter, null>;
 }
 
-/** What one counter is made of in this walk: the rows of its sources, and whether every source was walked. */
-type CounterSource = readonly [PortCounter, Rows, Rows, boolean];
+/** What one counter is made of in this walk: the cells of its sources, and whether every source was walked. */
+type CounterSource = readonly [PortCounter, Cells, Cells, boolean];
 
-// Runs once per port and poll (48 a device): the columns are looked up once per call, not per
-// cell, and the record is built without intermediate arrays.
+// Runs once per port and poll (48 a device): every column is lined up with the ports once per
+// call (no lookup a cell when the walk's rows agree, as they do), and the record is built
+// without intermediate arrays.
 function processPorts({ columns }: CollectedData): PortRecord[] {
-  const col = (k: keyof typeof C): Rows => columns.get(C[k]);
+  const index = columns.get(C.ifDescr) ?? columns.get(C.ifOperStatus);
+  if (!index) return [];
+  const keys = rowKeys(index);
+  const col = (k: keyof typeof C): Cells => inRowsOf(keys, columns.get(C[k]));
   const descr = col('ifDescr');
   const name = col('ifName');
   const alias = col('ifAlias');
@@ -134,37 +141,36 @@ function processPorts({ columns }: CollectedData): PortRecord[] {
   const lastChange = col('ifLastChange');
   const hcIn = col('ifHCInOctets');
   const sources: CounterSource[] = COUNTER_SOURCES.map(([c, hc, plain]) => {
-    const hcRows = hc === undefined ? undefined : columns.get(hc);
-    const rows = columns.get(plain);
-    return [c, hcRows, rows, (hc === undefined || hcRows !== undefined) && rows !== undefined] as const;
+    const hcRows: Rows = hc === undefined ? undefined : columns.get(hc);
+    const rows: Rows = columns.get(plain);
+    const all = (hc === undefined || hcRows !== undefined) && rows !== undefined;
+    return [c, inRowsOf(keys, hcRows), inRowsOf(keys, rows), all] as const;
   });
-  const index = descr ?? oper;
-  if (!index) return [];
   const out: PortRecord[] = [];
-  for (const i of index.keys()) {
+  for (let j = 0; j < keys.length; j++) {
     const counters = noCounters();
     // a counter the device lacks is 0, as LibreNMS stores it; one this walk did not read is
     // null, which the database leaves as it was. An HC counter at 0 beside a 32-bit one that
     // counts is an agent that fills only the latter: the 32-bit value wins, as in LibreNMS.
-    for (const [c, hcRows, rows, all] of sources) {
-      const h = big(hcRows?.get(i));
-      counters[c] = (h === 0n ? (big(rows?.get(i)) ?? h) : (h ?? big(rows?.get(i)))) ?? (all ? 0n : null);
+    for (const [c, hcCells, cells, all] of sources) {
+      const h = big(hcCells?.[j]);
+      counters[c] = (h === 0n ? (big(cells?.[j]) ?? h) : (h ?? big(cells?.[j]))) ?? (all ? 0n : null);
     }
-    const n = descr === undefined ? NO_NAMES : names(descr, name, alias, i);
+    const n = descr === undefined ? NO_NAMES : names(descr[j], name?.[j], alias?.[j]);
     out.push({
-      ifIndex: Number(i),
+      ifIndex: Number(keys[j]),
       ifDescr: n.ifDescr,
       ifName: n.ifName,
       ifAlias: n.ifAlias,
-      ifType: ifTypeName(num(type?.get(i))),
-      ifMtu: num(mtu?.get(i)),
-      ifSpeed: speedOf(num(speedCol?.get(i)), num(highCol?.get(i))),
-      ifHighSpeed: highSpeed(num(highCol?.get(i))),
-      ifPhysAddress: mac(phys?.get(i)),
-      ifAdminStatus: STATUS[num(admin?.get(i)) ?? 0] || null,
-      ifOperStatus: STATUS[num(oper?.get(i)) ?? 0] || null,
-      ifLastChange: num(lastChange?.get(i)),
-      counterBits: hcIn?.get(i)?.value != null ? 64 : 32,
+      ifType: ifTypeName(num(type?.[j])),
+      ifMtu: num(mtu?.[j]),
+      ifSpeed: speedOf(num(speedCol?.[j]), num(highCol?.[j])),
+      ifHighSpeed: highSpeed(num(highCol?.[j])),
+      ifPhysAddress: mac(phys?.[j]),
+      ifAdminStatus: STATUS[num(admin?.[j]) ?? 0] || null,
+      ifOperStatus: STATUS[num(oper?.[j]) ?? 0] || null,
+      ifLastChange: num(lastChange?.[j]),
+      counterBits: hcIn?.[j]?.value != null ? 64 : 32,
       counters,
     });
   }
@@ -177,11 +183,11 @@ function processPorts({ columns }: CollectedData): PortRecord[] {
  */
 type Names = Pick<PortRecord, 'ifDescr' | 'ifName' | 'ifAlias'>;
 const NO_NAMES: Names = { ifDescr: null, ifName: null, ifAlias: null };
-function names(descrCol: Map<string, Cell>, nameCol: Rows, aliasCol: Rows, i: string): Names {
-  let ifDescr = str(descrCol.get(i));
-  const ifName = str(nameCol?.get(i)) || ifDescr;
+function names(descr: Cell | undefined, name: Cell | undefined, alias: Cell | undefined): Names {
+  let ifDescr = str(descr);
+  const ifName = str(name) || ifDescr;
   if (!ifDescr) ifDescr = ifName;
-  const ifAlias = str(aliasCol?.get(i)) || ifDescr;
+  const ifAlias = str(alias) || ifDescr;
   return { ifDescr, ifName, ifAlias };
 }
 

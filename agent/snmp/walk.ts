@@ -7,6 +7,7 @@ import { SnmpError } from './errors.js';
 import type { SnmpSession } from './session.js';
 import type { Cell } from './types.js';
 import { compareOids, decodeValue } from './values.js';
+import { ColumnRows } from './column-rows.js';
 
 export interface WalkOptions {
   /**
@@ -29,8 +30,8 @@ export const DEFAULT_WALK_OPTIONS: Required<WalkOptions> = {
   maxStalls: 3,
 };
 
-/** Rows per column: column OID → (index after the column OID → varbind). */
-export type ColumnData = Map<string, Map<string, Cell>>;
+/** Rows per column: column OID → (index after the column OID → varbind), in walk order. */
+export type ColumnData = Map<string, ColumnRows>;
 
 /** What one request brought for each column asked, in order, and when the agent read it. */
 interface Answer {
@@ -44,7 +45,7 @@ export async function walkColumns(
   options: WalkOptions = {},
 ): Promise<ColumnData> {
   const o = { ...DEFAULT_WALK_OPTIONS, ...options };
-  const out: ColumnData = new Map(columns.map((c) => [c, new Map()]));
+  const out: ColumnData = new Map(columns.map((c) => [c, new ColumnRows()]));
   // the open columns, with their rows and the last OID each got to, side by side
   let open = [...new Set(columns)];
   let rows = open.map((c) => out.get(c)!);
@@ -72,7 +73,7 @@ export async function walkColumns(
     let progress = 0;
     let ended = 0;
     const nextOpen: string[] = [];
-    const nextRows: Map<string, Cell>[] = [];
+    const nextRows: ColumnRows[] = [];
     const nextLast: string[] = [];
     for (let i = 0; i < open.length; i++) {
       const list = i < asked ? results.columns[i] : undefined;
@@ -103,7 +104,7 @@ export async function walkColumns(
  */
 function takeRows(
   col: string,
-  colRows: Map<string, Cell>,
+  colRows: ColumnRows,
   prev: string,
   list: Answer['columns'][number],
   at: number | undefined,
@@ -133,7 +134,7 @@ function takeRows(
     cell.value = value;
     cell.at ??= at;
     cell.oid = '';
-    colRows.set(oid.slice(plen + 1), cell);
+    colRows.append(oid.slice(plen + 1), cell);
     prev = oid;
     added++;
   }
