@@ -105,9 +105,26 @@ async function selectDevice(db: Db, ref: number | string, extra: string): Promis
 const toDeviceRow = (r: Record<string, unknown>): DeviceRow =>
   ({ ...r, uptime: r.uptime === null ? null : Number(r.uptime) }) as DeviceRow;
 
+/**
+ * Secrets decrypted before, by APP_KEY and ciphertext: a poll needs its device's community every
+ * time, and a fresh AES-GCM decipher a poll was a visible part of the agent's CPU. A changed
+ * secret is a new ciphertext (a new IV each time), so an entry never goes stale; bounded.
+ */
+const plain = new Map<string, string>();
+function decryptKept(appKey: string, ciphertext: string): string {
+  const key = `${appKey}\n${ciphertext}`;
+  let v = plain.get(key);
+  if (v === undefined) {
+    v = decrypt(appKey, ciphertext);
+    if (plain.size >= 100_000) plain.clear();
+    plain.set(key, v);
+  }
+  return v;
+}
+
 /** The device's SNMP target with its secrets decrypted (AppKeyMismatchError on a wrong key). */
 export function snmpTargetOf(d: DeviceRow, appKey: string): SnmpTarget {
-  const dec = (v: string | null) => (v ? decrypt(appKey, v) : undefined);
+  const dec = (v: string | null) => (v ? decryptKept(appKey, v) : undefined);
   return {
     host: d.hostname,
     port: d.port,

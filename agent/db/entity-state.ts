@@ -81,20 +81,7 @@ export function entityStateOf(row: Record<string, unknown>): EntityState {
     counterBits: 64,
     ids: { ports: new Map(), processors: new Map(), storage: new Map(), sensors: new Map() },
   };
-  let bits = 0;
-  // runs once per device and poll: plain loops over split strings (a generator with rest
-  // arrays showed in the poller's profile)
-  for (const f of entries(row.e_ports, 4)) {
-    // [port_id, ifIndex, deleted, counter_bits]: the index comes before two short fields, so a
-    // cut-off last entry cannot pass for another port
-    if (!DIGITS.test(f[1]) || (f[3] !== '32' && f[3] !== '64')) continue;
-    s.ids.ports.set(Number(f[1]), Number(f[0]));
-    if (f[2] === '0') {
-      s.ports++;
-      if (f[3] === '64') bits = 64;
-      else if (bits === 0) bits = 32;
-    }
-  }
+  const bits = readPorts(row.e_ports, s);
   s.counterBits = bits === 32 ? 32 : 64;
   for (const f of entries(row.e_processors, 3)) {
     s.processors++;
@@ -109,6 +96,47 @@ export function entityStateOf(row: Record<string, unknown>): EntityState {
     if (f[2] === 'entity-sensor' && f[4] !== '') s.ids.sensors.set(sensorKey(f[3], f[4]), Number(f[0]));
   }
   return s;
+}
+
+/**
+ * e_ports: `port_id ifIndex deleted counter_bits` entries, read in place (every poll reads 48 or
+ * more; split strings and arrays for each showed in the agent's profile). The index comes before
+ * two short fields, so a cut-off last entry cannot pass for another port; an entry that is not
+ * two numbers, a field and 32 or 64 is left out. Returns the widest live counter width (0: none).
+ */
+function readPorts(v: unknown, s: EntityState): number {
+  if (typeof v !== 'string') return 0;
+  let bits = 0;
+  for (let i = 0; i < v.length;) {
+    let end = v.indexOf(',', i);
+    if (end < 0) end = v.length;
+    const id = number(v, i, end);
+    const index = id ? number(v, id.next, end) : undefined;
+    const gap = index ? v.indexOf(' ', index.next) : -1;
+    const width = gap >= 0 && gap < end ? v.slice(gap + 1, end) : '';
+    if (index && (width === '32' || width === '64')) {
+      s.ids.ports.set(index.value, id!.value);
+      if (gap - index.next === 1 && v.charCodeAt(index.next) === 48) {
+        s.ports++;
+        if (width === '64') bits = 64;
+        else if (bits === 0) bits = 32;
+      }
+    }
+    i = end + 1;
+  }
+  return bits;
+}
+
+/** The digits at v[i..] followed by a space before `end`: their value and where the next field starts. */
+function number(v: string, i: number, end: number): { value: number; next: number } | undefined {
+  let value = 0;
+  let p = i;
+  for (; p < end; p++) {
+    const c = v.charCodeAt(p);
+    if (c < 48 || c > 57) break;
+    value = value * 10 + (c - 48);
+  }
+  return p > i && p < end && v.charCodeAt(p) === 32 ? { value, next: p + 1 } : undefined;
 }
 
 /** Splits a GROUP_CONCAT column into entries of `n` fields, the first a numeric id. */

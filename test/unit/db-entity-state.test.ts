@@ -51,4 +51,17 @@ test('entity state: a cut-off or malformed entry is left out, never read as anot
   const s = entityStateOf({ e_ports: '11 1 0 64,13 3 0 6,14 4,x 5 0 64' });
   assert.deepEqual([...s.ids.ports], [[1, 11]]);
   assert.equal(s.ports, 1);
+  // five fields, an index that is not a number, an empty or other deleted field (a row, not live)
+  const t = entityStateOf({ e_ports: '21 1 0 64 1,22 2x 0 64,23 3  64,24 4 00 32,25 5 1 64,26 6 0 64' });
+  assert.deepEqual(
+    [...t.ids.ports],
+    [
+      [3, 23],
+      [4, 24],
+      [5, 25],
+      [6, 26],
+    ],
+  );
+  assert.equal(t.ports, 1);
+  assert.equal(t.counterBits, 64);
 });
