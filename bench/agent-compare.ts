@@ -172,7 +172,10 @@ async function exporterRun(s: Services, config: string, kind: Exclude<RowKind, '
     const t = performance.now();
     let polls = 0;
     let failed = 0;
-    const add = (r: ScrapeRound) => ((polls += r.polls), (failed += r.failed));
+    const add = (r: ScrapeRound) => {
+      polls += r.polls;
+      failed += r.failed;
+    };
     if (kind === 'if_counters_paced') add(await exp.scrapePaced(s.targets, module, FREQ, CYCLES));
     else for (let c = 0; c < CYCLES; c++) add(await exp.scrapeAll(s.targets, module));
     const cpu = meter.stop();

@@ -37,6 +37,7 @@ import { namedPorts } from '../modules/port-names.js';
 import { SnmpError } from '../snmp/errors.js';
 import { logPortChanges } from '../db/status.js';
 import { SnmpSession } from '../snmp/session.js';
+import { readTimes } from '../snmp/column-rows.js';
 import type { WalkOptions } from '../snmp/walk.js';
 import { rrdFiles } from '../rrd/layout.js';
 import type { RrdPoint, RrdWriter } from '../rrd/writer.js';
@@ -366,14 +367,14 @@ export class Poller {
           const now = Date.now();
           const ids = await syncPorts(this.o.db, id, r, Math.round(now / 1000), false, counts.ids.ports);
           if (counts.ports > 0) await logPortChanges(this.o.db, id, ctx.writes);
-          const octets = [data.columns.get(IF_HC_IN_OCTETS), data.columns.get(IF_IN_OCTETS)];
+          // read times by position in the walk's rows (no Map of the octets column built a poll)
+          const hcAt = readTimes(data.columns.get(IF_HC_IN_OCTETS));
+          const inAt = readTimes(data.columns.get(IF_IN_OCTETS));
           points.push(
-            ...portPoints(
-              host,
-              r,
-              ids,
-              (ifIndex) => octets[0]?.get(String(ifIndex))?.at ?? octets[1]?.get(String(ifIndex))?.at ?? now,
-            ),
+            ...portPoints(host, r, ids, (ifIndex) => {
+              const key = String(ifIndex);
+              return hcAt(key) ?? inAt(key) ?? now;
+            }),
           );
           return r.length;
         }),

@@ -95,6 +95,17 @@ export function inRowsOf(
   return index.map((k) => col.get(k));
 }
 
+/**
+ * When each row of `col` was read, by key: asked in row order (as a poll's ports are), each
+ * answer is the next position of the walk's lists, with no Map built; otherwise a lookup.
+ */
+export function readTimes(col: Map<string, Cell> | undefined): (key: string) => number | undefined {
+  if (col === undefined) return () => undefined;
+  const own = col instanceof ColumnRows && col.ordered ? col : undefined;
+  let next = 0;
+  return (key) => (own?.keyList[next] === key ? own.cellList[next++].at : col.get(key)?.at);
+}
+
 /** A column's row keys in order: the walk's list when it has one. */
 export function rowKeys(col: Map<string, Cell>): readonly string[] {
   return (col instanceof ColumnRows ? col.ordered?.keys : undefined) ?? [...col.keys()];

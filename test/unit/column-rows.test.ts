@@ -2,7 +2,7 @@
 // columns up with an index column, by position when the rows agree and by key when they do not.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ColumnRows, inRowsOf, rowKeys } from '../../agent/snmp/column-rows.js';
+import { ColumnRows, inRowsOf, readTimes, rowKeys } from '../../agent/snmp/column-rows.js';
 import type { Cell } from '../../agent/snmp/types.js';
 
 const cell = (value: number): Cell => ({ type: 2, value });
@@ -67,4 +67,18 @@ test('inRowsOf: by position when the rows agree, by key when one is missing or o
   assert.deepEqual(inRowsOf(index, other), [cell(10), cell(20), undefined]);
   assert.equal(inRowsOf(index, undefined), undefined);
   assert.deepEqual(inRowsOf(index, new Map([['2', cell(2)]])), [undefined, cell(2), undefined]);
+});
+
+test('readTimes: in row order by position, otherwise by key; nothing for a missing row or column', () => {
+  const r = new ColumnRows();
+  for (const [k, at] of [
+    ['1', 100],
+    ['2', 200],
+    ['4', 400],
+  ] as const)
+    r.append(k, { type: 2, value: 0, at });
+  assert.deepEqual(['1', '2', '3', '4'].map(readTimes(r)), [100, 200, undefined, 400]);
+  assert.equal(readTimes(r)('4'), 400, 'asked out of order');
+  assert.equal(readTimes(undefined)('1'), undefined);
+  assert.equal(readTimes(new Map([['1', cell(1)]]))('1'), undefined);
 });
